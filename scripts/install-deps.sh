@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the Linux data plane uses (iproute2, nftables, iputils-ping),
+# when running as root and any is missing. Without root it says what is missing and goes on:
+# the virtual data plane needs none of them.
+set -euo pipefail
+need=()
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v nft >/dev/null 2>&1 || need+=(nftables)
+command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
+if [ ${#need[@]} -eq 0 ]; then
+  echo "install-deps: iproute2, nftables and ping are present"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-deps: missing ${need[*]}; the linux data plane needs them (as root: apt-get install ${need[*]}). The virtual data plane works without." >&2
+  exit 0
+fi
+echo "install-deps: installing ${need[*]} for the linux data plane"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+echo "install-deps: done"

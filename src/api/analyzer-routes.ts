@@ -1,0 +1,46 @@
+/**
+ * Trace and ping. Trace is always the analyzer's explanation (and, with `probe`, a real
+ * probe beside it on the linux data plane); ping goes through the data plane.
+ */
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { contextOf, type AppDeps } from './context.js';
+import { ErrorBody, Inputs } from './schemas.js';
+import { getServer } from '../resources/server/service.js';
+import { readSnapshot } from '../resources/snapshot.js';
+import { compile } from '../net/topology.js';
+import { trace, type TraceProtocol } from '../net/trace.js';
+import { formatTrace } from '../net/format.js';
+import { parseIp, intToIp } from '../core/cidr.js';
+
+const errors = { 400: Type.Ref(ErrorBody), 404: Type.Ref(ErrorBody), 409: Type.Ref(ErrorBody) };
+
+export function analyzerRoutes(app: FastifyInstance, deps: AppDeps): void {
+  app.post(
+    '/trace',
+    { schema: { tags: ['analyzer'], summary: 'Explain the path between a server and an address', body: Inputs.trace, response: { 200: Type.Ref(Type.Object({}, { $id: 'TraceResult' })), ...errors } } },
+    async (req) => {
+      const b = req.body as { server: string; destination: string; protocol?: TraceProtocol; port?: number; probe?: boolean };
+      const ctx = contextOf(deps, req);
+      const server = getServer(ctx, b.server);
+      const r = trace(compile(readSnapshot(deps.store)), { sourceServerId: server.id, destination: b.destination, protocol: b.protocol ?? 'icmp', port: b.port });
+      const out: Record<string, unknown> = { ...r, text: formatTrace(r) };
+      if (b.probe) {
+        const probe = await deps.dataplane.probe(server, r.destination, r.protocol, r.port ?? undefined);
+        out.probe = { reachable: probe.reachable, agrees: probe.reachable === r.reachable, output: probe.output };
+      }
+      return out;
+    },
+  );
+  app.post(
+    '/ping',
+    { schema: { tags: ['analyzer'], summary: 'Ping an address from a server', body: Inputs.ping, response: { 200: Type.Ref(Type.Object({}, { $id: 'PingResult' })), ...errors } } },
+    async (req) => {
+      const b = req.body as { server: string; destination: string; count?: number };
+      const server = getServer(contextOf(deps, req), b.server);
+      const destination = intToIp(parseIp(b.destination, 'destination'));
+      const out = await deps.dataplane.ping(server, destination, b.count ?? 3);
+      return { ...out, dataplane: deps.dataplane.kind };
+    },
+  );
+}

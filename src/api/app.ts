@@ -1,0 +1,57 @@
+/**
+ * buildApp(): the REST API as a Fastify instance, without listen(). Errors leave as
+ * `{code, message}` with the catalogue's status; the OpenAPI document is at /openapi.json.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import { NimbusError } from '../core/errors.js';
+import type { AppDeps } from './context.js';
+import { SHARED_SCHEMAS } from './schemas.js';
+import { networkRoutes } from './network-routes.js';
+import { analyzerRoutes } from './analyzer-routes.js';
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // Name the value at fault: `body/port must be <= 65535`, `body has no field 'colour'`.
+    schemaErrorFormatter: (errs, dataVar) => {
+      const e = errs[0];
+      const where = `${dataVar}${e.instancePath}`;
+      const params = e.params as { additionalProperty?: string; missingProperty?: string; allowedValues?: unknown[] };
+      if (params.additionalProperty) return new Error(`${where} has no field '${params.additionalProperty}'`);
+      if (params.missingProperty) return new Error(`${where}/${params.missingProperty} is required`);
+      return new Error(`${where} ${e.message}`);
+    },
+  });
+  for (const s of SHARED_SCHEMAS) app.addSchema(s);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Nimbus API', version: deps.version, description: "A public cloud's network on one Linux machine." },
+      components: {
+        parameters: {},
+      },
+    },
+    refResolver: { buildLocalReference: (json, _base, _frag, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+
+  app.setErrorHandler((err: unknown, _req, reply) => {
+    if (err instanceof NimbusError) return reply.status(err.status).send({ code: err.code, message: err.message });
+    const e = err as { validation?: unknown; message?: string; statusCode?: number; code?: string };
+    if (e.validation || (e.statusCode && e.statusCode >= 400 && e.statusCode < 500)) {
+      return reply.status(400).send({ code: 'InvalidParameterValue', message: e.message ?? 'invalid request' });
+    }
+    app.log.error(err);
+    return reply.status(500).send({ code: 'InternalError', message: e.message ?? 'unexpected failure' });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply.status(404).send({ code: 'NotFound', message: `no API path ${req.method} ${req.url}` });
+  });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/v1/status', async () => ({ version: deps.version, dataplane: deps.dataplane.status() }));
+
+  await app.register(async (scope) => networkRoutes(scope, deps), { prefix: '/v1' });
+  await app.register(async (scope) => analyzerRoutes(scope, deps), { prefix: '/v1' });
+  return app;
+}

@@ -1,0 +1,51 @@
+/**
+ * `nimbus serve` (the daemon) and `nimbus status`.
+ */
+import { Option, type Command } from 'commander';
+import { startDaemon } from '../daemon.js';
+import { act, globals, int } from './shared.js';
+import type { DataplaneChoice } from '../dataplane/choose.js';
+
+export function daemonCommands(program: Command): void {
+  program
+    .command('serve')
+    .description('run the daemon: API, console, data plane (data in ~/.nimbus or --data)')
+    .option('--port <n>', 'port to listen on', int('port'), 7700)
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--data <dir>', 'data directory (SQLite database and logs)', process.env.NIMBUS_DATA)
+    .addOption(new Option('--dataplane <kind>', 'linux (real kernel objects, root), virtual, or auto').choices(['auto', 'linux', 'virtual']).default('auto'))
+    .option('--prefix <p>', 'prefix of kernel object names (2-4 letters), one per installation')
+    .action(async (o: { port: number; host: string; data?: string; dataplane: DataplaneChoice; prefix?: string }) => {
+      try {
+        const d = await startDaemon({ port: o.port, host: o.host, dataDir: o.data, dataplane: o.dataplane, prefix: o.prefix });
+        const st = d.dataplane.status();
+        process.stdout.write(`nimbus listening on ${d.url} (data plane: ${st.kind}; ${st.reason})\n`);
+        const stop = async () => {
+          await d.close();
+          process.exit(0);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      } catch (err) {
+        const e = err as { code?: string; message: string };
+        process.stderr.write(`${e.code ?? 'Error'}: ${e.message}\n`);
+        process.exit(1);
+      }
+    });
+  program
+    .command('status')
+    .description('show the daemon and its data plane')
+    .action(
+      act(null, async (c, _o: unknown, cmd: Command) => {
+        const s = await c.status();
+        if (globals(cmd).output !== 'table') return void process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+        const lines = [
+          `daemon     ${c.url} (version ${s.version})`,
+          `dataplane  ${s.dataplane.kind}: ${s.dataplane.reason}`,
+          `converged  ${s.dataplane.converged ? 'yes' : 'no'}`,
+          ...s.dataplane.errors.map((e) => `error      ${e.resourceId}: ${e.message}`),
+        ];
+        process.stdout.write(lines.join('\n') + '\n');
+      }),
+    );
+}

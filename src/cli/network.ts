@@ -1,0 +1,272 @@
+/**
+ * `nimbus project|vpc|subnet|server|sg|route-table|route|peering ...`: thin commands over
+ * the client, a name or an id wherever a resource is named.
+ */
+import { Command } from 'commander';
+import type { Peering, Project, RouteTable, SecurityGroup, SecurityGroupRule, Server, Subnet, Vpc } from '../resources/model.js';
+import { ApiError, type NimbusClient } from '../client/client.js';
+import type { Column } from './output.js';
+import { act, collect } from './shared.js';
+
+const VPC: Column<Vpc>[] = [
+  { header: 'NAME', value: (v) => v.name },
+  { header: 'ID', value: (v) => v.id },
+  { header: 'CIDR', value: (v) => v.cidr },
+  { header: 'STATUS', value: (v) => v.status },
+];
+const SUBNET: Column<Subnet>[] = [
+  { header: 'NAME', value: (s) => s.name },
+  { header: 'ID', value: (s) => s.id },
+  { header: 'VPC', value: (s) => s.vpcId },
+  { header: 'CIDR', value: (s) => s.cidr },
+  { header: 'GATEWAY', value: (s) => s.gatewayIp },
+  { header: 'FREE IPS', value: (s) => s.availableIpCount },
+  { header: 'ROUTE TABLE', value: (s) => s.routeTableId },
+];
+const SERVER: Column<Server>[] = [
+  { header: 'NAME', value: (s) => s.name },
+  { header: 'ID', value: (s) => s.id },
+  { header: 'PRIVATE IP', value: (s) => s.privateIp },
+  { header: 'SUBNET', value: (s) => s.subnetId },
+  { header: 'GROUPS', value: (s) => s.securityGroupIds.join(',') },
+  { header: 'APP', value: (s) => s.app },
+  { header: 'STATUS', value: (s) => s.status },
+];
+const GROUP: Column<SecurityGroup>[] = [
+  { header: 'NAME', value: (g) => g.name },
+  { header: 'ID', value: (g) => g.id },
+  { header: 'RULES', value: (g) => g.rules.length },
+  { header: 'DESCRIPTION', value: (g) => g.description },
+];
+const RULE: Column<SecurityGroupRule>[] = [
+  { header: 'ID', value: (r) => r.id },
+  { header: 'DIRECTION', value: (r) => r.direction },
+  { header: 'PROTOCOL', value: (r) => r.protocol },
+  { header: 'PORTS', value: (r) => (r.portRange ? (r.portRange.from === r.portRange.to ? `${r.portRange.from}` : `${r.portRange.from}-${r.portRange.to}`) : 'all') },
+  { header: 'REMOTE', value: (r) => ('cidr' in r.remote ? r.remote.cidr : r.remote.groupId) },
+];
+const TABLE: Column<RouteTable>[] = [
+  { header: 'NAME', value: (t) => t.name },
+  { header: 'ID', value: (t) => t.id },
+  { header: 'VPC', value: (t) => t.vpcId },
+  { header: 'MAIN', value: (t) => (t.main ? 'yes' : 'no') },
+  { header: 'ROUTES', value: (t) => t.routes.length },
+  { header: 'SUBNETS', value: (t) => t.subnetIds.join(',') },
+];
+type RouteRow = RouteTable['routes'][number];
+const ROUTE: Column<RouteRow>[] = [
+  { header: 'DESTINATION', value: (r) => r.destination },
+  { header: 'TARGET', value: (r) => (r.target.type === 'peering' ? r.target.peeringId : r.target.type) },
+  { header: 'STATE', value: (r) => r.state },
+];
+const PEERING: Column<Peering>[] = [
+  { header: 'NAME', value: (p) => p.name },
+  { header: 'ID', value: (p) => p.id },
+  { header: 'REQUESTER VPC', value: (p) => p.requesterVpcId },
+  { header: 'ACCEPTER VPC', value: (p) => p.accepterVpcId },
+  { header: 'STATUS', value: (p) => p.status },
+];
+const PROJECT: Column<Project>[] = [
+  { header: 'NAME', value: (p) => p.name },
+  { header: 'ID', value: (p) => p.id },
+  { header: 'CREATED', value: (p) => p.createdAt },
+];
+
+interface Crud<T> {
+  list(query?: Record<string, string | undefined>): Promise<T[]>;
+  get(ref: string): Promise<T>;
+  update?(ref: string, body: { name?: string }): Promise<T>;
+  delete(ref: string): Promise<T>;
+}
+
+/** list, show, delete (and rename when the kind has it) for one kind. */
+function standardVerbs<T>(
+  group: Command,
+  what: string,
+  columns: Column<T>[],
+  api: (c: NimbusClient) => Crud<T>,
+  opts: { filters?: string[]; rename?: boolean } = {},
+): void {
+  const list = group.command('list').alias('ls').description(`list ${what}s`);
+  for (const f of opts.filters ?? []) list.option(`--${f} <ref>`, `only those of this ${f} (name or id)`);
+  list.action(
+    act(columns, (c, o: Record<string, string>) => {
+      const query = Object.fromEntries((opts.filters ?? []).filter((f) => o[f] !== undefined).map((f) => [f, o[f]]));
+      return api(c).list(Object.keys(query).length ? query : undefined);
+    }),
+  );
+  group
+    .command('show')
+    .description(`show one ${what}`)
+    .argument('<ref>', 'name or id')
+    .action(act(columns, (c, ref: string) => api(c).get(ref)));
+  if (opts.rename ?? true) {
+    group
+      .command('update')
+      .description(`rename a ${what}`)
+      .argument('<ref>', 'name or id')
+      .requiredOption('--name <name>', 'new name')
+      .action(act(columns, (c, ref: string, o: { name: string }) => api(c).update!(ref, { name: o.name })));
+  }
+  group
+    .command('delete')
+    .alias('rm')
+    .description(`delete a ${what}`)
+    .argument('<ref>', 'name or id')
+    .action(act(columns, (c, ref: string) => api(c).delete(ref)));
+}
+
+export function networkCommands(program: Command): void {
+  const project = program.command('project').description('projects (tenants); every other resource belongs to one');
+  project
+    .command('create')
+    .description('create a project with its default security group')
+    .requiredOption('--name <name>', 'project name')
+    .action(act(PROJECT, (c, o: { name: string }) => c.projects.create({ name: o.name })));
+  standardVerbs(project, 'project', PROJECT, (c) => ({ list: () => c.projects.list(), get: (r) => c.projects.get(r), delete: (r) => c.projects.delete(r) }), { rename: false });
+
+  const vpc = program.command('vpc').description('virtual private clouds');
+  vpc
+    .command('create')
+    .description('create a VPC with its main route table')
+    .requiredOption('--name <name>', 'VPC name')
+    .requiredOption('--cidr <cidr>', 'private IPv4 range, /8 to /28, e.g. 192.168.6.0/24')
+    .action(act(VPC, (c, o: { name: string; cidr: string }) => c.vpcs.create({ name: o.name, cidr: o.cidr })));
+  standardVerbs(vpc, 'VPC', VPC, (c) => c.vpcs);
+
+  const subnet = program.command('subnet').description('subnets of a VPC');
+  subnet
+    .command('create')
+    .description('create a subnet')
+    .requiredOption('--name <name>', 'subnet name')
+    .requiredOption('--vpc <ref>', 'VPC (name or id)')
+    .requiredOption('--cidr <cidr>', 'inside the VPC, /28 or larger')
+    .option('--route-table <ref>', "route table; the VPC's main table when absent")
+    .action(act(SUBNET, (c, o: { name: string; vpc: string; cidr: string; routeTable?: string }) => c.subnets.create({ name: o.name, vpc: o.vpc, cidr: o.cidr, routeTable: o.routeTable })));
+  standardVerbs(subnet, 'subnet', SUBNET, (c) => c.subnets, { filters: ['vpc'] });
+
+  const server = program.command('server').description('servers (ECS)');
+  server
+    .command('create')
+    .description('create a server')
+    .requiredOption('--name <name>', 'server name')
+    .requiredOption('--subnet <ref>', 'subnet (name or id)')
+    .option('--ip <ip>', 'private IP; the lowest free one when absent')
+    .option('--security-group <ref>', "security group (repeatable); the project's default group when absent", collect)
+    .option('--app <app>', "workload: web[:PORT] or a command")
+    .action(
+      act(SERVER, (c, o: { name: string; subnet: string; ip?: string; securityGroup?: string[]; app?: string }) =>
+        c.servers.create({ name: o.name, subnet: o.subnet, ip: o.ip, securityGroups: o.securityGroup, app: o.app }),
+      ),
+    );
+  standardVerbs(server, 'server', SERVER, (c) => c.servers, { filters: ['vpc', 'subnet'], rename: false });
+  server
+    .command('update')
+    .description("rename a server or replace its security groups")
+    .argument('<ref>', 'name or id')
+    .option('--name <name>', 'new name')
+    .option('--security-group <ref>', 'security group (repeatable); replaces the current list', collect)
+    .action(act(SERVER, (c, ref: string, o: { name?: string; securityGroup?: string[] }) => c.servers.update(ref, { name: o.name, securityGroups: o.securityGroup })));
+  server.command('stop').description('stop a server').argument('<ref>', 'name or id').action(act(SERVER, (c, ref: string) => c.servers.stop(ref)));
+  server.command('start').description('start a stopped server').argument('<ref>', 'name or id').action(act(SERVER, (c, ref: string) => c.servers.start(ref)));
+
+  const sg = program.command('sg').alias('security-group').description('security groups (stateful, project-wide)');
+  sg.command('create')
+    .description('create a security group (all outbound allowed, nothing inbound)')
+    .requiredOption('--name <name>', 'group name')
+    .option('--description <text>', 'description')
+    .action(act(GROUP, (c, o: { name: string; description?: string }) => c.securityGroups.create({ name: o.name, description: o.description })));
+  standardVerbs(sg, 'security group', GROUP, (c) => c.securityGroups);
+  const rule = sg.command('rule').description('rules of a security group');
+  rule
+    .command('add')
+    .description('add a rule')
+    .requiredOption('--group <ref>', 'security group (name or id)')
+    .requiredOption('--direction <dir>', 'ingress or egress')
+    .requiredOption('--protocol <proto>', 'icmp, tcp, udp or all')
+    .option('--port <ports>', 'port or range, e.g. 8080 or 8000-8100 (tcp and udp)')
+    .requiredOption('--remote <remote>', 'a CIDR or a security group (name or id)')
+    .option('--description <text>', 'description')
+    .action(
+      act(RULE, async (c, o: { group: string; direction: string; protocol: string; port?: string; remote: string; description?: string }) => {
+        const g = await c.securityGroups.addRule(o.group, { direction: o.direction, protocol: o.protocol, ports: o.port, remote: o.remote, description: o.description });
+        return g.rules[g.rules.length - 1];
+      }),
+    );
+  rule
+    .command('list')
+    .alias('ls')
+    .description('list the rules of a group')
+    .requiredOption('--group <ref>', 'security group (name or id)')
+    .action(act(RULE, async (c, o: { group: string }) => (await c.securityGroups.get(o.group)).rules));
+  rule
+    .command('remove')
+    .alias('rm')
+    .description('remove a rule')
+    .requiredOption('--group <ref>', 'security group (name or id)')
+    .argument('<rule-id>', 'rule id (sgr-...)')
+    .action(act(RULE, async (c, id: string, o: { group: string }) => (await c.securityGroups.removeRule(o.group, id)).rules));
+
+  const rt = program.command('route-table').alias('rtb').description('route tables');
+  rt.command('create')
+    .description('create a route table (holding the local route)')
+    .requiredOption('--name <name>', 'table name')
+    .requiredOption('--vpc <ref>', 'VPC (name or id)')
+    .action(act(TABLE, (c, o: { name: string; vpc: string }) => c.routeTables.create({ name: o.name, vpc: o.vpc })));
+  standardVerbs(rt, 'route table', TABLE, (c) => c.routeTables, { filters: ['vpc'] });
+  rt.command('associate')
+    .description('associate a subnet with this table')
+    .argument('<ref>', 'route table (name or id)')
+    .requiredOption('--subnet <ref>', 'subnet (name or id)')
+    .action(act(TABLE, (c, ref: string, o: { subnet: string }) => c.routeTables.associate(ref, o.subnet)));
+  rt.command('disassociate')
+    .description("return a subnet to its VPC's main table")
+    .requiredOption('--subnet <ref>', 'subnet (name or id)')
+    .action(act(SUBNET, (c, o: { subnet: string }) => c.subnets.disassociate(o.subnet)));
+
+  const tableOf = async (c: NimbusClient, o: { vpc?: string; routeTable?: string }): Promise<string> => {
+    if (o.routeTable) return o.routeTable;
+    if (o.vpc) return (await c.vpcs.get(o.vpc)).mainRouteTableId;
+    throw new ApiError('InvalidParameterValue', 'give --vpc (for its main table) or --route-table', 0);
+  };
+  const route = program.command('route').description('routes of a route table (the VPC main table with --vpc)');
+  route
+    .command('add')
+    .description('add a route')
+    .option('--vpc <ref>', "VPC whose main table gets the route")
+    .option('--route-table <ref>', 'route table (name or id)')
+    .requiredOption('--destination <cidr>', 'destination CIDR')
+    .requiredOption('--target <target>', 'a peering (name or id) or blackhole')
+    .action(act(ROUTE, async (c, o: { vpc?: string; routeTable?: string; destination: string; target: string }) => c.routeTables.addRoute(await tableOf(c, o), { destination: o.destination, target: o.target }).then((t) => t.routes)));
+  route
+    .command('list')
+    .alias('ls')
+    .description('list the routes of a table')
+    .option('--vpc <ref>', "VPC (its main table)")
+    .option('--route-table <ref>', 'route table (name or id)')
+    .action(act(ROUTE, async (c, o: { vpc?: string; routeTable?: string }) => (await c.routeTables.get(await tableOf(c, o))).routes));
+  route
+    .command('delete')
+    .alias('rm')
+    .description('remove a route')
+    .option('--vpc <ref>', "VPC (its main table)")
+    .option('--route-table <ref>', 'route table (name or id)')
+    .requiredOption('--destination <cidr>', 'destination CIDR')
+    .action(act(ROUTE, async (c, o: { vpc?: string; routeTable?: string; destination: string }) => (await c.routeTables.removeRoute(await tableOf(c, o), o.destination)).routes));
+
+  const pcx = program.command('peering').description('VPC peering connections');
+  pcx
+    .command('create')
+    .description('request a peering (active at once within a project)')
+    .requiredOption('--name <name>', 'peering name')
+    .requiredOption('--vpc <ref>', 'requester VPC (name or id)')
+    .requiredOption('--peer-vpc <ref>', 'accepter VPC (name or id, in the peer project)')
+    .option('--peer-project <ref>', "accepter's project; it must then accept")
+    .action(act(PEERING, (c, o: { name: string; vpc: string; peerVpc: string; peerProject?: string }) =>
+        c.peerings.create({ name: o.name, vpc: o.vpc, peerVpc: o.peerVpc, peerProject: o.peerProject }),
+      ),
+    );
+  standardVerbs(pcx, 'peering', PEERING, (c) => c.peerings);
+  pcx.command('accept').description('accept a pending peering (accepter project)').argument('<ref>', 'name or id').action(act(PEERING, (c, ref: string) => c.peerings.accept(ref)));
+  pcx.command('reject').description('reject a pending peering (accepter project)').argument('<ref>', 'name or id').action(act(PEERING, (c, ref: string) => c.peerings.reject(ref)));
+}

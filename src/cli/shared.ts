@@ -1,0 +1,51 @@
+/**
+ * What every command group shares: the client built from the global options, the output
+ * format, and a wrapper that turns a failure into `CODE: message` and exit code 1.
+ */
+import { Option, type Command } from 'commander';
+import { NimbusClient } from '../client/client.js';
+import { fail, print, type Column, type Format } from './output.js';
+
+export interface Globals {
+  output: Format;
+  project?: string;
+  url?: string;
+}
+
+export function globals(cmd: Command): Globals {
+  return cmd.optsWithGlobals() as Globals;
+}
+
+export function clientOf(cmd: Command): NimbusClient {
+  const g = globals(cmd);
+  return new NimbusClient({ url: g.url, project: g.project });
+}
+
+/** Wraps an action: its result, if any, is printed with `columns`. */
+export function act<T>(columns: Column<T>[] | null, fn: (client: NimbusClient, ...args: any[]) => Promise<T | T[] | void>) {
+  return async (...args: unknown[]) => {
+    const cmd = args[args.length - 1] as Command;
+    try {
+      const out = await fn(clientOf(cmd), ...args);
+      if (out !== undefined && columns) print(out as T, globals(cmd).output, columns);
+    } catch (err) {
+      fail(err);
+    }
+  };
+}
+
+export const outputOption = () =>
+  new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table');
+
+/** Repeated options (`--security-group a --security-group b`). */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function int(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n)) throw new Error(`${name}: '${v}' is not a whole number`);
+    return n;
+  };
+}

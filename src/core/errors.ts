@@ -1,0 +1,59 @@
+/**
+ * The error catalogue: every refusal Nimbus makes has a stable code, an HTTP status and a
+ * message naming the value at fault. Callers compare codes, never messages.
+ * docs/errors.md lists the same codes; a test keeps the two equal.
+ */
+
+export const ERROR_CATALOGUE = {
+  InvalidParameterValue: { status: 400, summary: 'Malformed input: a field is missing, of the wrong type or out of range.' },
+  'InvalidVpc.Range': { status: 400, summary: 'A VPC CIDR outside 10/8, 172.16/12 or 192.168/16, or a prefix outside /8–/28.' },
+  'InvalidSubnet.Range': { status: 400, summary: 'A subnet CIDR not inside its VPC, or smaller than /28.' },
+  'InvalidSubnet.Conflict': { status: 409, summary: 'A subnet CIDR overlapping a sibling subnet of the same VPC.' },
+  'InvalidIPAddress.Range': { status: 400, summary: 'A private IP outside its subnet.' },
+  'InvalidIPAddress.Reserved': { status: 400, summary: 'A private IP reserved by the cloud: network, gateway or the last three addresses.' },
+  'InvalidIPAddress.InUse': { status: 409, summary: 'A private IP already held by another server or load balancer.' },
+  InsufficientFreeAddressesInSubnet: { status: 409, summary: 'The subnet has no free address left.' },
+  'InvalidGroup.Duplicate': { status: 409, summary: 'A security group name already used in the project.' },
+  'InvalidPermission.Duplicate': { status: 409, summary: 'A security group rule equal to one the group already has.' },
+  CannotDelete: { status: 409, summary: 'The default security group cannot be deleted.' },
+  'InvalidVpcPeeringConnection.OverlappingCidr': { status: 409, summary: 'A peering between VPCs whose CIDRs overlap, or between a VPC and itself.' },
+  VpcPeeringConnectionAlreadyExists: { status: 409, summary: 'A second peering between the same two VPCs.' },
+  OperationNotPermitted: { status: 409, summary: 'Only the accepter project may accept or reject a peering.' },
+  InvalidStateTransition: { status: 409, summary: 'Accepting or rejecting a peering that is not pending acceptance.' },
+  RouteAlreadyExists: { status: 409, summary: 'A route whose destination the route table already has.' },
+  'InvalidRoute.Conflict': { status: 409, summary: "A route whose destination overlaps its VPC's own CIDR." },
+  'InvalidRoute.NotFound': { status: 404, summary: 'No route with that destination in the route table.' },
+  DependencyViolation: { status: 409, summary: 'The resource is still used by another one.' },
+  NameInUse: { status: 409, summary: 'A name already used by another resource of the same kind in the project.' },
+  'InvalidProjectID.NotFound': { status: 404, summary: 'No project with that name or id.' },
+  'InvalidVpcID.NotFound': { status: 404, summary: 'No VPC with that name or id in the project.' },
+  'InvalidSubnetID.NotFound': { status: 404, summary: 'No subnet with that name or id in the project.' },
+  'InvalidServerID.NotFound': { status: 404, summary: 'No server with that name or id in the project.' },
+  'InvalidGroupID.NotFound': { status: 404, summary: 'No security group with that name or id in the project.' },
+  'InvalidPermission.NotFound': { status: 404, summary: 'No such rule in the security group.' },
+  'InvalidRouteTableID.NotFound': { status: 404, summary: 'No route table with that name or id in the project.' },
+  'InvalidVpcPeeringConnectionID.NotFound': { status: 404, summary: 'No peering with that name or id visible to the project, or one the VPC is not a side of.' },
+  'InvalidRouteTable.Main': { status: 409, summary: 'The main route table of a VPC cannot be deleted or disassociated.' },
+  'InvalidRouteTable.VpcMismatch': { status: 400, summary: 'A route table and a subnet of different VPCs.' },
+  NotFound: { status: 404, summary: 'No such API path.' },
+  'Dataplane.Unavailable': { status: 409, summary: 'The data plane cannot do this (for example a real command on the virtual data plane).' },
+  InternalError: { status: 500, summary: 'An unexpected failure inside Nimbus; the state is unchanged.' },
+} as const satisfies Record<string, { status: number; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** A refusal with a stable code; thrown by services, mapped to `{code, message}` by the API. */
+export class NimbusError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'NimbusError';
+    this.code = code;
+    this.status = ERROR_CATALOGUE[code].status;
+  }
+}
+
+export function invalid(message: string): NimbusError {
+  return new NimbusError('InvalidParameterValue', message);
+}

@@ -1,0 +1,41 @@
+/**
+ * Resource kinds and their prefixed ids (`vpc-0a1b2c3d4e5f6789`), as AWS writes them.
+ */
+import { randomBytes } from 'node:crypto';
+
+export const KINDS = {
+  project: 'proj',
+  vpc: 'vpc',
+  subnet: 'subnet',
+  securityGroup: 'sg',
+  securityGroupRule: 'sgr',
+  server: 'ecs',
+  routeTable: 'rtb',
+  peering: 'pcx',
+} as const;
+
+export type Kind = keyof typeof KINDS;
+
+/** An id of a resource of kind K; branded so a vpc id cannot be passed where a subnet id is expected. */
+export type Id<K extends Kind> = string & { readonly __kind: K };
+
+export function newId<K extends Kind>(kind: K): Id<K> {
+  return `${KINDS[kind]}-${randomBytes(8).toString('hex')}` as Id<K>;
+}
+
+/** True when `value` has the shape of an id of `kind`. */
+export function looksLikeId(kind: Kind, value: string): boolean {
+  return new RegExp(`^${KINDS[kind]}-[0-9a-f]{16}$`).test(value);
+}
+
+/** Human names of kinds, for messages. */
+export const KIND_LABEL: Record<Kind, string> = {
+  project: 'project',
+  vpc: 'VPC',
+  subnet: 'subnet',
+  securityGroup: 'security group',
+  securityGroupRule: 'security group rule',
+  server: 'server',
+  routeTable: 'route table',
+  peering: 'peering',
+};

@@ -1,0 +1,45 @@
+/**
+ * The data-plane driver contract. The control plane stores intent; a driver makes the
+ * machine match it (linux) or answers from the analyzer (virtual). Both answer ping the
+ * same way, so the CLI and API do not care which one runs.
+ */
+import type { Store } from '../store/db.js';
+import type { ChangeFeed } from '../resources/context.js';
+import type { Server } from '../resources/model.js';
+
+export type DataplaneKind = 'virtual' | 'linux';
+
+export interface PingOutcome {
+  reachable: boolean;
+  transmitted: number;
+  received: number;
+  output: string;
+}
+
+export interface ExecOutcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface DataplaneStatus {
+  kind: DataplaneKind;
+  /** Why this driver was chosen. */
+  reason: string;
+  /** Per-resource problems the driver could not fix yet (empty when converged). */
+  errors: { resourceId: string; message: string }[];
+  converged: boolean;
+}
+
+export interface Dataplane {
+  readonly kind: DataplaneKind;
+  /** Converges the machine to the stored state and starts following changes. */
+  start(store: Store, feed: ChangeFeed): Promise<void>;
+  stop(): Promise<void>;
+  status(): DataplaneStatus;
+  ping(server: Server, destination: string, count: number): Promise<PingOutcome>;
+  /** Sends one real probe (ping, or a TCP/UDP connect); only real data planes can. */
+  probe(server: Server, destination: string, protocol: 'icmp' | 'tcp' | 'udp', port?: number): Promise<{ reachable: boolean; output: string }>;
+  /** Runs a command inside the server; only real data planes can. */
+  exec(server: Server, argv: string[]): Promise<ExecOutcome>;
+}

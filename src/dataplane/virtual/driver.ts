@@ -1,0 +1,45 @@
+/**
+ * The virtual data plane: no kernel objects, no root. The analyzer is the network: ping is
+ * answered from a trace, in ping's own format.
+ */
+import { NimbusError } from '../../core/errors.js';
+import { formatVirtualPing } from '../../net/format.js';
+import { compile } from '../../net/topology.js';
+import { trace } from '../../net/trace.js';
+import { readSnapshot } from '../../resources/snapshot.js';
+import type { Server } from '../../resources/model.js';
+import type { Store } from '../../store/db.js';
+import type { Dataplane, DataplaneStatus, ExecOutcome, PingOutcome } from '../driver.js';
+
+export class VirtualDataplane implements Dataplane {
+  readonly kind = 'virtual' as const;
+  private store?: Store;
+  constructor(private readonly reason: string) {}
+
+  async start(store: Store): Promise<void> {
+    this.store = store;
+  }
+
+  async stop(): Promise<void> {}
+
+  status(): DataplaneStatus {
+    return { kind: 'virtual', reason: this.reason, errors: [], converged: true };
+  }
+
+  async ping(server: Server, destination: string, count: number): Promise<PingOutcome> {
+    const r = trace(compile(readSnapshot(this.store!)), { sourceServerId: server.id, destination, protocol: 'icmp' });
+    return { reachable: r.reachable, transmitted: count, received: r.reachable ? count : 0, output: formatVirtualPing(r, count) };
+  }
+
+  async exec(server: Server): Promise<ExecOutcome> {
+    throw unavailable(`run a command in server '${server.name}'`);
+  }
+
+  async probe(server: Server): Promise<{ reachable: boolean; output: string }> {
+    throw unavailable(`send a real probe from server '${server.name}'`);
+  }
+}
+
+function unavailable(what: string): NimbusError {
+  return new NimbusError('Dataplane.Unavailable', `cannot ${what}: the virtual data plane has no kernel objects (start the daemon with --dataplane linux, as root)`);
+}

@@ -1,0 +1,229 @@
+/**
+ * The path analyzer: given a source server and a destination address, walks the forward
+ * path (source security group egress, the subnet's route table and the route that matched,
+ * the peering, delivery in the destination VPC, destination security group ingress) and the
+ * return path (the destination subnet's route table back, the peering, delivery to the
+ * source; security groups are stateful so replies pass them), and names the first component
+ * that drops the packet. Pure: the same snapshot and question always give the same answer.
+ */
+import { intToIp, parseIp } from '../core/cidr.js';
+import { invalid } from '../core/errors.js';
+import type { Protocol, SecurityGroupRule, Server } from '../resources/model.js';
+import { lookup, subnetHolding, type CompiledRule, type Topology } from './topology.js';
+
+export type TraceProtocol = Exclude<Protocol, 'all'>;
+
+export interface TraceQuery {
+  sourceServerId: string;
+  destination: string;
+  protocol: TraceProtocol;
+  /** Destination port, for tcp and udp. */
+  port?: number;
+}
+
+export type HopKind = 'source' | 'security-group-egress' | 'route' | 'peering' | 'delivery' | 'security-group-ingress' | 'stateful';
+
+export interface Hop {
+  kind: HopKind;
+  /** The id of the resource this hop happens at. */
+  resourceId: string;
+  /** Its name, for people. */
+  resourceName: string;
+  /** What happened, one line. */
+  detail: string;
+  ok: boolean;
+}
+
+export interface TraceResult {
+  source: { serverId: string; name: string; ip: string };
+  destination: string;
+  protocol: TraceProtocol;
+  port: number | null;
+  destinationServer: { serverId: string; name: string } | null;
+  forward: Hop[];
+  return: Hop[];
+  reachable: boolean;
+  /** The routers crossed one way (a TTL of 64 arrives as 64 - routers). */
+  routers: number;
+  blockedBy: { direction: 'forward' | 'return'; kind: HopKind; resourceId: string; resourceName: string; reason: string } | null;
+}
+
+function ruleText(r: SecurityGroupRule): string {
+  const ports = r.portRange ? (r.portRange.from === r.portRange.to ? `:${r.portRange.from}` : `:${r.portRange.from}-${r.portRange.to}`) : '';
+  const proto = r.protocol === 'all' ? 'all' : r.protocol;
+  return `${proto}${ports}`;
+}
+
+function remoteText(t: Topology, cr: CompiledRule): string {
+  if (cr.groupId) return `group ${t.groups.get(cr.groupId)?.name ?? cr.groupId}`;
+  return (cr.rule.remote as { cidr: string }).cidr;
+}
+
+/** The first rule that admits (protocol, port) from/to `peerIp` / `peer` server. */
+function matchRule(t: Topology, rules: CompiledRule[], q: TraceQuery, peerIp: number, peer: Server | undefined): CompiledRule | undefined {
+  for (const cr of rules) {
+    const r = cr.rule;
+    if (r.protocol !== 'all' && r.protocol !== q.protocol) continue;
+    if (r.portRange && (q.port === undefined || q.port < r.portRange.from || q.port > r.portRange.to)) continue;
+    if (cr.groupId) {
+      if (peer && t.members.get(cr.groupId)?.has(peer.id)) return cr;
+    } else if (((peerIp & cr.mask) >>> 0) === cr.net) {
+      return cr;
+    }
+  }
+  return undefined;
+}
+
+interface Delivery {
+  hops: Hop[];
+  server?: Server;
+  routers: number;
+  failed: boolean;
+}
+
+/**
+ * Routes a packet from a server's subnet to `dst`: the route table lookup, an optional
+ * peering crossing, and delivery to the server holding `dst` in the VPC it lands in.
+ */
+function route(t: Topology, from: Server, dst: number): Delivery {
+  const hops: Hop[] = [];
+  const fail = (h: Omit<Hop, 'ok'>): Delivery => {
+    hops.push({ ...h, ok: false });
+    return { hops, routers: 0, failed: true };
+  };
+  const subnet = t.subnets.get(from.subnetId)!;
+  const table = t.tables.get(subnet.subnet.routeTableId)!;
+  const tname = table.table.name;
+  const dstText = intToIp(dst);
+  const r = lookup(table, dst);
+  if (!r) return fail({ kind: 'route', resourceId: table.table.id, resourceName: tname, detail: `no route matches ${dstText}` });
+  let vpcId = from.vpcId;
+  let routers = 0;
+  if (r.target.type === 'blackhole') {
+    return fail({ kind: 'route', resourceId: table.table.id, resourceName: tname, detail: `${r.destination} -> blackhole: dropped` });
+  }
+  if (r.target.type === 'local') {
+    hops.push({ kind: 'route', resourceId: table.table.id, resourceName: tname, detail: `${r.destination} -> local`, ok: true });
+  } else {
+    const p = t.peerings.get(r.target.peeringId);
+    const pname = p?.name ?? r.target.peeringId;
+    if (!p || p.status !== 'active') {
+      return fail({
+        kind: 'route',
+        resourceId: table.table.id,
+        resourceName: tname,
+        detail: `${r.destination} -> ${pname} (blackhole: peering is ${p?.status ?? 'gone'})`,
+      });
+    }
+    hops.push({ kind: 'route', resourceId: table.table.id, resourceName: tname, detail: `${r.destination} -> ${pname}`, ok: true });
+    const other = p.requesterVpcId === from.vpcId ? p.accepterVpcId : p.requesterVpcId;
+    const a = t.vpcs.get(from.vpcId)?.name ?? from.vpcId;
+    const b = t.vpcs.get(other)?.name ?? other;
+    hops.push({ kind: 'peering', resourceId: p.id, resourceName: pname, detail: `${a} -> ${b}`, ok: true });
+    vpcId = other;
+    routers = 1;
+  }
+  const vpc = t.vpcs.get(vpcId);
+  const vname = vpc?.name ?? vpcId;
+  const target = subnetHolding(t, vpcId, dst);
+  if (!target) {
+    const why = routers > 0 ? `${dstText} is in no subnet of ${vname}; peering is not transitive` : `${dstText} is in no subnet of ${vname}`;
+    return fail({ kind: 'delivery', resourceId: vpcId, resourceName: vname, detail: why });
+  }
+  if (target.subnet.id !== from.subnetId) routers += 1;
+  const server = t.serverByIp.get(vpcId)?.get(dst);
+  if (!server) {
+    return fail({ kind: 'delivery', resourceId: target.subnet.id, resourceName: target.subnet.name, detail: `no server holds ${dstText}` });
+  }
+  if (server.status !== 'running') {
+    return fail({ kind: 'delivery', resourceId: server.id, resourceName: server.name, detail: `${server.name} (${dstText}) is stopped` });
+  }
+  hops.push({
+    kind: 'delivery',
+    resourceId: target.subnet.id,
+    resourceName: target.subnet.name,
+    detail: `${vname} subnet ${target.subnet.name} -> ${server.name} (${dstText})`,
+    ok: true,
+  });
+  return { hops, server, routers, failed: false };
+}
+
+export function checkQuery(q: TraceQuery): void {
+  if (!['icmp', 'tcp', 'udp'].includes(q.protocol)) throw invalid(`protocol: '${q.protocol}' must be icmp, tcp or udp`);
+  if (q.protocol !== 'icmp') {
+    if (q.port === undefined || !Number.isInteger(q.port) || q.port < 1 || q.port > 65535) {
+      throw invalid(`port: '${q.port}' must be a port from 1 to 65535 for ${q.protocol}`);
+    }
+  }
+}
+
+/** Answers whether `q` gets through, hop by hop, both ways. */
+export function trace(t: Topology, q: TraceQuery): TraceResult {
+  checkQuery(q);
+  const src = t.servers.get(q.sourceServerId);
+  if (!src) throw invalid(`sourceServerId: '${q.sourceServerId}' is not a server`);
+  const dst = parseIp(q.destination, 'destination');
+  const srcIp = t.serverIp.get(src.id)!;
+  const result: TraceResult = {
+    source: { serverId: src.id, name: src.name, ip: src.privateIp },
+    destination: intToIp(dst),
+    protocol: q.protocol,
+    port: q.protocol === 'icmp' ? null : (q.port ?? null),
+    destinationServer: null,
+    forward: [],
+    return: [],
+    reachable: false,
+    routers: 0,
+    blockedBy: null,
+  };
+  const block = (direction: 'forward' | 'return', h: Hop): TraceResult => {
+    result.blockedBy = { direction, kind: h.kind, resourceId: h.resourceId, resourceName: h.resourceName, reason: h.detail };
+    return result;
+  };
+  const srcHop = (detail: string, ok: boolean): Hop => ({ kind: 'source', resourceId: src.id, resourceName: src.name, detail, ok });
+  if (src.status !== 'running') {
+    result.forward.push(srcHop(`${src.name} is stopped`, false));
+    return block('forward', result.forward[0]);
+  }
+  if (dst === srcIp) {
+    result.forward.push(srcHop(`${intToIp(dst)} is ${src.name}'s own address`, true));
+    result.destinationServer = { serverId: src.id, name: src.name };
+    result.reachable = true;
+    return result;
+  }
+
+  const fwd = route(t, src, dst);
+  const egress = matchRule(t, t.egress.get(src.id)!, q, dst, fwd.server);
+  const egressHop: Hop = egress
+    ? { kind: 'security-group-egress', resourceId: egress.group.id, resourceName: egress.group.name, detail: `allow ${ruleText(egress.rule)} to ${remoteText(t, egress)}`, ok: true }
+    : { kind: 'security-group-egress', resourceId: src.securityGroupIds[0] ?? src.id, resourceName: groupNames(t, src), detail: `no egress rule allows ${q.protocol}${q.port ? `:${q.port}` : ''} to ${intToIp(dst)}`, ok: false };
+  result.forward.push(egressHop, ...fwd.hops);
+  if (!egress) return block('forward', egressHop);
+  if (fwd.failed) return block('forward', fwd.hops[fwd.hops.length - 1]);
+  const dstServer = fwd.server!;
+  result.destinationServer = { serverId: dstServer.id, name: dstServer.name };
+
+  const ingress = matchRule(t, t.ingress.get(dstServer.id)!, q, srcIp, src);
+  const ingressHop: Hop = ingress
+    ? { kind: 'security-group-ingress', resourceId: ingress.group.id, resourceName: ingress.group.name, detail: `allow ${ruleText(ingress.rule)} from ${remoteText(t, ingress)}`, ok: true }
+    : { kind: 'security-group-ingress', resourceId: dstServer.securityGroupIds[0] ?? dstServer.id, resourceName: groupNames(t, dstServer), detail: `no ingress rule allows ${q.protocol}${q.port ? `:${q.port}` : ''} from ${src.privateIp}`, ok: false };
+  result.forward.push(ingressHop);
+  if (!ingress) return block('forward', ingressHop);
+
+  const back = route(t, dstServer, srcIp);
+  result.return.push(...back.hops);
+  if (back.failed) return block('return', back.hops[back.hops.length - 1]);
+  if (back.server!.id !== src.id) {
+    const h: Hop = { kind: 'delivery', resourceId: back.server!.id, resourceName: back.server!.name, detail: `reply reaches ${back.server!.name}, not ${src.name}`, ok: false };
+    result.return.push(h);
+    return block('return', h);
+  }
+  result.return.push({ kind: 'stateful', resourceId: src.id, resourceName: src.name, detail: 'reply admitted as established traffic', ok: true });
+  result.reachable = true;
+  result.routers = fwd.routers;
+  return result;
+}
+
+function groupNames(t: Topology, s: Server): string {
+  return s.securityGroupIds.map((g) => t.groups.get(g)?.name ?? g).join(',');
+}

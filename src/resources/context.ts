@@ -1,0 +1,101 @@
+/**
+ * What every service works with: the store, the project the caller acts for, and the
+ * change feed the reconciler listens to. Also the lookups shared by all services: a
+ * resource by id or name, and the refusal when there is none.
+ */
+import { EventEmitter } from 'node:events';
+import { NimbusError, invalid, type ErrorCode } from '../core/errors.js';
+import { KIND_LABEL, looksLikeId, type Kind } from '../core/ids.js';
+import type { Store } from '../store/db.js';
+
+export interface Change {
+  kind: Kind;
+  id: string;
+  op: 'created' | 'updated' | 'deleted';
+}
+
+/** Emits `change` (a Change) after each committed write. */
+export class ChangeFeed extends EventEmitter {
+  private pending: Change[] = [];
+  record(change: Change): void {
+    this.pending.push(change);
+  }
+  /** Called after a transaction commits; a rolled-back transaction calls discard(). */
+  flush(): void {
+    const list = this.pending;
+    this.pending = [];
+    for (const c of list) this.emit('change', c);
+  }
+  discard(): void {
+    this.pending = [];
+  }
+}
+
+export interface Ctx {
+  readonly store: Store;
+  readonly projectId: string;
+  readonly feed: ChangeFeed;
+}
+
+export const NOT_FOUND: Record<Kind, ErrorCode> = {
+  project: 'InvalidProjectID.NotFound',
+  vpc: 'InvalidVpcID.NotFound',
+  subnet: 'InvalidSubnetID.NotFound',
+  securityGroup: 'InvalidGroupID.NotFound',
+  securityGroupRule: 'InvalidPermission.NotFound',
+  server: 'InvalidServerID.NotFound',
+  routeTable: 'InvalidRouteTableID.NotFound',
+  peering: 'InvalidVpcPeeringConnectionID.NotFound',
+};
+
+export function notFound(kind: Kind, ref: string): NimbusError {
+  return new NimbusError(NOT_FOUND[kind], `${KIND_LABEL[kind]} '${ref}' does not exist`);
+}
+
+/**
+ * Finds a resource of the caller's project by id or name. Another project's resources look
+ * exactly like unknown ones.
+ */
+export function resolve<T extends { projectId: string }>(ctx: Ctx, kind: Kind, ref: unknown, field: string = kind): T {
+  if (typeof ref !== 'string' || ref === '') throw invalid(`${field}: a name or id is required`);
+  if (looksLikeId(kind, ref)) {
+    const doc = ctx.store.get<T>(ref, kind);
+    if (doc && doc.projectId === ctx.projectId) return doc;
+  }
+  const byName = ctx.store.byName<T>(kind, ctx.projectId, ref);
+  if (byName) return byName;
+  throw notFound(kind, ref);
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+/** Checks a resource name's shape and that no live resource of the kind in the project has it. */
+export function checkName(ctx: Ctx, kind: Kind, name: unknown, selfId?: string): string {
+  if (typeof name !== 'string' || !NAME.test(name)) {
+    throw invalid(`name: '${String(name)}' must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+  }
+  for (const k of Object.keys(NOT_FOUND) as Kind[]) {
+    if (looksLikeId(k, name)) throw invalid(`name: '${name}' has the shape of an id; choose another name`);
+  }
+  const other = ctx.store.byName<{ id: string }>(kind, ctx.projectId, name);
+  if (other && other.id !== selfId) {
+    throw new NimbusError('NameInUse', `${KIND_LABEL[kind]} name '${name}' is already used by ${other.id}`);
+  }
+  return name;
+}
+
+/** Runs a write in one transaction and publishes its changes only once it has committed. */
+export function write<T>(ctx: Ctx, fn: () => T): T {
+  try {
+    const out = ctx.store.tx(fn);
+    ctx.feed.flush();
+    return out;
+  } catch (err) {
+    ctx.feed.discard();
+    throw err;
+  }
+}
+
+export function now(): string {
+  return new Date().toISOString();
+}

@@ -1,0 +1,200 @@
+/**
+ * Route tables and their routes (AWS rules). Each VPC has a main table with the `local`
+ * route; subnets follow the main table unless associated with another. A route's state is
+ * derived on read: `blackhole` when its target is a blackhole or a peering that is not active.
+ */
+import { NimbusError, invalid } from '../../core/errors.js';
+import { formatCidr, overlaps, parseCidr, containsCidr } from '../../core/cidr.js';
+import { looksLikeId, newId } from '../../core/ids.js';
+import type { Peering, Route, RouteTable, RouteTarget, Subnet, Vpc } from '../model.js';
+import { checkName, now, resolve, write, type Ctx } from '../context.js';
+
+/** A route table as stored: routes without their derived state. */
+export interface StoredRouteTable {
+  id: string;
+  name: string;
+  projectId: string;
+  vpcId: string;
+  main: boolean;
+  routes: { destination: string; target: RouteTarget }[];
+  createdAt: string;
+}
+
+export function storedRouteTable(t: { id: string; name: string; projectId: string; vpcId: string; main: boolean; cidr: string }): StoredRouteTable {
+  return {
+    id: t.id,
+    name: t.name,
+    projectId: t.projectId,
+    vpcId: t.vpcId,
+    main: t.main,
+    routes: [{ destination: t.cidr, target: { type: 'local' } }],
+    createdAt: now(),
+  };
+}
+
+/** Fills in route states and associated subnets. */
+export function present(ctx: Ctx, t: StoredRouteTable): RouteTable {
+  const routes: Route[] = t.routes.map((r) => ({ ...r, state: routeState(ctx, r.target) }));
+  const subnetIds = ctx.store
+    .list<Subnet>('subnet', { parentId: t.vpcId })
+    .filter((s) => s.routeTableId === t.id)
+    .map((s) => s.id);
+  return { ...t, routes, subnetIds };
+}
+
+function routeState(ctx: Ctx, target: RouteTarget): Route['state'] {
+  if (target.type === 'local') return 'active';
+  if (target.type === 'blackhole') return 'blackhole';
+  const p = ctx.store.get<Peering>(target.peeringId, 'peering');
+  return p && p.status === 'active' ? 'active' : 'blackhole';
+}
+
+function getStored(ctx: Ctx, ref: string): StoredRouteTable {
+  return resolve<StoredRouteTable>(ctx, 'routeTable', ref);
+}
+
+export function getRouteTable(ctx: Ctx, ref: string): RouteTable {
+  return present(ctx, getStored(ctx, ref));
+}
+
+export function listRouteTables(ctx: Ctx, filter: { vpc?: string } = {}): RouteTable[] {
+  const tables = filter.vpc
+    ? ctx.store.list<StoredRouteTable>('routeTable', { parentId: resolve<Vpc>(ctx, 'vpc', filter.vpc).id })
+    : ctx.store.list<StoredRouteTable>('routeTable', { projectId: ctx.projectId });
+  return tables.map((t) => present(ctx, t));
+}
+
+export function createRouteTable(ctx: Ctx, input: { name: string; vpc: string }): RouteTable {
+  return write(ctx, () => {
+    const name = checkName(ctx, 'routeTable', input.name);
+    const vpc = resolve<Vpc>(ctx, 'vpc', input.vpc, 'vpc');
+    const t = storedRouteTable({ id: newId('routeTable'), name, projectId: ctx.projectId, vpcId: vpc.id, main: false, cidr: vpc.cidr });
+    ctx.store.insert('routeTable', t, vpc.id);
+    ctx.feed.record({ kind: 'routeTable', id: t.id, op: 'created' });
+    return present(ctx, t);
+  });
+}
+
+export function renameRouteTable(ctx: Ctx, ref: string, input: { name?: string }): RouteTable {
+  return write(ctx, () => {
+    const t = getStored(ctx, ref);
+    if (input.name !== undefined) t.name = checkName(ctx, 'routeTable', input.name, t.id);
+    ctx.store.update(t);
+    ctx.feed.record({ kind: 'routeTable', id: t.id, op: 'updated' });
+    return present(ctx, t);
+  });
+}
+
+export function deleteRouteTable(ctx: Ctx, ref: string): RouteTable {
+  return write(ctx, () => {
+    const t = present(ctx, getStored(ctx, ref));
+    if (t.main) throw new NimbusError('InvalidRouteTable.Main', `route table '${t.name}' is the main table of ${t.vpcId}; delete the VPC instead`);
+    if (t.subnetIds.length > 0) {
+      throw new NimbusError('DependencyViolation', `route table '${t.name}' is still associated with ${t.subnetIds.join(', ')}`);
+    }
+    ctx.store.delete(t.id);
+    ctx.feed.record({ kind: 'routeTable', id: t.id, op: 'deleted' });
+    return t;
+  });
+}
+
+/** Associates a subnet with a table of its VPC (the subnet leaves whatever table it had). */
+export function associate(ctx: Ctx, ref: string, subnetRef: string): RouteTable {
+  return write(ctx, () => {
+    const t = getStored(ctx, ref);
+    const subnet = resolve<Subnet>(ctx, 'subnet', subnetRef, 'subnet');
+    if (subnet.vpcId !== t.vpcId) {
+      throw new NimbusError('InvalidRouteTable.VpcMismatch', `subnet '${subnet.name}' is in ${subnet.vpcId}, route table '${t.name}' in ${t.vpcId}`);
+    }
+    subnet.routeTableId = t.id;
+    subnet.explicitRouteTable = !t.main;
+    ctx.store.update(subnet);
+    ctx.feed.record({ kind: 'subnet', id: subnet.id, op: 'updated' });
+    ctx.feed.record({ kind: 'routeTable', id: t.id, op: 'updated' });
+    return present(ctx, t);
+  });
+}
+
+/** Returns a subnet to its VPC's main table. */
+export function disassociate(ctx: Ctx, subnetRef: string): Subnet {
+  return write(ctx, () => {
+    const subnet = resolve<Subnet>(ctx, 'subnet', subnetRef, 'subnet');
+    const vpc = ctx.store.get<Vpc>(subnet.vpcId, 'vpc')!;
+    const old = subnet.routeTableId;
+    subnet.routeTableId = vpc.mainRouteTableId;
+    subnet.explicitRouteTable = false;
+    ctx.store.update(subnet);
+    ctx.feed.record({ kind: 'subnet', id: subnet.id, op: 'updated' });
+    ctx.feed.record({ kind: 'routeTable', id: old, op: 'updated' });
+    return subnet;
+  });
+}
+
+export interface RouteInput {
+  /** The table, by name or id; or `vpc` for its main table. */
+  routeTable?: string;
+  vpc?: string;
+  destination: string;
+  /** A peering (name or id) or `blackhole`. */
+  target: string;
+}
+
+function tableFor(ctx: Ctx, input: { routeTable?: string; vpc?: string }): StoredRouteTable {
+  if (input.routeTable) return getStored(ctx, input.routeTable);
+  if (input.vpc) return getStored(ctx, resolve<Vpc>(ctx, 'vpc', input.vpc, 'vpc').mainRouteTableId);
+  throw invalid('routeTable: a route table or a VPC (for its main table) is required');
+}
+
+/** A peering this VPC is a side of, by id or by name in either side's project. */
+function peeringOfVpc(ctx: Ctx, vpcId: string, ref: string): Peering {
+  const sides = ctx.store
+    .list<Peering>('peering')
+    .filter((p) => p.status !== 'deleted' && p.status !== 'rejected' && (p.requesterVpcId === vpcId || p.accepterVpcId === vpcId));
+  const found = looksLikeId('peering', ref) ? sides.find((p) => p.id === ref) : sides.find((p) => p.name === ref);
+  if (!found) {
+    throw new NimbusError('InvalidVpcPeeringConnectionID.NotFound', `peering '${ref}' does not exist or does not join ${vpcId}`);
+  }
+  return found;
+}
+
+export function addRoute(ctx: Ctx, input: RouteInput): RouteTable {
+  return write(ctx, () => {
+    const t = tableFor(ctx, input);
+    const vpc = ctx.store.get<Vpc>(t.vpcId, 'vpc')!;
+    const dest = parseCidr(input.destination, 'destination');
+    const destination = formatCidr(dest);
+    const vpcCidr = parseCidr(vpc.cidr);
+    // A route broader than the VPC (0.0.0.0/0) never overrides `local`: longest prefix wins.
+    if (overlaps(dest, vpcCidr) && !containsCidr(dest, vpcCidr)) {
+      throw new NimbusError('InvalidRoute.Conflict', `destination ${destination} overlaps the VPC's own CIDR ${vpc.cidr}`);
+    }
+    if (containsCidr(dest, vpcCidr) && dest.prefix === vpcCidr.prefix) {
+      throw new NimbusError('InvalidRoute.Conflict', `destination ${destination} is the VPC's own CIDR, served by the local route`);
+    }
+    if (t.routes.some((r) => r.destination === destination)) {
+      throw new NimbusError('RouteAlreadyExists', `route table '${t.name}' already has a route to ${destination}`);
+    }
+    if (typeof input.target !== 'string' || input.target === '') throw invalid('target: a peering or blackhole is required');
+    const target: RouteTarget =
+      input.target === 'blackhole' ? { type: 'blackhole' } : { type: 'peering', peeringId: peeringOfVpc(ctx, vpc.id, input.target).id };
+    t.routes.push({ destination, target });
+    ctx.store.update(t);
+    ctx.feed.record({ kind: 'routeTable', id: t.id, op: 'updated' });
+    return present(ctx, t);
+  });
+}
+
+export function removeRoute(ctx: Ctx, input: { routeTable?: string; vpc?: string; destination: string }): RouteTable {
+  return write(ctx, () => {
+    const t = tableFor(ctx, input);
+    const destination = formatCidr(parseCidr(input.destination, 'destination'));
+    const i = t.routes.findIndex((r) => r.destination === destination);
+    if (i < 0) throw new NimbusError('InvalidRoute.NotFound', `route table '${t.name}' has no route to ${destination}`);
+    if (t.routes[i].target.type === 'local') throw invalid(`destination: the local route ${destination} cannot be removed`);
+    t.routes.splice(i, 1);
+    ctx.store.update(t);
+    ctx.feed.record({ kind: 'routeTable', id: t.id, op: 'updated' });
+    return present(ctx, t);
+  });
+}
+

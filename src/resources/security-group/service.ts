@@ -1,0 +1,169 @@
+/**
+ * Security groups (Huawei Cloud rules): project-wide, may hold servers of several VPCs,
+ * stateful. A new group allows all outbound traffic and nothing inbound; each project's
+ * `default` group also lets its own members in, and cannot be deleted.
+ */
+import { NimbusError, invalid } from '../../core/errors.js';
+import { normalizeCidr } from '../../core/cidr.js';
+import { newId } from '../../core/ids.js';
+import type { Direction, PortRange, Protocol, SecurityGroup, SecurityGroupRule, Server } from '../model.js';
+import { checkName, now, resolve, write, type Ctx } from '../context.js';
+
+const PROTOCOLS: readonly Protocol[] = ['icmp', 'tcp', 'udp', 'all'];
+
+function egressAll(): SecurityGroupRule {
+  return { id: newId('securityGroupRule'), direction: 'egress', protocol: 'all', portRange: null, remote: { cidr: '0.0.0.0/0' } };
+}
+
+/** Makes the project's `default` group (inside the caller's transaction). */
+export function createDefaultGroup(ctx: Ctx): SecurityGroup {
+  const id = newId('securityGroup');
+  const sg: SecurityGroup = {
+    id,
+    name: 'default',
+    projectId: ctx.projectId,
+    description: 'Default group: members reach each other; all outbound traffic allowed',
+    isDefault: true,
+    rules: [
+      { id: newId('securityGroupRule'), direction: 'ingress', protocol: 'all', portRange: null, remote: { groupId: id } },
+      egressAll(),
+    ],
+    createdAt: now(),
+  };
+  ctx.store.insert('securityGroup', sg);
+  ctx.feed.record({ kind: 'securityGroup', id, op: 'created' });
+  return sg;
+}
+
+export function createSecurityGroup(ctx: Ctx, input: { name: string; description?: string }): SecurityGroup {
+  return write(ctx, () => {
+    if (typeof input.name === 'string' && ctx.store.byName('securityGroup', ctx.projectId, input.name)) {
+      throw new NimbusError('InvalidGroup.Duplicate', `security group '${input.name}' already exists in this project`);
+    }
+    const name = checkName(ctx, 'securityGroup', input.name);
+    const sg: SecurityGroup = {
+      id: newId('securityGroup'),
+      name,
+      projectId: ctx.projectId,
+      description: input.description ?? '',
+      isDefault: false,
+      rules: [egressAll()],
+      createdAt: now(),
+    };
+    ctx.store.insert('securityGroup', sg);
+    ctx.feed.record({ kind: 'securityGroup', id: sg.id, op: 'created' });
+    return sg;
+  });
+}
+
+export function getSecurityGroup(ctx: Ctx, ref: string): SecurityGroup {
+  return resolve<SecurityGroup>(ctx, 'securityGroup', ref);
+}
+
+export function listSecurityGroups(ctx: Ctx): SecurityGroup[] {
+  return ctx.store.list<SecurityGroup>('securityGroup', { projectId: ctx.projectId });
+}
+
+export function updateSecurityGroup(ctx: Ctx, ref: string, input: { name?: string; description?: string }): SecurityGroup {
+  return write(ctx, () => {
+    const sg = getSecurityGroup(ctx, ref);
+    if (input.name !== undefined && input.name !== sg.name) {
+      if (sg.isDefault) throw new NimbusError('CannotDelete', "the default security group cannot be renamed");
+      if (ctx.store.byName('securityGroup', ctx.projectId, input.name)) {
+        throw new NimbusError('InvalidGroup.Duplicate', `security group '${input.name}' already exists in this project`);
+      }
+      sg.name = checkName(ctx, 'securityGroup', input.name, sg.id);
+    }
+    if (input.description !== undefined) sg.description = input.description;
+    ctx.store.update(sg);
+    ctx.feed.record({ kind: 'securityGroup', id: sg.id, op: 'updated' });
+    return sg;
+  });
+}
+
+export function deleteSecurityGroup(ctx: Ctx, ref: string): SecurityGroup {
+  return write(ctx, () => {
+    const sg = getSecurityGroup(ctx, ref);
+    if (sg.isDefault) throw new NimbusError('CannotDelete', `security group '${sg.name}' is the project's default group and cannot be deleted`);
+    const servers = ctx.store.list<Server>('server', { projectId: ctx.projectId }).filter((s) => s.securityGroupIds.includes(sg.id));
+    const groups = listSecurityGroups(ctx).filter(
+      (g) => g.id !== sg.id && g.rules.some((r) => 'groupId' in r.remote && r.remote.groupId === sg.id),
+    );
+    const users = [...servers.map((s) => s.id), ...groups.map((g) => g.id)];
+    if (users.length > 0) {
+      throw new NimbusError('DependencyViolation', `security group '${sg.name}' is still used by ${users.slice(0, 5).join(', ')}`);
+    }
+    ctx.store.delete(sg.id);
+    ctx.feed.record({ kind: 'securityGroup', id: sg.id, op: 'deleted' });
+    return sg;
+  });
+}
+
+export interface RuleInput {
+  direction: Direction;
+  protocol: Protocol;
+  /** "8080" or "8000-8100"; only for tcp and udp; absent means every port. */
+  ports?: string;
+  /** A CIDR, or a security group's name or id. */
+  remote: string;
+  description?: string;
+}
+
+export function parsePorts(text: string): PortRange {
+  const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(text);
+  const from = m ? Number(m[1]) : NaN;
+  const to = m ? Number(m[2] ?? m[1]) : NaN;
+  if (!m || from < 1 || to > 65535 || from > to) throw invalid(`ports: '${text}' must be a port (1-65535) or a range such as 8000-8100`);
+  return { from, to };
+}
+
+function sameRule(a: SecurityGroupRule, b: SecurityGroupRule): boolean {
+  return (
+    a.direction === b.direction &&
+    a.protocol === b.protocol &&
+    JSON.stringify(a.portRange) === JSON.stringify(b.portRange) &&
+    JSON.stringify(a.remote) === JSON.stringify(b.remote)
+  );
+}
+
+export function addRule(ctx: Ctx, groupRef: string, input: RuleInput): SecurityGroup {
+  return write(ctx, () => {
+    const sg = getSecurityGroup(ctx, groupRef);
+    if (input.direction !== 'ingress' && input.direction !== 'egress') {
+      throw invalid(`direction: '${String(input.direction)}' must be ingress or egress`);
+    }
+    if (!PROTOCOLS.includes(input.protocol)) throw invalid(`protocol: '${String(input.protocol)}' must be one of ${PROTOCOLS.join(', ')}`);
+    let portRange: PortRange | null = null;
+    if (input.ports !== undefined && input.ports !== '') {
+      if (input.protocol !== 'tcp' && input.protocol !== 'udp') {
+        throw invalid(`ports: '${input.ports}' applies only to tcp and udp, not to ${input.protocol}`);
+      }
+      portRange = parsePorts(input.ports);
+    }
+    if (typeof input.remote !== 'string' || input.remote === '') throw invalid('remote: a CIDR or a security group is required');
+    const remote = /^[\d.]+\/\d+$/.test(input.remote)
+      ? { cidr: normalizeCidr(input.remote, 'remote') }
+      : { groupId: resolve<SecurityGroup>(ctx, 'securityGroup', input.remote, 'remote').id };
+    const rule: SecurityGroupRule = { id: newId('securityGroupRule'), direction: input.direction, protocol: input.protocol, portRange, remote };
+    if (input.description) rule.description = input.description;
+    if (sg.rules.some((r) => sameRule(r, rule))) {
+      throw new NimbusError('InvalidPermission.Duplicate', `security group '${sg.name}' already has this ${rule.direction} rule`);
+    }
+    sg.rules.push(rule);
+    ctx.store.update(sg);
+    ctx.feed.record({ kind: 'securityGroup', id: sg.id, op: 'updated' });
+    return sg;
+  });
+}
+
+export function removeRule(ctx: Ctx, groupRef: string, ruleId: string): SecurityGroup {
+  return write(ctx, () => {
+    const sg = getSecurityGroup(ctx, groupRef);
+    const i = sg.rules.findIndex((r) => r.id === ruleId);
+    if (i < 0) throw new NimbusError('InvalidPermission.NotFound', `security group '${sg.name}' has no rule '${ruleId}'`);
+    sg.rules.splice(i, 1);
+    ctx.store.update(sg);
+    ctx.feed.record({ kind: 'securityGroup', id: sg.id, op: 'updated' });
+    return sg;
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * Subnets (AWS rules): inside their VPC, no smaller than /28, no overlap with a sibling.
+ * The gateway is the first host; five addresses are reserved (see core/cidr.ts).
+ */
+import { NimbusError } from '../../core/errors.js';
+import { containsCidr, formatCidr, gatewayOf, intToIp, overlaps, parseCidr, usableCount } from '../../core/cidr.js';
+import { newId } from '../../core/ids.js';
+import type { Subnet, Vpc } from '../model.js';
+import { checkName, now, resolve, write, type Ctx } from '../context.js';
+import type { StoredRouteTable } from '../route-table/service.js';
+
+export interface SubnetInput {
+  name: string;
+  vpc: string;
+  cidr: string;
+  routeTable?: string;
+}
+
+export function createSubnet(ctx: Ctx, input: SubnetInput): Subnet {
+  return write(ctx, () => {
+    const name = checkName(ctx, 'subnet', input.name);
+    const vpc = resolve<Vpc>(ctx, 'vpc', input.vpc, 'vpc');
+    const c = parseCidr(input.cidr, 'cidr');
+    const cidr = formatCidr(c);
+    if (c.prefix > 28 || !containsCidr(parseCidr(vpc.cidr), c)) {
+      throw new NimbusError('InvalidSubnet.Range', `cidr '${input.cidr}' must lie inside VPC '${vpc.name}' (${vpc.cidr}) with a prefix of /28 or larger`);
+    }
+    const sibling = ctx.store.list<Subnet>('subnet', { parentId: vpc.id }).find((s) => overlaps(parseCidr(s.cidr), c));
+    if (sibling) {
+      throw new NimbusError('InvalidSubnet.Conflict', `cidr '${cidr}' overlaps subnet '${sibling.name}' (${sibling.cidr})`);
+    }
+    let routeTableId = vpc.mainRouteTableId;
+    if (input.routeTable) {
+      const t = resolve<StoredRouteTable>(ctx, 'routeTable', input.routeTable, 'routeTable');
+      if (t.vpcId !== vpc.id) {
+        throw new NimbusError('InvalidRouteTable.VpcMismatch', `route table '${t.name}' belongs to ${t.vpcId}, not to VPC '${vpc.name}'`);
+      }
+      routeTableId = t.id;
+    }
+    const subnet: Subnet = {
+      id: newId('subnet'),
+      name,
+      projectId: ctx.projectId,
+      vpcId: vpc.id,
+      cidr,
+      gatewayIp: intToIp(gatewayOf(c)),
+      routeTableId,
+      explicitRouteTable: routeTableId !== vpc.mainRouteTableId,
+      availableIpCount: usableCount(c),
+      status: 'available',
+      createdAt: now(),
+    };
+    ctx.store.insert('subnet', subnet, vpc.id);
+    ctx.feed.record({ kind: 'subnet', id: subnet.id, op: 'created' });
+    return subnet;
+  });
+}
+
+export function getSubnet(ctx: Ctx, ref: string): Subnet {
+  return resolve<Subnet>(ctx, 'subnet', ref);
+}
+
+export function listSubnets(ctx: Ctx, filter: { vpc?: string } = {}): Subnet[] {
+  if (filter.vpc) return ctx.store.list<Subnet>('subnet', { parentId: resolve<Vpc>(ctx, 'vpc', filter.vpc, 'vpc').id });
+  return ctx.store.list<Subnet>('subnet', { projectId: ctx.projectId });
+}
+
+export function updateSubnet(ctx: Ctx, ref: string, input: { name?: string }): Subnet {
+  return write(ctx, () => {
+    const subnet = getSubnet(ctx, ref);
+    if (input.name !== undefined) subnet.name = checkName(ctx, 'subnet', input.name, subnet.id);
+    ctx.store.update(subnet);
+    ctx.feed.record({ kind: 'subnet', id: subnet.id, op: 'updated' });
+    return subnet;
+  });
+}
+
+export function deleteSubnet(ctx: Ctx, ref: string): Subnet {
+  return write(ctx, () => {
+    const subnet = getSubnet(ctx, ref);
+    const users = ctx.store.list<{ id: string }>('server', { parentId: subnet.id });
+    if (users.length > 0) {
+      throw new NimbusError('DependencyViolation', `subnet '${subnet.name}' still holds ${users.slice(0, 5).map((u) => u.id).join(', ')}`);
+    }
+    ctx.store.delete(subnet.id);
+    ctx.feed.record({ kind: 'subnet', id: subnet.id, op: 'deleted' });
+    return subnet;
+  });
+}

@@ -1,0 +1,145 @@
+/**
+ * The store: SQLite through better-sqlite3, WAL, numbered migrations, one transaction per
+ * write. Each resource is a JSON document in one table; the columns beside it exist for the
+ * lookups and uniqueness rules the services need (names per project and kind, children of a
+ * parent, a server's private IP per subnet).
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Kind } from '../core/ids.js';
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE resources (
+     id TEXT PRIMARY KEY,
+     kind TEXT NOT NULL,
+     project_id TEXT NOT NULL,
+     -- the name while the resource is live; NULL once it is kept only as a record (a deleted peering)
+     name_key TEXT,
+     parent_id TEXT,
+     seq INTEGER NOT NULL,
+     body TEXT NOT NULL
+   );
+   CREATE UNIQUE INDEX resources_name ON resources(kind, project_id, name_key);
+   CREATE INDEX resources_parent ON resources(kind, parent_id);
+   CREATE INDEX resources_project ON resources(kind, project_id, seq);
+   CREATE UNIQUE INDEX servers_ip ON resources(parent_id, json_extract(body, '$.privateIp')) WHERE kind = 'server';`,
+];
+
+export interface Row {
+  id: string;
+  kind: Kind;
+  project_id: string;
+  name_key: string | null;
+  parent_id: string | null;
+  seq: number;
+  body: string;
+}
+
+/** The database file plus the prepared statements the repository layer shares. */
+export class Store {
+  readonly db: Database.Database;
+  private seq = 0;
+  private readonly stmts;
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.migrate();
+    this.stmts = {
+      get: this.db.prepare<[string], Row>('SELECT * FROM resources WHERE id = ?'),
+      byName: this.db.prepare<[string, string, string], Row>(
+        'SELECT * FROM resources WHERE kind = ? AND project_id = ? AND name_key = ?',
+      ),
+      byKind: this.db.prepare<[string], Row>('SELECT * FROM resources WHERE kind = ? ORDER BY seq'),
+      byProject: this.db.prepare<[string, string], Row>(
+        'SELECT * FROM resources WHERE kind = ? AND project_id = ? ORDER BY seq',
+      ),
+      byParent: this.db.prepare<[string, string], Row>(
+        'SELECT * FROM resources WHERE kind = ? AND parent_id = ? ORDER BY seq',
+      ),
+      insert: this.db.prepare(
+        'INSERT INTO resources (id, kind, project_id, name_key, parent_id, seq, body) VALUES (@id, @kind, @project_id, @name_key, @parent_id, @seq, @body)',
+      ),
+      update: this.db.prepare('UPDATE resources SET name_key = @name_key, body = @body WHERE id = @id'),
+      delete: this.db.prepare<[string]>('DELETE FROM resources WHERE id = ?'),
+      ipTaken: this.db.prepare<[string, string], { id: string }>(
+        "SELECT id FROM resources WHERE kind = 'server' AND parent_id = ? AND json_extract(body, '$.privateIp') = ?",
+      ),
+      maxSeq: this.db.prepare<[], { m: number | null }>('SELECT MAX(seq) AS m FROM resources'),
+    };
+    this.seq = this.stmts.maxSeq.get()?.m ?? 0;
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  /** Runs `fn` in one transaction: every write it makes lands, or none does. */
+  tx<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  get<T>(id: string, kind?: Kind): T | undefined {
+    const row = this.stmts.get.get(id);
+    if (!row || (kind && row.kind !== kind)) return undefined;
+    return JSON.parse(row.body) as T;
+  }
+
+  byName<T>(kind: Kind, projectId: string, name: string): T | undefined {
+    const row = this.stmts.byName.get(kind, projectId, name);
+    return row ? (JSON.parse(row.body) as T) : undefined;
+  }
+
+  list<T>(kind: Kind, filter: { projectId?: string; parentId?: string } = {}): T[] {
+    const rows = filter.parentId
+      ? this.stmts.byParent.all(kind, filter.parentId)
+      : filter.projectId
+        ? this.stmts.byProject.all(kind, filter.projectId)
+        : this.stmts.byKind.all(kind);
+    const out: T[] = [];
+    for (const r of rows) {
+      if (filter.projectId && r.project_id !== filter.projectId) continue;
+      out.push(JSON.parse(r.body) as T);
+    }
+    return out;
+  }
+
+  insert(kind: Kind, doc: { id: string; name: string; projectId?: string }, parentId: string | null = null): void {
+    this.stmts.insert.run({
+      id: doc.id,
+      kind,
+      project_id: doc.projectId ?? doc.id,
+      name_key: doc.name,
+      parent_id: parentId,
+      seq: ++this.seq,
+      body: JSON.stringify(doc),
+    });
+  }
+
+  /** Replaces a document; `live: false` keeps it only as a record whose name may be reused. */
+  update(doc: { id: string; name: string }, live = true): void {
+    this.stmts.update.run({ id: doc.id, name_key: live ? doc.name : null, body: JSON.stringify(doc) });
+  }
+
+  delete(id: string): void {
+    this.stmts.delete.run(id);
+  }
+
+  serverIpTaken(subnetId: string, ip: string): boolean {
+    return this.stmts.ipTaken.get(subnetId, ip) !== undefined;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

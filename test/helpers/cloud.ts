@@ -1,0 +1,30 @@
+/**
+ * A control plane on an in-memory store, for tests of the services and the analyzer.
+ */
+import assert from 'node:assert/strict';
+import { Store } from '../../src/store/db.js';
+import { ChangeFeed, type Ctx } from '../../src/resources/context.js';
+import { createProject, ensureDefaultProject } from '../../src/resources/project/service.js';
+import { NimbusError, type ErrorCode } from '../../src/core/errors.js';
+
+export function memoryCloud(): { ctx: Ctx; store: Store; other: (name: string) => Ctx } {
+  const store = new Store(':memory:');
+  const feed = new ChangeFeed();
+  const base = { store, feed, projectId: '' };
+  const project = ensureDefaultProject(base);
+  return {
+    ctx: { ...base, projectId: project.id },
+    store,
+    other: (name: string) => ({ ...base, projectId: createProject(base, { name }).id }),
+  };
+}
+
+/** Asserts that `fn` is refused with `code`, and that the message names `mentions`. */
+export function refuses(fn: () => unknown, code: ErrorCode, mentions?: string): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof NimbusError, `expected a NimbusError, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    if (mentions) assert.ok(err.message.includes(mentions), `message '${err.message}' should name '${mentions}'`);
+    return true;
+  });
+}
