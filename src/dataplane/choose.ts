@@ -1,10 +1,16 @@
 /**
  * Picks the data plane: `virtual`, `linux`, or `auto` (linux when root on Linux with the
- * tools it needs, virtual otherwise, saying why).
+ * tools it needs, virtual otherwise, saying why). The linux data plane's name prefix is
+ * kept in the data directory, so each installation owns its own kernel objects.
  */
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { NimbusError } from '../core/errors.js';
 import type { Dataplane } from './driver.js';
 import { VirtualDataplane } from './virtual/driver.js';
+import { LinuxDataplane } from './linux/driver.js';
+import { checkPrefix } from './linux/names.js';
 
 export type DataplaneChoice = 'auto' | 'virtual' | 'linux';
 
@@ -13,10 +19,43 @@ export interface DataplaneOptions {
   prefix?: string;
 }
 
-export async function chooseDataplane(choice: DataplaneChoice, _opts: DataplaneOptions): Promise<Dataplane> {
+const TOOLS: [string, string][] = [
+  ['ip', 'iproute2'],
+  ['nft', 'nftables'],
+  ['ping', 'iputils-ping'],
+];
+
+function onPath(cmd: string): boolean {
+  return (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').some((dir) => dir && existsSync(join(dir, cmd)));
+}
+
+/** Why the linux data plane cannot run here, or null when it can. */
+export function linuxUnavailable(): string | null {
+  if (process.platform !== 'linux') return `this is ${process.platform}, not Linux`;
+  if (process.getuid?.() !== 0) return 'not running as root (network namespaces need root)';
+  const missing = TOOLS.filter(([cmd]) => !onPath(cmd)).map(([cmd, pkg]) => `${cmd} (Debian package ${pkg})`);
+  if (missing.length > 0) return `missing ${missing.join(', ')}; as root run: bash scripts/install-deps.sh`;
+  return null;
+}
+
+/** The installation's prefix: given, or the one stored in the data directory, or a new one. */
+export function installationPrefix(dataDir: string, given?: string): string {
+  const file = join(dataDir, 'dataplane-prefix');
+  if (given) return checkPrefix(given);
+  if (existsSync(file)) return checkPrefix(readFileSync(file, 'utf8').trim());
+  const prefix = `nb${randomBytes(2).toString('hex')}`;
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, prefix + '\n');
+  return prefix;
+}
+
+export async function chooseDataplane(choice: DataplaneChoice, opts: DataplaneOptions): Promise<Dataplane> {
   if (choice === 'virtual') return new VirtualDataplane('chosen with --dataplane virtual');
+  const why = linuxUnavailable();
   if (choice === 'linux') {
-    throw new NimbusError('Dataplane.Unavailable', 'the linux data plane is not built yet');
+    if (why) throw new NimbusError('Dataplane.Unavailable', `the linux data plane cannot run: ${why}`);
+    return new LinuxDataplane(installationPrefix(opts.dataDir, opts.prefix), 'chosen with --dataplane linux');
   }
-  return new VirtualDataplane('auto: the linux data plane is not built yet');
+  if (why) return new VirtualDataplane(`auto: ${why}`);
+  return new LinuxDataplane(installationPrefix(opts.dataDir, opts.prefix), 'auto: root on Linux with ip, nft and ping');
 }

@@ -74,7 +74,7 @@ function matchRule(t: Topology, rules: CompiledRule[], q: TraceQuery, peerIp: nu
   return undefined;
 }
 
-interface Delivery {
+export interface Delivery {
   hops: Hop[];
   server?: Server;
   routers: number;
@@ -85,7 +85,7 @@ interface Delivery {
  * Routes a packet from a server's subnet to `dst`: the route table lookup, an optional
  * peering crossing, and delivery to the server holding `dst` in the VPC it lands in.
  */
-function route(t: Topology, from: Server, dst: number): Delivery {
+export function route(t: Topology, from: Server, dst: number): Delivery {
   const hops: Hop[] = [];
   const fail = (h: Omit<Hop, 'ok'>): Delivery => {
     hops.push({ ...h, ok: false });

@@ -1,0 +1,197 @@
+/**
+ * What the kernel should hold, per namespace, for a snapshot of the desired state. Pure.
+ *
+ * Router namespace of a VPC: forwarding on, one bridge per subnet with its gateway IP, the
+ * router ends of the servers' veths on those bridges, one veth end per peering (addressed
+ * 169.254.0.1 or .2 /32, reached with `onlink` routes), one kernel table per route table
+ * bound to its subnets' bridges by `ip rule`, and PEER_TABLE (own subnets only, then
+ * unreachable) for whatever arrives over a peering, so nothing transits. Its own addresses
+ * answer nothing (nftables input policy drop), as a cloud's gateway does not.
+ *
+ * Server namespace: eth0 with the private IP, a default route via the gateway, and the
+ * security groups as one stateful nftables table.
+ */
+import { createHash } from 'node:crypto';
+import { intToIp, parseCidr } from '../../core/cidr.js';
+import { compile, type Snapshot, type Topology } from '../../net/topology.js';
+import { route as deliver } from '../../net/trace.js';
+import type { Server } from '../../resources/model.js';
+import * as N from './names.js';
+import { serverRuleset, routerRuleset } from './nft.js';
+
+export interface LinkSpec {
+  name: string;
+  kind: 'bridge' | 'veth';
+  /** For a veth made from this namespace: its other end. */
+  peer?: { name: string; ns: string };
+  master?: string;
+  up: boolean;
+}
+
+export interface RouteSpec {
+  table: number | 'main';
+  dst: string;
+  type: 'unicast' | 'blackhole' | 'unreachable';
+  dev?: string;
+  via?: string;
+}
+
+export interface RuleSpec {
+  iif: string;
+  table: number;
+}
+
+export interface NsSpec {
+  name: string;
+  role: 'router' | 'server';
+  /** The resource this namespace serves (a VPC or a server), for status and errors. */
+  resourceId: string;
+  /** Links this namespace creates. */
+  create: LinkSpec[];
+  /** Links made from elsewhere (a veth end) that this namespace only configures. */
+  configure: { name: string; up: boolean }[];
+  addrs: { dev: string; cidr: string }[];
+  routes: RouteSpec[];
+  rules: RuleSpec[];
+  /** The whole nftables table text, its hash in its comment. */
+  nft: string;
+  nftHash: string;
+  /** Namespaces that must exist before this one is configured. */
+  after: string[];
+}
+
+export interface DesiredState {
+  namespaces: Map<string, NsSpec>;
+}
+
+function hash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+export function desiredState(snapshot: Snapshot, prefix: string): DesiredState {
+  const t = compile(snapshot);
+  const namespaces = new Map<string, NsSpec>();
+  for (const vpc of snapshot.vpcs) {
+    const spec = routerSpec(t, snapshot, prefix, vpc.id);
+    namespaces.set(spec.name, spec);
+  }
+  for (const server of snapshot.servers) {
+    const spec = serverSpec(t, prefix, server);
+    namespaces.set(spec.name, spec);
+  }
+  return { namespaces };
+}
+
+function routerSpec(t: Topology, s: Snapshot, prefix: string, vpcId: string): NsSpec {
+  const name = N.routerNs(prefix, vpcId);
+  const subnets = t.subnetsByVpc.get(vpcId) ?? [];
+  const create: LinkSpec[] = [];
+  const addrs: NsSpec['addrs'] = [];
+  const routes: RouteSpec[] = [];
+  const rules: RuleSpec[] = [];
+  const configure: NsSpec['configure'] = [];
+  const after: string[] = [];
+
+  const ownSubnetRoutes = (table: number): RouteSpec[] => [
+    ...subnets.map((cs) => ({ table, dst: cs.subnet.cidr, type: 'unicast' as const, dev: N.bridgeName(cs.subnet.id) })),
+  ];
+  for (const cs of subnets) {
+    const br = N.bridgeName(cs.subnet.id);
+    create.push({ name: br, kind: 'bridge', up: true });
+    addrs.push({ dev: br, cidr: `${cs.subnet.gatewayIp}/${parseCidr(cs.subnet.cidr).prefix}` });
+    rules.push({ iif: br, table: N.tableNumber(cs.subnet.routeTableId) });
+  }
+  for (const server of s.servers) {
+    if (server.vpcId !== vpcId) continue;
+    const ns = N.serverNs(prefix, server.id);
+    create.push({ name: N.serverPort(server.id), kind: 'veth', peer: { name: 'eth0', ns }, master: N.bridgeName(server.subnetId), up: true });
+    after.push(ns);
+  }
+  for (const p of s.peerings) {
+    if (p.status !== 'active' || (p.requesterVpcId !== vpcId && p.accepterVpcId !== vpcId)) continue;
+    const port = N.peeringPort(p.id);
+    const requester = p.requesterVpcId === vpcId;
+    if (requester) {
+      const other = N.routerNs(prefix, p.accepterVpcId);
+      create.push({ name: port, kind: 'veth', peer: { name: port, ns: other }, up: true });
+      after.push(other);
+    } else {
+      configure.push({ name: port, up: true });
+    }
+    addrs.push({ dev: port, cidr: `${requester ? N.PEER_ADDR.requester : N.PEER_ADDR.accepter}/32` });
+    rules.push({ iif: port, table: N.PEER_TABLE });
+  }
+  // Traffic that arrived over a peering reaches only this VPC's own subnets.
+  routes.push(...ownSubnetRoutes(N.PEER_TABLE), { table: N.PEER_TABLE, dst: 'default', type: 'unreachable' });
+  for (const table of s.routeTables) {
+    if (table.vpcId !== vpcId) continue;
+    const num = N.tableNumber(table.id);
+    routes.push(...ownSubnetRoutes(num));
+    for (const r of table.routes) {
+      if (r.target.type === 'local') {
+        // Addresses of the VPC outside every subnet go nowhere.
+        routes.push({ table: num, dst: r.destination, type: 'unreachable' });
+        continue;
+      }
+      const p = r.target.type === 'peering' ? t.peerings.get(r.target.peeringId) : undefined;
+      if (!p || p.status !== 'active') {
+        routes.push({ table: num, dst: r.destination, type: 'blackhole' });
+      } else {
+        const via = p.requesterVpcId === vpcId ? N.PEER_ADDR.accepter : N.PEER_ADDR.requester;
+        routes.push({ table: num, dst: r.destination, type: 'unicast', dev: N.peeringPort(p.id), via });
+      }
+    }
+    if (!table.routes.some((r) => r.destination === '0.0.0.0/0')) routes.push({ table: num, dst: 'default', type: 'unreachable' });
+  }
+  const nft = routerRuleset();
+  return { name, role: 'router', resourceId: vpcId, create, configure, addrs, routes: dedupe(routes), rules, nft, nftHash: hash(nft), after };
+}
+
+/** A subnet's own CIDR may also be a route table's local-range entry; keep the first of equal keys. */
+function dedupe(routes: RouteSpec[]): RouteSpec[] {
+  const seen = new Set<string>();
+  return routes.filter((r) => {
+    const k = `${r.table} ${r.dst}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function serverSpec(t: Topology, prefix: string, server: Server): NsSpec {
+  const name = N.serverNs(prefix, server.id);
+  const cs = t.subnets.get(server.subnetId)!;
+  const up = server.status === 'running';
+  // A rule naming a group admits the members as this server's routing resolves their addresses.
+  const membersSeen = (groupId: string): string[] => {
+    const ips: string[] = [];
+    for (const id of t.members.get(groupId) ?? []) {
+      if (id === server.id) continue;
+      const member = t.servers.get(id)!;
+      const ip = t.serverIp.get(id)!;
+      const d = deliver(t, server, ip);
+      if (d.server?.id === member.id) ips.push(intToIp(ip));
+    }
+    return ips.sort();
+  };
+  const nftText = serverRuleset(
+    server.securityGroupIds.flatMap((g) => t.groups.get(g)?.rules ?? []),
+    membersSeen,
+  );
+  return {
+    name,
+    role: 'server',
+    resourceId: server.id,
+    create: [],
+    configure: [
+      { name: 'lo', up: true },
+      { name: 'eth0', up },
+    ],
+    addrs: [{ dev: 'eth0', cidr: `${server.privateIp}/${parseCidr(cs.subnet.cidr).prefix}` }],
+    routes: up ? [{ table: 'main', dst: 'default', type: 'unicast', dev: 'eth0', via: cs.subnet.gatewayIp }] : [],
+    rules: [],
+    nft: nftText,
+    nftHash: hash(nftText),
+    after: [],
+  };
+}

@@ -1,0 +1,232 @@
+/**
+ * The linux data plane: converges the machine to the stored state, level-based.
+ *
+ * A pass reads the desired state, lists the namespaces, creates the missing ones and
+ * deletes ours that nothing names (one `ip -batch` on the host), then observes and plans
+ * each namespace (routers first: they make the veths that servers then configure) and
+ * applies each plan in one process. A change in the store asks for a pass; a periodic pass
+ * observes everything and so repairs drift. A namespace that fails is retried with backoff
+ * and its error is shown in the status until it succeeds.
+ */
+import { NimbusError } from '../../core/errors.js';
+import type { Store } from '../../store/db.js';
+import type { ChangeFeed } from '../../resources/context.js';
+import type { Server } from '../../resources/model.js';
+import { readSnapshot } from '../../resources/snapshot.js';
+import type { Dataplane, DataplaneStatus, ExecOutcome, PingOutcome } from '../driver.js';
+import { desiredState, type NsSpec } from './desired.js';
+import { listNamespaces, observe } from './observe.js';
+import { planNamespace, type Step } from './plan.js';
+import { owned, serverNs } from './names.js';
+import { inNamespace, pool, run } from './run.js';
+
+const RESYNC_MS = 5_000;
+const CONCURRENCY = 6;
+
+export interface PassReport {
+  steps: Step[];
+  errors: { resourceId: string; message: string }[];
+  /** Some namespace waited for a link that another namespace made during this pass. */
+  waiting: boolean;
+  ms: number;
+}
+
+export class LinuxDataplane implements Dataplane {
+  readonly kind = 'linux' as const;
+  private store?: Store;
+  private running: Promise<PassReport> | null = null;
+  private again = false;
+  private timer: NodeJS.Timeout | null = null;
+  private resync: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private errors = new Map<string, { resourceId: string; message: string; failures: number }>();
+  private lastPass: PassReport | null = null;
+  private readonly onChange = () => this.schedule(10);
+
+  constructor(
+    readonly prefix: string,
+    private readonly reason: string,
+  ) {}
+
+  async start(store: Store, feed: ChangeFeed): Promise<void> {
+    this.store = store;
+    feed.on('change', this.onChange);
+    await this.sync();
+    this.resync = setInterval(() => this.schedule(0), RESYNC_MS);
+    this.resync.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.resync) clearInterval(this.resync);
+    await this.running?.catch(() => undefined);
+  }
+
+  status(): DataplaneStatus {
+    const errors = [...this.errors.values()].map(({ resourceId, message }) => ({ resourceId, message }));
+    return { kind: 'linux', reason: `${this.reason}; prefix '${this.prefix}'`, errors, converged: errors.length === 0 && this.lastPass !== null && !this.running };
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.sync().catch(() => undefined);
+    }, delayMs);
+  }
+
+  /** Runs a pass now (or waits for the running one and runs another), and reports it. */
+  async sync(): Promise<PassReport> {
+    if (this.running) {
+      this.again = true;
+      await this.running.catch(() => undefined);
+      if (this.running) return this.running;
+    }
+    this.running = this.passes();
+    try {
+      const report = await this.running;
+      this.lastPass = report;
+      return report;
+    } finally {
+      this.running = null;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        this.schedule(0);
+      } else if (this.errors.size > 0 && !this.stopped) {
+        const worst = Math.max(...[...this.errors.values()].map((e) => e.failures));
+        this.schedule(Math.min(200 * 2 ** (worst - 1), 10_000));
+      }
+    }
+  }
+
+  /** A pass, and up to two more at once when a namespace waited for a link another one makes. */
+  private async passes(): Promise<PassReport> {
+    let report = await this.pass(true);
+    for (let i = 0; i < 2 && report.waiting; i++) {
+      const next = await this.pass(true);
+      report = { ...next, steps: [...report.steps, ...next.steps], ms: report.ms + next.ms };
+    }
+    return report;
+  }
+
+  /** What a pass would change, without changing anything. */
+  async plan(): Promise<Step[]> {
+    return (await this.pass(false)).steps;
+  }
+
+  private async pass(apply: boolean): Promise<PassReport> {
+    const t0 = performance.now();
+    const desired = desiredState(readSnapshot(this.store!), this.prefix);
+    const existing = new Set((await listNamespaces()).filter((n) => owned(this.prefix, n)));
+    const steps: Step[] = [];
+    const hostBatch: string[] = [];
+    for (const name of desired.namespaces.keys()) {
+      if (!existing.has(name)) {
+        hostBatch.push(`netns add ${name}`);
+        steps.push({ ns: name, object: 'namespace', action: 'created' });
+      }
+    }
+    for (const name of existing) {
+      if (!desired.namespaces.has(name)) {
+        hostBatch.push(`netns del ${name}`);
+        steps.push({ ns: name, object: 'namespace', action: 'deleted' });
+      }
+    }
+    const errors: PassReport['errors'] = [];
+    if (apply && hostBatch.length > 0) {
+      const r = await run('ip', ['-force', '-batch', '-'], { input: hostBatch.join('\n') + '\n' });
+      if (r.code !== 0) errors.push({ resourceId: 'host', message: `ip netns: ${r.stderr.trim()}` });
+    }
+    const specs = [...desired.namespaces.values()];
+    const seenResources = new Set<string>();
+    let waiting = false;
+    for (const role of ['router', 'server'] as const) {
+      await pool(
+        specs.filter((s) => s.role === role),
+        CONCURRENCY,
+        async (spec: NsSpec) => {
+          seenResources.add(spec.resourceId);
+          try {
+            const observed = existing.has(spec.name) || apply ? await observe(spec.name) : undefined;
+            const plan = planNamespace(spec, observed);
+            steps.push(...plan.steps);
+            waiting ||= plan.waiting;
+            if (apply && plan.script) {
+              const r = await inNamespace(spec.name, plan.script);
+              if (r.code !== 0) throw new Error(`applying ${spec.name}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join('; ')}`);
+            }
+            this.errors.delete(spec.resourceId);
+          } catch (err) {
+            const prev = this.errors.get(spec.resourceId);
+            const message = (err as Error).message;
+            if (apply) this.errors.set(spec.resourceId, { resourceId: spec.resourceId, message, failures: (prev?.failures ?? 0) + 1 });
+            errors.push({ resourceId: spec.resourceId, message });
+          }
+        },
+      );
+    }
+    for (const id of this.errors.keys()) if (!seenResources.has(id)) this.errors.delete(id);
+    return { steps, errors, waiting, ms: performance.now() - t0 };
+  }
+
+  /** Waits until the changes made so far are on the machine. */
+  private async settle(): Promise<void> {
+    for (let i = 0; i < 5 && (this.timer || this.running || this.again); i++) {
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.timer = null;
+      }
+      this.again = false;
+      await this.sync();
+    }
+  }
+
+  private async inServer(server: Server, argv: string[], timeoutMs: number) {
+    await this.settle();
+    return run('ip', ['netns', 'exec', serverNs(this.prefix, server.id), ...argv], { timeoutMs });
+  }
+
+  async ping(server: Server, destination: string, count: number): Promise<PingOutcome> {
+    const r = await this.inServer(server, ['ping', '-n', '-c', String(count), '-i', '0.2', '-W', '1', destination], 5_000 + count * 1_500);
+    const m = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
+    const received = m ? Number(m[2]) : 0;
+    return { reachable: received > 0, transmitted: m ? Number(m[1]) : count, received, output: r.stdout + r.stderr };
+  }
+
+  async exec(server: Server, argv: string[]): Promise<ExecOutcome> {
+    if (argv.length === 0) throw new NimbusError('InvalidParameterValue', 'argv: a command is required');
+    const r = await this.inServer(server, argv, 60_000);
+    return { code: r.timedOut ? 124 : r.code, stdout: r.stdout, stderr: r.stderr + (r.timedOut ? '\nnimbus: command killed after 60 s\n' : '') };
+  }
+
+  async probe(server: Server, destination: string, protocol: 'icmp' | 'tcp' | 'udp', port?: number): Promise<{ reachable: boolean; output: string }> {
+    if (protocol === 'icmp') {
+      const r = await this.ping(server, destination, 1);
+      return { reachable: r.reachable, output: r.output };
+    }
+    if (protocol === 'udp') throw new NimbusError('Dataplane.Unavailable', 'a real udp probe cannot tell a drop from silence; only icmp and tcp are probed');
+    return tcpProbe((argv, ms) => this.inServer(server, argv, ms), destination, port!);
+  }
+}
+
+/**
+ * A TCP connect from inside a server: an answer (connected, or refused by the host) means
+ * the network carried the SYN and its reply; silence until the timeout means it did not.
+ */
+export async function tcpProbe(
+  runIn: (argv: string[], ms: number) => Promise<{ code: number; stdout: string; stderr: string }>,
+  ip: string,
+  port: number,
+): Promise<{ reachable: boolean; output: string }> {
+  const script = `exec 3<>/dev/tcp/${ip}/${port} && echo connected`;
+  const r = await runIn(['timeout', '1', 'bash', '-c', script], 5_000);
+  if (r.code === 0) return { reachable: true, output: `tcp ${ip}:${port}: connected\n` };
+  if (/refused/i.test(r.stderr)) return { reachable: true, output: `tcp ${ip}:${port}: connection refused (the host answered; nothing listens)\n` };
+  return { reachable: false, output: `tcp ${ip}:${port}: no answer within 1 s\n` };
+}

@@ -1,0 +1,56 @@
+/**
+ * Security groups as nftables text (pure). One `inet nimbus` table per server namespace:
+ * policy drop both ways, established and related traffic accepted (stateful, as cloud
+ * security groups are), loopback accepted, then one accept per rule. The text is replaced
+ * atomically with `nft -f` (declare, delete, define again in one transaction).
+ */
+import type { SecurityGroupRule } from '../../resources/model.js';
+
+export const NFT_TABLE = 'inet nimbus';
+
+function match(rule: SecurityGroupRule, peerIps: (groupId: string) => string[]): string | null {
+  const parts: string[] = [];
+  const dir = rule.direction === 'ingress' ? 'saddr' : 'daddr';
+  if ('cidr' in rule.remote) {
+    parts.push(rule.remote.cidr === '0.0.0.0/0' ? 'meta nfproto ipv4' : `ip ${dir} ${rule.remote.cidr}`);
+  } else {
+    const ips = peerIps(rule.remote.groupId);
+    if (ips.length === 0) return null;
+    parts.push(`ip ${dir} { ${ips.join(', ')} }`);
+  }
+  if (rule.protocol !== 'all') parts.push(`meta l4proto ${rule.protocol}`);
+  if (rule.portRange && (rule.protocol === 'tcp' || rule.protocol === 'udp')) {
+    const { from, to } = rule.portRange;
+    parts.push(`${rule.protocol} dport ${from === to ? from : `${from}-${to}`}`);
+  }
+  return `${parts.join(' ')} accept`;
+}
+
+function chain(name: 'input' | 'output', lines: string[]): string {
+  const lo = name === 'input' ? 'iif "lo" accept' : 'oif "lo" accept';
+  return [
+    `  chain ${name} {`,
+    `    type filter hook ${name} priority 0; policy drop;`,
+    '    ct state established,related accept',
+    `    ${lo}`,
+    ...lines.map((l) => `    ${l}`),
+    '  }',
+  ].join('\n');
+}
+
+/** The table body for a server in groups with these rules. */
+export function serverRuleset(rules: SecurityGroupRule[], peerIps: (groupId: string) => string[]): string {
+  const lines = (d: 'ingress' | 'egress') =>
+    [...new Set(rules.filter((r) => r.direction === d).map((r) => match(r, peerIps)).filter((l): l is string => l !== null))];
+  return [chain('input', lines('ingress')), chain('output', lines('egress'))].join('\n');
+}
+
+/** A router answers nothing addressed to itself; it only forwards. */
+export function routerRuleset(): string {
+  return ['  chain input {', '    type filter hook input priority 0; policy drop;', '  }'].join('\n');
+}
+
+/** The nft script that replaces our table atomically, carrying `hash` in its comment. */
+export function nftScript(body: string, hash: string): string {
+  return `table ${NFT_TABLE}\ndelete table ${NFT_TABLE}\ntable ${NFT_TABLE} {\n  comment "nimbus ${hash}"\n${body}\n}\n`;
+}
