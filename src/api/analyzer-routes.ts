@@ -44,3 +44,29 @@ export function analyzerRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
   );
 }
+
+/** The data plane: its plan, a sync on demand, and commands inside a server. */
+export function dataplaneRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const Step = Type.Object({ ns: Type.String(), object: Type.String(), action: Type.String() });
+  const Report = Type.Object({ steps: Type.Array(Step), errors: Type.Array(Type.Object({ resourceId: Type.String(), message: Type.String() })), ms: Type.Number() });
+  app.get('/dataplane/plan', { schema: { tags: ['dataplane'], summary: 'What the data plane would change now', response: { 200: Type.Object({ steps: Type.Array(Step) }) } } }, async () => ({
+    steps: await deps.dataplane.plan(),
+  }));
+  app.post('/dataplane/sync', { schema: { tags: ['dataplane'], summary: 'Converge now and report what changed', response: { 200: Report } } }, async () => deps.dataplane.sync());
+  app.post(
+    '/servers/:ref/exec',
+    {
+      schema: {
+        tags: ['server'],
+        summary: "Run a command inside a server's namespace (linux data plane)",
+        params: Type.Object({ ref: Type.String() }),
+        body: Type.Object({ argv: Type.Array(Type.String(), { minItems: 1 }) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ code: Type.Integer(), stdout: Type.String(), stderr: Type.String() }), ...errors },
+      },
+    },
+    async (req) => {
+      const server = getServer(contextOf(deps, req), (req.params as { ref: string }).ref);
+      return deps.dataplane.exec(server, (req.body as { argv: string[] }).argv);
+    },
+  );
+}

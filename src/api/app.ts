@@ -8,7 +8,7 @@ import { NimbusError } from '../core/errors.js';
 import type { AppDeps } from './context.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { networkRoutes } from './network-routes.js';
-import { analyzerRoutes } from './analyzer-routes.js';
+import { analyzerRoutes, dataplaneRoutes } from './analyzer-routes.js';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -53,5 +53,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(async (scope) => networkRoutes(scope, deps), { prefix: '/v1' });
   await app.register(async (scope) => analyzerRoutes(scope, deps), { prefix: '/v1' });
+  await app.register(async (scope) => dataplaneRoutes(scope, deps), { prefix: '/v1' });
   return app;
 }

@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { networkCommands } from './network.js';
 import { analyzerCommands } from './analyzer.js';
 import { daemonCommands } from './daemon.js';
+import { dataplaneCommands } from './dataplane.js';
 import { outputOption } from './shared.js';
 import { VERSION } from '../daemon.js';
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   daemonCommands(program);
   networkCommands(program);
   analyzerCommands(program);
+  dataplaneCommands(program);
   // Let `-o json` be given after the subcommand too (`nimbus vpc list -o json`).
   const addOutput = (cmd: Command) => {
     for (const sub of cmd.commands) {

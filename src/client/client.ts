@@ -36,6 +36,12 @@ export interface StatusResponse {
   dataplane: { kind: string; reason: string; converged: boolean; errors: { resourceId: string; message: string }[] };
 }
 
+export interface PlanStep {
+  ns: string;
+  object: string;
+  action: string;
+}
+
 export const DEFAULT_URL = 'http://127.0.0.1:7700';
 
 export class NimbusClient {
@@ -103,6 +109,13 @@ export class NimbusClient {
     ...crud<Peering, { name: string; vpc: string; peerVpc: string; peerProject?: string }, { name?: string }>(this, 'peerings'),
     accept: (ref: string) => this.request<Peering>('POST', `/v1/peerings/${enc(ref)}/accept`),
     reject: (ref: string) => this.request<Peering>('POST', `/v1/peerings/${enc(ref)}/reject`),
+  };
+
+  exec = (server: string, argv: string[]) =>
+    this.request<{ code: number; stdout: string; stderr: string }>('POST', `/v1/servers/${enc(server)}/exec`, { argv });
+  dataplane = {
+    plan: () => this.request<{ steps: PlanStep[] }>('GET', '/v1/dataplane/plan'),
+    sync: () => this.request<{ steps: PlanStep[]; errors: { resourceId: string; message: string }[]; ms: number }>('POST', '/v1/dataplane/sync'),
   };
 
   trace = (b: { server: string; destination: string; protocol?: string; port?: number; probe?: boolean }) => this.request<TraceResponse>('POST', '/v1/trace', b);

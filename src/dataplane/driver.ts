@@ -31,12 +31,22 @@ export interface DataplaneStatus {
   converged: boolean;
 }
 
+export interface SyncReport {
+  steps: { ns: string; object: string; action: 'created' | 'updated' | 'deleted' }[];
+  errors: { resourceId: string; message: string }[];
+  ms: number;
+}
+
 export interface Dataplane {
   readonly kind: DataplaneKind;
   /** Converges the machine to the stored state and starts following changes. */
   start(store: Store, feed: ChangeFeed): Promise<void>;
   stop(): Promise<void>;
   status(): DataplaneStatus;
+  /** Converges now and reports what changed. */
+  sync(): Promise<SyncReport>;
+  /** What a sync would change, changing nothing. */
+  plan(): Promise<SyncReport['steps']>;
   ping(server: Server, destination: string, count: number): Promise<PingOutcome>;
   /** Sends one real probe (ping, or a TCP/UDP connect); only real data planes can. */
   probe(server: Server, destination: string, protocol: 'icmp' | 'tcp' | 'udp', port?: number): Promise<{ reachable: boolean; output: string }>;

@@ -9,7 +9,7 @@ import { trace } from '../../net/trace.js';
 import { readSnapshot } from '../../resources/snapshot.js';
 import type { Server } from '../../resources/model.js';
 import type { Store } from '../../store/db.js';
-import type { Dataplane, DataplaneStatus, ExecOutcome, PingOutcome } from '../driver.js';
+import type { Dataplane, DataplaneStatus, ExecOutcome, PingOutcome, SyncReport } from '../driver.js';
 
 export class VirtualDataplane implements Dataplane {
   readonly kind = 'virtual' as const;
@@ -21,6 +21,14 @@ export class VirtualDataplane implements Dataplane {
   }
 
   async stop(): Promise<void> {}
+
+  async sync(): Promise<SyncReport> {
+    return { steps: [], errors: [], ms: 0 };
+  }
+
+  async plan(): Promise<SyncReport['steps']> {
+    return [];
+  }
 
   status(): DataplaneStatus {
     return { kind: 'virtual', reason: this.reason, errors: [], converged: true };

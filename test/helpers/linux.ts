@@ -1,0 +1,42 @@
+/**
+ * Privileged test support: whether this process may create namespaces (with the reason
+ * when not), and a linux daemon with a per-run prefix whose namespaces are removed
+ * afterwards, also when the test failed.
+ */
+import { randomBytes } from 'node:crypto';
+import { linuxUnavailable } from '../../src/dataplane/choose.js';
+import { cleanNamespaces } from '../../src/dataplane/linux/clean.js';
+import { listNamespaces } from '../../src/dataplane/linux/observe.js';
+import { owned } from '../../src/dataplane/linux/names.js';
+import { testDaemon, type TestDaemon } from './daemon.js';
+
+/** A reason to skip, or false when privileged tests can run. */
+export const skipLinux: string | false = (() => {
+  const why = linuxUnavailable();
+  return why ? `linux data plane unavailable: ${why}` : false;
+})();
+
+export function runPrefix(): string {
+  return `t${randomBytes(3).toString('hex')}`;
+}
+
+export interface LinuxTestDaemon extends TestDaemon {
+  prefix: string;
+  namespaces(): Promise<string[]>;
+}
+
+export async function linuxDaemon(prefix = runPrefix()): Promise<LinuxTestDaemon> {
+  const t = await testDaemon({ dataplane: 'linux', prefix });
+  const close = t.close.bind(t);
+  return Object.assign(t, {
+    prefix,
+    namespaces: async () => (await listNamespaces()).filter((n) => owned(prefix, n)).sort(),
+    async close() {
+      try {
+        await close();
+      } finally {
+        await cleanNamespaces(prefix);
+      }
+    },
+  });
+}
