@@ -12,6 +12,14 @@ import { compile } from '../net/topology.js';
 import { trace, type TraceProtocol } from '../net/trace.js';
 import { formatTrace } from '../net/format.js';
 import { parseIp, intToIp } from '../core/cidr.js';
+import { NimbusError } from '../core/errors.js';
+import type { Server } from '../resources/model.js';
+
+/** A stopped server sends nothing: ping and exec from it are refused. */
+function running(server: Server): Server {
+  if (server.status !== 'running') throw new NimbusError('IncorrectInstanceState', `server '${server.name}' is ${server.status}; start it first (nimbus server start ${server.name})`);
+  return server;
+}
 
 const errors = { 400: Type.Ref(ErrorBody), 404: Type.Ref(ErrorBody), 409: Type.Ref(ErrorBody) };
 
@@ -25,7 +33,9 @@ export function analyzerRoutes(app: FastifyInstance, deps: AppDeps): void {
       const server = getServer(ctx, b.server);
       const r = trace(compile(readSnapshot(deps.store)), { sourceServerId: server.id, destination: b.destination, protocol: b.protocol ?? 'icmp', port: b.port });
       const out: Record<string, unknown> = { ...r, text: formatTrace(r) };
-      if (b.probe) {
+      if (b.probe && server.status !== 'running') {
+        out.probe = { reachable: false, agrees: !r.reachable, output: `no probe sent: ${server.name} is stopped\n` };
+      } else if (b.probe) {
         const probe = await deps.dataplane.probe(server, r.destination, r.protocol, r.port ?? undefined);
         out.probe = { reachable: probe.reachable, agrees: probe.reachable === r.reachable, output: probe.output };
       }
@@ -37,7 +47,7 @@ export function analyzerRoutes(app: FastifyInstance, deps: AppDeps): void {
     { schema: { tags: ['analyzer'], summary: 'Ping an address from a server', body: Inputs.ping, response: { 200: Type.Ref(Type.Object({}, { $id: 'PingResult' })), ...errors } } },
     async (req) => {
       const b = req.body as { server: string; destination: string; count?: number };
-      const server = getServer(contextOf(deps, req), b.server);
+      const server = running(getServer(contextOf(deps, req), b.server));
       const destination = intToIp(parseIp(b.destination, 'destination'));
       const out = await deps.dataplane.ping(server, destination, b.count ?? 3);
       return { ...out, dataplane: deps.dataplane.kind };
@@ -65,7 +75,7 @@ export function dataplaneRoutes(app: FastifyInstance, deps: AppDeps): void {
       },
     },
     async (req) => {
-      const server = getServer(contextOf(deps, req), (req.params as { ref: string }).ref);
+      const server = running(getServer(contextOf(deps, req), (req.params as { ref: string }).ref));
       return deps.dataplane.exec(server, (req.body as { argv: string[] }).argv);
     },
   );

@@ -35,6 +35,7 @@ export const ERROR_CATALOGUE = {
   'InvalidVpcPeeringConnectionID.NotFound': { status: 404, summary: 'No peering with that name or id visible to the project, or one the VPC is not a side of.' },
   'InvalidRouteTable.Main': { status: 409, summary: 'The main route table of a VPC cannot be deleted or disassociated.' },
   'InvalidRouteTable.VpcMismatch': { status: 400, summary: 'A route table and a subnet of different VPCs.' },
+  IncorrectInstanceState: { status: 409, summary: 'The server is stopped: it cannot send a ping or run a command until it is started.' },
   NotFound: { status: 404, summary: 'No such API path.' },
   'Dataplane.Unavailable': { status: 409, summary: 'The data plane cannot do this (for example a real command on the virtual data plane).' },
   InternalError: { status: 500, summary: 'An unexpected failure inside Nimbus; the state is unchanged.' },

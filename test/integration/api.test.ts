@@ -79,6 +79,17 @@ test("projects: a header selects the project; another project's resources look u
   await refused(c.as('nobody').vpcs.list(), 404, 'InvalidProjectID.NotFound', 'nobody');
 });
 
+test('a stopped server cannot ping; the analyzer says where traffic to it stops', async () => {
+  const c = t.client;
+  await c.servers.stop('ecs-b');
+  await refused(c.ping({ server: 'ecs-b', destination: '192.168.6.76' }), 409, 'IncorrectInstanceState', 'ecs-b');
+  const tr = await c.trace({ server: 'ecs-a', destination: '192.168.5.130' });
+  assert.equal(tr.reachable, false);
+  assert.match(tr.blockedBy!.reason, /ecs-b \(192\.168\.5\.130\) is stopped/);
+  await c.servers.start('ecs-b');
+  assert.equal((await c.ping({ server: 'ecs-b', destination: '192.168.6.76' })).reachable, true);
+});
+
 test('state survives a restart of the daemon', async () => {
   const before = await t.client.routeTables.get('vpc-a-main');
   await t.restart();

@@ -71,8 +71,9 @@ function hash(text: string): string {
 export function desiredState(snapshot: Snapshot, prefix: string): DesiredState {
   const t = compile(snapshot);
   const namespaces = new Map<string, NsSpec>();
+  const addrs = N.peerAddresses(snapshot.peerings.filter((p) => p.status === 'active').map((p) => p.id));
   for (const vpc of snapshot.vpcs) {
-    const spec = routerSpec(t, snapshot, prefix, vpc.id);
+    const spec = routerSpec(t, snapshot, prefix, vpc.id, addrs);
     namespaces.set(spec.name, spec);
   }
   for (const server of snapshot.servers) {
@@ -82,7 +83,7 @@ export function desiredState(snapshot: Snapshot, prefix: string): DesiredState {
   return { namespaces };
 }
 
-function routerSpec(t: Topology, s: Snapshot, prefix: string, vpcId: string): NsSpec {
+function routerSpec(t: Topology, s: Snapshot, prefix: string, vpcId: string, peerAddrs: ReturnType<typeof N.peerAddresses>): NsSpec {
   const name = N.routerNs(prefix, vpcId);
   const subnets = t.subnetsByVpc.get(vpcId) ?? [];
   const create: LinkSpec[] = [];
@@ -118,7 +119,8 @@ function routerSpec(t: Topology, s: Snapshot, prefix: string, vpcId: string): Ns
     } else {
       configure.push({ name: port, up: true });
     }
-    addrs.push({ dev: port, cidr: `${requester ? N.PEER_ADDR.requester : N.PEER_ADDR.accepter}/32` });
+    const pa = peerAddrs.get(p.id)!;
+    addrs.push({ dev: port, cidr: `${requester ? pa.requester : pa.accepter}/32` });
     rules.push({ iif: port, table: N.PEER_TABLE });
   }
   // Traffic that arrived over a peering reaches only this VPC's own subnets.
@@ -137,7 +139,8 @@ function routerSpec(t: Topology, s: Snapshot, prefix: string, vpcId: string): Ns
       if (!p || p.status !== 'active') {
         routes.push({ table: num, dst: r.destination, type: 'blackhole' });
       } else {
-        const via = p.requesterVpcId === vpcId ? N.PEER_ADDR.accepter : N.PEER_ADDR.requester;
+        const pa = peerAddrs.get(p.id)!;
+        const via = p.requesterVpcId === vpcId ? pa.accepter : pa.requester;
         routes.push({ table: num, dst: r.destination, type: 'unicast', dev: N.peeringPort(p.id), via });
       }
     }

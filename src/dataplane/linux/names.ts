@@ -38,8 +38,27 @@ export function tableNumber(routeTableId: string): number {
   return 1000 + (parseInt(short(routeTableId), 16) % 1_000_000_000);
 }
 
-/** Link-local addresses of the two ends of every peering veth (each pair lives in its own two namespaces). */
-export const PEER_ADDR = { requester: '169.254.0.1', accepter: '169.254.0.2' } as const;
+/**
+ * Link-local addresses of the two ends of each peering veth: a /30 block of 169.254/16 per
+ * peering, the requester .1 and the accepter .2. Blocks must differ between peerings of one
+ * router (a router cannot use its own address as a gateway), so they are allocated over all
+ * peerings at once: from a hash of the id, the next free block on collision, in id order,
+ * which keeps every block stable while its peering lives unless two hashes met.
+ */
+export function peerAddresses(peeringIds: string[]): Map<string, { requester: string; accepter: string }> {
+  const blocks = 16_384;
+  const used = new Set<number>();
+  const out = new Map<string, { requester: string; accepter: string }>();
+  for (const id of [...peeringIds].sort()) {
+    let b = parseInt(short(id), 16) % blocks;
+    while (used.has(b)) b = (b + 1) % blocks;
+    used.add(b);
+    const base = b * 4;
+    const ip = (n: number) => `169.254.${(n >> 8) & 255}.${n & 255}`;
+    out.set(id, { requester: ip(base + 1), accepter: ip(base + 2) });
+  }
+  return out;
+}
 
 /** Whether a namespace name belongs to the installation with this prefix. */
 export function owned(prefix: string, ns: string): boolean {
