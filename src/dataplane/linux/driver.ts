@@ -20,7 +20,8 @@ import { planNamespace, type Step } from './plan.js';
 import { owned, serverNs } from './names.js';
 import { inNamespace, pool, run } from './run.js';
 
-const RESYNC_MS = 5_000;
+/** A full pass (every namespace observed, so drift is repaired) this often. */
+const RESYNC_MS = 10_000;
 const CONCURRENCY = 6;
 
 export interface PassReport {
@@ -41,6 +42,9 @@ export class LinuxDataplane implements Dataplane {
   private stopped = false;
   private errors = new Map<string, { resourceId: string; message: string; failures: number }>();
   private lastPass: PassReport | null = null;
+  /** Spec text last applied with success, per namespace: a pass for a change skips the unchanged. */
+  private applied = new Map<string, string>();
+  private full = true;
   private readonly onChange = () => this.schedule(10);
 
   constructor(
@@ -52,7 +56,10 @@ export class LinuxDataplane implements Dataplane {
     this.store = store;
     feed.on('change', this.onChange);
     await this.sync();
-    this.resync = setInterval(() => this.schedule(0), RESYNC_MS);
+    this.resync = setInterval(() => {
+      this.full = true;
+      this.schedule(0);
+    }, RESYNC_MS);
     this.resync.unref();
   }
 
@@ -77,12 +84,18 @@ export class LinuxDataplane implements Dataplane {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      void this.sync().catch(() => undefined);
+      void this.converge(false).catch(() => undefined);
     }, delayMs);
   }
 
+  /** A full pass now, every namespace observed (drift repaired), and its report. */
+  sync(): Promise<PassReport> {
+    return this.converge(true);
+  }
+
   /** Runs a pass now (or waits for the running one and runs another), and reports it. */
-  async sync(): Promise<PassReport> {
+  private async converge(full: boolean): Promise<PassReport> {
+    if (full) this.full = true;
     if (this.running) {
       this.again = true;
       await this.running.catch(() => undefined);
@@ -107,9 +120,11 @@ export class LinuxDataplane implements Dataplane {
 
   /** A pass, and up to two more at once when a namespace waited for a link another one makes. */
   private async passes(): Promise<PassReport> {
-    let report = await this.pass(true);
+    const full = this.full;
+    this.full = false;
+    let report = await this.pass(true, full);
     for (let i = 0; i < 2 && report.waiting; i++) {
-      const next = await this.pass(true);
+      const next = await this.pass(true, false);
       report = { ...next, steps: [...report.steps, ...next.steps], ms: report.ms + next.ms };
     }
     return report;
@@ -117,10 +132,11 @@ export class LinuxDataplane implements Dataplane {
 
   /** What a pass would change, without changing anything. */
   async plan(): Promise<Step[]> {
-    return (await this.pass(false)).steps;
+    return (await this.pass(false, true)).steps;
   }
 
-  private async pass(apply: boolean): Promise<PassReport> {
+  /** One pass; unless `full`, namespaces whose spec is what was last applied are not observed. */
+  private async pass(apply: boolean, full: boolean): Promise<PassReport> {
     const t0 = performance.now();
     const desired = desiredState(readSnapshot(this.store!), this.prefix);
     const existing = new Set((await listNamespaces()).filter((n) => owned(this.prefix, n)));
@@ -152,6 +168,8 @@ export class LinuxDataplane implements Dataplane {
         CONCURRENCY,
         async (spec: NsSpec) => {
           seenResources.add(spec.resourceId);
+          const text = JSON.stringify(spec);
+          if (!full && existing.has(spec.name) && this.applied.get(spec.name) === text) return;
           try {
             const observed = existing.has(spec.name) || apply ? await observe(spec.name) : undefined;
             const plan = planNamespace(spec, observed);
@@ -162,7 +180,10 @@ export class LinuxDataplane implements Dataplane {
               if (r.code !== 0) throw new Error(`applying ${spec.name}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join('; ')}`);
             }
             this.errors.delete(spec.resourceId);
+            if (apply && !plan.waiting) this.applied.set(spec.name, text);
+            else this.applied.delete(spec.name);
           } catch (err) {
+            this.applied.delete(spec.name);
             const prev = this.errors.get(spec.resourceId);
             const message = (err as Error).message;
             if (apply) this.errors.set(spec.resourceId, { resourceId: spec.resourceId, message, failures: (prev?.failures ?? 0) + 1 });
@@ -172,6 +193,7 @@ export class LinuxDataplane implements Dataplane {
       );
     }
     for (const id of this.errors.keys()) if (!seenResources.has(id)) this.errors.delete(id);
+    for (const name of this.applied.keys()) if (!desired.namespaces.has(name)) this.applied.delete(name);
     return { steps, errors, waiting, ms: performance.now() - t0 };
   }
 
@@ -183,7 +205,7 @@ export class LinuxDataplane implements Dataplane {
         this.timer = null;
       }
       this.again = false;
-      await this.sync();
+      await this.converge(false);
     }
   }
 
