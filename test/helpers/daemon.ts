@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startDaemon, type Daemon, type DaemonOptions } from '../../src/daemon.js';
 import { NimbusClient } from '../../src/client/client.js';
@@ -62,4 +62,29 @@ export function cli(url: string, args: string[], env: Record<string, string> = {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
+}
+
+/** The reference lab's part 1 up to the first ping: two VPCs, a subnet and a server in each. */
+export const LAB_SETUP: string[][] = [
+  ['vpc', 'create', '--name', 'vpc-a', '--cidr', '192.168.6.0/24'],
+  ['vpc', 'create', '--name', 'vpc-b', '--cidr', '192.168.5.0/24'],
+  ['subnet', 'create', '--name', 'sub-a', '--vpc', 'vpc-a', '--cidr', '192.168.6.0/25'],
+  ['subnet', 'create', '--name', 'sub-b', '--vpc', 'vpc-b', '--cidr', '192.168.5.0/24'],
+  ['server', 'create', '--name', 'ecs-a', '--subnet', 'sub-a', '--ip', '192.168.6.76'],
+  ['server', 'create', '--name', 'ecs-b', '--subnet', 'sub-b', '--ip', '192.168.5.130'],
+];
+
+/** Starts `nimbus serve ARGS` as a child process and resolves with it and its URL once it listens. */
+export async function spawnServe(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`nimbus serve exited ${code}`)));
+  });
+  return { child, url };
 }

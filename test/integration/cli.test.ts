@@ -5,11 +5,10 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, cli, testDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { LAB_SETUP, cli, spawnServe, testDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 let t: TestDaemon;
 before(async () => {
@@ -21,15 +20,7 @@ after(async () => {
 const nimbus = (...args: string[]) => cli(t.daemon.url, args);
 
 test('reference lab part 1 from the CLI', async () => {
-  const steps: string[][] = [
-    ['vpc', 'create', '--name', 'vpc-a', '--cidr', '192.168.6.0/24'],
-    ['vpc', 'create', '--name', 'vpc-b', '--cidr', '192.168.5.0/24'],
-    ['subnet', 'create', '--name', 'sub-a', '--vpc', 'vpc-a', '--cidr', '192.168.6.0/25'],
-    ['subnet', 'create', '--name', 'sub-b', '--vpc', 'vpc-b', '--cidr', '192.168.5.0/24'],
-    ['server', 'create', '--name', 'ecs-a', '--subnet', 'sub-a', '--ip', '192.168.6.76'],
-    ['server', 'create', '--name', 'ecs-b', '--subnet', 'sub-b', '--ip', '192.168.5.130'],
-  ];
-  for (const s of steps) {
+  for (const s of LAB_SETUP) {
     const r = await nimbus(...s);
     assert.equal(r.code, 0, `${s.join(' ')}: ${r.stderr}`);
   }
@@ -106,17 +97,8 @@ test('--help works at every level', async () => {
 
 test('nimbus serve starts the daemon on the given port and data directory, and stops on SIGTERM', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-serve-'));
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', dir, '--dataplane', 'virtual'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const { child, url } = await spawnServe(['--data', dir, '--dataplane', 'virtual']);
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += d;
-        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-        if (m) resolve(m[1]);
-      });
-      child.on('exit', (code) => reject(new Error(`serve exited ${code}`)));
-    });
     const st = await cli(url, ['status']);
     assert.equal(st.code, 0);
     assert.match(st.stdout, /dataplane\s+virtual/);

@@ -5,11 +5,10 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, cli } from '../helpers/daemon.js';
+import { LAB_SETUP, cli, spawnServe } from '../helpers/daemon.js';
 import { linuxDaemon, runPrefix, skipLinux, type LinuxTestDaemon } from '../helpers/linux.js';
 import { cleanNamespaces } from '../../src/dataplane/linux/clean.js';
 import { listNamespaces, observe } from '../../src/dataplane/linux/observe.js';
@@ -29,15 +28,7 @@ after(async () => {
 const nimbus = (...args: string[]) => cli(t.daemon.url, args);
 
 test('reference lab part 1 with real ping: fails, then peering and routes, then it succeeds', { skip: skipLinux }, async () => {
-  const steps: string[][] = [
-    ['vpc', 'create', '--name', 'vpc-a', '--cidr', '192.168.6.0/24'],
-    ['vpc', 'create', '--name', 'vpc-b', '--cidr', '192.168.5.0/24'],
-    ['subnet', 'create', '--name', 'sub-a', '--vpc', 'vpc-a', '--cidr', '192.168.6.0/25'],
-    ['subnet', 'create', '--name', 'sub-b', '--vpc', 'vpc-b', '--cidr', '192.168.5.0/24'],
-    ['server', 'create', '--name', 'ecs-a', '--subnet', 'sub-a', '--ip', '192.168.6.76'],
-    ['server', 'create', '--name', 'ecs-b', '--subnet', 'sub-b', '--ip', '192.168.5.130'],
-  ];
-  for (const s of steps) assert.equal((await nimbus(...s)).code, 0, s.join(' '));
+  for (const s of LAB_SETUP) assert.equal((await nimbus(...s)).code, 0, s.join(' '));
   const fails = await nimbus('ping', 'ecs-a', '192.168.5.130', '-c', '1');
   assert.equal(fails.code, 1, fails.stdout);
   assert.match(fails.stdout, /1 packets transmitted, 0 received/);
@@ -111,27 +102,17 @@ test('deleting resources removes their kernel objects', { skip: skipLinux }, asy
 test('after SIGKILL in the middle of building, a restart ends in the right topology with no leftovers', { skip: skipLinux }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-kill-'));
   const prefix = runPrefix();
-  const serve = () => spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', dir, '--dataplane', 'linux', '--prefix', prefix], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const urlOf = (child: ReturnType<typeof serve>) =>
-    new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += d;
-        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-        if (m) resolve(m[1]);
-      });
-      child.on('exit', (code) => reject(new Error(`serve exited ${code}`)));
-    });
-  let child = serve();
+  const serve = () => spawnServe(['--data', dir, '--dataplane', 'linux', '--prefix', prefix]);
+  let { child, url } = await serve();
   try {
-    let c = new NimbusClient({ url: await urlOf(child) });
+    let c = new NimbusClient({ url });
     await c.vpcs.create({ name: 'v', cidr: '10.7.0.0/16' });
     await c.subnets.create({ name: 's', vpc: 'v', cidr: '10.7.1.0/24' });
     for (let i = 0; i < 12; i++) await c.servers.create({ name: `k${i}`, subnet: 's' });
     child.kill('SIGKILL'); // the reconciler is still building these
     await new Promise((r) => child.once('exit', r));
-    child = serve();
-    c = new NimbusClient({ url: await urlOf(child) });
+    ({ child, url } = await serve());
+    c = new NimbusClient({ url });
     await c.servers.delete('k11');
     const report = await c.dataplane.sync();
     assert.deepEqual(report.errors, []);
