@@ -47,6 +47,10 @@ function managedTable(t: number | 'main'): boolean {
 export function planNamespace(spec: NsSpec, o: Observed | undefined): NsPlan {
   const steps: Step[] = [];
   const ip: string[] = [];
+  /** Deletions go first, in a batch whose failures are ignored: what they remove may already be
+   *  gone (a namespace the kernel is still tearing down takes its veth ends with it). The next
+   *  full pass observes again, so a deletion that truly failed is planned again. */
+  const del: string[] = [];
   const pre: string[] = [];
   let waiting = false;
   const step = (object: string, action: Step['action']) => steps.push({ ns: spec.name, object, action });
@@ -86,7 +90,7 @@ export function planNamespace(spec: NsSpec, o: Observed | undefined): NsPlan {
   const wanted = new Set([...spec.create.map((l) => l.name), ...spec.configure.map((c) => c.name)]);
   for (const name of links.keys()) {
     if (OWN_LINK.test(name) && !wanted.has(name)) {
-      ip.push(`link del ${name}`);
+      del.push(`link del ${name}`);
       step(`link ${name}`, 'deleted');
     }
   }
@@ -102,7 +106,7 @@ export function planNamespace(spec: NsSpec, o: Observed | undefined): NsPlan {
   for (const a of o?.addrs ?? []) {
     const [dev, cidr] = a.split(' ');
     if ((OWN_LINK.test(dev) || dev === 'eth0') && present.has(dev) && !wantAddrs.has(a)) {
-      ip.push(`addr del ${cidr} dev ${dev}`);
+      del.push(`addr del ${cidr} dev ${dev}`);
       step(`address ${cidr} on ${dev}`, 'deleted');
     }
   }
@@ -119,7 +123,7 @@ export function planNamespace(spec: NsSpec, o: Observed | undefined): NsPlan {
   for (const [key, r] of o?.routes ?? []) {
     const managed = managedTable(r.table) || (spec.role === 'server' && r.table === 'main' && r.dst === 'default');
     if (managed && !wantRoutes.has(key)) {
-      ip.push(routeCmd('del', r));
+      del.push(routeCmd('del', r));
       step(`route ${r.dst} table ${r.table}`, 'deleted');
     }
   }
@@ -136,12 +140,13 @@ export function planNamespace(spec: NsSpec, o: Observed | undefined): NsPlan {
   for (const key of seenRules) {
     if (!wantRules.has(key)) {
       const [iif, table] = key.split(' ');
-      ip.push(`rule del pref ${RULE_PREF} iif ${iif} lookup ${table}`);
+      del.push(`rule del pref ${RULE_PREF} iif ${iif} lookup ${table}`);
       step(`rule iif ${iif} lookup ${table}`, 'deleted');
     }
   }
 
   const parts = [...pre];
+  if (del.length > 0) parts.push(`ip -force -batch - <<'NIMBUS_EOF' 2>/dev/null || true\n${del.join('\n')}\nNIMBUS_EOF`);
   if (ip.length > 0) parts.push(`ip -force -batch - <<'NIMBUS_EOF'\n${ip.join('\n')}\nNIMBUS_EOF`);
   if (o?.nftHash !== spec.nftHash) {
     parts.push(`nft -f - <<'NIMBUS_EOF'\n${nftScript(spec.nft, spec.nftHash)}NIMBUS_EOF`);
