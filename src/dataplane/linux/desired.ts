@@ -13,9 +13,9 @@
  */
 import { createHash } from 'node:crypto';
 import { intToIp, parseCidr } from '../../core/cidr.js';
-import { compile, type Snapshot, type Topology } from '../../net/topology.js';
+import { compile, type Snapshot, type SnapshotRouteTable, type Topology } from '../../net/topology.js';
 import { route as deliver } from '../../net/trace.js';
-import type { Server } from '../../resources/model.js';
+import type { Peering, Server } from '../../resources/model.js';
 import * as N from './names.js';
 import { serverRuleset, routerRuleset } from './nft.js';
 
@@ -56,8 +56,6 @@ export interface NsSpec {
   /** The whole nftables table text, its hash in its comment. */
   nft: string;
   nftHash: string;
-  /** Namespaces that must exist before this one is configured. */
-  after: string[];
 }
 
 export interface DesiredState {
@@ -71,9 +69,14 @@ function hash(text: string): string {
 export function desiredState(snapshot: Snapshot, prefix: string): DesiredState {
   const t = compile(snapshot);
   const namespaces = new Map<string, NsSpec>();
-  const addrs = N.peerAddresses(snapshot.peerings.filter((p) => p.status === 'active').map((p) => p.id));
+  const active = snapshot.peerings.filter((p) => p.status === 'active');
+  const ctx: RouterInputs = {
+    peerAddrs: N.peerAddresses(active.map((p) => p.id)),
+    peerings: groupBy(active, (p) => [p.requesterVpcId, p.accepterVpcId]),
+    tables: groupBy(snapshot.routeTables, (r) => [r.vpcId]),
+  };
   for (const vpc of snapshot.vpcs) {
-    const spec = routerSpec(t, snapshot, prefix, vpc.id, addrs);
+    const spec = routerSpec(t, prefix, vpc.id, ctx);
     namespaces.set(spec.name, spec);
   }
   for (const server of snapshot.servers) {
@@ -83,7 +86,26 @@ export function desiredState(snapshot: Snapshot, prefix: string): DesiredState {
   return { namespaces };
 }
 
-function routerSpec(t: Topology, s: Snapshot, prefix: string, vpcId: string, peerAddrs: ReturnType<typeof N.peerAddresses>): NsSpec {
+/** What every router's spec needs, indexed by VPC once per desired state. */
+interface RouterInputs {
+  peerAddrs: ReturnType<typeof N.peerAddresses>;
+  peerings: Map<string, Peering[]>;
+  tables: Map<string, SnapshotRouteTable[]>;
+}
+
+function groupBy<T>(items: T[], keys: (item: T) => string[]): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    for (const k of keys(item)) {
+      const list = out.get(k);
+      if (list) list.push(item);
+      else out.set(k, [item]);
+    }
+  }
+  return out;
+}
+
+function routerSpec(t: Topology, prefix: string, vpcId: string, { peerAddrs, peerings, tables }: RouterInputs): NsSpec {
   const name = N.routerNs(prefix, vpcId);
   const subnets = t.subnetsByVpc.get(vpcId) ?? [];
   const create: LinkSpec[] = [];
@@ -91,31 +113,25 @@ function routerSpec(t: Topology, s: Snapshot, prefix: string, vpcId: string, pee
   const routes: RouteSpec[] = [];
   const rules: RuleSpec[] = [];
   const configure: NsSpec['configure'] = [];
-  const after: string[] = [];
 
-  const ownSubnetRoutes = (table: number): RouteSpec[] => [
-    ...subnets.map((cs) => ({ table, dst: cs.subnet.cidr, type: 'unicast' as const, dev: N.bridgeName(cs.subnet.id) })),
-  ];
+  const ownSubnetRoutes = (table: number): RouteSpec[] =>
+    subnets.map((cs) => ({ table, dst: cs.subnet.cidr, type: 'unicast' as const, dev: N.bridgeName(cs.subnet.id) }));
   for (const cs of subnets) {
     const br = N.bridgeName(cs.subnet.id);
     create.push({ name: br, kind: 'bridge', up: true });
     addrs.push({ dev: br, cidr: `${cs.subnet.gatewayIp}/${parseCidr(cs.subnet.cidr).prefix}` });
     rules.push({ iif: br, table: N.tableNumber(cs.subnet.routeTableId) });
   }
-  for (const server of s.servers) {
-    if (server.vpcId !== vpcId) continue;
+  for (const server of t.serverByIp.get(vpcId)?.values() ?? []) {
     const ns = N.serverNs(prefix, server.id);
     create.push({ name: N.serverPort(server.id), kind: 'veth', peer: { name: 'eth0', ns }, master: N.bridgeName(server.subnetId), up: true });
-    after.push(ns);
   }
-  for (const p of s.peerings) {
-    if (p.status !== 'active' || (p.requesterVpcId !== vpcId && p.accepterVpcId !== vpcId)) continue;
+  for (const p of peerings.get(vpcId) ?? []) {
     const port = N.peeringPort(p.id);
     const requester = p.requesterVpcId === vpcId;
     if (requester) {
       const other = N.routerNs(prefix, p.accepterVpcId);
       create.push({ name: port, kind: 'veth', peer: { name: port, ns: other }, up: true });
-      after.push(other);
     } else {
       configure.push({ name: port, up: true });
     }
@@ -125,8 +141,7 @@ function routerSpec(t: Topology, s: Snapshot, prefix: string, vpcId: string, pee
   }
   // Traffic that arrived over a peering reaches only this VPC's own subnets.
   routes.push(...ownSubnetRoutes(N.PEER_TABLE), { table: N.PEER_TABLE, dst: 'default', type: 'unreachable' });
-  for (const table of s.routeTables) {
-    if (table.vpcId !== vpcId) continue;
+  for (const table of tables.get(vpcId) ?? []) {
     const num = N.tableNumber(table.id);
     routes.push(...ownSubnetRoutes(num));
     for (const r of table.routes) {
@@ -147,7 +162,7 @@ function routerSpec(t: Topology, s: Snapshot, prefix: string, vpcId: string, pee
     if (!table.routes.some((r) => r.destination === '0.0.0.0/0')) routes.push({ table: num, dst: 'default', type: 'unreachable' });
   }
   const nft = routerRuleset();
-  return { name, role: 'router', resourceId: vpcId, create, configure, addrs, routes: dedupe(routes), rules, nft, nftHash: hash(nft), after };
+  return { name, role: 'router', resourceId: vpcId, create, configure, addrs, routes: dedupe(routes), rules, nft, nftHash: hash(nft) };
 }
 
 /** A subnet's own CIDR may also be a route table's local-range entry; keep the first of equal keys. */
@@ -195,6 +210,5 @@ function serverSpec(t: Topology, prefix: string, server: Server): NsSpec {
     rules: [],
     nft: nftText,
     nftHash: hash(nftText),
-    after: [],
   };
 }
