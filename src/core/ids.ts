@@ -12,6 +12,11 @@ export const KINDS = {
   server: 'ecs',
   routeTable: 'rtb',
   peering: 'pcx',
+  loadBalancer: 'lb',
+  listener: 'lsn',
+  pool: 'pool',
+  member: 'mbr',
+  healthMonitor: 'hm',
 } as const;
 
 export type Kind = keyof typeof KINDS;
@@ -38,4 +43,9 @@ export const KIND_LABEL: Record<Kind, string> = {
   server: 'server',
   routeTable: 'route table',
   peering: 'peering',
+  loadBalancer: 'load balancer',
+  listener: 'listener',
+  pool: 'pool',
+  member: 'member',
+  healthMonitor: 'health monitor',
 };

@@ -46,6 +46,11 @@ export const NOT_FOUND: Record<Kind, ErrorCode> = {
   server: 'InvalidServerID.NotFound',
   routeTable: 'InvalidRouteTableID.NotFound',
   peering: 'InvalidVpcPeeringConnectionID.NotFound',
+  loadBalancer: 'InvalidLoadBalancerID.NotFound',
+  listener: 'InvalidListenerID.NotFound',
+  pool: 'InvalidPoolID.NotFound',
+  member: 'InvalidMemberID.NotFound',
+  healthMonitor: 'InvalidHealthMonitorID.NotFound',
 };
 
 export function notFound(kind: Kind, ref: string): NimbusError {

@@ -75,6 +75,8 @@ export interface Server {
   privateIp: string;
   securityGroupIds: string[];
   app: string | null;
+  /** Where its workload listens on the virtual data plane (a loopback address of its own). */
+  loopbackIp: string;
   status: ServerStatus;
   createdAt: string;
 }
@@ -110,5 +112,77 @@ export interface Peering {
   accepterVpcId: string;
   accepterProjectId: string;
   status: PeeringStatus;
+  createdAt: string;
+}
+
+export type LbProtocol = 'HTTP' | 'TCP';
+export type Algorithm = 'ROUND_ROBIN' | 'LEAST_CONNECTIONS' | 'SOURCE_IP';
+export type PersistenceType = 'SOURCE_IP' | 'HTTP_COOKIE' | 'APP_COOKIE';
+/** Octavia's operating status. */
+export type OperatingStatus = 'ONLINE' | 'DEGRADED' | 'OFFLINE' | 'ERROR' | 'NO_MONITOR';
+
+export interface LoadBalancer {
+  id: string;
+  name: string;
+  projectId: string;
+  vpcId: string;
+  subnetId: string;
+  /** The private front end, an address of its subnet. */
+  vip: string;
+  /** The public front end: a loopback address of the host, 127.0.1.x. */
+  publicIp: string | null;
+  provisioningStatus: 'ACTIVE';
+  createdAt: string;
+}
+
+export interface Listener {
+  id: string;
+  name: string;
+  projectId: string;
+  loadBalancerId: string;
+  protocol: LbProtocol;
+  port: number;
+  defaultPoolId: string | null;
+  createdAt: string;
+}
+
+export interface Pool {
+  id: string;
+  name: string;
+  projectId: string;
+  loadBalancerId: string;
+  protocol: LbProtocol;
+  algorithm: Algorithm;
+  sessionPersistence: { type: PersistenceType; cookieName?: string } | null;
+  createdAt: string;
+}
+
+export interface Member {
+  id: string;
+  name: string;
+  projectId: string;
+  poolId: string;
+  serverId: string | null;
+  address: string;
+  port: number;
+  weight: number;
+  adminStateUp: boolean;
+  createdAt: string;
+}
+
+export interface HealthMonitor {
+  id: string;
+  name: string;
+  projectId: string;
+  poolId: string;
+  type: 'TCP' | 'HTTP';
+  delay: number;
+  timeout: number;
+  /** Consecutive successes that bring a member up (Octavia's max_retries). */
+  maxRetries: number;
+  /** Consecutive failures that take a member down (Octavia's max_retries_down). */
+  maxRetriesDown: number;
+  urlPath: string;
+  expectedCodes: string;
   createdAt: string;
 }

@@ -24,6 +24,10 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX resources_parent ON resources(kind, parent_id);
    CREATE INDEX resources_project ON resources(kind, project_id, seq);
    CREATE UNIQUE INDEX servers_ip ON resources(parent_id, json_extract(body, '$.privateIp')) WHERE kind = 'server';`,
+  // Load balancers hold an address of their subnet too: one index over both kinds.
+  `DROP INDEX servers_ip;
+   CREATE UNIQUE INDEX subnet_addresses ON resources(parent_id, coalesce(json_extract(body, '$.privateIp'), json_extract(body, '$.vip')))
+     WHERE kind IN ('server', 'loadBalancer');`,
 ];
 
 export interface Row {
@@ -67,7 +71,10 @@ export class Store {
       update: this.db.prepare('UPDATE resources SET name_key = @name_key, body = @body WHERE id = @id'),
       delete: this.db.prepare<[string]>('DELETE FROM resources WHERE id = ?'),
       ipTaken: this.db.prepare<[string, string], { id: string }>(
-        "SELECT id FROM resources WHERE kind = 'server' AND parent_id = ? AND json_extract(body, '$.privateIp') = ?",
+        "SELECT id FROM resources WHERE kind IN ('server', 'loadBalancer') AND parent_id = ? AND coalesce(json_extract(body, '$.privateIp'), json_extract(body, '$.vip')) = ?",
+      ),
+      addresses: this.db.prepare<[string], { ip: string }>(
+        "SELECT coalesce(json_extract(body, '$.privateIp'), json_extract(body, '$.vip')) AS ip FROM resources WHERE kind IN ('server', 'loadBalancer') AND parent_id = ?",
       ),
       maxSeq: this.db.prepare<[], { m: number | null }>('SELECT MAX(seq) AS m FROM resources'),
     };
@@ -135,8 +142,19 @@ export class Store {
     this.stmts.delete.run(id);
   }
 
-  serverIpTaken(subnetId: string, ip: string): boolean {
+  /** Whether a server or a load balancer of the subnet holds `ip`. */
+  addressTaken(subnetId: string, ip: string): boolean {
     return this.stmts.ipTaken.get(subnetId, ip) !== undefined;
+  }
+
+  /** The addresses servers and load balancers hold in a subnet. */
+  addressesIn(subnetId: string): Set<string> {
+    return new Set(this.stmts.addresses.all(subnetId).map((r) => r.ip));
+  }
+
+  /** The sequence number the next inserted resource will get. */
+  nextSeq(): number {
+    return this.seq + 1;
   }
 
   close(): void {

@@ -4,10 +4,14 @@
  * subnet, not reserved and free; otherwise the lowest free address is taken.
  */
 import { NimbusError, invalid } from '../../core/errors.js';
-import { contains, intToIp, isReserved, lastAddress, parseCidr, parseIp } from '../../core/cidr.js';
+import { intToIp } from '../../core/cidr.js';
+import { allocateAddress } from '../subnet/addresses.js';
 import { newId } from '../../core/ids.js';
 import type { SecurityGroup, Server, ServerStatus, Subnet } from '../model.js';
 import { checkName, now, resolve, write, type Ctx } from '../context.js';
+
+/** Workloads on the virtual data plane listen on 127.64.0.0/10, one address per server. */
+const LOOPBACK_BASE = 0x7f400000;
 
 export interface ServerInput {
   name: string;
@@ -15,31 +19,6 @@ export interface ServerInput {
   ip?: string;
   securityGroups?: string[];
   app?: string | null;
-}
-
-function allocateIp(ctx: Ctx, subnet: Subnet, wanted?: string): string {
-  const c = parseCidr(subnet.cidr);
-  if (wanted !== undefined) {
-    const ip = parseIp(wanted, 'ip');
-    if (!contains(c, ip)) throw new NimbusError('InvalidIPAddress.Range', `ip ${wanted} is outside subnet '${subnet.name}' (${subnet.cidr})`);
-    if (isReserved(c, ip)) {
-      throw new NimbusError('InvalidIPAddress.Reserved', `ip ${wanted} is reserved in subnet '${subnet.name}' (network, gateway or one of the last three addresses)`);
-    }
-    const text = intToIp(ip);
-    if (ctx.store.serverIpTaken(subnet.id, text)) throw new NimbusError('InvalidIPAddress.InUse', `ip ${text} is already in use in subnet '${subnet.name}'`);
-    return text;
-  }
-  if (subnet.availableIpCount <= 0) throw fullSubnet(subnet);
-  const taken = new Set(ctx.store.list<Server>('server', { parentId: subnet.id }).map((s) => s.privateIp));
-  for (let ip = c.net + 2; ip <= lastAddress(c) - 3; ip++) {
-    const text = intToIp(ip);
-    if (!taken.has(text)) return text;
-  }
-  throw fullSubnet(subnet);
-}
-
-function fullSubnet(subnet: Subnet): NimbusError {
-  return new NimbusError('InsufficientFreeAddressesInSubnet', `subnet '${subnet.name}' (${subnet.cidr}) has no free address left`);
 }
 
 function resolveGroups(ctx: Ctx, refs: string[] | undefined): string[] {
@@ -52,7 +31,7 @@ export function createServer(ctx: Ctx, input: ServerInput): Server {
   return write(ctx, () => {
     const name = checkName(ctx, 'server', input.name);
     const subnet = resolve<Subnet>(ctx, 'subnet', input.subnet, 'subnet');
-    const privateIp = allocateIp(ctx, subnet, input.ip);
+    const privateIp = allocateAddress(ctx, subnet, input.ip);
     const server: Server = {
       id: newId('server'),
       name,
@@ -62,6 +41,7 @@ export function createServer(ctx: Ctx, input: ServerInput): Server {
       privateIp,
       securityGroupIds: resolveGroups(ctx, input.securityGroups),
       app: input.app ?? null,
+      loopbackIp: intToIp(LOOPBACK_BASE + ctx.store.nextSeq()),
       status: 'running',
       createdAt: now(),
     };
@@ -109,6 +89,8 @@ export function setServerStatus(ctx: Ctx, ref: string, status: ServerStatus): Se
 export function deleteServer(ctx: Ctx, ref: string): Server {
   return write(ctx, () => {
     const server = getServer(ctx, ref);
+    const members = ctx.store.list<{ id: string; serverId: string | null }>('member', { projectId: ctx.projectId }).filter((m) => m.serverId === server.id);
+    if (members.length > 0) throw new NimbusError('DependencyViolation', `server '${server.name}' is still a member: ${members.map((m) => m.id).join(', ')}`);
     ctx.store.delete(server.id);
     const subnet = ctx.store.get<Subnet>(server.subnetId, 'subnet')!;
     subnet.availableIpCount += 1;

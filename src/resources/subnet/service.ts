@@ -78,7 +78,7 @@ export function updateSubnet(ctx: Ctx, ref: string, input: { name?: string }): S
 export function deleteSubnet(ctx: Ctx, ref: string): Subnet {
   return write(ctx, () => {
     const subnet = getSubnet(ctx, ref);
-    const users = ctx.store.list<{ id: string }>('server', { parentId: subnet.id });
+    const users = [...ctx.store.list<{ id: string }>('server', { parentId: subnet.id }), ...ctx.store.list<{ id: string }>('loadBalancer', { parentId: subnet.id })];
     if (users.length > 0) {
       throw new NimbusError('DependencyViolation', `subnet '${subnet.name}' still holds ${users.slice(0, 5).map((u) => u.id).join(', ')}`);
     }

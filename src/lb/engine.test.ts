@@ -1,0 +1,315 @@
+/**
+ * The engine end to end on loopback, with real back ends: balancing, persistence,
+ * forwarding headers, keep-alive both ways, retries, streamed bodies, WebSocket upgrade,
+ * reconfiguration without drops, health checks, the TCP listener and strict refusals.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { Engine } from './engine.js';
+import type { EngineConfig, MemberConfig, PoolConfig } from './config.js';
+
+const open: { close(): unknown }[] = [];
+after(async () => {
+  for (const o of open.reverse()) await o.close();
+});
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+interface Backend {
+  name: string;
+  port: number;
+  server: HttpServer;
+  /** Requests seen, with the headers the proxy sent. */
+  seen: IncomingMessage['headers'][];
+  connections: number;
+}
+
+async function backend(name: string): Promise<Backend> {
+  const b: Backend = { name, port: 0, server: undefined as unknown as HttpServer, seen: [], connections: 0 };
+  b.server = createHttpServer((req, res) => {
+    b.seen.push(req.headers);
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (req.url === '/login') res.setHeader('set-cookie', `JSESSIONID=${name}-session; Path=/`);
+      if (req.url === '/echo') {
+        res.setHeader('content-type', 'application/octet-stream');
+        res.end(body);
+        return;
+      }
+      if (req.url === '/stream') {
+        res.write('part1-');
+        setTimeout(() => res.end(`part2-${name}`), 20);
+        return;
+      }
+      res.end(name);
+    });
+  });
+  const sockets = new Set<Socket>();
+  b.server.on('connection', (c: Socket) => {
+    b.connections++;
+    sockets.add(c);
+    c.on('close', () => sockets.delete(c));
+  });
+  b.server.on('upgrade', (req, socket: Socket) => {
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+    socket.on('data', (d) => socket.write(`${name}:${d}`));
+  });
+  await new Promise<void>((r) => b.server.listen(0, '127.0.0.1', r));
+  b.port = (b.server.address() as AddressInfo).port;
+  open.push({
+    close: () =>
+      new Promise((r) => {
+        for (const c of sockets) c.destroy();
+        b.server.close(r);
+      }),
+  });
+  return b;
+}
+
+const member = (b: Backend, over: Partial<MemberConfig> = {}): MemberConfig => ({ id: b.name, host: '127.0.0.1', port: b.port, weight: 1, enabled: true, ...over });
+
+async function engineWith(pool: Omit<PoolConfig, 'id'>, protocol: 'HTTP' | 'TCP' = 'HTTP') {
+  const port = await freePort();
+  const engine = new Engine(null);
+  open.push(engine);
+  const config: EngineConfig = { listeners: [{ id: 'lsn', protocol, port, poolId: 'pool', bind: ['127.0.0.1'] }], pools: [{ id: 'pool', ...pool }] };
+  await engine.apply(config);
+  return { engine, port, config, url: `http://127.0.0.1:${port}` };
+}
+
+async function get(url: string, headers: Record<string, string> = {}) {
+  const r = await fetch(url, { headers });
+  return { status: r.status, body: await r.text(), headers: r.headers };
+}
+
+test('round robin alternates and members see X-Forwarded-For, -Proto and -Port', async () => {
+  const [a, b] = [await backend('a'), await backend('b')];
+  const { url, port } = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: null, members: [member(a), member(b)], health: null });
+  const bodies = [];
+  for (let i = 0; i < 4; i++) bodies.push((await get(`${url}/`)).body);
+  assert.deepEqual(bodies, ['a', 'b', 'a', 'b']);
+  const h = a.seen[0];
+  assert.equal(h['x-forwarded-for'], '127.0.0.1');
+  assert.equal(h['x-forwarded-proto'], 'http');
+  assert.equal(h['x-forwarded-port'], String(port));
+  await get(`${url}/`, { 'x-forwarded-for': '203.0.113.9' });
+  assert.equal(a.seen.at(-1)!['x-forwarded-for'], '203.0.113.9, 127.0.0.1', 'an existing X-Forwarded-For is extended');
+});
+
+test('keep-alive to members: many requests reuse few member connections', async () => {
+  const a = await backend('ka');
+  const { url } = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: null, members: [member(a)], health: null });
+  for (let i = 0; i < 20; i++) assert.equal((await get(`${url}/x`)).body, 'ka');
+  assert.equal(a.seen.length, 20);
+  assert.ok(a.connections <= 2, `member connections: ${a.connections}`);
+});
+
+test('inserted-cookie persistence pins a client; without the cookie round robin goes on', async () => {
+  const [a, b] = [await backend('ca'), await backend('cb')];
+  const { url } = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: { type: 'HTTP_COOKIE' }, members: [member(a), member(b)], health: null });
+  const first = await get(`${url}/`);
+  const cookie = first.headers.get('set-cookie')!;
+  assert.match(cookie, /^NIMBUSLB=c[ab]; Path=\/; HttpOnly$/);
+  const pinned = cookie.slice('NIMBUSLB='.length, cookie.indexOf(';'));
+  for (let i = 0; i < 6; i++) {
+    const r = await get(`${url}/`, { cookie: `other=1; NIMBUSLB=${pinned}` });
+    assert.equal(r.body, pinned);
+    assert.equal(r.headers.get('set-cookie'), null, 'a pinned request gets no new cookie');
+  }
+  const fresh = [(await get(`${url}/`)).body, (await get(`${url}/`)).body];
+  assert.deepEqual(fresh.sort(), ['ca', 'cb']);
+});
+
+test('application-cookie persistence follows the cookie the member set', async () => {
+  const [a, b] = [await backend('aa'), await backend('ab')];
+  const { url } = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: { type: 'APP_COOKIE', cookieName: 'JSESSIONID' }, members: [member(a), member(b)], health: null });
+  const login = await get(`${url}/login`);
+  const session = login.headers.get('set-cookie')!.split(';')[0];
+  for (let i = 0; i < 5; i++) assert.equal((await get(`${url}/`, { cookie: session })).body, login.body);
+});
+
+test('source-IP persistence and the SOURCE_IP algorithm pin a client address', async () => {
+  const [a, b] = [await backend('sa'), await backend('sb')];
+  for (const pool of [
+    { algorithm: 'ROUND_ROBIN' as const, persistence: { type: 'SOURCE_IP' as const } },
+    { algorithm: 'SOURCE_IP' as const, persistence: null },
+  ]) {
+    const { url } = await engineWith({ ...pool, members: [member(a), member(b)], health: null });
+    const bodies = new Set<string>();
+    for (let i = 0; i < 6; i++) bodies.add((await get(`${url}/`)).body);
+    assert.equal(bodies.size, 1, `${pool.algorithm}: one member for one client`);
+  }
+});
+
+test('a member that refuses connections is retried on another before the client sees an error', async () => {
+  const a = await backend('ra');
+  const deadPort = await freePort();
+  const { url } = await engineWith({
+    algorithm: 'ROUND_ROBIN',
+    persistence: null,
+    members: [{ id: 'dead', host: '127.0.0.1', port: deadPort, weight: 1, enabled: true }, member(a)],
+    health: null,
+  });
+  for (let i = 0; i < 6; i++) {
+    const r = await get(`${url}/`);
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'ra');
+  }
+});
+
+test('with no usable member the client gets 503', async () => {
+  const { url } = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: null, members: [], health: null });
+  const r = await get(`${url}/`);
+  assert.equal(r.status, 503);
+});
+
+test('request and response bodies stream through, chunked and by length', async () => {
+  const a = await backend('body');
+  const { url } = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: null, members: [member(a)], health: null });
+  const big = Buffer.alloc(3 * 1024 * 1024, 7);
+  const r = await fetch(`${url}/echo`, { method: 'POST', body: big });
+  const back = Buffer.from(await r.arrayBuffer());
+  assert.equal(back.length, big.length);
+  assert.ok(back.equals(big));
+  const stream = new ReadableStream({
+    start(c) {
+      c.enqueue(new TextEncoder().encode('hello '));
+      c.enqueue(new TextEncoder().encode('chunked'));
+      c.close();
+    },
+  });
+  const chunked = await fetch(`${url}/echo`, { method: 'POST', body: stream, duplex: 'half' } as RequestInit);
+  assert.equal(await chunked.text(), 'hello chunked');
+  assert.equal((await get(`${url}/stream`)).body, 'part1-part2-body');
+});
+
+/** Sends raw bytes and returns all the proxy answered before closing. */
+function raw(port: number, text: string): Promise<string> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1', () => s.write(text));
+    let out = '';
+    s.on('data', (d) => (out += d));
+    s.on('close', () => resolve(out));
+    s.on('error', () => resolve(out));
+    setTimeout(() => s.destroy(), 2000);
+  });
+}
+
+test('ambiguous requests are refused by the proxy, not passed on', async () => {
+  const a = await backend('strict');
+  const { port } = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: null, members: [member(a)], health: null });
+  const cases = [
+    'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: x\r\nX: 1\r\n folded\r\n\r\n',
+    'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+  ];
+  for (const c of cases) assert.match(await raw(port, c), /^HTTP\/1\.1 400 Bad Request/, JSON.stringify(c));
+  assert.equal(a.seen.length, 0, 'nothing reached the member');
+  assert.match(await raw(port, `GET /${'a'.repeat(20000)} HTTP/1.1\r\n`), /^HTTP\/1\.1 431/);
+});
+
+test('pipelined requests on one connection are answered in order', async () => {
+  const a = await backend('pipe');
+  const { port } = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: null, members: [member(a)], health: null });
+  const out = await raw(port, 'GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  assert.equal(out.match(/HTTP\/1\.1 200 OK/g)?.length, 2);
+});
+
+test('a WebSocket upgrade becomes a tunnel', async () => {
+  const a = await backend('ws');
+  const { port } = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: null, members: [member(a)], health: null });
+  const s = connect(port, '127.0.0.1');
+  let got = '';
+  s.on('data', (d) => {
+    got += d;
+    if (got.includes('\r\n\r\n') && !got.includes('ws:')) s.write('ping');
+  });
+  s.write('GET /chat HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+  await new Promise<void>((resolve) => {
+    const t = setInterval(() => {
+      if (got.includes('ws:ping')) {
+        clearInterval(t);
+        resolve();
+      }
+    }, 10);
+  });
+  assert.match(got, /^HTTP\/1\.1 101 Switching Protocols/);
+  s.destroy();
+});
+
+test('reconfiguration adds and removes members without dropping an open connection', async () => {
+  const [a, b] = [await backend('r1'), await backend('r2')];
+  const { engine, url, config } = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: null, members: [member(a)], health: null });
+  assert.equal((await get(`${url}/`)).body, 'r1');
+  await engine.apply({ ...config, pools: [{ ...config.pools[0], members: [member(a), member(b)] }] });
+  const seen = new Set<string>();
+  for (let i = 0; i < 4; i++) seen.add((await get(`${url}/`)).body);
+  assert.deepEqual([...seen].sort(), ['r1', 'r2']);
+  await engine.apply({ ...config, pools: [{ ...config.pools[0], members: [member(b)] }] });
+  for (let i = 0; i < 4; i++) assert.equal((await get(`${url}/`)).body, 'r2', 'the removed member takes nothing new');
+});
+
+test('a member that dies is taken out by the health check and comes back when it recovers', async () => {
+  const [a, b] = [await backend('h1'), await backend('h2')];
+  const health = { type: 'HTTP' as const, delayMs: 100, timeoutMs: 80, rise: 2, fall: 2, urlPath: '/', expectedCodes: '200' };
+  const { engine, url } = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: null, members: [member(a), member(b)], health });
+  const changes: string[] = [];
+  engine.on('health', (id: string, s: string) => changes.push(`${id} ${s}`));
+  await new Promise((r) => {
+    b.server.close(r);
+    b.server.closeAllConnections();
+  });
+  const t0 = Date.now();
+  while (!changes.includes('h2 DOWN') && Date.now() - t0 < 3000) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(changes, ['h2 DOWN']);
+  for (let i = 0; i < 4; i++) assert.equal((await get(`${url}/`)).body, 'h1');
+  assert.equal(engine.healthOf()['h2'], 'DOWN');
+  await new Promise<void>((r) => b.server.listen(b.port, '127.0.0.1', r));
+  while (!changes.includes('h2 UP') && Date.now() - t0 < 6000) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(changes, ['h2 DOWN', 'h2 UP']);
+});
+
+test('the TCP listener pipes bytes to members in turn and retries a refusing one', async () => {
+  const echo = async (name: string) => {
+    const s = createServer((c) => c.on('data', (d) => c.write(`${name}:${d}`)));
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    open.push({ close: () => new Promise((r) => s.close(r)) });
+    return { name, port: (s.address() as AddressInfo).port };
+  };
+  const [x, y] = [await echo('x'), await echo('y')];
+  const dead = await freePort();
+  const { port } = await engineWith(
+    {
+      algorithm: 'ROUND_ROBIN',
+      persistence: null,
+      members: [
+        { id: 'x', host: '127.0.0.1', port: x.port, weight: 1, enabled: true },
+        { id: 'dead', host: '127.0.0.1', port: dead, weight: 1, enabled: true },
+        { id: 'y', host: '127.0.0.1', port: y.port, weight: 1, enabled: true },
+      ],
+      health: null,
+    },
+    'TCP',
+  );
+  const talk = () =>
+    new Promise<string>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => s.write('hi'));
+      s.on('data', (d) => {
+        resolve(String(d));
+        s.destroy();
+      });
+    });
+  const answers = [await talk(), await talk(), await talk(), await talk()];
+  assert.ok(answers.every((a) => a === 'x:hi' || a === 'y:hi'), answers.join());
+  assert.ok(answers.includes('x:hi') && answers.includes('y:hi'));
+});

@@ -1,0 +1,138 @@
+/**
+ * The load balancer engine: listeners and pools from a plain EngineConfig, applied again
+ * and again without dropping open connections. A listener keeps its sockets across
+ * reconfiguration and looks its pool up per request; a removed listener stops accepting
+ * and lets its connections finish; a removed member drains.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { EventEmitter } from 'node:events';
+import type { EngineConfig, ListenerConfig } from './config.js';
+import { PoolRuntime } from './pool.js';
+import { HttpSession, type ListenerContext } from './http/proxy.js';
+import { tcpSession } from './tcp-proxy.js';
+import { AccessLog, Counters } from './observe.js';
+
+interface ListenerRuntime {
+  config: ListenerConfig;
+  ctx: ListenerContext;
+  /** Sockets this engine bound itself, by address. */
+  bound: Map<string, Server>;
+  /** Sockets handed over by the daemon (the public IP). */
+  adopted: Server[];
+}
+
+export class Engine extends EventEmitter {
+  readonly counters = new Counters();
+  private readonly pools = new Map<string, PoolRuntime>();
+  private readonly lsns = new Map<string, ListenerRuntime>();
+  private readonly log: AccessLog;
+  /** Open client connections, so that close() can end them. */
+  private readonly clients = new Set<Socket>();
+
+  constructor(accessLogFile: string | null) {
+    super();
+    this.log = new AccessLog(accessLogFile);
+  }
+
+  /** Applies a whole configuration; resolves once every bind of it is listening (or failed). */
+  async apply(config: EngineConfig): Promise<void> {
+    const poolIds = new Set(config.pools.map((p) => p.id));
+    for (const [id, p] of this.pools) {
+      if (!poolIds.has(id)) {
+        p.close();
+        this.pools.delete(id);
+      }
+    }
+    for (const pc of config.pools) {
+      const p = this.pools.get(pc.id);
+      if (p) p.apply(pc);
+      else this.pools.set(pc.id, new PoolRuntime(pc.id, pc, (member, status) => this.health(member, status)));
+    }
+    const listenerIds = new Set(config.listeners.map((l) => l.id));
+    for (const [id, l] of this.lsns) {
+      if (!listenerIds.has(id)) {
+        for (const s of [...l.bound.values(), ...l.adopted]) s.close();
+        this.lsns.delete(id);
+      }
+    }
+    const binds: Promise<void>[] = [];
+    for (const lc of config.listeners) {
+      let l = this.lsns.get(lc.id);
+      if (l && (l.config.port !== lc.port || l.config.protocol !== lc.protocol)) {
+        for (const s of [...l.bound.values(), ...l.adopted]) s.close();
+        this.lsns.delete(lc.id);
+        l = undefined;
+      }
+      if (!l) {
+        const rt: ListenerRuntime = {
+          config: lc,
+          bound: new Map(),
+          adopted: [],
+          ctx: { id: lc.id, port: lc.port, pool: () => (rt.config.poolId ? (this.pools.get(rt.config.poolId) ?? null) : null), log: this.log, counters: this.counters },
+        };
+        l = rt;
+        this.lsns.set(lc.id, rt);
+      }
+      l.config = lc;
+      for (const [addr, s] of l.bound) {
+        if (!lc.bind.includes(addr)) {
+          s.close();
+          l.bound.delete(addr);
+        }
+      }
+      for (const addr of lc.bind) if (!l.bound.has(addr)) binds.push(this.bind(l, addr));
+    }
+    await Promise.all(binds);
+    for (const p of this.pools.values()) for (const m of p.members) this.counters.member(m.id).up = m.health === 'UP' ? 1 : 0;
+  }
+
+  private bind(l: ListenerRuntime, addr: string): Promise<void> {
+    const server = createServer((socket) => this.accept(l, socket));
+    l.bound.set(addr, server);
+    return new Promise((resolve) => {
+      server.once('error', (err) => {
+        l.bound.delete(addr);
+        this.emit('error', new Error(`listener ${l.config.id} on ${addr}:${l.config.port}: ${err.message}`));
+        resolve();
+      });
+      server.listen({ host: addr, port: l.config.port, backlog: 1024 }, () => resolve());
+    });
+  }
+
+  /** Takes a listening socket opened elsewhere (the daemon's public IP) for a listener. */
+  adopt(listenerId: string, server: Server): void {
+    const l = this.lsns.get(listenerId);
+    if (!l) {
+      server.close();
+      return;
+    }
+    l.adopted.push(server);
+    server.on('connection', (socket: Socket) => this.accept(l, socket));
+  }
+
+  private accept(l: ListenerRuntime, socket: Socket): void {
+    this.clients.add(socket);
+    socket.once('close', () => this.clients.delete(socket));
+    if (l.config.protocol === 'HTTP') new HttpSession(socket, l.ctx);
+    else tcpSession(socket, l.ctx);
+  }
+
+  private health(memberId: string, status: 'UP' | 'DOWN'): void {
+    this.counters.member(memberId).up = status === 'UP' ? 1 : 0;
+    this.emit('health', memberId, status);
+  }
+
+  /** Health of every member now. */
+  healthOf(): Record<string, 'UP' | 'DOWN'> {
+    const out: Record<string, 'UP' | 'DOWN'> = {};
+    for (const p of this.pools.values()) for (const m of p.members) out[m.id] = m.health;
+    return out;
+  }
+
+  async close(): Promise<void> {
+    for (const l of this.lsns.values()) for (const s of [...l.bound.values(), ...l.adopted]) s.close();
+    for (const p of this.pools.values()) p.close();
+    for (const c of this.clients) c.destroy();
+    await this.log.close();
+  }
+}

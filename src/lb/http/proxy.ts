@@ -1,0 +1,542 @@
+/**
+ * The HTTP listener's hot path: raw sockets on both sides, the strict parser, pooled
+ * keep-alive connections to members, bodies streamed with backpressure in both directions.
+ *
+ * One HttpSession per client connection runs one exchange at a time: read a request head,
+ * choose a member (persistence, then the balancer), send the head (with X-Forwarded-*) and
+ * stream the body, read the response head, stream the body back, then return the member
+ * socket to its pool and read the next request. A member that refuses the connection is
+ * retried on another before the client sees an error; a pooled socket that turns out stale
+ * is replaced once. WebSocket upgrades become a tunnel. Bad traffic never throws: it gets
+ * a 4xx/5xx and is counted.
+ */
+import { connect, type Socket } from 'node:net';
+import { ChunkedScanner } from './chunked.js';
+import { HttpError, MAX_HEAD, header, headEnd, parseRequest, parseResponse, type RequestHead, type ResponseHead } from './parser.js';
+import type { MemberRuntime, PoolRuntime } from '../pool.js';
+import type { AccessLog, Counters, ListenerCounters } from '../observe.js';
+
+export interface ListenerContext {
+  id: string;
+  port: number;
+  /** The pool behind the listener now (looked up per request, so reconfiguration applies at once). */
+  pool(): PoolRuntime | null;
+  log: AccessLog;
+  counters: Counters;
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'x-forwarded-proto', 'x-forwarded-port']);
+const CONNECT_TIMEOUT_MS = 3_000;
+const RESPONSE_TIMEOUT_MS = 60_000;
+const IDLE_TIMEOUT_MS = 60_000;
+/** Request bytes kept for a retry while the member connection is not yet up. */
+const REPLAY_LIMIT = 1024 * 1024;
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+  505: 'HTTP Version Not Supported',
+};
+
+const enum St {
+  Head,
+  Exchange,
+  Tunnel,
+  Closed,
+}
+
+export class HttpSession {
+  private st = St.Head;
+  private pending: Buffer | null = null;
+  private readonly clientIp: string;
+  private readonly clientAddr: string;
+  private readonly lc: ListenerCounters;
+
+  // The exchange in progress.
+  private req!: RequestHead;
+  private reqHead!: Buffer;
+  private pool: PoolRuntime | null = null;
+  private member: MemberRuntime | null = null;
+  private tried: MemberRuntime[] = [];
+  private upstream: Socket | null = null;
+  private upConnected = false;
+  private reused = false;
+  private replay: Buffer[] | null = null;
+  private replayBytes = 0;
+  private reqBodyLeft = 0;
+  private reqChunks: ChunkedScanner | null = null;
+  private reqBodyDone = true;
+  private respBuf: Buffer | null = null;
+  private resp: ResponseHead | null = null;
+  private respBodyLeft = 0;
+  private respChunks: ChunkedScanner | null = null;
+  private respUntilClose = false;
+  private respStarted = false;
+  private setCookie: string | null = null;
+  private t0 = 0;
+  private tSent = 0;
+  private tFirst = 0;
+  private bytesIn = 0;
+  private bytesOut = 0;
+  private closed = false;
+
+  constructor(
+    private readonly client: Socket,
+    private readonly ctx: ListenerContext,
+  ) {
+    this.clientIp = client.remoteAddress?.replace(/^::ffff:/, '') ?? '';
+    this.clientAddr = `${this.clientIp}:${client.remotePort}`;
+    this.lc = ctx.counters.listener(ctx.id);
+    this.lc.connections++;
+    this.lc.active++;
+    client.setNoDelay(true);
+    client.setTimeout(IDLE_TIMEOUT_MS, () => this.onClientTimeout());
+    client.on('data', (d: Buffer) => this.onClientData(d));
+    client.on('end', () => this.onClientEnd());
+    client.on('error', () => this.close());
+    client.on('close', () => this.close());
+    client.on('drain', () => this.upstream?.resume());
+  }
+
+  private onClientData(d: Buffer): void {
+    if (this.st === St.Head) {
+      this.pending = this.pending ? Buffer.concat([this.pending, d]) : d;
+      this.tryHead();
+    } else if (this.st === St.Exchange) {
+      if (!this.reqBodyDone) this.forwardRequestBody(d, 0);
+      else {
+        // A pipelined request: keep it until this exchange ends.
+        this.pending = this.pending ? Buffer.concat([this.pending, d]) : d;
+        this.client.pause();
+      }
+    }
+  }
+
+  private tryHead(): void {
+    const buf = this.pending!;
+    const end = headEnd(buf);
+    if (end < 0) {
+      if (buf.length > MAX_HEAD) this.fail(431, 'request head too large');
+      return;
+    }
+    let req: RequestHead;
+    try {
+      req = parseRequest(buf, end);
+    } catch (e) {
+      const err = e as HttpError;
+      this.fail(err.status ?? 400, err.message);
+      return;
+    }
+    this.pending = null;
+    this.begin(req, buf, end);
+  }
+
+  private begin(req: RequestHead, buf: Buffer, end: number): void {
+    this.st = St.Exchange;
+    this.req = req;
+    this.t0 = performance.now();
+    this.tFirst = 0;
+    this.bytesIn = end;
+    this.bytesOut = 0;
+    this.tried = [];
+    this.resp = null;
+    this.respBuf = null;
+    this.respStarted = false;
+    this.reqChunks = req.chunked ? new ChunkedScanner() : null;
+    this.reqBodyLeft = req.chunked ? 0 : Math.max(0, req.contentLength);
+    this.reqBodyDone = !req.chunked && this.reqBodyLeft === 0;
+    this.reqHead = this.buildRequestHead(req);
+    this.replay = [this.reqHead];
+    this.replayBytes = this.reqHead.length;
+    this.pool = this.ctx.pool();
+    if (!this.connectMember()) return;
+    if (end < buf.length) this.forwardRequestBody(buf, end);
+  }
+
+  private buildRequestHead(req: RequestHead): Buffer {
+    let xff = this.clientIp;
+    let out = `${req.method} ${req.target} HTTP/1.1\r\n`;
+    for (let i = 0; i < req.names.length; i++) {
+      const n = req.names[i];
+      if (HOP_BY_HOP.has(n)) continue;
+      if (n === 'x-forwarded-for') {
+        xff = `${req.values[i]}, ${this.clientIp}`;
+        continue;
+      }
+      out += `${n}: ${req.values[i]}\r\n`;
+    }
+    out += `x-forwarded-for: ${xff}\r\nx-forwarded-proto: http\r\nx-forwarded-port: ${this.ctx.port}\r\n`;
+    if (req.upgrade) out += `connection: upgrade\r\nupgrade: ${header(req, 'upgrade')}\r\n\r\n`;
+    else out += 'connection: keep-alive\r\n\r\n';
+    return Buffer.from(out, 'latin1');
+  }
+
+  /** Chooses a member and gets a socket to it; false when the client was answered instead. */
+  private connectMember(): boolean {
+    const pool = this.pool;
+    const choice = pool?.choose(this.clientIp, header(this.req, 'cookie'), this.tried.length ? this.tried : null);
+    if (!choice) {
+      this.respondError(503, pool ? 'no healthy member' : 'no pool behind this listener');
+      return false;
+    }
+    const m = choice.member;
+    this.member = m;
+    this.setCookie = choice.setCookie;
+    this.tried.push(m);
+    m.active++;
+    this.ctx.counters.member(m.id).active++;
+    const idle = this.tried.length === 1 || this.reused ? m.takeIdle() : null;
+    if (idle) {
+      this.reused = true;
+      this.attachUpstream(idle, true);
+    } else {
+      this.reused = false;
+      const s = connect({ host: m.host, port: m.port });
+      s.setNoDelay(true);
+      s.setTimeout(CONNECT_TIMEOUT_MS, () => s.destroy(new Error('connect timeout')));
+      this.attachUpstream(s, false);
+    }
+    return true;
+  }
+
+  private attachUpstream(s: Socket, connected: boolean): void {
+    this.upstream = s;
+    this.upConnected = connected;
+    s.on('data', (d: Buffer) => this.onUpstreamData(s, d));
+    s.on('end', () => this.onUpstreamEnd(s));
+    s.on('error', (e) => this.onUpstreamError(s, e));
+    s.on('close', () => this.onUpstreamError(s, new Error('closed')));
+    s.on('drain', () => this.client.resume());
+    if (connected) {
+      s.setTimeout(RESPONSE_TIMEOUT_MS, () => s.destroy(new Error('response timeout')));
+      this.sendReplay();
+    } else {
+      s.once('connect', () => {
+        this.upConnected = true;
+        s.setTimeout(RESPONSE_TIMEOUT_MS, () => s.destroy(new Error('response timeout')));
+        this.sendReplay();
+        if (!this.pending) this.client.resume();
+      });
+    }
+  }
+
+  private sendReplay(): void {
+    const s = this.upstream!;
+    this.tSent = performance.now();
+    for (const b of this.replay ?? []) s.write(b);
+    // Keep the copy while a stale pooled socket may still force a replay.
+    if (!this.reused) this.replay = null;
+  }
+
+  private forwardRequestBody(buf: Buffer, from: number): void {
+    let end = buf.length;
+    if (this.reqChunks) {
+      let e: number;
+      try {
+        e = this.reqChunks.scan(buf, from, buf.length);
+      } catch (err) {
+        this.fail((err as HttpError).status ?? 400, (err as Error).message);
+        return;
+      }
+      if (e >= 0) {
+        end = e;
+        this.reqBodyDone = true;
+      }
+    } else {
+      const n = Math.min(this.reqBodyLeft, buf.length - from);
+      end = from + n;
+      this.reqBodyLeft -= n;
+      if (this.reqBodyLeft === 0) this.reqBodyDone = true;
+    }
+    if (end > from) {
+      const part = buf.subarray(from, end);
+      this.bytesIn += part.length;
+      if (this.replay) {
+        this.replay.push(part);
+        this.replayBytes += part.length;
+        if (this.replayBytes > REPLAY_LIMIT) {
+          // Too much to keep for a retry: a live socket just streams on; a connecting one waits.
+          if (this.upConnected) this.replay = null;
+          else this.client.pause();
+        }
+      }
+      if (this.upConnected && this.upstream) {
+        if (!this.upstream.write(part)) this.client.pause();
+      }
+    }
+    if (end < buf.length) {
+      this.pending = buf.subarray(end);
+      this.client.pause();
+    }
+  }
+
+  private onUpstreamData(s: Socket, d: Buffer): void {
+    if (s !== this.upstream) return;
+    if (this.st === St.Tunnel) return;
+    if (!this.tFirst) this.tFirst = performance.now();
+    this.replay = null;
+    if (!this.resp) {
+      this.respBuf = this.respBuf ? Buffer.concat([this.respBuf, d]) : d;
+      this.readResponseHead();
+      return;
+    }
+    this.forwardResponseBody(d, 0);
+  }
+
+  private readResponseHead(): void {
+    const buf = this.respBuf!;
+    const end = headEnd(buf);
+    if (end < 0) {
+      if (buf.length > MAX_HEAD) this.upstreamBroke(502, 'response head too large');
+      return;
+    }
+    let resp: ResponseHead;
+    try {
+      resp = parseResponse(buf, end);
+    } catch (e) {
+      this.upstreamBroke(502, (e as Error).message);
+      return;
+    }
+    this.respBuf = null;
+    if (resp.status >= 100 && resp.status < 200 && resp.status !== 101) {
+      // 100 Continue and friends pass through; the real response follows.
+      this.write(buf.subarray(0, end));
+      if (end < buf.length) {
+        this.respBuf = buf.subarray(end);
+        this.readResponseHead();
+      }
+      return;
+    }
+    this.resp = resp;
+    this.respStarted = true;
+    if (resp.status === 101 && this.req.upgrade) {
+      this.write(buf.subarray(0, end));
+      this.tunnel(buf.subarray(end));
+      return;
+    }
+    const noBody = this.req.method === 'HEAD' || resp.status === 204 || resp.status === 304 || resp.status < 200;
+    this.respChunks = !noBody && resp.chunked ? new ChunkedScanner() : null;
+    this.respBodyLeft = noBody || resp.chunked ? 0 : resp.contentLength;
+    this.respUntilClose = !noBody && !resp.chunked && resp.contentLength < 0;
+    for (let i = 0; i < resp.names.length; i++) {
+      if (resp.names[i] === 'set-cookie') this.pool?.learn(resp.values[i], this.member!);
+    }
+    const mustClose = this.respUntilClose || !this.req.keepAlive;
+    if (this.setCookie || mustClose !== resp.close) this.write(this.rewriteResponseHead(buf, resp, mustClose));
+    else this.write(buf.subarray(0, end));
+    const done = noBody || (!resp.chunked && !this.respUntilClose && this.respBodyLeft === 0);
+    if (done) this.finish(end < buf.length);
+    else if (end < buf.length) this.forwardResponseBody(buf, end);
+  }
+
+  private rewriteResponseHead(buf: Buffer, resp: ResponseHead, close: boolean): Buffer {
+    const first = buf.toString('latin1', 0, buf.indexOf('\r\n'));
+    let out = `${first}\r\n`;
+    for (let i = 0; i < resp.names.length; i++) {
+      if (resp.names[i] === 'connection' || resp.names[i] === 'keep-alive') continue;
+      out += `${resp.names[i]}: ${resp.values[i]}\r\n`;
+    }
+    if (this.setCookie) out += `set-cookie: ${this.setCookie}\r\n`;
+    out += close ? 'connection: close\r\n\r\n' : 'connection: keep-alive\r\n\r\n';
+    return Buffer.from(out, 'latin1');
+  }
+
+  private forwardResponseBody(buf: Buffer, from: number): void {
+    let end = buf.length;
+    let done = false;
+    if (this.respChunks) {
+      let e: number;
+      try {
+        e = this.respChunks.scan(buf, from, buf.length);
+      } catch {
+        this.upstreamBroke(502, 'bad chunked response');
+        return;
+      }
+      if (e >= 0) {
+        end = e;
+        done = true;
+      }
+    } else if (!this.respUntilClose) {
+      const n = Math.min(this.respBodyLeft, buf.length - from);
+      end = from + n;
+      this.respBodyLeft -= n;
+      done = this.respBodyLeft === 0;
+    }
+    if (end > from) this.write(buf.subarray(from, end));
+    if (done) this.finish(end < buf.length);
+  }
+
+  private write(b: Buffer): void {
+    this.bytesOut += b.length;
+    if (!this.client.write(b)) this.upstream?.pause();
+  }
+
+  /** The exchange is complete: log it, keep or drop the member socket, go on with the client. */
+  private finish(extraBytes: boolean): void {
+    const m = this.member!;
+    const up = this.upstream!;
+    const status = this.resp!.status;
+    this.record(status);
+    this.releaseMember();
+    this.upstream = null;
+    const reusable = !this.resp!.close && !this.respUntilClose && this.reqBodyDone && !extraBytes;
+    if (reusable) m.giveBack(up);
+    else up.destroy();
+    if (!this.req.keepAlive || this.respUntilClose) {
+      this.st = St.Closed;
+      this.client.end();
+      return;
+    }
+    this.st = St.Head;
+    this.client.resume();
+    if (this.pending) this.tryHead();
+  }
+
+  private record(status: number): void {
+    const now = performance.now();
+    this.ctx.counters.response(this.lc, status);
+    this.lc.bytesIn += this.bytesIn;
+    this.lc.bytesOut += this.bytesOut;
+    if (this.member) this.ctx.counters.member(this.member.id).requests++;
+    const q = this.req.target.indexOf('?');
+    this.ctx.log.write({
+      time: new Date().toISOString(),
+      client: this.clientAddr,
+      listener: this.ctx.id,
+      pool: this.pool?.id ?? null,
+      member: this.member?.id ?? null,
+      method: this.req.method,
+      path: q < 0 ? this.req.target : this.req.target.slice(0, q),
+      status,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      durationMs: Math.round((now - this.t0) * 1000) / 1000,
+      upstreamMs: this.tFirst ? Math.round((this.tFirst - this.tSent) * 1000) / 1000 : null,
+    });
+  }
+
+  private releaseMember(): void {
+    const m = this.member;
+    if (!m) return;
+    m.active--;
+    this.ctx.counters.member(m.id).active--;
+    this.member = null;
+  }
+
+  private onUpstreamEnd(s: Socket): void {
+    if (s !== this.upstream) return;
+    if (this.st === St.Exchange && this.resp && this.respUntilClose) {
+      this.finish(false);
+      return;
+    }
+    this.onUpstreamError(s, new Error('member closed the connection'));
+  }
+
+  private onUpstreamError(s: Socket, err: Error): void {
+    if (s !== this.upstream || this.st !== St.Exchange) return;
+    this.upstream = null;
+    s.destroy();
+    if (this.respStarted) {
+      // Part of the response went out: the client cannot be told otherwise.
+      this.releaseMember();
+      this.close();
+      return;
+    }
+    const m = this.member!;
+    const neverConnected = !this.upConnected;
+    const staleReuse = this.reused && this.replay !== null;
+    this.releaseMember();
+    if (neverConnected || staleReuse) {
+      if (neverConnected) this.ctx.counters.member(m.id).connectFailures++;
+      if (staleReuse) {
+        this.tried.pop(); // the same member may answer on a fresh connection
+        m.closeIdle(); // its other idle sockets are likely as stale
+      }
+      this.reused = false;
+      if (this.replay === null) {
+        this.respondError(502, `member failed after the request body was sent: ${err.message}`);
+        return;
+      }
+      this.client.resume();
+      this.connectMember();
+      return;
+    }
+    this.respondError(/timeout/.test(err.message) ? 504 : 502, err.message);
+  }
+
+  private upstreamBroke(status: number, why: string): void {
+    const s = this.upstream;
+    this.upstream = null;
+    s?.destroy();
+    this.releaseMember();
+    this.respondError(status, why);
+  }
+
+  private tunnel(rest: Buffer): void {
+    this.st = St.Tunnel;
+    this.record(101);
+    const up = this.upstream!;
+    up.setTimeout(0);
+    this.client.setTimeout(0);
+    up.removeAllListeners('data');
+    up.removeAllListeners('drain');
+    this.client.removeAllListeners('data');
+    this.client.removeAllListeners('drain');
+    if (rest.length) this.client.write(rest);
+    if (this.pending) up.write(this.pending);
+    this.pending = null;
+    up.on('close', () => this.close());
+    this.client.pipe(up);
+    up.pipe(this.client);
+    this.client.resume();
+  }
+
+  /** Answers the client with an error of our own, then closes (the stream state is unknown). */
+  private respondError(status: number, why: string): void {
+    if (this.st === St.Closed) return;
+    const body = `${status} ${REASONS[status] ?? 'Error'}: ${why}\n`;
+    this.resp = null;
+    if (this.req) this.record(status);
+    this.st = St.Closed;
+    this.client.end(`HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  }
+
+  /** A refusal before any exchange began (bad head). */
+  private fail(status: number, why: string): void {
+    this.ctx.counters.response(this.lc, status);
+    this.st = St.Closed;
+    const body = `${status} ${REASONS[status] ?? 'Error'}: ${why}\n`;
+    this.client.end(`HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    const up = this.upstream;
+    this.upstream = null;
+    up?.destroy();
+    this.releaseMember();
+  }
+
+  private onClientEnd(): void {
+    if (this.st === St.Head && !this.pending) this.close();
+    else if (this.st === St.Exchange && !this.reqBodyDone) this.close();
+    // Otherwise the response still goes out; the socket closes after it (allowHalfOpen is off).
+  }
+
+  private onClientTimeout(): void {
+    if (this.st === St.Head) this.close();
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.lc.active--;
+    this.st = St.Closed;
+    const up = this.upstream;
+    this.upstream = null;
+    up?.destroy();
+    this.releaseMember();
+    this.client.destroy();
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * A pool at run time: its members (weight, open connections, health, admin state, idle
+ * upstream sockets), its balancer and its persistence. Reconfiguration updates members in
+ * place; a member that leaves drains: it takes nothing new and its sockets close once their
+ * exchange ends.
+ */
+import type { Socket } from 'node:net';
+import type { Balancer, Candidate } from './balancers/balancer.js';
+import { BALANCERS } from './balancers/registry.js';
+import { HealthChecker, type CheckSpec } from './health/checker.js';
+import { realProbe } from './health/probes.js';
+import { LB_COOKIE, type MemberConfig, type PersistenceConfig, type PoolConfig } from './config.js';
+
+const MAX_IDLE = 32;
+const MAX_STICKY = 100_000;
+
+export class MemberRuntime implements Candidate {
+  active = 0;
+  health: 'UP' | 'DOWN' = 'UP';
+  draining = false;
+  /** Set for the duration of one pick, to skip members a retry already tried. */
+  excluded = false;
+  readonly idle: Socket[] = [];
+  id: string;
+  host: string;
+  port: number;
+  weight: number;
+  enabled: boolean;
+
+  constructor(c: MemberConfig) {
+    this.id = c.id;
+    this.host = c.host;
+    this.port = c.port;
+    this.weight = c.weight;
+    this.enabled = c.enabled;
+  }
+
+  get usable(): boolean {
+    return this.health === 'UP' && this.enabled && !this.draining && !this.excluded;
+  }
+
+  /** An idle keep-alive socket to this member, if one is still open. */
+  takeIdle(): Socket | null {
+    while (this.idle.length > 0) {
+      const s = this.idle.pop()!;
+      if (!s.destroyed && s.readyState === 'open') return s;
+    }
+    return null;
+  }
+
+  /** Keeps a socket for the next exchange, or closes it. */
+  giveBack(s: Socket): void {
+    if (this.draining || this.idle.length >= MAX_IDLE || s.destroyed) {
+      s.destroy();
+      return;
+    }
+    s.removeAllListeners('data');
+    s.removeAllListeners('end');
+    s.removeAllListeners('error');
+    s.removeAllListeners('close');
+    s.removeAllListeners('drain');
+    s.on('error', () => s.destroy());
+    s.on('close', () => {
+      const i = this.idle.indexOf(s);
+      if (i >= 0) this.idle.splice(i, 1);
+    });
+    this.idle.push(s);
+  }
+
+  closeIdle(): void {
+    for (const s of this.idle.splice(0)) s.destroy();
+  }
+}
+
+export interface Choice {
+  member: MemberRuntime;
+  /** A Set-Cookie value to add to the response (inserted-cookie persistence). */
+  setCookie: string | null;
+}
+
+export class PoolRuntime {
+  members: MemberRuntime[] = [];
+  private balancer: Balancer;
+  private algorithm: string;
+  persistence: PersistenceConfig;
+  private readonly sticky = new Map<string, string>();
+  private checker: HealthChecker | null = null;
+  private healthKey = '';
+
+  constructor(
+    readonly id: string,
+    config: PoolConfig,
+    private readonly onHealth: (memberId: string, status: 'UP' | 'DOWN') => void,
+  ) {
+    this.algorithm = config.algorithm;
+    this.balancer = BALANCERS[config.algorithm]();
+    this.persistence = config.persistence;
+    this.apply(config);
+  }
+
+  apply(config: PoolConfig): void {
+    if (config.algorithm !== this.algorithm) {
+      this.algorithm = config.algorithm;
+      this.balancer = BALANCERS[config.algorithm]();
+    }
+    if (JSON.stringify(config.persistence) !== JSON.stringify(this.persistence)) this.sticky.clear();
+    this.persistence = config.persistence;
+    const byId = new Map(this.members.map((m) => [m.id, m]));
+    const next: MemberRuntime[] = [];
+    for (const c of config.members) {
+      let m = byId.get(c.id);
+      if (m && (m.host !== c.host || m.port !== c.port)) {
+        m.draining = true;
+        m.closeIdle();
+        m = undefined;
+      }
+      if (!m) m = new MemberRuntime(c);
+      m.weight = c.weight;
+      m.enabled = c.enabled;
+      byId.delete(c.id);
+      next.push(m);
+    }
+    for (const gone of byId.values()) {
+      gone.draining = true;
+      gone.closeIdle();
+    }
+    this.members = next;
+    this.setHealth(config.health);
+  }
+
+  private setHealth(spec: CheckSpec | null): void {
+    const key = JSON.stringify(spec);
+    if (key !== this.healthKey) {
+      this.checker?.stop();
+      this.checker = null;
+      this.healthKey = key;
+      for (const m of this.members) m.health = 'UP';
+      if (spec) {
+        this.checker = new HealthChecker(spec, realProbe, (id, status) => {
+          const m = this.members.find((x) => x.id === id);
+          if (m) m.health = status;
+          this.onHealth(id, status);
+        });
+      }
+    }
+    if (this.checker) {
+      this.checker.setTargets(this.members.map((m) => ({ id: m.id, host: m.host, port: m.port })));
+      for (const m of this.members) m.health = this.checker.status(m.id);
+    }
+  }
+
+  /** A member for a new request or connection, honouring persistence; null when none is usable. */
+  choose(clientIp: string, cookieHeader: string | undefined, tried: MemberRuntime[] | null): Choice | null {
+    const p = this.persistence;
+    let pinned: string | undefined;
+    if (p?.type === 'SOURCE_IP') pinned = this.sticky.get(clientIp);
+    else if (p?.type === 'HTTP_COOKIE') pinned = cookieValue(cookieHeader, LB_COOKIE);
+    else if (p?.type === 'APP_COOKIE') {
+      const v = cookieValue(cookieHeader, p.cookieName);
+      if (v) pinned = this.sticky.get(v);
+    }
+    if (pinned) {
+      const m = this.members.find((x) => x.id === pinned);
+      if (m && m.usable && !tried?.includes(m)) return { member: m, setCookie: null };
+    }
+    if (tried) for (const m of tried) m.excluded = true;
+    const picked = this.balancer.pick(this.members, clientIp) as MemberRuntime | null;
+    if (tried) for (const m of tried) m.excluded = false;
+    if (!picked) return null;
+    if (p?.type === 'SOURCE_IP') this.remember(clientIp, picked.id);
+    return { member: picked, setCookie: p?.type === 'HTTP_COOKIE' ? `${LB_COOKIE}=${picked.id}; Path=/; HttpOnly` : null };
+  }
+
+  /** APP_COOKIE: a response that sets the application's cookie pins its value to the member. */
+  learn(setCookieValue: string, member: MemberRuntime): void {
+    const p = this.persistence;
+    if (p?.type !== 'APP_COOKIE' || !setCookieValue.startsWith(`${p.cookieName}=`)) return;
+    const end = setCookieValue.indexOf(';');
+    this.remember(setCookieValue.slice(p.cookieName.length + 1, end < 0 ? undefined : end), member.id);
+  }
+
+  private remember(key: string, memberId: string): void {
+    if (this.sticky.size >= MAX_STICKY) this.sticky.delete(this.sticky.keys().next().value!);
+    this.sticky.set(key, memberId);
+  }
+
+  close(): void {
+    this.checker?.stop();
+    for (const m of this.members) {
+      m.draining = true;
+      m.closeIdle();
+    }
+  }
+}
+
+/** The value of cookie `name` in a Cookie header. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}

@@ -1,0 +1,86 @@
+/**
+ * The TCP listener's path: choose a member (source IP is the client key), connect, retrying
+ * on another member when one refuses, then pipe both ways with backpressure. One access-log
+ * line per connection when it closes.
+ */
+import { connect, type Socket } from 'node:net';
+import type { MemberRuntime } from './pool.js';
+import type { ListenerContext } from './http/proxy.js';
+
+const CONNECT_TIMEOUT_MS = 3_000;
+
+export function tcpSession(client: Socket, ctx: ListenerContext): void {
+  const clientIp = client.remoteAddress?.replace(/^::ffff:/, '') ?? '';
+  const lc = ctx.counters.listener(ctx.id);
+  lc.connections++;
+  lc.active++;
+  const t0 = performance.now();
+  const pool = ctx.pool();
+  const tried: MemberRuntime[] = [];
+  let member: MemberRuntime | null = null;
+  let upstream: Socket | null = null;
+  let done = false;
+  client.pause();
+  client.on('error', () => finish());
+  client.on('close', () => finish());
+
+  const finish = () => {
+    if (done) return;
+    done = true;
+    lc.active--;
+    lc.bytesIn += client.bytesRead;
+    lc.bytesOut += client.bytesWritten;
+    if (member) {
+      member.active--;
+      ctx.counters.member(member.id).active--;
+    }
+    ctx.log.write({
+      time: new Date().toISOString(),
+      client: `${clientIp}:${client.remotePort}`,
+      listener: ctx.id,
+      pool: pool?.id ?? null,
+      member: member?.id ?? null,
+      status: member && upstream ? 200 : 503,
+      bytesIn: client.bytesRead,
+      bytesOut: client.bytesWritten,
+      durationMs: Math.round((performance.now() - t0) * 1000) / 1000,
+      upstreamMs: null,
+    });
+    ctx.counters.response(lc, member && upstream ? 200 : 503);
+    upstream?.destroy();
+    client.destroy();
+  };
+
+  const attempt = () => {
+    if (done) return;
+    const choice = pool?.choose(clientIp, undefined, tried.length ? tried : null);
+    if (!choice) return finish();
+    const m = choice.member;
+    tried.push(m);
+    member = m;
+    m.active++;
+    ctx.counters.member(m.id).active++;
+    const s = connect({ host: m.host, port: m.port });
+    s.setNoDelay(true);
+    s.setTimeout(CONNECT_TIMEOUT_MS, () => s.destroy(new Error('connect timeout')));
+    s.once('error', () => {
+      if (upstream === s) return finish();
+      ctx.counters.member(m.id).connectFailures++;
+      m.active--;
+      ctx.counters.member(m.id).active--;
+      member = null;
+      attempt();
+    });
+    s.once('connect', () => {
+      s.setTimeout(0);
+      upstream = s;
+      ctx.counters.member(m.id).requests++;
+      s.on('error', () => finish());
+      s.on('close', () => finish());
+      client.pipe(s);
+      s.pipe(client);
+      client.resume();
+    });
+  };
+  attempt();
+}
