@@ -12,6 +12,9 @@ import { ensureDefaultProject } from './resources/project/service.js';
 import { buildApp } from './api/app.js';
 import { chooseDataplane, type DataplaneChoice } from './dataplane/choose.js';
 import type { Dataplane } from './dataplane/driver.js';
+import { Supervisor } from './workloads/supervisor.js';
+import { Workloads } from './workloads/workloads.js';
+import { LoadBalancers } from './workloads/load-balancers.js';
 
 export interface DaemonOptions {
   port?: number;
@@ -28,6 +31,8 @@ export interface Daemon {
   app: FastifyInstance;
   store: Store;
   dataplane: Dataplane;
+  workloads: Workloads;
+  loadBalancers: LoadBalancers;
   close(): Promise<void>;
 }
 
@@ -44,15 +49,26 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   ensureDefaultProject({ store, feed, projectId: '' });
   const dataplane = await chooseDataplane(opts.dataplane ?? 'auto', { dataDir, prefix: opts.prefix });
   await dataplane.start(store, feed);
-  const app = await buildApp({ store, feed, dataplane, version: VERSION, logger: opts.logger });
+  const supervisor = new Supervisor(join(dataDir, 'run'));
+  supervisor.reapOrphans();
+  const workloads = new Workloads(store, feed, dataplane, supervisor, dataDir);
+  const loadBalancers = new LoadBalancers(store, feed, dataplane, supervisor, dataDir);
+  await workloads.start();
+  await loadBalancers.start();
+  const app = await buildApp({ store, feed, dataplane, workloads, loadBalancers, version: VERSION, logger: opts.logger });
   const address = await app.listen({ port: opts.port ?? 7700, host: opts.host ?? '127.0.0.1' });
   return {
     url: address,
     app,
     store,
     dataplane,
+    workloads,
+    loadBalancers,
     async close() {
       await app.close();
+      loadBalancers.stop();
+      workloads.stop();
+      supervisor.stopAll();
       await dataplane.stop();
       store.close();
     },

@@ -9,6 +9,7 @@ import type { AppDeps } from './context.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { networkRoutes } from './network-routes.js';
 import { analyzerRoutes, dataplaneRoutes } from './analyzer-routes.js';
+import { lbRoutes, metricsRoute } from './lb-routes.js';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -54,5 +55,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => networkRoutes(scope, deps), { prefix: '/v1' });
   await app.register(async (scope) => analyzerRoutes(scope, deps), { prefix: '/v1' });
   await app.register(async (scope) => dataplaneRoutes(scope, deps), { prefix: '/v1' });
+  await app.register(async (scope) => lbRoutes(scope, deps), { prefix: '/v1' });
+  metricsRoute(app, deps);
   return app;
 }

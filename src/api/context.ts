@@ -7,11 +7,15 @@ import type { Store } from '../store/db.js';
 import type { ChangeFeed, Ctx } from '../resources/context.js';
 import type { Dataplane } from '../dataplane/driver.js';
 import { findProject } from '../resources/project/service.js';
+import type { Workloads } from '../workloads/workloads.js';
+import type { LoadBalancers } from '../workloads/load-balancers.js';
 
 export interface AppDeps {
   store: Store;
   feed: ChangeFeed;
   dataplane: Dataplane;
+  workloads: Workloads;
+  loadBalancers: LoadBalancers;
   version: string;
   logger?: boolean;
 }

@@ -3,11 +3,11 @@
  * verbs that are not CRUD (accept a peering, add a rule, associate a subnet, stop a server).
  * Each handler is one service call; the services own every rule.
  */
-import { Type, type TSchema } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Ctx } from '../resources/context.js';
-import { contextOf, PROJECT_HEADER, type AppDeps } from './context.js';
-import { ErrorBody, Inputs } from './schemas.js';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from './context.js';
+import { Inputs } from './schemas.js';
+import { helpers, routeMaker } from './route.js';
 import * as projects from '../resources/project/service.js';
 import * as vpcs from '../resources/vpc/service.js';
 import * as subnets from '../resources/subnet/service.js';
@@ -16,49 +16,9 @@ import * as groups from '../resources/security-group/service.js';
 import * as tables from '../resources/route-table/service.js';
 import * as peerings from '../resources/peering/service.js';
 
-type Handler = (ctx: Ctx, req: FastifyRequest) => unknown;
-
-const errors = { 400: Type.Ref(ErrorBody), 404: Type.Ref(ErrorBody), 409: Type.Ref(ErrorBody) };
-const headers = Type.Object({ [PROJECT_HEADER]: Type.Optional(Type.String({ description: "project name or id; 'default' when absent" })) });
-const refParam = Type.Object({ ref: Type.String({ description: 'name or id' }) });
-
-interface Spec {
-  tag: string;
-  summary: string;
-  body?: TSchema;
-  query?: TSchema;
-  params?: TSchema;
-  response: TSchema;
-  status?: number;
-}
-
 export function networkRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const route = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, spec: Spec, handler: Handler) => {
-    const status = spec.status ?? 200;
-    app.route({
-      method,
-      url,
-      schema: {
-        tags: [spec.tag],
-        summary: spec.summary,
-        headers,
-        ...(spec.body ? { body: spec.body } : {}),
-        ...(spec.query ? { querystring: spec.query } : {}),
-        ...(spec.params ?? url.includes(':ref') ? { params: spec.params ?? refParam } : {}),
-        response: { [status]: spec.response, ...errors },
-      },
-      handler: async (req, reply) => {
-        const out = handler(contextOf(deps, req), req);
-        reply.status(status);
-        return out;
-      },
-    });
-  };
-  const ref = (req: FastifyRequest) => (req.params as { ref: string }).ref;
-  const body = <T>(req: FastifyRequest) => req.body as T;
-  const q = <T>(req: FastifyRequest) => req.query as T;
-  const list = (s: string) => Type.Array(Type.Ref(Type.Object({}, { $id: s })));
-  const one = (s: string) => Type.Ref(Type.Object({}, { $id: s }));
+  const route = routeMaker(app, deps);
+  const { ref, body, q, list, one } = helpers;
 
   // Projects act on the project named in the path, not the header.
   route('GET', '/projects', { tag: 'project', summary: 'List projects', response: list('Project') }, () => projects.listProjects(deps.store));

@@ -47,7 +47,7 @@ export const SecurityGroup = Type.Object(
 export const Server = Type.Object(
   {
     id: S(), name: S(), projectId: S(), vpcId: S(), subnetId: S(), privateIp: S(), securityGroupIds: Type.Array(S()),
-    app: Nullable(S()), status: S(), createdAt: S(),
+    app: Nullable(S()), loopbackIp: S(), status: S(), createdAt: S(),
   },
   { $id: 'Server' },
 );
@@ -95,6 +95,38 @@ export const PingResult = Type.Object(
   { $id: 'PingResult' },
 );
 
+export const LoadBalancer = Type.Object(
+  { id: S(), name: S(), projectId: S(), vpcId: S(), subnetId: S(), vip: S(), publicIp: Nullable(S()), provisioningStatus: S(), createdAt: S() },
+  { $id: 'LoadBalancer' },
+);
+export const Listener = Type.Object(
+  { id: S(), name: S(), projectId: S(), loadBalancerId: S(), protocol: S(), port: Type.Integer(), defaultPoolId: Nullable(S()), createdAt: S() },
+  { $id: 'Listener' },
+);
+export const Pool = Type.Object(
+  {
+    id: S(), name: S(), projectId: S(), loadBalancerId: S(), protocol: S(), algorithm: S(),
+    sessionPersistence: Nullable(Type.Object({ type: S(), cookieName: Type.Optional(S()) })), createdAt: S(),
+  },
+  { $id: 'Pool' },
+);
+export const Member = Type.Object(
+  {
+    id: S(), name: S(), projectId: S(), poolId: S(), serverId: Nullable(S()), address: S(), port: Type.Integer(), weight: Type.Integer(),
+    adminStateUp: Type.Boolean(), createdAt: S(),
+    operatingStatus: Type.Optional(S({ description: 'ONLINE, ERROR (failing its health check or unreachable), OFFLINE (admin down or server stopped), NO_MONITOR' })),
+    statusReason: Type.Optional(Nullable(S())),
+  },
+  { $id: 'Member' },
+);
+export const HealthMonitor = Type.Object(
+  {
+    id: S(), name: S(), projectId: S(), poolId: S(), type: S(), delay: Type.Integer(), timeout: Type.Integer(), maxRetries: Type.Integer(),
+    maxRetriesDown: Type.Integer(), urlPath: S(), expectedCodes: S(), createdAt: S(),
+  },
+  { $id: 'HealthMonitor' },
+);
+
 export const Inputs = {
   project: Type.Object({ name: Name }, { additionalProperties: false }),
   vpc: Type.Object({ name: Name, cidr: S({ description: 'e.g. 192.168.6.0/24' }) }, { additionalProperties: false }),
@@ -133,6 +165,76 @@ export const Inputs = {
     { name: Name, vpc: Ref('requester VPC'), peerVpc: Ref('accepter VPC'), peerProject: Type.Optional(Ref('accepter project')) },
     { additionalProperties: false },
   ),
+  loadBalancer: Type.Object(
+    {
+      name: Name,
+      subnet: Ref('subnet'),
+      vip: Type.Optional(S({ description: 'private VIP; the lowest free address when absent' })),
+      publicIp: Type.Optional(Type.Union([Type.Boolean(), S()], { description: 'true for one from 127.0.1.0/24, or the address wanted' })),
+    },
+    { additionalProperties: false },
+  ),
+  listener: Type.Object(
+    { name: Name, loadBalancer: Ref('load balancer'), protocol: S({ description: 'HTTP or TCP' }), port: Type.Integer({ minimum: 1, maximum: 65535 }), defaultPool: Type.Optional(Ref('pool')) },
+    { additionalProperties: false },
+  ),
+  listenerUpdate: Type.Object({ name: Type.Optional(Name), defaultPool: Type.Optional(Nullable(S())) }, { additionalProperties: false }),
+  pool: Type.Object(
+    {
+      name: Name,
+      loadBalancer: Ref('load balancer'),
+      protocol: S({ description: 'HTTP or TCP' }),
+      algorithm: S({ description: 'ROUND_ROBIN, LEAST_CONNECTIONS or SOURCE_IP' }),
+      persistence: Type.Optional(Nullable(S({ description: 'SOURCE_IP, HTTP_COOKIE or APP_COOKIE' }))),
+      cookieName: Type.Optional(S()),
+    },
+    { additionalProperties: false },
+  ),
+  poolUpdate: Type.Object(
+    { name: Type.Optional(Name), algorithm: Type.Optional(S()), persistence: Type.Optional(Nullable(S())), cookieName: Type.Optional(S()) },
+    { additionalProperties: false },
+  ),
+  member: Type.Object(
+    {
+      name: Type.Optional(Name),
+      pool: Ref('pool'),
+      server: Type.Optional(Ref('server')),
+      address: Type.Optional(S()),
+      port: Type.Integer({ minimum: 1, maximum: 65535 }),
+      weight: Type.Optional(Type.Integer({ minimum: 0, maximum: 256 })),
+    },
+    { additionalProperties: false },
+  ),
+  memberUpdate: Type.Object(
+    { name: Type.Optional(Name), weight: Type.Optional(Type.Integer({ minimum: 0, maximum: 256 })), adminStateUp: Type.Optional(Type.Boolean()) },
+    { additionalProperties: false },
+  ),
+  healthMonitor: Type.Object(
+    {
+      name: Type.Optional(Name),
+      pool: Ref('pool'),
+      type: S({ description: 'TCP or HTTP' }),
+      delay: Type.Optional(Type.Integer()),
+      timeout: Type.Optional(Type.Integer()),
+      maxRetries: Type.Optional(Type.Integer({ description: 'rise' })),
+      maxRetriesDown: Type.Optional(Type.Integer({ description: 'fall' })),
+      urlPath: Type.Optional(S()),
+      expectedCodes: Type.Optional(S()),
+    },
+    { additionalProperties: false },
+  ),
+  healthMonitorUpdate: Type.Object(
+    {
+      name: Type.Optional(Name),
+      delay: Type.Optional(Type.Integer()),
+      timeout: Type.Optional(Type.Integer()),
+      maxRetries: Type.Optional(Type.Integer()),
+      maxRetriesDown: Type.Optional(Type.Integer()),
+      urlPath: Type.Optional(S()),
+      expectedCodes: Type.Optional(S()),
+    },
+    { additionalProperties: false },
+  ),
   trace: Type.Object(
     {
       server: Ref('source server'),
@@ -149,4 +251,4 @@ export const Inputs = {
   ),
 };
 
-export const SHARED_SCHEMAS = [ErrorBody, Project, Vpc, Subnet, Rule, SecurityGroup, Server, RouteTable, Peering, TraceResult, PingResult];
+export const SHARED_SCHEMAS = [ErrorBody, Project, Vpc, Subnet, Rule, SecurityGroup, Server, RouteTable, Peering, TraceResult, PingResult, LoadBalancer, Listener, Pool, Member, HealthMonitor];

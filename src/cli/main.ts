@@ -6,6 +6,7 @@ import { networkCommands } from './network.js';
 import { analyzerCommands } from './analyzer.js';
 import { daemonCommands } from './daemon.js';
 import { dataplaneCommands } from './dataplane.js';
+import { lbCommands, serverLogsCommand } from './lb.js';
 import { outputOption } from './shared.js';
 import { VERSION } from '../daemon.js';
 
@@ -22,6 +23,8 @@ export function buildProgram(): Command {
   networkCommands(program);
   analyzerCommands(program);
   dataplaneCommands(program);
+  lbCommands(program);
+  serverLogsCommand(program);
   // Let `-o json` be given after the subcommand too (`nimbus vpc list -o json`).
   const addOutput = (cmd: Command) => {
     for (const sub of cmd.commands) {
@@ -32,5 +35,11 @@ export function buildProgram(): Command {
   addOutput(program);
   return program;
 }
+
+// A reader that stops early (`nimbus ... | head`) is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 await buildProgram().parseAsync(process.argv);

@@ -72,7 +72,7 @@ const PROJECT: Column<Project>[] = [
   { header: 'CREATED', value: (p) => p.createdAt },
 ];
 
-interface Crud<T> {
+export interface Crud<T> {
   list(query?: Record<string, string | undefined>): Promise<T[]>;
   get(ref: string): Promise<T>;
   update?(ref: string, body: { name?: string }): Promise<T>;
@@ -80,7 +80,7 @@ interface Crud<T> {
 }
 
 /** list, show, delete (and rename when the kind has it) for one kind. */
-function standardVerbs<T>(
+export function standardVerbs<T>(
   group: Command,
   what: string,
   columns: Column<T>[],

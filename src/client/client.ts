@@ -2,7 +2,7 @@
  * The one typed HTTP client of the Nimbus API: the CLI, the console and the tests use it.
  * A refusal arrives as an ApiError carrying the catalogue's code.
  */
-import type { Peering, Project, RouteTable, SecurityGroup, Server, Subnet, Vpc } from '../resources/model.js';
+import type { HealthMonitor, Listener, LoadBalancer, Member, OperatingStatus, Peering, Pool, Project, RouteTable, SecurityGroup, Server, Subnet, Vpc } from '../resources/model.js';
 import type { TraceResult } from '../net/trace.js';
 
 export class ApiError extends Error {
@@ -40,6 +40,16 @@ export interface PlanStep {
   ns: string;
   object: string;
   action: string;
+}
+
+export type MemberView = Member & { operatingStatus?: OperatingStatus; statusReason?: string | null };
+
+export interface LbStatus extends LoadBalancer {
+  operatingStatus: string;
+  workerRunning: boolean;
+  errors: string[];
+  listeners: (Listener & { counters: { requests: Record<string, number>; active: number } | null })[];
+  pools: (Pool & { operatingStatus: string; healthMonitor: HealthMonitor | null; members: MemberView[] })[];
 }
 
 export const DEFAULT_URL = 'http://127.0.0.1:7700';
@@ -109,6 +119,24 @@ export class NimbusClient {
     ...crud<Peering, { name: string; vpc: string; peerVpc: string; peerProject?: string }, { name?: string }>(this, 'peerings'),
     accept: (ref: string) => this.request<Peering>('POST', `/v1/peerings/${enc(ref)}/accept`),
     reject: (ref: string) => this.request<Peering>('POST', `/v1/peerings/${enc(ref)}/reject`),
+  };
+
+  loadBalancers = {
+    ...crud<LoadBalancer, { name: string; subnet: string; vip?: string; publicIp?: boolean | string }, { name?: string }>(this, 'load-balancers'),
+    status: (ref: string) => this.request<LbStatus>('GET', `/v1/load-balancers/${enc(ref)}/status`),
+  };
+  listeners = crud<Listener, { name: string; loadBalancer: string; protocol: string; port: number; defaultPool?: string }, { name?: string; defaultPool?: string | null }>(this, 'listeners');
+  pools = crud<Pool, { name: string; loadBalancer: string; protocol: string; algorithm: string; persistence?: string; cookieName?: string }, { name?: string; algorithm?: string; persistence?: string | null; cookieName?: string }>(this, 'pools');
+  members = crud<MemberView, { name?: string; pool: string; server?: string; address?: string; port: number; weight?: number }, { name?: string; weight?: number; adminStateUp?: boolean }>(this, 'members');
+  healthMonitors = crud<
+    HealthMonitor,
+    { name?: string; pool: string; type: string; delay?: number; timeout?: number; maxRetries?: number; maxRetriesDown?: number; urlPath?: string; expectedCodes?: string },
+    { name?: string; delay?: number; timeout?: number; maxRetries?: number; maxRetriesDown?: number; urlPath?: string; expectedCodes?: string }
+  >(this, 'health-monitors');
+  serverLogs = (ref: string) => this.request<{ requests: { time: string; client: string; method: string; path: string; forwardedFor: string | null }[]; output: string }>('GET', `/v1/servers/${enc(ref)}/logs`);
+  metrics = async (): Promise<string> => {
+    const r = await fetch(`${this.url}/metrics`);
+    return r.text();
   };
 
   exec = (server: string, argv: string[]) =>

@@ -37,6 +37,15 @@ export interface SyncReport {
   ms: number;
 }
 
+export interface Placement {
+  /** Wraps a command so it runs in the endpoint's network (ip netns exec on linux). */
+  wrap(argv: string[]): string[];
+  /** The address a workload listens on. */
+  bind: string;
+  /** Whether the endpoint's own private address exists where the process runs. */
+  ownsPrivateIp: boolean;
+}
+
 export interface Dataplane {
   readonly kind: DataplaneKind;
   /** Converges the machine to the stored state and starts following changes. */
@@ -50,6 +59,10 @@ export interface Dataplane {
   ping(server: Server, destination: string, count: number): Promise<PingOutcome>;
   /** Sends one real probe (ping, or a TCP/UDP connect); only real data planes can. */
   probe(server: Server, destination: string, protocol: 'icmp' | 'tcp' | 'udp', port?: number): Promise<{ reachable: boolean; output: string }>;
+  /** Resolves once the changes made so far are on the machine. */
+  settled(): Promise<void>;
+  /** Where a process for an endpoint (a server, or a load balancer's endpoint) runs. */
+  placement(endpoint: Server): Placement;
   /** Runs a command inside the server; only real data planes can. */
   exec(server: Server, argv: string[]): Promise<ExecOutcome>;
 }

@@ -1,15 +1,38 @@
 /**
- * Reads the whole desired state (every project) into the analyzer's snapshot type.
+ * Reads the whole desired state (every project) into the analyzer's snapshot type. A load
+ * balancer takes part in the network as an endpoint of its subnet: its VIP, in its
+ * project's default security group; so the analyzer explains paths from and to it, and the
+ * linux data plane gives it a namespace of its own.
  */
 import type { Store } from '../store/db.js';
 import type { Snapshot, SnapshotRouteTable } from '../net/topology.js';
+import type { LoadBalancer, SecurityGroup, Server } from './model.js';
+
+export function lbEndpoint(lb: LoadBalancer, groups: SecurityGroup[]): Server {
+  const def = groups.find((g) => g.projectId === lb.projectId && g.isDefault);
+  return {
+    id: lb.id,
+    name: lb.name,
+    projectId: lb.projectId,
+    vpcId: lb.vpcId,
+    subnetId: lb.subnetId,
+    privateIp: lb.vip,
+    securityGroupIds: def ? [def.id] : [],
+    app: null,
+    loopbackIp: '',
+    status: 'running',
+    createdAt: lb.createdAt,
+  };
+}
 
 export function readSnapshot(store: Store): Snapshot {
+  const securityGroups = store.list<SecurityGroup>('securityGroup');
+  const lbs = store.list<LoadBalancer>('loadBalancer').map((lb) => lbEndpoint(lb, securityGroups));
   return {
     vpcs: store.list('vpc'),
     subnets: store.list('subnet'),
-    servers: store.list('server'),
-    securityGroups: store.list('securityGroup'),
+    servers: [...store.list<Server>('server'), ...lbs],
+    securityGroups,
     routeTables: store.list<SnapshotRouteTable>('routeTable'),
     peerings: store.list('peering'),
   };

@@ -13,7 +13,7 @@ import type { Store } from '../../store/db.js';
 import type { ChangeFeed } from '../../resources/context.js';
 import type { Server } from '../../resources/model.js';
 import { readSnapshot } from '../../resources/snapshot.js';
-import type { Dataplane, DataplaneStatus, ExecOutcome, PingOutcome } from '../driver.js';
+import type { Dataplane, DataplaneStatus, ExecOutcome, PingOutcome, Placement } from '../driver.js';
 import { desiredState, type NsSpec } from './desired.js';
 import { listNamespaces, observe } from './observe.js';
 import { planNamespace, type Step } from './plan.js';
@@ -195,6 +195,16 @@ export class LinuxDataplane implements Dataplane {
     for (const id of this.errors.keys()) if (!seenResources.has(id)) this.errors.delete(id);
     for (const name of this.applied.keys()) if (!desired.namespaces.has(name)) this.applied.delete(name);
     return { steps, errors, waiting, ms: performance.now() - t0 };
+  }
+
+  settled(): Promise<void> {
+    return this.settle();
+  }
+
+  /** Processes run inside the endpoint's namespace and listen on all its addresses. */
+  placement(endpoint: Server): Placement {
+    const ns = serverNs(this.prefix, endpoint.id);
+    return { wrap: (argv) => ['ip', 'netns', 'exec', ns, ...argv], bind: '0.0.0.0', ownsPrivateIp: true };
   }
 
   /** Waits until the changes made so far are on the machine. */

@@ -3,6 +3,7 @@
  *
  *   namespace of a VPC's router     <prefix>-vpc-<8 hex of the vpc id>
  *   namespace of a server           <prefix>-ecs-<8 hex of the server id>
+ *   namespace of a load balancer    <prefix>-lb-<8 hex of the load balancer id>
  *   inside a router namespace:
  *     bridge of a subnet            b<8 hex>   (holds the subnet's gateway IP)
  *     router end of a server veth   v<8 hex>   (its other end is eth0 in the server namespace)
@@ -28,7 +29,8 @@ export function checkPrefix(prefix: string): string {
 }
 
 export const routerNs = (prefix: string, vpcId: string) => `${prefix}-vpc-${short(vpcId)}`;
-export const serverNs = (prefix: string, serverId: string) => `${prefix}-ecs-${short(serverId)}`;
+/** The namespace of a server, or of a load balancer (which the network treats as an endpoint too). */
+export const serverNs = (prefix: string, id: string) => (id.startsWith('lb-') ? `${prefix}-lb-${short(id)}` : `${prefix}-ecs-${short(id)}`);
 export const bridgeName = (subnetId: string) => `b${short(subnetId)}`;
 export const serverPort = (serverId: string) => `v${short(serverId)}`;
 export const peeringPort = (peeringId: string) => `p${short(peeringId)}`;
@@ -62,5 +64,5 @@ export function peerAddresses(peeringIds: string[]): Map<string, { requester: st
 
 /** Whether a namespace name belongs to the installation with this prefix. */
 export function owned(prefix: string, ns: string): boolean {
-  return ns.startsWith(`${prefix}-vpc-`) || ns.startsWith(`${prefix}-ecs-`);
+  return ns.startsWith(`${prefix}-vpc-`) || ns.startsWith(`${prefix}-ecs-`) || ns.startsWith(`${prefix}-lb-`);
 }

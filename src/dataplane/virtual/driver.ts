@@ -9,7 +9,7 @@ import { trace } from '../../net/trace.js';
 import { readSnapshot } from '../../resources/snapshot.js';
 import type { Server } from '../../resources/model.js';
 import type { Store } from '../../store/db.js';
-import type { Dataplane, DataplaneStatus, ExecOutcome, PingOutcome, SyncReport } from '../driver.js';
+import type { Dataplane, DataplaneStatus, ExecOutcome, PingOutcome, Placement, SyncReport } from '../driver.js';
 
 export class VirtualDataplane implements Dataplane {
   readonly kind = 'virtual' as const;
@@ -21,6 +21,13 @@ export class VirtualDataplane implements Dataplane {
   }
 
   async stop(): Promise<void> {}
+
+  async settled(): Promise<void> {}
+
+  /** Workloads run on the host, each server on a loopback address of its own. */
+  placement(endpoint: Server): Placement {
+    return { wrap: (argv) => argv, bind: endpoint.loopbackIp || '127.0.0.1', ownsPrivateIp: false };
+  }
 
   async sync(): Promise<SyncReport> {
     return { steps: [], errors: [], ms: 0 };

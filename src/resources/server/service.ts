@@ -32,6 +32,7 @@ export function createServer(ctx: Ctx, input: ServerInput): Server {
     const name = checkName(ctx, 'server', input.name);
     const subnet = resolve<Subnet>(ctx, 'subnet', input.subnet, 'subnet');
     const privateIp = allocateAddress(ctx, subnet, input.ip);
+    if (input.app !== undefined && input.app !== null) checkApp(input.app);
     const server: Server = {
       id: newId('server'),
       name,
@@ -51,6 +52,15 @@ export function createServer(ctx: Ctx, input: ServerInput): Server {
     ctx.feed.record({ kind: 'server', id: server.id, op: 'created' });
     return server;
   });
+}
+
+/** `web`, `web:PORT`, or a command line. */
+function checkApp(app: unknown): void {
+  if (typeof app !== 'string' || app.trim() === '') throw invalid(`app: '${String(app)}' must be web, web:PORT or a command`);
+  const m = /^web(?::(\d+))?$/.exec(app);
+  if (app.startsWith('web') && /^web(:|$)/.test(app) && (!m || (m[1] && (Number(m[1]) < 1 || Number(m[1]) > 65535)))) {
+    throw invalid(`app: '${app}' must be web or web:PORT with a port from 1 to 65535`);
+  }
 }
 
 export function getServer(ctx: Ctx, ref: string): Server {

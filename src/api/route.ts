@@ -1,0 +1,57 @@
+/**
+ * How resource endpoints are declared: one call per route with its schemas (the request's,
+ * the response's and the catalogue's errors), the caller's context, and the status.
+ */
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Ctx } from '../resources/context.js';
+import { contextOf, PROJECT_HEADER, type AppDeps } from './context.js';
+import { ErrorBody } from './schemas.js';
+
+export type Handler = (ctx: Ctx, req: FastifyRequest) => unknown;
+
+const errors = { 400: Type.Ref(ErrorBody), 404: Type.Ref(ErrorBody), 409: Type.Ref(ErrorBody) };
+const headers = Type.Object({ [PROJECT_HEADER]: Type.Optional(Type.String({ description: "project name or id; 'default' when absent" })) });
+const refParam = Type.Object({ ref: Type.String({ description: 'name or id' }) });
+
+export interface Spec {
+  tag: string;
+  summary: string;
+  body?: TSchema;
+  query?: TSchema;
+  params?: TSchema;
+  response: TSchema;
+  status?: number;
+}
+
+export function routeMaker(app: FastifyInstance, deps: AppDeps) {
+  return (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, spec: Spec, handler: Handler) => {
+    const status = spec.status ?? 200;
+    app.route({
+      method,
+      url,
+      schema: {
+        tags: [spec.tag],
+        summary: spec.summary,
+        headers,
+        ...(spec.body ? { body: spec.body } : {}),
+        ...(spec.query ? { querystring: spec.query } : {}),
+        ...(spec.params ?? url.includes(':ref') ? { params: spec.params ?? refParam } : {}),
+        response: { [status]: spec.response, ...errors },
+      },
+      handler: async (req, reply) => {
+        const out = handler(contextOf(deps, req), req);
+        reply.status(status);
+        return out;
+      },
+    });
+  };
+}
+
+export const helpers = {
+  ref: (req: FastifyRequest) => (req.params as { ref: string }).ref,
+  body: <T>(req: FastifyRequest) => req.body as T,
+  q: <T>(req: FastifyRequest) => req.query as T,
+  list: (s: string) => Type.Array(Type.Ref(Type.Object({}, { $id: s }))),
+  one: (s: string) => Type.Ref(Type.Object({}, { $id: s })),
+};

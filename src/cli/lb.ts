@@ -1,0 +1,210 @@
+/**
+ * `nimbus lb|listener|pool|member|healthmonitor ...` and `nimbus server logs`.
+ */
+import type { Command } from 'commander';
+import type { HealthMonitor, Listener, LoadBalancer, Pool } from '../resources/model.js';
+import type { LbStatus, MemberView } from '../client/client.js';
+import type { Column } from './output.js';
+import { table } from './output.js';
+import { act, globals, int } from './shared.js';
+import { standardVerbs } from './network.js';
+
+const LB: Column<LoadBalancer>[] = [
+  { header: 'NAME', value: (l) => l.name },
+  { header: 'ID', value: (l) => l.id },
+  { header: 'VIP', value: (l) => l.vip },
+  { header: 'PUBLIC IP', value: (l) => l.publicIp },
+  { header: 'SUBNET', value: (l) => l.subnetId },
+  { header: 'STATUS', value: (l) => l.provisioningStatus },
+];
+const LISTENER: Column<Listener>[] = [
+  { header: 'NAME', value: (l) => l.name },
+  { header: 'ID', value: (l) => l.id },
+  { header: 'PROTOCOL', value: (l) => l.protocol },
+  { header: 'PORT', value: (l) => l.port },
+  { header: 'POOL', value: (l) => l.defaultPoolId },
+];
+const POOL: Column<Pool>[] = [
+  { header: 'NAME', value: (p) => p.name },
+  { header: 'ID', value: (p) => p.id },
+  { header: 'PROTOCOL', value: (p) => p.protocol },
+  { header: 'ALGORITHM', value: (p) => p.algorithm },
+  { header: 'PERSISTENCE', value: (p) => (p.sessionPersistence ? `${p.sessionPersistence.type}${p.sessionPersistence.cookieName ? `(${p.sessionPersistence.cookieName})` : ''}` : '-') },
+];
+const MEMBER: Column<MemberView>[] = [
+  { header: 'NAME', value: (m) => m.name },
+  { header: 'ID', value: (m) => m.id },
+  { header: 'ADDRESS', value: (m) => `${m.address}:${m.port}` },
+  { header: 'WEIGHT', value: (m) => m.weight },
+  { header: 'ADMIN', value: (m) => (m.adminStateUp ? 'up' : 'down') },
+  { header: 'STATUS', value: (m) => m.operatingStatus ?? '-' },
+  { header: 'REASON', value: (m) => m.statusReason ?? '' },
+];
+const MONITOR: Column<HealthMonitor>[] = [
+  { header: 'NAME', value: (h) => h.name },
+  { header: 'ID', value: (h) => h.id },
+  { header: 'TYPE', value: (h) => h.type },
+  { header: 'CHECK', value: (h) => (h.type === 'HTTP' ? `GET ${h.urlPath} -> ${h.expectedCodes}` : 'connect') },
+  { header: 'DELAY', value: (h) => `${h.delay}s` },
+  { header: 'TIMEOUT', value: (h) => `${h.timeout}s` },
+  { header: 'RISE/FALL', value: (h) => `${h.maxRetries}/${h.maxRetriesDown}` },
+];
+
+function showStatus(s: LbStatus): string {
+  const lines = [
+    `load balancer  ${s.name} (${s.id})`,
+    `vip            ${s.vip}`,
+    `public ip      ${s.publicIp ?? '-'}`,
+    `status         ${s.provisioningStatus} / ${s.operatingStatus}${s.workerRunning ? '' : ' (worker not running)'}`,
+  ];
+  for (const e of s.errors) lines.push(`error          ${e}`);
+  lines.push('', 'listeners:');
+  lines.push(
+    ...table(s.listeners, [
+      { header: '  NAME', value: (l) => `  ${l.name}` },
+      { header: 'PROTOCOL', value: (l) => l.protocol },
+      { header: 'PORT', value: (l) => l.port },
+      { header: 'POOL', value: (l) => s.pools.find((p) => p.id === l.defaultPoolId)?.name ?? '-' },
+      { header: 'REQUESTS', value: (l) => (l.counters ? Object.values(l.counters.requests).reduce((a, b) => a + b, 0) : 0) },
+      { header: 'ACTIVE', value: (l) => l.counters?.active ?? 0 },
+    ]).trimEnd().split('\n'),
+  );
+  for (const p of s.pools) {
+    const hm = p.healthMonitor;
+    lines.push('', `pool ${p.name}: ${p.protocol} ${p.algorithm}${p.sessionPersistence ? ` persistence ${p.sessionPersistence.type}` : ''}, ${p.operatingStatus}${hm ? `; health ${hm.type} every ${hm.delay}s` : '; no health monitor'}`);
+    lines.push(...table(p.members, MEMBER.filter((c) => c.header !== 'ID').map((c, i) => (i === 0 ? { ...c, header: `  ${c.header}`, value: (m: MemberView) => `  ${m.name}` } : c))).trimEnd().split('\n'));
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function lbCommands(program: Command): void {
+  const lb = program.command('lb').alias('load-balancer').description('elastic load balancers');
+  lb.command('create')
+    .description('create a load balancer in a subnet')
+    .requiredOption('--name <name>', 'load balancer name')
+    .requiredOption('--subnet <ref>', 'subnet (name or id)')
+    .option('--vip <ip>', 'private VIP; the lowest free address when absent')
+    .option('--public', 'also give it a public IP from 127.0.1.0/24')
+    .option('--public-ip <ip>', 'the public IP wanted (127.0.1.x)')
+    .action(
+      act(LB, (c, o: { name: string; subnet: string; vip?: string; public?: boolean; publicIp?: string }) =>
+        c.loadBalancers.create({ name: o.name, subnet: o.subnet, vip: o.vip, publicIp: o.publicIp ?? (o.public ? true : undefined) }),
+      ),
+    );
+  standardVerbs(lb, 'load balancer', LB, (c) => c.loadBalancers);
+  // `lb show` prints the whole tree: listeners, pools and members with their health.
+  const show = lb.commands.find((x) => x.name() === 'show')!;
+  show.action(
+    act(null, async (c, ref: string, _o: unknown, cmd: Command) => {
+      const s = await c.loadBalancers.status(ref);
+      process.stdout.write(globals(cmd).output === 'json' ? JSON.stringify(s, null, 2) + '\n' : showStatus(s));
+    }),
+  );
+
+  const listener = program.command('listener').description('listeners of load balancers');
+  listener
+    .command('create')
+    .description('create a listener')
+    .requiredOption('--name <name>', 'listener name')
+    .requiredOption('--lb <ref>', 'load balancer (name or id)')
+    .requiredOption('--protocol <p>', 'http or tcp')
+    .requiredOption('--port <n>', 'front-end port', int('port'))
+    .option('--pool <ref>', 'default pool (name or id)')
+    .action(
+      act(LISTENER, (c, o: { name: string; lb: string; protocol: string; port: number; pool?: string }) =>
+        c.listeners.create({ name: o.name, loadBalancer: o.lb, protocol: o.protocol, port: o.port, defaultPool: o.pool }),
+      ),
+    );
+  standardVerbs(listener, 'listener', LISTENER, (c) => c.listeners);
+
+  const pool = program.command('pool').description('back-end server groups of load balancers');
+  pool
+    .command('create')
+    .description('create a pool')
+    .requiredOption('--name <name>', 'pool name')
+    .requiredOption('--lb <ref>', 'load balancer (name or id)')
+    .requiredOption('--protocol <p>', 'http or tcp')
+    .requiredOption('--algorithm <a>', 'round_robin, least_connections or source_ip')
+    .option('--persistence <type>', 'source_ip, http_cookie or app_cookie')
+    .option('--cookie-name <name>', 'the application cookie (app_cookie)')
+    .action(
+      act(POOL, (c, o: { name: string; lb: string; protocol: string; algorithm: string; persistence?: string; cookieName?: string }) =>
+        c.pools.create({ name: o.name, loadBalancer: o.lb, protocol: o.protocol, algorithm: o.algorithm, persistence: o.persistence, cookieName: o.cookieName }),
+      ),
+    );
+  standardVerbs(pool, 'pool', POOL, (c) => c.pools);
+
+  const member = program.command('member').description('members of pools');
+  member
+    .command('add')
+    .alias('create')
+    .description('add a server (or an address) to a pool')
+    .requiredOption('--pool <ref>', 'pool (name or id)')
+    .option('--server <ref>', 'server (name or id)')
+    .option('--address <ip>', 'an address instead of a server')
+    .requiredOption('--port <n>', 'back-end port', int('port'))
+    .option('--weight <n>', 'weight 0-256 (0 drains)', int('weight'))
+    .option('--name <name>', 'member name')
+    .action(
+      act(MEMBER, (c, o: { pool: string; server?: string; address?: string; port: number; weight?: number; name?: string }) =>
+        c.members.create({ pool: o.pool, server: o.server, address: o.address, port: o.port, weight: o.weight, name: o.name }),
+      ),
+    );
+  standardVerbs(member, 'member', MEMBER, (c) => c.members, { filters: ['pool'], rename: false });
+  member
+    .command('update')
+    .description('change weight (0 drains) or admin state')
+    .argument('<ref>', 'name or id')
+    .option('--weight <n>', 'weight 0-256', int('weight'))
+    .option('--admin-state <state>', 'up or down')
+    .action(
+      act(MEMBER, (c, ref: string, o: { weight?: number; adminState?: string }) =>
+        c.members.update(ref, { weight: o.weight, adminStateUp: o.adminState === undefined ? undefined : o.adminState === 'up' }),
+      ),
+    );
+
+  const hm = program.command('healthmonitor').alias('hm').description('health checks of pools');
+  hm.command('create')
+    .description("create a pool's health monitor")
+    .requiredOption('--pool <ref>', 'pool (name or id)')
+    .requiredOption('--type <t>', 'tcp or http')
+    .option('--url-path <path>', 'path to GET (http)', '/')
+    .option('--expected-codes <codes>', 'e.g. 200, 200,202 or 200-299', '200')
+    .option('--delay <s>', 'seconds between checks', int('delay'), 5)
+    .option('--timeout <s>', 'seconds a check may take (below the delay)', int('timeout'), 3)
+    .option('--rise <n>', 'successes to come back up', int('rise'), 2)
+    .option('--fall <n>', 'failures to go down', int('fall'), 3)
+    .option('--name <name>', 'monitor name')
+    .action(
+      act(MONITOR, (c, o: { pool: string; type: string; urlPath: string; expectedCodes: string; delay: number; timeout: number; rise: number; fall: number; name?: string }) =>
+        c.healthMonitors.create({ pool: o.pool, type: o.type, urlPath: o.urlPath, expectedCodes: o.expectedCodes, delay: o.delay, timeout: o.timeout, maxRetries: o.rise, maxRetriesDown: o.fall, name: o.name }),
+      ),
+    );
+  standardVerbs(hm, 'health monitor', MONITOR, (c) => c.healthMonitors);
+}
+
+export function serverLogsCommand(program: Command): void {
+  const server = program.commands.find((c) => c.name() === 'server')!;
+  server
+    .command('logs')
+    .description("print a server workload's request log (the built-in web app) and its output")
+    .argument('<ref>', 'server (name or id)')
+    .action(
+      act(null, async (c, ref: string, _o: unknown, cmd: Command) => {
+        const l = await c.serverLogs(ref);
+        if (globals(cmd).output === 'json') return void process.stdout.write(JSON.stringify(l, null, 2) + '\n');
+        if (l.requests.length > 0) {
+          process.stdout.write(
+            table(l.requests, [
+              { header: 'TIME', value: (r) => r.time },
+              { header: 'CLIENT', value: (r) => r.client },
+              { header: 'METHOD', value: (r) => r.method },
+              { header: 'PATH', value: (r) => r.path },
+              { header: 'FORWARDED FOR', value: (r) => r.forwardedFor },
+            ]),
+          );
+        } else process.stdout.write('no requests logged\n');
+        if (l.output.trim()) process.stdout.write(`\noutput:\n${l.output}`);
+      }),
+    );
+}

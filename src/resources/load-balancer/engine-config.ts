@@ -1,0 +1,56 @@
+/**
+ * From a load balancer's resources to the engine's plain configuration. Members are
+ * addressed where the data plane puts them (their private IP from inside the VPC on
+ * linux; their workload's loopback address on virtual, admitted only when the analyzer
+ * says the load balancer reaches them), and a stopped server's member takes no traffic.
+ */
+import type { EngineConfig } from '../../lb/config.js';
+import type { HealthMonitor, Listener, LoadBalancer, Member, Pool, Server } from '../model.js';
+import type { Store } from '../../store/db.js';
+import type { Topology } from '../../net/topology.js';
+import { trace } from '../../net/trace.js';
+
+export interface MemberAdmission {
+  /** Why a member takes no traffic whatever its health, or null. */
+  reason: string | null;
+}
+
+export function engineConfig(
+  store: Store,
+  lb: LoadBalancer,
+  plane: 'virtual' | 'linux',
+  topology: Topology,
+): { config: EngineConfig; admission: Map<string, MemberAdmission> } {
+  const listeners = store.list<Listener>('listener', { parentId: lb.id });
+  const pools = store.list<Pool>('pool', { parentId: lb.id });
+  const admission = new Map<string, MemberAdmission>();
+  const config: EngineConfig = {
+    listeners: listeners.map((l) => ({ id: l.id, protocol: l.protocol, port: l.port, poolId: l.defaultPoolId, bind: plane === 'linux' ? [lb.vip] : [] })),
+    pools: pools.map((p) => {
+      const hm = store.list<HealthMonitor>('healthMonitor', { parentId: p.id })[0];
+      const members = store.list<Member>('member', { parentId: p.id });
+      return {
+        id: p.id,
+        algorithm: p.algorithm,
+        persistence: p.sessionPersistence as EngineConfig['pools'][number]['persistence'],
+        health: hm
+          ? { type: hm.type, delayMs: hm.delay * 1000, timeoutMs: hm.timeout * 1000, rise: hm.maxRetries, fall: hm.maxRetriesDown, urlPath: hm.urlPath, expectedCodes: hm.expectedCodes }
+          : null,
+        members: members.map((m) => {
+          const server = m.serverId ? store.get<Server>(m.serverId, 'server') : undefined;
+          let reason: string | null = null;
+          if (!m.adminStateUp) reason = 'admin down';
+          else if (server && server.status !== 'running') reason = `server ${server.name} is stopped`;
+          else if (plane === 'virtual') {
+            const r = trace(topology, { sourceServerId: lb.id, destination: m.address, protocol: 'tcp', port: m.port });
+            if (!r.reachable) reason = `unreachable from the load balancer: ${r.blockedBy?.kind} ${r.blockedBy?.resourceName}: ${r.blockedBy?.reason}`;
+          }
+          admission.set(m.id, { reason });
+          const host = plane === 'virtual' && server ? server.loopbackIp : m.address;
+          return { id: m.id, host, port: m.port, weight: m.weight, enabled: reason === null };
+        }),
+      };
+    }),
+  };
+  return { config, admission };
+}
