@@ -3,7 +3,8 @@
  */
 import type { Command } from 'commander';
 import { defaultDataDir } from '../daemon.js';
-import { installationPrefix } from '../dataplane/choose.js';
+import { recordedPrefix } from '../dataplane/choose.js';
+import { ApiError } from '../client/client.js';
 import { cleanNamespaces } from '../dataplane/linux/clean.js';
 import type { PlanStep } from '../client/client.js';
 import { act, globals } from './shared.js';
@@ -55,7 +56,9 @@ export function dataplaneCommands(program: Command): void {
     .option('--prefix <p>', 'name prefix to clean instead of the installation one')
     .action(async (o: { data?: string; prefix?: string }) => {
       try {
-        const prefix = installationPrefix(o.data ?? defaultDataDir(), o.prefix);
+        const dir = o.data ?? defaultDataDir();
+        const prefix = o.prefix ?? recordedPrefix(dir);
+        if (!prefix) throw new ApiError('InvalidParameterValue', `no data plane prefix is recorded in ${dir}; give --data of the installation or --prefix`, 0);
         const removed = await cleanNamespaces(prefix);
         process.stdout.write(removed.length ? `removed ${removed.length} namespaces with prefix '${prefix}':\n${removed.join('\n')}\n` : `nothing to remove: no namespace has prefix '${prefix}'\n`);
       } catch (err) {

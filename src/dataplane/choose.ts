@@ -38,14 +38,17 @@ export function linuxUnavailable(): string | null {
   return null;
 }
 
-/** The installation's prefix: given, or the one stored in the data directory, or a new one. */
-export function installationPrefix(dataDir: string, given?: string): string {
+/** The prefix recorded in a data directory, if any. */
+export function recordedPrefix(dataDir: string): string | null {
   const file = join(dataDir, 'dataplane-prefix');
-  if (given) return checkPrefix(given);
-  if (existsSync(file)) return checkPrefix(readFileSync(file, 'utf8').trim());
-  const prefix = `nb${randomBytes(2).toString('hex')}`;
+  return existsSync(file) ? checkPrefix(readFileSync(file, 'utf8').trim()) : null;
+}
+
+/** The installation's prefix: given (and recorded), or the recorded one, or a new one (recorded). */
+export function installationPrefix(dataDir: string, given?: string): string {
+  const prefix = given ? checkPrefix(given) : (recordedPrefix(dataDir) ?? `nb${randomBytes(2).toString('hex')}`);
   mkdirSync(dataDir, { recursive: true });
-  writeFileSync(file, prefix + '\n');
+  writeFileSync(join(dataDir, 'dataplane-prefix'), prefix + '\n');
   return prefix;
 }
 

@@ -118,18 +118,13 @@ export interface HealthMonitorInput {
   expectedCodes?: string;
 }
 
-/** "200", "200,202", "200-299": Octavia's expected_codes. */
-export function parseExpectedCodes(text: string): (code: number) => boolean {
-  const parts = text.split(',').map((p) => p.trim());
-  const ranges = parts.map((p) => {
+/** "200", "200,202", "200-299": Octavia's expected_codes (the engine matches them). */
+export function checkExpectedCodes(text: string): void {
+  for (const p of text.split(',').map((x) => x.trim())) {
     const m = /^([1-5]\d\d)(?:-([1-5]\d\d))?$/.exec(p);
     if (!m) throw invalid(`expectedCodes: '${text}' must be codes or ranges such as 200, 200,202 or 200-299`);
-    const from = Number(m[1]);
-    const to = Number(m[2] ?? m[1]);
-    if (from > to) throw invalid(`expectedCodes: '${p}' is an empty range`);
-    return [from, to] as const;
-  });
-  return (code) => ranges.some(([a, b]) => code >= a && code <= b);
+    if (Number(m[1]) > Number(m[2] ?? m[1])) throw invalid(`expectedCodes: '${p}' is an empty range`);
+  }
 }
 
 function checkMonitor(h: Omit<HealthMonitor, 'id' | 'name' | 'projectId' | 'poolId' | 'createdAt'>): void {
@@ -143,7 +138,7 @@ function checkMonitor(h: Omit<HealthMonitor, 'id' | 'name' | 'projectId' | 'pool
   int(h.maxRetries, 'maxRetries', 1, 10);
   int(h.maxRetriesDown, 'maxRetriesDown', 1, 10);
   if (!h.urlPath.startsWith('/') || /\s/.test(h.urlPath)) throw invalid(`urlPath: '${h.urlPath}' must be a path starting with /`);
-  parseExpectedCodes(h.expectedCodes);
+  checkExpectedCodes(h.expectedCodes);
 }
 
 export function createHealthMonitor(ctx: Ctx, input: HealthMonitorInput): HealthMonitor {
@@ -151,6 +146,9 @@ export function createHealthMonitor(ctx: Ctx, input: HealthMonitorInput): Health
     const pool = resolve<Pool>(ctx, 'pool', input.pool, 'pool');
     const existing = ctx.store.list<HealthMonitor>('healthMonitor', { parentId: pool.id });
     if (existing.length > 0) throw new NimbusError('DuplicateHealthMonitor', `pool '${pool.name}' already has health monitor '${existing[0].name}'`);
+    if (typeof input.type !== 'string' || !['TCP', 'HTTP'].includes(input.type.toUpperCase())) {
+      throw invalid(`type: '${String(input.type)}' must be TCP or HTTP`);
+    }
     const id = newId('healthMonitor');
     const h: HealthMonitor = {
       id,

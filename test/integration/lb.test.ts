@@ -1,0 +1,84 @@
+/**
+ * The reference lab's part 2 on the virtual data plane, against a real daemon: web apps on
+ * loopback addresses, a load balancer worker behind a public IP, persistence, round robin,
+ * source IP, a member stopped under load, admission by the analyzer, metrics.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { testDaemon, cli, type TestDaemon } from '../helpers/daemon.js';
+import { checkPart2, part1, part2, randomPublicIp, waitMembersOnline, waitUp } from '../helpers/lab.js';
+
+let t: TestDaemon;
+let base: string;
+before(async () => {
+  t = await testDaemon();
+  await part1(t.client, 'web');
+  base = await part2(t.client, randomPublicIp());
+  await waitUp(`${base}/`);
+  await waitMembersOnline(t.client);
+});
+after(async () => {
+  await t?.close();
+});
+
+test('reference lab part 2: the page is served; a session stays on one server; round robin without the cookie', async () => {
+  await checkPart2(t.client, base, 'virtual');
+  const show = await cli(t.daemon.url, ['lb', 'show', 'elb']);
+  assert.equal(show.code, 0, show.stderr);
+  assert.match(show.stdout, /m-a\s+192\.168\.6\.76:8080\s+1\s+up\s+ONLINE/);
+  assert.match(show.stdout, /m-b\s+192\.168\.5\.130:8080\s+1\s+up\s+ONLINE/);
+  const logs = await cli(t.daemon.url, ['server', 'logs', 'ecs-a']);
+  assert.match(logs.stdout, /GET\s+\/session-virtual|GET\s+\/rr-virtual/);
+});
+
+test('source-IP balancing pins this client to one server', async () => {
+  await t.client.pools.update('web', { algorithm: 'source_ip', persistence: null });
+  await new Promise((r) => setTimeout(r, 200));
+  const seen = new Set<string>();
+  for (let i = 0; i < 6; i++) seen.add((await (await fetch(`${base}/`)).text()).split(' ')[2]);
+  assert.equal(seen.size, 1, [...seen].join());
+  await t.client.pools.update('web', { algorithm: 'round_robin', persistence: 'http_cookie' });
+});
+
+test('a member whose server stops under load takes no more requests, and no request fails', async () => {
+  const results: string[] = [];
+  let stopped = false;
+  const load = (async () => {
+    for (let i = 0; i < 300; i++) {
+      const r = await fetch(`${base}/load`);
+      const body = await r.text();
+      results.push(r.status === 200 ? body.split(' ')[2] : `ERROR ${r.status}`);
+      if (i === 100) {
+        stopped = true;
+        await t.client.servers.stop('ecs-b');
+      }
+    }
+  })();
+  await load;
+  assert.ok(stopped);
+  assert.deepEqual(results.filter((r) => r.startsWith('ERROR')), [], 'no request failed');
+  const tail = results.slice(150);
+  assert.deepEqual(new Set(tail), new Set(['ecs-a']), 'after the stop only ecs-a answers');
+  const m = await t.client.members.get('m-b');
+  assert.equal(m.operatingStatus, 'OFFLINE');
+  await t.client.servers.start('ecs-b');
+});
+
+test('a member the analyzer says the load balancer cannot reach is not admitted', async () => {
+  await t.client.securityGroups.create({ name: 'closed' });
+  await t.client.servers.update('ecs-b', { securityGroups: ['closed'] });
+  await new Promise((r) => setTimeout(r, 200));
+  const m = await t.client.members.get('m-b');
+  assert.equal(m.operatingStatus, 'ERROR');
+  assert.match(m.statusReason ?? '', /unreachable from the load balancer: security-group-ingress closed/);
+  for (let i = 0; i < 4; i++) assert.match(await (await fetch(`${base}/`)).text(), /ecs-a/);
+  await t.client.servers.update('ecs-b', { securityGroups: ['default'] });
+});
+
+test('metrics count requests per listener and member', async () => {
+  await new Promise((r) => setTimeout(r, 1200));
+  const text = await t.client.metrics();
+  const total = [...text.matchAll(/^nimbus_lb_listener_requests_total\{[^}]*code="2xx"\} (\d+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
+  assert.ok(total >= 300, `2xx total ${total}`);
+  assert.match(text, /^nimbus_lb_member_up\{lb="lb-[0-9a-f]+",member="mbr-[0-9a-f]+"\} 1$/m);
+});

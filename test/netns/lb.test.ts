@@ -1,0 +1,77 @@
+/**
+ * The reference lab's part 2 on the linux data plane (privileged): the load balancer in its
+ * own namespace holding the VIP, its worker supervised, the public IP's sockets handed over
+ * from the host; member traffic starts inside the VPC, so a member behind a missing route
+ * fails its health check.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { linuxDaemon, skipLinux, type LinuxTestDaemon } from '../helpers/linux.js';
+import { checkPart2, part1, part2, randomPublicIp, waitMembersOnline, waitUp, LISTEN_PORT } from '../helpers/lab.js';
+import { serverNs } from '../../src/dataplane/linux/names.js';
+import { listNamespaces } from '../../src/dataplane/linux/observe.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+let t: LinuxTestDaemon;
+let base: string;
+before(async () => {
+  if (skipLinux) return;
+  t = await linuxDaemon();
+  await part1(t.client, 'web');
+  base = await part2(t.client, randomPublicIp());
+  await waitUp(`${base}/`);
+  await waitMembersOnline(t.client);
+});
+after(async () => {
+  await t?.close();
+});
+
+async function waitFor(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('reference lab part 2 with real packets: persistence, round robin, requests seen from the VIP', { skip: skipLinux }, async () => {
+  const lb = await t.client.loadBalancers.get('elb');
+  assert.ok((await listNamespaces()).includes(serverNs(t.prefix, lb.id)), 'the load balancer has its own namespace');
+  await checkPart2(t.client, base, 'linux');
+  const seen = (await t.client.serverLogs('ecs-a')).requests.filter((r) => r.path?.startsWith('/rr-linux'));
+  assert.ok(seen.length > 0);
+  assert.ok(seen.every((r) => r.client === lb.vip), 'members see the VIP: the worker connects from inside the VPC');
+  assert.ok(seen.every((r) => r.forwardedFor === '127.0.0.1'), 'and the client in X-Forwarded-For');
+  const probe = await t.client.trace({ server: 'ecs-a', destination: lb.vip, protocol: 'tcp', port: LISTEN_PORT, probe: true });
+  assert.equal(probe.reachable, true);
+  assert.equal(probe.probe?.agrees, true, 'servers reach the VIP inside the VPC');
+});
+
+test('a member behind a missing route fails its health check and gets no traffic; it returns with the route', { skip: skipLinux }, async () => {
+  await t.client.routeTables.removeRoute('vpc-a-main', '192.168.5.0/24');
+  await waitFor('m-a to fail its health check', async () => (await t.client.members.get('m-a')).operatingStatus === 'ERROR');
+  for (let i = 0; i < 4; i++) assert.match(await (await fetch(`${base}/`)).text(), /ecs-b/);
+  await t.client.routeTables.addRoute('vpc-a-main', { destination: '192.168.5.0/24', target: 'pcx-ab' });
+  await waitFor('m-a to come back', async () => (await t.client.members.get('m-a')).operatingStatus === 'ONLINE');
+});
+
+test('a worker that dies is restarted and serves again', { skip: skipLinux }, async () => {
+  const lb = await t.client.loadBalancers.get('elb');
+  const child = findWorkerPid(lb.id);
+  assert.ok(child > 0, 'the worker runs');
+  process.kill(child, 'SIGKILL');
+  await waitFor('the worker to serve again', async () => {
+    try {
+      return (await fetch(`${base}/`, { signal: AbortSignal.timeout(1000) })).status === 200;
+    } catch {
+      return false;
+    }
+  });
+  assert.notEqual(findWorkerPid(lb.id), child, 'a new worker process');
+});
+
+/** The pid of the load balancer's worker, from the supervisor's pid files. */
+function findWorkerPid(lbId: string): number {
+  return Number(readFileSync(join(t.dataDir, 'run', lbId), 'utf8'));
+}
