@@ -201,6 +201,7 @@ export function serverLogsCommand(program: Command): void {
               { header: 'METHOD', value: (r) => r.method },
               { header: 'PATH', value: (r) => r.path },
               { header: 'FORWARDED FOR', value: (r) => r.forwardedFor },
+              { header: 'AGENT', value: (r) => r.userAgent },
             ]),
           );
         } else process.stdout.write('no requests logged\n');

@@ -133,7 +133,7 @@ export class NimbusClient {
     { name?: string; pool: string; type: string; delay?: number; timeout?: number; maxRetries?: number; maxRetriesDown?: number; urlPath?: string; expectedCodes?: string },
     { name?: string; delay?: number; timeout?: number; maxRetries?: number; maxRetriesDown?: number; urlPath?: string; expectedCodes?: string }
   >(this, 'health-monitors');
-  serverLogs = (ref: string) => this.request<{ requests: { time: string; client: string; method: string; path: string; forwardedFor: string | null }[]; output: string }>('GET', `/v1/servers/${enc(ref)}/logs`);
+  serverLogs = (ref: string) => this.request<{ requests: { time: string; client: string; method: string; path: string; forwardedFor: string | null; userAgent: string | null }[]; output: string }>('GET', `/v1/servers/${enc(ref)}/logs`);
   metrics = async (): Promise<string> => {
     const r = await fetch(`${this.url}/metrics`);
     return r.text();
