@@ -279,6 +279,30 @@ test('a member that dies is taken out by the health check and comes back when it
   assert.deepEqual(changes, ['h2 DOWN', 'h2 UP']);
 });
 
+test('a member killed under load: no request fails, and once its checks fail it gets none', async () => {
+  const [a, b] = [await backend('k1'), await backend('k2')];
+  const health = { type: 'TCP' as const, delayMs: 100, timeoutMs: 80, rise: 2, fall: 2, urlPath: '/', expectedCodes: '200' };
+  const { engine, url } = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: null, members: [member(a), member(b)], health });
+  let down = false;
+  const afterDown: string[] = [];
+  engine.on('health', (id: string, s: string) => {
+    if (id === 'k2' && s === 'DOWN') down = true;
+  });
+  const failures: string[] = [];
+  for (let i = 0; i < 2000 && !(down && afterDown.length >= 50); i++) {
+    if (i === 20) {
+      b.server.close();
+      b.server.closeAllConnections();
+    }
+    const r = await fetch(`${url}/`).then(async (x) => [x.status, await x.text()] as const).catch((e: Error) => [0, e.message] as const);
+    if (r[0] !== 200) failures.push(`${r[0]} ${r[1]}`);
+    if (down) afterDown.push(r[1]);
+  }
+  assert.deepEqual(failures, [], 'no idempotent request failed');
+  assert.ok(down, 'the killed member was marked down');
+  assert.deepEqual(new Set(afterDown), new Set(['k1']), 'after that only the live member answers');
+});
+
 test('the TCP listener pipes bytes to members in turn and retries a refusing one', async () => {
   const echo = async (name: string) => {
     const s = createServer((c) => c.on('data', (d) => c.write(`${name}:${d}`)));
