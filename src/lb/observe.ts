@@ -24,14 +24,36 @@ export interface AccessRecord {
 
 export class AccessLog {
   private readonly stream: WriteStream | null;
+  private lines: string[] = [];
+  private scheduled = false;
+  /** Callers skip building records when nothing is logged. */
+  readonly enabled: boolean;
+
   constructor(file: string | null) {
-    this.stream = file ? createWriteStream(file, { flags: 'a', highWaterMark: 64 * 1024 }) : null;
+    this.stream = file ? createWriteStream(file, { flags: 'a', highWaterMark: 256 * 1024 }) : null;
     this.stream?.on('error', () => undefined);
+    this.enabled = this.stream !== null;
   }
+
+  /** Lines are written together once per turn of the event loop: one write call, not one per request. */
   write(r: AccessRecord): void {
-    this.stream?.write(JSON.stringify(r) + '\n');
+    if (!this.stream) return;
+    this.lines.push(JSON.stringify(r));
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
   }
+
+  private flush(): void {
+    this.scheduled = false;
+    if (this.lines.length === 0 || !this.stream) return;
+    this.stream.write(this.lines.join('\n') + '\n');
+    this.lines = [];
+  }
+
   close(): Promise<void> {
+    this.flush();
     return new Promise((resolve) => (this.stream ? this.stream.end(resolve) : resolve()));
   }
 }
@@ -51,6 +73,8 @@ export interface MemberCounters {
   up: number;
 }
 
+const CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
+
 export class Counters {
   readonly listeners = new Map<string, ListenerCounters>();
   readonly members = new Map<string, MemberCounters>();
@@ -68,7 +92,7 @@ export class Counters {
   }
 
   response(listener: ListenerCounters, status: number): void {
-    const cls = `${Math.floor(status / 100)}xx`;
+    const cls = CLASSES[Math.floor(status / 100)] ?? 'other';
     listener.requests[cls] = (listener.requests[cls] ?? 0) + 1;
   }
 

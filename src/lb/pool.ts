@@ -11,7 +11,8 @@ import { HealthChecker, type CheckSpec } from './health/checker.js';
 import { realProbe } from './health/probes.js';
 import { LB_COOKIE, type MemberConfig, type PersistenceConfig, type PoolConfig } from './config.js';
 
-const MAX_IDLE = 32;
+/** Idle keep-alive sockets kept per member (beyond it, a socket closes after its exchange). */
+const MAX_IDLE = 256;
 const MAX_STICKY = 100_000;
 
 export class MemberRuntime implements Candidate {
@@ -48,23 +49,16 @@ export class MemberRuntime implements Candidate {
     return null;
   }
 
-  /** Keeps a socket for the next exchange, or closes it. */
+  /** Keeps a socket for the next exchange, or closes it. Its listeners stay (see proxy.ts). */
   giveBack(s: Socket): void {
-    if (this.draining || this.idle.length >= MAX_IDLE || s.destroyed) {
-      s.destroy();
-      return;
-    }
-    s.removeAllListeners('data');
-    s.removeAllListeners('end');
-    s.removeAllListeners('error');
-    s.removeAllListeners('close');
-    s.removeAllListeners('drain');
-    s.on('error', () => s.destroy());
-    s.on('close', () => {
-      const i = this.idle.indexOf(s);
-      if (i >= 0) this.idle.splice(i, 1);
-    });
-    this.idle.push(s);
+    if (this.draining || this.idle.length >= MAX_IDLE || s.destroyed) s.destroy();
+    else this.idle.push(s);
+  }
+
+  /** A socket closed: it is no longer idle. */
+  forget(s: Socket): void {
+    const i = this.idle.indexOf(s);
+    if (i >= 0) this.idle.splice(i, 1);
   }
 
   closeIdle(): void {

@@ -43,6 +43,42 @@ const REASONS: Record<number, string> = {
   505: 'HTTP Version Not Supported',
 };
 
+const OWNER = Symbol('nimbus.owner');
+
+/** A member socket, carrying the session that uses it now (null while idle in its pool). */
+type Upstream = Socket & { [OWNER]: HttpSession | null };
+
+/**
+ * Listeners are attached once per member socket, for its whole life, and dispatch to the
+ * session that owns it now: no listener churn per request.
+ */
+function wire(raw: Socket, m: MemberRuntime): Upstream {
+  const s = raw as Upstream;
+  s[OWNER] = null;
+  s.setNoDelay(true);
+  s.setTimeout(CONNECT_TIMEOUT_MS);
+  s.on('connect', () => {
+    s.setTimeout(RESPONSE_TIMEOUT_MS);
+    s[OWNER]?.onUpstreamConnect(s);
+  });
+  s.on('data', (d: Buffer) => s[OWNER]?.onUpstreamData(s, d));
+  s.on('end', () => {
+    if (s[OWNER]) s[OWNER].onUpstreamEnd(s);
+    else s.destroy();
+  });
+  s.on('error', (e: Error) => {
+    if (s[OWNER]) s[OWNER].onUpstreamError(s, e);
+    else s.destroy();
+  });
+  s.on('close', () => {
+    m.forget(s);
+    s[OWNER]?.onUpstreamError(s, new Error('closed'));
+  });
+  s.on('drain', () => s[OWNER]?.client.resume());
+  s.on('timeout', () => s.destroy(new Error(s.connecting ? 'connect timeout' : 'response timeout')));
+  return s;
+}
+
 const enum St {
   Head,
   Exchange,
@@ -54,6 +90,7 @@ export class HttpSession {
   private st = St.Head;
   private pending: Buffer | null = null;
   private readonly clientIp: string;
+  readonly client: Socket;
   private readonly clientAddr: string;
   private readonly lc: ListenerCounters;
 
@@ -86,9 +123,10 @@ export class HttpSession {
   private closed = false;
 
   constructor(
-    private readonly client: Socket,
+    client: Socket,
     private readonly ctx: ListenerContext,
   ) {
+    this.client = client;
     this.clientIp = client.remoteAddress?.replace(/^::ffff:/, '') ?? '';
     this.clientAddr = `${this.clientIp}:${client.remotePort}`;
     this.lc = ctx.counters.listener(ctx.id);
@@ -139,7 +177,7 @@ export class HttpSession {
   private begin(req: RequestHead, buf: Buffer, end: number): void {
     this.st = St.Exchange;
     this.req = req;
-    this.t0 = performance.now();
+    this.t0 = this.ctx.log.enabled ? performance.now() : 0;
     this.tFirst = 0;
     this.bytesIn = end;
     this.bytesOut = 0;
@@ -193,41 +231,31 @@ export class HttpSession {
     const idle = this.tried.length === 1 || this.reused ? m.takeIdle() : null;
     if (idle) {
       this.reused = true;
-      this.attachUpstream(idle, true);
+      this.upstream = idle;
+      this.upConnected = true;
+      (idle as Upstream)[OWNER] = this;
+      this.sendReplay();
     } else {
       this.reused = false;
-      const s = connect({ host: m.host, port: m.port });
-      s.setNoDelay(true);
-      s.setTimeout(CONNECT_TIMEOUT_MS, () => s.destroy(new Error('connect timeout')));
-      this.attachUpstream(s, false);
+      const s = wire(connect({ host: m.host, port: m.port }), m);
+      this.upstream = s;
+      this.upConnected = false;
+      s[OWNER] = this;
     }
     return true;
   }
 
-  private attachUpstream(s: Socket, connected: boolean): void {
-    this.upstream = s;
-    this.upConnected = connected;
-    s.on('data', (d: Buffer) => this.onUpstreamData(s, d));
-    s.on('end', () => this.onUpstreamEnd(s));
-    s.on('error', (e) => this.onUpstreamError(s, e));
-    s.on('close', () => this.onUpstreamError(s, new Error('closed')));
-    s.on('drain', () => this.client.resume());
-    if (connected) {
-      s.setTimeout(RESPONSE_TIMEOUT_MS, () => s.destroy(new Error('response timeout')));
-      this.sendReplay();
-    } else {
-      s.once('connect', () => {
-        this.upConnected = true;
-        s.setTimeout(RESPONSE_TIMEOUT_MS, () => s.destroy(new Error('response timeout')));
-        this.sendReplay();
-        if (!this.pending) this.client.resume();
-      });
-    }
+  /** The member accepted a new connection: send what waited for it. */
+  onUpstreamConnect(s: Socket): void {
+    if (s !== this.upstream) return;
+    this.upConnected = true;
+    this.sendReplay();
+    if (!this.pending) this.client.resume();
   }
 
   private sendReplay(): void {
     const s = this.upstream!;
-    this.tSent = performance.now();
+    if (this.ctx.log.enabled) this.tSent = performance.now();
     for (const b of this.replay ?? []) s.write(b);
     // Keep the copy while a stale pooled socket may still force a replay.
     if (!this.reused) this.replay = null;
@@ -275,10 +303,10 @@ export class HttpSession {
     }
   }
 
-  private onUpstreamData(s: Socket, d: Buffer): void {
+  onUpstreamData(s: Socket, d: Buffer): void {
     if (s !== this.upstream) return;
     if (this.st === St.Tunnel) return;
-    if (!this.tFirst) this.tFirst = performance.now();
+    if (!this.tFirst && this.ctx.log.enabled) this.tFirst = performance.now();
     this.replay = null;
     if (!this.resp) {
       this.respBuf = this.respBuf ? Buffer.concat([this.respBuf, d]) : d;
@@ -327,11 +355,19 @@ export class HttpSession {
       if (resp.names[i] === 'set-cookie') this.pool?.learn(resp.values[i], this.member!);
     }
     const mustClose = this.respUntilClose || !this.req.keepAlive;
-    if (this.setCookie || mustClose !== resp.close) this.write(this.rewriteResponseHead(buf, resp, mustClose));
-    else this.write(buf.subarray(0, end));
+    // The head goes out with the first part of the body in one write when it needs no change.
+    let from = 0;
+    if (this.setCookie || mustClose !== resp.close) {
+      this.write(this.rewriteResponseHead(buf, resp, mustClose));
+      from = end;
+    }
     const done = noBody || (!resp.chunked && !this.respUntilClose && this.respBodyLeft === 0);
-    if (done) this.finish(end < buf.length);
-    else if (end < buf.length) this.forwardResponseBody(buf, end);
+    if (done) {
+      if (from < end) this.write(buf.subarray(from, end));
+      this.finish(end < buf.length);
+    } else {
+      this.forwardResponseBody(buf, end, from);
+    }
   }
 
   private rewriteResponseHead(buf: Buffer, resp: ResponseHead, close: boolean): Buffer {
@@ -346,7 +382,8 @@ export class HttpSession {
     return Buffer.from(out, 'latin1');
   }
 
-  private forwardResponseBody(buf: Buffer, from: number): void {
+  /** Forwards the body bytes of buf[from...]; writes buf[writeFrom, end) (writeFrom < from when the head rides along). */
+  private forwardResponseBody(buf: Buffer, from: number, writeFrom = from): void {
     let end = buf.length;
     let done = false;
     if (this.respChunks) {
@@ -367,7 +404,7 @@ export class HttpSession {
       this.respBodyLeft -= n;
       done = this.respBodyLeft === 0;
     }
-    if (end > from) this.write(buf.subarray(from, end));
+    if (end > writeFrom) this.write(writeFrom === 0 && end === buf.length ? buf : buf.subarray(writeFrom, end));
     if (done) this.finish(end < buf.length);
   }
 
@@ -385,6 +422,7 @@ export class HttpSession {
     this.releaseMember();
     this.upstream = null;
     const reusable = !this.resp!.close && !this.respUntilClose && this.reqBodyDone && !extraBytes;
+    (up as Upstream)[OWNER] = null;
     if (reusable) m.giveBack(up);
     else up.destroy();
     if (!this.req.keepAlive || this.respUntilClose) {
@@ -398,11 +436,12 @@ export class HttpSession {
   }
 
   private record(status: number): void {
-    const now = performance.now();
     this.ctx.counters.response(this.lc, status);
     this.lc.bytesIn += this.bytesIn;
     this.lc.bytesOut += this.bytesOut;
     if (this.member) this.ctx.counters.member(this.member.id).requests++;
+    if (!this.ctx.log.enabled) return;
+    const now = performance.now();
     const q = this.req.target.indexOf('?');
     this.ctx.log.write({
       time: new Date().toISOString(),
@@ -428,7 +467,7 @@ export class HttpSession {
     this.member = null;
   }
 
-  private onUpstreamEnd(s: Socket): void {
+  onUpstreamEnd(s: Socket): void {
     if (s !== this.upstream) return;
     if (this.st === St.Exchange && this.resp && this.respUntilClose) {
       this.finish(false);
@@ -437,7 +476,7 @@ export class HttpSession {
     this.onUpstreamError(s, new Error('member closed the connection'));
   }
 
-  private onUpstreamError(s: Socket, err: Error): void {
+  onUpstreamError(s: Socket, err: Error): void {
     if (s !== this.upstream || this.st !== St.Exchange) return;
     this.upstream = null;
     s.destroy();
@@ -485,6 +524,7 @@ export class HttpSession {
     this.client.setTimeout(0);
     up.removeAllListeners('data');
     up.removeAllListeners('drain');
+    up.removeAllListeners('timeout');
     this.client.removeAllListeners('data');
     this.client.removeAllListeners('drain');
     if (rest.length) this.client.write(rest);
