@@ -14,7 +14,7 @@ import { addRoute } from '../resources/route-table/service.js';
 import { createPeering, deletePeering } from '../resources/peering/service.js';
 import { readSnapshot } from '../resources/snapshot.js';
 import { compile } from './topology.js';
-import { trace, type TraceProtocol, type TraceResult } from './trace.js';
+import { reachable, trace, type TraceProtocol, type TraceResult } from './trace.js';
 import { formatTrace, formatVirtualPing } from './format.js';
 
 function run(ctx: Ctx, from: string, to: string, protocol: TraceProtocol = 'icmp', port?: number): TraceResult {
@@ -166,4 +166,37 @@ test('a stopped server neither sends nor answers', () => {
 test('refuses a tcp trace without a port', () => {
   const { ctx } = referenceLab();
   assert.throws(() => run(ctx, 'ecs-a', '192.168.5.130', 'tcp'), /port/);
+});
+
+test('the verdict-only path agrees with trace on every pair of a mixed topology', () => {
+  const { ctx } = referenceLab();
+  createPeering(ctx, { name: 'pcx-ab', vpc: 'vpc-a', peerVpc: 'vpc-b' });
+  addRoute(ctx, { vpc: 'vpc-a', destination: '192.168.5.0/24', target: 'pcx-ab' });
+  createVpc(ctx, { name: 'vpc-c', cidr: '192.168.5.0/24' });
+  createSubnet(ctx, { name: 'sub-c', vpc: 'vpc-c', cidr: '192.168.5.0/25' });
+  createServer(ctx, { name: 'ecs-c', subnet: 'sub-c', ip: '192.168.5.100' });
+  createSecurityGroup(ctx, { name: 'web' });
+  addRule(ctx, 'web', { direction: 'ingress', protocol: 'tcp', ports: '8080', remote: '0.0.0.0/0' });
+  createServer(ctx, { name: 'web-1', subnet: 'sub-b', ip: '192.168.5.140', securityGroups: ['web'] });
+  createServer(ctx, { name: 'off', subnet: 'sub-a', ip: '192.168.6.90' });
+  setServerStatus(ctx, 'off', 'stopped');
+  const topo = compile(readSnapshot(ctx.store));
+  const servers = [...topo.servers.values()];
+  let checked = 0;
+  for (const a of servers) {
+    for (const b of [...servers.map((s) => s.privateIp), '192.168.6.99', '10.0.0.1']) {
+      for (const [protocol, port] of [['icmp', undefined], ['tcp', 8080], ['tcp', 22]] as const) {
+        const q = { sourceServerId: a.id, destination: b, protocol, port };
+        assert.equal(reachable(topo, q), trace(topo, q).reachable, `${a.name} -> ${b} ${protocol}/${port}`);
+        checked++;
+      }
+    }
+  }
+  assert.ok(checked > 100);
+  // After the return route exists some pairs become reachable, so both verdicts were exercised.
+  addRoute(ctx, { vpc: 'vpc-b', destination: '192.168.6.0/25', target: 'pcx-ab' });
+  const topo2 = compile(readSnapshot(ctx.store));
+  const q = { sourceServerId: getServer(ctx, 'ecs-a').id, destination: '192.168.5.130', protocol: 'icmp' as const };
+  assert.equal(reachable(topo2, q), true);
+  assert.equal(trace(topo2, q).reachable, true);
 });

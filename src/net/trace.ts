@@ -227,3 +227,35 @@ export function trace(t: Topology, q: TraceQuery): TraceResult {
 function groupNames(t: Topology, s: Server): string {
   return s.securityGroupIds.map((g) => t.groups.get(g)?.name ?? g).join(',');
 }
+
+/** Where a packet from `from` to `dst` is delivered, without explanations: the server, or null. */
+function deliverQuietly(t: Topology, from: Server, dst: number): Server | null {
+  const table = t.tables.get(t.subnets.get(from.subnetId)!.subnet.routeTableId)!;
+  const r = lookup(table, dst);
+  if (!r || r.target.type === 'blackhole') return null;
+  let vpcId = from.vpcId;
+  if (r.target.type === 'peering') {
+    const p = t.peerings.get(r.target.peeringId);
+    if (!p || p.status !== 'active') return null;
+    vpcId = p.requesterVpcId === from.vpcId ? p.accepterVpcId : p.requesterVpcId;
+  }
+  if (!subnetHolding(t, vpcId, dst)) return null;
+  const server = t.serverByIp.get(vpcId)?.get(dst);
+  return server && server.status === 'running' ? server : null;
+}
+
+/**
+ * The verdict of trace() alone, with no hops or text: for reachability matrices, where
+ * millions of paths are asked. A test holds it equal to trace().reachable.
+ */
+export function reachable(t: Topology, q: TraceQuery): boolean {
+  const src = t.servers.get(q.sourceServerId);
+  if (!src || src.status !== 'running') return false;
+  const dst = parseIp(q.destination, 'destination');
+  const srcIp = t.serverIp.get(src.id)!;
+  if (dst === srcIp) return true;
+  const to = deliverQuietly(t, src, dst);
+  if (!matchRule(t, t.egress.get(src.id)!, q, dst, to ?? undefined) || !to) return false;
+  if (!matchRule(t, t.ingress.get(to.id)!, q, srcIp, src)) return false;
+  return deliverQuietly(t, to, srcIp)?.id === src.id;
+}
