@@ -1,0 +1,99 @@
+/**
+ * `npm run bench [-- --quick]`: every benchmark in one run, side by side with the reference
+ * tools measured in the same run. Installs haproxy, nginx and wrk on Debian (as root) when
+ * missing, bounds every load in time, stops everything it started, and writes
+ * bench/results/<date>.md and .json.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { cpus } from 'node:os';
+import { benchLb, lbTable } from './lb.js';
+import { benchControlPlane } from './control-plane.js';
+import { benchAnalyzer } from './analyzer.js';
+import { benchDataplane } from './dataplane.js';
+import { linuxUnavailable } from '../src/dataplane/choose.js';
+
+const quick = process.argv.includes('--quick');
+const log = (s: string) => process.stdout.write(s + '\n');
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function ensureTools(): string | null {
+  const missing = ['haproxy', 'nginx', 'wrk'].filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
+  if (missing.length === 0) return null;
+  if (process.getuid?.() !== 0) return `missing ${missing.join(', ')} (install as root: apt-get install haproxy nginx-light wrk)`;
+  log(`installing ${missing.join(', ')} from Debian...`);
+  spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore' });
+  const pkgs = missing.map((m) => (m === 'nginx' ? 'nginx-light' : m));
+  const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...pkgs], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  return r.status === 0 ? null : `apt-get install ${pkgs.join(' ')} failed`;
+}
+
+const date = new Date().toISOString().slice(0, 10);
+const results: Record<string, unknown> = { date, quick, machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version } };
+const md: string[] = [`# Benchmarks, ${date}${quick ? ' (quick)' : ''}`, '', `${cpus().length} cores (${cpus()[0]?.model}), Node ${process.version}. Reproduce: \`npm run bench${quick ? ' -- --quick' : ''}\`.`, ''];
+
+log(`Nimbus benchmarks${quick ? ' (quick)' : ''}`);
+const missing = ensureTools();
+if (missing) {
+  log(`load balancer: skipped: ${missing}`);
+  md.push('## Load balancer', '', `Skipped: ${missing}.`, '');
+} else {
+  const seconds = quick ? 3 : 10;
+  const rounds = quick ? 1 : 5;
+  log(`load balancer: wrk -t2 -c64 -d${seconds}s, keep-alive, ${rounds} alternating round(s)`);
+  const rows = await benchLb({ seconds, rounds, log });
+  results.loadBalancer = rows;
+  md.push('## Load balancer', '', `Two nginx back ends (one worker, a fixed 14-byte body); wrk -t2 -c64 -d${seconds}s with keep-alive; each proxy with one thread or worker; ${rounds} alternating round(s); medians.`, '', lbTable(rows), '');
+}
+
+log('control plane: resources created through the API, 8 in flight');
+const cp = await benchControlPlane({ total: quick ? 1000 : 10_000, log });
+results.controlPlane = cp;
+md.push(
+  '## Control plane',
+  '',
+  '| resources | creates/s | p50 ms | p99 ms | list servers | daemon RSS |',
+  '|---|---|---|---|---|---|',
+  `| ${cp.resources} | ${cp.createsPerSecond.toFixed(0)} | ${cp.p50ms.toFixed(2)} | ${cp.p99ms.toFixed(2)} | ${cp.listServers.count} in ${cp.listServers.medianMs.toFixed(0)} ms | ${cp.rssMB.toFixed(0)} MB |`,
+  '',
+);
+
+log('analyzer: synthetic topology');
+const an = benchAnalyzer({ vpcs: quick ? 200 : 1000, traces: quick ? 2000 : 10_000, matrix: quick ? 200 : 1000, log });
+results.analyzer = an;
+md.push(
+  '## Analyzer',
+  '',
+  '| VPCs | subnets | routes | servers | compile | trace median | trace p99 | matrix |',
+  '|---|---|---|---|---|---|---|---|',
+  `| ${an.vpcs} | ${an.subnets} | ${an.routes} | ${an.servers} | ${an.compileMs.toFixed(0)} ms | ${an.traceMedianUs.toFixed(1)} µs | ${an.traceP99Us.toFixed(1)} µs | ${an.matrixServers} servers in ${an.matrixMs.toFixed(0)} ms |`,
+  '',
+);
+
+const why = linuxUnavailable();
+if (why) {
+  log(`linux data plane: skipped: ${why}`);
+  md.push('## Linux data plane', '', `Skipped: ${why}.`, '');
+} else {
+  log('linux data plane: from the API calls to the first real ping');
+  const dp = await benchDataplane({ quick, log });
+  results.dataplane = dp;
+  md.push(
+    '## Linux data plane',
+    '',
+    '| topology | API calls | first successful ping | clean |',
+    '|---|---|---|---|',
+    ...dp.map((d) => `| ${d.name} | ${d.apiMs.toFixed(0)} ms | ${d.firstPingMs.toFixed(0)} ms | ${d.namespaces} namespaces in ${d.cleanMs.toFixed(0)} ms |`),
+    '',
+  );
+}
+
+const dir = join(ROOT, 'bench', 'results');
+mkdirSync(dir, { recursive: true });
+const base = join(dir, `${date}${quick ? '-quick' : ''}`);
+writeFileSync(`${base}.md`, md.join('\n'));
+writeFileSync(`${base}.json`, JSON.stringify(results, null, 2) + '\n');
+log(`\n${md.join('\n')}\nwritten: ${base}.md and .json`);
+process.exit(0);
