@@ -229,7 +229,7 @@ function groupNames(t: Topology, s: Server): string {
 }
 
 /** Where a packet from `from` to `dst` is delivered, without explanations: the server, or null. */
-function deliverQuietly(t: Topology, from: Server, dst: number): Server | null {
+export function deliverQuietly(t: Topology, from: Server, dst: number): Server | null {
   const table = t.tables.get(t.subnets.get(from.subnetId)!.subnet.routeTableId)!;
   const r = lookup(table, dst);
   if (!r || r.target.type === 'blackhole') return null;

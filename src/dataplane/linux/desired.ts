@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { intToIp, parseCidr } from '../../core/cidr.js';
 import { compile, type Snapshot, type SnapshotRouteTable, type Topology } from '../../net/topology.js';
-import { route as deliver } from '../../net/trace.js';
+import { deliverQuietly } from '../../net/trace.js';
 import type { Peering, Server } from '../../resources/model.js';
 import * as N from './names.js';
 import { serverRuleset, routerRuleset } from './nft.js';
@@ -79,8 +79,9 @@ export function desiredState(snapshot: Snapshot, prefix: string): DesiredState {
     const spec = routerSpec(t, prefix, vpc.id, ctx);
     namespaces.set(spec.name, spec);
   }
+  const seenCache = new Map<string, string[]>();
   for (const server of snapshot.servers) {
-    const spec = serverSpec(t, prefix, server);
+    const spec = serverSpec(t, prefix, server, seenCache);
     namespaces.set(spec.name, spec);
   }
   return { namespaces };
@@ -176,21 +177,25 @@ function dedupe(routes: RouteSpec[]): RouteSpec[] {
   });
 }
 
-function serverSpec(t: Topology, prefix: string, server: Server): NsSpec {
+function serverSpec(t: Topology, prefix: string, server: Server, seenCache: Map<string, string[]>): NsSpec {
   const name = N.serverNs(prefix, server.id);
   const cs = t.subnets.get(server.subnetId)!;
   const up = server.status === 'running';
-  // A rule naming a group admits the members as this server's routing resolves their addresses.
+  // A rule naming a group admits the members as this server's routing resolves their
+  // addresses; that depends only on the server's route table, so it is computed once per table.
   const membersSeen = (groupId: string): string[] => {
-    const ips: string[] = [];
-    for (const id of t.members.get(groupId) ?? []) {
-      if (id === server.id) continue;
-      const member = t.servers.get(id)!;
-      const ip = t.serverIp.get(id)!;
-      const d = deliver(t, server, ip);
-      if (d.server?.id === member.id) ips.push(intToIp(ip));
+    const key = `${cs.subnet.routeTableId}|${groupId}`;
+    let ips = seenCache.get(key);
+    if (!ips) {
+      ips = [];
+      for (const id of t.members.get(groupId) ?? []) {
+        const ip = t.serverIp.get(id)!;
+        if (deliverQuietly(t, server, ip)?.id === id) ips.push(intToIp(ip));
+      }
+      ips.sort();
+      seenCache.set(key, ips);
     }
-    return ips.sort();
+    return ips;
   };
   const nftText = serverRuleset(
     server.securityGroupIds.flatMap((g) => t.groups.get(g)?.rules ?? []),

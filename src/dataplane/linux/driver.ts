@@ -19,6 +19,7 @@ import { listNamespaces, observe } from './observe.js';
 import { planNamespace, type Step } from './plan.js';
 import { owned, serverNs } from './names.js';
 import { inNamespace, pool, run } from './run.js';
+import { nftScript } from './nft.js';
 
 /** A full pass (every namespace observed, so drift is repaired) this often. */
 const RESYNC_MS = 10_000;
@@ -30,6 +31,13 @@ export interface PassReport {
   /** Some namespace waited for a link that another namespace made during this pass. */
   waiting: boolean;
   ms: number;
+}
+
+/** Whether two specs of a namespace differ in their nftables ruleset and nothing else. */
+function onlyNftDiffers(appliedText: string, spec: NsSpec): boolean {
+  const before = JSON.parse(appliedText) as NsSpec;
+  if (before.nftHash === spec.nftHash) return false;
+  return JSON.stringify({ ...before, nft: '', nftHash: '' }) === JSON.stringify({ ...spec, nft: '', nftHash: '' });
 }
 
 export class LinuxDataplane implements Dataplane {
@@ -160,6 +168,7 @@ export class LinuxDataplane implements Dataplane {
       if (r.code !== 0) errors.push({ resourceId: 'host', message: `ip netns: ${r.stderr.trim()}` });
     }
     const specs = [...desired.namespaces.values()];
+    const nftOnly: { spec: NsSpec; text: string }[] = [];
     const seenResources = new Set<string>();
     let waiting = false;
     for (const role of ['router', 'server'] as const) {
@@ -169,7 +178,14 @@ export class LinuxDataplane implements Dataplane {
         async (spec: NsSpec) => {
           seenResources.add(spec.resourceId);
           const text = JSON.stringify(spec);
-          if (!full && existing.has(spec.name) && this.applied.get(spec.name) === text) return;
+          const before = this.applied.get(spec.name);
+          if (!full && existing.has(spec.name) && before === text) return;
+          if (apply && !full && existing.has(spec.name) && before !== undefined && onlyNftDiffers(before, spec)) {
+            // A group's membership changed: the ruleset alone is replaced, in one batch below.
+            nftOnly.push({ spec, text });
+            steps.push({ ns: spec.name, object: 'nftables ruleset', action: 'updated' });
+            return;
+          }
           try {
             const observed = existing.has(spec.name) || apply ? await observe(spec.name) : undefined;
             const plan = planNamespace(spec, observed);
@@ -192,6 +208,7 @@ export class LinuxDataplane implements Dataplane {
         },
       );
     }
+    if (nftOnly.length > 0) await this.applyRulesets(nftOnly, errors);
     for (const id of this.errors.keys()) if (!seenResources.has(id)) this.errors.delete(id);
     for (const name of this.applied.keys()) if (!desired.namespaces.has(name)) this.applied.delete(name);
     return { steps, errors, waiting, ms: performance.now() - t0 };
@@ -205,6 +222,29 @@ export class LinuxDataplane implements Dataplane {
   placement(endpoint: Server): Placement {
     const ns = serverNs(this.prefix, endpoint.id);
     return { wrap: (argv) => ['ip', 'netns', 'exec', ns, ...argv], bind: '0.0.0.0', ownsPrivateIp: true };
+  }
+
+  /**
+   * Replaces the rulesets of many namespaces with one process: when a group's membership
+   * changes, every member's ruleset changes and nothing else does. A failure sends those
+   * namespaces through the full observe-and-plan path in the next pass.
+   */
+  private async applyRulesets(items: { spec: NsSpec; text: string }[], errors: PassReport['errors']): Promise<void> {
+    for (let i = 0; i < items.length; i += 50) {
+      const chunk = items.slice(i, i + 50);
+      const script = chunk
+        .map(({ spec }) => `ip netns exec ${spec.name} nft -f - <<'NIMBUS_EOF'\n${nftScript(spec.nft, spec.nftHash)}NIMBUS_EOF`)
+        .join('\n');
+      const r = await run('sh', ['-es'], { input: script + '\n', timeoutMs: 60_000 });
+      for (const { spec, text } of chunk) {
+        if (r.code === 0) this.applied.set(spec.name, text);
+        else this.applied.delete(spec.name);
+      }
+      if (r.code !== 0) {
+        this.again = true;
+        errors.push({ resourceId: chunk[0].spec.resourceId, message: `replacing rulesets: ${r.stderr.trim().split('\n').slice(-2).join('; ')}` });
+      }
+    }
   }
 
   /** Waits until the changes made so far are on the machine. */
