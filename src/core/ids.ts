@@ -28,9 +28,17 @@ export function newId<K extends Kind>(kind: K): Id<K> {
   return `${KINDS[kind]}-${randomBytes(8).toString('hex')}` as Id<K>;
 }
 
+const ID_SHAPE = new Map((Object.keys(KINDS) as Kind[]).map((k) => [k, new RegExp(`^${KINDS[k]}-[0-9a-f]{16}$`)]));
+const ANY_ID = new RegExp(`^(${Object.values(KINDS).join('|')})-[0-9a-f]{16}$`);
+
 /** True when `value` has the shape of an id of `kind`. */
 export function looksLikeId(kind: Kind, value: string): boolean {
-  return new RegExp(`^${KINDS[kind]}-[0-9a-f]{16}$`).test(value);
+  return ID_SHAPE.get(kind)!.test(value);
+}
+
+/** True when `value` has the shape of an id of any kind. */
+export function looksLikeAnyId(value: string): boolean {
+  return ANY_ID.test(value);
 }
 
 /** Human names of kinds, for messages. */

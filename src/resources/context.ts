@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { NimbusError, invalid, type ErrorCode } from '../core/errors.js';
-import { KIND_LABEL, looksLikeId, type Kind } from '../core/ids.js';
+import { KIND_LABEL, looksLikeAnyId, looksLikeId, type Kind } from '../core/ids.js';
 import type { Store } from '../store/db.js';
 
 export interface Change {
@@ -79,9 +79,7 @@ export function checkName(ctx: Ctx, kind: Kind, name: unknown, selfId?: string):
   if (typeof name !== 'string' || !NAME.test(name)) {
     throw invalid(`name: '${String(name)}' must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit`);
   }
-  for (const k of Object.keys(NOT_FOUND) as Kind[]) {
-    if (looksLikeId(k, name)) throw invalid(`name: '${name}' has the shape of an id; choose another name`);
-  }
+  if (looksLikeAnyId(name)) throw invalid(`name: '${name}' has the shape of an id; choose another name`);
   const other = ctx.store.byName<{ id: string }>(kind, ctx.projectId, name);
   if (other && other.id !== selfId) {
     throw new NimbusError('NameInUse', `${KIND_LABEL[kind]} name '${name}' is already used by ${other.id}`);

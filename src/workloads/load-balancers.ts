@@ -82,11 +82,13 @@ export class LoadBalancers {
   }
 
   async sync(): Promise<void> {
+    const all = this.store.list<LoadBalancer>('loadBalancer');
+    if (all.length === 0 && this.workers.size === 0 && !this.supervisor.keys().some((k) => k.startsWith('lb-'))) return;
     await this.dataplane.settled();
     const topology = compile(readSnapshot(this.store));
     const groups = this.store.list<SecurityGroup>('securityGroup');
     const want = new Set<string>();
-    for (const lb of this.store.list<LoadBalancer>('loadBalancer')) {
+    for (const lb of all) {
       const { config, admission } = engineConfig(this.store, lb, this.dataplane.kind, topology);
       this.admissions.set(lb.id, admission);
       if (config.listeners.length === 0) continue;

@@ -7,7 +7,7 @@ import { mkdirSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Store } from '../store/db.js';
-import type { ChangeFeed } from '../resources/context.js';
+import type { Change, ChangeFeed } from '../resources/context.js';
 import type { Server } from '../resources/model.js';
 import type { Dataplane } from '../dataplane/driver.js';
 import type { Supervisor } from './supervisor.js';
@@ -26,7 +26,10 @@ export class Workloads {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again = false;
-  private readonly onChange = () => this.schedule();
+  /** Only a server's change can change its workload. */
+  private readonly onChange = (c: Change) => {
+    if (c.kind === 'server') this.schedule();
+  };
 
   constructor(
     private readonly store: Store,
