@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import { benchLb, lbTable } from './lb.js';
+import { benchLbInDaemon } from './lb-daemon.js';
 import { benchControlPlane } from './control-plane.js';
 import { benchAnalyzer } from './analyzer.js';
 import { benchDataplane } from './dataplane.js';
@@ -44,8 +45,12 @@ if (missing) {
   const rounds = quick ? 1 : 5;
   log(`load balancer: wrk -t2 -c64 -d${seconds}s, keep-alive, ${rounds} alternating round(s)`);
   const rows = await benchLb({ seconds, rounds, log });
+  if (!linuxUnavailable()) {
+    log('load balancer in a running daemon: linux data plane, nginx workloads, wrk against the public IP');
+    rows.push({ name: 'Nimbus in the daemon (linux data plane, public IP)', protocol: 'http', runs: await benchLbInDaemon({ seconds, rounds, log }) });
+  }
   results.loadBalancer = rows;
-  md.push('## Load balancer', '', `Two nginx back ends (one worker, a fixed 14-byte body); wrk -t2 -c64 -d${seconds}s with keep-alive; each proxy with one thread or worker; ${rounds} alternating round(s); medians.`, '', lbTable(rows), '');
+  md.push('## Load balancer', '', `Two nginx back ends (one worker, a fixed 14-byte body); wrk -t2 -c64 -d${seconds}s with keep-alive; each proxy with one thread or worker; ${rounds} alternating round(s); medians. The last row is the engine as users get it: in a daemon on the linux data plane, its worker in the load balancer's namespace, two servers running nginx as their workload, wrk against the public IP (its own back ends, measured after the others).`, '', lbTable(rows), '');
 }
 
 log('control plane: resources created through the API, 8 in flight');
