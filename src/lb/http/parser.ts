@@ -67,13 +67,17 @@ interface Lines {
 
 function splitHead(buf: Buffer, end: number): Lines {
   const text = buf.toString('latin1', 0, end - 2);
-  const lines: string[] = [];
+  const names: string[] = [];
+  const values: string[] = [];
+  let first = '';
   let start = 0;
-  for (let i = 0; i < text.length; i++) {
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 13) {
       if (text.charCodeAt(i + 1) !== 10) throw new HttpError(400, 'bare CR in head');
-      lines.push(text.slice(start, i));
+      if (start === 0) first = text.slice(0, i);
+      else if (i > start) headerLine(text, start, i, names, values);
       start = i + 2;
       i++;
     } else if (c === 10) {
@@ -82,32 +86,36 @@ function splitHead(buf: Buffer, end: number): Lines {
       throw new HttpError(400, 'NUL in head');
     }
   }
-  const first = lines[0] ?? '';
-  const names: string[] = [];
-  const values: string[] = [];
-  for (let k = 1; k < lines.length; k++) {
-    const line = lines[k];
-    if (line.length === 0) continue;
-    const c0 = line.charCodeAt(0);
-    if (c0 === 32 || c0 === 9) throw new HttpError(400, 'obsolete line folding');
-    const colon = line.indexOf(':');
-    if (colon <= 0) throw new HttpError(400, 'header line without a name');
-    for (let j = 0; j < colon; j++) {
-      const ch = line.charCodeAt(j);
-      if (ch > 127 || TCHAR[ch] === 0) throw new HttpError(400, 'invalid header name');
-    }
-    let a = colon + 1;
-    let b = line.length;
-    while (a < b && (line.charCodeAt(a) === 32 || line.charCodeAt(a) === 9)) a++;
-    while (b > a && (line.charCodeAt(b - 1) === 32 || line.charCodeAt(b - 1) === 9)) b--;
-    for (let j = a; j < b; j++) {
-      const ch = line.charCodeAt(j);
-      if ((ch < 32 && ch !== 9) || ch === 127) throw new HttpError(400, 'control character in header value');
-    }
-    names.push(line.slice(0, colon).toLowerCase());
-    values.push(line.slice(a, b));
-  }
   return { first, names, values };
+}
+
+/** One `name: value` line of text[a, b), checked and added (name in lower case, value trimmed). */
+function headerLine(text: string, a: number, b: number, names: string[], values: string[]): void {
+  const c0 = text.charCodeAt(a);
+  if (c0 === 32 || c0 === 9) throw new HttpError(400, 'obsolete line folding');
+  let colon = -1;
+  let upper = false;
+  for (let j = a; j < b; j++) {
+    const ch = text.charCodeAt(j);
+    if (ch === 58) {
+      colon = j;
+      break;
+    }
+    if (ch > 127 || TCHAR[ch] === 0) throw new HttpError(400, 'invalid header name');
+    if (ch >= 65 && ch <= 90) upper = true;
+  }
+  if (colon <= a) throw new HttpError(400, colon < 0 ? 'header line without a colon' : 'header line without a name');
+  let v = colon + 1;
+  let w = b;
+  while (v < w && (text.charCodeAt(v) === 32 || text.charCodeAt(v) === 9)) v++;
+  while (w > v && (text.charCodeAt(w - 1) === 32 || text.charCodeAt(w - 1) === 9)) w--;
+  for (let j = v; j < w; j++) {
+    const ch = text.charCodeAt(j);
+    if ((ch < 32 && ch !== 9) || ch === 127) throw new HttpError(400, 'control character in header value');
+  }
+  const name = text.slice(a, colon);
+  names.push(upper ? name.toLowerCase() : name);
+  values.push(text.slice(v, w));
 }
 
 interface Framing {

@@ -121,6 +121,8 @@ export class HttpSession {
   private bytesIn = 0;
   private bytesOut = 0;
   private closed = false;
+  /** This connection's forwarding headers, made on its first plain request. */
+  private forwarded: Buffer | null = null;
 
   constructor(
     client: Socket,
@@ -188,7 +190,7 @@ export class HttpSession {
     this.reqChunks = req.chunked ? new ChunkedScanner() : null;
     this.reqBodyLeft = req.chunked ? 0 : Math.max(0, req.contentLength);
     this.reqBodyDone = !req.chunked && this.reqBodyLeft === 0;
-    this.reqHead = this.buildRequestHead(req);
+    this.reqHead = this.buildRequestHead(req, buf, end);
     this.replay = [this.reqHead];
     this.replayBytes = this.reqHead.length;
     this.pool = this.ctx.pool();
@@ -196,7 +198,20 @@ export class HttpSession {
     if (end < buf.length) this.forwardRequestBody(buf, end);
   }
 
-  private buildRequestHead(req: RequestHead): Buffer {
+  /**
+   * The head the member gets. Most requests carry no hop-by-hop or forwarding header of
+   * their own: then it is the client's head as it came, plus this session's forwarding
+   * headers (built once per connection), in one copy.
+   */
+  private buildRequestHead(req: RequestHead, buf: Buffer, end: number): Buffer {
+    let plain = req.version === 11 && !req.upgrade;
+    for (let i = 0; plain && i < req.names.length; i++) {
+      if (HOP_BY_HOP.has(req.names[i]) || req.names[i] === 'x-forwarded-for') plain = false;
+    }
+    if (plain) {
+      this.forwarded ??= Buffer.from(`x-forwarded-for: ${this.clientIp}\r\nx-forwarded-proto: http\r\nx-forwarded-port: ${this.ctx.port}\r\nconnection: keep-alive\r\n\r\n`, 'latin1');
+      return Buffer.concat([buf.subarray(0, end - 2), this.forwarded], end - 2 + this.forwarded.length);
+    }
     let xff = this.clientIp;
     let out = `${req.method} ${req.target} HTTP/1.1\r\n`;
     for (let i = 0; i < req.names.length; i++) {
