@@ -15,6 +15,7 @@ import type { ChangeFeed } from '../resources/context.js';
 import type { Listener, LoadBalancer, SecurityGroup } from '../resources/model.js';
 import type { Dataplane } from '../dataplane/driver.js';
 import type { Supervisor } from './supervisor.js';
+import { SerialLoop } from '../reconcile/serial-loop.js';
 import type { EngineConfig } from '../lb/config.js';
 import type { ListenerCounters, MemberCounters } from '../lb/observe.js';
 import { engineConfig, type MemberAdmission } from '../resources/load-balancer/engine-config.js';
@@ -41,13 +42,13 @@ export interface LbRuntimeStatus {
 }
 
 export class LoadBalancers {
-  private timer: NodeJS.Timeout | null = null;
+  private readonly loop = new SerialLoop(() => this.pass());
   private readonly workers = new Map<string, WorkerState>();
   private readonly health = new Map<string, Record<string, 'UP' | 'DOWN'>>();
   private readonly admissions = new Map<string, Map<string, MemberAdmission>>();
   private readonly counters = new Map<string, LbRuntimeStatus['counters']>();
   private readonly errors = new Map<string, string[]>();
-  private readonly onChange = () => this.schedule();
+  private readonly onChange = () => this.loop.schedule();
   private readonly onStart = (key: string, child: ChildProcess) => {
     if (key.startsWith('lb-')) this.attach(key, child);
   };
@@ -69,19 +70,15 @@ export class LoadBalancers {
   stop(): void {
     this.feed.off('change', this.onChange);
     this.supervisor.off('start', this.onStart);
-    if (this.timer) clearTimeout(this.timer);
+    this.loop.stop();
     for (const key of this.supervisor.keys()) if (key.startsWith('lb-')) this.supervisor.stop(key);
   }
 
-  private schedule(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.sync();
-    }, 20);
+  sync(): Promise<void> {
+    return this.loop.run();
   }
 
-  async sync(): Promise<void> {
+  private async pass(): Promise<void> {
     const all = this.store.list<LoadBalancer>('loadBalancer');
     if (all.length === 0 && this.workers.size === 0 && !this.supervisor.keys().some((k) => k.startsWith('lb-'))) return;
     await this.dataplane.settled();

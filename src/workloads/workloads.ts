@@ -11,6 +11,7 @@ import type { Change, ChangeFeed } from '../resources/context.js';
 import type { Server } from '../resources/model.js';
 import type { Dataplane } from '../dataplane/driver.js';
 import type { Supervisor } from './supervisor.js';
+import { SerialLoop } from '../reconcile/serial-loop.js';
 
 export const TSX = import.meta.resolve('tsx');
 const WEB_APP = fileURLToPath(new URL('../apps/web.ts', import.meta.url));
@@ -23,12 +24,10 @@ export function parseApp(app: string): { kind: 'web'; port: number } | { kind: '
 }
 
 export class Workloads {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
+  private readonly loop = new SerialLoop(() => this.pass());
   /** Only a server's change can change its workload. */
   private readonly onChange = (c: Change) => {
-    if (c.kind === 'server') this.schedule();
+    if (c.kind === 'server') this.loop.schedule();
   };
 
   constructor(
@@ -50,31 +49,12 @@ export class Workloads {
 
   stop(): void {
     this.feed.off('change', this.onChange);
-    if (this.timer) clearTimeout(this.timer);
+    this.loop.stop();
     for (const key of this.supervisor.keys()) if (key.startsWith('ecs-')) this.supervisor.stop(key);
   }
 
-  private schedule(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.sync();
-    }, 20);
-  }
-
-  async sync(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = this.pass().finally(() => {
-      this.running = null;
-      if (this.again) {
-        this.again = false;
-        this.schedule();
-      }
-    });
-    return this.running;
+  sync(): Promise<void> {
+    return this.loop.run();
   }
 
   private async pass(): Promise<void> {
