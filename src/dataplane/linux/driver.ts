@@ -15,7 +15,7 @@ import type { Server } from '../../resources/model.js';
 import { readSnapshot } from '../../resources/snapshot.js';
 import type { Dataplane, DataplaneStatus, ExecOutcome, PingOutcome, Placement } from '../driver.js';
 import { desiredState, type NsSpec } from './desired.js';
-import { listNamespaces, observe } from './observe.js';
+import { listNamespaces, observe, type Observed } from './observe.js';
 import { planNamespace, type Step } from './plan.js';
 import { owned, serverNs } from './names.js';
 import { inNamespace, pool, run } from './run.js';
@@ -23,7 +23,7 @@ import { nftScript } from './nft.js';
 
 /** A full pass (every namespace observed, so drift is repaired) this often. */
 const RESYNC_MS = 10_000;
-const CONCURRENCY = 6;
+const CONCURRENCY = 12;
 
 export interface PassReport {
   steps: Step[];
@@ -31,6 +31,13 @@ export interface PassReport {
   /** Some namespace waited for a link that another namespace made during this pass. */
   waiting: boolean;
   ms: number;
+}
+
+/** What a namespace made in this pass holds: loopback (down) and, for a server, the eth0 its router just made. */
+function freshNamespace(role: NsSpec['role']): Observed {
+  const links: Observed['links'] = new Map([['lo', { kind: null, up: false, master: null }]]);
+  if (role === 'server') links.set('eth0', { kind: 'veth', up: false, master: null });
+  return { links, addrs: new Set(), routes: new Map(), rules: [], sysctl: '', nftHash: null };
 }
 
 /** Whether two specs of a namespace differ in their nftables ruleset and nothing else. */
@@ -169,6 +176,8 @@ export class LinuxDataplane implements Dataplane {
     }
     const specs = [...desired.namespaces.values()];
     const nftOnly: { spec: NsSpec; text: string }[] = [];
+    /** Server namespaces made in this pass whose eth0 their router has just created. */
+    const freshEth0 = new Set<string>();
     const seenResources = new Set<string>();
     let waiting = false;
     for (const role of ['router', 'server'] as const) {
@@ -187,13 +196,18 @@ export class LinuxDataplane implements Dataplane {
             return;
           }
           try {
-            const observed = existing.has(spec.name) || apply ? await observe(spec.name) : undefined;
+            // A namespace made in this pass holds only what this pass put there: no need to look.
+            const fresh = apply && !existing.has(spec.name) && (spec.role === 'router' || freshEth0.has(spec.name));
+            const observed = fresh ? freshNamespace(spec.role) : existing.has(spec.name) || apply ? await observe(spec.name) : undefined;
             const plan = planNamespace(spec, observed);
             steps.push(...plan.steps);
             waiting ||= plan.waiting;
             if (apply && plan.script) {
               const r = await inNamespace(spec.name, plan.script);
               if (r.code !== 0) throw new Error(`applying ${spec.name}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join('; ')}`);
+              for (const l of spec.create) {
+                if (l.peer?.name === 'eth0' && plan.steps.some((st) => st.object === `veth ${l.name}` && st.action === 'created')) freshEth0.add(l.peer.ns);
+              }
             }
             this.errors.delete(spec.resourceId);
             if (apply && !plan.waiting) this.applied.set(spec.name, text);
