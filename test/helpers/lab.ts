@@ -9,8 +9,9 @@ import type { NimbusClient } from '../../src/client/client.js';
 /** Port 80 as in the lab when we may bind it; a high port otherwise. */
 export const LISTEN_PORT = process.getuid?.() === 0 ? 80 : 18080;
 
-export function randomPublicIp(): string {
-  return `127.0.1.${randomInt(100, 250)}`;
+/** A public IP for one test file: the virtual tests draw from .100-.174, the linux ones from .175-.249, so files running side by side never meet. */
+export function randomPublicIp(plane: 'virtual' | 'linux'): string {
+  return plane === 'virtual' ? `127.0.1.${randomInt(100, 175)}` : `127.0.1.${randomInt(175, 250)}`;
 }
 
 export async function part1(c: NimbusClient, app?: string): Promise<void> {

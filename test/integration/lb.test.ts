@@ -13,7 +13,7 @@ let base: string;
 before(async () => {
   t = await testDaemon();
   await part1(t.client, 'web');
-  base = await part2(t.client, randomPublicIp());
+  base = await part2(t.client, randomPublicIp('virtual'));
   await waitUp(`${base}/`);
   await waitMembersOnline(t.client);
 });

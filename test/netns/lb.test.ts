@@ -19,7 +19,7 @@ before(async () => {
   if (skipLinux) return;
   t = await linuxDaemon();
   await part1(t.client, 'web');
-  base = await part2(t.client, randomPublicIp());
+  base = await part2(t.client, randomPublicIp('linux'));
   await waitUp(`${base}/`);
   await waitMembersOnline(t.client);
 });
