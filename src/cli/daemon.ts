@@ -9,7 +9,7 @@ import type { DataplaneChoice } from '../dataplane/choose.js';
 export function daemonCommands(program: Command): void {
   program
     .command('serve')
-    .description('run the daemon: API, console, data plane (data in ~/.nimbus or --data)')
+    .description('run the daemon: the API, the data plane, workloads and load balancers (data in ~/.nimbus or --data)')
     .option('--port <n>', 'port to listen on', int('port'), 7700)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--data <dir>', 'data directory (SQLite database and logs)', process.env.NIMBUS_DATA)
