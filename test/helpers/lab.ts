@@ -82,6 +82,8 @@ export async function checkPart2(c: NimbusClient, base: string, tag: string): Pr
   for (let i = 0; i < 6; i++) assert.equal((await server(`${base}${path}`, { cookie })).name, first.name);
   const other = first.name === 'ecs-a' ? 'ecs-b' : 'ecs-a';
   const logs = async (s: string) => (await c.serverLogs(s)).requests.filter((r) => r.path === path);
+  // The web app appends its log lines asynchronously: give the last one a moment.
+  for (let i = 0; i < 30 && (await logs(first.name)).length < 6; i++) await new Promise((r) => setTimeout(r, 100));
   assert.equal((await logs(first.name)).length, 6, `${first.name} logged the session`);
   assert.deepEqual(await logs(other), [], `${other}'s log shows none of the session`);
   const names = [];
