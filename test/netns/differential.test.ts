@@ -5,7 +5,8 @@
  * plane; for every ordered pair of servers, the analyzer's verdict must equal a real ping
  * and a real TCP connect. A failure prints the seed.
  *
- * CI runs NIMBUS_DIFF_TOPOLOGIES (default 3) seeds from NIMBUS_DIFF_SEED (default: random);
+ * CI runs NIMBUS_DIFF_TOPOLOGIES (default 3) seeds from NIMBUS_DIFF_SEED (default: 1 under CI,
+ * random otherwise);
  * a longer run by hand: NIMBUS_DIFF_TOPOLOGIES=30 node --import tsx --test test/netns/differential.test.ts
  */
 import { test, before, after } from 'node:test';
@@ -16,7 +17,8 @@ import type { NimbusClient } from '../../src/client/client.js';
 import { pool } from '../../src/dataplane/linux/run.js';
 
 const TOPOLOGIES = Number(process.env.NIMBUS_DIFF_TOPOLOGIES ?? 3);
-const FIRST_SEED = Number(process.env.NIMBUS_DIFF_SEED ?? randomInt(1, 1_000_000));
+// CI runs fixed seeds, so a landing never depends on a draw; by hand the seeds are random.
+const FIRST_SEED = Number(process.env.NIMBUS_DIFF_SEED ?? (process.env.CI ? 1 : randomInt(1, 1_000_000)));
 
 /** mulberry32: a small seeded generator, so a failing topology can be built again. */
 function rng(seed: number) {
