@@ -146,10 +146,10 @@ export interface LbRow {
   runs: WrkResult[];
 }
 
-export async function benchLb(opts: { seconds: number; rounds: number; log: (s: string) => void }): Promise<LbRow[]> {
+export async function benchLb(opts: { seconds: number; rounds: number; log: (s: string) => void; only?: RegExp | null }): Promise<LbRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-bench-'));
   const backends = nginxBackends(dir);
-  const contenders: Contender[] = [
+  const all: Contender[] = [
     haproxy('http', 18110),
     nginxProxy(18111),
     httpProxy(18112),
@@ -159,6 +159,7 @@ export async function benchLb(opts: { seconds: number; rounds: number; log: (s: 
     haproxy('tcp', 18116),
     nimbus('Nimbus TCP listener', 'tcp', 18117, {}, false),
   ];
+  const contenders = all.filter((c) => !opts.only || c.name.startsWith('HAProxy') || opts.only.test(c.name));
   const rows: LbRow[] = contenders.map((c) => ({ name: c.name, protocol: c.protocol, runs: [] }));
   try {
     await waitPort(B1);

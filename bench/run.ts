@@ -17,6 +17,11 @@ import { benchDataplane } from './dataplane.js';
 import { linuxUnavailable } from '../src/dataplane/choose.js';
 
 const quick = process.argv.includes('--quick');
+/** `--sections=lb,daemon,cp,analyzer,dataplane` runs only those; `--proxies=<regex>` only the matching load balancer rows (HAProxy always). */
+const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const sections = arg('sections')?.split(',') ?? ['lb', 'daemon', 'cp', 'analyzer', 'dataplane'];
+const proxies = arg('proxies') ? new RegExp(arg('proxies')!, 'i') : null;
+const rounds = Number(arg('rounds') ?? (quick ? 1 : 5));
 const log = (s: string) => process.stdout.write(s + '\n');
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -37,15 +42,16 @@ const md: string[] = [`# Benchmarks, ${date}${quick ? ' (quick)' : ''}`, '', `${
 
 log(`Nimbus benchmarks${quick ? ' (quick)' : ''}`);
 const missing = ensureTools();
-if (missing) {
+if (!sections.includes('lb')) {
+  // not asked for
+} else if (missing) {
   log(`load balancer: skipped: ${missing}`);
   md.push('## Load balancer', '', `Skipped: ${missing}.`, '');
 } else {
   const seconds = quick ? 3 : 10;
-  const rounds = quick ? 1 : 5;
   log(`load balancer: wrk -t2 -c64 -d${seconds}s, keep-alive, ${rounds} alternating round(s)`);
-  const rows = await benchLb({ seconds, rounds, log });
-  if (!linuxUnavailable()) {
+  const rows = await benchLb({ seconds, rounds, log, only: proxies });
+  if (!linuxUnavailable() && sections.includes('daemon')) {
     log('load balancer in a running daemon: linux data plane, nginx workloads, wrk against the public IP');
     rows.push({ name: 'Nimbus in the daemon (linux data plane, public IP)', protocol: 'http', runs: await benchLbInDaemon({ seconds, rounds, log }) });
   }
@@ -53,6 +59,7 @@ if (missing) {
   md.push('## Load balancer', '', `Two nginx back ends (one worker, a fixed 14-byte body); wrk -t2 -c64 -d${seconds}s with keep-alive; each proxy with one thread or worker; ${rounds} alternating round(s); medians. The last row is the engine as users get it: in a daemon on the linux data plane, its worker in the load balancer's namespace, two servers running nginx as their workload, wrk against the public IP (its own back ends, measured after the others).`, '', lbTable(rows), '');
 }
 
+if (sections.includes('cp')) {
 log('control plane: resources created through the API, 8 in flight');
 const cp = await benchControlPlane({ total: quick ? 1000 : 10_000, log });
 results.controlPlane = cp;
@@ -65,6 +72,9 @@ md.push(
   '',
 );
 
+}
+
+if (sections.includes('analyzer')) {
 log('analyzer: synthetic topology');
 const an = benchAnalyzer({ vpcs: quick ? 200 : 1000, traces: quick ? 2000 : 10_000, matrix: quick ? 200 : 1000, log });
 results.analyzer = an;
@@ -77,8 +87,12 @@ md.push(
   '',
 );
 
+}
+
 const why = linuxUnavailable();
-if (why) {
+if (!sections.includes('dataplane')) {
+  // not asked for
+} else if (why) {
   log(`linux data plane: skipped: ${why}`);
   md.push('## Linux data plane', '', `Skipped: ${why}.`, '');
 } else {
@@ -95,6 +109,11 @@ if (why) {
   );
 }
 
+if (arg('sections') || proxies || arg('rounds')) {
+  // A partial run is for working on one figure: printed, not written over the full results.
+  log(`\n${md.join('\n')}\n(partial run: nothing written)`);
+  process.exit(0);
+}
 const dir = join(ROOT, 'bench', 'results');
 mkdirSync(dir, { recursive: true });
 const base = join(dir, `${date}${quick ? '-quick' : ''}`);
