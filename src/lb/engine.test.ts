@@ -46,6 +46,14 @@ async function backend(name: string): Promise<Backend> {
         res.end(body);
         return;
       }
+      if (req.url?.startsWith('/random/')) {
+        // /random/<seed>/<bytes>[/chunked]: distinct bytes per seed, so any mix-up shows.
+        const [, , seed, size, mode] = req.url.split('/');
+        const data = randomBytesOf(Number(seed), Number(size));
+        if (mode !== 'chunked') res.setHeader('content-length', data.length);
+        dribble(data, (b) => res.write(b), () => res.end());
+        return;
+      }
       if (req.url === '/stream') {
         res.write('part1-');
         setTimeout(() => res.end(`part2-${name}`), 20);
@@ -74,6 +82,69 @@ async function backend(name: string): Promise<Backend> {
       }),
   });
   return b;
+}
+
+/** Deterministic bytes that differ from seed to seed and from place to place. */
+function randomBytesOf(seed: number, size: number): Buffer {
+  const out = Buffer.allocUnsafe(size);
+  let x = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/**
+ * Writes all but the last 300 kB of data at once (enough to fill the kernel's socket buffers
+ * on the way to a reader that stalls), then the rest in pieces of uneven size, one per turn
+ * of the event loop: the proxy reads short pieces while its client socket is full, so its
+ * writes are only partly done and the rest waits in the socket's queue.
+ */
+function dribble(data: Buffer, write: (b: Buffer) => void, end: () => void): void {
+  let at = 0;
+  let k = 0;
+  const step = () => {
+    if (at >= data.length) return end();
+    const n = 300 + ((k++ * 7919) % 9000);
+    write(data.subarray(at, at + n));
+    at += n;
+    setImmediate(step);
+  };
+  step();
+}
+
+/** Sends a request on a raw socket, reads nothing for `stallMs`, then everything until the member's answer ends. */
+function slowRead(port: number, request: string, stallMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const s = connect(port, '127.0.0.1', () => s.write(request));
+    s.pause();
+    setTimeout(() => s.resume(), stallMs);
+    s.on('data', (d) => chunks.push(d));
+    s.on('end', () => resolve(Buffer.concat(chunks)));
+    s.on('error', reject);
+  });
+}
+
+/** The body of a raw HTTP/1.1 response (length-framed or chunked). */
+function bodyOf(raw: Buffer): Buffer {
+  const h = raw.indexOf('\r\n\r\n');
+  const head = raw.toString('latin1', 0, h);
+  let rest = raw.subarray(h + 4);
+  if (!/transfer-encoding: chunked/i.test(head)) return rest;
+  const parts: Buffer[] = [];
+  for (;;) {
+    const eol = rest.indexOf('\r\n');
+    const line = rest.toString('latin1', 0, eol);
+    if (!/^[0-9a-f]+$/i.test(line)) throw new Error(`not a chunk size: ${JSON.stringify(line.slice(0, 40))}`);
+    const n = parseInt(line, 16);
+    if (n === 0) return Buffer.concat(parts);
+    parts.push(rest.subarray(eol + 2, eol + 2 + n));
+    rest = rest.subarray(eol + 2 + n + 2);
+  }
 }
 
 const member = (b: Backend, over: Partial<MemberConfig> = {}): MemberConfig => ({ id: b.name, host: '127.0.0.1', port: b.port, weight: 1, enabled: true, ...over });
@@ -193,6 +264,20 @@ test('request and response bodies stream through, chunked and by length', async 
   assert.equal((await get(`${url}/stream`)).body, 'part1-part2-body');
 });
 
+test('large responses to slow readers arrive intact, several at once (no read buffer is reused too early)', async () => {
+  const a = await backend('big');
+  const { port } = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: null, members: [member(a)], health: null });
+  const size = 6 * 1024 * 1024 + 12345;
+  const runs = [1, 2, 3, 4].map((seed) => {
+    const mode = seed % 2 ? '' : '/chunked';
+    return slowRead(port, `GET /random/${seed}/${size}${mode} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, 400 + seed * 50).then((raw) => ({ seed, body: bodyOf(raw) }));
+  });
+  for (const { seed, body } of await Promise.all(runs)) {
+    assert.equal(body.length, size, `seed ${seed}: length`);
+    assert.ok(body.equals(randomBytesOf(seed, size)), `seed ${seed}: the bytes are the member's, in order`);
+  }
+});
+
 /** Sends raw bytes and returns all the proxy answered before closing. */
 function raw(port: number, text: string): Promise<string> {
   return new Promise((resolve) => {
@@ -245,6 +330,39 @@ test('a WebSocket upgrade becomes a tunnel', async () => {
   });
   assert.match(got, /^HTTP\/1\.1 101 Switching Protocols/);
   s.destroy();
+});
+
+test('a tunnel and the TCP listener carry large streams to slow readers intact', async () => {
+  const size = 6 * 1024 * 1024 + 7;
+  // A member that sends `size` distinct bytes (seeded by the first byte it gets) once spoken to.
+  const blaster = createServer((c) => {
+    c.once('data', (d) => {
+      const first = d.toString('latin1');
+      const m = /seed=(\d+)/.exec(first);
+      if (first.startsWith('GET')) c.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+      dribble(randomBytesOf(Number(m?.[1] ?? 1), size), (b) => c.write(b), () => c.end());
+    });
+  });
+  await new Promise<void>((r) => blaster.listen(0, '127.0.0.1', r));
+  open.push({ close: () => new Promise((r) => blaster.close(r)) });
+  const target = { id: 'blaster', host: '127.0.0.1', port: (blaster.address() as AddressInfo).port, weight: 1, enabled: true };
+  const http = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: null, members: [target], health: null });
+  const tcp = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: null, members: [target], health: null }, 'TCP');
+  const [ws1, ws2, t1, t2] = await Promise.all([
+    slowRead(http.port, 'GET /ws?seed=11 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n', 450),
+    slowRead(http.port, 'GET /ws?seed=12 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n', 400),
+    slowRead(tcp.port, 'seed=13', 450),
+    slowRead(tcp.port, 'seed=14', 400),
+  ]);
+  for (const [raw, seed] of [[ws1, 11], [ws2, 12]] as const) {
+    const body = raw.subarray(raw.indexOf('\r\n\r\n') + 4);
+    assert.equal(body.length, size, `tunnel ${seed}: length`);
+    assert.ok(body.equals(randomBytesOf(seed, size)), `tunnel ${seed}: bytes intact`);
+  }
+  for (const [raw, seed] of [[t1, 13], [t2, 14]] as const) {
+    assert.equal(raw.length, size, `tcp ${seed}: length`);
+    assert.ok(raw.equals(randomBytesOf(seed, size)), `tcp ${seed}: bytes intact`);
+  }
 });
 
 test('reconfiguration adds and removes members without dropping an open connection', async () => {

@@ -9,6 +9,7 @@ import type { Balancer, Candidate } from './balancers/balancer.js';
 import { BALANCERS } from './balancers/registry.js';
 import { HealthChecker, type CheckSpec } from './health/checker.js';
 import { realProbe } from './health/probes.js';
+import type { MemberCounters } from './observe.js';
 import { LB_COOKIE, type MemberConfig, type PersistenceConfig, type PoolConfig } from './config.js';
 
 /** Idle keep-alive sockets kept per member (beyond it, a socket closes after its exchange). */
@@ -22,6 +23,8 @@ export class MemberRuntime implements Candidate {
   /** Set for the duration of one pick, to skip members a retry already tried. */
   excluded = false;
   readonly idle: Socket[] = [];
+  /** This member's counters, once the engine has looked them up. */
+  stats: MemberCounters | null = null;
   id: string;
   host: string;
   port: number;

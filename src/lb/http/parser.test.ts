@@ -3,7 +3,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { headEnd, parseRequest, parseResponse, HttpError, header } from './parser.js';
+import { headEnd, parseRequest, parseResponse, HttpError, header, RequestHead, ResponseHead } from './parser.js';
 import { ChunkedScanner } from './chunked.js';
 
 const req = (text: string) => {
@@ -75,4 +75,42 @@ test('finds the end of a chunked body across pieces, and refuses bad chunk sizes
   for (const bad of ['x\r\n', '5\nhello', '5\r\nhelloXX', '1234567890abc\r\n', '\r\n', '0\r\n\n']) {
     assert.throws(() => new ChunkedScanner().scan(Buffer.from(bad, 'latin1'), 0, bad.length), HttpError, JSON.stringify(bad));
   }
+});
+
+test('refuses NUL, header lines without a colon or name, non-token bytes and too many header lines', () => {
+  refused('GET / HTTP/1.1\r\nHost: x\r\nX-A: a\u0000b\r\n\r\n', 400, /NUL/);
+  refused('GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n', 400, /header name|colon/);
+  refused('GET / HTTP/1.1\r\nHost: x\r\nnocolon\r\n\r\n', 400, /without a colon/);
+  refused('GET / HTTP/1.1\r\nHost: x\r\n: v\r\n\r\n', 400, /without a name/);
+  refused('GET / HTTP/1.1\r\nHost: x\r\nX-\u00e9: v\r\n\r\n', 400, /header name/);
+  refused('GET /a\u0001 HTTP/1.1\r\nHost: x\r\n\r\n', 400, /request target/);
+  const many = Array.from({ length: 100 }, (_, i) => `X-${i}: ${i}\r\n`).join('');
+  refused(`GET / HTTP/1.1\r\nHost: x\r\n${many}\r\n`, 431, /more than 100/);
+});
+
+test('one head object parses request after request, with nothing left over from the last', () => {
+  const h = new RequestHead();
+  const parse = (t: string) => {
+    const b = Buffer.from(t, 'latin1');
+    return h.parse(b, headEnd(b));
+  };
+  parse('POST /x?q=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nCookie: k=v\r\nConnection: close\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n');
+  assert.deepEqual([h.method, h.target, h.path, h.contentLength, h.keepAlive, h.cookie, h.replaced, h.isHead], ['POST', '/x?q=1', '/x', 3, false, 'k=v', true, false]);
+  assert.deepEqual(h.names, ['host', 'content-length', 'cookie', 'connection', 'x-forwarded-for']);
+  parse('HEAD / HTTP/1.1\r\nHOST: b\r\n\r\n');
+  assert.deepEqual([h.method, h.target, h.path, h.contentLength, h.keepAlive, h.cookie, h.replaced, h.isHead], ['HEAD', '/', '/', -1, true, undefined, false, true]);
+  assert.deepEqual([h.names, h.values], [['host'], ['b']]);
+  // Hop-by-hop and forwarding headers are flagged whatever their case, other headers are not.
+  for (const n of ['Keep-Alive', 'TE', 'trailer', 'Upgrade', 'X-FORWARDED-PROTO', 'x-forwarded-port', 'Proxy-Connection']) assert.equal(parse(`GET / HTTP/1.1\r\nHost: b\r\n${n}: 1\r\n\r\n`).replaced, true, n);
+  for (const n of ['X-Forwarded-Fo', 'Hosts', 'Tee', 'Content-Type']) assert.equal(parse(`GET / HTTP/1.1\r\nHost: b\r\n${n}: 1\r\n\r\n`).replaced, false, n);
+});
+
+test('a response head object reads status, framing and Set-Cookie lines', () => {
+  const r = new ResponseHead();
+  const b = Buffer.from('HTTP/1.1 302 Found\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\nTransfer-Encoding: Chunked\r\n\r\n', 'latin1');
+  r.parse(b, headEnd(b));
+  assert.deepEqual([r.status, r.chunked, r.setCookieCount, r.statusLine, r.close], [302, true, 2, 'HTTP/1.1 302 Found', false]);
+  const c = Buffer.from('HTTP/1.1 200\r\nConnection: keep-alive, close\r\n\r\n', 'latin1');
+  r.parse(c, headEnd(c));
+  assert.deepEqual([r.status, r.chunked, r.setCookieCount, r.close], [200, false, 0, true]);
 });

@@ -1,44 +1,20 @@
 /**
  * A strict HTTP/1.1 head parser (RFC 9112) for the proxy's hot path. It is a security
  * boundary: whatever two servers could read differently is refused. Refused: bare CR or LF,
- * obsolete line folding, header names that are not tokens (spaces before the colon), control
- * characters in values, both Content-Length and Transfer-Encoding, a Transfer-Encoding other
- * than `chunked`, Content-Length that is not digits or disagrees with itself, a missing or
- * repeated Host in HTTP/1.1, heads over the limit. Pure: bytes in, a head or a refusal out.
+ * NUL, obsolete line folding, header names that are not tokens (spaces before the colon),
+ * control characters in values, both Content-Length and Transfer-Encoding, a
+ * Transfer-Encoding other than `chunked`, Content-Length that is not digits or disagrees
+ * with itself, a missing or repeated Host in HTTP/1.1, more than MAX_HEADERS header lines,
+ * heads over the limit.
+ *
+ * It reads the bytes where they lie: one pass records where each name and value starts and
+ * ends and what the proxy needs to know (framing, connection tokens, Host, the hop-by-hop
+ * headers it must rewrite); strings are made only when asked for (`method`, `names`, ...).
+ * A head object can be parsed into again and again, so a connection needs only one.
  */
 
 export const MAX_HEAD = 16 * 1024;
-
-export interface RequestHead {
-  method: string;
-  target: string;
-  /** 10 or 11. */
-  version: number;
-  /** Header names in lower case, values trimmed, in order. */
-  names: string[];
-  values: string[];
-  /** -1 when absent. */
-  contentLength: number;
-  chunked: boolean;
-  /** The client keeps the connection after this exchange. */
-  keepAlive: boolean;
-  /** A protocol upgrade (WebSocket) was asked for. */
-  upgrade: boolean;
-  /** Bytes of the head, CRLFCRLF included. */
-  length: number;
-}
-
-export interface ResponseHead {
-  status: number;
-  version: number;
-  names: string[];
-  values: string[];
-  contentLength: number;
-  chunked: boolean;
-  /** The server closes the connection after this response. */
-  close: boolean;
-  length: number;
-}
+export const MAX_HEADERS = 100;
 
 export class HttpError extends Error {
   constructor(
@@ -50,7 +26,7 @@ export class HttpError extends Error {
 }
 
 // tchar of RFC 9110.
-const TCHAR = new Uint8Array(128);
+const TCHAR = new Uint8Array(256);
 for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TCHAR[c.charCodeAt(0)] = 1;
 
 /** Index just past the CRLFCRLF that ends a head, or -1. Bare LF anywhere is refused later. */
@@ -59,143 +35,399 @@ export function headEnd(buf: Buffer, from = 0): number {
   return i < 0 ? -1 : i + 4;
 }
 
-interface Lines {
-  first: string;
-  names: string[];
-  values: string[];
+// The headers the proxy looks at, by kind.
+const enum H {
+  Other,
+  ContentLength,
+  TransferEncoding,
+  Connection,
+  Host,
+  Upgrade,
+  Cookie,
+  SetCookie,
+  XForwardedFor,
+  /** Hop-by-hop or forwarding headers the proxy replaces: keep-alive, proxy-connection, te, trailer, x-forwarded-proto, x-forwarded-port. */
+  Replaced,
 }
 
-function splitHead(buf: Buffer, end: number): Lines {
-  const text = buf.toString('latin1', 0, end - 2);
-  const names: string[] = [];
-  const values: string[] = [];
-  let first = '';
-  let start = 0;
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 13) {
-      if (text.charCodeAt(i + 1) !== 10) throw new HttpError(400, 'bare CR in head');
-      if (start === 0) first = text.slice(0, i);
-      else if (i > start) headerLine(text, start, i, names, values);
-      start = i + 2;
+const KNOWN: [string, H][] = [
+  ['content-length', H.ContentLength],
+  ['transfer-encoding', H.TransferEncoding],
+  ['connection', H.Connection],
+  ['host', H.Host],
+  ['upgrade', H.Upgrade],
+  ['cookie', H.Cookie],
+  ['set-cookie', H.SetCookie],
+  ['x-forwarded-for', H.XForwardedFor],
+  ['keep-alive', H.Replaced],
+  ['proxy-connection', H.Replaced],
+  ['te', H.Replaced],
+  ['trailer', H.Replaced],
+  ['x-forwarded-proto', H.Replaced],
+  ['x-forwarded-port', H.Replaced],
+];
+/** Known names by length, as byte arrays, for a comparison without strings. */
+const BY_LENGTH: [Uint8Array, H][][] = [];
+for (const [name, kind] of KNOWN) (BY_LENGTH[name.length] ??= []).push([Buffer.from(name, 'latin1'), kind]);
+
+/** The kind of the (already validated token) name buf[a, b). */
+function kindOf(buf: Buffer, a: number, b: number): H {
+  const list = BY_LENGTH[b - a];
+  if (list === undefined) return H.Other;
+  for (let k = 0; k < list.length; k++) {
+    const lit = list[k][0];
+    let j = 0;
+    // Token bytes: `| 0x20` lower-cases letters and maps no other token byte onto a letter or '-'.
+    while (j < lit.length && (buf[a + j] | 0x20) === lit[j]) j++;
+    if (j === lit.length) return list[k][1];
+  }
+  return H.Other;
+}
+
+const CONN_CLOSE = 1;
+const CONN_KEEP_ALIVE = 2;
+const CONN_UPGRADE = 4;
+const TOKENS: [Uint8Array, number][] = [
+  [Buffer.from('close'), CONN_CLOSE],
+  [Buffer.from('keep-alive'), CONN_KEEP_ALIVE],
+  [Buffer.from('upgrade'), CONN_UPGRADE],
+];
+
+/** The Connection tokens of buf[a, b) this parser cares about, as bits. */
+function connectionTokens(buf: Buffer, a: number, b: number): number {
+  let bits = 0;
+  let s = a;
+  while (s <= b) {
+    let e = s;
+    while (e < b && buf[e] !== 44) e++;
+    let ts = s;
+    let te = e;
+    while (ts < te && (buf[ts] === 32 || buf[ts] === 9)) ts++;
+    while (te > ts && (buf[te - 1] === 32 || buf[te - 1] === 9)) te--;
+    for (const [lit, bit] of TOKENS) {
+      if (te - ts !== lit.length) continue;
+      let j = 0;
+      while (j < lit.length && (buf[ts + j] | 0x20) === lit[j]) j++;
+      if (j === lit.length) bits |= bit;
+    }
+    s = e + 1;
+  }
+  return bits;
+}
+
+const CHUNKED = Buffer.from('chunked');
+
+/** What a request and a response head share: header positions, framing, connection tokens. */
+abstract class Head {
+  buf: Buffer = Buffer.alloc(0);
+  /** Bytes of the head, CRLFCRLF included. */
+  length = 0;
+  /** 10 or 11. */
+  version = 11;
+  /** -1 when absent. */
+  contentLength = -1;
+  chunked = false;
+  /** Number of header lines, and per line [name start, name end, value start, value end). */
+  count = 0;
+  readonly at = new Int32Array(MAX_HEADERS * 4);
+  /** Where the first line ends (its CR). */
+  lineEnd = 0;
+  protected conn = 0;
+  protected hosts = 0;
+  protected upgradeAt = -1;
+  protected cookieAt = -1;
+  protected setCookies = 0;
+  /** A header the proxy must take out or replace (hop-by-hop, X-Forwarded-*). */
+  replaced = false;
+  private lazyNames: string[] | null = null;
+  private lazyValues: string[] | null = null;
+
+  /** Scans the header lines after the first line; the first line is left to the subclass. */
+  protected scan(buf: Buffer, end: number): void {
+    this.buf = buf;
+    this.length = end;
+    this.contentLength = -1;
+    this.chunked = false;
+    this.count = 0;
+    this.conn = 0;
+    this.hosts = 0;
+    this.upgradeAt = -1;
+    this.cookieAt = -1;
+    this.setCookies = 0;
+    this.replaced = false;
+    this.lazyNames = null;
+    this.lazyValues = null;
+    let te = false;
+    const stop = end - 2;
+    // The first line: only framing bytes here; its syntax is the subclass's.
+    let i = 0;
+    for (; ; i++) {
+      const c = buf[i];
+      if (c === 13) {
+        if (buf[i + 1] !== 10) throw new HttpError(400, 'bare CR in head');
+        break;
+      }
+      if (c === 10) throw new HttpError(400, 'bare LF in head');
+      if (c === 0) throw new HttpError(400, 'NUL in head');
+    }
+    this.lineEnd = i;
+    i += 2;
+    const at = this.at;
+    while (i < stop) {
+      // One header line from i.
+      const a = i;
+      let c = buf[i];
+      if (c === 32 || c === 9) throw new HttpError(400, 'obsolete line folding');
+      while (true) {
+        c = buf[i];
+        if (c === 58) break;
+        if (TCHAR[c] === 0) {
+          if (c === 10) throw new HttpError(400, 'bare LF in head');
+          if (c === 0) throw new HttpError(400, 'NUL in head');
+          if (c === 13) throw new HttpError(400, buf[i + 1] === 10 ? 'header line without a colon' : 'bare CR in head');
+          throw new HttpError(400, 'invalid header name');
+        }
+        i++;
+      }
+      if (i === a) throw new HttpError(400, 'header line without a name');
+      const nameEnd = i;
       i++;
-    } else if (c === 10) {
-      throw new HttpError(400, 'bare LF in head');
-    } else if (c === 0) {
-      throw new HttpError(400, 'NUL in head');
+      while (buf[i] === 32 || buf[i] === 9) i++;
+      const vs = i;
+      while (true) {
+        c = buf[i];
+        if (c < 32 || c === 127) {
+          if (c === 13) {
+            if (buf[i + 1] !== 10) throw new HttpError(400, 'bare CR in head');
+            break;
+          }
+          if (c === 10) throw new HttpError(400, 'bare LF in head');
+          if (c === 0) throw new HttpError(400, 'NUL in head');
+          if (c !== 9) throw new HttpError(400, 'control character in header value');
+        }
+        i++;
+      }
+      let ve = i;
+      while (ve > vs && (buf[ve - 1] === 32 || buf[ve - 1] === 9)) ve--;
+      i += 2;
+      if (this.count === MAX_HEADERS) throw new HttpError(431, `more than ${MAX_HEADERS} header lines`);
+      const k = this.count++ * 4;
+      at[k] = a;
+      at[k + 1] = nameEnd;
+      at[k + 2] = vs;
+      at[k + 3] = ve;
+      switch (kindOf(buf, a, nameEnd)) {
+        case H.Other:
+          break;
+        case H.ContentLength: {
+          const n = ve - vs;
+          if (n < 1 || n > 15) throw new HttpError(400, 'invalid Content-Length');
+          let v = 0;
+          for (let j = vs; j < ve; j++) {
+            const d = buf[j] - 48;
+            if (d < 0 || d > 9) throw new HttpError(400, 'invalid Content-Length');
+            v = v * 10 + d;
+          }
+          if (this.contentLength !== -1 && this.contentLength !== v) throw new HttpError(400, 'conflicting Content-Length');
+          this.contentLength = v;
+          break;
+        }
+        case H.TransferEncoding: {
+          if (te) throw new HttpError(400, 'repeated Transfer-Encoding');
+          te = true;
+          let j = 0;
+          if (ve - vs === CHUNKED.length) while (j < CHUNKED.length && (buf[vs + j] | 0x20) === CHUNKED[j]) j++;
+          if (j !== CHUNKED.length) throw new HttpError(501, 'unsupported Transfer-Encoding');
+          this.chunked = true;
+          break;
+        }
+        case H.Connection:
+          this.conn |= connectionTokens(buf, vs, ve);
+          this.replaced = true;
+          break;
+        case H.Host:
+          this.hosts++;
+          break;
+        case H.Upgrade:
+          if (this.upgradeAt < 0) this.upgradeAt = k;
+          this.replaced = true;
+          break;
+        case H.Cookie:
+          if (this.cookieAt < 0) this.cookieAt = k;
+          break;
+        case H.SetCookie:
+          this.setCookies++;
+          break;
+        case H.XForwardedFor:
+        case H.Replaced:
+          this.replaced = true;
+          break;
+      }
     }
+    if (this.chunked && this.contentLength !== -1) throw new HttpError(400, 'both Content-Length and Transfer-Encoding');
   }
-  return { first, names, values };
-}
 
-/** One `name: value` line of text[a, b), checked and added (name in lower case, value trimmed). */
-function headerLine(text: string, a: number, b: number, names: string[], values: string[]): void {
-  const c0 = text.charCodeAt(a);
-  if (c0 === 32 || c0 === 9) throw new HttpError(400, 'obsolete line folding');
-  let colon = -1;
-  let upper = false;
-  for (let j = a; j < b; j++) {
-    const ch = text.charCodeAt(j);
-    if (ch === 58) {
-      colon = j;
-      break;
+  /** Header names in lower case, in order (made on first use). */
+  get names(): string[] {
+    if (this.lazyNames === null) {
+      const out: string[] = [];
+      for (let k = 0; k < this.count * 4; k += 4) out.push(this.buf.toString('latin1', this.at[k], this.at[k + 1]).toLowerCase());
+      this.lazyNames = out;
     }
-    if (ch > 127 || TCHAR[ch] === 0) throw new HttpError(400, 'invalid header name');
-    if (ch >= 65 && ch <= 90) upper = true;
+    return this.lazyNames;
   }
-  if (colon <= a) throw new HttpError(400, colon < 0 ? 'header line without a colon' : 'header line without a name');
-  let v = colon + 1;
-  let w = b;
-  while (v < w && (text.charCodeAt(v) === 32 || text.charCodeAt(v) === 9)) v++;
-  while (w > v && (text.charCodeAt(w - 1) === 32 || text.charCodeAt(w - 1) === 9)) w--;
-  for (let j = v; j < w; j++) {
-    const ch = text.charCodeAt(j);
-    if ((ch < 32 && ch !== 9) || ch === 127) throw new HttpError(400, 'control character in header value');
-  }
-  const name = text.slice(a, colon);
-  names.push(upper ? name.toLowerCase() : name);
-  values.push(text.slice(v, w));
-}
 
-interface Framing {
-  contentLength: number;
-  chunked: boolean;
-  connection: string;
-}
-
-function framing(names: string[], values: string[]): Framing {
-  let contentLength = -1;
-  let te: string | null = null;
-  let connection = '';
-  for (let i = 0; i < names.length; i++) {
-    const n = names[i];
-    if (n === 'content-length') {
-      if (!/^\d{1,15}$/.test(values[i])) throw new HttpError(400, 'invalid Content-Length');
-      const v = Number(values[i]);
-      if (contentLength !== -1 && contentLength !== v) throw new HttpError(400, 'conflicting Content-Length');
-      contentLength = v;
-    } else if (n === 'transfer-encoding') {
-      if (te !== null) throw new HttpError(400, 'repeated Transfer-Encoding');
-      te = values[i].toLowerCase();
-    } else if (n === 'connection') {
-      connection += `${values[i].toLowerCase()},`;
+  /** Header values, trimmed, in order (made on first use). */
+  get values(): string[] {
+    if (this.lazyValues === null) {
+      const out: string[] = [];
+      for (let k = 0; k < this.count * 4; k += 4) out.push(this.buf.toString('latin1', this.at[k + 2], this.at[k + 3]));
+      this.lazyValues = out;
     }
+    return this.lazyValues;
   }
-  if (te !== null) {
-    if (contentLength !== -1) throw new HttpError(400, 'both Content-Length and Transfer-Encoding');
-    if (te !== 'chunked') throw new HttpError(501, 'unsupported Transfer-Encoding');
+
+  /** The value of header line k (a multiple of 4). */
+  protected value(k: number): string {
+    return this.buf.toString('latin1', this.at[k + 2], this.at[k + 3]);
   }
-  return { contentLength, chunked: te !== null, connection };
 }
 
-function hasToken(list: string, token: string): boolean {
-  return list.split(',').some((t) => t.trim() === token);
+export class RequestHead extends Head {
+  private methodEnd = 0;
+  private targetStart = 0;
+  private targetEnd = 0;
+  private lazyMethod: string | null = null;
+  private lazyTarget: string | null = null;
+  /** The method is HEAD (its response has no body). */
+  isHead = false;
+  /** The client keeps the connection after this exchange. */
+  keepAlive = true;
+  /** A protocol upgrade (WebSocket) was asked for. */
+  upgrade = false;
+
+  /** Parses the head that ends at `end` (from headEnd) into this object. */
+  parse(buf: Buffer, end: number): this {
+    this.scan(buf, end);
+    this.lazyMethod = null;
+    this.lazyTarget = null;
+    const le = this.lineEnd;
+    let sp1 = -1;
+    let sp2 = -1;
+    for (let j = 0; j < le; j++) {
+      if (buf[j] !== 32) continue;
+      if (sp1 < 0) sp1 = j;
+      else if (sp2 < 0) sp2 = j;
+      else throw new HttpError(400, 'malformed request line');
+    }
+    if (sp1 <= 0 || sp2 < 0) throw new HttpError(400, 'malformed request line');
+    for (let j = 0; j < sp1; j++) if (TCHAR[buf[j]] === 0) throw new HttpError(400, 'invalid method');
+    if (sp2 === sp1 + 1) throw new HttpError(400, 'empty request target');
+    for (let j = sp1 + 1; j < sp2; j++) {
+      const ch = buf[j];
+      if (ch <= 32 || ch >= 127) throw new HttpError(400, 'invalid character in request target');
+    }
+    this.methodEnd = sp1;
+    this.targetStart = sp1 + 1;
+    this.targetEnd = sp2;
+    this.isHead = sp1 === 4 && buf[0] === 72 && buf[1] === 69 && buf[2] === 65 && buf[3] === 68;
+    // "HTTP/1.1" or "HTTP/1.0"
+    const p = sp2 + 1;
+    if (le - p !== 8 || buf[p] !== 72 || buf[p + 1] !== 84 || buf[p + 2] !== 84 || buf[p + 3] !== 80 || buf[p + 4] !== 47 || buf[p + 5] !== 49 || buf[p + 6] !== 46 || (buf[p + 7] !== 49 && buf[p + 7] !== 48)) {
+      throw new HttpError(505, 'unsupported HTTP version');
+    }
+    this.version = buf[p + 7] === 49 ? 11 : 10;
+    if (this.chunked && this.version === 10) throw new HttpError(400, 'Transfer-Encoding in HTTP/1.0');
+    if (this.version === 11 && this.hosts !== 1) throw new HttpError(400, this.hosts === 0 ? 'missing Host' : 'repeated Host');
+    this.keepAlive = this.version === 11 ? (this.conn & CONN_CLOSE) === 0 : (this.conn & CONN_KEEP_ALIVE) !== 0;
+    this.upgrade = (this.conn & CONN_UPGRADE) !== 0 && this.upgradeAt >= 0;
+    return this;
+  }
+
+  get method(): string {
+    return (this.lazyMethod ??= this.buf.toString('latin1', 0, this.methodEnd));
+  }
+
+  get target(): string {
+    return (this.lazyTarget ??= this.buf.toString('latin1', this.targetStart, this.targetEnd));
+  }
+
+  /** The target without its query string (for the access log). */
+  get path(): string {
+    const q = this.buf.indexOf(63, this.targetStart);
+    return this.buf.toString('latin1', this.targetStart, q < 0 || q > this.targetEnd ? this.targetEnd : q);
+  }
+
+  /** The first Cookie header's value, if any. */
+  get cookie(): string | undefined {
+    return this.cookieAt < 0 ? undefined : this.value(this.cookieAt);
+  }
+
+  /** The Upgrade header's value, if any. */
+  get upgradeValue(): string | undefined {
+    return this.upgradeAt < 0 ? undefined : this.value(this.upgradeAt);
+  }
+}
+
+export class ResponseHead extends Head {
+  status = 0;
+  /** The server closes the connection after this response. */
+  close = false;
+  /** Number of Set-Cookie lines. */
+  get setCookieCount(): number {
+    return this.setCookies;
+  }
+
+  /** Parses the head that ends at `end` (from headEnd) into this object. */
+  parse(buf: Buffer, end: number): this {
+    try {
+      this.scan(buf, end);
+    } catch (e) {
+      if (e instanceof HttpError) throw new HttpError(502, e.message);
+      throw e;
+    }
+    // "HTTP/1.x SSS" then nothing or " reason".
+    const le = this.lineEnd;
+    const ok =
+      le >= 12 &&
+      buf[0] === 72 &&
+      buf[1] === 84 &&
+      buf[2] === 84 &&
+      buf[3] === 80 &&
+      buf[4] === 47 &&
+      buf[5] === 49 &&
+      buf[6] === 46 &&
+      (buf[7] === 48 || buf[7] === 49) &&
+      buf[8] === 32 &&
+      isDigit(buf[9]) &&
+      isDigit(buf[10]) &&
+      isDigit(buf[11]) &&
+      (le === 12 || buf[12] === 32);
+    if (!ok) throw new HttpError(502, 'malformed status line');
+    this.version = buf[7] === 49 ? 11 : 10;
+    this.status = (buf[9] - 48) * 100 + (buf[10] - 48) * 10 + (buf[11] - 48);
+    this.close = this.version === 11 ? (this.conn & CONN_CLOSE) !== 0 : (this.conn & CONN_KEEP_ALIVE) === 0;
+    return this;
+  }
+
+  /** The status line, without its CRLF. */
+  get statusLine(): string {
+    return this.buf.toString('latin1', 0, this.lineEnd);
+  }
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
 }
 
 /** Parses a request head that ends at `end` (from headEnd). */
 export function parseRequest(buf: Buffer, end: number): RequestHead {
-  const { first, names, values } = splitHead(buf, end);
-  const sp1 = first.indexOf(' ');
-  const sp2 = first.indexOf(' ', sp1 + 1);
-  if (sp1 <= 0 || sp2 < 0 || first.indexOf(' ', sp2 + 1) >= 0) throw new HttpError(400, 'malformed request line');
-  const method = first.slice(0, sp1);
-  for (let j = 0; j < method.length; j++) {
-    const ch = method.charCodeAt(j);
-    if (ch > 127 || TCHAR[ch] === 0) throw new HttpError(400, 'invalid method');
-  }
-  const target = first.slice(sp1 + 1, sp2);
-  if (target.length === 0) throw new HttpError(400, 'empty request target');
-  for (let j = 0; j < target.length; j++) {
-    const ch = target.charCodeAt(j);
-    if (ch <= 32 || ch >= 127) throw new HttpError(400, 'invalid character in request target');
-  }
-  const proto = first.slice(sp2 + 1);
-  let version: number;
-  if (proto === 'HTTP/1.1') version = 11;
-  else if (proto === 'HTTP/1.0') version = 10;
-  else throw new HttpError(505, 'unsupported HTTP version');
-  const f = framing(names, values);
-  if (f.chunked && version === 10) throw new HttpError(400, 'Transfer-Encoding in HTTP/1.0');
-  if (version === 11) {
-    let hosts = 0;
-    for (const n of names) if (n === 'host') hosts++;
-    if (hosts !== 1) throw new HttpError(400, hosts === 0 ? 'missing Host' : 'repeated Host');
-  }
-  const keepAlive = version === 11 ? !hasToken(f.connection, 'close') : hasToken(f.connection, 'keep-alive');
-  const upgrade = hasToken(f.connection, 'upgrade') && names.includes('upgrade');
-  return { method, target, version, names, values, contentLength: f.contentLength, chunked: f.chunked, keepAlive, upgrade, length: end };
+  return new RequestHead().parse(buf, end);
 }
 
 /** Parses a response head from a member; the same strictness protects the client. */
 export function parseResponse(buf: Buffer, end: number): ResponseHead {
-  const { first, names, values } = splitHead(buf, end);
-  const m = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/.exec(first);
-  if (!m) throw new HttpError(502, 'malformed status line');
-  const version = m[1] === '1' ? 11 : 10;
-  const f = framing(names, values);
-  const close = version === 11 ? hasToken(f.connection, 'close') : !hasToken(f.connection, 'keep-alive');
-  return { status: Number(m[2]), version, names, values, contentLength: f.contentLength, chunked: f.chunked, close, length: end };
+  return new ResponseHead().parse(buf, end);
 }
 
 /** The value of a header (lower-case name), or undefined. */

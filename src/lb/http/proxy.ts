@@ -12,9 +12,9 @@
  */
 import { connect, type Socket } from 'node:net';
 import { ChunkedScanner } from './chunked.js';
-import { HttpError, MAX_HEAD, header, headEnd, parseRequest, parseResponse, type RequestHead, type ResponseHead } from './parser.js';
+import { HttpError, MAX_HEAD, headEnd, RequestHead, ResponseHead } from './parser.js';
 import type { MemberRuntime, PoolRuntime } from '../pool.js';
-import type { AccessLog, Counters, ListenerCounters } from '../observe.js';
+import type { AccessLog, Counters, ListenerCounters, MemberCounters } from '../observe.js';
 
 export interface ListenerContext {
   id: string;
@@ -44,24 +44,60 @@ const REASONS: Record<number, string> = {
 };
 
 const OWNER = Symbol('nimbus.owner');
+const PIN = Symbol('nimbus.pin');
 
-/** A member socket, carrying the session that uses it now (null while idle in its pool). */
-type Upstream = Socket & { [OWNER]: HttpSession | null };
+/** Bytes a member socket reads at once (HAProxy's default buffer size too). */
+const READ_BUFFER = 16 * 1024;
 
 /**
+ * A member socket, carrying the session that uses it now (null while idle in its pool) and
+ * whether its read buffer must be replaced before the next read.
+ */
+type Upstream = Socket & { [OWNER]: HttpSession | null; [PIN]: boolean };
+
+/**
+ * Member sockets read with `onread` into a buffer of their own, so no buffer is made per read
+ * and no stream machinery runs on the response path. What is read there is written to the
+ * client at once; when the client's socket could not take it all (its write queue still holds
+ * a reference), or bytes are kept past the read, the socket is "pinned" and gets a fresh buffer
+ * for its next read, so no queued byte is ever overwritten.
+ *
  * Listeners are attached once per member socket, for its whole life, and dispatch to the
  * session that owns it now: no listener churn per request.
  */
-function wire(raw: Socket, m: MemberRuntime): Upstream {
-  const s = raw as Upstream;
+function wire(m: MemberRuntime): Upstream {
+  // The buffer generator runs once while connect() makes the handle, before `s` is known.
+  let current: Buffer | null = null;
+  let pinned: { [PIN]: boolean } = { [PIN]: false };
+  const s = connect({
+    host: m.host,
+    port: m.port,
+    noDelay: true,
+    onread: {
+      buffer: () => {
+        if (current === null || pinned[PIN]) {
+          current = Buffer.allocUnsafe(READ_BUFFER);
+          pinned[PIN] = false;
+          return current;
+        }
+        return undefined as unknown as Buffer; // keeps the buffer
+      },
+      callback: (n: number, buf: Uint8Array) => {
+        const o = s[OWNER];
+        if (o) o.onUpstreamData(s, buf as Buffer, n);
+        else s.destroy(); // an idle member socket must not speak
+        return true; // backpressure goes through pause() and resume()
+      },
+    },
+  }) as Upstream;
+  pinned = s;
   s[OWNER] = null;
-  s.setNoDelay(true);
+  s[PIN] = false;
   s.setTimeout(CONNECT_TIMEOUT_MS);
   s.on('connect', () => {
     s.setTimeout(RESPONSE_TIMEOUT_MS);
     s[OWNER]?.onUpstreamConnect(s);
   });
-  s.on('data', (d: Buffer) => s[OWNER]?.onUpstreamData(s, d));
   s.on('end', () => {
     if (s[OWNER]) s[OWNER].onUpstreamEnd(s);
     else s.destroy();
@@ -94,13 +130,16 @@ export class HttpSession {
   private readonly clientAddr: string;
   private readonly lc: ListenerCounters;
 
-  // The exchange in progress.
-  private req!: RequestHead;
-  private reqHead!: Buffer;
+  // The exchange in progress. The head objects are parsed into again for every exchange.
+  private readonly req = new RequestHead();
+  private readonly resp = new ResponseHead();
+  private hasReq = false;
+  private hasResp = false;
   private pool: PoolRuntime | null = null;
   private member: MemberRuntime | null = null;
-  private tried: MemberRuntime[] = [];
-  private upstream: Socket | null = null;
+  private stats: MemberCounters | null = null;
+  private readonly tried: MemberRuntime[] = [];
+  private upstream: Upstream | null = null;
   private upConnected = false;
   private reused = false;
   private replay: Buffer[] | null = null;
@@ -108,8 +147,8 @@ export class HttpSession {
   private reqBodyLeft = 0;
   private reqChunks: ChunkedScanner | null = null;
   private reqBodyDone = true;
+  /** A response head that came in pieces (copied: the member socket's buffer is reused). */
   private respBuf: Buffer | null = null;
-  private resp: ResponseHead | null = null;
   private respBodyLeft = 0;
   private respChunks: ChunkedScanner | null = null;
   private respUntilClose = false;
@@ -154,6 +193,8 @@ export class HttpSession {
         this.pending = this.pending ? Buffer.concat([this.pending, d]) : d;
         this.client.pause();
       }
+    } else if (this.st === St.Tunnel) {
+      if (!this.upstream!.write(d)) this.client.pause();
     }
   }
 
@@ -164,35 +205,39 @@ export class HttpSession {
       if (buf.length > MAX_HEAD) this.fail(431, 'request head too large');
       return;
     }
-    let req: RequestHead;
     try {
-      req = parseRequest(buf, end);
+      this.req.parse(buf, end);
     } catch (e) {
       const err = e as HttpError;
       this.fail(err.status ?? 400, err.message);
       return;
     }
     this.pending = null;
-    this.begin(req, buf, end);
+    this.begin(buf, end);
   }
 
-  private begin(req: RequestHead, buf: Buffer, end: number): void {
+  private begin(buf: Buffer, end: number): void {
+    const req = this.req;
     this.st = St.Exchange;
-    this.req = req;
+    this.hasReq = true;
     this.t0 = this.ctx.log.enabled ? performance.now() : 0;
     this.tFirst = 0;
     this.bytesIn = end;
     this.bytesOut = 0;
-    this.tried = [];
-    this.resp = null;
+    this.tried.length = 0;
+    this.hasResp = false;
     this.respBuf = null;
     this.respStarted = false;
     this.reqChunks = req.chunked ? new ChunkedScanner() : null;
     this.reqBodyLeft = req.chunked ? 0 : Math.max(0, req.contentLength);
     this.reqBodyDone = !req.chunked && this.reqBodyLeft === 0;
-    this.reqHead = this.buildRequestHead(req, buf, end);
-    this.replay = [this.reqHead];
-    this.replayBytes = this.reqHead.length;
+    const head = this.buildRequestHead(buf, end);
+    if (this.replay === null) this.replay = [head];
+    else {
+      this.replay.length = 0;
+      this.replay.push(head);
+    }
+    this.replayBytes = head.length;
     this.pool = this.ctx.pool();
     if (!this.connectMember()) return;
     if (end < buf.length) this.forwardRequestBody(buf, end);
@@ -203,28 +248,30 @@ export class HttpSession {
    * their own: then it is the client's head as it came, plus this session's forwarding
    * headers (built once per connection), in one copy.
    */
-  private buildRequestHead(req: RequestHead, buf: Buffer, end: number): Buffer {
-    let plain = req.version === 11 && !req.upgrade;
-    for (let i = 0; plain && i < req.names.length; i++) {
-      if (HOP_BY_HOP.has(req.names[i]) || req.names[i] === 'x-forwarded-for') plain = false;
+  private buildRequestHead(buf: Buffer, end: number): Buffer {
+    const req = this.req;
+    if (req.version === 11 && !req.replaced) {
+      const fwd = (this.forwarded ??= Buffer.from(`x-forwarded-for: ${this.clientIp}\r\nx-forwarded-proto: http\r\nx-forwarded-port: ${this.ctx.port}\r\nconnection: keep-alive\r\n\r\n`, 'latin1'));
+      const out = Buffer.allocUnsafe(end - 2 + fwd.length);
+      buf.copy(out, 0, 0, end - 2);
+      fwd.copy(out, end - 2);
+      return out;
     }
-    if (plain) {
-      this.forwarded ??= Buffer.from(`x-forwarded-for: ${this.clientIp}\r\nx-forwarded-proto: http\r\nx-forwarded-port: ${this.ctx.port}\r\nconnection: keep-alive\r\n\r\n`, 'latin1');
-      return Buffer.concat([buf.subarray(0, end - 2), this.forwarded], end - 2 + this.forwarded.length);
-    }
+    const names = req.names;
+    const values = req.values;
     let xff = this.clientIp;
     let out = `${req.method} ${req.target} HTTP/1.1\r\n`;
-    for (let i = 0; i < req.names.length; i++) {
-      const n = req.names[i];
+    for (let i = 0; i < names.length; i++) {
+      const n = names[i];
       if (HOP_BY_HOP.has(n)) continue;
       if (n === 'x-forwarded-for') {
-        xff = `${req.values[i]}, ${this.clientIp}`;
+        xff = `${values[i]}, ${this.clientIp}`;
         continue;
       }
-      out += `${n}: ${req.values[i]}\r\n`;
+      out += `${n}: ${values[i]}\r\n`;
     }
     out += `x-forwarded-for: ${xff}\r\nx-forwarded-proto: http\r\nx-forwarded-port: ${this.ctx.port}\r\n`;
-    if (req.upgrade) out += `connection: upgrade\r\nupgrade: ${header(req, 'upgrade')}\r\n\r\n`;
+    if (req.upgrade) out += `connection: upgrade\r\nupgrade: ${req.upgradeValue}\r\n\r\n`;
     else out += 'connection: keep-alive\r\n\r\n';
     return Buffer.from(out, 'latin1');
   }
@@ -232,27 +279,28 @@ export class HttpSession {
   /** Chooses a member and gets a socket to it; false when the client was answered instead. */
   private connectMember(): boolean {
     const pool = this.pool;
-    const choice = pool?.choose(this.clientIp, header(this.req, 'cookie'), this.tried.length ? this.tried : null);
+    const choice = pool?.choose(this.clientIp, pool.persistence ? this.req.cookie : undefined, this.tried.length ? this.tried : null);
     if (!choice) {
       this.respondError(503, pool ? 'no healthy member' : 'no pool behind this listener');
       return false;
     }
     const m = choice.member;
     this.member = m;
+    this.stats = m.stats ??= this.ctx.counters.member(m.id);
     this.setCookie = choice.setCookie;
     this.tried.push(m);
     m.active++;
-    this.ctx.counters.member(m.id).active++;
-    const idle = this.tried.length === 1 || this.reused ? m.takeIdle() : null;
+    this.stats.active++;
+    const idle = this.tried.length === 1 || this.reused ? (m.takeIdle() as Upstream | null) : null;
     if (idle) {
       this.reused = true;
       this.upstream = idle;
       this.upConnected = true;
-      (idle as Upstream)[OWNER] = this;
+      idle[OWNER] = this;
       this.sendReplay();
     } else {
       this.reused = false;
-      const s = wire(connect({ host: m.host, port: m.port }), m);
+      const s = wire(m);
       this.upstream = s;
       this.upConnected = false;
       s[OWNER] = this;
@@ -271,7 +319,8 @@ export class HttpSession {
   private sendReplay(): void {
     const s = this.upstream!;
     if (this.ctx.log.enabled) this.tSent = performance.now();
-    for (const b of this.replay ?? []) s.write(b);
+    const replay = this.replay!;
+    for (let i = 0; i < replay.length; i++) s.write(replay[i]);
     // Keep the copy while a stale pooled socket may still force a replay.
     if (!this.reused) this.replay = null;
   }
@@ -318,93 +367,110 @@ export class HttpSession {
     }
   }
 
-  onUpstreamData(s: Socket, d: Buffer): void {
-    if (s !== this.upstream) return;
-    if (this.st === St.Tunnel) return;
+  /** n bytes from a member socket, in its reused buffer: used now, or copied or pinned. */
+  onUpstreamData(s: Upstream, buf: Buffer, n: number): void {
+    if (s !== this.upstream) {
+      s.destroy();
+      return;
+    }
+    if (this.st === St.Tunnel) {
+      this.write(n === buf.length ? buf : buf.subarray(0, n));
+      return;
+    }
+    if (this.st !== St.Exchange) return;
     if (!this.tFirst && this.ctx.log.enabled) this.tFirst = performance.now();
     this.replay = null;
-    if (!this.resp) {
-      this.respBuf = this.respBuf ? Buffer.concat([this.respBuf, d]) : d;
-      this.readResponseHead();
+    if (!this.hasResp) {
+      if (this.respBuf) {
+        const all = Buffer.allocUnsafe(this.respBuf.length + n);
+        this.respBuf.copy(all);
+        buf.copy(all, this.respBuf.length, 0, n);
+        this.respBuf = null;
+        this.readResponseHead(all, all.length);
+      } else {
+        this.readResponseHead(buf, n);
+      }
       return;
     }
-    this.forwardResponseBody(d, 0);
+    this.forwardResponseBody(buf, 0, n, 0);
   }
 
-  private readResponseHead(): void {
-    const buf = this.respBuf!;
-    const end = headEnd(buf);
+  /** Reads the response head from buf[0, n) (n may be short of buf's length). */
+  private readResponseHead(buf: Buffer, n: number): void {
+    let end = buf.indexOf(CRLFCRLF, 0);
+    if (end >= 0 && end + 4 <= n) end += 4;
+    else end = -1;
     if (end < 0) {
-      if (buf.length > MAX_HEAD) this.upstreamBroke(502, 'response head too large');
+      if (n > MAX_HEAD) this.upstreamBroke(502, 'response head too large');
+      else this.respBuf = Buffer.from(buf.subarray(0, n)); // a copy: the read buffer is reused
       return;
     }
-    let resp: ResponseHead;
+    const resp = this.resp;
     try {
-      resp = parseResponse(buf, end);
+      resp.parse(buf, end);
     } catch (e) {
       this.upstreamBroke(502, (e as Error).message);
       return;
     }
-    this.respBuf = null;
     if (resp.status >= 100 && resp.status < 200 && resp.status !== 101) {
       // 100 Continue and friends pass through; the real response follows.
       this.write(buf.subarray(0, end));
-      if (end < buf.length) {
-        this.respBuf = buf.subarray(end);
-        this.readResponseHead();
-      }
+      if (end < n) this.readResponseHead(buf.subarray(end), n - end);
       return;
     }
-    this.resp = resp;
+    this.hasResp = true;
     this.respStarted = true;
     if (resp.status === 101 && this.req.upgrade) {
       this.write(buf.subarray(0, end));
-      this.tunnel(buf.subarray(end));
+      this.tunnel(buf.subarray(end, n));
       return;
     }
-    const noBody = this.req.method === 'HEAD' || resp.status === 204 || resp.status === 304 || resp.status < 200;
+    const noBody = this.req.isHead || resp.status === 204 || resp.status === 304 || resp.status < 200;
     this.respChunks = !noBody && resp.chunked ? new ChunkedScanner() : null;
     this.respBodyLeft = noBody || resp.chunked ? 0 : resp.contentLength;
     this.respUntilClose = !noBody && !resp.chunked && resp.contentLength < 0;
-    for (let i = 0; i < resp.names.length; i++) {
-      if (resp.names[i] === 'set-cookie') this.pool?.learn(resp.values[i], this.member!);
+    if (resp.setCookieCount > 0 && this.pool?.persistence?.type === 'APP_COOKIE') {
+      const names = resp.names;
+      for (let i = 0; i < names.length; i++) if (names[i] === 'set-cookie') this.pool.learn(resp.values[i], this.member!);
     }
     const mustClose = this.respUntilClose || !this.req.keepAlive;
     // The head goes out with the first part of the body in one write when it needs no change.
     let from = 0;
     if (this.setCookie || mustClose !== resp.close) {
-      this.write(this.rewriteResponseHead(buf, resp, mustClose));
+      this.write(this.rewriteResponseHead(mustClose));
       from = end;
     }
     const done = noBody || (!resp.chunked && !this.respUntilClose && this.respBodyLeft === 0);
     if (done) {
-      if (from < end) this.write(buf.subarray(from, end));
-      this.finish(end < buf.length);
+      if (from < end) this.write(from === 0 && end === buf.length ? buf : buf.subarray(from, end));
+      this.finish(end < n);
     } else {
-      this.forwardResponseBody(buf, end, from);
+      this.forwardResponseBody(buf, end, n, from);
     }
   }
 
-  private rewriteResponseHead(buf: Buffer, resp: ResponseHead, close: boolean): Buffer {
-    const first = buf.toString('latin1', 0, buf.indexOf('\r\n'));
-    let out = `${first}\r\n`;
-    for (let i = 0; i < resp.names.length; i++) {
-      if (resp.names[i] === 'connection' || resp.names[i] === 'keep-alive') continue;
-      out += `${resp.names[i]}: ${resp.values[i]}\r\n`;
+  private rewriteResponseHead(close: boolean): Buffer {
+    const resp = this.resp;
+    let out = `${resp.statusLine}\r\n`;
+    const names = resp.names;
+    const values = resp.values;
+    for (let i = 0; i < names.length; i++) {
+      if (names[i] === 'connection' || names[i] === 'keep-alive') continue;
+      out += `${names[i]}: ${values[i]}\r\n`;
     }
     if (this.setCookie) out += `set-cookie: ${this.setCookie}\r\n`;
     out += close ? 'connection: close\r\n\r\n' : 'connection: keep-alive\r\n\r\n';
     return Buffer.from(out, 'latin1');
   }
 
-  /** Forwards the body bytes of buf[from...]; writes buf[writeFrom, end) (writeFrom < from when the head rides along). */
-  private forwardResponseBody(buf: Buffer, from: number, writeFrom = from): void {
-    let end = buf.length;
+  /** Forwards the body bytes of buf[from, n); writes buf[writeFrom, end) (writeFrom < from when the head rides along). */
+  private forwardResponseBody(buf: Buffer, from: number, n: number, writeFrom: number): void {
+    let end = n;
     let done = false;
     if (this.respChunks) {
       let e: number;
       try {
-        e = this.respChunks.scan(buf, from, buf.length);
+        e = this.respChunks.scan(buf, from, n);
       } catch {
         this.upstreamBroke(502, 'bad chunked response');
         return;
@@ -414,30 +480,37 @@ export class HttpSession {
         done = true;
       }
     } else if (!this.respUntilClose) {
-      const n = Math.min(this.respBodyLeft, buf.length - from);
-      end = from + n;
-      this.respBodyLeft -= n;
+      const k = Math.min(this.respBodyLeft, n - from);
+      end = from + k;
+      this.respBodyLeft -= k;
       done = this.respBodyLeft === 0;
     }
     if (end > writeFrom) this.write(writeFrom === 0 && end === buf.length ? buf : buf.subarray(writeFrom, end));
-    if (done) this.finish(end < buf.length);
+    if (done) this.finish(end < n);
   }
 
+  /**
+   * Writes to the client. Bytes the socket could not send at once stay referenced by its
+   * queue: the member socket they were read on then gets a fresh buffer for its next read.
+   */
   private write(b: Buffer): void {
     this.bytesOut += b.length;
-    if (!this.client.write(b)) this.upstream?.pause();
+    const c = this.client;
+    const ok = c.write(b);
+    if (c.writableLength > 0 && this.upstream) this.upstream[PIN] = true;
+    if (!ok) this.upstream?.pause();
   }
 
   /** The exchange is complete: log it, keep or drop the member socket, go on with the client. */
   private finish(extraBytes: boolean): void {
     const m = this.member!;
     const up = this.upstream!;
-    const status = this.resp!.status;
+    const status = this.resp.status;
     this.record(status);
     this.releaseMember();
     this.upstream = null;
-    const reusable = !this.resp!.close && !this.respUntilClose && this.reqBodyDone && !extraBytes;
-    (up as Upstream)[OWNER] = null;
+    const reusable = !this.resp.close && !this.respUntilClose && this.reqBodyDone && !extraBytes;
+    up[OWNER] = null;
     if (reusable) m.giveBack(up);
     else up.destroy();
     if (!this.req.keepAlive || this.respUntilClose) {
@@ -446,7 +519,7 @@ export class HttpSession {
       return;
     }
     this.st = St.Head;
-    this.client.resume();
+    if (this.client.isPaused()) this.client.resume();
     if (this.pending) this.tryHead();
   }
 
@@ -454,10 +527,9 @@ export class HttpSession {
     this.ctx.counters.response(this.lc, status);
     this.lc.bytesIn += this.bytesIn;
     this.lc.bytesOut += this.bytesOut;
-    if (this.member) this.ctx.counters.member(this.member.id).requests++;
+    if (this.stats) this.stats.requests++;
     if (!this.ctx.log.enabled) return;
     const now = performance.now();
-    const q = this.req.target.indexOf('?');
     this.ctx.log.write({
       time: new Date().toISOString(),
       client: this.clientAddr,
@@ -465,7 +537,7 @@ export class HttpSession {
       pool: this.pool?.id ?? null,
       member: this.member?.id ?? null,
       method: this.req.method,
-      path: q < 0 ? this.req.target : this.req.target.slice(0, q),
+      path: this.req.path,
       status,
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
@@ -478,13 +550,17 @@ export class HttpSession {
     const m = this.member;
     if (!m) return;
     m.active--;
-    this.ctx.counters.member(m.id).active--;
+    this.stats!.active--;
     this.member = null;
   }
 
   onUpstreamEnd(s: Socket): void {
     if (s !== this.upstream) return;
-    if (this.st === St.Exchange && this.resp && this.respUntilClose) {
+    if (this.st === St.Tunnel) {
+      this.client.end();
+      return;
+    }
+    if (this.st === St.Exchange && this.hasResp && this.respUntilClose) {
       this.finish(false);
       return;
     }
@@ -492,7 +568,12 @@ export class HttpSession {
   }
 
   onUpstreamError(s: Socket, err: Error): void {
-    if (s !== this.upstream || this.st !== St.Exchange) return;
+    if (s !== this.upstream) return;
+    if (this.st === St.Tunnel) {
+      this.close();
+      return;
+    }
+    if (this.st !== St.Exchange) return;
     this.upstream = null;
     s.destroy();
     if (this.respStarted) {
@@ -506,7 +587,7 @@ export class HttpSession {
     const staleReuse = this.reused && this.replay !== null;
     this.releaseMember();
     if (neverConnected || staleReuse) {
-      if (neverConnected) this.ctx.counters.member(m.id).connectFailures++;
+      if (neverConnected) this.stats!.connectFailures++;
       if (staleReuse) {
         this.tried.pop(); // the same member may answer on a fresh connection
         m.closeIdle(); // its other idle sockets are likely as stale
@@ -531,23 +612,19 @@ export class HttpSession {
     this.respondError(status, why);
   }
 
+  /**
+   * A 101 answer to an upgrade: from now on bytes pass both ways unchanged, with backpressure
+   * (each side's 'drain' resumes the other) until either side ends.
+   */
   private tunnel(rest: Buffer): void {
     this.st = St.Tunnel;
     this.record(101);
     const up = this.upstream!;
     up.setTimeout(0);
     this.client.setTimeout(0);
-    up.removeAllListeners('data');
-    up.removeAllListeners('drain');
-    up.removeAllListeners('timeout');
-    this.client.removeAllListeners('data');
-    this.client.removeAllListeners('drain');
-    if (rest.length) this.client.write(rest);
+    if (rest.length) this.write(rest);
     if (this.pending) up.write(this.pending);
     this.pending = null;
-    up.on('close', () => this.close());
-    this.client.pipe(up);
-    up.pipe(this.client);
     this.client.resume();
   }
 
@@ -555,8 +632,8 @@ export class HttpSession {
   private respondError(status: number, why: string): void {
     if (this.st === St.Closed) return;
     const body = `${status} ${REASONS[status] ?? 'Error'}: ${why}\n`;
-    this.resp = null;
-    if (this.req) this.record(status);
+    this.hasResp = false;
+    if (this.hasReq) this.record(status);
     this.st = St.Closed;
     this.client.end(`HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   }
@@ -576,6 +653,7 @@ export class HttpSession {
   private onClientEnd(): void {
     if (this.st === St.Head && !this.pending) this.close();
     else if (this.st === St.Exchange && !this.reqBodyDone) this.close();
+    else if (this.st === St.Tunnel) this.upstream?.end();
     // Otherwise the response still goes out; the socket closes after it (allowHalfOpen is off).
   }
 
@@ -595,3 +673,5 @@ export class HttpSession {
     this.client.destroy();
   }
 }
+
+const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
