@@ -354,14 +354,14 @@ test('a tunnel and the TCP listener carry large streams to slow readers intact',
     slowRead(tcp.port, 'seed=13', 450),
     slowRead(tcp.port, 'seed=14', 400),
   ]);
+  for (const [raw, seed] of [[t1, 13], [t2, 14]] as const) {
+    assert.equal(raw.length, size, `tcp ${seed}: length`);
+    assert.ok(raw.equals(randomBytesOf(seed, size)), `tcp ${seed}: bytes intact`);
+  }
   for (const [raw, seed] of [[ws1, 11], [ws2, 12]] as const) {
     const body = raw.subarray(raw.indexOf('\r\n\r\n') + 4);
     assert.equal(body.length, size, `tunnel ${seed}: length`);
     assert.ok(body.equals(randomBytesOf(seed, size)), `tunnel ${seed}: bytes intact`);
-  }
-  for (const [raw, seed] of [[t1, 13], [t2, 14]] as const) {
-    assert.equal(raw.length, size, `tcp ${seed}: length`);
-    assert.ok(raw.equals(randomBytesOf(seed, size)), `tcp ${seed}: bytes intact`);
   }
 });
 

@@ -1,9 +1,12 @@
 /**
  * The TCP listener's path: choose a member (source IP is the client key), connect, retrying
- * on another member when one refuses, then pipe both ways with backpressure. One access-log
+ * on another member when one refuses, then relay both ways with backpressure: the member
+ * socket reads into its own buffer (own-buffer.ts), the client socket through 'data'
+ * events; each side's 'drain' resumes the other, and an end is passed on. One access-log
  * line per connection when it closes.
  */
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { connectWithOwnBuffer, relay, type OwnBufferSocket } from './own-buffer.js';
 import type { MemberRuntime } from './pool.js';
 import type { ListenerContext } from './http/proxy.js';
 
@@ -60,8 +63,9 @@ export function tcpSession(client: Socket, ctx: ListenerContext): void {
     member = m;
     m.active++;
     ctx.counters.member(m.id).active++;
-    const s = connect({ host: m.host, port: m.port });
-    s.setNoDelay(true);
+    const s: OwnBufferSocket = connectWithOwnBuffer(m.host, m.port, (sock, buf, n) => {
+      if (!relay(client, n === buf.length ? buf : buf.subarray(0, n), sock)) sock.pause();
+    });
     s.setTimeout(CONNECT_TIMEOUT_MS, () => s.destroy(new Error('connect timeout')));
     s.once('error', () => {
       if (upstream === s) return finish();
@@ -77,8 +81,13 @@ export function tcpSession(client: Socket, ctx: ListenerContext): void {
       ctx.counters.member(m.id).requests++;
       s.on('error', () => finish());
       s.on('close', () => finish());
-      client.pipe(s);
-      s.pipe(client);
+      s.on('end', () => client.end());
+      s.on('drain', () => client.resume());
+      client.on('data', (d: Buffer) => {
+        if (!s.write(d)) client.pause();
+      });
+      client.on('end', () => s.end());
+      client.on('drain', () => s.resume());
       client.resume();
     });
   };

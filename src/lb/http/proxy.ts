@@ -10,7 +10,8 @@
  * is replaced once. WebSocket upgrades become a tunnel. Bad traffic never throws: it gets
  * a 4xx/5xx and is counted.
  */
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { connectWithOwnBuffer, relay, type OwnBufferSocket } from '../own-buffer.js';
 import { ChunkedScanner } from './chunked.js';
 import { HttpError, MAX_HEAD, headEnd, RequestHead, ResponseHead } from './parser.js';
 import type { MemberRuntime, PoolRuntime } from '../pool.js';
@@ -44,55 +45,22 @@ const REASONS: Record<number, string> = {
 };
 
 const OWNER = Symbol('nimbus.owner');
-const PIN = Symbol('nimbus.pin');
 
-/** Bytes a member socket reads at once (HAProxy's default buffer size too). */
-const READ_BUFFER = 16 * 1024;
-
-/**
- * A member socket, carrying the session that uses it now (null while idle in its pool) and
- * whether its read buffer must be replaced before the next read.
- */
-type Upstream = Socket & { [OWNER]: HttpSession | null; [PIN]: boolean };
+/** A member socket, carrying the session that uses it now (null while idle in its pool). */
+type Upstream = OwnBufferSocket & { [OWNER]: HttpSession | null };
 
 /**
- * Member sockets read with `onread` into a buffer of their own, so no buffer is made per read
- * and no stream machinery runs on the response path. What is read there is written to the
- * client at once; when the client's socket could not take it all (its write queue still holds
- * a reference), or bytes are kept past the read, the socket is "pinned" and gets a fresh buffer
- * for its next read, so no queued byte is ever overwritten.
- *
- * Listeners are attached once per member socket, for its whole life, and dispatch to the
- * session that owns it now: no listener churn per request.
+ * A member socket reading into its own buffer (own-buffer.ts). Listeners are attached once,
+ * for its whole life, and dispatch to the session that owns it now: no listener churn per
+ * request.
  */
 function wire(m: MemberRuntime): Upstream {
-  // The buffer generator runs once while connect() makes the handle, before `s` is known.
-  let current: Buffer | null = null;
-  let pinned: { [PIN]: boolean } = { [PIN]: false };
-  const s = connect({
-    host: m.host,
-    port: m.port,
-    noDelay: true,
-    onread: {
-      buffer: () => {
-        if (current === null || pinned[PIN]) {
-          current = Buffer.allocUnsafe(READ_BUFFER);
-          pinned[PIN] = false;
-          return current;
-        }
-        return undefined as unknown as Buffer; // keeps the buffer
-      },
-      callback: (n: number, buf: Uint8Array) => {
-        const o = s[OWNER];
-        if (o) o.onUpstreamData(s, buf as Buffer, n);
-        else s.destroy(); // an idle member socket must not speak
-        return true; // backpressure goes through pause() and resume()
-      },
-    },
+  const s = connectWithOwnBuffer(m.host, m.port, (sock, buf, n) => {
+    const o = (sock as Upstream)[OWNER];
+    if (o) o.onUpstreamData(sock as Upstream, buf, n);
+    else sock.destroy(); // an idle member socket must not speak
   }) as Upstream;
-  pinned = s;
   s[OWNER] = null;
-  s[PIN] = false;
   s.setTimeout(CONNECT_TIMEOUT_MS);
   s.on('connect', () => {
     s.setTimeout(RESPONSE_TIMEOUT_MS);
@@ -495,10 +463,7 @@ export class HttpSession {
    */
   private write(b: Buffer): void {
     this.bytesOut += b.length;
-    const c = this.client;
-    const ok = c.write(b);
-    if (c.writableLength > 0 && this.upstream) this.upstream[PIN] = true;
-    if (!ok) this.upstream?.pause();
+    if (!relay(this.client, b, this.upstream)) this.upstream?.pause();
   }
 
   /** The exchange is complete: log it, keep or drop the member socket, go on with the client. */
