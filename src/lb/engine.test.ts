@@ -7,6 +7,9 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Engine } from './engine.js';
 import type { EngineConfig, MemberConfig, PoolConfig } from './config.js';
 
@@ -276,6 +279,40 @@ test('large responses to slow readers arrive intact, several at once (no read bu
     assert.equal(body.length, size, `seed ${seed}: length`);
     assert.ok(body.equals(randomBytesOf(seed, size)), `seed ${seed}: the bytes are the member's, in order`);
   }
+});
+
+test('the access log has one JSON line per request: who, where to, what, how it ended, how long', async () => {
+  const a = await backend('logged');
+  const dir = mkdtempSync(join(tmpdir(), 'nimbus-access-'));
+  open.push({ close: () => rmSync(dir, { recursive: true, force: true }) });
+  const file = join(dir, 'access.log');
+  const port = await freePort();
+  const engine = new Engine(file);
+  open.push(engine);
+  await engine.apply({ listeners: [{ id: 'lsn-web', protocol: 'HTTP', port, poolId: 'pool-web', bind: ['127.0.0.1'] }], pools: [{ id: 'pool-web', algorithm: 'ROUND_ROBIN', persistence: null, members: [member(a)], health: null }] });
+  await get(`http://127.0.0.1:${port}/x?secret=1`);
+  await fetch(`http://127.0.0.1:${port}/echo`, { method: 'POST', body: 'hello' }).then((r) => r.text());
+  await raw(port, 'GET /"q" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  let lines: Record<string, unknown>[] = [];
+  for (let i = 0; i < 100 && lines.length < 3; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    lines = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  }
+  assert.equal(lines.length, 3, 'one line per request');
+  assert.deepEqual(
+    lines.map((l) => [l.listener, l.pool, l.member, l.method, l.path, l.status]),
+    [
+      ['lsn-web', 'pool-web', 'logged', 'GET', '/x', 200],
+      ['lsn-web', 'pool-web', 'logged', 'POST', '/echo', 200],
+      ['lsn-web', 'pool-web', 'logged', 'GET', '/"q"', 200],
+    ],
+  );
+  for (const l of lines) {
+    assert.match(String(l.client), /^127\.0\.0\.1:\d+$/);
+    assert.ok(!Number.isNaN(Date.parse(String(l.time))));
+    assert.ok((l.bytesIn as number) > 0 && (l.bytesOut as number) > 0 && (l.durationMs as number) >= 0 && typeof l.upstreamMs === 'number', JSON.stringify(l));
+  }
+  assert.ok((lines[1].bytesIn as number) > (lines[0].bytesIn as number), 'the request body counts in bytesIn');
 });
 
 /** Sends raw bytes and returns all the proxy answered before closing. */

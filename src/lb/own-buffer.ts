@@ -11,48 +11,48 @@
  */
 import { connect, type Socket } from 'node:net';
 
-export const PIN = Symbol('nimbus.pin');
-
 /** Bytes a member socket reads at once (HAProxy's default buffer size too). */
 export const READ_BUFFER = 16 * 1024;
 
-export type OwnBufferSocket = Socket & { [PIN]: boolean };
-
 /**
- * Connects to host:port; every read calls onData(socket, buffer, n) with the bytes in
- * buffer[0, n). Backpressure goes through the socket's pause() and resume().
+ * A connection to a member whose socket reads into a buffer of its own. Every read calls
+ * onData(buffer, n) with the bytes in buffer[0, n). Backpressure goes through the socket's
+ * pause() and resume(). (State lives here, not on the Socket, so that the hot path's property
+ * loads stay monomorphic.)
  */
-export function connectWithOwnBuffer(host: string, port: number, onData: (s: OwnBufferSocket, buf: Buffer, n: number) => void): OwnBufferSocket {
-  // The buffer generator first runs inside connect(), before `s` is assigned.
-  let current: Buffer | null = null;
-  let flags: { [PIN]: boolean } = { [PIN]: false };
-  const s = connect({
-    host,
-    port,
-    noDelay: true,
-    onread: {
-      buffer: () => {
-        if (current === null || flags[PIN]) {
-          current = Buffer.allocUnsafe(READ_BUFFER);
-          flags[PIN] = false;
-          return current;
-        }
-        return undefined as unknown as Buffer; // keeps the buffer
+export class OwnBufferConnection {
+  readonly socket: Socket;
+  /** The bytes of the last read are still referenced: read next into a fresh buffer. */
+  pinned = false;
+  private current: Buffer | null = null;
+
+  constructor(host: string, port: number, onData: (buf: Buffer, n: number) => void) {
+    this.socket = connect({
+      host,
+      port,
+      noDelay: true,
+      onread: {
+        // Runs once inside connect() for the first buffer, then after every read.
+        buffer: () => {
+          if (this.current === null || this.pinned) {
+            this.current = Buffer.allocUnsafe(READ_BUFFER);
+            this.pinned = false;
+            return this.current;
+          }
+          return undefined as unknown as Buffer; // keeps the buffer
+        },
+        callback: (n: number, buf: Uint8Array) => {
+          onData(buf as Buffer, n);
+          return true;
+        },
       },
-      callback: (n: number, buf: Uint8Array) => {
-        onData(s, buf as Buffer, n);
-        return true;
-      },
-    },
-  }) as OwnBufferSocket;
-  s[PIN] = false;
-  flags = s;
-  return s;
+    });
+  }
 }
 
 /** Writes bytes read on `from` to `to`, pinning from's buffer if `to` queued them; write's result. */
-export function relay(to: Socket, b: Buffer, from: OwnBufferSocket | null): boolean {
+export function relay(to: Socket, b: Buffer, from: OwnBufferConnection | null): boolean {
   const ok = to.write(b);
-  if (from !== null && to.writableLength > 0) from[PIN] = true;
+  if (from !== null && to.writableLength > 0) from.pinned = true;
   return ok;
 }

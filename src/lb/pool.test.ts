@@ -76,4 +76,8 @@ test('parses cookie headers', () => {
   assert.equal(cookieValue('a=1; NIMBUSLB=mbr-1;b=2', 'NIMBUSLB'), 'mbr-1');
   assert.equal(cookieValue('XNIMBUSLB=1', 'NIMBUSLB'), undefined);
   assert.equal(cookieValue(undefined, 'NIMBUSLB'), undefined);
+  assert.equal(cookieValue('NIMBUSLBX=1; NIMBUSLB=2', 'NIMBUSLB'), '2');
+  assert.equal(cookieValue(' NIMBUSLB = v ;x=1', 'NIMBUSLB'), 'v');
+  assert.equal(cookieValue('a=NIMBUSLB=3', 'NIMBUSLB'), undefined);
+  assert.equal(cookieValue('a=1;NIMBUSLB=', 'NIMBUSLB'), '');
 });

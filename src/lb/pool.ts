@@ -16,13 +16,20 @@ import { LB_COOKIE, type MemberConfig, type PersistenceConfig, type PoolConfig }
 const MAX_IDLE = 256;
 const MAX_STICKY = 100_000;
 
+/** A keep-alive connection to a member, kept between exchanges. */
+export interface Pooled {
+  readonly socket: Socket;
+}
+
 export class MemberRuntime implements Candidate {
   active = 0;
   health: 'UP' | 'DOWN' = 'UP';
   draining = false;
   /** Set for the duration of one pick, to skip members a retry already tried. */
   excluded = false;
-  readonly idle: Socket[] = [];
+  readonly idle: Pooled[] = [];
+  /** The member's id as JSON, for access-log lines. */
+  logName: string | null = null;
   /** This member's counters, once the engine has looked them up. */
   stats: MemberCounters | null = null;
   id: string;
@@ -44,28 +51,28 @@ export class MemberRuntime implements Candidate {
   }
 
   /** An idle keep-alive socket to this member, if one is still open. */
-  takeIdle(): Socket | null {
+  takeIdle(): Pooled | null {
     while (this.idle.length > 0) {
-      const s = this.idle.pop()!;
-      if (!s.destroyed && s.readyState === 'open') return s;
+      const p = this.idle.pop()!;
+      if (!p.socket.destroyed && p.socket.readyState === 'open') return p;
     }
     return null;
   }
 
   /** Keeps a socket for the next exchange, or closes it. Its listeners stay (see proxy.ts). */
-  giveBack(s: Socket): void {
-    if (this.draining || this.idle.length >= MAX_IDLE || s.destroyed) s.destroy();
-    else this.idle.push(s);
+  giveBack(p: Pooled): void {
+    if (this.draining || this.idle.length >= MAX_IDLE || p.socket.destroyed) p.socket.destroy();
+    else this.idle.push(p);
   }
 
   /** A socket closed: it is no longer idle. */
-  forget(s: Socket): void {
-    const i = this.idle.indexOf(s);
+  forget(p: Pooled): void {
+    const i = this.idle.indexOf(p);
     if (i >= 0) this.idle.splice(i, 1);
   }
 
   closeIdle(): void {
-    for (const s of this.idle.splice(0)) s.destroy();
+    for (const p of this.idle.splice(0)) p.socket.destroy();
   }
 }
 
@@ -81,6 +88,8 @@ export class PoolRuntime {
   private algorithm: string;
   persistence: PersistenceConfig;
   private readonly sticky = new Map<string, string>();
+  /** The pool's id as JSON, for access-log lines. */
+  logName: string | null = null;
   private checker: HealthChecker | null = null;
   private healthKey = '';
 
@@ -190,12 +199,21 @@ export class PoolRuntime {
   }
 }
 
-/** The value of cookie `name` in a Cookie header. */
+/** The value of cookie `name` in a Cookie header (scanned in place: it runs on every request). */
 export function cookieValue(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  const n = header.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && (header.charCodeAt(i) === 32 || header.charCodeAt(i) === 9)) i++;
+    let semi = header.indexOf(';', i);
+    if (semi < 0) semi = n;
+    if (header.startsWith(name, i)) {
+      let j = i + name.length;
+      while (j < semi && (header.charCodeAt(j) === 32 || header.charCodeAt(j) === 9)) j++;
+      if (header.charCodeAt(j) === 61) return header.slice(j + 1, semi).trim();
+    }
+    i = semi + 1;
   }
   return undefined;
 }

@@ -6,7 +6,7 @@
  * line per connection when it closes.
  */
 import type { Socket } from 'node:net';
-import { connectWithOwnBuffer, relay, type OwnBufferSocket } from './own-buffer.js';
+import { OwnBufferConnection, relay } from './own-buffer.js';
 import type { MemberRuntime } from './pool.js';
 import type { ListenerContext } from './http/proxy.js';
 
@@ -63,9 +63,10 @@ export function tcpSession(client: Socket, ctx: ListenerContext): void {
     member = m;
     m.active++;
     ctx.counters.member(m.id).active++;
-    const s: OwnBufferSocket = connectWithOwnBuffer(m.host, m.port, (sock, buf, n) => {
-      if (!relay(client, n === buf.length ? buf : buf.subarray(0, n), sock)) sock.pause();
+    const link: OwnBufferConnection = new OwnBufferConnection(m.host, m.port, (buf, n) => {
+      if (!relay(client, n === buf.length ? buf : buf.subarray(0, n), link)) s.pause();
     });
+    const s = link.socket;
     s.setTimeout(CONNECT_TIMEOUT_MS, () => s.destroy(new Error('connect timeout')));
     s.once('error', () => {
       if (upstream === s) return finish();

@@ -11,11 +11,11 @@
  * a 4xx/5xx and is counted.
  */
 import type { Socket } from 'node:net';
-import { connectWithOwnBuffer, relay, type OwnBufferSocket } from '../own-buffer.js';
+import { OwnBufferConnection, relay } from '../own-buffer.js';
 import { ChunkedScanner } from './chunked.js';
 import { HttpError, MAX_HEAD, headEnd, RequestHead, ResponseHead } from './parser.js';
 import type { MemberRuntime, PoolRuntime } from '../pool.js';
-import type { AccessLog, Counters, ListenerCounters, MemberCounters } from '../observe.js';
+import { AccessLog, type Counters, type ListenerCounters, type MemberCounters } from '../observe.js';
 
 export interface ListenerContext {
   id: string;
@@ -44,43 +44,40 @@ const REASONS: Record<number, string> = {
   505: 'HTTP Version Not Supported',
 };
 
-const OWNER = Symbol('nimbus.owner');
-
-/** A member socket, carrying the session that uses it now (null while idle in its pool). */
-type Upstream = OwnBufferSocket & { [OWNER]: HttpSession | null };
-
 /**
- * A member socket reading into its own buffer (own-buffer.ts). Listeners are attached once,
- * for its whole life, and dispatch to the session that owns it now: no listener churn per
- * request.
+ * A keep-alive connection to a member, reading into its own buffer (own-buffer.ts), with the
+ * session that uses it now (null while idle in its pool). Listeners are attached once, for
+ * its whole life, and dispatch to the owner: no listener churn per request.
  */
-function wire(m: MemberRuntime): Upstream {
-  const s = connectWithOwnBuffer(m.host, m.port, (sock, buf, n) => {
-    const o = (sock as Upstream)[OWNER];
-    if (o) o.onUpstreamData(sock as Upstream, buf, n);
-    else sock.destroy(); // an idle member socket must not speak
-  }) as Upstream;
-  s[OWNER] = null;
-  s.setTimeout(CONNECT_TIMEOUT_MS);
-  s.on('connect', () => {
-    s.setTimeout(RESPONSE_TIMEOUT_MS);
-    s[OWNER]?.onUpstreamConnect(s);
-  });
-  s.on('end', () => {
-    if (s[OWNER]) s[OWNER].onUpstreamEnd(s);
-    else s.destroy();
-  });
-  s.on('error', (e: Error) => {
-    if (s[OWNER]) s[OWNER].onUpstreamError(s, e);
-    else s.destroy();
-  });
-  s.on('close', () => {
-    m.forget(s);
-    s[OWNER]?.onUpstreamError(s, new Error('closed'));
-  });
-  s.on('drain', () => s[OWNER]?.client.resume());
-  s.on('timeout', () => s.destroy(new Error(s.connecting ? 'connect timeout' : 'response timeout')));
-  return s;
+class Link extends OwnBufferConnection {
+  owner: HttpSession | null = null;
+
+  constructor(m: MemberRuntime) {
+    super(m.host, m.port, (buf, n) => {
+      if (this.owner !== null) this.owner.onUpstreamData(this, buf, n);
+      else this.socket.destroy(); // an idle member connection must not speak
+    });
+    const s = this.socket;
+    s.setTimeout(CONNECT_TIMEOUT_MS);
+    s.on('connect', () => {
+      s.setTimeout(RESPONSE_TIMEOUT_MS);
+      this.owner?.onUpstreamConnect(this);
+    });
+    s.on('end', () => {
+      if (this.owner) this.owner.onUpstreamEnd(this);
+      else s.destroy();
+    });
+    s.on('error', (e: Error) => {
+      if (this.owner) this.owner.onUpstreamError(this, e);
+      else s.destroy();
+    });
+    s.on('close', () => {
+      m.forget(this);
+      this.owner?.onUpstreamError(this, new Error('closed'));
+    });
+    s.on('drain', () => this.owner?.client.resume());
+    s.on('timeout', () => s.destroy(new Error(s.connecting ? 'connect timeout' : 'response timeout')));
+  }
 }
 
 const enum St {
@@ -106,8 +103,8 @@ export class HttpSession {
   private pool: PoolRuntime | null = null;
   private member: MemberRuntime | null = null;
   private stats: MemberCounters | null = null;
-  private readonly tried: MemberRuntime[] = [];
-  private upstream: Upstream | null = null;
+  private tried: MemberRuntime[] = [];
+  private upstream: Link | null = null;
   private upConnected = false;
   private reused = false;
   private replay: Buffer[] | null = null;
@@ -128,6 +125,8 @@ export class HttpSession {
   private bytesIn = 0;
   private bytesOut = 0;
   private closed = false;
+  /** This connection's part of its access-log lines. */
+  private logPrefix: string | null = null;
   /** This connection's forwarding headers, made on its first plain request. */
   private forwarded: Buffer | null = null;
 
@@ -147,7 +146,7 @@ export class HttpSession {
     client.on('end', () => this.onClientEnd());
     client.on('error', () => this.close());
     client.on('close', () => this.close());
-    client.on('drain', () => this.upstream?.resume());
+    client.on('drain', () => this.upstream?.socket.resume());
   }
 
   private onClientData(d: Buffer): void {
@@ -162,7 +161,7 @@ export class HttpSession {
         this.client.pause();
       }
     } else if (this.st === St.Tunnel) {
-      if (!this.upstream!.write(d)) this.client.pause();
+      if (!this.upstream!.socket.write(d)) this.client.pause();
     }
   }
 
@@ -192,7 +191,7 @@ export class HttpSession {
     this.tFirst = 0;
     this.bytesIn = end;
     this.bytesOut = 0;
-    this.tried.length = 0;
+    this.tried = [];
     this.hasResp = false;
     this.respBuf = null;
     this.respStarted = false;
@@ -200,11 +199,7 @@ export class HttpSession {
     this.reqBodyLeft = req.chunked ? 0 : Math.max(0, req.contentLength);
     this.reqBodyDone = !req.chunked && this.reqBodyLeft === 0;
     const head = this.buildRequestHead(buf, end);
-    if (this.replay === null) this.replay = [head];
-    else {
-      this.replay.length = 0;
-      this.replay.push(head);
-    }
+    this.replay = [head];
     this.replayBytes = head.length;
     this.pool = this.ctx.pool();
     if (!this.connectMember()) return;
@@ -259,25 +254,25 @@ export class HttpSession {
     this.tried.push(m);
     m.active++;
     this.stats.active++;
-    const idle = this.tried.length === 1 || this.reused ? (m.takeIdle() as Upstream | null) : null;
+    const idle = this.tried.length === 1 || this.reused ? (m.takeIdle() as Link | null) : null;
     if (idle) {
       this.reused = true;
       this.upstream = idle;
       this.upConnected = true;
-      idle[OWNER] = this;
+      idle.owner = this;
       this.sendReplay();
     } else {
       this.reused = false;
-      const s = wire(m);
-      this.upstream = s;
+      const link = new Link(m);
+      this.upstream = link;
       this.upConnected = false;
-      s[OWNER] = this;
+      link.owner = this;
     }
     return true;
   }
 
   /** The member accepted a new connection: send what waited for it. */
-  onUpstreamConnect(s: Socket): void {
+  onUpstreamConnect(s: Link): void {
     if (s !== this.upstream) return;
     this.upConnected = true;
     this.sendReplay();
@@ -285,7 +280,7 @@ export class HttpSession {
   }
 
   private sendReplay(): void {
-    const s = this.upstream!;
+    const s = this.upstream!.socket;
     if (this.ctx.log.enabled) this.tSent = performance.now();
     const replay = this.replay!;
     for (let i = 0; i < replay.length; i++) s.write(replay[i]);
@@ -326,7 +321,7 @@ export class HttpSession {
         }
       }
       if (this.upConnected && this.upstream) {
-        if (!this.upstream.write(part)) this.client.pause();
+        if (!this.upstream.socket.write(part)) this.client.pause();
       }
     }
     if (end < buf.length) {
@@ -336,9 +331,9 @@ export class HttpSession {
   }
 
   /** n bytes from a member socket, in its reused buffer: used now, or copied or pinned. */
-  onUpstreamData(s: Upstream, buf: Buffer, n: number): void {
+  onUpstreamData(s: Link, buf: Buffer, n: number): void {
     if (s !== this.upstream) {
-      s.destroy();
+      s.socket.destroy();
       return;
     }
     if (this.st === St.Tunnel) {
@@ -463,7 +458,7 @@ export class HttpSession {
    */
   private write(b: Buffer): void {
     this.bytesOut += b.length;
-    if (!relay(this.client, b, this.upstream)) this.upstream?.pause();
+    if (!relay(this.client, b, this.upstream)) this.upstream?.socket.pause();
   }
 
   /** The exchange is complete: log it, keep or drop the member socket, go on with the client. */
@@ -475,9 +470,9 @@ export class HttpSession {
     this.releaseMember();
     this.upstream = null;
     const reusable = !this.resp.close && !this.respUntilClose && this.reqBodyDone && !extraBytes;
-    up[OWNER] = null;
+    up.owner = null;
     if (reusable) m.giveBack(up);
-    else up.destroy();
+    else up.socket.destroy();
     if (!this.req.keepAlive || this.respUntilClose) {
       this.st = St.Closed;
       this.client.end();
@@ -494,21 +489,17 @@ export class HttpSession {
     this.lc.bytesOut += this.bytesOut;
     if (this.stats) this.stats.requests++;
     if (!this.ctx.log.enabled) return;
+    // formatRecord's line, from parts made once per connection, pool and member.
     const now = performance.now();
-    this.ctx.log.write({
-      time: new Date().toISOString(),
-      client: this.clientAddr,
-      listener: this.ctx.id,
-      pool: this.pool?.id ?? null,
-      member: this.member?.id ?? null,
-      method: this.req.method,
-      path: this.req.path,
-      status,
-      bytesIn: this.bytesIn,
-      bytesOut: this.bytesOut,
-      durationMs: Math.round((now - this.t0) * 1000) / 1000,
-      upstreamMs: this.tFirst ? Math.round((this.tFirst - this.tSent) * 1000) / 1000 : null,
-    });
+    const path = this.req.path;
+    const m = this.member;
+    this.logPrefix ??= `,"client":${JSON.stringify(this.clientAddr)},"listener":${JSON.stringify(this.ctx.id)}`;
+    this.ctx.log.writeLine(
+      `{"time":"${AccessLog.now()}"${this.logPrefix},"pool":${this.pool ? (this.pool.logName ??= JSON.stringify(this.pool.id)) : 'null'},"member":${m ? (m.logName ??= JSON.stringify(m.id)) : 'null'}` +
+        // A method is a token and a target has no control characters: only '"' and '\\' need escaping.
+        `,"method":"${this.req.method}","path":${path.indexOf('"') < 0 && path.indexOf('\\') < 0 ? `"${path}"` : JSON.stringify(path)},"status":${status}` +
+        `,"bytesIn":${this.bytesIn},"bytesOut":${this.bytesOut},"durationMs":${Math.round((now - this.t0) * 1000) / 1000},"upstreamMs":${this.tFirst ? Math.round((this.tFirst - this.tSent) * 1000) / 1000 : 'null'}}`,
+    );
   }
 
   private releaseMember(): void {
@@ -519,7 +510,7 @@ export class HttpSession {
     this.member = null;
   }
 
-  onUpstreamEnd(s: Socket): void {
+  onUpstreamEnd(s: Link): void {
     if (s !== this.upstream) return;
     if (this.st === St.Tunnel) {
       this.client.end();
@@ -532,7 +523,7 @@ export class HttpSession {
     this.onUpstreamError(s, new Error('member closed the connection'));
   }
 
-  onUpstreamError(s: Socket, err: Error): void {
+  onUpstreamError(s: Link, err: Error): void {
     if (s !== this.upstream) return;
     if (this.st === St.Tunnel) {
       this.close();
@@ -540,7 +531,7 @@ export class HttpSession {
     }
     if (this.st !== St.Exchange) return;
     this.upstream = null;
-    s.destroy();
+    s.socket.destroy();
     if (this.respStarted) {
       // Part of the response went out: the client cannot be told otherwise.
       this.releaseMember();
@@ -572,7 +563,7 @@ export class HttpSession {
   private upstreamBroke(status: number, why: string): void {
     const s = this.upstream;
     this.upstream = null;
-    s?.destroy();
+    s?.socket.destroy();
     this.releaseMember();
     this.respondError(status, why);
   }
@@ -584,7 +575,7 @@ export class HttpSession {
   private tunnel(rest: Buffer): void {
     this.st = St.Tunnel;
     this.record(101);
-    const up = this.upstream!;
+    const up = this.upstream!.socket;
     up.setTimeout(0);
     this.client.setTimeout(0);
     if (rest.length) this.write(rest);
@@ -611,14 +602,14 @@ export class HttpSession {
     this.client.end(`HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
     const up = this.upstream;
     this.upstream = null;
-    up?.destroy();
+    up?.socket.destroy();
     this.releaseMember();
   }
 
   private onClientEnd(): void {
     if (this.st === St.Head && !this.pending) this.close();
     else if (this.st === St.Exchange && !this.reqBodyDone) this.close();
-    else if (this.st === St.Tunnel) this.upstream?.end();
+    else if (this.st === St.Tunnel) this.upstream?.socket.end();
     // Otherwise the response still goes out; the socket closes after it (allowHalfOpen is off).
   }
 
@@ -633,7 +624,7 @@ export class HttpSession {
     this.st = St.Closed;
     const up = this.upstream;
     this.upstream = null;
-    up?.destroy();
+    up?.socket.destroy();
     this.releaseMember();
     this.client.destroy();
   }
