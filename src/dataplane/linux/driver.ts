@@ -21,8 +21,15 @@ import { owned, serverNs } from './names.js';
 import { inNamespace, pool, run } from './run.js';
 import { nftScript } from './nft.js';
 
-/** A full pass (every namespace observed, so drift is repaired) this often. */
+/**
+ * A full pass (every namespace observed, so drift is repaired) this often, once changes have
+ * been quiet that long: a full pass in the middle of building hundreds of namespaces would
+ * observe them all again for nothing. During endless changes, one at least every minute.
+ */
 const RESYNC_MS = 10_000;
+const RESYNC_MAX_MS = 60_000;
+/** Processes replacing rulesets at once (their time is mostly the kernel's grace period). */
+const RULESET_PROCESSES = 8;
 const CONCURRENCY = 12;
 
 export interface PassReport {
@@ -60,7 +67,12 @@ export class LinuxDataplane implements Dataplane {
   /** Spec text last applied with success, per namespace: a pass for a change skips the unchanged. */
   private applied = new Map<string, string>();
   private full = true;
-  private readonly onChange = () => this.schedule(10);
+  private lastChange = 0;
+  private lastFull = 0;
+  private readonly onChange = () => {
+    this.lastChange = performance.now();
+    this.schedule(10);
+  };
 
   constructor(
     readonly prefix: string,
@@ -72,6 +84,8 @@ export class LinuxDataplane implements Dataplane {
     feed.on('change', this.onChange);
     await this.sync();
     this.resync = setInterval(() => {
+      const now = performance.now();
+      if (now - this.lastChange < RESYNC_MS && now - this.lastFull < RESYNC_MAX_MS) return;
       this.full = true;
       this.schedule(0);
     }, RESYNC_MS);
@@ -137,6 +151,7 @@ export class LinuxDataplane implements Dataplane {
   private async passes(): Promise<PassReport> {
     const full = this.full;
     this.full = false;
+    if (full) this.lastFull = performance.now();
     let report = await this.pass(true, full);
     for (let i = 0; i < 2 && report.waiting; i++) {
       const next = await this.pass(true, false);
@@ -239,13 +254,17 @@ export class LinuxDataplane implements Dataplane {
   }
 
   /**
-   * Replaces the rulesets of many namespaces with one process: when a group's membership
-   * changes, every member's ruleset changes and nothing else does. A failure sends those
-   * namespaces through the full observe-and-plan path in the next pass.
+   * Replaces the rulesets of many namespaces, several namespaces per process and several
+   * processes at once: when a group's membership changes, every member's ruleset changes and
+   * nothing else does. Replacing a table waits for the kernel's grace period (about 12 ms,
+   * little of it CPU), so the processes run side by side. A failure sends those namespaces
+   * through the full observe-and-plan path in the next pass.
    */
   private async applyRulesets(items: { spec: NsSpec; text: string }[], errors: PassReport['errors']): Promise<void> {
-    for (let i = 0; i < items.length; i += 50) {
-      const chunk = items.slice(i, i + 50);
+    const per = Math.max(4, Math.ceil(items.length / RULESET_PROCESSES));
+    const chunks: (typeof items)[] = [];
+    for (let i = 0; i < items.length; i += per) chunks.push(items.slice(i, i + per));
+    await pool(chunks, RULESET_PROCESSES, async (chunk) => {
       const script = chunk
         .map(({ spec }) => `ip netns exec ${spec.name} nft -f - <<'NIMBUS_EOF'\n${nftScript(spec.nft, spec.nftHash)}NIMBUS_EOF`)
         .join('\n');
@@ -258,7 +277,7 @@ export class LinuxDataplane implements Dataplane {
         this.again = true;
         errors.push({ resourceId: chunk[0].spec.resourceId, message: `replacing rulesets: ${r.stderr.trim().split('\n').slice(-2).join('; ')}` });
       }
-    }
+    });
   }
 
   /** Waits until the changes made so far are on the machine. */
