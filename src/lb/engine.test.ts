@@ -340,6 +340,36 @@ test('ambiguous requests are refused by the proxy, not passed on', async () => {
   assert.match(await raw(port, `GET /${'a'.repeat(20000)} HTTP/1.1\r\n`), /^HTTP\/1\.1 431/);
 });
 
+/** Sends bytes, half-closes (FIN) at once, and returns all that came back before the close. */
+function sendAndHalfClose(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ port, host: '127.0.0.1', allowHalfOpen: true }, () => s.end(bytes));
+    let out = '';
+    s.on('data', (d) => (out += d));
+    s.on('end', () => resolve(out));
+    s.on('error', reject);
+    setTimeout(() => s.destroy(new Error(`no end after 3 s; got ${JSON.stringify(out)}`)), 3000);
+  });
+}
+
+test('a client that half-closes after its request still gets the whole answer (HTTP and TCP)', async () => {
+  const a = await backend('half');
+  const http = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: null, members: [member(a)], health: null });
+  const answer = await sendAndHalfClose(http.port, 'GET /stream HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.match(answer, /^HTTP\/1\.1 200 OK/);
+  assert.match(answer, /part1-\r\na\r\npart2-half\r\n0\r\n\r\n$/, 'the part of the body sent after the FIN arrived too, to its last chunk');
+  // A member that answers only once the client has said all (reads to the end, then replies).
+  const reverser = createServer({ allowHalfOpen: true }, (c) => {
+    let got = '';
+    c.on('data', (d) => (got += d));
+    c.on('end', () => setTimeout(() => c.end([...got].reverse().join('')), 20));
+  });
+  await new Promise<void>((r) => reverser.listen(0, '127.0.0.1', r));
+  open.push({ close: () => new Promise((r) => reverser.close(r)) });
+  const tcp = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: null, members: [{ id: 'rev', host: '127.0.0.1', port: (reverser.address() as AddressInfo).port, weight: 1, enabled: true }], health: null }, 'TCP');
+  assert.equal(await sendAndHalfClose(tcp.port, 'hello, member'), 'rebmem ,olleh');
+});
+
 test('pipelined requests on one connection are answered in order', async () => {
   const a = await backend('pipe');
   const { port } = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: null, members: [member(a)], health: null });

@@ -87,7 +87,8 @@ export class Engine extends EventEmitter {
   }
 
   private bind(l: ListenerRuntime, addr: string): Promise<void> {
-    const server = createServer((socket) => this.accept(l, socket));
+    // Half-closed clients still get their answer (see HttpSession.onClientEnd, tcpSession).
+    const server = createServer({ allowHalfOpen: true }, (socket) => this.accept(l, socket));
     l.bound.set(addr, server);
     return new Promise((resolve) => {
       server.once('error', (err) => {
@@ -107,6 +108,8 @@ export class Engine extends EventEmitter {
       return;
     }
     l.adopted.push(server);
+    // As bind() does; a handed-over server is made with Node's defaults.
+    (server as Server & { allowHalfOpen: boolean }).allowHalfOpen = true;
     server.on('connection', (socket: Socket) => this.accept(l, socket));
   }
 

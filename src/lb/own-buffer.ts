@@ -26,11 +26,12 @@ export class OwnBufferConnection {
   pinned = false;
   private current: Buffer | null = null;
 
-  constructor(host: string, port: number, onData: (buf: Buffer, n: number) => void) {
+  constructor(host: string, port: number, onData: (buf: Buffer, n: number) => void, allowHalfOpen = false) {
     this.socket = connect({
       host,
       port,
       noDelay: true,
+      allowHalfOpen,
       onread: {
         // Runs once inside connect() for the first buffer, then after every read.
         buffer: () => {

@@ -63,9 +63,15 @@ export function tcpSession(client: Socket, ctx: ListenerContext): void {
     member = m;
     m.active++;
     ctx.counters.member(m.id).active++;
-    const link: OwnBufferConnection = new OwnBufferConnection(m.host, m.port, (buf, n) => {
-      if (!relay(client, n === buf.length ? buf : buf.subarray(0, n), link)) s.pause();
-    });
+    // Half-open both ways: each side's FIN is passed on, and the connection closes when both have ended.
+    const link: OwnBufferConnection = new OwnBufferConnection(
+      m.host,
+      m.port,
+      (buf, n) => {
+        if (!relay(client, n === buf.length ? buf : buf.subarray(0, n), link)) s.pause();
+      },
+      true,
+    );
     const s = link.socket;
     s.setTimeout(CONNECT_TIMEOUT_MS, () => s.destroy(new Error('connect timeout')));
     s.once('error', () => {

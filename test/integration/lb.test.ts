@@ -5,6 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { testDaemon, cli, type TestDaemon } from '../helpers/daemon.js';
 import { checkPart2, part1, part2, randomPublicIp, waitMembersOnline, waitUp } from '../helpers/lab.js';
 
@@ -29,6 +30,19 @@ test('reference lab part 2: the page is served; a session stays on one server; r
   assert.match(show.stdout, /m-b\s+192\.168\.5\.130:8080\s+1\s+up\s+ONLINE/);
   const logs = await cli(t.daemon.url, ['server', 'logs', 'ecs-a']);
   assert.match(logs.stdout, /GET\s+\/session-virtual|GET\s+\/rr-virtual/);
+});
+
+test('through the public IP (a socket the daemon hands to the worker), a client that half-closes still gets its answer', async () => {
+  const { hostname, port } = new URL(base);
+  const answer = await new Promise<string>((resolve, reject) => {
+    const s = connect({ host: hostname, port: Number(port || 80), allowHalfOpen: true }, () => s.end(`GET /half HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`));
+    let out = '';
+    s.on('data', (d) => (out += d));
+    s.on('end', () => resolve(out));
+    s.on('error', reject);
+    setTimeout(() => s.destroy(new Error(`no end after 5 s; got ${JSON.stringify(out)}`)), 5000);
+  });
+  assert.match(answer, /^HTTP\/1\.1 200 OK[\s\S]*\r\n\r\n[\s\S]*ecs-/);
 });
 
 test('source-IP balancing pins this client to one server', async () => {

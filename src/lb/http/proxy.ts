@@ -125,6 +125,8 @@ export class HttpSession {
   private bytesIn = 0;
   private bytesOut = 0;
   private closed = false;
+  /** The client half-closed (sent FIN): answer what it asked, then end. */
+  private clientEnded = false;
   /** This connection's part of its access-log lines. */
   private logPrefix: string | null = null;
   /** This connection's forwarding headers, made on its first plain request. */
@@ -481,6 +483,11 @@ export class HttpSession {
     this.st = St.Head;
     if (this.client.isPaused()) this.client.resume();
     if (this.pending) this.tryHead();
+    if (this.st === St.Head && this.clientEnded) {
+      // Nothing more will come: what is left is at most an unfinished head.
+      this.st = St.Closed;
+      this.client.end();
+    }
   }
 
   private record(status: number): void {
@@ -606,15 +613,20 @@ export class HttpSession {
     this.releaseMember();
   }
 
+  /**
+   * The client sent FIN. Listeners accept half-closed connections (allowHalfOpen), so a
+   * client that says all and then half-closes still gets its answer: the connection ends
+   * after the exchanges it asked for. An unfinished request head or body can only be dropped.
+   */
   private onClientEnd(): void {
-    if (this.st === St.Head && !this.pending) this.close();
+    this.clientEnded = true;
+    if (this.st === St.Head) this.close();
     else if (this.st === St.Exchange && !this.reqBodyDone) this.close();
     else if (this.st === St.Tunnel) this.upstream?.socket.end();
-    // Otherwise the response still goes out; the socket closes after it (allowHalfOpen is off).
   }
 
   private onClientTimeout(): void {
-    if (this.st === St.Head) this.close();
+    if (this.st === St.Head || this.st === St.Closed) this.close();
   }
 
   private close(): void {
