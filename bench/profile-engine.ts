@@ -6,14 +6,14 @@
 import { Engine } from '../src/lb/engine.js';
 
 const [port, protocol, algorithm = 'ROUND_ROBIN', persistence] = process.argv.slice(2);
-const engine = new Engine(persistence ? '/tmp/nimbus-profile-access.log' : null);
+const engine = new Engine(persistence || process.env.ACCESS_LOG ? '/tmp/nimbus-profile-access.log' : null);
 await engine.apply({
   listeners: [{ id: 'lsn', protocol: protocol === 'tcp' ? 'TCP' : 'HTTP', port: Number(port), poolId: 'pool', bind: ['127.0.0.1'] }],
   pools: [
     {
       id: 'pool',
       algorithm: algorithm as 'ROUND_ROBIN',
-      persistence: persistence ? { type: 'HTTP_COOKIE' } : null,
+      persistence: persistence === 'cookie' ? { type: 'HTTP_COOKIE' } : null,
       health: null,
       members: [
         { id: 'b1', host: '127.0.0.1', port: 18101, weight: 1, enabled: true },

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import { benchLb, lbTable } from './lb.js';
+import { median } from './lib/proc.js';
 import { benchLbInDaemon } from './lb-daemon.js';
 import { benchControlPlane } from './control-plane.js';
 import { benchAnalyzer } from './analyzer.js';
@@ -53,10 +54,18 @@ if (!sections.includes('lb')) {
   const rows = await benchLb({ seconds, rounds, log, only: proxies });
   if (!linuxUnavailable() && sections.includes('daemon')) {
     log('load balancer in a running daemon: linux data plane, nginx workloads, wrk against the public IP');
-    rows.push({ name: 'Nimbus in the daemon (linux data plane, public IP)', protocol: 'http', runs: await benchLbInDaemon({ seconds, rounds, log }) });
+    const inDaemon = await benchLbInDaemon({ seconds, rounds, log });
+    rows.push({ name: 'Nimbus in the daemon (linux data plane, public IP)', protocol: 'http', runs: inDaemon.nimbus });
+    rows.push({ name: 'HAProxy in the same position (host socket, members from the LB namespace)', protocol: 'http', runs: inDaemon.haproxy });
   }
   results.loadBalancer = rows;
-  md.push('## Load balancer', '', `Two nginx back ends (one worker, a fixed 14-byte body); wrk -t2 -c64 -d${seconds}s with keep-alive; each proxy with one thread or worker; ${rounds} alternating round(s); medians. The last row is the engine as users get it: in a daemon on the linux data plane, its worker in the load balancer's namespace, two servers running nginx as their workload, wrk against the public IP (its own back ends, measured after the others).`, '', lbTable(rows), '');
+  md.push('## Load balancer', '', `Two nginx back ends (one worker, a fixed 14-byte body); wrk -t2 -c64 -d${seconds}s with keep-alive; each proxy with one thread or worker; ${rounds} alternating round(s); medians. The last two rows are the engine as users get it: in a daemon on the linux data plane, its worker in the load balancer's namespace, two servers running nginx as their workload, wrk against the public IP (its own back ends, measured after the others); and HAProxy in the same position, in alternate rounds: listening on the host, connecting to the same members from the load balancer's namespace.`, '', lbTable(rows), '');
+  const pos = rows.find((r) => r.name.startsWith('HAProxy in the same position'));
+  const mine = rows.find((r) => r.name.startsWith('Nimbus in the daemon'));
+  if (pos && mine && pos.runs.length > 0) {
+    const ratio = median(mine.runs.map((x) => x.rps)) / median(pos.runs.map((x) => x.rps));
+    md.push(`In the same position, the engine in the daemon reaches ${ratio.toFixed(2)} × HAProxy's rate.`, '');
+  }
 }
 
 if (sections.includes('cp')) {

@@ -36,6 +36,11 @@ function isoNow(): string {
 
 const str = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v));
 
+/** A string as JSON in ASCII alone (anything else escaped as \\uXXXX), for lines written as latin1. */
+export function asciiJson(v: string): string {
+  return JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** One record as one JSON line, the keys in AccessRecord's order, written out by hand (JSON.stringify of the object costs more). */
 export function formatRecord(r: AccessRecord): string {
   let line = `{"time":"${r.time}","client":${str(r.client)},"listener":${str(r.listener)},"pool":${str(r.pool)},"member":${str(r.member)}`;
@@ -44,13 +49,18 @@ export function formatRecord(r: AccessRecord): string {
   return `${line},"status":${r.status},"bytesIn":${r.bytesIn},"bytesOut":${r.bytesOut},"durationMs":${r.durationMs},"upstreamMs":${r.upstreamMs === null ? 'null' : r.upstreamMs}}`;
 }
 
-/** Lines wait at most this long, or until this many bytes are pending, before one write. */
+/** Lines wait at most this long, or until the chunk is full, before one write. */
 const FLUSH_MS = 50;
-const FLUSH_BYTES = 128 * 1024;
+const CHUNK_BYTES = 128 * 1024;
 
 export class AccessLog {
   private readonly stream: WriteStream | null;
-  private pending = '';
+  /**
+   * Lines are encoded into a chunk at once, so the strings die young (kept as strings until
+   * the flush, they outlived the young generation and made old-generation collections).
+   */
+  private chunk: Buffer | null = null;
+  private used = 0;
   private timer: NodeJS.Timeout | null = null;
   /** Callers skip building records when nothing is logged. */
   readonly enabled: boolean;
@@ -66,20 +76,25 @@ export class AccessLog {
     return isoNow();
   }
 
-  /**
-   * Lines are gathered and written together (one write call per FLUSH_MS or FLUSH_BYTES,
-   * not one per request): a line reaches the file within 50 ms of its request.
-   */
+  /** One write call per FLUSH_MS or full chunk, not one per request: a line reaches the file within 50 ms. */
   write(r: AccessRecord): void {
     this.writeLine(formatRecord(r));
   }
 
-  /** A line already formatted as formatRecord would (the HTTP path builds it from cached parts). */
-  writeLine(line: string): void {
+  /**
+   * A line already formatted as formatRecord would (the HTTP path builds it from cached
+   * parts); `ascii` when the caller knows it holds no other character (cheaper to encode).
+   */
+  writeLine(line: string, ascii = false): void {
     if (!this.stream) return;
-    this.pending += line + '\n';
-    if (this.pending.length >= FLUSH_BYTES) this.flush();
-    else if (this.timer === null) this.timer = setTimeout(() => this.flush(), FLUSH_MS);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    if (this.chunk === null || this.used + line.length * 3 + 1 > this.chunk.length) {
+      this.flush();
+      this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, line.length * 3 + 1));
+    }
+    this.used += ascii ? this.chunk.write(line, this.used, 'latin1') : this.chunk.write(line, this.used, 'utf8');
+    this.chunk[this.used++] = 10;
+    if (this.timer === null) this.timer = setTimeout(() => this.flush(), FLUSH_MS);
   }
 
   private flush(): void {
@@ -87,9 +102,11 @@ export class AccessLog {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.pending.length === 0 || !this.stream) return;
-    this.stream.write(this.pending);
-    this.pending = '';
+    if (this.chunk === null || this.used === 0 || !this.stream) return;
+    // The stream keeps the bytes until written: the next line goes to a new chunk.
+    this.stream.write(this.chunk.subarray(0, this.used));
+    this.chunk = null;
+    this.used = 0;
   }
 
   close(): Promise<void> {
