@@ -241,6 +241,33 @@ test('a member that refuses connections is retried on another before the client 
   }
 });
 
+test('a kept connection that turns out stale is replaced once: the client never sees it', async () => {
+  // Answers the first request on each connection; on the second it closes without answering,
+  // as a member does whose keep-alive timeout ran out while the request was on its way.
+  let connections = 0;
+  let dropped = 0;
+  const flaky = createServer((c) => {
+    connections++;
+    let seen = 0;
+    c.on('data', () => {
+      if (++seen === 1) c.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nfresh');
+      else {
+        dropped++;
+        c.destroy();
+      }
+    });
+  });
+  await new Promise<void>((r) => flaky.listen(0, '127.0.0.1', r));
+  open.push({ close: () => new Promise((r) => flaky.close(r)) });
+  const { url } = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: null, members: [{ id: 'flaky', host: '127.0.0.1', port: (flaky.address() as AddressInfo).port, weight: 1, enabled: true }], health: null });
+  for (let i = 0; i < 5; i++) {
+    const r = await get(`${url}/${i}`);
+    assert.deepEqual([r.status, r.body], [200, 'fresh'], `request ${i}`);
+  }
+  assert.ok(dropped >= 4, `the kept connection was reused and found stale (${dropped} dropped)`);
+  assert.equal(connections, 5, 'each request after the first needed a fresh connection');
+});
+
 test('with no usable member the client gets 503', async () => {
   const { url } = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: null, members: [], health: null });
   const r = await get(`${url}/`);

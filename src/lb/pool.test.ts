@@ -19,7 +19,8 @@ const pool = (persistence: PoolConfig['persistence'], algorithm: PoolConfig['alg
     () => undefined,
   );
 
-const pick = (p: PoolRuntime, ip: string, cookie?: string) => p.choose(ip, cookie, null)!;
+/** A copy of the choice: choose() returns the same object each time. */
+const pick = (p: PoolRuntime, ip: string, cookie?: string) => ({ ...p.choose(ip, cookie, null)! });
 
 test('no persistence: round robin whatever the client', () => {
   const p = pool(null);

@@ -155,7 +155,11 @@ export class PoolRuntime {
     }
   }
 
-  /** A member for a new request or connection, honouring persistence; null when none is usable. */
+  /**
+   * A member for a new request or connection, honouring persistence; null when none is
+   * usable. The Choice returned is the same object each time (no allocation per request):
+   * read it before the next call.
+   */
   choose(clientIp: string, cookieHeader: string | undefined, tried: MemberRuntime[] | null): Choice | null {
     const p = this.persistence;
     let pinned: string | undefined;
@@ -167,14 +171,22 @@ export class PoolRuntime {
     }
     if (pinned) {
       const m = this.members.find((x) => x.id === pinned);
-      if (m && m.usable && !tried?.includes(m)) return { member: m, setCookie: null };
+      if (m && m.usable && !tried?.includes(m)) return this.answer(m, null);
     }
     if (tried) for (const m of tried) m.excluded = true;
     const picked = this.balancer.pick(this.members, clientIp) as MemberRuntime | null;
     if (tried) for (const m of tried) m.excluded = false;
     if (!picked) return null;
     if (p?.type === 'SOURCE_IP') this.remember(clientIp, picked.id);
-    return { member: picked, setCookie: p?.type === 'HTTP_COOKIE' ? `${LB_COOKIE}=${picked.id}; Path=/; HttpOnly` : null };
+    return this.answer(picked, p?.type === 'HTTP_COOKIE' ? `${LB_COOKIE}=${picked.id}; Path=/; HttpOnly` : null);
+  }
+
+  private readonly choice: Choice = { member: null as unknown as MemberRuntime, setCookie: null };
+
+  private answer(member: MemberRuntime, setCookie: string | null): Choice {
+    this.choice.member = member;
+    this.choice.setCookie = setCookie;
+    return this.choice;
   }
 
   /** APP_COOKIE: a response that sets the application's cookie pins its value to the member. */

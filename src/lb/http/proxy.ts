@@ -103,7 +103,8 @@ export class HttpSession {
   private pool: PoolRuntime | null = null;
   private member: MemberRuntime | null = null;
   private stats: MemberCounters | null = null;
-  private tried: MemberRuntime[] = [];
+  /** Members that failed this exchange (null while none did). */
+  private tried: MemberRuntime[] | null = null;
   private upstream: Link | null = null;
   private upConnected = false;
   private reused = false;
@@ -193,7 +194,7 @@ export class HttpSession {
     this.tFirst = 0;
     this.bytesIn = end;
     this.bytesOut = 0;
-    this.tried = [];
+    this.tried = null;
     this.hasResp = false;
     this.respBuf = null;
     this.respStarted = false;
@@ -244,7 +245,7 @@ export class HttpSession {
   /** Chooses a member and gets a socket to it; false when the client was answered instead. */
   private connectMember(): boolean {
     const pool = this.pool;
-    const choice = pool?.choose(this.clientIp, pool.persistence ? this.req.cookie : undefined, this.tried.length ? this.tried : null);
+    const choice = pool?.choose(this.clientIp, pool.persistence ? this.req.cookie : undefined, this.tried);
     if (!choice) {
       this.respondError(503, pool ? 'no healthy member' : 'no pool behind this listener');
       return false;
@@ -253,10 +254,10 @@ export class HttpSession {
     this.member = m;
     this.stats = m.stats ??= this.ctx.counters.member(m.id);
     this.setCookie = choice.setCookie;
-    this.tried.push(m);
     m.active++;
     this.stats.active++;
-    const idle = this.tried.length === 1 || this.reused ? (m.takeIdle() as Link | null) : null;
+    // A kept connection for the first member of an exchange; a retry gets a new one.
+    const idle = this.tried === null ? (m.takeIdle() as Link | null) : null;
     if (idle) {
       this.reused = true;
       this.upstream = idle;
@@ -551,11 +552,13 @@ export class HttpSession {
     const staleReuse = this.reused && this.replay !== null;
     this.releaseMember();
     if (neverConnected || staleReuse) {
-      if (neverConnected) this.stats!.connectFailures++;
-      if (staleReuse) {
-        this.tried.pop(); // the same member may answer on a fresh connection
-        m.closeIdle(); // its other idle sockets are likely as stale
+      if (neverConnected) {
+        this.stats!.connectFailures++;
+        (this.tried ??= []).push(m);
       }
+      // A stale kept connection: the same member may answer on a fresh one, and its other
+      // kept connections are likely as stale.
+      if (staleReuse) m.closeIdle();
       this.reused = false;
       if (this.replay === null) {
         this.respondError(502, `member failed after the request body was sent: ${err.message}`);
