@@ -2,12 +2,17 @@
  * Runs a reconcile pass one at a time: a request during a pass makes exactly one more pass
  * after it, however many requests came; `schedule()` waits a moment first so a burst of
  * changes costs one pass. Level-based reconcilers need nothing more.
+ *
+ * The wait is at least as long as the last pass took: a pass that reads a big store (the load
+ * balancers' compiles the whole topology, synchronously) then takes at most about half of
+ * the daemon's time during a long burst of changes, not all of it.
  */
 export class SerialLoop {
   private running: Promise<void> | null = null;
   private again = false;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  private lastMs = 0;
 
   constructor(
     private readonly pass: () => Promise<void>,
@@ -20,7 +25,7 @@ export class SerialLoop {
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.run().catch(() => undefined);
-    }, this.delayMs);
+    }, Math.max(this.delayMs, this.lastMs));
   }
 
   /** A pass now, or right after the one running; resolves when a pass that began after this call ends. */
@@ -29,7 +34,9 @@ export class SerialLoop {
       this.again = true;
       return this.running.then(() => (this.running ? this.running : undefined));
     }
+    const t0 = performance.now();
     this.running = this.pass().finally(() => {
+      this.lastMs = performance.now() - t0;
       this.running = null;
       if (this.again && !this.stopped) {
         this.again = false;
