@@ -55,7 +55,7 @@ if (!sections.includes('lb')) {
   if (!linuxUnavailable() && sections.includes('daemon')) {
     log('load balancer in a running daemon: linux data plane, nginx workloads, wrk against the public IP');
     const inDaemon = await benchLbInDaemon({ seconds, rounds, log });
-    rows.push({ name: 'Nimbus in the daemon (linux data plane, public IP)', protocol: 'http', runs: inDaemon.nimbus });
+    rows.push({ name: 'Nimbus in the daemon (linux data plane, public IP, access log on)', protocol: 'http', runs: inDaemon.nimbus });
     rows.push({ name: 'HAProxy in the same position (host socket, members from the LB namespace)', protocol: 'http', runs: inDaemon.haproxy });
   }
   results.loadBalancer = rows;
