@@ -15,6 +15,7 @@ import * as lbs from '../resources/load-balancer/service.js';
 import * as members from '../resources/load-balancer/member.js';
 import { getServer } from '../resources/server/service.js';
 import { renderMetrics } from './metrics.js';
+import { invalid } from '../core/errors.js';
 
 type MemberView = Member & { operatingStatus: OperatingStatus; statusReason: string | null };
 
@@ -73,6 +74,28 @@ export function lbRoutes(app: FastifyInstance, deps: AppDeps): void {
   );
   app.get('/load-balancers/:ref/status', { schema: { tags: ['loadBalancer'], summary: 'The status tree: listeners, pools, members with their live health' } }, async (req) =>
     statusTree(deps, contextOf(deps, req), (req.params as { ref: string }).ref),
+  );
+
+  app.get(
+    '/load-balancers/:ref/logs',
+    {
+      schema: {
+        tags: ['loadBalancer'],
+        summary: "The load balancer's access log: its last requests (TCP: connections), oldest first",
+        // A query string is text (types are not coerced): the count is checked here.
+        querystring: Type.Object({ tail: Type.Optional(Type.String()) }, { additionalProperties: false }),
+      },
+    },
+    async (req) => {
+      const ctx = contextOf(deps, req);
+      const lb = lbs.getLoadBalancer(ctx, (req.params as { ref: string }).ref);
+      const names = new Map<string, string>();
+      for (const p of lbs.listPools(ctx, lb.id)) for (const m of deps.store.list<Member>('member', { parentId: p.id })) names.set(m.id, m.name);
+      const raw = (req.query as { tail?: string }).tail ?? '100';
+      const tail = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
+      if (!(tail >= 1 && tail <= 10_000)) throw invalid(`tail '${raw}' must be a whole number from 1 to 10000`);
+      return { requests: deps.loadBalancers.accessLog(lb.id, tail).map((r) => ({ ...r, memberName: r.member ? (names.get(r.member) ?? null) : null })) };
+    },
   );
 
   const lbQuery = Type.Object({ loadBalancer: Type.Optional(Type.String()) }, { additionalProperties: false });

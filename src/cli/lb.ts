@@ -101,6 +101,30 @@ export function lbCommands(program: Command): void {
     }),
   );
 
+  lb.command('logs')
+    .description("print the load balancer's access log: its last requests (TCP: connections), oldest first")
+    .argument('<ref>', 'load balancer (name or id)')
+    .option('--tail <n>', 'how many (1-10000)', int('tail'), 20)
+    .action(
+      act(null, async (c, ref: string, o: { tail: number }, cmd: Command) => {
+        const { requests } = await c.loadBalancers.logs(ref, o.tail);
+        if (globals(cmd).output === 'json') return void process.stdout.write(JSON.stringify(requests, null, 2) + '\n');
+        if (requests.length === 0) return void process.stdout.write('no requests logged\n');
+        process.stdout.write(
+          table(requests, [
+            { header: 'TIME', value: (r) => r.time },
+            { header: 'CLIENT', value: (r) => r.client },
+            { header: 'REQUEST', value: (r) => (r.method ? `${r.method} ${r.path}` : 'TCP') },
+            { header: 'STATUS', value: (r) => String(r.status) },
+            { header: 'MEMBER', value: (r) => r.memberName ?? r.member ?? '-' },
+            { header: 'IN', value: (r) => String(r.bytesIn) },
+            { header: 'OUT', value: (r) => String(r.bytesOut) },
+            { header: 'MS', value: (r) => String(r.durationMs) },
+          ]),
+        );
+      }),
+    );
+
   const listener = program.command('listener').description('listeners of load balancers');
   listener
     .command('create')

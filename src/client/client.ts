@@ -4,6 +4,7 @@
  */
 import type { HealthMonitor, Listener, LoadBalancer, Member, OperatingStatus, Peering, Pool, Project, RouteTable, SecurityGroup, Server, Subnet, Vpc } from '../resources/model.js';
 import type { TraceResult } from '../net/trace.js';
+import type { AccessRecord } from '../lb/observe.js';
 
 export class ApiError extends Error {
   constructor(
@@ -43,6 +44,11 @@ export interface PlanStep {
 }
 
 export type MemberView = Member & { operatingStatus?: OperatingStatus; statusReason?: string | null };
+
+/** One access-log line (src/lb/observe.ts), with the member's name. */
+export interface LbAccessRecord extends AccessRecord {
+  memberName: string | null;
+}
 
 export interface LbStatus extends LoadBalancer {
   operatingStatus: string;
@@ -124,6 +130,7 @@ export class NimbusClient {
   loadBalancers = {
     ...crud<LoadBalancer, { name: string; subnet: string; vip?: string; publicIp?: boolean | string }, { name?: string }>(this, 'load-balancers'),
     status: (ref: string) => this.request<LbStatus>('GET', `/v1/load-balancers/${enc(ref)}/status`),
+    logs: (ref: string, tail?: number) => this.request<{ requests: LbAccessRecord[] }>('GET', `/v1/load-balancers/${enc(ref)}/logs${tail ? `?tail=${tail}` : ''}`),
   };
   listeners = crud<Listener, { name: string; loadBalancer: string; protocol: string; port: number; defaultPool?: string }, { name?: string; defaultPool?: string | null }>(this, 'listeners');
   pools = crud<Pool, { name: string; loadBalancer: string; protocol: string; algorithm: string; persistence?: string; cookieName?: string }, { name?: string; algorithm?: string; persistence?: string | null; cookieName?: string }>(this, 'pools');

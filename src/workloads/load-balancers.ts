@@ -6,7 +6,7 @@
  * reports: member health and counters (for status and /metrics).
  */
 import { createServer, type Server } from 'node:net';
-import { mkdirSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
@@ -17,7 +17,7 @@ import type { Dataplane } from '../dataplane/driver.js';
 import type { Supervisor } from './supervisor.js';
 import { SerialLoop } from '../reconcile/serial-loop.js';
 import type { EngineConfig } from '../lb/config.js';
-import type { ListenerCounters, MemberCounters } from '../lb/observe.js';
+import type { AccessRecord, ListenerCounters, MemberCounters } from '../lb/observe.js';
 import { engineConfig, type MemberAdmission } from '../resources/load-balancer/engine-config.js';
 import { lbEndpoint, readSnapshot } from '../resources/snapshot.js';
 import { compile } from '../net/topology.js';
@@ -185,8 +185,49 @@ export class LoadBalancers {
     };
   }
 
+  /** The last `tail` lines of a load balancer's access log, oldest first (none before its first request). */
+  accessLog(lbId: string, tail: number): AccessRecord[] {
+    return tailJsonLines(join(this.dataDir, 'lb', lbId, 'access.log'), tail) as AccessRecord[];
+  }
+
   /** Every load balancer's counters and health, for /metrics. */
   all(): [string, LbRuntimeStatus][] {
     return this.store.list<LoadBalancer>('loadBalancer').map((lb) => [lb.id, this.status(lb.id)]);
+  }
+}
+
+/** The last `n` JSON lines of a file, read from its end (a log may be large); lines that do not parse are skipped. */
+export function tailJsonLines(file: string, n: number): unknown[] {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return [];
+  }
+  try {
+    const size = fstatSync(fd).size;
+    let want = Math.min(size, n * 512 + 1);
+    for (;;) {
+      const buf = Buffer.allocUnsafe(want);
+      const got = readSync(fd, buf, 0, want, size - want);
+      let lines = buf.toString('utf8', 0, got).split('\n');
+      lines.pop(); // after the last newline: nothing, or a line still being written
+      if (want < size) lines = lines.slice(1); // the first is cut
+      lines = lines.filter(Boolean);
+      if (lines.length >= n || want === size) {
+        const out: unknown[] = [];
+        for (const l of lines.slice(-n)) {
+          try {
+            out.push(JSON.parse(l));
+          } catch {
+            // a line being written, or not ours
+          }
+        }
+        return out;
+      }
+      want = Math.min(size, want * 4);
+    }
+  } finally {
+    closeSync(fd);
   }
 }

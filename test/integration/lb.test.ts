@@ -45,6 +45,37 @@ test('through the public IP (a socket the daemon hands to the worker), a client 
   assert.match(answer, /^HTTP\/1\.1 200 OK[\s\S]*\r\n\r\n[\s\S]*ecs-/);
 });
 
+test('lb logs prints the access log: the last requests, which member answered each', async () => {
+  for (let i = 0; i < 4; i++) await (await fetch(`${base}/logged-${i}?q=1`)).text();
+  let json: { method: string; path: string; status: number; memberName: string; listener: string }[] = [];
+  for (let i = 0; i < 100; i++) {
+    const r = await cli(t.daemon.url, ['lb', 'logs', 'elb', '--tail', '3', '-o', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    json = JSON.parse(r.stdout);
+    if (json.at(-1)?.path === '/logged-3') break;
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  assert.deepEqual(
+    json.map((l) => [l.method, l.path, l.status]),
+    [
+      ['GET', '/logged-1', 200],
+      ['GET', '/logged-2', 200],
+      ['GET', '/logged-3', 200],
+    ],
+  );
+  for (const l of json) assert.ok(['m-a', 'm-b'].includes(l.memberName), l.memberName);
+  const text = await cli(t.daemon.url, ['lb', 'logs', 'elb', '--tail', '2']);
+  assert.match(text.stdout, /^TIME\s+CLIENT\s+REQUEST\s+STATUS\s+MEMBER/);
+  assert.match(text.stdout, /GET \/logged-3\s+200\s+m-[ab]/);
+  assert.equal(text.stdout.trim().split('\n').length, 3, 'a header and two lines');
+  const bad = await fetch(`${t.daemon.url}/v1/load-balancers/elb/logs?tail=0`);
+  assert.equal(bad.status, 400);
+  assert.deepEqual(await bad.json(), { code: 'InvalidParameterValue', message: "tail '0' must be a whole number from 1 to 10000" });
+  const missing = await cli(t.daemon.url, ['lb', 'logs', 'nope']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /NotFound|InvalidLoadBalancer/);
+});
+
 test('source-IP balancing pins this client to one server', async () => {
   await t.client.pools.update('web', { algorithm: 'source_ip', persistence: null });
   await new Promise((r) => setTimeout(r, 200));
