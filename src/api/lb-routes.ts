@@ -48,6 +48,7 @@ function statusTree(deps: AppDeps, ctx: Ctx, ref: string) {
   const worst = pools.some((p) => p.operatingStatus !== 'ONLINE') ? 'DEGRADED' : 'ONLINE';
   return {
     ...lb,
+    provisioningStatus: deps.loadBalancers.provisioning(lb.id),
     operatingStatus: listeners.length === 0 ? 'OFFLINE' : rt.running ? worst : 'ERROR',
     workerRunning: rt.running,
     errors: rt.errors,
@@ -61,13 +62,14 @@ export function lbRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { ref, body, q, list, one } = helpers;
   const T = (tag: string, summary: string) => ({ tag, summary });
 
-  route('GET', '/load-balancers', { ...T('loadBalancer', 'List load balancers'), response: list('LoadBalancer') }, (ctx) => lbs.listLoadBalancers(ctx));
+  const live = (lb: LoadBalancer): LoadBalancer => ({ ...lb, provisioningStatus: deps.loadBalancers.provisioning(lb.id) });
+  route('GET', '/load-balancers', { ...T('loadBalancer', 'List load balancers'), response: list('LoadBalancer') }, (ctx) => lbs.listLoadBalancers(ctx).map(live));
   route('POST', '/load-balancers', { ...T('loadBalancer', 'Create a load balancer'), body: Inputs.loadBalancer, response: one('LoadBalancer'), status: 201 }, (ctx, req) =>
-    lbs.createLoadBalancer(ctx, body(req)),
+    live(lbs.createLoadBalancer(ctx, body(req))),
   );
-  route('GET', '/load-balancers/:ref', { ...T('loadBalancer', 'Show a load balancer'), response: one('LoadBalancer') }, (ctx, req) => lbs.getLoadBalancer(ctx, ref(req)));
+  route('GET', '/load-balancers/:ref', { ...T('loadBalancer', 'Show a load balancer'), response: one('LoadBalancer') }, (ctx, req) => live(lbs.getLoadBalancer(ctx, ref(req))));
   route('PATCH', '/load-balancers/:ref', { ...T('loadBalancer', 'Rename a load balancer'), body: Inputs.rename, response: one('LoadBalancer') }, (ctx, req) =>
-    lbs.updateLoadBalancer(ctx, ref(req), body(req)),
+    live(lbs.updateLoadBalancer(ctx, ref(req), body(req))),
   );
   route('DELETE', '/load-balancers/:ref', { ...T('loadBalancer', 'Delete a load balancer'), response: one('LoadBalancer') }, (ctx, req) =>
     lbs.deleteLoadBalancer(ctx, ref(req)),

@@ -121,6 +121,8 @@ export type PersistenceType = 'SOURCE_IP' | 'HTTP_COOKIE' | 'APP_COOKIE';
 /** Octavia's operating status. */
 export type OperatingStatus = 'ONLINE' | 'DEGRADED' | 'OFFLINE' | 'ERROR' | 'NO_MONITOR';
 
+export type ProvisioningStatus = 'ACTIVE' | 'PENDING_CREATE' | 'PENDING_UPDATE';
+
 export interface LoadBalancer {
   id: string;
   name: string;
@@ -131,7 +133,11 @@ export interface LoadBalancer {
   vip: string;
   /** The public front end: a loopback address of the host, 127.0.1.x. */
   publicIp: string | null;
-  provisioningStatus: 'ACTIVE';
+  /**
+   * Octavia's: ACTIVE when the load balancer runs its latest configuration (stored as ACTIVE;
+   * the API reports PENDING_CREATE or PENDING_UPDATE while a change is on its way to the worker).
+   */
+  provisioningStatus: ProvisioningStatus;
   createdAt: string;
 }
 

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import type { Store } from '../store/db.js';
-import type { ChangeFeed } from '../resources/context.js';
-import type { Listener, LoadBalancer, SecurityGroup } from '../resources/model.js';
+import type { Change, ChangeFeed } from '../resources/context.js';
+import type { Listener, LoadBalancer, ProvisioningStatus, SecurityGroup } from '../resources/model.js';
 import type { Dataplane } from '../dataplane/driver.js';
 import type { Supervisor } from './supervisor.js';
 import { SerialLoop } from '../reconcile/serial-loop.js';
@@ -24,6 +24,7 @@ import { compile } from '../net/topology.js';
 import { TSX } from './workloads.js';
 
 const WORKER = fileURLToPath(new URL('../lb/worker.ts', import.meta.url));
+const LB_KINDS = new Set(['loadBalancer', 'listener', 'pool', 'member', 'healthMonitor']);
 
 interface WorkerState {
   child: ChildProcess;
@@ -31,6 +32,37 @@ interface WorkerState {
   config: EngineConfig | null;
   /** `${listenerId}:${port}` of public sockets handed to this worker. */
   adopted: Set<string>;
+  /** Configurations sent, and acknowledged as applied, by this worker process. */
+  sent: number;
+  applied: number;
+  /** Public IP sockets being opened (not yet listening). */
+  opening: number;
+}
+
+/** What the provisioning status of a load balancer is made from. */
+export interface ProvisioningFacts {
+  /** A change to a load-balancer resource that no reconcile pass has taken up yet. */
+  changePending: boolean;
+  /** The load balancer has listeners, so a worker should run its configuration. */
+  hasListeners: boolean;
+  /** Its worker process, if one has started: ready, configurations sent and applied, public sockets still being opened. */
+  worker: { ready: boolean; sent: number; applied: number; opening: number } | null;
+  /** A configuration was applied by some worker of it before (since the daemon started). */
+  everApplied: boolean;
+  /** A reconcile pass has seen the load balancer. */
+  known: boolean;
+}
+
+/**
+ * Octavia's provisioning status: ACTIVE once the worker runs the latest configuration;
+ * PENDING_CREATE before any worker has applied one, PENDING_UPDATE while a newer one is on
+ * its way (a change not yet reconciled, a worker starting again, a configuration not yet
+ * acknowledged).
+ */
+export function provisioningStatus(f: ProvisioningFacts): ProvisioningStatus {
+  const pending = f.changePending || (f.hasListeners && (!f.worker || !f.worker.ready || f.worker.applied < f.worker.sent || f.worker.sent === 0 || f.worker.opening > 0));
+  if (!pending) return 'ACTIVE';
+  return !f.known || (f.hasListeners && !f.everApplied) ? 'PENDING_CREATE' : 'PENDING_UPDATE';
 }
 
 export interface LbRuntimeStatus {
@@ -48,7 +80,16 @@ export class LoadBalancers {
   private readonly admissions = new Map<string, Map<string, MemberAdmission>>();
   private readonly counters = new Map<string, LbRuntimeStatus['counters']>();
   private readonly errors = new Map<string, string[]>();
-  private readonly onChange = () => this.loop.schedule();
+  /** Changes to load-balancer resources seen, and how many of them the last finished pass had read. */
+  private lbChanges = 0;
+  private lbChangesDone = 0;
+  private readonly everApplied = new Set<string>();
+  private readonly withListeners = new Set<string>();
+  private readonly known = new Set<string>();
+  private readonly onChange = (c: Change) => {
+    if (LB_KINDS.has(c.kind)) this.lbChanges++;
+    this.loop.schedule();
+  };
   private readonly onStart = (key: string, child: ChildProcess) => {
     if (key.startsWith('lb-')) this.attach(key, child);
   };
@@ -79,6 +120,15 @@ export class LoadBalancers {
   }
 
   private async pass(): Promise<void> {
+    const seen = this.lbChanges;
+    try {
+      await this.reconcile();
+    } finally {
+      this.lbChangesDone = Math.max(this.lbChangesDone, seen);
+    }
+  }
+
+  private async reconcile(): Promise<void> {
     const all = this.store.list<LoadBalancer>('loadBalancer');
     if (all.length === 0 && this.workers.size === 0 && !this.supervisor.keys().some((k) => k.startsWith('lb-'))) return;
     await this.dataplane.settled();
@@ -88,7 +138,12 @@ export class LoadBalancers {
     for (const lb of all) {
       const { config, admission } = engineConfig(this.store, lb, this.dataplane.kind, topology);
       this.admissions.set(lb.id, admission);
-      if (config.listeners.length === 0) continue;
+      this.known.add(lb.id);
+      if (config.listeners.length === 0) {
+        this.withListeners.delete(lb.id);
+        continue;
+      }
+      this.withListeners.add(lb.id);
       want.add(lb.id);
       const dir = join(this.dataDir, 'lb', lb.id);
       mkdirSync(dir, { recursive: true });
@@ -117,7 +172,7 @@ export class LoadBalancers {
   private readonly pendingConfig = new Map<string, EngineConfig>();
 
   private attach(lbId: string, child: ChildProcess): void {
-    const w: WorkerState = { child, ready: false, config: this.pendingConfig.get(lbId) ?? this.workers.get(lbId)?.config ?? null, adopted: new Set() };
+    const w: WorkerState = { child, ready: false, config: this.pendingConfig.get(lbId) ?? this.workers.get(lbId)?.config ?? null, adopted: new Set(), sent: 0, applied: 0, opening: 0 };
     this.pendingConfig.delete(lbId);
     this.workers.set(lbId, w);
     this.errors.set(lbId, []);
@@ -133,7 +188,11 @@ export class LoadBalancers {
       } else if (msg.type === 'applied' || msg.type === 'metrics') {
         if (msg.health) this.health.set(lbId, msg.health);
         if (msg.counters) this.counters.set(lbId, msg.counters);
-        if (msg.type === 'applied') this.adoptPublic(lbId, w);
+        if (msg.type === 'applied') {
+          w.applied++;
+          this.everApplied.add(lbId);
+          this.adoptPublic(lbId, w);
+        }
       } else if (msg.type === 'error' && msg.message) {
         const list = this.errors.get(lbId) ?? [];
         list.push(msg.message);
@@ -149,7 +208,10 @@ export class LoadBalancers {
   }
 
   private push(w: WorkerState): void {
-    if (w.config && w.child.connected) w.child.send({ type: 'config', config: w.config });
+    if (w.config && w.child.connected) {
+      w.sent++;
+      w.child.send({ type: 'config', config: w.config });
+    }
   }
 
   /** Opens the public IP's sockets on the host and hands them to the worker (once per listener and port). */
@@ -161,16 +223,32 @@ export class LoadBalancers {
       if (w.adopted.has(key)) continue;
       w.adopted.add(key);
       const server: Server = createServer({ pauseOnConnect: false });
+      w.opening++;
       server.once('error', (err) => {
+        w.opening--;
         w.adopted.delete(key);
         const list = this.errors.get(lbId) ?? [];
         list.push(`public listener ${lb.publicIp}:${l.port}: ${err.message}`);
         this.errors.set(lbId, list.slice(-10));
       });
       server.listen({ host: lb.publicIp, port: l.port, backlog: 1024 }, () => {
+        // Listening: connections wait in the backlog until the worker takes the socket.
+        w.opening--;
         w.child.send({ type: 'adopt', listenerId: l.id }, server, () => server.close());
       });
     }
+  }
+
+  /** The provisioning status of a load balancer now (see provisioningStatus). */
+  provisioning(lbId: string): ProvisioningStatus {
+    const w = this.workers.get(lbId);
+    return provisioningStatus({
+      changePending: this.lbChanges > this.lbChangesDone,
+      hasListeners: this.withListeners.has(lbId),
+      worker: w ? { ready: w.ready, sent: w.sent, applied: w.applied, opening: w.opening } : null,
+      everApplied: this.everApplied.has(lbId),
+      known: this.known.has(lbId),
+    });
   }
 
   /** What the daemon knows of a load balancer at run time. */

@@ -76,6 +76,25 @@ test('lb logs prints the access log: the last requests, which member answered ea
   assert.match(missing.stderr, /NotFound|InvalidLoadBalancer/);
 });
 
+test('provisioning status: a change goes PENDING_UPDATE until the worker applies it, then ACTIVE', async () => {
+  const seen: string[] = [];
+  await t.client.listeners.create({ name: 'extra', loadBalancer: 'elb', protocol: 'http', port: 8181, defaultPool: 'web' });
+  for (let i = 0; i < 200; i++) {
+    const s = (await t.client.loadBalancers.get('elb')).provisioningStatus;
+    if (seen.at(-1) !== s) seen.push(s);
+    if (s === 'ACTIVE') break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(seen.at(-1), 'ACTIVE', seen.join(' -> '));
+  assert.ok(seen.every((s) => s === 'PENDING_UPDATE' || s === 'ACTIVE'), seen.join(' -> '));
+  // ACTIVE means the worker runs it: the new listener answers at once.
+  const r = await fetch(`http://${new URL(base).hostname}:8181/`);
+  assert.equal(r.status, 200);
+  await r.text();
+  assert.equal((await t.client.loadBalancers.status('elb')).provisioningStatus, 'ACTIVE');
+  await t.client.listeners.delete('extra');
+});
+
 test('source-IP balancing pins this client to one server', async () => {
   await t.client.pools.update('web', { algorithm: 'source_ip', persistence: null });
   await new Promise((r) => setTimeout(r, 200));
