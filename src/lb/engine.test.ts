@@ -385,6 +385,8 @@ test('a client that half-closes after its request still gets the whole answer (H
   const answer = await sendAndHalfClose(http.port, 'GET /stream HTTP/1.1\r\nHost: x\r\n\r\n');
   assert.match(answer, /^HTTP\/1\.1 200 OK/);
   assert.match(answer, /part1-\r\na\r\npart2-half\r\n0\r\n\r\n$/, 'the part of the body sent after the FIN arrived too, to its last chunk');
+  const two = await sendAndHalfClose(http.port, 'GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.equal(two.match(/HTTP\/1\.1 200 OK/g)?.length, 2, 'both pipelined requests sent before the FIN are answered');
   // A member that answers only once the client has said all (reads to the end, then replies).
   const reverser = createServer({ allowHalfOpen: true }, (c) => {
     let got = '';
