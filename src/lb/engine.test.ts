@@ -319,7 +319,7 @@ test('the access log has one JSON line per request: who, where to, what, how it 
   await engine.apply({ listeners: [{ id: 'lsn-web', protocol: 'HTTP', port, poolId: 'pool-web', bind: ['127.0.0.1'] }], pools: [{ id: 'pool-web', algorithm: 'ROUND_ROBIN', persistence: null, members: [member(a)], health: null }] });
   await get(`http://127.0.0.1:${port}/x?secret=1`);
   await fetch(`http://127.0.0.1:${port}/echo`, { method: 'POST', body: 'hello' }).then((r) => r.text());
-  await raw(port, 'GET /"q" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  await raw(port, 'GET /"q"\\x?y HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
   let lines: Record<string, unknown>[] = [];
   for (let i = 0; i < 100 && lines.length < 3; i++) {
     await new Promise((r) => setTimeout(r, 20));
@@ -331,7 +331,7 @@ test('the access log has one JSON line per request: who, where to, what, how it 
     [
       ['lsn-web', 'pool-web', 'logged', 'GET', '/x', 200],
       ['lsn-web', 'pool-web', 'logged', 'POST', '/echo', 200],
-      ['lsn-web', 'pool-web', 'logged', 'GET', '/"q"', 200],
+      ['lsn-web', 'pool-web', 'logged', 'GET', '/"q"\\x', 200],
     ],
   );
   for (const l of lines) {

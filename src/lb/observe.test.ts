@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { asciiJson, formatRecord, type AccessRecord } from './observe.js';
-import { millis } from './http/proxy.js';
+import { putInt, putMillis, putEscaped } from './log-line.js';
 
 test('an access record is formatted as JSON.stringify would, escapes included', () => {
   const base: AccessRecord = { time: '2026-11-27T10:00:00.000Z', client: '10.0.1.5:40000', listener: 'lsn-1', pool: 'pool-1', member: 'mbr-1', method: 'GET', path: '/', status: 200, bytesIn: 78, bytesOut: 190, durationMs: 0.412, upstreamMs: 0.2 };
@@ -29,8 +29,14 @@ test('asciiJson is JSON of the same string, in ASCII alone', () => {
   }
 });
 
-test('millis prints a duration as JSON prints it rounded to the microsecond', () => {
-  const cases = [0, 0.0004, 0.0005, 0.001, 0.309, 1.2, 12, 12.3456, 999.9999, 1000, 0.01, 0.1, 5.05, 123456.789];
-  for (let i = 0; i < 2000; i++) cases.push(Math.random() * 10 ** (Math.floor(Math.random() * 6) - 2));
-  for (const ms of cases) assert.equal(millis(ms), JSON.stringify(Math.round(ms * 1000) / 1000), String(ms));
+test('numbers, durations and paths are written as JSON.stringify writes them', () => {
+  const buf = Buffer.alloc(64);
+  const ms = [0, 0.0004, 0.0005, 0.001, 0.309, 1.2, 12, 12.3456, 999.9999, 1000, 0.01, 0.1, 5.05, 0.045, 123456.789];
+  for (let i = 0; i < 2000; i++) ms.push(Math.random() * 10 ** (Math.floor(Math.random() * 6) - 2));
+  for (const x of ms) assert.equal(buf.toString('latin1', 0, putMillis(buf, 0, x)), JSON.stringify(Math.round(x * 1000) / 1000), String(x));
+  for (const n of [0, 7, 10, 99, 100, 200, 404, 65535, 1234567890, 2 ** 40]) assert.equal(buf.toString('latin1', 0, putInt(buf, 0, n)), String(n));
+  for (const path of ['/', '/a"b', '/c\\d', '/%22"\\x']) {
+    const src = Buffer.from(path, 'latin1');
+    assert.equal(buf.toString('latin1', 0, putEscaped(buf, 0, src, 0, src.length)), JSON.stringify(path).slice(1, -1), path);
+  }
 });

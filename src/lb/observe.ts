@@ -25,11 +25,13 @@ export interface AccessRecord {
 /** The time as ISO 8601, made once per millisecond however many requests end in it. */
 let isoMs = -1;
 let iso = '';
+let isoBytes = Buffer.alloc(0);
 function isoNow(): string {
   const now = Date.now();
   if (now !== isoMs) {
     isoMs = now;
     iso = new Date(now).toISOString();
+    isoBytes = Buffer.from(iso, 'latin1');
   }
   return iso;
 }
@@ -76,23 +78,50 @@ export class AccessLog {
     return isoNow();
   }
 
+  /** The time for a record, now, as bytes (the same Buffer within a millisecond: copy it). */
+  static nowBytes(): Buffer {
+    isoNow();
+    return isoBytes;
+  }
+
+  /**
+   * Room for a line of at most `max` bytes, for a caller that writes bytes itself: returns
+   * the chunk to write into from `used`; then end(at) with where the line ends.
+   */
+  room(max: number): Buffer {
+    if (this.chunk === null || this.used + max + 1 > this.chunk.length) {
+      this.flush();
+      this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, max + 1));
+    }
+    return this.chunk;
+  }
+
+  /** Where the next line starts in the chunk room() gave. */
+  get at(): number {
+    return this.used;
+  }
+
+  /** Ends the line written into room()'s chunk at `at`. */
+  end(at: number): void {
+    this.chunk![at] = 10;
+    this.used = at + 1;
+    if (this.timer === null) this.timer = setTimeout(() => this.flush(), FLUSH_MS);
+  }
+
   /** One write call per FLUSH_MS or full chunk, not one per request: a line reaches the file within 50 ms. */
   write(r: AccessRecord): void {
     this.writeLine(formatRecord(r));
   }
 
-  /**
-   * A line already formatted as formatRecord would (the HTTP path builds it from cached
-   * parts); `ascii` when the caller knows it holds no other character (cheaper to encode).
-   */
-  writeLine(line: string, ascii = false): void {
+  /** A line already formatted (formatRecord). */
+  writeLine(line: string): void {
     if (!this.stream) return;
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
     if (this.chunk === null || this.used + line.length * 3 + 1 > this.chunk.length) {
       this.flush();
       this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, line.length * 3 + 1));
     }
-    this.used += ascii ? this.chunk.write(line, this.used, 'latin1') : this.chunk.write(line, this.used, 'utf8');
+    this.used += this.chunk.write(line, this.used, 'utf8');
     this.chunk[this.used++] = 10;
     if (this.timer === null) this.timer = setTimeout(() => this.flush(), FLUSH_MS);
   }

@@ -28,8 +28,8 @@ export class MemberRuntime implements Candidate {
   /** Set for the duration of one pick, to skip members a retry already tried. */
   excluded = false;
   readonly idle: Pooled[] = [];
-  /** The member's id as JSON, for access-log lines. */
-  logName: string | null = null;
+  /** This member's part of access-log lines. */
+  logPart: Buffer | null = null;
   /** This member's counters, once the engine has looked them up. */
   stats: MemberCounters | null = null;
   id: string;
@@ -88,8 +88,6 @@ export class PoolRuntime {
   private algorithm: string;
   persistence: PersistenceConfig;
   private readonly sticky = new Map<string, string>();
-  /** The pool's id as JSON, for access-log lines. */
-  logName: string | null = null;
   private checker: HealthChecker | null = null;
   private healthKey = '';
 

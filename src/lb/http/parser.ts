@@ -294,9 +294,10 @@ abstract class Head {
 }
 
 export class RequestHead extends Head {
-  private methodEnd = 0;
-  private targetStart = 0;
-  private targetEnd = 0;
+  /** Where the method and the target lie in buf. */
+  methodEnd = 0;
+  targetStart = 0;
+  targetEnd = 0;
   private lazyMethod: string | null = null;
   private lazyTarget: string | null = null;
   /** The method is HEAD (its response has no body). */
@@ -354,8 +355,13 @@ export class RequestHead extends Head {
 
   /** The target without its query string (for the access log). */
   get path(): string {
-    const q = this.buf.indexOf(63, this.targetStart);
-    return this.buf.toString('latin1', this.targetStart, q < 0 || q > this.targetEnd ? this.targetEnd : q);
+    return this.buf.toString('latin1', this.targetStart, this.pathEnd);
+  }
+
+  /** Where the path ends in buf (at the query string, if any). */
+  get pathEnd(): number {
+    for (let i = this.targetStart; i < this.targetEnd; i++) if (this.buf[i] === 63) return i;
+    return this.targetEnd;
   }
 
   /** The first Cookie header's value, if any. */

@@ -15,6 +15,7 @@ import { OwnBufferConnection, relay } from '../own-buffer.js';
 import { ChunkedScanner } from './chunked.js';
 import { HttpError, MAX_HEAD, headEnd, RequestHead, ResponseHead } from './parser.js';
 import type { MemberRuntime, PoolRuntime } from '../pool.js';
+import { ascii, put, putEscaped, putInt, putMillis, putSlice } from '../log-line.js';
 import { AccessLog, asciiJson, type Counters, type ListenerCounters, type MemberCounters } from '../observe.js';
 
 export interface ListenerContext {
@@ -128,8 +129,9 @@ export class HttpSession {
   private closed = false;
   /** The client half-closed (sent FIN): answer what it asked, then end. */
   private clientEnded = false;
-  /** This connection's part of its access-log lines. */
-  private logPrefix: string | null = null;
+  /** This connection's part of its access-log lines (client, listener, pool). */
+  private logHead: Buffer | null = null;
+  private logPool: PoolRuntime | null = null;
   /** This connection's forwarding headers, made on its first plain request. */
   private forwarded: Buffer | null = null;
 
@@ -497,18 +499,41 @@ export class HttpSession {
     this.lc.bytesOut += this.bytesOut;
     if (this.stats) this.stats.requests++;
     if (!this.ctx.log.enabled) return;
-    // formatRecord's line, from parts made once per connection, pool and member.
+    // formatRecord's line, written as bytes from parts made once per connection, pool and
+    // member, and from the request's own bytes (log-line.ts).
     const now = performance.now();
-    const path = this.req.path;
+    const req = this.req;
     const m = this.member;
-    this.logPrefix ??= `,"client":${asciiJson(this.clientAddr)},"listener":${asciiJson(this.ctx.id)}`;
-    this.ctx.log.writeLine(
-      `{"time":"${AccessLog.now()}"${this.logPrefix},"pool":${this.pool ? (this.pool.logName ??= asciiJson(this.pool.id)) : 'null'},"member":${m ? (m.logName ??= asciiJson(m.id)) : 'null'}` +
-        // A method is a token and a target has no control characters: only '"' and '\\' need escaping.
-        `,"method":"${this.req.method}","path":${path.indexOf('"') < 0 && path.indexOf('\\') < 0 ? `"${path}"` : JSON.stringify(path)},"status":${status}` +
-        `,"bytesIn":${this.bytesIn},"bytesOut":${this.bytesOut},"durationMs":${millis(now - this.t0)},"upstreamMs":${this.tFirst ? millis(this.tFirst - this.tSent) : 'null'}}`,
-      true,
-    );
+    if (this.logHead === null || this.logPool !== this.pool) {
+      this.logPool = this.pool; // a reconfiguration may put another pool behind the listener
+      this.logHead = ascii(`,"client":${asciiJson(this.clientAddr)},"listener":${asciiJson(this.ctx.id)},"pool":${this.pool ? asciiJson(this.pool.id) : 'null'}`);
+    }
+    const head = this.logHead;
+    const memberPart = m ? (m.logPart ??= ascii(`,"member":${asciiJson(m.id)},"method":"`)) : NO_MEMBER;
+    const pathEnd = req.pathEnd;
+    const log = this.ctx.log;
+    const buf = log.room(200 + head.length + memberPart.length + req.methodEnd + 2 * (pathEnd - req.targetStart));
+    let at = put(buf, log.at, TIME_OPEN);
+    at = put(buf, at, AccessLog.nowBytes());
+    buf[at++] = 34;
+    at = put(buf, at, head);
+    at = put(buf, at, memberPart);
+    at = putSlice(buf, at, req.buf, 0, req.methodEnd); // a token: nothing to escape
+    at = put(buf, at, PATH_OPEN);
+    at = putEscaped(buf, at, req.buf, req.targetStart, pathEnd);
+    at = put(buf, at, STATUS_OPEN);
+    at = putInt(buf, at, status);
+    at = put(buf, at, BYTES_IN);
+    at = putInt(buf, at, this.bytesIn);
+    at = put(buf, at, BYTES_OUT);
+    at = putInt(buf, at, this.bytesOut);
+    at = put(buf, at, DURATION);
+    at = putMillis(buf, at, now - this.t0);
+    at = put(buf, at, UPSTREAM);
+    if (this.tFirst) at = putMillis(buf, at, this.tFirst - this.tSent);
+    else at = put(buf, at, NULL);
+    buf[at++] = 125; // '}'
+    log.end(at);
   }
 
   private releaseMember(): void {
@@ -648,20 +673,14 @@ export class HttpSession {
 
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 
-/**
- * Milliseconds to three decimals as JSON would print them (0.309, 12, 1.2): made from whole
- * microseconds, whose string conversion is much cheaper than a fraction's.
- */
-export function millis(ms: number): string {
-  const us = Math.round(ms * 1000);
-  const whole = Math.trunc(us / 1000);
-  let frac = us - whole * 1000;
-  if (frac === 0) return String(whole);
-  let digits = 3;
-  while (frac % 10 === 0) {
-    frac /= 10;
-    digits--;
-  }
-  const f = String(frac);
-  return `${whole}.${f.length < digits ? '0'.repeat(digits - f.length) + f : f}`;
-}
+// The fixed parts of an access-log line (see record()).
+const TIME_OPEN = ascii('{"time":"');
+const NO_MEMBER = ascii(',"member":null,"method":"');
+const PATH_OPEN = ascii('","path":"');
+const STATUS_OPEN = ascii('","status":');
+const BYTES_IN = ascii(',"bytesIn":');
+const BYTES_OUT = ascii(',"bytesOut":');
+const DURATION = ascii(',"durationMs":');
+const UPSTREAM = ascii(',"upstreamMs":');
+const NULL = ascii('null');
+
