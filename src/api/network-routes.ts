@@ -7,7 +7,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from './context.js';
 import { Inputs } from './schemas.js';
-import { helpers, routeMaker } from './route.js';
+import { helpers, RawJson, routeMaker } from './route.js';
 import * as projects from '../resources/project/service.js';
 import * as vpcs from '../resources/vpc/service.js';
 import * as subnets from '../resources/subnet/service.js';
@@ -49,7 +49,12 @@ export function networkRoutes(app: FastifyInstance, deps: AppDeps): void {
   route('DELETE', '/subnets/:ref', { tag: 'subnet', summary: 'Delete a subnet', response: one('Subnet') }, (ctx, req) => subnets.deleteSubnet(ctx, ref(req)));
 
   const serverQuery = Type.Object({ vpc: Type.Optional(Type.String()), subnet: Type.Optional(Type.String()) }, { additionalProperties: false });
-  route('GET', '/servers', { tag: 'server', summary: 'List servers', query: serverQuery, response: list('Server') }, (ctx, req) => servers.listServers(ctx, q(req)));
+  route('GET', '/servers', { tag: 'server', summary: 'List servers', query: serverQuery, response: list('Server') }, (ctx, req) => {
+    const filter = q<{ subnet?: string; vpc?: string }>(req);
+    // Unfiltered, the stored documents are the view: sent as stored (the 10,000-resource list).
+    if (!filter.subnet && !filter.vpc) return RawJson.array(ctx.store.listBodies('server', { projectId: ctx.projectId }));
+    return servers.listServers(ctx, filter);
+  });
   route('POST', '/servers', { tag: 'server', summary: 'Create a server', body: Inputs.server, response: one('Server'), status: 201 }, (ctx, req) =>
     servers.createServer(ctx, body(req)),
   );

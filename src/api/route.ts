@@ -10,6 +10,16 @@ import { ErrorBody } from './schemas.js';
 
 export type Handler = (ctx: Ctx, req: FastifyRequest) => unknown;
 
+/** A response already serialized (stored documents sent as they are): sent without the schema's serializer. */
+export class RawJson {
+  constructor(readonly text: string) {}
+
+  /** A JSON array of documents already in JSON. */
+  static array(items: string[]): RawJson {
+    return new RawJson(`[${items.join(',')}]`);
+  }
+}
+
 const errors = { 400: Type.Ref(ErrorBody), 404: Type.Ref(ErrorBody), 409: Type.Ref(ErrorBody) };
 const headers = Type.Object({ [PROJECT_HEADER]: Type.Optional(Type.String({ description: "project name or id; 'default' when absent" })) });
 const refParam = Type.Object({ ref: Type.String({ description: 'name or id' }) });
@@ -42,6 +52,7 @@ export function routeMaker(app: FastifyInstance, deps: AppDeps) {
       handler: async (req, reply) => {
         const out = handler(contextOf(deps, req), req);
         reply.status(status);
+        if (out instanceof RawJson) return reply.type('application/json; charset=utf-8').serializer((p: unknown) => p as string).send(out.text);
         return out;
       },
     });

@@ -107,3 +107,22 @@ test('the OpenAPI document describes every endpoint', async () => {
   }
   assert.ok(doc.paths['/v1/vpcs'].post, 'POST /v1/vpcs');
 });
+
+test('the server list (sent as stored) holds what each server shows, only the project\'s, as JSON', async () => {
+  const c = t.client;
+  await c.vpcs.create({ name: 'list-v', cidr: '10.77.0.0/16' });
+  await c.subnets.create({ name: 'list-s', vpc: 'list-v', cidr: '10.77.1.0/24' });
+  for (const n of ['list-1', 'list-2', 'list-3']) await c.servers.create({ name: n, subnet: 'list-s', app: n === 'list-2' ? 'web' : undefined });
+  const r = await fetch(`${t.daemon.url}/v1/servers`);
+  assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
+  const listed = (await r.json()) as { id: string; name: string }[];
+  const shown = await Promise.all(listed.map((s) => c.servers.get(s.id)));
+  assert.deepEqual(listed, shown, 'every listed server is what GET /servers/:ref shows');
+  assert.ok(['list-1', 'list-2', 'list-3'].every((n) => listed.some((s) => s.name === n)));
+  // The same list, filtered (the schema path), agrees.
+  assert.deepEqual((await c.servers.list({ vpc: 'list-v' })).map((s) => s.id).sort(), listed.filter((s) => s.name.startsWith('list-')).map((s) => s.id).sort());
+  // Another project sees none of them.
+  const other = await fetch(`${t.daemon.url}/v1/servers`, { headers: { 'x-nimbus-project': 'list-elsewhere' } });
+  if (other.status === 200) assert.deepEqual(await other.json(), []);
+  else assert.equal(other.status, 404);
+});
