@@ -1,9 +1,13 @@
 /**
- * The access log's hand-written JSON must be exactly what JSON.stringify makes.
+ * The access log: its hand-written JSON is exactly what JSON.stringify makes, and it rotates.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { asciiJson, formatRecord, type AccessRecord } from './observe.js';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AccessLog, asciiJson, formatRecord, type AccessRecord } from './observe.js';
+import { tailLog } from '../workloads/load-balancers.js';
 import { putInt, putMillis, putEscaped } from './log-line.js';
 
 test('an access record is formatted as JSON.stringify would, escapes included', () => {
@@ -38,5 +42,29 @@ test('numbers, durations and paths are written as JSON.stringify writes them', (
   for (const path of ['/', '/a"b', '/c\\d', '/%22"\\x']) {
     const src = Buffer.from(path, 'latin1');
     assert.equal(buf.toString('latin1', 0, putEscaped(buf, 0, src, 0, src.length)), JSON.stringify(path).slice(1, -1), path);
+  }
+});
+
+test('the access log rotates: past its size the file becomes .1 and a new one starts; lb logs reads across both', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nimbus-rotate-'));
+  try {
+    const file = join(dir, 'access.log');
+    const log = new AccessLog(file, 1000);
+    const rec = (i: number): AccessRecord => ({ time: '2026-11-27T10:00:00.000Z', client: '127.0.0.1:1', listener: 'l', pool: 'p', member: 'm', method: 'GET', path: `/${i}`, status: 200, bytesIn: 1, bytesOut: 2, durationMs: 0.1, upstreamMs: null });
+    const batch = async (from: number) => {
+      for (let i = from; i < from + 10; i++) log.write(rec(i));
+      await new Promise((r) => setTimeout(r, 120)); // past the 50 ms flush
+    };
+    await batch(0);
+    await batch(10);
+    await batch(20);
+    await log.close();
+    const paths = (f: string) => readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).path);
+    assert.ok(existsSync(`${file}.1`), 'rotated');
+    assert.deepEqual(paths(file), Array.from({ length: 10 }, (_, i) => `/${20 + i}`), 'the file holds the newest batch');
+    assert.deepEqual(paths(`${file}.1`), Array.from({ length: 10 }, (_, i) => `/${10 + i}`), '.1 holds the one before (older ones are gone)');
+    assert.deepEqual((tailLog(file, 15) as { path: string }[]).map((l) => l.path), Array.from({ length: 15 }, (_, i) => `/${15 + i}`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -3,7 +3,7 @@
  * connection), written through a buffered stream, and counters per listener and member
  * that the daemon renders as Prometheus metrics.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, renameSync, statSync, type WriteStream } from 'node:fs';
 
 export interface AccessRecord {
   time: string;
@@ -54,9 +54,12 @@ export function formatRecord(r: AccessRecord): string {
 /** Lines wait at most this long, or until the chunk is full, before one write. */
 const FLUSH_MS = 50;
 const CHUNK_BYTES = 128 * 1024;
+/** A log file is moved to `<file>.1` (replacing the one before) when it would grow past this. */
+export const ROTATE_BYTES = 64 * 1024 * 1024;
 
 export class AccessLog {
-  private readonly stream: WriteStream | null;
+  private stream: WriteStream | null;
+  private size = 0;
   /**
    * Lines are encoded into a chunk at once, so the strings die young (kept as strings until
    * the flush, they outlived the young generation and made old-generation collections).
@@ -67,10 +70,38 @@ export class AccessLog {
   /** Callers skip building records when nothing is logged. */
   readonly enabled: boolean;
 
-  constructor(file: string | null) {
-    this.stream = file ? createWriteStream(file, { flags: 'a', highWaterMark: 256 * 1024 }) : null;
-    this.stream?.on('error', () => undefined);
+  constructor(
+    private readonly file: string | null,
+    private readonly rotateBytes = ROTATE_BYTES,
+  ) {
+    this.stream = file ? this.open(file) : null;
     this.enabled = this.stream !== null;
+  }
+
+  private open(file: string): WriteStream {
+    try {
+      this.size = statSync(file).size;
+    } catch {
+      this.size = 0;
+    }
+    const stream = createWriteStream(file, { flags: 'a', highWaterMark: 256 * 1024 });
+    stream.on('error', () => undefined);
+    return stream;
+  }
+
+  /**
+   * Keeps the log bounded: the file becomes `<file>.1` and a new one starts. Bytes the old
+   * stream still holds go to the renamed file (the descriptor follows it).
+   */
+  private rotate(): void {
+    const file = this.file!;
+    this.stream!.end();
+    try {
+      renameSync(file, `${file}.1`);
+    } catch {
+      // gone already: start again all the same
+    }
+    this.stream = this.open(file);
   }
 
   /** The time for a record, now. */
@@ -132,8 +163,10 @@ export class AccessLog {
       this.timer = null;
     }
     if (this.chunk === null || this.used === 0 || !this.stream) return;
+    if (this.size > 0 && this.size + this.used > this.rotateBytes) this.rotate();
     // The stream keeps the bytes until written: the next line goes to a new chunk.
-    this.stream.write(this.chunk.subarray(0, this.used));
+    this.stream!.write(this.chunk.subarray(0, this.used));
+    this.size += this.used;
     this.chunk = null;
     this.used = 0;
   }

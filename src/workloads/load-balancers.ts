@@ -265,13 +265,19 @@ export class LoadBalancers {
 
   /** The last `tail` lines of a load balancer's access log, oldest first (none before its first request). */
   accessLog(lbId: string, tail: number): AccessRecord[] {
-    return tailJsonLines(join(this.dataDir, 'lb', lbId, 'access.log'), tail) as AccessRecord[];
+    return tailLog(join(this.dataDir, 'lb', lbId, 'access.log'), tail) as AccessRecord[];
   }
 
   /** Every load balancer's counters and health, for /metrics. */
   all(): [string, LbRuntimeStatus][] {
     return this.store.list<LoadBalancer>('loadBalancer').map((lb) => [lb.id, this.status(lb.id)]);
   }
+}
+
+/** The last `n` JSON lines of a log kept as `file` and, before its last rotation, `file.1`. */
+export function tailLog(file: string, n: number): unknown[] {
+  const recent = tailJsonLines(file, n);
+  return recent.length < n ? [...tailJsonLines(`${file}.1`, n - recent.length), ...recent] : recent;
 }
 
 /** The last `n` JSON lines of a file, read from its end (a log may be large); lines that do not parse are skipped. */
