@@ -1,7 +1,9 @@
 /**
  * The control plane at size: a daemon (virtual data plane) started as its own process,
  * resources created through the API with a few requests in flight, then list latency and
- * the daemon's resident memory.
+ * the daemon's resident memory. With `withLoadBalancer`, a load balancer with a listener and
+ * two members exists before the servers and routes are created, so its reconciler (which on
+ * the virtual plane compiles the whole topology to admit members) runs all along.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +15,7 @@ import { median, percentile, start, waitPort } from './lib/proc.js';
 const BIN = fileURLToPath(new URL('../bin/nimbus.js', import.meta.url));
 
 export interface ControlPlaneResult {
+  withLoadBalancer: boolean;
   resources: number;
   createsPerSecond: number;
   p50ms: number;
@@ -21,7 +24,7 @@ export interface ControlPlaneResult {
   rssMB: number;
 }
 
-export async function benchControlPlane(opts: { total: number; log: (s: string) => void }): Promise<ControlPlaneResult> {
+export async function benchControlPlane(opts: { total: number; log: (s: string) => void; withLoadBalancer?: boolean }): Promise<ControlPlaneResult> {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-bench-cp-'));
   const port = 18190;
   const daemon = start(process.execPath, [BIN, 'serve', '--port', String(port), '--data', dir, '--dataplane', 'virtual']);
@@ -47,7 +50,21 @@ export async function benchControlPlane(opts: { total: number; log: (s: string) 
     }
     const latencies: number[] = [];
     const t0 = performance.now();
-    for (const phase of [plan, phase2, phase3, phase4]) {
+    const lb: (() => Promise<unknown>)[] = [];
+    if (opts.withLoadBalancer) {
+      // One at a time, in order: each needs the one before.
+      lb.push(async () => {
+        await c.loadBalancers.create({ name: 'elb', subnet: 'v0s0' });
+        await c.pools.create({ name: 'web', loadBalancer: 'elb', protocol: 'http', algorithm: 'round_robin' });
+        await c.listeners.create({ name: 'l', loadBalancer: 'elb', protocol: 'http', port: 8080, defaultPool: 'web' });
+        // Members, so the virtual plane's admission asks the analyzer (compiling the topology) on every pass.
+        for (const n of ['m0', 'm1']) {
+          await c.servers.create({ name: n, subnet: 'v0s0' });
+          await c.members.create({ pool: 'web', server: n, port: 8080 });
+        }
+      });
+    }
+    for (const phase of [plan, phase2, phase3, lb, phase4]) {
       let next = 0;
       await Promise.all(
         Array.from({ length: 8 }, async () => {
@@ -70,14 +87,15 @@ export async function benchControlPlane(opts: { total: number; log: (s: string) 
     }
     const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${daemon.child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
     const result = {
-      resources: latencies.length,
+      withLoadBalancer: opts.withLoadBalancer ?? false,
+      resources: latencies.length + (opts.withLoadBalancer ? 6 : 0),
       createsPerSecond: latencies.length / seconds,
       p50ms: median(latencies),
       p99ms: percentile(latencies, 99),
       listServers: { count, medianMs: median(listTimes) },
       rssMB: rss,
     };
-    opts.log(`  ${result.resources} creates in ${seconds.toFixed(1)} s: ${result.createsPerSecond.toFixed(0)}/s, p50 ${result.p50ms.toFixed(2)} ms, p99 ${result.p99ms.toFixed(2)} ms; list of ${count} servers ${result.listServers.medianMs.toFixed(0)} ms; RSS ${rss.toFixed(0)} MB`);
+    opts.log(`  ${result.resources} creates${result.withLoadBalancer ? ' (with a load balancer)' : ''} in ${seconds.toFixed(1)} s: ${result.createsPerSecond.toFixed(0)}/s, p50 ${result.p50ms.toFixed(2)} ms, p99 ${result.p99ms.toFixed(2)} ms; list of ${count} servers ${result.listServers.medianMs.toFixed(0)} ms; RSS ${rss.toFixed(0)} MB`);
     return result;
   } finally {
     await daemon.stop();

@@ -70,14 +70,17 @@ if (!sections.includes('lb')) {
 
 if (sections.includes('cp')) {
 log('control plane: resources created through the API, 8 in flight');
-const cp = await benchControlPlane({ total: quick ? 1000 : 10_000, log });
-results.controlPlane = cp;
+const cps = [await benchControlPlane({ total: quick ? 1000 : 10_000, log }), await benchControlPlane({ total: quick ? 1000 : 10_000, log, withLoadBalancer: true })];
+results.controlPlane = cps;
 md.push(
   '## Control plane',
   '',
   '| resources | creates/s | p50 ms | p99 ms | list servers | daemon RSS |',
   '|---|---|---|---|---|---|',
-  `| ${cp.resources} | ${cp.createsPerSecond.toFixed(0)} | ${cp.p50ms.toFixed(2)} | ${cp.p99ms.toFixed(2)} | ${cp.listServers.count} in ${cp.listServers.medianMs.toFixed(0)} ms | ${cp.rssMB.toFixed(0)} MB |`,
+  ...cps.map(
+    (cp) =>
+      `| ${cp.resources}${cp.withLoadBalancer ? ' (with a load balancer)' : ''} | ${cp.createsPerSecond.toFixed(0)} | ${cp.p50ms.toFixed(2)} | ${cp.p99ms.toFixed(2)} | ${cp.listServers.count} in ${cp.listServers.medianMs.toFixed(0)} ms | ${cp.rssMB.toFixed(0)} MB |`,
+  ),
   '',
 );
 

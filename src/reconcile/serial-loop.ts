@@ -3,9 +3,9 @@
  * after it, however many requests came; `schedule()` waits a moment first so a burst of
  * changes costs one pass. Level-based reconcilers need nothing more.
  *
- * The wait is at least as long as the last pass took: a pass that reads a big store (the load
- * balancers' compiles the whole topology, synchronously) then takes at most about half of
- * the daemon's time during a long burst of changes, not all of it.
+ * The wait is at least twice as long as the last pass took: a pass that reads a big store (the
+ * load balancers' may compile the whole topology, synchronously) then takes at most about a
+ * third of the daemon's time during a long burst of changes, not all of it.
  */
 export class SerialLoop {
   private running: Promise<void> | null = null;
@@ -25,7 +25,7 @@ export class SerialLoop {
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.run().catch(() => undefined);
-    }, Math.max(this.delayMs, this.lastMs));
+    }, Math.max(this.delayMs, 2 * this.lastMs));
   }
 
   /** A pass now, or right after the one running; resolves when a pass that began after this call ends. */

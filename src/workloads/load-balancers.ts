@@ -20,7 +20,7 @@ import type { EngineConfig } from '../lb/config.js';
 import type { AccessRecord, ListenerCounters, MemberCounters } from '../lb/observe.js';
 import { engineConfig, type MemberAdmission } from '../resources/load-balancer/engine-config.js';
 import { lbEndpoint, readSnapshot } from '../resources/snapshot.js';
-import { compile } from '../net/topology.js';
+import { compile, type Topology } from '../net/topology.js';
 import { TSX } from './workloads.js';
 
 const WORKER = fileURLToPath(new URL('../lb/worker.ts', import.meta.url));
@@ -132,7 +132,10 @@ export class LoadBalancers {
     const all = this.store.list<LoadBalancer>('loadBalancer');
     if (all.length === 0 && this.workers.size === 0 && !this.supervisor.keys().some((k) => k.startsWith('lb-'))) return;
     await this.dataplane.settled();
-    const topology = compile(readSnapshot(this.store));
+    // Compiled at most once a pass, and only if a member's admission needs the analyzer (virtual
+    // plane): at 10,000 resources it is most of a pass.
+    let compiled: Topology | null = null;
+    const topology = () => (compiled ??= compile(readSnapshot(this.store)));
     const groups = this.store.list<SecurityGroup>('securityGroup');
     const want = new Set<string>();
     for (const lb of all) {

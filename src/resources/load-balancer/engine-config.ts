@@ -19,7 +19,8 @@ export function engineConfig(
   store: Store,
   lb: LoadBalancer,
   plane: 'virtual' | 'linux',
-  topology: Topology,
+  /** The compiled topology, asked for only when a member's admission needs the analyzer (virtual plane). */
+  topology: () => Topology,
 ): { config: EngineConfig; admission: Map<string, MemberAdmission> } {
   const listeners = store.list<Listener>('listener', { parentId: lb.id });
   const pools = store.list<Pool>('pool', { parentId: lb.id });
@@ -42,7 +43,7 @@ export function engineConfig(
           if (!m.adminStateUp) reason = 'admin down';
           else if (server && server.status !== 'running') reason = `server ${server.name} is stopped`;
           else if (plane === 'virtual') {
-            const r = trace(topology, { sourceServerId: lb.id, destination: m.address, protocol: 'tcp', port: m.port });
+            const r = trace(topology(), { sourceServerId: lb.id, destination: m.address, protocol: 'tcp', port: m.port });
             if (!r.reachable) reason = `unreachable from the load balancer: ${r.blockedBy?.kind} ${r.blockedBy?.resourceName}: ${r.blockedBy?.reason}`;
           }
           admission.set(m.id, { reason });
