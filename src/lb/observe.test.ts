@@ -1,13 +1,13 @@
 /**
- * The access log: its hand-written JSON is exactly what JSON.stringify makes, and it rotates.
+ * The access log: its hand-written JSON is exactly what JSON.stringify makes, it rotates, and
+ * its last lines are read from the end.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AccessLog, asciiJson, formatRecord, type AccessRecord } from './observe.js';
-import { tailLog } from '../workloads/load-balancers.js';
+import { AccessLog, asciiJson, formatRecord, readAccessLog, tailJsonLines, type AccessRecord } from './observe.js';
 import { putInt, putMillis, putEscaped } from './log-line.js';
 
 test('an access record is formatted as JSON.stringify would, escapes included', () => {
@@ -63,7 +63,23 @@ test('the access log rotates: past its size the file becomes .1 and a new one st
     assert.ok(existsSync(`${file}.1`), 'rotated');
     assert.deepEqual(paths(file), Array.from({ length: 10 }, (_, i) => `/${20 + i}`), 'the file holds the newest batch');
     assert.deepEqual(paths(`${file}.1`), Array.from({ length: 10 }, (_, i) => `/${10 + i}`), '.1 holds the one before (older ones are gone)');
-    assert.deepEqual((tailLog(file, 15) as { path: string }[]).map((l) => l.path), Array.from({ length: 15 }, (_, i) => `/${15 + i}`));
+    assert.deepEqual(readAccessLog(file, 15).map((l) => l.path), Array.from({ length: 15 }, (_, i) => `/${15 + i}`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the last n JSON lines, oldest first, however long the lines and the file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nimbus-tail-'));
+  try {
+    const file = join(dir, 'access.log');
+    assert.deepEqual(tailJsonLines(file, 5), [], 'no file yet: no lines');
+    // Lines far longer than the first guess (512 bytes a line), and a cut last line being written.
+    const lines = Array.from({ length: 300 }, (_, i) => JSON.stringify({ i, pad: 'x'.repeat(i % 7 === 0 ? 3000 : 10) }));
+    writeFileSync(file, lines.join('\n') + '\n{"i": 30');
+    assert.deepEqual(tailJsonLines(file, 3).map((l) => (l as { i: number }).i), [297, 298, 299]);
+    assert.deepEqual(tailJsonLines(file, 40).map((l) => (l as { i: number }).i), Array.from({ length: 40 }, (_, k) => 260 + k));
+    assert.equal(tailJsonLines(file, 1000).length, 300, 'fewer lines than asked: all of them');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

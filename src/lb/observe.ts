@@ -3,7 +3,7 @@
  * connection), written through a buffered stream, and counters per listener and member
  * that the daemon renders as Prometheus metrics.
  */
-import { createWriteStream, renameSync, statSync, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, fstatSync, openSync, readSync, renameSync, statSync, type WriteStream } from 'node:fs';
 
 export interface AccessRecord {
   time: string;
@@ -56,6 +56,8 @@ const FLUSH_MS = 50;
 const CHUNK_BYTES = 128 * 1024;
 /** A log file is moved to `<file>.1` (replacing the one before) when it would grow past this. */
 export const ROTATE_BYTES = 64 * 1024 * 1024;
+/** Where a log file goes when it rotates. */
+const rotated = (file: string) => `${file}.1`;
 
 export class AccessLog {
   private stream: WriteStream | null;
@@ -97,7 +99,7 @@ export class AccessLog {
     const file = this.file!;
     this.stream!.end();
     try {
-      renameSync(file, `${file}.1`);
+      renameSync(file, rotated(file));
     } catch {
       // gone already: start again all the same
     }
@@ -217,5 +219,47 @@ export class Counters {
 
   snapshot(): { listeners: Record<string, ListenerCounters>; members: Record<string, MemberCounters> } {
     return { listeners: Object.fromEntries(this.listeners), members: Object.fromEntries(this.members) };
+  }
+}
+
+/** The last `n` records of an access log: its file and, before its last rotation, the rotated one. */
+export function readAccessLog(file: string, n: number): AccessRecord[] {
+  const recent = tailJsonLines(file, n);
+  return (recent.length < n ? [...tailJsonLines(rotated(file), n - recent.length), ...recent] : recent) as AccessRecord[];
+}
+
+/** The last `n` JSON lines of a file, read from its end (a log may be large); lines that do not parse are skipped. */
+export function tailJsonLines(file: string, n: number): unknown[] {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return [];
+  }
+  try {
+    const size = fstatSync(fd).size;
+    let want = Math.min(size, n * 512 + 1);
+    for (;;) {
+      const buf = Buffer.allocUnsafe(want);
+      const got = readSync(fd, buf, 0, want, size - want);
+      let lines = buf.toString('utf8', 0, got).split('\n');
+      lines.pop(); // after the last newline: nothing, or a line still being written
+      if (want < size) lines = lines.slice(1); // the first is cut
+      lines = lines.filter(Boolean);
+      if (lines.length >= n || want === size) {
+        const out: unknown[] = [];
+        for (const l of lines.slice(-n)) {
+          try {
+            out.push(JSON.parse(l));
+          } catch {
+            // a line being written, or not ours
+          }
+        }
+        return out;
+      }
+      want = Math.min(size, want * 4);
+    }
+  } finally {
+    closeSync(fd);
   }
 }

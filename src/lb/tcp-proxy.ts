@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import { OwnBufferConnection, relay } from './own-buffer.js';
 import type { MemberRuntime } from './pool.js';
 import type { ListenerContext } from './http/proxy.js';
+import { AccessLog } from './observe.js';
 
 const CONNECT_TIMEOUT_MS = 3_000;
 
@@ -38,7 +39,7 @@ export function tcpSession(client: Socket, ctx: ListenerContext): void {
       ctx.counters.member(member.id).active--;
     }
     ctx.log.write({
-      time: new Date().toISOString(),
+      time: AccessLog.now(),
       client: `${clientIp}:${client.remotePort}`,
       listener: ctx.id,
       pool: pool?.id ?? null,

@@ -124,7 +124,8 @@ export class Store {
       : filter.projectId
         ? this.stmts.byProject.all(kind, filter.projectId)
         : this.stmts.byKind.all(kind);
-    return filter.projectId ? rows.filter((r) => r.project_id === filter.projectId) : rows;
+    // The project query filters already; a parent's children are checked against the project.
+    return filter.parentId && filter.projectId ? rows.filter((r) => r.project_id === filter.projectId) : rows;
   }
 
   list<T>(kind: Kind, filter: { projectId?: string; parentId?: string } = {}): T[] {

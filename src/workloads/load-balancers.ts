@@ -6,7 +6,7 @@
  * reports: member health and counters (for status and /metrics).
  */
 import { createServer, type Server } from 'node:net';
-import { closeSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
@@ -17,7 +17,7 @@ import type { Dataplane } from '../dataplane/driver.js';
 import type { Supervisor } from './supervisor.js';
 import { SerialLoop } from '../reconcile/serial-loop.js';
 import type { EngineConfig } from '../lb/config.js';
-import type { AccessRecord, ListenerCounters, MemberCounters } from '../lb/observe.js';
+import { readAccessLog, type AccessRecord, type ListenerCounters, type MemberCounters } from '../lb/observe.js';
 import { engineConfig, type MemberAdmission } from '../resources/load-balancer/engine-config.js';
 import { lbEndpoint, readSnapshot } from '../resources/snapshot.js';
 import { compile, type Topology } from '../net/topology.js';
@@ -84,8 +84,8 @@ export class LoadBalancers {
   private lbChanges = 0;
   private lbChangesDone = 0;
   private readonly everApplied = new Set<string>();
-  private readonly withListeners = new Set<string>();
-  private readonly known = new Set<string>();
+  /** The load balancers with listeners, as of the last pass (each has a worker). */
+  private withListeners = new Set<string>();
   private readonly onChange = (c: Change) => {
     if (LB_KINDS.has(c.kind)) this.lbChanges++;
     this.loop.schedule();
@@ -141,12 +141,7 @@ export class LoadBalancers {
     for (const lb of all) {
       const { config, admission } = engineConfig(this.store, lb, this.dataplane.kind, topology);
       this.admissions.set(lb.id, admission);
-      this.known.add(lb.id);
-      if (config.listeners.length === 0) {
-        this.withListeners.delete(lb.id);
-        continue;
-      }
-      this.withListeners.add(lb.id);
+      if (config.listeners.length === 0) continue;
       want.add(lb.id);
       const dir = join(this.dataDir, 'lb', lb.id);
       mkdirSync(dir, { recursive: true });
@@ -164,6 +159,7 @@ export class LoadBalancers {
         this.pendingConfig.set(lb.id, config);
       }
     }
+    this.withListeners = want;
     for (const key of this.supervisor.keys()) {
       if (key.startsWith('lb-') && !want.has(key)) {
         this.supervisor.stop(key);
@@ -250,7 +246,7 @@ export class LoadBalancers {
       hasListeners: this.withListeners.has(lbId),
       worker: w ? { ready: w.ready, sent: w.sent, applied: w.applied, opening: w.opening } : null,
       everApplied: this.everApplied.has(lbId),
-      known: this.known.has(lbId),
+      known: this.admissions.has(lbId),
     });
   }
 
@@ -268,53 +264,11 @@ export class LoadBalancers {
 
   /** The last `tail` lines of a load balancer's access log, oldest first (none before its first request). */
   accessLog(lbId: string, tail: number): AccessRecord[] {
-    return tailLog(join(this.dataDir, 'lb', lbId, 'access.log'), tail) as AccessRecord[];
+    return readAccessLog(join(this.dataDir, 'lb', lbId, 'access.log'), tail);
   }
 
   /** Every load balancer's counters and health, for /metrics. */
   all(): [string, LbRuntimeStatus][] {
     return this.store.list<LoadBalancer>('loadBalancer').map((lb) => [lb.id, this.status(lb.id)]);
-  }
-}
-
-/** The last `n` JSON lines of a log kept as `file` and, before its last rotation, `file.1`. */
-export function tailLog(file: string, n: number): unknown[] {
-  const recent = tailJsonLines(file, n);
-  return recent.length < n ? [...tailJsonLines(`${file}.1`, n - recent.length), ...recent] : recent;
-}
-
-/** The last `n` JSON lines of a file, read from its end (a log may be large); lines that do not parse are skipped. */
-export function tailJsonLines(file: string, n: number): unknown[] {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return [];
-  }
-  try {
-    const size = fstatSync(fd).size;
-    let want = Math.min(size, n * 512 + 1);
-    for (;;) {
-      const buf = Buffer.allocUnsafe(want);
-      const got = readSync(fd, buf, 0, want, size - want);
-      let lines = buf.toString('utf8', 0, got).split('\n');
-      lines.pop(); // after the last newline: nothing, or a line still being written
-      if (want < size) lines = lines.slice(1); // the first is cut
-      lines = lines.filter(Boolean);
-      if (lines.length >= n || want === size) {
-        const out: unknown[] = [];
-        for (const l of lines.slice(-n)) {
-          try {
-            out.push(JSON.parse(l));
-          } catch {
-            // a line being written, or not ours
-          }
-        }
-        return out;
-      }
-      want = Math.min(size, want * 4);
-    }
-  } finally {
-    closeSync(fd);
   }
 }
