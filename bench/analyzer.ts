@@ -6,7 +6,7 @@
  */
 import { compile, type Snapshot } from '../src/net/topology.js';
 import { reachable, trace } from '../src/net/trace.js';
-import type { Peering, SecurityGroup, Server, Subnet, Vpc } from '../src/resources/model.js';
+import type { Peering, SecurityGroup, Server, Subnet, Vpc } from '../src/core/model/index.js';
 import { median, percentile } from './lib/proc.js';
 
 export interface AnalyzerResult {

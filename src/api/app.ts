@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import { NimbusError } from '../core/errors.js';
 import type { AppDeps } from './context.js';
-import { SHARED_SCHEMAS } from './schemas.js';
+import { SHARED_SCHEMAS } from '../core/model/index.js';
 import { networkRoutes } from './network-routes.js';
 import { analyzerRoutes, dataplaneRoutes } from './analyzer-routes.js';
 import { lbRoutes, metricsRoute } from './lb-routes.js';

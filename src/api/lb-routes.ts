@@ -6,63 +6,21 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from './context.js';
-import { contextOf } from './context.js';
-import { Inputs } from './schemas.js';
+import { Inputs, ServerLogs, LbLogs } from '../core/model/index.js';
 import { helpers, routeMaker } from './route.js';
-import type { Ctx } from '../resources/context.js';
-import type { HealthMonitor, Listener, LoadBalancer, Member, OperatingStatus, Pool } from '../resources/model.js';
 import * as lbs from '../resources/load-balancer/service.js';
 import * as members from '../resources/load-balancer/member.js';
-import { getServer } from '../resources/server/service.js';
+import { accessLog, presentLoadBalancer, presentMember, statusTree } from '../resources/load-balancer/status.js';
+import { serverLogs } from '../resources/server/service.js';
 import { renderMetrics } from './metrics.js';
-import { invalid } from '../core/errors.js';
-
-type MemberView = Member & { operatingStatus: OperatingStatus; statusReason: string | null };
-
-/** A member with its live status: what the worker's health checks and the admission say. */
-export function presentMember(deps: AppDeps, m: Member): MemberView {
-  const pool = deps.store.get<Pool>(m.poolId, 'pool');
-  const rt = pool ? deps.loadBalancers.status(pool.loadBalancerId) : null;
-  const monitored = deps.store.list<HealthMonitor>('healthMonitor', { parentId: m.poolId }).length > 0;
-  const reason = rt?.admission[m.id] ?? null;
-  let operatingStatus: OperatingStatus;
-  if (reason === 'admin down' || (reason ?? '').startsWith('server ')) operatingStatus = 'OFFLINE';
-  else if (reason) operatingStatus = 'ERROR';
-  else if (rt?.health[m.id] === 'DOWN') operatingStatus = 'ERROR';
-  else operatingStatus = monitored ? 'ONLINE' : 'NO_MONITOR';
-  const statusReason = reason ?? (rt?.health[m.id] === 'DOWN' ? 'failing its health check' : null);
-  return { ...m, operatingStatus, statusReason };
-}
-
-function statusTree(deps: AppDeps, ctx: Ctx, ref: string) {
-  const lb = lbs.getLoadBalancer(ctx, ref);
-  const rt = deps.loadBalancers.status(lb.id);
-  const pools = lbs.listPools(ctx, lb.id).map((p) => {
-    const ms = deps.store.list<Member>('member', { parentId: p.id }).map((m) => presentMember(deps, m));
-    const healthMonitor = deps.store.list<HealthMonitor>('healthMonitor', { parentId: p.id })[0] ?? null;
-    const up = ms.filter((m) => m.operatingStatus === 'ONLINE' || m.operatingStatus === 'NO_MONITOR').length;
-    const operatingStatus: OperatingStatus = ms.length === 0 || up === 0 ? (ms.length === 0 ? 'OFFLINE' : 'ERROR') : up < ms.length ? 'DEGRADED' : 'ONLINE';
-    return { ...p, operatingStatus, healthMonitor, members: ms };
-  });
-  const listeners = lbs.listListeners(ctx, lb.id);
-  const worst = pools.some((p) => p.operatingStatus !== 'ONLINE') ? 'DEGRADED' : 'ONLINE';
-  return {
-    ...lb,
-    provisioningStatus: deps.loadBalancers.provisioning(lb.id),
-    operatingStatus: listeners.length === 0 ? 'OFFLINE' : rt.running ? worst : 'ERROR',
-    workerRunning: rt.running,
-    errors: rt.errors,
-    listeners: listeners.map((l: Listener) => ({ ...l, counters: rt.counters?.listeners[l.id] ?? null })),
-    pools,
-  };
-}
 
 export function lbRoutes(app: FastifyInstance, deps: AppDeps): void {
   const route = routeMaker(app, deps);
   const { ref, body, q, list, one } = helpers;
   const T = (tag: string, summary: string) => ({ tag, summary });
 
-  const live = (lb: LoadBalancer): LoadBalancer => ({ ...lb, provisioningStatus: deps.loadBalancers.provisioning(lb.id) });
+  const rt = deps.loadBalancers;
+  const live = (lb: Parameters<typeof presentLoadBalancer>[1]) => presentLoadBalancer(rt, lb);
   route('GET', '/load-balancers', { ...T('loadBalancer', 'List load balancers'), response: list('LoadBalancer') }, (ctx) => lbs.listLoadBalancers(ctx).map(live));
   route('POST', '/load-balancers', { ...T('loadBalancer', 'Create a load balancer'), body: Inputs.loadBalancer, response: one('LoadBalancer'), status: 201 }, (ctx, req) =>
     live(lbs.createLoadBalancer(ctx, body(req))),
@@ -74,30 +32,19 @@ export function lbRoutes(app: FastifyInstance, deps: AppDeps): void {
   route('DELETE', '/load-balancers/:ref', { ...T('loadBalancer', 'Delete a load balancer'), response: one('LoadBalancer') }, (ctx, req) =>
     lbs.deleteLoadBalancer(ctx, ref(req)),
   );
-  app.get('/load-balancers/:ref/status', { schema: { tags: ['loadBalancer'], summary: 'The status tree: listeners, pools, members with their live health' } }, async (req) =>
-    statusTree(deps, contextOf(deps, req), (req.params as { ref: string }).ref),
+  route('GET', '/load-balancers/:ref/status', { ...T('loadBalancer', 'The status tree: listeners, pools, members with their live health'), response: Type.Any() }, (ctx, req) =>
+    statusTree(ctx, rt, ref(req)),
   );
-
-  app.get(
+  route(
+    'GET',
     '/load-balancers/:ref/logs',
     {
-      schema: {
-        tags: ['loadBalancer'],
-        summary: "The load balancer's access log: its last requests (TCP: connections), oldest first",
-        // A query string is text (types are not coerced): the count is checked here.
-        querystring: Type.Object({ tail: Type.Optional(Type.String()) }, { additionalProperties: false }),
-      },
+      ...T('loadBalancer', "The load balancer's access log: its last requests (TCP: connections), oldest first"),
+      // A query string is text (types are not coerced): the count is checked by the service.
+      query: Type.Object({ tail: Type.Optional(Type.String()) }, { additionalProperties: false }),
+      response: LbLogs,
     },
-    async (req) => {
-      const ctx = contextOf(deps, req);
-      const lb = lbs.getLoadBalancer(ctx, (req.params as { ref: string }).ref);
-      const names = new Map<string, string>();
-      for (const p of lbs.listPools(ctx, lb.id)) for (const m of deps.store.list<Member>('member', { parentId: p.id })) names.set(m.id, m.name);
-      const raw = (req.query as { tail?: string }).tail ?? '100';
-      const tail = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
-      if (!(tail >= 1 && tail <= 10_000)) throw invalid(`tail '${raw}' must be a whole number from 1 to 10000`);
-      return { requests: deps.loadBalancers.accessLog(lb.id, tail).map((r) => ({ ...r, memberName: r.member ? (names.get(r.member) ?? null) : null })) };
-    },
+    (ctx, req) => ({ requests: accessLog(ctx, rt, ref(req), q<{ tail?: string }>(req).tail) }),
   );
 
   const lbQuery = Type.Object({ loadBalancer: Type.Optional(Type.String()) }, { additionalProperties: false });
@@ -125,13 +72,13 @@ export function lbRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   const poolQuery = Type.Object({ pool: Type.Optional(Type.String()) }, { additionalProperties: false });
   route('GET', '/members', { ...T('member', 'List members with their live status'), query: poolQuery, response: list('Member') }, (ctx, req) =>
-    members.listMembers(ctx, q(req)).map((m) => presentMember(deps, m)),
+    members.listMembers(ctx, q(req)).map((m) => presentMember(ctx, rt, m)),
   );
   route('POST', '/members', { ...T('member', 'Add a member to a pool'), body: Inputs.member, response: one('Member'), status: 201 }, (ctx, req) =>
     members.createMember(ctx, body(req)),
   );
   route('GET', '/members/:ref', { ...T('member', 'Show a member with its live status'), response: one('Member') }, (ctx, req) =>
-    presentMember(deps, members.getMember(ctx, ref(req))),
+    presentMember(ctx, rt, members.getMember(ctx, ref(req))),
   );
   route('PATCH', '/members/:ref', { ...T('member', 'Change weight or admin state (weight 0 drains)'), body: Inputs.memberUpdate, response: one('Member') }, (ctx, req) =>
     members.updateMember(ctx, ref(req), body(req)),
@@ -152,10 +99,9 @@ export function lbRoutes(app: FastifyInstance, deps: AppDeps): void {
     members.deleteHealthMonitor(ctx, ref(req)),
   );
 
-  app.get('/servers/:ref/logs', { schema: { tags: ['server'], summary: "A server workload's request log and output" } }, async (req) => {
-    const server = getServer(contextOf(deps, req), (req.params as { ref: string }).ref);
-    return deps.workloads.logs(server.id);
-  });
+  route('GET', '/servers/:ref/logs', { ...T('server', "A server workload's request log and output"), response: ServerLogs }, (ctx, req) =>
+    serverLogs(ctx, deps.workloads, ref(req)),
+  );
 }
 
 export function metricsRoute(app: FastifyInstance, deps: AppDeps): void {

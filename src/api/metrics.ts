@@ -2,7 +2,7 @@
  * Prometheus text for every load balancer's listeners and members, from the counters
  * their workers report each second.
  */
-import type { LbRuntimeStatus } from '../workloads/load-balancers.js';
+import type { LbRuntimeStatus } from '../resources/load-balancer/status.js';
 
 export function renderMetrics(all: [string, LbRuntimeStatus][]): string {
   const lines: string[] = [];

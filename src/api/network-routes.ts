@@ -6,7 +6,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from './context.js';
-import { Inputs } from './schemas.js';
+import { Inputs } from '../core/model/index.js';
 import { helpers, RawJson, routeMaker } from './route.js';
 import * as projects from '../resources/project/service.js';
 import * as vpcs from '../resources/vpc/service.js';
@@ -52,7 +52,7 @@ export function networkRoutes(app: FastifyInstance, deps: AppDeps): void {
   route('GET', '/servers', { tag: 'server', summary: 'List servers', query: serverQuery, response: list('Server') }, (ctx, req) => {
     const filter = q<{ subnet?: string; vpc?: string }>(req);
     // Unfiltered, the stored documents are the view: sent as stored (the 10,000-resource list).
-    if (!filter.subnet && !filter.vpc) return RawJson.array(ctx.store.listBodies('server', { projectId: ctx.projectId }));
+    if (!filter.subnet && !filter.vpc) return RawJson.array(servers.serverDocuments(ctx));
     return servers.listServers(ctx, filter);
   });
   route('POST', '/servers', { tag: 'server', summary: 'Create a server', body: Inputs.server, response: one('Server'), status: 201 }, (ctx, req) =>

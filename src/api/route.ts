@@ -6,7 +6,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Ctx } from '../resources/context.js';
 import { contextOf, PROJECT_HEADER, type AppDeps } from './context.js';
-import { ErrorBody } from './schemas.js';
+import { ErrorBody } from '../core/model/index.js';
 
 export type Handler = (ctx: Ctx, req: FastifyRequest) => unknown;
 

@@ -2,6 +2,7 @@
  * `nimbus ping` and `nimbus trace`: ping through the data plane (exit 0 reachable, 1 not),
  * trace as the analyzer's hop-by-hop explanation.
  */
+import type { TraceProtocol } from '../core/model/index.js';
 import type { Command } from 'commander';
 import { ApiError } from '../client/client.js';
 import { act, globals, int } from './shared.js';
@@ -40,7 +41,7 @@ export function analyzerCommands(program: Command): void {
         }
         const protocol = o.protocol ?? (port !== undefined ? 'tcp' : 'icmp');
         if (!['icmp', 'tcp', 'udp'].includes(protocol)) throw new ApiError('InvalidParameterValue', `protocol: '${protocol}' must be icmp, tcp or udp`, 0);
-        const r = await c.trace({ server, destination: ip, protocol, port, probe: o.probe });
+        const r = await c.trace({ server, destination: ip, protocol: protocol as TraceProtocol, port, probe: o.probe });
         if (globals(cmd).output === 'json') process.stdout.write(JSON.stringify(r, null, 2) + '\n');
         else {
           process.stdout.write(r.text);

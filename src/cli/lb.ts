@@ -2,7 +2,7 @@
  * `nimbus lb|listener|pool|member|healthmonitor ...` and `nimbus server logs`.
  */
 import type { Command } from 'commander';
-import type { HealthMonitor, Listener, LoadBalancer, Pool } from '../resources/model.js';
+import type { HealthMonitor, Listener, LoadBalancer, Pool } from '../core/model/index.js';
 import type { LbStatus, MemberView } from '../client/client.js';
 import type { Column } from './output.js';
 import { table } from './output.js';

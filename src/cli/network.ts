@@ -2,8 +2,9 @@
  * `nimbus project|vpc|subnet|server|sg|route-table|route|peering ...`: thin commands over
  * the client, a name or an id wherever a resource is named.
  */
+import type { RuleInput } from '../core/model/index.js';
 import { Command } from 'commander';
-import type { Peering, Project, RouteTable, SecurityGroup, SecurityGroupRule, Server, Subnet, Vpc } from '../resources/model.js';
+import type { Peering, Project, RouteTable, SecurityGroup, SecurityGroupRule, Server, Subnet, Vpc } from '../core/model/index.js';
 import { ApiError, type NimbusClient } from '../client/client.js';
 import type { Column } from './output.js';
 import { act, collect } from './shared.js';
@@ -189,7 +190,7 @@ export function networkCommands(program: Command): void {
     .option('--description <text>', 'description')
     .action(
       act(RULE, async (c, o: { group: string; direction: string; protocol: string; port?: string; remote: string; description?: string }) => {
-        const g = await c.securityGroups.addRule(o.group, { direction: o.direction, protocol: o.protocol, ports: o.port, remote: o.remote, description: o.description });
+        const g = await c.securityGroups.addRule(o.group, { direction: o.direction as RuleInput['direction'], protocol: o.protocol as RuleInput['protocol'], ports: o.port, remote: o.remote, description: o.description });
         return g.rules[g.rules.length - 1];
       }),
     );

@@ -2,9 +2,56 @@
  * The one typed HTTP client of the Nimbus API: the CLI, the console and the tests use it.
  * A refusal arrives as an ApiError carrying the catalogue's code.
  */
-import type { HealthMonitor, Listener, LoadBalancer, Member, OperatingStatus, Peering, Pool, Project, RouteTable, SecurityGroup, Server, Subnet, Vpc } from '../resources/model.js';
-import type { TraceResult } from '../net/trace.js';
-import type { AccessRecord } from '../lb/observe.js';
+import type {
+  ExecResult,
+  HealthMonitor,
+  HealthMonitorInput,
+  HealthMonitorUpdate,
+  LbAccessRecord,
+  LbStatusTree,
+  Listener,
+  ListenerInput,
+  ListenerUpdate,
+  LoadBalancer,
+  LoadBalancerInput,
+  MemberInput,
+  MemberUpdate,
+  MemberView,
+  Peering,
+  PeeringInput,
+  PingInput,
+  PingResult,
+  PlanStep,
+  Pool,
+  PoolInput,
+  PoolUpdate,
+  Project,
+  ProjectInput,
+  Rename,
+  RouteInput,
+  RouteTable,
+  RouteTableInput,
+  RuleInput,
+  SecurityGroup,
+  SecurityGroupInput,
+  SecurityGroupUpdate,
+  Server,
+  ServerInput,
+  ServerLogs,
+  ServerUpdate,
+  Status,
+  Subnet,
+  SubnetInput,
+  SyncReport,
+  TraceInput,
+  TraceResponse,
+  Vpc,
+  VpcInput,
+} from '../core/model/index.js';
+
+export type { LbAccessRecord, MemberView, PlanStep, TraceResponse };
+/** The status tree of a load balancer (GET /v1/load-balancers/{ref}/status). */
+export type LbStatus = LbStatusTree;
 
 export class ApiError extends Error {
   constructor(
@@ -18,45 +65,6 @@ export class ApiError extends Error {
 }
 
 export type Query = Record<string, string | undefined>;
-
-export interface TraceResponse extends TraceResult {
-  text: string;
-  probe?: { reachable: boolean; agrees: boolean; output: string };
-}
-
-export interface PingResponse {
-  reachable: boolean;
-  transmitted: number;
-  received: number;
-  output: string;
-  dataplane: string;
-}
-
-export interface StatusResponse {
-  version: string;
-  dataplane: { kind: string; reason: string; converged: boolean; errors: { resourceId: string; message: string }[] };
-}
-
-export interface PlanStep {
-  ns: string;
-  object: string;
-  action: string;
-}
-
-export type MemberView = Member & { operatingStatus?: OperatingStatus; statusReason?: string | null };
-
-/** One access-log line (src/lb/observe.ts), with the member's name. */
-export interface LbAccessRecord extends AccessRecord {
-  memberName: string | null;
-}
-
-export interface LbStatus extends LoadBalancer {
-  operatingStatus: string;
-  workerRunning: boolean;
-  errors: string[];
-  listeners: (Listener & { counters: { requests: Record<string, number>; active: number } | null })[];
-  pools: (Pool & { operatingStatus: string; healthMonitor: HealthMonitor | null; members: MemberView[] })[];
-}
 
 export const DEFAULT_URL = 'http://127.0.0.1:7700';
 
@@ -91,70 +99,66 @@ export class NimbusClient {
     return data as T;
   }
 
-  status = () => this.request<StatusResponse>('GET', '/v1/status');
+  status = () => this.request<Status>('GET', '/v1/status');
 
   projects = {
     list: () => this.request<Project[]>('GET', '/v1/projects'),
-    create: (b: { name: string }) => this.request<Project>('POST', '/v1/projects', b),
+    create: (b: ProjectInput) => this.request<Project>('POST', '/v1/projects', b),
     get: (ref: string) => this.request<Project>('GET', `/v1/projects/${enc(ref)}`),
     delete: (ref: string) => this.request<Project>('DELETE', `/v1/projects/${enc(ref)}`),
   };
-  vpcs = crud<Vpc, { name: string; cidr: string }, { name?: string }>(this, 'vpcs');
+  vpcs = crud<Vpc, VpcInput, Rename>(this, 'vpcs');
   subnets = {
-    ...crud<Subnet, { name: string; vpc: string; cidr: string; routeTable?: string }, { name?: string }>(this, 'subnets'),
+    ...crud<Subnet, SubnetInput, Rename>(this, 'subnets'),
     disassociate: (ref: string) => this.request<Subnet>('POST', `/v1/subnets/${enc(ref)}/disassociate`),
   };
   servers = {
-    ...crud<Server, { name: string; subnet: string; ip?: string; securityGroups?: string[]; app?: string | null }, { name?: string; securityGroups?: string[] }>(this, 'servers'),
+    ...crud<Server, ServerInput, ServerUpdate>(this, 'servers'),
     stop: (ref: string) => this.request<Server>('POST', `/v1/servers/${enc(ref)}/stop`),
     start: (ref: string) => this.request<Server>('POST', `/v1/servers/${enc(ref)}/start`),
   };
   securityGroups = {
-    ...crud<SecurityGroup, { name: string; description?: string }, { name?: string; description?: string }>(this, 'security-groups'),
-    addRule: (ref: string, b: { direction: string; protocol: string; ports?: string; remote: string; description?: string }) =>
+    ...crud<SecurityGroup, SecurityGroupInput, SecurityGroupUpdate>(this, 'security-groups'),
+    addRule: (ref: string, b: RuleInput) =>
       this.request<SecurityGroup>('POST', `/v1/security-groups/${enc(ref)}/rules`, b),
     removeRule: (ref: string, ruleId: string) => this.request<SecurityGroup>('DELETE', `/v1/security-groups/${enc(ref)}/rules/${enc(ruleId)}`),
   };
   routeTables = {
-    ...crud<RouteTable, { name: string; vpc: string }, { name?: string }>(this, 'route-tables'),
+    ...crud<RouteTable, RouteTableInput, Rename>(this, 'route-tables'),
     associate: (ref: string, subnet: string) => this.request<RouteTable>('POST', `/v1/route-tables/${enc(ref)}/associations`, { subnet }),
-    addRoute: (ref: string, b: { destination: string; target: string }) => this.request<RouteTable>('POST', `/v1/route-tables/${enc(ref)}/routes`, b),
+    addRoute: (ref: string, b: RouteInput) => this.request<RouteTable>('POST', `/v1/route-tables/${enc(ref)}/routes`, b),
     removeRoute: (ref: string, destination: string) => this.request<RouteTable>('DELETE', `/v1/route-tables/${enc(ref)}/routes`, undefined, { destination }),
   };
   peerings = {
-    ...crud<Peering, { name: string; vpc: string; peerVpc: string; peerProject?: string }, { name?: string }>(this, 'peerings'),
+    ...crud<Peering, PeeringInput, Rename>(this, 'peerings'),
     accept: (ref: string) => this.request<Peering>('POST', `/v1/peerings/${enc(ref)}/accept`),
     reject: (ref: string) => this.request<Peering>('POST', `/v1/peerings/${enc(ref)}/reject`),
   };
 
   loadBalancers = {
-    ...crud<LoadBalancer, { name: string; subnet: string; vip?: string; publicIp?: boolean | string }, { name?: string }>(this, 'load-balancers'),
+    ...crud<LoadBalancer, LoadBalancerInput, Rename>(this, 'load-balancers'),
     status: (ref: string) => this.request<LbStatus>('GET', `/v1/load-balancers/${enc(ref)}/status`),
     logs: (ref: string, tail?: number) => this.request<{ requests: LbAccessRecord[] }>('GET', `/v1/load-balancers/${enc(ref)}/logs${tail ? `?tail=${tail}` : ''}`),
   };
-  listeners = crud<Listener, { name: string; loadBalancer: string; protocol: string; port: number; defaultPool?: string }, { name?: string; defaultPool?: string | null }>(this, 'listeners');
-  pools = crud<Pool, { name: string; loadBalancer: string; protocol: string; algorithm: string; persistence?: string; cookieName?: string }, { name?: string; algorithm?: string; persistence?: string | null; cookieName?: string }>(this, 'pools');
-  members = crud<MemberView, { name?: string; pool: string; server?: string; address?: string; port: number; weight?: number }, { name?: string; weight?: number; adminStateUp?: boolean }>(this, 'members');
-  healthMonitors = crud<
-    HealthMonitor,
-    { name?: string; pool: string; type: string; delay?: number; timeout?: number; maxRetries?: number; maxRetriesDown?: number; urlPath?: string; expectedCodes?: string },
-    { name?: string; delay?: number; timeout?: number; maxRetries?: number; maxRetriesDown?: number; urlPath?: string; expectedCodes?: string }
-  >(this, 'health-monitors');
-  serverLogs = (ref: string) => this.request<{ requests: { time: string; client: string; method: string; path: string; forwardedFor: string | null; userAgent: string | null }[]; output: string }>('GET', `/v1/servers/${enc(ref)}/logs`);
+  listeners = crud<Listener, ListenerInput, ListenerUpdate>(this, 'listeners');
+  pools = crud<Pool, PoolInput, PoolUpdate>(this, 'pools');
+  members = crud<MemberView, MemberInput, MemberUpdate>(this, 'members');
+  healthMonitors = crud<HealthMonitor, HealthMonitorInput, HealthMonitorUpdate>(this, 'health-monitors');
+  serverLogs = (ref: string) => this.request<ServerLogs>('GET', `/v1/servers/${enc(ref)}/logs`);
   metrics = async (): Promise<string> => {
     const r = await fetch(`${this.url}/metrics`);
     return r.text();
   };
 
   exec = (server: string, argv: string[]) =>
-    this.request<{ code: number; stdout: string; stderr: string }>('POST', `/v1/servers/${enc(server)}/exec`, { argv });
+    this.request<ExecResult>('POST', `/v1/servers/${enc(server)}/exec`, { argv });
   dataplane = {
     plan: () => this.request<{ steps: PlanStep[] }>('GET', '/v1/dataplane/plan'),
-    sync: () => this.request<{ steps: PlanStep[]; errors: { resourceId: string; message: string }[]; ms: number }>('POST', '/v1/dataplane/sync'),
+    sync: () => this.request<SyncReport>('POST', '/v1/dataplane/sync'),
   };
 
-  trace = (b: { server: string; destination: string; protocol?: string; port?: number; probe?: boolean }) => this.request<TraceResponse>('POST', '/v1/trace', b);
-  ping = (b: { server: string; destination: string; count?: number }) => this.request<PingResponse>('POST', '/v1/ping', b);
+  trace = (b: TraceInput) => this.request<TraceResponse>('POST', '/v1/trace', b);
+  ping = (b: PingInput) => this.request<PingResult>('POST', '/v1/ping', b);
 }
 
 function enc(s: string): string {

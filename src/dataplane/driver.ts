@@ -5,36 +5,16 @@
  */
 import type { Store } from '../store/db.js';
 import type { ChangeFeed } from '../resources/context.js';
-import type { Server } from '../resources/model.js';
+import type { DataplaneKind, DataplaneStatus, ExecResult, PlanStep, Server, SyncReport } from '../core/model/index.js';
 
-export type DataplaneKind = 'virtual' | 'linux';
+export type { DataplaneKind, DataplaneStatus, SyncReport };
+export type ExecOutcome = ExecResult;
 
 export interface PingOutcome {
   reachable: boolean;
   transmitted: number;
   received: number;
   output: string;
-}
-
-export interface ExecOutcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export interface DataplaneStatus {
-  kind: DataplaneKind;
-  /** Why this driver was chosen. */
-  reason: string;
-  /** Per-resource problems the driver could not fix yet (empty when converged). */
-  errors: { resourceId: string; message: string }[];
-  converged: boolean;
-}
-
-export interface SyncReport {
-  steps: { ns: string; object: string; action: 'created' | 'updated' | 'deleted' }[];
-  errors: { resourceId: string; message: string }[];
-  ms: number;
 }
 
 export interface Placement {
@@ -55,7 +35,7 @@ export interface Dataplane {
   /** Converges now and reports what changed. */
   sync(): Promise<SyncReport>;
   /** What a sync would change, changing nothing. */
-  plan(): Promise<SyncReport['steps']>;
+  plan(): Promise<PlanStep[]>;
   ping(server: Server, destination: string, count: number): Promise<PingOutcome>;
   /** Sends one real probe (ping, or a TCP/UDP connect); only real data planes can. */
   probe(server: Server, destination: string, protocol: 'icmp' | 'tcp' | 'udp', port?: number): Promise<{ reachable: boolean; output: string }>;

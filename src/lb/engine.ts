@@ -8,7 +8,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
 import type { EngineConfig, ListenerConfig } from './config.js';
 import { PoolRuntime } from './pool.js';
-import { HttpSession, type ListenerContext } from './http/proxy.js';
+import { HttpSession } from './http/proxy.js';
+import type { ListenerContext } from './listener-context.js';
 import { tcpSession } from './tcp-proxy.js';
 import { AccessLog, Counters } from './observe.js';
 

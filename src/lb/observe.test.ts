@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AccessLog, asciiJson, formatRecord, readAccessLog, tailJsonLines, type AccessRecord } from './observe.js';
+import { AccessLog, asciiJson, formatRecord, readAccessLog, tailJsonLines } from './observe.js';
+import type { AccessRecord } from '../core/model/index.js';
 import { putInt, putMillis, putEscaped } from './log-line.js';
 
 test('an access record is formatted as JSON.stringify would, escapes included', () => {

@@ -3,24 +3,8 @@
  * connection), written through a buffered stream, and counters per listener and member
  * that the daemon renders as Prometheus metrics.
  */
+import type { AccessRecord, ListenerCounters, MemberCounters } from '../core/model/index.js';
 import { closeSync, createWriteStream, fstatSync, openSync, readSync, renameSync, statSync, type WriteStream } from 'node:fs';
-
-export interface AccessRecord {
-  time: string;
-  client: string;
-  listener: string;
-  pool: string | null;
-  member: string | null;
-  method?: string;
-  path?: string;
-  status: number;
-  bytesIn: number;
-  bytesOut: number;
-  /** From the first byte of the request to the last of the response. */
-  durationMs: number;
-  /** From sending the request to the first byte of the response. */
-  upstreamMs: number | null;
-}
 
 /** The time as ISO 8601, made once per millisecond however many requests end in it. */
 let isoMs = -1;
@@ -177,21 +161,6 @@ export class AccessLog {
     this.flush();
     return new Promise((resolve) => (this.stream ? this.stream.end(resolve) : resolve()));
   }
-}
-
-export interface ListenerCounters {
-  connections: number;
-  active: number;
-  requests: Record<string, number>;
-  bytesIn: number;
-  bytesOut: number;
-}
-
-export interface MemberCounters {
-  requests: number;
-  connectFailures: number;
-  active: number;
-  up: number;
 }
 
 const CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];

@@ -9,7 +9,7 @@ import type { Balancer, Candidate } from './balancers/balancer.js';
 import { BALANCERS } from './balancers/registry.js';
 import { HealthChecker, type CheckSpec } from './health/checker.js';
 import { realProbe } from './health/probes.js';
-import type { MemberCounters } from './observe.js';
+import type { MemberCounters } from '../core/model/index.js';
 import { LB_COOKIE, type MemberConfig, type PersistenceConfig, type PoolConfig } from './config.js';
 
 /** Idle keep-alive sockets kept per member (beyond it, a socket closes after its exchange). */

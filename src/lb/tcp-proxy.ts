@@ -8,7 +8,7 @@
 import type { Socket } from 'node:net';
 import { OwnBufferConnection, relay } from './own-buffer.js';
 import type { MemberRuntime } from './pool.js';
-import type { ListenerContext } from './http/proxy.js';
+import type { ListenerContext } from './listener-context.js';
 import { AccessLog } from './observe.js';
 
 const CONNECT_TIMEOUT_MS = 3_000;

@@ -1,26 +1,26 @@
 /**
- * A load balancer's worker process: one Engine, configured by the daemon over IPC.
- * Messages in: {type:'config', config} and {type:'adopt', listenerId} with a listening
- * socket (the public IP, opened by the daemon on the host). Messages out: ready, applied,
- * health changes, errors, and counters every second. It exits when the daemon goes away.
+ * A load balancer's worker process: one Engine, configured by the daemon over IPC (ipc.ts):
+ * its configuration, and listening sockets for the public IP (opened by the daemon on the
+ * host). It reports ready, applied, health changes, errors, and counters every second, and
+ * exits when the daemon goes away.
  *
  *   node --import tsx src/lb/worker.ts ACCESS_LOG_FILE
  */
 import type { Server } from 'node:net';
 import { Engine } from './engine.js';
-import type { EngineConfig } from './config.js';
+import type { FromWorker, Health, ToWorker } from './ipc.js';
 
-const send = (m: unknown) => process.connected && process.send!(m);
+const send = (m: FromWorker) => process.connected && process.send!(m);
 const engine = new Engine(process.argv[2] ?? null);
 
-engine.on('health', (id: string, status: string) => send({ type: 'health', id, status }));
+engine.on('health', (id: string, status: Health) => send({ type: 'health', id, status }));
 engine.on('error', (err: Error) => send({ type: 'error', message: err.message }));
 
-process.on('message', (msg: { type: string; config?: EngineConfig; listenerId?: string }, handle?: unknown) => {
+process.on('message', (msg: ToWorker, handle?: unknown) => {
   if (msg.type === 'config') {
-    void engine.apply(msg.config!).then(() => send({ type: 'applied', health: engine.healthOf() }));
+    void engine.apply(msg.config).then(() => send({ type: 'applied', health: engine.healthOf() }));
   } else if (msg.type === 'adopt' && handle) {
-    engine.adopt(msg.listenerId!, handle as Server);
+    engine.adopt(msg.listenerId, handle as Server);
   }
 });
 process.on('disconnect', () => void engine.close().then(() => process.exit(0)));

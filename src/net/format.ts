@@ -2,7 +2,7 @@
  * How people read the analyzer: a trace as one line per hop (as traceroute prints), and a
  * virtual ping in ping's own format. Pure text from a TraceResult.
  */
-import type { Hop, TraceResult } from './trace.js';
+import type { Hop, TraceResult } from '../core/model/index.js';
 
 const KIND_LABEL: Record<Hop['kind'], string> = {
   source: 'source',

@@ -4,7 +4,7 @@
  * longest-prefix match. Pure: no I/O, no clock.
  */
 import { maskOf, parseCidr, ipToInt } from '../core/cidr.js';
-import type { Peering, RouteTarget, SecurityGroup, SecurityGroupRule, Server, Subnet, Vpc } from '../resources/model.js';
+import type { Peering, RouteTarget, SecurityGroup, SecurityGroupRule, Server, Subnet, Vpc } from '../core/model/index.js';
 
 /** A route table as the analyzer needs it (the store's shape). */
 export interface SnapshotRouteTable {

@@ -14,7 +14,8 @@ import { addRoute } from '../resources/route-table/service.js';
 import { createPeering, deletePeering } from '../resources/peering/service.js';
 import { readSnapshot } from '../resources/snapshot.js';
 import { compile } from './topology.js';
-import { reachable, trace, type TraceProtocol, type TraceResult } from './trace.js';
+import { reachable, trace } from './trace.js';
+import type { TraceProtocol, TraceResult } from '../core/model/index.js';
 import { formatTrace, formatVirtualPing } from './format.js';
 
 function run(ctx: Ctx, from: string, to: string, protocol: TraceProtocol = 'icmp', port?: number): TraceResult {

@@ -8,10 +8,9 @@
  */
 import { intToIp, parseIp } from '../core/cidr.js';
 import { invalid } from '../core/errors.js';
-import type { Protocol, SecurityGroupRule, Server } from '../resources/model.js';
+import type { Hop, HopKind, SecurityGroupRule, Server, TraceProtocol, TraceResult } from '../core/model/index.js';
+import { checkPort } from '../core/model/index.js';
 import { lookup, subnetHolding, type CompiledRule, type Topology } from './topology.js';
-
-export type TraceProtocol = Exclude<Protocol, 'all'>;
 
 export interface TraceQuery {
   sourceServerId: string;
@@ -19,33 +18,6 @@ export interface TraceQuery {
   protocol: TraceProtocol;
   /** Destination port, for tcp and udp. */
   port?: number;
-}
-
-export type HopKind = 'source' | 'security-group-egress' | 'route' | 'peering' | 'delivery' | 'security-group-ingress' | 'stateful';
-
-export interface Hop {
-  kind: HopKind;
-  /** The id of the resource this hop happens at. */
-  resourceId: string;
-  /** Its name, for people. */
-  resourceName: string;
-  /** What happened, one line. */
-  detail: string;
-  ok: boolean;
-}
-
-export interface TraceResult {
-  source: { serverId: string; name: string; ip: string };
-  destination: string;
-  protocol: TraceProtocol;
-  port: number | null;
-  destinationServer: { serverId: string; name: string } | null;
-  forward: Hop[];
-  return: Hop[];
-  reachable: boolean;
-  /** The routers crossed one way (a TTL of 64 arrives as 64 - routers). */
-  routers: number;
-  blockedBy: { direction: 'forward' | 'return'; kind: HopKind; resourceId: string; resourceName: string; reason: string } | null;
 }
 
 function ruleText(r: SecurityGroupRule): string {
@@ -151,9 +123,7 @@ export function route(t: Topology, from: Server, dst: number): Delivery {
 export function checkQuery(q: TraceQuery): void {
   if (!['icmp', 'tcp', 'udp'].includes(q.protocol)) throw invalid(`protocol: '${q.protocol}' must be icmp, tcp or udp`);
   if (q.protocol !== 'icmp') {
-    if (q.port === undefined || !Number.isInteger(q.port) || q.port < 1 || q.port > 65535) {
-      throw invalid(`port: '${q.port}' must be a port from 1 to 65535 for ${q.protocol}`);
-    }
+    checkPort(q.port, 'port', ` for ${q.protocol}`);
   }
 }
 

@@ -102,3 +102,24 @@ export function write<T>(ctx: Ctx, fn: () => T): T {
 export function now(): string {
   return new Date().toISOString();
 }
+
+/** Stores a new resource (under its parent, for listing) and records the change; call inside write(). */
+export function saveNew<T extends { id: string; name: string; projectId?: string }>(ctx: Ctx, kind: Kind, doc: T, parentId?: string): T {
+  ctx.store.insert(kind, doc, parentId);
+  ctx.feed.record({ kind, id: doc.id, op: 'created' });
+  return doc;
+}
+
+/** Stores a changed resource and records the change; call inside write(). */
+export function saveUpdate<T extends { id: string; name: string }>(ctx: Ctx, kind: Kind, doc: T): T {
+  ctx.store.update(doc);
+  ctx.feed.record({ kind, id: doc.id, op: 'updated' });
+  return doc;
+}
+
+/** Deletes a resource and records the change; call inside write(). */
+export function saveDelete<T extends { id: string }>(ctx: Ctx, kind: Kind, doc: T): T {
+  ctx.store.delete(doc.id);
+  ctx.feed.record({ kind, id: doc.id, op: 'deleted' });
+  return doc;
+}

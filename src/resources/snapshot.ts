@@ -6,7 +6,7 @@
  */
 import type { Store } from '../store/db.js';
 import type { Snapshot, SnapshotRouteTable } from '../net/topology.js';
-import type { LoadBalancer, SecurityGroup, Server } from './model.js';
+import type { LoadBalancer, SecurityGroup, Server } from '../core/model/index.js';
 
 export function lbEndpoint(lb: LoadBalancer, groups: SecurityGroup[]): Server {
   const def = groups.find((g) => g.projectId === lb.projectId && g.isDefault);

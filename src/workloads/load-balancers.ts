@@ -6,24 +6,21 @@
  * reports: member health and counters (for status and /metrics).
  */
 import { createServer, type Server } from 'node:net';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import type { Store } from '../store/db.js';
 import type { Change, ChangeFeed } from '../resources/context.js';
-import type { Listener, LoadBalancer, ProvisioningStatus, SecurityGroup } from '../resources/model.js';
+import type { AccessRecord, Listener, LoadBalancer, PlanStep, ProvisioningStatus } from '../core/model/index.js';
+import type { LbRuntime, LbRuntimeStatus } from '../resources/load-balancer/status.js';
+import type { MemberAdmission } from '../resources/load-balancer/engine-config.js';
 import type { Dataplane } from '../dataplane/driver.js';
-import type { Supervisor } from './supervisor.js';
-import { SerialLoop } from '../reconcile/serial-loop.js';
+import type { ProcessSpec, Supervisor } from './supervisor.js';
+import { ReconcileLoop } from '../reconcile/loop.js';
 import type { EngineConfig } from '../lb/config.js';
-import { readAccessLog, type AccessRecord, type ListenerCounters, type MemberCounters } from '../lb/observe.js';
-import { engineConfig, type MemberAdmission } from '../resources/load-balancer/engine-config.js';
-import { lbEndpoint, readSnapshot } from '../resources/snapshot.js';
-import { compile, type Topology } from '../net/topology.js';
-import { TSX } from './workloads.js';
+import type { FromWorker, Health, ToWorker } from '../lb/ipc.js';
+import { readAccessLog } from '../lb/observe.js';
+import { LbReconciler, type LbDesired, type LbPlan, type LbWorkerHost } from './lb-reconciler.js';
 
-const WORKER = fileURLToPath(new URL('../lb/worker.ts', import.meta.url));
 const LB_KINDS = new Set(['loadBalancer', 'listener', 'pool', 'member', 'healthMonitor']);
 
 interface WorkerState {
@@ -65,19 +62,11 @@ export function provisioningStatus(f: ProvisioningFacts): ProvisioningStatus {
   return !f.known || (f.hasListeners && !f.everApplied) ? 'PENDING_CREATE' : 'PENDING_UPDATE';
 }
 
-export interface LbRuntimeStatus {
-  running: boolean;
-  health: Record<string, 'UP' | 'DOWN'>;
-  admission: Record<string, string | null>;
-  counters: { listeners: Record<string, ListenerCounters>; members: Record<string, MemberCounters> } | null;
-  errors: string[];
-}
-
-export class LoadBalancers {
-  private readonly loop = new SerialLoop(() => this.pass());
+export class LoadBalancers implements LbRuntime, LbWorkerHost {
+  private readonly loop: ReconcileLoop<LbDesired, Map<string, ProcessSpec>, LbPlan, PlanStep>;
   private readonly workers = new Map<string, WorkerState>();
-  private readonly health = new Map<string, Record<string, 'UP' | 'DOWN'>>();
-  private readonly admissions = new Map<string, Map<string, MemberAdmission>>();
+  private readonly health = new Map<string, Record<string, Health>>();
+  private admissions = new Map<string, Map<string, MemberAdmission>>();
   private readonly counters = new Map<string, LbRuntimeStatus['counters']>();
   private readonly errors = new Map<string, string[]>();
   /** Changes to load-balancer resources seen, and how many of them the last finished pass had read. */
@@ -86,9 +75,11 @@ export class LoadBalancers {
   private readonly everApplied = new Set<string>();
   /** The load balancers with listeners, as of the last pass (each has a worker). */
   private withListeners = new Set<string>();
+  /** Configurations for workers that have not started (or not said ready) yet. */
+  private readonly pendingConfig = new Map<string, EngineConfig>();
   private readonly onChange = (c: Change) => {
     if (LB_KINDS.has(c.kind)) this.lbChanges++;
-    this.loop.schedule();
+    this.loop.trigger();
   };
   private readonly onStart = (key: string, child: ChildProcess) => {
     if (key.startsWith('lb-')) this.attach(key, child);
@@ -97,10 +88,13 @@ export class LoadBalancers {
   constructor(
     private readonly store: Store,
     private readonly feed: ChangeFeed,
-    private readonly dataplane: Dataplane,
+    dataplane: Dataplane,
     private readonly supervisor: Supervisor,
     private readonly dataDir: string,
-  ) {}
+  ) {
+    // A pass waits at least twice as long as the last one took (it may compile the whole topology).
+    this.loop = new ReconcileLoop(new LbReconciler(store, dataplane, supervisor, dataDir, this), { debounceMs: 20, gapFactor: 2 });
+  }
 
   async start(): Promise<void> {
     this.feed.on('change', this.onChange);
@@ -111,88 +105,58 @@ export class LoadBalancers {
   stop(): void {
     this.feed.off('change', this.onChange);
     this.supervisor.off('start', this.onStart);
-    this.loop.stop();
+    void this.loop.stop();
     for (const key of this.supervisor.keys()) if (key.startsWith('lb-')) this.supervisor.stop(key);
   }
 
-  sync(): Promise<void> {
-    return this.loop.run();
+  async sync(): Promise<void> {
+    await this.loop.run();
   }
 
-  private async pass(): Promise<void> {
-    const seen = this.lbChanges;
-    try {
-      await this.reconcile();
-    } finally {
-      this.lbChangesDone = Math.max(this.lbChangesDone, seen);
-    }
+  changesSeen(): number {
+    return this.lbChanges;
   }
 
-  private async reconcile(): Promise<void> {
-    const all = this.store.list<LoadBalancer>('loadBalancer');
-    if (all.length === 0 && this.workers.size === 0 && !this.supervisor.keys().some((k) => k.startsWith('lb-'))) return;
-    await this.dataplane.settled();
-    // Compiled at most once a pass, and only if a member's admission needs the analyzer (virtual
-    // plane): at 10,000 resources it is most of a pass.
-    let compiled: Topology | null = null;
-    const topology = () => (compiled ??= compile(readSnapshot(this.store)));
-    const groups = this.store.list<SecurityGroup>('securityGroup');
-    const want = new Set<string>();
-    for (const lb of all) {
-      const { config, admission } = engineConfig(this.store, lb, this.dataplane.kind, topology);
-      this.admissions.set(lb.id, admission);
-      if (config.listeners.length === 0) continue;
-      want.add(lb.id);
-      const dir = join(this.dataDir, 'lb', lb.id);
-      mkdirSync(dir, { recursive: true });
-      const place = this.dataplane.placement(lbEndpoint(lb, groups));
-      this.supervisor.ensure(lb.id, {
-        argv: place.wrap([process.execPath, '--import', TSX, WORKER, join(dir, 'access.log')]),
-        outputFile: join(dir, 'worker.log'),
-        ipc: true,
-      });
-      const w = this.workers.get(lb.id);
+  /** A reconcile pass ran: keep its admissions and hand each worker its configuration. */
+  applied(desired: LbDesired, stopped: string[]): void {
+    this.admissions = desired.admissions;
+    this.withListeners = new Set(desired.workers.keys());
+    for (const [lbId, { config }] of desired.workers) {
+      const w = this.workers.get(lbId);
       if (w) {
         w.config = config;
         if (w.ready) this.push(w);
       } else {
-        this.pendingConfig.set(lb.id, config);
+        this.pendingConfig.set(lbId, config);
       }
     }
-    this.withListeners = want;
-    for (const key of this.supervisor.keys()) {
-      if (key.startsWith('lb-') && !want.has(key)) {
-        this.supervisor.stop(key);
-        this.workers.delete(key);
-      }
-    }
+    for (const key of stopped) this.workers.delete(key);
+    this.lbChangesDone = Math.max(this.lbChangesDone, desired.changes);
   }
-
-  private readonly pendingConfig = new Map<string, EngineConfig>();
 
   private attach(lbId: string, child: ChildProcess): void {
     const w: WorkerState = { child, ready: false, config: this.pendingConfig.get(lbId) ?? this.workers.get(lbId)?.config ?? null, adopted: new Set(), sent: 0, applied: 0, opening: 0 };
     this.pendingConfig.delete(lbId);
     this.workers.set(lbId, w);
     this.errors.set(lbId, []);
-    child.on('message', (msg: { type: string; id?: string; status?: 'UP' | 'DOWN'; message?: string; health?: Record<string, 'UP' | 'DOWN'>; counters?: LbRuntimeStatus['counters'] }) => {
+    child.on('message', (msg: FromWorker) => {
       if (msg.type === 'ready') {
         w.ready = true;
         const lb = this.store.get<LoadBalancer>(lbId, 'loadBalancer');
         if (lb && w.config) this.push(w);
-      } else if (msg.type === 'health' && msg.id) {
+      } else if (msg.type === 'health') {
         const h = this.health.get(lbId) ?? {};
-        h[msg.id] = msg.status!;
+        h[msg.id] = msg.status;
         this.health.set(lbId, h);
-      } else if (msg.type === 'applied' || msg.type === 'metrics') {
-        if (msg.health) this.health.set(lbId, msg.health);
-        if (msg.counters) this.counters.set(lbId, msg.counters);
-        if (msg.type === 'applied') {
-          w.applied++;
-          this.everApplied.add(lbId);
-          this.adoptPublic(lbId, w);
-        }
-      } else if (msg.type === 'error' && msg.message) {
+      } else if (msg.type === 'metrics') {
+        this.health.set(lbId, msg.health);
+        this.counters.set(lbId, msg.counters);
+      } else if (msg.type === 'applied') {
+        this.health.set(lbId, msg.health);
+        w.applied++;
+        this.everApplied.add(lbId);
+        this.adoptPublic(lbId, w);
+      } else if (msg.type === 'error') {
         const list = this.errors.get(lbId) ?? [];
         list.push(msg.message);
         this.errors.set(lbId, list.slice(-10));
@@ -209,7 +173,8 @@ export class LoadBalancers {
   private push(w: WorkerState): void {
     if (w.config && w.child.connected) {
       w.sent++;
-      w.child.send({ type: 'config', config: w.config });
+      const msg: ToWorker = { type: 'config', config: w.config };
+      w.child.send(msg);
     }
   }
 
@@ -233,7 +198,8 @@ export class LoadBalancers {
       server.listen({ host: lb.publicIp, port: l.port, backlog: 1024 }, () => {
         // Listening: connections wait in the backlog until the worker takes the socket.
         w.opening--;
-        w.child.send({ type: 'adopt', listenerId: l.id }, server, () => server.close());
+        const msg: ToWorker = { type: 'adopt', listenerId: l.id };
+        w.child.send(msg, server, () => server.close());
       });
     }
   }
@@ -256,7 +222,7 @@ export class LoadBalancers {
     return {
       running: this.workers.get(lbId)?.ready ?? false,
       health: this.health.get(lbId) ?? {},
-      admission: adm ? Object.fromEntries([...adm].map(([id, a]) => [id, a.reason])) : {},
+      admission: adm ? Object.fromEntries([...adm].map(([id, a]) => [id, a.refusal])) : {},
       counters: this.counters.get(lbId) ?? null,
       errors: this.errors.get(lbId) ?? [],
     };

@@ -58,6 +58,11 @@ export class Supervisor extends EventEmitter {
     return [...this.entries.keys()];
   }
 
+  /** The spec a key runs under, or null. */
+  specOf(key: string): ProcessSpec | null {
+    return this.entries.get(key)?.spec ?? null;
+  }
+
   child(key: string): ChildProcess | null {
     return this.entries.get(key)?.child ?? null;
   }

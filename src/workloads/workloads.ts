@@ -8,33 +8,79 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Store } from '../store/db.js';
 import type { Change, ChangeFeed } from '../resources/context.js';
-import type { Server } from '../resources/model.js';
+import type { PlanStep, Server, ServerLogs, WorkloadRequest } from '../core/model/index.js';
+import { parseApp } from '../core/model/index.js';
 import type { Dataplane } from '../dataplane/driver.js';
-import type { Supervisor } from './supervisor.js';
-import { SerialLoop } from '../reconcile/serial-loop.js';
+import type { ProcessSpec, Supervisor } from './supervisor.js';
+import { ReconcileLoop } from '../reconcile/loop.js';
+import type { ApplyResult, Reconciler } from '../reconcile/reconciler.js';
+import { observeProcesses, planProcesses, type ProcessPlan } from './process-plan.js';
 
 export const TSX = import.meta.resolve('tsx');
 const WEB_APP = fileURLToPath(new URL('../apps/web.ts', import.meta.url));
 
-/** `web` or `web:PORT` runs the built-in web app; anything else is a shell command. */
-export function parseApp(app: string): { kind: 'web'; port: number } | { kind: 'command'; command: string } {
-  const m = /^web(?::(\d{1,5}))?$/.exec(app);
-  if (m) return { kind: 'web', port: m[1] ? Number(m[1]) : 8080 };
-  return { kind: 'command', command: app };
+/** Server workloads as a reconciler: desired from the store, observed from the supervisor. */
+class WorkloadReconciler implements Reconciler<Map<string, ProcessSpec>, Map<string, ProcessSpec>, ProcessPlan, PlanStep> {
+  readonly name = 'workloads';
+  constructor(private readonly w: Workloads) {}
+
+  desired(): Map<string, ProcessSpec> {
+    const want = new Map<string, ProcessSpec>();
+    for (const server of this.w.store.list<Server>('server')) {
+      if (!server.app || server.status !== 'running') continue;
+      const dir = this.w.dirOf(server.id);
+      const place = this.w.dataplane.placement(server);
+      const app = parseApp(server.app);
+      const argv =
+        app.kind === 'web'
+          ? [process.execPath, '--import', TSX, WEB_APP, '--name', server.name, '--ip', server.privateIp, '--port', String(app.port), '--bind', place.bind, '--log', join(dir, 'requests.log')]
+          : ['sh', '-c', app.command];
+      want.set(server.id, { argv: place.wrap(argv), outputFile: join(dir, 'output.log') });
+    }
+    return want;
+  }
+
+  objects(desired: Map<string, ProcessSpec>): Iterable<string> {
+    return desired.keys();
+  }
+
+  async observe(): Promise<Map<string, ProcessSpec>> {
+    await this.w.dataplane.settled();
+    const sv = this.w.supervisor;
+    return observeProcesses(sv.keys(), (k) => sv.specOf(k), 'ecs-');
+  }
+
+  plan(desired: Map<string, ProcessSpec>, observed: Map<string, ProcessSpec>): ProcessPlan {
+    return planProcesses(desired, observed, 'workload');
+  }
+
+  steps(plan: ProcessPlan): PlanStep[] {
+    return plan.steps;
+  }
+
+  async apply(plan: ProcessPlan): Promise<ApplyResult> {
+    for (const [key, spec] of plan.ensure) {
+      mkdirSync(this.w.dirOf(key), { recursive: true });
+      this.w.supervisor.ensure(key, spec);
+    }
+    for (const key of plan.stop) this.w.supervisor.stop(key);
+    return { errors: [], succeeded: plan.ensure.map(([k]) => k), requeue: false };
+  }
 }
 
 export class Workloads {
-  private readonly loop = new SerialLoop(() => this.pass());
+  /** A pass waits at least twice as long as the last one took (it reads the whole store). */
+  private readonly loop = new ReconcileLoop(new WorkloadReconciler(this), { debounceMs: 20, gapFactor: 2 });
   /** Only a server's change can change its workload. */
   private readonly onChange = (c: Change) => {
-    if (c.kind === 'server') this.loop.schedule();
+    if (c.kind === 'server') this.loop.trigger();
   };
 
   constructor(
-    private readonly store: Store,
+    readonly store: Store,
     private readonly feed: ChangeFeed,
-    private readonly dataplane: Dataplane,
-    private readonly supervisor: Supervisor,
+    readonly dataplane: Dataplane,
+    readonly supervisor: Supervisor,
     private readonly dataDir: string,
   ) {}
 
@@ -49,42 +95,22 @@ export class Workloads {
 
   stop(): void {
     this.feed.off('change', this.onChange);
-    this.loop.stop();
+    void this.loop.stop();
     for (const key of this.supervisor.keys()) if (key.startsWith('ecs-')) this.supervisor.stop(key);
   }
 
-  sync(): Promise<void> {
-    return this.loop.run();
-  }
-
-  private async pass(): Promise<void> {
-    await this.dataplane.settled();
-    const want = new Set<string>();
-    for (const server of this.store.list<Server>('server')) {
-      if (!server.app || server.status !== 'running') continue;
-      const key = server.id;
-      want.add(key);
-      const dir = this.dirOf(server.id);
-      mkdirSync(dir, { recursive: true });
-      const place = this.dataplane.placement(server);
-      const app = parseApp(server.app);
-      const argv =
-        app.kind === 'web'
-          ? [process.execPath, '--import', TSX, WEB_APP, '--name', server.name, '--ip', server.privateIp, '--port', String(app.port), '--bind', place.bind, '--log', join(dir, 'requests.log')]
-          : ['sh', '-c', app.command];
-      this.supervisor.ensure(key, { argv: place.wrap(argv), outputFile: join(dir, 'output.log') });
-    }
-    for (const key of this.supervisor.keys()) if (key.startsWith('ecs-') && !want.has(key)) this.supervisor.stop(key);
+  async sync(): Promise<void> {
+    await this.loop.run();
   }
 
   /** The request log of a server's web app (JSON lines), and the tail of its output. */
-  logs(serverId: string): { requests: Record<string, unknown>[]; output: string } {
+  logs(serverId: string): ServerLogs {
     const dir = this.dirOf(serverId);
     const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : '');
     const requests = read('requests.log')
       .split('\n')
       .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+      .map((l) => JSON.parse(l) as WorkloadRequest);
     return { requests, output: read('output.log').slice(-16_384) };
   }
 }

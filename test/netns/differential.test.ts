@@ -73,7 +73,7 @@ async function build(c: NimbusClient, seed: number): Promise<Built> {
       const protocol = r.pick(['icmp', 'tcp']);
       const remote = r.pick(['0.0.0.0/0', '10.0.0.0/8', '192.168.0.0/16', 'default', name]);
       try {
-        await c.securityGroups.addRule(name, { direction: 'ingress', protocol, ports: protocol === 'tcp' ? r.pick(['22', '8080', '8000-9000']) : undefined, remote });
+        await c.securityGroups.addRule(name, { direction: 'ingress', protocol: protocol as 'tcp' | 'udp' | 'icmp' | 'all', ports: protocol === 'tcp' ? r.pick(['22', '8080', '8000-9000']) : undefined, remote });
         log.push(`sg ${name} ingress ${protocol} from ${remote}`);
       } catch {
         // a duplicate rule: fine, the topology simply has one rule fewer

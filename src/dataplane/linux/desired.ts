@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { intToIp, parseCidr } from '../../core/cidr.js';
 import { compile, type Snapshot, type SnapshotRouteTable, type Topology } from '../../net/topology.js';
 import { deliverQuietly } from '../../net/trace.js';
-import type { Peering, Server } from '../../resources/model.js';
+import type { Peering, Server } from '../../core/model/index.js';
 import * as N from './names.js';
 import { serverRuleset, routerRuleset } from './nft.js';
 

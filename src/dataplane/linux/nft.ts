@@ -4,7 +4,7 @@
  * security groups are), loopback accepted, then one accept per rule. The text is replaced
  * atomically with `nft -f` (declare, delete, define again in one transaction).
  */
-import type { SecurityGroupRule } from '../../resources/model.js';
+import type { SecurityGroupRule } from '../../core/model/index.js';
 
 export const NFT_TABLE = 'inet nimbus';
 

@@ -3,7 +3,7 @@
  * routes, rules, the sysctls we set and the hash in our nftables table; parseObserved()
  * turns that text into data (pure, unit-tested).
  */
-import { inNamespace, run } from './run.js';
+import { inNamespace, run, type Runner } from './run.js';
 import type { RouteSpec } from './desired.js';
 
 export interface Observed {
@@ -62,16 +62,16 @@ export function parseObserved(text: string): Observed {
 }
 
 /** Names of the namespaces on the machine. */
-export async function listNamespaces(): Promise<string[]> {
-  const r = await run('ip', ['-j', 'netns', 'list'], { timeoutMs: 10_000 });
+export async function listNamespaces(runner: Runner = run): Promise<string[]> {
+  const r = await runner('ip', ['-j', 'netns', 'list'], { timeoutMs: 10_000 });
   if (r.code !== 0) throw new Error(`ip netns list failed: ${r.stderr.trim()}`);
   const text = r.stdout.trim();
   if (!text) return [];
   return (JSON.parse(text) as { name: string }[]).map((n) => n.name);
 }
 
-export async function observe(ns: string): Promise<Observed> {
-  const r = await inNamespace(ns, OBSERVE_SCRIPT);
+export async function observe(ns: string, runner: Runner = run): Promise<Observed> {
+  const r = await inNamespace(ns, OBSERVE_SCRIPT, undefined, runner);
   if (r.code !== 0) throw new Error(`observing ${ns} failed: ${r.stderr.trim() || `exit ${r.code}`}`);
   return parseObserved(r.stdout);
 }

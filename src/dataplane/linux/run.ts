@@ -16,6 +16,9 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
+/** Runs a command and collects what it printed: run() for real, a fake in unit tests. */
+export type Runner = (cmd: string, args: string[], opts?: RunOptions) => Promise<RunResult>;
+
 export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -42,8 +45,8 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
 }
 
 /** Runs `ip netns exec NS sh -es` with `script` on stdin. */
-export function inNamespace(ns: string, script: string, timeoutMs = 20_000): Promise<RunResult> {
-  return run('ip', ['netns', 'exec', ns, 'sh', '-es'], { input: script, timeoutMs });
+export function inNamespace(ns: string, script: string, timeoutMs = 20_000, runner: Runner = run): Promise<RunResult> {
+  return runner('ip', ['netns', 'exec', ns, 'sh', '-es'], { input: script, timeoutMs });
 }
 
 /** Maps over items with at most `limit` in flight. */

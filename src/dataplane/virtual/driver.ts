@@ -7,7 +7,7 @@ import { formatVirtualPing } from '../../net/format.js';
 import { compile } from '../../net/topology.js';
 import { trace } from '../../net/trace.js';
 import { readSnapshot } from '../../resources/snapshot.js';
-import type { Server } from '../../resources/model.js';
+import type { Server } from '../../core/model/index.js';
 import type { Store } from '../../store/db.js';
 import type { Dataplane, DataplaneStatus, ExecOutcome, PingOutcome, Placement, SyncReport } from '../driver.js';
 

@@ -29,6 +29,14 @@ export class ChunkedScanner {
     return this.s === S.Done;
   }
 
+  /** Ready for a new body. */
+  reset(): void {
+    this.s = S.Size;
+    this.size = 0;
+    this.digits = 0;
+    this.remaining = 0;
+  }
+
   /** Scans buf[from, to); returns the index just past the body's end, or -1 if it goes on. */
   scan(buf: Buffer, from: number, to: number): number {
     let i = from;

@@ -11,75 +11,17 @@
  * a 4xx/5xx and is counted.
  */
 import type { Socket } from 'node:net';
-import { OwnBufferConnection, relay } from '../own-buffer.js';
-import { ChunkedScanner } from './chunked.js';
+import { relay } from '../own-buffer.js';
 import { HttpError, MAX_HEAD, headEnd, RequestHead, ResponseHead } from './parser.js';
-import type { MemberRuntime, PoolRuntime } from '../pool.js';
-import { ascii, put, putEscaped, putInt, putMillis, putSlice } from '../log-line.js';
-import { AccessLog, asciiJson, type Counters, type ListenerCounters, type MemberCounters } from '../observe.js';
+import type { ListenerCounters } from '../../core/model/index.js';
+import type { ListenerContext } from '../listener-context.js';
+import { BodyFramer, Framing, frameResponse } from './body.js';
+import { errorResponse } from './error-response.js';
+import { forwardingTail, requestHead, responseHead } from './rewrite.js';
+import type { Link } from './upstream-link.js';
+import { MemberSide } from './member-side.js';
 
-export interface ListenerContext {
-  id: string;
-  port: number;
-  /** The pool behind the listener now (looked up per request, so reconfiguration applies at once). */
-  pool(): PoolRuntime | null;
-  log: AccessLog;
-  counters: Counters;
-}
-
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'x-forwarded-proto', 'x-forwarded-port']);
-const CONNECT_TIMEOUT_MS = 3_000;
-const RESPONSE_TIMEOUT_MS = 60_000;
 const IDLE_TIMEOUT_MS = 60_000;
-/** Request bytes kept for a retry while the member connection is not yet up. */
-const REPLAY_LIMIT = 1024 * 1024;
-
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  408: 'Request Timeout',
-  431: 'Request Header Fields Too Large',
-  501: 'Not Implemented',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-  505: 'HTTP Version Not Supported',
-};
-
-/**
- * A keep-alive connection to a member, reading into its own buffer (own-buffer.ts), with the
- * session that uses it now (null while idle in its pool). Listeners are attached once, for
- * its whole life, and dispatch to the owner: no listener churn per request.
- */
-class Link extends OwnBufferConnection {
-  owner: HttpSession | null = null;
-
-  constructor(m: MemberRuntime) {
-    super(m.host, m.port, (buf, n) => {
-      if (this.owner !== null) this.owner.onUpstreamData(this, buf, n);
-      else this.socket.destroy(); // an idle member connection must not speak
-    });
-    const s = this.socket;
-    s.setTimeout(CONNECT_TIMEOUT_MS);
-    s.on('connect', () => {
-      s.setTimeout(RESPONSE_TIMEOUT_MS);
-      this.owner?.onUpstreamConnect(this);
-    });
-    s.on('end', () => {
-      if (this.owner) this.owner.onUpstreamEnd(this);
-      else s.destroy();
-    });
-    s.on('error', (e: Error) => {
-      if (this.owner) this.owner.onUpstreamError(this, e);
-      else s.destroy();
-    });
-    s.on('close', () => {
-      m.forget(this);
-      this.owner?.onUpstreamError(this, new Error('closed'));
-    });
-    s.on('drain', () => this.owner?.client.resume());
-    s.on('timeout', () => s.destroy(new Error(s.connecting ? 'connect timeout' : 'response timeout')));
-  }
-}
 
 const enum St {
   Head,
@@ -88,60 +30,30 @@ const enum St {
   Closed,
 }
 
-export class HttpSession {
+export class HttpSession extends MemberSide {
   private st = St.Head;
-  private pending: Buffer | null = null;
-  private readonly clientIp: string;
-  readonly client: Socket;
-  private readonly clientAddr: string;
+  protected pending: Buffer | null = null;
   private readonly lc: ListenerCounters;
 
-  // The exchange in progress. The head objects are parsed into again for every exchange.
-  private readonly req = new RequestHead();
+  // The exchange in progress. The head objects and framers are reused for every exchange.
+  protected readonly req = new RequestHead();
   private readonly resp = new ResponseHead();
+  private readonly reqBody = new BodyFramer();
+  private readonly respBody = new BodyFramer();
+
   private hasReq = false;
   private hasResp = false;
-  private pool: PoolRuntime | null = null;
-  private member: MemberRuntime | null = null;
-  private stats: MemberCounters | null = null;
-  /** Members that failed this exchange (null while none did). */
-  private tried: MemberRuntime[] | null = null;
-  private upstream: Link | null = null;
-  private upConnected = false;
-  private reused = false;
-  private replay: Buffer[] | null = null;
-  private replayBytes = 0;
-  private reqBodyLeft = 0;
-  private reqChunks: ChunkedScanner | null = null;
-  private reqBodyDone = true;
   /** A response head that came in pieces (copied: the member socket's buffer is reused). */
   private respBuf: Buffer | null = null;
-  private respBodyLeft = 0;
-  private respChunks: ChunkedScanner | null = null;
-  private respUntilClose = false;
   private respStarted = false;
-  private setCookie: string | null = null;
-  private t0 = 0;
-  private tSent = 0;
-  private tFirst = 0;
-  private bytesIn = 0;
-  private bytesOut = 0;
   private closed = false;
   /** The client half-closed (sent FIN): answer what it asked, then end. */
   private clientEnded = false;
-  /** This connection's part of its access-log lines (client, listener, pool). */
-  private logHead: Buffer | null = null;
-  private logPool: PoolRuntime | null = null;
   /** This connection's forwarding headers, made on its first plain request. */
   private forwarded: Buffer | null = null;
 
-  constructor(
-    client: Socket,
-    private readonly ctx: ListenerContext,
-  ) {
-    this.client = client;
-    this.clientIp = client.remoteAddress?.replace(/^::ffff:/, '') ?? '';
-    this.clientAddr = `${this.clientIp}:${client.remotePort}`;
+  constructor(client: Socket, ctx: ListenerContext) {
+    super(client, ctx);
     this.lc = ctx.counters.listener(ctx.id);
     this.lc.connections++;
     this.lc.active++;
@@ -159,7 +71,7 @@ export class HttpSession {
       this.pending = this.pending ? Buffer.concat([this.pending, d]) : d;
       this.tryHead();
     } else if (this.st === St.Exchange) {
-      if (!this.reqBodyDone) this.forwardRequestBody(d, 0);
+      if (!this.reqBody.done) this.forwardRequestBody(d, 0);
       else {
         // A pipelined request: keep it until this exchange ends.
         this.pending = this.pending ? Buffer.concat([this.pending, d]) : d;
@@ -192,139 +104,32 @@ export class HttpSession {
     const req = this.req;
     this.st = St.Exchange;
     this.hasReq = true;
-    this.t0 = this.ctx.log.enabled ? performance.now() : 0;
-    this.tFirst = 0;
-    this.bytesIn = end;
-    this.bytesOut = 0;
+    this.rec.begin(end);
     this.tried = null;
     this.hasResp = false;
     this.respBuf = null;
     this.respStarted = false;
-    this.reqChunks = req.chunked ? new ChunkedScanner() : null;
-    this.reqBodyLeft = req.chunked ? 0 : Math.max(0, req.contentLength);
-    this.reqBodyDone = !req.chunked && this.reqBodyLeft === 0;
-    const head = this.buildRequestHead(buf, end);
-    this.replay = [head];
-    this.replayBytes = head.length;
+    if (req.chunked) this.reqBody.reset(Framing.Chunked);
+    else this.reqBody.reset(Framing.Length, Math.max(0, req.contentLength));
+    const head = requestHead(req, buf, end, this.clientIp, this.ctx.port, (this.forwarded ??= forwardingTail(this.clientIp, this.ctx.port)));
+    this.replay.start(head);
     this.pool = this.ctx.pool();
     if (!this.connectMember()) return;
     if (end < buf.length) this.forwardRequestBody(buf, end);
   }
 
-  /**
-   * The head the member gets. Most requests carry no hop-by-hop or forwarding header of
-   * their own: then it is the client's head as it came, plus this session's forwarding
-   * headers (built once per connection), in one copy.
-   */
-  private buildRequestHead(buf: Buffer, end: number): Buffer {
-    const req = this.req;
-    if (req.version === 11 && !req.replaced) {
-      const fwd = (this.forwarded ??= Buffer.from(`x-forwarded-for: ${this.clientIp}\r\nx-forwarded-proto: http\r\nx-forwarded-port: ${this.ctx.port}\r\nconnection: keep-alive\r\n\r\n`, 'latin1'));
-      const out = Buffer.allocUnsafe(end - 2 + fwd.length);
-      buf.copy(out, 0, 0, end - 2);
-      fwd.copy(out, end - 2);
-      return out;
-    }
-    const names = req.names;
-    const values = req.values;
-    let xff = this.clientIp;
-    let out = `${req.method} ${req.target} HTTP/1.1\r\n`;
-    for (let i = 0; i < names.length; i++) {
-      const n = names[i];
-      if (HOP_BY_HOP.has(n)) continue;
-      if (n === 'x-forwarded-for') {
-        xff = `${values[i]}, ${this.clientIp}`;
-        continue;
-      }
-      out += `${n}: ${values[i]}\r\n`;
-    }
-    out += `x-forwarded-for: ${xff}\r\nx-forwarded-proto: http\r\nx-forwarded-port: ${this.ctx.port}\r\n`;
-    if (req.upgrade) out += `connection: upgrade\r\nupgrade: ${req.upgradeValue}\r\n\r\n`;
-    else out += 'connection: keep-alive\r\n\r\n';
-    return Buffer.from(out, 'latin1');
-  }
-
-  /** Chooses a member and gets a socket to it; false when the client was answered instead. */
-  private connectMember(): boolean {
-    const pool = this.pool;
-    const choice = pool?.choose(this.clientIp, pool.persistence ? this.req.cookie : undefined, this.tried);
-    if (!choice) {
-      this.respondError(503, pool ? 'no healthy member' : 'no pool behind this listener');
-      return false;
-    }
-    const m = choice.member;
-    this.member = m;
-    this.stats = m.stats ??= this.ctx.counters.member(m.id);
-    this.setCookie = choice.setCookie;
-    m.active++;
-    this.stats.active++;
-    // A kept connection for the first member of an exchange; a retry gets a new one.
-    const idle = this.tried === null ? (m.takeIdle() as Link | null) : null;
-    if (idle) {
-      this.reused = true;
-      this.upstream = idle;
-      this.upConnected = true;
-      idle.owner = this;
-      this.sendReplay();
-    } else {
-      this.reused = false;
-      const link = new Link(m);
-      this.upstream = link;
-      this.upConnected = false;
-      link.owner = this;
-    }
-    return true;
-  }
-
-  /** The member accepted a new connection: send what waited for it. */
-  onUpstreamConnect(s: Link): void {
-    if (s !== this.upstream) return;
-    this.upConnected = true;
-    this.sendReplay();
-    if (!this.pending) this.client.resume();
-  }
-
-  private sendReplay(): void {
-    const s = this.upstream!.socket;
-    if (this.ctx.log.enabled) this.tSent = performance.now();
-    const replay = this.replay!;
-    for (let i = 0; i < replay.length; i++) s.write(replay[i]);
-    // Keep the copy while a stale pooled socket may still force a replay.
-    if (!this.reused) this.replay = null;
-  }
-
   private forwardRequestBody(buf: Buffer, from: number): void {
-    let end = buf.length;
-    if (this.reqChunks) {
-      let e: number;
-      try {
-        e = this.reqChunks.scan(buf, from, buf.length);
-      } catch (err) {
-        this.fail((err as HttpError).status ?? 400, (err as Error).message);
-        return;
-      }
-      if (e >= 0) {
-        end = e;
-        this.reqBodyDone = true;
-      }
-    } else {
-      const n = Math.min(this.reqBodyLeft, buf.length - from);
-      end = from + n;
-      this.reqBodyLeft -= n;
-      if (this.reqBodyLeft === 0) this.reqBodyDone = true;
+    let end: number;
+    try {
+      end = this.reqBody.scan(buf, from, buf.length);
+    } catch (err) {
+      this.fail((err as HttpError).status ?? 400, (err as Error).message);
+      return;
     }
     if (end > from) {
       const part = buf.subarray(from, end);
-      this.bytesIn += part.length;
-      if (this.replay) {
-        this.replay.push(part);
-        this.replayBytes += part.length;
-        if (this.replayBytes > REPLAY_LIMIT) {
-          // Too much to keep for a retry: a live socket just streams on; a connecting one waits.
-          if (this.upConnected) this.replay = null;
-          else this.client.pause();
-        }
-      }
+      this.rec.bytesIn += part.length;
+      if (!this.replay.add(part, this.upConnected)) this.client.pause();
       if (this.upConnected && this.upstream) {
         if (!this.upstream.socket.write(part)) this.client.pause();
       }
@@ -346,8 +151,8 @@ export class HttpSession {
       return;
     }
     if (this.st !== St.Exchange) return;
-    if (!this.tFirst && this.ctx.log.enabled) this.tFirst = performance.now();
-    this.replay = null;
+    this.rec.firstByte();
+    this.replay.drop();
     if (!this.hasResp) {
       if (this.respBuf) {
         const all = Buffer.allocUnsafe(this.respBuf.length + n);
@@ -393,23 +198,20 @@ export class HttpSession {
       this.tunnel(buf.subarray(end, n));
       return;
     }
-    const noBody = this.req.isHead || resp.status === 204 || resp.status === 304 || resp.status < 200;
-    this.respChunks = !noBody && resp.chunked ? new ChunkedScanner() : null;
-    this.respBodyLeft = noBody || resp.chunked ? 0 : resp.contentLength;
-    this.respUntilClose = !noBody && !resp.chunked && resp.contentLength < 0;
+    frameResponse(this.respBody, this.req.isHead, resp.status, resp.chunked, resp.contentLength);
+    const untilClose = this.respBody.framing === Framing.UntilClose;
     if (resp.setCookieCount > 0 && this.pool?.persistence?.type === 'APP_COOKIE') {
       const names = resp.names;
       for (let i = 0; i < names.length; i++) if (names[i] === 'set-cookie') this.pool.learn(resp.values[i], this.member!);
     }
-    const mustClose = this.respUntilClose || !this.req.keepAlive;
+    const mustClose = untilClose || !this.req.keepAlive;
     // The head goes out with the first part of the body in one write when it needs no change.
     let from = 0;
     if (this.setCookie || mustClose !== resp.close) {
-      this.write(this.rewriteResponseHead(mustClose));
+      this.write(responseHead(resp, this.setCookie, mustClose));
       from = end;
     }
-    const done = noBody || (!resp.chunked && !this.respUntilClose && this.respBodyLeft === 0);
-    if (done) {
+    if (this.respBody.done) {
       if (from < end) this.write(from === 0 && end === buf.length ? buf : buf.subarray(from, end));
       this.finish(end < n);
     } else {
@@ -417,44 +219,17 @@ export class HttpSession {
     }
   }
 
-  private rewriteResponseHead(close: boolean): Buffer {
-    const resp = this.resp;
-    let out = `${resp.statusLine}\r\n`;
-    const names = resp.names;
-    const values = resp.values;
-    for (let i = 0; i < names.length; i++) {
-      if (names[i] === 'connection' || names[i] === 'keep-alive') continue;
-      out += `${names[i]}: ${values[i]}\r\n`;
-    }
-    if (this.setCookie) out += `set-cookie: ${this.setCookie}\r\n`;
-    out += close ? 'connection: close\r\n\r\n' : 'connection: keep-alive\r\n\r\n';
-    return Buffer.from(out, 'latin1');
-  }
-
   /** Forwards the body bytes of buf[from, n); writes buf[writeFrom, end) (writeFrom < from when the head rides along). */
   private forwardResponseBody(buf: Buffer, from: number, n: number, writeFrom: number): void {
-    let end = n;
-    let done = false;
-    if (this.respChunks) {
-      let e: number;
-      try {
-        e = this.respChunks.scan(buf, from, n);
-      } catch {
-        this.upstreamBroke(502, 'bad chunked response');
-        return;
-      }
-      if (e >= 0) {
-        end = e;
-        done = true;
-      }
-    } else if (!this.respUntilClose) {
-      const k = Math.min(this.respBodyLeft, n - from);
-      end = from + k;
-      this.respBodyLeft -= k;
-      done = this.respBodyLeft === 0;
+    let end: number;
+    try {
+      end = this.respBody.scan(buf, from, n);
+    } catch {
+      this.upstreamBroke(502, 'bad chunked response');
+      return;
     }
     if (end > writeFrom) this.write(writeFrom === 0 && end === buf.length ? buf : buf.subarray(writeFrom, end));
-    if (done) this.finish(end < n);
+    if (this.respBody.done) this.finish(end < n);
   }
 
   /**
@@ -462,7 +237,7 @@ export class HttpSession {
    * queue: the member socket they were read on then gets a fresh buffer for its next read.
    */
   private write(b: Buffer): void {
-    this.bytesOut += b.length;
+    this.rec.bytesOut += b.length;
     if (!relay(this.client, b, this.upstream)) this.upstream?.socket.pause();
   }
 
@@ -474,11 +249,12 @@ export class HttpSession {
     this.record(status);
     this.releaseMember();
     this.upstream = null;
-    const reusable = !this.resp.close && !this.respUntilClose && this.reqBodyDone && !extraBytes;
+    const untilClose = this.respBody.framing === Framing.UntilClose;
+    const reusable = !this.resp.close && !untilClose && this.reqBody.done && !extraBytes;
     up.owner = null;
     if (reusable) m.giveBack(up);
     else up.socket.destroy();
-    if (!this.req.keepAlive || this.respUntilClose) {
+    if (!this.req.keepAlive || untilClose) {
       this.st = St.Closed;
       this.client.end();
       return;
@@ -494,54 +270,12 @@ export class HttpSession {
   }
 
   private record(status: number): void {
+    const rec = this.rec;
     this.ctx.counters.response(this.lc, status);
-    this.lc.bytesIn += this.bytesIn;
-    this.lc.bytesOut += this.bytesOut;
+    this.lc.bytesIn += rec.bytesIn;
+    this.lc.bytesOut += rec.bytesOut;
     if (this.stats) this.stats.requests++;
-    if (!this.ctx.log.enabled) return;
-    // formatRecord's line, written as bytes from parts made once per connection, pool and
-    // member, and from the request's own bytes (log-line.ts).
-    const now = performance.now();
-    const req = this.req;
-    const m = this.member;
-    if (this.logHead === null || this.logPool !== this.pool) {
-      this.logPool = this.pool; // a reconfiguration may put another pool behind the listener
-      this.logHead = ascii(`,"client":${asciiJson(this.clientAddr)},"listener":${asciiJson(this.ctx.id)},"pool":${this.pool ? asciiJson(this.pool.id) : 'null'}`);
-    }
-    const head = this.logHead;
-    const memberPart = m ? (m.logPart ??= ascii(`,"member":${asciiJson(m.id)},"method":"`)) : NO_MEMBER;
-    const pathEnd = req.pathEnd;
-    const log = this.ctx.log;
-    const buf = log.room(200 + head.length + memberPart.length + req.methodEnd + 2 * (pathEnd - req.targetStart));
-    let at = put(buf, log.at, TIME_OPEN);
-    at = put(buf, at, AccessLog.nowBytes());
-    buf[at++] = 34;
-    at = put(buf, at, head);
-    at = put(buf, at, memberPart);
-    at = putSlice(buf, at, req.buf, 0, req.methodEnd); // a token: nothing to escape
-    at = put(buf, at, PATH_OPEN);
-    at = putEscaped(buf, at, req.buf, req.targetStart, pathEnd);
-    at = put(buf, at, STATUS_OPEN);
-    at = putInt(buf, at, status);
-    at = put(buf, at, BYTES_IN);
-    at = putInt(buf, at, this.bytesIn);
-    at = put(buf, at, BYTES_OUT);
-    at = putInt(buf, at, this.bytesOut);
-    at = put(buf, at, DURATION);
-    at = putMillis(buf, at, now - this.t0);
-    at = put(buf, at, UPSTREAM);
-    if (this.tFirst) at = putMillis(buf, at, this.tFirst - this.tSent);
-    else at = put(buf, at, NULL);
-    buf[at++] = 125; // '}'
-    log.end(at);
-  }
-
-  private releaseMember(): void {
-    const m = this.member;
-    if (!m) return;
-    m.active--;
-    this.stats!.active--;
-    this.member = null;
+    rec.write(this.pool, this.member, this.req, status);
   }
 
   onUpstreamEnd(s: Link): void {
@@ -550,7 +284,7 @@ export class HttpSession {
       this.client.end();
       return;
     }
-    if (this.st === St.Exchange && this.hasResp && this.respUntilClose) {
+    if (this.st === St.Exchange && this.hasResp && this.respBody.framing === Framing.UntilClose) {
       this.finish(false);
       return;
     }
@@ -572,35 +306,12 @@ export class HttpSession {
       this.close();
       return;
     }
-    const m = this.member!;
-    const neverConnected = !this.upConnected;
-    const staleReuse = this.reused && this.replay !== null;
-    this.releaseMember();
-    if (neverConnected || staleReuse) {
-      if (neverConnected) {
-        this.stats!.connectFailures++;
-        (this.tried ??= []).push(m);
-      }
-      // A stale kept connection: the same member may answer on a fresh one, and its other
-      // kept connections are likely as stale.
-      if (staleReuse) m.closeIdle();
-      this.reused = false;
-      if (this.replay === null) {
-        this.respondError(502, `member failed after the request body was sent: ${err.message}`);
-        return;
-      }
-      this.client.resume();
-      this.connectMember();
-      return;
-    }
+    if (this.retry(err)) return;
     this.respondError(/timeout/.test(err.message) ? 504 : 502, err.message);
   }
 
   private upstreamBroke(status: number, why: string): void {
-    const s = this.upstream;
-    this.upstream = null;
-    s?.socket.destroy();
-    this.releaseMember();
+    this.dropUpstream();
     this.respondError(status, why);
   }
 
@@ -621,25 +332,20 @@ export class HttpSession {
   }
 
   /** Answers the client with an error of our own, then closes (the stream state is unknown). */
-  private respondError(status: number, why: string): void {
+  protected respondError(status: number, why: string): void {
     if (this.st === St.Closed) return;
-    const body = `${status} ${REASONS[status] ?? 'Error'}: ${why}\n`;
     this.hasResp = false;
     if (this.hasReq) this.record(status);
     this.st = St.Closed;
-    this.client.end(`HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    this.client.end(errorResponse(status, why));
   }
 
   /** A refusal before any exchange began (bad head). */
   private fail(status: number, why: string): void {
     this.ctx.counters.response(this.lc, status);
     this.st = St.Closed;
-    const body = `${status} ${REASONS[status] ?? 'Error'}: ${why}\n`;
-    this.client.end(`HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-    const up = this.upstream;
-    this.upstream = null;
-    up?.socket.destroy();
-    this.releaseMember();
+    this.client.end(errorResponse(status, why));
+    this.dropUpstream();
   }
 
   /**
@@ -650,7 +356,7 @@ export class HttpSession {
   private onClientEnd(): void {
     this.clientEnded = true;
     if (this.st === St.Head) this.close();
-    else if (this.st === St.Exchange && !this.reqBodyDone) this.close();
+    else if (this.st === St.Exchange && !this.reqBody.done) this.close();
     else if (this.st === St.Tunnel) this.upstream?.socket.end();
   }
 
@@ -663,24 +369,9 @@ export class HttpSession {
     this.closed = true;
     this.lc.active--;
     this.st = St.Closed;
-    const up = this.upstream;
-    this.upstream = null;
-    up?.socket.destroy();
-    this.releaseMember();
+    this.dropUpstream();
     this.client.destroy();
   }
 }
 
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
-
-// The fixed parts of an access-log line (see record()).
-const TIME_OPEN = ascii('{"time":"');
-const NO_MEMBER = ascii(',"member":null,"method":"');
-const PATH_OPEN = ascii('","path":"');
-const STATUS_OPEN = ascii('","status":');
-const BYTES_IN = ascii(',"bytesIn":');
-const BYTES_OUT = ascii(',"bytesOut":');
-const DURATION = ascii(',"durationMs":');
-const UPSTREAM = ascii(',"upstreamMs":');
-const NULL = ascii('null');
-

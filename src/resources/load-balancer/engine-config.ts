@@ -5,14 +5,14 @@
  * says the load balancer reaches them), and a stopped server's member takes no traffic.
  */
 import type { EngineConfig } from '../../lb/config.js';
-import type { HealthMonitor, Listener, LoadBalancer, Member, Pool, Server } from '../model.js';
+import type { HealthMonitor, Listener, LoadBalancer, Member, Pool, Refusal, Server } from '../../core/model/index.js';
 import type { Store } from '../../store/db.js';
 import type { Topology } from '../../net/topology.js';
 import { trace } from '../../net/trace.js';
 
 export interface MemberAdmission {
   /** Why a member takes no traffic whatever its health, or null. */
-  reason: string | null;
+  refusal: Refusal | null;
 }
 
 export function engineConfig(
@@ -39,16 +39,19 @@ export function engineConfig(
           : null,
         members: members.map((m) => {
           const server = m.serverId ? store.get<Server>(m.serverId, 'server') : undefined;
-          let reason: string | null = null;
-          if (!m.adminStateUp) reason = 'admin down';
-          else if (server && server.status !== 'running') reason = `server ${server.name} is stopped`;
+          let refusal: Refusal | null = null;
+          if (!m.adminStateUp) refusal = { code: 'ADMIN_DOWN', message: 'admin down' };
+          else if (server && server.status !== 'running') refusal = { code: 'SERVER_STOPPED', message: `server ${server.name} is stopped` };
           else if (plane === 'virtual') {
             const r = trace(topology(), { sourceServerId: lb.id, destination: m.address, protocol: 'tcp', port: m.port });
-            if (!r.reachable) reason = `unreachable from the load balancer: ${r.blockedBy?.kind} ${r.blockedBy?.resourceName}: ${r.blockedBy?.reason}`;
+            if (!r.reachable) {
+              const b = r.blockedBy;
+              refusal = { code: 'UNREACHABLE', message: `unreachable from the load balancer: ${b?.kind} ${b?.resourceName}: ${b?.reason}` };
+            }
           }
-          admission.set(m.id, { reason });
+          admission.set(m.id, { refusal });
           const host = plane === 'virtual' && server ? server.loopbackIp : m.address;
-          return { id: m.id, host, port: m.port, weight: m.weight, enabled: reason === null };
+          return { id: m.id, host, port: m.port, weight: m.weight, enabled: refusal === null };
         }),
       };
     }),

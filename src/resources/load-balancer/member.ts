@@ -7,17 +7,9 @@
 import { NimbusError, invalid } from '../../core/errors.js';
 import { contains, intToIp, parseCidr, parseIp } from '../../core/cidr.js';
 import { newId } from '../../core/ids.js';
-import type { HealthMonitor, LoadBalancer, Member, Peering, Pool, Server, Vpc } from '../model.js';
-import { checkName, now, resolve, write, type Ctx } from '../context.js';
-
-export interface MemberInput {
-  name?: string;
-  pool: string;
-  server?: string;
-  address?: string;
-  port: number;
-  weight?: number;
-}
+import type { HealthMonitor, HealthMonitorInput, LoadBalancer, Member, MemberInput, MemberUpdate, Peering, Pool, Server, Vpc } from '../../core/model/index.js';
+import { checkPort } from '../../core/model/index.js';
+import { checkName, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
 
 /** The VPCs a load balancer reaches: its own and those actively peered with it. */
 function reachableVpcs(ctx: Ctx, lb: LoadBalancer): Vpc[] {
@@ -39,7 +31,7 @@ export function createMember(ctx: Ctx, input: MemberInput): Member {
   return write(ctx, () => {
     const pool = resolve<Pool>(ctx, 'pool', input.pool, 'pool');
     const lb = ctx.store.get<LoadBalancer>(pool.loadBalancerId, 'loadBalancer')!;
-    if (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535) throw invalid(`port: '${input.port}' must be from 1 to 65535`);
+    checkPort(input.port);
     let server: Server | null = null;
     let address: string;
     if (input.server) {
@@ -72,8 +64,7 @@ export function createMember(ctx: Ctx, input: MemberInput): Member {
       adminStateUp: true,
       createdAt: now(),
     };
-    ctx.store.insert('member', member, pool.id);
-    ctx.feed.record({ kind: 'member', id, op: 'created' });
+    saveNew(ctx, 'member', member, pool.id);
     return member;
   });
 }
@@ -85,14 +76,13 @@ export function listMembers(ctx: Ctx, filter: { pool?: string } = {}): Member[] 
   return ctx.store.list<Member>('member', { projectId: ctx.projectId });
 }
 
-export function updateMember(ctx: Ctx, ref: string, input: { name?: string; weight?: number; adminStateUp?: boolean }): Member {
+export function updateMember(ctx: Ctx, ref: string, input: MemberUpdate): Member {
   return write(ctx, () => {
     const m = getMember(ctx, ref);
     if (input.name !== undefined) m.name = checkName(ctx, 'member', input.name, m.id);
     if (input.weight !== undefined) m.weight = checkWeight(input.weight);
     if (input.adminStateUp !== undefined) m.adminStateUp = input.adminStateUp;
-    ctx.store.update(m);
-    ctx.feed.record({ kind: 'member', id: m.id, op: 'updated' });
+    saveUpdate(ctx, 'member', m);
     return m;
   });
 }
@@ -100,22 +90,9 @@ export function updateMember(ctx: Ctx, ref: string, input: { name?: string; weig
 export function deleteMember(ctx: Ctx, ref: string): Member {
   return write(ctx, () => {
     const m = getMember(ctx, ref);
-    ctx.store.delete(m.id);
-    ctx.feed.record({ kind: 'member', id: m.id, op: 'deleted' });
+    saveDelete(ctx, 'member', m);
     return m;
   });
-}
-
-export interface HealthMonitorInput {
-  name?: string;
-  pool: string;
-  type: string;
-  delay?: number;
-  timeout?: number;
-  maxRetries?: number;
-  maxRetriesDown?: number;
-  urlPath?: string;
-  expectedCodes?: string;
 }
 
 /** "200", "200,202", "200-299": Octavia's expected_codes (the engine matches them). */
@@ -165,8 +142,7 @@ export function createHealthMonitor(ctx: Ctx, input: HealthMonitorInput): Health
       createdAt: now(),
     };
     checkMonitor(h);
-    ctx.store.insert('healthMonitor', h, pool.id);
-    ctx.feed.record({ kind: 'healthMonitor', id, op: 'created' });
+    saveNew(ctx, 'healthMonitor', h, pool.id);
     return h;
   });
 }
@@ -190,8 +166,7 @@ export function updateHealthMonitor(ctx: Ctx, ref: string, input: Partial<Omit<H
 export function deleteHealthMonitor(ctx: Ctx, ref: string): HealthMonitor {
   return write(ctx, () => {
     const h = getHealthMonitor(ctx, ref);
-    ctx.store.delete(h.id);
-    ctx.feed.record({ kind: 'healthMonitor', id: h.id, op: 'deleted' });
+    saveDelete(ctx, 'healthMonitor', h);
     return h;
   });
 }

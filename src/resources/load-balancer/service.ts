@@ -8,8 +8,9 @@
 import { NimbusError, invalid } from '../../core/errors.js';
 import { intToIp, parseIp } from '../../core/cidr.js';
 import { newId } from '../../core/ids.js';
-import type { Algorithm, LbProtocol, Listener, LoadBalancer, PersistenceType, Pool, Subnet } from '../model.js';
-import { checkName, now, resolve, write, type Ctx } from '../context.js';
+import type { Algorithm, LbProtocol, Listener, ListenerInput, ListenerUpdate, LoadBalancer, LoadBalancerInput, PersistenceType, Pool, PoolInput, PoolUpdate, Rename, Subnet } from '../../core/model/index.js';
+import { checkPort } from '../../core/model/index.js';
+import { checkName, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
 import { allocateAddress } from '../subnet/addresses.js';
 
 const PUBLIC_POOL = { first: parseIp('127.0.1.1'), last: parseIp('127.0.1.254') };
@@ -26,14 +27,6 @@ function allocatePublicIp(ctx: Ctx, wanted?: string): string {
   }
   for (let ip = PUBLIC_POOL.first; ip <= PUBLIC_POOL.last; ip++) if (!taken.has(intToIp(ip))) return intToIp(ip);
   throw new NimbusError('InsufficientPublicIps', 'the public pool 127.0.1.0/24 has no free address');
-}
-
-export interface LoadBalancerInput {
-  name: string;
-  subnet: string;
-  vip?: string;
-  /** true for a public IP from the pool, or the address wanted. */
-  publicIp?: boolean | string;
 }
 
 export function createLoadBalancer(ctx: Ctx, input: LoadBalancerInput): LoadBalancer {
@@ -62,12 +55,11 @@ export function createLoadBalancer(ctx: Ctx, input: LoadBalancerInput): LoadBala
 export const getLoadBalancer = (ctx: Ctx, ref: string) => resolve<LoadBalancer>(ctx, 'loadBalancer', ref);
 export const listLoadBalancers = (ctx: Ctx) => ctx.store.list<LoadBalancer>('loadBalancer', { projectId: ctx.projectId });
 
-export function updateLoadBalancer(ctx: Ctx, ref: string, input: { name?: string }): LoadBalancer {
+export function updateLoadBalancer(ctx: Ctx, ref: string, input: Rename): LoadBalancer {
   return write(ctx, () => {
     const lb = getLoadBalancer(ctx, ref);
     if (input.name !== undefined) lb.name = checkName(ctx, 'loadBalancer', input.name, lb.id);
-    ctx.store.update(lb);
-    ctx.feed.record({ kind: 'loadBalancer', id: lb.id, op: 'updated' });
+    saveUpdate(ctx, 'loadBalancer', lb);
     return lb;
   });
 }
@@ -108,20 +100,12 @@ function poolFor(ctx: Ctx, lb: LoadBalancer, ref: string | null | undefined, pro
   return pool.id;
 }
 
-export interface ListenerInput {
-  name: string;
-  loadBalancer: string;
-  protocol: string;
-  port: number;
-  defaultPool?: string;
-}
-
 export function createListener(ctx: Ctx, input: ListenerInput): Listener {
   return write(ctx, () => {
     const name = checkName(ctx, 'listener', input.name);
     const lb = resolve<LoadBalancer>(ctx, 'loadBalancer', input.loadBalancer, 'loadBalancer');
     const protocol = protocolOf(input.protocol, 'protocol');
-    if (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535) throw invalid(`port: '${input.port}' must be from 1 to 65535`);
+    checkPort(input.port);
     const clash = listListeners(ctx, lb.id).find((l) => l.port === input.port);
     if (clash) throw new NimbusError('DuplicateListener', `port ${input.port} of load balancer '${lb.name}' is already used by listener '${clash.name}'`);
     const listener: Listener = {
@@ -134,21 +118,19 @@ export function createListener(ctx: Ctx, input: ListenerInput): Listener {
       defaultPoolId: poolFor(ctx, lb, input.defaultPool, protocol),
       createdAt: now(),
     };
-    ctx.store.insert('listener', listener, lb.id);
-    ctx.feed.record({ kind: 'listener', id: listener.id, op: 'created' });
+    saveNew(ctx, 'listener', listener, lb.id);
     return listener;
   });
 }
 
 export const getListener = (ctx: Ctx, ref: string) => resolve<Listener>(ctx, 'listener', ref);
 
-export function updateListener(ctx: Ctx, ref: string, input: { name?: string; defaultPool?: string | null }): Listener {
+export function updateListener(ctx: Ctx, ref: string, input: ListenerUpdate): Listener {
   return write(ctx, () => {
     const l = getListener(ctx, ref);
     if (input.name !== undefined) l.name = checkName(ctx, 'listener', input.name, l.id);
     if (input.defaultPool !== undefined) l.defaultPoolId = poolFor(ctx, ctx.store.get<LoadBalancer>(l.loadBalancerId, 'loadBalancer')!, input.defaultPool, l.protocol);
-    ctx.store.update(l);
-    ctx.feed.record({ kind: 'listener', id: l.id, op: 'updated' });
+    saveUpdate(ctx, 'listener', l);
     return l;
   });
 }
@@ -156,23 +138,13 @@ export function updateListener(ctx: Ctx, ref: string, input: { name?: string; de
 export function deleteListener(ctx: Ctx, ref: string): Listener {
   return write(ctx, () => {
     const l = getListener(ctx, ref);
-    ctx.store.delete(l.id);
-    ctx.feed.record({ kind: 'listener', id: l.id, op: 'deleted' });
+    saveDelete(ctx, 'listener', l);
     return l;
   });
 }
 
 const ALGORITHMS: readonly Algorithm[] = ['ROUND_ROBIN', 'LEAST_CONNECTIONS', 'SOURCE_IP'];
 const PERSISTENCE: readonly PersistenceType[] = ['SOURCE_IP', 'HTTP_COOKIE', 'APP_COOKIE'];
-
-export interface PoolInput {
-  name: string;
-  loadBalancer: string;
-  protocol: string;
-  algorithm: string;
-  persistence?: string | null;
-  cookieName?: string;
-}
 
 function checkPersistence(algorithm: Algorithm, protocol: LbProtocol, type: string | null | undefined, cookieName?: string): Pool['sessionPersistence'] {
   if (type === undefined || type === null || type === '' || type.toUpperCase() === 'NONE') return null;
@@ -204,8 +176,7 @@ export function createPool(ctx: Ctx, input: PoolInput): Pool {
       sessionPersistence: checkPersistence(algorithm, protocol, input.persistence, input.cookieName),
       createdAt: now(),
     };
-    ctx.store.insert('pool', pool, lb.id);
-    ctx.feed.record({ kind: 'pool', id: pool.id, op: 'created' });
+    saveNew(ctx, 'pool', pool, lb.id);
     return pool;
   });
 }
@@ -216,7 +187,7 @@ export function listPools(ctx: Ctx, loadBalancerId?: string): Pool[] {
   return ctx.store.list<Pool>('pool', loadBalancerId ? { parentId: loadBalancerId } : { projectId: ctx.projectId });
 }
 
-export function updatePool(ctx: Ctx, ref: string, input: { name?: string; algorithm?: string; persistence?: string | null; cookieName?: string }): Pool {
+export function updatePool(ctx: Ctx, ref: string, input: PoolUpdate): Pool {
   return write(ctx, () => {
     const pool = getPool(ctx, ref);
     if (input.name !== undefined) pool.name = checkName(ctx, 'pool', input.name, pool.id);
@@ -229,8 +200,7 @@ export function updatePool(ctx: Ctx, ref: string, input: { name?: string; algori
       const current = input.persistence !== undefined ? input.persistence : (pool.sessionPersistence?.type ?? null);
       pool.sessionPersistence = checkPersistence(pool.algorithm, pool.protocol, current, input.cookieName ?? pool.sessionPersistence?.cookieName);
     }
-    ctx.store.update(pool);
-    ctx.feed.record({ kind: 'pool', id: pool.id, op: 'updated' });
+    saveUpdate(ctx, 'pool', pool);
     return pool;
   });
 }
@@ -244,8 +214,7 @@ export function deletePool(ctx: Ctx, ref: string): Pool {
       ...ctx.store.list<{ id: string }>('healthMonitor', { parentId: pool.id }).map((m) => m.id),
     ];
     if (users.length > 0) throw new NimbusError('DependencyViolation', `pool '${pool.name}' is still used by ${users.slice(0, 5).join(', ')}`);
-    ctx.store.delete(pool.id);
-    ctx.feed.record({ kind: 'pool', id: pool.id, op: 'deleted' });
+    saveDelete(ctx, 'pool', pool);
     return pool;
   });
 }

@@ -7,18 +7,10 @@
 import { NimbusError } from '../../core/errors.js';
 import { overlaps, parseCidr } from '../../core/cidr.js';
 import { looksLikeId, newId } from '../../core/ids.js';
-import type { Peering, Vpc } from '../model.js';
-import { checkName, notFound, now, resolve, write, type Ctx } from '../context.js';
+import type { Peering, PeeringInput, Rename, Vpc } from '../../core/model/index.js';
+import { checkName, notFound, now, resolve, saveNew, write, type Ctx } from '../context.js';
 import { findProject } from '../project/service.js';
 import { livePeeringsOf } from '../vpc/service.js';
-
-export interface PeeringInput {
-  name: string;
-  vpc: string;
-  peerVpc: string;
-  /** The accepter's project (name or id); the caller's own when absent. */
-  peerProject?: string;
-}
 
 function visible(ctx: Ctx, p: Peering): boolean {
   return p.projectId === ctx.projectId || p.accepterProjectId === ctx.projectId;
@@ -72,8 +64,7 @@ export function createPeering(ctx: Ctx, input: PeeringInput): Peering {
       status: peerProjectId === ctx.projectId ? 'active' : 'pending-acceptance',
       createdAt: now(),
     };
-    ctx.store.insert('peering', peering);
-    ctx.feed.record({ kind: 'peering', id: peering.id, op: 'created' });
+    saveNew(ctx, 'peering', peering);
     return peering;
   });
 }
@@ -97,7 +88,7 @@ function answer(ctx: Ctx, ref: string, to: 'active' | 'rejected'): Peering {
 export const acceptPeering = (ctx: Ctx, ref: string): Peering => answer(ctx, ref, 'active');
 export const rejectPeering = (ctx: Ctx, ref: string): Peering => answer(ctx, ref, 'rejected');
 
-export function renamePeering(ctx: Ctx, ref: string, input: { name?: string }): Peering {
+export function renamePeering(ctx: Ctx, ref: string, input: Rename): Peering {
   return write(ctx, () => {
     const p = getPeering(ctx, ref);
     if (p.projectId !== ctx.projectId) throw new NimbusError('OperationNotPermitted', `only the requester project may rename peering '${p.name}'`);

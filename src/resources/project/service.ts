@@ -4,8 +4,8 @@
  */
 import { NimbusError } from '../../core/errors.js';
 import { looksLikeId, newId } from '../../core/ids.js';
-import type { Project } from '../model.js';
-import { checkName, notFound, now, write, type Ctx } from '../context.js';
+import type { Project, ProjectInput } from '../../core/model/index.js';
+import { checkName, notFound, now, saveDelete, saveNew, write, type Ctx } from '../context.js';
 import type { Store } from '../../store/db.js';
 import { createDefaultGroup } from '../security-group/service.js';
 
@@ -24,7 +24,7 @@ export function listProjects(store: Store): Project[] {
 }
 
 /** Creates a project with its default security group. `ctx.projectId` is ignored. */
-export function createProject(ctx: Ctx, input: { name: string }): Project {
+export function createProject(ctx: Ctx, input: ProjectInput): Project {
   return write(ctx, () => {
     const id = newId('project');
     const projectCtx = { ...ctx, projectId: id };
@@ -33,8 +33,7 @@ export function createProject(ctx: Ctx, input: { name: string }): Project {
       throw new NimbusError('NameInUse', `project name '${name}' is already used`);
     }
     const project: Project = { id, name, createdAt: now() };
-    ctx.store.insert('project', project);
-    ctx.feed.record({ kind: 'project', id, op: 'created' });
+    saveNew(ctx, 'project', project);
     createDefaultGroup(projectCtx);
     return project;
   });
@@ -55,8 +54,7 @@ export function deleteProject(ctx: Ctx, ref: string): Project {
     // With no VPCs left, its peerings are all records of deleted or rejected ones.
     for (const p of ctx.store.list<{ id: string }>('peering', { projectId: project.id })) ctx.store.delete(p.id);
     for (const sg of ctx.store.list<{ id: string }>('securityGroup', { projectId: project.id })) ctx.store.delete(sg.id);
-    ctx.store.delete(project.id);
-    ctx.feed.record({ kind: 'project', id: project.id, op: 'deleted' });
+    saveDelete(ctx, 'project', project);
     return project;
   });
 }

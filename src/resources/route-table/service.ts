@@ -6,8 +6,8 @@
 import { NimbusError, invalid } from '../../core/errors.js';
 import { formatCidr, overlaps, parseCidr, containsCidr } from '../../core/cidr.js';
 import { looksLikeId, newId } from '../../core/ids.js';
-import type { Peering, Route, RouteTable, RouteTarget, Subnet, Vpc } from '../model.js';
-import { checkName, now, resolve, write, type Ctx } from '../context.js';
+import type { Peering, Rename, Route, RouteInput, RouteTable, RouteTableInput, RouteTarget, Subnet, Vpc } from '../../core/model/index.js';
+import { checkName, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
 
 /** A route table as stored: routes without their derived state. */
 export interface StoredRouteTable {
@@ -64,23 +64,21 @@ export function listRouteTables(ctx: Ctx, filter: { vpc?: string } = {}): RouteT
   return tables.map((t) => present(ctx, t));
 }
 
-export function createRouteTable(ctx: Ctx, input: { name: string; vpc: string }): RouteTable {
+export function createRouteTable(ctx: Ctx, input: RouteTableInput): RouteTable {
   return write(ctx, () => {
     const name = checkName(ctx, 'routeTable', input.name);
     const vpc = resolve<Vpc>(ctx, 'vpc', input.vpc, 'vpc');
     const t = storedRouteTable({ id: newId('routeTable'), name, projectId: ctx.projectId, vpcId: vpc.id, main: false, cidr: vpc.cidr });
-    ctx.store.insert('routeTable', t, vpc.id);
-    ctx.feed.record({ kind: 'routeTable', id: t.id, op: 'created' });
+    saveNew(ctx, 'routeTable', t, vpc.id);
     return present(ctx, t);
   });
 }
 
-export function renameRouteTable(ctx: Ctx, ref: string, input: { name?: string }): RouteTable {
+export function renameRouteTable(ctx: Ctx, ref: string, input: Rename): RouteTable {
   return write(ctx, () => {
     const t = getStored(ctx, ref);
     if (input.name !== undefined) t.name = checkName(ctx, 'routeTable', input.name, t.id);
-    ctx.store.update(t);
-    ctx.feed.record({ kind: 'routeTable', id: t.id, op: 'updated' });
+    saveUpdate(ctx, 'routeTable', t);
     return present(ctx, t);
   });
 }
@@ -92,8 +90,7 @@ export function deleteRouteTable(ctx: Ctx, ref: string): RouteTable {
     if (t.subnetIds.length > 0) {
       throw new NimbusError('DependencyViolation', `route table '${t.name}' is still associated with ${t.subnetIds.join(', ')}`);
     }
-    ctx.store.delete(t.id);
-    ctx.feed.record({ kind: 'routeTable', id: t.id, op: 'deleted' });
+    saveDelete(ctx, 'routeTable', t);
     return t;
   });
 }
@@ -108,8 +105,7 @@ export function associate(ctx: Ctx, ref: string, subnetRef: string): RouteTable 
     }
     subnet.routeTableId = t.id;
     subnet.explicitRouteTable = !t.main;
-    ctx.store.update(subnet);
-    ctx.feed.record({ kind: 'subnet', id: subnet.id, op: 'updated' });
+    saveUpdate(ctx, 'subnet', subnet);
     ctx.feed.record({ kind: 'routeTable', id: t.id, op: 'updated' });
     return present(ctx, t);
   });
@@ -123,21 +119,14 @@ export function disassociate(ctx: Ctx, subnetRef: string): Subnet {
     const old = subnet.routeTableId;
     subnet.routeTableId = vpc.mainRouteTableId;
     subnet.explicitRouteTable = false;
-    ctx.store.update(subnet);
-    ctx.feed.record({ kind: 'subnet', id: subnet.id, op: 'updated' });
+    saveUpdate(ctx, 'subnet', subnet);
     ctx.feed.record({ kind: 'routeTable', id: old, op: 'updated' });
     return subnet;
   });
 }
 
-export interface RouteInput {
-  /** The table, by name or id; or `vpc` for its main table. */
-  routeTable?: string;
-  vpc?: string;
-  destination: string;
-  /** A peering (name or id) or `blackhole`. */
-  target: string;
-}
+/** A route to add: to the table named (by name or id), or to `vpc`'s main table. */
+export type RouteRequest = RouteInput & { routeTable?: string; vpc?: string };
 
 function tableFor(ctx: Ctx, input: { routeTable?: string; vpc?: string }): StoredRouteTable {
   if (input.routeTable) return getStored(ctx, input.routeTable);
@@ -157,7 +146,7 @@ function peeringOfVpc(ctx: Ctx, vpcId: string, ref: string): Peering {
   return found;
 }
 
-export function addRoute(ctx: Ctx, input: RouteInput): RouteTable {
+export function addRoute(ctx: Ctx, input: RouteRequest): RouteTable {
   return write(ctx, () => {
     const t = tableFor(ctx, input);
     const vpc = ctx.store.get<Vpc>(t.vpcId, 'vpc')!;
@@ -178,8 +167,7 @@ export function addRoute(ctx: Ctx, input: RouteInput): RouteTable {
     const target: RouteTarget =
       input.target === 'blackhole' ? { type: 'blackhole' } : { type: 'peering', peeringId: peeringOfVpc(ctx, vpc.id, input.target).id };
     t.routes.push({ destination, target });
-    ctx.store.update(t);
-    ctx.feed.record({ kind: 'routeTable', id: t.id, op: 'updated' });
+    saveUpdate(ctx, 'routeTable', t);
     return present(ctx, t);
   });
 }
@@ -192,8 +180,7 @@ export function removeRoute(ctx: Ctx, input: { routeTable?: string; vpc?: string
     if (i < 0) throw new NimbusError('InvalidRoute.NotFound', `route table '${t.name}' has no route to ${destination}`);
     if (t.routes[i].target.type === 'local') throw invalid(`destination: the local route ${destination} cannot be removed`);
     t.routes.splice(i, 1);
-    ctx.store.update(t);
-    ctx.feed.record({ kind: 'routeTable', id: t.id, op: 'updated' });
+    saveUpdate(ctx, 'routeTable', t);
     return present(ctx, t);
   });
 }

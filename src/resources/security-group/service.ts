@@ -6,8 +6,9 @@
 import { NimbusError, invalid } from '../../core/errors.js';
 import { normalizeCidr } from '../../core/cidr.js';
 import { newId } from '../../core/ids.js';
-import type { Direction, PortRange, Protocol, SecurityGroup, SecurityGroupRule, Server } from '../model.js';
-import { checkName, now, resolve, write, type Ctx } from '../context.js';
+import type { Direction, PortRange, Protocol, RuleInput, SecurityGroup, SecurityGroupInput, SecurityGroupRule, SecurityGroupUpdate, Server } from '../../core/model/index.js';
+import { isPort } from '../../core/model/index.js';
+import { checkName, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
 
 const PROTOCOLS: readonly Protocol[] = ['icmp', 'tcp', 'udp', 'all'];
 
@@ -30,12 +31,11 @@ export function createDefaultGroup(ctx: Ctx): SecurityGroup {
     ],
     createdAt: now(),
   };
-  ctx.store.insert('securityGroup', sg);
-  ctx.feed.record({ kind: 'securityGroup', id, op: 'created' });
+  saveNew(ctx, 'securityGroup', sg);
   return sg;
 }
 
-export function createSecurityGroup(ctx: Ctx, input: { name: string; description?: string }): SecurityGroup {
+export function createSecurityGroup(ctx: Ctx, input: SecurityGroupInput): SecurityGroup {
   return write(ctx, () => {
     if (typeof input.name === 'string' && ctx.store.byName('securityGroup', ctx.projectId, input.name)) {
       throw new NimbusError('InvalidGroup.Duplicate', `security group '${input.name}' already exists in this project`);
@@ -50,8 +50,7 @@ export function createSecurityGroup(ctx: Ctx, input: { name: string; description
       rules: [egressAll()],
       createdAt: now(),
     };
-    ctx.store.insert('securityGroup', sg);
-    ctx.feed.record({ kind: 'securityGroup', id: sg.id, op: 'created' });
+    saveNew(ctx, 'securityGroup', sg);
     return sg;
   });
 }
@@ -64,7 +63,7 @@ export function listSecurityGroups(ctx: Ctx): SecurityGroup[] {
   return ctx.store.list<SecurityGroup>('securityGroup', { projectId: ctx.projectId });
 }
 
-export function updateSecurityGroup(ctx: Ctx, ref: string, input: { name?: string; description?: string }): SecurityGroup {
+export function updateSecurityGroup(ctx: Ctx, ref: string, input: SecurityGroupUpdate): SecurityGroup {
   return write(ctx, () => {
     const sg = getSecurityGroup(ctx, ref);
     if (input.name !== undefined && input.name !== sg.name) {
@@ -75,8 +74,7 @@ export function updateSecurityGroup(ctx: Ctx, ref: string, input: { name?: strin
       sg.name = checkName(ctx, 'securityGroup', input.name, sg.id);
     }
     if (input.description !== undefined) sg.description = input.description;
-    ctx.store.update(sg);
-    ctx.feed.record({ kind: 'securityGroup', id: sg.id, op: 'updated' });
+    saveUpdate(ctx, 'securityGroup', sg);
     return sg;
   });
 }
@@ -93,27 +91,16 @@ export function deleteSecurityGroup(ctx: Ctx, ref: string): SecurityGroup {
     if (users.length > 0) {
       throw new NimbusError('DependencyViolation', `security group '${sg.name}' is still used by ${users.slice(0, 5).join(', ')}`);
     }
-    ctx.store.delete(sg.id);
-    ctx.feed.record({ kind: 'securityGroup', id: sg.id, op: 'deleted' });
+    saveDelete(ctx, 'securityGroup', sg);
     return sg;
   });
-}
-
-export interface RuleInput {
-  direction: Direction;
-  protocol: Protocol;
-  /** "8080" or "8000-8100"; only for tcp and udp; absent means every port. */
-  ports?: string;
-  /** A CIDR, or a security group's name or id. */
-  remote: string;
-  description?: string;
 }
 
 export function parsePorts(text: string): PortRange {
   const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(text);
   const from = m ? Number(m[1]) : NaN;
   const to = m ? Number(m[2] ?? m[1]) : NaN;
-  if (!m || from < 1 || to > 65535 || from > to) throw invalid(`ports: '${text}' must be a port (1-65535) or a range such as 8000-8100`);
+  if (!m || !isPort(from) || !isPort(to) || from > to) throw invalid(`ports: '${text}' must be a port (1-65535) or a range such as 8000-8100`);
   return { from, to };
 }
 
@@ -150,8 +137,7 @@ export function addRule(ctx: Ctx, groupRef: string, input: RuleInput): SecurityG
       throw new NimbusError('InvalidPermission.Duplicate', `security group '${sg.name}' already has this ${rule.direction} rule`);
     }
     sg.rules.push(rule);
-    ctx.store.update(sg);
-    ctx.feed.record({ kind: 'securityGroup', id: sg.id, op: 'updated' });
+    saveUpdate(ctx, 'securityGroup', sg);
     return sg;
   });
 }
@@ -162,8 +148,7 @@ export function removeRule(ctx: Ctx, groupRef: string, ruleId: string): Security
     const i = sg.rules.findIndex((r) => r.id === ruleId);
     if (i < 0) throw new NimbusError('InvalidPermission.NotFound', `security group '${sg.name}' has no rule '${ruleId}'`);
     sg.rules.splice(i, 1);
-    ctx.store.update(sg);
-    ctx.feed.record({ kind: 'securityGroup', id: sg.id, op: 'updated' });
+    saveUpdate(ctx, 'securityGroup', sg);
     return sg;
   });
 }

@@ -7,19 +7,12 @@ import { NimbusError, invalid } from '../../core/errors.js';
 import { intToIp } from '../../core/cidr.js';
 import { allocateAddress } from '../subnet/addresses.js';
 import { newId } from '../../core/ids.js';
-import type { SecurityGroup, Server, ServerStatus, Subnet } from '../model.js';
-import { checkName, now, resolve, write, type Ctx } from '../context.js';
+import type { SecurityGroup, Server, ServerInput, ServerLogs, ServerStatus, ServerUpdate, Subnet } from '../../core/model/index.js';
+import { parseApp } from '../../core/model/index.js';
+import { checkName, now, resolve, saveUpdate, write, type Ctx } from '../context.js';
 
 /** Workloads on the virtual data plane listen on 127.64.0.0/10, one address per server. */
 const LOOPBACK_BASE = 0x7f400000;
-
-export interface ServerInput {
-  name: string;
-  subnet: string;
-  ip?: string;
-  securityGroups?: string[];
-  app?: string | null;
-}
 
 function resolveGroups(ctx: Ctx, refs: string[] | undefined): string[] {
   if (refs !== undefined && !Array.isArray(refs)) throw invalid('securityGroups: a list of security group names or ids is expected');
@@ -32,7 +25,7 @@ export function createServer(ctx: Ctx, input: ServerInput): Server {
     const name = checkName(ctx, 'server', input.name);
     const subnet = resolve<Subnet>(ctx, 'subnet', input.subnet, 'subnet');
     const privateIp = allocateAddress(ctx, subnet, input.ip);
-    if (input.app !== undefined && input.app !== null) checkApp(input.app);
+    if (input.app !== undefined && input.app !== null) parseApp(input.app);
     const server: Server = {
       id: newId('server'),
       name,
@@ -54,15 +47,6 @@ export function createServer(ctx: Ctx, input: ServerInput): Server {
   });
 }
 
-/** `web`, `web:PORT`, or a command line. */
-function checkApp(app: unknown): void {
-  if (typeof app !== 'string' || app.trim() === '') throw invalid(`app: '${String(app)}' must be web, web:PORT or a command`);
-  const m = /^web(?::(\d+))?$/.exec(app);
-  if (app.startsWith('web') && /^web(:|$)/.test(app) && (!m || (m[1] && (Number(m[1]) < 1 || Number(m[1]) > 65535)))) {
-    throw invalid(`app: '${app}' must be web or web:PORT with a port from 1 to 65535`);
-  }
-}
-
 export function getServer(ctx: Ctx, ref: string): Server {
   return resolve<Server>(ctx, 'server', ref);
 }
@@ -75,13 +59,12 @@ export function listServers(ctx: Ctx, filter: { subnet?: string; vpc?: string } 
   return all.filter((s) => s.vpcId === vpcId);
 }
 
-export function updateServer(ctx: Ctx, ref: string, input: { name?: string; securityGroups?: string[] }): Server {
+export function updateServer(ctx: Ctx, ref: string, input: ServerUpdate): Server {
   return write(ctx, () => {
     const server = getServer(ctx, ref);
     if (input.name !== undefined) server.name = checkName(ctx, 'server', input.name, server.id);
     if (input.securityGroups !== undefined) server.securityGroupIds = resolveGroups(ctx, input.securityGroups);
-    ctx.store.update(server);
-    ctx.feed.record({ kind: 'server', id: server.id, op: 'updated' });
+    saveUpdate(ctx, 'server', server);
     return server;
   });
 }
@@ -90,8 +73,7 @@ export function setServerStatus(ctx: Ctx, ref: string, status: ServerStatus): Se
   return write(ctx, () => {
     const server = getServer(ctx, ref);
     server.status = status;
-    ctx.store.update(server);
-    ctx.feed.record({ kind: 'server', id: server.id, op: 'updated' });
+    saveUpdate(ctx, 'server', server);
     return server;
   });
 }
@@ -108,4 +90,19 @@ export function deleteServer(ctx: Ctx, ref: string): Server {
     ctx.feed.record({ kind: 'server', id: server.id, op: 'deleted' });
     return server;
   });
+}
+
+/** Where a server's workload logs are read from (the daemon's workloads implement it). */
+export interface WorkloadLogs {
+  logs(serverId: string): ServerLogs;
+}
+
+/** A server workload's request log and the tail of its output. */
+export function serverLogs(ctx: Ctx, workloads: WorkloadLogs, ref: string): ServerLogs {
+  return workloads.logs(getServer(ctx, ref).id);
+}
+
+/** The project's servers as stored, each already JSON: the unfiltered list is sent as it is (10,000 servers). */
+export function serverDocuments(ctx: Ctx): string[] {
+  return ctx.store.listBodies('server', { projectId: ctx.projectId });
 }

@@ -4,7 +4,7 @@
  */
 import { NimbusError } from '../../core/errors.js';
 import { contains, intToIp, isReserved, lastAddress, parseCidr, parseIp } from '../../core/cidr.js';
-import type { Subnet } from '../model.js';
+import type { Subnet } from '../../core/model/index.js';
 import type { Ctx } from '../context.js';
 
 /**

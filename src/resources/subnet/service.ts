@@ -5,16 +5,9 @@
 import { NimbusError } from '../../core/errors.js';
 import { containsCidr, formatCidr, gatewayOf, intToIp, overlaps, parseCidr, usableCount } from '../../core/cidr.js';
 import { newId } from '../../core/ids.js';
-import type { Subnet, Vpc } from '../model.js';
-import { checkName, now, resolve, write, type Ctx } from '../context.js';
+import type { Rename, Subnet, SubnetInput, Vpc } from '../../core/model/index.js';
+import { checkName, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
 import type { StoredRouteTable } from '../route-table/service.js';
-
-export interface SubnetInput {
-  name: string;
-  vpc: string;
-  cidr: string;
-  routeTable?: string;
-}
 
 export function createSubnet(ctx: Ctx, input: SubnetInput): Subnet {
   return write(ctx, () => {
@@ -50,8 +43,7 @@ export function createSubnet(ctx: Ctx, input: SubnetInput): Subnet {
       status: 'available',
       createdAt: now(),
     };
-    ctx.store.insert('subnet', subnet, vpc.id);
-    ctx.feed.record({ kind: 'subnet', id: subnet.id, op: 'created' });
+    saveNew(ctx, 'subnet', subnet, vpc.id);
     return subnet;
   });
 }
@@ -65,12 +57,11 @@ export function listSubnets(ctx: Ctx, filter: { vpc?: string } = {}): Subnet[] {
   return ctx.store.list<Subnet>('subnet', { projectId: ctx.projectId });
 }
 
-export function updateSubnet(ctx: Ctx, ref: string, input: { name?: string }): Subnet {
+export function updateSubnet(ctx: Ctx, ref: string, input: Rename): Subnet {
   return write(ctx, () => {
     const subnet = getSubnet(ctx, ref);
     if (input.name !== undefined) subnet.name = checkName(ctx, 'subnet', input.name, subnet.id);
-    ctx.store.update(subnet);
-    ctx.feed.record({ kind: 'subnet', id: subnet.id, op: 'updated' });
+    saveUpdate(ctx, 'subnet', subnet);
     return subnet;
   });
 }
@@ -82,8 +73,7 @@ export function deleteSubnet(ctx: Ctx, ref: string): Subnet {
     if (users.length > 0) {
       throw new NimbusError('DependencyViolation', `subnet '${subnet.name}' still holds ${users.slice(0, 5).map((u) => u.id).join(', ')}`);
     }
-    ctx.store.delete(subnet.id);
-    ctx.feed.record({ kind: 'subnet', id: subnet.id, op: 'deleted' });
+    saveDelete(ctx, 'subnet', subnet);
     return subnet;
   });
 }

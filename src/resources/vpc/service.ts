@@ -5,14 +5,9 @@
 import { NimbusError } from '../../core/errors.js';
 import { PRIVATE_RANGES, containsCidr, formatCidr, parseCidr } from '../../core/cidr.js';
 import { newId } from '../../core/ids.js';
-import type { Peering, RouteTable, Vpc } from '../model.js';
-import { checkName, now, resolve, write, type Ctx } from '../context.js';
+import type { Peering, Rename, RouteTable, Vpc, VpcInput } from '../../core/model/index.js';
+import { checkName, now, resolve, saveUpdate, write, type Ctx } from '../context.js';
 import { storedRouteTable } from '../route-table/service.js';
-
-export interface VpcInput {
-  name: string;
-  cidr: string;
-}
 
 export function checkVpcCidr(text: string): string {
   const c = parseCidr(text, 'cidr');
@@ -51,12 +46,11 @@ export function listVpcs(ctx: Ctx): Vpc[] {
   return ctx.store.list<Vpc>('vpc', { projectId: ctx.projectId });
 }
 
-export function updateVpc(ctx: Ctx, ref: string, input: { name?: string }): Vpc {
+export function updateVpc(ctx: Ctx, ref: string, input: Rename): Vpc {
   return write(ctx, () => {
     const vpc = getVpc(ctx, ref);
     if (input.name !== undefined) vpc.name = checkName(ctx, 'vpc', input.name, vpc.id);
-    ctx.store.update(vpc);
-    ctx.feed.record({ kind: 'vpc', id: vpc.id, op: 'updated' });
+    saveUpdate(ctx, 'vpc', vpc);
     return vpc;
   });
 }

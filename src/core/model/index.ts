@@ -1,0 +1,39 @@
+/**
+ * The one domain model: every resource, every input and every answer, written once as a
+ * schema with its type derived from it. The API validates and documents with these schemas;
+ * the client, the services, the analyzer and the engines use their types.
+ */
+export * from './kit.js';
+export * from './network.js';
+export * from './load-balancer.js';
+export * from './analyzer.js';
+export * from './inputs.js';
+export * from './status.js';
+export * from './app.js';
+
+import { Type } from '@sinclair/typebox';
+import { Project, Vpc, Subnet, SecurityGroupRule, SecurityGroup, Server, RouteTable, Peering } from './network.js';
+import { LoadBalancer, Listener, Pool, Member, HealthMonitor } from './load-balancer.js';
+import { TraceResponse, PingResult } from './analyzer.js';
+
+export const ErrorBody = Type.Object({ code: Type.String(), message: Type.String() }, { $id: 'Error' });
+
+/** The schemas with an $id, registered once with the API so responses can refer to them. */
+export const SHARED_SCHEMAS = [
+  ErrorBody,
+  Project,
+  Vpc,
+  Subnet,
+  SecurityGroupRule,
+  SecurityGroup,
+  Server,
+  RouteTable,
+  Peering,
+  TraceResponse,
+  PingResult,
+  LoadBalancer,
+  Listener,
+  Pool,
+  Member,
+  HealthMonitor,
+];

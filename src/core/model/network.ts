@@ -1,0 +1,133 @@
+/**
+ * The network's resources as the API shows them (camelCase JSON): projects, VPCs, subnets,
+ * security groups, servers, route tables and peerings. Each is a schema; its type is derived
+ * from it, so the API's validation, its OpenAPI document and the code cannot disagree. The
+ * store keeps each resource as one JSON document; fields derived from other resources (a
+ * route's state) are filled in on read.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { Nullable, S, StringEnum } from './kit.js';
+
+export const Project = Type.Object({ id: S(), name: S(), createdAt: S() }, { $id: 'Project' });
+export type Project = Static<typeof Project>;
+
+export const Vpc = Type.Object(
+  { id: S(), name: S(), projectId: S(), cidr: S(), status: StringEnum(['available']), mainRouteTableId: S(), createdAt: S() },
+  { $id: 'Vpc' },
+);
+export type Vpc = Static<typeof Vpc>;
+
+export const Subnet = Type.Object(
+  {
+    id: S(),
+    name: S(),
+    projectId: S(),
+    vpcId: S(),
+    cidr: S(),
+    gatewayIp: S(),
+    routeTableId: S({ description: "The route table the subnet is associated with; the VPC's main table when none is chosen" }),
+    explicitRouteTable: Type.Boolean({ description: 'Whether routeTableId is an explicit association (false: it follows the main table)' }),
+    availableIpCount: Type.Integer(),
+    status: StringEnum(['available']),
+    createdAt: S(),
+  },
+  { $id: 'Subnet' },
+);
+export type Subnet = Static<typeof Subnet>;
+
+export const PROTOCOLS = ['icmp', 'tcp', 'udp', 'all'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+export const DIRECTIONS = ['ingress', 'egress'] as const;
+export type Direction = (typeof DIRECTIONS)[number];
+
+export const PortRange = Type.Object({ from: Type.Integer(), to: Type.Integer() });
+export type PortRange = Static<typeof PortRange>;
+
+export const SecurityGroupRule = Type.Object(
+  {
+    id: S(),
+    direction: StringEnum(DIRECTIONS),
+    protocol: StringEnum(PROTOCOLS),
+    portRange: Nullable(PortRange),
+    remote: Type.Union([Type.Object({ cidr: S() }), Type.Object({ groupId: S() })], {
+      description: 'A CIDR, or the id of a security group whose members are the remote end',
+    }),
+    description: Type.Optional(S()),
+  },
+  { $id: 'SecurityGroupRule' },
+);
+export type SecurityGroupRule = Static<typeof SecurityGroupRule>;
+
+export const SecurityGroup = Type.Object(
+  { id: S(), name: S(), projectId: S(), description: S(), isDefault: Type.Boolean(), rules: Type.Array(Type.Ref(SecurityGroupRule)), createdAt: S() },
+  { $id: 'SecurityGroup' },
+);
+export type SecurityGroup = Static<typeof SecurityGroup>;
+
+export const SERVER_STATUSES = ['running', 'stopped'] as const;
+export type ServerStatus = (typeof SERVER_STATUSES)[number];
+
+export const Server = Type.Object(
+  {
+    id: S(),
+    name: S(),
+    projectId: S(),
+    vpcId: S(),
+    subnetId: S(),
+    privateIp: S(),
+    securityGroupIds: Type.Array(S()),
+    app: Nullable(S()),
+    loopbackIp: S({ description: 'Where its workload listens on the virtual data plane (a loopback address of its own)' }),
+    status: StringEnum(SERVER_STATUSES),
+    createdAt: S(),
+  },
+  { $id: 'Server' },
+);
+export type Server = Static<typeof Server>;
+
+export const RouteTarget = Type.Union([
+  Type.Object({ type: Type.Literal('local') }),
+  Type.Object({ type: Type.Literal('peering'), peeringId: S() }),
+  Type.Object({ type: Type.Literal('blackhole') }),
+]);
+export type RouteTarget = Static<typeof RouteTarget>;
+
+export const Route = Type.Object({
+  destination: S(),
+  target: RouteTarget,
+  state: StringEnum(['active', 'blackhole'], { description: 'blackhole when its target is a blackhole or a peering that is not active' }),
+});
+export type Route = Static<typeof Route>;
+
+export const RouteTable = Type.Object(
+  {
+    id: S(),
+    name: S(),
+    projectId: S(),
+    vpcId: S(),
+    main: Type.Boolean(),
+    routes: Type.Array(Route),
+    subnetIds: Type.Array(S(), { description: 'Subnets using this table (explicitly, or through the main table)' }),
+    createdAt: S(),
+  },
+  { $id: 'RouteTable' },
+);
+export type RouteTable = Static<typeof RouteTable>;
+
+export const PEERING_STATUSES = ['pending-acceptance', 'active', 'rejected', 'deleted'] as const;
+export type PeeringStatus = (typeof PEERING_STATUSES)[number];
+
+export const Peering = Type.Object(
+  {
+    id: S(),
+    name: S(),
+    projectId: S(),
+    requesterVpcId: S(),
+    accepterVpcId: S(),
+    accepterProjectId: S(),
+    status: StringEnum(PEERING_STATUSES),
+    createdAt: S(),
+  },
+  { $id: 'Peering' },
+);
+export type Peering = Static<typeof Peering>;

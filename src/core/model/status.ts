@@ -1,0 +1,101 @@
+/**
+ * What the daemon reports about the running system rather than stored intent: the data
+ * plane's status and plans, a load balancer's status tree with live counters, access-log
+ * records, a server workload's logs and exec results.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { Nullable, S, StringEnum } from './kit.js';
+import { HealthMonitor, Listener, Member, OPERATING_STATUSES, LoadBalancer, Pool } from './load-balancer.js';
+
+export const DATAPLANE_KINDS = ['virtual', 'linux'] as const;
+export type DataplaneKind = (typeof DATAPLANE_KINDS)[number];
+
+export const ResourceError = Type.Object({ resourceId: S(), message: S() });
+export type ResourceError = Static<typeof ResourceError>;
+
+export const DataplaneStatus = Type.Object({
+  kind: StringEnum(DATAPLANE_KINDS),
+  reason: S({ description: 'Why this driver was chosen' }),
+  errors: Type.Array(ResourceError, { description: 'Per-resource problems the driver could not fix yet (empty when converged)' }),
+  converged: Type.Boolean(),
+});
+export type DataplaneStatus = Static<typeof DataplaneStatus>;
+
+export const Status = Type.Object({ version: S(), dataplane: DataplaneStatus });
+export type Status = Static<typeof Status>;
+
+/** One step of a data-plane plan: "<object> in <ns> has been <action>". */
+export const PlanStep = Type.Object({ ns: S(), object: S(), action: StringEnum(['created', 'updated', 'deleted']) });
+export type PlanStep = Static<typeof PlanStep>;
+
+export const Plan = Type.Object({ steps: Type.Array(PlanStep) });
+export const SyncReport = Type.Object({ steps: Type.Array(PlanStep), errors: Type.Array(ResourceError), ms: Type.Number() });
+export type SyncReport = Static<typeof SyncReport>;
+
+export const ExecResult = Type.Object({ code: Type.Integer(), stdout: S(), stderr: S() });
+export type ExecResult = Static<typeof ExecResult>;
+
+/** One access-log line of a load balancer: per request (HTTP) or per connection (TCP). */
+export const AccessRecord = Type.Object({
+  time: S(),
+  client: S(),
+  listener: S(),
+  pool: Nullable(S()),
+  member: Nullable(S()),
+  method: Type.Optional(S()),
+  path: Type.Optional(S()),
+  status: Type.Integer(),
+  bytesIn: Type.Integer(),
+  bytesOut: Type.Integer(),
+  durationMs: Type.Number({ description: 'From the first byte of the request to the last of the response' }),
+  upstreamMs: Nullable(Type.Number({ description: 'From sending the request to the first byte of the response' })),
+});
+export type AccessRecord = Static<typeof AccessRecord>;
+
+/** An access-log line with the member's name, as the API answers it. */
+export const LbAccessRecord = Type.Composite([AccessRecord, Type.Object({ memberName: Nullable(S()) })]);
+export type LbAccessRecord = Static<typeof LbAccessRecord>;
+export const LbLogs = Type.Object({ requests: Type.Array(LbAccessRecord) });
+
+export const ListenerCounters = Type.Object({
+  connections: Type.Integer(),
+  active: Type.Integer(),
+  requests: Type.Record(S(), Type.Integer(), { description: 'responses by status class (2xx, 5xx, ...)' }),
+  bytesIn: Type.Integer(),
+  bytesOut: Type.Integer(),
+});
+export type ListenerCounters = Static<typeof ListenerCounters>;
+
+export const MemberCounters = Type.Object({ requests: Type.Integer(), connectFailures: Type.Integer(), active: Type.Integer(), up: Type.Integer() });
+export type MemberCounters = Static<typeof MemberCounters>;
+
+/** A load balancer with its listeners, pools and members, each with its live status. */
+export const LbStatusTree = Type.Composite([
+  LoadBalancer,
+  Type.Object({
+    operatingStatus: StringEnum(OPERATING_STATUSES),
+    workerRunning: Type.Boolean(),
+    errors: Type.Array(S()),
+    listeners: Type.Array(Type.Composite([Listener, Type.Object({ counters: Nullable(Type.Object({ requests: Type.Record(S(), Type.Integer()), active: Type.Integer() })) })])),
+    pools: Type.Array(
+      Type.Composite([
+        Pool,
+        Type.Object({ operatingStatus: StringEnum(OPERATING_STATUSES), healthMonitor: Nullable(HealthMonitor), members: Type.Array(Member) }),
+      ]),
+    ),
+  }),
+]);
+export type LbStatusTree = Static<typeof LbStatusTree>;
+
+/** One request a server's built-in web app logged. */
+export const WorkloadRequest = Type.Object({
+  time: S(),
+  client: S(),
+  method: S(),
+  path: S(),
+  forwardedFor: Nullable(S()),
+  userAgent: Nullable(S()),
+});
+export type WorkloadRequest = Static<typeof WorkloadRequest>;
+export const ServerLogs = Type.Object({ requests: Type.Array(WorkloadRequest), output: S() });
+export type ServerLogs = Static<typeof ServerLogs>;

@@ -1,0 +1,212 @@
+/**
+ * The Linux data plane's reconciler: one pass makes the machine's namespaces match the desired
+ * state, level-based (reconcile/reconciler.ts). It reads the desired state, lists our
+ * namespaces, observes the ones it must (all of them in a full pass; in a pass for a change,
+ * only those whose spec differs from what was last applied), plans each namespace (pure,
+ * plan.ts), then applies: one `ip -batch` on the host to create and delete namespaces, then
+ * each router's script, then each server's (routers make the veths that servers configure),
+ * one process per namespace, and group-membership changes as batched ruleset replacements.
+ *
+ * Every command goes through the Runner it is given, so a unit test drives a pass with a fake.
+ */
+import type { ApplyResult, ObjectError, PassOptions, Reconciler } from '../../reconcile/reconciler.js';
+import type { Store } from '../../store/db.js';
+import { readSnapshot } from '../../resources/snapshot.js';
+import { desiredState, type DesiredState, type NsSpec } from './desired.js';
+import { listNamespaces, observe, type Observed } from './observe.js';
+import { planNamespace, type NsPlan, type Step } from './plan.js';
+import { owned } from './names.js';
+import { inNamespace, pool, type Runner } from './run.js';
+import { nftScript } from './nft.js';
+
+/** Processes replacing rulesets at once (their time is mostly the kernel's grace period). */
+const RULESET_PROCESSES = 8;
+const CONCURRENCY = 12;
+
+type Seen = { kind: 'skip' } | { kind: 'nft-only' } | { kind: 'fresh' } | { kind: 'absent' } | { kind: 'observed'; observed: Observed } | { kind: 'failed'; message: string };
+
+export interface LinuxObserved {
+  existing: Set<string>;
+  seen: Map<string, Seen>;
+}
+
+export interface LinuxPlan {
+  hostBatch: string[];
+  steps: Step[];
+  /** Routers first: they make the veths that servers then configure. */
+  namespaces: { spec: NsSpec; text: string; plan: NsPlan }[];
+  nftOnly: { spec: NsSpec; text: string }[];
+  errors: ObjectError[];
+}
+
+/** What a namespace made in this pass holds: loopback (down) and, for a server whose router makes it now, eth0. */
+function freshNamespace(withEth0: boolean): Observed {
+  const links: Observed['links'] = new Map([['lo', { kind: null, up: false, master: null }]]);
+  if (withEth0) links.set('eth0', { kind: 'veth', up: false, master: null });
+  return { links, addrs: new Set(), routes: new Map(), rules: [], sysctl: '', nftHash: null };
+}
+
+/** Whether two specs of a namespace differ in their nftables ruleset and nothing else. */
+function onlyNftDiffers(appliedText: string, spec: NsSpec): boolean {
+  const before = JSON.parse(appliedText) as NsSpec;
+  if (before.nftHash === spec.nftHash) return false;
+  return JSON.stringify({ ...before, nft: '', nftHash: '' }) === JSON.stringify({ ...spec, nft: '', nftHash: '' });
+}
+
+export class LinuxReconciler implements Reconciler<DesiredState, LinuxObserved, LinuxPlan, Step> {
+  readonly name = 'linux-dataplane';
+  /** Spec text last applied with success, per namespace: a pass for a change skips the unchanged. */
+  private readonly applied = new Map<string, string>();
+
+  constructor(
+    private readonly store: Store,
+    readonly prefix: string,
+    private readonly runner: Runner,
+  ) {}
+
+  desired(): DesiredState {
+    return desiredState(readSnapshot(this.store), this.prefix);
+  }
+
+  objects(desired: DesiredState): string[] {
+    return [...desired.namespaces.values()].map((s) => s.resourceId);
+  }
+
+  async observe(desired: DesiredState, opts: PassOptions): Promise<LinuxObserved> {
+    const existing = new Set((await listNamespaces(this.runner)).filter((n) => owned(this.prefix, n)));
+    const seen = new Map<string, Seen>();
+    const toObserve: string[] = [];
+    for (const spec of desired.namespaces.values()) {
+      const before = this.applied.get(spec.name);
+      const text = JSON.stringify(spec);
+      const exists = existing.has(spec.name);
+      if (!opts.full && exists && before === text) seen.set(spec.name, { kind: 'skip' });
+      else if (opts.apply && !opts.full && exists && before !== undefined && onlyNftDiffers(before, spec)) seen.set(spec.name, { kind: 'nft-only' });
+      // A namespace this pass makes holds only what this pass puts there: no need to look.
+      else if (!exists) seen.set(spec.name, { kind: opts.apply ? 'fresh' : 'absent' });
+      else toObserve.push(spec.name);
+    }
+    await pool(toObserve, CONCURRENCY, async (name) => {
+      try {
+        seen.set(name, { kind: 'observed', observed: await observe(name, this.runner) });
+      } catch (err) {
+        seen.set(name, { kind: 'failed', message: (err as Error).message });
+      }
+    });
+    return { existing, seen };
+  }
+
+  plan(desired: DesiredState, o: LinuxObserved): LinuxPlan {
+    const plan: LinuxPlan = { hostBatch: [], steps: [], namespaces: [], nftOnly: [], errors: [] };
+    for (const name of desired.namespaces.keys()) {
+      if (o.existing.has(name)) continue;
+      plan.hostBatch.push(`netns add ${name}`);
+      plan.steps.push({ ns: name, object: 'namespace', action: 'created' });
+    }
+    for (const name of o.existing) {
+      if (desired.namespaces.has(name)) continue;
+      plan.hostBatch.push(`netns del ${name}`);
+      plan.steps.push({ ns: name, object: 'namespace', action: 'deleted' });
+    }
+    /** Server namespaces whose eth0 their router creates in this pass. */
+    const eth0Made = new Set<string>();
+    for (const role of ['router', 'server'] as const) {
+      for (const spec of desired.namespaces.values()) {
+        if (spec.role !== role) continue;
+        const seen = o.seen.get(spec.name)!;
+        const text = JSON.stringify(spec);
+        if (seen.kind === 'skip') continue;
+        if (seen.kind === 'nft-only') {
+          // A group's membership changed: the ruleset alone is replaced, in one batch.
+          plan.nftOnly.push({ spec, text });
+          plan.steps.push({ ns: spec.name, object: 'nftables ruleset', action: 'updated' });
+          continue;
+        }
+        if (seen.kind === 'failed') {
+          plan.errors.push({ resourceId: spec.resourceId, message: seen.message });
+          continue;
+        }
+        const observed = seen.kind === 'observed' ? seen.observed : seen.kind === 'fresh' ? freshNamespace(eth0Made.has(spec.name)) : undefined;
+        const nsPlan = planNamespace(spec, observed);
+        plan.steps.push(...nsPlan.steps);
+        plan.namespaces.push({ spec, text, plan: nsPlan });
+        for (const l of spec.create) {
+          if (l.peer?.name === 'eth0' && nsPlan.steps.some((st) => st.object === `veth ${l.name}` && st.action === 'created')) eth0Made.add(l.peer.ns);
+        }
+      }
+    }
+    return plan;
+  }
+
+  steps(plan: LinuxPlan): Step[] {
+    return plan.steps;
+  }
+
+  async apply(plan: LinuxPlan): Promise<ApplyResult> {
+    const errors: ObjectError[] = [...plan.errors];
+    const succeeded: string[] = [];
+    let requeue = false;
+    for (const e of plan.errors) this.forget(e.resourceId);
+    if (plan.hostBatch.length > 0) {
+      const r = await this.runner('ip', ['-force', '-batch', '-'], { input: plan.hostBatch.join('\n') + '\n' });
+      if (r.code !== 0) errors.push({ resourceId: 'host', message: `ip netns: ${r.stderr.trim()}` });
+      for (const line of plan.hostBatch) if (line.startsWith('netns del ')) this.applied.delete(line.slice('netns del '.length));
+    }
+    for (const role of ['router', 'server'] as const) {
+      await pool(
+        plan.namespaces.filter((n) => n.spec.role === role),
+        CONCURRENCY,
+        async ({ spec, text, plan: p }) => {
+          try {
+            if (p.script) {
+              const r = await inNamespace(spec.name, p.script, undefined, this.runner);
+              if (r.code !== 0) throw new Error(`applying ${spec.name}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join('; ')}`);
+            }
+            succeeded.push(spec.resourceId);
+            if (p.waiting) {
+              this.applied.delete(spec.name);
+              requeue = true;
+            } else this.applied.set(spec.name, text);
+          } catch (err) {
+            this.applied.delete(spec.name);
+            errors.push({ resourceId: spec.resourceId, message: (err as Error).message });
+          }
+        },
+      );
+    }
+    if (plan.nftOnly.length > 0 && !(await this.applyRulesets(plan.nftOnly, errors))) requeue = true;
+    return { errors, succeeded, requeue };
+  }
+
+  /** Forgets what was applied to a resource's namespace: the next pass observes it again. */
+  private forget(resourceId: string): void {
+    for (const [name, text] of this.applied) if ((JSON.parse(text) as NsSpec).resourceId === resourceId) this.applied.delete(name);
+  }
+
+  /**
+   * Replaces the rulesets of many namespaces, several namespaces per process and several
+   * processes at once: when a group's membership changes, every member's ruleset changes and
+   * nothing else does. Replacing a table waits for the kernel's grace period (about 12 ms,
+   * little of it CPU), so the processes run side by side. A failure sends those namespaces
+   * through the full observe-and-plan path in the next pass. False when any chunk failed.
+   */
+  private async applyRulesets(items: { spec: NsSpec; text: string }[], errors: ObjectError[]): Promise<boolean> {
+    const per = Math.max(4, Math.ceil(items.length / RULESET_PROCESSES));
+    const chunks: (typeof items)[] = [];
+    for (let i = 0; i < items.length; i += per) chunks.push(items.slice(i, i + per));
+    let ok = true;
+    await pool(chunks, RULESET_PROCESSES, async (chunk) => {
+      const script = chunk.map(({ spec }) => `ip netns exec ${spec.name} nft -f - <<'NIMBUS_EOF'\n${nftScript(spec.nft, spec.nftHash)}NIMBUS_EOF`).join('\n');
+      const r = await this.runner('sh', ['-es'], { input: script + '\n', timeoutMs: 60_000 });
+      for (const { spec, text } of chunk) {
+        if (r.code === 0) this.applied.set(spec.name, text);
+        else this.applied.delete(spec.name);
+      }
+      if (r.code !== 0) {
+        ok = false;
+        errors.push({ resourceId: chunk[0].spec.resourceId, message: `replacing rulesets: ${r.stderr.trim().split('\n').slice(-2).join('; ')}` });
+      }
+    });
+    return ok;
+  }
+}

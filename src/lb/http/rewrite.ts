@@ -1,0 +1,58 @@
+/**
+ * The head rewrites of the HTTP proxy, pure: what a member gets for a request (the client's
+ * head with this connection's forwarding headers, hop-by-hop headers dropped), and what the
+ * client gets for a response that needs a change (a persistence cookie, the connection's fate).
+ */
+import type { RequestHead, ResponseHead } from './parser.js';
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'x-forwarded-proto', 'x-forwarded-port']);
+
+/** This connection's forwarding headers and its keep-alive, ending the head: made once per connection. */
+export function forwardingTail(clientIp: string, port: number): Buffer {
+  return Buffer.from(`x-forwarded-for: ${clientIp}\r\nx-forwarded-proto: http\r\nx-forwarded-port: ${port}\r\nconnection: keep-alive\r\n\r\n`, 'latin1');
+}
+
+/**
+ * The head the member gets for the request head in buf[0, end). Most requests carry no
+ * hop-by-hop or forwarding header of their own: then it is the client's head as it came plus
+ * `tail` (forwardingTail), in one copy. Otherwise the head is written anew.
+ */
+export function requestHead(req: RequestHead, buf: Buffer, end: number, clientIp: string, port: number, tail: Buffer): Buffer {
+  if (req.version === 11 && !req.replaced) {
+    const out = Buffer.allocUnsafe(end - 2 + tail.length);
+    buf.copy(out, 0, 0, end - 2);
+    tail.copy(out, end - 2);
+    return out;
+  }
+  const names = req.names;
+  const values = req.values;
+  let xff = clientIp;
+  let out = `${req.method} ${req.target} HTTP/1.1\r\n`;
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i];
+    if (HOP_BY_HOP.has(n)) continue;
+    if (n === 'x-forwarded-for') {
+      xff = `${values[i]}, ${clientIp}`;
+      continue;
+    }
+    out += `${n}: ${values[i]}\r\n`;
+  }
+  out += `x-forwarded-for: ${xff}\r\nx-forwarded-proto: http\r\nx-forwarded-port: ${port}\r\n`;
+  if (req.upgrade) out += `connection: upgrade\r\nupgrade: ${req.upgradeValue}\r\n\r\n`;
+  else out += 'connection: keep-alive\r\n\r\n';
+  return Buffer.from(out, 'latin1');
+}
+
+/** The response head with `setCookie` added (when not null) and the connection kept or closed. */
+export function responseHead(resp: ResponseHead, setCookie: string | null, close: boolean): Buffer {
+  let out = `${resp.statusLine}\r\n`;
+  const names = resp.names;
+  const values = resp.values;
+  for (let i = 0; i < names.length; i++) {
+    if (names[i] === 'connection' || names[i] === 'keep-alive') continue;
+    out += `${names[i]}: ${values[i]}\r\n`;
+  }
+  if (setCookie) out += `set-cookie: ${setCookie}\r\n`;
+  out += close ? 'connection: close\r\n\r\n' : 'connection: keep-alive\r\n\r\n';
+  return Buffer.from(out, 'latin1');
+}

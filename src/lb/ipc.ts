@@ -1,0 +1,20 @@
+/**
+ * The messages between the daemon and a load balancer's worker process, one typed union each
+ * way, shared by both sides (worker.ts and workloads/load-balancers.ts).
+ */
+import type { ListenerCounters, MemberCounters } from '../core/model/index.js';
+import type { EngineConfig } from './config.js';
+
+export type Health = 'UP' | 'DOWN';
+export type CounterSnapshot = { listeners: Record<string, ListenerCounters>; members: Record<string, MemberCounters> };
+
+/** Daemon to worker. `adopt` comes with a listening socket (the public IP, opened on the host). */
+export type ToWorker = { type: 'config'; config: EngineConfig } | { type: 'adopt'; listenerId: string };
+
+/** Worker to daemon. */
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'applied'; health: Record<string, Health> }
+  | { type: 'health'; id: string; status: Health }
+  | { type: 'metrics'; counters: CounterSnapshot; health: Record<string, Health> }
+  | { type: 'error'; message: string };

@@ -1,0 +1,108 @@
+/**
+ * Load balancers as a reconciler: desired, one worker process per load balancer that has a
+ * listener, with the engine configuration its resources make (engine-config.ts); observed,
+ * the workers the supervisor runs; the plan starts, restarts and stops workers and hands each
+ * its configuration. The topology is compiled at most once a pass, and only when a member's
+ * admission needs the analyzer (virtual plane): at 10,000 resources it is most of a pass.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LoadBalancer, PlanStep, SecurityGroup } from '../core/model/index.js';
+import type { Store } from '../store/db.js';
+import type { Dataplane } from '../dataplane/driver.js';
+import type { ApplyResult, Reconciler } from '../reconcile/reconciler.js';
+import type { EngineConfig } from '../lb/config.js';
+import { engineConfig, type MemberAdmission } from '../resources/load-balancer/engine-config.js';
+import { lbEndpoint, readSnapshot } from '../resources/snapshot.js';
+import { compile, type Topology } from '../net/topology.js';
+import type { ProcessSpec, Supervisor } from './supervisor.js';
+import { observeProcesses, planProcesses, type ProcessPlan } from './process-plan.js';
+import { TSX } from './workloads.js';
+
+const WORKER = fileURLToPath(new URL('../lb/worker.ts', import.meta.url));
+
+export interface LbDesired {
+  /** Every load balancer's member admissions (those without listeners too). */
+  admissions: Map<string, Map<string, MemberAdmission>>;
+  /** Per load balancer with listeners: its worker and its configuration. */
+  workers: Map<string, { spec: ProcessSpec; config: EngineConfig }>;
+  /** The count of load-balancer changes this desired state includes. */
+  changes: number;
+}
+
+export interface LbPlan extends ProcessPlan {
+  desired: LbDesired;
+}
+
+/** What the reconciler does to the runtime it serves (LoadBalancers). */
+export interface LbWorkerHost {
+  /** Load-balancer changes seen so far. */
+  changesSeen(): number;
+  /** A pass applied: admissions, configurations, which load balancers have workers, changes done. */
+  applied(desired: LbDesired, stopped: string[]): void;
+}
+
+export class LbReconciler implements Reconciler<LbDesired, Map<string, ProcessSpec>, LbPlan, PlanStep> {
+  readonly name = 'load-balancers';
+
+  constructor(
+    private readonly store: Store,
+    private readonly dataplane: Dataplane,
+    private readonly supervisor: Supervisor,
+    private readonly dataDir: string,
+    private readonly host: LbWorkerHost,
+  ) {}
+
+  desired(): LbDesired {
+    const changes = this.host.changesSeen();
+    const all = this.store.list<LoadBalancer>('loadBalancer');
+    let compiled: Topology | null = null;
+    const topology = () => (compiled ??= compile(readSnapshot(this.store)));
+    const groups = all.length > 0 ? this.store.list<SecurityGroup>('securityGroup') : [];
+    const desired: LbDesired = { admissions: new Map(), workers: new Map(), changes };
+    for (const lb of all) {
+      const { config, admission } = engineConfig(this.store, lb, this.dataplane.kind, topology);
+      desired.admissions.set(lb.id, admission);
+      if (config.listeners.length === 0) continue;
+      const dir = join(this.dataDir, 'lb', lb.id);
+      const place = this.dataplane.placement(lbEndpoint(lb, groups));
+      desired.workers.set(lb.id, {
+        spec: { argv: place.wrap([process.execPath, '--import', TSX, WORKER, join(dir, 'access.log')]), outputFile: join(dir, 'worker.log'), ipc: true },
+        config,
+      });
+    }
+    return desired;
+  }
+
+  objects(desired: LbDesired): Iterable<string> {
+    return desired.admissions.keys();
+  }
+
+  async observe(desired: LbDesired): Promise<Map<string, ProcessSpec>> {
+    const sv = this.supervisor;
+    const running = observeProcesses(sv.keys(), (k) => sv.specOf(k), 'lb-');
+    // Workers go where the data plane puts them: wait for its namespaces first.
+    if (desired.workers.size > 0 || running.size > 0) await this.dataplane.settled();
+    return running;
+  }
+
+  plan(desired: LbDesired, observed: Map<string, ProcessSpec>): LbPlan {
+    const specs = new Map([...desired.workers].map(([id, w]) => [id, w.spec]));
+    return { ...planProcesses(specs, observed, 'load balancer worker'), desired };
+  }
+
+  steps(plan: LbPlan): PlanStep[] {
+    return plan.steps;
+  }
+
+  async apply(plan: LbPlan): Promise<ApplyResult> {
+    for (const [key, spec] of plan.ensure) {
+      mkdirSync(join(this.dataDir, 'lb', key), { recursive: true });
+      this.supervisor.ensure(key, spec);
+    }
+    for (const key of plan.stop) this.supervisor.stop(key);
+    this.host.applied(plan.desired, plan.stop);
+    return { errors: [], succeeded: [...plan.desired.admissions.keys()], requeue: false };
+  }
+}
