@@ -9,7 +9,6 @@ import type { AppDeps } from './context.js';
 import { Inputs, ServerLogs, LbLogs } from '../core/model/index.js';
 import { helpers, routeMaker } from './route.js';
 import * as lbs from '../resources/load-balancer/service.js';
-import * as members from '../resources/load-balancer/member.js';
 import { accessLog, presentLoadBalancer, presentMember, statusTree } from '../resources/load-balancer/status.js';
 import { serverLogs } from '../resources/server/service.js';
 import { renderMetrics } from './metrics.js';
@@ -72,31 +71,31 @@ export function lbRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   const poolQuery = Type.Object({ pool: Type.Optional(Type.String()) }, { additionalProperties: false });
   route('GET', '/members', { ...T('member', 'List members with their live status'), query: poolQuery, response: list('Member') }, (ctx, req) =>
-    members.listMembers(ctx, q(req)).map((m) => presentMember(ctx, rt, m)),
+    lbs.listMembers(ctx, q(req)).map((m) => presentMember(ctx, rt, m)),
   );
   route('POST', '/members', { ...T('member', 'Add a member to a pool'), body: Inputs.member, response: one('Member'), status: 201 }, (ctx, req) =>
-    members.createMember(ctx, body(req)),
+    lbs.createMember(ctx, body(req)),
   );
   route('GET', '/members/:ref', { ...T('member', 'Show a member with its live status'), response: one('Member') }, (ctx, req) =>
-    presentMember(ctx, rt, members.getMember(ctx, ref(req))),
+    presentMember(ctx, rt, lbs.getMember(ctx, ref(req))),
   );
   route('PATCH', '/members/:ref', { ...T('member', 'Change weight or admin state (weight 0 drains)'), body: Inputs.memberUpdate, response: one('Member') }, (ctx, req) =>
-    members.updateMember(ctx, ref(req), body(req)),
+    lbs.updateMember(ctx, ref(req), body(req)),
   );
-  route('DELETE', '/members/:ref', { ...T('member', 'Remove a member (it drains)'), response: one('Member') }, (ctx, req) => members.deleteMember(ctx, ref(req)));
+  route('DELETE', '/members/:ref', { ...T('member', 'Remove a member (it drains)'), response: one('Member') }, (ctx, req) => lbs.deleteMember(ctx, ref(req)));
 
-  route('GET', '/health-monitors', { ...T('healthMonitor', 'List health monitors'), response: list('HealthMonitor') }, (ctx) => members.listHealthMonitors(ctx));
+  route('GET', '/health-monitors', { ...T('healthMonitor', 'List health monitors'), response: list('HealthMonitor') }, (ctx) => lbs.listHealthMonitors(ctx));
   route('POST', '/health-monitors', { ...T('healthMonitor', 'Create the health monitor of a pool'), body: Inputs.healthMonitor, response: one('HealthMonitor'), status: 201 }, (ctx, req) =>
-    members.createHealthMonitor(ctx, body(req)),
+    lbs.createHealthMonitor(ctx, body(req)),
   );
   route('GET', '/health-monitors/:ref', { ...T('healthMonitor', 'Show a health monitor'), response: one('HealthMonitor') }, (ctx, req) =>
-    members.getHealthMonitor(ctx, ref(req)),
+    lbs.getHealthMonitor(ctx, ref(req)),
   );
   route('PATCH', '/health-monitors/:ref', { ...T('healthMonitor', 'Change a health monitor'), body: Inputs.healthMonitorUpdate, response: one('HealthMonitor') }, (ctx, req) =>
-    members.updateHealthMonitor(ctx, ref(req), body(req)),
+    lbs.updateHealthMonitor(ctx, ref(req), body(req)),
   );
   route('DELETE', '/health-monitors/:ref', { ...T('healthMonitor', 'Delete a health monitor'), response: one('HealthMonitor') }, (ctx, req) =>
-    members.deleteHealthMonitor(ctx, ref(req)),
+    lbs.deleteHealthMonitor(ctx, ref(req)),
   );
 
   route('GET', '/servers/:ref/logs', { ...T('server', "A server workload's request log and output"), response: ServerLogs }, (ctx, req) =>

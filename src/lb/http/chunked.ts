@@ -3,7 +3,7 @@
  * is not valid chunked coding (a size that is not hex or too long, a missing CRLF, bare
  * LF). State survives across reads, so a body may arrive in any number of pieces.
  */
-import { HttpError } from './parser.js';
+import { HttpError } from './head.js';
 
 const enum S {
   Size,

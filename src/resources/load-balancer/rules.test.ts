@@ -10,7 +10,7 @@ import { createSubnet, deleteSubnet, getSubnet } from '../subnet/service.js';
 import { createServer, deleteServer } from '../server/service.js';
 import { createPeering, deletePeering } from '../peering/service.js';
 import { createListener, createLoadBalancer, createPool, deleteLoadBalancer, deletePool, deleteListener, updatePool } from './service.js';
-import { createHealthMonitor, createMember, deleteMember, deleteHealthMonitor, updateMember } from './member.js';
+import { createHealthMonitor, createMember, deleteMember, deleteHealthMonitor, updateMember } from './service.js';
 
 function lab() {
   const cloud = memoryCloud();

@@ -1,0 +1,78 @@
+/**
+ * Load balancers (Octavia's model, as Huawei's ELB follows it). A load balancer holds a
+ * private VIP of its subnet and, optionally, a public IP from the host's loopback pool
+ * 127.0.1.0/24. It cannot be deleted while it has listeners or pools.
+ */
+import { NimbusError } from '../../core/errors.js';
+import { intToIp, parseIp } from '../../core/cidr.js';
+import { newId } from '../../core/ids.js';
+import type { LoadBalancer, LoadBalancerInput, Rename, Subnet } from '../../core/model/index.js';
+import { checkName, now, resolve, saveUpdate, write, type Ctx } from '../context.js';
+import { allocateAddress } from '../subnet/addresses.js';
+import { listListeners } from './listener.js';
+import { listPools } from './pool.js';
+
+const PUBLIC_POOL = { first: parseIp('127.0.1.1'), last: parseIp('127.0.1.254') };
+
+function allocatePublicIp(ctx: Ctx, wanted?: string): string {
+  const taken = new Set(ctx.store.list<LoadBalancer>('loadBalancer').map((l) => l.publicIp).filter(Boolean));
+  if (wanted !== undefined) {
+    const ip = parseIp(wanted, 'publicIp');
+    if (ip < PUBLIC_POOL.first || ip > PUBLIC_POOL.last) {
+      throw new NimbusError('InvalidPublicIp.Range', `publicIp ${wanted} is outside the public pool 127.0.1.1-127.0.1.254`);
+    }
+    if (taken.has(intToIp(ip))) throw new NimbusError('InvalidPublicIp.InUse', `publicIp ${wanted} is held by another load balancer`);
+    return intToIp(ip);
+  }
+  for (let ip = PUBLIC_POOL.first; ip <= PUBLIC_POOL.last; ip++) if (!taken.has(intToIp(ip))) return intToIp(ip);
+  throw new NimbusError('InsufficientPublicIps', 'the public pool 127.0.1.0/24 has no free address');
+}
+
+export function createLoadBalancer(ctx: Ctx, input: LoadBalancerInput): LoadBalancer {
+  return write(ctx, () => {
+    const name = checkName(ctx, 'loadBalancer', input.name);
+    const subnet = resolve<Subnet>(ctx, 'subnet', input.subnet, 'subnet');
+    const lb: LoadBalancer = {
+      id: newId('loadBalancer'),
+      name,
+      projectId: ctx.projectId,
+      vpcId: subnet.vpcId,
+      subnetId: subnet.id,
+      vip: allocateAddress(ctx, subnet, input.vip),
+      publicIp: input.publicIp ? allocatePublicIp(ctx, typeof input.publicIp === 'string' ? input.publicIp : undefined) : null,
+      provisioningStatus: 'ACTIVE',
+      createdAt: now(),
+    };
+    ctx.store.insert('loadBalancer', lb, subnet.id);
+    subnet.availableIpCount -= 1;
+    ctx.store.update(subnet);
+    ctx.feed.record({ kind: 'loadBalancer', id: lb.id, op: 'created' });
+    return lb;
+  });
+}
+
+export const getLoadBalancer = (ctx: Ctx, ref: string) => resolve<LoadBalancer>(ctx, 'loadBalancer', ref);
+export const listLoadBalancers = (ctx: Ctx) => ctx.store.list<LoadBalancer>('loadBalancer', { projectId: ctx.projectId });
+
+export function updateLoadBalancer(ctx: Ctx, ref: string, input: Rename): LoadBalancer {
+  return write(ctx, () => {
+    const lb = getLoadBalancer(ctx, ref);
+    if (input.name !== undefined) lb.name = checkName(ctx, 'loadBalancer', input.name, lb.id);
+    saveUpdate(ctx, 'loadBalancer', lb);
+    return lb;
+  });
+}
+
+export function deleteLoadBalancer(ctx: Ctx, ref: string): LoadBalancer {
+  return write(ctx, () => {
+    const lb = getLoadBalancer(ctx, ref);
+    const users = [...listListeners(ctx, lb.id), ...listPools(ctx, lb.id)].map((x) => x.id);
+    if (users.length > 0) throw new NimbusError('DependencyViolation', `load balancer '${lb.name}' still has ${users.slice(0, 5).join(', ')}`);
+    ctx.store.delete(lb.id);
+    const subnet = ctx.store.get<Subnet>(lb.subnetId, 'subnet')!;
+    subnet.availableIpCount += 1;
+    ctx.store.update(subnet);
+    ctx.feed.record({ kind: 'loadBalancer', id: lb.id, op: 'deleted' });
+    return lb;
+  });
+}

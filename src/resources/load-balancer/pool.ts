@@ -1,0 +1,65 @@
+/**
+ * Pools: the members a listener sends to, with their algorithm and session persistence
+ * (APP_COOKIE needs a cookie name; the SOURCE_IP algorithm takes no persistence).
+ */
+import { NimbusError } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
+import type { LoadBalancer, Pool, PoolInput, PoolUpdate } from '../../core/model/index.js';
+import { checkName, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
+import { listListeners } from './listener.js';
+import { algorithmOf, checkPersistence, protocolOf } from './rules.js';
+
+export function createPool(ctx: Ctx, input: PoolInput): Pool {
+  return write(ctx, () => {
+    const name = checkName(ctx, 'pool', input.name);
+    const lb = resolve<LoadBalancer>(ctx, 'loadBalancer', input.loadBalancer, 'loadBalancer');
+    const protocol = protocolOf(input.protocol, 'protocol');
+    const algorithm = algorithmOf(input.algorithm);
+    const pool: Pool = {
+      id: newId('pool'),
+      name,
+      projectId: ctx.projectId,
+      loadBalancerId: lb.id,
+      protocol,
+      algorithm,
+      sessionPersistence: checkPersistence(algorithm, protocol, input.persistence, input.cookieName),
+      createdAt: now(),
+    };
+    saveNew(ctx, 'pool', pool, lb.id);
+    return pool;
+  });
+}
+
+export const getPool = (ctx: Ctx, ref: string) => resolve<Pool>(ctx, 'pool', ref);
+
+export function listPools(ctx: Ctx, loadBalancerId?: string): Pool[] {
+  return ctx.store.list<Pool>('pool', loadBalancerId ? { parentId: loadBalancerId } : { projectId: ctx.projectId });
+}
+
+export function updatePool(ctx: Ctx, ref: string, input: PoolUpdate): Pool {
+  return write(ctx, () => {
+    const pool = getPool(ctx, ref);
+    if (input.name !== undefined) pool.name = checkName(ctx, 'pool', input.name, pool.id);
+    if (input.algorithm !== undefined) pool.algorithm = algorithmOf(input.algorithm);
+    if (input.persistence !== undefined || input.algorithm !== undefined) {
+      const current = input.persistence !== undefined ? input.persistence : (pool.sessionPersistence?.type ?? null);
+      pool.sessionPersistence = checkPersistence(pool.algorithm, pool.protocol, current, input.cookieName ?? pool.sessionPersistence?.cookieName);
+    }
+    saveUpdate(ctx, 'pool', pool);
+    return pool;
+  });
+}
+
+export function deletePool(ctx: Ctx, ref: string): Pool {
+  return write(ctx, () => {
+    const pool = getPool(ctx, ref);
+    const users = [
+      ...listListeners(ctx, pool.loadBalancerId).filter((l) => l.defaultPoolId === pool.id).map((l) => l.id),
+      ...ctx.store.list<{ id: string }>('member', { parentId: pool.id }).map((m) => m.id),
+      ...ctx.store.list<{ id: string }>('healthMonitor', { parentId: pool.id }).map((m) => m.id),
+    ];
+    if (users.length > 0) throw new NimbusError('DependencyViolation', `pool '${pool.name}' is still used by ${users.slice(0, 5).join(', ')}`);
+    saveDelete(ctx, 'pool', pool);
+    return pool;
+  });
+}
