@@ -21,12 +21,15 @@ export function clientOf(cmd: Command): NimbusClient {
   return new NimbusClient({ url: g.url, project: g.project });
 }
 
-/** Wraps an action: its result, if any, is printed with `columns`. */
-export function act<T>(columns: Column<T>[] | null, fn: (client: NimbusClient, ...args: any[]) => Promise<T | T[] | void>) {
+/**
+ * Wraps an action: its result, if any, is printed with `columns`. The action declares the
+ * types of commander's arguments itself (`never[]` accepts any parameter list).
+ */
+export function act<T>(columns: Column<T>[] | null, fn: (client: NimbusClient, ...args: never[]) => Promise<T | T[] | void>) {
   return async (...args: unknown[]) => {
     const cmd = args[args.length - 1] as Command;
     try {
-      const out = await fn(clientOf(cmd), ...args);
+      const out = await fn(clientOf(cmd), ...(args as never[]));
       if (out !== undefined && columns) print(out as T, globals(cmd).output, columns);
     } catch (err) {
       fail(err);

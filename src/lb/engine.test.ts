@@ -5,13 +5,12 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from './engine.js';
-import type { EngineConfig } from './config.js';
-import { backend, bodyOf, closeAll, dribble, engineWith, freePort, get, member, randomBytesOf, raw, slowRead, track } from '../../test/helpers/engine.js';
+import { backend, bodyOf, closeAll, engineWith, freePort, get, member, randomBytesOf, raw, slowRead, track } from '../../test/helpers/engine.js';
 
 after(closeAll);
 

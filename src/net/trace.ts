@@ -8,7 +8,7 @@
  */
 import { intToIp, parseIp } from '../core/cidr.js';
 import { invalid } from '../core/errors.js';
-import type { Hop, HopKind, SecurityGroupRule, Server, TraceProtocol, TraceResult } from '../core/model/index.js';
+import type { Hop, SecurityGroupRule, Server, TraceProtocol, TraceResult } from '../core/model/index.js';
 import { checkPort } from '../core/model/index.js';
 import { lookup, subnetHolding, type CompiledRule, type Topology } from './topology.js';
 

@@ -7,7 +7,7 @@
 import { NimbusError, invalid } from '../../core/errors.js';
 import { contains, intToIp, parseCidr, parseIp } from '../../core/cidr.js';
 import { newId } from '../../core/ids.js';
-import type { HealthMonitor, HealthMonitorInput, LoadBalancer, Member, MemberInput, MemberUpdate, Peering, Pool, Server, Vpc } from '../../core/model/index.js';
+import type { LoadBalancer, Member, MemberInput, MemberUpdate, Peering, Pool, Server, Vpc } from '../../core/model/index.js';
 import { checkPort } from '../../core/model/index.js';
 import { checkWeight } from './rules.js';
 import { checkName, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';

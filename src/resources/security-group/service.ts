@@ -6,7 +6,7 @@
 import { NimbusError, invalid } from '../../core/errors.js';
 import { normalizeCidr } from '../../core/cidr.js';
 import { newId } from '../../core/ids.js';
-import type { Direction, PortRange, Protocol, RuleInput, SecurityGroup, SecurityGroupInput, SecurityGroupRule, SecurityGroupUpdate, Server } from '../../core/model/index.js';
+import type { PortRange, Protocol, RuleInput, SecurityGroup, SecurityGroupInput, SecurityGroupRule, SecurityGroupUpdate, Server } from '../../core/model/index.js';
 import { isPort } from '../../core/model/index.js';
 import { checkName, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
 
