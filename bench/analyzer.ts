@@ -25,7 +25,12 @@ export interface AnalyzerResult {
 function synthetic(nVpc: number): Snapshot {
   const cidrOf = (v: number) => `10.${v >> 2}.${(v & 3) * 64}.0/18`;
   const sg: SecurityGroup = {
-    id: 'sg-default', name: 'default', projectId: 'p', description: '', isDefault: true, createdAt: '',
+    id: 'sg-default',
+    name: 'default',
+    projectId: 'p',
+    description: '',
+    isDefault: true,
+    createdAt: '',
     rules: [
       { id: 'r1', direction: 'ingress', protocol: 'all', portRange: null, remote: { groupId: 'sg-default' } },
       { id: 'r2', direction: 'egress', protocol: 'all', portRange: null, remote: { cidr: '0.0.0.0/0' } },
@@ -40,14 +45,47 @@ function synthetic(nVpc: number): Snapshot {
     vpcs.push({ id: `vpc-${v}`, name: `v${v}`, projectId: 'p', cidr: cidrOf(v), status: 'available', mainRouteTableId: `rtb-${v}`, createdAt: '' });
     for (let s = 0; s < 10; s++) {
       const base = `10.${v >> 2}.${(v & 3) * 64 + s}`;
-      subnets.push({ id: `subnet-${v}-${s}`, name: `s${v}-${s}`, projectId: 'p', vpcId: `vpc-${v}`, cidr: `${base}.0/24`, gatewayIp: `${base}.1`, routeTableId: `rtb-${v}`, explicitRouteTable: false, availableIpCount: 200, status: 'available', createdAt: '' });
+      subnets.push({
+        id: `subnet-${v}-${s}`,
+        name: `s${v}-${s}`,
+        projectId: 'p',
+        vpcId: `vpc-${v}`,
+        cidr: `${base}.0/24`,
+        gatewayIp: `${base}.1`,
+        routeTableId: `rtb-${v}`,
+        explicitRouteTable: false,
+        availableIpCount: 200,
+        status: 'available',
+        createdAt: '',
+      });
       for (let k = 0; k < 2; k++) {
-        servers.push({ id: `ecs-${v}-${s}-${k}`, name: `e${v}-${s}-${k}`, projectId: 'p', vpcId: `vpc-${v}`, subnetId: `subnet-${v}-${s}`, privateIp: `${base}.${10 + k}`, securityGroupIds: ['sg-default'], app: null, loopbackIp: '', status: 'running', createdAt: '' });
+        servers.push({
+          id: `ecs-${v}-${s}-${k}`,
+          name: `e${v}-${s}-${k}`,
+          projectId: 'p',
+          vpcId: `vpc-${v}`,
+          subnetId: `subnet-${v}-${s}`,
+          privateIp: `${base}.${10 + k}`,
+          securityGroupIds: ['sg-default'],
+          app: null,
+          loopbackIp: '',
+          status: 'running',
+          createdAt: '',
+        });
       }
     }
     for (let d = 1; d <= 5; d++) {
       const w = (v + d) % nVpc;
-      peerings.push({ id: `pcx-${v}-${w}`, name: `p${v}-${w}`, projectId: 'p', requesterVpcId: `vpc-${v}`, accepterVpcId: `vpc-${w}`, accepterProjectId: 'p', status: 'active', createdAt: '' });
+      peerings.push({
+        id: `pcx-${v}-${w}`,
+        name: `p${v}-${w}`,
+        projectId: 'p',
+        requesterVpcId: `vpc-${v}`,
+        accepterVpcId: `vpc-${w}`,
+        accepterProjectId: 'p',
+        status: 'active',
+        createdAt: '',
+      });
     }
   }
   for (let v = 0; v < nVpc; v++) {
@@ -57,7 +95,13 @@ function synthetic(nVpc: number): Snapshot {
       routes.push({ destination: cidrOf((v - d + nVpc) % nVpc), target: { type: 'peering', peeringId: `pcx-${(v - d + nVpc) % nVpc}-${v}` } });
     }
     for (let d = 6; routes.length < 100; d++) routes.push({ destination: cidrOf((v + d * 7) % nVpc), target: { type: 'blackhole' } });
-    routeTables.push({ id: `rtb-${v}`, name: `v${v}-main`, vpcId: `vpc-${v}`, main: true, routes: routes.filter((r, i, a) => a.findIndex((x) => x.destination === r.destination) === i) });
+    routeTables.push({
+      id: `rtb-${v}`,
+      name: `v${v}-main`,
+      vpcId: `vpc-${v}`,
+      main: true,
+      routes: routes.filter((r, i, a) => a.findIndex((x) => x.destination === r.destination) === i),
+    });
   }
   return { vpcs, subnets, servers, securityGroups: [sg], routeTables, peerings };
 }
@@ -69,7 +113,7 @@ export function benchAnalyzer(opts: { vpcs: number; traces: number; matrix: numb
   const compileMs = performance.now() - t;
   const servers = snap.servers;
   let seed = 7;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) % servers.length);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) % servers.length;
   const times: number[] = [];
   for (let i = 0; i < opts.traces; i++) {
     const a = servers[rnd()];
@@ -81,7 +125,8 @@ export function benchAnalyzer(opts: { vpcs: number; traces: number; matrix: numb
   const sample = servers.filter((_, i) => i % Math.floor(servers.length / opts.matrix) === 0).slice(0, opts.matrix);
   t = performance.now();
   let reachablePairs = 0;
-  for (const a of sample) for (const b of sample) if (a !== b && reachable(topo, { sourceServerId: a.id, destination: b.privateIp, protocol: 'icmp' })) reachablePairs++;
+  for (const a of sample)
+    for (const b of sample) if (a !== b && reachable(topo, { sourceServerId: a.id, destination: b.privateIp, protocol: 'icmp' })) reachablePairs++;
   const matrixMs = performance.now() - t;
   const result: AnalyzerResult = {
     vpcs: snap.vpcs.length,
@@ -95,6 +140,8 @@ export function benchAnalyzer(opts: { vpcs: number; traces: number; matrix: numb
     matrixMs,
     reachablePairs,
   };
-  opts.log(`  ${result.vpcs} VPCs, ${result.subnets} subnets, ${result.routes} routes, ${result.servers} servers: compile ${compileMs.toFixed(0)} ms; trace median ${result.traceMedianUs.toFixed(1)} µs, p99 ${result.traceP99Us.toFixed(1)} µs; matrix of ${sample.length} servers ${matrixMs.toFixed(0)} ms (${reachablePairs} reachable pairs)`);
+  opts.log(
+    `  ${result.vpcs} VPCs, ${result.subnets} subnets, ${result.routes} routes, ${result.servers} servers: compile ${compileMs.toFixed(0)} ms; trace median ${result.traceMedianUs.toFixed(1)} µs, p99 ${result.traceP99Us.toFixed(1)} µs; matrix of ${sample.length} servers ${matrixMs.toFixed(0)} ms (${reachablePairs} reachable pairs)`,
+  );
   return result;
 }

@@ -36,7 +36,8 @@ export async function benchControlPlane(opts: { total: number; log: (s: string) 
     const plan: (() => Promise<unknown>)[] = [];
     for (let v = 0; v < vpcs; v++) plan.push(() => c.vpcs.create({ name: `v${v}`, cidr: `10.${v >> 2}.${(v & 3) * 64}.0/18` }));
     const phase2: (() => Promise<unknown>)[] = [];
-    for (let v = 0; v < vpcs; v++) for (let s = 0; s < 10; s++) phase2.push(() => c.subnets.create({ name: `v${v}s${s}`, vpc: `v${v}`, cidr: `10.${v >> 2}.${(v & 3) * 64 + s}.0/24` }));
+    for (let v = 0; v < vpcs; v++)
+      for (let s = 0; s < 10; s++) phase2.push(() => c.subnets.create({ name: `v${v}s${s}`, vpc: `v${v}`, cidr: `10.${v >> 2}.${(v & 3) * 64 + s}.0/24` }));
     const phase3: (() => Promise<unknown>)[] = [];
     for (let v = 0; v + 1 < vpcs; v++) phase3.push(() => c.peerings.create({ name: `p${v}`, vpc: `v${v}`, peerVpc: `v${v + 1}` }));
     const fixed = vpcs + vpcs * 10 + (vpcs - 1);
@@ -95,7 +96,9 @@ export async function benchControlPlane(opts: { total: number; log: (s: string) 
       listServers: { count, medianMs: median(listTimes) },
       rssMB: rss,
     };
-    opts.log(`  ${result.resources} creates${result.withLoadBalancer ? ' (with a load balancer)' : ''} in ${seconds.toFixed(1)} s: ${result.createsPerSecond.toFixed(0)}/s, p50 ${result.p50ms.toFixed(2)} ms, p99 ${result.p99ms.toFixed(2)} ms; list of ${count} servers ${result.listServers.medianMs.toFixed(0)} ms; RSS ${rss.toFixed(0)} MB`);
+    opts.log(
+      `  ${result.resources} creates${result.withLoadBalancer ? ' (with a load balancer)' : ''} in ${seconds.toFixed(1)} s: ${result.createsPerSecond.toFixed(0)}/s, p50 ${result.p50ms.toFixed(2)} ms, p99 ${result.p99ms.toFixed(2)} ms; list of ${count} servers ${result.listServers.medianMs.toFixed(0)} ms; RSS ${rss.toFixed(0)} MB`,
+    );
     return result;
   } finally {
     await daemon.stop();

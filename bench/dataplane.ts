@@ -21,7 +21,11 @@ export interface DataplaneResult {
   namespaces: number;
 }
 
-async function scenario(name: string, build: (c: NimbusClient) => Promise<{ from: string; to: string; servers: number }>, log: (s: string) => void): Promise<DataplaneResult> {
+async function scenario(
+  name: string,
+  build: (c: NimbusClient) => Promise<{ from: string; to: string; servers: number }>,
+  log: (s: string) => void,
+): Promise<DataplaneResult> {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-bench-dp-'));
   const prefix = `b${randomBytes(3).toString('hex')}`;
   const d = await startDaemon({ port: 0, dataDir: dir, dataplane: 'linux', prefix });
@@ -38,7 +42,9 @@ async function scenario(name: string, build: (c: NimbusClient) => Promise<{ from
     const t1 = performance.now();
     const removed = await cleanNamespaces(prefix);
     const r = { name, servers, apiMs, firstPingMs, cleanMs: performance.now() - t1, namespaces: removed.length };
-    log(`  ${name}: API calls ${apiMs.toFixed(0)} ms, first successful ping ${firstPingMs.toFixed(0)} ms after the first call; clean of ${removed.length} namespaces ${r.cleanMs.toFixed(0)} ms`);
+    log(
+      `  ${name}: API calls ${apiMs.toFixed(0)} ms, first successful ping ${firstPingMs.toFixed(0)} ms after the first call; clean of ${removed.length} namespaces ${r.cleanMs.toFixed(0)} ms`,
+    );
     return r;
   } finally {
     await d.close().catch(() => undefined);

@@ -6,5 +6,8 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 const proxy = httpProxy.createProxyServer({ agent });
 const targets = [`http://127.0.0.1:${b1}`, `http://127.0.0.1:${b2}`];
 let i = 0;
-proxy.on('error', (_e, _req, res) => { res.writeHead(502); res.end(); });
+proxy.on('error', (_e, _req, res) => {
+  res.writeHead(502);
+  res.end();
+});
 http.createServer((req, res) => proxy.web(req, res, { target: targets[i++ % 2] })).listen(port, '127.0.0.1');

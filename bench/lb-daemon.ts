@@ -18,7 +18,11 @@ import { start, waitPort } from './lib/proc.js';
 import { serverNs } from '../src/dataplane/linux/names.js';
 import { wrk, type WrkResult } from './lib/wrk.js';
 
-export async function benchLbInDaemon(opts: { seconds: number; rounds: number; log: (s: string) => void }): Promise<{ nimbus: WrkResult[]; haproxy: WrkResult[] }> {
+export async function benchLbInDaemon(opts: {
+  seconds: number;
+  rounds: number;
+  log: (s: string) => void;
+}): Promise<{ nimbus: WrkResult[]; haproxy: WrkResult[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-bench-lbd-'));
   const prefix = `b${randomBytes(3).toString('hex')}`;
   const d = await startDaemon({ port: 0, dataDir: join(dir, 'data'), dataplane: 'linux', prefix });
@@ -56,7 +60,9 @@ http { access_log off; keepalive_requests 1000000;
         members.map((m) => `  server ${m.name} ${m.privateIp}:8080 namespace ${serverNs(prefix, lb.id)}\n`).join(''),
     );
     const show = (name: string, r: number, res: WrkResult) =>
-      opts.log(`  round ${r}/${opts.rounds}  ${name.padEnd(42)} ${res.rps.toFixed(0).padStart(7)} req/s  p50 ${res.p50ms.toFixed(2)} ms  p99 ${res.p99ms.toFixed(2)} ms${res.errors ? `  errors ${res.errors}` : ''}`);
+      opts.log(
+        `  round ${r}/${opts.rounds}  ${name.padEnd(42)} ${res.rps.toFixed(0).padStart(7)} req/s  p50 ${res.p50ms.toFixed(2)} ms  p99 ${res.p99ms.toFixed(2)} ms${res.errors ? `  errors ${res.errors}` : ''}`,
+      );
     wrk(`http://${publicIp}/`, 1);
     for (let r = 1; r <= opts.rounds; r++) {
       const res = wrk(`http://${publicIp}/`, opts.seconds);

@@ -101,7 +101,14 @@ function httpProxy(port: number): Contender {
   };
 }
 
-function nimbus(name: string, protocol: 'http' | 'tcp', port: number, pool: Partial<EngineConfig['pools'][number]>, accessLog: boolean, headers?: string[]): Contender {
+function nimbus(
+  name: string,
+  protocol: 'http' | 'tcp',
+  port: number,
+  pool: Partial<EngineConfig['pools'][number]>,
+  accessLog: boolean,
+  headers?: string[],
+): Contender {
   return {
     name,
     protocol,
@@ -109,7 +116,12 @@ function nimbus(name: string, protocol: 'http' | 'tcp', port: number, pool: Part
     headers,
     async start(dir) {
       const log = accessLog ? join(dir, `access-${port}.log`) : '';
-      const child = fork(join(ROOT, 'src/lb/worker.ts'), log ? [log] : [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'], detached: true, cwd: ROOT });
+      const child = fork(join(ROOT, 'src/lb/worker.ts'), log ? [log] : [], {
+        execArgv: ['--import', 'tsx'],
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+        detached: true,
+        cwd: ROOT,
+      });
       const config: EngineConfig = {
         listeners: [{ id: 'lsn', protocol: protocol === 'http' ? 'HTTP' : 'TCP', port, poolId: 'pool', bind: ['127.0.0.1'] }],
         pools: [
@@ -172,7 +184,9 @@ export async function benchLb(opts: { seconds: number; rounds: number; log: (s: 
           wrk(`http://127.0.0.1:${c.port}/`, 1, c.headers); // warm up
           const r = wrk(`http://127.0.0.1:${c.port}/`, opts.seconds, c.headers);
           rows[i].runs.push(r);
-          opts.log(`  round ${round}/${opts.rounds}  ${c.name.padEnd(42)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms${r.errors ? `  errors ${r.errors}` : ''}`);
+          opts.log(
+            `  round ${round}/${opts.rounds}  ${c.name.padEnd(42)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms${r.errors ? `  errors ${r.errors}` : ''}`,
+          );
         } finally {
           await p.stop();
         }

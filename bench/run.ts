@@ -33,13 +33,21 @@ function ensureTools(): string | null {
   log(`installing ${missing.join(', ')} from Debian...`);
   spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore' });
   const pkgs = missing.map((m) => (m === 'nginx' ? 'nginx-light' : m));
-  const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...pkgs], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...pkgs], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
   return r.status === 0 ? null : `apt-get install ${pkgs.join(' ')} failed`;
 }
 
 const date = new Date().toISOString().slice(0, 10);
 const results: Record<string, unknown> = { date, quick, machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version } };
-const md: string[] = [`# Benchmarks, ${date}${quick ? ' (quick)' : ''}`, '', `${cpus().length} cores (${cpus()[0]?.model}), Node ${process.version}. Reproduce: \`npm run bench${quick ? ' -- --quick' : ''}\`.`, ''];
+const md: string[] = [
+  `# Benchmarks, ${date}${quick ? ' (quick)' : ''}`,
+  '',
+  `${cpus().length} cores (${cpus()[0]?.model}), Node ${process.version}. Reproduce: \`npm run bench${quick ? ' -- --quick' : ''}\`.`,
+  '',
+];
 
 log(`Nimbus benchmarks${quick ? ' (quick)' : ''}`);
 const missing = ensureTools();
@@ -59,7 +67,14 @@ if (!sections.includes('lb')) {
     rows.push({ name: 'HAProxy in the same position (host socket, members from the LB namespace)', protocol: 'http', runs: inDaemon.haproxy });
   }
   results.loadBalancer = rows;
-  md.push('## Load balancer', '', `Two nginx back ends (one worker, a fixed 14-byte body); wrk -t2 -c64 -d${seconds}s with keep-alive; each proxy with one thread or worker; ${rounds} alternating round(s); medians. The last two rows are the engine as users get it: in a daemon on the linux data plane, its worker in the load balancer's namespace, two servers running nginx as their workload, wrk against the public IP (its own back ends, measured after the others); and HAProxy in the same position, in alternate rounds: listening on the host, connecting to the same members from the load balancer's namespace.`, '', lbTable(rows), '');
+  md.push(
+    '## Load balancer',
+    '',
+    `Two nginx back ends (one worker, a fixed 14-byte body); wrk -t2 -c64 -d${seconds}s with keep-alive; each proxy with one thread or worker; ${rounds} alternating round(s); medians. The last two rows are the engine as users get it: in a daemon on the linux data plane, its worker in the load balancer's namespace, two servers running nginx as their workload, wrk against the public IP (its own back ends, measured after the others); and HAProxy in the same position, in alternate rounds: listening on the host, connecting to the same members from the load balancer's namespace.`,
+    '',
+    lbTable(rows),
+    '',
+  );
   const pos = rows.find((r) => r.name.startsWith('HAProxy in the same position'));
   const mine = rows.find((r) => r.name.startsWith('Nimbus in the daemon'));
   if (pos && mine && pos.runs.length > 0) {
@@ -69,36 +84,37 @@ if (!sections.includes('lb')) {
 }
 
 if (sections.includes('cp')) {
-log('control plane: resources created through the API, 8 in flight');
-const cps = [await benchControlPlane({ total: quick ? 1000 : 10_000, log }), await benchControlPlane({ total: quick ? 1000 : 10_000, log, withLoadBalancer: true })];
-results.controlPlane = cps;
-md.push(
-  '## Control plane',
-  '',
-  '| resources | creates/s | p50 ms | p99 ms | list servers | daemon RSS |',
-  '|---|---|---|---|---|---|',
-  ...cps.map(
-    (cp) =>
-      `| ${cp.resources}${cp.withLoadBalancer ? ' (with a load balancer)' : ''} | ${cp.createsPerSecond.toFixed(0)} | ${cp.p50ms.toFixed(2)} | ${cp.p99ms.toFixed(2)} | ${cp.listServers.count} in ${cp.listServers.medianMs.toFixed(0)} ms | ${cp.rssMB.toFixed(0)} MB |`,
-  ),
-  '',
-);
-
+  log('control plane: resources created through the API, 8 in flight');
+  const cps = [
+    await benchControlPlane({ total: quick ? 1000 : 10_000, log }),
+    await benchControlPlane({ total: quick ? 1000 : 10_000, log, withLoadBalancer: true }),
+  ];
+  results.controlPlane = cps;
+  md.push(
+    '## Control plane',
+    '',
+    '| resources | creates/s | p50 ms | p99 ms | list servers | daemon RSS |',
+    '|---|---|---|---|---|---|',
+    ...cps.map(
+      (cp) =>
+        `| ${cp.resources}${cp.withLoadBalancer ? ' (with a load balancer)' : ''} | ${cp.createsPerSecond.toFixed(0)} | ${cp.p50ms.toFixed(2)} | ${cp.p99ms.toFixed(2)} | ${cp.listServers.count} in ${cp.listServers.medianMs.toFixed(0)} ms | ${cp.rssMB.toFixed(0)} MB |`,
+    ),
+    '',
+  );
 }
 
 if (sections.includes('analyzer')) {
-log('analyzer: synthetic topology');
-const an = benchAnalyzer({ vpcs: quick ? 200 : 1000, traces: quick ? 2000 : 10_000, matrix: quick ? 200 : 1000, log });
-results.analyzer = an;
-md.push(
-  '## Analyzer',
-  '',
-  '| VPCs | subnets | routes | servers | compile | trace median | trace p99 | matrix |',
-  '|---|---|---|---|---|---|---|---|',
-  `| ${an.vpcs} | ${an.subnets} | ${an.routes} | ${an.servers} | ${an.compileMs.toFixed(0)} ms | ${an.traceMedianUs.toFixed(1)} µs | ${an.traceP99Us.toFixed(1)} µs | ${an.matrixServers} servers in ${an.matrixMs.toFixed(0)} ms |`,
-  '',
-);
-
+  log('analyzer: synthetic topology');
+  const an = benchAnalyzer({ vpcs: quick ? 200 : 1000, traces: quick ? 2000 : 10_000, matrix: quick ? 200 : 1000, log });
+  results.analyzer = an;
+  md.push(
+    '## Analyzer',
+    '',
+    '| VPCs | subnets | routes | servers | compile | trace median | trace p99 | matrix |',
+    '|---|---|---|---|---|---|---|---|',
+    `| ${an.vpcs} | ${an.subnets} | ${an.routes} | ${an.servers} | ${an.compileMs.toFixed(0)} ms | ${an.traceMedianUs.toFixed(1)} µs | ${an.traceP99Us.toFixed(1)} µs | ${an.matrixServers} servers in ${an.matrixMs.toFixed(0)} ms |`,
+    '',
+  );
 }
 
 const why = linuxUnavailable();

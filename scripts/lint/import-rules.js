@@ -80,13 +80,11 @@ export const rules = {
       return to === 'lb' || to === 'core' ? null : `src/lb may import only src/lb and src/core, not src/${to}`;
     },
   ),
-  'core-imports-nothing-of-ours': importRule(
-    'The domain core stands alone: core/ imports nothing else of ours',
-    (file, _spec, target) => (roomOf(file) === 'core' && target && roomOf(target) !== 'core' ? 'core/ imports nothing else of ours' : null),
+  'core-imports-nothing-of-ours': importRule('The domain core stands alone: core/ imports nothing else of ours', (file, _spec, target) =>
+    roomOf(file) === 'core' && target && roomOf(target) !== 'core' ? 'core/ imports nothing else of ours' : null,
   ),
-  'no-test-code-in-sources': importRule(
-    'What ships never depends on test code',
-    (file, _spec, target) => (target && (target.startsWith(`test${sep}`) || target.endsWith('.test.js')) ? 'test code is not for sources' : null),
+  'no-test-code-in-sources': importRule('What ships never depends on test code', (file, _spec, target) =>
+    target && (target.startsWith(`test${sep}`) || target.endsWith('.test.js')) ? 'test code is not for sources' : null,
   ),
 };
 

@@ -11,8 +11,11 @@ import { execIn, pingFrom, traceFrom } from '../resources/analyzer/service.js';
 export function analyzerRoutes(app: FastifyInstance, deps: AppDeps): void {
   const route = routeMaker(app, deps);
   const { body, ref, one } = helpers;
-  route('POST', '/trace', { tag: 'analyzer', summary: 'Explain the path between a server and an address', body: Inputs.trace, response: one('TraceResult') }, (ctx, req) =>
-    traceFrom(ctx, deps.dataplane, body<TraceInput>(req)),
+  route(
+    'POST',
+    '/trace',
+    { tag: 'analyzer', summary: 'Explain the path between a server and an address', body: Inputs.trace, response: one('TraceResult') },
+    (ctx, req) => traceFrom(ctx, deps.dataplane, body<TraceInput>(req)),
   );
   route('POST', '/ping', { tag: 'analyzer', summary: 'Ping an address from a server', body: Inputs.ping, response: one('PingResult') }, (ctx, req) =>
     pingFrom(ctx, deps.dataplane, body<PingInput>(req)),
@@ -30,6 +33,7 @@ export function dataplaneRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get('/dataplane/plan', { schema: { tags: ['dataplane'], summary: 'What the data plane would change now', response: { 200: Plan } } }, async () => ({
     steps: await deps.dataplane.plan(),
   }));
-  app.post('/dataplane/sync', { schema: { tags: ['dataplane'], summary: 'Converge now and report what changed', response: { 200: SyncReport } } }, async () => deps.dataplane.sync());
+  app.post('/dataplane/sync', { schema: { tags: ['dataplane'], summary: 'Converge now and report what changed', response: { 200: SyncReport } } }, async () =>
+    deps.dataplane.sync(),
+  );
 }
-

@@ -28,4 +28,3 @@ export function contextOf(deps: AppDeps, req: FastifyRequest): Ctx {
   const ref = typeof header === 'string' && header !== '' ? header : 'default';
   return { store: deps.store, feed: deps.feed, projectId: findProject(deps.store, ref).id };
 }
-

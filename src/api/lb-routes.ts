@@ -20,19 +20,29 @@ export function lbRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   const rt = deps.loadBalancers;
   const live = (lb: Parameters<typeof presentLoadBalancer>[1]) => presentLoadBalancer(rt, lb);
-  route('GET', '/load-balancers', { ...T('loadBalancer', 'List load balancers'), response: list('LoadBalancer') }, (ctx) => lbs.listLoadBalancers(ctx).map(live));
-  route('POST', '/load-balancers', { ...T('loadBalancer', 'Create a load balancer'), body: Inputs.loadBalancer, response: one('LoadBalancer'), status: 201 }, (ctx, req) =>
-    live(lbs.createLoadBalancer(ctx, body(req))),
+  route('GET', '/load-balancers', { ...T('loadBalancer', 'List load balancers'), response: list('LoadBalancer') }, (ctx) =>
+    lbs.listLoadBalancers(ctx).map(live),
   );
-  route('GET', '/load-balancers/:ref', { ...T('loadBalancer', 'Show a load balancer'), response: one('LoadBalancer') }, (ctx, req) => live(lbs.getLoadBalancer(ctx, ref(req))));
+  route(
+    'POST',
+    '/load-balancers',
+    { ...T('loadBalancer', 'Create a load balancer'), body: Inputs.loadBalancer, response: one('LoadBalancer'), status: 201 },
+    (ctx, req) => live(lbs.createLoadBalancer(ctx, body(req))),
+  );
+  route('GET', '/load-balancers/:ref', { ...T('loadBalancer', 'Show a load balancer'), response: one('LoadBalancer') }, (ctx, req) =>
+    live(lbs.getLoadBalancer(ctx, ref(req))),
+  );
   route('PATCH', '/load-balancers/:ref', { ...T('loadBalancer', 'Rename a load balancer'), body: Inputs.rename, response: one('LoadBalancer') }, (ctx, req) =>
     live(lbs.updateLoadBalancer(ctx, ref(req), body(req))),
   );
   route('DELETE', '/load-balancers/:ref', { ...T('loadBalancer', 'Delete a load balancer'), response: one('LoadBalancer') }, (ctx, req) =>
     lbs.deleteLoadBalancer(ctx, ref(req)),
   );
-  route('GET', '/load-balancers/:ref/status', { ...T('loadBalancer', 'The status tree: listeners, pools, members with their live health'), response: Type.Any() }, (ctx, req) =>
-    statusTree(ctx, rt, ref(req)),
+  route(
+    'GET',
+    '/load-balancers/:ref/status',
+    { ...T('loadBalancer', 'The status tree: listeners, pools, members with their live health'), response: Type.Any() },
+    (ctx, req) => statusTree(ctx, rt, ref(req)),
   );
   route(
     'GET',
@@ -55,8 +65,11 @@ export function lbRoutes(app: FastifyInstance, deps: AppDeps): void {
     lbs.createListener(ctx, body(req)),
   );
   route('GET', '/listeners/:ref', { ...T('listener', 'Show a listener'), response: one('Listener') }, (ctx, req) => lbs.getListener(ctx, ref(req)));
-  route('PATCH', '/listeners/:ref', { ...T('listener', 'Rename a listener or change its pool'), body: Inputs.listenerUpdate, response: one('Listener') }, (ctx, req) =>
-    lbs.updateListener(ctx, ref(req), body(req)),
+  route(
+    'PATCH',
+    '/listeners/:ref',
+    { ...T('listener', 'Rename a listener or change its pool'), body: Inputs.listenerUpdate, response: one('Listener') },
+    (ctx, req) => lbs.updateListener(ctx, ref(req), body(req)),
   );
   route('DELETE', '/listeners/:ref', { ...T('listener', 'Delete a listener'), response: one('Listener') }, (ctx, req) => lbs.deleteListener(ctx, ref(req)));
 
@@ -64,9 +77,13 @@ export function lbRoutes(app: FastifyInstance, deps: AppDeps): void {
     const f = q<{ loadBalancer?: string }>(req).loadBalancer;
     return lbs.listPools(ctx, f ? lbs.getLoadBalancer(ctx, f).id : undefined);
   });
-  route('POST', '/pools', { ...T('pool', 'Create a pool'), body: Inputs.pool, response: one('Pool'), status: 201 }, (ctx, req) => lbs.createPool(ctx, body(req)));
+  route('POST', '/pools', { ...T('pool', 'Create a pool'), body: Inputs.pool, response: one('Pool'), status: 201 }, (ctx, req) =>
+    lbs.createPool(ctx, body(req)),
+  );
   route('GET', '/pools/:ref', { ...T('pool', 'Show a pool'), response: one('Pool') }, (ctx, req) => lbs.getPool(ctx, ref(req)));
-  route('PATCH', '/pools/:ref', { ...T('pool', 'Change a pool'), body: Inputs.poolUpdate, response: one('Pool') }, (ctx, req) => lbs.updatePool(ctx, ref(req), body(req)));
+  route('PATCH', '/pools/:ref', { ...T('pool', 'Change a pool'), body: Inputs.poolUpdate, response: one('Pool') }, (ctx, req) =>
+    lbs.updatePool(ctx, ref(req), body(req)),
+  );
   route('DELETE', '/pools/:ref', { ...T('pool', 'Delete a pool'), response: one('Pool') }, (ctx, req) => lbs.deletePool(ctx, ref(req)));
 
   const poolQuery = Type.Object({ pool: Type.Optional(Type.String()) }, { additionalProperties: false });
@@ -79,20 +96,29 @@ export function lbRoutes(app: FastifyInstance, deps: AppDeps): void {
   route('GET', '/members/:ref', { ...T('member', 'Show a member with its live status'), response: one('Member') }, (ctx, req) =>
     presentMember(ctx, rt, lbs.getMember(ctx, ref(req))),
   );
-  route('PATCH', '/members/:ref', { ...T('member', 'Change weight or admin state (weight 0 drains)'), body: Inputs.memberUpdate, response: one('Member') }, (ctx, req) =>
-    lbs.updateMember(ctx, ref(req), body(req)),
+  route(
+    'PATCH',
+    '/members/:ref',
+    { ...T('member', 'Change weight or admin state (weight 0 drains)'), body: Inputs.memberUpdate, response: one('Member') },
+    (ctx, req) => lbs.updateMember(ctx, ref(req), body(req)),
   );
   route('DELETE', '/members/:ref', { ...T('member', 'Remove a member (it drains)'), response: one('Member') }, (ctx, req) => lbs.deleteMember(ctx, ref(req)));
 
   route('GET', '/health-monitors', { ...T('healthMonitor', 'List health monitors'), response: list('HealthMonitor') }, (ctx) => lbs.listHealthMonitors(ctx));
-  route('POST', '/health-monitors', { ...T('healthMonitor', 'Create the health monitor of a pool'), body: Inputs.healthMonitor, response: one('HealthMonitor'), status: 201 }, (ctx, req) =>
-    lbs.createHealthMonitor(ctx, body(req)),
+  route(
+    'POST',
+    '/health-monitors',
+    { ...T('healthMonitor', 'Create the health monitor of a pool'), body: Inputs.healthMonitor, response: one('HealthMonitor'), status: 201 },
+    (ctx, req) => lbs.createHealthMonitor(ctx, body(req)),
   );
   route('GET', '/health-monitors/:ref', { ...T('healthMonitor', 'Show a health monitor'), response: one('HealthMonitor') }, (ctx, req) =>
     lbs.getHealthMonitor(ctx, ref(req)),
   );
-  route('PATCH', '/health-monitors/:ref', { ...T('healthMonitor', 'Change a health monitor'), body: Inputs.healthMonitorUpdate, response: one('HealthMonitor') }, (ctx, req) =>
-    lbs.updateHealthMonitor(ctx, ref(req), body(req)),
+  route(
+    'PATCH',
+    '/health-monitors/:ref',
+    { ...T('healthMonitor', 'Change a health monitor'), body: Inputs.healthMonitorUpdate, response: one('HealthMonitor') },
+    (ctx, req) => lbs.updateHealthMonitor(ctx, ref(req), body(req)),
   );
   route('DELETE', '/health-monitors/:ref', { ...T('healthMonitor', 'Delete a health monitor'), response: one('HealthMonitor') }, (ctx, req) =>
     lbs.deleteHealthMonitor(ctx, ref(req)),

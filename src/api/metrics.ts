@@ -26,7 +26,12 @@ export function renderMetrics(all: [string, LbRuntimeStatus][]): string {
     for (const [lb, s] of all) for (const [id, c] of Object.entries(s.counters?.members ?? {})) lines.push(`${name}{lb="${lb}",member="${id}"} ${pick(c)}`);
   };
   memberGauge('nimbus_lb_member_requests_total', 'counter', 'Requests (TCP: connections) sent to the member.', (c) => c.requests);
-  memberGauge('nimbus_lb_member_connect_failures_total', 'counter', 'Connections to the member that failed (and were retried elsewhere).', (c) => c.connectFailures);
+  memberGauge(
+    'nimbus_lb_member_connect_failures_total',
+    'counter',
+    'Connections to the member that failed (and were retried elsewhere).',
+    (c) => c.connectFailures,
+  );
   memberGauge('nimbus_lb_member_active', 'gauge', 'Requests or connections in flight to the member.', (c) => c.active);
   family('nimbus_lb_member_up', 'gauge', 'Whether the member passes its health checks (1) or not (0).');
   for (const [lb, s] of all) for (const [id, h] of Object.entries(s.health)) lines.push(`nimbus_lb_member_up{lb="${lb}",member="${id}"} ${h === 'UP' ? 1 : 0}`);

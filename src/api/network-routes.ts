@@ -25,8 +25,12 @@ export function networkRoutes(app: FastifyInstance, deps: AppDeps): void {
   route('POST', '/projects', { tag: 'project', summary: 'Create a project', body: Inputs.project, response: one('Project'), status: 201 }, (ctx, req) =>
     projects.createProject(ctx, body(req)),
   );
-  route('GET', '/projects/:ref', { tag: 'project', summary: 'Show a project', response: one('Project') }, (_c, req) => projects.findProject(deps.store, ref(req)));
-  route('DELETE', '/projects/:ref', { tag: 'project', summary: 'Delete a project', response: one('Project') }, (ctx, req) => projects.deleteProject(ctx, ref(req)));
+  route('GET', '/projects/:ref', { tag: 'project', summary: 'Show a project', response: one('Project') }, (_c, req) =>
+    projects.findProject(deps.store, ref(req)),
+  );
+  route('DELETE', '/projects/:ref', { tag: 'project', summary: 'Delete a project', response: one('Project') }, (ctx, req) =>
+    projects.deleteProject(ctx, ref(req)),
+  );
 
   const vpcQuery = Type.Object({ vpc: Type.Optional(Type.String()) }, { additionalProperties: false });
 
@@ -35,10 +39,14 @@ export function networkRoutes(app: FastifyInstance, deps: AppDeps): void {
     vpcs.createVpc(ctx, body(req)),
   );
   route('GET', '/vpcs/:ref', { tag: 'vpc', summary: 'Show a VPC', response: one('Vpc') }, (ctx, req) => vpcs.getVpc(ctx, ref(req)));
-  route('PATCH', '/vpcs/:ref', { tag: 'vpc', summary: 'Rename a VPC', body: Inputs.rename, response: one('Vpc') }, (ctx, req) => vpcs.updateVpc(ctx, ref(req), body(req)));
+  route('PATCH', '/vpcs/:ref', { tag: 'vpc', summary: 'Rename a VPC', body: Inputs.rename, response: one('Vpc') }, (ctx, req) =>
+    vpcs.updateVpc(ctx, ref(req), body(req)),
+  );
   route('DELETE', '/vpcs/:ref', { tag: 'vpc', summary: 'Delete a VPC', response: one('Vpc') }, (ctx, req) => vpcs.deleteVpc(ctx, ref(req)));
 
-  route('GET', '/subnets', { tag: 'subnet', summary: 'List subnets', query: vpcQuery, response: list('Subnet') }, (ctx, req) => subnets.listSubnets(ctx, q(req)));
+  route('GET', '/subnets', { tag: 'subnet', summary: 'List subnets', query: vpcQuery, response: list('Subnet') }, (ctx, req) =>
+    subnets.listSubnets(ctx, q(req)),
+  );
   route('POST', '/subnets', { tag: 'subnet', summary: 'Create a subnet', body: Inputs.subnet, response: one('Subnet'), status: 201 }, (ctx, req) =>
     subnets.createSubnet(ctx, body(req)),
   );
@@ -59,28 +67,46 @@ export function networkRoutes(app: FastifyInstance, deps: AppDeps): void {
     servers.createServer(ctx, body(req)),
   );
   route('GET', '/servers/:ref', { tag: 'server', summary: 'Show a server', response: one('Server') }, (ctx, req) => servers.getServer(ctx, ref(req)));
-  route('PATCH', '/servers/:ref', { tag: 'server', summary: 'Rename a server or change its security groups', body: Inputs.serverUpdate, response: one('Server') }, (ctx, req) =>
-    servers.updateServer(ctx, ref(req), body(req)),
+  route(
+    'PATCH',
+    '/servers/:ref',
+    { tag: 'server', summary: 'Rename a server or change its security groups', body: Inputs.serverUpdate, response: one('Server') },
+    (ctx, req) => servers.updateServer(ctx, ref(req), body(req)),
   );
-  route('POST', '/servers/:ref/stop', { tag: 'server', summary: 'Stop a server', response: one('Server') }, (ctx, req) => servers.setServerStatus(ctx, ref(req), 'stopped'));
-  route('POST', '/servers/:ref/start', { tag: 'server', summary: 'Start a server', response: one('Server') }, (ctx, req) => servers.setServerStatus(ctx, ref(req), 'running'));
+  route('POST', '/servers/:ref/stop', { tag: 'server', summary: 'Stop a server', response: one('Server') }, (ctx, req) =>
+    servers.setServerStatus(ctx, ref(req), 'stopped'),
+  );
+  route('POST', '/servers/:ref/start', { tag: 'server', summary: 'Start a server', response: one('Server') }, (ctx, req) =>
+    servers.setServerStatus(ctx, ref(req), 'running'),
+  );
   route('DELETE', '/servers/:ref', { tag: 'server', summary: 'Delete a server', response: one('Server') }, (ctx, req) => servers.deleteServer(ctx, ref(req)));
 
-  route('GET', '/security-groups', { tag: 'securityGroup', summary: 'List security groups', response: list('SecurityGroup') }, (ctx) => groups.listSecurityGroups(ctx));
-  route('POST', '/security-groups', { tag: 'securityGroup', summary: 'Create a security group', body: Inputs.securityGroup, response: one('SecurityGroup'), status: 201 }, (ctx, req) =>
-    groups.createSecurityGroup(ctx, body(req)),
+  route('GET', '/security-groups', { tag: 'securityGroup', summary: 'List security groups', response: list('SecurityGroup') }, (ctx) =>
+    groups.listSecurityGroups(ctx),
+  );
+  route(
+    'POST',
+    '/security-groups',
+    { tag: 'securityGroup', summary: 'Create a security group', body: Inputs.securityGroup, response: one('SecurityGroup'), status: 201 },
+    (ctx, req) => groups.createSecurityGroup(ctx, body(req)),
   );
   route('GET', '/security-groups/:ref', { tag: 'securityGroup', summary: 'Show a security group', response: one('SecurityGroup') }, (ctx, req) =>
     groups.getSecurityGroup(ctx, ref(req)),
   );
-  route('PATCH', '/security-groups/:ref', { tag: 'securityGroup', summary: 'Rename or describe a security group', body: Inputs.securityGroupUpdate, response: one('SecurityGroup') }, (ctx, req) =>
-    groups.updateSecurityGroup(ctx, ref(req), body(req)),
+  route(
+    'PATCH',
+    '/security-groups/:ref',
+    { tag: 'securityGroup', summary: 'Rename or describe a security group', body: Inputs.securityGroupUpdate, response: one('SecurityGroup') },
+    (ctx, req) => groups.updateSecurityGroup(ctx, ref(req), body(req)),
   );
   route('DELETE', '/security-groups/:ref', { tag: 'securityGroup', summary: 'Delete a security group', response: one('SecurityGroup') }, (ctx, req) =>
     groups.deleteSecurityGroup(ctx, ref(req)),
   );
-  route('POST', '/security-groups/:ref/rules', { tag: 'securityGroup', summary: 'Add a rule', body: Inputs.rule, response: one('SecurityGroup'), status: 201 }, (ctx, req) =>
-    groups.addRule(ctx, ref(req), body(req)),
+  route(
+    'POST',
+    '/security-groups/:ref/rules',
+    { tag: 'securityGroup', summary: 'Add a rule', body: Inputs.rule, response: one('SecurityGroup'), status: 201 },
+    (ctx, req) => groups.addRule(ctx, ref(req), body(req)),
   );
   route(
     'DELETE',
@@ -92,29 +118,48 @@ export function networkRoutes(app: FastifyInstance, deps: AppDeps): void {
   route('GET', '/route-tables', { tag: 'routeTable', summary: 'List route tables', query: vpcQuery, response: list('RouteTable') }, (ctx, req) =>
     tables.listRouteTables(ctx, q(req)),
   );
-  route('POST', '/route-tables', { tag: 'routeTable', summary: 'Create a route table', body: Inputs.routeTable, response: one('RouteTable'), status: 201 }, (ctx, req) =>
-    tables.createRouteTable(ctx, body(req)),
+  route(
+    'POST',
+    '/route-tables',
+    { tag: 'routeTable', summary: 'Create a route table', body: Inputs.routeTable, response: one('RouteTable'), status: 201 },
+    (ctx, req) => tables.createRouteTable(ctx, body(req)),
   );
-  route('GET', '/route-tables/:ref', { tag: 'routeTable', summary: 'Show a route table', response: one('RouteTable') }, (ctx, req) => tables.getRouteTable(ctx, ref(req)));
+  route('GET', '/route-tables/:ref', { tag: 'routeTable', summary: 'Show a route table', response: one('RouteTable') }, (ctx, req) =>
+    tables.getRouteTable(ctx, ref(req)),
+  );
   route('PATCH', '/route-tables/:ref', { tag: 'routeTable', summary: 'Rename a route table', body: Inputs.rename, response: one('RouteTable') }, (ctx, req) =>
     tables.renameRouteTable(ctx, ref(req), body(req)),
   );
   route('DELETE', '/route-tables/:ref', { tag: 'routeTable', summary: 'Delete a route table', response: one('RouteTable') }, (ctx, req) =>
     tables.deleteRouteTable(ctx, ref(req)),
   );
-  route('POST', '/route-tables/:ref/associations', { tag: 'routeTable', summary: 'Associate a subnet', body: Inputs.association, response: one('RouteTable') }, (ctx, req) =>
-    tables.associate(ctx, ref(req), body<{ subnet: string }>(req).subnet),
+  route(
+    'POST',
+    '/route-tables/:ref/associations',
+    { tag: 'routeTable', summary: 'Associate a subnet', body: Inputs.association, response: one('RouteTable') },
+    (ctx, req) => tables.associate(ctx, ref(req), body<{ subnet: string }>(req).subnet),
   );
-  route('POST', '/subnets/:ref/disassociate', { tag: 'routeTable', summary: "Return a subnet to its VPC's main route table", response: one('Subnet') }, (ctx, req) =>
-    tables.disassociate(ctx, ref(req)),
+  route(
+    'POST',
+    '/subnets/:ref/disassociate',
+    { tag: 'routeTable', summary: "Return a subnet to its VPC's main route table", response: one('Subnet') },
+    (ctx, req) => tables.disassociate(ctx, ref(req)),
   );
-  route('POST', '/route-tables/:ref/routes', { tag: 'routeTable', summary: 'Add a route', body: Inputs.route, response: one('RouteTable'), status: 201 }, (ctx, req) =>
-    tables.addRoute(ctx, { routeTable: ref(req), ...body<{ destination: string; target: string }>(req) }),
+  route(
+    'POST',
+    '/route-tables/:ref/routes',
+    { tag: 'routeTable', summary: 'Add a route', body: Inputs.route, response: one('RouteTable'), status: 201 },
+    (ctx, req) => tables.addRoute(ctx, { routeTable: ref(req), ...body<{ destination: string; target: string }>(req) }),
   );
   route(
     'DELETE',
     '/route-tables/:ref/routes',
-    { tag: 'routeTable', summary: 'Remove a route', query: Type.Object({ destination: Type.String() }, { additionalProperties: false }), response: one('RouteTable') },
+    {
+      tag: 'routeTable',
+      summary: 'Remove a route',
+      query: Type.Object({ destination: Type.String() }, { additionalProperties: false }),
+      response: one('RouteTable'),
+    },
     (ctx, req) => tables.removeRoute(ctx, { routeTable: ref(req), destination: q<{ destination: string }>(req).destination }),
   );
 
@@ -126,7 +171,13 @@ export function networkRoutes(app: FastifyInstance, deps: AppDeps): void {
   route('PATCH', '/peerings/:ref', { tag: 'peering', summary: 'Rename a peering', body: Inputs.rename, response: one('Peering') }, (ctx, req) =>
     peerings.renamePeering(ctx, ref(req), body(req)),
   );
-  route('POST', '/peerings/:ref/accept', { tag: 'peering', summary: 'Accept a pending peering', response: one('Peering') }, (ctx, req) => peerings.acceptPeering(ctx, ref(req)));
-  route('POST', '/peerings/:ref/reject', { tag: 'peering', summary: 'Reject a pending peering', response: one('Peering') }, (ctx, req) => peerings.rejectPeering(ctx, ref(req)));
-  route('DELETE', '/peerings/:ref', { tag: 'peering', summary: 'Delete a peering', response: one('Peering') }, (ctx, req) => peerings.deletePeering(ctx, ref(req)));
+  route('POST', '/peerings/:ref/accept', { tag: 'peering', summary: 'Accept a pending peering', response: one('Peering') }, (ctx, req) =>
+    peerings.acceptPeering(ctx, ref(req)),
+  );
+  route('POST', '/peerings/:ref/reject', { tag: 'peering', summary: 'Reject a pending peering', response: one('Peering') }, (ctx, req) =>
+    peerings.rejectPeering(ctx, ref(req)),
+  );
+  route('DELETE', '/peerings/:ref', { tag: 'peering', summary: 'Delete a peering', response: one('Peering') }, (ctx, req) =>
+    peerings.deletePeering(ctx, ref(req)),
+  );
 }

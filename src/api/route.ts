@@ -46,13 +46,17 @@ export function routeMaker(app: FastifyInstance, deps: AppDeps) {
         headers,
         ...(spec.body ? { body: spec.body } : {}),
         ...(spec.query ? { querystring: spec.query } : {}),
-        ...(spec.params ?? url.includes(':ref') ? { params: spec.params ?? refParam } : {}),
+        ...((spec.params ?? url.includes(':ref')) ? { params: spec.params ?? refParam } : {}),
         response: { [status]: spec.response, ...errors },
       },
       handler: async (req, reply) => {
         const out = handler(contextOf(deps, req), req);
         reply.status(status);
-        if (out instanceof RawJson) return reply.type('application/json; charset=utf-8').serializer((p: unknown) => p as string).send(out.text);
+        if (out instanceof RawJson)
+          return reply
+            .type('application/json; charset=utf-8')
+            .serializer((p: unknown) => p as string)
+            .send(out.text);
         return out;
       },
     });

@@ -24,7 +24,16 @@ const page = (path: string) => `Hello from ${values.name} (${values.ip})\npath: 
 
 const server = createServer((req, res) => {
   const client = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '';
-  log?.write(JSON.stringify({ time: new Date().toISOString(), client, method: req.method, path: req.url, forwardedFor: req.headers['x-forwarded-for'] ?? null, userAgent: req.headers['user-agent'] ?? null }) + '\n');
+  log?.write(
+    JSON.stringify({
+      time: new Date().toISOString(),
+      client,
+      method: req.method,
+      path: req.url,
+      forwardedFor: req.headers['x-forwarded-for'] ?? null,
+      userAgent: req.headers['user-agent'] ?? null,
+    }) + '\n',
+  );
   req.resume();
   const body = page(req.url ?? '/');
   res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-served-by': values.name! });

@@ -46,7 +46,9 @@ export function analyzerCommands(program: Command): void {
         else {
           process.stdout.write(r.text);
           if (r.probe) {
-            process.stdout.write(`probe: ${r.probe.reachable ? 'reachable' : 'unreachable'} (${r.probe.agrees ? 'agrees with' : 'DISAGREES with'} the analyzer)\n`);
+            process.stdout.write(
+              `probe: ${r.probe.reachable ? 'reachable' : 'unreachable'} (${r.probe.agrees ? 'agrees with' : 'DISAGREES with'} the analyzer)\n`,
+            );
           }
         }
         if (!r.reachable) process.exitCode = 1;

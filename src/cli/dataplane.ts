@@ -12,7 +12,9 @@ import { fail } from './output.js';
 
 function stepLines(steps: PlanStep[]): string {
   if (steps.length === 0) return 'nothing to change: the machine matches the desired state\n';
-  return steps.map((s) => `${s.ns}: ${s.object} ${s.action === 'created' ? 'to create' : s.action === 'deleted' ? 'to delete' : 'to update'}`).join('\n') + '\n';
+  return (
+    steps.map((s) => `${s.ns}: ${s.object} ${s.action === 'created' ? 'to create' : s.action === 'deleted' ? 'to delete' : 'to update'}`).join('\n') + '\n'
+  );
 }
 
 export function dataplaneCommands(program: Command): void {
@@ -51,7 +53,7 @@ export function dataplaneCommands(program: Command): void {
       }),
     );
   dp.command('clean')
-    .description("remove every namespace (and so every link) this installation owns; stop the daemon first, or it builds them again")
+    .description('remove every namespace (and so every link) this installation owns; stop the daemon first, or it builds them again')
     .option('--data <dir>', 'data directory of the installation', process.env.NIMBUS_DATA)
     .option('--prefix <p>', 'name prefix to clean instead of the installation one')
     .action(async (o: { data?: string; prefix?: string }) => {
@@ -60,7 +62,11 @@ export function dataplaneCommands(program: Command): void {
         const prefix = o.prefix ?? recordedPrefix(dir);
         if (!prefix) throw new ApiError('InvalidParameterValue', `no data plane prefix is recorded in ${dir}; give --data of the installation or --prefix`, 0);
         const removed = await cleanNamespaces(prefix);
-        process.stdout.write(removed.length ? `removed ${removed.length} namespaces with prefix '${prefix}':\n${removed.join('\n')}\n` : `nothing to remove: no namespace has prefix '${prefix}'\n`);
+        process.stdout.write(
+          removed.length
+            ? `removed ${removed.length} namespaces with prefix '${prefix}':\n${removed.join('\n')}\n`
+            : `nothing to remove: no namespace has prefix '${prefix}'\n`,
+        );
       } catch (err) {
         fail(err);
       }

@@ -29,7 +29,10 @@ const POOL: Column<Pool>[] = [
   { header: 'ID', value: (p) => p.id },
   { header: 'PROTOCOL', value: (p) => p.protocol },
   { header: 'ALGORITHM', value: (p) => p.algorithm },
-  { header: 'PERSISTENCE', value: (p) => (p.sessionPersistence ? `${p.sessionPersistence.type}${p.sessionPersistence.cookieName ? `(${p.sessionPersistence.cookieName})` : ''}` : '-') },
+  {
+    header: 'PERSISTENCE',
+    value: (p) => (p.sessionPersistence ? `${p.sessionPersistence.type}${p.sessionPersistence.cookieName ? `(${p.sessionPersistence.cookieName})` : ''}` : '-'),
+  },
 ];
 const MEMBER: Column<MemberView>[] = [
   { header: 'NAME', value: (m) => m.name },
@@ -67,12 +70,24 @@ function showStatus(s: LbStatus): string {
       { header: 'POOL', value: (l) => s.pools.find((p) => p.id === l.defaultPoolId)?.name ?? '-' },
       { header: 'REQUESTS', value: (l) => (l.counters ? Object.values(l.counters.requests).reduce((a, b) => a + b, 0) : 0) },
       { header: 'ACTIVE', value: (l) => l.counters?.active ?? 0 },
-    ]).trimEnd().split('\n'),
+    ])
+      .trimEnd()
+      .split('\n'),
   );
   for (const p of s.pools) {
     const hm = p.healthMonitor;
-    lines.push('', `pool ${p.name}: ${p.protocol} ${p.algorithm}${p.sessionPersistence ? ` persistence ${p.sessionPersistence.type}` : ''}, ${p.operatingStatus}${hm ? `; health ${hm.type} every ${hm.delay}s` : '; no health monitor'}`);
-    lines.push(...table(p.members, MEMBER.filter((c) => c.header !== 'ID').map((c, i) => (i === 0 ? { ...c, header: `  ${c.header}`, value: (m: MemberView) => `  ${m.name}` } : c))).trimEnd().split('\n'));
+    lines.push(
+      '',
+      `pool ${p.name}: ${p.protocol} ${p.algorithm}${p.sessionPersistence ? ` persistence ${p.sessionPersistence.type}` : ''}, ${p.operatingStatus}${hm ? `; health ${hm.type} every ${hm.delay}s` : '; no health monitor'}`,
+    );
+    lines.push(
+      ...table(
+        p.members,
+        MEMBER.filter((c) => c.header !== 'ID').map((c, i) => (i === 0 ? { ...c, header: `  ${c.header}`, value: (m: MemberView) => `  ${m.name}` } : c)),
+      )
+        .trimEnd()
+        .split('\n'),
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -153,7 +168,14 @@ export function lbCommands(program: Command): void {
     .option('--cookie-name <name>', 'the application cookie (app_cookie)')
     .action(
       act(POOL, (c, o: { name: string; lb: string; protocol: string; algorithm: string; persistence?: string; cookieName?: string }) =>
-        c.pools.create({ name: o.name, loadBalancer: o.lb, protocol: o.protocol, algorithm: o.algorithm, persistence: o.persistence, cookieName: o.cookieName }),
+        c.pools.create({
+          name: o.name,
+          loadBalancer: o.lb,
+          protocol: o.protocol,
+          algorithm: o.algorithm,
+          persistence: o.persistence,
+          cookieName: o.cookieName,
+        }),
       ),
     );
   standardVerbs(pool, 'pool', POOL, (c) => c.pools);
@@ -200,8 +222,23 @@ export function lbCommands(program: Command): void {
     .option('--fall <n>', 'failures to go down', int('fall'), 3)
     .option('--name <name>', 'monitor name')
     .action(
-      act(MONITOR, (c, o: { pool: string; type: string; urlPath: string; expectedCodes: string; delay: number; timeout: number; rise: number; fall: number; name?: string }) =>
-        c.healthMonitors.create({ pool: o.pool, type: o.type, urlPath: o.urlPath, expectedCodes: o.expectedCodes, delay: o.delay, timeout: o.timeout, maxRetries: o.rise, maxRetriesDown: o.fall, name: o.name }),
+      act(
+        MONITOR,
+        (
+          c,
+          o: { pool: string; type: string; urlPath: string; expectedCodes: string; delay: number; timeout: number; rise: number; fall: number; name?: string },
+        ) =>
+          c.healthMonitors.create({
+            pool: o.pool,
+            type: o.type,
+            urlPath: o.urlPath,
+            expectedCodes: o.expectedCodes,
+            delay: o.delay,
+            timeout: o.timeout,
+            maxRetries: o.rise,
+            maxRetriesDown: o.fall,
+            name: o.name,
+          }),
       ),
     );
   standardVerbs(hm, 'health monitor', MONITOR, (c) => c.healthMonitors);

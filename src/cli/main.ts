@@ -15,7 +15,7 @@ export function buildProgram(): Command {
     .description("Nimbus: a public cloud's network on one Linux machine, for real")
     .version(VERSION)
     .addOption(outputOption())
-    .addOption(new Option('--project <ref>', "project to act in (name or id)").env('NIMBUS_PROJECT'))
+    .addOption(new Option('--project <ref>', 'project to act in (name or id)').env('NIMBUS_PROJECT'))
     .addOption(new Option('--url <url>', 'daemon address').env('NIMBUS_URL').default('http://127.0.0.1:7700'))
     .showHelpAfterError()
     .enablePositionalOptions(false);

@@ -43,7 +43,10 @@ const RULE: Column<SecurityGroupRule>[] = [
   { header: 'ID', value: (r) => r.id },
   { header: 'DIRECTION', value: (r) => r.direction },
   { header: 'PROTOCOL', value: (r) => r.protocol },
-  { header: 'PORTS', value: (r) => (r.portRange ? (r.portRange.from === r.portRange.to ? `${r.portRange.from}` : `${r.portRange.from}-${r.portRange.to}`) : 'all') },
+  {
+    header: 'PORTS',
+    value: (r) => (r.portRange ? (r.portRange.from === r.portRange.to ? `${r.portRange.from}` : `${r.portRange.from}-${r.portRange.to}`) : 'all'),
+  },
   { header: 'REMOTE', value: (r) => ('cidr' in r.remote ? r.remote.cidr : r.remote.groupId) },
 ];
 const TABLE: Column<RouteTable>[] = [
@@ -124,7 +127,9 @@ export function networkCommands(program: Command): void {
     .description('create a project with its default security group')
     .requiredOption('--name <name>', 'project name')
     .action(act(PROJECT, (c, o: { name: string }) => c.projects.create({ name: o.name })));
-  standardVerbs(project, 'project', PROJECT, (c) => ({ list: () => c.projects.list(), get: (r) => c.projects.get(r), delete: (r) => c.projects.delete(r) }), { rename: false });
+  standardVerbs(project, 'project', PROJECT, (c) => ({ list: () => c.projects.list(), get: (r) => c.projects.get(r), delete: (r) => c.projects.delete(r) }), {
+    rename: false,
+  });
 
   const vpc = program.command('vpc').description('virtual private clouds');
   vpc
@@ -143,7 +148,11 @@ export function networkCommands(program: Command): void {
     .requiredOption('--vpc <ref>', 'VPC (name or id)')
     .requiredOption('--cidr <cidr>', 'inside the VPC, /28 or larger')
     .option('--route-table <ref>', "route table; the VPC's main table when absent")
-    .action(act(SUBNET, (c, o: { name: string; vpc: string; cidr: string; routeTable?: string }) => c.subnets.create({ name: o.name, vpc: o.vpc, cidr: o.cidr, routeTable: o.routeTable })));
+    .action(
+      act(SUBNET, (c, o: { name: string; vpc: string; cidr: string; routeTable?: string }) =>
+        c.subnets.create({ name: o.name, vpc: o.vpc, cidr: o.cidr, routeTable: o.routeTable }),
+      ),
+    );
   standardVerbs(subnet, 'subnet', SUBNET, (c) => c.subnets, { filters: ['vpc'] });
 
   const server = program.command('server').description('servers (ECS)');
@@ -154,7 +163,7 @@ export function networkCommands(program: Command): void {
     .requiredOption('--subnet <ref>', 'subnet (name or id)')
     .option('--ip <ip>', 'private IP; the lowest free one when absent')
     .option('--security-group <ref>', "security group (repeatable); the project's default group when absent", collect)
-    .option('--app <app>', "workload: web[:PORT] or a command")
+    .option('--app <app>', 'workload: web[:PORT] or a command')
     .action(
       act(SERVER, (c, o: { name: string; subnet: string; ip?: string; securityGroup?: string[]; app?: string }) =>
         c.servers.create({ name: o.name, subnet: o.subnet, ip: o.ip, securityGroups: o.securityGroup, app: o.app }),
@@ -163,13 +172,23 @@ export function networkCommands(program: Command): void {
   standardVerbs(server, 'server', SERVER, (c) => c.servers, { filters: ['vpc', 'subnet'], rename: false });
   server
     .command('update')
-    .description("rename a server or replace its security groups")
+    .description('rename a server or replace its security groups')
     .argument('<ref>', 'name or id')
     .option('--name <name>', 'new name')
     .option('--security-group <ref>', 'security group (repeatable); replaces the current list', collect)
-    .action(act(SERVER, (c, ref: string, o: { name?: string; securityGroup?: string[] }) => c.servers.update(ref, { name: o.name, securityGroups: o.securityGroup })));
-  server.command('stop').description('stop a server').argument('<ref>', 'name or id').action(act(SERVER, (c, ref: string) => c.servers.stop(ref)));
-  server.command('start').description('start a stopped server').argument('<ref>', 'name or id').action(act(SERVER, (c, ref: string) => c.servers.start(ref)));
+    .action(
+      act(SERVER, (c, ref: string, o: { name?: string; securityGroup?: string[] }) => c.servers.update(ref, { name: o.name, securityGroups: o.securityGroup })),
+    );
+  server
+    .command('stop')
+    .description('stop a server')
+    .argument('<ref>', 'name or id')
+    .action(act(SERVER, (c, ref: string) => c.servers.stop(ref)));
+  server
+    .command('start')
+    .description('start a stopped server')
+    .argument('<ref>', 'name or id')
+    .action(act(SERVER, (c, ref: string) => c.servers.start(ref)));
 
   const sg = program.command('sg').alias('security-group').description('security groups (stateful, project-wide)');
   sg.command('create')
@@ -190,7 +209,13 @@ export function networkCommands(program: Command): void {
     .option('--description <text>', 'description')
     .action(
       act(RULE, async (c, o: { group: string; direction: string; protocol: string; port?: string; remote: string; description?: string }) => {
-        const g = await c.securityGroups.addRule(o.group, { direction: o.direction as RuleInput['direction'], protocol: o.protocol as RuleInput['protocol'], ports: o.port, remote: o.remote, description: o.description });
+        const g = await c.securityGroups.addRule(o.group, {
+          direction: o.direction as RuleInput['direction'],
+          protocol: o.protocol as RuleInput['protocol'],
+          ports: o.port,
+          remote: o.remote,
+          description: o.description,
+        });
         return g.rules[g.rules.length - 1];
       }),
     );
@@ -234,26 +259,36 @@ export function networkCommands(program: Command): void {
   route
     .command('add')
     .description('add a route')
-    .option('--vpc <ref>', "VPC whose main table gets the route")
+    .option('--vpc <ref>', 'VPC whose main table gets the route')
     .option('--route-table <ref>', 'route table (name or id)')
     .requiredOption('--destination <cidr>', 'destination CIDR')
     .requiredOption('--target <target>', 'a peering (name or id) or blackhole')
-    .action(act(ROUTE, async (c, o: { vpc?: string; routeTable?: string; destination: string; target: string }) => c.routeTables.addRoute(await tableOf(c, o), { destination: o.destination, target: o.target }).then((t) => t.routes)));
+    .action(
+      act(ROUTE, async (c, o: { vpc?: string; routeTable?: string; destination: string; target: string }) =>
+        c.routeTables.addRoute(await tableOf(c, o), { destination: o.destination, target: o.target }).then((t) => t.routes),
+      ),
+    );
   route
     .command('list')
     .alias('ls')
     .description('list the routes of a table')
-    .option('--vpc <ref>', "VPC (its main table)")
+    .option('--vpc <ref>', 'VPC (its main table)')
     .option('--route-table <ref>', 'route table (name or id)')
     .action(act(ROUTE, async (c, o: { vpc?: string; routeTable?: string }) => (await c.routeTables.get(await tableOf(c, o))).routes));
   route
     .command('delete')
     .alias('rm')
     .description('remove a route')
-    .option('--vpc <ref>', "VPC (its main table)")
+    .option('--vpc <ref>', 'VPC (its main table)')
     .option('--route-table <ref>', 'route table (name or id)')
     .requiredOption('--destination <cidr>', 'destination CIDR')
-    .action(act(ROUTE, async (c, o: { vpc?: string; routeTable?: string; destination: string }) => (await c.routeTables.removeRoute(await tableOf(c, o), o.destination)).routes));
+    .action(
+      act(
+        ROUTE,
+        async (c, o: { vpc?: string; routeTable?: string; destination: string }) =>
+          (await c.routeTables.removeRoute(await tableOf(c, o), o.destination)).routes,
+      ),
+    );
 
   const pcx = program.command('peering').description('VPC peering connections');
   pcx
@@ -263,11 +298,20 @@ export function networkCommands(program: Command): void {
     .requiredOption('--vpc <ref>', 'requester VPC (name or id)')
     .requiredOption('--peer-vpc <ref>', 'accepter VPC (name or id, in the peer project)')
     .option('--peer-project <ref>', "accepter's project; it must then accept")
-    .action(act(PEERING, (c, o: { name: string; vpc: string; peerVpc: string; peerProject?: string }) =>
+    .action(
+      act(PEERING, (c, o: { name: string; vpc: string; peerVpc: string; peerProject?: string }) =>
         c.peerings.create({ name: o.name, vpc: o.vpc, peerVpc: o.peerVpc, peerProject: o.peerProject }),
       ),
     );
   standardVerbs(pcx, 'peering', PEERING, (c) => c.peerings);
-  pcx.command('accept').description('accept a pending peering (accepter project)').argument('<ref>', 'name or id').action(act(PEERING, (c, ref: string) => c.peerings.accept(ref)));
-  pcx.command('reject').description('reject a pending peering (accepter project)').argument('<ref>', 'name or id').action(act(PEERING, (c, ref: string) => c.peerings.reject(ref)));
+  pcx
+    .command('accept')
+    .description('accept a pending peering (accepter project)')
+    .argument('<ref>', 'name or id')
+    .action(act(PEERING, (c, ref: string) => c.peerings.accept(ref)));
+  pcx
+    .command('reject')
+    .description('reject a pending peering (accepter project)')
+    .argument('<ref>', 'name or id')
+    .action(act(PEERING, (c, ref: string) => c.peerings.reject(ref)));
 }

@@ -37,8 +37,7 @@ export function act<T>(columns: Column<T>[] | null, fn: (client: NimbusClient, .
   };
 }
 
-export const outputOption = () =>
-  new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table');
+export const outputOption = () => new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table');
 
 /** Repeated options (`--security-group a --security-group b`). */
 export function collect(value: string, previous: string[] = []): string[] {

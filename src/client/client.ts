@@ -91,7 +91,11 @@ export class NimbusClient {
     try {
       res = await fetch(`${this.url}${path}${qs ? `?${qs}` : ''}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     } catch (err) {
-      throw new ApiError('DaemonUnreachable', `cannot reach the Nimbus daemon at ${this.url} (${(err as Error).cause ?? (err as Error).message}); start it with 'nimbus serve' or set NIMBUS_URL`, 0);
+      throw new ApiError(
+        'DaemonUnreachable',
+        `cannot reach the Nimbus daemon at ${this.url} (${(err as Error).cause ?? (err as Error).message}); start it with 'nimbus serve' or set NIMBUS_URL`,
+        0,
+      );
     }
     const text = await res.text();
     const data = text ? JSON.parse(text) : undefined;
@@ -119,8 +123,7 @@ export class NimbusClient {
   };
   securityGroups = {
     ...crud<SecurityGroup, SecurityGroupInput, SecurityGroupUpdate>(this, 'security-groups'),
-    addRule: (ref: string, b: RuleInput) =>
-      this.request<SecurityGroup>('POST', `/v1/security-groups/${enc(ref)}/rules`, b),
+    addRule: (ref: string, b: RuleInput) => this.request<SecurityGroup>('POST', `/v1/security-groups/${enc(ref)}/rules`, b),
     removeRule: (ref: string, ruleId: string) => this.request<SecurityGroup>('DELETE', `/v1/security-groups/${enc(ref)}/rules/${enc(ruleId)}`),
   };
   routeTables = {
@@ -138,7 +141,8 @@ export class NimbusClient {
   loadBalancers = {
     ...crud<LoadBalancer, LoadBalancerInput, Rename>(this, 'load-balancers'),
     status: (ref: string) => this.request<LbStatus>('GET', `/v1/load-balancers/${enc(ref)}/status`),
-    logs: (ref: string, tail?: number) => this.request<{ requests: LbAccessRecord[] }>('GET', `/v1/load-balancers/${enc(ref)}/logs${tail ? `?tail=${tail}` : ''}`),
+    logs: (ref: string, tail?: number) =>
+      this.request<{ requests: LbAccessRecord[] }>('GET', `/v1/load-balancers/${enc(ref)}/logs${tail ? `?tail=${tail}` : ''}`),
   };
   listeners = crud<Listener, ListenerInput, ListenerUpdate>(this, 'listeners');
   pools = crud<Pool, PoolInput, PoolUpdate>(this, 'pools');
@@ -150,8 +154,7 @@ export class NimbusClient {
     return r.text();
   };
 
-  exec = (server: string, argv: string[]) =>
-    this.request<ExecResult>('POST', `/v1/servers/${enc(server)}/exec`, { argv });
+  exec = (server: string, argv: string[]) => this.request<ExecResult>('POST', `/v1/servers/${enc(server)}/exec`, { argv });
   dataplane = {
     plan: () => this.request<{ steps: PlanStep[] }>('GET', '/v1/dataplane/plan'),
     sync: () => this.request<SyncReport>('POST', '/v1/dataplane/sync'),

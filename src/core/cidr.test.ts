@@ -10,7 +10,10 @@ test('normalizes a CIDR by clearing host bits', () => {
 
 test('refuses malformed addresses and CIDRs naming the value', () => {
   for (const bad of ['10.0.0.0', '10.0.0.0/33', '300.0.0.0/8', 'x/8', '10.0.0/8', '']) {
-    assert.throws(() => parseCidr(bad), (e: unknown) => e instanceof NimbusError && e.code === 'InvalidParameterValue' && e.message.includes(`'${bad}'`));
+    assert.throws(
+      () => parseCidr(bad),
+      (e: unknown) => e instanceof NimbusError && e.code === 'InvalidParameterValue' && e.message.includes(`'${bad}'`),
+    );
   }
   assert.throws(() => parseIp('1.2.3'), NimbusError);
 });

@@ -60,7 +60,7 @@ export function normalizeCidr(text: string, field = 'cidr'): string {
 }
 
 export function contains(outer: Cidr, ip: number): boolean {
-  return ((ip & maskOf(outer.prefix)) >>> 0) === outer.net;
+  return (ip & maskOf(outer.prefix)) >>> 0 === outer.net;
 }
 
 export function containsCidr(outer: Cidr, inner: Cidr): boolean {

@@ -10,7 +10,6 @@ import { backend, closeAll, dribble, engineWith, freePort, get, member, randomBy
 
 after(closeAll);
 
-
 test('ambiguous requests are refused by the proxy, not passed on', async () => {
   const a = await backend('strict');
   const { port } = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: null, members: [member(a)], health: null });
@@ -52,7 +51,15 @@ test('a client that half-closes after its request still gets the whole answer (H
   });
   await new Promise<void>((r) => reverser.listen(0, '127.0.0.1', r));
   track({ close: () => new Promise((r) => reverser.close(r)) });
-  const tcp = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: null, members: [{ id: 'rev', host: '127.0.0.1', port: (reverser.address() as AddressInfo).port, weight: 1, enabled: true }], health: null }, 'TCP');
+  const tcp = await engineWith(
+    {
+      algorithm: 'ROUND_ROBIN',
+      persistence: null,
+      members: [{ id: 'rev', host: '127.0.0.1', port: (reverser.address() as AddressInfo).port, weight: 1, enabled: true }],
+      health: null,
+    },
+    'TCP',
+  );
   assert.equal(await sendAndHalfClose(tcp.port, 'hello, member'), 'rebmem ,olleh');
 });
 
@@ -93,7 +100,11 @@ test('a tunnel and the TCP listener carry large streams to slow readers intact',
       const first = d.toString('latin1');
       const m = /seed=(\d+)/.exec(first);
       if (first.startsWith('GET')) c.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
-      dribble(randomBytesOf(Number(m?.[1] ?? 1), size), (b) => c.write(b), () => c.end());
+      dribble(
+        randomBytesOf(Number(m?.[1] ?? 1), size),
+        (b) => c.write(b),
+        () => c.end(),
+      );
     });
   });
   await new Promise<void>((r) => blaster.listen(0, '127.0.0.1', r));
@@ -107,11 +118,17 @@ test('a tunnel and the TCP listener carry large streams to slow readers intact',
     slowRead(tcp.port, 'seed=13', 450),
     slowRead(tcp.port, 'seed=14', 400),
   ]);
-  for (const [raw, seed] of [[t1, 13], [t2, 14]] as const) {
+  for (const [raw, seed] of [
+    [t1, 13],
+    [t2, 14],
+  ] as const) {
     assert.equal(raw.length, size, `tcp ${seed}: length`);
     assert.ok(raw.equals(randomBytesOf(seed, size)), `tcp ${seed}: bytes intact`);
   }
-  for (const [raw, seed] of [[ws1, 11], [ws2, 12]] as const) {
+  for (const [raw, seed] of [
+    [ws1, 11],
+    [ws2, 12],
+  ] as const) {
     const body = raw.subarray(raw.indexOf('\r\n\r\n') + 4);
     assert.equal(body.length, size, `tunnel ${seed}: length`);
     assert.ok(body.equals(randomBytesOf(seed, size)), `tunnel ${seed}: bytes intact`);
@@ -165,7 +182,9 @@ test('a member killed under load: no request fails, and once its checks fail it 
       b.server.close();
       b.server.closeAllConnections();
     }
-    const r = await fetch(`${url}/`).then(async (x) => [x.status, await x.text()] as const).catch((e: Error) => [0, e.message] as const);
+    const r = await fetch(`${url}/`)
+      .then(async (x) => [x.status, await x.text()] as const)
+      .catch((e: Error) => [0, e.message] as const);
     if (r[0] !== 200) failures.push(`${r[0]} ${r[1]}`);
     if (down) afterDown.push(r[1]);
   }
@@ -205,6 +224,9 @@ test('the TCP listener pipes bytes to members in turn and retries a refusing one
       });
     });
   const answers = [await talk(), await talk(), await talk(), await talk()];
-  assert.ok(answers.every((a) => a === 'x:hi' || a === 'y:hi'), answers.join());
+  assert.ok(
+    answers.every((a) => a === 'x:hi' || a === 'y:hi'),
+    answers.join(),
+  );
   assert.ok(answers.includes('x:hi') && answers.includes('y:hi'));
 });

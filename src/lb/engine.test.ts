@@ -54,7 +54,12 @@ test('inserted-cookie persistence pins a client; without the cookie round robin 
 
 test('application-cookie persistence follows the cookie the member set', async () => {
   const [a, b] = [await backend('aa'), await backend('ab')];
-  const { url } = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: { type: 'APP_COOKIE', cookieName: 'JSESSIONID' }, members: [member(a), member(b)], health: null });
+  const { url } = await engineWith({
+    algorithm: 'ROUND_ROBIN',
+    persistence: { type: 'APP_COOKIE', cookieName: 'JSESSIONID' },
+    members: [member(a), member(b)],
+    health: null,
+  });
   const login = await get(`${url}/login`);
   const session = login.headers.get('set-cookie')!.split(';')[0];
   for (let i = 0; i < 5; i++) assert.equal((await get(`${url}/`, { cookie: session })).body, login.body);
@@ -107,7 +112,12 @@ test('a kept connection that turns out stale is replaced once: the client never 
   });
   await new Promise<void>((r) => flaky.listen(0, '127.0.0.1', r));
   track({ close: () => new Promise((r) => flaky.close(r)) });
-  const { url } = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: null, members: [{ id: 'flaky', host: '127.0.0.1', port: (flaky.address() as AddressInfo).port, weight: 1, enabled: true }], health: null });
+  const { url } = await engineWith({
+    algorithm: 'ROUND_ROBIN',
+    persistence: null,
+    members: [{ id: 'flaky', host: '127.0.0.1', port: (flaky.address() as AddressInfo).port, weight: 1, enabled: true }],
+    health: null,
+  });
   for (let i = 0; i < 5; i++) {
     const r = await get(`${url}/${i}`);
     assert.deepEqual([r.status, r.body], [200, 'fresh'], `request ${i}`);
@@ -148,7 +158,10 @@ test('large responses to slow readers arrive intact, several at once (no read bu
   const size = 6 * 1024 * 1024 + 12345;
   const runs = [1, 2, 3, 4].map((seed) => {
     const mode = seed % 2 ? '' : '/chunked';
-    return slowRead(port, `GET /random/${seed}/${size}${mode} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, 400 + seed * 50).then((raw) => ({ seed, body: bodyOf(raw) }));
+    return slowRead(port, `GET /random/${seed}/${size}${mode} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, 400 + seed * 50).then((raw) => ({
+      seed,
+      body: bodyOf(raw),
+    }));
   });
   for (const { seed, body } of await Promise.all(runs)) {
     assert.equal(body.length, size, `seed ${seed}: length`);
@@ -164,14 +177,20 @@ test('the access log has one JSON line per request: who, where to, what, how it 
   const port = await freePort();
   const engine = new Engine(file);
   track(engine);
-  await engine.apply({ listeners: [{ id: 'lsn-web', protocol: 'HTTP', port, poolId: 'pool-web', bind: ['127.0.0.1'] }], pools: [{ id: 'pool-web', algorithm: 'ROUND_ROBIN', persistence: null, members: [member(a)], health: null }] });
+  await engine.apply({
+    listeners: [{ id: 'lsn-web', protocol: 'HTTP', port, poolId: 'pool-web', bind: ['127.0.0.1'] }],
+    pools: [{ id: 'pool-web', algorithm: 'ROUND_ROBIN', persistence: null, members: [member(a)], health: null }],
+  });
   await get(`http://127.0.0.1:${port}/x?secret=1`);
   await fetch(`http://127.0.0.1:${port}/echo`, { method: 'POST', body: 'hello' }).then((r) => r.text());
   await raw(port, 'GET /"q"\\x?y HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
   let lines: Record<string, unknown>[] = [];
   for (let i = 0; i < 100 && lines.length < 3; i++) {
     await new Promise((r) => setTimeout(r, 20));
-    lines = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    lines = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   }
   assert.equal(lines.length, 3, 'one line per request');
   assert.deepEqual(

@@ -69,7 +69,13 @@ export class Engine extends EventEmitter {
           config: lc,
           bound: new Map(),
           adopted: [],
-          ctx: { id: lc.id, port: lc.port, pool: () => (rt.config.poolId ? (this.pools.get(rt.config.poolId) ?? null) : null), log: this.log, counters: this.counters },
+          ctx: {
+            id: lc.id,
+            port: lc.port,
+            pool: () => (rt.config.poolId ? (this.pools.get(rt.config.poolId) ?? null) : null),
+            log: this.log,
+            counters: this.counters,
+          },
         };
         l = rt;
         this.lsns.set(lc.id, rt);

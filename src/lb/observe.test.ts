@@ -12,12 +12,36 @@ import type { AccessRecord } from '../core/model/index.js';
 import { putInt, putMillis, putEscaped } from './log-line.js';
 
 test('an access record is formatted as JSON.stringify would, escapes included', () => {
-  const base: AccessRecord = { time: '2026-11-27T10:00:00.000Z', client: '10.0.1.5:40000', listener: 'lsn-1', pool: 'pool-1', member: 'mbr-1', method: 'GET', path: '/', status: 200, bytesIn: 78, bytesOut: 190, durationMs: 0.412, upstreamMs: 0.2 };
+  const base: AccessRecord = {
+    time: '2026-11-27T10:00:00.000Z',
+    client: '10.0.1.5:40000',
+    listener: 'lsn-1',
+    pool: 'pool-1',
+    member: 'mbr-1',
+    method: 'GET',
+    path: '/',
+    status: 200,
+    bytesIn: 78,
+    bytesOut: 190,
+    durationMs: 0.412,
+    upstreamMs: 0.2,
+  };
   const cases: AccessRecord[] = [
     base,
     { ...base, path: '/a"b\\c\u00e9\u0001', method: 'PROPFIND' },
     { ...base, pool: null, member: null, upstreamMs: null, status: 503 },
-    { time: base.time, client: '127.0.0.1:1', listener: 'l', pool: 'p', member: 'm', status: 200, bytesIn: 1e6, bytesOut: 0, durationMs: 12345.678, upstreamMs: null },
+    {
+      time: base.time,
+      client: '127.0.0.1:1',
+      listener: 'l',
+      pool: 'p',
+      member: 'm',
+      status: 200,
+      bytesIn: 1e6,
+      bytesOut: 0,
+      durationMs: 12345.678,
+      upstreamMs: null,
+    },
   ];
   for (const r of cases) {
     const line = formatRecord(r);
@@ -51,7 +75,20 @@ test('the access log rotates: past its size the file becomes .1 and a new one st
   try {
     const file = join(dir, 'access.log');
     const log = new AccessLog(file, 1000);
-    const rec = (i: number): AccessRecord => ({ time: '2026-11-27T10:00:00.000Z', client: '127.0.0.1:1', listener: 'l', pool: 'p', member: 'm', method: 'GET', path: `/${i}`, status: 200, bytesIn: 1, bytesOut: 2, durationMs: 0.1, upstreamMs: null });
+    const rec = (i: number): AccessRecord => ({
+      time: '2026-11-27T10:00:00.000Z',
+      client: '127.0.0.1:1',
+      listener: 'l',
+      pool: 'p',
+      member: 'm',
+      method: 'GET',
+      path: `/${i}`,
+      status: 200,
+      bytesIn: 1,
+      bytesOut: 2,
+      durationMs: 0.1,
+      upstreamMs: null,
+    });
     const batch = async (from: number) => {
       for (let i = from; i < from + 10; i++) log.write(rec(i));
       await new Promise((r) => setTimeout(r, 120)); // past the 50 ms flush
@@ -60,11 +97,26 @@ test('the access log rotates: past its size the file becomes .1 and a new one st
     await batch(10);
     await batch(20);
     await log.close();
-    const paths = (f: string) => readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).path);
+    const paths = (f: string) =>
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).path);
     assert.ok(existsSync(`${file}.1`), 'rotated');
-    assert.deepEqual(paths(file), Array.from({ length: 10 }, (_, i) => `/${20 + i}`), 'the file holds the newest batch');
-    assert.deepEqual(paths(`${file}.1`), Array.from({ length: 10 }, (_, i) => `/${10 + i}`), '.1 holds the one before (older ones are gone)');
-    assert.deepEqual(readAccessLog(file, 15).map((l) => l.path), Array.from({ length: 15 }, (_, i) => `/${15 + i}`));
+    assert.deepEqual(
+      paths(file),
+      Array.from({ length: 10 }, (_, i) => `/${20 + i}`),
+      'the file holds the newest batch',
+    );
+    assert.deepEqual(
+      paths(`${file}.1`),
+      Array.from({ length: 10 }, (_, i) => `/${10 + i}`),
+      '.1 holds the one before (older ones are gone)',
+    );
+    assert.deepEqual(
+      readAccessLog(file, 15).map((l) => l.path),
+      Array.from({ length: 15 }, (_, i) => `/${15 + i}`),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -78,8 +130,14 @@ test('the last n JSON lines, oldest first, however long the lines and the file',
     // Lines far longer than the first guess (512 bytes a line), and a cut last line being written.
     const lines = Array.from({ length: 300 }, (_, i) => JSON.stringify({ i, pad: 'x'.repeat(i % 7 === 0 ? 3000 : 10) }));
     writeFileSync(file, lines.join('\n') + '\n{"i": 30');
-    assert.deepEqual(tailJsonLines(file, 3).map((l) => (l as { i: number }).i), [297, 298, 299]);
-    assert.deepEqual(tailJsonLines(file, 40).map((l) => (l as { i: number }).i), Array.from({ length: 40 }, (_, k) => 260 + k));
+    assert.deepEqual(
+      tailJsonLines(file, 3).map((l) => (l as { i: number }).i),
+      [297, 298, 299],
+    );
+    assert.deepEqual(
+      tailJsonLines(file, 40).map((l) => (l as { i: number }).i),
+      Array.from({ length: 40 }, (_, k) => 260 + k),
+    );
     assert.equal(tailJsonLines(file, 1000).length, 300, 'fewer lines than asked: all of them');
   } finally {
     rmSync(dir, { recursive: true, force: true });

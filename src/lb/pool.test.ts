@@ -24,12 +24,22 @@ const pick = (p: PoolRuntime, ip: string, cookie?: string) => ({ ...p.choose(ip,
 
 test('no persistence: round robin whatever the client', () => {
   const p = pool(null);
-  assert.deepEqual(['1', '1', '1', '2'].map((ip) => pick(p, `10.0.0.${ip}`).member.id), ['a', 'b', 'c', 'a']);
+  assert.deepEqual(
+    ['1', '1', '1', '2'].map((ip) => pick(p, `10.0.0.${ip}`).member.id),
+    ['a', 'b', 'c', 'a'],
+  );
 });
 
 test('source-IP persistence: each address keeps its first member; a down member moves its clients', () => {
   const p = pool({ type: 'SOURCE_IP' });
-  const table: [string, string][] = [['10.0.0.1', 'a'], ['10.0.0.2', 'b'], ['10.0.0.1', 'a'], ['10.0.0.3', 'c'], ['10.0.0.2', 'b'], ['10.0.0.1', 'a']];
+  const table: [string, string][] = [
+    ['10.0.0.1', 'a'],
+    ['10.0.0.2', 'b'],
+    ['10.0.0.1', 'a'],
+    ['10.0.0.3', 'c'],
+    ['10.0.0.2', 'b'],
+    ['10.0.0.1', 'a'],
+  ];
   for (const [ip, want] of table) assert.equal(pick(p, ip).member.id, want, ip);
   p.members[0].health = 'DOWN';
   const moved = pick(p, '10.0.0.1').member.id;

@@ -16,7 +16,9 @@ const KIND_LABEL: Record<Hop['kind'], string> = {
 
 function hopLines(hops: Hop[]): string[] {
   const width = Math.max(12, ...hops.map((h) => h.resourceName.length));
-  return hops.map((h, i) => `${String(i + 1).padStart(3)}  ${h.ok ? 'ok  ' : 'DROP'}  ${KIND_LABEL[h.kind].padEnd(11)}  ${h.resourceName.padEnd(width)}  ${h.detail}`);
+  return hops.map(
+    (h, i) => `${String(i + 1).padStart(3)}  ${h.ok ? 'ok  ' : 'DROP'}  ${KIND_LABEL[h.kind].padEnd(11)}  ${h.resourceName.padEnd(width)}  ${h.detail}`,
+  );
 }
 
 export function formatTrace(r: TraceResult): string {

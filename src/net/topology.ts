@@ -139,13 +139,13 @@ export function compile(s: Snapshot): Topology {
 
 /** The route of a table that an address matches, longest prefix first. */
 export function lookup(table: CompiledTable, ip: number): CompiledRoute | undefined {
-  for (const r of table.routes) if (((ip & r.mask) >>> 0) === r.net) return r;
+  for (const r of table.routes) if ((ip & r.mask) >>> 0 === r.net) return r;
   return undefined;
 }
 
 export function subnetHolding(t: Topology, vpcId: string, ip: number): CompiledSubnet | undefined {
   const list = t.subnetsByVpc.get(vpcId);
   if (!list) return undefined;
-  for (const s of list) if (((ip & s.mask) >>> 0) === s.net) return s;
+  for (const s of list) if ((ip & s.mask) >>> 0 === s.net) return s;
   return undefined;
 }

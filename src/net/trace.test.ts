@@ -50,7 +50,13 @@ test('reference lab part 1: isolated, then one route (no way back), then both ro
   addRoute(ctx, { vpc: 'vpc-a', destination: '192.168.5.0/24', target: 'pcx-ab' });
   const oneWay = run(ctx, 'ecs-a', '192.168.5.130');
   assert.equal(oneWay.reachable, false);
-  assert.deepEqual(path(oneWay.forward), ['security-group-egress default', 'route vpc-a-main', 'peering pcx-ab', 'delivery sub-b', 'security-group-ingress default']);
+  assert.deepEqual(path(oneWay.forward), [
+    'security-group-egress default',
+    'route vpc-a-main',
+    'peering pcx-ab',
+    'delivery sub-b',
+    'security-group-ingress default',
+  ]);
   assert.deepEqual(path(oneWay.return), ['DROP route vpc-b-main']);
   assert.equal(oneWay.blockedBy?.direction, 'return');
 
@@ -67,7 +73,11 @@ test('reference lab part 1: isolated, then one route (no way back), then both ro
 
 test('peering is not transitive: traffic over two peerings is dropped in the middle VPC', () => {
   const { ctx } = memoryCloud();
-  for (const [n, c] of [['a', '10.1.0.0/16'], ['b', '10.2.0.0/16'], ['c', '10.3.0.0/16']]) {
+  for (const [n, c] of [
+    ['a', '10.1.0.0/16'],
+    ['b', '10.2.0.0/16'],
+    ['c', '10.3.0.0/16'],
+  ]) {
     createVpc(ctx, { name: `vpc-${n}`, cidr: c });
     createSubnet(ctx, { name: `sub-${n}`, vpc: `vpc-${n}`, cidr: c.replace('/16', '/24') });
     createServer(ctx, { name: `ecs-${n}`, subnet: `sub-${n}` });
@@ -186,7 +196,11 @@ test('the verdict-only path agrees with trace on every pair of a mixed topology'
   let checked = 0;
   for (const a of servers) {
     for (const b of [...servers.map((s) => s.privateIp), '192.168.6.99', '10.0.0.1']) {
-      for (const [protocol, port] of [['icmp', undefined], ['tcp', 8080], ['tcp', 22]] as const) {
+      for (const [protocol, port] of [
+        ['icmp', undefined],
+        ['tcp', 8080],
+        ['tcp', 22],
+      ] as const) {
         const q = { sourceServerId: a.id, destination: b, protocol, port };
         assert.equal(reachable(topo, q), trace(topo, q).reachable, `${a.name} -> ${b} ${protocol}/${port}`);
         checked++;

@@ -39,7 +39,7 @@ function matchRule(t: Topology, rules: CompiledRule[], q: TraceQuery, peerIp: nu
     if (r.portRange && (q.port === undefined || q.port < r.portRange.from || q.port > r.portRange.to)) continue;
     if (cr.groupId) {
       if (peer && t.members.get(cr.groupId)?.has(peer.id)) return cr;
-    } else if (((peerIp & cr.mask) >>> 0) === cr.net) {
+    } else if ((peerIp & cr.mask) >>> 0 === cr.net) {
       return cr;
     }
   }
@@ -165,8 +165,20 @@ export function trace(t: Topology, q: TraceQuery): TraceResult {
   const fwd = route(t, src, dst);
   const egress = matchRule(t, t.egress.get(src.id)!, q, dst, fwd.server);
   const egressHop: Hop = egress
-    ? { kind: 'security-group-egress', resourceId: egress.group.id, resourceName: egress.group.name, detail: `allow ${ruleText(egress.rule)} to ${remoteText(t, egress)}`, ok: true }
-    : { kind: 'security-group-egress', resourceId: src.securityGroupIds[0] ?? src.id, resourceName: groupNames(t, src), detail: `no egress rule allows ${q.protocol}${q.port ? `:${q.port}` : ''} to ${intToIp(dst)}`, ok: false };
+    ? {
+        kind: 'security-group-egress',
+        resourceId: egress.group.id,
+        resourceName: egress.group.name,
+        detail: `allow ${ruleText(egress.rule)} to ${remoteText(t, egress)}`,
+        ok: true,
+      }
+    : {
+        kind: 'security-group-egress',
+        resourceId: src.securityGroupIds[0] ?? src.id,
+        resourceName: groupNames(t, src),
+        detail: `no egress rule allows ${q.protocol}${q.port ? `:${q.port}` : ''} to ${intToIp(dst)}`,
+        ok: false,
+      };
   result.forward.push(egressHop, ...fwd.hops);
   if (!egress) return block('forward', egressHop);
   if (fwd.failed) return block('forward', fwd.hops[fwd.hops.length - 1]);
@@ -175,8 +187,20 @@ export function trace(t: Topology, q: TraceQuery): TraceResult {
 
   const ingress = matchRule(t, t.ingress.get(dstServer.id)!, q, srcIp, src);
   const ingressHop: Hop = ingress
-    ? { kind: 'security-group-ingress', resourceId: ingress.group.id, resourceName: ingress.group.name, detail: `allow ${ruleText(ingress.rule)} from ${remoteText(t, ingress)}`, ok: true }
-    : { kind: 'security-group-ingress', resourceId: dstServer.securityGroupIds[0] ?? dstServer.id, resourceName: groupNames(t, dstServer), detail: `no ingress rule allows ${q.protocol}${q.port ? `:${q.port}` : ''} from ${src.privateIp}`, ok: false };
+    ? {
+        kind: 'security-group-ingress',
+        resourceId: ingress.group.id,
+        resourceName: ingress.group.name,
+        detail: `allow ${ruleText(ingress.rule)} from ${remoteText(t, ingress)}`,
+        ok: true,
+      }
+    : {
+        kind: 'security-group-ingress',
+        resourceId: dstServer.securityGroupIds[0] ?? dstServer.id,
+        resourceName: groupNames(t, dstServer),
+        detail: `no ingress rule allows ${q.protocol}${q.port ? `:${q.port}` : ''} from ${src.privateIp}`,
+        ok: false,
+      };
   result.forward.push(ingressHop);
   if (!ingress) return block('forward', ingressHop);
 
@@ -184,7 +208,13 @@ export function trace(t: Topology, q: TraceQuery): TraceResult {
   result.return.push(...back.hops);
   if (back.failed) return block('return', back.hops[back.hops.length - 1]);
   if (back.server!.id !== src.id) {
-    const h: Hop = { kind: 'delivery', resourceId: back.server!.id, resourceName: back.server!.name, detail: `reply reaches ${back.server!.name}, not ${src.name}`, ok: false };
+    const h: Hop = {
+      kind: 'delivery',
+      resourceId: back.server!.id,
+      resourceName: back.server!.name,
+      detail: `reply reaches ${back.server!.name}, not ${src.name}`,
+      ok: false,
+    };
     result.return.push(h);
     return block('return', h);
   }

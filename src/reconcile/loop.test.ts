@@ -117,7 +117,10 @@ test('a pass converges the machine, and the next plans nothing (idempotent)', as
   const loop = new ReconcileLoop(r);
   const first = await loop.run();
   assert.deepEqual(first.steps.sort(), ['a set', 'b set', 'c deleted']);
-  assert.deepEqual([...r.have].sort(), [['a', 1], ['b', 2]]);
+  assert.deepEqual([...r.have].sort(), [
+    ['a', 1],
+    ['b', 2],
+  ]);
   assert.deepEqual((await loop.run()).steps, []);
   assert.deepEqual(await loop.dryRun(), []);
   assert.equal(loop.converged(), true);

@@ -81,7 +81,7 @@ test('rule 3: a private IP must be inside the subnet, not reserved and free; a f
   assert.equal(createServer(ctx, { name: 't11', subnet: 'tiny-s' }).privateIp, '10.9.0.5', 'a freed address is reused');
 });
 
-test("rule 4: new servers join the default group; it admits its members and cannot be deleted", () => {
+test('rule 4: new servers join the default group; it admits its members and cannot be deleted', () => {
   const { ctx } = lab();
   const def = getSecurityGroup(ctx, 'default');
   assert.equal(def.isDefault, true);
@@ -100,7 +100,11 @@ test("rule 4: new servers join the default group; it admits its members and cann
 test('rule 4: duplicate groups and rules are refused; a group in use cannot be deleted', () => {
   const { ctx } = lab();
   const web = createSecurityGroup(ctx, { name: 'web' });
-  assert.deepEqual(web.rules.map((r) => r.direction), ['egress'], 'a new group allows all outbound and nothing inbound');
+  assert.deepEqual(
+    web.rules.map((r) => r.direction),
+    ['egress'],
+    'a new group allows all outbound and nothing inbound',
+  );
   refuses(() => createSecurityGroup(ctx, { name: 'web' }), 'InvalidGroup.Duplicate', 'web');
   addRule(ctx, 'web', { direction: 'ingress', protocol: 'tcp', ports: '8080', remote: '0.0.0.0/0' });
   refuses(() => addRule(ctx, 'web', { direction: 'ingress', protocol: 'tcp', ports: '8080', remote: '0.0.0.0/0' }), 'InvalidPermission.Duplicate');
@@ -115,7 +119,10 @@ test('rule 4: duplicate groups and rules are refused; a group in use cannot be d
   refuses(() => deleteSecurityGroup(ctx, 'web'), 'DependencyViolation', 'ecs-');
   deleteServer(ctx, 'ecs-a');
   deleteSecurityGroup(ctx, 'web');
-  assert.deepEqual(listSecurityGroups(ctx).map((g) => g.name), ['default']);
+  assert.deepEqual(
+    listSecurityGroups(ctx).map((g) => g.name),
+    ['default'],
+  );
 });
 
 test('rule 5: a peering joins two different, non-overlapping VPCs, once per pair', () => {
@@ -144,7 +151,13 @@ test('rule 5: across projects a peering waits for the accepter, and only the acc
   createVpc(bob, { name: 'vpc-y', cidr: '10.1.0.0/16' });
   createPeering(ctx, { name: 'pcx-ay', vpc: 'vpc-a', peerVpc: 'vpc-y', peerProject: 'bob' });
   assert.equal(rejectPeering(bob, 'pcx-ay').status, 'rejected');
-  assert.deepEqual(listPeerings(bob).map((x) => [x.name, x.status]), [['pcx-az', 'active'], ['pcx-ay', 'rejected']]);
+  assert.deepEqual(
+    listPeerings(bob).map((x) => [x.name, x.status]),
+    [
+      ['pcx-az', 'active'],
+      ['pcx-ay', 'rejected'],
+    ],
+  );
   refuses(() => createPeering(ctx, { name: 'p', vpc: 'vpc-a', peerVpc: 'vpc-z', peerProject: 'nobody' }), 'InvalidProjectID.NotFound', 'nobody');
 });
 
@@ -182,7 +195,11 @@ test('rule 6: a route through a peering that is deleted or not yet active is a b
   assert.equal(addRoute(ctx, { vpc: 'vpc-a', destination: '10.0.0.0/16', target: 'pcx-az' }).routes[2].state, 'blackhole');
   acceptPeering(bob, 'pcx-az');
   assert.equal(getRouteTable(ctx, 'vpc-a-main').routes[2].state, 'active');
-  assert.equal(addRoute(bob, { vpc: 'vpc-z', destination: '192.168.6.0/24', target: 'pcx-az' }).routes[1].state, 'active', 'the accepter routes through it too');
+  assert.equal(
+    addRoute(bob, { vpc: 'vpc-z', destination: '192.168.6.0/24', target: 'pcx-az' }).routes[1].state,
+    'active',
+    'the accepter routes through it too',
+  );
 });
 
 test('subnets move between route tables of their own VPC only', () => {

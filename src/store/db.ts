@@ -55,16 +55,10 @@ export class Store {
     this.migrate();
     this.stmts = {
       get: this.db.prepare<[string], Row>('SELECT * FROM resources WHERE id = ?'),
-      byName: this.db.prepare<[string, string, string], Row>(
-        'SELECT * FROM resources WHERE kind = ? AND project_id = ? AND name_key = ?',
-      ),
+      byName: this.db.prepare<[string, string, string], Row>('SELECT * FROM resources WHERE kind = ? AND project_id = ? AND name_key = ?'),
       byKind: this.db.prepare<[string], Row>('SELECT * FROM resources WHERE kind = ? ORDER BY seq'),
-      byProject: this.db.prepare<[string, string], Row>(
-        'SELECT * FROM resources WHERE kind = ? AND project_id = ? ORDER BY seq',
-      ),
-      byParent: this.db.prepare<[string, string], Row>(
-        'SELECT * FROM resources WHERE kind = ? AND parent_id = ? ORDER BY seq',
-      ),
+      byProject: this.db.prepare<[string, string], Row>('SELECT * FROM resources WHERE kind = ? AND project_id = ? ORDER BY seq'),
+      byParent: this.db.prepare<[string, string], Row>('SELECT * FROM resources WHERE kind = ? AND parent_id = ? ORDER BY seq'),
       insert: this.db.prepare(
         'INSERT INTO resources (id, kind, project_id, name_key, parent_id, seq, body) VALUES (@id, @kind, @project_id, @name_key, @parent_id, @seq, @body)',
       ),

@@ -57,7 +57,8 @@ export interface ProvisioningFacts {
  * acknowledged).
  */
 export function provisioningStatus(f: ProvisioningFacts): ProvisioningStatus {
-  const pending = f.changePending || (f.hasListeners && (!f.worker || !f.worker.ready || f.worker.applied < f.worker.sent || f.worker.sent === 0 || f.worker.opening > 0));
+  const pending =
+    f.changePending || (f.hasListeners && (!f.worker || !f.worker.ready || f.worker.applied < f.worker.sent || f.worker.sent === 0 || f.worker.opening > 0));
   if (!pending) return 'ACTIVE';
   return !f.known || (f.hasListeners && !f.everApplied) ? 'PENDING_CREATE' : 'PENDING_UPDATE';
 }
@@ -135,7 +136,15 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
   }
 
   private attach(lbId: string, child: ChildProcess): void {
-    const w: WorkerState = { child, ready: false, config: this.pendingConfig.get(lbId) ?? this.workers.get(lbId)?.config ?? null, adopted: new Set(), sent: 0, applied: 0, opening: 0 };
+    const w: WorkerState = {
+      child,
+      ready: false,
+      config: this.pendingConfig.get(lbId) ?? this.workers.get(lbId)?.config ?? null,
+      adopted: new Set(),
+      sent: 0,
+      applied: 0,
+      opening: 0,
+    };
     this.pendingConfig.delete(lbId);
     this.workers.set(lbId, w);
     this.errors.set(lbId, []);

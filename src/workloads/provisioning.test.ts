@@ -5,7 +5,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { provisioningStatus, type ProvisioningFacts } from './load-balancers.js';
 
-const facts = (over: Partial<ProvisioningFacts>): ProvisioningFacts => ({ changePending: false, hasListeners: true, worker: { ready: true, sent: 1, applied: 1, opening: 0 }, everApplied: true, known: true, ...over });
+const facts = (over: Partial<ProvisioningFacts>): ProvisioningFacts => ({
+  changePending: false,
+  hasListeners: true,
+  worker: { ready: true, sent: 1, applied: 1, opening: 0 },
+  everApplied: true,
+  known: true,
+  ...over,
+});
 
 test('ACTIVE only when the worker runs the latest configuration; PENDING_CREATE before the first, PENDING_UPDATE after', () => {
   const table: [string, Partial<ProvisioningFacts>, string][] = [

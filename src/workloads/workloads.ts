@@ -33,7 +33,22 @@ class WorkloadReconciler implements Reconciler<Map<string, ProcessSpec>, Map<str
       const app = parseApp(server.app);
       const argv =
         app.kind === 'web'
-          ? [process.execPath, '--import', TSX, WEB_APP, '--name', server.name, '--ip', server.privateIp, '--port', String(app.port), '--bind', place.bind, '--log', join(dir, 'requests.log')]
+          ? [
+              process.execPath,
+              '--import',
+              TSX,
+              WEB_APP,
+              '--name',
+              server.name,
+              '--ip',
+              server.privateIp,
+              '--port',
+              String(app.port),
+              '--bind',
+              place.bind,
+              '--log',
+              join(dir, 'requests.log'),
+            ]
           : ['sh', '-c', app.command];
       want.set(server.id, { argv: place.wrap(argv), outputFile: join(dir, 'output.log') });
     }

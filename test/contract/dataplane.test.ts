@@ -76,10 +76,14 @@ for (const plane of ['virtual', 'linux'] as const) {
       assert.match(r.stdout, /192\.168\.6\.76\/25/);
     });
 
-    test('exec and real probes are refused where the plane has no kernel', { skip: plane === 'linux' ? 'the linux data plane runs them (see the exec case)' : false }, async () => {
-      await refused(c.exec('ecs-a', ['true']), 'Dataplane.Unavailable');
-      await refused(c.trace({ server: 'ecs-a', destination: '192.168.5.130', probe: true }), 'Dataplane.Unavailable');
-    });
+    test(
+      'exec and real probes are refused where the plane has no kernel',
+      { skip: plane === 'linux' ? 'the linux data plane runs them (see the exec case)' : false },
+      async () => {
+        await refused(c.exec('ecs-a', ['true']), 'Dataplane.Unavailable');
+        await refused(c.trace({ server: 'ecs-a', destination: '192.168.5.130', probe: true }), 'Dataplane.Unavailable');
+      },
+    );
 
     test('a real probe agrees with the analyzer', { skip: plane === 'virtual' ? NO_KERNEL : false }, async () => {
       const r = await c.trace({ server: 'ecs-a', destination: '192.168.5.130', probe: true });

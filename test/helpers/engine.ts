@@ -57,7 +57,11 @@ export async function backend(name: string): Promise<Backend> {
         const [, , seed, size, mode] = req.url.split('/');
         const data = randomBytesOf(Number(seed), Number(size));
         if (mode !== 'chunked') res.setHeader('content-length', data.length);
-        dribble(data, (b) => res.write(b), () => res.end());
+        dribble(
+          data,
+          (b) => res.write(b),
+          () => res.end(),
+        );
         return;
       }
       if (req.url === '/stream') {
@@ -153,7 +157,14 @@ export function bodyOf(raw: Buffer): Buffer {
   }
 }
 
-export const member = (b: Backend, over: Partial<MemberConfig> = {}): MemberConfig => ({ id: b.name, host: '127.0.0.1', port: b.port, weight: 1, enabled: true, ...over });
+export const member = (b: Backend, over: Partial<MemberConfig> = {}): MemberConfig => ({
+  id: b.name,
+  host: '127.0.0.1',
+  port: b.port,
+  weight: 1,
+  enabled: true,
+  ...over,
+});
 
 export async function engineWith(pool: Omit<PoolConfig, 'id'>, protocol: 'HTTP' | 'TCP' = 'HTTP') {
   const port = await freePort();

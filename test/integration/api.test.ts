@@ -61,7 +61,11 @@ test('refusals carry their code, status and the value at fault', async () => {
   await refused(c.subnets.create({ name: 'x', vpc: 'vpc-a', cidr: '192.168.6.0/26' }), 409, 'InvalidSubnet.Conflict', 'sub-a');
   await refused(c.vpcs.delete('vpc-a'), 409, 'DependencyViolation', 'vpc-a');
   await refused(c.request('GET', '/v1/unknown'), 404, 'NotFound', '/v1/unknown');
-  assert.deepEqual((await c.vpcs.list()).map((v) => v.name), ['vpc-a', 'vpc-b'], 'nothing was created by the refusals');
+  assert.deepEqual(
+    (await c.vpcs.list()).map((v) => v.name),
+    ['vpc-a', 'vpc-b'],
+    'nothing was created by the refusals',
+  );
 });
 
 test("projects: a header selects the project; another project's resources look unknown; cross-project peering needs acceptance", async () => {
@@ -96,19 +100,31 @@ test('state survives a restart of the daemon', async () => {
   const afterRestart = await t.client.routeTables.get('vpc-a-main');
   assert.deepEqual(afterRestart, before);
   assert.equal((await t.client.ping({ server: 'ecs-a', destination: '192.168.5.130' })).reachable, true);
-  assert.deepEqual((await t.client.projects.list()).map((p) => p.name), ['default', 'team-b']);
+  assert.deepEqual(
+    (await t.client.projects.list()).map((p) => p.name),
+    ['default', 'team-b'],
+  );
 });
 
 test('the OpenAPI document describes every endpoint', async () => {
   const doc = await t.client.request<{ openapi: string; paths: Record<string, Record<string, unknown>> }>('GET', '/openapi.json');
   assert.match(doc.openapi, /^3\./);
-  for (const path of ['/v1/vpcs', '/v1/subnets/{ref}', '/v1/servers', '/v1/security-groups/{ref}/rules', '/v1/route-tables/{ref}/routes', '/v1/peerings/{ref}/accept', '/v1/trace', '/v1/ping']) {
+  for (const path of [
+    '/v1/vpcs',
+    '/v1/subnets/{ref}',
+    '/v1/servers',
+    '/v1/security-groups/{ref}/rules',
+    '/v1/route-tables/{ref}/routes',
+    '/v1/peerings/{ref}/accept',
+    '/v1/trace',
+    '/v1/ping',
+  ]) {
     assert.ok(doc.paths[path], `missing ${path}`);
   }
   assert.ok(doc.paths['/v1/vpcs'].post, 'POST /v1/vpcs');
 });
 
-test('the server list (sent as stored) holds what each server shows, only the project\'s, as JSON', async () => {
+test("the server list (sent as stored) holds what each server shows, only the project's, as JSON", async () => {
   const c = t.client;
   await c.vpcs.create({ name: 'list-v', cidr: '10.77.0.0/16' });
   await c.subnets.create({ name: 'list-s', vpc: 'list-v', cidr: '10.77.1.0/24' });
@@ -120,7 +136,13 @@ test('the server list (sent as stored) holds what each server shows, only the pr
   assert.deepEqual(listed, shown, 'every listed server is what GET /servers/:ref shows');
   assert.ok(['list-1', 'list-2', 'list-3'].every((n) => listed.some((s) => s.name === n)));
   // The same list, filtered (the schema path), agrees.
-  assert.deepEqual((await c.servers.list({ vpc: 'list-v' })).map((s) => s.id).sort(), listed.filter((s) => s.name.startsWith('list-')).map((s) => s.id).sort());
+  assert.deepEqual(
+    (await c.servers.list({ vpc: 'list-v' })).map((s) => s.id).sort(),
+    listed
+      .filter((s) => s.name.startsWith('list-'))
+      .map((s) => s.id)
+      .sort(),
+  );
   // Another project sees none of them.
   const other = await fetch(`${t.daemon.url}/v1/servers`, { headers: { 'x-nimbus-project': 'list-elsewhere' } });
   if (other.status === 200) assert.deepEqual(await other.json(), []);

@@ -71,14 +71,31 @@ test('-o json prints the resource; names and ids are interchangeable', async () 
   const byId = JSON.parse((await nimbus('-o', 'json', 'vpc', 'show', vpc.id)).stdout);
   assert.deepEqual(byId, vpc);
   const list = JSON.parse((await nimbus('server', 'list', '--vpc', 'vpc-b', '-o', 'json')).stdout);
-  assert.deepEqual(list.map((s: { name: string }) => s.name), ['ecs-b']);
+  assert.deepEqual(
+    list.map((s: { name: string }) => s.name),
+    ['ecs-b'],
+  );
   const yaml = await nimbus('subnet', 'show', 'sub-a', '-o', 'yaml');
   assert.match(yaml.stdout, /^id: subnet-/m);
 });
 
 test('security group rules from the CLI change what trace says', async () => {
   assert.equal((await nimbus('sg', 'create', '--name', 'web')).code, 0);
-  const add = await nimbus('sg', 'rule', 'add', '--group', 'web', '--direction', 'ingress', '--protocol', 'tcp', '--port', '8080', '--remote', '192.168.6.0/24');
+  const add = await nimbus(
+    'sg',
+    'rule',
+    'add',
+    '--group',
+    'web',
+    '--direction',
+    'ingress',
+    '--protocol',
+    'tcp',
+    '--port',
+    '8080',
+    '--remote',
+    '192.168.6.0/24',
+  );
   assert.equal(add.code, 0, add.stderr);
   assert.equal((await nimbus('server', 'create', '--name', 'web-1', '--subnet', 'sub-b', '--security-group', 'web')).code, 0);
   assert.equal((await nimbus('trace', 'ecs-a', '192.168.5.2:8080')).code, 0);
@@ -88,7 +105,14 @@ test('security group rules from the CLI change what trace says', async () => {
 });
 
 test('--help works at every level', async () => {
-  for (const args of [['--help'], ['vpc', '--help'], ['sg', 'rule', '--help'], ['sg', 'rule', 'add', '--help'], ['route', 'add', '--help'], ['trace', '--help']]) {
+  for (const args of [
+    ['--help'],
+    ['vpc', '--help'],
+    ['sg', 'rule', '--help'],
+    ['sg', 'rule', 'add', '--help'],
+    ['route', 'add', '--help'],
+    ['trace', '--help'],
+  ]) {
     const r = await nimbus(...args);
     assert.equal(r.code, 0, args.join(' '));
     assert.match(r.stdout, /^Usage: nimbus/, args.join(' '));

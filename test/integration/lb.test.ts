@@ -86,7 +86,10 @@ test('provisioning status: a change goes PENDING_UPDATE until the worker applies
     await new Promise((r) => setTimeout(r, 10));
   }
   assert.equal(seen.at(-1), 'ACTIVE', seen.join(' -> '));
-  assert.ok(seen.every((s) => s === 'PENDING_UPDATE' || s === 'ACTIVE'), seen.join(' -> '));
+  assert.ok(
+    seen.every((s) => s === 'PENDING_UPDATE' || s === 'ACTIVE'),
+    seen.join(' -> '),
+  );
   // ACTIVE means the worker runs it: the new listener answers at once.
   const r = await fetch(`http://${new URL(base).hostname}:8181/`);
   assert.equal(r.status, 200);
@@ -120,7 +123,11 @@ test('a member whose server stops under load takes no more requests, and no requ
   })();
   await load;
   assert.ok(stopped);
-  assert.deepEqual(results.filter((r) => r.startsWith('ERROR')), [], 'no request failed');
+  assert.deepEqual(
+    results.filter((r) => r.startsWith('ERROR')),
+    [],
+    'no request failed',
+  );
   const tail = results.slice(150);
   assert.deepEqual(new Set(tail), new Set(['ecs-a']), 'after the stop only ecs-a answers');
   const m = await t.client.members.get('m-b');

@@ -73,7 +73,12 @@ async function build(c: NimbusClient, seed: number): Promise<Built> {
       const protocol = r.pick(['icmp', 'tcp']);
       const remote = r.pick(['0.0.0.0/0', '10.0.0.0/8', '192.168.0.0/16', 'default', name]);
       try {
-        await c.securityGroups.addRule(name, { direction: 'ingress', protocol: protocol as 'tcp' | 'udp' | 'icmp' | 'all', ports: protocol === 'tcp' ? r.pick(['22', '8080', '8000-9000']) : undefined, remote });
+        await c.securityGroups.addRule(name, {
+          direction: 'ingress',
+          protocol: protocol as 'tcp' | 'udp' | 'icmp' | 'all',
+          ports: protocol === 'tcp' ? r.pick(['22', '8080', '8000-9000']) : undefined,
+          remote,
+        });
         log.push(`sg ${name} ingress ${protocol} from ${remote}`);
       } catch {
         // a duplicate rule: fine, the topology simply has one rule fewer
@@ -112,10 +117,16 @@ async function build(c: NimbusClient, seed: number): Promise<Built> {
         continue; // overlapping CIDRs cannot peer
       }
       log.push(`peering ${name} ${a.name}-${b.name}`);
-      for (const [x, y] of [[a, b], [b, a]] as const) {
+      for (const [x, y] of [
+        [a, b],
+        [b, a],
+      ] as const) {
         const roll = r.int(0, 9);
         if (roll < 6) await c.routeTables.addRoute(`${x.name}-main`, { destination: y.cidr, target: name }).catch(() => undefined);
-        else if (roll < 8) await c.routeTables.addRoute(`${x.name}-main`, { destination: `${y.cidr.split('.').slice(0, 2).join('.')}.1.0/24`, target: name }).catch(() => undefined);
+        else if (roll < 8)
+          await c.routeTables
+            .addRoute(`${x.name}-main`, { destination: `${y.cidr.split('.').slice(0, 2).join('.')}.1.0/24`, target: name })
+            .catch(() => undefined);
         else if (roll < 9) await c.routeTables.addRoute(`${x.name}-main`, { destination: y.cidr, target: 'blackhole' }).catch(() => undefined);
         log.push(`route ${x.name} -> ${y.name} kind ${roll}`);
       }
@@ -144,15 +155,21 @@ for (let i = 0; i < TOPOLOGIES; i++) {
     const { servers, log } = await build(c, seed);
     const report = await c.dataplane.sync();
     assert.deepEqual(report.errors, [], `seed ${seed}: the data plane converged`);
-    const pairs = servers.flatMap((a) => servers.filter((b) => b !== a).flatMap((b) => [
-      { from: a, to: b, protocol: 'icmp' as const, port: undefined },
-      { from: a, to: b, protocol: 'tcp' as const, port: 8080 },
-    ]));
+    const pairs = servers.flatMap((a) =>
+      servers
+        .filter((b) => b !== a)
+        .flatMap((b) => [
+          { from: a, to: b, protocol: 'icmp' as const, port: undefined },
+          { from: a, to: b, protocol: 'tcp' as const, port: 8080 },
+        ]),
+    );
     const disagreements: string[] = [];
     await pool(pairs, 8, async (p) => {
       const r = await c.trace({ server: p.from.name, destination: p.to.ip, protocol: p.protocol, port: p.port, probe: true });
       if (!r.probe!.agrees) {
-        disagreements.push(`${p.from.name} -> ${p.to.name} (${p.to.ip}) ${p.protocol}: analyzer ${r.reachable ? 'reachable' : 'unreachable'}, kernel ${r.probe!.reachable ? 'reachable' : 'unreachable'}\n${r.text}${r.probe!.output}`);
+        disagreements.push(
+          `${p.from.name} -> ${p.to.name} (${p.to.ip}) ${p.protocol}: analyzer ${r.reachable ? 'reachable' : 'unreachable'}, kernel ${r.probe!.reachable ? 'reachable' : 'unreachable'}\n${r.text}${r.probe!.output}`,
+        );
       }
     });
     // Free the addresses for the next topology: delete this one's project contents.

@@ -41,8 +41,14 @@ test('reference lab part 2 with real packets: persistence, round robin, requests
   await checkPart2(t.client, base, 'linux');
   const seen = (await t.client.serverLogs('ecs-a')).requests.filter((r) => r.path?.startsWith('/rr-linux'));
   assert.ok(seen.length > 0);
-  assert.ok(seen.every((r) => r.client === lb.vip), 'members see the VIP: the worker connects from inside the VPC');
-  assert.ok(seen.every((r) => r.forwardedFor === '127.0.0.1'), 'and the client in X-Forwarded-For');
+  assert.ok(
+    seen.every((r) => r.client === lb.vip),
+    'members see the VIP: the worker connects from inside the VPC',
+  );
+  assert.ok(
+    seen.every((r) => r.forwardedFor === '127.0.0.1'),
+    'and the client in X-Forwarded-For',
+  );
   const probe = await t.client.trace({ server: 'ecs-a', destination: lb.vip, protocol: 'tcp', port: LISTEN_PORT, probe: true });
   assert.equal(probe.reachable, true);
   assert.equal(probe.probe?.agrees, true, 'servers reach the VIP inside the VPC');

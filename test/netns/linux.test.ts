@@ -83,7 +83,10 @@ test('drift is repaired: a peering veth deleted by hand comes back', { skip: ski
   const del = await run('ip', ['-n', ns, 'link', 'del', port]);
   assert.equal(del.code, 0, del.stderr);
   const plan = await c.dataplane.plan();
-  assert.ok(plan.steps.some((s) => s.ns === ns && s.object === `veth ${port}` && s.action === 'created'), JSON.stringify(plan.steps));
+  assert.ok(
+    plan.steps.some((s) => s.ns === ns && s.object === `veth ${port}` && s.action === 'created'),
+    JSON.stringify(plan.steps),
+  );
   const report = await c.dataplane.sync();
   assert.deepEqual(report.errors, []);
   assert.ok((await observe(ns)).links.has(port));
@@ -125,7 +128,10 @@ test('after SIGKILL in the middle of building, a restart ends in the right topol
     await cleanNamespaces(prefix);
     rmSync(dir, { recursive: true, force: true });
   }
-  assert.deepEqual((await listNamespaces()).filter((n) => owned(prefix, n)), []);
+  assert.deepEqual(
+    (await listNamespaces()).filter((n) => owned(prefix, n)),
+    [],
+  );
 });
 
 test('nimbus dataplane clean removes every namespace of the installation', { skip: skipLinux }, async () => {
@@ -137,7 +143,10 @@ test('nimbus dataplane clean removes every namespace of the installation', { ski
     const out = await cli('http://127.0.0.1:1', ['dataplane', 'clean', '--data', dir, '--prefix', prefix]);
     assert.equal(out.code, 0, out.stderr);
     assert.match(out.stdout, /removed 2 namespaces/);
-    assert.deepEqual((await listNamespaces()).filter((n) => owned(prefix, n)), []);
+    assert.deepEqual(
+      (await listNamespaces()).filter((n) => owned(prefix, n)),
+      [],
+    );
   } finally {
     await cleanNamespaces(prefix);
     rmSync(dir, { recursive: true, force: true });

@@ -46,10 +46,7 @@ export const Inputs = {
   rename: Type.Object({ name: Type.Optional(Name) }, strict),
   association: Type.Object({ subnet: Ref('subnet') }, strict),
   route: Type.Object({ destination: S(), target: S({ description: 'a peering (name or id) or blackhole' }) }, strict),
-  peering: Type.Object(
-    { name: Name, vpc: Ref('requester VPC'), peerVpc: Ref('accepter VPC'), peerProject: Type.Optional(Ref('accepter project')) },
-    strict,
-  ),
+  peering: Type.Object({ name: Name, vpc: Ref('requester VPC'), peerVpc: Ref('accepter VPC'), peerProject: Type.Optional(Ref('accepter project')) }, strict),
   loadBalancer: Type.Object(
     {
       name: Name,

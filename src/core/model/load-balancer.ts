@@ -38,7 +38,16 @@ export const LoadBalancer = Type.Object(
 export type LoadBalancer = Static<typeof LoadBalancer>;
 
 export const Listener = Type.Object(
-  { id: S(), name: S(), projectId: S(), loadBalancerId: S(), protocol: StringEnum(LB_PROTOCOLS), port: Type.Integer(), defaultPoolId: Nullable(S()), createdAt: S() },
+  {
+    id: S(),
+    name: S(),
+    projectId: S(),
+    loadBalancerId: S(),
+    protocol: StringEnum(LB_PROTOCOLS),
+    port: Type.Integer(),
+    defaultPoolId: Nullable(S()),
+    createdAt: S(),
+  },
   { $id: 'Listener' },
 );
 export type Listener = Static<typeof Listener>;
@@ -83,7 +92,9 @@ export const Member = Type.Object(
   {
     ...memberFields,
     operatingStatus: Type.Optional(
-      StringEnum(OPERATING_STATUSES, { description: 'ONLINE, ERROR (failing its health check or unreachable), OFFLINE (admin down or server stopped), NO_MONITOR' }),
+      StringEnum(OPERATING_STATUSES, {
+        description: 'ONLINE, ERROR (failing its health check or unreachable), OFFLINE (admin down or server stopped), NO_MONITOR',
+      }),
     ),
     statusReason: Type.Optional(Nullable(S())),
   },

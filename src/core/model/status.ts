@@ -76,7 +76,9 @@ export const LbStatusTree = Type.Composite([
     operatingStatus: StringEnum(OPERATING_STATUSES),
     workerRunning: Type.Boolean(),
     errors: Type.Array(S()),
-    listeners: Type.Array(Type.Composite([Listener, Type.Object({ counters: Nullable(Type.Object({ requests: Type.Record(S(), Type.Integer()), active: Type.Integer() })) })])),
+    listeners: Type.Array(
+      Type.Composite([Listener, Type.Object({ counters: Nullable(Type.Object({ requests: Type.Record(S(), Type.Integer()), active: Type.Integer() })) })]),
+    ),
     pools: Type.Array(
       Type.Composite([
         Pool,

@@ -40,8 +40,14 @@ function chain(name: 'input' | 'output', lines: string[]): string {
 
 /** The table body for a server in groups with these rules. */
 export function serverRuleset(rules: SecurityGroupRule[], peerIps: (groupId: string) => string[]): string {
-  const lines = (d: 'ingress' | 'egress') =>
-    [...new Set(rules.filter((r) => r.direction === d).map((r) => match(r, peerIps)).filter((l): l is string => l !== null))];
+  const lines = (d: 'ingress' | 'egress') => [
+    ...new Set(
+      rules
+        .filter((r) => r.direction === d)
+        .map((r) => match(r, peerIps))
+        .filter((l): l is string => l !== null),
+    ),
+  ];
   return [chain('input', lines('ingress')), chain('output', lines('egress'))].join('\n');
 }
 

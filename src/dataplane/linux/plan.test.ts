@@ -19,7 +19,9 @@ import { peerAddresses } from './names.js';
 /** What the kernel would show once `spec` is applied. */
 function holding(spec: NsSpec): Observed {
   return {
-    links: new Map([...spec.create, ...spec.configure].map((l) => [l.name, { kind: null, up: l.up, master: ('master' in l ? (l.master ?? null) : null) as string | null }])),
+    links: new Map(
+      [...spec.create, ...spec.configure].map((l) => [l.name, { kind: null, up: l.up, master: ('master' in l ? (l.master ?? null) : null) as string | null }]),
+    ),
     addrs: new Set(spec.addrs.map((a) => `${a.dev} ${a.cidr}`)),
     routes: new Map(spec.routes.map((r) => [routeKey(r), r])),
     rules: spec.rules.map((r) => ({ pref: 1000, ...r })),

@@ -87,7 +87,10 @@ test('a second pass for a change that touched nothing runs no script (each pass 
   const again = await loop.run();
   assert.deepEqual(again.steps, []);
   assert.deepEqual(machine.scripted(), []);
-  assert.deepEqual(machine.calls.map((c) => c.args.join(' ')), ['-j netns list']);
+  assert.deepEqual(
+    machine.calls.map((c) => c.args.join(' ')),
+    ['-j netns list'],
+  );
 });
 
 test('a namespace whose script fails is an error of its resource; the others are applied', async () => {
@@ -95,9 +98,15 @@ test('a namespace whose script fails is an error of its resource; the others are
   const ecsB = ctx.store.byName<{ id: string }>('server', ctx.projectId, 'ecs-b')!;
   machine.failing.add(serverNs('nbtest', ecsB.id));
   const report = await loop.run();
-  assert.deepEqual(report.errors.map((e) => e.resourceId), [ecsB.id]);
+  assert.deepEqual(
+    report.errors.map((e) => e.resourceId),
+    [ecsB.id],
+  );
   assert.match(report.errors[0].message, /File exists/);
-  assert.deepEqual(loop.errors().map((e) => e.resourceId), [ecsB.id]);
+  assert.deepEqual(
+    loop.errors().map((e) => e.resourceId),
+    [ecsB.id],
+  );
   assert.equal(loop.converged(), false);
   assert.equal(machine.scripted().length, 3, 'the router and the other server were applied too');
   machine.failing.clear();
@@ -120,7 +129,10 @@ test("a group's membership change replaces rulesets in one batch, without observ
   const batches = machine.calls.filter((c) => c.cmd === 'sh');
   assert.equal(batches.length, 1);
   assert.equal((batches[0].input.match(/nft -f -/g) ?? []).length, 2, 'both servers: ecs-b changed groups, ecs-a lost a fellow member');
-  assert.deepEqual(report.steps.map((s) => s.object), ['nftables ruleset', 'nftables ruleset']);
+  assert.deepEqual(
+    report.steps.map((s) => s.object),
+    ['nftables ruleset', 'nftables ruleset'],
+  );
 });
 
 test("a deleted server's namespace is deleted", async () => {
@@ -136,6 +148,9 @@ test('a dry run lists what a pass would make and runs nothing but the listing', 
   const { machine, loop } = lab();
   const steps = await loop.dryRun();
   assert.equal(steps.filter((s) => s.object === 'namespace' && s.action === 'created').length, 3);
-  assert.deepEqual(machine.calls.map((c) => c.args.join(' ')), ['-j netns list']);
+  assert.deepEqual(
+    machine.calls.map((c) => c.args.join(' ')),
+    ['-j netns list'],
+  );
   assert.equal(machine.namespaces.size, 0);
 });

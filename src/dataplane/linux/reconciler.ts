@@ -23,7 +23,13 @@ import { nftScript } from './nft.js';
 const RULESET_PROCESSES = 8;
 const CONCURRENCY = 12;
 
-type Seen = { kind: 'skip' } | { kind: 'nft-only' } | { kind: 'fresh' } | { kind: 'absent' } | { kind: 'observed'; observed: Observed } | { kind: 'failed'; message: string };
+type Seen =
+  | { kind: 'skip' }
+  | { kind: 'nft-only' }
+  | { kind: 'fresh' }
+  | { kind: 'absent' }
+  | { kind: 'observed'; observed: Observed }
+  | { kind: 'failed'; message: string };
 
 export interface LinuxObserved {
   existing: Set<string>;

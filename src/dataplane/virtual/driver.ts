@@ -56,5 +56,8 @@ export class VirtualDataplane implements Dataplane {
 }
 
 function unavailable(what: string): NimbusError {
-  return new NimbusError('Dataplane.Unavailable', `cannot ${what}: the virtual data plane has no kernel objects (start the daemon with --dataplane linux, as root)`);
+  return new NimbusError(
+    'Dataplane.Unavailable',
+    `cannot ${what}: the virtual data plane has no kernel objects (start the daemon with --dataplane linux, as root)`,
+  );
 }

@@ -36,7 +36,7 @@ for (const name of Object.keys(BALANCERS) as AlgorithmName[]) {
   });
 }
 
-test('round robin: weights 5,1,1 give nginx\'s smooth sequence a a b a c a a', () => {
+test("round robin: weights 5,1,1 give nginx's smooth sequence a a b a c a a", () => {
   const b = new SmoothWeightedRoundRobin();
   const members = [m('a', 5), m('b', 1), m('c', 1)];
   const seq = Array.from({ length: 14 }, () => b.pick(members)!.id).join(' ');

@@ -10,9 +10,16 @@ import { codeMatcher } from './codes.js';
 test('a member goes down after `fall` consecutive failures and up after `rise` successes', () => {
   const h = new HealthState(2, 3);
   const table: [boolean, string][] = [
-    [false, 'UP'], [false, 'UP'], [true, 'UP'], // a success resets the failure streak
-    [false, 'UP'], [false, 'UP'], [false, 'DOWN'],
-    [true, 'DOWN'], [false, 'DOWN'], [true, 'DOWN'], [true, 'UP'],
+    [false, 'UP'],
+    [false, 'UP'],
+    [true, 'UP'], // a success resets the failure streak
+    [false, 'UP'],
+    [false, 'UP'],
+    [false, 'DOWN'],
+    [true, 'DOWN'],
+    [false, 'DOWN'],
+    [true, 'DOWN'],
+    [true, 'UP'],
   ];
   table.forEach(([ok, expected], i) => {
     h.record(ok);
@@ -55,7 +62,12 @@ test('the checker probes every delay and reports changes when thresholds are cro
   let alive = true;
   const probes: number[] = [];
   const changes: string[] = [];
-  const c = new HealthChecker(spec, async () => (probes.push(clock.now), alive), (id, s) => changes.push(`${clock.now} ${id} ${s}`), clock);
+  const c = new HealthChecker(
+    spec,
+    async () => (probes.push(clock.now), alive),
+    (id, s) => changes.push(`${clock.now} ${id} ${s}`),
+    clock,
+  );
   c.setTargets([{ id: 'm1', host: '127.0.0.1', port: 1 }]);
   await clock.advance(10_000);
   assert.deepEqual(probes, [0, 5000, 10000]);

@@ -13,7 +13,10 @@ const req = (text: string) => {
   return parseRequest(buf, end);
 };
 const refused = (text: string, status: number, why: RegExp) =>
-  assert.throws(() => req(text), (e: unknown) => e instanceof HttpError && e.status === status && why.test(e.message));
+  assert.throws(
+    () => req(text),
+    (e: unknown) => e instanceof HttpError && e.status === status && why.test(e.message),
+  );
 
 test('parses a request head: method, target, headers, framing, keep-alive', () => {
   const h = req('POST /a?b=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-A:  v w \r\n\r\nhello');
@@ -95,13 +98,20 @@ test('one head object parses request after request, with nothing left over from 
     return h.parse(b, headEnd(b));
   };
   parse('POST /x?q=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nCookie: k=v\r\nConnection: close\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n');
-  assert.deepEqual([h.method, h.target, h.path, h.contentLength, h.keepAlive, h.cookie, h.replaced, h.isHead], ['POST', '/x?q=1', '/x', 3, false, 'k=v', true, false]);
+  assert.deepEqual(
+    [h.method, h.target, h.path, h.contentLength, h.keepAlive, h.cookie, h.replaced, h.isHead],
+    ['POST', '/x?q=1', '/x', 3, false, 'k=v', true, false],
+  );
   assert.deepEqual(h.names, ['host', 'content-length', 'cookie', 'connection', 'x-forwarded-for']);
   parse('HEAD / HTTP/1.1\r\nHOST: b\r\n\r\n');
-  assert.deepEqual([h.method, h.target, h.path, h.contentLength, h.keepAlive, h.cookie, h.replaced, h.isHead], ['HEAD', '/', '/', -1, true, undefined, false, true]);
+  assert.deepEqual(
+    [h.method, h.target, h.path, h.contentLength, h.keepAlive, h.cookie, h.replaced, h.isHead],
+    ['HEAD', '/', '/', -1, true, undefined, false, true],
+  );
   assert.deepEqual([h.names, h.values], [['host'], ['b']]);
   // Hop-by-hop and forwarding headers are flagged whatever their case, other headers are not.
-  for (const n of ['Keep-Alive', 'TE', 'trailer', 'Upgrade', 'X-FORWARDED-PROTO', 'x-forwarded-port', 'Proxy-Connection']) assert.equal(parse(`GET / HTTP/1.1\r\nHost: b\r\n${n}: 1\r\n\r\n`).replaced, true, n);
+  for (const n of ['Keep-Alive', 'TE', 'trailer', 'Upgrade', 'X-FORWARDED-PROTO', 'x-forwarded-port', 'Proxy-Connection'])
+    assert.equal(parse(`GET / HTTP/1.1\r\nHost: b\r\n${n}: 1\r\n\r\n`).replaced, true, n);
   for (const n of ['X-Forwarded-Fo', 'Hosts', 'Tee', 'Content-Type']) assert.equal(parse(`GET / HTTP/1.1\r\nHost: b\r\n${n}: 1\r\n\r\n`).replaced, false, n);
 });
 

@@ -47,7 +47,17 @@ export class RequestHead extends Head {
     this.isHead = sp1 === 4 && buf[0] === 72 && buf[1] === 69 && buf[2] === 65 && buf[3] === 68;
     // "HTTP/1.1" or "HTTP/1.0"
     const p = sp2 + 1;
-    if (le - p !== 8 || buf[p] !== 72 || buf[p + 1] !== 84 || buf[p + 2] !== 84 || buf[p + 3] !== 80 || buf[p + 4] !== 47 || buf[p + 5] !== 49 || buf[p + 6] !== 46 || (buf[p + 7] !== 49 && buf[p + 7] !== 48)) {
+    if (
+      le - p !== 8 ||
+      buf[p] !== 72 ||
+      buf[p + 1] !== 84 ||
+      buf[p + 2] !== 84 ||
+      buf[p + 3] !== 80 ||
+      buf[p + 4] !== 47 ||
+      buf[p + 5] !== 49 ||
+      buf[p + 6] !== 46 ||
+      (buf[p + 7] !== 49 && buf[p + 7] !== 48)
+    ) {
       throw new HttpError(505, 'unsupported HTTP version');
     }
     this.version = buf[p + 7] === 49 ? 11 : 10;

@@ -22,13 +22,19 @@ export interface NetworkAccess {
 }
 
 function running(server: Server): Server {
-  if (server.status !== 'running') throw new NimbusError('IncorrectInstanceState', `server '${server.name}' is ${server.status}; start it first (nimbus server start ${server.name})`);
+  if (server.status !== 'running')
+    throw new NimbusError('IncorrectInstanceState', `server '${server.name}' is ${server.status}; start it first (nimbus server start ${server.name})`);
   return server;
 }
 
 export async function traceFrom(ctx: Ctx, net: NetworkAccess, input: TraceInput): Promise<TraceResponse> {
   const server = getServer(ctx, input.server);
-  const r = trace(compile(readSnapshot(ctx.store)), { sourceServerId: server.id, destination: input.destination, protocol: input.protocol ?? 'icmp', port: input.port });
+  const r = trace(compile(readSnapshot(ctx.store)), {
+    sourceServerId: server.id,
+    destination: input.destination,
+    protocol: input.protocol ?? 'icmp',
+    port: input.port,
+  });
   const out: TraceResponse = { ...r, text: formatTrace(r) };
   if (input.probe && server.status !== 'running') {
     out.probe = { reachable: false, agrees: !r.reachable, output: `no probe sent: ${server.name} is stopped\n` };

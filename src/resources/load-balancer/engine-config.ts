@@ -35,7 +35,15 @@ export function engineConfig(
         algorithm: p.algorithm,
         persistence: p.sessionPersistence as EngineConfig['pools'][number]['persistence'],
         health: hm
-          ? { type: hm.type, delayMs: hm.delay * 1000, timeoutMs: hm.timeout * 1000, rise: hm.maxRetries, fall: hm.maxRetriesDown, urlPath: hm.urlPath, expectedCodes: hm.expectedCodes }
+          ? {
+              type: hm.type,
+              delayMs: hm.delay * 1000,
+              timeoutMs: hm.timeout * 1000,
+              rise: hm.maxRetries,
+              fall: hm.maxRetriesDown,
+              urlPath: hm.urlPath,
+              expectedCodes: hm.expectedCodes,
+            }
           : null,
         members: members.map((m) => {
           const server = m.serverId ? store.get<Server>(m.serverId, 'server') : undefined;

@@ -54,7 +54,8 @@ export function updateListener(ctx: Ctx, ref: string, input: ListenerUpdate): Li
   return write(ctx, () => {
     const l = getListener(ctx, ref);
     if (input.name !== undefined) l.name = checkName(ctx, 'listener', input.name, l.id);
-    if (input.defaultPool !== undefined) l.defaultPoolId = poolFor(ctx, ctx.store.get<LoadBalancer>(l.loadBalancerId, 'loadBalancer')!, input.defaultPool, l.protocol);
+    if (input.defaultPool !== undefined)
+      l.defaultPoolId = poolFor(ctx, ctx.store.get<LoadBalancer>(l.loadBalancerId, 'loadBalancer')!, input.defaultPool, l.protocol);
     saveUpdate(ctx, 'listener', l);
     return l;
   });

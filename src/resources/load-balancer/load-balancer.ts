@@ -15,7 +15,12 @@ import { listPools } from './pool.js';
 const PUBLIC_POOL = { first: parseIp('127.0.1.1'), last: parseIp('127.0.1.254') };
 
 function allocatePublicIp(ctx: Ctx, wanted?: string): string {
-  const taken = new Set(ctx.store.list<LoadBalancer>('loadBalancer').map((l) => l.publicIp).filter(Boolean));
+  const taken = new Set(
+    ctx.store
+      .list<LoadBalancer>('loadBalancer')
+      .map((l) => l.publicIp)
+      .filter(Boolean),
+  );
   if (wanted !== undefined) {
     const ip = parseIp(wanted, 'publicIp');
     if (ip < PUBLIC_POOL.first || ip > PUBLIC_POOL.last) {

@@ -41,7 +41,10 @@ export function createMember(ctx: Ctx, input: MemberInput): Member {
     const vpcs = reachableVpcs(ctx, lb);
     const reachable = server ? vpcs.some((v) => v.id === server!.vpcId) : vpcs.some((v) => contains(parseCidr(v.cidr), parseIp(address)));
     if (!reachable) {
-      throw new NimbusError('InvalidMember.Unreachable', `member ${server ? `'${server.name}' (${address})` : address} is outside VPC ${lb.vpcId} of load balancer '${lb.name}' and the VPCs peered with it`);
+      throw new NimbusError(
+        'InvalidMember.Unreachable',
+        `member ${server ? `'${server.name}' (${address})` : address} is outside VPC ${lb.vpcId} of load balancer '${lb.name}' and the VPCs peered with it`,
+      );
     }
     const members = ctx.store.list<Member>('member', { parentId: pool.id });
     if (members.some((m) => m.address === address && m.port === input.port)) {

@@ -54,7 +54,9 @@ export function deletePool(ctx: Ctx, ref: string): Pool {
   return write(ctx, () => {
     const pool = getPool(ctx, ref);
     const users = [
-      ...listListeners(ctx, pool.loadBalancerId).filter((l) => l.defaultPoolId === pool.id).map((l) => l.id),
+      ...listListeners(ctx, pool.loadBalancerId)
+        .filter((l) => l.defaultPoolId === pool.id)
+        .map((l) => l.id),
       ...ctx.store.list<{ id: string }>('member', { parentId: pool.id }).map((m) => m.id),
       ...ctx.store.list<{ id: string }>('healthMonitor', { parentId: pool.id }).map((m) => m.id),
     ];

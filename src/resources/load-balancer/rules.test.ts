@@ -55,7 +55,11 @@ test('listener ports are unique per load balancer and a listener pool must match
   refuses(() => createListener(ctx, { name: 'again', loadBalancer: 'elb', protocol: 'tcp', port: 80 }), 'DuplicateListener', '80');
   assert.equal(createListener(ctx, { name: 'o80', loadBalancer: 'other', protocol: 'http', port: 80 }).port, 80, 'another load balancer may use the port');
   refuses(() => createListener(ctx, { name: 'x', loadBalancer: 'elb', protocol: 'http', port: 81, defaultPool: 'tcp' }), 'InvalidPool.ProtocolMismatch', 'tcp');
-  refuses(() => createListener(ctx, { name: 'x', loadBalancer: 'elb', protocol: 'http', port: 81, defaultPool: 'elsewhere' }), 'InvalidPool.ProtocolMismatch', 'elsewhere');
+  refuses(
+    () => createListener(ctx, { name: 'x', loadBalancer: 'elb', protocol: 'http', port: 81, defaultPool: 'elsewhere' }),
+    'InvalidPool.ProtocolMismatch',
+    'elsewhere',
+  );
   refuses(() => createListener(ctx, { name: 'x', loadBalancer: 'elb', protocol: 'udp', port: 81 }), 'InvalidParameterValue', 'udp');
   refuses(() => createListener(ctx, { name: 'x', loadBalancer: 'elb', protocol: 'http', port: 70000 }), 'InvalidParameterValue', '70000');
   refuses(() => deletePool(ctx, 'web'), 'DependencyViolation', 'lsn-');
@@ -67,11 +71,30 @@ test('listener ports are unique per load balancer and a listener pool must match
 test('persistence: APP_COOKIE needs a cookie name; SOURCE_IP algorithm takes none; cookies need HTTP', () => {
   const { ctx } = lab();
   createLoadBalancer(ctx, { name: 'elb', subnet: 'sub-b' });
-  refuses(() => createPool(ctx, { name: 'p', loadBalancer: 'elb', protocol: 'http', algorithm: 'round_robin', persistence: 'app_cookie' }), 'InvalidParameterValue', 'cookieName');
-  refuses(() => createPool(ctx, { name: 'p', loadBalancer: 'elb', protocol: 'http', algorithm: 'source_ip', persistence: 'http_cookie' }), 'InvalidParameterValue', 'SOURCE_IP');
-  refuses(() => createPool(ctx, { name: 'p', loadBalancer: 'elb', protocol: 'tcp', algorithm: 'round_robin', persistence: 'http_cookie' }), 'InvalidParameterValue', 'TCP');
+  refuses(
+    () => createPool(ctx, { name: 'p', loadBalancer: 'elb', protocol: 'http', algorithm: 'round_robin', persistence: 'app_cookie' }),
+    'InvalidParameterValue',
+    'cookieName',
+  );
+  refuses(
+    () => createPool(ctx, { name: 'p', loadBalancer: 'elb', protocol: 'http', algorithm: 'source_ip', persistence: 'http_cookie' }),
+    'InvalidParameterValue',
+    'SOURCE_IP',
+  );
+  refuses(
+    () => createPool(ctx, { name: 'p', loadBalancer: 'elb', protocol: 'tcp', algorithm: 'round_robin', persistence: 'http_cookie' }),
+    'InvalidParameterValue',
+    'TCP',
+  );
   refuses(() => createPool(ctx, { name: 'p', loadBalancer: 'elb', protocol: 'http', algorithm: 'random' }), 'InvalidParameterValue', 'random');
-  const p = createPool(ctx, { name: 'p', loadBalancer: 'elb', protocol: 'http', algorithm: 'round_robin', persistence: 'app_cookie', cookieName: 'JSESSIONID' });
+  const p = createPool(ctx, {
+    name: 'p',
+    loadBalancer: 'elb',
+    protocol: 'http',
+    algorithm: 'round_robin',
+    persistence: 'app_cookie',
+    cookieName: 'JSESSIONID',
+  });
   assert.deepEqual(p.sessionPersistence, { type: 'APP_COOKIE', cookieName: 'JSESSIONID' });
   refuses(() => updatePool(ctx, 'p', { algorithm: 'source_ip' }), 'InvalidParameterValue', 'SOURCE_IP');
   assert.equal(updatePool(ctx, 'p', { algorithm: 'source_ip', persistence: null }).sessionPersistence, null);
@@ -107,7 +130,16 @@ test('health monitors: one per pool, timeout below delay, thresholds 1-10, codes
   refuses(() => createHealthMonitor(ctx, { pool: 'web', type: 'http', maxRetriesDown: 11 }), 'InvalidParameterValue', '11');
   refuses(() => createHealthMonitor(ctx, { pool: 'web', type: 'http', expectedCodes: '2xx' }), 'InvalidParameterValue', '2xx');
   refuses(() => createHealthMonitor(ctx, { pool: 'web', type: 'http', urlPath: 'health' }), 'InvalidParameterValue', 'health');
-  const h = createHealthMonitor(ctx, { pool: 'web', type: 'http', urlPath: '/', delay: 5, timeout: 3, maxRetries: 2, maxRetriesDown: 3, expectedCodes: '200-299' });
+  const h = createHealthMonitor(ctx, {
+    pool: 'web',
+    type: 'http',
+    urlPath: '/',
+    delay: 5,
+    timeout: 3,
+    maxRetries: 2,
+    maxRetriesDown: 3,
+    expectedCodes: '200-299',
+  });
   assert.deepEqual([h.type, h.delay, h.timeout, h.maxRetries, h.maxRetriesDown], ['HTTP', 5, 3, 2, 3]);
   refuses(() => createHealthMonitor(ctx, { pool: 'web', type: 'tcp' }), 'DuplicateHealthMonitor', 'web');
   refuses(() => deletePool(ctx, 'web'), 'DependencyViolation', 'hm-');

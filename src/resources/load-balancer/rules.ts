@@ -28,7 +28,8 @@ export function checkPersistence(algorithm: Algorithm, protocol: LbProtocol, typ
   if (algorithm === 'SOURCE_IP') throw invalid(`persistence: '${t}' cannot be combined with the SOURCE_IP algorithm, which already pins a client`);
   if (t !== 'SOURCE_IP' && protocol !== 'HTTP') throw invalid(`persistence: '${t}' needs an HTTP pool, not ${protocol}`);
   if (t === 'APP_COOKIE') {
-    if (!cookieName || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/.test(cookieName)) throw invalid(`cookieName: '${cookieName ?? ''}' is required for APP_COOKIE and must be a cookie name`);
+    if (!cookieName || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/.test(cookieName))
+      throw invalid(`cookieName: '${cookieName ?? ''}' is required for APP_COOKIE and must be a cookie name`);
     return { type: t, cookieName };
   }
   return { type: t };
@@ -36,7 +37,8 @@ export function checkPersistence(algorithm: Algorithm, protocol: LbProtocol, typ
 
 /** A member's weight: 0 (drain) to 256. */
 export function checkWeight(weight: unknown): number {
-  if (!Number.isInteger(weight) || (weight as number) < 0 || (weight as number) > 256) throw invalid(`weight: '${weight}' must be a whole number from 0 to 256`);
+  if (!Number.isInteger(weight) || (weight as number) < 0 || (weight as number) > 256)
+    throw invalid(`weight: '${weight}' must be a whole number from 0 to 256`);
   return weight as number;
 }
 

@@ -39,7 +39,11 @@ export interface LbRuntime {
 }
 
 /** A member's operating status: refused members are OFFLINE (on purpose) or ERROR; then health decides. */
-export function memberOperatingStatus(refusal: Refusal | null, health: 'UP' | 'DOWN' | undefined, monitored: boolean): { operatingStatus: OperatingStatus; statusReason: string | null } {
+export function memberOperatingStatus(
+  refusal: Refusal | null,
+  health: 'UP' | 'DOWN' | undefined,
+  monitored: boolean,
+): { operatingStatus: OperatingStatus; statusReason: string | null } {
   if (refusal) return { operatingStatus: refusal.code === 'UNREACHABLE' ? 'ERROR' : 'OFFLINE', statusReason: refusal.message };
   if (health === 'DOWN') return { operatingStatus: 'ERROR', statusReason: 'failing its health check' };
   return { operatingStatus: monitored ? 'ONLINE' : 'NO_MONITOR', statusReason: null };

@@ -73,7 +73,10 @@ function answer(ctx: Ctx, ref: string, to: 'active' | 'rejected'): Peering {
   return write(ctx, () => {
     const p = getPeering(ctx, ref);
     if (p.accepterProjectId !== ctx.projectId) {
-      throw new NimbusError('OperationNotPermitted', `only the accepter project ${p.accepterProjectId} may ${to === 'active' ? 'accept' : 'reject'} peering '${p.name}'`);
+      throw new NimbusError(
+        'OperationNotPermitted',
+        `only the accepter project ${p.accepterProjectId} may ${to === 'active' ? 'accept' : 'reject'} peering '${p.name}'`,
+      );
     }
     if (p.status !== 'pending-acceptance') {
       throw new NimbusError('InvalidStateTransition', `peering '${p.name}' is ${p.status}, not pending-acceptance`);

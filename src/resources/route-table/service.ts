@@ -184,4 +184,3 @@ export function removeRoute(ctx: Ctx, input: { routeTable?: string; vpc?: string
     return present(ctx, t);
   });
 }
-

@@ -6,7 +6,16 @@
 import { NimbusError, invalid } from '../../core/errors.js';
 import { normalizeCidr } from '../../core/cidr.js';
 import { newId } from '../../core/ids.js';
-import type { PortRange, Protocol, RuleInput, SecurityGroup, SecurityGroupInput, SecurityGroupRule, SecurityGroupUpdate, Server } from '../../core/model/index.js';
+import type {
+  PortRange,
+  Protocol,
+  RuleInput,
+  SecurityGroup,
+  SecurityGroupInput,
+  SecurityGroupRule,
+  SecurityGroupUpdate,
+  Server,
+} from '../../core/model/index.js';
 import { isPort } from '../../core/model/index.js';
 import { checkName, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
 
@@ -25,10 +34,7 @@ export function createDefaultGroup(ctx: Ctx): SecurityGroup {
     projectId: ctx.projectId,
     description: 'Default group: members reach each other; all outbound traffic allowed',
     isDefault: true,
-    rules: [
-      { id: newId('securityGroupRule'), direction: 'ingress', protocol: 'all', portRange: null, remote: { groupId: id } },
-      egressAll(),
-    ],
+    rules: [{ id: newId('securityGroupRule'), direction: 'ingress', protocol: 'all', portRange: null, remote: { groupId: id } }, egressAll()],
     createdAt: now(),
   };
   saveNew(ctx, 'securityGroup', sg);
@@ -67,7 +73,7 @@ export function updateSecurityGroup(ctx: Ctx, ref: string, input: SecurityGroupU
   return write(ctx, () => {
     const sg = getSecurityGroup(ctx, ref);
     if (input.name !== undefined && input.name !== sg.name) {
-      if (sg.isDefault) throw new NimbusError('CannotDelete', "the default security group cannot be renamed");
+      if (sg.isDefault) throw new NimbusError('CannotDelete', 'the default security group cannot be renamed');
       if (ctx.store.byName('securityGroup', ctx.projectId, input.name)) {
         throw new NimbusError('InvalidGroup.Duplicate', `security group '${input.name}' already exists in this project`);
       }
@@ -84,9 +90,7 @@ export function deleteSecurityGroup(ctx: Ctx, ref: string): SecurityGroup {
     const sg = getSecurityGroup(ctx, ref);
     if (sg.isDefault) throw new NimbusError('CannotDelete', `security group '${sg.name}' is the project's default group and cannot be deleted`);
     const servers = ctx.store.list<Server>('server', { projectId: ctx.projectId }).filter((s) => s.securityGroupIds.includes(sg.id));
-    const groups = listSecurityGroups(ctx).filter(
-      (g) => g.id !== sg.id && g.rules.some((r) => 'groupId' in r.remote && r.remote.groupId === sg.id),
-    );
+    const groups = listSecurityGroups(ctx).filter((g) => g.id !== sg.id && g.rules.some((r) => 'groupId' in r.remote && r.remote.groupId === sg.id));
     const users = [...servers.map((s) => s.id), ...groups.map((g) => g.id)];
     if (users.length > 0) {
       throw new NimbusError('DependencyViolation', `security group '${sg.name}' is still used by ${users.slice(0, 5).join(', ')}`);

@@ -17,7 +17,10 @@ export function allocateAddress(ctx: Ctx, subnet: Subnet, wanted?: string): stri
     const ip = parseIp(wanted, 'ip');
     if (!contains(c, ip)) throw new NimbusError('InvalidIPAddress.Range', `ip ${wanted} is outside subnet '${subnet.name}' (${subnet.cidr})`);
     if (isReserved(c, ip)) {
-      throw new NimbusError('InvalidIPAddress.Reserved', `ip ${wanted} is reserved in subnet '${subnet.name}' (network, gateway or one of the last three addresses)`);
+      throw new NimbusError(
+        'InvalidIPAddress.Reserved',
+        `ip ${wanted} is reserved in subnet '${subnet.name}' (network, gateway or one of the last three addresses)`,
+      );
     }
     const text = intToIp(ip);
     if (ctx.store.addressTaken(subnet.id, text)) throw new NimbusError('InvalidIPAddress.InUse', `ip ${text} is already in use in subnet '${subnet.name}'`);

@@ -69,9 +69,18 @@ export function updateSubnet(ctx: Ctx, ref: string, input: Rename): Subnet {
 export function deleteSubnet(ctx: Ctx, ref: string): Subnet {
   return write(ctx, () => {
     const subnet = getSubnet(ctx, ref);
-    const users = [...ctx.store.list<{ id: string }>('server', { parentId: subnet.id }), ...ctx.store.list<{ id: string }>('loadBalancer', { parentId: subnet.id })];
+    const users = [
+      ...ctx.store.list<{ id: string }>('server', { parentId: subnet.id }),
+      ...ctx.store.list<{ id: string }>('loadBalancer', { parentId: subnet.id }),
+    ];
     if (users.length > 0) {
-      throw new NimbusError('DependencyViolation', `subnet '${subnet.name}' still holds ${users.slice(0, 5).map((u) => u.id).join(', ')}`);
+      throw new NimbusError(
+        'DependencyViolation',
+        `subnet '${subnet.name}' still holds ${users
+          .slice(0, 5)
+          .map((u) => u.id)
+          .join(', ')}`,
+      );
     }
     saveDelete(ctx, 'subnet', subnet);
     return subnet;

@@ -12,10 +12,7 @@ import { storedRouteTable } from '../route-table/service.js';
 export function checkVpcCidr(text: string): string {
   const c = parseCidr(text, 'cidr');
   if (c.prefix < 8 || c.prefix > 28 || !PRIVATE_RANGES.some((r) => containsCidr(r, c))) {
-    throw new NimbusError(
-      'InvalidVpc.Range',
-      `cidr '${text}' must lie inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 with a prefix from /8 to /28`,
-    );
+    throw new NimbusError('InvalidVpc.Range', `cidr '${text}' must lie inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 with a prefix from /8 to /28`);
   }
   return formatCidr(c);
 }
@@ -67,7 +64,10 @@ export function deleteVpc(ctx: Ctx, ref: string): Vpc {
     const vpc = getVpc(ctx, ref);
     const blockers: string[] = [
       ...ctx.store.list<{ id: string }>('subnet', { parentId: vpc.id }).map((s) => s.id),
-      ...ctx.store.list<RouteTable>('routeTable', { parentId: vpc.id }).filter((t) => !t.main).map((t) => t.id),
+      ...ctx.store
+        .list<RouteTable>('routeTable', { parentId: vpc.id })
+        .filter((t) => !t.main)
+        .map((t) => t.id),
       ...livePeeringsOf(ctx, vpc.id).map((p) => p.id),
     ];
     if (blockers.length > 0) {
