@@ -15,12 +15,13 @@ import { benchLbInDaemon } from './lb-daemon.js';
 import { benchControlPlane } from './control-plane.js';
 import { benchAnalyzer } from './analyzer.js';
 import { benchDataplane } from './dataplane.js';
+import { benchCli, cliTable } from './cli.js';
 import { linuxUnavailable } from '../src/dataplane/choose.js';
 
 const quick = process.argv.includes('--quick');
 /** `--sections=lb,daemon,cp,analyzer,dataplane` runs only those; `--proxies=<regex>` only the matching load balancer rows (HAProxy always). */
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-const sections = arg('sections')?.split(',') ?? ['lb', 'daemon', 'cp', 'analyzer', 'dataplane'];
+const sections = arg('sections')?.split(',') ?? ['cli', 'lb', 'daemon', 'cp', 'analyzer', 'dataplane'];
 const proxies = arg('proxies') ? new RegExp(arg('proxies')!, 'i') : null;
 const rounds = Number(arg('rounds') ?? (quick ? 1 : 5));
 const log = (s: string) => process.stdout.write(s + '\n');
@@ -81,6 +82,20 @@ if (!sections.includes('lb')) {
     const ratio = median(mine.runs.map((x) => x.rps)) / median(pos.runs.map((x) => x.rps));
     md.push(`In the same position, the engine in the daemon reaches ${ratio.toFixed(2)} × HAProxy's rate.`, '');
   }
+}
+
+if (sections.includes('cli')) {
+  log('CLI and daemon start: each beside a bare node -e 0, in the same rounds');
+  const cli = await benchCli({ rounds: quick ? 5 : 15, servers: 500, log });
+  results.cli = cli;
+  md.push(
+    '## CLI and daemon start',
+    '',
+    'Medians over the rounds; the daemon on the virtual data plane, its data in a fresh directory.',
+    '',
+    cliTable(cli),
+    '',
+  );
 }
 
 if (sections.includes('cp')) {

@@ -3,8 +3,10 @@
  * and the integration tests both run.
  */
 import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { NimbusError } from './core/errors.js';
 import { homedir } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { VERSION } from './version.js';
 import type { FastifyInstance } from 'fastify';
 import { Store } from './store/db.js';
 import { ChangeFeed } from './resources/context.js';
@@ -33,30 +35,57 @@ export interface Daemon {
   dataplane: Dataplane;
   workloads: Workloads;
   loadBalancers: LoadBalancers;
+  /** Resolves once the data plane, workloads and load balancers have made their first passes. */
+  ready: Promise<void>;
   close(): Promise<void>;
 }
 
-export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+export { VERSION };
 
 export function defaultDataDir(): string {
   return process.env.NIMBUS_DATA ?? join(homedir(), '.nimbus');
 }
 
+/** Refuses a port that is taken before anything is created (no data directory for a daemon that cannot start). */
+async function checkPortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => {
+      const why =
+        err.code === 'EADDRINUSE'
+          ? `port ${port} on ${host} is already in use (another nimbus serve?); choose another with --port, and point the CLI at it with NIMBUS_URL`
+          : `cannot listen on ${host}:${port}: ${err.message}; choose another address with --host or --port`;
+      reject(new NimbusError('InvalidParameterValue', why));
+    });
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+/**
+ * Starts the daemon and resolves as soon as its API answers. The data plane, the workloads and
+ * the load balancers converge in the background (`ready` resolves when their first passes are
+ * done; `nimbus status` says how far they are): a restart with hundreds of servers does not
+ * keep the API down.
+ */
 export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
+  const host = opts.host ?? '127.0.0.1';
+  const port = opts.port ?? 7700;
+  await checkPortFree(host, port);
   const dataDir = opts.dataDir ?? defaultDataDir();
   const store = new Store(join(dataDir, 'nimbus.db'));
   const feed = new ChangeFeed();
   ensureDefaultProject({ store, feed, projectId: '' });
   const dataplane = await chooseDataplane(opts.dataplane ?? 'auto', { dataDir, prefix: opts.prefix });
-  await dataplane.start(store, feed);
   const supervisor = new Supervisor(join(dataDir, 'run'));
   supervisor.reapOrphans();
   const workloads = new Workloads(store, feed, dataplane, supervisor, dataDir);
   const loadBalancers = new LoadBalancers(store, feed, dataplane, supervisor, dataDir);
-  await workloads.start();
-  await loadBalancers.start();
+  // Each start subscribes to the change feed at once and runs its first pass in the background.
+  const ready = Promise.all([dataplane.start(store, feed), workloads.start(), loadBalancers.start()]).then(() => undefined);
+  ready.catch(() => undefined);
   const app = await buildApp({ store, feed, dataplane, workloads, loadBalancers, version: VERSION, logger: opts.logger });
-  const address = await app.listen({ port: opts.port ?? 7700, host: opts.host ?? '127.0.0.1' });
+  const address = await app.listen({ port, host });
   return {
     url: address,
     app,
@@ -64,8 +93,10 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     dataplane,
     workloads,
     loadBalancers,
+    ready,
     async close() {
       await app.close();
+      await ready.catch(() => undefined);
       loadBalancers.stop();
       workloads.stop();
       supervisor.stopAll();

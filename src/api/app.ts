@@ -14,14 +14,16 @@ import { lbRoutes, metricsRoute } from './lb-routes.js';
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ?? false,
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, verbose: true } },
     // Name the value at fault: `body/port must be <= 65535`, `body has no field 'colour'`.
     schemaErrorFormatter: (errs, dataVar) => {
-      const e = errs[0];
+      const e = errs[0] as (typeof errs)[number] & { data?: unknown };
       const where = `${dataVar}${e.instancePath}`;
       const params = e.params as { additionalProperty?: string; missingProperty?: string; allowedValues?: unknown[] };
       if (params.additionalProperty) return new Error(`${where} has no field '${params.additionalProperty}'`);
       if (params.missingProperty) return new Error(`${where}/${params.missingProperty} is required`);
+      // An enumeration names the value at fault and every value allowed.
+      if (params.allowedValues) return new Error(`${where}: '${String(e.data)}' must be one of ${params.allowedValues.join(', ')}`);
       return new Error(`${where} ${e.message}`);
     },
   });

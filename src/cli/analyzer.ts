@@ -5,7 +5,7 @@
 import type { TraceProtocol } from '../core/model/index.js';
 import type { Command } from 'commander';
 import { ApiError } from '../client/client.js';
-import { act, globals, int } from './shared.js';
+import { act, int, lower, structured } from './shared.js';
 
 export function analyzerCommands(program: Command): void {
   program
@@ -17,24 +17,23 @@ export function analyzerCommands(program: Command): void {
     .action(
       act(null, async (c, server: string, ip: string, o: { count: number }, cmd: Command) => {
         const r = await c.ping({ server, destination: ip, count: o.count });
-        if (globals(cmd).output === 'json') process.stdout.write(JSON.stringify(r, null, 2) + '\n');
-        else process.stdout.write(r.output);
+        if (!(await structured(cmd, r))) process.stdout.write(r.output);
         if (!r.reachable) process.exitCode = 1;
       }),
     );
   program
     .command('trace')
     .description('explain, hop by hop, whether traffic from a server reaches an address (exit 0 reachable, 1 not)')
-    .argument('<server>', 'source server (name or id)')
-    .argument('<destination>', 'address, or address:port')
-    .option('--protocol <proto>', 'icmp, tcp or udp (tcp when a port is given)')
+    .argument('<source>', 'source server or load balancer (name or id; a load balancer traces from its VIP)')
+    .argument('<destination>', 'an address, a server or a load balancer (name or id), with :port for tcp')
+    .option('--protocol <proto>', 'icmp, tcp or udp (tcp when a port is given)', lower)
     .option('--port <n>', 'destination port (tcp, udp)', int('port'))
     .option('--probe', 'also send a real probe and say whether it agrees (linux data plane)')
     .action(
       act(null, async (c, server: string, destination: string, o: { protocol?: string; port?: number; probe?: boolean }, cmd: Command) => {
         let ip = destination;
         let port = o.port;
-        const m = /^([\d.]+):(\d+)$/.exec(destination);
+        const m = /^(.+):(\d+)$/.exec(destination);
         if (m) {
           ip = m[1];
           port = Number(m[2]);
@@ -42,8 +41,7 @@ export function analyzerCommands(program: Command): void {
         const protocol = o.protocol ?? (port !== undefined ? 'tcp' : 'icmp');
         if (!['icmp', 'tcp', 'udp'].includes(protocol)) throw new ApiError('InvalidParameterValue', `protocol: '${protocol}' must be icmp, tcp or udp`, 0);
         const r = await c.trace({ server, destination: ip, protocol: protocol as TraceProtocol, port, probe: o.probe });
-        if (globals(cmd).output === 'json') process.stdout.write(JSON.stringify(r, null, 2) + '\n');
-        else {
+        if (!(await structured(cmd, r))) {
           process.stdout.write(r.text);
           if (r.probe) {
             process.stdout.write(

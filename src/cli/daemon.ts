@@ -2,8 +2,7 @@
  * `nimbus serve` (the daemon) and `nimbus status`.
  */
 import { Option, type Command } from 'commander';
-import { startDaemon } from '../daemon.js';
-import { act, globals, int } from './shared.js';
+import { act, int, structured } from './shared.js';
 import type { DataplaneChoice } from '../dataplane/choose.js';
 
 export function daemonCommands(program: Command): void {
@@ -17,6 +16,8 @@ export function daemonCommands(program: Command): void {
     .option('--prefix <p>', 'prefix of kernel object names (2-4 letters), one per installation')
     .action(async (o: { port: number; host: string; data?: string; dataplane: DataplaneChoice; prefix?: string }) => {
       try {
+        // The daemon's code (Fastify, SQLite, the data plane) is loaded only by this command.
+        const { startDaemon } = await import('../daemon.js');
         const d = await startDaemon({ port: o.port, host: o.host, dataDir: o.data, dataplane: o.dataplane, prefix: o.prefix });
         const st = d.dataplane.status();
         process.stdout.write(`nimbus listening on ${d.url} (data plane: ${st.kind}; ${st.reason})\n`);
@@ -38,7 +39,7 @@ export function daemonCommands(program: Command): void {
     .action(
       act(null, async (c, _o: unknown, cmd: Command) => {
         const s = await c.status();
-        if (globals(cmd).output !== 'table') return void process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+        if (await structured(cmd, s)) return;
         const lines = [
           `daemon     ${c.url} (version ${s.version})`,
           `dataplane  ${s.dataplane.kind}: ${s.dataplane.reason}`,

@@ -2,12 +2,9 @@
  * `nimbus exec` and `nimbus dataplane plan|sync|clean`.
  */
 import type { Command } from 'commander';
-import { defaultDataDir } from '../daemon.js';
-import { recordedPrefix } from '../dataplane/choose.js';
 import { ApiError } from '../client/client.js';
-import { cleanNamespaces } from '../dataplane/linux/clean.js';
 import type { PlanStep } from '../client/client.js';
-import { act, globals } from './shared.js';
+import { act, structured } from './shared.js';
 import { fail } from './output.js';
 
 function stepLines(steps: PlanStep[]): string {
@@ -37,7 +34,7 @@ export function dataplaneCommands(program: Command): void {
     .action(
       act(null, async (c, _o: unknown, cmd: Command) => {
         const { steps } = await c.dataplane.plan();
-        process.stdout.write(globals(cmd).output === 'json' ? JSON.stringify(steps, null, 2) + '\n' : stepLines(steps));
+        if (!(await structured(cmd, steps))) process.stdout.write(stepLines(steps));
       }),
     );
   dp.command('sync')
@@ -45,7 +42,7 @@ export function dataplaneCommands(program: Command): void {
     .action(
       act(null, async (c, _o: unknown, cmd: Command) => {
         const r = await c.dataplane.sync();
-        if (globals(cmd).output === 'json') return void process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+        if (await structured(cmd, r)) return;
         process.stdout.write(r.steps.length ? r.steps.map((s) => `${s.ns}: ${s.object} ${s.action}`).join('\n') + '\n' : 'nothing changed\n');
         for (const e of r.errors) process.stderr.write(`error: ${e.resourceId}: ${e.message}\n`);
         process.stdout.write(`${r.steps.length} steps in ${Math.round(r.ms)} ms\n`);
@@ -58,6 +55,9 @@ export function dataplaneCommands(program: Command): void {
     .option('--prefix <p>', 'name prefix to clean instead of the installation one')
     .action(async (o: { data?: string; prefix?: string }) => {
       try {
+        const { defaultDataDir } = await import('../daemon.js');
+        const { recordedPrefix } = await import('../dataplane/choose.js');
+        const { cleanNamespaces } = await import('../dataplane/linux/clean.js');
         const dir = o.data ?? defaultDataDir();
         const prefix = o.prefix ?? recordedPrefix(dir);
         if (!prefix) throw new ApiError('InvalidParameterValue', `no data plane prefix is recorded in ${dir}; give --data of the installation or --prefix`, 0);

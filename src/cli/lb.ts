@@ -6,7 +6,7 @@ import type { HealthMonitor, Listener, LoadBalancer, Pool } from '../core/model/
 import type { LbStatus, MemberView } from '../client/client.js';
 import type { Column } from './output.js';
 import { table } from './output.js';
-import { act, globals, int } from './shared.js';
+import { act, int, structured } from './shared.js';
 import { standardVerbs } from './network.js';
 
 const LB: Column<LoadBalancer>[] = [
@@ -14,7 +14,7 @@ const LB: Column<LoadBalancer>[] = [
   { header: 'ID', value: (l) => l.id },
   { header: 'VIP', value: (l) => l.vip },
   { header: 'PUBLIC IP', value: (l) => l.publicIp },
-  { header: 'SUBNET', value: (l) => l.subnetId },
+  { header: 'SUBNET', value: (l, n) => n.of('subnet', l.subnetId), refs: ['subnet'] },
   { header: 'STATUS', value: (l) => l.provisioningStatus },
 ];
 const LISTENER: Column<Listener>[] = [
@@ -22,7 +22,7 @@ const LISTENER: Column<Listener>[] = [
   { header: 'ID', value: (l) => l.id },
   { header: 'PROTOCOL', value: (l) => l.protocol },
   { header: 'PORT', value: (l) => l.port },
-  { header: 'POOL', value: (l) => l.defaultPoolId },
+  { header: 'POOL', value: (l, n) => n.of('pool', l.defaultPoolId), refs: ['pool'] },
 ];
 const POOL: Column<Pool>[] = [
   { header: 'NAME', value: (p) => p.name },
@@ -112,7 +112,7 @@ export function lbCommands(program: Command): void {
   show.action(
     act(null, async (c, ref: string, _o: unknown, cmd: Command) => {
       const s = await c.loadBalancers.status(ref);
-      process.stdout.write(globals(cmd).output === 'json' ? JSON.stringify(s, null, 2) + '\n' : showStatus(s));
+      if (!(await structured(cmd, s))) process.stdout.write(showStatus(s));
     }),
   );
 
@@ -123,7 +123,7 @@ export function lbCommands(program: Command): void {
     .action(
       act(null, async (c, ref: string, o: { tail: number }, cmd: Command) => {
         const { requests } = await c.loadBalancers.logs(ref, o.tail);
-        if (globals(cmd).output === 'json') return void process.stdout.write(JSON.stringify(requests, null, 2) + '\n');
+        if (await structured(cmd, requests)) return;
         if (requests.length === 0) return void process.stdout.write('no requests logged\n');
         process.stdout.write(
           table(requests, [
@@ -253,7 +253,7 @@ export function serverLogsCommand(program: Command): void {
     .action(
       act(null, async (c, ref: string, _o: unknown, cmd: Command) => {
         const l = await c.serverLogs(ref);
-        if (globals(cmd).output === 'json') return void process.stdout.write(JSON.stringify(l, null, 2) + '\n');
+        if (await structured(cmd, l)) return;
         if (l.requests.length > 0) {
           process.stdout.write(
             table(l.requests, [

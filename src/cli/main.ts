@@ -8,7 +8,7 @@ import { daemonCommands } from './daemon.js';
 import { dataplaneCommands } from './dataplane.js';
 import { lbCommands, serverLogsCommand } from './lb.js';
 import { outputOption } from './shared.js';
-import { VERSION } from '../daemon.js';
+import { VERSION } from '../version.js';
 
 export function buildProgram(): Command {
   const program = new Command('nimbus')
@@ -17,7 +17,8 @@ export function buildProgram(): Command {
     .addOption(outputOption())
     .addOption(new Option('--project <ref>', 'project to act in (name or id)').env('NIMBUS_PROJECT'))
     .addOption(new Option('--url <url>', 'daemon address').env('NIMBUS_URL').default('http://127.0.0.1:7700'))
-    .showHelpAfterError()
+    .showHelpAfterError('(run with --help for usage)')
+    .showSuggestionAfterError(true)
     .enablePositionalOptions(false);
   daemonCommands(program);
   networkCommands(program);
@@ -33,7 +34,35 @@ export function buildProgram(): Command {
     }
   };
   addOutput(program);
+  checkMandatoryLast(program);
   return program;
+}
+
+/**
+ * Commander checks required options before unknown ones, so `--nme x` would be told that
+ * `--name` is missing. Required options are checked here instead, after commander has refused
+ * unknown options (with its "did you mean --name?").
+ */
+function checkMandatoryLast(program: Command): void {
+  const mandatory = new Map<Command, Option[]>();
+  const walk = (cmd: Command) => {
+    const opts = cmd.options.filter((o) => o.mandatory);
+    for (const o of opts) o.makeOptionMandatory(false);
+    if (opts.length) mandatory.set(cmd, opts);
+    cmd.commands.forEach(walk);
+  };
+  walk(program);
+  program.hook('preAction', (_top, action) => {
+    for (const o of mandatory.get(action) ?? []) {
+      if (action.getOptionValue(o.attributeName()) === undefined) action.error(`error: required option '${o.flags}' not specified`);
+    }
+  });
+}
+
+/** `nimbus help vpc create` is `nimbus vpc create --help`. */
+function helpArgs(argv: string[]): string[] {
+  const [node, script, first, ...rest] = argv;
+  return first === 'help' && rest.length > 0 ? [node, script, ...rest, '--help'] : argv;
 }
 
 // A reader that stops early (`nimbus ... | head`) is not an error.
@@ -42,4 +71,4 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-await buildProgram().parseAsync(process.argv);
+await buildProgram().parseAsync(helpArgs(process.argv));

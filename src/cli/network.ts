@@ -7,7 +7,9 @@ import { Command } from 'commander';
 import type { Peering, Project, RouteTable, SecurityGroup, SecurityGroupRule, Server, Subnet, Vpc } from '../core/model/index.js';
 import { ApiError, type NimbusClient } from '../client/client.js';
 import type { Column } from './output.js';
-import { act, collect } from './shared.js';
+import { act, collect, lower, structured } from './shared.js';
+import { table } from './output.js';
+import { Names } from './names.js';
 
 const VPC: Column<Vpc>[] = [
   { header: 'NAME', value: (v) => v.name },
@@ -18,18 +20,18 @@ const VPC: Column<Vpc>[] = [
 const SUBNET: Column<Subnet>[] = [
   { header: 'NAME', value: (s) => s.name },
   { header: 'ID', value: (s) => s.id },
-  { header: 'VPC', value: (s) => s.vpcId },
+  { header: 'VPC', value: (s, n) => n.of('vpc', s.vpcId), refs: ['vpc'] },
   { header: 'CIDR', value: (s) => s.cidr },
   { header: 'GATEWAY', value: (s) => s.gatewayIp },
   { header: 'FREE IPS', value: (s) => s.availableIpCount },
-  { header: 'ROUTE TABLE', value: (s) => s.routeTableId },
+  { header: 'ROUTE TABLE', value: (s, n) => n.of('routeTable', s.routeTableId), refs: ['routeTable'] },
 ];
 const SERVER: Column<Server>[] = [
   { header: 'NAME', value: (s) => s.name },
   { header: 'ID', value: (s) => s.id },
   { header: 'PRIVATE IP', value: (s) => s.privateIp },
-  { header: 'SUBNET', value: (s) => s.subnetId },
-  { header: 'GROUPS', value: (s) => s.securityGroupIds.join(',') },
+  { header: 'SUBNET', value: (s, n) => n.of('subnet', s.subnetId), refs: ['subnet'] },
+  { header: 'GROUPS', value: (s, n) => s.securityGroupIds.map((g) => n.of('securityGroup', g)).join(','), refs: ['securityGroup'] },
   { header: 'APP', value: (s) => s.app },
   { header: 'STATUS', value: (s) => s.status },
 ];
@@ -47,27 +49,28 @@ const RULE: Column<SecurityGroupRule>[] = [
     header: 'PORTS',
     value: (r) => (r.portRange ? (r.portRange.from === r.portRange.to ? `${r.portRange.from}` : `${r.portRange.from}-${r.portRange.to}`) : 'all'),
   },
-  { header: 'REMOTE', value: (r) => ('cidr' in r.remote ? r.remote.cidr : r.remote.groupId) },
+  { header: 'REMOTE', value: (r, n) => ('cidr' in r.remote ? r.remote.cidr : `group ${n.of('securityGroup', r.remote.groupId)}`), refs: ['securityGroup'] },
+  { header: 'DESCRIPTION', value: (r) => r.description ?? '' },
 ];
 const TABLE: Column<RouteTable>[] = [
   { header: 'NAME', value: (t) => t.name },
   { header: 'ID', value: (t) => t.id },
-  { header: 'VPC', value: (t) => t.vpcId },
+  { header: 'VPC', value: (t, n) => n.of('vpc', t.vpcId), refs: ['vpc'] },
   { header: 'MAIN', value: (t) => (t.main ? 'yes' : 'no') },
   { header: 'ROUTES', value: (t) => t.routes.length },
-  { header: 'SUBNETS', value: (t) => t.subnetIds.join(',') },
+  { header: 'SUBNETS', value: (t, n) => t.subnetIds.map((s) => n.of('subnet', s)).join(',') || '-', refs: ['subnet'] },
 ];
 type RouteRow = RouteTable['routes'][number];
 const ROUTE: Column<RouteRow>[] = [
   { header: 'DESTINATION', value: (r) => r.destination },
-  { header: 'TARGET', value: (r) => (r.target.type === 'peering' ? r.target.peeringId : r.target.type) },
+  { header: 'TARGET', value: (r, n) => (r.target.type === 'peering' ? n.of('peering', r.target.peeringId) : r.target.type), refs: ['peering'] },
   { header: 'STATE', value: (r) => r.state },
 ];
 const PEERING: Column<Peering>[] = [
   { header: 'NAME', value: (p) => p.name },
   { header: 'ID', value: (p) => p.id },
-  { header: 'REQUESTER VPC', value: (p) => p.requesterVpcId },
-  { header: 'ACCEPTER VPC', value: (p) => p.accepterVpcId },
+  { header: 'REQUESTER VPC', value: (p, n) => n.of('vpc', p.requesterVpcId), refs: ['vpc'] },
+  { header: 'ACCEPTER VPC', value: (p, n) => n.of('vpc', p.accepterVpcId), refs: ['vpc'] },
   { header: 'STATUS', value: (p) => p.status },
 ];
 const PROJECT: Column<Project>[] = [
@@ -197,13 +200,32 @@ export function networkCommands(program: Command): void {
     .option('--description <text>', 'description')
     .action(act(GROUP, (c, o: { name: string; description?: string }) => c.securityGroups.create({ name: o.name, description: o.description })));
   standardVerbs(sg, 'security group', GROUP, (c) => c.securityGroups);
+  // `sg show` prints the group and its rules.
+  sg.commands
+    .find((x) => x.name() === 'show')!
+    .action(
+      act(null, async (c, ref: string, _o: unknown, cmd: Command) => {
+        const g = await c.securityGroups.get(ref);
+        if (await structured(cmd, g)) return;
+        const names = new Names(c);
+        await names.load(['securityGroup']);
+        const head = [`security group  ${g.name} (${g.id})`, `description     ${g.description || '-'}`, '', 'rules:'];
+        const rules = g.rules.length
+          ? table(g.rules, RULE, names)
+              .trimEnd()
+              .split('\n')
+              .map((l) => `  ${l}`)
+          : ['  none: nothing comes in, nothing goes out'];
+        process.stdout.write([...head, ...rules].join('\n') + '\n');
+      }),
+    );
   const rule = sg.command('rule').description('rules of a security group');
   rule
     .command('add')
     .description('add a rule')
     .requiredOption('--group <ref>', 'security group (name or id)')
-    .requiredOption('--direction <dir>', 'ingress or egress')
-    .requiredOption('--protocol <proto>', 'icmp, tcp, udp or all')
+    .requiredOption('--direction <dir>', 'ingress or egress (any case)', lower)
+    .requiredOption('--protocol <proto>', 'icmp, tcp, udp or all (any case)', lower)
     .option('--port <ports>', 'port or range, e.g. 8080 or 8000-8100 (tcp and udp)')
     .requiredOption('--remote <remote>', 'a CIDR or a security group (name or id)')
     .option('--description <text>', 'description')
@@ -226,9 +248,9 @@ export function networkCommands(program: Command): void {
     .requiredOption('--group <ref>', 'security group (name or id)')
     .action(act(RULE, async (c, o: { group: string }) => (await c.securityGroups.get(o.group)).rules));
   rule
-    .command('remove')
-    .alias('rm')
-    .description('remove a rule')
+    .command('delete')
+    .aliases(['remove', 'rm'])
+    .description('delete a rule')
     .requiredOption('--group <ref>', 'security group (name or id)')
     .argument('<rule-id>', 'rule id (sgr-...)')
     .action(act(RULE, async (c, id: string, o: { group: string }) => (await c.securityGroups.removeRule(o.group, id)).rules));
@@ -304,6 +326,13 @@ export function networkCommands(program: Command): void {
       ),
     );
   standardVerbs(pcx, 'peering', PEERING, (c) => c.peerings);
+  // Deleted and rejected peerings stay listed by the API (as EC2 does for a while); the CLI shows them with --all.
+  pcx.commands
+    .find((x) => x.name() === 'list')!
+    .option('--all', 'also deleted and rejected peerings')
+    .action(
+      act(PEERING, async (c, o: { all?: boolean }) => (await c.peerings.list()).filter((p) => o.all || (p.status !== 'deleted' && p.status !== 'rejected'))),
+    );
   pcx
     .command('accept')
     .description('accept a pending peering (accepter project)')

@@ -5,6 +5,7 @@
 import { Option, type Command } from 'commander';
 import { NimbusClient } from '../client/client.js';
 import { fail, print, type Column, type Format } from './output.js';
+import { Names } from './names.js';
 
 export interface Globals {
   output: Format;
@@ -29,15 +30,27 @@ export function act<T>(columns: Column<T>[] | null, fn: (client: NimbusClient, .
   return async (...args: unknown[]) => {
     const cmd = args[args.length - 1] as Command;
     try {
-      const out = await fn(clientOf(cmd), ...(args as never[]));
-      if (out !== undefined && columns) print(out as T, globals(cmd).output, columns);
+      const client = clientOf(cmd);
+      const out = await fn(client, ...(args as never[]));
+      if (out !== undefined && columns) await print(out as T, globals(cmd).output, columns, new Names(client));
     } catch (err) {
       fail(err);
     }
   };
 }
 
+/** Prints `data` as JSON or YAML when -o asks for it; false for a table (the caller prints its own). */
+export async function structured(cmd: Command, data: unknown): Promise<boolean> {
+  const format = globals(cmd).output;
+  if (format === 'table') return false;
+  process.stdout.write(format === 'json' ? JSON.stringify(data, null, 2) + '\n' : (await import('yaml')).stringify(data));
+  return true;
+}
+
 export const outputOption = () => new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table');
+
+/** Enumerations accept any case: `--direction INGRESS` is `ingress`. */
+export const lower = (v: string): string => v.toLowerCase();
 
 /** Repeated options (`--security-group a --security-group b`). */
 export function collect(value: string, previous: string[] = []): string[] {

@@ -36,6 +36,12 @@ export function looksLikeId(kind: Kind, value: string): boolean {
   return ID_SHAPE.get(kind)!.test(value);
 }
 
+/** The kind of an id, by its prefix (null when it has none of ours). */
+export function kindOfId(id: string): Kind | null {
+  const prefix = id.slice(0, id.indexOf('-'));
+  return (Object.keys(KINDS) as Kind[]).find((k) => KINDS[k] === prefix) ?? null;
+}
+
 /** True when `value` has the shape of an id of any kind. */
 export function looksLikeAnyId(value: string): boolean {
   return ANY_ID.test(value);

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { NimbusError, invalid, type ErrorCode } from '../core/errors.js';
-import { KIND_LABEL, looksLikeAnyId, looksLikeId, type Kind } from '../core/ids.js';
+import { KIND_LABEL, kindOfId, looksLikeAnyId, looksLikeId, type Kind } from '../core/ids.js';
 import type { Store } from '../store/db.js';
 
 export interface Change {
@@ -85,6 +85,22 @@ export function checkName(ctx: Ctx, kind: Kind, name: unknown, selfId?: string):
     throw new NimbusError('NameInUse', `${KIND_LABEL[kind]} name '${name}' is already used by ${other.id}`);
   }
   return name;
+}
+
+/** How many dependants a DependencyViolation names before "and N more". */
+const NAMED_DEPENDANTS = 10;
+
+/**
+ * The refusal to delete `what` while others depend on it: each dependant by kind, name and id
+ * (the first ten, then how many more), so the user knows what to delete first.
+ */
+export function dependencyViolation(what: string, dependants: { id: string; name: string }[]): NimbusError {
+  const named = dependants.slice(0, NAMED_DEPENDANTS).map((d) => {
+    const kind = kindOfId(d.id);
+    return `${kind ? KIND_LABEL[kind] : 'resource'} '${d.name}' (${d.id})`;
+  });
+  const more = dependants.length > NAMED_DEPENDANTS ? ` and ${dependants.length - NAMED_DEPENDANTS} more` : '';
+  return new NimbusError('DependencyViolation', `${what} is still used by ${named.join(', ')}${more}; delete ${dependants.length === 1 ? 'it' : 'them'} first`);
 }
 
 /** Runs a write in one transaction and publishes its changes only once it has committed. */

@@ -7,7 +7,6 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { LoadBalancer, PlanStep, SecurityGroup } from '../core/model/index.js';
 import type { Store } from '../store/db.js';
 import type { Dataplane } from '../dataplane/driver.js';
@@ -18,9 +17,7 @@ import { lbEndpoint, readSnapshot } from '../resources/snapshot.js';
 import { compile, type Topology } from '../net/topology.js';
 import type { ProcessSpec, Supervisor } from './supervisor.js';
 import { observeProcesses, planProcesses, type ProcessPlan } from './process-plan.js';
-import { TSX } from './workloads.js';
-
-const WORKER = fileURLToPath(new URL('../lb/worker.ts', import.meta.url));
+import { nodeEntry } from './entry.js';
 
 export interface LbDesired {
   /** Every load balancer's member admissions (those without listeners too). */
@@ -68,7 +65,7 @@ export class LbReconciler implements Reconciler<LbDesired, Map<string, ProcessSp
       const dir = join(this.dataDir, 'lb', lb.id);
       const place = this.dataplane.placement(lbEndpoint(lb, groups));
       desired.workers.set(lb.id, {
-        spec: { argv: place.wrap([process.execPath, '--import', TSX, WORKER, join(dir, 'access.log')]), outputFile: join(dir, 'worker.log'), ipc: true },
+        spec: { argv: place.wrap([...nodeEntry('lb/worker'), join(dir, 'access.log')]), outputFile: join(dir, 'worker.log'), ipc: true },
         config,
       });
     }

@@ -5,7 +5,6 @@
  */
 import { mkdirSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Store } from '../store/db.js';
 import type { Change, ChangeFeed } from '../resources/context.js';
 import type { PlanStep, Server, ServerLogs, WorkloadRequest } from '../core/model/index.js';
@@ -13,11 +12,9 @@ import { parseApp } from '../core/model/index.js';
 import type { Dataplane } from '../dataplane/driver.js';
 import type { ProcessSpec, Supervisor } from './supervisor.js';
 import { ReconcileLoop } from '../reconcile/loop.js';
+import { nodeEntry } from './entry.js';
 import type { ApplyResult, Reconciler } from '../reconcile/reconciler.js';
 import { observeProcesses, planProcesses, type ProcessPlan } from './process-plan.js';
-
-export const TSX = import.meta.resolve('tsx');
-const WEB_APP = fileURLToPath(new URL('../apps/web.ts', import.meta.url));
 
 /** Server workloads as a reconciler: desired from the store, observed from the supervisor. */
 class WorkloadReconciler implements Reconciler<Map<string, ProcessSpec>, Map<string, ProcessSpec>, ProcessPlan, PlanStep> {
@@ -34,10 +31,7 @@ class WorkloadReconciler implements Reconciler<Map<string, ProcessSpec>, Map<str
       const argv =
         app.kind === 'web'
           ? [
-              process.execPath,
-              '--import',
-              TSX,
-              WEB_APP,
+              ...nodeEntry('apps/web'),
               '--name',
               server.name,
               '--ip',

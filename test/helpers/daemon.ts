@@ -23,7 +23,12 @@ export interface TestDaemon {
 
 export async function testDaemon(opts: DaemonOptions = {}): Promise<TestDaemon> {
   const dataDir = mkdtempSync(join(tmpdir(), 'nimbus-test-'));
-  const start = () => startDaemon({ port: 0, dataDir, dataplane: 'virtual', ...opts });
+  // Tests start from a converged machine: the daemon answers at once, its first passes follow.
+  const start = async () => {
+    const d = await startDaemon({ port: 0, dataDir, dataplane: 'virtual', ...opts });
+    await d.ready;
+    return d;
+  };
   const t: TestDaemon = {
     daemon: await start(),
     client: undefined as unknown as NimbusClient,

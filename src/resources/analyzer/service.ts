@@ -3,15 +3,26 @@
  * whole desired state (and, with `probe`, a real probe beside it where the data plane can send
  * one); ping and exec go through the data plane. A stopped server sends nothing.
  */
-import { NimbusError } from '../../core/errors.js';
+import { NimbusError, invalid } from '../../core/errors.js';
 import { intToIp, parseIp } from '../../core/cidr.js';
-import type { DataplaneKind, ExecResult, PingInput, PingResult, Server, TraceInput, TraceProtocol, TraceResponse } from '../../core/model/index.js';
+import type {
+  DataplaneKind,
+  ExecResult,
+  LoadBalancer,
+  PingInput,
+  PingResult,
+  SecurityGroup,
+  Server,
+  TraceInput,
+  TraceProtocol,
+  TraceResponse,
+} from '../../core/model/index.js';
 import { compile } from '../../net/topology.js';
 import { trace } from '../../net/trace.js';
 import { formatTrace } from '../../net/format.js';
 import type { Ctx } from '../context.js';
 import { getServer } from '../server/service.js';
-import { readSnapshot } from '../snapshot.js';
+import { lbEndpoint, readSnapshot } from '../snapshot.js';
 
 /** What these use of the data plane (its driver implements it). */
 export interface NetworkAccess {
@@ -21,6 +32,36 @@ export interface NetworkAccess {
   exec(server: Server, argv: string[]): Promise<ExecResult>;
 }
 
+/** A source of traffic: a server, or a load balancer (its VIP, as an endpoint of its subnet). */
+function sourceOf(ctx: Ctx, ref: string): Server {
+  try {
+    return getServer(ctx, ref);
+  } catch (err) {
+    if (!(err instanceof NimbusError) || err.code !== 'InvalidServerID.NotFound') throw err;
+    const lb = own<LoadBalancer>(ctx, 'loadBalancer', ref);
+    if (!lb) throw err;
+    return lbEndpoint(lb, ctx.store.list<SecurityGroup>('securityGroup', { projectId: ctx.projectId }));
+  }
+}
+
+/** A resource of the caller's project by name or id, or null. */
+function own<T extends { projectId: string }>(ctx: Ctx, kind: 'server' | 'loadBalancer', ref: string): T | null {
+  const byName = ctx.store.byName<T>(kind, ctx.projectId, ref);
+  if (byName) return byName;
+  const byId = ctx.store.get<T>(ref, kind);
+  return byId && byId.projectId === ctx.projectId ? byId : null;
+}
+
+/** A destination: an address as typed, or the private address of a server or load balancer named by name or id. */
+function destinationOf(ctx: Ctx, ref: string): string {
+  if (/^[\d.]+$/.test(ref)) return intToIp(parseIp(ref, 'destination'));
+  const server = own<Server>(ctx, 'server', ref);
+  if (server) return server.privateIp;
+  const lb = own<LoadBalancer>(ctx, 'loadBalancer', ref);
+  if (lb) return lb.vip;
+  throw invalid(`destination: '${ref}' is neither an IPv4 address nor a server or load balancer of this project`);
+}
+
 function running(server: Server): Server {
   if (server.status !== 'running')
     throw new NimbusError('IncorrectInstanceState', `server '${server.name}' is ${server.status}; start it first (nimbus server start ${server.name})`);
@@ -28,10 +69,10 @@ function running(server: Server): Server {
 }
 
 export async function traceFrom(ctx: Ctx, net: NetworkAccess, input: TraceInput): Promise<TraceResponse> {
-  const server = getServer(ctx, input.server);
+  const server = sourceOf(ctx, input.server);
   const r = trace(compile(readSnapshot(ctx.store)), {
     sourceServerId: server.id,
-    destination: input.destination,
+    destination: destinationOf(ctx, input.destination),
     protocol: input.protocol ?? 'icmp',
     port: input.port,
   });
@@ -46,8 +87,8 @@ export async function traceFrom(ctx: Ctx, net: NetworkAccess, input: TraceInput)
 }
 
 export async function pingFrom(ctx: Ctx, net: NetworkAccess, input: PingInput): Promise<PingResult> {
-  const server = running(getServer(ctx, input.server));
-  const destination = intToIp(parseIp(input.destination, 'destination'));
+  const server = running(sourceOf(ctx, input.server));
+  const destination = destinationOf(ctx, input.destination);
   const out = await net.ping(server, destination, input.count ?? 3);
   return { ...out, dataplane: net.kind };
 }

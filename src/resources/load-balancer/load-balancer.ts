@@ -7,7 +7,7 @@ import { NimbusError } from '../../core/errors.js';
 import { intToIp, parseIp } from '../../core/cidr.js';
 import { newId } from '../../core/ids.js';
 import type { LoadBalancer, LoadBalancerInput, Rename, Subnet } from '../../core/model/index.js';
-import { checkName, now, resolve, saveUpdate, write, type Ctx } from '../context.js';
+import { checkName, dependencyViolation, now, resolve, saveUpdate, write, type Ctx } from '../context.js';
 import { allocateAddress } from '../subnet/addresses.js';
 import { listListeners } from './listener.js';
 import { listPools } from './pool.js';
@@ -71,8 +71,8 @@ export function updateLoadBalancer(ctx: Ctx, ref: string, input: Rename): LoadBa
 export function deleteLoadBalancer(ctx: Ctx, ref: string): LoadBalancer {
   return write(ctx, () => {
     const lb = getLoadBalancer(ctx, ref);
-    const users = [...listListeners(ctx, lb.id), ...listPools(ctx, lb.id)].map((x) => x.id);
-    if (users.length > 0) throw new NimbusError('DependencyViolation', `load balancer '${lb.name}' still has ${users.slice(0, 5).join(', ')}`);
+    const users = [...listListeners(ctx, lb.id), ...listPools(ctx, lb.id)];
+    if (users.length > 0) throw dependencyViolation(`load balancer '${lb.name}'`, users);
     ctx.store.delete(lb.id);
     const subnet = ctx.store.get<Subnet>(lb.subnetId, 'subnet')!;
     subnet.availableIpCount += 1;

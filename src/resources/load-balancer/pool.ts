@@ -2,10 +2,9 @@
  * Pools: the members a listener sends to, with their algorithm and session persistence
  * (APP_COOKIE needs a cookie name; the SOURCE_IP algorithm takes no persistence).
  */
-import { NimbusError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { LoadBalancer, Pool, PoolInput, PoolUpdate } from '../../core/model/index.js';
-import { checkName, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
+import { checkName, dependencyViolation, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
 import { listListeners } from './listener.js';
 import { algorithmOf, checkPersistence, protocolOf } from './rules.js';
 
@@ -54,13 +53,11 @@ export function deletePool(ctx: Ctx, ref: string): Pool {
   return write(ctx, () => {
     const pool = getPool(ctx, ref);
     const users = [
-      ...listListeners(ctx, pool.loadBalancerId)
-        .filter((l) => l.defaultPoolId === pool.id)
-        .map((l) => l.id),
-      ...ctx.store.list<{ id: string }>('member', { parentId: pool.id }).map((m) => m.id),
-      ...ctx.store.list<{ id: string }>('healthMonitor', { parentId: pool.id }).map((m) => m.id),
+      ...listListeners(ctx, pool.loadBalancerId).filter((l) => l.defaultPoolId === pool.id),
+      ...ctx.store.list<{ id: string; name: string }>('member', { parentId: pool.id }),
+      ...ctx.store.list<{ id: string; name: string }>('healthMonitor', { parentId: pool.id }),
     ];
-    if (users.length > 0) throw new NimbusError('DependencyViolation', `pool '${pool.name}' is still used by ${users.slice(0, 5).join(', ')}`);
+    if (users.length > 0) throw dependencyViolation(`pool '${pool.name}'`, users);
     saveDelete(ctx, 'pool', pool);
     return pool;
   });

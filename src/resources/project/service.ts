@@ -5,7 +5,7 @@
 import { NimbusError } from '../../core/errors.js';
 import { looksLikeId, newId } from '../../core/ids.js';
 import type { Project, ProjectInput } from '../../core/model/index.js';
-import { checkName, notFound, now, saveDelete, saveNew, write, type Ctx } from '../context.js';
+import { checkName, dependencyViolation, notFound, now, saveDelete, saveNew, write, type Ctx } from '../context.js';
 import type { Store } from '../../store/db.js';
 import { createDefaultGroup } from '../security-group/service.js';
 
@@ -49,8 +49,8 @@ export function deleteProject(ctx: Ctx, ref: string): Project {
   return write(ctx, () => {
     const project = findProject(ctx.store, ref);
     if (project.name === 'default') throw new NimbusError('CannotDelete', "project 'default' cannot be deleted");
-    const vpcs = ctx.store.list<{ id: string }>('vpc', { projectId: project.id });
-    if (vpcs.length > 0) throw new NimbusError('DependencyViolation', `project '${project.name}' still holds ${vpcs[0].id}`);
+    const vpcs = ctx.store.list<{ id: string; name: string }>('vpc', { projectId: project.id });
+    if (vpcs.length > 0) throw dependencyViolation(`project '${project.name}'`, vpcs);
     // With no VPCs left, its peerings are all records of deleted or rejected ones.
     for (const p of ctx.store.list<{ id: string }>('peering', { projectId: project.id })) ctx.store.delete(p.id);
     for (const sg of ctx.store.list<{ id: string }>('securityGroup', { projectId: project.id })) ctx.store.delete(sg.id);

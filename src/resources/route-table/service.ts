@@ -7,7 +7,7 @@ import { NimbusError, invalid } from '../../core/errors.js';
 import { formatCidr, overlaps, parseCidr, containsCidr } from '../../core/cidr.js';
 import { looksLikeId, newId } from '../../core/ids.js';
 import type { Peering, Rename, Route, RouteInput, RouteTable, RouteTableInput, RouteTarget, Subnet, Vpc } from '../../core/model/index.js';
-import { checkName, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
+import { checkName, dependencyViolation, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
 
 /** A route table as stored: routes without their derived state. */
 export interface StoredRouteTable {
@@ -88,7 +88,10 @@ export function deleteRouteTable(ctx: Ctx, ref: string): RouteTable {
     const t = present(ctx, getStored(ctx, ref));
     if (t.main) throw new NimbusError('InvalidRouteTable.Main', `route table '${t.name}' is the main table of ${t.vpcId}; delete the VPC instead`);
     if (t.subnetIds.length > 0) {
-      throw new NimbusError('DependencyViolation', `route table '${t.name}' is still associated with ${t.subnetIds.join(', ')}`);
+      throw dependencyViolation(
+        `route table '${t.name}'`,
+        t.subnetIds.map((id) => ctx.store.get<{ id: string; name: string }>(id, 'subnet') ?? { id, name: id }),
+      );
     }
     saveDelete(ctx, 'routeTable', t);
     return t;

@@ -17,7 +17,7 @@ import type {
   Server,
 } from '../../core/model/index.js';
 import { isPort } from '../../core/model/index.js';
-import { checkName, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
+import { checkName, dependencyViolation, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
 
 const PROTOCOLS: readonly Protocol[] = ['icmp', 'tcp', 'udp', 'all'];
 
@@ -91,10 +91,7 @@ export function deleteSecurityGroup(ctx: Ctx, ref: string): SecurityGroup {
     if (sg.isDefault) throw new NimbusError('CannotDelete', `security group '${sg.name}' is the project's default group and cannot be deleted`);
     const servers = ctx.store.list<Server>('server', { projectId: ctx.projectId }).filter((s) => s.securityGroupIds.includes(sg.id));
     const groups = listSecurityGroups(ctx).filter((g) => g.id !== sg.id && g.rules.some((r) => 'groupId' in r.remote && r.remote.groupId === sg.id));
-    const users = [...servers.map((s) => s.id), ...groups.map((g) => g.id)];
-    if (users.length > 0) {
-      throw new NimbusError('DependencyViolation', `security group '${sg.name}' is still used by ${users.slice(0, 5).join(', ')}`);
-    }
+    if (servers.length + groups.length > 0) throw dependencyViolation(`security group '${sg.name}'`, [...servers, ...groups]);
     saveDelete(ctx, 'securityGroup', sg);
     return sg;
   });

@@ -3,13 +3,13 @@
  * project's `default` group unless told otherwise). An explicit IP must be inside the
  * subnet, not reserved and free; otherwise the lowest free address is taken.
  */
-import { NimbusError, invalid } from '../../core/errors.js';
+import { invalid } from '../../core/errors.js';
 import { intToIp } from '../../core/cidr.js';
 import { allocateAddress } from '../subnet/addresses.js';
 import { newId } from '../../core/ids.js';
 import type { SecurityGroup, Server, ServerInput, ServerLogs, ServerStatus, ServerUpdate, Subnet } from '../../core/model/index.js';
 import { parseApp } from '../../core/model/index.js';
-import { checkName, now, resolve, saveUpdate, write, type Ctx } from '../context.js';
+import { checkName, dependencyViolation, now, resolve, saveUpdate, write, type Ctx } from '../context.js';
 
 /** Workloads on the virtual data plane listen on 127.64.0.0/10, one address per server. */
 const LOOPBACK_BASE = 0x7f400000;
@@ -81,8 +81,10 @@ export function setServerStatus(ctx: Ctx, ref: string, status: ServerStatus): Se
 export function deleteServer(ctx: Ctx, ref: string): Server {
   return write(ctx, () => {
     const server = getServer(ctx, ref);
-    const members = ctx.store.list<{ id: string; serverId: string | null }>('member', { projectId: ctx.projectId }).filter((m) => m.serverId === server.id);
-    if (members.length > 0) throw new NimbusError('DependencyViolation', `server '${server.name}' is still a member: ${members.map((m) => m.id).join(', ')}`);
+    const members = ctx.store
+      .list<{ id: string; name: string; serverId: string | null }>('member', { projectId: ctx.projectId })
+      .filter((m) => m.serverId === server.id);
+    if (members.length > 0) throw dependencyViolation(`server '${server.name}'`, members);
     ctx.store.delete(server.id);
     const subnet = ctx.store.get<Subnet>(server.subnetId, 'subnet')!;
     subnet.availableIpCount += 1;

@@ -6,7 +6,7 @@ import { NimbusError } from '../../core/errors.js';
 import { containsCidr, formatCidr, gatewayOf, intToIp, overlaps, parseCidr, usableCount } from '../../core/cidr.js';
 import { newId } from '../../core/ids.js';
 import type { Rename, Subnet, SubnetInput, Vpc } from '../../core/model/index.js';
-import { checkName, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
+import { checkName, dependencyViolation, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
 import type { StoredRouteTable } from '../route-table/service.js';
 
 export function createSubnet(ctx: Ctx, input: SubnetInput): Subnet {
@@ -70,18 +70,10 @@ export function deleteSubnet(ctx: Ctx, ref: string): Subnet {
   return write(ctx, () => {
     const subnet = getSubnet(ctx, ref);
     const users = [
-      ...ctx.store.list<{ id: string }>('server', { parentId: subnet.id }),
-      ...ctx.store.list<{ id: string }>('loadBalancer', { parentId: subnet.id }),
+      ...ctx.store.list<{ id: string; name: string }>('server', { parentId: subnet.id }),
+      ...ctx.store.list<{ id: string; name: string }>('loadBalancer', { parentId: subnet.id }),
     ];
-    if (users.length > 0) {
-      throw new NimbusError(
-        'DependencyViolation',
-        `subnet '${subnet.name}' still holds ${users
-          .slice(0, 5)
-          .map((u) => u.id)
-          .join(', ')}`,
-      );
-    }
+    if (users.length > 0) throw dependencyViolation(`subnet '${subnet.name}'`, users);
     saveDelete(ctx, 'subnet', subnet);
     return subnet;
   });

@@ -6,7 +6,7 @@ import { NimbusError } from '../../core/errors.js';
 import { PRIVATE_RANGES, containsCidr, formatCidr, parseCidr } from '../../core/cidr.js';
 import { newId } from '../../core/ids.js';
 import type { Peering, Rename, RouteTable, Vpc, VpcInput } from '../../core/model/index.js';
-import { checkName, now, resolve, saveUpdate, write, type Ctx } from '../context.js';
+import { checkName, dependencyViolation, now, resolve, saveUpdate, write, type Ctx } from '../context.js';
 import { storedRouteTable } from '../route-table/service.js';
 
 export function checkVpcCidr(text: string): string {
@@ -62,17 +62,12 @@ export function livePeeringsOf(ctx: Ctx, vpcId: string): Peering[] {
 export function deleteVpc(ctx: Ctx, ref: string): Vpc {
   return write(ctx, () => {
     const vpc = getVpc(ctx, ref);
-    const blockers: string[] = [
-      ...ctx.store.list<{ id: string }>('subnet', { parentId: vpc.id }).map((s) => s.id),
-      ...ctx.store
-        .list<RouteTable>('routeTable', { parentId: vpc.id })
-        .filter((t) => !t.main)
-        .map((t) => t.id),
-      ...livePeeringsOf(ctx, vpc.id).map((p) => p.id),
+    const blockers = [
+      ...ctx.store.list<{ id: string; name: string }>('subnet', { parentId: vpc.id }),
+      ...ctx.store.list<RouteTable>('routeTable', { parentId: vpc.id }).filter((t) => !t.main),
+      ...livePeeringsOf(ctx, vpc.id),
     ];
-    if (blockers.length > 0) {
-      throw new NimbusError('DependencyViolation', `VPC '${vpc.name}' is still used by ${blockers.slice(0, 5).join(', ')}`);
-    }
+    if (blockers.length > 0) throw dependencyViolation(`VPC '${vpc.name}'`, blockers);
     ctx.store.delete(vpc.mainRouteTableId);
     ctx.store.delete(vpc.id);
     ctx.feed.record({ kind: 'routeTable', id: vpc.mainRouteTableId, op: 'deleted' });

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+/**
+ * Builds dist/ from src/: every source file (tests excluded) transpiled to JavaScript with
+ * esbuild, one file each, the tree's shape kept, so relative imports and the paths of the
+ * worker and web app entry points stay right. The CLI's entry is then bundled into one file
+ * (with commander): a `nimbus` call loads one module, not forty; the daemon's code stays out
+ * of it and is imported by the commands that need it. Type checking is `npm run typecheck`'s
+ * job; this step only strips types (well under a second). Run by `npm install` (prepare) and by
+ * `npm test` before the tests, so the CLI the tests run is the sources they test.
+ */
+import { build } from 'esbuild';
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const src = join(root, 'src');
+const out = join(root, 'dist');
+
+function sources(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return sources(p);
+    return name.endsWith('.ts') && !name.endsWith('.test.ts') ? [p] : [];
+  });
+}
+
+const t0 = performance.now();
+rmSync(out, { recursive: true, force: true });
+const entryPoints = sources(src);
+await build({
+  entryPoints,
+  outdir: out,
+  outbase: src,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});
+// The CLI: one file. Its dynamic imports of the daemon and the data plane stay imports of the
+// transpiled files beside it; YAML is loaded only for -o yaml.
+const keepOutside = {
+  name: 'keep-daemon-outside',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/(daemon|dataplane\/)/ }, (args) => ({ path: args.path, external: true }));
+  },
+};
+await build({
+  entryPoints: [join(src, 'cli/main.ts')],
+  outfile: join(out, 'cli/main.js'),
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: ['yaml'],
+  plugins: [keepOutside],
+  // commander is CommonJS: its require() of node's modules needs a require in an ES module.
+  banner: { js: "import { createRequire as __nimbusRequire } from 'node:module';\nconst require = __nimbusRequire(import.meta.url);" },
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  allowOverwrite: true,
+});
+if (!process.argv.includes('--quiet')) {
+  process.stdout.write(`built ${entryPoints.length} files into ${relative(process.cwd(), out) || out} in ${Math.round(performance.now() - t0)} ms\n`);
+}

@@ -1,0 +1,73 @@
+/**
+ * The README runs as written: every `console` block, in order, against a fresh daemon, each
+ * command through a shell as a user pastes it, its output compared with the README's once
+ * ids, times and durations are masked. Blocks tagged `linux` run on the Linux data plane
+ * (privileged; skipped with the reason otherwise), the others on the virtual one.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomInt } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { BIN, testDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { linuxDaemon, skipLinux } from '../helpers/linux.js';
+import { consoleBlocks, mask, matches, type Step } from '../helpers/console-blocks.js';
+
+const README = fileURLToPath(new URL('../../README.md', import.meta.url));
+/** The README's public IP, replaced by one of this run so that nothing else on the host meets it. */
+const README_IP = '127.0.1.20';
+const blocks = consoleBlocks(README, 'README.md');
+const notRoot = process.getuid?.() !== 0 ? 'the walkthrough binds port 80 on a public IP: run as root' : false;
+
+function runner(t: () => TestDaemon, publicIp: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'nimbus-readme-'));
+  const bin = join(dir, 'bin');
+  spawnSync('mkdir', ['-p', bin]);
+  writeFileSync(join(bin, 'nimbus'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
+  chmodSync(join(bin, 'nimbus'), 0o755);
+  return {
+    dir,
+    run(step: Step): string {
+      const command = step.command.replaceAll(README_IP, publicIp);
+      const r = spawnSync('bash', ['-c', `${command} 2>&1`], {
+        cwd: dir,
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, NIMBUS_URL: t().daemon.url, NIMBUS_PROJECT: '' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      return (r.stdout ?? '').replaceAll(publicIp, README_IP);
+    },
+  };
+}
+
+for (const plane of ['virtual', 'linux'] as const) {
+  const mine = blocks.filter((b) => b.tags.includes('linux') === (plane === 'linux'));
+  const skip = notRoot || (plane === 'linux' ? skipLinux : false) || (mine.length === 0 ? 'no such block' : false);
+  describe(`README walkthrough on the ${plane} data plane`, { skip }, () => {
+    let t: TestDaemon;
+    let r: ReturnType<typeof runner>;
+    // Virtual and Linux runs use separate ranges, so files running side by side never meet.
+    const publicIp = `127.0.1.${plane === 'virtual' ? randomInt(60, 80) : randomInt(80, 100)}`;
+    before(async () => {
+      t = plane === 'linux' ? await linuxDaemon() : await testDaemon({ dataplane: 'virtual' });
+      r = runner(() => t, publicIp);
+    });
+    after(async () => {
+      await t?.close();
+      if (r) rmSync(r.dir, { recursive: true, force: true });
+    });
+    for (const block of mine) {
+      for (const step of block.steps) {
+        test(`${step.at}: $ ${step.command}`, () => {
+          const out = r.run(step);
+          if (!matches(step.expected, out)) {
+            assert.equal(mask(out), mask(step.expected), `${step.at}: the output differs from the README's (masked)`);
+          }
+        });
+      }
+    }
+  });
+}

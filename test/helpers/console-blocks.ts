@@ -1,0 +1,74 @@
+/**
+ * The `console` blocks of a Markdown document as runnable steps: each `$ command` line, the
+ * output printed below it, and the block's tags (```` ```console linux ```` runs only on the
+ * Linux data plane). Outputs are compared after masking what differs from run to run: ids,
+ * times, durations, ports, MAC-derived addresses; and runs of spaces (column widths follow
+ * the masked values).
+ */
+import { readFileSync } from 'node:fs';
+
+export interface Step {
+  command: string;
+  expected: string;
+  /** Where it is, for messages: `README.md:123`. */
+  at: string;
+}
+
+export interface Block {
+  tags: string[];
+  steps: Step[];
+}
+
+export function consoleBlocks(file: string, label = file): Block[] {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const blocks: Block[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^```console\b(.*)$/.exec(lines[i]);
+    if (!open) continue;
+    const block: Block = { tags: open[1].trim().split(/\s+/).filter(Boolean), steps: [] };
+    for (i++; i < lines.length && !lines[i].startsWith('```'); i++) {
+      if (lines[i].startsWith('$ ')) block.steps.push({ command: lines[i].slice(2), expected: '', at: `${label}:${i + 1}` });
+      else if (block.steps.length > 0) block.steps[block.steps.length - 1].expected += `${lines[i]}\n`;
+    }
+    blocks.push(block);
+  }
+  return blocks;
+}
+
+const ID = /\b(proj|vpc|subnet|sgr|sg|ecs|rtb|pcx|lb|lsn|pool|mbr|hm)-[0-9a-f]{16}\b/g;
+
+/** What is left of an output once what differs between runs is masked. */
+export function mask(text: string): string {
+  return text
+    .replace(ID, '$1-<id>')
+    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
+    .replace(/^date: .*$/gim, 'date: <date>')
+    .replace(/time[= ]\d+(\.\d+)? ?ms/g, 'time <ms>')
+    .replace(/rtt min\/avg\/max\/mdev = \S+ ms/g, 'rtt <ms>')
+    .replace(/fe80::[0-9a-f:]+\/64/g, 'fe80::<mac>/64')
+    .replace(/@if\d+/g, '@if<n>')
+    .replace(/(\d+\.\d+\.\d+\.\d+):\d{4,5}\b/g, '$1:<port>')
+    .replace(/\b\d+ steps in \d+ ms/g, '<n> steps in <n> ms')
+    .replace(/(^|\s)\d+\.\d{3}(?=\s|$)/gm, '$1<ms>')
+    .replace(/[ \t]+/g, ' ')
+    .replace(/ +\n/g, '\n')
+    .trim();
+}
+
+/**
+ * Whether `actual` matches `expected` once both are masked. A line `...` in the expected
+ * output stands for any number of lines.
+ */
+export function matches(expected: string, actual: string): boolean {
+  const want = mask(expected).split('\n');
+  const got = mask(actual).split('\n');
+  const walk = (i: number, j: number): boolean => {
+    if (i === want.length) return j === got.length;
+    if (want[i] === '...') {
+      for (let k = j; k <= got.length; k++) if (walk(i + 1, k)) return true;
+      return false;
+    }
+    return j < got.length && want[i] === got[j] && walk(i + 1, j + 1);
+  };
+  return walk(0, 0);
+}
