@@ -10,6 +10,7 @@ import { SHARED_SCHEMAS } from '../core/model/index.js';
 import { networkRoutes } from './network-routes.js';
 import { analyzerRoutes, dataplaneRoutes } from './analyzer-routes.js';
 import { lbRoutes, metricsRoute } from './lb-routes.js';
+import { attachRoute } from './attach-route.js';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -59,5 +60,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => dataplaneRoutes(scope, deps), { prefix: '/v1' });
   await app.register(async (scope) => lbRoutes(scope, deps), { prefix: '/v1' });
   metricsRoute(app, deps);
+  attachRoute(app, deps);
   return app;
 }

@@ -23,7 +23,7 @@ export interface AppDeps {
 export const PROJECT_HEADER = 'x-nimbus-project';
 
 /** The caller's context: the project named by the X-Nimbus-Project header (default `default`). */
-export function contextOf(deps: AppDeps, req: FastifyRequest): Ctx {
+export function contextOf(deps: AppDeps, req: Pick<FastifyRequest, 'headers'>): Ctx {
   const header = req.headers[PROJECT_HEADER];
   const ref = typeof header === 'string' && header !== '' ? header : 'default';
   return { store: deps.store, feed: deps.feed, projectId: findProject(deps.store, ref).id };

@@ -6,7 +6,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from './context.js';
-import { Inputs, ServerLogs, LbLogs } from '../core/model/index.js';
+import { CascadeQuery, Inputs, ServerLogs, LbLogs } from '../core/model/index.js';
 import { helpers, routeMaker } from './route.js';
 import * as lbs from '../resources/load-balancer/service.js';
 import { accessLog, presentLoadBalancer, presentMember, statusTree } from '../resources/load-balancer/status.js';
@@ -35,8 +35,15 @@ export function lbRoutes(app: FastifyInstance, deps: AppDeps): void {
   route('PATCH', '/load-balancers/:ref', { ...T('loadBalancer', 'Rename a load balancer'), body: Inputs.rename, response: one('LoadBalancer') }, (ctx, req) =>
     live(lbs.updateLoadBalancer(ctx, ref(req), body(req))),
   );
-  route('DELETE', '/load-balancers/:ref', { ...T('loadBalancer', 'Delete a load balancer'), response: one('LoadBalancer') }, (ctx, req) =>
-    lbs.deleteLoadBalancer(ctx, ref(req)),
+  route(
+    'DELETE',
+    '/load-balancers/:ref',
+    {
+      ...T('loadBalancer', "Delete a load balancer (with cascade=true, with its listeners, pools, members and monitors: Octavia's cascade)"),
+      query: CascadeQuery,
+      response: one('LoadBalancer'),
+    },
+    (ctx, req) => lbs.deleteLoadBalancer(ctx, ref(req), { cascade: q<CascadeQuery>(req).cascade === 'true' }),
   );
   route(
     'GET',

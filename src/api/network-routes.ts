@@ -6,7 +6,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from './context.js';
-import { Inputs } from '../core/model/index.js';
+import { CascadeQuery, Inputs, ResourceRef } from '../core/model/index.js';
 import { helpers, RawJson, routeMaker } from './route.js';
 import * as projects from '../resources/project/service.js';
 import * as vpcs from '../resources/vpc/service.js';
@@ -42,7 +42,18 @@ export function networkRoutes(app: FastifyInstance, deps: AppDeps): void {
   route('PATCH', '/vpcs/:ref', { tag: 'vpc', summary: 'Rename a VPC', body: Inputs.rename, response: one('Vpc') }, (ctx, req) =>
     vpcs.updateVpc(ctx, ref(req), body(req)),
   );
-  route('DELETE', '/vpcs/:ref', { tag: 'vpc', summary: 'Delete a VPC', response: one('Vpc') }, (ctx, req) => vpcs.deleteVpc(ctx, ref(req)));
+  route(
+    'DELETE',
+    '/vpcs/:ref',
+    { tag: 'vpc', summary: 'Delete a VPC (with cascade=true, with everything in it)', query: CascadeQuery, response: one('Vpc') },
+    (ctx, req) => vpcs.deleteVpc(ctx, ref(req), { cascade: q<CascadeQuery>(req).cascade === 'true' }),
+  );
+  route(
+    'GET',
+    '/vpcs/:ref/dependants',
+    { tag: 'vpc', summary: 'What a cascade delete of the VPC removes, in order', response: Type.Array(ResourceRef) },
+    (ctx, req) => vpcs.vpcDependants(ctx, ref(req)),
+  );
 
   route('GET', '/subnets', { tag: 'subnet', summary: 'List subnets', query: vpcQuery, response: list('Subnet') }, (ctx, req) =>
     subnets.listSubnets(ctx, q(req)),

@@ -4,7 +4,9 @@
 import type { Command } from 'commander';
 import { ApiError } from '../client/client.js';
 import type { PlanStep } from '../client/client.js';
-import { act, structured } from './shared.js';
+import { act, globals, int, structured } from './shared.js';
+import { attach } from '../client/attach.js';
+import { Frame, FrameReader, frame } from '../core/exec-frames.js';
 import { fail } from './output.js';
 
 function stepLines(steps: PlanStep[]): string {
@@ -17,17 +19,23 @@ function stepLines(steps: PlanStep[]): string {
 export function dataplaneCommands(program: Command): void {
   program
     .command('exec')
-    .description("run a command inside a server's network namespace (linux data plane): nimbus exec SERVER -- CMD ARGS...")
+    .description('run a command inside a server (linux data plane), like docker exec: nimbus exec [-it] SERVER -- CMD ARGS...')
     .argument('<server>', 'server (name or id)')
     .argument('<command...>', 'the command and its arguments, after --')
-    .action(
-      act(null, async (c, server: string, argv: string[]) => {
-        const r = await c.exec(server, argv);
-        process.stdout.write(r.stdout);
-        process.stderr.write(r.stderr);
-        process.exitCode = r.code;
-      }),
-    );
+    .option('-i, --interactive', 'pass stdin from a terminal too (piped stdin is always passed)')
+    .option('-t, --tty', 'run it on a terminal (for shells and full-screen programs)')
+    .option('--timeout <seconds>', 'kill it after this long (no limit by default)', int('timeout'))
+    .action(async (server: string, argv: string[], o: { interactive?: boolean; tty?: boolean; timeout?: number }, cmd: Command) => {
+      await runAttached(cmd, server, argv, o);
+    });
+  program
+    .command('ssh')
+    .alias('shell')
+    .description('an interactive shell inside a server (nimbus exec -it SERVER -- bash)')
+    .argument('<server>', 'server (name or id)')
+    .action(async (server: string, _o: unknown, cmd: Command) => {
+      await runAttached(cmd, server, ['sh', '-c', 'if command -v bash >/dev/null; then exec bash; else exec sh; fi'], { interactive: true, tty: true });
+    });
   const dp = program.command('dataplane').description('the data plane that makes the network real');
   dp.command('plan')
     .description('print what the data plane would change now (changes nothing)')
@@ -71,4 +79,57 @@ export function dataplaneCommands(program: Command): void {
         fail(err);
       }
     });
+}
+
+/**
+ * Runs a command attached: output streams as it comes, stdin is passed (always when piped; from
+ * a terminal with -i), -t puts the terminal in raw mode and gives the command one of the same
+ * size. The exit code is the command's.
+ */
+async function runAttached(cmd: Command, server: string, argv: string[], o: { interactive?: boolean; tty?: boolean; timeout?: number }): Promise<void> {
+  const g = globals(cmd);
+  const tty = !!o.tty && process.stdin.isTTY === true;
+  const withStdin = !process.stdin.isTTY || !!o.interactive;
+  let socket;
+  try {
+    socket = await attach({
+      url: (g.url ?? 'http://127.0.0.1:7700').replace(/\/$/, ''),
+      project: g.project,
+      server,
+      argv,
+      tty,
+      rows: tty ? process.stdout.rows : undefined,
+      cols: tty ? process.stdout.columns : undefined,
+      term: tty ? process.env.TERM : undefined,
+      timeoutS: o.timeout,
+    });
+  } catch (err) {
+    fail(err);
+    return;
+  }
+  const s = socket;
+  if (tty) process.stdin.setRawMode(true);
+  const done = new Promise<void>((resolve) => {
+    const reader = new FrameReader((kind, payload) => {
+      if (kind === Frame.Stdout) process.stdout.write(payload);
+      else if (kind === Frame.Stderr) process.stderr.write(payload);
+      else if (kind === Frame.Exit) process.exitCode = Number(payload.toString()) || 0;
+    });
+    s.on('data', (d: Buffer) => reader.push(d));
+    s.on('close', () => resolve());
+    s.on('error', () => resolve());
+  });
+  if (withStdin) {
+    process.stdin.on('data', (d: Buffer) => {
+      if (!s.write(frame(Frame.Stdin, d))) process.stdin.pause();
+    });
+    s.on('drain', () => process.stdin.resume());
+    process.stdin.on('end', () => s.write(frame(Frame.StdinEnd)));
+  } else {
+    s.write(frame(Frame.StdinEnd));
+  }
+  await done;
+  if (tty) process.stdin.setRawMode(false);
+  process.stdin.pause();
+  process.stdin.unref?.();
 }

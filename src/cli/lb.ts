@@ -107,6 +107,10 @@ export function lbCommands(program: Command): void {
       ),
     );
   standardVerbs(lb, 'load balancer', LB, (c) => c.loadBalancers);
+  lb.commands
+    .find((x) => x.name() === 'delete')!
+    .option('--cascade', "also delete its listeners, pools, members and health monitors (Octavia's cascade)")
+    .action(act(LB, (c, ref: string, o: { cascade?: boolean }) => c.loadBalancers.delete(ref, { cascade: o.cascade })));
   // `lb show` prints the whole tree: listeners, pools and members with their health.
   const show = lb.commands.find((x) => x.name() === 'show')!;
   show.action(

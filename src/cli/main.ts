@@ -8,6 +8,8 @@ import { daemonCommands } from './daemon.js';
 import { dataplaneCommands } from './dataplane.js';
 import { lbCommands, serverLogsCommand } from './lb.js';
 import { outputOption } from './shared.js';
+import { converged, lbActive, waitable } from './wait.js';
+import { completionCommand } from './completion.js';
 import { VERSION } from '../version.js';
 
 export function buildProgram(): Command {
@@ -34,8 +36,27 @@ export function buildProgram(): Command {
     }
   };
   addOutput(program);
+  addWaits(program);
   checkMandatoryLast(program);
+  completionCommand(program);
   return program;
+}
+
+/** Which commands start asynchronous work, and what --wait waits for. */
+function addWaits(program: Command): void {
+  const LB_PARTS = new Set(['lb', 'listener', 'pool', 'member', 'healthmonitor']);
+  const NETWORK = new Set(['vpc', 'subnet', 'server', 'sg', 'route-table', 'route', 'peering', 'rule']);
+  const VERBS = new Set(['create', 'update', 'add', 'delete', 'start', 'stop', 'accept', 'reject', 'associate', 'disassociate']);
+  const walk = (cmd: Command) => {
+    for (const sub of cmd.commands) {
+      if (sub.commands.length > 0) walk(sub);
+      else if (VERBS.has(sub.name()) && LB_PARTS.has(cmd.name()) && !(cmd.name() === 'lb' && sub.name() === 'delete')) waitable(sub, lbActive);
+      else if (VERBS.has(sub.name()) && NETWORK.has(cmd.name())) waitable(sub, converged);
+    }
+  };
+  walk(program);
+  const sync = program.commands.find((c) => c.name() === 'dataplane')?.commands.find((c) => c.name() === 'sync');
+  if (sync) waitable(sync, converged);
 }
 
 /**

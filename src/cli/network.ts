@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import type { Peering, Project, RouteTable, SecurityGroup, SecurityGroupRule, Server, Subnet, Vpc } from '../core/model/index.js';
 import { ApiError, type NimbusClient } from '../client/client.js';
 import type { Column } from './output.js';
-import { act, collect, lower, structured } from './shared.js';
+import { act, collect, confirm, lower, structured } from './shared.js';
 import { table } from './output.js';
 import { Names } from './names.js';
 
@@ -142,6 +142,22 @@ export function networkCommands(program: Command): void {
     .requiredOption('--cidr <cidr>', 'private IPv4 range, /8 to /28, e.g. 192.168.6.0/24')
     .action(act(VPC, (c, o: { name: string; cidr: string }) => c.vpcs.create({ name: o.name, cidr: o.cidr })));
   standardVerbs(vpc, 'VPC', VPC, (c) => c.vpcs);
+  vpc.commands
+    .find((x) => x.name() === 'delete')!
+    .option('--cascade', 'also delete everything in it: load balancers, servers, subnets, route tables, peerings (asks first)')
+    .option('-y, --yes', 'with --cascade: do not ask')
+    .action(
+      act(VPC, async (c, ref: string, o: { cascade?: boolean; yes?: boolean }) => {
+        if (o.cascade) {
+          const goes = await c.vpcs.dependants(ref);
+          if (goes.length > 0 && !o.yes)
+            await confirm(
+              `VPC '${ref}' holds ${goes.length} resources that go with it:\n${goes.map((d) => `  ${d.kind} ${d.name} (${d.id})`).join('\n')}\ndelete them all?`,
+            );
+        }
+        return c.vpcs.delete(ref, { cascade: o.cascade });
+      }),
+    );
 
   const subnet = program.command('subnet').description('subnets of a VPC');
   subnet

@@ -3,9 +3,10 @@
  * format, and a wrapper that turns a failure into `CODE: message` and exit code 1.
  */
 import { Option, type Command } from 'commander';
-import { NimbusClient } from '../client/client.js';
+import { ApiError, NimbusClient } from '../client/client.js';
 import { fail, print, type Column, type Format } from './output.js';
 import { Names } from './names.js';
+import { waitIfAsked } from './wait.js';
 
 export interface Globals {
   output: Format;
@@ -33,6 +34,7 @@ export function act<T>(columns: Column<T>[] | null, fn: (client: NimbusClient, .
       const client = clientOf(cmd);
       const out = await fn(client, ...(args as never[]));
       if (out !== undefined && columns) await print(out as T, globals(cmd).output, columns, new Names(client));
+      await waitIfAsked(cmd, client, out);
     } catch (err) {
       fail(err);
     }
@@ -48,6 +50,19 @@ export async function structured(cmd: Command, data: unknown): Promise<boolean> 
 }
 
 export const outputOption = () => new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table');
+
+/**
+ * Asks a yes/no question on the terminal; refuses (ApiError 'Aborted') on no, and without a
+ * terminal (a script must say --yes).
+ */
+export async function confirm(question: string): Promise<void> {
+  if (!process.stdin.isTTY) throw new ApiError('Aborted', `${question.split('\n')[0]} Not asked without a terminal: give --yes`, 0);
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question(`${question} [y/N] `);
+  rl.close();
+  if (!/^y(es)?$/i.test(answer.trim())) throw new ApiError('Aborted', 'nothing deleted', 0);
+}
 
 /** Enumerations accept any case: `--direction INGRESS` is `ingress`. */
 export const lower = (v: string): string => v.toLowerCase();

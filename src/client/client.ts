@@ -28,6 +28,7 @@ import type {
   Project,
   ProjectInput,
   Rename,
+  ResourceRef,
   RouteInput,
   RouteTable,
   RouteTableInput,
@@ -111,7 +112,11 @@ export class NimbusClient {
     get: (ref: string) => this.request<Project>('GET', `/v1/projects/${enc(ref)}`),
     delete: (ref: string) => this.request<Project>('DELETE', `/v1/projects/${enc(ref)}`),
   };
-  vpcs = crud<Vpc, VpcInput, Rename>(this, 'vpcs');
+  vpcs = {
+    ...crud<Vpc, VpcInput, Rename>(this, 'vpcs'),
+    /** What a cascade delete removes, in order. */
+    dependants: (ref: string) => this.request<ResourceRef[]>('GET', `/v1/vpcs/${enc(ref)}/dependants`),
+  };
   subnets = {
     ...crud<Subnet, SubnetInput, Rename>(this, 'subnets'),
     disassociate: (ref: string) => this.request<Subnet>('POST', `/v1/subnets/${enc(ref)}/disassociate`),
@@ -174,6 +179,8 @@ function crud<T, C, U>(c: NimbusClient, path: string) {
     create: (b: C) => c.request<T>('POST', `/v1/${path}`, b),
     get: (ref: string) => c.request<T>('GET', `/v1/${path}/${enc(ref)}`),
     update: (ref: string, b: U) => c.request<T>('PATCH', `/v1/${path}/${enc(ref)}`, b),
-    delete: (ref: string) => c.request<T>('DELETE', `/v1/${path}/${enc(ref)}`),
+    /** `cascade`: with what the resource holds (load balancers and VPCs). */
+    delete: (ref: string, opts: { cascade?: boolean } = {}) =>
+      c.request<T>('DELETE', `/v1/${path}/${enc(ref)}`, undefined, opts.cascade ? { cascade: 'true' } : undefined),
   };
 }

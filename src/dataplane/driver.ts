@@ -5,6 +5,7 @@
  */
 import type { Store } from '../store/db.js';
 import type { ChangeFeed } from '../resources/context.js';
+import type { ChildProcess } from 'node:child_process';
 import type { DataplaneKind, DataplaneStatus, ExecResult, PlanStep, Server, SyncReport } from '../core/model/index.js';
 
 export type { DataplaneKind, DataplaneStatus, SyncReport };
@@ -15,6 +16,13 @@ export interface PingOutcome {
   transmitted: number;
   received: number;
   output: string;
+}
+
+export interface AttachOptions {
+  tty: boolean;
+  rows?: number;
+  cols?: number;
+  term?: string;
 }
 
 export interface Placement {
@@ -45,4 +53,9 @@ export interface Dataplane {
   placement(endpoint: Server): Placement;
   /** Runs a command inside the server; only real data planes can. */
   exec(server: Server, argv: string[]): Promise<ExecOutcome>;
+  /**
+   * Starts a command inside the server with its standard streams attached (nimbus exec, ssh):
+   * with `tty`, on a terminal of `rows` × `cols`. Only real data planes can.
+   */
+  attach(server: Server, argv: string[], opts: AttachOptions): Promise<ChildProcess>;
 }

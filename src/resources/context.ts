@@ -105,6 +105,8 @@ export function dependencyViolation(what: string, dependants: { id: string; name
 
 /** Runs a write in one transaction and publishes its changes only once it has committed. */
 export function write<T>(ctx: Ctx, fn: () => T): T {
+  // Inside another use case's transaction (a cascade): its commit publishes.
+  if (ctx.store.inTransaction) return fn();
   try {
     const out = ctx.store.tx(fn);
     ctx.feed.flush();

@@ -90,6 +90,11 @@ export class Store {
     return this.db.transaction(fn)();
   }
 
+  /** Whether a transaction is open (a use case running inside another one's). */
+  get inTransaction(): boolean {
+    return this.db.inTransaction;
+  }
+
   get<T>(id: string, kind?: Kind): T | undefined {
     const row = this.stmts.get.get(id);
     if (!row || (kind && row.kind !== kind)) return undefined;

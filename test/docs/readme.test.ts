@@ -6,7 +6,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,15 +30,24 @@ function runner(t: () => TestDaemon, publicIp: string) {
   chmodSync(join(bin, 'nimbus'), 0o755);
   return {
     dir,
-    run(step: Step): string {
+    /** Runs a step as a user would paste it (asynchronously: the daemon answers from this process). */
+    run(step: Step): Promise<string> {
       const command = step.command.replaceAll(README_IP, publicIp);
-      const r = spawnSync('bash', ['-c', `${command} 2>&1`], {
-        cwd: dir,
-        env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, NIMBUS_URL: t().daemon.url, NIMBUS_PROJECT: '' },
-        encoding: 'utf8',
-        timeout: 60_000,
+      return new Promise((resolve, reject) => {
+        const child = spawn('bash', ['-c', `${command} 2>&1`], {
+          cwd: dir,
+          env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, NIMBUS_URL: t().daemon.url, NIMBUS_PROJECT: '' },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let out = '';
+        const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+        child.stdout.on('data', (d) => (out += d));
+        child.on('error', reject);
+        child.on('close', () => {
+          clearTimeout(timer);
+          resolve(out.replaceAll(publicIp, README_IP));
+        });
       });
-      return (r.stdout ?? '').replaceAll(publicIp, README_IP);
     },
   };
 }
@@ -61,8 +70,8 @@ for (const plane of ['virtual', 'linux'] as const) {
     });
     for (const block of mine) {
       for (const step of block.steps) {
-        test(`${step.at}: $ ${step.command}`, () => {
-          const out = r.run(step);
+        test(`${step.at}: $ ${step.command}`, async () => {
+          const out = await r.run(step);
           if (!matches(step.expected, out)) {
             assert.equal(mask(out), mask(step.expected), `${step.at}: the output differs from the README's (masked)`);
           }

@@ -128,6 +128,14 @@ export const Inputs = {
   exec: Type.Object({ argv: Type.Array(S(), { minItems: 1 }) }, strict),
 };
 
+/** `?cascade=true`: delete what the resource holds with it (Octavia's cascade for load balancers). */
+export const CascadeQuery = Type.Object({ cascade: Type.Optional(StringEnum(['true', 'false'])) }, { additionalProperties: false });
+export type CascadeQuery = Static<typeof CascadeQuery>;
+
+/** A resource named by kind, id and name (what a cascade would delete). */
+export const ResourceRef = Type.Object({ kind: S(), id: S(), name: S() });
+export type ResourceRef = Static<typeof ResourceRef>;
+
 export type ProjectInput = Static<typeof Inputs.project>;
 export type VpcInput = Static<typeof Inputs.vpc>;
 export type SubnetInput = Static<typeof Inputs.subnet>;

@@ -12,7 +12,9 @@ import { NimbusError } from '../../core/errors.js';
 import type { Store } from '../../store/db.js';
 import type { ChangeFeed } from '../../resources/context.js';
 import type { Server } from '../../core/model/index.js';
-import type { Dataplane, DataplaneStatus, ExecOutcome, PingOutcome, Placement, SyncReport } from '../driver.js';
+import type { ChildProcess } from 'node:child_process';
+import type { AttachOptions, Dataplane, DataplaneStatus, ExecOutcome, PingOutcome, Placement, SyncReport } from '../driver.js';
+import { attachIn } from './attach.js';
 import { ReconcileLoop } from '../../reconcile/loop.js';
 import { LinuxReconciler, type LinuxObserved, type LinuxPlan } from './reconciler.js';
 import type { DesiredState } from './desired.js';
@@ -69,6 +71,12 @@ export class LinuxDataplane implements Dataplane {
   placement(endpoint: Server): Placement {
     const ns = serverNs(this.prefix, endpoint.id);
     return { wrap: (argv) => ['ip', 'netns', 'exec', ns, ...argv], bind: '0.0.0.0', ownsPrivateIp: true };
+  }
+
+  /** A command inside the server's namespace, its streams piped; a terminal through script(1) with `tty`. */
+  async attach(server: Server, argv: string[], opts: AttachOptions): Promise<ChildProcess> {
+    await this.settled();
+    return attachIn(serverNs(this.prefix, server.id), argv, opts);
   }
 
   private async inServer(server: Server, argv: string[], timeoutMs: number) {

@@ -46,6 +46,10 @@ export class VirtualDataplane implements Dataplane {
     return { reachable: r.reachable, transmitted: count, received: r.reachable ? count : 0, output: formatVirtualPing(r, count) };
   }
 
+  async attach(server: Server): Promise<never> {
+    throw unavailable(`run a command in server '${server.name}'`);
+  }
+
   async exec(server: Server): Promise<ExecOutcome> {
     throw unavailable(`run a command in server '${server.name}'`);
   }

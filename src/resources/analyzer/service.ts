@@ -3,6 +3,7 @@
  * whole desired state (and, with `probe`, a real probe beside it where the data plane can send
  * one); ping and exec go through the data plane. A stopped server sends nothing.
  */
+import type { ChildProcess } from 'node:child_process';
 import { NimbusError, invalid } from '../../core/errors.js';
 import { intToIp, parseIp } from '../../core/cidr.js';
 import type {
@@ -30,6 +31,7 @@ export interface NetworkAccess {
   ping(server: Server, destination: string, count: number): Promise<Omit<PingResult, 'dataplane'>>;
   probe(server: Server, destination: string, protocol: TraceProtocol, port?: number): Promise<{ reachable: boolean; output: string }>;
   exec(server: Server, argv: string[]): Promise<ExecResult>;
+  attach(server: Server, argv: string[], opts: { tty: boolean; rows?: number; cols?: number; term?: string }): Promise<ChildProcess>;
 }
 
 /** A source of traffic: a server, or a load balancer (its VIP, as an endpoint of its subnet). */
@@ -91,6 +93,18 @@ export async function pingFrom(ctx: Ctx, net: NetworkAccess, input: PingInput): 
   const destination = destinationOf(ctx, input.destination);
   const out = await net.ping(server, destination, input.count ?? 3);
   return { ...out, dataplane: net.kind };
+}
+
+/** A command inside a running server with its streams attached (nimbus exec, ssh). */
+export function attachTo(
+  ctx: Ctx,
+  net: NetworkAccess,
+  ref: string,
+  argv: string[],
+  opts: { tty: boolean; rows?: number; cols?: number; term?: string },
+): Promise<ChildProcess> {
+  if (argv.length === 0) throw invalid('argv: a command is required');
+  return net.attach(running(getServer(ctx, ref)), argv, opts);
 }
 
 export function execIn(ctx: Ctx, net: NetworkAccess, ref: string, argv: string[]): Promise<ExecResult> {

@@ -9,8 +9,10 @@ import { newId } from '../../core/ids.js';
 import type { LoadBalancer, LoadBalancerInput, Rename, Subnet } from '../../core/model/index.js';
 import { checkName, dependencyViolation, now, resolve, saveUpdate, write, type Ctx } from '../context.js';
 import { allocateAddress } from '../subnet/addresses.js';
-import { listListeners } from './listener.js';
-import { listPools } from './pool.js';
+import { deleteListener, listListeners } from './listener.js';
+import { deletePool, listPools } from './pool.js';
+import { deleteMember } from './member.js';
+import { deleteHealthMonitor } from './health-monitor.js';
 
 const PUBLIC_POOL = { first: parseIp('127.0.1.1'), last: parseIp('127.0.1.254') };
 
@@ -68,9 +70,21 @@ export function updateLoadBalancer(ctx: Ctx, ref: string, input: Rename): LoadBa
   });
 }
 
-export function deleteLoadBalancer(ctx: Ctx, ref: string): LoadBalancer {
+/**
+ * Deletes a load balancer. With `cascade` (Octavia's), its listeners, pools, members and health
+ * monitors go with it, in the same transaction; without, any of them is a DependencyViolation.
+ */
+export function deleteLoadBalancer(ctx: Ctx, ref: string, opts: { cascade?: boolean } = {}): LoadBalancer {
   return write(ctx, () => {
     const lb = getLoadBalancer(ctx, ref);
+    if (opts.cascade) {
+      for (const l of listListeners(ctx, lb.id)) deleteListener(ctx, l.id);
+      for (const p of listPools(ctx, lb.id)) {
+        for (const h of ctx.store.list<{ id: string }>('healthMonitor', { parentId: p.id })) deleteHealthMonitor(ctx, h.id);
+        for (const m of ctx.store.list<{ id: string }>('member', { parentId: p.id })) deleteMember(ctx, m.id);
+        deletePool(ctx, p.id);
+      }
+    }
     const users = [...listListeners(ctx, lb.id), ...listPools(ctx, lb.id)];
     if (users.length > 0) throw dependencyViolation(`load balancer '${lb.name}'`, users);
     ctx.store.delete(lb.id);

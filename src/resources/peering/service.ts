@@ -10,7 +10,6 @@ import { looksLikeId, newId } from '../../core/ids.js';
 import type { Peering, PeeringInput, Rename, Vpc } from '../../core/model/index.js';
 import { checkName, notFound, now, resolve, saveNew, write, type Ctx } from '../context.js';
 import { findProject } from '../project/service.js';
-import { livePeeringsOf } from '../vpc/service.js';
 
 function visible(ctx: Ctx, p: Peering): boolean {
   return p.projectId === ctx.projectId || p.accepterProjectId === ctx.projectId;
@@ -112,4 +111,11 @@ export function deletePeering(ctx: Ctx, ref: string): Peering {
     ctx.feed.record({ kind: 'peering', id: p.id, op: 'deleted' });
     return p;
   });
+}
+
+/** Peerings that still join a VPC (pending or active); rejected and deleted ones are records only. */
+export function livePeeringsOf(ctx: Ctx, vpcId: string): Peering[] {
+  return ctx.store
+    .list<Peering>('peering')
+    .filter((p) => (p.requesterVpcId === vpcId || p.accepterVpcId === vpcId) && (p.status === 'active' || p.status === 'pending-acceptance'));
 }

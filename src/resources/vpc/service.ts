@@ -5,9 +5,14 @@
 import { NimbusError } from '../../core/errors.js';
 import { PRIVATE_RANGES, containsCidr, formatCidr, parseCidr } from '../../core/cidr.js';
 import { newId } from '../../core/ids.js';
-import type { Peering, Rename, RouteTable, Vpc, VpcInput } from '../../core/model/index.js';
+import type { LoadBalancer, Member, Rename, ResourceRef, RouteTable, Server, Vpc, VpcInput } from '../../core/model/index.js';
+import { kindOfId } from '../../core/ids.js';
+import { deleteLoadBalancer, deleteMember } from '../load-balancer/service.js';
+import { deleteServer } from '../server/service.js';
+import { deleteSubnet } from '../subnet/service.js';
+import { deleteRouteTable, storedRouteTable } from '../route-table/service.js';
+import { deletePeering, livePeeringsOf } from '../peering/service.js';
 import { checkName, dependencyViolation, now, resolve, saveUpdate, write, type Ctx } from '../context.js';
-import { storedRouteTable } from '../route-table/service.js';
 
 export function checkVpcCidr(text: string): string {
   const c = parseCidr(text, 'cidr');
@@ -52,16 +57,59 @@ export function updateVpc(ctx: Ctx, ref: string, input: Rename): Vpc {
   });
 }
 
-/** Peerings that still join a VPC (pending or active); rejected and deleted ones are records only. */
-export function livePeeringsOf(ctx: Ctx, vpcId: string): Peering[] {
-  return ctx.store
-    .list<Peering>('peering')
-    .filter((p) => (p.requesterVpcId === vpcId || p.accepterVpcId === vpcId) && (p.status === 'active' || p.status === 'pending-acceptance'));
+/**
+ * Everything a cascade delete of the VPC removes, in the order it goes: its load balancers (with
+ * their listeners, pools, members and monitors), members elsewhere that are its servers, its
+ * servers, subnets, route tables other than the main one, and the peerings that still join it.
+ */
+export function vpcDependants(ctx: Ctx, ref: string): ResourceRef[] {
+  const vpc = getVpc(ctx, ref);
+  const lbs = ctx.store.list<LoadBalancer>('loadBalancer', { projectId: ctx.projectId }).filter((l) => l.vpcId === vpc.id);
+  const lbParts = lbs.flatMap((lb) => {
+    const pools = ctx.store.list<{ id: string; name: string }>('pool', { parentId: lb.id });
+    return [
+      ...ctx.store.list<{ id: string; name: string }>('listener', { parentId: lb.id }),
+      ...pools.flatMap((p) => [
+        ...ctx.store.list<{ id: string; name: string }>('healthMonitor', { parentId: p.id }),
+        ...ctx.store.list<{ id: string; name: string }>('member', { parentId: p.id }),
+      ]),
+      ...pools,
+      lb,
+    ];
+  });
+  const servers = ctx.store.list<Server>('server', { projectId: ctx.projectId }).filter((s) => s.vpcId === vpc.id);
+  const serverIds = new Set(servers.map((s) => s.id));
+  const seen = new Set(lbParts.map((x) => x.id));
+  const members = ctx.store.list<Member>('member', { projectId: ctx.projectId }).filter((m) => m.serverId && serverIds.has(m.serverId) && !seen.has(m.id));
+  return [
+    ...lbParts,
+    ...members,
+    ...servers,
+    ...ctx.store.list<{ id: string; name: string }>('subnet', { parentId: vpc.id }),
+    ...ctx.store.list<RouteTable>('routeTable', { parentId: vpc.id }).filter((t) => !t.main),
+    ...livePeeringsOf(ctx, vpc.id),
+  ].map((d) => ({ kind: kindOfId(d.id) ?? 'resource', id: d.id, name: d.name }));
 }
 
-export function deleteVpc(ctx: Ctx, ref: string): Vpc {
+/**
+ * Deletes a VPC with its main route table. With `cascade`, everything vpcDependants() lists goes
+ * first, in one transaction (nothing is deleted when any part is refused); without, what is left
+ * in it is a DependencyViolation.
+ */
+export function deleteVpc(ctx: Ctx, ref: string, opts: { cascade?: boolean } = {}): Vpc {
   return write(ctx, () => {
     const vpc = getVpc(ctx, ref);
+    if (opts.cascade) {
+      for (const d of vpcDependants(ctx, vpc.id)) {
+        const kind = d.kind;
+        if (kind === 'loadBalancer') deleteLoadBalancer(ctx, d.id, { cascade: true });
+        else if (kind === 'member' && ctx.store.get(d.id, 'member')) deleteMember(ctx, d.id);
+        else if (kind === 'server') deleteServer(ctx, d.id);
+        else if (kind === 'subnet') deleteSubnet(ctx, d.id);
+        else if (kind === 'routeTable') deleteRouteTable(ctx, d.id);
+        else if (kind === 'peering') deletePeering(ctx, d.id);
+      }
+    }
     const blockers = [
       ...ctx.store.list<{ id: string; name: string }>('subnet', { parentId: vpc.id }),
       ...ctx.store.list<RouteTable>('routeTable', { parentId: vpc.id }).filter((t) => !t.main),
