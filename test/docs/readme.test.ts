@@ -3,6 +3,9 @@
  * command through a shell as a user pastes it, its output compared with the README's once
  * ids, times and durations are masked. Blocks tagged `linux` run on the Linux data plane
  * (privileged; skipped with the reason otherwise), the others on the virtual one.
+ *
+ * After a deliberate change of output, NIMBUS_README_WRITE=1 writes each step's real output
+ * into the README instead of failing (review the diff before committing it).
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,12 +17,13 @@ import { randomInt } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { BIN, testDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { linuxDaemon, skipLinux } from '../helpers/linux.js';
-import { consoleBlocks, mask, matches, type Step } from '../helpers/console-blocks.js';
+import { consoleBlocks, mask, matches, writeOutputs, type Step } from '../helpers/console-blocks.js';
 
 const README = fileURLToPath(new URL('../../README.md', import.meta.url));
 /** The README's public IP, replaced by one of this run so that nothing else on the host meets it. */
 const README_IP = '127.0.1.20';
 const blocks = consoleBlocks(README, 'README.md');
+const WRITE = process.env.NIMBUS_README_WRITE === '1';
 const notRoot = process.getuid?.() !== 0 ? 'the walkthrough binds port 80 on a public IP: run as root' : false;
 
 function runner(t: () => TestDaemon, publicIp: string) {
@@ -53,7 +57,8 @@ function runner(t: () => TestDaemon, publicIp: string) {
 }
 
 for (const plane of ['virtual', 'linux'] as const) {
-  const mine = blocks.filter((b) => b.tags.includes('linux') === (plane === 'linux'));
+  const mine = blocks.map((b, index) => ({ ...b, index })).filter((b) => b.tags.includes('linux') === (plane === 'linux'));
+  const outputs = new Map<string, string>();
   const skip = notRoot || (plane === 'linux' ? skipLinux : false) || (mine.length === 0 ? 'no such block' : false);
   describe(`README walkthrough on the ${plane} data plane`, { skip }, () => {
     let t: TestDaemon;
@@ -65,13 +70,15 @@ for (const plane of ['virtual', 'linux'] as const) {
       r = runner(() => t, publicIp);
     });
     after(async () => {
+      if (WRITE && outputs.size > 0) writeOutputs(README, outputs);
       await t?.close();
       if (r) rmSync(r.dir, { recursive: true, force: true });
     });
     for (const block of mine) {
-      for (const step of block.steps) {
+      for (const [i, step] of block.steps.entries()) {
         test(`${step.at}: $ ${step.command}`, async () => {
           const out = await r.run(step);
+          if (WRITE) return void outputs.set(`${block.index}:${i}`, out);
           if (!matches(step.expected, out)) {
             assert.equal(mask(out), mask(step.expected), `${step.at}: the output differs from the README's (masked)`);
           }

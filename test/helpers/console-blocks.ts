@@ -5,7 +5,7 @@
  * times, durations, ports, MAC-derived addresses; and runs of spaces (column widths follow
  * the masked values).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 export interface Step {
   command: string;
@@ -35,6 +35,36 @@ export function consoleBlocks(file: string, label = file): Block[] {
   return blocks;
 }
 
+/**
+ * Writes outputs into the document: `outputs` maps a block's index (among all console blocks)
+ * and a step's index to the output that replaces the step's expected lines. For maintainers
+ * refreshing the README after a deliberate change (see test/docs/readme.test.ts).
+ */
+export function writeOutputs(file: string, outputs: Map<string, string>): void {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const out: string[] = [];
+  let block = -1;
+  for (let i = 0; i < lines.length; i++) {
+    out.push(lines[i]);
+    if (!/^```console\b/.test(lines[i])) continue;
+    block++;
+    let step = -1;
+    for (i++; i < lines.length && !lines[i].startsWith('```'); i++) {
+      if (!lines[i].startsWith('$ ')) continue;
+      step++;
+      out.push(lines[i]);
+      const fresh = outputs.get(`${block}:${step}`);
+      let j = i + 1;
+      while (j < lines.length && !lines[j].startsWith('$ ') && !lines[j].startsWith('```')) j++;
+      if (fresh === undefined) out.push(...lines.slice(i + 1, j));
+      else if (fresh.trimEnd() !== '') out.push(...fresh.trimEnd().split('\n'));
+      i = j - 1;
+    }
+    out.push(lines[i]);
+  }
+  writeFileSync(file, out.join('\n'));
+}
+
 const ID = /\b(proj|vpc|subnet|sgr|sg|ecs|rtb|pcx|lb|lsn|pool|mbr|hm)-[0-9a-f]{16}\b/g;
 
 /** What is left of an output once what differs between runs is masked. */
@@ -49,7 +79,7 @@ export function mask(text: string): string {
     .replace(/@if\d+/g, '@if<n>')
     .replace(/(\d+\.\d+\.\d+\.\d+):\d{4,5}\b/g, '$1:<port>')
     .replace(/\b\d+ steps in \d+ ms/g, '<n> steps in <n> ms')
-    .replace(/(^|\s)\d+\.\d{3}(?=\s|$)/gm, '$1<ms>')
+    .replace(/(^|\s)\d+\.\d+(?=\s|$)/gm, '$1<ms>')
     .replace(/[ \t]+/g, ' ')
     .replace(/ +\n/g, '\n')
     .trim();

@@ -1,0 +1,146 @@
+/**
+ * The habits of a good CLI, end to end against a real daemon: one-line usage errors with a
+ * suggestion, `help` for subcommands, enumerations in any case with the choices named, `-o`
+ * everywhere, names in tables, dependants named, --wait, --cascade with its question,
+ * completion, and a port clash that makes nothing.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, LAB_SETUP, cli, testDaemon, type TestDaemon } from '../helpers/daemon.js';
+
+let t: TestDaemon;
+before(async () => {
+  t = await testDaemon();
+  for (const s of LAB_SETUP) assert.equal((await cli(t.daemon.url, s)).code, 0, s.join(' '));
+});
+after(async () => {
+  await t?.close();
+});
+const nimbus = (...args: string[]) => cli(t.daemon.url, args);
+
+test('a usage error is one line and a hint; a mistyped option or command gets a suggestion', async () => {
+  const typo = await nimbus('vpc', 'create', '--nme', 'x', '--cidr', '10.0.0.0/16');
+  assert.equal(typo.code, 1);
+  assert.equal(typo.stdout, '');
+  assert.equal(typo.stderr, "error: unknown option '--nme'\n(Did you mean --name?)\n(run with --help for usage)\n");
+  const cmd = await nimbus('vpc', 'creat');
+  assert.match(cmd.stderr, /unknown command 'creat'\n\(Did you mean create\?\)/);
+  const missing = await nimbus('vpc', 'create', '--cidr', '10.0.0.0/16');
+  assert.equal(missing.stderr, "error: required option '--name <name>' not specified\n(run with --help for usage)\n");
+});
+
+test("'nimbus help vpc create' is the help of vpc create", async () => {
+  const r = await nimbus('help', 'vpc', 'create');
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^Usage: nimbus vpc create \[options\]/);
+  assert.match(r.stdout, /--cidr <cidr>/);
+});
+
+test('enumerations take any case, and a wrong one is refused naming the choices', async () => {
+  const ok = await nimbus('sg', 'rule', 'add', '--group', 'default', '--direction', 'INGRESS', '--protocol', 'Tcp', '--port', '22', '--remote', '10.0.0.0/8');
+  assert.equal(ok.code, 0, ok.stderr);
+  const bad = await nimbus('sg', 'rule', 'add', '--group', 'default', '--direction', 'inbound', '--protocol', 'tcp', '--remote', '10.0.0.0/8');
+  assert.equal(bad.code, 1);
+  assert.equal(bad.stderr, "InvalidParameterValue: body/direction: 'inbound' must be one of ingress, egress\n");
+});
+
+test('tables show related resources by name, and sg show lists the rules', async () => {
+  const servers = await nimbus('server', 'list');
+  assert.match(servers.stdout, /^ecs-a\s+ecs-[0-9a-f]{16}\s+192\.168\.6\.76\s+sub-a\s+default\s/m);
+  const subnets = await nimbus('subnet', 'list');
+  assert.match(subnets.stdout, /^sub-b\s+subnet-[0-9a-f]{16}\s+vpc-b\s+192\.168\.5\.0\/24\s+192\.168\.5\.1\s+\d+\s+vpc-b-main$/m);
+  const sg = await nimbus('sg', 'show', 'default');
+  assert.match(sg.stdout, /^security group {2}default \(sg-/);
+  assert.match(sg.stdout, /ingress\s+all\s+all\s+group default/);
+  assert.match(sg.stdout, /ingress\s+tcp\s+22\s+10\.0\.0\.0\/8/);
+});
+
+test('a dependency refusal names what depends, by kind and name', async () => {
+  const r = await nimbus('subnet', 'delete', 'sub-a');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^DependencyViolation: subnet 'sub-a' is still used by server 'ecs-a' \(ecs-[0-9a-f]{16}\); delete it first\n$/);
+});
+
+test('-o json and -o yaml on commands that print their own text', async () => {
+  const status = await nimbus('status', '-o', 'yaml');
+  assert.match(status.stdout, /^dataplane:\n {2}kind: virtual/m);
+  const plan = JSON.parse((await nimbus('dataplane', 'plan', '-o', 'json')).stdout);
+  assert.deepEqual(plan, []);
+  const ping = JSON.parse((await nimbus('ping', 'ecs-a', 'ecs-b', '-c', '1', '-o', 'json')).stdout);
+  assert.equal(ping.dataplane, 'virtual');
+  const logs = await nimbus('server', 'logs', 'ecs-a', '-o', 'yaml');
+  assert.match(logs.stdout, /^requests: \[\]/m);
+});
+
+test('deleted and rejected peerings are listed only with --all', async () => {
+  assert.equal((await nimbus('peering', 'create', '--name', 'gone', '--vpc', 'vpc-a', '--peer-vpc', 'vpc-b')).code, 0);
+  assert.equal((await nimbus('peering', 'delete', 'gone')).code, 0);
+  assert.doesNotMatch((await nimbus('peering', 'list')).stdout, /gone/);
+  assert.match((await nimbus('peering', 'list', '--all')).stdout, /^gone\s.*\sdeleted$/m);
+});
+
+test('--wait returns once the change is in effect', async () => {
+  const r = await nimbus('server', 'create', '--name', 'ecs-w', '--subnet', 'sub-a', '--wait', '-o', 'json');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((await t.client.status()).dataplane.converged, true);
+  await t.client.loadBalancers.create({ name: 'lb-w', subnet: 'sub-b' });
+  await t.client.pools.create({ name: 'pool-w', loadBalancer: 'lb-w', protocol: 'http', algorithm: 'round_robin' });
+  const l = await nimbus('listener', 'create', '--name', 'lw', '--lb', 'lb-w', '--protocol', 'http', '--port', '18099', '--pool', 'pool-w', '--wait');
+  assert.equal(l.code, 0, l.stderr);
+  assert.equal((await t.client.loadBalancers.get('lb-w')).provisioningStatus, 'ACTIVE');
+});
+
+test('cascade: a load balancer with its parts; a VPC only after saying yes', async () => {
+  const refused = await nimbus('lb', 'delete', 'lb-w');
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /DependencyViolation: load balancer 'lb-w' is still used by listener 'lw'/);
+  assert.equal((await nimbus('lb', 'delete', 'lb-w', '--cascade')).code, 0);
+  assert.deepEqual(await t.client.pools.list(), []);
+  const noTerminal = await nimbus('vpc', 'delete', 'vpc-a', '--cascade');
+  assert.equal(noTerminal.code, 1);
+  assert.match(noTerminal.stderr, /^Aborted: VPC 'vpc-a' holds \d+ resources that go with it: Not asked without a terminal: give --yes/);
+  assert.equal((await t.client.vpcs.list()).length, 2, 'nothing was deleted');
+  const yes = await nimbus('vpc', 'delete', 'vpc-a', '--cascade', '--yes');
+  assert.equal(yes.code, 0, yes.stderr);
+  assert.deepEqual(
+    (await t.client.vpcs.list()).map((v) => v.name),
+    ['vpc-b'],
+  );
+});
+
+test('completion scripts complete commands and options', () => {
+  const script = spawnSync(process.execPath, [BIN, 'completion', 'bash'], { encoding: 'utf8' }).stdout;
+  const complete = (words: string[]) =>
+    spawnSync('bash', ['-c', `${script}\nCOMP_WORDS=(${words.join(' ')}); COMP_CWORD=${words.length - 1}; _nimbus; echo "\${COMPREPLY[*]}"`], {
+      encoding: 'utf8',
+    }).stdout.trim();
+  assert.equal(complete(['nimbus', 'vp']), 'vpc');
+  assert.equal(complete(['nimbus', 'vpc', 'cr']), 'create');
+  assert.equal(complete(['nimbus', 'vpc', 'create', '--name', 'x', '--ci']), '--cidr');
+  assert.match(spawnSync(process.execPath, [BIN, 'completion', 'zsh'], { encoding: 'utf8' }).stdout, /bashcompinit/);
+});
+
+test('a port clash at start names the flag to use and creates no data directory', async () => {
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+  const port = (blocker.address() as AddressInfo).port;
+  const parent = mkdtempSync(join(tmpdir(), 'nimbus-clash-'));
+  const data = join(parent, 'data');
+  try {
+    const r = spawnSync(process.execPath, [BIN, 'serve', '--port', String(port), '--data', data, '--dataplane', 'virtual'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use .*--port`));
+    assert.equal(existsSync(data), false, 'no data directory was made');
+  } finally {
+    blocker.close();
+    rmSync(parent, { recursive: true, force: true });
+  }
+});
