@@ -70,6 +70,7 @@ const ID = /\b(proj|vpc|subnet|sgr|sg|ecs|rtb|pcx|lb|lsn|pool|mbr|hm)-[0-9a-f]{1
 /** What is left of an output once what differs between runs is masked. */
 export function mask(text: string): string {
   return text
+    .replace(/\r\n/g, '\n')
     .replace(ID, '$1-<id>')
     .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
     .replace(/^date: .*$/gim, 'date: <date>')
