@@ -11,11 +11,11 @@ import { networkRoutes } from './network-routes.js';
 import { analyzerRoutes, dataplaneRoutes } from './analyzer-routes.js';
 import { lbRoutes, metricsRoute } from './lb-routes.js';
 import { attachRoute } from './attach-route.js';
+import { useLazyCompilers } from './compilers.js';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ?? false,
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, verbose: true } },
     // Name the value at fault: `body/port must be <= 65535`, `body has no field 'colour'`.
     schemaErrorFormatter: (errs, dataVar) => {
       const e = errs[0] as (typeof errs)[number] & { data?: unknown };
@@ -28,6 +28,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return new Error(`${where} ${e.message}`);
     },
   });
+  useLazyCompilers(app);
   for (const s of SHARED_SCHEMAS) app.addSchema(s);
   await app.register(swagger, {
     openapi: {
