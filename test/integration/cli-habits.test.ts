@@ -95,6 +95,17 @@ test('--wait returns once the change is in effect', async () => {
   assert.equal((await t.client.loadBalancers.get('lb-w')).provisioningStatus, 'ACTIVE');
 });
 
+test('trace and ping take servers and load balancers by name, and trace from a load balancer starts at its VIP', async () => {
+  const fromLb = await nimbus('trace', 'lb-w', 'ecs-b:8080');
+  assert.equal(fromLb.code, 0, fromLb.stdout);
+  assert.match(fromLb.stdout, /^trace lb-w \(192\.168\.5\.\d+\) -> 192\.168\.5\.130 tcp\/8080$/m);
+  const toLb = await nimbus('ping', 'ecs-b', 'lb-w', '-c', '1');
+  assert.equal(toLb.code, 0, toLb.stdout);
+  const nowhere = await nimbus('ping', 'ecs-b', 'nosuch');
+  assert.equal(nowhere.code, 1);
+  assert.match(nowhere.stderr, /destination: 'nosuch' is neither an IPv4 address nor a server or load balancer/);
+});
+
 test('cascade: a load balancer with its parts; a VPC only after saying yes', async () => {
   const refused = await nimbus('lb', 'delete', 'lb-w');
   assert.equal(refused.code, 1);
