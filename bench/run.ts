@@ -5,7 +5,8 @@
  * bench/results/<date>.md and .json.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
@@ -19,6 +20,8 @@ import { benchCli, cliTable } from './cli.js';
 import { linuxUnavailable } from '../src/dataplane/choose.js';
 
 const quick = process.argv.includes('--quick');
+// The daemons benchmarked record their tokens here, not in the user's config folder.
+process.env.NIMBUS_CONFIG_DIR ??= mkdtempSync(join(tmpdir(), 'nimbus-bench-config-'));
 /** `--sections=lb,daemon,cp,analyzer,dataplane` runs only those; `--proxies=<regex>` only the matching load balancer rows (HAProxy always). */
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const sections = arg('sections')?.split(',') ?? ['cli', 'lb', 'daemon', 'cp', 'analyzer', 'dataplane'];

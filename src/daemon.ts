@@ -5,6 +5,9 @@
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { NimbusError } from './core/errors.js';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { ensureAdminToken } from './resources/token/service.js';
+import { writeCredential } from './client/credentials.js';
 import { homedir } from 'node:os';
 import { VERSION } from './version.js';
 import type { FastifyInstance } from 'fastify';
@@ -25,6 +28,8 @@ export interface DaemonOptions {
   dataplane?: DataplaneChoice;
   /** Prefix of kernel object names (linux data plane); one per installation. */
   prefix?: string;
+  /** Host names requests may name besides the loopback ones (--allow-host). */
+  allowHosts?: string[];
   logger?: boolean;
 }
 
@@ -37,10 +42,24 @@ export interface Daemon {
   loadBalancers: LoadBalancers;
   /** Resolves once the data plane, workloads and load balancers have made their first passes. */
   ready: Promise<void>;
+  /** The admin token (also in <data>/admin-token and the user's credentials). */
+  adminToken: string;
   close(): Promise<void>;
 }
 
 export { VERSION };
+
+/** The admin token's file in the data directory (mode 0600). */
+export const ADMIN_TOKEN_FILE = 'admin-token';
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+function readSecret(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
+}
 
 export function defaultDataDir(): string {
   return process.env.NIMBUS_DATA ?? join(homedir(), '.nimbus');
@@ -75,7 +94,10 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   const dataDir = opts.dataDir ?? defaultDataDir();
   const store = new Store(join(dataDir, 'nimbus.db'));
   const feed = new ChangeFeed();
-  ensureDefaultProject({ store, feed, projectId: '' });
+  const root = { store, feed, projectId: ensureDefaultProject({ store, feed, projectId: '', admin: true }).id, admin: true };
+  const adminToken = ensureAdminToken(root, readSecret(join(dataDir, ADMIN_TOKEN_FILE)));
+  writeFileSync(join(dataDir, ADMIN_TOKEN_FILE), adminToken + '\n', { mode: 0o600 });
+  chmodSync(join(dataDir, ADMIN_TOKEN_FILE), 0o600);
   const dataplane = await chooseDataplane(opts.dataplane ?? 'auto', { dataDir, prefix: opts.prefix });
   const supervisor = new Supervisor(join(dataDir, 'run'));
   supervisor.reapOrphans();
@@ -84,8 +106,12 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   // Each start subscribes to the change feed at once and runs its first pass in the background.
   const ready = Promise.all([dataplane.start(store, feed), workloads.start(), loadBalancers.start()]).then(() => undefined);
   ready.catch(() => undefined);
-  const app = await buildApp({ store, feed, dataplane, workloads, loadBalancers, version: VERSION, logger: opts.logger });
+  const allowedHosts = new Set((opts.allowHosts ?? []).map((h) => h.toLowerCase()));
+  if (!LOOPBACK.has(host)) allowedHosts.add(host.toLowerCase());
+  const app = await buildApp({ store, feed, dataplane, workloads, loadBalancers, version: VERSION, logger: opts.logger, allowedHosts });
   const address = await app.listen({ port, host });
+  // The CLI on this machine finds the token by the daemon's URL, as kubectl finds its context.
+  writeCredential(address, adminToken, dataDir);
   return {
     url: address,
     app,
@@ -94,6 +120,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     workloads,
     loadBalancers,
     ready,
+    adminToken,
     async close() {
       await app.close();
       await ready.catch(() => undefined);

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from './context.js';
 import { ExecResult, Inputs, Plan, SyncReport, type ExecInput, type PingInput, type TraceInput } from '../core/model/index.js';
 import { helpers, routeMaker } from './route.js';
+import { requireAdmin } from '../resources/context.js';
 import { execIn, pingFrom, traceFrom } from '../resources/analyzer/service.js';
 
 export function analyzerRoutes(app: FastifyInstance, deps: AppDeps): void {
@@ -28,12 +29,15 @@ export function analyzerRoutes(app: FastifyInstance, deps: AppDeps): void {
   );
 }
 
-/** The data plane: its plan and a sync on demand. */
+/** The data plane: its plan and a sync on demand (admin: they cover every project). */
 export function dataplaneRoutes(app: FastifyInstance, deps: AppDeps): void {
-  app.get('/dataplane/plan', { schema: { tags: ['dataplane'], summary: 'What the data plane would change now', response: { 200: Plan } } }, async () => ({
-    steps: await deps.dataplane.plan(),
-  }));
-  app.post('/dataplane/sync', { schema: { tags: ['dataplane'], summary: 'Converge now and report what changed', response: { 200: SyncReport } } }, async () =>
-    deps.dataplane.sync(),
-  );
+  const route = routeMaker(app, deps);
+  route('GET', '/dataplane/plan', { tag: 'dataplane', summary: 'What the data plane would change now (admin)', response: Plan }, async (ctx) => {
+    requireAdmin(ctx, 'the data plane plan');
+    return { steps: await deps.dataplane.plan() };
+  });
+  route('POST', '/dataplane/sync', { tag: 'dataplane', summary: 'Converge now and report what changed (admin)', response: SyncReport }, (ctx) => {
+    requireAdmin(ctx, 'a data plane sync');
+    return deps.dataplane.sync();
+  });
 }

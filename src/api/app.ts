@@ -5,13 +5,15 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import { NimbusError } from '../core/errors.js';
-import type { AppDeps } from './context.js';
+import { contextOf, type AppDeps } from './context.js';
+import { statusFor } from './status.js';
 import { SHARED_SCHEMAS } from '../core/model/index.js';
 import { networkRoutes } from './network-routes.js';
 import { analyzerRoutes, dataplaneRoutes } from './analyzer-routes.js';
 import { lbRoutes, metricsRoute } from './lb-routes.js';
 import { attachRoute } from './attach-route.js';
 import { useLazyCompilers } from './compilers.js';
+import { authHooks } from './auth.js';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -29,6 +31,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   useLazyCompilers(app);
+  authHooks(app, deps);
   for (const s of SHARED_SCHEMAS) app.addSchema(s);
   await app.register(swagger, {
     openapi: {
@@ -54,7 +57,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/v1/status', async () => ({ version: deps.version, dataplane: deps.dataplane.status() }));
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  app.get('/v1/status', async (req) => statusFor(deps, contextOf(deps, req)));
 
   await app.register(async (scope) => networkRoutes(scope, deps), { prefix: '/v1' });
   await app.register(async (scope) => analyzerRoutes(scope, deps), { prefix: '/v1' });

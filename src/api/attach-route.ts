@@ -13,6 +13,7 @@ import { NimbusError, invalid } from '../core/errors.js';
 import { EXEC_PROTOCOL, Frame, FrameReader, frame } from '../core/exec-frames.js';
 import { attachTo } from '../resources/analyzer/service.js';
 import { contextOf, type AppDeps } from './context.js';
+import { checkHost, principalOf } from './auth.js';
 
 const PATH = /^\/v1\/servers\/([^/?]+)\/attach$/;
 
@@ -33,6 +34,14 @@ function positive(v: string | null, name: string): number | undefined {
 export function attachRoute(app: FastifyInstance, deps: AppDeps): void {
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
     const url = new URL(req.url ?? '/', 'http://nimbus');
+    let principal;
+    try {
+      checkHost(req.headers, deps.allowedHosts ?? new Set());
+      principal = principalOf(deps, req.headers);
+    } catch (err) {
+      const e = err as NimbusError;
+      return refuse(socket, e.status, e.code, e.message);
+    }
     const m = PATH.exec(url.pathname);
     if (!m || req.method !== 'GET' || req.headers.upgrade?.toLowerCase() !== EXEC_PROTOCOL) {
       return refuse(socket, 404, 'NotFound', `no upgrade at ${req.method} ${url.pathname} (attach with Upgrade: ${EXEC_PROTOCOL})`);
@@ -50,7 +59,7 @@ export function attachRoute(app: FastifyInstance, deps: AppDeps): void {
           term: q.get('term') ?? undefined,
         };
         if (opts.term !== undefined && !/^[\w.+-]{1,64}$/.test(opts.term)) throw invalid(`term: '${opts.term}' is not a terminal name`);
-        child = await attachTo(contextOf(deps, req), deps.dataplane, decodeURIComponent(m[1]), q.getAll('argv'), opts);
+        child = await attachTo(contextOf(deps, { headers: req.headers, principal }), deps.dataplane, decodeURIComponent(m[1]), q.getAll('argv'), opts);
       } catch (err) {
         const e = err instanceof NimbusError ? err : new NimbusError('InternalError', (err as Error).message);
         return refuse(socket, e.status, e.code, e.message);

@@ -4,7 +4,9 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { Store } from '../store/db.js';
-import type { ChangeFeed, Ctx } from '../resources/context.js';
+import { notFound, type ChangeFeed, type Ctx } from '../resources/context.js';
+import { NimbusError } from '../core/errors.js';
+import type { Principal } from '../resources/token/service.js';
 import type { Dataplane } from '../dataplane/driver.js';
 import { findProject } from '../resources/project/service.js';
 import type { Workloads } from '../workloads/workloads.js';
@@ -18,13 +20,33 @@ export interface AppDeps {
   loadBalancers: LoadBalancers;
   version: string;
   logger?: boolean;
+  /** Host names besides the loopback ones that requests may name (--allow-host, a non-loopback --host). */
+  allowedHosts?: ReadonlySet<string>;
 }
 
 export const PROJECT_HEADER = 'x-nimbus-project';
 
-/** The caller's context: the project named by the X-Nimbus-Project header (default `default`). */
-export function contextOf(deps: AppDeps, req: Pick<FastifyRequest, 'headers'>): Ctx {
+/**
+ * The caller's context. A project token acts for its project: naming another one in
+ * X-Nimbus-Project answers as for an unknown project. An admin token acts for the project the
+ * header names (`default` when absent).
+ */
+export function contextOf(deps: AppDeps, req: { headers: FastifyRequest['headers']; principal: Principal | null }): Ctx {
+  const p = req.principal;
+  if (!p) throw new NimbusError('AuthFailure', 'no token');
   const header = req.headers[PROJECT_HEADER];
-  const ref = typeof header === 'string' && header !== '' ? header : 'default';
-  return { store: deps.store, feed: deps.feed, projectId: findProject(deps.store, ref).id };
+  const named = typeof header === 'string' && header !== '' ? header : null;
+  if (!p.admin) {
+    if (named !== null && findProjectOrNull(deps.store, named)?.id !== p.projectId) throw notFound('project', named);
+    return { store: deps.store, feed: deps.feed, projectId: p.projectId, admin: false };
+  }
+  return { store: deps.store, feed: deps.feed, projectId: findProject(deps.store, named ?? 'default').id, admin: true };
+}
+
+function findProjectOrNull(store: Store, ref: string) {
+  try {
+    return findProject(store, ref);
+  } catch {
+    return null;
+  }
 }

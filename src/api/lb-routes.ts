@@ -12,6 +12,8 @@ import * as lbs from '../resources/load-balancer/service.js';
 import { accessLog, presentLoadBalancer, presentMember, statusTree } from '../resources/load-balancer/status.js';
 import { serverLogs } from '../resources/server/service.js';
 import { renderMetrics } from './metrics.js';
+import { contextOf } from './context.js';
+import { requireAdmin } from '../resources/context.js';
 
 export function lbRoutes(app: FastifyInstance, deps: AppDeps): void {
   const route = routeMaker(app, deps);
@@ -137,7 +139,8 @@ export function lbRoutes(app: FastifyInstance, deps: AppDeps): void {
 }
 
 export function metricsRoute(app: FastifyInstance, deps: AppDeps): void {
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+  app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
+    requireAdmin(contextOf(deps, req), 'the metrics of every load balancer');
     reply.header('content-type', 'text/plain; version=0.0.4');
     return renderMetrics(deps.loadBalancers.all());
   });

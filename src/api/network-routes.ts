@@ -6,7 +6,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from './context.js';
-import { CascadeQuery, Inputs, ResourceRef } from '../core/model/index.js';
+import { CascadeQuery, Inputs, IssuedToken, ProjectUpdate, ResourceRef, Token, TokenInput } from '../core/model/index.js';
+import * as tokens from '../resources/token/service.js';
 import { helpers, RawJson, routeMaker } from './route.js';
 import * as projects from '../resources/project/service.js';
 import * as vpcs from '../resources/vpc/service.js';
@@ -21,13 +22,24 @@ export function networkRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { ref, body, q, list, one } = helpers;
 
   // Projects act on the project named in the path, not the header.
-  route('GET', '/projects', { tag: 'project', summary: 'List projects', response: list('Project') }, () => projects.listProjects(deps.store));
+  route('GET', '/projects', { tag: 'project', summary: 'List projects (a project token sees its own)', response: list('Project') }, (ctx) =>
+    projects.listProjects(ctx),
+  );
   route('POST', '/projects', { tag: 'project', summary: 'Create a project', body: Inputs.project, response: one('Project'), status: 201 }, (ctx, req) =>
     projects.createProject(ctx, body(req)),
   );
-  route('GET', '/projects/:ref', { tag: 'project', summary: 'Show a project', response: one('Project') }, (_c, req) =>
-    projects.findProject(deps.store, ref(req)),
+  route('GET', '/projects/:ref', { tag: 'project', summary: 'Show a project', response: one('Project') }, (ctx, req) => projects.getProject(ctx, ref(req)));
+  route('PATCH', '/projects/:ref', { tag: 'project', summary: "Set a project's quotas (admin)", body: ProjectUpdate, response: one('Project') }, (ctx, req) =>
+    projects.updateProject(ctx, ref(req), body(req)),
   );
+  route('GET', '/tokens', { tag: 'token', summary: 'List tokens (admin)', response: Type.Array(Token) }, (ctx) => tokens.listTokens(ctx));
+  route(
+    'POST',
+    '/tokens',
+    { tag: 'token', summary: 'Issue a token (admin); its secret is answered once', body: TokenInput, response: IssuedToken, status: 201 },
+    (ctx, req) => tokens.issueToken(ctx, body(req)),
+  );
+  route('DELETE', '/tokens/:ref', { tag: 'token', summary: 'Revoke a token (admin)', response: Token }, (ctx, req) => tokens.revokeToken(ctx, ref(req)));
   route('DELETE', '/projects/:ref', { tag: 'project', summary: 'Delete a project', response: one('Project') }, (ctx, req) =>
     projects.deleteProject(ctx, ref(req)),
   );

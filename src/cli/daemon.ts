@@ -2,7 +2,7 @@
  * `nimbus serve` (the daemon) and `nimbus status`.
  */
 import { Option, type Command } from 'commander';
-import { act, int, structured } from './shared.js';
+import { act, collect, int, structured } from './shared.js';
 import type { DataplaneChoice } from '../dataplane/choose.js';
 
 export function daemonCommands(program: Command): void {
@@ -14,11 +14,17 @@ export function daemonCommands(program: Command): void {
     .option('--data <dir>', 'data directory (SQLite database and logs)', process.env.NIMBUS_DATA)
     .addOption(new Option('--dataplane <kind>', 'linux (real kernel objects, root), virtual, or auto').choices(['auto', 'linux', 'virtual']).default('auto'))
     .option('--prefix <p>', 'prefix of kernel object names (2-4 letters), one per installation')
-    .action(async (o: { port: number; host: string; data?: string; dataplane: DataplaneChoice; prefix?: string }) => {
+    .option('--allow-host <name>', 'a host name requests may name besides the loopback ones (repeatable)', collect)
+    .action(async (o: { port: number; host: string; data?: string; dataplane: DataplaneChoice; prefix?: string; allowHost?: string[] }) => {
       try {
         // The daemon's code (Fastify, SQLite, the data plane) is loaded only by this command.
         const { startDaemon } = await import('../daemon.js');
-        const d = await startDaemon({ port: o.port, host: o.host, dataDir: o.data, dataplane: o.dataplane, prefix: o.prefix });
+        if (!['127.0.0.1', 'localhost', '::1'].includes(o.host)) {
+          process.stderr.write(
+            `warning: listening on ${o.host}, beyond this machine: every request needs a token, but traffic is plain HTTP (put TLS in front)\n`,
+          );
+        }
+        const d = await startDaemon({ port: o.port, host: o.host, dataDir: o.data, dataplane: o.dataplane, prefix: o.prefix, allowHosts: o.allowHost });
         const st = d.dataplane.status();
         process.stdout.write(`nimbus listening on ${d.url} (data plane: ${st.kind}; ${st.reason})\n`);
         const stop = async () => {

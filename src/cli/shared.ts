@@ -12,6 +12,7 @@ export interface Globals {
   output: Format;
   project?: string;
   url?: string;
+  token?: string;
 }
 
 export function globals(cmd: Command): Globals {
@@ -20,7 +21,7 @@ export function globals(cmd: Command): Globals {
 
 export function clientOf(cmd: Command): NimbusClient {
   const g = globals(cmd);
-  return new NimbusClient({ url: g.url, project: g.project });
+  return new NimbusClient({ url: g.url, project: g.project, token: g.token });
 }
 
 /**

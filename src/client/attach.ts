@@ -11,6 +11,7 @@ import { ApiError } from './client.js';
 export interface AttachRequest {
   url: string;
   project?: string;
+  token?: string;
   server: string;
   argv: string[];
   tty: boolean;
@@ -30,6 +31,7 @@ export function attach(r: AttachRequest): Promise<Socket> {
   if (r.timeoutS) q.set('timeout', String(r.timeoutS));
   const headers: Record<string, string> = { connection: 'Upgrade', upgrade: EXEC_PROTOCOL };
   if (r.project) headers['x-nimbus-project'] = r.project;
+  if (r.token) headers.authorization = `Bearer ${r.token}`;
   return new Promise((resolve, reject) => {
     const req = request(`${r.url}/v1/servers/${encodeURIComponent(r.server)}/attach?${q}`, { headers });
     req.on('upgrade', (_res, socket: Socket, head: Buffer) => {

@@ -3,11 +3,13 @@
  * A refusal arrives as an ApiError carrying the catalogue's code.
  */
 import { Agent, request as httpRequest } from 'node:http';
+import { readCredential } from './credentials.js';
 import type {
   ExecResult,
   HealthMonitor,
   HealthMonitorInput,
   HealthMonitorUpdate,
+  IssuedToken,
   LbAccessRecord,
   LbStatusTree,
   Listener,
@@ -28,6 +30,7 @@ import type {
   PoolUpdate,
   Project,
   ProjectInput,
+  ProjectUpdate,
   Rename,
   ResourceRef,
   RouteInput,
@@ -46,6 +49,8 @@ import type {
   SubnetInput,
   SyncReport,
   TraceInput,
+  Token,
+  TokenInput,
   TraceResponse,
   Vpc,
   VpcInput,
@@ -73,15 +78,23 @@ export const DEFAULT_URL = 'http://127.0.0.1:7700';
 export class NimbusClient {
   readonly url: string;
   readonly project: string | undefined;
+  /** The token sent (Authorization: Bearer); found in the user's credentials when not given. */
+  readonly token: string | undefined;
 
-  constructor(opts: { url?: string; project?: string } = {}) {
+  constructor(opts: { url?: string; project?: string; token?: string } = {}) {
     this.url = (opts.url ?? process.env.NIMBUS_URL ?? DEFAULT_URL).replace(/\/$/, '');
     this.project = opts.project ?? process.env.NIMBUS_PROJECT;
+    this.token = opts.token ?? (process.env.NIMBUS_TOKEN || undefined) ?? readCredential(this.url);
   }
 
   /** The same client acting for another project. */
   as(project: string): NimbusClient {
-    return new NimbusClient({ url: this.url, project });
+    return new NimbusClient({ url: this.url, project, token: this.token });
+  }
+
+  /** The same client with another token (a project's). */
+  withToken(token: string, project?: string): NimbusClient {
+    return new NimbusClient({ url: this.url, project, token });
   }
 
   async request<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
@@ -89,6 +102,7 @@ export class NimbusClient {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.project) headers['x-nimbus-project'] = this.project;
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
     const res = await send(`${this.url}${path}${qs ? `?${qs}` : ''}`, method, headers, body === undefined ? undefined : JSON.stringify(body)).catch(
       (err: Error) => {
         throw new ApiError(
@@ -109,6 +123,7 @@ export class NimbusClient {
     list: () => this.request<Project[]>('GET', '/v1/projects'),
     create: (b: ProjectInput) => this.request<Project>('POST', '/v1/projects', b),
     get: (ref: string) => this.request<Project>('GET', `/v1/projects/${enc(ref)}`),
+    update: (ref: string, b: ProjectUpdate) => this.request<Project>('PATCH', `/v1/projects/${enc(ref)}`, b),
     delete: (ref: string) => this.request<Project>('DELETE', `/v1/projects/${enc(ref)}`),
   };
   vpcs = {
@@ -153,7 +168,20 @@ export class NimbusClient {
   members = crud<MemberView, MemberInput, MemberUpdate>(this, 'members');
   healthMonitors = crud<HealthMonitor, HealthMonitorInput, HealthMonitorUpdate>(this, 'health-monitors');
   serverLogs = (ref: string) => this.request<ServerLogs>('GET', `/v1/servers/${enc(ref)}/logs`);
-  metrics = async (): Promise<string> => (await send(`${this.url}/metrics`, 'GET', {})).text;
+  metrics = async (): Promise<string> => {
+    const r = await send(`${this.url}/metrics`, 'GET', this.token ? { authorization: `Bearer ${this.token}` } : {});
+    if (r.status >= 400) {
+      const data = JSON.parse(r.text);
+      throw new ApiError(data.code, data.message, r.status);
+    }
+    return r.text;
+  };
+
+  tokens = {
+    list: () => this.request<Token[]>('GET', '/v1/tokens'),
+    create: (b: TokenInput) => this.request<IssuedToken>('POST', '/v1/tokens', b),
+    revoke: (ref: string) => this.request<Token>('DELETE', `/v1/tokens/${enc(ref)}`),
+  };
 
   exec = (server: string, argv: string[]) => this.request<ExecResult>('POST', `/v1/servers/${enc(server)}/exec`, { argv });
   dataplane = {

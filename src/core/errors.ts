@@ -53,6 +53,13 @@ export const ERROR_CATALOGUE = {
   'InvalidPublicIp.InUse': { status: 409, summary: 'A public IP already held by another load balancer.' },
   InsufficientPublicIps: { status: 409, summary: 'The public IP pool 127.0.1.0/24 is exhausted.' },
   NotFound: { status: 404, summary: 'No such API path.' },
+  AuthFailure: { status: 401, summary: 'No token, or a token Nimbus does not know (or one that was revoked).' },
+  UnauthorizedOperation: { status: 403, summary: 'The token may not do this: an operation for admin tokens only.' },
+  HostNotAllowed: { status: 403, summary: "The request's Host header does not name this daemon (a DNS-rebinding guard)." },
+  UnsupportedMediaType: { status: 415, summary: 'A request body that is not application/json.' },
+  'InvalidTokenID.NotFound': { status: 404, summary: 'No token with that name or id.' },
+  QuotaExceeded: { status: 400, summary: "The project's quota for that kind of resource is used up." },
+  VpcLimitExceeded: { status: 400, summary: "The project's quota of VPCs is used up (AWS's code for it)." },
   'Dataplane.Unavailable': { status: 409, summary: 'The data plane cannot do this (for example a real command on the virtual data plane).' },
   InternalError: { status: 500, summary: 'An unexpected failure inside Nimbus; the state is unchanged.' },
 } as const satisfies Record<string, { status: number; summary: string }>;

@@ -17,6 +17,7 @@ export const KINDS = {
   pool: 'pool',
   member: 'mbr',
   healthMonitor: 'hm',
+  token: 'tok',
 } as const;
 
 export type Kind = keyof typeof KINDS;
@@ -62,4 +63,5 @@ export const KIND_LABEL: Record<Kind, string> = {
   pool: 'pool',
   member: 'member',
   healthMonitor: 'health monitor',
+  token: 'token',
 };

@@ -35,6 +35,13 @@ export interface Ctx {
   readonly store: Store;
   readonly projectId: string;
   readonly feed: ChangeFeed;
+  /** The caller holds an admin token (or is the daemon itself): admin-only operations are allowed. */
+  readonly admin?: boolean;
+}
+
+/** Refuses an admin-only operation to a project token. */
+export function requireAdmin(ctx: Ctx, what: string): void {
+  if (!ctx.admin) throw new NimbusError('UnauthorizedOperation', `${what} needs an admin token; a project token may not`);
 }
 
 export const NOT_FOUND: Record<Kind, ErrorCode> = {
@@ -51,6 +58,7 @@ export const NOT_FOUND: Record<Kind, ErrorCode> = {
   pool: 'InvalidPoolID.NotFound',
   member: 'InvalidMemberID.NotFound',
   healthMonitor: 'InvalidHealthMonitorID.NotFound',
+  token: 'InvalidTokenID.NotFound',
 };
 
 export function notFound(kind: Kind, ref: string): NimbusError {

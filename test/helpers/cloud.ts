@@ -10,7 +10,7 @@ import { NimbusError, type ErrorCode } from '../../src/core/errors.js';
 export function memoryCloud(): { ctx: Ctx; store: Store; other: (name: string) => Ctx } {
   const store = new Store(':memory:');
   const feed = new ChangeFeed();
-  const base = { store, feed, projectId: '' };
+  const base = { store, feed, projectId: '', admin: true };
   const project = ensureDefaultProject(base);
   return {
     ctx: { ...base, projectId: project.id },

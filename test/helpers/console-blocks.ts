@@ -69,21 +69,25 @@ const ID = /\b(proj|vpc|subnet|sgr|sg|ecs|rtb|pcx|lb|lsn|pool|mbr|hm)-[0-9a-f]{1
 
 /** What is left of an output once what differs between runs is masked. */
 export function mask(text: string): string {
-  return text
-    .replace(/\r\n/g, '\n')
-    .replace(ID, '$1-<id>')
-    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
-    .replace(/^date: .*$/gim, 'date: <date>')
-    .replace(/time[= ]\d+(\.\d+)? ?ms/g, 'time <ms>')
-    .replace(/rtt min\/avg\/max\/mdev = \S+ ms/g, 'rtt <ms>')
-    .replace(/fe80::[0-9a-f:]+\/64/g, 'fe80::<mac>/64')
-    .replace(/@if\d+/g, '@if<n>')
-    .replace(/(\d+\.\d+\.\d+\.\d+):\d{4,5}\b/g, '$1:<port>')
-    .replace(/\b\d+ steps in \d+ ms/g, '<n> steps in <n> ms')
-    .replace(/(^|\s)\d+\.\d+(?=\s|$)/gm, '$1<ms>')
-    .replace(/[ \t]+/g, ' ')
-    .replace(/ +\n/g, '\n')
-    .trim();
+  return (
+    text
+      .replace(/\r\n/g, '\n')
+      .replace(ID, '$1-<id>')
+      // A workload's loopback address: each installation draws from a range of its own.
+      .replace(/\b127\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.\d+\.\d+\b/g, '<workload-ip>')
+      .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
+      .replace(/^date: .*$/gim, 'date: <date>')
+      .replace(/time[= ]\d+(\.\d+)? ?ms/g, 'time <ms>')
+      .replace(/rtt min\/avg\/max\/mdev = \S+ ms/g, 'rtt <ms>')
+      .replace(/fe80::[0-9a-f:]+\/64/g, 'fe80::<mac>/64')
+      .replace(/@if\d+/g, '@if<n>')
+      .replace(/(\d+\.\d+\.\d+\.\d+):\d{4,5}\b/g, '$1:<port>')
+      .replace(/\b\d+ steps in \d+ ms/g, '<n> steps in <n> ms')
+      .replace(/(^|\s)\d+\.\d+(?=\s|$)/gm, '$1<ms>')
+      .replace(/[ \t]+/g, ' ')
+      .replace(/ +\n/g, '\n')
+      .trim()
+  );
 }
 
 /**

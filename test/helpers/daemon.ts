@@ -12,9 +12,16 @@ import { NimbusClient } from '../../src/client/client.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/nimbus.js', import.meta.url));
 
+// Daemons started by the tests record their tokens in a config folder of this run, not the user's;
+// the CLIs the tests spawn inherit it and find them there.
+process.env.NIMBUS_CONFIG_DIR ??= mkdtempSync(join(tmpdir(), 'nimbus-test-config-'));
+
 export interface TestDaemon {
   daemon: Daemon;
+  /** The admin's client. */
   client: NimbusClient;
+  /** The admin token's header, for raw requests. */
+  auth: { authorization: string };
   dataDir: string;
   /** Stops the daemon and starts a new one on the same data directory. */
   restart(): Promise<void>;
@@ -32,18 +39,21 @@ export async function testDaemon(opts: DaemonOptions = {}): Promise<TestDaemon> 
   const t: TestDaemon = {
     daemon: await start(),
     client: undefined as unknown as NimbusClient,
+    auth: { authorization: '' },
     dataDir,
     async restart() {
       await t.daemon.close();
       t.daemon = await start();
-      t.client = new NimbusClient({ url: t.daemon.url });
+      t.client = new NimbusClient({ url: t.daemon.url, token: t.daemon.adminToken });
+      t.auth = { authorization: `Bearer ${t.daemon.adminToken}` };
     },
     async close() {
       await t.daemon.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-  t.client = new NimbusClient({ url: t.daemon.url });
+  t.client = new NimbusClient({ url: t.daemon.url, token: t.daemon.adminToken });
+  t.auth = { authorization: `Bearer ${t.daemon.adminToken}` };
   return t;
 }
 

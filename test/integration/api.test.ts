@@ -129,7 +129,7 @@ test("the server list (sent as stored) holds what each server shows, only the pr
   await c.vpcs.create({ name: 'list-v', cidr: '10.77.0.0/16' });
   await c.subnets.create({ name: 'list-s', vpc: 'list-v', cidr: '10.77.1.0/24' });
   for (const n of ['list-1', 'list-2', 'list-3']) await c.servers.create({ name: n, subnet: 'list-s', app: n === 'list-2' ? 'web' : undefined });
-  const r = await fetch(`${t.daemon.url}/v1/servers`);
+  const r = await fetch(`${t.daemon.url}/v1/servers`, { headers: t.auth });
   assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
   const listed = (await r.json()) as { id: string; name: string }[];
   const shown = await Promise.all(listed.map((s) => c.servers.get(s.id)));
@@ -144,7 +144,7 @@ test("the server list (sent as stored) holds what each server shows, only the pr
       .sort(),
   );
   // Another project sees none of them.
-  const other = await fetch(`${t.daemon.url}/v1/servers`, { headers: { 'x-nimbus-project': 'list-elsewhere' } });
+  const other = await fetch(`${t.daemon.url}/v1/servers`, { headers: { ...t.auth, 'x-nimbus-project': 'list-elsewhere' } });
   if (other.status === 200) assert.deepEqual(await other.json(), []);
   else assert.equal(other.status, 404);
 });

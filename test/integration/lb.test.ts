@@ -68,7 +68,7 @@ test('lb logs prints the access log: the last requests, which member answered ea
   assert.match(text.stdout, /^TIME\s+CLIENT\s+REQUEST\s+STATUS\s+MEMBER/);
   assert.match(text.stdout, /GET \/logged-3\s+200\s+m-[ab]/);
   assert.equal(text.stdout.trim().split('\n').length, 3, 'a header and two lines');
-  const bad = await fetch(`${t.daemon.url}/v1/load-balancers/elb/logs?tail=0`);
+  const bad = await fetch(`${t.daemon.url}/v1/load-balancers/elb/logs?tail=0`, { headers: t.auth });
   assert.equal(bad.status, 400);
   assert.deepEqual(await bad.json(), { code: 'InvalidParameterValue', message: "tail '0' must be a whole number from 1 to 10000" });
   const missing = await cli(t.daemon.url, ['lb', 'logs', 'nope']);

@@ -10,11 +10,14 @@ export * from './analyzer.js';
 export * from './inputs.js';
 export * from './status.js';
 export * from './app.js';
+export * from './access.js';
+export * from './quotas.js';
 
 import { Type } from '@sinclair/typebox';
 import { Project, Vpc, Subnet, SecurityGroupRule, SecurityGroup, Server, RouteTable, Peering } from './network.js';
 import { LoadBalancer, Listener, Pool, Member, HealthMonitor } from './load-balancer.js';
 import { TraceResponse, PingResult } from './analyzer.js';
+import { Token } from './access.js';
 
 export const ErrorBody = Type.Object({ code: Type.String(), message: Type.String() }, { $id: 'Error' });
 
@@ -36,4 +39,5 @@ export const SHARED_SCHEMAS = [
   Pool,
   Member,
   HealthMonitor,
+  Token,
 ];

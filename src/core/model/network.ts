@@ -8,7 +8,15 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Nullable, S, StringEnum } from './kit.js';
 
-export const Project = Type.Object({ id: S(), name: S(), createdAt: S() }, { $id: 'Project' });
+export const Project = Type.Object(
+  {
+    id: S(),
+    name: S(),
+    createdAt: S(),
+    quotas: Type.Optional(Type.Record(S(), Type.Integer(), { description: 'Limits set by an admin; the defaults apply to the others' })),
+  },
+  { $id: 'Project' },
+);
 export type Project = Static<typeof Project>;
 
 export const Vpc = Type.Object(

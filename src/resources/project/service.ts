@@ -4,8 +4,8 @@
  */
 import { NimbusError } from '../../core/errors.js';
 import { looksLikeId, newId } from '../../core/ids.js';
-import type { Project, ProjectInput } from '../../core/model/index.js';
-import { checkName, dependencyViolation, notFound, now, saveDelete, saveNew, write, type Ctx } from '../context.js';
+import type { Project, ProjectInput, ProjectUpdate } from '../../core/model/index.js';
+import { checkName, dependencyViolation, notFound, now, requireAdmin, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
 import type { Store } from '../../store/db.js';
 import { createDefaultGroup } from '../security-group/service.js';
 
@@ -19,12 +19,32 @@ export function findProject(store: Store, ref: string): Project {
   return p;
 }
 
-export function listProjects(store: Store): Project[] {
-  return store.list<Project>('project');
+/** Every project (admin), or the caller's own (a project token sees no other). */
+export function listProjects(ctx: Ctx): Project[] {
+  const all = ctx.store.list<Project>('project');
+  return ctx.admin ? all : all.filter((p) => p.id === ctx.projectId);
+}
+
+/** A project by name or id: any for an admin, the caller's own for a project token (others look unknown). */
+export function getProject(ctx: Ctx, ref: string): Project {
+  const p = findProject(ctx.store, ref);
+  if (!ctx.admin && p.id !== ctx.projectId) throw notFound('project', ref);
+  return p;
+}
+
+/** Sets a project's quotas (admin): the numbers given replace the defaults for those kinds. */
+export function updateProject(ctx: Ctx, ref: string, input: ProjectUpdate): Project {
+  requireAdmin(ctx, 'changing quotas');
+  return write(ctx, () => {
+    const p = findProject(ctx.store, ref);
+    if (input.quotas) p.quotas = { ...(p.quotas ?? {}), ...input.quotas };
+    return saveUpdate(ctx, 'project', p);
+  });
 }
 
 /** Creates a project with its default security group. `ctx.projectId` is ignored. */
 export function createProject(ctx: Ctx, input: ProjectInput): Project {
+  requireAdmin(ctx, 'creating projects');
   return write(ctx, () => {
     const id = newId('project');
     const projectCtx = { ...ctx, projectId: id };
@@ -46,6 +66,7 @@ export function ensureDefaultProject(ctx: Ctx): Project {
 }
 
 export function deleteProject(ctx: Ctx, ref: string): Project {
+  requireAdmin(ctx, 'deleting projects');
   return write(ctx, () => {
     const project = findProject(ctx.store, ref);
     if (project.name === 'default') throw new NimbusError('CannotDelete', "project 'default' cannot be deleted");

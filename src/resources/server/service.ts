@@ -9,7 +9,7 @@ import { allocateAddress } from '../subnet/addresses.js';
 import { newId } from '../../core/ids.js';
 import type { SecurityGroup, Server, ServerInput, ServerLogs, ServerStatus, ServerUpdate, Subnet } from '../../core/model/index.js';
 import { parseApp } from '../../core/model/index.js';
-import { checkName, dependencyViolation, now, resolve, saveUpdate, write, type Ctx } from '../context.js';
+import { checkName, dependencyViolation, now, requireAdmin, resolve, saveUpdate, write, type Ctx } from '../context.js';
 
 /** Workloads on the virtual data plane listen on 127.64.0.0/10, one address per server. */
 const LOOPBACK_BASE = 0x7f400000;
@@ -25,7 +25,8 @@ export function createServer(ctx: Ctx, input: ServerInput): Server {
     const name = checkName(ctx, 'server', input.name);
     const subnet = resolve<Subnet>(ctx, 'subnet', input.subnet, 'subnet');
     const privateIp = allocateAddress(ctx, subnet, input.ip);
-    if (input.app !== undefined && input.app !== null) parseApp(input.app);
+    if (input.app !== undefined && input.app !== null && parseApp(input.app).kind === 'command')
+      requireAdmin(ctx, `running the command '${input.app}' as a server's workload (a project token may run web or web:PORT)`);
     const server: Server = {
       id: newId('server'),
       name,

@@ -1,0 +1,15 @@
+/**
+ * `GET /v1/status`: the daemon's version and its data plane. An admin sees every error; a
+ * project token only those of its own resources (an error names a resource id, and another
+ * project's ids are not its business).
+ */
+import type { Ctx } from '../resources/context.js';
+import type { Status } from '../core/model/index.js';
+import type { AppDeps } from './context.js';
+
+export function statusFor(deps: AppDeps, ctx: Ctx): Status {
+  const dataplane = deps.dataplane.status();
+  if (ctx.admin) return { version: deps.version, dataplane };
+  const errors = dataplane.errors.filter((e) => ctx.store.get<{ projectId: string }>(e.resourceId)?.projectId === ctx.projectId);
+  return { version: deps.version, dataplane: { ...dataplane, errors } };
+}
