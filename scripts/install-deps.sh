@@ -3,6 +3,10 @@
 # when running as root and any is missing. Without root it says what is missing and goes on:
 # the virtual data plane needs none of them.
 set -euo pipefail
+# Server workloads run as an unprivileged system user of their own (src/dataplane/user.ts).
+if [ "$(id -u)" -eq 0 ] && ! getent passwd nimbus >/dev/null 2>&1 && command -v useradd >/dev/null 2>&1; then
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin nimbus && echo "install-deps: made the system user nimbus for server workloads"
+fi
 need=()
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v nft >/dev/null 2>&1 || need+=(nftables)

@@ -4,6 +4,7 @@
  * log (client address as seen, method, path, time), which `nimbus server logs` prints.
  *
  *   node --import tsx src/apps/web.ts --name ecs-a --ip 192.168.6.76 --port 8080 --bind 0.0.0.0 --log FILE
+ *   (or --log-fd N: a descriptor opened for appending by whoever started it)
  */
 import { createServer } from 'node:http';
 import { createWriteStream } from 'node:fs';
@@ -16,10 +17,12 @@ const { values } = parseArgs({
     port: { type: 'string', default: '8080' },
     bind: { type: 'string', default: '0.0.0.0' },
     log: { type: 'string' },
+    'log-fd': { type: 'string' },
   },
 });
 
-const log = values.log ? createWriteStream(values.log, { flags: 'a' }) : null;
+// The daemon opens the log for a workload that runs unprivileged and passes it as a descriptor.
+const log = values['log-fd'] ? createWriteStream('', { fd: Number(values['log-fd']) }) : values.log ? createWriteStream(values.log, { flags: 'a' }) : null;
 const page = (path: string) => `Hello from ${values.name} (${values.ip})\npath: ${path}\n`;
 
 const server = createServer((req, res) => {

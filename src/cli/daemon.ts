@@ -51,6 +51,7 @@ export function daemonCommands(program: Command): void {
           `dataplane  ${s.dataplane.kind}: ${s.dataplane.reason}`,
           `converged  ${s.dataplane.converged ? 'yes' : 'no'}`,
           ...s.dataplane.errors.map((e) => `error      ${e.resourceId}: ${e.message}`),
+          ...s.notes.map((n) => `note       ${n}`),
         ];
         process.stdout.write(lines.join('\n') + '\n');
       }),

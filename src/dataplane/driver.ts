@@ -6,6 +6,7 @@
 import type { Store } from '../store/db.js';
 import type { ChangeFeed } from '../resources/context.js';
 import type { ChildProcess } from 'node:child_process';
+import type { RunAs } from './user.js';
 import type { DataplaneKind, DataplaneStatus, ExecResult, PlanStep, Server, SyncReport } from '../core/model/index.js';
 
 export type { DataplaneKind, DataplaneStatus, SyncReport };
@@ -26,8 +27,13 @@ export interface AttachOptions {
 }
 
 export interface Placement {
-  /** Wraps a command so it runs in the endpoint's network (ip netns exec on linux). */
-  wrap(argv: string[]): string[];
+  /**
+   * Wraps a command so it runs in the endpoint's network (ip netns exec on linux), as the
+   * unprivileged workload user unless `asRoot` (dataplane/user.ts), with the endpoint's hostname.
+   */
+  wrap(argv: string[], opts?: { asRoot?: boolean }): string[];
+  /** The user the wrapped command runs as (null: as the daemon itself). */
+  user(opts?: { asRoot?: boolean }): RunAs | null;
   /** The address a workload listens on. */
   bind: string;
   /** Whether the endpoint's own private address exists where the process runs. */

@@ -102,10 +102,13 @@ const NAMED_DEPENDANTS = 10;
  * The refusal to delete `what` while others depend on it: each dependant by kind, name and id
  * (the first ten, then how many more), so the user knows what to delete first.
  */
-export function dependencyViolation(what: string, dependants: { id: string; name: string }[]): NimbusError {
+export function dependencyViolation(what: string, dependants: { id: string; name: string; projectId?: string }[], viewer?: string): NimbusError {
   const named = dependants.slice(0, NAMED_DEPENDANTS).map((d) => {
     const kind = kindOfId(d.id);
-    return `${kind ? KIND_LABEL[kind] : 'resource'} '${d.name}' (${d.id})`;
+    const label = kind ? KIND_LABEL[kind] : 'resource';
+    // Another project's resource (a peering it requested) is named by id only.
+    if (viewer && d.projectId && d.projectId !== viewer) return `${label} ${d.id}`;
+    return `${label} '${d.name}' (${d.id})`;
   });
   const more = dependants.length > NAMED_DEPENDANTS ? ` and ${dependants.length - NAMED_DEPENDANTS} more` : '';
   return new NimbusError('DependencyViolation', `${what} is still used by ${named.join(', ')}${more}; delete ${dependants.length === 1 ? 'it' : 'them'} first`);

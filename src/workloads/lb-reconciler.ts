@@ -65,7 +65,8 @@ export class LbReconciler implements Reconciler<LbDesired, Map<string, ProcessSp
       const dir = join(this.dataDir, 'lb', lb.id);
       const place = this.dataplane.placement(lbEndpoint(lb, groups));
       desired.workers.set(lb.id, {
-        spec: { argv: place.wrap([...nodeEntry('lb/worker'), join(dir, 'access.log')]), outputFile: join(dir, 'worker.log'), ipc: true },
+        // The worker is Nimbus's own code and keeps its log folder: it runs as the daemon's user.
+        spec: { argv: place.wrap([...nodeEntry('lb/worker'), join(dir, 'access.log')], { asRoot: true }), outputFile: join(dir, 'worker.log'), ipc: true },
         config,
       });
     }

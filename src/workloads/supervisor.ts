@@ -14,6 +14,10 @@ export interface ProcessSpec {
   outputFile: string;
   /** Open an IPC channel (load balancer workers). */
   ipc?: boolean;
+  /** The user the process runs as, when not the daemon's (for the record; the argv drops privileges). */
+  owner?: { uid: number; gid: number } | null;
+  /** Files opened for appending by the supervisor and given to the process as fds 3, 4, ... (it may not reach their folder itself). */
+  appendFiles?: string[];
 }
 
 interface Entry {
@@ -84,11 +88,13 @@ export class Supervisor extends EventEmitter {
   private start(e: Entry): void {
     if (e.stopped) return;
     const out = openSync(e.spec.outputFile, 'a');
+    const extra = (e.spec.appendFiles ?? []).map((f) => openSync(f, 'a'));
     const child = spawn(e.spec.argv[0], e.spec.argv.slice(1), {
-      stdio: ['ignore', out, out, ...(e.spec.ipc ? (['ipc'] as const) : [])],
+      stdio: ['ignore', out, out, ...extra, ...(e.spec.ipc ? (['ipc'] as const) : [])],
       detached: true,
     });
     closeSync(out);
+    for (const fd of extra) closeSync(fd);
     e.child = child;
     if (child.pid) writeFileSync(this.pidFile(e.key), String(child.pid));
     child.on('error', () => undefined);

@@ -26,6 +26,7 @@ export const Inputs = {
       ip: Type.Optional(S({ description: 'private IP; the lowest free one when absent' })),
       securityGroups: Type.Optional(Type.Array(S(), { description: "names or ids; the project's default group when absent" })),
       app: Type.Optional(Nullable(S({ description: 'web, web:PORT or a command line' }))),
+      runAsRoot: Type.Optional(Type.Boolean({ description: 'run its workload and exec as root (admin only)' })),
     },
     strict,
   ),

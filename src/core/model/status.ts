@@ -21,7 +21,11 @@ export const DataplaneStatus = Type.Object({
 });
 export type DataplaneStatus = Static<typeof DataplaneStatus>;
 
-export const Status = Type.Object({ version: S(), dataplane: DataplaneStatus });
+export const Status = Type.Object({
+  version: S(),
+  dataplane: DataplaneStatus,
+  notes: Type.Array(S(), { description: 'What this installation does not enforce, or does otherwise than it would like' }),
+});
 export type Status = Static<typeof Status>;
 
 /** One step of a data-plane plan: "<object> in <ns> has been <action>". */

@@ -5,11 +5,13 @@
 import { listNamespaces } from './observe.js';
 import { owned } from './names.js';
 import { run } from './run.js';
+import { removeServerEtc } from './attach.js';
 
 export async function cleanNamespaces(prefix: string): Promise<string[]> {
   const mine = (await listNamespaces()).filter((n) => owned(prefix, n));
   if (mine.length === 0) return [];
   const r = await run('ip', ['-force', '-batch', '-'], { input: mine.map((n) => `netns del ${n}`).join('\n') + '\n' });
+  for (const n of mine) removeServerEtc(n);
   const left = (await listNamespaces()).filter((n) => owned(prefix, n));
   if (left.length > 0) throw new Error(`could not delete ${left.join(', ')}: ${r.stderr.trim()}`);
   return mine;

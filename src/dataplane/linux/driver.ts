@@ -14,7 +14,8 @@ import type { ChangeFeed } from '../../resources/context.js';
 import type { Server } from '../../core/model/index.js';
 import type { ChildProcess } from 'node:child_process';
 import type { AttachOptions, Dataplane, DataplaneStatus, ExecOutcome, PingOutcome, Placement, SyncReport } from '../driver.js';
-import { attachIn } from './attach.js';
+import { attachIn, inServerAs, writeServerEtc } from './attach.js';
+import { workloadUser } from '../user.js';
 import { ReconcileLoop } from '../../reconcile/loop.js';
 import { LinuxReconciler, type LinuxObserved, type LinuxPlan } from './reconciler.js';
 import type { DesiredState } from './desired.js';
@@ -70,13 +71,15 @@ export class LinuxDataplane implements Dataplane {
   /** Processes run inside the endpoint's namespace and listen on all its addresses. */
   placement(endpoint: Server): Placement {
     const ns = serverNs(this.prefix, endpoint.id);
-    return { wrap: (argv) => ['ip', 'netns', 'exec', ns, ...argv], bind: '0.0.0.0', ownsPrivateIp: true };
+    writeServerEtc(ns, endpoint.name, endpoint.privateIp);
+    const user = (opts?: { asRoot?: boolean }) => (opts?.asRoot ? null : workloadUser());
+    return { wrap: (argv, opts) => inServerAs(ns, endpoint.name, user(opts), argv), user, bind: '0.0.0.0', ownsPrivateIp: true };
   }
 
   /** A command inside the server's namespace, its streams piped; a terminal through script(1) with `tty`. */
   async attach(server: Server, argv: string[], opts: AttachOptions): Promise<ChildProcess> {
     await this.settled();
-    return attachIn(serverNs(this.prefix, server.id), argv, opts);
+    return attachIn(this.placement(server).wrap([], { asRoot: server.runAsRoot === true }), argv, opts);
   }
 
   private async inServer(server: Server, argv: string[], timeoutMs: number) {
@@ -93,7 +96,9 @@ export class LinuxDataplane implements Dataplane {
 
   async exec(server: Server, argv: string[]): Promise<ExecOutcome> {
     if (argv.length === 0) throw new NimbusError('InvalidParameterValue', 'argv: a command is required');
-    const r = await this.inServer(server, argv, 60_000);
+    await this.settled();
+    const wrapped = this.placement(server).wrap(argv, { asRoot: server.runAsRoot === true });
+    const r = await this.runner(wrapped[0], wrapped.slice(1), { timeoutMs: 60_000 });
     return { code: r.timedOut ? 124 : r.code, stdout: r.stdout, stderr: r.stderr + (r.timedOut ? '\nnimbus: command killed after 60 s\n' : '') };
   }
 

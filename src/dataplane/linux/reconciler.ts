@@ -18,6 +18,7 @@ import { planNamespace, type NsPlan, type Step } from './plan.js';
 import { owned } from './names.js';
 import { inNamespace, pool, type Runner } from './run.js';
 import { nftScript } from './nft.js';
+import { removeServerEtc } from './attach.js';
 
 /** Processes replacing rulesets at once (their time is mostly the kernel's grace period). */
 const RULESET_PROCESSES = 8;
@@ -156,7 +157,12 @@ export class LinuxReconciler implements Reconciler<DesiredState, LinuxObserved, 
     if (plan.hostBatch.length > 0) {
       const r = await this.runner('ip', ['-force', '-batch', '-'], { input: plan.hostBatch.join('\n') + '\n' });
       if (r.code !== 0) errors.push({ resourceId: 'host', message: `ip netns: ${r.stderr.trim()}` });
-      for (const line of plan.hostBatch) if (line.startsWith('netns del ')) this.applied.delete(line.slice('netns del '.length));
+      for (const line of plan.hostBatch) {
+        if (!line.startsWith('netns del ')) continue;
+        const ns = line.slice('netns del '.length);
+        this.applied.delete(ns);
+        removeServerEtc(ns);
+      }
     }
     for (const role of ['router', 'server'] as const) {
       await pool(

@@ -8,6 +8,7 @@ import { compile } from '../../net/topology.js';
 import { trace } from '../../net/trace.js';
 import { readSnapshot } from '../../resources/snapshot.js';
 import type { Server } from '../../core/model/index.js';
+import { unprivileged, workloadUser } from '../user.js';
 import type { Store } from '../../store/db.js';
 import type { Dataplane, DataplaneStatus, ExecOutcome, PingOutcome, Placement, SyncReport } from '../driver.js';
 
@@ -26,7 +27,17 @@ export class VirtualDataplane implements Dataplane {
 
   /** Workloads run on the host, each server on a loopback address of its own. */
   placement(endpoint: Server): Placement {
-    return { wrap: (argv) => argv, bind: endpoint.loopbackIp || '127.0.0.1', ownsPrivateIp: false };
+    const user = (opts?: { asRoot?: boolean }) => (opts?.asRoot ? null : workloadUser());
+    return {
+      // On the host's network: no capability to bind low ports (that would reach every host address).
+      wrap: (argv, opts) => {
+        const u = user(opts);
+        return u ? [...unprivileged(u, { bindLowPorts: false }), ...argv] : argv;
+      },
+      user,
+      bind: endpoint.loopbackIp || '127.0.0.1',
+      ownsPrivateIp: false,
+    };
   }
 
   async sync(): Promise<SyncReport> {

@@ -15,15 +15,28 @@ function visible(ctx: Ctx, p: Peering): boolean {
   return p.projectId === ctx.projectId || p.accepterProjectId === ctx.projectId;
 }
 
+/**
+ * A peering as the caller may see it. A project token that is asked to accept another
+ * project's request sees its id, the requester's project and VPC ids and nothing more (not
+ * the name the requester chose) until it accepts.
+ */
+function present(ctx: Ctx, p: Peering): Peering {
+  if (ctx.admin || p.projectId === ctx.projectId || p.status !== 'pending-acceptance') return p;
+  return { ...p, name: p.id };
+}
+
 /** Every peering the caller's project is a side of, records of deleted ones included. */
 export function listPeerings(ctx: Ctx): Peering[] {
-  return ctx.store.list<Peering>('peering').filter((p) => visible(ctx, p));
+  return ctx.store
+    .list<Peering>('peering')
+    .filter((p) => visible(ctx, p))
+    .map((p) => present(ctx, p));
 }
 
 export function getPeering(ctx: Ctx, ref: string): Peering {
   if (looksLikeId('peering', ref)) {
     const p = ctx.store.get<Peering>(ref, 'peering');
-    if (p && visible(ctx, p)) return p;
+    if (p && visible(ctx, p)) return present(ctx, p);
   }
   const own = ctx.store.byName<Peering>('peering', ctx.projectId, ref);
   if (own) return own;
@@ -34,10 +47,38 @@ export function getPeering(ctx: Ctx, ref: string): Peering {
   throw notFound('peering', ref);
 }
 
+/**
+ * A request towards another project, made by a project token: stored as pending whatever the
+ * other side is, so that the requester learns nothing of another project (not whether the
+ * project or the VPC exists, nor its CIDR). The checks run when the accepter accepts.
+ */
+function blindRequest(ctx: Ctx, name: string, vpc: Vpc, accepterProjectId: string, peerVpc: string): Peering {
+  const peering: Peering = {
+    id: newId('peering'),
+    name,
+    projectId: ctx.projectId,
+    requesterVpcId: vpc.id,
+    accepterVpcId: peerVpc,
+    accepterProjectId,
+    status: 'pending-acceptance',
+    createdAt: now(),
+  };
+  return saveNew(ctx, 'peering', peering);
+}
+
 export function createPeering(ctx: Ctx, input: PeeringInput): Peering {
   return write(ctx, () => {
     const name = checkName(ctx, 'peering', input.name);
     const vpc = resolve<Vpc>(ctx, 'vpc', input.vpc, 'vpc');
+    if (!ctx.admin && input.peerProject !== undefined) {
+      let target: string | null;
+      try {
+        target = findProject(ctx.store, input.peerProject).id;
+      } catch {
+        target = null;
+      }
+      if (target !== ctx.projectId) return blindRequest(ctx, name, vpc, target ?? input.peerProject, input.peerVpc);
+    }
     const peerProjectId = input.peerProject ? findProject(ctx.store, input.peerProject).id : ctx.projectId;
     const peer = resolve<Vpc>({ ...ctx, projectId: peerProjectId }, 'vpc', input.peerVpc, 'peerVpc');
     if (peer.id === vpc.id) {
@@ -68,9 +109,28 @@ export function createPeering(ctx: Ctx, input: PeeringInput): Peering {
   });
 }
 
+/**
+ * The checks a request from another project waited for, run by the accepter: its VPC (named by
+ * the requester, by id or name), CIDRs that do not overlap, no other live peering of the pair.
+ * The refusals name the accepter's own VPC only.
+ */
+function checkAcceptable(ctx: Ctx, p: Peering): Vpc {
+  const mine = resolve<Vpc>(ctx, 'vpc', p.accepterVpcId, 'peerVpc');
+  const theirs = ctx.store.get<Vpc>(p.requesterVpcId, 'vpc');
+  if (!theirs) throw new NimbusError('InvalidStateTransition', `peering ${p.id}: the requester's VPC no longer exists`);
+  if (overlaps(parseCidr(mine.cidr), parseCidr(theirs.cidr))) {
+    throw new NimbusError('InvalidVpcPeeringConnection.OverlappingCidr', `your VPC '${mine.name}' (${mine.cidr}) overlaps the requester's VPC ${theirs.id}`);
+  }
+  const other = livePeeringsOf(ctx, mine.id).find(
+    (x) => x.id !== p.id && (x.requesterVpcId === theirs.id || x.accepterVpcId === theirs.id) && x.status === 'active',
+  );
+  if (other) throw new NimbusError('VpcPeeringConnectionAlreadyExists', `your VPC '${mine.name}' and VPC ${theirs.id} are already joined by ${other.id}`);
+  return mine;
+}
+
 function answer(ctx: Ctx, ref: string, to: 'active' | 'rejected'): Peering {
   return write(ctx, () => {
-    const p = getPeering(ctx, ref);
+    const p = ctx.store.get<Peering>(getPeering(ctx, ref).id, 'peering')!;
     if (p.accepterProjectId !== ctx.projectId) {
       throw new NimbusError(
         'OperationNotPermitted',
@@ -80,6 +140,7 @@ function answer(ctx: Ctx, ref: string, to: 'active' | 'rejected'): Peering {
     if (p.status !== 'pending-acceptance') {
       throw new NimbusError('InvalidStateTransition', `peering '${p.name}' is ${p.status}, not pending-acceptance`);
     }
+    if (to === 'active') p.accepterVpcId = checkAcceptable(ctx, p).id;
     p.status = to;
     ctx.store.update(p, to === 'active');
     ctx.feed.record({ kind: 'peering', id: p.id, op: 'updated' });

@@ -25,6 +25,7 @@ export function createServer(ctx: Ctx, input: ServerInput): Server {
     const name = checkName(ctx, 'server', input.name);
     const subnet = resolve<Subnet>(ctx, 'subnet', input.subnet, 'subnet');
     const privateIp = allocateAddress(ctx, subnet, input.ip);
+    if (input.runAsRoot) requireAdmin(ctx, 'running a server as root');
     if (input.app !== undefined && input.app !== null && parseApp(input.app).kind === 'command')
       requireAdmin(ctx, `running the command '${input.app}' as a server's workload (a project token may run web or web:PORT)`);
     const server: Server = {
@@ -36,6 +37,7 @@ export function createServer(ctx: Ctx, input: ServerInput): Server {
       privateIp,
       securityGroupIds: resolveGroups(ctx, input.securityGroups),
       app: input.app ?? null,
+      ...(input.runAsRoot ? { runAsRoot: true } : {}),
       loopbackIp: intToIp(LOOPBACK_BASE + ctx.store.nextSeq()),
       status: 'running',
       createdAt: now(),

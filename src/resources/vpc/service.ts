@@ -115,7 +115,7 @@ export function deleteVpc(ctx: Ctx, ref: string, opts: { cascade?: boolean } = {
       ...ctx.store.list<RouteTable>('routeTable', { parentId: vpc.id }).filter((t) => !t.main),
       ...livePeeringsOf(ctx, vpc.id),
     ];
-    if (blockers.length > 0) throw dependencyViolation(`VPC '${vpc.name}'`, blockers);
+    if (blockers.length > 0) throw dependencyViolation(`VPC '${vpc.name}'`, blockers, ctx.projectId);
     ctx.store.delete(vpc.mainRouteTableId);
     ctx.store.delete(vpc.id);
     ctx.feed.record({ kind: 'routeTable', id: vpc.mainRouteTableId, op: 'deleted' });
