@@ -8,6 +8,7 @@ import { NimbusError } from './core/errors.js';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { ensureAdminToken } from './resources/token/service.js';
 import { writeCredential } from './client/credentials.js';
+import { claimWorkloadRange } from './workloads/loopback-range.js';
 import { homedir } from 'node:os';
 import { VERSION } from './version.js';
 import type { FastifyInstance } from 'fastify';
@@ -102,13 +103,14 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   const supervisor = new Supervisor(join(dataDir, 'run'));
   supervisor.reapOrphans();
   const workloads = new Workloads(store, feed, dataplane, supervisor, dataDir);
-  const loadBalancers = new LoadBalancers(store, feed, dataplane, supervisor, dataDir);
+  const loadBalancers = new LoadBalancers(store, feed, dataplane, supervisor, dataDir, workloads);
   // Each start subscribes to the change feed at once and runs its first pass in the background.
   const ready = Promise.all([dataplane.start(store, feed), workloads.start(), loadBalancers.start()]).then(() => undefined);
   ready.catch(() => undefined);
   const allowedHosts = new Set((opts.allowHosts ?? []).map((h) => h.toLowerCase()));
   if (!LOOPBACK.has(host)) allowedHosts.add(host.toLowerCase());
-  const app = await buildApp({ store, feed, dataplane, workloads, loadBalancers, version: VERSION, logger: opts.logger, allowedHosts });
+  const workloadBase = claimWorkloadRange(dataDir);
+  const app = await buildApp({ store, feed, dataplane, workloads, loadBalancers, version: VERSION, logger: opts.logger, allowedHosts, workloadBase });
   const address = await app.listen({ port, host });
   // The CLI on this machine finds the token by the daemon's URL, as kubectl finds its context.
   writeCredential(address, adminToken, dataDir);

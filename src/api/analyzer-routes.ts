@@ -32,11 +32,11 @@ export function analyzerRoutes(app: FastifyInstance, deps: AppDeps): void {
 /** The data plane: its plan and a sync on demand (admin: they cover every project). */
 export function dataplaneRoutes(app: FastifyInstance, deps: AppDeps): void {
   const route = routeMaker(app, deps);
-  route('GET', '/dataplane/plan', { tag: 'dataplane', summary: 'What the data plane would change now (admin)', response: Plan }, async (ctx) => {
+  route('GET', '/dataplane/plan', { admin: true, tag: 'dataplane', summary: 'What the data plane would change now (admin)', response: Plan }, async (ctx) => {
     requireAdmin(ctx, 'the data plane plan');
     return { steps: await deps.dataplane.plan() };
   });
-  route('POST', '/dataplane/sync', { tag: 'dataplane', summary: 'Converge now and report what changed (admin)', response: SyncReport }, (ctx) => {
+  route('POST', '/dataplane/sync', { admin: true, tag: 'dataplane', summary: 'Converge now and report what changed (admin)', response: SyncReport }, (ctx) => {
     requireAdmin(ctx, 'a data plane sync');
     return deps.dataplane.sync();
   });

@@ -22,6 +22,8 @@ export interface AppDeps {
   logger?: boolean;
   /** Host names besides the loopback ones that requests may name (--allow-host, a non-loopback --host). */
   allowedHosts?: ReadonlySet<string>;
+  /** The first address of this installation's workload range. */
+  workloadBase?: number;
 }
 
 export const PROJECT_HEADER = 'x-nimbus-project';
@@ -38,9 +40,9 @@ export function contextOf(deps: AppDeps, req: { headers: FastifyRequest['headers
   const named = typeof header === 'string' && header !== '' ? header : null;
   if (!p.admin) {
     if (named !== null && findProjectOrNull(deps.store, named)?.id !== p.projectId) throw notFound('project', named);
-    return { store: deps.store, feed: deps.feed, projectId: p.projectId, admin: false };
+    return { store: deps.store, feed: deps.feed, projectId: p.projectId, admin: false, workloadBase: deps.workloadBase };
   }
-  return { store: deps.store, feed: deps.feed, projectId: findProject(deps.store, named ?? 'default').id, admin: true };
+  return { store: deps.store, feed: deps.feed, projectId: findProject(deps.store, named ?? 'default').id, admin: true, workloadBase: deps.workloadBase };
 }
 
 function findProjectOrNull(store: Store, ref: string) {

@@ -7,7 +7,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from './context.js';
 import { CascadeQuery, Inputs, ServerLogs, LbLogs } from '../core/model/index.js';
-import { helpers, routeMaker } from './route.js';
+import { adminOnly, helpers, routeMaker } from './route.js';
 import * as lbs from '../resources/load-balancer/service.js';
 import { accessLog, presentLoadBalancer, presentMember, statusTree } from '../resources/load-balancer/status.js';
 import { serverLogs } from '../resources/server/service.js';
@@ -139,7 +139,7 @@ export function lbRoutes(app: FastifyInstance, deps: AppDeps): void {
 }
 
 export function metricsRoute(app: FastifyInstance, deps: AppDeps): void {
-  app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
+  app.get('/metrics', { schema: { hide: true }, onRequest: adminOnly }, async (req, reply) => {
     requireAdmin(contextOf(deps, req), 'the metrics of every load balancer');
     reply.header('content-type', 'text/plain; version=0.0.4');
     return renderMetrics(deps.loadBalancers.all());

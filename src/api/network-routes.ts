@@ -25,22 +25,30 @@ export function networkRoutes(app: FastifyInstance, deps: AppDeps): void {
   route('GET', '/projects', { tag: 'project', summary: 'List projects (a project token sees its own)', response: list('Project') }, (ctx) =>
     projects.listProjects(ctx),
   );
-  route('POST', '/projects', { tag: 'project', summary: 'Create a project', body: Inputs.project, response: one('Project'), status: 201 }, (ctx, req) =>
-    projects.createProject(ctx, body(req)),
+  route(
+    'POST',
+    '/projects',
+    { admin: true, tag: 'project', summary: 'Create a project', body: Inputs.project, response: one('Project'), status: 201 },
+    (ctx, req) => projects.createProject(ctx, body(req)),
   );
   route('GET', '/projects/:ref', { tag: 'project', summary: 'Show a project', response: one('Project') }, (ctx, req) => projects.getProject(ctx, ref(req)));
-  route('PATCH', '/projects/:ref', { tag: 'project', summary: "Set a project's quotas (admin)", body: ProjectUpdate, response: one('Project') }, (ctx, req) =>
-    projects.updateProject(ctx, ref(req), body(req)),
+  route(
+    'PATCH',
+    '/projects/:ref',
+    { admin: true, tag: 'project', summary: "Set a project's quotas (admin)", body: ProjectUpdate, response: one('Project') },
+    (ctx, req) => projects.updateProject(ctx, ref(req), body(req)),
   );
-  route('GET', '/tokens', { tag: 'token', summary: 'List tokens (admin)', response: Type.Array(Token) }, (ctx) => tokens.listTokens(ctx));
+  route('GET', '/tokens', { admin: true, tag: 'token', summary: 'List tokens (admin)', response: Type.Array(Token) }, (ctx) => tokens.listTokens(ctx));
   route(
     'POST',
     '/tokens',
-    { tag: 'token', summary: 'Issue a token (admin); its secret is answered once', body: TokenInput, response: IssuedToken, status: 201 },
+    { admin: true, tag: 'token', summary: 'Issue a token (admin); its secret is answered once', body: TokenInput, response: IssuedToken, status: 201 },
     (ctx, req) => tokens.issueToken(ctx, body(req)),
   );
-  route('DELETE', '/tokens/:ref', { tag: 'token', summary: 'Revoke a token (admin)', response: Token }, (ctx, req) => tokens.revokeToken(ctx, ref(req)));
-  route('DELETE', '/projects/:ref', { tag: 'project', summary: 'Delete a project', response: one('Project') }, (ctx, req) =>
+  route('DELETE', '/tokens/:ref', { admin: true, tag: 'token', summary: 'Revoke a token (admin)', response: Token }, (ctx, req) =>
+    tokens.revokeToken(ctx, ref(req)),
+  );
+  route('DELETE', '/projects/:ref', { admin: true, tag: 'project', summary: 'Delete a project', response: one('Project') }, (ctx, req) =>
     projects.deleteProject(ctx, ref(req)),
   );
 
@@ -83,13 +91,16 @@ export function networkRoutes(app: FastifyInstance, deps: AppDeps): void {
   route('GET', '/servers', { tag: 'server', summary: 'List servers', query: serverQuery, response: list('Server') }, (ctx, req) => {
     const filter = q<{ subnet?: string; vpc?: string }>(req);
     // Unfiltered, the stored documents are the view: sent as stored (the 10,000-resource list).
-    if (!filter.subnet && !filter.vpc) return RawJson.array(servers.serverDocuments(ctx));
-    return servers.listServers(ctx, filter);
+    const show = (s: Parameters<typeof servers.presentServer>[0]) => servers.presentServer(s, deps.workloads);
+    if (!filter.subnet && !filter.vpc && deps.workloads.failing().length === 0) return RawJson.array(servers.serverDocuments(ctx));
+    return servers.listServers(ctx, filter).map(show);
   });
   route('POST', '/servers', { tag: 'server', summary: 'Create a server', body: Inputs.server, response: one('Server'), status: 201 }, (ctx, req) =>
     servers.createServer(ctx, body(req)),
   );
-  route('GET', '/servers/:ref', { tag: 'server', summary: 'Show a server', response: one('Server') }, (ctx, req) => servers.getServer(ctx, ref(req)));
+  route('GET', '/servers/:ref', { tag: 'server', summary: 'Show a server', response: one('Server') }, (ctx, req) =>
+    servers.presentServer(servers.getServer(ctx, ref(req)), deps.workloads),
+  );
   route(
     'PATCH',
     '/servers/:ref',

@@ -5,6 +5,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Ctx } from '../resources/context.js';
+import { NimbusError } from '../core/errors.js';
 import { contextOf, PROJECT_HEADER, type AppDeps } from './context.js';
 import { ErrorBody } from '../core/model/index.js';
 
@@ -32,6 +33,8 @@ export interface Spec {
   params?: TSchema;
   response: TSchema;
   status?: number;
+  /** Admin tokens only: a project token is refused (403) before its request is even validated. */
+  admin?: boolean;
 }
 
 export function routeMaker(app: FastifyInstance, deps: AppDeps) {
@@ -40,6 +43,7 @@ export function routeMaker(app: FastifyInstance, deps: AppDeps) {
     app.route({
       method,
       url,
+      ...(spec.admin ? { onRequest: adminOnly } : {}),
       schema: {
         tags: [spec.tag],
         summary: spec.summary,
@@ -61,6 +65,12 @@ export function routeMaker(app: FastifyInstance, deps: AppDeps) {
       },
     });
   };
+}
+
+/** A route hook refusing project tokens. */
+export async function adminOnly(req: FastifyRequest): Promise<void> {
+  if (!req.principal?.admin)
+    throw new NimbusError('UnauthorizedOperation', `${req.method} ${req.url.split('?')[0]} needs an admin token; a project token may not`);
 }
 
 export const helpers = {

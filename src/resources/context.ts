@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { NimbusError, invalid, type ErrorCode } from '../core/errors.js';
 import { KIND_LABEL, kindOfId, looksLikeAnyId, looksLikeId, type Kind } from '../core/ids.js';
 import type { Store } from '../store/db.js';
+import { DEFAULT_QUOTAS, type QuotaKind } from '../core/model/quotas.js';
 
 export interface Change {
   kind: Kind;
@@ -37,6 +38,23 @@ export interface Ctx {
   readonly feed: ChangeFeed;
   /** The caller holds an admin token (or is the daemon itself): admin-only operations are allowed. */
   readonly admin?: boolean;
+  /** The first address of this installation's workload range (127.64.0.0 when not set). */
+  readonly workloadBase?: number;
+}
+
+/**
+ * Refuses a creation past the project's quota of `kind` (`used` of them exist). Quotas bind
+ * project tokens, the tenants; an admin token is the operator and is not bound.
+ */
+export function checkQuota(ctx: Ctx, kind: QuotaKind, used: number, what: string): void {
+  if (ctx.admin) return;
+  const project = ctx.store.get<{ name: string; quotas?: Partial<Record<QuotaKind, number>> }>(ctx.projectId, 'project');
+  const limit = project?.quotas?.[kind] ?? DEFAULT_QUOTAS[kind];
+  if (used < limit) return;
+  throw new NimbusError(
+    kind === 'vpcs' ? 'VpcLimitExceeded' : 'QuotaExceeded',
+    `project '${project?.name ?? ctx.projectId}' has ${used} ${what}, its quota of ${kind} is ${limit}; an admin can raise it (nimbus project quota ${project?.name ?? ctx.projectId} --set ${kind}=N)`,
+  );
 }
 
 /** Refuses an admin-only operation to a project token. */

@@ -49,6 +49,7 @@ export class LbReconciler implements Reconciler<LbDesired, Map<string, ProcessSp
     private readonly supervisor: Supervisor,
     private readonly dataDir: string,
     private readonly host: LbWorkerHost,
+    private readonly workloadFailure: (serverId: string) => string | null = () => null,
   ) {}
 
   desired(): LbDesired {
@@ -59,7 +60,7 @@ export class LbReconciler implements Reconciler<LbDesired, Map<string, ProcessSp
     const groups = all.length > 0 ? this.store.list<SecurityGroup>('securityGroup') : [];
     const desired: LbDesired = { admissions: new Map(), workers: new Map(), changes };
     for (const lb of all) {
-      const { config, admission } = engineConfig(this.store, lb, this.dataplane.kind, topology);
+      const { config, admission } = engineConfig(this.store, lb, this.dataplane.kind, topology, this.workloadFailure);
       desired.admissions.set(lb.id, admission);
       if (config.listeners.length === 0) continue;
       const dir = join(this.dataDir, 'lb', lb.id);

@@ -19,6 +19,7 @@ import { ReconcileLoop } from '../reconcile/loop.js';
 import type { EngineConfig } from '../lb/config.js';
 import type { FromWorker, Health, ToWorker } from '../lb/ipc.js';
 import { readAccessLog } from '../lb/observe.js';
+import type { Workloads } from './workloads.js';
 import { LbReconciler, type LbDesired, type LbPlan, type LbWorkerHost } from './lb-reconciler.js';
 
 const LB_KINDS = new Set(['loadBalancer', 'listener', 'pool', 'member', 'healthMonitor']);
@@ -92,9 +93,13 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
     dataplane: Dataplane,
     private readonly supervisor: Supervisor,
     private readonly dataDir: string,
+    workloads?: Workloads,
   ) {
     // A pass waits at least twice as long as the last one took (it may compile the whole topology).
-    this.loop = new ReconcileLoop(new LbReconciler(store, dataplane, supervisor, dataDir, this), { debounceMs: 20, gapFactor: 2 });
+    const failure = (id: string) => workloads?.failure(id) ?? null;
+    this.loop = new ReconcileLoop(new LbReconciler(store, dataplane, supervisor, dataDir, this, failure), { debounceMs: 20, gapFactor: 2 });
+    // A member's workload that starts or stops failing changes its admission.
+    workloads?.crashes.onChange(() => this.loop.trigger());
   }
 
   async start(): Promise<void> {

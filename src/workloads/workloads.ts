@@ -14,6 +14,7 @@ import { parseApp } from '../core/model/index.js';
 import type { Dataplane } from '../dataplane/driver.js';
 import type { ProcessSpec, Supervisor } from './supervisor.js';
 import { ReconcileLoop } from '../reconcile/loop.js';
+import { CrashWatch } from './crash-watch.js';
 import { nodeEntry } from './entry.js';
 import type { ApplyResult, Reconciler } from '../reconcile/reconciler.js';
 import { observeProcesses, planProcesses, type ProcessPlan } from './process-plan.js';
@@ -68,7 +69,10 @@ class WorkloadReconciler implements Reconciler<Map<string, ProcessSpec>, Map<str
       mkdirSync(this.w.dirOf(key), { recursive: true });
       this.w.supervisor.ensure(key, spec);
     }
-    for (const key of plan.stop) this.w.supervisor.stop(key);
+    for (const key of plan.stop) {
+      this.w.supervisor.stop(key);
+      this.w.crashes.forget(key);
+    }
     return { errors: [], succeeded: plan.ensure.map(([k]) => k), requeue: false };
   }
 }
@@ -81,13 +85,28 @@ export class Workloads {
     if (c.kind === 'server') this.loop.trigger();
   };
 
+  /** Which workloads cannot stay up (a server shows `error`, a load balancer sends them nothing). */
+  readonly crashes: CrashWatch;
+
   constructor(
     readonly store: Store,
     private readonly feed: ChangeFeed,
     readonly dataplane: Dataplane,
     readonly supervisor: Supervisor,
     private readonly dataDir: string,
-  ) {}
+  ) {
+    this.crashes = new CrashWatch(supervisor, 'ecs-', (key) => join(this.dirOf(key), 'output.log'));
+  }
+
+  /** Why a server's workload cannot stay up, or null. */
+  failure(serverId: string): string | null {
+    return this.crashes.failure(serverId);
+  }
+
+  /** Servers whose workloads cannot stay up now. */
+  failing(): string[] {
+    return this.crashes.failingKeys();
+  }
 
   private unprivileged: { ok: boolean; why: string } | null = null;
 
@@ -139,6 +158,7 @@ export class Workloads {
   stop(): void {
     this.feed.off('change', this.onChange);
     void this.loop.stop();
+    this.crashes.close();
     for (const key of this.supervisor.keys()) if (key.startsWith('ecs-')) this.supervisor.stop(key);
   }
 

@@ -123,9 +123,10 @@ export type HealthMonitor = Static<typeof HealthMonitor>;
 
 /**
  * Why a member takes no traffic whatever its health: admin down and a stopped server make it
- * OFFLINE (Octavia's word for "taken out on purpose"); unreachable makes it ERROR.
+ * OFFLINE (Octavia's word for "taken out on purpose"); unreachable, or a workload that cannot
+ * stay up, makes it ERROR.
  */
-export const ADMISSION_CODES = ['ADMIN_DOWN', 'SERVER_STOPPED', 'UNREACHABLE'] as const;
+export const ADMISSION_CODES = ['ADMIN_DOWN', 'SERVER_STOPPED', 'UNREACHABLE', 'WORKLOAD_DOWN'] as const;
 export type AdmissionCode = (typeof ADMISSION_CODES)[number];
 export interface Refusal {
   code: AdmissionCode;

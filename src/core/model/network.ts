@@ -72,8 +72,9 @@ export const SecurityGroup = Type.Object(
 );
 export type SecurityGroup = Static<typeof SecurityGroup>;
 
-export const SERVER_STATUSES = ['running', 'stopped'] as const;
-export type ServerStatus = (typeof SERVER_STATUSES)[number];
+/** Stored: running or stopped. Shown: error too, when a running server's workload cannot stay up (statusReason says why). */
+export const SERVER_STATUSES = ['running', 'stopped', 'error'] as const;
+export type ServerStatus = 'running' | 'stopped';
 
 export const Server = Type.Object(
   {
@@ -88,6 +89,7 @@ export const Server = Type.Object(
     loopbackIp: S({ description: 'Where its workload listens on the virtual data plane (a loopback address of its own)' }),
     runAsRoot: Type.Optional(Type.Boolean({ description: 'Its workload and exec run as root (admin only); an unprivileged user otherwise' })),
     status: StringEnum(SERVER_STATUSES),
+    statusReason: Type.Optional(S()),
     createdAt: S(),
   },
   { $id: 'Server' },

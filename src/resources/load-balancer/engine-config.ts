@@ -21,6 +21,8 @@ export function engineConfig(
   plane: 'virtual' | 'linux',
   /** The compiled topology, asked for only when a member's admission needs the analyzer (virtual plane). */
   topology: () => Topology,
+  /** Why a server's workload cannot stay up, or null. */
+  workloadFailure: (serverId: string) => string | null = () => null,
 ): { config: EngineConfig; admission: Map<string, MemberAdmission> } {
   const listeners = store.list<Listener>('listener', { parentId: lb.id });
   const pools = store.list<Pool>('pool', { parentId: lb.id });
@@ -50,6 +52,7 @@ export function engineConfig(
           let refusal: Refusal | null = null;
           if (!m.adminStateUp) refusal = { code: 'ADMIN_DOWN', message: 'admin down' };
           else if (server && server.status !== 'running') refusal = { code: 'SERVER_STOPPED', message: `server ${server.name} is stopped` };
+          else if (server && workloadFailure(server.id)) refusal = { code: 'WORKLOAD_DOWN', message: `server ${server.name}: ${workloadFailure(server.id)}` };
           else if (plane === 'virtual') {
             const r = trace(topology(), { sourceServerId: lb.id, destination: m.address, protocol: 'tcp', port: m.port });
             if (!r.reachable) {

@@ -6,7 +6,7 @@ import { NimbusError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { LbProtocol, Listener, ListenerInput, ListenerUpdate, LoadBalancer, Pool } from '../../core/model/index.js';
 import { checkPort } from '../../core/model/index.js';
-import { checkName, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
+import { checkName, checkQuota, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
 import { protocolOf } from './rules.js';
 
 export function listListeners(ctx: Ctx, loadBalancerId?: string): Listener[] {
@@ -29,6 +29,7 @@ export function createListener(ctx: Ctx, input: ListenerInput): Listener {
   return write(ctx, () => {
     const name = checkName(ctx, 'listener', input.name);
     const lb = resolve<LoadBalancer>(ctx, 'loadBalancer', input.loadBalancer, 'loadBalancer');
+    checkQuota(ctx, 'listenersPerLoadBalancer', listListeners(ctx, lb.id).length, `listeners on load balancer '${lb.name}'`);
     const protocol = protocolOf(input.protocol, 'protocol');
     checkPort(input.port);
     const clash = listListeners(ctx, lb.id).find((l) => l.port === input.port);

@@ -7,7 +7,7 @@ import { NimbusError } from '../../core/errors.js';
 import { intToIp, parseIp } from '../../core/cidr.js';
 import { newId } from '../../core/ids.js';
 import type { LoadBalancer, LoadBalancerInput, Rename, Subnet } from '../../core/model/index.js';
-import { checkName, dependencyViolation, now, resolve, saveUpdate, write, type Ctx } from '../context.js';
+import { checkName, checkQuota, dependencyViolation, now, resolve, saveUpdate, write, type Ctx } from '../context.js';
 import { allocateAddress } from '../subnet/addresses.js';
 import { deleteListener, listListeners } from './listener.js';
 import { deletePool, listPools } from './pool.js';
@@ -39,6 +39,7 @@ export function createLoadBalancer(ctx: Ctx, input: LoadBalancerInput): LoadBala
   return write(ctx, () => {
     const name = checkName(ctx, 'loadBalancer', input.name);
     const subnet = resolve<Subnet>(ctx, 'subnet', input.subnet, 'subnet');
+    checkQuota(ctx, 'loadBalancers', listLoadBalancers(ctx).length, 'load balancers');
     const lb: LoadBalancer = {
       id: newId('loadBalancer'),
       name,

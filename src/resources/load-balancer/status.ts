@@ -44,7 +44,8 @@ export function memberOperatingStatus(
   health: 'UP' | 'DOWN' | undefined,
   monitored: boolean,
 ): { operatingStatus: OperatingStatus; statusReason: string | null } {
-  if (refusal) return { operatingStatus: refusal.code === 'UNREACHABLE' ? 'ERROR' : 'OFFLINE', statusReason: refusal.message };
+  if (refusal)
+    return { operatingStatus: refusal.code === 'UNREACHABLE' || refusal.code === 'WORKLOAD_DOWN' ? 'ERROR' : 'OFFLINE', statusReason: refusal.message };
   if (health === 'DOWN') return { operatingStatus: 'ERROR', statusReason: 'failing its health check' };
   return { operatingStatus: monitored ? 'ONLINE' : 'NO_MONITOR', statusReason: null };
 }

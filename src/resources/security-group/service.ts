@@ -17,7 +17,7 @@ import type {
   Server,
 } from '../../core/model/index.js';
 import { isPort } from '../../core/model/index.js';
-import { checkName, dependencyViolation, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
+import { checkName, checkQuota, dependencyViolation, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
 
 const PROTOCOLS: readonly Protocol[] = ['icmp', 'tcp', 'udp', 'all'];
 
@@ -47,6 +47,7 @@ export function createSecurityGroup(ctx: Ctx, input: SecurityGroupInput): Securi
       throw new NimbusError('InvalidGroup.Duplicate', `security group '${input.name}' already exists in this project`);
     }
     const name = checkName(ctx, 'securityGroup', input.name);
+    checkQuota(ctx, 'securityGroups', listSecurityGroups(ctx).length, 'security groups');
     const sg: SecurityGroup = {
       id: newId('securityGroup'),
       name,
@@ -117,6 +118,7 @@ function sameRule(a: SecurityGroupRule, b: SecurityGroupRule): boolean {
 export function addRule(ctx: Ctx, groupRef: string, input: RuleInput): SecurityGroup {
   return write(ctx, () => {
     const sg = getSecurityGroup(ctx, groupRef);
+    checkQuota(ctx, 'rulesPerGroup', sg.rules.length, `rules in security group '${sg.name}'`);
     if (input.direction !== 'ingress' && input.direction !== 'egress') {
       throw invalid(`direction: '${String(input.direction)}' must be ingress or egress`);
     }

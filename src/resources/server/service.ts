@@ -9,10 +9,11 @@ import { allocateAddress } from '../subnet/addresses.js';
 import { newId } from '../../core/ids.js';
 import type { SecurityGroup, Server, ServerInput, ServerLogs, ServerStatus, ServerUpdate, Subnet } from '../../core/model/index.js';
 import { parseApp } from '../../core/model/index.js';
-import { checkName, dependencyViolation, now, requireAdmin, resolve, saveUpdate, write, type Ctx } from '../context.js';
+import { checkName, checkQuota, dependencyViolation, now, requireAdmin, resolve, saveUpdate, write, type Ctx } from '../context.js';
 
-/** Workloads on the virtual data plane listen on 127.64.0.0/10, one address per server. */
+/** Workloads on the virtual data plane listen on a loopback address each, in the installation's /16 of 127.64.0.0/10. */
 const LOOPBACK_BASE = 0x7f400000;
+const RANGE_SIZE = 0x10000;
 
 function resolveGroups(ctx: Ctx, refs: string[] | undefined): string[] {
   if (refs !== undefined && !Array.isArray(refs)) throw invalid('securityGroups: a list of security group names or ids is expected');
@@ -24,6 +25,7 @@ export function createServer(ctx: Ctx, input: ServerInput): Server {
   return write(ctx, () => {
     const name = checkName(ctx, 'server', input.name);
     const subnet = resolve<Subnet>(ctx, 'subnet', input.subnet, 'subnet');
+    checkQuota(ctx, 'servers', ctx.store.list('server', { projectId: ctx.projectId }).length, 'servers');
     const privateIp = allocateAddress(ctx, subnet, input.ip);
     if (input.runAsRoot) requireAdmin(ctx, 'running a server as root');
     if (input.app !== undefined && input.app !== null && parseApp(input.app).kind === 'command')
@@ -38,7 +40,7 @@ export function createServer(ctx: Ctx, input: ServerInput): Server {
       securityGroupIds: resolveGroups(ctx, input.securityGroups),
       app: input.app ?? null,
       ...(input.runAsRoot ? { runAsRoot: true } : {}),
-      loopbackIp: intToIp(LOOPBACK_BASE + ctx.store.nextSeq()),
+      loopbackIp: intToIp((ctx.workloadBase ?? LOOPBACK_BASE) + 1 + (ctx.store.nextSeq() % (RANGE_SIZE - 2))),
       status: 'running',
       createdAt: now(),
     };
@@ -97,9 +99,19 @@ export function deleteServer(ctx: Ctx, ref: string): Server {
   });
 }
 
-/** Where a server's workload logs are read from (the daemon's workloads implement it). */
+/** What the daemon's workloads tell of a server (they implement it). */
 export interface WorkloadLogs {
   logs(serverId: string): ServerLogs;
+  /** Why its workload cannot stay up, or null. */
+  failure(serverId: string): string | null;
+  /** The servers whose workloads cannot stay up now. */
+  failing(): string[];
+}
+
+/** A server as shown: `error` with the reason while its workload cannot stay up. */
+export function presentServer(server: Server, workloads: WorkloadLogs): Server | (Omit<Server, 'status'> & { status: 'error'; statusReason: string }) {
+  const why = server.status === 'running' ? workloads.failure(server.id) : null;
+  return why ? { ...server, status: 'error', statusReason: why } : server;
 }
 
 /** A server workload's request log and the tail of its output. */

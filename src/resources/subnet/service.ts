@@ -6,13 +6,14 @@ import { NimbusError } from '../../core/errors.js';
 import { containsCidr, formatCidr, gatewayOf, intToIp, overlaps, parseCidr, usableCount } from '../../core/cidr.js';
 import { newId } from '../../core/ids.js';
 import type { Rename, Subnet, SubnetInput, Vpc } from '../../core/model/index.js';
-import { checkName, dependencyViolation, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
+import { checkName, checkQuota, dependencyViolation, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
 import type { StoredRouteTable } from '../route-table/service.js';
 
 export function createSubnet(ctx: Ctx, input: SubnetInput): Subnet {
   return write(ctx, () => {
     const name = checkName(ctx, 'subnet', input.name);
     const vpc = resolve<Vpc>(ctx, 'vpc', input.vpc, 'vpc');
+    checkQuota(ctx, 'subnetsPerVpc', ctx.store.list('subnet', { parentId: vpc.id }).length, `subnets in VPC '${vpc.name}'`);
     const c = parseCidr(input.cidr, 'cidr');
     const cidr = formatCidr(c);
     if (c.prefix > 28 || !containsCidr(parseCidr(vpc.cidr), c)) {

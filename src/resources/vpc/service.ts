@@ -12,7 +12,7 @@ import { deleteServer } from '../server/service.js';
 import { deleteSubnet } from '../subnet/service.js';
 import { deleteRouteTable, storedRouteTable } from '../route-table/service.js';
 import { deletePeering, livePeeringsOf } from '../peering/service.js';
-import { checkName, dependencyViolation, now, resolve, saveUpdate, write, type Ctx } from '../context.js';
+import { checkName, checkQuota, dependencyViolation, now, resolve, saveUpdate, write, type Ctx } from '../context.js';
 
 export function checkVpcCidr(text: string): string {
   const c = parseCidr(text, 'cidr');
@@ -25,6 +25,7 @@ export function checkVpcCidr(text: string): string {
 export function createVpc(ctx: Ctx, input: VpcInput): Vpc {
   return write(ctx, () => {
     const name = checkName(ctx, 'vpc', input.name);
+    checkQuota(ctx, 'vpcs', listVpcs(ctx).length, 'VPCs');
     const cidr = checkVpcCidr(input.cidr);
     const id = newId('vpc');
     const rtbId = newId('routeTable');
