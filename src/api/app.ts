@@ -18,6 +18,26 @@ import { authHooks } from './auth.js';
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ?? false,
+    // Bounded input: no body over 64 kB, no path parameter over 512 characters (a ref is at most 128).
+    bodyLimit: 64 * 1024,
+    maxParamLength: 512,
+    // Even what the framework refuses leaves as the catalogue's {code, message}.
+    frameworkErrors: (err, _req, reply) => {
+      (reply as unknown as { status(n: number): { send(b: unknown): void } })
+        .status(400)
+        .send({ code: 'InvalidParameterValue', message: `the request is malformed: ${err.message}` });
+    },
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) return void socket.destroy();
+      const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+      const body = JSON.stringify({
+        code: 'InvalidParameterValue',
+        message: tooLarge ? 'the request head is over 16 kB' : `the request is not HTTP this daemon reads (${err.code ?? err.message})`,
+      });
+      socket.end(
+        `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
+    },
     // Name the value at fault: `body/port must be <= 65535`, `body has no field 'colour'`.
     schemaErrorFormatter: (errs, dataVar) => {
       const e = errs[0] as (typeof errs)[number] & { data?: unknown };
@@ -46,6 +66,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler((err: unknown, _req, reply) => {
     if (err instanceof NimbusError) return reply.status(err.status).send({ code: err.code, message: err.message });
     const e = err as { validation?: unknown; message?: string; statusCode?: number; code?: string };
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.status(413).send({ code: 'InvalidParameterValue', message: 'the request body is over 64 kB' });
+    if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      return reply.status(415).send({ code: 'UnsupportedMediaType', message: `${e.message}: send application/json` });
     if (e.validation || (e.statusCode && e.statusCode >= 400 && e.statusCode < 500)) {
       return reply.status(400).send({ code: 'InvalidParameterValue', message: e.message ?? 'invalid request' });
     }

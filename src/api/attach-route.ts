@@ -32,6 +32,10 @@ function positive(v: string | null, name: string): number | undefined {
 }
 
 export function attachRoute(app: FastifyInstance, deps: AppDeps): void {
+  // CONNECT asks for a tunnel: this is no proxy. The answer is the catalogue's, not a closed socket.
+  app.server.on('connect', (_req: IncomingMessage, socket: Duplex) =>
+    refuse(socket, 405, 'InvalidParameterValue', 'CONNECT is not served: the API is no proxy'),
+  );
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
     const url = new URL(req.url ?? '/', 'http://nimbus');
     let principal;

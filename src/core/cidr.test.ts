@@ -37,3 +37,34 @@ test('reserves network, gateway and the last three addresses of a subnet', () =>
   assert.equal(usableCount(parseCidr('10.0.0.0/28')), 11);
   assert.equal(formatCidr(parseCidr('0.0.0.0/0')), '0.0.0.0/0');
 });
+
+test('only canonical dotted decimal is accepted: no octal-looking octets, no stray characters', () => {
+  for (const bad of [
+    '012.0.0.0/16',
+    '10.20.010.0/24',
+    '010.0.0.0/16',
+    '10.0.0.0/08',
+    '10.0.0.0/33',
+    ' 10.0.0.0/8',
+    '10.0.0.0/8 ',
+    '10.0.0/8',
+    '0x0a.0.0.0/8',
+    '10.0.0.256/32',
+  ]) {
+    assert.throws(
+      () => parseCidr(bad),
+      (e: NimbusError) => e.code === 'InvalidParameterValue' && e.message.includes(bad),
+      bad,
+    );
+  }
+  for (const bad of ['010.0.0.1', '10.0.0.01', '1.2.3', '1.2.3.4.5', '256.1.1.1', '-1', '::1', '1.2.3.4 ']) {
+    assert.throws(
+      () => parseIp(bad),
+      (e: NimbusError) => e.code === 'InvalidParameterValue',
+      bad,
+    );
+  }
+  assert.equal(parseIp('10.0.0.1'), 0x0a000001);
+  assert.deepEqual(parseCidr('0.0.0.0/0'), { net: 0, prefix: 0 });
+  assert.deepEqual(parseCidr('10.0.0.5/16'), { net: 0x0a000000, prefix: 16 });
+});

@@ -15,10 +15,19 @@ export function maskOf(prefix: number): number {
   return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
 }
 
+/**
+ * Canonical dotted decimal only: four numbers 0-255 without leading zeros. `012.0.0.0` is
+ * refused rather than read as octal (10.0.0.0), as inet_aton would: input means exactly what
+ * was typed, everywhere an address enters.
+ */
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]\\d|\\d)';
+const CANONICAL_IP = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
+const CANONICAL_CIDR = new RegExp(`^(${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET})/(3[0-2]|[12]\\d|\\d)$`);
+
 /** Parses a dotted IPv4 address; throws InvalidParameterValue naming the field. */
 export function parseIp(text: string, field = 'ip'): number {
-  if (typeof text !== 'string' || !ipaddr.IPv4.isValidFourPartDecimal(text)) {
-    throw invalid(`${field}: '${text}' is not an IPv4 address`);
+  if (typeof text !== 'string' || !CANONICAL_IP.test(text)) {
+    throw invalid(`${field}: '${text}' is not an IPv4 address in dotted decimal (four numbers 0-255, no leading zeros)`);
   }
   return ipToInt(text);
 }
@@ -36,8 +45,8 @@ export function intToIp(n: number): string {
  * Parses `a.b.c.d/p`. Host bits are cleared (AWS stores 10.0.0.5/16 as 10.0.0.0/16).
  */
 export function parseCidr(text: string, field = 'cidr'): Cidr {
-  if (typeof text !== 'string' || !/^\d+\.\d+\.\d+\.\d+\/\d{1,2}$/.test(text)) {
-    throw invalid(`${field}: '${text}' is not an IPv4 CIDR such as 10.0.0.0/16`);
+  if (typeof text !== 'string' || !CANONICAL_CIDR.test(text)) {
+    throw invalid(`${field}: '${text}' is not an IPv4 CIDR such as 10.0.0.0/16 (dotted decimal, no leading zeros, prefix 0-32)`);
   }
   let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
   try {

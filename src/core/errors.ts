@@ -14,6 +14,7 @@ export const ERROR_CATALOGUE = {
   'InvalidIPAddress.InUse': { status: 409, summary: 'A private IP already held by another server or load balancer.' },
   InsufficientFreeAddressesInSubnet: { status: 409, summary: 'The subnet has no free address left.' },
   'InvalidGroup.Duplicate': { status: 409, summary: 'A security group name already used in the project.' },
+  'InvalidGroup.Reserved': { status: 400, summary: "The name 'default' is reserved for the project's default security group." },
   'InvalidPermission.Duplicate': { status: 409, summary: 'A security group rule equal to one the group already has.' },
   CannotDelete: { status: 409, summary: 'The default security group cannot be deleted.' },
   'InvalidVpcPeeringConnection.OverlappingCidr': { status: 409, summary: 'A peering between VPCs whose CIDRs overlap, or between a VPC and itself.' },

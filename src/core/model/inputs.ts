@@ -9,6 +9,11 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { Name, Nullable, Port, Ref, S, StringEnum } from './kit.js';
+
+/** Every string an input takes is bounded (AWS bounds descriptions at 255). */
+const Description = () => S({ maxLength: 255 });
+const Short = (description?: string) => S({ maxLength: 64, ...(description ? { description } : {}) });
+const Text = (max: number, description?: string) => S({ maxLength: max, ...(description ? { description } : {}) });
 import { DIRECTIONS, PROTOCOLS } from './network.js';
 import { TRACE_PROTOCOLS } from './analyzer.js';
 
@@ -17,64 +22,66 @@ const strict = { additionalProperties: false } as const;
 
 export const Inputs = {
   project: Type.Object({ name: Name }, strict),
-  vpc: Type.Object({ name: Name, cidr: S({ description: 'e.g. 192.168.6.0/24' }) }, strict),
-  subnet: Type.Object({ name: Name, vpc: Ref('VPC'), cidr: S(), routeTable: Type.Optional(Ref('route table')) }, strict),
+  vpc: Type.Object({ name: Name, cidr: Short('e.g. 192.168.6.0/24') }, strict),
+  subnet: Type.Object({ name: Name, vpc: Ref('VPC'), cidr: Short(), routeTable: Type.Optional(Ref('route table')) }, strict),
   server: Type.Object(
     {
       name: Name,
       subnet: Ref('subnet'),
-      ip: Type.Optional(S({ description: 'private IP; the lowest free one when absent' })),
-      securityGroups: Type.Optional(Type.Array(S(), { description: "names or ids; the project's default group when absent" })),
-      app: Type.Optional(Nullable(S({ description: 'web, web:PORT or a command line' }))),
+      ip: Type.Optional(Short('private IP; the lowest free one when absent')),
+      securityGroups: Type.Optional(
+        Type.Array(Short(), { maxItems: 5, description: "names or ids (at most 5, as in EC2); the project's default group when absent" }),
+      ),
+      app: Type.Optional(Nullable(Text(1024, 'web, web:PORT or a command line'))),
       runAsRoot: Type.Optional(Type.Boolean({ description: 'run its workload and exec as root (admin only)' })),
     },
     strict,
   ),
-  serverUpdate: Type.Object({ name: Type.Optional(Name), securityGroups: Type.Optional(Type.Array(S())) }, strict),
-  securityGroup: Type.Object({ name: Name, description: Type.Optional(S()) }, strict),
-  securityGroupUpdate: Type.Object({ name: Type.Optional(Name), description: Type.Optional(S()) }, strict),
+  serverUpdate: Type.Object({ name: Type.Optional(Name), securityGroups: Type.Optional(Type.Array(Short(), { maxItems: 5 })) }, strict),
+  securityGroup: Type.Object({ name: Name, description: Type.Optional(Description()) }, strict),
+  securityGroupUpdate: Type.Object({ name: Type.Optional(Name), description: Type.Optional(Description()) }, strict),
   rule: Type.Object(
     {
       direction: StringEnum(DIRECTIONS),
       protocol: StringEnum(PROTOCOLS),
-      ports: Type.Optional(S({ description: '8080 or 8000-8100; tcp and udp only' })),
-      remote: S({ description: 'a CIDR, or a security group name or id' }),
-      description: Type.Optional(S()),
+      ports: Type.Optional(Short('8080 or 8000-8100; tcp and udp only')),
+      remote: Short('a CIDR, or a security group name or id'),
+      description: Type.Optional(Description()),
     },
     strict,
   ),
   routeTable: Type.Object({ name: Name, vpc: Ref('VPC') }, strict),
   rename: Type.Object({ name: Type.Optional(Name) }, strict),
   association: Type.Object({ subnet: Ref('subnet') }, strict),
-  route: Type.Object({ destination: S(), target: S({ description: 'a peering (name or id) or blackhole' }) }, strict),
+  route: Type.Object({ destination: Short(), target: Short('a peering (name or id) or blackhole') }, strict),
   peering: Type.Object({ name: Name, vpc: Ref('requester VPC'), peerVpc: Ref('accepter VPC'), peerProject: Type.Optional(Ref('accepter project')) }, strict),
   loadBalancer: Type.Object(
     {
       name: Name,
       subnet: Ref('subnet'),
-      vip: Type.Optional(S({ description: 'private VIP; the lowest free address when absent' })),
-      publicIp: Type.Optional(Type.Union([Type.Boolean(), S()], { description: 'true for one from 127.0.1.0/24, or the address wanted' })),
+      vip: Type.Optional(Short('private VIP; the lowest free address when absent')),
+      publicIp: Type.Optional(Type.Union([Type.Boolean(), Short()], { description: 'true for one from 127.0.1.0/24, or the address wanted' })),
     },
     strict,
   ),
   listener: Type.Object(
-    { name: Name, loadBalancer: Ref('load balancer'), protocol: S({ description: 'HTTP or TCP' }), port: Port(), defaultPool: Type.Optional(Ref('pool')) },
+    { name: Name, loadBalancer: Ref('load balancer'), protocol: Short('HTTP or TCP'), port: Port(), defaultPool: Type.Optional(Ref('pool')) },
     strict,
   ),
-  listenerUpdate: Type.Object({ name: Type.Optional(Name), defaultPool: Type.Optional(Nullable(S())) }, strict),
+  listenerUpdate: Type.Object({ name: Type.Optional(Name), defaultPool: Type.Optional(Nullable(Short())) }, strict),
   pool: Type.Object(
     {
       name: Name,
       loadBalancer: Ref('load balancer'),
-      protocol: S({ description: 'HTTP or TCP' }),
-      algorithm: S({ description: 'ROUND_ROBIN, LEAST_CONNECTIONS or SOURCE_IP' }),
-      persistence: Type.Optional(Nullable(S({ description: 'SOURCE_IP, HTTP_COOKIE or APP_COOKIE' }))),
-      cookieName: Type.Optional(S()),
+      protocol: Short('HTTP or TCP'),
+      algorithm: Short('ROUND_ROBIN, LEAST_CONNECTIONS or SOURCE_IP'),
+      persistence: Type.Optional(Nullable(Short('SOURCE_IP, HTTP_COOKIE or APP_COOKIE'))),
+      cookieName: Type.Optional(Short()),
     },
     strict,
   ),
   poolUpdate: Type.Object(
-    { name: Type.Optional(Name), algorithm: Type.Optional(S()), persistence: Type.Optional(Nullable(S())), cookieName: Type.Optional(S()) },
+    { name: Type.Optional(Name), algorithm: Type.Optional(Short()), persistence: Type.Optional(Nullable(Short())), cookieName: Type.Optional(Short()) },
     strict,
   ),
   member: Type.Object(
@@ -82,7 +89,7 @@ export const Inputs = {
       name: Type.Optional(Name),
       pool: Ref('pool'),
       server: Type.Optional(Ref('server')),
-      address: Type.Optional(S()),
+      address: Type.Optional(Short()),
       port: Port(),
       weight: Type.Optional(Weight),
     },
@@ -93,13 +100,13 @@ export const Inputs = {
     {
       name: Type.Optional(Name),
       pool: Ref('pool'),
-      type: S({ description: 'TCP or HTTP' }),
+      type: Short('TCP or HTTP'),
       delay: Type.Optional(Type.Integer()),
       timeout: Type.Optional(Type.Integer()),
       maxRetries: Type.Optional(Type.Integer({ description: 'rise' })),
       maxRetriesDown: Type.Optional(Type.Integer({ description: 'fall' })),
-      urlPath: Type.Optional(S()),
-      expectedCodes: Type.Optional(S()),
+      urlPath: Type.Optional(Text(255)),
+      expectedCodes: Type.Optional(Short()),
     },
     strict,
   ),
@@ -110,23 +117,23 @@ export const Inputs = {
       timeout: Type.Optional(Type.Integer()),
       maxRetries: Type.Optional(Type.Integer()),
       maxRetriesDown: Type.Optional(Type.Integer()),
-      urlPath: Type.Optional(S()),
-      expectedCodes: Type.Optional(S()),
+      urlPath: Type.Optional(Text(255)),
+      expectedCodes: Type.Optional(Short()),
     },
     strict,
   ),
   trace: Type.Object(
     {
       server: Ref('source server'),
-      destination: S(),
+      destination: Short(),
       protocol: Type.Optional(StringEnum(TRACE_PROTOCOLS)),
       port: Type.Optional(Port()),
       probe: Type.Optional(Type.Boolean({ description: 'also send a real probe (linux data plane)' })),
     },
     strict,
   ),
-  ping: Type.Object({ server: Ref('source server'), destination: S(), count: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) }, strict),
-  exec: Type.Object({ argv: Type.Array(S(), { minItems: 1 }) }, strict),
+  ping: Type.Object({ server: Ref('source server'), destination: Short(), count: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) }, strict),
+  exec: Type.Object({ argv: Type.Array(Text(4096), { minItems: 1, maxItems: 256 }) }, strict),
 };
 
 /** `?cascade=true`: delete what the resource holds with it (Octavia's cascade for load balancers). */

@@ -19,7 +19,7 @@ export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]
 export const Name = S({ minLength: 1, maxLength: 63, description: 'Unique per project and kind' });
 
 /** A reference to another resource: its name or its id. */
-export const Ref = (what: string) => S({ minLength: 1, description: `${what}: a name or an id` });
+export const Ref = (what: string) => S({ minLength: 1, maxLength: 128, description: `${what}: a name or an id` });
 
 export const PORT_MIN = 1;
 export const PORT_MAX = 65535;

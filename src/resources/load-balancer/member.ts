@@ -30,6 +30,11 @@ export function createMember(ctx: Ctx, input: MemberInput): Member {
     checkPort(input.port);
     let server: Server | null = null;
     let address: string;
+    // Every field is checked, used or not; server and address together contradict each other.
+    if (input.address !== undefined) parseIp(input.address, 'address');
+    if (input.server && input.address !== undefined) {
+      throw invalid(`address: '${input.address}' cannot be given with server '${input.server}': a member is a server or an address`);
+    }
     if (input.server) {
       server = resolve<Server>(ctx, 'server', input.server, 'server');
       address = server.privateIp;

@@ -40,9 +40,10 @@ export function updatePool(ctx: Ctx, ref: string, input: PoolUpdate): Pool {
     const pool = getPool(ctx, ref);
     if (input.name !== undefined) pool.name = checkName(ctx, 'pool', input.name, pool.id);
     if (input.algorithm !== undefined) pool.algorithm = algorithmOf(input.algorithm);
-    if (input.persistence !== undefined || input.algorithm !== undefined) {
+    if (input.persistence !== undefined || input.algorithm !== undefined || input.cookieName !== undefined) {
       const current = input.persistence !== undefined ? input.persistence : (pool.sessionPersistence?.type ?? null);
-      pool.sessionPersistence = checkPersistence(pool.algorithm, pool.protocol, current, input.cookieName ?? pool.sessionPersistence?.cookieName);
+      const kept = typeof current === 'string' && current.toUpperCase() === 'APP_COOKIE' ? pool.sessionPersistence?.cookieName : undefined;
+      pool.sessionPersistence = checkPersistence(pool.algorithm, pool.protocol, current, input.cookieName ?? kept);
     }
     saveUpdate(ctx, 'pool', pool);
     return pool;

@@ -20,16 +20,20 @@ export function algorithmOf(value: unknown, field = 'algorithm'): Algorithm {
   return a;
 }
 
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/;
+
 /** A pool's session persistence: none, or a type that fits its algorithm and protocol (APP_COOKIE with a cookie name). */
 export function checkPersistence(algorithm: Algorithm, protocol: LbProtocol, type: string | null | undefined, cookieName?: string): Pool['sessionPersistence'] {
-  if (type === undefined || type === null || type === '' || type.toUpperCase() === 'NONE') return null;
-  const t = type.toUpperCase() as PersistenceType;
+  // A cookie name is checked whether or not it is used, and refused where it would not be.
+  if (cookieName !== undefined && !COOKIE_NAME.test(cookieName)) throw invalid(`cookieName: '${cookieName}' must be a cookie name (1-64 token characters)`);
+  const t = typeof type === 'string' && type !== '' && type.toUpperCase() !== 'NONE' ? (type.toUpperCase() as PersistenceType) : null;
+  if (cookieName !== undefined && t !== 'APP_COOKIE') throw invalid(`cookieName: '${cookieName}' is only for APP_COOKIE persistence, not ${t ?? 'none'}`);
+  if (t === null) return null;
   if (!PERSISTENCE_TYPES.includes(t)) throw invalid(`persistence: '${type}' must be one of ${PERSISTENCE_TYPES.join(', ')}`);
   if (algorithm === 'SOURCE_IP') throw invalid(`persistence: '${t}' cannot be combined with the SOURCE_IP algorithm, which already pins a client`);
   if (t !== 'SOURCE_IP' && protocol !== 'HTTP') throw invalid(`persistence: '${t}' needs an HTTP pool, not ${protocol}`);
   if (t === 'APP_COOKIE') {
-    if (!cookieName || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/.test(cookieName))
-      throw invalid(`cookieName: '${cookieName ?? ''}' is required for APP_COOKIE and must be a cookie name`);
+    if (!cookieName) throw invalid(`cookieName: '${cookieName ?? ''}' is required for APP_COOKIE and must be a cookie name`);
     return { type: t, cookieName };
   }
   return { type: t };

@@ -9,6 +9,8 @@ import { looksLikeId, newId } from '../../core/ids.js';
 import type { Peering, Rename, Route, RouteInput, RouteTable, RouteTableInput, RouteTarget, Subnet, Vpc } from '../../core/model/index.js';
 import { checkName, dependencyViolation, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
 
+const LINK_LOCAL = parseCidr('169.254.0.0/16');
+
 /** A route table as stored: routes without their derived state. */
 export interface StoredRouteTable {
   id: string;
@@ -155,6 +157,9 @@ export function addRoute(ctx: Ctx, input: RouteRequest): RouteTable {
     const vpc = ctx.store.get<Vpc>(t.vpcId, 'vpc')!;
     const dest = parseCidr(input.destination, 'destination');
     const destination = formatCidr(dest);
+    // Peering links are addressed from the link-local range; AWS refuses 169.254.168.0/22 too.
+    if (containsCidr(LINK_LOCAL, dest))
+      throw invalid(`destination: ${destination} is inside ${formatCidr(LINK_LOCAL)}, the link-local range that peering links use`);
     const vpcCidr = parseCidr(vpc.cidr);
     // A route broader than the VPC (0.0.0.0/0) never overrides `local`: longest prefix wins.
     if (overlaps(dest, vpcCidr) && !containsCidr(dest, vpcCidr)) {

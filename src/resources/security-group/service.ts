@@ -43,6 +43,7 @@ export function createDefaultGroup(ctx: Ctx): SecurityGroup {
 
 export function createSecurityGroup(ctx: Ctx, input: SecurityGroupInput): SecurityGroup {
   return write(ctx, () => {
+    if (input.name === 'default') throw new NimbusError('InvalidGroup.Reserved', "security group name 'default' is reserved for the project's default group");
     if (typeof input.name === 'string' && ctx.store.byName('securityGroup', ctx.projectId, input.name)) {
       throw new NimbusError('InvalidGroup.Duplicate', `security group '${input.name}' already exists in this project`);
     }
