@@ -1,9 +1,17 @@
 /**
  * Finds where a chunked body ends while its bytes pass through unchanged, and refuses what
- * is not valid chunked coding (a size that is not hex or too long, a missing CRLF, bare
- * LF). State survives across reads, so a body may arrive in any number of pieces.
+ * is not valid chunked coding or that a member could read another way: a size that is not hex
+ * or over 8 hex digits (a member reading 32 bits would see another size: `100000005` would be
+ * 5), a control byte in a chunk extension, a missing CRLF, bare LF, and trailers that are not
+ * what the head parser accepts in headers (obs-fold, control bytes) or that would change the
+ * message's framing or target (Content-Length, Transfer-Encoding, Host). State survives
+ * across reads, so a body may arrive in any number of pieces.
  */
-import { HttpError } from './head.js';
+import { HttpError, TCHAR } from './head.js';
+
+/** 8 hex digits: a chunk up to 4 GB - 1, which every member reads the same way. */
+const MAX_SIZE_DIGITS = 8;
+const FORBIDDEN_TRAILERS = new Set(['content-length', 'transfer-encoding', 'host']);
 
 const enum S {
   Size,
@@ -24,9 +32,29 @@ export class ChunkedScanner {
   private size = 0;
   private digits = 0;
   private remaining = 0;
+  /** The trailer field name read so far (lower case, up to its first 20 bytes). */
+  private readonly name = Buffer.alloc(20);
+  private nameLen = 0;
+  private inName = false;
 
   get done(): boolean {
     return this.s === S.Done;
+  }
+
+  /** One byte of a trailer line: the rules of a header line, and no framing or Host field. */
+  private trailerByte(c: number): void {
+    if ((c < 32 && c !== 9) || c === 127) throw new HttpError(400, 'control byte in trailer');
+    if (!this.inName) return;
+    if (c === 58) {
+      this.inName = false;
+      const name = this.name.toString('latin1', 0, Math.min(this.nameLen, this.name.length));
+      if (this.nameLen <= this.name.length && FORBIDDEN_TRAILERS.has(name)) throw new HttpError(400, `trailer ${name} is not allowed`);
+      if (this.nameLen === 0) throw new HttpError(400, 'trailer without a name');
+      return;
+    }
+    if (!TCHAR[c]) throw new HttpError(400, 'invalid trailer name');
+    if (this.nameLen < this.name.length) this.name[this.nameLen] = c | 0x20;
+    this.nameLen++;
   }
 
   /** Ready for a new body. */
@@ -53,7 +81,7 @@ export class ChunkedScanner {
           const c = buf[i];
           const v = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
           if (v >= 0) {
-            if (++this.digits > 12) throw new HttpError(400, 'chunk size too long');
+            if (++this.digits > MAX_SIZE_DIGITS) throw new HttpError(400, 'chunk size over 8 hex digits');
             this.size = this.size * 16 + v;
           } else if (this.digits === 0) {
             throw new HttpError(400, 'invalid chunk size');
@@ -66,10 +94,13 @@ export class ChunkedScanner {
           }
           break;
         }
-        case S.Ext:
-          if (buf[i] === 13) this.s = S.SizeLf;
-          else if (buf[i] === 10) throw new HttpError(400, 'bare LF in chunk extension');
+        case S.Ext: {
+          const c = buf[i];
+          if (c === 13) this.s = S.SizeLf;
+          else if (c === 10) throw new HttpError(400, 'bare LF in chunk extension');
+          else if ((c < 32 && c !== 9) || c === 127) throw new HttpError(400, 'control byte in chunk extension');
           break;
+        }
         case S.SizeLf:
           if (buf[i] !== 10) throw new HttpError(400, 'missing LF after chunk size');
           if (this.size === 0) this.s = S.LineStart;
@@ -88,15 +119,26 @@ export class ChunkedScanner {
           if (buf[i] !== 10) throw new HttpError(400, 'missing CRLF after chunk data');
           this.s = S.Size;
           break;
-        case S.LineStart:
-          if (buf[i] === 13) this.s = S.EndLf;
-          else if (buf[i] === 10) throw new HttpError(400, 'bare LF in trailer');
-          else this.s = S.Trailer;
+        case S.LineStart: {
+          const c = buf[i];
+          if (c === 13) this.s = S.EndLf;
+          else if (c === 10) throw new HttpError(400, 'bare LF in trailer');
+          else if (c === 32 || c === 9) throw new HttpError(400, 'obsolete line folding in trailer');
+          else {
+            this.s = S.Trailer;
+            this.nameLen = 0;
+            this.inName = true;
+            this.trailerByte(c);
+          }
           break;
-        case S.Trailer:
-          if (buf[i] === 13) this.s = S.TrailerLf;
-          else if (buf[i] === 10) throw new HttpError(400, 'bare LF in trailer');
+        }
+        case S.Trailer: {
+          const c = buf[i];
+          if (c === 13) this.s = S.TrailerLf;
+          else if (c === 10) throw new HttpError(400, 'bare LF in trailer');
+          else this.trailerByte(c);
           break;
+        }
         case S.TrailerLf:
           if (buf[i] !== 10) throw new HttpError(400, 'bare CR in trailer');
           this.s = S.LineStart;

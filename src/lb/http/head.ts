@@ -26,6 +26,10 @@ export class HttpError extends Error {
   }
 }
 
+// The bytes of a Host value: reg-name, IPv4, [IPv6] and :port (RFC 3986).
+const HOST_BYTE = new Uint8Array(256);
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+;=:[]%") HOST_BYTE[c.charCodeAt(0)] = 1;
+
 // tchar of RFC 9110.
 export const TCHAR = new Uint8Array(256);
 for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TCHAR[c.charCodeAt(0)] = 1;
@@ -66,6 +70,9 @@ const KNOWN: [string, H][] = [
   ['trailer', H.Replaced],
   ['x-forwarded-proto', H.Replaced],
   ['x-forwarded-port', H.Replaced],
+  // A client's own forwarding claims are not passed on: the members trust X-Forwarded-For only.
+  ['forwarded', H.Replaced],
+  ['x-real-ip', H.Replaced],
 ];
 /** Known names by length, as byte arrays, for a comparison without strings. */
 const BY_LENGTH: [Uint8Array, H][][] = [];
@@ -135,6 +142,8 @@ export abstract class Head {
   lineEnd = 0;
   protected conn = 0;
   protected hosts = 0;
+  /** Header line (a multiple of 4) of the Host header, or -1. */
+  protected hostAt = -1;
   protected upgradeAt = -1;
   protected cookieAt = -1;
   protected setCookies = 0;
@@ -152,6 +161,7 @@ export abstract class Head {
     this.count = 0;
     this.conn = 0;
     this.hosts = 0;
+    this.hostAt = -1;
     this.upgradeAt = -1;
     this.cookieAt = -1;
     this.setCookies = 0;
@@ -248,6 +258,9 @@ export abstract class Head {
           break;
         case H.Host:
           this.hosts++;
+          this.hostAt = k;
+          // uri-host [":" port]: no whitespace, comma or other byte a member could read two ways.
+          for (let j = vs; j < ve; j++) if (!HOST_BYTE[buf[j]]) throw new HttpError(400, 'invalid Host');
           break;
         case H.Upgrade:
           if (this.upgradeAt < 0) this.upgradeAt = k;

@@ -63,9 +63,22 @@ export class RequestHead extends Head {
     this.version = buf[p + 7] === 49 ? 11 : 10;
     if (this.chunked && this.version === 10) throw new HttpError(400, 'Transfer-Encoding in HTTP/1.0');
     if (this.version === 11 && this.hosts !== 1) throw new HttpError(400, this.hosts === 0 ? 'missing Host' : 'repeated Host');
+    // A load balancer is no forward proxy.
+    if (sp1 === 7 && buf.toString('latin1', 0, 7) === 'CONNECT') throw new HttpError(405, 'CONNECT is not served: this is a load balancer, not a proxy');
+    // An absolute-form target's authority wins over Host (RFC 9112 §3.2.2): when they differ, a
+    // member reading Host would answer for another site, so the request is refused.
+    if (buf[sp1 + 1] !== 47 && buf[sp1 + 1] !== 42) this.checkAbsoluteForm(buf, sp1 + 1, sp2);
     this.keepAlive = this.version === 11 ? (this.conn & CONN_CLOSE) === 0 : (this.conn & CONN_KEEP_ALIVE) !== 0;
     this.upgrade = (this.conn & CONN_UPGRADE) !== 0 && this.upgradeAt >= 0;
     return this;
+  }
+
+  private checkAbsoluteForm(buf: Buffer, a: number, b: number): void {
+    const target = buf.toString('latin1', a, b);
+    const m = /^https?:\/\/([^/?#]*)/i.exec(target);
+    if (!m) throw new HttpError(400, 'request target is neither a path nor an absolute URI');
+    const host = this.hostAt >= 0 ? this.value(this.hostAt).toLowerCase() : '';
+    if (m[1].toLowerCase() !== host) throw new HttpError(400, 'the request target names another host than Host');
   }
 
   get method(): string {

@@ -85,10 +85,12 @@ export class HttpSession extends MemberSide {
   private tryHead(): void {
     const buf = this.pending!;
     const end = headEnd(buf);
-    if (end < 0) {
-      if (buf.length > MAX_HEAD) this.fail(431, 'request head too large');
+    // The limit holds however the head arrived: in one read, or in many.
+    if ((end < 0 && buf.length > MAX_HEAD) || end > MAX_HEAD) {
+      this.fail(431, 'request head too large');
       return;
     }
+    if (end < 0) return;
     try {
       this.req.parse(buf, end);
     } catch (e) {

@@ -5,7 +5,19 @@
  */
 import type { RequestHead, ResponseHead } from './parser.js';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'x-forwarded-proto', 'x-forwarded-port']);
+/** Dropped: hop-by-hop headers, and forwarding claims the load balancer makes itself (Forwarded and X-Real-IP too: members trust X-Forwarded-For). */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'upgrade',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'forwarded',
+  'x-real-ip',
+]);
 
 /** This connection's forwarding headers and its keep-alive, ending the head: made once per connection. */
 export function forwardingTail(clientIp: string, port: number): Buffer {
@@ -26,18 +38,19 @@ export function requestHead(req: RequestHead, buf: Buffer, end: number, clientIp
   }
   const names = req.names;
   const values = req.values;
-  let xff = clientIp;
+  // Every X-Forwarded-For the client sent, in order, then the client.
+  let xff = '';
   let out = `${req.method} ${req.target} HTTP/1.1\r\n`;
   for (let i = 0; i < names.length; i++) {
     const n = names[i];
     if (HOP_BY_HOP.has(n)) continue;
     if (n === 'x-forwarded-for') {
-      xff = `${values[i]}, ${clientIp}`;
+      xff += `${values[i]}, `;
       continue;
     }
     out += `${n}: ${values[i]}\r\n`;
   }
-  out += `x-forwarded-for: ${xff}\r\nx-forwarded-proto: http\r\nx-forwarded-port: ${port}\r\n`;
+  out += `x-forwarded-for: ${xff}${clientIp}\r\nx-forwarded-proto: http\r\nx-forwarded-port: ${port}\r\n`;
   if (req.upgrade) out += `connection: upgrade\r\nupgrade: ${req.upgradeValue}\r\n\r\n`;
   else out += 'connection: keep-alive\r\n\r\n';
   return Buffer.from(out, 'latin1');

@@ -1,0 +1,75 @@
+/**
+ * The HTTP engine cannot be smuggled: a table of requests a member could read otherwise than
+ * the proxy does, each refused before anything reaches a member; and the forwarding headers a
+ * member gets, whatever the client claimed.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { backend, closeAll, engineWith, member, raw } from '../../../test/helpers/engine.js';
+
+after(closeAll);
+
+const H = 'Host: x\r\n';
+const CASES: [string, string, RegExp][] = [
+  [
+    'a chunk size over 8 hex digits (read as 5 on 32 bits)',
+    `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n100000005\r\nhello\r\n0\r\n\r\n`,
+    /^HTTP\/1\.1 400/,
+  ],
+  ['a NUL in a chunk extension', `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n5;a=\0b\r\nhello\r\n0\r\n\r\n`, /^HTTP\/1\.1 400/],
+  ['a Content-Length trailer', `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nContent-Length: 50\r\n\r\n`, /^HTTP\/1\.1 400/],
+  ['a Host trailer', `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n0\r\nHost: evil\r\n\r\n`, /^HTTP\/1\.1 400/],
+  ['obs-fold in a trailer', `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n0\r\nX-A: 1\r\n folded\r\n\r\n`, /^HTTP\/1\.1 400/],
+  ['a NUL in a trailer', `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n0\r\nX-A: a\0b\r\n\r\n`, /^HTTP\/1\.1 400/],
+  ['a Host with a space', 'GET / HTTP/1.1\r\nHost: a b\r\n\r\n', /^HTTP\/1\.1 400/],
+  ['an absolute URI naming another host than Host', `GET http://other.example/ HTTP/1.1\r\n${H}\r\n`, /^HTTP\/1\.1 400/],
+  ['CONNECT', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', /^HTTP\/1\.1 405/],
+  ['a 17 kB head in one write', `GET / HTTP/1.1\r\n${H}X-Big: ${'a'.repeat(17_000)}\r\n\r\n`, /^HTTP\/1\.1 431/],
+  ['a 60 kB head in one write', `GET / HTTP/1.1\r\n${H}X-Big: ${'a'.repeat(60_000)}\r\n\r\n`, /^HTTP\/1\.1 431/],
+  ['more than 100 header lines', `GET / HTTP/1.1\r\n${H}${'X-A: 1\r\n'.repeat(101)}\r\n`, /^HTTP\/1\.1 431/],
+  ['Content-Length with Transfer-Encoding', `POST / HTTP/1.1\r\n${H}Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, /^HTTP\/1\.1 400/],
+];
+
+test('requests a member could read another way are refused, and nothing reaches the member', async () => {
+  const a = await backend('strict');
+  const { port } = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: null, members: [member(a)], health: null });
+  for (const [why, bytes, answer] of CASES) assert.match(await raw(port, bytes), answer, why);
+  assert.equal(a.seen.length, 0, 'nothing reached the member');
+});
+
+test('a 20 kB head sent in two writes is refused as one', async () => {
+  const a = await backend('twice');
+  const { port } = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: null, members: [member(a)], health: null });
+  const head = `GET / HTTP/1.1\r\n${H}X-Big: ${'a'.repeat(20_000)}\r\n\r\n`;
+  const answer = await new Promise<string>((resolve) => {
+    const s = connect(port, '127.0.0.1', () => {
+      s.write(head.slice(0, 10_000));
+      setTimeout(() => s.write(head.slice(10_000)), 50);
+    });
+    let out = '';
+    s.on('data', (d) => (out += d));
+    s.on('close', () => resolve(out));
+    s.on('error', () => resolve(out));
+  });
+  assert.match(answer, /^HTTP\/1\.1 431/);
+  assert.equal(a.seen.length, 0);
+});
+
+test('what passes: a same-host absolute URI, an allowed trailer; members see every X-Forwarded-For and none of the client’s other forwarding claims', async () => {
+  const a = await backend('fwd');
+  const { port } = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: null, members: [member(a)], health: null });
+  assert.match(await raw(port, 'GET http://x/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 200/);
+  assert.match(
+    await raw(port, `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\nX-Checksum: 1\r\n\r\n`),
+    /^HTTP\/1\.1 200/,
+  );
+  await raw(
+    port,
+    `GET / HTTP/1.1\r\n${H}X-Forwarded-For: 1.1.1.1\r\nX-Forwarded-For: 2.2.2.2\r\nForwarded: for=3.3.3.3\r\nX-Real-IP: 4.4.4.4\r\nConnection: close\r\n\r\n`,
+  );
+  const seen = a.seen[a.seen.length - 1];
+  assert.equal(seen['x-forwarded-for'], '1.1.1.1, 2.2.2.2, 127.0.0.1');
+  assert.equal(seen.forwarded, undefined);
+  assert.equal(seen['x-real-ip'], undefined);
+});
