@@ -31,8 +31,18 @@ export const OBSERVE_SCRIPT = [
   '(nft list table inet nimbus 2>/dev/null || true) | sed -n \'s/.*comment "nimbus \\([0-9a-f]*\\)".*/\\1/p\' | head -n 1',
 ].join('\n');
 
+/**
+ * A route destination in one spelling on both sides: the kernel prints 0.0.0.0/0 as `default`
+ * and a /32 without its prefix, while the desired state holds CIDRs as typed. Compared
+ * otherwise, such a route was deleted and added again on every full pass.
+ */
+export function canonicalDst(dst: string): string {
+  if (dst === 'default') return '0.0.0.0/0';
+  return dst.includes('/') ? dst : `${dst}/32`;
+}
+
 export function routeKey(r: { table: number | 'main'; dst: string }): string {
-  return `${r.table} ${r.dst}`;
+  return `${r.table} ${canonicalDst(r.dst)}`;
 }
 
 export function parseObserved(text: string): Observed {

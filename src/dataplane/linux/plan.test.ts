@@ -89,9 +89,27 @@ test('parses what ip prints as JSON', () => {
   assert.deepEqual(o.links.get('b1234abcd'), { kind: 'bridge', up: true, master: null });
   assert.deepEqual(o.links.get('v1234abcd'), { kind: null, up: false, master: 'b1234abcd' });
   assert.deepEqual([...o.addrs], ['b1234abcd 192.168.6.1/25']);
-  assert.deepEqual([...o.routes.keys()], ['50 default', '1234 192.168.5.0/24']);
+  assert.deepEqual([...o.routes.keys()], ['50 0.0.0.0/0', '1234 192.168.5.0/24']);
   assert.deepEqual(o.routes.get('1234 192.168.5.0/24'), { table: 1234, dst: '192.168.5.0/24', type: 'unicast', dev: 'p1', via: '169.254.0.2' });
   assert.deepEqual(o.rules, [{ pref: 1000, iif: 'b1234abcd', table: 1234 }]);
   assert.equal(o.sysctl, '1 0 0');
   assert.equal(o.nftHash, 'abcdef0123456789');
+});
+
+test("routes compare in one spelling: the kernel's default and bare /32 match the desired 0.0.0.0/0 and a.b.c.d/32", () => {
+  const text = [
+    '[]',
+    '[]',
+    JSON.stringify([
+      { type: 'unreachable', dst: 'default', table: '1001' },
+      { dst: '10.90.1.10', dev: 'p00000001', gateway: '169.254.0.2', table: '1001' },
+    ]),
+    '[]',
+    '1 0 0',
+    '',
+  ].join('@@nimbus@@');
+  const observed = parseObserved(text);
+  assert.ok(observed.routes.has(routeKey({ table: 1001, dst: '0.0.0.0/0' })));
+  assert.ok(observed.routes.has(routeKey({ table: 1001, dst: '10.90.1.10/32' })));
+  assert.equal(routeKey({ table: 'main', dst: 'default' }), routeKey({ table: 'main', dst: '0.0.0.0/0' }));
 });
