@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
+import { identityOf, sameProcess, type Identity } from './process-identity.js';
 
 export interface ProcessSpec {
   argv: string[];
@@ -37,11 +38,24 @@ export class Supervisor extends EventEmitter {
     mkdirSync(pidDir, { recursive: true });
   }
 
-  /** Ends processes a previous daemon left behind (it was killed before it could). */
+  /**
+   * Ends processes a previous daemon left behind (it was killed before it could): only those
+   * whose pid, start time and command line are still what its pid file recorded.
+   */
   reapOrphans(): number {
     let n = 0;
     for (const f of readdirSync(this.pidDir)) {
-      const pid = Number(readFileSync(join(this.pidDir, f), 'utf8'));
+      let recorded: Identity | null = null;
+      try {
+        recorded = JSON.parse(readFileSync(join(this.pidDir, f), 'utf8')) as Identity;
+      } catch {
+        recorded = null; // an old plain pid, or a torn write: not enough to tell who it is
+      }
+      const pid = recorded?.pid ?? 0;
+      if (!recorded || !Number.isInteger(pid) || pid <= 1 || !sameProcess(recorded)) {
+        rmSync(join(this.pidDir, f), { force: true });
+        continue;
+      }
       try {
         process.kill(-pid, 'SIGKILL');
         n++;
@@ -96,7 +110,7 @@ export class Supervisor extends EventEmitter {
     closeSync(out);
     for (const fd of extra) closeSync(fd);
     e.child = child;
-    if (child.pid) writeFileSync(this.pidFile(e.key), String(child.pid));
+    if (child.pid) writeFileSync(this.pidFile(e.key), JSON.stringify(identityOf(child.pid) ?? { pid: child.pid, startTime: '', cmdline: '' }));
     child.on('error', () => undefined);
     child.on('exit', (code, signal) => {
       if (e.child !== child) return;
