@@ -126,8 +126,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     async close() {
       await app.close();
       await ready.catch(() => undefined);
-      loadBalancers.stop();
-      workloads.stop();
+      await loadBalancers.stop();
+      await workloads.stop();
       supervisor.stopAll();
       await dataplane.stop();
       store.close();

@@ -79,6 +79,7 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
   private withListeners = new Set<string>();
   /** Configurations for workers that have not started (or not said ready) yet. */
   private readonly pendingConfig = new Map<string, EngineConfig>();
+  private stopped = false;
   private readonly onChange = (c: Change) => {
     if (LB_KINDS.has(c.kind)) this.lbChanges++;
     this.loop.trigger();
@@ -108,10 +109,12 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
     await this.sync();
   }
 
-  stop(): void {
+  /** Stops following changes, waits for a pass in flight (it reads the store), ends the workers. */
+  async stop(): Promise<void> {
+    this.stopped = true;
     this.feed.off('change', this.onChange);
     this.supervisor.off('start', this.onStart);
-    void this.loop.stop();
+    await this.loop.stop();
     for (const key of this.supervisor.keys()) if (key.startsWith('lb-')) this.supervisor.stop(key);
   }
 
@@ -154,6 +157,8 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
     this.workers.set(lbId, w);
     this.errors.set(lbId, []);
     child.on('message', (msg: FromWorker) => {
+      // A message still on its way when the daemon stops finds the store closed: drop it.
+      if (this.stopped) return;
       if (msg.type === 'ready') {
         w.ready = true;
         const lb = this.store.get<LoadBalancer>(lbId, 'loadBalancer');

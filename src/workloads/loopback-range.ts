@@ -36,16 +36,36 @@ function holder(second: number): string | null {
   }
 }
 
+/** The second octets of 127.x.y.z addresses that sockets on this host are bound to (listening or not). */
+function boundRanges(): Set<number> {
+  const out = new Set<number>();
+  try {
+    for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+      const local = line.trim().split(/\s+/)[1];
+      if (!local) continue;
+      // The address is little-endian hex: 0B007E7F is 127.126.0.11.
+      const n = parseInt(local.slice(0, 8), 16);
+      if ((n & 0xff) === 127) out.add((n >>> 8) & 0xff);
+    }
+  } catch {
+    // not Linux: the claims alone decide
+  }
+  return out;
+}
+
 /** The first address of this installation's range, as a 32-bit number (its /16's .0.0). */
 export function claimWorkloadRange(dataDir: string): number {
   const dir = resolve(dataDir);
   let second = recorded(dir);
   if (second === null) {
     const start = createHash('sha256').update(dir).digest()[0] % RANGES;
+    // Skip ranges another installation claims, and ranges something on the host is bound in
+    // (a workload left running by a daemon that was killed).
+    const bound = boundRanges();
     for (let i = 0; i < RANGES && second === null; i++) {
       const candidate = 64 + ((start + i) % RANGES);
       const h = holder(candidate);
-      if (h === null || h === dir) second = candidate;
+      if ((h === null && !bound.has(candidate)) || h === dir) second = candidate;
     }
     second ??= 64 + start; // all 64 held: share, as before ranges existed
     mkdirSync(dir, { recursive: true });

@@ -155,9 +155,10 @@ export class Workloads {
     await this.sync();
   }
 
-  stop(): void {
+  /** Stops following changes, waits for a pass in flight (it reads the store), ends the workloads. */
+  async stop(): Promise<void> {
     this.feed.off('change', this.onChange);
-    void this.loop.stop();
+    await this.loop.stop();
     this.crashes.close();
     for (const key of this.supervisor.keys()) if (key.startsWith('ecs-')) this.supervisor.stop(key);
   }

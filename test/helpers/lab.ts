@@ -53,12 +53,18 @@ export async function waitUp(url: string): Promise<void> {
   }
 }
 
-/** Waits until every member of the lab's pool passes its health checks, at most 20 s. */
+/**
+ * Waits until every member of the lab's pool passes its health checks and the web app of each
+ * member's server says it listens (members start healthy, before their workload is up), at
+ * most 20 s.
+ */
 export async function waitMembersOnline(c: NimbusClient): Promise<void> {
   const until = Date.now() + 20_000;
   for (;;) {
     const ms = await c.members.list({ pool: 'web' });
-    if (ms.length > 0 && ms.every((m) => m.operatingStatus === 'ONLINE')) return;
+    const listening = async () =>
+      (await Promise.all(ms.map(async (m) => (m.serverId ? (await c.serverLogs(m.serverId)).output.includes('listening') : true)))).every(Boolean);
+    if (ms.length > 0 && ms.every((m) => m.operatingStatus === 'ONLINE') && (await listening())) return;
     if (Date.now() > until) throw new Error(`members not online: ${ms.map((m) => `${m.name} ${m.operatingStatus} ${m.statusReason ?? ''}`).join('; ')}`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -29,10 +29,18 @@ function uidOf(pid: number): number {
   return Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 }
 
-async function pidOf(d: TestDaemon, serverId: string): Promise<number> {
-  for (let i = 0; i < 100; i++) {
+/** The workload's pid, once the wrappers (setpriv) have exec'd the program itself (`marker` in its command line). */
+async function pidOf(d: TestDaemon, serverId: string, marker: string): Promise<number> {
+  for (let i = 0; i < 200; i++) {
     const pid = d.daemon.workloads.supervisor.child(serverId)?.pid;
-    if (pid) return pid;
+    if (pid) {
+      try {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        if (cmdline.includes(marker) && !cmdline.startsWith('setpriv')) return pid;
+      } catch {
+        // exited: a new one comes
+      }
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('no workload process');
@@ -52,10 +60,9 @@ test(
   { skip: asRoot ? false : 'needs root to have a privilege to drop' },
   async () => {
     const web = await t.client.servers.create({ name: 'web', subnet: 's', app: 'web' });
-    await new Promise((r) => setTimeout(r, 300)); // setpriv execs node: let it
-    assert.notEqual(uidOf(await pidOf(t, web.id)), 0);
+    assert.notEqual(uidOf(await pidOf(t, web.id, 'web')), 0);
     const rooted = await t.client.servers.create({ name: 'rooted', subnet: 's', app: 'sleep 60', runAsRoot: true });
-    assert.equal(uidOf(await pidOf(t, rooted.id)), 0);
+    assert.equal(uidOf(await pidOf(t, rooted.id, 'sleep')), 0);
     const note = (await t.client.status()).notes.join('\n');
     assert.match(note, /virtual data plane: verdicts come from the analyzer only/);
   },

@@ -79,5 +79,6 @@ test('a worker that dies is restarted and serves again', { skip: skipLinux }, as
 
 /** The pid of the load balancer's worker, from the supervisor's pid files. */
 function findWorkerPid(lbId: string): number {
-  return Number(readFileSync(join(t.dataDir, 'run', lbId), 'utf8'));
+  // The pid file records the process's identity (pid and start time: see process-identity.ts).
+  return (JSON.parse(readFileSync(join(t.dataDir, 'run', lbId), 'utf8')) as { pid: number }).pid;
 }
