@@ -33,7 +33,13 @@ export function renderMetrics(all: [string, LbRuntimeStatus][]): string {
     (c) => c.connectFailures,
   );
   memberGauge('nimbus_lb_member_active', 'gauge', 'Requests or connections in flight to the member.', (c) => c.active);
-  family('nimbus_lb_member_up', 'gauge', 'Whether the member passes its health checks (1) or not (0).');
-  for (const [lb, s] of all) for (const [id, h] of Object.entries(s.health)) lines.push(`nimbus_lb_member_up{lb="${lb}",member="${id}"} ${h === 'UP' ? 1 : 0}`);
+  family(
+    'nimbus_lb_member_up',
+    'gauge',
+    'Whether the member may take traffic (1): it passes its health checks and is not admin down, stopped or refused; 0 otherwise.',
+  );
+  for (const [lb, s] of all) {
+    for (const [id, h] of Object.entries(s.health)) lines.push(`nimbus_lb_member_up{lb="${lb}",member="${id}"} ${h === 'UP' && !s.admission[id] ? 1 : 0}`);
+  }
   return lines.join('\n') + '\n';
 }

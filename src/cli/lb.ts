@@ -134,7 +134,7 @@ export function lbCommands(program: Command): void {
             { header: 'TIME', value: (r) => r.time },
             { header: 'CLIENT', value: (r) => r.client },
             { header: 'REQUEST', value: (r) => (r.method ? `${r.method} ${r.path}` : 'TCP') },
-            { header: 'STATUS', value: (r) => String(r.status) },
+            { header: 'STATUS', value: (r) => (r.status === null ? (r.result ?? '-') : String(r.status)) },
             { header: 'MEMBER', value: (r) => r.memberName ?? r.member ?? '-' },
             { header: 'IN', value: (r) => String(r.bytesIn) },
             { header: 'OUT', value: (r) => String(r.bytesOut) },

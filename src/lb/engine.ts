@@ -90,7 +90,7 @@ export class Engine extends EventEmitter {
       for (const addr of lc.bind) if (!l.bound.has(addr)) binds.push(this.bind(l, addr));
     }
     await Promise.all(binds);
-    for (const p of this.pools.values()) for (const m of p.members) this.counters.member(m.id).up = m.health === 'UP' ? 1 : 0;
+    for (const p of this.pools.values()) for (const m of p.members) this.counters.member(m.id).up = m.health === 'UP' && m.enabled ? 1 : 0;
   }
 
   private bind(l: ListenerRuntime, addr: string): Promise<void> {
@@ -128,7 +128,9 @@ export class Engine extends EventEmitter {
   }
 
   private health(memberId: string, status: 'UP' | 'DOWN'): void {
-    this.counters.member(memberId).up = status === 'UP' ? 1 : 0;
+    // Up means it may take traffic: healthy, and not admin down (or refused) by its configuration.
+    const m = [...this.pools.values()].flatMap((p) => p.members).find((x) => x.id === memberId);
+    this.counters.member(memberId).up = status === 'UP' && (m?.enabled ?? true) ? 1 : 0;
     this.emit('health', memberId, status);
   }
 

@@ -32,7 +32,9 @@ export function formatRecord(r: AccessRecord): string {
   let line = `{"time":"${r.time}","client":${str(r.client)},"listener":${str(r.listener)},"pool":${str(r.pool)},"member":${str(r.member)}`;
   if (r.method !== undefined) line += `,"method":${str(r.method)}`;
   if (r.path !== undefined) line += `,"path":${str(r.path)}`;
-  return `${line},"status":${r.status},"bytesIn":${r.bytesIn},"bytesOut":${r.bytesOut},"durationMs":${r.durationMs},"upstreamMs":${r.upstreamMs === null ? 'null' : r.upstreamMs}}`;
+  line += `,"status":${r.status === null ? 'null' : r.status}`;
+  if (r.result !== undefined) line += `,"result":${str(r.result)}`;
+  return `${line},"bytesIn":${r.bytesIn},"bytesOut":${r.bytesOut},"durationMs":${r.durationMs},"upstreamMs":${r.upstreamMs === null ? 'null' : r.upstreamMs}}`;
 }
 
 /** Lines wait at most this long, or until the chunk is full, before one write. */

@@ -153,3 +153,37 @@ test('metrics count requests per listener and member', async () => {
   assert.ok(total >= 300, `2xx total ${total}`);
   assert.match(text, /^nimbus_lb_member_up\{lb="lb-[0-9a-f]+",member="mbr-[0-9a-f]+"\} 1$/m);
 });
+
+test('an admin-down member is not up in the metrics; a TCP connection is logged by how it ended, not with an HTTP status', async () => {
+  const m = await t.client.members.get('m-b');
+  await t.client.members.update('m-b', { adminStateUp: false });
+  for (let i = 0; i < 40; i++) {
+    if (new RegExp(`^nimbus_lb_member_up\\{lb="[^"]+",member="${m.id}"\\} 0$`, 'm').test(await t.client.metrics())) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.match(await t.client.metrics(), new RegExp(`^nimbus_lb_member_up\\{lb="[^"]+",member="${m.id}"\\} 0$`, 'm'));
+  await t.client.members.update('m-b', { adminStateUp: true });
+  await t.client.pools.create({ name: 'tcp', loadBalancer: 'elb', protocol: 'tcp', algorithm: 'round_robin' });
+  await t.client.members.create({ name: 't-a', pool: 'tcp', server: 'ecs-a', port: 8080 });
+  await t.client.listeners.create({ name: 'tcp1', loadBalancer: 'elb', protocol: 'tcp', port: 18095, defaultPool: 'tcp' });
+  const host = new URL(base).hostname;
+  for (let i = 0; i < 50; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(18095, host, () => s.end('GET / HTTP/1.0\r\n\r\n'));
+      let got = '';
+      s.on('data', (d) => (got += d));
+      s.on('close', () => resolve(got.includes('Hello')));
+      s.on('error', () => resolve(false));
+    });
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const tcp1 = (await t.client.listeners.get('tcp1')).id;
+  let line: { status: number | null; result?: string } | undefined;
+  for (let i = 0; i < 30 && !line; i++) {
+    line = (await t.client.loadBalancers.logs('elb', 50)).requests.find((r) => r.listener === tcp1 && r.result === 'closed');
+    if (!line) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(line, 'a TCP line was logged');
+  assert.equal(line.status, null);
+});

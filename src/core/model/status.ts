@@ -48,7 +48,10 @@ export const AccessRecord = Type.Object({
   member: Nullable(S()),
   method: Type.Optional(S()),
   path: Type.Optional(S()),
-  status: Type.Integer(),
+  status: Nullable(Type.Integer({ description: 'The HTTP status; null for a TCP connection (see result)' })),
+  result: Type.Optional(
+    StringEnum(['closed', 'no member'], { description: 'How a TCP connection ended: relayed and closed, or refused for want of a member' }),
+  ),
   bytesIn: Type.Integer(),
   bytesOut: Type.Integer(),
   durationMs: Type.Number({ description: 'From the first byte of the request to the last of the response' }),
