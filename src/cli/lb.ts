@@ -3,6 +3,7 @@
  */
 import type { Command } from 'commander';
 import type { HealthMonitor, Listener, LoadBalancer, Pool } from '../core/model/index.js';
+import { LISTENER_LIMITS } from '../core/model/listener-limits.js';
 import type { LbStatus, MemberView } from '../client/client.js';
 import type { Column } from './output.js';
 import { table } from './output.js';
@@ -92,6 +93,21 @@ function showStatus(s: LbStatus): string {
   return lines.join('\n') + '\n';
 }
 
+type Limits = { connectionLimit?: number; timeoutClientData?: number; timeoutMemberConnect?: number; timeoutMemberData?: number; timeoutHttpRequest?: number };
+
+/** Octavia's listener limits as options (milliseconds), defaults in the help. */
+function limitOptions(cmd: Command): Command {
+  for (const [key, spec] of Object.entries(LISTENER_LIMITS)) {
+    const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    cmd.option(`--${flag} <n>`, `${spec.description} (default ${spec.default})`, int(flag));
+  }
+  return cmd;
+}
+
+function limitsOf(o: Limits): Limits {
+  return Object.fromEntries(Object.entries(o).filter(([k, v]) => k in LISTENER_LIMITS && v !== undefined));
+}
+
 export function lbCommands(program: Command): void {
   const lb = program.command('lb').alias('load-balancer').description('elastic load balancers');
   lb.command('create')
@@ -152,13 +168,21 @@ export function lbCommands(program: Command): void {
     .requiredOption('--lb <ref>', 'load balancer (name or id)')
     .requiredOption('--protocol <p>', 'http or tcp')
     .requiredOption('--port <n>', 'front-end port', int('port'))
-    .option('--pool <ref>', 'default pool (name or id)')
-    .action(
-      act(LISTENER, (c, o: { name: string; lb: string; protocol: string; port: number; pool?: string }) =>
-        c.listeners.create({ name: o.name, loadBalancer: o.lb, protocol: o.protocol, port: o.port, defaultPool: o.pool }),
-      ),
-    );
+    .option('--pool <ref>', 'default pool (name or id)');
+  limitOptions(listener.commands[listener.commands.length - 1]).action(
+    act(LISTENER, (c, o: { name: string; lb: string; protocol: string; port: number; pool?: string } & Limits) =>
+      c.listeners.create({ name: o.name, loadBalancer: o.lb, protocol: o.protocol, port: o.port, defaultPool: o.pool, ...limitsOf(o) }),
+    ),
+  );
   standardVerbs(listener, 'listener', LISTENER, (c) => c.listeners);
+  // `listener update` changes the pool and the limits too (a new name is then optional).
+  const update = listener.commands.find((x) => x.name() === 'update')!;
+  update.options.find((o) => o.long === '--name')?.makeOptionMandatory(false);
+  limitOptions(update.option('--pool <ref>', 'default pool (name or id)')).action(
+    act(LISTENER, (c, ref: string, o: { name?: string; pool?: string } & Limits) =>
+      c.listeners.update(ref, { name: o.name, defaultPool: o.pool, ...limitsOf(o) }),
+    ),
+  );
 
   const pool = program.command('pool').description('back-end server groups of load balancers');
   pool

@@ -24,6 +24,20 @@ export interface PoolConfig {
   health: CheckSpec | null;
 }
 
+/** Octavia's listener timeouts (milliseconds), and HAProxy's `timeout http-request`. */
+export interface ListenerTimeouts {
+  /** A client silent this long is closed (between requests too: the keep-alive timeout). */
+  clientData: number;
+  /** Connecting to a member gives up after this; another member is tried. */
+  memberConnect: number;
+  /** A member silent this long in an exchange is dropped: 504. */
+  memberData: number;
+  /** A request head must arrive whole within this of its first byte (slowloris): 408. */
+  httpRequest: number;
+}
+
+export const DEFAULT_TIMEOUTS: ListenerTimeouts = { clientData: 50_000, memberConnect: 5_000, memberData: 50_000, httpRequest: 10_000 };
+
 export interface ListenerConfig {
   id: string;
   protocol: 'HTTP' | 'TCP';
@@ -31,6 +45,10 @@ export interface ListenerConfig {
   poolId: string | null;
   /** Addresses the engine binds itself (the VIP inside the load balancer's namespace). */
   bind: string[];
+  /** DEFAULT_TIMEOUTS when absent. */
+  timeouts?: ListenerTimeouts;
+  /** Connections open at once beyond which new ones are closed at once (Octavia's connection_limit; -1 or absent: none). */
+  connectionLimit?: number;
 }
 
 export interface EngineConfig {

@@ -6,10 +6,10 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
-import type { EngineConfig, ListenerConfig } from './config.js';
+import { DEFAULT_TIMEOUTS, type EngineConfig, type ListenerConfig } from './config.js';
 import { PoolRuntime } from './pool.js';
 import { HttpSession } from './http/proxy.js';
-import type { ListenerContext } from './listener-context.js';
+import type { ListenerContext, SlowHead } from './listener-context.js';
 import { tcpSession } from './tcp-proxy.js';
 import { AccessLog, Counters } from './observe.js';
 
@@ -20,7 +20,14 @@ interface ListenerRuntime {
   bound: Map<string, Server>;
   /** Sockets handed over by the daemon (the public IP). */
   adopted: Server[];
+  /** Client connections open now (for the connection limit). */
+  open: number;
+  /** Closes sessions whose request head is late (slowloris). */
+  reaper: NodeJS.Timeout;
 }
+
+/** How often a listener looks for late request heads. */
+const REAP_MS = 250;
 
 export class Engine extends EventEmitter {
   readonly counters = new Counters();
@@ -53,6 +60,7 @@ export class Engine extends EventEmitter {
     for (const [id, l] of this.lsns) {
       if (!listenerIds.has(id)) {
         for (const s of [...l.bound.values(), ...l.adopted]) s.close();
+        clearInterval(l.reaper);
         this.lsns.delete(id);
       }
     }
@@ -61,18 +69,24 @@ export class Engine extends EventEmitter {
       let l = this.lsns.get(lc.id);
       if (l && (l.config.port !== lc.port || l.config.protocol !== lc.protocol)) {
         for (const s of [...l.bound.values(), ...l.adopted]) s.close();
+        clearInterval(l.reaper);
         this.lsns.delete(lc.id);
         l = undefined;
       }
       if (!l) {
+        const slowHeads = new Set<SlowHead>();
         const rt: ListenerRuntime = {
           config: lc,
           bound: new Map(),
           adopted: [],
+          open: 0,
+          reaper: setInterval(() => reap(slowHeads), REAP_MS).unref(),
           ctx: {
             id: lc.id,
             port: lc.port,
             pool: () => (rt.config.poolId ? (this.pools.get(rt.config.poolId) ?? null) : null),
+            timeouts: () => rt.config.timeouts ?? DEFAULT_TIMEOUTS,
+            slowHeads,
             log: this.log,
             counters: this.counters,
           },
@@ -121,8 +135,19 @@ export class Engine extends EventEmitter {
   }
 
   private accept(l: ListenerRuntime, socket: Socket): void {
+    const limit = l.config.connectionLimit ?? -1;
+    if (limit >= 0 && l.open >= limit) {
+      // Octavia's connection_limit: beyond it a new connection is closed at once.
+      this.counters.listener(l.config.id).refused++;
+      socket.destroy();
+      return;
+    }
+    l.open++;
     this.clients.add(socket);
-    socket.once('close', () => this.clients.delete(socket));
+    socket.once('close', () => {
+      l.open--;
+      this.clients.delete(socket);
+    });
     if (l.config.protocol === 'HTTP') new HttpSession(socket, l.ctx);
     else tcpSession(socket, l.ctx);
   }
@@ -142,9 +167,19 @@ export class Engine extends EventEmitter {
   }
 
   async close(): Promise<void> {
-    for (const l of this.lsns.values()) for (const s of [...l.bound.values(), ...l.adopted]) s.close();
+    for (const l of this.lsns.values()) {
+      clearInterval(l.reaper);
+      for (const s of [...l.bound.values(), ...l.adopted]) s.close();
+    }
     for (const p of this.pools.values()) p.close();
     for (const c of this.clients) c.destroy();
     await this.log.close();
   }
+}
+
+/** Closes the sessions whose request head is past its deadline (408). */
+function reap(slow: Set<SlowHead>): void {
+  if (slow.size === 0) return;
+  const now = performance.now();
+  for (const s of slow) if (now > s.headDeadline) s.headTimedOut();
 }

@@ -4,10 +4,23 @@
  */
 import type { PoolRuntime } from './pool.js';
 import type { AccessLog, Counters } from './observe.js';
+import type { ListenerTimeouts } from './config.js';
+
+/** What the listener's reaper needs of a session waiting for the rest of a request head. */
+export interface SlowHead {
+  /** When its head must be whole (performance.now() milliseconds). */
+  headDeadline: number;
+  /** Answers 408 and closes. */
+  headTimedOut(): void;
+}
 
 export interface ListenerContext {
   id: string;
   port: number;
+  /** The listener's timeouts now (reconfiguration applies to the next request). */
+  timeouts(): ListenerTimeouts;
+  /** Sessions whose request head came in part: the listener's reaper closes those past their deadline (one timer per listener, none per request). */
+  slowHeads: Set<SlowHead>;
   /** The pool behind the listener now (looked up per request, so reconfiguration applies at once). */
   pool(): PoolRuntime | null;
   log: AccessLog;

@@ -173,7 +173,7 @@ export class Counters {
 
   listener(id: string): ListenerCounters {
     let c = this.listeners.get(id);
-    if (!c) this.listeners.set(id, (c = { connections: 0, active: 0, requests: {}, bytesIn: 0, bytesOut: 0 }));
+    if (!c) this.listeners.set(id, (c = { connections: 0, refused: 0, active: 0, requests: {}, bytesIn: 0, bytesOut: 0 }));
     return c;
   }
 

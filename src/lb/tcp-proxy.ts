@@ -11,8 +11,6 @@ import type { MemberRuntime } from './pool.js';
 import type { ListenerContext } from './listener-context.js';
 import { AccessLog } from './observe.js';
 
-const CONNECT_TIMEOUT_MS = 3_000;
-
 export function tcpSession(client: Socket, ctx: ListenerContext): void {
   const clientIp = client.remoteAddress?.replace(/^::ffff:/, '') ?? '';
   const lc = ctx.counters.listener(ctx.id);
@@ -75,7 +73,7 @@ export function tcpSession(client: Socket, ctx: ListenerContext): void {
       true,
     );
     const s = link.socket;
-    s.setTimeout(CONNECT_TIMEOUT_MS, () => s.destroy(new Error('connect timeout')));
+    s.setTimeout(ctx.timeouts().memberConnect, () => s.destroy(new Error('connect timeout')));
     s.once('error', () => {
       if (upstream === s) return finish();
       ctx.counters.member(m.id).connectFailures++;

@@ -16,6 +16,7 @@ const Short = (description?: string) => S({ maxLength: 64, ...(description ? { d
 const Text = (max: number, description?: string) => S({ maxLength: max, ...(description ? { description } : {}) });
 import { DIRECTIONS, PROTOCOLS } from './network.js';
 import { TRACE_PROTOCOLS } from './analyzer.js';
+import { ListenerLimits } from './load-balancer.js';
 
 const Weight = Type.Integer({ minimum: 0, maximum: 256 });
 const strict = { additionalProperties: false } as const;
@@ -65,10 +66,17 @@ export const Inputs = {
     strict,
   ),
   listener: Type.Object(
-    { name: Name, loadBalancer: Ref('load balancer'), protocol: Short('HTTP or TCP'), port: Port(), defaultPool: Type.Optional(Ref('pool')) },
+    {
+      name: Name,
+      loadBalancer: Ref('load balancer'),
+      protocol: Short('HTTP or TCP'),
+      port: Port(),
+      defaultPool: Type.Optional(Ref('pool')),
+      ...ListenerLimits.properties,
+    },
     strict,
   ),
-  listenerUpdate: Type.Object({ name: Type.Optional(Name), defaultPool: Type.Optional(Nullable(Short())) }, strict),
+  listenerUpdate: Type.Object({ name: Type.Optional(Name), defaultPool: Type.Optional(Nullable(Short())), ...ListenerLimits.properties }, strict),
   pool: Type.Object(
     {
       name: Name,

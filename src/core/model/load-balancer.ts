@@ -37,6 +37,27 @@ export const LoadBalancer = Type.Object(
 );
 export type LoadBalancer = Static<typeof LoadBalancer>;
 
+import { LISTENER_LIMITS, type ListenerLimit } from './listener-limits.js';
+export { LISTENER_LIMITS, type ListenerLimit };
+
+const limit = (k: ListenerLimit) =>
+  Type.Optional(
+    Type.Integer({
+      minimum: LISTENER_LIMITS[k].min,
+      maximum: LISTENER_LIMITS[k].max,
+      description: `${LISTENER_LIMITS[k].description} (default ${LISTENER_LIMITS[k].default})`,
+    }),
+  );
+
+/** The listener settings an input may carry (absent: Octavia's defaults). */
+export const ListenerLimits = Type.Object({
+  connectionLimit: limit('connectionLimit'),
+  timeoutClientData: limit('timeoutClientData'),
+  timeoutMemberConnect: limit('timeoutMemberConnect'),
+  timeoutMemberData: limit('timeoutMemberData'),
+  timeoutHttpRequest: limit('timeoutHttpRequest'),
+});
+
 export const Listener = Type.Object(
   {
     id: S(),
@@ -46,6 +67,7 @@ export const Listener = Type.Object(
     protocol: StringEnum(LB_PROTOCOLS),
     port: Type.Integer(),
     defaultPoolId: Nullable(S()),
+    ...ListenerLimits.properties,
     createdAt: S(),
   },
   { $id: 'Listener' },

@@ -66,6 +66,7 @@ export const LbLogs = Type.Object({ requests: Type.Array(LbAccessRecord) });
 
 export const ListenerCounters = Type.Object({
   connections: Type.Integer(),
+  refused: Type.Integer({ description: 'connections closed at once: over the connection limit' }),
   active: Type.Integer(),
   requests: Type.Record(S(), Type.Integer(), { description: 'responses by status class (2xx, 5xx, ...)' }),
   bytesIn: Type.Integer(),

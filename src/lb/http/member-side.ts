@@ -71,7 +71,7 @@ export abstract class MemberSide implements LinkOwner {
       this.sendReplay();
     } else {
       this.reused = false;
-      const link = new Link(m);
+      const link = new Link(m, this.ctx.timeouts());
       this.upstream = link;
       this.upConnected = false;
       link.owner = this;

@@ -20,8 +20,7 @@ import { errorResponse } from './error-response.js';
 import { forwardingTail, requestHead, responseHead } from './rewrite.js';
 import type { Link } from './upstream-link.js';
 import { MemberSide } from './member-side.js';
-
-const IDLE_TIMEOUT_MS = 60_000;
+import type { SlowHead } from '../listener-context.js';
 
 const enum St {
   Head,
@@ -30,7 +29,9 @@ const enum St {
   Closed,
 }
 
-export class HttpSession extends MemberSide {
+export class HttpSession extends MemberSide implements SlowHead {
+  /** When the head being read must be whole (0: no head in part). */
+  headDeadline = 0;
   private st = St.Head;
   protected pending: Buffer | null = null;
   private readonly lc: ListenerCounters;
@@ -58,7 +59,7 @@ export class HttpSession extends MemberSide {
     this.lc.connections++;
     this.lc.active++;
     client.setNoDelay(true);
-    client.setTimeout(IDLE_TIMEOUT_MS, () => this.onClientTimeout());
+    client.setTimeout(ctx.timeouts().clientData, () => this.onClientTimeout());
     client.on('data', (d: Buffer) => this.onClientData(d));
     client.on('end', () => this.onClientEnd());
     client.on('error', () => this.close());
@@ -90,7 +91,15 @@ export class HttpSession extends MemberSide {
       this.fail(431, 'request head too large');
       return;
     }
-    if (end < 0) return;
+    if (end < 0) {
+      // A head in part: it has until the deadline to be whole (the listener's reaper watches).
+      if (this.headDeadline === 0) {
+        this.headDeadline = performance.now() + this.ctx.timeouts().httpRequest;
+        this.ctx.slowHeads.add(this);
+      }
+      return;
+    }
+    if (this.headDeadline !== 0) this.headComplete();
     try {
       this.req.parse(buf, end);
     } catch (e) {
@@ -366,7 +375,19 @@ export class HttpSession extends MemberSide {
     if (this.st === St.Head || this.st === St.Closed) this.close();
   }
 
+  private headComplete(): void {
+    this.headDeadline = 0;
+    this.ctx.slowHeads.delete(this);
+  }
+
+  /** The head did not come whole in time: 408, as HAProxy's `timeout http-request`. */
+  headTimedOut(): void {
+    this.headComplete();
+    this.fail(408, 'the request head did not arrive in time');
+  }
+
   private close(): void {
+    if (this.headDeadline !== 0) this.headComplete();
     if (this.closed) return;
     this.closed = true;
     this.lc.active--;

@@ -6,9 +6,7 @@
 import type { Socket } from 'node:net';
 import { OwnBufferConnection } from '../own-buffer.js';
 import type { MemberRuntime } from '../pool.js';
-
-const CONNECT_TIMEOUT_MS = 3_000;
-const RESPONSE_TIMEOUT_MS = 60_000;
+import type { ListenerTimeouts } from '../config.js';
 
 /** What a link reports to the session using it. */
 export interface LinkOwner {
@@ -22,15 +20,15 @@ export interface LinkOwner {
 export class Link extends OwnBufferConnection {
   owner: LinkOwner | null = null;
 
-  constructor(m: MemberRuntime) {
+  constructor(m: MemberRuntime, timeouts: Pick<ListenerTimeouts, 'memberConnect' | 'memberData'>) {
     super(m.host, m.port, (buf, n) => {
       if (this.owner !== null) this.owner.onUpstreamData(this, buf, n);
       else this.socket.destroy(); // an idle member connection must not speak
     });
     const s = this.socket;
-    s.setTimeout(CONNECT_TIMEOUT_MS);
+    s.setTimeout(timeouts.memberConnect);
     s.on('connect', () => {
-      s.setTimeout(RESPONSE_TIMEOUT_MS);
+      s.setTimeout(timeouts.memberData);
       this.owner?.onUpstreamConnect(this);
     });
     s.on('end', () => {

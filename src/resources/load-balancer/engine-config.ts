@@ -6,6 +6,7 @@
  */
 import type { EngineConfig } from '../../lb/config.js';
 import type { HealthMonitor, Listener, LoadBalancer, Member, Pool, Refusal, Server } from '../../core/model/index.js';
+import { LISTENER_LIMITS } from '../../core/model/index.js';
 import type { Store } from '../../store/db.js';
 import type { Topology } from '../../net/topology.js';
 import { trace } from '../../net/trace.js';
@@ -28,7 +29,20 @@ export function engineConfig(
   const pools = store.list<Pool>('pool', { parentId: lb.id });
   const admission = new Map<string, MemberAdmission>();
   const config: EngineConfig = {
-    listeners: listeners.map((l) => ({ id: l.id, protocol: l.protocol, port: l.port, poolId: l.defaultPoolId, bind: plane === 'linux' ? [lb.vip] : [] })),
+    listeners: listeners.map((l) => ({
+      id: l.id,
+      protocol: l.protocol,
+      port: l.port,
+      poolId: l.defaultPoolId,
+      bind: plane === 'linux' ? [lb.vip] : [],
+      connectionLimit: l.connectionLimit ?? LISTENER_LIMITS.connectionLimit.default,
+      timeouts: {
+        clientData: l.timeoutClientData ?? LISTENER_LIMITS.timeoutClientData.default,
+        memberConnect: l.timeoutMemberConnect ?? LISTENER_LIMITS.timeoutMemberConnect.default,
+        memberData: l.timeoutMemberData ?? LISTENER_LIMITS.timeoutMemberData.default,
+        httpRequest: l.timeoutHttpRequest ?? LISTENER_LIMITS.timeoutHttpRequest.default,
+      },
+    })),
     pools: pools.map((p) => {
       const hm = store.list<HealthMonitor>('healthMonitor', { parentId: p.id })[0];
       const members = store.list<Member>('member', { parentId: p.id });

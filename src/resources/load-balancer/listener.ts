@@ -2,12 +2,23 @@
  * Listeners: a protocol and a port of a load balancer (unique per load balancer), and the
  * pool they send to, of the same load balancer and protocol.
  */
-import { NimbusError } from '../../core/errors.js';
+import { NimbusError, invalid } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { LbProtocol, Listener, ListenerInput, ListenerUpdate, LoadBalancer, Pool } from '../../core/model/index.js';
-import { checkPort } from '../../core/model/index.js';
+import { LISTENER_LIMITS, checkPort, type ListenerLimit } from '../../core/model/index.js';
 import { checkName, checkQuota, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
 import { protocolOf } from './rules.js';
+
+/** The listener's limits: what the input gives (checked against Octavia's bounds), else what it had, else the defaults. */
+function listenerLimits(input: Partial<Record<ListenerLimit, number>>, had: Partial<Record<ListenerLimit, number>>): Record<ListenerLimit, number> {
+  const out = {} as Record<ListenerLimit, number>;
+  for (const [k, spec] of Object.entries(LISTENER_LIMITS) as [ListenerLimit, (typeof LISTENER_LIMITS)[ListenerLimit]][]) {
+    const v = input[k] ?? had[k] ?? spec.default;
+    if (!Number.isInteger(v) || v < spec.min || v > spec.max) throw invalid(`${k}: '${v}' must be a whole number from ${spec.min} to ${spec.max}`);
+    out[k] = v;
+  }
+  return out;
+}
 
 export function listListeners(ctx: Ctx, loadBalancerId?: string): Listener[] {
   return ctx.store.list<Listener>('listener', loadBalancerId ? { parentId: loadBalancerId } : { projectId: ctx.projectId });
@@ -42,6 +53,7 @@ export function createListener(ctx: Ctx, input: ListenerInput): Listener {
       protocol,
       port: input.port,
       defaultPoolId: poolFor(ctx, lb, input.defaultPool, protocol),
+      ...listenerLimits(input, {}),
       createdAt: now(),
     };
     saveNew(ctx, 'listener', listener, lb.id);
@@ -57,6 +69,7 @@ export function updateListener(ctx: Ctx, ref: string, input: ListenerUpdate): Li
     if (input.name !== undefined) l.name = checkName(ctx, 'listener', input.name, l.id);
     if (input.defaultPool !== undefined)
       l.defaultPoolId = poolFor(ctx, ctx.store.get<LoadBalancer>(l.loadBalancerId, 'loadBalancer')!, input.defaultPool, l.protocol);
+    Object.assign(l, listenerLimits(input, l));
     saveUpdate(ctx, 'listener', l);
     return l;
   });
