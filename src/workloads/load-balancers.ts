@@ -49,6 +49,8 @@ export interface ProvisioningFacts {
   everApplied: boolean;
   /** A reconcile pass has seen the load balancer. */
   known: boolean;
+  /** Listeners it should serve but cannot (a public IP's port held by something else): it is in ERROR. */
+  failing?: number;
 }
 
 /**
@@ -58,6 +60,8 @@ export interface ProvisioningFacts {
  * acknowledged).
  */
 export function provisioningStatus(f: ProvisioningFacts): ProvisioningStatus {
+  // A load balancer that does not serve every listener is not ACTIVE (Octavia's ERROR).
+  if ((f.failing ?? 0) > 0) return 'ERROR';
   const pending =
     f.changePending || (f.hasListeners && (!f.worker || !f.worker.ready || f.worker.applied < f.worker.sent || f.worker.sent === 0 || f.worker.opening > 0));
   if (!pending) return 'ACTIVE';
@@ -79,6 +83,8 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
   private withListeners = new Set<string>();
   /** Configurations for workers that have not started (or not said ready) yet. */
   private readonly pendingConfig = new Map<string, EngineConfig>();
+  /** Per load balancer, the public sockets that could not be opened now, with why. */
+  private readonly listenFailures = new Map<string, Map<string, string>>();
   private stopped = false;
   private readonly onChange = (c: Change) => {
     if (LB_KINDS.has(c.kind)) this.lbChanges++;
@@ -210,17 +216,29 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
       server.once('error', (err) => {
         w.opening--;
         w.adopted.delete(key);
+        const why = `public listener ${lb.publicIp}:${l.port}: ${err.message}`;
         const list = this.errors.get(lbId) ?? [];
-        list.push(`public listener ${lb.publicIp}:${l.port}: ${err.message}`);
+        list.push(why);
         this.errors.set(lbId, list.slice(-10));
+        const failing = this.listenFailures.get(lbId) ?? new Map<string, string>();
+        failing.set(key, why);
+        this.listenFailures.set(lbId, failing);
+        // Try again on the next pass (whatever held the port may let go).
+        setTimeout(() => this.loop.trigger(), 2_000).unref();
       });
       server.listen({ host: lb.publicIp, port: l.port, backlog: 1024 }, () => {
         // Listening: connections wait in the backlog until the worker takes the socket.
         w.opening--;
+        this.listenFailures.get(lbId)?.delete(key);
         const msg: ToWorker = { type: 'adopt', listenerId: l.id };
         w.child.send(msg, server, () => server.close());
       });
     }
+  }
+
+  /** Load balancers that cannot serve a listener now, with why (they are in ERROR). */
+  problems(): { resourceId: string; message: string }[] {
+    return [...this.listenFailures].flatMap(([lbId, m]) => [...m.values()].map((message) => ({ resourceId: lbId, message })));
   }
 
   /** The provisioning status of a load balancer now (see provisioningStatus). */
@@ -232,6 +250,7 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
       worker: w ? { ready: w.ready, sent: w.sent, applied: w.applied, opening: w.opening } : null,
       everApplied: this.everApplied.has(lbId),
       known: this.admissions.has(lbId),
+      failing: this.listenFailures.get(lbId)?.size ?? 0,
     });
   }
 

@@ -3,6 +3,7 @@
  * private VIP of its subnet and, optionally, a public IP from the host's loopback pool
  * 127.0.1.0/24. It cannot be deleted while it has listeners or pools.
  */
+import { readFileSync } from 'node:fs';
 import { NimbusError } from '../../core/errors.js';
 import { intToIp, parseIp } from '../../core/cidr.js';
 import { newId } from '../../core/ids.js';
@@ -15,6 +16,23 @@ import { deleteMember } from './member.js';
 import { deleteHealthMonitor } from './health-monitor.js';
 
 const PUBLIC_POOL = { first: parseIp('127.0.1.1'), last: parseIp('127.0.1.254') };
+
+/** The IPv4 addresses sockets on this host are bound to (from /proc/net/tcp; empty where there is none). */
+function boundAddresses(): Set<number> {
+  const out = new Set<number>();
+  try {
+    for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+      const local = line.trim().split(/\s+/)[1];
+      if (!local) continue;
+      const le = parseInt(local.slice(0, 8), 16);
+      // Little-endian hex: 0114007F is 127.0.20.1.
+      out.add((((le & 0xff) << 24) | (((le >>> 8) & 0xff) << 16) | (((le >>> 16) & 0xff) << 8) | (le >>> 24)) >>> 0);
+    }
+  } catch {
+    // not Linux
+  }
+  return out;
+}
 
 function allocatePublicIp(ctx: Ctx, wanted?: string): string {
   const taken = new Set(
@@ -31,7 +49,9 @@ function allocatePublicIp(ctx: Ctx, wanted?: string): string {
     if (taken.has(intToIp(ip))) throw new NimbusError('InvalidPublicIp.InUse', `publicIp ${wanted} is held by another load balancer`);
     return intToIp(ip);
   }
-  for (let ip = PUBLIC_POOL.first; ip <= PUBLIC_POOL.last; ip++) if (!taken.has(intToIp(ip))) return intToIp(ip);
+  // The next address no load balancer holds and nothing on the host is bound to (another installation's).
+  const bound = boundAddresses();
+  for (let ip = PUBLIC_POOL.first; ip <= PUBLIC_POOL.last; ip++) if (!taken.has(intToIp(ip)) && !bound.has(ip)) return intToIp(ip);
   throw new NimbusError('InsufficientPublicIps', 'the public pool 127.0.1.0/24 has no free address');
 }
 
