@@ -32,6 +32,12 @@ export function renderMetrics(all: [string, LbRuntimeStatus][]): string {
     'Connections to the member that failed (and were retried elsewhere).',
     (c) => c.connectFailures,
   );
+  memberGauge(
+    'nimbus_lb_member_redispatched_total',
+    'counter',
+    'Requests pinned to the member (persistence) sent to another because it could not take them.',
+    (c) => c.redispatched ?? 0,
+  );
   memberGauge('nimbus_lb_member_active', 'gauge', 'Requests or connections in flight to the member.', (c) => c.active);
   family(
     'nimbus_lb_member_up',

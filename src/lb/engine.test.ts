@@ -208,3 +208,20 @@ test('the access log has one JSON line per request: who, where to, what, how it 
   }
   assert.ok((lines[1].bytesIn as number) > (lines[0].bytesIn as number), 'the request body counts in bytesIn');
 });
+
+test('a request pinned to a member that cannot take it goes to another (redispatch), gets a new cookie, and is counted', async () => {
+  const [a, b] = [await backend('ra'), await backend('rb')];
+  const { engine, config, url } = await engineWith({
+    algorithm: 'ROUND_ROBIN',
+    persistence: { type: 'HTTP_COOKIE' },
+    members: [member(a), member(b)],
+    health: null,
+  });
+  assert.equal((await get(`${url}/`, { cookie: 'NIMBUSLB=ra' })).body, 'ra');
+  // ra is taken out (admin down, or its server stopped): the pinned client moves to rb.
+  await engine.apply({ ...config, pools: [{ ...config.pools[0], members: [member(a, { enabled: false }), member(b)] }] });
+  const moved = await get(`${url}/`, { cookie: 'NIMBUSLB=ra' });
+  assert.equal(moved.body, 'rb');
+  assert.match(moved.headers.get('set-cookie') ?? '', /^NIMBUSLB=rb;/);
+  assert.equal(engine.counters.snapshot().members.ra.redispatched, 1);
+});

@@ -179,7 +179,7 @@ export class Counters {
 
   member(id: string): MemberCounters {
     let c = this.members.get(id);
-    if (!c) this.members.set(id, (c = { requests: 0, connectFailures: 0, active: 0, up: 1 }));
+    if (!c) this.members.set(id, (c = { requests: 0, connectFailures: 0, active: 0, up: 1, redispatched: 0 }));
     return c;
   }
 

@@ -170,6 +170,9 @@ export class PoolRuntime {
     if (pinned) {
       const m = this.members.find((x) => x.id === pinned);
       if (m && m.usable && !tried?.includes(m)) return this.answer(m, null);
+      // HAProxy's option redispatch: the pinned member is down, admin down, draining or failed
+      // this request; the balancer picks another (and persistence moves there), counted.
+      if (m?.stats) m.stats.redispatched++;
     }
     if (tried) for (const m of tried) m.excluded = true;
     const picked = this.balancer.pick(this.members, clientIp) as MemberRuntime | null;

@@ -74,7 +74,13 @@ export const ListenerCounters = Type.Object({
 });
 export type ListenerCounters = Static<typeof ListenerCounters>;
 
-export const MemberCounters = Type.Object({ requests: Type.Integer(), connectFailures: Type.Integer(), active: Type.Integer(), up: Type.Integer() });
+export const MemberCounters = Type.Object({
+  requests: Type.Integer(),
+  connectFailures: Type.Integer(),
+  active: Type.Integer(),
+  up: Type.Integer(),
+  redispatched: Type.Integer({ description: 'requests pinned to this member (persistence) sent to another because it could not take them' }),
+});
 export type MemberCounters = Static<typeof MemberCounters>;
 
 /** A load balancer with its listeners, pools and members, each with its live status. */
