@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { memoryCloud } from '../../test/helpers/cloud.js';
+import { memoryCloud, referenceLab } from '../../test/helpers/cloud.js';
 import type { Ctx } from '../resources/context.js';
 import { createVpc } from '../resources/vpc/service.js';
 import { createSubnet } from '../resources/subnet/service.js';
@@ -25,18 +25,6 @@ function run(ctx: Ctx, from: string, to: string, protocol: TraceProtocol = 'icmp
 /** `kind name` of each hop, the way the tables below spell paths. */
 function path(hops: TraceResult['forward']): string[] {
   return hops.map((h) => `${h.ok ? '' : 'DROP '}${h.kind} ${h.resourceName}`);
-}
-
-function referenceLab() {
-  const cloud = memoryCloud();
-  const { ctx } = cloud;
-  createVpc(ctx, { name: 'vpc-a', cidr: '192.168.6.0/24' });
-  createVpc(ctx, { name: 'vpc-b', cidr: '192.168.5.0/24' });
-  createSubnet(ctx, { name: 'sub-a', vpc: 'vpc-a', cidr: '192.168.6.0/25' });
-  createSubnet(ctx, { name: 'sub-b', vpc: 'vpc-b', cidr: '192.168.5.0/24' });
-  createServer(ctx, { name: 'ecs-a', subnet: 'sub-a', ip: '192.168.6.76' });
-  createServer(ctx, { name: 'ecs-b', subnet: 'sub-b', ip: '192.168.5.130' });
-  return cloud;
 }
 
 test('reference lab part 1: isolated, then one route (no way back), then both routes', () => {

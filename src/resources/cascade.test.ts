@@ -4,23 +4,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { memoryCloud, refuses } from '../../test/helpers/cloud.js';
-import { createVpc, deleteVpc, vpcDependants } from './vpc/service.js';
-import { createSubnet } from './subnet/service.js';
-import { createServer } from './server/service.js';
+import { referenceLab, refuses } from '../../test/helpers/cloud.js';
+import { deleteVpc, vpcDependants } from './vpc/service.js';
 import { createPeering, getPeering } from './peering/service.js';
 import { addRoute, createRouteTable, getRouteTable } from './route-table/service.js';
 import { createHealthMonitor, createListener, createLoadBalancer, createMember, createPool, deleteLoadBalancer } from './load-balancer/service.js';
 
 function lab() {
-  const cloud = memoryCloud();
+  const cloud = referenceLab();
   const { ctx } = cloud;
-  createVpc(ctx, { name: 'vpc-a', cidr: '192.168.6.0/24' });
-  createVpc(ctx, { name: 'vpc-b', cidr: '192.168.5.0/24' });
-  createSubnet(ctx, { name: 'sub-a', vpc: 'vpc-a', cidr: '192.168.6.0/25' });
-  createSubnet(ctx, { name: 'sub-b', vpc: 'vpc-b', cidr: '192.168.5.0/24' });
-  createServer(ctx, { name: 'ecs-a', subnet: 'sub-a', ip: '192.168.6.76' });
-  createServer(ctx, { name: 'ecs-b', subnet: 'sub-b', ip: '192.168.5.130' });
   createPeering(ctx, { name: 'pcx-ab', vpc: 'vpc-a', peerVpc: 'vpc-b' });
   addRoute(ctx, { vpc: 'vpc-b', destination: '192.168.6.0/25', target: 'pcx-ab' });
   createRouteTable(ctx, { name: 'rt-x', vpc: 'vpc-a' });

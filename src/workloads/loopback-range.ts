@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { boundAddresses } from '../resources/host-addresses.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -36,20 +37,10 @@ function holder(second: number): string | null {
   }
 }
 
-/** The second octets of 127.x.y.z addresses that sockets on this host are bound to (listening or not). */
+/** The second octets x of the 127.x.y.z addresses that sockets on this host are bound to. */
 function boundRanges(): Set<number> {
   const out = new Set<number>();
-  try {
-    for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
-      const local = line.trim().split(/\s+/)[1];
-      if (!local) continue;
-      // The address is little-endian hex: 0B007E7F is 127.126.0.11.
-      const n = parseInt(local.slice(0, 8), 16);
-      if ((n & 0xff) === 127) out.add((n >>> 8) & 0xff);
-    }
-  } catch {
-    // not Linux: the claims alone decide
-  }
+  for (const ip of boundAddresses()) if (ip >>> 24 === 127) out.add((ip >>> 16) & 0xff);
   return out;
 }
 

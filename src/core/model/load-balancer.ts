@@ -4,6 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { Nullable, S, StringEnum } from './kit.js';
+import { LISTENER_LIMITS, type ListenerLimit } from './listener-limits.js';
 
 export const LB_PROTOCOLS = ['HTTP', 'TCP'] as const;
 export type LbProtocol = (typeof LB_PROTOCOLS)[number];
@@ -37,7 +38,6 @@ export const LoadBalancer = Type.Object(
 );
 export type LoadBalancer = Static<typeof LoadBalancer>;
 
-import { LISTENER_LIMITS, type ListenerLimit } from './listener-limits.js';
 export { LISTENER_LIMITS, type ListenerLimit };
 
 const limit = (k: ListenerLimit) =>

@@ -3,36 +3,19 @@
  * private VIP of its subnet and, optionally, a public IP from the host's loopback pool
  * 127.0.1.0/24. It cannot be deleted while it has listeners or pools.
  */
-import { readFileSync } from 'node:fs';
 import { NimbusError } from '../../core/errors.js';
 import { intToIp, parseIp } from '../../core/cidr.js';
 import { newId } from '../../core/ids.js';
 import type { LoadBalancer, LoadBalancerInput, Rename, Subnet } from '../../core/model/index.js';
 import { checkName, checkQuota, dependencyViolation, now, resolve, saveUpdate, write, type Ctx } from '../context.js';
-import { allocateAddress } from '../subnet/addresses.js';
+import { allocateAddress, deleteHolder, saveHolder } from '../subnet/addresses.js';
+import { boundAddresses } from '../host-addresses.js';
 import { deleteListener, listListeners } from './listener.js';
 import { deletePool, listPools } from './pool.js';
 import { deleteMember } from './member.js';
 import { deleteHealthMonitor } from './health-monitor.js';
 
 const PUBLIC_POOL = { first: parseIp('127.0.1.1'), last: parseIp('127.0.1.254') };
-
-/** The IPv4 addresses sockets on this host are bound to (from /proc/net/tcp; empty where there is none). */
-function boundAddresses(): Set<number> {
-  const out = new Set<number>();
-  try {
-    for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
-      const local = line.trim().split(/\s+/)[1];
-      if (!local) continue;
-      const le = parseInt(local.slice(0, 8), 16);
-      // Little-endian hex: 0114007F is 127.0.20.1.
-      out.add((((le & 0xff) << 24) | (((le >>> 8) & 0xff) << 16) | (((le >>> 16) & 0xff) << 8) | (le >>> 24)) >>> 0);
-    }
-  } catch {
-    // not Linux
-  }
-  return out;
-}
 
 function allocatePublicIp(ctx: Ctx, wanted?: string): string {
   const taken = new Set(
@@ -71,11 +54,7 @@ export function createLoadBalancer(ctx: Ctx, input: LoadBalancerInput): LoadBala
       provisioningStatus: 'ACTIVE',
       createdAt: now(),
     };
-    ctx.store.insert('loadBalancer', lb, subnet.id);
-    subnet.availableIpCount -= 1;
-    ctx.store.update(subnet);
-    ctx.feed.record({ kind: 'loadBalancer', id: lb.id, op: 'created' });
-    return lb;
+    return saveHolder(ctx, 'loadBalancer', lb, subnet);
   });
 }
 
@@ -108,11 +87,6 @@ export function deleteLoadBalancer(ctx: Ctx, ref: string, opts: { cascade?: bool
     }
     const users = [...listListeners(ctx, lb.id), ...listPools(ctx, lb.id)];
     if (users.length > 0) throw dependencyViolation(`load balancer '${lb.name}'`, users);
-    ctx.store.delete(lb.id);
-    const subnet = ctx.store.get<Subnet>(lb.subnetId, 'subnet')!;
-    subnet.availableIpCount += 1;
-    ctx.store.update(subnet);
-    ctx.feed.record({ kind: 'loadBalancer', id: lb.id, op: 'deleted' });
-    return lb;
+    return deleteHolder(ctx, 'loadBalancer', lb);
   });
 }

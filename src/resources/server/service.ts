@@ -5,7 +5,7 @@
  */
 import { invalid } from '../../core/errors.js';
 import { intToIp } from '../../core/cidr.js';
-import { allocateAddress } from '../subnet/addresses.js';
+import { allocateAddress, deleteHolder, saveHolder } from '../subnet/addresses.js';
 import { newId } from '../../core/ids.js';
 import type { SecurityGroup, Server, ServerInput, ServerLogs, ServerStatus, ServerUpdate, Subnet } from '../../core/model/index.js';
 import { parseApp } from '../../core/model/index.js';
@@ -44,11 +44,7 @@ export function createServer(ctx: Ctx, input: ServerInput): Server {
       status: 'running',
       createdAt: now(),
     };
-    ctx.store.insert('server', server, subnet.id);
-    subnet.availableIpCount -= 1;
-    ctx.store.update(subnet);
-    ctx.feed.record({ kind: 'server', id: server.id, op: 'created' });
-    return server;
+    return saveHolder(ctx, 'server', server, subnet);
   });
 }
 
@@ -90,12 +86,7 @@ export function deleteServer(ctx: Ctx, ref: string): Server {
       .list<{ id: string; name: string; serverId: string | null }>('member', { projectId: ctx.projectId })
       .filter((m) => m.serverId === server.id);
     if (members.length > 0) throw dependencyViolation(`server '${server.name}'`, members);
-    ctx.store.delete(server.id);
-    const subnet = ctx.store.get<Subnet>(server.subnetId, 'subnet')!;
-    subnet.availableIpCount += 1;
-    ctx.store.update(subnet);
-    ctx.feed.record({ kind: 'server', id: server.id, op: 'deleted' });
-    return server;
+    return deleteHolder(ctx, 'server', server);
   });
 }
 

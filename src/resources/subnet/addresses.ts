@@ -38,3 +38,22 @@ export function allocateAddress(ctx: Ctx, subnet: Subnet, wanted?: string): stri
 function fullSubnet(subnet: Subnet): NimbusError {
   return new NimbusError('InsufficientFreeAddressesInSubnet', `subnet '${subnet.name}' (${subnet.cidr}) has no free address left`);
 }
+
+/** Stores a new server or load balancer under its subnet, which now has one address fewer free; call inside write(). */
+export function saveHolder<T extends { id: string; name: string; projectId: string }>(ctx: Ctx, kind: 'server' | 'loadBalancer', doc: T, subnet: Subnet): T {
+  ctx.store.insert(kind, doc, subnet.id);
+  subnet.availableIpCount -= 1;
+  ctx.store.update(subnet);
+  ctx.feed.record({ kind, id: doc.id, op: 'created' });
+  return doc;
+}
+
+/** Deletes a server or load balancer, giving its address back to its subnet; call inside write(). */
+export function deleteHolder<T extends { id: string; subnetId: string }>(ctx: Ctx, kind: 'server' | 'loadBalancer', doc: T): T {
+  ctx.store.delete(doc.id);
+  const subnet = ctx.store.get<Subnet>(doc.subnetId, 'subnet')!;
+  subnet.availableIpCount += 1;
+  ctx.store.update(subnet);
+  ctx.feed.record({ kind, id: doc.id, op: 'deleted' });
+  return doc;
+}
