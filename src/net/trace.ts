@@ -46,6 +46,32 @@ function matchRule(t: Topology, rules: CompiledRule[], q: TraceQuery, peerIp: nu
   return undefined;
 }
 
+/**
+ * The hop for a server's security groups in one direction: the rule that admitted the packet,
+ * or, when none did, the server's groups and what they fail to allow to/from `peer`.
+ */
+function groupHop(t: Topology, direction: 'egress' | 'ingress', match: CompiledRule | undefined, owner: Server, q: TraceQuery, peer: string): Hop {
+  const kind = direction === 'egress' ? 'security-group-egress' : 'security-group-ingress';
+  const toFrom = direction === 'egress' ? 'to' : 'from';
+  if (match) {
+    return {
+      kind,
+      resourceId: match.group.id,
+      resourceName: match.group.name,
+      detail: `allow ${ruleText(match.rule)} ${toFrom} ${remoteText(t, match)}`,
+      ok: true,
+    };
+  }
+  const service = `${q.protocol}${q.port ? `:${q.port}` : ''}`;
+  return {
+    kind,
+    resourceId: owner.securityGroupIds[0] ?? owner.id,
+    resourceName: groupNames(t, owner),
+    detail: `no ${direction} rule allows ${service} ${toFrom} ${peer}`,
+    ok: false,
+  };
+}
+
 export interface Delivery {
   hops: Hop[];
   server?: Server;
@@ -164,21 +190,7 @@ export function trace(t: Topology, q: TraceQuery): TraceResult {
 
   const fwd = route(t, src, dst);
   const egress = matchRule(t, t.egress.get(src.id)!, q, dst, fwd.server);
-  const egressHop: Hop = egress
-    ? {
-        kind: 'security-group-egress',
-        resourceId: egress.group.id,
-        resourceName: egress.group.name,
-        detail: `allow ${ruleText(egress.rule)} to ${remoteText(t, egress)}`,
-        ok: true,
-      }
-    : {
-        kind: 'security-group-egress',
-        resourceId: src.securityGroupIds[0] ?? src.id,
-        resourceName: groupNames(t, src),
-        detail: `no egress rule allows ${q.protocol}${q.port ? `:${q.port}` : ''} to ${intToIp(dst)}`,
-        ok: false,
-      };
+  const egressHop = groupHop(t, 'egress', egress, src, q, intToIp(dst));
   result.forward.push(egressHop, ...fwd.hops);
   if (!egress) return block('forward', egressHop);
   if (fwd.failed) return block('forward', fwd.hops[fwd.hops.length - 1]);
@@ -186,21 +198,7 @@ export function trace(t: Topology, q: TraceQuery): TraceResult {
   result.destinationServer = { serverId: dstServer.id, name: dstServer.name };
 
   const ingress = matchRule(t, t.ingress.get(dstServer.id)!, q, srcIp, src);
-  const ingressHop: Hop = ingress
-    ? {
-        kind: 'security-group-ingress',
-        resourceId: ingress.group.id,
-        resourceName: ingress.group.name,
-        detail: `allow ${ruleText(ingress.rule)} from ${remoteText(t, ingress)}`,
-        ok: true,
-      }
-    : {
-        kind: 'security-group-ingress',
-        resourceId: dstServer.securityGroupIds[0] ?? dstServer.id,
-        resourceName: groupNames(t, dstServer),
-        detail: `no ingress rule allows ${q.protocol}${q.port ? `:${q.port}` : ''} from ${src.privateIp}`,
-        ok: false,
-      };
+  const ingressHop = groupHop(t, 'ingress', ingress, dstServer, q, src.privateIp);
   result.forward.push(ingressHop);
   if (!ingress) return block('forward', ingressHop);
 
