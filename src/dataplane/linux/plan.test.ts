@@ -4,10 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { memoryCloud } from '../../../test/helpers/cloud.js';
-import { createVpc } from '../../resources/vpc/service.js';
-import { createSubnet } from '../../resources/subnet/service.js';
-import { createServer } from '../../resources/server/service.js';
+import { referenceLab } from '../../../test/helpers/cloud.js';
 import { createPeering } from '../../resources/peering/service.js';
 import { addRoute } from '../../resources/route-table/service.js';
 import { readSnapshot } from '../../resources/snapshot.js';
@@ -31,12 +28,7 @@ function holding(spec: NsSpec): Observed {
 }
 
 function lab() {
-  const { ctx, store } = memoryCloud();
-  createVpc(ctx, { name: 'vpc-a', cidr: '192.168.6.0/24' });
-  createVpc(ctx, { name: 'vpc-b', cidr: '192.168.5.0/24' });
-  createSubnet(ctx, { name: 'sub-a', vpc: 'vpc-a', cidr: '192.168.6.0/25' });
-  createSubnet(ctx, { name: 'sub-b', vpc: 'vpc-b', cidr: '192.168.5.0/24' });
-  createServer(ctx, { name: 'ecs-a', subnet: 'sub-a', ip: '192.168.6.76' });
+  const { ctx, store } = referenceLab();
   createPeering(ctx, { name: 'pcx-ab', vpc: 'vpc-a', peerVpc: 'vpc-b' });
   addRoute(ctx, { vpc: 'vpc-a', destination: '192.168.5.0/24', target: 'pcx-ab' });
   return desiredState(readSnapshot(store), 'tx');

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { memoryCloud, refuses } from '../../../test/helpers/cloud.js';
+import { referenceLab, refuses } from '../../../test/helpers/cloud.js';
 import { createVpc } from '../vpc/service.js';
 import { createSubnet, deleteSubnet, getSubnet } from '../subnet/service.js';
 import { createServer, deleteServer } from '../server/service.js';
@@ -13,16 +13,10 @@ import { createListener, createLoadBalancer, createPool, deleteLoadBalancer, del
 import { createHealthMonitor, createMember, deleteMember, deleteHealthMonitor, updateMember } from './service.js';
 
 function lab() {
-  const cloud = memoryCloud();
+  const cloud = referenceLab();
   const { ctx } = cloud;
-  createVpc(ctx, { name: 'vpc-a', cidr: '192.168.6.0/24' });
-  createVpc(ctx, { name: 'vpc-b', cidr: '192.168.5.0/24' });
   createVpc(ctx, { name: 'vpc-c', cidr: '10.0.0.0/16' });
-  createSubnet(ctx, { name: 'sub-a', vpc: 'vpc-a', cidr: '192.168.6.0/25' });
-  createSubnet(ctx, { name: 'sub-b', vpc: 'vpc-b', cidr: '192.168.5.0/24' });
   createSubnet(ctx, { name: 'sub-c', vpc: 'vpc-c', cidr: '10.0.1.0/24' });
-  createServer(ctx, { name: 'ecs-a', subnet: 'sub-a', ip: '192.168.6.76' });
-  createServer(ctx, { name: 'ecs-b', subnet: 'sub-b', ip: '192.168.5.130' });
   createServer(ctx, { name: 'ecs-c', subnet: 'sub-c' });
   createPeering(ctx, { name: 'pcx-ab', vpc: 'vpc-a', peerVpc: 'vpc-b' });
   return cloud;
