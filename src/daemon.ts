@@ -99,7 +99,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   const adminToken = ensureAdminToken(root, readSecret(join(dataDir, ADMIN_TOKEN_FILE)));
   writeFileSync(join(dataDir, ADMIN_TOKEN_FILE), adminToken + '\n', { mode: 0o600 });
   chmodSync(join(dataDir, ADMIN_TOKEN_FILE), 0o600);
-  const dataplane = await chooseDataplane(opts.dataplane ?? 'auto', { dataDir, prefix: opts.prefix });
+  const workloadBase = claimWorkloadRange(dataDir);
+  const dataplane = await chooseDataplane(opts.dataplane ?? 'auto', { dataDir, prefix: opts.prefix, workloadBase });
   const supervisor = new Supervisor(join(dataDir, 'run'));
   supervisor.reapOrphans();
   const workloads = new Workloads(store, feed, dataplane, supervisor, dataDir);
@@ -109,7 +110,6 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   ready.catch(() => undefined);
   const allowedHosts = new Set((opts.allowHosts ?? []).map((h) => h.toLowerCase()));
   if (!LOOPBACK.has(host)) allowedHosts.add(host.toLowerCase());
-  const workloadBase = claimWorkloadRange(dataDir);
   const app = await buildApp({ store, feed, dataplane, workloads, loadBalancers, version: VERSION, logger: opts.logger, allowedHosts, workloadBase });
   const address = await app.listen({ port, host });
   // The CLI on this machine finds the token by the daemon's URL, as kubectl finds its context.

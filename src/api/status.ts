@@ -7,16 +7,12 @@ import type { Ctx } from '../resources/context.js';
 import type { Status } from '../core/model/index.js';
 import type { AppDeps } from './context.js';
 
-/** The virtual data plane cannot keep workloads apart: it says so wherever its status is shown. */
-export const VIRTUAL_NOTE =
-  'virtual data plane: verdicts come from the analyzer only; workloads share the host loopback and can reach each other whatever the security groups and routes say (the linux data plane, as root, enforces them)';
-
 export function statusFor(deps: AppDeps, ctx: Ctx): Status {
   const plane = deps.dataplane.status();
   // A load balancer that cannot serve a listener keeps the installation from being converged.
   const lbProblems = deps.loadBalancers.problems();
   const dataplane = lbProblems.length ? { ...plane, errors: [...plane.errors, ...lbProblems], converged: false } : plane;
-  const notes = [...(dataplane.kind === 'virtual' ? [VIRTUAL_NOTE] : []), ...[deps.workloads.privilegeNote()].filter((n): n is string => n !== null)];
+  const notes = [...deps.dataplane.notes(), ...[deps.workloads.privilegeNote()].filter((n): n is string => n !== null)];
   if (ctx.admin) return { version: deps.version, dataplane, notes };
   const errors = dataplane.errors.filter((e) => ctx.store.get<{ projectId: string }>(e.resourceId)?.projectId === ctx.projectId);
   return { version: deps.version, dataplane: { ...dataplane, errors }, notes };

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { NimbusError } from '../core/errors.js';
 import type { Dataplane } from './driver.js';
 import { VirtualDataplane } from './virtual/driver.js';
+import { LoopbackGuard } from './virtual/guard.js';
 import { LinuxDataplane } from './linux/driver.js';
 import { checkPrefix } from './linux/names.js';
 
@@ -17,6 +18,8 @@ export type DataplaneChoice = 'auto' | 'virtual' | 'linux';
 export interface DataplaneOptions {
   dataDir: string;
   prefix?: string;
+  /** The installation's workload range (127.x.0.0/16) as a number: the virtual plane guards it. */
+  workloadBase: number;
 }
 
 const TOOLS: [string, string][] = [
@@ -52,13 +55,19 @@ export function installationPrefix(dataDir: string, given?: string): string {
   return prefix;
 }
 
+/** The virtual plane, guarded by nftables when it can be (root on Linux with nft). */
+function virtual(reason: string, opts: DataplaneOptions): VirtualDataplane {
+  const guarded = process.platform === 'linux' && process.getuid?.() === 0 && onPath('nft');
+  return new VirtualDataplane(reason, guarded ? new LoopbackGuard(opts.workloadBase) : undefined);
+}
+
 export async function chooseDataplane(choice: DataplaneChoice, opts: DataplaneOptions): Promise<Dataplane> {
-  if (choice === 'virtual') return new VirtualDataplane('chosen with --dataplane virtual');
+  if (choice === 'virtual') return virtual('chosen with --dataplane virtual', opts);
   const why = linuxUnavailable();
   if (choice === 'linux') {
     if (why) throw new NimbusError('Dataplane.Unavailable', `the linux data plane cannot run: ${why}`);
     return new LinuxDataplane(installationPrefix(opts.dataDir, opts.prefix), 'chosen with --dataplane linux');
   }
-  if (why) return new VirtualDataplane(`auto: ${why}`);
+  if (why) return virtual(`auto: ${why}`, opts);
   return new LinuxDataplane(installationPrefix(opts.dataDir, opts.prefix), 'auto: root on Linux with ip, nft and ping');
 }

@@ -46,6 +46,8 @@ export interface Dataplane {
   start(store: Store, feed: ChangeFeed): Promise<void>;
   stop(): Promise<void>;
   status(): DataplaneStatus;
+  /** What this data plane does not enforce, said wherever its status is shown. */
+  notes(): string[];
   /** Converges now and reports what changed. */
   sync(): Promise<SyncReport>;
   /** What a sync would change, changing nothing. */

@@ -6,6 +6,7 @@
  * explicit, admin-only option of the server (`runAsRoot`).
  */
 import { readFileSync } from 'node:fs';
+import { ipToInt } from '../core/cidr.js';
 
 export interface RunAs {
   name: string;
@@ -46,4 +47,20 @@ export function unprivileged(user: RunAs, opts: { bindLowPorts: boolean }): stri
     ? ['--inh-caps=+net_bind_service', '--ambient-caps=+net_bind_service', '--bounding-set=-all,+net_bind_service']
     : ['--bounding-set=-all'];
   return ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--no-new-privs', ...caps, '--'];
+}
+
+/**
+ * On the virtual data plane as root, each workload runs as a user id of its own, derived from
+ * its loopback address (127.64.0.0/10 maps onto 2^22 ids from 1,600,000,000), so nftables can
+ * tell workloads apart by the socket's owner (`meta skuid`) and mirror the security groups
+ * between them. No account is made: the ids have no passwd entry and own no files.
+ */
+export const WORKLOAD_UID_BASE = 1_600_000_000;
+export const WORKLOAD_UID_COUNT = 1 << 22;
+const LOOPBACK_WORKLOADS = 0x7f400000; // 127.64.0.0
+
+export function workloadUid(loopbackIp: string): number | null {
+  if (!loopbackIp) return null;
+  const offset = ipToInt(loopbackIp) - LOOPBACK_WORKLOADS;
+  return offset >= 0 && offset < WORKLOAD_UID_COUNT ? WORKLOAD_UID_BASE + offset : null;
 }

@@ -53,6 +53,10 @@ export class LinuxDataplane implements Dataplane {
     return { kind: 'linux', reason: `${this.reason}; prefix '${this.prefix}'`, errors, converged: this.loop?.converged() ?? false };
   }
 
+  notes(): string[] {
+    return [];
+  }
+
   /** A full pass now, every namespace observed (drift repaired), and its report. */
   sync(): Promise<SyncReport> {
     return this.loop!.run({ full: true });

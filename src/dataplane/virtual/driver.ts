@@ -1,6 +1,9 @@
 /**
- * The virtual data plane: no kernel objects, no root. The analyzer is the network: ping is
- * answered from a trace, in ping's own format.
+ * The virtual data plane: no namespaces. The analyzer is the network: ping is answered from a
+ * trace, in ping's own format. Workloads run on the host, each on a loopback address of its
+ * own. As root (with nft), each also runs under a user id of its own and the loopback guard
+ * (guard.ts) lets one workload reach another exactly where the analyzer says it can; without
+ * root nothing keeps them apart, and the status says so.
  */
 import { NimbusError } from '../../core/errors.js';
 import { formatVirtualPing } from '../../net/format.js';
@@ -8,26 +11,57 @@ import { compile } from '../../net/topology.js';
 import { trace } from '../../net/trace.js';
 import { readSnapshot } from '../../resources/snapshot.js';
 import type { Server } from '../../core/model/index.js';
-import { unprivileged, workloadUser } from '../user.js';
+import { unprivileged, workloadUid, workloadUser, type RunAs } from '../user.js';
+import type { ChangeFeed } from '../../resources/context.js';
+import { LoopbackGuard } from './guard.js';
 import type { Store } from '../../store/db.js';
 import type { Dataplane, DataplaneStatus, ExecOutcome, PingOutcome, Placement, SyncReport } from '../driver.js';
 
 export class VirtualDataplane implements Dataplane {
   readonly kind = 'virtual' as const;
   private store?: Store;
-  constructor(private readonly reason: string) {}
+  /** The loopback firewall, when this daemon can keep one (root, nft). */
+  readonly guard: LoopbackGuard | null;
 
-  async start(store: Store): Promise<void> {
-    this.store = store;
+  constructor(
+    private readonly reason: string,
+    guard?: LoopbackGuard,
+  ) {
+    this.guard = guard ?? null;
   }
 
-  async stop(): Promise<void> {}
+  async start(store: Store, feed: ChangeFeed): Promise<void> {
+    this.store = store;
+    await this.guard?.start(store, feed);
+  }
 
-  async settled(): Promise<void> {}
+  async stop(): Promise<void> {
+    await this.guard?.stop();
+  }
 
-  /** Workloads run on the host, each server on a loopback address of its own. */
+  async settled(): Promise<void> {
+    await this.guard?.settled();
+  }
+
+  /** Whether one workload can reach another beyond what the security groups and routes allow: said plainly. */
+  notes(): string[] {
+    return this.guard
+      ? [
+          'virtual data plane: ping answers come from the analyzer; between workloads, the security groups and routes are enforced on the host loopback (each workload runs as a user id of its own, and an nftables table admits what the analyzer admits); the host itself reaches every workload',
+        ]
+      : [
+          'virtual data plane: verdicts come from the analyzer only; workloads share the host loopback and can reach each other whatever the security groups and routes say (as root, the daemon enforces them with nftables; the linux data plane with namespaces)',
+        ];
+  }
+
+  /** Workloads run on the host, each server on a loopback address of its own (and, guarded, as a user id of its own). */
   placement(endpoint: Server): Placement {
-    const user = (opts?: { asRoot?: boolean }) => (opts?.asRoot ? null : workloadUser());
+    const own = (): RunAs | null => {
+      const base = workloadUser();
+      const uid = this.guard && base ? workloadUid(endpoint.loopbackIp) : null;
+      return uid !== null && base ? { name: `uid ${uid}`, uid, gid: base.gid } : base;
+    };
+    const user = (opts?: { asRoot?: boolean }) => (opts?.asRoot ? null : own());
     return {
       // On the host's network: no capability to bind low ports (that would reach every host address).
       wrap: (argv, opts) => {
@@ -41,15 +75,21 @@ export class VirtualDataplane implements Dataplane {
   }
 
   async sync(): Promise<SyncReport> {
-    return { steps: [], errors: [], ms: 0 };
+    return this.guard ? this.guard.sync() : { steps: [], errors: [], ms: 0 };
   }
 
   async plan(): Promise<SyncReport['steps']> {
-    return [];
+    return this.guard ? this.guard.plan() : [];
   }
 
   status(): DataplaneStatus {
-    return { kind: 'virtual', reason: this.reason, errors: [], converged: true };
+    if (!this.guard) return { kind: 'virtual', reason: this.reason, errors: [], converged: true };
+    return {
+      kind: 'virtual',
+      reason: `${this.reason}; loopback guard nft table inet ${this.guard.table}`,
+      errors: this.guard.errors(),
+      converged: this.guard.converged(),
+    };
   }
 
   async ping(server: Server, destination: string, count: number): Promise<PingOutcome> {
