@@ -102,12 +102,12 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   const workloadBase = claimWorkloadRange(dataDir);
   const dataplane = await chooseDataplane(opts.dataplane ?? 'auto', { dataDir, prefix: opts.prefix, workloadBase });
   const supervisor = new Supervisor(join(dataDir, 'run'));
-  supervisor.reapOrphans();
   const workloads = new Workloads(store, feed, dataplane, supervisor, dataDir);
   const loadBalancers = new LoadBalancers(store, feed, dataplane, supervisor, dataDir, workloads);
   // Each start subscribes to the change feed at once and runs its first pass in the background.
   const ready = Promise.all([dataplane.start(store, feed), workloads.start(), loadBalancers.start()]).then(() => undefined);
-  ready.catch(() => undefined);
+  // Once every first pass has asked for what it wants, the processes a killed daemon left that nobody adopted are ended.
+  void ready.then(() => supervisor.reapUnclaimed()).catch(() => undefined);
   const allowedHosts = new Set((opts.allowHosts ?? []).map((h) => h.toLowerCase()));
   if (!LOOPBACK.has(host)) allowedHosts.add(host.toLowerCase());
   const app = await buildApp({ store, feed, dataplane, workloads, loadBalancers, version: VERSION, logger: opts.logger, allowedHosts, workloadBase });

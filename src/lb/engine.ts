@@ -121,6 +121,18 @@ export class Engine extends EventEmitter {
     });
   }
 
+  /** `listenerId:port` of each socket taken over from the daemon (the public IP's). */
+  adoptedKeys(): string[] {
+    const out: string[] = [];
+    for (const [id, l] of this.lsns) {
+      for (const s of l.adopted) {
+        const a = s.address();
+        if (a && typeof a === 'object') out.push(`${id}:${a.port}`);
+      }
+    }
+    return out;
+  }
+
   /** Takes a listening socket opened elsewhere (the daemon's public IP) for a listener. */
   adopt(listenerId: string, server: Server): void {
     const l = this.lsns.get(listenerId);

@@ -13,7 +13,8 @@ export type ToWorker = { type: 'config'; config: EngineConfig } | { type: 'adopt
 
 /** Worker to daemon. */
 export type FromWorker =
-  | { type: 'ready' }
+  /** `public`: the public IP's sockets (`listenerId:port`) the worker already holds (a new daemon adopting it). */
+  | { type: 'ready'; public: string[] }
   | { type: 'applied'; health: Record<string, Health> }
   | { type: 'health'; id: string; status: Health }
   | { type: 'metrics'; counters: CounterSnapshot; health: Record<string, Health> }

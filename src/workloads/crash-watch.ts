@@ -68,7 +68,7 @@ export class CrashWatch {
     const w = this.watches.get(key);
     if (!w || w.quickExits < 2) return null;
     // A restart that has lived past QUICK_MS is up again.
-    if (this.supervisor.child(key) && Date.now() - w.startedAt >= QUICK_MS) return null;
+    if (this.supervisor.pid(key) !== null && Date.now() - w.startedAt >= QUICK_MS) return null;
     return `its workload exits at once (code ${w.lastCode ?? '?'}): ${lastLine(this.outputOf(key))}`;
   }
 

@@ -19,6 +19,12 @@ import type { ProcessSpec, Supervisor } from './supervisor.js';
 import { observeProcesses, planProcesses, type ProcessPlan } from './process-plan.js';
 import { nodeEntry } from './entry.js';
 
+/** The worker's control socket (a next daemon adopts the worker over it), where the path fits a Unix socket's 107 bytes. */
+export function controlArg(dir: string): string[] {
+  const path = join(dir, 'control.sock');
+  return Buffer.byteLength(path) <= 100 ? [path] : [];
+}
+
 export interface LbDesired {
   /** Every load balancer's member admissions (those without listeners too). */
   admissions: Map<string, Map<string, MemberAdmission>>;
@@ -67,7 +73,11 @@ export class LbReconciler implements Reconciler<LbDesired, Map<string, ProcessSp
       const place = this.dataplane.placement(lbEndpoint(lb, groups));
       desired.workers.set(lb.id, {
         // The worker is Nimbus's own code and keeps its log folder: it runs as the daemon's user.
-        spec: { argv: place.wrap([...nodeEntry('lb/worker'), join(dir, 'access.log')], { asRoot: true }), outputFile: join(dir, 'worker.log'), ipc: true },
+        spec: {
+          argv: place.wrap([...nodeEntry('lb/worker'), join(dir, 'access.log'), ...controlArg(dir)], { asRoot: true }),
+          outputFile: join(dir, 'worker.log'),
+          ipc: true,
+        },
         config,
       });
     }

@@ -4,6 +4,11 @@
  * host on virtual). The daemon sends it the engine configuration on every change, opens the
  * public IP's listening sockets on the host and hands them over, and keeps what the worker
  * reports: member health and counters (for status and /metrics).
+ *
+ * A worker outlives a daemon that is killed; the next daemon adopts it (the supervisor keeps
+ * it when its spec is unchanged) and speaks to it over its control socket. Sockets cannot be
+ * handed over that way: when an adopted worker needs a new public socket (a listener added or
+ * moved since), the daemon starts it anew, and that load balancer alone pauses for a moment.
  */
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -20,12 +25,45 @@ import type { EngineConfig } from '../lb/config.js';
 import type { FromWorker, Health, ToWorker } from '../lb/ipc.js';
 import { readAccessLog } from '../lb/observe.js';
 import type { Workloads } from './workloads.js';
-import { LbReconciler, type LbDesired, type LbPlan, type LbWorkerHost } from './lb-reconciler.js';
+import { LbReconciler, controlArg, type LbDesired, type LbPlan, type LbWorkerHost } from './lb-reconciler.js';
+import { connectControl, type Line } from '../lb/control-socket.js';
 
 const LB_KINDS = new Set(['loadBalancer', 'listener', 'pool', 'member', 'healthMonitor']);
 
+/** How the daemon speaks to a worker: the IPC channel of one it started, or the control socket of one it adopted. */
+interface WorkerLink {
+  connected(): boolean;
+  /** Whether listening sockets can be handed over (IPC only). */
+  handsSockets: boolean;
+  send(msg: ToWorker, socket?: Server, done?: () => void): void;
+  onMessage(fn: (msg: FromWorker) => void): void;
+  onGone(fn: () => void): void;
+}
+
+function ipcLink(child: ChildProcess): WorkerLink {
+  return {
+    connected: () => child.connected,
+    handsSockets: true,
+    send: (msg, socket, done) => (socket ? child.send(msg, socket, done) : child.send(msg)),
+    onMessage: (fn) => child.on('message', fn),
+    onGone: (fn) => child.on('exit', fn),
+  };
+}
+
+function controlLink(line: Line<FromWorker, ToWorker>): WorkerLink {
+  let open = true;
+  line.onClose(() => (open = false));
+  return {
+    connected: () => open,
+    handsSockets: false,
+    send: (msg) => line.send(msg),
+    onMessage: (fn) => line.onMessage(fn),
+    onGone: (fn) => line.onClose(fn),
+  };
+}
+
 interface WorkerState {
-  child: ChildProcess;
+  link: WorkerLink;
   ready: boolean;
   config: EngineConfig | null;
   /** `${listenerId}:${port}` of public sockets handed to this worker. */
@@ -91,7 +129,15 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
     this.loop.trigger();
   };
   private readonly onStart = (key: string, child: ChildProcess) => {
-    if (key.startsWith('lb-')) this.attach(key, child);
+    if (key.startsWith('lb-')) this.attach(key, ipcLink(child));
+  };
+  /** A worker a killed daemon left serving: speak to it over its control socket, or start it anew. */
+  private readonly onAdopt = (key: string) => {
+    if (!key.startsWith('lb-')) return;
+    const path = controlArg(join(this.dataDir, 'lb', key))[0];
+    const restart = () => !this.stopped && this.supervisor.restart(key);
+    if (!path) return restart();
+    connectControl<FromWorker, ToWorker>(path).then((line) => (this.stopped ? line.close() : this.attach(key, controlLink(line))), restart);
   };
 
   constructor(
@@ -112,6 +158,7 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
   async start(): Promise<void> {
     this.feed.on('change', this.onChange);
     this.supervisor.on('start', this.onStart);
+    this.supervisor.on('adopt', this.onAdopt);
     await this.sync();
   }
 
@@ -120,6 +167,7 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
     this.stopped = true;
     this.feed.off('change', this.onChange);
     this.supervisor.off('start', this.onStart);
+    this.supervisor.off('adopt', this.onAdopt);
     await this.loop.stop();
     for (const key of this.supervisor.keys()) if (key.startsWith('lb-')) this.supervisor.stop(key);
   }
@@ -149,9 +197,9 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
     this.lbChangesDone = Math.max(this.lbChangesDone, desired.changes);
   }
 
-  private attach(lbId: string, child: ChildProcess): void {
+  private attach(lbId: string, link: WorkerLink): void {
     const w: WorkerState = {
-      child,
+      link,
       ready: false,
       config: this.pendingConfig.get(lbId) ?? this.workers.get(lbId)?.config ?? null,
       adopted: new Set(),
@@ -162,11 +210,13 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
     this.pendingConfig.delete(lbId);
     this.workers.set(lbId, w);
     this.errors.set(lbId, []);
-    child.on('message', (msg: FromWorker) => {
+    link.onMessage((msg: FromWorker) => {
       // A message still on its way when the daemon stops finds the store closed: drop it.
       if (this.stopped) return;
       if (msg.type === 'ready') {
         w.ready = true;
+        // An adopted worker already holds these public sockets.
+        for (const key of msg.public ?? []) w.adopted.add(key);
         const lb = this.store.get<LoadBalancer>(lbId, 'loadBalancer');
         if (lb && w.config) this.push(w);
       } else if (msg.type === 'health') {
@@ -187,7 +237,7 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
         this.errors.set(lbId, list.slice(-10));
       }
     });
-    child.on('exit', () => {
+    link.onGone(() => {
       if (this.workers.get(lbId) === w) {
         this.workers.delete(lbId);
         if (w.config) this.pendingConfig.set(lbId, w.config);
@@ -196,20 +246,26 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
   }
 
   private push(w: WorkerState): void {
-    if (w.config && w.child.connected) {
+    if (w.config && w.link.connected()) {
       w.sent++;
-      const msg: ToWorker = { type: 'config', config: w.config };
-      w.child.send(msg);
+      w.link.send({ type: 'config', config: w.config });
     }
   }
 
   /** Opens the public IP's sockets on the host and hands them to the worker (once per listener and port). */
   private adoptPublic(lbId: string, w: WorkerState): void {
     const lb = this.store.get<LoadBalancer>(lbId, 'loadBalancer');
-    if (!lb?.publicIp || !w.child.connected) return;
+    if (!lb?.publicIp || !w.link.connected()) return;
     for (const l of this.store.list<Listener>('listener', { parentId: lb.id })) {
       const key = `${l.id}:${l.port}`;
       if (w.adopted.has(key)) continue;
+      // An adopted worker cannot be handed a socket: a new one (started by this daemon) can.
+      if (!w.link.handsSockets) {
+        this.workers.delete(lbId);
+        if (w.config) this.pendingConfig.set(lbId, w.config);
+        this.supervisor.restart(lbId);
+        return;
+      }
       w.adopted.add(key);
       const server: Server = createServer({ pauseOnConnect: false });
       w.opening++;
@@ -230,8 +286,7 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
         // Listening: connections wait in the backlog until the worker takes the socket.
         w.opening--;
         this.listenFailures.get(lbId)?.delete(key);
-        const msg: ToWorker = { type: 'adopt', listenerId: l.id };
-        w.child.send(msg, server, () => server.close());
+        w.link.send({ type: 'adopt', listenerId: l.id }, server, () => server.close());
       });
     }
   }

@@ -11,12 +11,14 @@ export interface Identity {
   cmdline: string;
 }
 
-/** The identity of a running process, or null when there is none with that pid. */
+/** The identity of a running process, or null when there is none with that pid (or it has exited). */
 export function identityOf(pid: number): Identity | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // A zombie has exited: it only waits for its parent (or init, for an orphan) to reap it.
+    if (fields[0] === 'Z') return null;
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
     return { pid, startTime: fields[19], cmdline };
   } catch {

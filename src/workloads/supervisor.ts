@@ -1,7 +1,13 @@
 /**
  * Keeps processes running: each has a key and a spec; one that exits is started again
- * (after 200 ms, then up to a second), until it is stopped or its spec changes. Pids are
- * written to a folder, so a daemon killed with SIGKILL ends its orphans on the next start.
+ * (after 200 ms, then up to a second), until it is stopped or its spec changes.
+ *
+ * Processes outlive a daemon that is killed: each runs in a session of its own, its output
+ * goes to files, and its pid file records its identity (pid and start time) and its spec. The
+ * next daemon adopts a process whose spec it asks for again, unchanged, instead of starting
+ * another: a server does not reboot because its cloud's control plane restarted. It watches an
+ * adopted process by polling (it is not its parent), and ends, after its first passes, the
+ * ones nobody asked for (reapUnclaimed). A stopping daemon ends its processes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,50 +31,75 @@ interface Entry {
   spec: ProcessSpec;
   key: string;
   child: ChildProcess | null;
+  /** A process a previous daemon started, adopted: watched by polling. */
+  adopted: Identity | null;
   timer: NodeJS.Timeout | null;
   restarts: number;
   stopped: boolean;
 }
 
+/** What a pid file holds. */
+interface Record extends Identity {
+  key: string;
+  spec: ProcessSpec;
+}
+
+const POLL_MS = 250;
+
+const sameSpec = (a: ProcessSpec, b: ProcessSpec) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Ends a process and its session's group (its wrappers' children with it). */
+function kill(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
 export class Supervisor extends EventEmitter {
   private readonly entries = new Map<string, Entry>();
+  /** Processes a previous daemon left running, by key, until they are adopted or reaped. */
+  private readonly orphans = new Map<string, Record>();
+  private readonly poll = setInterval(() => this.watchAdopted(), POLL_MS).unref();
 
   constructor(private readonly pidDir: string) {
     super();
     mkdirSync(pidDir, { recursive: true });
+    for (const f of readdirSync(pidDir)) {
+      let r: Partial<Record> | null = null;
+      try {
+        r = JSON.parse(readFileSync(join(pidDir, f), 'utf8')) as Partial<Record>;
+      } catch {
+        r = null; // a torn write: not enough to tell who it is
+      }
+      const pid = r?.pid ?? 0;
+      // Only a process whose pid and start time are still what was recorded: never a stranger given the pid since.
+      if (r && typeof r.key === 'string' && r.spec && Number.isInteger(pid) && pid > 1 && sameProcess(r as Identity)) this.orphans.set(r.key, r as Record);
+      else rmSync(join(pidDir, f), { force: true });
+    }
   }
 
-  /**
-   * Ends processes a previous daemon left behind (it was killed before it could): only those
-   * whose pid, start time and command line are still what its pid file recorded.
-   */
-  reapOrphans(): number {
+  /** Keys of processes left by a previous daemon and not (yet) adopted. */
+  orphanKeys(): string[] {
+    return [...this.orphans.keys()];
+  }
+
+  /** Ends the processes a previous daemon left that nobody asked for again; returns how many. */
+  reapUnclaimed(): number {
     let n = 0;
-    for (const f of readdirSync(this.pidDir)) {
-      let recorded: Identity | null = null;
-      try {
-        recorded = JSON.parse(readFileSync(join(this.pidDir, f), 'utf8')) as Identity;
-      } catch {
-        recorded = null; // an old plain pid, or a torn write: not enough to tell who it is
-      }
-      const pid = recorded?.pid ?? 0;
-      if (!recorded || !Number.isInteger(pid) || pid <= 1 || !sameProcess(recorded)) {
-        rmSync(join(this.pidDir, f), { force: true });
-        continue;
-      }
-      try {
-        process.kill(-pid, 'SIGKILL');
+    for (const [key, r] of this.orphans) {
+      if (sameProcess(r)) {
+        kill(r.pid);
         n++;
-      } catch {
-        try {
-          process.kill(pid, 'SIGKILL');
-          n++;
-        } catch {
-          // already gone
-        }
       }
-      rmSync(join(this.pidDir, f), { force: true });
+      rmSync(this.pidFile(key), { force: true });
     }
+    this.orphans.clear();
     return n;
   }
 
@@ -85,14 +116,49 @@ export class Supervisor extends EventEmitter {
     return this.entries.get(key)?.child ?? null;
   }
 
+  /** The pid of the process running under `key` (started or adopted), or null. */
+  pid(key: string): number | null {
+    const e = this.entries.get(key);
+    return e?.child?.pid ?? e?.adopted?.pid ?? null;
+  }
+
   /** Runs `spec` under `key`, restarting it if the spec changed; no-op when it already runs so. */
   ensure(key: string, spec: ProcessSpec): void {
     const e = this.entries.get(key);
-    if (e && JSON.stringify(e.spec) === JSON.stringify(spec)) return;
+    if (e && sameSpec(e.spec, spec)) return;
     if (e) this.stop(key);
-    const entry: Entry = { spec, key, child: null, timer: null, restarts: 0, stopped: false };
+    const entry: Entry = { spec, key, child: null, adopted: null, timer: null, restarts: 0, stopped: false };
     this.entries.set(key, entry);
+    const orphan = this.orphans.get(key);
+    if (orphan) {
+      this.orphans.delete(key);
+      if (sameSpec(orphan.spec, spec) && sameProcess(orphan)) {
+        entry.adopted = orphan;
+        this.emit('adopt', key, orphan.pid);
+        return;
+      }
+      kill(orphan.pid); // asked for again, but otherwise: start it anew
+      rmSync(this.pidFile(key), { force: true });
+    }
     this.start(entry);
+  }
+
+  /** An adopted process that is gone is started again, as one of ours would be. */
+  private watchAdopted(): void {
+    for (const e of this.entries.values()) {
+      if (!e.adopted || sameProcess(e.adopted)) continue;
+      e.adopted = null;
+      rmSync(this.pidFile(e.key), { force: true });
+      this.exited(e, null, null);
+    }
+  }
+
+  private exited(e: Entry, code: number | null, signal: NodeJS.Signals | null): void {
+    if (e.stopped) return;
+    this.emit('exit', e.key, code, signal);
+    const delay = Math.min(200 * 2 ** Math.min(e.restarts, 3), 1000);
+    e.restarts++;
+    e.timer = setTimeout(() => this.start(e), delay);
   }
 
   private pidFile(key: string): string {
@@ -110,17 +176,16 @@ export class Supervisor extends EventEmitter {
     closeSync(out);
     for (const fd of extra) closeSync(fd);
     e.child = child;
-    if (child.pid) writeFileSync(this.pidFile(e.key), JSON.stringify(identityOf(child.pid) ?? { pid: child.pid, startTime: '', cmdline: '' }));
+    if (child.pid) {
+      const record: Record = { ...(identityOf(child.pid) ?? { pid: child.pid, startTime: '', cmdline: '' }), key: e.key, spec: e.spec };
+      writeFileSync(this.pidFile(e.key), JSON.stringify(record));
+    }
     child.on('error', () => undefined);
     child.on('exit', (code, signal) => {
       if (e.child !== child) return;
       e.child = null;
       rmSync(this.pidFile(e.key), { force: true });
-      if (e.stopped) return;
-      this.emit('exit', e.key, code, signal);
-      const delay = Math.min(200 * 2 ** Math.min(e.restarts, 3), 1000);
-      e.restarts++;
-      e.timer = setTimeout(() => this.start(e), delay);
+      this.exited(e, code, signal);
     });
     this.emit('start', e.key, child);
   }
@@ -132,18 +197,24 @@ export class Supervisor extends EventEmitter {
     if (e.timer) clearTimeout(e.timer);
     const child = e.child;
     e.child = null;
-    if (child?.pid) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-    }
+    if (child?.pid) kill(child.pid);
+    if (e.adopted && sameProcess(e.adopted)) kill(e.adopted.pid);
+    e.adopted = null;
     rmSync(this.pidFile(key), { force: true });
     this.entries.delete(key);
   }
 
+  /** Ends the process under `key` and starts it again with the same spec. */
+  restart(key: string): void {
+    const spec = this.specOf(key);
+    if (!spec) return;
+    this.stop(key);
+    this.ensure(key, spec);
+  }
+
+  /** Ends every process, and stops watching. */
   stopAll(): void {
     for (const key of [...this.entries.keys()]) this.stop(key);
+    clearInterval(this.poll);
   }
 }

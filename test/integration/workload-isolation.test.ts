@@ -32,7 +32,7 @@ function uidOf(pid: number): number {
 /** The workload's pid, once the wrappers (setpriv) have exec'd the program itself (`marker` in its command line). */
 async function pidOf(d: TestDaemon, serverId: string, marker: string): Promise<number> {
   for (let i = 0; i < 200; i++) {
-    const pid = d.daemon.workloads.supervisor.child(serverId)?.pid;
+    const pid = d.daemon.workloads.supervisor.pid(serverId);
     if (pid) {
       try {
         const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
