@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import type { HealthMonitor, Listener, LoadBalancer, Pool } from '../core/model/index.js';
-import { LISTENER_LIMITS } from '../core/model/listener-limits.js';
+import { LISTENER_LIMITS, POOL_LIMITS } from '../core/model/listener-limits.js';
 import type { LbStatus, MemberView } from '../client/client.js';
 import type { Column } from './output.js';
 import { table } from './output.js';
@@ -93,19 +93,27 @@ function showStatus(s: LbStatus): string {
   return lines.join('\n') + '\n';
 }
 
-type Limits = { connectionLimit?: number; timeoutClientData?: number; timeoutMemberConnect?: number; timeoutMemberData?: number; timeoutHttpRequest?: number };
+type Limits = Partial<Record<keyof typeof LISTENER_LIMITS, number>>;
+type PoolLimits = Partial<Record<keyof typeof POOL_LIMITS, number | null>>;
 
-/** Octavia's listener limits as options (milliseconds), defaults in the help. */
-function limitOptions(cmd: Command): Command {
-  for (const [key, spec] of Object.entries(LISTENER_LIMITS)) {
+/** Limits as options (milliseconds), defaults in the help: Octavia's listener limits, or a pool's own timeouts. */
+function limitOptions(cmd: Command, limits: Record<string, { description: string; default?: number }> = LISTENER_LIMITS): Command {
+  for (const [key, spec] of Object.entries(limits)) {
     const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    cmd.option(`--${flag} <n>`, `${spec.description} (default ${spec.default})`, int(flag));
+    if (limits === POOL_LIMITS) cmd.option(`--${flag} <n>`, `${spec.description}; 'listener' to use the listener's again`, intOr(flag, 'listener'));
+    else cmd.option(`--${flag} <n>`, `${spec.description} (default ${spec.default})`, int(flag));
   }
   return cmd;
 }
 
-function limitsOf(o: Limits): Limits {
-  return Object.fromEntries(Object.entries(o).filter(([k, v]) => k in LISTENER_LIMITS && v !== undefined));
+/** An integer option that may also be `word` (null in the request). */
+function intOr(flag: string, word: string): (v: string) => number | null {
+  const parse = int(flag);
+  return (v) => (v === word ? null : parse(v));
+}
+
+function limitsOf(o: object, limits: object = LISTENER_LIMITS): Record<string, number | null> {
+  return Object.fromEntries(Object.entries(o).filter(([k, v]) => k in limits && v !== undefined)) as Record<string, number | null>;
 }
 
 export function lbCommands(program: Command): void {
@@ -193,20 +201,42 @@ export function lbCommands(program: Command): void {
     .requiredOption('--protocol <p>', 'http or tcp')
     .requiredOption('--algorithm <a>', 'round_robin, least_connections or source_ip')
     .option('--persistence <type>', 'source_ip, http_cookie or app_cookie')
-    .option('--cookie-name <name>', 'the application cookie (app_cookie)')
-    .action(
-      act(POOL, (c, o: { name: string; lb: string; protocol: string; algorithm: string; persistence?: string; cookieName?: string }) =>
-        c.pools.create({
-          name: o.name,
-          loadBalancer: o.lb,
-          protocol: o.protocol,
-          algorithm: o.algorithm,
-          persistence: o.persistence,
-          cookieName: o.cookieName,
-        }),
-      ),
-    );
+    .option('--cookie-name <name>', 'the application cookie (app_cookie)');
+  limitOptions(pool.commands[pool.commands.length - 1], POOL_LIMITS).action(
+    act(POOL, (c, o: { name: string; lb: string; protocol: string; algorithm: string; persistence?: string; cookieName?: string } & PoolLimits) =>
+      c.pools.create({
+        name: o.name,
+        loadBalancer: o.lb,
+        protocol: o.protocol,
+        algorithm: o.algorithm,
+        persistence: o.persistence,
+        cookieName: o.cookieName,
+        ...limitsOf(o, POOL_LIMITS),
+      }),
+    ),
+  );
   standardVerbs(pool, 'pool', POOL, (c) => c.pools);
+  // `pool update` changes the algorithm, the persistence and the pool's own timeouts too.
+  const poolUpdate = pool.commands.find((x) => x.name() === 'update')!;
+  poolUpdate.description('rename a pool, or change its algorithm, persistence or member timeouts');
+  poolUpdate.options.find((o) => o.long === '--name')?.makeOptionMandatory(false);
+  limitOptions(
+    poolUpdate
+      .option('--algorithm <a>', 'round_robin, least_connections or source_ip')
+      .option('--persistence <type>', "source_ip, http_cookie, app_cookie, or 'none'")
+      .option('--cookie-name <name>', 'the application cookie (app_cookie)'),
+    POOL_LIMITS,
+  ).action(
+    act(POOL, (c, ref: string, o: { name?: string; algorithm?: string; persistence?: string; cookieName?: string } & PoolLimits) =>
+      c.pools.update(ref, {
+        name: o.name,
+        algorithm: o.algorithm,
+        persistence: o.persistence === 'none' ? null : o.persistence,
+        cookieName: o.cookieName,
+        ...limitsOf(o, POOL_LIMITS),
+      }),
+    ),
+  );
 
   const member = program.command('member').description('members of pools');
   member

@@ -22,6 +22,8 @@ export interface PoolConfig {
   persistence: PersistenceConfig;
   members: MemberConfig[];
   health: CheckSpec | null;
+  /** Member timeouts of its own (absent: the listener's). */
+  timeouts?: PoolTimeouts;
 }
 
 /** Octavia's listener timeouts (milliseconds), and HAProxy's `timeout http-request`. */
@@ -34,9 +36,20 @@ export interface ListenerTimeouts {
   memberData: number;
   /** A request head must arrive whole within this of its first byte (slowloris): 408. */
   httpRequest: number;
+  /** A TCP listener connects to a member once the client has sent its first bytes, or after this (0: at once). */
+  tcpInspect?: number;
 }
 
-export const DEFAULT_TIMEOUTS: ListenerTimeouts = { clientData: 50_000, memberConnect: 5_000, memberData: 50_000, httpRequest: 10_000 };
+export const DEFAULT_TIMEOUTS: ListenerTimeouts = { clientData: 50_000, memberConnect: 5_000, memberData: 50_000, httpRequest: 10_000, tcpInspect: 0 };
+
+/** A pool's own member timeouts: they win over its listener's. */
+export type PoolTimeouts = Partial<Pick<ListenerTimeouts, 'memberConnect' | 'memberData'>>;
+
+/** The timeouts a session uses towards `pool`'s members: the listener's, with the pool's own over them. */
+export function withPool(t: ListenerTimeouts, pool: { timeouts?: PoolTimeouts } | null): ListenerTimeouts {
+  const own = pool?.timeouts;
+  return own && (own.memberConnect !== undefined || own.memberData !== undefined) ? { ...t, ...own } : t;
+}
 
 export interface ListenerConfig {
   id: string;

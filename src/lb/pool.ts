@@ -10,7 +10,7 @@ import { BALANCERS } from './balancers/registry.js';
 import { HealthChecker, type CheckSpec } from './health/checker.js';
 import { realProbe } from './health/probes.js';
 import type { MemberCounters } from '../core/model/index.js';
-import { LB_COOKIE, type MemberConfig, type PersistenceConfig, type PoolConfig } from './config.js';
+import { LB_COOKIE, type MemberConfig, type PersistenceConfig, type PoolConfig, type PoolTimeouts } from './config.js';
 
 /** Idle keep-alive sockets kept per member (beyond it, a socket closes after its exchange). */
 const MAX_IDLE = 256;
@@ -87,6 +87,8 @@ export class PoolRuntime {
   private balancer: Balancer;
   private algorithm: string;
   persistence: PersistenceConfig;
+  /** Member timeouts of the pool's own (over the listener's). */
+  timeouts: PoolTimeouts | undefined;
   private readonly sticky = new Map<string, string>();
   private checker: HealthChecker | null = null;
   private healthKey = '';
@@ -109,6 +111,7 @@ export class PoolRuntime {
     }
     if (JSON.stringify(config.persistence) !== JSON.stringify(this.persistence)) this.sticky.clear();
     this.persistence = config.persistence;
+    this.timeouts = config.timeouts;
     const byId = new Map(this.members.map((m) => [m.id, m]));
     const next: MemberRuntime[] = [];
     for (const c of config.members) {

@@ -4,12 +4,18 @@
  * socket reads into its own buffer (own-buffer.ts), the client socket through 'data'
  * events; each side's 'drain' resumes the other, and an end is passed on. One access-log
  * line per connection when it closes.
+ *
+ * Timeouts as HAProxy's mode tcp: a client or member side with no traffic either way for
+ * its timeout (client data, member data: the pool's own over the listener's) closes the
+ * connection; with an inspect delay, the member is chosen once the client has sent its first
+ * bytes or the delay has passed (they wait in the client socket meanwhile).
  */
 import type { Socket } from 'node:net';
 import { OwnBufferConnection, relay } from './own-buffer.js';
 import type { MemberRuntime } from './pool.js';
 import type { ListenerContext } from './listener-context.js';
 import { AccessLog } from './observe.js';
+import { withPool } from './config.js';
 
 export function tcpSession(client: Socket, ctx: ListenerContext): void {
   const clientIp = client.remoteAddress?.replace(/^::ffff:/, '') ?? '';
@@ -18,6 +24,7 @@ export function tcpSession(client: Socket, ctx: ListenerContext): void {
   lc.active++;
   const t0 = performance.now();
   const pool = ctx.pool();
+  const timeouts = withPool(ctx.timeouts(), pool);
   const tried: MemberRuntime[] = [];
   let member: MemberRuntime | null = null;
   let upstream: Socket | null = null;
@@ -73,7 +80,7 @@ export function tcpSession(client: Socket, ctx: ListenerContext): void {
       true,
     );
     const s = link.socket;
-    s.setTimeout(ctx.timeouts().memberConnect, () => s.destroy(new Error('connect timeout')));
+    s.setTimeout(timeouts.memberConnect, () => s.destroy(new Error('connect timeout')));
     s.once('error', () => {
       if (upstream === s) return finish();
       ctx.counters.member(m.id).connectFailures++;
@@ -83,7 +90,9 @@ export function tcpSession(client: Socket, ctx: ListenerContext): void {
       attempt();
     });
     s.once('connect', () => {
-      s.setTimeout(0);
+      // Idle in both directions for its timeout: the connection is over.
+      s.setTimeout(timeouts.memberData, () => finish());
+      client.setTimeout(timeouts.clientData, () => finish());
       upstream = s;
       ctx.counters.member(m.id).requests++;
       s.on('error', () => finish());
@@ -98,5 +107,14 @@ export function tcpSession(client: Socket, ctx: ListenerContext): void {
       client.resume();
     });
   };
-  attempt();
+  const inspect = timeouts.tcpInspect ?? 0;
+  if (inspect <= 0) return attempt();
+  // The first bytes (or the delay) decide when: they stay in the socket's buffer until then.
+  const timer = setTimeout(go, inspect);
+  client.once('readable', go);
+  function go() {
+    clearTimeout(timer);
+    client.off('readable', go);
+    attempt();
+  }
 }

@@ -16,7 +16,7 @@ const Short = (description?: string) => S({ maxLength: 64, ...(description ? { d
 const Text = (max: number, description?: string) => S({ maxLength: max, ...(description ? { description } : {}) });
 import { DIRECTIONS, PROTOCOLS } from './network.js';
 import { TRACE_PROTOCOLS } from './analyzer.js';
-import { ListenerLimits } from './load-balancer.js';
+import { ListenerLimits, PoolLimits } from './load-balancer.js';
 
 const Weight = Type.Integer({ minimum: 0, maximum: 256 });
 const strict = { additionalProperties: false } as const;
@@ -85,11 +85,18 @@ export const Inputs = {
       algorithm: Short('ROUND_ROBIN, LEAST_CONNECTIONS or SOURCE_IP'),
       persistence: Type.Optional(Nullable(Short('SOURCE_IP, HTTP_COOKIE or APP_COOKIE'))),
       cookieName: Type.Optional(Short()),
+      ...PoolLimits.properties,
     },
     strict,
   ),
   poolUpdate: Type.Object(
-    { name: Type.Optional(Name), algorithm: Type.Optional(Short()), persistence: Type.Optional(Nullable(Short())), cookieName: Type.Optional(Short()) },
+    {
+      name: Type.Optional(Name),
+      algorithm: Type.Optional(Short()),
+      persistence: Type.Optional(Nullable(Short())),
+      cookieName: Type.Optional(Short()),
+      ...PoolLimits.properties,
+    },
     strict,
   ),
   member: Type.Object(

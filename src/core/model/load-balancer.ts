@@ -4,7 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { Nullable, S, StringEnum } from './kit.js';
-import { LISTENER_LIMITS, type ListenerLimit } from './listener-limits.js';
+import { LISTENER_LIMITS, POOL_LIMITS, type ListenerLimit, type PoolLimit } from './listener-limits.js';
 
 export const LB_PROTOCOLS = ['HTTP', 'TCP'] as const;
 export type LbProtocol = (typeof LB_PROTOCOLS)[number];
@@ -38,7 +38,7 @@ export const LoadBalancer = Type.Object(
 );
 export type LoadBalancer = Static<typeof LoadBalancer>;
 
-export { LISTENER_LIMITS, type ListenerLimit };
+export { LISTENER_LIMITS, POOL_LIMITS, type ListenerLimit, type PoolLimit };
 
 const limit = (k: ListenerLimit) =>
   Type.Optional(
@@ -56,6 +56,16 @@ export const ListenerLimits = Type.Object({
   timeoutMemberConnect: limit('timeoutMemberConnect'),
   timeoutMemberData: limit('timeoutMemberData'),
   timeoutHttpRequest: limit('timeoutHttpRequest'),
+  timeoutTcpInspect: limit('timeoutTcpInspect'),
+});
+
+const poolLimit = (k: PoolLimit) =>
+  Type.Optional(Nullable(Type.Integer({ minimum: POOL_LIMITS[k].min, maximum: POOL_LIMITS[k].max, description: POOL_LIMITS[k].description })));
+
+/** A pool's own member timeouts an input may carry (null: the listener's). */
+export const PoolLimits = Type.Object({
+  timeoutMemberConnect: poolLimit('timeoutMemberConnect'),
+  timeoutMemberData: poolLimit('timeoutMemberData'),
 });
 
 export const Listener = Type.Object(
@@ -86,6 +96,7 @@ export const Pool = Type.Object(
     protocol: StringEnum(LB_PROTOCOLS),
     algorithm: StringEnum(ALGORITHMS),
     sessionPersistence: Nullable(SessionPersistence),
+    ...PoolLimits.properties,
     createdAt: S(),
   },
   { $id: 'Pool' },

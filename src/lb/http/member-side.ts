@@ -11,6 +11,7 @@ import type { ListenerContext } from '../listener-context.js';
 import { HttpRecord } from '../access-record.js';
 import type { RequestHead } from './parser.js';
 import { Replay } from './replay.js';
+import { withPool } from '../config.js';
 import { Link, type LinkOwner } from './upstream-link.js';
 
 export abstract class MemberSide implements LinkOwner {
@@ -71,7 +72,7 @@ export abstract class MemberSide implements LinkOwner {
       this.sendReplay();
     } else {
       this.reused = false;
-      const link = new Link(m, this.ctx.timeouts());
+      const link = new Link(m, withPool(this.ctx.timeouts(), this.pool));
       this.upstream = link;
       this.upConnected = false;
       link.owner = this;

@@ -41,6 +41,7 @@ export function engineConfig(
         memberConnect: l.timeoutMemberConnect ?? LISTENER_LIMITS.timeoutMemberConnect.default,
         memberData: l.timeoutMemberData ?? LISTENER_LIMITS.timeoutMemberData.default,
         httpRequest: l.timeoutHttpRequest ?? LISTENER_LIMITS.timeoutHttpRequest.default,
+        tcpInspect: l.timeoutTcpInspect ?? LISTENER_LIMITS.timeoutTcpInspect.default,
       },
     })),
     pools: pools.map((p) => {
@@ -50,6 +51,14 @@ export function engineConfig(
         id: p.id,
         algorithm: p.algorithm,
         persistence: p.sessionPersistence as EngineConfig['pools'][number]['persistence'],
+        ...(p.timeoutMemberConnect != null || p.timeoutMemberData != null
+          ? {
+              timeouts: {
+                ...(p.timeoutMemberConnect != null ? { memberConnect: p.timeoutMemberConnect } : {}),
+                ...(p.timeoutMemberData != null ? { memberData: p.timeoutMemberData } : {}),
+              },
+            }
+          : {}),
         health: hm
           ? {
               type: hm.type,

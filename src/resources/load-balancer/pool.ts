@@ -3,10 +3,24 @@
  * (APP_COOKIE needs a cookie name; the SOURCE_IP algorithm takes no persistence).
  */
 import { newId } from '../../core/ids.js';
-import type { LoadBalancer, Pool, PoolInput, PoolUpdate } from '../../core/model/index.js';
+import type { LoadBalancer, Pool, PoolInput, PoolLimit, PoolUpdate } from '../../core/model/index.js';
+import { POOL_LIMITS } from '../../core/model/index.js';
+import { invalid } from '../../core/errors.js';
 import { checkName, dependencyViolation, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
 import { listListeners } from './listener.js';
 import { algorithmOf, checkPersistence, protocolOf } from './rules.js';
+
+/** The pool's own member timeouts: what the input gives (null clears), else what it had, else none (the listener's apply). */
+function poolLimits(input: Partial<Record<PoolLimit, number | null>>, had: Partial<Record<PoolLimit, number | null>>): Record<PoolLimit, number | null> {
+  const out = {} as Record<PoolLimit, number | null>;
+  for (const [k, spec] of Object.entries(POOL_LIMITS) as [PoolLimit, (typeof POOL_LIMITS)[PoolLimit]][]) {
+    const v = input[k] !== undefined ? input[k] : (had[k] ?? null);
+    if (v !== null && (!Number.isInteger(v) || v < spec.min || v > spec.max))
+      throw invalid(`${k}: '${v}' must be a whole number from ${spec.min} to ${spec.max}, or null`);
+    out[k] = v;
+  }
+  return out;
+}
 
 export function createPool(ctx: Ctx, input: PoolInput): Pool {
   return write(ctx, () => {
@@ -22,6 +36,7 @@ export function createPool(ctx: Ctx, input: PoolInput): Pool {
       protocol,
       algorithm,
       sessionPersistence: checkPersistence(algorithm, protocol, input.persistence, input.cookieName),
+      ...poolLimits(input, {}),
       createdAt: now(),
     };
     saveNew(ctx, 'pool', pool, lb.id);
@@ -45,6 +60,7 @@ export function updatePool(ctx: Ctx, ref: string, input: PoolUpdate): Pool {
       const kept = typeof current === 'string' && current.toUpperCase() === 'APP_COOKIE' ? pool.sessionPersistence?.cookieName : undefined;
       pool.sessionPersistence = checkPersistence(pool.algorithm, pool.protocol, current, input.cookieName ?? kept);
     }
+    Object.assign(pool, poolLimits(input, pool));
     saveUpdate(ctx, 'pool', pool);
     return pool;
   });

@@ -139,3 +139,27 @@ test('health monitors: one per pool, timeout below delay, thresholds 1-10, codes
   refuses(() => deletePool(ctx, 'web'), 'DependencyViolation', 'hm-');
   deleteHealthMonitor(ctx, h.id);
 });
+
+test("timeouts: a pool's own member timeouts (null: the listener's) and the listener's inspect delay reach the engine; out of range is refused", async () => {
+  const { engineConfig } = await import('./engine-config.js');
+  const { compile } = await import('../../net/topology.js');
+  const { readSnapshot } = await import('../snapshot.js');
+  const { ctx } = lab();
+  const lb = createLoadBalancer(ctx, { name: 'elb', subnet: 'sub-b' });
+  refuses(
+    () => createPool(ctx, { name: 'p', loadBalancer: 'elb', protocol: 'tcp', algorithm: 'round_robin', timeoutMemberData: 5 }),
+    'InvalidParameterValue',
+    'timeoutMemberData',
+  );
+  const p = createPool(ctx, { name: 'p', loadBalancer: 'elb', protocol: 'tcp', algorithm: 'round_robin', timeoutMemberData: 1500 });
+  assert.equal(p.timeoutMemberData, 1500);
+  assert.equal(p.timeoutMemberConnect, null, "absent: the listener's");
+  createListener(ctx, { name: 'l', loadBalancer: 'elb', protocol: 'tcp', port: 9000, defaultPool: 'p', timeoutTcpInspect: 2000 });
+  const config = () => engineConfig(ctx.store, lb, 'linux', () => compile(readSnapshot(ctx.store))).config;
+  assert.deepEqual(config().pools[0].timeouts, { memberData: 1500 });
+  assert.equal(config().listeners[0].timeouts?.tcpInspect, 2000);
+  assert.equal(updatePool(ctx, 'p', { timeoutMemberData: null, timeoutMemberConnect: 800 }).timeoutMemberData, null);
+  assert.deepEqual(config().pools[0].timeouts, { memberConnect: 800 });
+  assert.equal(updatePool(ctx, 'p', { name: 'p2' }).timeoutMemberConnect, 800, 'kept when not named');
+  refuses(() => updatePool(ctx, 'p2', { timeoutMemberConnect: 10_000_000 }), 'InvalidParameterValue', 'timeoutMemberConnect');
+});
