@@ -15,6 +15,7 @@ import { median } from './lib/proc.js';
 import { benchLbInDaemon } from './lb-daemon.js';
 import { benchControlPlane } from './control-plane.js';
 import { benchAnalyzer } from './analyzer.js';
+import { benchRestart } from './restart.js';
 import { benchDataplane } from './dataplane.js';
 import { benchCli, cliTable } from './cli.js';
 import { linuxUnavailable } from '../src/dataplane/choose.js';
@@ -22,9 +23,9 @@ import { linuxUnavailable } from '../src/dataplane/choose.js';
 const quick = process.argv.includes('--quick');
 // The daemons benchmarked record their tokens here, not in the user's config folder.
 process.env.NIMBUS_CONFIG_DIR ??= mkdtempSync(join(tmpdir(), 'nimbus-bench-config-'));
-/** `--sections=lb,daemon,cp,analyzer,dataplane` runs only those; `--proxies=<regex>` only the matching load balancer rows (HAProxy always). */
+/** `--sections=lb,daemon,cp,analyzer,dataplane,restart` runs only those; `--proxies=<regex>` only the matching load balancer rows (HAProxy always). */
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-const sections = arg('sections')?.split(',') ?? ['cli', 'lb', 'daemon', 'cp', 'analyzer', 'dataplane'];
+const sections = arg('sections')?.split(',') ?? ['cli', 'lb', 'daemon', 'cp', 'analyzer', 'dataplane', 'restart'];
 const proxies = arg('proxies') ? new RegExp(arg('proxies')!, 'i') : null;
 const rounds = Number(arg('rounds') ?? (quick ? 1 : 5));
 const log = (s: string) => process.stdout.write(s + '\n');
@@ -151,6 +152,25 @@ if (!sections.includes('dataplane')) {
     '| topology | API calls | first successful ping | clean |',
     '|---|---|---|---|',
     ...dp.map((d) => `| ${d.name} | ${d.apiMs.toFixed(0)} ms | ${d.firstPingMs.toFixed(0)} ms | ${d.namespaces} namespaces in ${d.cleanMs.toFixed(0)} ms |`),
+    '',
+  );
+}
+
+if (!sections.includes('restart')) {
+  // not asked for
+} else if (why) {
+  log(`restart: skipped: ${why}`);
+  md.push('## Restart after SIGKILL', '', `Skipped: ${why}.`, '');
+} else {
+  log('restart after SIGKILL: 500 servers on the linux data plane');
+  const r = await benchRestart({ servers: quick ? 100 : 500, log });
+  results.restart = r;
+  md.push(
+    '## Restart after SIGKILL',
+    '',
+    '| servers | API answers | ratio to a bare node HTTP server | data plane converged | workloads and worker |',
+    '|---|---|---|---|---|',
+    `| ${r.servers} | ${r.apiMs.toFixed(0)} ms | ${(r.apiMs / r.bareNodeMs).toFixed(2)} × (${r.bareNodeMs.toFixed(0)} ms) | ${r.convergedMs.toFixed(0)} ms | ${r.adopted ? 'adopted (same pids)' : 'started again'} |`,
     '',
   );
 }

@@ -104,14 +104,15 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   const supervisor = new Supervisor(join(dataDir, 'run'));
   const workloads = new Workloads(store, feed, dataplane, supervisor, dataDir);
   const loadBalancers = new LoadBalancers(store, feed, dataplane, supervisor, dataDir, workloads);
-  // Each start subscribes to the change feed at once and runs its first pass in the background.
-  const ready = Promise.all([dataplane.start(store, feed), workloads.start(), loadBalancers.start()]).then(() => undefined);
-  // Once every first pass has asked for what it wants, the processes a killed daemon left that nobody adopted are ended.
-  void ready.then(() => supervisor.reapUnclaimed()).catch(() => undefined);
   const allowedHosts = new Set((opts.allowHosts ?? []).map((h) => h.toLowerCase()));
   if (!LOOPBACK.has(host)) allowedHosts.add(host.toLowerCase());
   const app = await buildApp({ store, feed, dataplane, workloads, loadBalancers, version: VERSION, logger: opts.logger, allowedHosts, workloadBase });
   const address = await app.listen({ port, host });
+  // The API answers first; then each start subscribes to the change feed (in this same tick, so no
+  // request comes in between) and runs its first pass in the background (`nimbus status` says how far).
+  const ready = Promise.all([dataplane.start(store, feed), workloads.start(), loadBalancers.start()]).then(() => undefined);
+  // Once every first pass has asked for what it wants, the processes a killed daemon left that nobody adopted are ended.
+  void ready.then(() => supervisor.reapUnclaimed()).catch(() => undefined);
   // The CLI on this machine finds the token by the daemon's URL, as kubectl finds its context.
   writeCredential(address, adminToken, dataDir);
   return {

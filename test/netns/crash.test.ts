@@ -1,0 +1,42 @@
+/**
+ * The random-crash test (privileged): a daemon on the linux data plane is SIGKILLed at random
+ * moments while it builds a topology and while it tears it down (test/helpers/crash.ts). After
+ * each restart it converges, the analyzer agrees with real pings, the load balancer serves;
+ * at the end nothing is left. CI runs a few kills with a fixed seed; `npm run soak` runs many.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { skipLinux, runPrefix } from '../helpers/linux.js';
+import { crashRun, leftovers } from '../helpers/crash.js';
+import { randomPublicIp, LISTEN_PORT } from '../helpers/lab.js';
+import { cleanNamespaces } from '../../src/dataplane/linux/clean.js';
+
+const KILLS = Number(process.env.NIMBUS_CRASH_KILLS ?? 4);
+const SEED = Number(process.env.NIMBUS_CRASH_SEED ?? 12);
+
+test(
+  `SIGKILL at ${KILLS} random moments of a build and a tear-down: converged after each, analyzer = ping, nothing left`,
+  { skip: skipLinux, timeout: 600_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nimbus-crash-'));
+    const prefix = runPrefix();
+    try {
+      const r = await crashRun({ kills: KILLS, seed: SEED, prefix, dir, publicIp: randomPublicIp('linux'), port: LISTEN_PORT });
+      assert.equal(r.kills, KILLS);
+      assert.deepEqual(r.unconverged, [], 'every restart converged');
+      assert.ok(r.pairs > 0, 'pings were compared');
+      assert.deepEqual(r.disagreements, [], 'the analyzer agreed with every ping');
+      assert.ok(r.lbChecks > 0, 'the load balancer was checked');
+      assert.equal(r.lbServed, r.lbChecks, 'the load balancer served after every restart once built');
+      assert.deepEqual(r.leftovers, [], 'nothing left behind');
+    } finally {
+      await cleanNamespaces(prefix);
+      const left = await leftovers(prefix, dir, []);
+      rmSync(dir, { recursive: true, force: true });
+      if (left.some((l) => l.startsWith('namespace'))) throw new Error(`could not clean: ${left.join(', ')}`);
+    }
+  },
+);
