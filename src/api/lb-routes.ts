@@ -34,8 +34,11 @@ export function lbRoutes(app: FastifyInstance, deps: AppDeps): void {
   route('GET', '/load-balancers/:ref', { ...T('loadBalancer', 'Show a load balancer'), response: one('LoadBalancer') }, (ctx, req) =>
     live(lbs.getLoadBalancer(ctx, ref(req))),
   );
-  route('PATCH', '/load-balancers/:ref', { ...T('loadBalancer', 'Rename a load balancer'), body: Inputs.rename, response: one('LoadBalancer') }, (ctx, req) =>
-    live(lbs.updateLoadBalancer(ctx, ref(req), body(req))),
+  route(
+    'PATCH',
+    '/load-balancers/:ref',
+    { ...T('loadBalancer', 'Rename a load balancer or change its number of workers'), body: Inputs.loadBalancerUpdate, response: one('LoadBalancer') },
+    (ctx, req) => live(lbs.updateLoadBalancer(ctx, ref(req), body(req))),
   );
   route(
     'DELETE',

@@ -61,6 +61,7 @@ function showStatus(s: LbStatus): string {
     `public ip      ${s.publicIp ?? '-'}`,
     `status         ${s.provisioningStatus} / ${s.operatingStatus}${s.workerRunning ? '' : ' (worker not running)'}`,
   ];
+  if ((s.workers ?? 1) > 1) lines.push(`workers        ${s.workers}`);
   for (const e of s.errors) lines.push(`error          ${e}`);
   lines.push('', 'listeners:');
   lines.push(
@@ -92,6 +93,8 @@ function showStatus(s: LbStatus): string {
   }
   return lines.join('\n') + '\n';
 }
+
+const WORKERS_HELP = 'worker processes, 1-16 (default 1); with 2 or more, one that dies loses only its own connections';
 
 type Limits = Partial<Record<keyof typeof LISTENER_LIMITS, number>>;
 type PoolLimits = Partial<Record<keyof typeof POOL_LIMITS, number | null>>;
@@ -125,12 +128,20 @@ export function lbCommands(program: Command): void {
     .option('--vip <ip>', 'private VIP; the lowest free address when absent')
     .option('--public', 'also give it a public IP from 127.0.1.0/24')
     .option('--public-ip <ip>', 'the public IP wanted (127.0.1.x)')
+    .option('--workers <n>', WORKERS_HELP, int('workers'))
     .action(
-      act(LB, (c, o: { name: string; subnet: string; vip?: string; public?: boolean; publicIp?: string }) =>
-        c.loadBalancers.create({ name: o.name, subnet: o.subnet, vip: o.vip, publicIp: o.publicIp ?? (o.public ? true : undefined) }),
+      act(LB, (c, o: { name: string; subnet: string; vip?: string; public?: boolean; publicIp?: string; workers?: number }) =>
+        c.loadBalancers.create({ name: o.name, subnet: o.subnet, vip: o.vip, publicIp: o.publicIp ?? (o.public ? true : undefined), workers: o.workers }),
       ),
     );
   standardVerbs(lb, 'load balancer', LB, (c) => c.loadBalancers);
+  // `lb update` changes the number of workers too.
+  const lbUpdate = lb.commands.find((x) => x.name() === 'update')!;
+  lbUpdate.description('rename a load balancer or change its number of workers');
+  lbUpdate.options.find((o) => o.long === '--name')?.makeOptionMandatory(false);
+  lbUpdate
+    .option('--workers <n>', WORKERS_HELP, int('workers'))
+    .action(act(LB, (c, ref: string, o: { name?: string; workers?: number }) => c.loadBalancers.update(ref, { name: o.name, workers: o.workers })));
   lb.commands
     .find((x) => x.name() === 'delete')!
     .option('--cascade', "also delete its listeners, pools, members and health monitors (Octavia's cascade)")

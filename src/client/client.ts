@@ -17,6 +17,7 @@ import type {
   ListenerUpdate,
   LoadBalancer,
   LoadBalancerInput,
+  LoadBalancerUpdate,
   MemberInput,
   MemberUpdate,
   MemberView,
@@ -158,7 +159,7 @@ export class NimbusClient {
   };
 
   loadBalancers = {
-    ...crud<LoadBalancer, LoadBalancerInput, Rename>(this, 'load-balancers'),
+    ...crud<LoadBalancer, LoadBalancerInput, LoadBalancerUpdate>(this, 'load-balancers'),
     status: (ref: string) => this.request<LbStatus>('GET', `/v1/load-balancers/${enc(ref)}/status`),
     logs: (ref: string, tail?: number) =>
       this.request<{ requests: LbAccessRecord[] }>('GET', `/v1/load-balancers/${enc(ref)}/logs${tail ? `?tail=${tail}` : ''}`),

@@ -121,6 +121,18 @@ export class Engine extends EventEmitter {
     });
   }
 
+  /** A socket taken over for a listener, to lend to a sibling worker (several workers share one). */
+  publicServer(listenerId: string): Server | null {
+    return this.lsns.get(listenerId)?.adopted[0] ?? null;
+  }
+
+  /** A connection accepted elsewhere (a primary that held a public socket for a moment) for a listener. */
+  take(listenerId: string, socket: Socket): void {
+    const l = this.lsns.get(listenerId);
+    if (l) this.accept(l, socket);
+    else socket.destroy();
+  }
+
   /** `listenerId:port` of each socket taken over from the daemon (the public IP's). */
   adoptedKeys(): string[] {
     const out: string[] = [];

@@ -8,8 +8,17 @@ import type { EngineConfig } from './config.js';
 export type Health = 'UP' | 'DOWN';
 export type CounterSnapshot = { listeners: Record<string, ListenerCounters>; members: Record<string, MemberCounters> };
 
-/** Daemon to worker. `adopt` comes with a listening socket (the public IP, opened on the host). */
-export type ToWorker = { type: 'config'; config: EngineConfig } | { type: 'adopt'; listenerId: string };
+/**
+ * Daemon to worker. `adopt` comes with a listening socket (the public IP, opened on the host).
+ * Between a primary and its workers (a load balancer with several) also: `lend` asks a worker
+ * for its public socket of a listener (it answers `lent` with it), and `connection` brings a
+ * connection the primary accepted.
+ */
+export type ToWorker =
+  | { type: 'config'; config: EngineConfig }
+  | { type: 'adopt'; listenerId: string }
+  | { type: 'lend'; listenerId: string }
+  | { type: 'connection'; listenerId: string };
 
 /** Worker to daemon. */
 export type FromWorker =
@@ -18,4 +27,7 @@ export type FromWorker =
   | { type: 'applied'; health: Record<string, Health> }
   | { type: 'health'; id: string; status: Health }
   | { type: 'metrics'; counters: CounterSnapshot; health: Record<string, Health> }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  /** A primary whose workers all died at once: no process holds these public sockets any more (`listenerId:port`). */
+  | { type: 'lost-public'; keys: string[] }
+  | { type: 'lent'; listenerId: string };

@@ -4,7 +4,7 @@
  * that the daemon renders as Prometheus metrics.
  */
 import type { AccessRecord, ListenerCounters, MemberCounters } from '../core/model/index.js';
-import { closeSync, createWriteStream, fstatSync, openSync, readSync, renameSync, statSync, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, fstatSync, openSync, readSync, renameSync, statSync, type WriteStream } from 'node:fs';
 
 /** The time as ISO 8601, made once per millisecond however many requests end in it. */
 let isoMs = -1;
@@ -195,8 +195,25 @@ export class Counters {
 
 /** The last `n` records of an access log: its file and, before its last rotation, the rotated one. */
 export function readAccessLog(file: string, n: number): AccessRecord[] {
-  const recent = tailJsonLines(file, n);
-  return (recent.length < n ? [...tailJsonLines(rotated(file), n - recent.length), ...recent] : recent) as AccessRecord[];
+  const one = (f: string) => {
+    const recent = tailJsonLines(f, n);
+    return (recent.length < n ? [...tailJsonLines(rotated(f), n - recent.length), ...recent] : recent) as AccessRecord[];
+  };
+  // A load balancer with several workers: one file each (workerLogFile), merged by time.
+  const files = [file, ...Array.from({ length: MAX_WORKERS }, (_, i) => workerLogFile(file, i)).filter((f) => existsSync(f))];
+  if (files.length === 1) return one(file);
+  return files
+    .flatMap(one)
+    .sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0))
+    .slice(-n);
+}
+
+/** The most workers a load balancer may have. */
+export const MAX_WORKERS = 16;
+
+/** The access log of worker `slot` of a load balancer with several: each writes its own, so none rotates another's. */
+export function workerLogFile(file: string, slot: number): string {
+  return `${file}.w${slot}`;
 }
 
 /** The last `n` JSON lines of a file, read from its end (a log may be large); lines that do not parse are skipped. */

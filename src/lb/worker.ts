@@ -7,46 +7,67 @@
  * keeps serving with what it has, and the next daemon adopts it over its control socket
  * (control-socket.ts): a load balancer does not depend on its control plane's process.
  *
- *   node --import tsx src/lb/worker.ts ACCESS_LOG_FILE [CONTROL_SOCKET]
+ * With WORKERS above 1 this process is a primary (primary.ts) that runs that many engine
+ * workers of this same file (Node's cluster module) and speaks for them.
+ *
+ *   node dist/lb/worker.js ACCESS_LOG_FILE [CONTROL_SOCKET|-] [WORKERS]
  */
-import type { Server } from 'node:net';
+import cluster from 'node:cluster';
+import type { Server, Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { Engine } from './engine.js';
 import type { FromWorker, Health, ToWorker } from './ipc.js';
 import { serveControl, type Line } from './control-socket.js';
+import { runPrimary } from './primary.js';
 
-const engine = new Engine(process.argv[2] ?? null);
-const controlPath = process.argv[3];
-/** The adopting daemon's connection, when the one that started the worker is gone. */
-let control: Line<ToWorker, FromWorker> | null = null;
+const [accessLog, controlArg, workersArg] = process.argv.slice(2);
+const controlPath = controlArg && controlArg !== '-' ? controlArg : undefined;
+const workers = Math.max(1, Number(workersArg ?? 1) || 1);
 
-function send(m: FromWorker): void {
-  if (process.connected) process.send!(m);
-  else control?.send(m);
-}
+if (cluster.isPrimary && workers > 1) runPrimary(workers, accessLog, controlPath, fileURLToPath(import.meta.url));
+else runEngine();
 
-function onMessage(msg: ToWorker, handle?: unknown): void {
-  if (msg.type === 'config') {
-    void engine.apply(msg.config).then(() => send({ type: 'applied', health: engine.healthOf() }));
-  } else if (msg.type === 'adopt' && handle) {
-    engine.adopt(msg.listenerId, handle as Server);
-  }
-}
+function runEngine(): void {
+  const engine = new Engine(accessLog ?? null);
+  /** The adopting daemon's connection, when the one that started the worker is gone. */
+  let control: Line<ToWorker, FromWorker> | null = null;
 
-engine.on('health', (id: string, status: Health) => send({ type: 'health', id, status }));
-engine.on('error', (err: Error) => send({ type: 'error', message: err.message }));
-process.on('message', onMessage);
-// The daemon is gone: keep serving; the next one connects to the control socket.
-process.on('disconnect', () => undefined);
-if (controlPath) {
-  serveControl<ToWorker, FromWorker>(controlPath, (line) => {
-    control?.close();
-    control = line;
-    line.onMessage((m) => onMessage(m));
-    line.onClose(() => {
-      if (control === line) control = null;
-    });
-    line.send({ type: 'ready', public: engine.adoptedKeys() });
+  const send = (m: FromWorker, handle?: Server) => {
+    if (process.connected) process.send!(m, handle);
+    else control?.send(m);
+  };
+
+  const onMessage = (msg: ToWorker, handle?: unknown) => {
+    if (msg.type === 'config') {
+      void engine.apply(msg.config).then(() => send({ type: 'applied', health: engine.healthOf() }));
+    } else if (msg.type === 'adopt' && handle) {
+      engine.adopt(msg.listenerId, handle as Server);
+    } else if (msg.type === 'lend') {
+      const server = engine.publicServer(msg.listenerId);
+      if (server) send({ type: 'lent', listenerId: msg.listenerId }, server);
+    } else if (msg.type === 'connection' && handle) {
+      engine.take(msg.listenerId, handle as Socket);
+    }
+  };
+
+  engine.on('health', (id: string, status: Health) => send({ type: 'health', id, status }));
+  engine.on('error', (err: Error) => send({ type: 'error', message: err.message }));
+  process.on('message', onMessage);
+  // The daemon (or the primary) is gone: keep serving; the next daemon connects to the control socket.
+  process.on('disconnect', () => {
+    if (cluster.isWorker) void engine.close().then(() => process.exit(0)); // a primary's worker ends with its primary
   });
+  if (controlPath && !cluster.isWorker) {
+    serveControl<ToWorker, FromWorker>(controlPath, (line) => {
+      control?.close();
+      control = line;
+      line.onMessage((m) => onMessage(m));
+      line.onClose(() => {
+        if (control === line) control = null;
+      });
+      line.send({ type: 'ready', public: engine.adoptedKeys() });
+    });
+  }
+  setInterval(() => send({ type: 'metrics', counters: engine.counters.snapshot(), health: engine.healthOf() }), 1000).unref();
+  send({ type: 'ready', public: [] });
 }
-setInterval(() => send({ type: 'metrics', counters: engine.counters.snapshot(), health: engine.healthOf() }), 1000).unref();
-send({ type: 'ready', public: [] });

@@ -25,6 +25,13 @@ export function controlArg(dir: string): string[] {
   return Buffer.byteLength(path) <= 100 ? [path] : [];
 }
 
+/** The worker's arguments after its access log: its control socket ('-': none), and the number of workers when more than one. */
+function workerArgs(dir: string, workers: number): string[] {
+  const control = controlArg(dir);
+  if (workers <= 1) return control;
+  return [control[0] ?? '-', String(workers)];
+}
+
 export interface LbDesired {
   /** Every load balancer's member admissions (those without listeners too). */
   admissions: Map<string, Map<string, MemberAdmission>>;
@@ -74,7 +81,7 @@ export class LbReconciler implements Reconciler<LbDesired, Map<string, ProcessSp
       desired.workers.set(lb.id, {
         // The worker is Nimbus's own code and keeps its log folder: it runs as the daemon's user.
         spec: {
-          argv: place.wrap([...nodeEntry('lb/worker'), join(dir, 'access.log'), ...controlArg(dir)], { asRoot: true }),
+          argv: place.wrap([...nodeEntry('lb/worker'), join(dir, 'access.log'), ...workerArgs(dir, lb.workers ?? 1)], { asRoot: true }),
           outputFile: join(dir, 'worker.log'),
           ipc: true,
         },

@@ -231,6 +231,10 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
         w.applied++;
         this.everApplied.add(lbId);
         this.adoptPublic(lbId, w);
+      } else if (msg.type === 'lost-public') {
+        // Every worker that held these sockets died at once: open them again.
+        for (const key of msg.keys) w.adopted.delete(key);
+        this.adoptPublic(lbId, w);
       } else if (msg.type === 'error') {
         const list = this.errors.get(lbId) ?? [];
         list.push(msg.message);

@@ -77,6 +77,25 @@ test('a worker that dies is restarted and serves again', { skip: skipLinux }, as
   assert.notEqual(findWorkerPid(lb.id), child, 'a new worker process');
 });
 
+test('with two workers the load balancer serves from the VIP (a shared socket in its namespace) and the public IP', { skip: skipLinux }, async () => {
+  const lb = await t.client.loadBalancers.update('elb', { workers: 2 });
+  const before = findWorkerPid(lb.id);
+  await waitFor('the primary and its workers', async () => {
+    try {
+      return findWorkerPid(lb.id) !== before && (await fetch(`${base}/`, { signal: AbortSignal.timeout(1000) })).status === 200;
+    } catch {
+      return false;
+    }
+  });
+  const seen = new Set<string>();
+  for (let i = 0; i < 8; i++) seen.add(/ecs-[ab]/.exec(await (await fetch(`${base}/two-${i}`, { headers: { connection: 'close' } })).text())?.[0] ?? '');
+  assert.deepEqual([...seen].sort(), ['ecs-a', 'ecs-b'], 'both members answer through the public IP');
+  const probe = await t.client.trace({ server: 'ecs-a', destination: lb.vip, protocol: 'tcp', port: LISTEN_PORT, probe: true });
+  assert.equal(probe.probe?.agrees, true, 'servers reach the VIP, which the workers share');
+  assert.equal(probe.reachable, true);
+  await t.client.loadBalancers.update('elb', { workers: 1 });
+});
+
 /** The pid of the load balancer's worker, from the supervisor's pid files. */
 function findWorkerPid(lbId: string): number {
   // The pid file records the process's identity (pid and start time: see process-identity.ts).

@@ -16,7 +16,13 @@ const Short = (description?: string) => S({ maxLength: 64, ...(description ? { d
 const Text = (max: number, description?: string) => S({ maxLength: max, ...(description ? { description } : {}) });
 import { DIRECTIONS, PROTOCOLS } from './network.js';
 import { TRACE_PROTOCOLS } from './analyzer.js';
-import { ListenerLimits, PoolLimits } from './load-balancer.js';
+import { ListenerLimits, MAX_LB_WORKERS, PoolLimits } from './load-balancer.js';
+
+const LbWorkers = Type.Integer({
+  minimum: 1,
+  maximum: MAX_LB_WORKERS,
+  description: 'worker processes (1-16): with 2 or more, a worker that dies loses only its own connections and new ones are never refused',
+});
 
 const Weight = Type.Integer({ minimum: 0, maximum: 256 });
 const strict = { additionalProperties: false } as const;
@@ -62,9 +68,11 @@ export const Inputs = {
       subnet: Ref('subnet'),
       vip: Type.Optional(Short('private VIP; the lowest free address when absent')),
       publicIp: Type.Optional(Type.Union([Type.Boolean(), Short()], { description: 'true for one from 127.0.1.0/24, or the address wanted' })),
+      workers: Type.Optional(LbWorkers),
     },
     strict,
   ),
+  loadBalancerUpdate: Type.Object({ name: Type.Optional(Name), workers: Type.Optional(LbWorkers) }, strict),
   listener: Type.Object(
     {
       name: Name,
@@ -172,6 +180,7 @@ export type Rename = Static<typeof Inputs.rename>;
 export type RouteInput = Static<typeof Inputs.route>;
 export type PeeringInput = Static<typeof Inputs.peering>;
 export type LoadBalancerInput = Static<typeof Inputs.loadBalancer>;
+export type LoadBalancerUpdate = Static<typeof Inputs.loadBalancerUpdate>;
 export type ListenerInput = Static<typeof Inputs.listener>;
 export type ListenerUpdate = Static<typeof Inputs.listenerUpdate>;
 export type PoolInput = Static<typeof Inputs.pool>;

@@ -22,6 +22,9 @@ export type OperatingStatus = (typeof OPERATING_STATUSES)[number];
 export const PROVISIONING_STATUSES = ['ACTIVE', 'PENDING_CREATE', 'PENDING_UPDATE', 'ERROR'] as const;
 export type ProvisioningStatus = (typeof PROVISIONING_STATUSES)[number];
 
+/** The most worker processes one load balancer may have. */
+export const MAX_LB_WORKERS = 16;
+
 export const LoadBalancer = Type.Object(
   {
     id: S(),
@@ -32,6 +35,9 @@ export const LoadBalancer = Type.Object(
     vip: S({ description: 'The private front end, an address of its subnet' }),
     publicIp: Nullable(S({ description: 'The public front end: a loopback address of the host, 127.0.1.x' })),
     provisioningStatus: StringEnum(PROVISIONING_STATUSES),
+    workers: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: MAX_LB_WORKERS, description: "Worker processes serving its listeners (HAProxy's nbthread); absent: 1" }),
+    ),
     createdAt: S(),
   },
   { $id: 'LoadBalancer' },

@@ -6,7 +6,7 @@
 import { NimbusError } from '../../core/errors.js';
 import { intToIp, parseIp } from '../../core/cidr.js';
 import { newId } from '../../core/ids.js';
-import type { LoadBalancer, LoadBalancerInput, Rename, Subnet } from '../../core/model/index.js';
+import type { LoadBalancer, LoadBalancerInput, LoadBalancerUpdate, Subnet } from '../../core/model/index.js';
 import { checkName, checkQuota, dependencyViolation, now, resolve, saveUpdate, write, type Ctx } from '../context.js';
 import { allocateAddress, deleteHolder, saveHolder } from '../subnet/addresses.js';
 import { boundAddresses } from '../host-addresses.js';
@@ -52,6 +52,7 @@ export function createLoadBalancer(ctx: Ctx, input: LoadBalancerInput): LoadBala
       vip: allocateAddress(ctx, subnet, input.vip),
       publicIp: input.publicIp ? allocatePublicIp(ctx, typeof input.publicIp === 'string' ? input.publicIp : undefined) : null,
       provisioningStatus: 'ACTIVE',
+      ...(input.workers !== undefined ? { workers: input.workers } : {}),
       createdAt: now(),
     };
     return saveHolder(ctx, 'loadBalancer', lb, subnet);
@@ -61,10 +62,11 @@ export function createLoadBalancer(ctx: Ctx, input: LoadBalancerInput): LoadBala
 export const getLoadBalancer = (ctx: Ctx, ref: string) => resolve<LoadBalancer>(ctx, 'loadBalancer', ref);
 export const listLoadBalancers = (ctx: Ctx) => ctx.store.list<LoadBalancer>('loadBalancer', { projectId: ctx.projectId });
 
-export function updateLoadBalancer(ctx: Ctx, ref: string, input: Rename): LoadBalancer {
+export function updateLoadBalancer(ctx: Ctx, ref: string, input: LoadBalancerUpdate): LoadBalancer {
   return write(ctx, () => {
     const lb = getLoadBalancer(ctx, ref);
     if (input.name !== undefined) lb.name = checkName(ctx, 'loadBalancer', input.name, lb.id);
+    if (input.workers !== undefined) lb.workers = input.workers;
     saveUpdate(ctx, 'loadBalancer', lb);
     return lb;
   });

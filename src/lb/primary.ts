@@ -1,0 +1,196 @@
+/**
+ * A load balancer with several workers (`workers: N`, HAProxy's nbthread as processes): this
+ * primary process runs N engine workers with Node's cluster module and speaks for them to the
+ * daemon, with the same messages as a single worker (ipc.ts).
+ *
+ * - The VIP's listening sockets are the cluster's shared handles (SCHED_NONE: every worker
+ *   accepts on the same socket, the kernel spreads connections); the primary keeps them open
+ *   while any worker lives.
+ * - A public IP socket the daemon hands over goes to every worker, and the primary closes its
+ *   own copy (a copy it held would accept connections too). A worker started later borrows
+ *   the socket from a sibling through the primary (`lend`, `lent`); a connection the primary
+ *   happens to accept in that moment is handed to a worker (`connection`).
+ * - A worker that dies loses only its own connections: the others go on accepting on the same
+ *   sockets, so new connections are never refused, and the primary starts another in its slot.
+ * - Configurations go to every worker; the daemon hears `applied` once all have applied one.
+ *   Counters are summed (sum.ts); health is what the worker of the lowest slot sees (each
+ *   checks its members itself: N checks per interval, not one).
+ * - Each worker writes an access log of its own (observe.ts workerLogFile), read merged.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import type { Server, Socket } from 'node:net';
+import type { EngineConfig } from './config.js';
+import type { CounterSnapshot, FromWorker, Health, ToWorker } from './ipc.js';
+import { serveControl, type Line } from './control-socket.js';
+import { sumSnapshots } from './sum.js';
+import { workerLogFile } from './observe.js';
+
+interface Slot {
+  worker: Worker | null;
+  ready: boolean;
+  /** The configuration version last sent to it, and the last it said it applied. */
+  sent: number;
+  applied: number;
+  counters: CounterSnapshot | null;
+  health: Record<string, Health>;
+  /** Listener ids whose public socket it holds. */
+  holds: Set<string>;
+}
+
+export function runPrimary(workers: number, accessLog: string, controlPath: string | undefined, worker: string): void {
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
+  let control: Line<ToWorker, FromWorker> | null = null;
+  const toDaemon = (m: FromWorker) => (process.connected ? process.send!(m) : control?.send(m));
+  let config: EngineConfig | null = null;
+  let version = 0;
+  let ackedVersion = 0;
+  /** `listenerId` → `listenerId:port` of the public sockets handed over. */
+  const publicKeys = new Map<string, string>();
+  /** Workers waiting for a public socket, by listener id. */
+  const waiting = new Map<string, Set<Slot>>();
+  const slots: Slot[] = Array.from({ length: workers }, () => ({
+    worker: null,
+    ready: false,
+    sent: 0,
+    applied: 0,
+    counters: null,
+    health: {},
+    holds: new Set<string>(),
+  }));
+
+  const live = () => slots.filter((s) => s.worker && s.ready);
+
+  function start(i: number): void {
+    const slot = slots[i];
+    Object.assign(slot, { ready: false, sent: 0, applied: 0, counters: null, health: {}, holds: new Set() });
+    cluster.setupPrimary({ exec: worker, args: [workerLogFile(accessLog, i)] });
+    const w = cluster.fork({ NIMBUS_LB_SLOT: String(i) });
+    slot.worker = w;
+    w.on('message', (m: FromWorker, handle?: unknown) => fromWorker(slot, m, handle));
+    w.on('exit', () => {
+      if (slot.worker !== w) return;
+      slot.worker = null;
+      slot.ready = false;
+      const lost = [...publicKeys.keys()].filter((id) => !slots.some((s) => s.worker && s.holds.has(id)));
+      if (lost.length) {
+        // Nobody holds them any more: the daemon opens them again.
+        toDaemon({ type: 'lost-public', keys: lost.map((id) => publicKeys.get(id)!) });
+        for (const id of lost) publicKeys.delete(id);
+      }
+      setTimeout(() => start(i), 100);
+      maybeAck();
+    });
+  }
+
+  function send(slot: Slot, m: ToWorker, handle?: Server | Socket, done?: () => void): void {
+    const w = slot.worker;
+    if (!w || !w.isConnected()) return done?.();
+    if (handle) w.send(m, handle as Server, done);
+    else w.send(m);
+  }
+
+  function configure(slot: Slot): void {
+    if (!config) return;
+    slot.sent = version;
+    send(slot, { type: 'config', config });
+  }
+
+  function maybeAck(): void {
+    if (version === 0 || ackedVersion === version) return;
+    const ready = live();
+    if (ready.length === 0 || ready.some((s) => s.applied < version)) return;
+    ackedVersion = version;
+    toDaemon({ type: 'applied', health: reporter()?.health ?? {} });
+  }
+
+  const reporter = () => live()[0] ?? null;
+
+  /** A worker that lacks a public socket borrows it from a sibling that holds it. */
+  function supply(slot: Slot): void {
+    for (const id of publicKeys.keys()) {
+      if (slot.holds.has(id)) continue;
+      const lender = live().find((s) => s !== slot && s.holds.has(id));
+      if (!lender) continue;
+      const list = waiting.get(id) ?? new Set<Slot>();
+      list.add(slot);
+      waiting.set(id, list);
+      send(lender, { type: 'lend', listenerId: id });
+    }
+  }
+
+  /** Hands a listening socket to the workers that need it, then closes the primary's copy. */
+  function handOut(id: string, server: Server, to: Slot[]): void {
+    // Whatever it accepts before it is closed goes to a worker.
+    server.on('connection', (socket: Socket) => {
+      const target = live()[0];
+      if (target) send(target, { type: 'connection', listenerId: id }, socket, () => socket.destroy());
+      else socket.destroy();
+    });
+    let pending = to.length;
+    if (pending === 0) return void server.close();
+    for (const slot of to) {
+      send(slot, { type: 'adopt', listenerId: id }, server, () => {
+        slot.holds.add(id);
+        if (--pending === 0) server.close();
+      });
+    }
+  }
+
+  function fromWorker(slot: Slot, m: FromWorker, handle?: unknown): void {
+    if (m.type === 'ready') {
+      slot.ready = true;
+      configure(slot);
+      supply(slot);
+    } else if (m.type === 'applied') {
+      slot.applied = slot.sent;
+      slot.health = m.health;
+      maybeAck();
+    } else if (m.type === 'metrics') {
+      slot.counters = m.counters;
+      slot.health = m.health;
+    } else if (m.type === 'health') {
+      slot.health[m.id] = m.status;
+      if (slot === reporter()) toDaemon(m);
+    } else if (m.type === 'error') {
+      toDaemon(m);
+    } else if (m.type === 'lent' && handle) {
+      const to = [...(waiting.get(m.listenerId) ?? [])].filter((s) => s.worker && !s.holds.has(m.listenerId));
+      waiting.delete(m.listenerId);
+      handOut(m.listenerId, handle as Server, to);
+    }
+  }
+
+  function fromDaemon(m: ToWorker, handle?: unknown): void {
+    if (m.type === 'config') {
+      config = m.config;
+      version++;
+      for (const s of live()) configure(s);
+    } else if (m.type === 'adopt' && handle) {
+      const server = handle as Server;
+      const a = server.address();
+      publicKeys.set(m.listenerId, `${m.listenerId}:${a && typeof a === 'object' ? a.port : 0}`);
+      handOut(m.listenerId, server, live());
+      // Workers not ready yet borrow it from one that is, once they are.
+    }
+  }
+
+  process.on('message', fromDaemon);
+  process.on('disconnect', () => undefined); // the daemon is gone: serve on; the next one adopts over the control socket
+  if (controlPath) {
+    serveControl<ToWorker, FromWorker>(controlPath, (line) => {
+      control?.close();
+      control = line;
+      line.onMessage((m) => fromDaemon(m));
+      line.onClose(() => {
+        if (control === line) control = null;
+      });
+      line.send({ type: 'ready', public: [...publicKeys.values()] });
+    });
+  }
+  setInterval(() => {
+    const snaps = slots.map((s) => s.counters).filter((c): c is CounterSnapshot => c !== null);
+    toDaemon({ type: 'metrics', counters: sumSnapshots(snaps), health: reporter()?.health ?? {} });
+  }, 1000).unref();
+  for (let i = 0; i < workers; i++) start(i);
+  toDaemon({ type: 'ready', public: [] });
+}

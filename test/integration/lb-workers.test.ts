@@ -1,0 +1,118 @@
+/**
+ * A load balancer with two workers: both serve, the counters add up, and a worker killed
+ * under load loses only its own connections; new connections are never refused, and the
+ * primary starts another in its place. Bounded: at most 3,000 requests or 30 s.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { request } from 'node:http';
+import { testDaemon, cli, type TestDaemon } from '../helpers/daemon.js';
+import { part1, part2, randomPublicIp, waitMembersOnline, waitUp } from '../helpers/lab.js';
+
+let t: TestDaemon;
+let base: string;
+before(async () => {
+  t = await testDaemon();
+  await part1(t.client, 'web');
+  base = await part2(t.client, randomPublicIp('virtual'));
+  await t.client.loadBalancers.update('elb', { workers: 2 });
+  await waitUp(`${base}/`);
+  await waitMembersOnline(t.client);
+});
+after(async () => {
+  await t?.close();
+});
+
+/** The pids of the primary's engine workers (its children running the worker). */
+function engineWorkers(primary: number): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === primary;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+async function primaryPid(): Promise<number> {
+  const lb = await t.client.loadBalancers.get('elb');
+  for (let i = 0; i < 100; i++) {
+    const pid = t.daemon.loadBalancers['supervisor'].pid(lb.id);
+    if (pid && engineWorkers(pid).length === 2) return pid;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const pid = t.daemon.loadBalancers['supervisor'].pid(lb.id);
+  throw new Error(`no primary with two workers: pid ${pid}, children ${pid ? engineWorkers(pid).join(',') : '-'}`);
+}
+
+/** One request on a new connection: 'ok', 'refused' (ECONNREFUSED), or another failure. */
+function once(url: URL): Promise<string> {
+  return new Promise((resolve) => {
+    const req = request({ host: url.hostname, port: url.port, path: '/w', agent: false, timeout: 5000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 200 ? 'ok' : `status ${res.statusCode}`));
+      res.on('error', (e) => resolve(`error ${(e as NodeJS.ErrnoException).code ?? e.message}`));
+    });
+    req.on('error', (e) =>
+      resolve((e as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'refused' : `error ${(e as NodeJS.ErrnoException).code ?? e.message}`),
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.end();
+  });
+}
+
+test('two workers: a worker SIGKILLed under load refuses no connection, and is replaced', async () => {
+  const primary = await primaryPid();
+  const [victim] = engineWorkers(primary);
+  const url = new URL(base);
+  const results = new Map<string, number>();
+  let running = true;
+  const until = Date.now() + 30_000;
+  let sent = 0;
+  const client = async () => {
+    while (running && sent < 3000 && Date.now() < until) {
+      sent++;
+      const r = await once(url);
+      results.set(r, (results.get(r) ?? 0) + 1);
+    }
+  };
+  const load = Promise.all([client(), client(), client(), client()]);
+  await new Promise((r) => setTimeout(r, 400));
+  process.kill(victim, 'SIGKILL');
+  await new Promise((r) => setTimeout(r, 800));
+  running = false;
+  await load;
+  const failed = [...results].filter(([k]) => k !== 'ok');
+  assert.ok((results.get('ok') ?? 0) > 50, `requests were served across the kill (${JSON.stringify([...results])})`);
+  assert.equal(results.get('refused') ?? 0, 0, 'no connection was refused');
+  assert.ok(failed.reduce((n, [, c]) => n + c, 0) <= 4, `at most the dead worker's in-flight requests failed: ${JSON.stringify(failed)}`);
+  for (let i = 0; i < 50 && engineWorkers(primary).filter((p) => p !== victim).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(engineWorkers(primary).filter((p) => p !== victim).length, 2, 'the primary started another worker');
+  assert.equal(t.daemon.loadBalancers['supervisor'].pid((await t.client.loadBalancers.get('elb')).id), primary, 'the load balancer itself did not restart');
+});
+
+test('both workers serve, the access log holds both, and the counters add up', async () => {
+  await waitUp(`${base}/`);
+  const before = (await t.client.loadBalancers.status('elb')).listeners[0].counters?.requests['2xx'] ?? 0;
+  const url = new URL(base);
+  for (let i = 0; i < 40; i++) assert.equal(await once(url), 'ok');
+  let after = before;
+  for (let i = 0; i < 50 && after < before + 40; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    after = (await t.client.loadBalancers.status('elb')).listeners[0].counters?.requests['2xx'] ?? 0;
+  }
+  assert.ok(after >= before + 40, `the summed counter took all 40 requests (${before} -> ${after})`);
+  const dir = `${t.dataDir}/lb/${(await t.client.loadBalancers.get('elb')).id}`;
+  const files = readdirSync(dir).filter((f) => /^access\.log\.w\d$/.test(f));
+  assert.deepEqual(files.sort(), ['access.log.w0', 'access.log.w1'], 'one access log per worker');
+  const logs = await cli(t.daemon.url, ['lb', 'logs', 'elb', '--tail', '40', '-o', 'json']);
+  const lines = JSON.parse(logs.stdout) as { path: string }[];
+  assert.equal(lines.filter((l) => l.path === '/w').length, 40, 'lb logs merges them');
+  const show = await cli(t.daemon.url, ['lb', 'show', 'elb']);
+  assert.match(show.stdout, /workers\s+2/);
+});
