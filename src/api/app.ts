@@ -11,6 +11,7 @@ import { SHARED_SCHEMAS } from '../core/model/index.js';
 import { networkRoutes } from './network-routes.js';
 import { analyzerRoutes, dataplaneRoutes } from './analyzer-routes.js';
 import { lbRoutes, metricsRoute } from './lb-routes.js';
+import { topologyRoutes } from './topology-routes.js';
 import { attachRoute } from './attach-route.js';
 import { useLazyCompilers } from './compilers.js';
 import { authHooks } from './auth.js';
@@ -64,9 +65,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((err: unknown, _req, reply) => {
-    if (err instanceof NimbusError) return reply.status(err.status).send({ code: err.code, message: err.message });
+    if (err instanceof NimbusError) return reply.status(err.status).send({ code: err.code, message: err.message, ...err.extra });
     const e = err as { validation?: unknown; message?: string; statusCode?: number; code?: string };
-    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.status(413).send({ code: 'InvalidParameterValue', message: 'the request body is over 64 kB' });
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return reply.status(413).send({ code: 'InvalidParameterValue', message: 'the request body is too large (64 kB; a topology file: 1 MB)' });
     if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
       return reply.status(415).send({ code: 'UnsupportedMediaType', message: `${e.message}: send application/json` });
     if (e.validation || (e.statusCode && e.statusCode >= 400 && e.statusCode < 500)) {
@@ -87,6 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => analyzerRoutes(scope, deps), { prefix: '/v1' });
   await app.register(async (scope) => dataplaneRoutes(scope, deps), { prefix: '/v1' });
   await app.register(async (scope) => lbRoutes(scope, deps), { prefix: '/v1' });
+  await app.register(async (scope) => topologyRoutes(scope, deps), { prefix: '/v1' });
   metricsRoute(app, deps);
   attachRoute(app, deps);
   return app;

@@ -10,6 +10,7 @@ import { lbCommands, serverLogsCommand } from './lb.js';
 import { outputOption } from './shared.js';
 import { converged, lbActive, waitable } from './wait.js';
 import { completionCommand } from './completion.js';
+import { topologyCommands } from './topology.js';
 import { VERSION } from '../version.js';
 
 export function buildProgram(): Command {
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   dataplaneCommands(program);
   lbCommands(program);
   serverLogsCommand(program);
+  topologyCommands(program);
   // Let `-o json` be given after the subcommand too (`nimbus vpc list -o json`).
   const addOutput = (cmd: Command) => {
     for (const sub of cmd.commands) {

@@ -59,3 +59,11 @@ export const lbActive: Probe = async (c, result) => {
   const lb = await c.loadBalancers.get(lbId);
   return { done: lb.provisioningStatus === 'ACTIVE', what: `load balancer ${lb.name}`, state: lb.provisioningStatus };
 };
+
+/** The data plane has converged and every load balancer of the project is ACTIVE (a topology applied). */
+export const settledAll: Probe = async (c) => {
+  const plane = await converged(c, null);
+  if (!plane.done) return plane;
+  const pending = (await c.loadBalancers.list()).find((lb) => lb.provisioningStatus !== 'ACTIVE');
+  return pending ? { done: false, what: `load balancer ${pending.name}`, state: pending.provisioningStatus } : plane;
+};

@@ -51,6 +51,9 @@ import type {
   SyncReport,
   TraceInput,
   Token,
+  TopologyFile,
+  TopologyPlan,
+  TopologyStep,
   TokenInput,
   TraceResponse,
   Vpc,
@@ -58,6 +61,12 @@ import type {
 } from '../core/model/index.js';
 
 export type { LbAccessRecord, MemberView, PlanStep, TraceResponse };
+
+/** A line of apply's or destroy's progress. */
+export type TopologyProgress =
+  | { type: 'step'; step: TopologyStep; done: number; total: number }
+  | { type: 'done'; steps: number; loadBalancers: { name: string; vip: string; publicIp: string | null }[] }
+  | { type: 'error'; code: string; message: string };
 /** The status tree of a load balancer (GET /v1/load-balancers/{ref}/status). */
 export type LbStatus = LbStatusTree;
 
@@ -66,6 +75,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly status: number,
+    /** A topology file's problems, each with its path and line. */
+    readonly problems?: { path: string; line: number | null; code: string; message: string }[],
   ) {
     super(message);
     this.name = 'ApiError';
@@ -98,6 +109,32 @@ export class NimbusClient {
     return new NimbusClient({ url: this.url, project, token });
   }
 
+  /** A request whose answer is JSON lines sent as they happen (apply, destroy): `onLine` gets each. */
+  async requestLines(method: string, path: string, body: unknown, onLine: (line: unknown) => void): Promise<void> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.project) headers['x-nimbus-project'] = this.project;
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let pending = '';
+    const onChunk = (c: Buffer) => {
+      pending += c.toString('utf8');
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const l of lines) if (l.trim()) onLine(JSON.parse(l));
+    };
+    const res = await send(`${this.url}${path}`, method, headers, JSON.stringify(body), onChunk).catch((err: Error) => {
+      throw new ApiError(
+        'DaemonUnreachable',
+        `cannot reach the Nimbus daemon at ${this.url} (${err.message}); start it with 'nimbus serve' or set NIMBUS_URL`,
+        0,
+      );
+    });
+    if (res.status >= 400) {
+      const data = res.text ? JSON.parse(res.text) : undefined;
+      throw new ApiError(data?.code ?? 'InternalError', data?.message ?? `HTTP ${res.status}`, res.status, data?.problems);
+    }
+    if (pending.trim()) onLine(JSON.parse(pending));
+  }
+
   async request<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
     const qs = query ? new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined)).toString() : '';
     const headers: Record<string, string> = {};
@@ -114,7 +151,7 @@ export class NimbusClient {
       },
     );
     const data = res.text ? JSON.parse(res.text) : undefined;
-    if (res.status >= 400) throw new ApiError(data?.code ?? 'InternalError', data?.message ?? `HTTP ${res.status}`, res.status);
+    if (res.status >= 400) throw new ApiError(data?.code ?? 'InternalError', data?.message ?? `HTTP ${res.status}`, res.status, data?.problems);
     return data as T;
   }
 
@@ -190,6 +227,15 @@ export class NimbusClient {
     sync: () => this.request<SyncReport>('POST', '/v1/dataplane/sync'),
   };
 
+  topology = {
+    plan: (file: string, name?: string) => this.request<TopologyPlan>('POST', '/v1/topology/plan', { file, ...(name ? { name } : {}) }),
+    apply: (file: string, name: string | undefined, onLine: (l: TopologyProgress) => void) =>
+      this.requestLines('POST', '/v1/topology/apply', { file, ...(name ? { name } : {}) }, onLine as (l: unknown) => void),
+    destroy: (name: string, onLine: (l: TopologyProgress) => void) =>
+      this.requestLines('POST', '/v1/topology/destroy', { name }, onLine as (l: unknown) => void),
+    export: (name?: string) => this.request<TopologyFile>('GET', '/v1/topology/export', undefined, { name }),
+    files: () => this.request<string[]>('GET', '/v1/topology/files'),
+  };
   trace = (b: TraceInput) => this.request<TraceResponse>('POST', '/v1/trace', b);
   ping = (b: PingInput) => this.request<PingResult>('POST', '/v1/ping', b);
 }
@@ -201,14 +247,24 @@ export class NimbusClient {
  */
 const agent = new Agent({ keepAlive: true });
 
-function send(url: string, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
+function send(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body?: string,
+  /** Each chunk of a successful answer as it comes (a stream of progress lines). */
+  onChunk?: (c: Buffer) => void,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(
       url,
       { method, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent },
       (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('data', (c: Buffer) => {
+          chunks.push(c);
+          if (onChunk && (res.statusCode ?? 0) < 400) onChunk(c);
+        });
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
         res.on('error', reject);
       },

@@ -59,6 +59,8 @@ export const ERROR_CATALOGUE = {
   HostNotAllowed: { status: 403, summary: "The request's Host header does not name this daemon (a DNS-rebinding guard)." },
   UnsupportedMediaType: { status: 415, summary: 'A request body that is not application/json.' },
   'InvalidTokenID.NotFound': { status: 404, summary: 'No token with that name or id.' },
+  'InvalidTopology.NotFound': { status: 404, summary: 'No resources owned by a topology file of that name in the project.' },
+  InvalidTopology: { status: 400, summary: 'A topology file with problems: each is listed with its path, line and code; nothing was changed.' },
   QuotaExceeded: { status: 400, summary: "The project's quota for that kind of resource is used up." },
   VpcLimitExceeded: { status: 400, summary: "The project's quota of VPCs is used up (AWS's code for it)." },
   'Dataplane.Unavailable': { status: 409, summary: 'The data plane cannot do this (for example a real command on the virtual data plane).' },
@@ -71,8 +73,11 @@ export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 export class NimbusError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
-  constructor(code: ErrorCode, message: string) {
+  /** More the answer carries beside code and message (a topology file's problems). */
+  readonly extra?: Record<string, unknown>;
+  constructor(code: ErrorCode, message: string, extra?: Record<string, unknown>) {
     super(message);
+    if (extra) this.extra = extra;
     this.name = 'NimbusError';
     this.code = code;
     this.status = ERROR_CATALOGUE[code].status;

@@ -18,6 +18,7 @@ export const KINDS = {
   member: 'mbr',
   healthMonitor: 'hm',
   token: 'tok',
+  topology: 'topo',
 } as const;
 
 export type Kind = keyof typeof KINDS;
@@ -64,4 +65,5 @@ export const KIND_LABEL: Record<Kind, string> = {
   member: 'member',
   healthMonitor: 'health monitor',
   token: 'token',
+  topology: 'topology',
 };

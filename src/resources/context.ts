@@ -77,6 +77,7 @@ export const NOT_FOUND: Record<Kind, ErrorCode> = {
   member: 'InvalidMemberID.NotFound',
   healthMonitor: 'InvalidHealthMonitorID.NotFound',
   token: 'InvalidTokenID.NotFound',
+  topology: 'InvalidTopology.NotFound',
 };
 
 export function notFound(kind: Kind, ref: string): NimbusError {

@@ -10,7 +10,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
@@ -30,6 +30,8 @@ function runner(t: () => TestDaemon, publicIp: string) {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-readme-'));
   const bin = join(dir, 'bin');
   spawnSync('mkdir', ['-p', bin]);
+  // Commands run from a checkout's root, as the README's reader does: its examples are there.
+  symlinkSync(fileURLToPath(new URL('../../examples', import.meta.url)), join(dir, 'examples'));
   writeFileSync(join(bin, 'nimbus'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
   chmodSync(join(bin, 'nimbus'), 0o755);
   return {

@@ -82,6 +82,8 @@ export function mask(text: string): string {
       .replace(/fe80::[0-9a-f:]+\/64/g, 'fe80::<mac>/64')
       .replace(/@if\d+/g, '@if<n>')
       .replace(/(\d+\.\d+\.\d+\.\d+):\d{4,5}\b/g, '$1:<port>')
+      // A public IP the daemon picked (`publicIp: true`): the lowest one free on this host.
+      .replace(/\bpublic 127\.0\.1\.\d+/g, 'public <public-ip>')
       .replace(/\b\d+ steps in \d+ ms/g, '<n> steps in <n> ms')
       .replace(/(^|\s)\d+\.\d+(?=\s|$)/gm, '$1<ms>')
       .replace(/[ \t]+/g, ' ')

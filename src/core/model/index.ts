@@ -12,6 +12,7 @@ export * from './status.js';
 export * from './app.js';
 export * from './access.js';
 export * from './quotas.js';
+export * from './topology.js';
 
 import { Type } from '@sinclair/typebox';
 import { Project, Vpc, Subnet, SecurityGroupRule, SecurityGroup, Server, RouteTable, Peering } from './network.js';

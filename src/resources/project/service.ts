@@ -75,6 +75,7 @@ export function deleteProject(ctx: Ctx, ref: string): Project {
     // With no VPCs left, its peerings are all records of deleted or rejected ones.
     for (const p of ctx.store.list<{ id: string }>('peering', { projectId: project.id })) ctx.store.delete(p.id);
     for (const sg of ctx.store.list<{ id: string }>('securityGroup', { projectId: project.id })) ctx.store.delete(sg.id);
+    for (const t of ctx.store.list<{ id: string }>('topology', { projectId: project.id })) ctx.store.delete(t.id);
     saveDelete(ctx, 'project', project);
     return project;
   });

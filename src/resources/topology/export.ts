@@ -1,0 +1,114 @@
+/**
+ * A project's state as a topology file (`nimbus export`): by name, with only what differs
+ * from the defaults, so that applying it gives back the same state and plans no change.
+ */
+import type {
+  HealthMonitor,
+  Listener,
+  LoadBalancer,
+  Member,
+  Peering,
+  Pool,
+  RouteTable,
+  SecurityGroup,
+  Server,
+  Subnet,
+  TopologyFile,
+  Vpc,
+} from '../../core/model/index.js';
+import { LISTENER_LIMITS } from '../../core/model/index.js';
+import type { Ctx } from '../context.js';
+import { storedRule } from './plan.js';
+
+type Entry<K extends keyof TopologyFile> = NonNullable<TopologyFile[K]>[number];
+
+export function exportTopology(ctx: Ctx, name?: string): TopologyFile {
+  const p = { projectId: ctx.projectId };
+  const nameOf = (id: string | null | undefined) => (id ? (ctx.store.get<{ name: string }>(id)?.name ?? id) : undefined);
+  const subnets = ctx.store.list<Subnet>('subnet', p);
+  const vpcs: Entry<'vpcs'>[] = ctx.store.list<Vpc>('vpc', p).map((v) => ({
+    name: v.name,
+    cidr: v.cidr,
+    subnets: subnets.filter((s) => s.vpcId === v.id).map((s) => ({ name: s.name, cidr: s.cidr })),
+  }));
+  const groups = ctx.store.list<SecurityGroup>('securityGroup', p);
+  const defaultGroup = groups.find((g) => g.isDefault);
+  const securityGroups: Entry<'securityGroups'>[] = groups
+    .filter((g) => !g.isDefault)
+    .map((g) => ({ name: g.name, ...(g.description ? { description: g.description } : {}), rules: g.rules.map((r) => storedRule(ctx, r)) }));
+  if (defaultGroup) securityGroups.unshift({ name: 'default', rules: defaultGroup.rules.map((r) => storedRule(ctx, r)) });
+  const servers: Entry<'servers'>[] = ctx.store.list<Server>('server', p).map((s) => ({
+    name: s.name,
+    subnet: nameOf(s.subnetId)!,
+    ip: s.privateIp,
+    ...(s.securityGroupIds.length === 1 && s.securityGroupIds[0] === defaultGroup?.id ? {} : { securityGroups: s.securityGroupIds.map((g) => nameOf(g)!) }),
+    ...(s.app ? { app: s.app } : {}),
+  }));
+  const peerings: Entry<'peerings'>[] = ctx.store
+    .list<Peering>('peering', p)
+    .filter((x) => x.status === 'active' && x.accepterProjectId === ctx.projectId)
+    .map((x) => ({ name: x.name, vpc: nameOf(x.requesterVpcId)!, peerVpc: nameOf(x.accepterVpcId)! }));
+  const routes: Entry<'routes'>[] = [];
+  for (const t of ctx.store.list<RouteTable>('routeTable', p)) {
+    for (const r of t.routes) {
+      if (r.target.type === 'local') continue;
+      const target = r.target.type === 'peering' ? nameOf(r.target.peeringId)! : 'blackhole';
+      routes.push({ ...(t.main ? { vpc: nameOf(t.vpcId)! } : { routeTable: t.name }), destination: r.destination, target });
+    }
+  }
+  const loadBalancers: Entry<'loadBalancers'>[] = ctx.store.list<LoadBalancer>('loadBalancer', p).map((lb) => ({
+    name: lb.name,
+    subnet: nameOf(lb.subnetId)!,
+    vip: lb.vip,
+    ...(lb.publicIp ? { publicIp: lb.publicIp } : {}),
+    ...(lb.workers && lb.workers > 1 ? { workers: lb.workers } : {}),
+    pools: ctx.store.list<Pool>('pool', { parentId: lb.id }).map((pool) => {
+      const hm = ctx.store.list<HealthMonitor>('healthMonitor', { parentId: pool.id })[0];
+      return {
+        name: pool.name,
+        protocol: pool.protocol,
+        algorithm: pool.algorithm,
+        ...(pool.sessionPersistence ? { persistence: pool.sessionPersistence.type } : {}),
+        ...(pool.sessionPersistence?.cookieName ? { cookieName: pool.sessionPersistence.cookieName } : {}),
+        ...(pool.timeoutMemberConnect != null ? { timeoutMemberConnect: pool.timeoutMemberConnect } : {}),
+        ...(pool.timeoutMemberData != null ? { timeoutMemberData: pool.timeoutMemberData } : {}),
+        members: ctx.store.list<Member>('member', { parentId: pool.id }).map((m) => ({
+          name: m.name,
+          ...(m.serverId ? { server: nameOf(m.serverId)! } : { address: m.address }),
+          port: m.port,
+          ...(m.weight !== 1 ? { weight: m.weight } : {}),
+        })),
+        ...(hm
+          ? {
+              healthMonitor: {
+                type: hm.type,
+                delay: hm.delay,
+                timeout: hm.timeout,
+                maxRetries: hm.maxRetries,
+                maxRetriesDown: hm.maxRetriesDown,
+                ...(hm.type === 'HTTP' ? { urlPath: hm.urlPath, expectedCodes: hm.expectedCodes } : {}),
+              },
+            }
+          : {}),
+      };
+    }),
+    listeners: ctx.store.list<Listener>('listener', { parentId: lb.id }).map((l) => {
+      const limits: Record<string, number> = {};
+      for (const k of Object.keys(LISTENER_LIMITS) as (keyof typeof LISTENER_LIMITS)[]) {
+        const v = l[k];
+        if (v !== undefined && v !== LISTENER_LIMITS[k].default) limits[k] = v;
+      }
+      return { name: l.name, protocol: l.protocol, port: l.port, ...(l.defaultPoolId ? { defaultPool: nameOf(l.defaultPoolId)! } : {}), ...limits };
+    }),
+  }));
+  const out: TopologyFile = {
+    ...(name ? { name } : {}),
+    ...(vpcs.length ? { vpcs } : {}),
+    ...(securityGroups.length ? { securityGroups } : {}),
+    ...(servers.length ? { servers } : {}),
+    ...(peerings.length ? { peerings } : {}),
+    ...(routes.length ? { routes } : {}),
+    ...(loadBalancers.length ? { loadBalancers } : {}),
+  };
+  return out;
+}

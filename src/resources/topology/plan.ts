@@ -1,0 +1,448 @@
+/**
+ * A topology file against the store: what to create, update, replace, delete or adopt, and
+ * why, in dependency order. Pure reads; apply.ts carries the steps out through the services.
+ *
+ * Resources are matched by name (a route by its table and destination, a member by its pool,
+ * server or address and port, a health monitor by its pool). A field the API can change is an
+ * update; one it cannot (a CIDR, a server's subnet, address or app, a listener's port) is a
+ * replacement, and what stands on a replaced resource is replaced with it. Only what the
+ * file owns is deleted when the file stops naming it; a resource the file names that exists
+ * already without it is adopted (owned from then on, changed only where it differs).
+ */
+import type { Ctx } from '../context.js';
+import type {
+  HealthMonitor,
+  Listener,
+  LoadBalancer,
+  Member,
+  Peering,
+  Pool,
+  RouteTable,
+  SecurityGroup,
+  SecurityGroupRule,
+  Server,
+  RuleInput,
+  Subnet,
+  TopologyFile,
+  TopologyStep,
+  Vpc,
+} from '../../core/model/index.js';
+import { LISTENER_LIMITS, POOL_LIMITS } from '../../core/model/index.js';
+import { normalizeCidr } from '../../core/cidr.js';
+import type { PathPart } from './parse.js';
+import { pathText } from './parse.js';
+
+/** The kinds a file holds, in the order they are made (and the reverse, removed). */
+export const ORDER = [
+  'vpc',
+  'subnet',
+  'securityGroup',
+  'rules',
+  'server',
+  'peering',
+  'route',
+  'loadBalancer',
+  'pool',
+  'healthMonitor',
+  'member',
+  'listener',
+] as const;
+export type TopoKind = (typeof ORDER)[number];
+
+export const KIND_TEXT: Record<TopoKind, string> = {
+  vpc: 'vpc',
+  subnet: 'subnet',
+  securityGroup: 'security group',
+  rules: 'rules of',
+  server: 'server',
+  peering: 'peering',
+  route: 'route',
+  loadBalancer: 'load balancer',
+  pool: 'pool',
+  healthMonitor: 'health monitor of',
+  member: 'member',
+  listener: 'listener',
+};
+
+/** One resource the file asks for. */
+export interface Want {
+  kind: TopoKind;
+  /** Its identity: `server:web-1`, `route:vpc=vpc-a:10.0.0.0/16`, `member:web:ecs-a:8080`. */
+  key: string;
+  name: string;
+  path: PathPart[];
+  /** Keys of the resources of the file it stands on. */
+  needs: string[];
+  /** What its create takes (the API's input). */
+  input: Record<string, unknown>;
+}
+
+/** A step of a plan, with what apply needs to carry it out. */
+export interface Step extends TopologyStep {
+  key: string;
+  want: Want | null;
+  /** The existing resource's id (update, replace, delete, adopt). */
+  id: string | null;
+  needs: string[];
+}
+
+/** The whole file as a list of resources, each with its path and what it needs. */
+export function wants(file: TopologyFile): Want[] {
+  const out: Want[] = [];
+  const groupsInFile = new Set((file.securityGroups ?? []).map((g) => g.name));
+  const peeringsInFile = new Set((file.peerings ?? []).map((p) => p.name));
+  (file.vpcs ?? []).forEach((v, i) => {
+    out.push({ kind: 'vpc', key: `vpc:${v.name}`, name: v.name, path: ['vpcs', i], needs: [], input: { name: v.name, cidr: v.cidr } });
+    (v.subnets ?? []).forEach((s, j) =>
+      out.push({
+        kind: 'subnet',
+        key: `subnet:${s.name}`,
+        name: s.name,
+        path: ['vpcs', i, 'subnets', j],
+        needs: [`vpc:${v.name}`],
+        input: { ...s, vpc: v.name },
+      }),
+    );
+  });
+  (file.securityGroups ?? []).forEach((g, i) => {
+    if (g.name !== 'default') {
+      out.push({
+        kind: 'securityGroup',
+        key: `securityGroup:${g.name}`,
+        name: g.name,
+        path: ['securityGroups', i],
+        needs: [],
+        input: { name: g.name, description: g.description },
+      });
+    }
+    const remotes = (g.rules ?? []).map((r) => r.remote).filter((r) => groupsInFile.has(r) && r !== 'default');
+    const needs = [...new Set([...(g.name === 'default' ? [] : [`securityGroup:${g.name}`]), ...remotes.map((r) => `securityGroup:${r}`)])];
+    out.push({ kind: 'rules', key: `rules:${g.name}`, name: g.name, path: ['securityGroups', i, 'rules'], needs, input: { rules: g.rules ?? [] } });
+  });
+  (file.servers ?? []).forEach((s, i) => {
+    const groups = (s.securityGroups ?? []).filter((g) => groupsInFile.has(g) && g !== 'default').map((g) => `securityGroup:${g}`);
+    out.push({ kind: 'server', key: `server:${s.name}`, name: s.name, path: ['servers', i], needs: [`subnet:${s.subnet}`, ...groups], input: { ...s } });
+  });
+  (file.peerings ?? []).forEach((p, i) =>
+    out.push({ kind: 'peering', key: `peering:${p.name}`, name: p.name, path: ['peerings', i], needs: [`vpc:${p.vpc}`, `vpc:${p.peerVpc}`], input: { ...p } }),
+  );
+  (file.routes ?? []).forEach((r, i) => {
+    const table = r.routeTable ? `rt=${r.routeTable}` : `vpc=${r.vpc ?? ''}`;
+    const dest = canonical(r.destination);
+    const needs = [...(r.vpc ? [`vpc:${r.vpc}`] : []), ...(peeringsInFile.has(r.target) ? [`peering:${r.target}`] : [])];
+    out.push({ kind: 'route', key: `route:${table}:${dest}`, name: `${r.routeTable ?? `${r.vpc}-main`} ${dest}`, path: ['routes', i], needs, input: { ...r } });
+  });
+  (file.loadBalancers ?? []).forEach((lb, i) => {
+    const { listeners, pools, ...lbInput } = lb;
+    out.push({
+      kind: 'loadBalancer',
+      key: `loadBalancer:${lb.name}`,
+      name: lb.name,
+      path: ['loadBalancers', i],
+      needs: [`subnet:${lb.subnet}`],
+      input: lbInput,
+    });
+    (pools ?? []).forEach((p, j) => {
+      const { members, healthMonitor, ...poolInput } = p;
+      const path: PathPart[] = ['loadBalancers', i, 'pools', j];
+      out.push({ kind: 'pool', key: `pool:${p.name}`, name: p.name, path, needs: [`loadBalancer:${lb.name}`], input: { ...poolInput, loadBalancer: lb.name } });
+      if (healthMonitor) {
+        out.push({
+          kind: 'healthMonitor',
+          key: `healthMonitor:${p.name}`,
+          name: p.name,
+          path: [...path, 'healthMonitor'],
+          needs: [`pool:${p.name}`],
+          input: { ...healthMonitor, pool: p.name },
+        });
+      }
+      (members ?? []).forEach((m, k) => {
+        const who = m.server ?? m.address ?? '';
+        out.push({
+          kind: 'member',
+          key: `member:${p.name}:${who}:${m.port}`,
+          name: m.name ?? `${who}:${m.port}`,
+          path: [...path, 'members', k],
+          needs: [`pool:${p.name}`, ...(m.server ? [`server:${m.server}`] : [])],
+          input: { ...m, pool: p.name },
+        });
+      });
+    });
+    (listeners ?? []).forEach((l, j) =>
+      out.push({
+        kind: 'listener',
+        key: `listener:${l.name}`,
+        name: l.name,
+        path: ['loadBalancers', i, 'listeners', j],
+        needs: [`loadBalancer:${lb.name}`, ...(l.defaultPool ? [`pool:${l.defaultPool}`] : [])],
+        input: { ...l, loadBalancer: lb.name },
+      }),
+    );
+  });
+  return out;
+}
+
+function canonical(cidr: string): string {
+  try {
+    return normalizeCidr(cidr, 'destination');
+  } catch {
+    return cidr;
+  }
+}
+
+const portsText = (r: SecurityGroupRule) =>
+  r.portRange ? (r.portRange.from === r.portRange.to ? `${r.portRange.from}` : `${r.portRange.from}-${r.portRange.to}`) : 'all';
+
+/** A rule as one line, the same for a stored rule and a rule of the file. */
+export function ruleText(r: { direction: string; protocol: string; ports?: string; remote: string; description?: string }): string {
+  const remote = /^[\d.]+\/\d+$/.test(r.remote) ? canonical(r.remote) : `group ${r.remote}`;
+  return `${r.direction} ${r.protocol}:${r.ports ?? 'all'} ${r.direction === 'ingress' ? 'from' : 'to'} ${remote}${r.description ? ` "${r.description}"` : ''}`;
+}
+
+/** A stored rule as the file would write it. */
+export function storedRule(ctx: Ctx, r: SecurityGroupRule): RuleInput {
+  const remote = 'cidr' in r.remote ? r.remote.cidr : (ctx.store.get<SecurityGroup>(r.remote.groupId, 'securityGroup')?.name ?? r.remote.groupId);
+  return {
+    direction: r.direction,
+    protocol: r.protocol,
+    ...(r.portRange ? { ports: portsText(r) } : {}),
+    remote,
+    ...(r.description ? { description: r.description } : {}),
+  };
+}
+
+const byName = <T>(ctx: Ctx, kind: Parameters<Ctx['store']['byName']>[0], name: unknown) =>
+  typeof name === 'string' ? ctx.store.byName<T>(kind, ctx.projectId, name) : undefined;
+
+function tableOf(ctx: Ctx, input: Record<string, unknown>): RouteTable | undefined {
+  if (typeof input.routeTable === 'string') return byName<RouteTable>(ctx, 'routeTable', input.routeTable);
+  const vpc = byName<Vpc>(ctx, 'vpc', input.vpc);
+  return vpc ? ctx.store.get<RouteTable>(vpc.mainRouteTableId, 'routeTable') : undefined;
+}
+
+function memberOf(ctx: Ctx, input: Record<string, unknown>): Member | undefined {
+  const pool = byName<Pool>(ctx, 'pool', input.pool);
+  if (!pool) return undefined;
+  const server = byName<Server>(ctx, 'server', input.server);
+  return ctx.store
+    .list<Member>('member', { parentId: pool.id })
+    .find((m) => m.port === input.port && (input.server ? m.serverId === server?.id : m.address === input.address && !m.serverId));
+}
+
+/** The existing resource a want names, with its id, or null. */
+export function existing(ctx: Ctx, w: Want): { id: string; doc: unknown } | null {
+  let doc: { id: string } | undefined;
+  switch (w.kind) {
+    case 'rules':
+      doc = byName<SecurityGroup>(ctx, 'securityGroup', w.name);
+      break;
+    case 'route': {
+      const table = tableOf(ctx, w.input);
+      const dest = canonical(String(w.input.destination));
+      return table?.routes.some((r) => r.destination === dest) ? { id: table.id, doc: table.routes.find((r) => r.destination === dest) } : null;
+    }
+    case 'member':
+      doc = memberOf(ctx, w.input);
+      break;
+    case 'healthMonitor': {
+      const pool = byName<Pool>(ctx, 'pool', w.name);
+      doc = pool ? ctx.store.list<HealthMonitor>('healthMonitor', { parentId: pool.id })[0] : undefined;
+      break;
+    }
+    default:
+      doc = byName<{ id: string }>(ctx, w.kind, w.name);
+  }
+  return doc ? { id: doc.id, doc } : null;
+}
+
+const differs = (label: string, now: unknown, want: unknown) =>
+  want !== undefined && JSON.stringify(now) !== JSON.stringify(want) ? `${label} ${fmt(now)} -> ${fmt(want)}` : null;
+const fmt = (v: unknown) => (v === null || v === undefined ? 'none' : typeof v === 'string' ? v : JSON.stringify(v));
+const nameOf = (ctx: Ctx, id: string | null | undefined) => (id ? ((ctx.store.get<{ name: string }>(id)?.name ?? id) as string) : null);
+const lower = (v: unknown) => (typeof v === 'string' ? v.toUpperCase() : v);
+
+/** What differs between a resource and the file: [fields that need a replacement, fields an update changes]. */
+export function compare(ctx: Ctx, w: Want, doc: unknown): { replace: string[]; update: string[] } {
+  const replace: (string | null)[] = [];
+  const update: (string | null)[] = [];
+  const i = w.input;
+  switch (w.kind) {
+    case 'vpc': {
+      const v = doc as Vpc;
+      replace.push(differs('cidr', v.cidr, canonical(String(i.cidr))));
+      break;
+    }
+    case 'subnet': {
+      const s = doc as Subnet;
+      replace.push(differs('cidr', s.cidr, canonical(String(i.cidr))), differs('vpc', nameOf(ctx, s.vpcId), i.vpc));
+      break;
+    }
+    case 'securityGroup': {
+      const g = doc as SecurityGroup;
+      update.push(differs('description', g.description, i.description ?? g.description));
+      break;
+    }
+    case 'rules': {
+      const g = doc as SecurityGroup;
+      const now = new Set(g.rules.map((r) => ruleText(storedRule(ctx, r))));
+      const want = new Set((i.rules as Parameters<typeof ruleText>[0][]).map(ruleText));
+      for (const r of want) if (!now.has(r)) update.push(`+ ${r}`);
+      for (const r of now) if (!want.has(r)) update.push(`- ${r}`);
+      break;
+    }
+    case 'server': {
+      const s = doc as Server;
+      replace.push(differs('subnet', nameOf(ctx, s.subnetId), i.subnet), differs('ip', s.privateIp, i.ip), differs('app', s.app ?? null, i.app ?? null));
+      const groups = i.securityGroups as string[] | undefined;
+      if (groups)
+        update.push(
+          differs(
+            'security groups',
+            s.securityGroupIds.map((g) => nameOf(ctx, g)),
+            groups,
+          ),
+        );
+      break;
+    }
+    case 'peering': {
+      const p = doc as Peering;
+      replace.push(differs('vpc', nameOf(ctx, p.requesterVpcId), i.vpc), differs('peer vpc', nameOf(ctx, p.accepterVpcId), i.peerVpc));
+      break;
+    }
+    case 'route': {
+      const r = doc as RouteTable['routes'][number];
+      const target = r.target.type === 'peering' ? nameOf(ctx, r.target.peeringId) : r.target.type;
+      replace.push(differs('target', target, i.target));
+      break;
+    }
+    case 'loadBalancer': {
+      const lb = doc as LoadBalancer;
+      replace.push(differs('subnet', nameOf(ctx, lb.subnetId), i.subnet), differs('vip', lb.vip, i.vip));
+      if (typeof i.publicIp === 'string') replace.push(differs('public ip', lb.publicIp, i.publicIp));
+      else if (i.publicIp !== undefined) replace.push(differs('public ip', lb.publicIp !== null, i.publicIp));
+      update.push(differs('workers', lb.workers ?? 1, i.workers ?? 1));
+      break;
+    }
+    case 'pool': {
+      const p = doc as Pool;
+      replace.push(differs('protocol', p.protocol, lower(i.protocol)), differs('load balancer', nameOf(ctx, p.loadBalancerId), i.loadBalancer));
+      update.push(differs('algorithm', p.algorithm, lower(i.algorithm)));
+      const persistence = i.persistence ? { type: lower(i.persistence), ...(i.cookieName ? { cookieName: i.cookieName } : {}) } : null;
+      update.push(differs('persistence', p.sessionPersistence, persistence));
+      for (const k of Object.keys(POOL_LIMITS) as (keyof typeof POOL_LIMITS)[]) update.push(differs(k, p[k] ?? null, i[k] ?? null));
+      break;
+    }
+    case 'healthMonitor': {
+      const h = doc as HealthMonitor;
+      replace.push(differs('type', h.type, lower(i.type)));
+      for (const k of ['delay', 'timeout', 'maxRetries', 'maxRetriesDown', 'urlPath', 'expectedCodes'] as const) update.push(differs(k, h[k], i[k]));
+      break;
+    }
+    case 'member': {
+      const m = doc as Member;
+      update.push(differs('weight', m.weight, i.weight ?? 1));
+      break;
+    }
+    case 'listener': {
+      const l = doc as Listener;
+      replace.push(
+        differs('protocol', l.protocol, lower(i.protocol)),
+        differs('port', l.port, i.port),
+        differs('load balancer', nameOf(ctx, l.loadBalancerId), i.loadBalancer),
+      );
+      update.push(differs('pool', nameOf(ctx, l.defaultPoolId), i.defaultPool ?? null));
+      for (const k of Object.keys(LISTENER_LIMITS) as (keyof typeof LISTENER_LIMITS)[])
+        update.push(differs(k, l[k] ?? LISTENER_LIMITS[k].default, i[k] ?? LISTENER_LIMITS[k].default));
+      break;
+    }
+  }
+  return { replace: replace.filter((x): x is string => x !== null), update: update.filter((x): x is string => x !== null) };
+}
+
+/** What an owned key (`kind:identity`) names now, for a delete. */
+function ownedExisting(ctx: Ctx, key: string): { kind: TopoKind; name: string; id: string } | null {
+  const kind = key.slice(0, key.indexOf(':')) as TopoKind;
+  const rest = key.slice(key.indexOf(':') + 1);
+  if (!ORDER.includes(kind) || kind === 'rules') return null;
+  if (kind === 'route') {
+    const [table, ...dest] = rest.split(':');
+    const input = table.startsWith('rt=') ? { routeTable: table.slice(3) } : { vpc: table.slice(4) };
+    const t = tableOf(ctx, input);
+    const d = dest.join(':');
+    return t?.routes.some((r) => r.destination === d) ? { kind, name: `${t.name} ${d}`, id: t.id } : null;
+  }
+  if (kind === 'member') {
+    const [pool, who, port] = rest.split(':');
+    const isIp = /^[\d.]+$/.test(who);
+    const m = memberOf(ctx, { pool, port: Number(port), ...(isIp ? { address: who } : { server: who }) });
+    return m ? { kind, name: m.name, id: m.id } : null;
+  }
+  if (kind === 'healthMonitor') {
+    const pool = byName<Pool>(ctx, 'pool', rest);
+    const h = pool ? ctx.store.list<HealthMonitor>('healthMonitor', { parentId: pool.id })[0] : undefined;
+    return h ? { kind, name: rest, id: h.id } : null;
+  }
+  const doc = byName<{ id: string; name: string }>(ctx, kind, rest);
+  return doc ? { kind, name: doc.name, id: doc.id } : null;
+}
+
+/**
+ * The plan: deletions first (what is no longer in the file, the last made first), then
+ * creations, replacements, updates and adoptions in the order things are made.
+ */
+export function planTopology(ctx: Ctx, list: Want[], owned: Set<string>): Step[] {
+  const found = new Map(list.map((w) => [w.key, existing(ctx, w)]));
+  const verdict = new Map<string, { action: Step['action']; why: string }>();
+  for (const w of list) {
+    const now = found.get(w.key);
+    if (!now) {
+      verdict.set(w.key, { action: 'create', why: 'not there yet' });
+      continue;
+    }
+    const { replace, update } = compare(ctx, w, now.doc);
+    if (replace.length) verdict.set(w.key, { action: 'replace', why: replace.join('; ') });
+    else if (update.length) verdict.set(w.key, { action: 'update', why: update.join('; ') });
+    else if (!owned.has(w.key) && w.kind !== 'rules')
+      verdict.set(w.key, { action: 'adopt', why: 'exists already as the file says: owned by the file from now on' });
+  }
+  // What stands on a replaced resource is replaced with it.
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const w of list) {
+      const v = verdict.get(w.key);
+      if (v?.action === 'create' || v?.action === 'replace' || !found.get(w.key)) continue;
+      const gone = w.needs.find((n) => verdict.get(n)?.action === 'replace');
+      if (!gone) continue;
+      verdict.set(w.key, { action: w.kind === 'rules' ? 'update' : 'replace', why: `${gone.replace(':', ' ')} is replaced` });
+      changed = true;
+    }
+  }
+  const rank = (k: TopoKind) => ORDER.indexOf(k);
+  const deletes: Step[] = [];
+  const wanted = new Set(list.map((w) => w.key));
+  for (const key of owned) {
+    if (wanted.has(key)) continue;
+    const e = ownedExisting(ctx, key);
+    if (e) deletes.push({ action: 'delete', kind: e.kind, name: e.name, path: '', why: 'no longer in the file', key, want: null, id: e.id, needs: [] });
+  }
+  deletes.sort((a, b) => rank(b.kind as TopoKind) - rank(a.kind as TopoKind));
+  const rest: Step[] = [];
+  for (const w of list) {
+    const v = verdict.get(w.key);
+    if (!v) continue;
+    rest.push({
+      action: v.action,
+      kind: w.kind,
+      name: w.name,
+      path: pathText(w.path),
+      why: v.why,
+      key: w.key,
+      want: w,
+      id: found.get(w.key)?.id ?? null,
+      needs: w.needs,
+    });
+  }
+  rest.sort((a, b) => rank(a.kind as TopoKind) - rank(b.kind as TopoKind));
+  // A replacement is one step: apply removes the old one among the deletions, the last made first.
+  return [...deletes, ...rest];
+}

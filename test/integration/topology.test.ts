@@ -1,0 +1,277 @@
+/**
+ * Topology files against a real daemon (virtual data plane), through the CLI as a user runs
+ * them: the examples come up with one command and a second plan says nothing changes;
+ * every problem is reported with its path and line and changes nothing; only what a file owns
+ * is deleted; export applies back to the same state; an apply cut short by a SIGKILL of the
+ * daemon is finished by the next one.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
+import { testDaemon, cli, spawnServe, type TestDaemon } from '../helpers/daemon.js';
+import { checkPart2, waitMembersOnline } from '../helpers/lab.js';
+import { NimbusClient, type TopologyProgress } from '../../src/client/client.js';
+
+const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
+const asRoot = process.getuid?.() === 0;
+let t: TestDaemon;
+let dir: string;
+before(async () => {
+  t = await testDaemon();
+  dir = mkdtempSync(join(tmpdir(), 'nimbus-topo-'));
+});
+after(async () => {
+  await t?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const run = (args: string[], project?: string) => cli(t.daemon.url, args, project ? { NIMBUS_PROJECT: project } : {});
+
+/** Every resource of a project, to compare before and after a refused file. */
+async function everything(c: NimbusClient): Promise<string> {
+  const parts = await Promise.all([
+    c.vpcs.list(),
+    c.subnets.list(),
+    c.servers.list(),
+    c.securityGroups.list(),
+    c.peerings.list(),
+    c.routeTables.list(),
+    c.loadBalancers.list(),
+  ]);
+  return JSON.stringify(parts);
+}
+
+test(
+  'the reference lab comes up from its file with one command, serves, and a second plan finds nothing to do',
+  { skip: asRoot ? false : 'the file listens on port 80: needs root' },
+  async () => {
+    await t.client.projects.create({ name: 'lab' });
+    const c = t.client.as('lab');
+    const file = join(EXAMPLES, 'reference-lab.yaml');
+    const plan = await run(['plan', '-f', file], 'lab');
+    assert.equal(plan.code, 2, 'a plan with changes exits 2');
+    assert.match(plan.stdout, /\+ create {2}vpc vpc-a {2,}not there yet {2}\(vpcs\[0\]\)/);
+    assert.match(plan.stdout, /Plan: 15 to create, 0 to update, 0 to replace, 0 to delete, 0 to adopt\./);
+    const apply = await run(['apply', '-f', file, '--wait'], 'lab');
+    assert.equal(apply.code, 0, apply.stderr);
+    assert.match(apply.stdout, /\[ 1\/15\] created {2}vpc vpc-a\n/);
+    assert.match(apply.stdout, /\[15\/15\] created {2}listener http80\n/);
+    const publicIp = /load balancer elb: vip 192\.168\.5\.\d+, public (127\.0\.1\.\d+)/.exec(apply.stdout)?.[1];
+    assert.ok(publicIp, apply.stdout);
+    const again = await run(['plan', '-f', file], 'lab');
+    assert.equal(again.code, 0, 'no changes: exit 0');
+    assert.equal(again.stdout, 'No changes: the project matches reference-lab.\n');
+    assert.equal((await c.ping({ server: 'ecs-a', destination: '192.168.5.130', count: 1 })).reachable, true, 'part 1: the peering and its routes');
+    await waitMembersOnline(c);
+    await checkPart2(c, `http://${publicIp}`, 'topology');
+    const destroy = await run(['destroy', '-f', file], 'lab');
+    assert.equal(destroy.code, 0, destroy.stderr);
+    assert.equal((await c.vpcs.list()).length, 0, 'destroy removed it all');
+  },
+);
+
+test('hub and spoke: each spoke reaches the hub, and not the other spoke (peering is not transitive)', async () => {
+  await t.client.projects.create({ name: 'hub' });
+  const c = t.client.as('hub');
+  const r = await run(['apply', '-f', join(EXAMPLES, 'hub-and-spoke.yaml')], 'hub');
+  assert.equal(r.code, 0, r.stderr);
+  const trace = (from: string, to: string) => c.trace({ server: from, destination: to, protocol: 'icmp' });
+  assert.equal((await trace('spoke-1', '10.0.1.10')).reachable, true);
+  assert.equal((await trace('spoke-2', '10.0.1.10')).reachable, true);
+  const across = await trace('spoke-1', '10.2.1.10');
+  assert.equal(across.reachable, false);
+  assert.match(across.blockedBy?.reason ?? '', /not transitive/);
+  assert.equal((await run(['plan', '-f', join(EXAMPLES, 'hub-and-spoke.yaml')], 'hub')).code, 0);
+});
+
+test(
+  'two tiers: least connections behind the load balancer, the database open to the web tier only',
+  { skip: asRoot ? false : 'port 80: needs root' },
+  async () => {
+    await t.client.projects.create({ name: 'shop' });
+    const c = t.client.as('shop');
+    const r = await run(['apply', '-f', join(EXAMPLES, 'two-tier.yaml'), '--wait'], 'shop');
+    assert.equal(r.code, 0, r.stderr);
+    const publicIp = /load balancer shop-lb: vip [\d.]+, public (127\.0\.1\.\d+)/.exec(r.stdout)?.[1];
+    assert.ok(publicIp);
+    const seen = new Set<string>();
+    for (let i = 0; i < 60 && seen.size < 3; i++) {
+      try {
+        const res = await fetch(`http://${publicIp}/`, { headers: { connection: 'close' } });
+        const m = /Hello from (web-\d)/.exec(await res.text());
+        if (m) seen.add(m[1]);
+      } catch {
+        // the workers start in the background
+      }
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.deepEqual([...seen].sort(), ['web-1', 'web-2', 'web-3']);
+    assert.equal((await c.pools.get('shop-web')).algorithm, 'LEAST_CONNECTIONS');
+    const db = (from: string) => c.trace({ server: from, destination: '10.30.2.20', protocol: 'tcp', port: 5432 });
+    assert.equal((await db('web-1')).reachable, true);
+    const probe = await db('lb-probe');
+    assert.equal(probe.reachable, false);
+    assert.equal(probe.blockedBy?.kind, 'security-group-ingress');
+  },
+);
+
+test('every problem at once, each with its path, line and code; nothing changes', async () => {
+  await t.client.projects.create({ name: 'bad' });
+  const c = t.client.as('bad');
+  await c.vpcs.create({ name: 'keep', cidr: '10.9.0.0/16' });
+  const before = await everything(c);
+  const shape = join(dir, 'shape.yaml');
+  writeFileSync(
+    shape,
+    ['vpcs:', '  - name: v', '    cidr: 10.1.0.0/16', '    colour: blue', 'servers:', '  - name: s', '    subnet: 7', '  - subnet: x', ''].join('\n'),
+  );
+  const r1 = await run(['plan', '-f', shape], 'bad');
+  assert.equal(r1.code, 1);
+  assert.match(r1.stderr, /^InvalidTopology: .*shape\.yaml has 3 problems; nothing was changed/);
+  assert.match(r1.stderr, /shape\.yaml:4: vpcs\[0\]\.colour: is not a field here/);
+  assert.match(r1.stderr, /shape\.yaml:7: servers\[0\]\.subnet: must be string/);
+  assert.match(r1.stderr, /shape\.yaml:8: servers\[1\]\.name: is required/);
+
+  const meaning = join(dir, 'meaning.yaml');
+  writeFileSync(
+    meaning,
+    [
+      'vpcs:',
+      '  - name: v',
+      '    cidr: 192.168.5.0/24',
+      '    subnets:',
+      '      - { name: sub-b, cidr: 192.168.5.0/24 }',
+      '      - { name: outside, cidr: 10.0.0.0/24 }',
+      'servers:',
+      '  - { name: ok, subnet: sub-b, ip: 192.168.5.10 }',
+      '  - { name: edge, subnet: sub-b, ip: 192.168.5.255 }',
+      '  - { name: ok, subnet: sub-b }',
+      'routes:',
+      '  - { vpc: v, destination: 10.50.0.0/16, target: nowhere }',
+      '',
+    ].join('\n'),
+  );
+  const r2 = await run(['apply', '-f', meaning], 'bad');
+  assert.equal(r2.code, 1);
+  assert.match(r2.stderr, /meaning\.yaml:10: servers\[2\]: server 'ok' is already in the file at servers\[0\] \(NameInUse\)/);
+  // Without the duplicate, the meaning is checked: each refusal from the services, at its field.
+  writeFileSync(meaning, readFileSync(meaning, 'utf8').replace('  - { name: ok, subnet: sub-b }\n', ''));
+  const r4 = await run(['apply', '-f', meaning], 'bad');
+  assert.equal(r4.code, 1);
+  assert.match(r4.stderr, /3 problems; nothing was changed/);
+  assert.match(r4.stderr, /meaning\.yaml:6: vpcs\[0\]\.subnets\[1\]\.cidr: '10\.0\.0\.0\/24' must lie inside VPC 'v' .*\(InvalidSubnet\.Range\)/);
+  assert.match(r4.stderr, /meaning\.yaml:9: servers\[1\]\.ip: 192\.168\.5\.255 is reserved in subnet 'sub-b'.*\(InvalidIPAddress\.Reserved\)/);
+  assert.match(r4.stderr, /meaning\.yaml:11: routes\[0\]: .*'nowhere'.*\(InvalidVpcPeeringConnectionID\.NotFound\)/);
+  const yaml = join(dir, 'broken.yaml');
+  writeFileSync(yaml, 'vpcs:\n  - name: v\n   cidr: x\n');
+  const r5 = await run(['apply', '-f', yaml], 'bad');
+  assert.equal(r5.code, 1);
+  assert.match(r5.stderr, /broken\.yaml:3: YAML: /);
+  assert.equal(await everything(c), before, 'no refused file changed anything');
+});
+
+test('only what the file owns is deleted when it leaves the file; destroy removes what it owns and nothing else', async () => {
+  await t.client.projects.create({ name: 'own' });
+  const c = t.client.as('own');
+  await c.vpcs.create({ name: 'mine-by-hand', cidr: '10.70.0.0/16' });
+  const file = join(dir, 'owner.yaml');
+  const both = ['name: owner', 'vpcs:', '  - { name: one, cidr: 10.71.0.0/16 }', '  - { name: two, cidr: 10.72.0.0/16 }', ''].join('\n');
+  writeFileSync(file, both);
+  assert.equal((await run(['apply', '-f', file], 'own')).code, 0);
+  writeFileSync(file, both.replace('  - { name: two, cidr: 10.72.0.0/16 }\n', ''));
+  const plan = await run(['plan', '-f', file], 'own');
+  assert.equal(plan.code, 2);
+  assert.match(plan.stdout, /- delete {2}vpc two {2,}no longer in the file/);
+  assert.doesNotMatch(plan.stdout, /mine-by-hand/, 'a resource the file never owned is not touched');
+  assert.equal((await run(['apply', '-f', file], 'own')).code, 0);
+  assert.deepEqual((await c.vpcs.list()).map((v) => v.name).sort(), ['mine-by-hand', 'one']);
+  // A file that names an existing resource adopts it; destroy then removes it too, and only that.
+  writeFileSync(file, both.replace('two, cidr: 10.72.0.0/16', 'mine-by-hand, cidr: 10.70.0.0/16'));
+  const adopt = await run(['plan', '-f', file], 'own');
+  assert.match(adopt.stdout, /= adopt {3}vpc mine-by-hand/);
+  assert.equal((await run(['apply', '-f', file], 'own')).code, 0);
+  await c.vpcs.create({ name: 'unowned', cidr: '10.73.0.0/16' });
+  const destroy = await run(['destroy', '--name', 'owner'], 'own');
+  assert.equal(destroy.code, 0, destroy.stderr);
+  assert.deepEqual(
+    (await c.vpcs.list()).map((v) => v.name),
+    ['unowned'],
+  );
+});
+
+test('export writes a file that applies back to the same state: no changes', async () => {
+  await t.client.projects.create({ name: 'round' });
+  const c = t.client.as('round');
+  await c.vpcs.create({ name: 'vpc-a', cidr: '192.168.6.0/24' });
+  await c.vpcs.create({ name: 'vpc-b', cidr: '192.168.5.0/24' });
+  await c.subnets.create({ name: 'sub-a', vpc: 'vpc-a', cidr: '192.168.6.0/25' });
+  await c.subnets.create({ name: 'sub-b', vpc: 'vpc-b', cidr: '192.168.5.0/24' });
+  await c.securityGroups.create({ name: 'web', description: 'web tier' });
+  await c.securityGroups.addRule('web', { direction: 'ingress', protocol: 'tcp', ports: '8080-8081', remote: '192.168.6.0/24' });
+  await c.securityGroups.addRule('web', { direction: 'ingress', protocol: 'icmp', remote: 'web' });
+  await c.servers.create({ name: 'ecs-a', subnet: 'sub-a', ip: '192.168.6.76' });
+  await c.servers.create({ name: 'ecs-b', subnet: 'sub-b', ip: '192.168.5.130', securityGroups: ['web', 'default'], app: 'web:8081' });
+  await c.peerings.create({ name: 'pcx-ab', vpc: 'vpc-a', peerVpc: 'vpc-b' });
+  await c.routeTables.addRoute('vpc-a-main', { destination: '192.168.5.0/24', target: 'pcx-ab' });
+  await c.routeTables.addRoute('vpc-b-main', { destination: '0.0.0.0/0', target: 'blackhole' });
+  await c.loadBalancers.create({ name: 'elb', subnet: 'sub-b', workers: 2 });
+  await c.pools.create({ name: 'p', loadBalancer: 'elb', protocol: 'tcp', algorithm: 'source_ip', timeoutMemberData: 9000 });
+  await c.members.create({ pool: 'p', server: 'ecs-b', port: 8081, weight: 5 });
+  await c.members.create({ pool: 'p', address: '192.168.6.76', port: 8081 });
+  await c.healthMonitors.create({ pool: 'p', type: 'tcp', delay: 3, timeout: 2 });
+  await c.listeners.create({ name: 'l', loadBalancer: 'elb', protocol: 'tcp', port: 9000, defaultPool: 'p', timeoutClientData: 7000 });
+  const file = join(dir, 'exported.yaml');
+  const ex = await run(['export', '--name', 'exported', '-f', file], 'round');
+  assert.equal(ex.code, 0, ex.stderr);
+  const plan = await run(['plan', '-f', file], 'round');
+  assert.equal(plan.code, 2, 'the first plan adopts what it names');
+  const actions = new Set([...plan.stdout.matchAll(/^\s*(?:\+|~|-\/\+|-|=) (\w+) /gm)].map((m) => m[1]));
+  assert.deepEqual([...actions], ['adopt'], `only adoptions, no change to the network:\n${plan.stdout}`);
+  assert.equal((await run(['apply', '-f', file], 'round')).code, 0);
+  const again = await run(['plan', '-f', file], 'round');
+  assert.equal(again.code, 0, again.stdout);
+  // And into an empty project, the same file builds the same state.
+  await t.client.projects.create({ name: 'copy' });
+  assert.equal((await run(['apply', '-f', file], 'copy')).code, 0);
+  const copied = await run(['export', '--name', 'exported'], 'copy');
+  const strip = (s: string) => s.replace(/vip: \S+\n/g, '');
+  assert.equal(strip(copied.stdout), strip(readFileSync(file, 'utf8')), 'the copy exports the same file');
+});
+
+test('an apply cut short by SIGKILL of the daemon is finished by the next apply', async () => {
+  const data = mkdtempSync(join(tmpdir(), 'nimbus-topo-kill-'));
+  let child: ChildProcess | null = null;
+  try {
+    let url: string;
+    ({ child, url } = await spawnServe(['--data', data, '--dataplane', 'virtual']));
+    const servers = Array.from({ length: 40 }, (_, i) => `  - { name: s${i}, subnet: s }`).join('\n');
+    const text = `name: big\nvpcs:\n  - name: v\n    cidr: 10.44.0.0/16\n    subnets:\n      - { name: s, cidr: 10.44.1.0/24 }\nservers:\n${servers}\n`;
+    const c = new NimbusClient({ url });
+    let steps = 0;
+    const killed = c.topology
+      .apply(text, undefined, (l: TopologyProgress) => {
+        if (l.type === 'step' && ++steps === 10) child!.kill('SIGKILL');
+      })
+      .catch((err: Error) => err);
+    await killed;
+    await new Promise((r) => child!.once('exit', r));
+    assert.ok(steps >= 10 && steps < 42, `cut short after ${steps} steps`);
+    ({ child, url } = await spawnServe(['--data', data, '--dataplane', 'virtual']));
+    const c2 = new NimbusClient({ url });
+    const plan = await c2.topology.plan(text);
+    assert.ok(plan.steps.length > 0 && plan.steps.every((s) => s.action === 'create'), 'the rest is still to do');
+    assert.ok(plan.steps.length <= 42 - 10, `${plan.steps.length} steps left`);
+    const lines: TopologyProgress[] = [];
+    await c2.topology.apply(text, undefined, (l) => lines.push(l));
+    assert.equal(lines.at(-1)?.type, 'done');
+    assert.equal((await c2.servers.list()).length, 40);
+    assert.equal((await c2.topology.plan(text)).steps.length, 0, 'finished: nothing left to do');
+  } finally {
+    child?.kill('SIGKILL');
+    rmSync(data, { recursive: true, force: true });
+  }
+});
