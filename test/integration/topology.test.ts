@@ -275,3 +275,16 @@ test('an apply cut short by SIGKILL of the daemon is finished by the next apply'
     rmSync(data, { recursive: true, force: true });
   }
 });
+
+test("nimbus schema topology prints the file's JSON Schema, made from the API's own input schemas", async () => {
+  const r = await run(['schema', 'topology']);
+  assert.equal(r.code, 0, r.stderr);
+  const schema = JSON.parse(r.stdout) as { title: string; properties: Record<string, { items: { properties: Record<string, unknown> } }> };
+  assert.equal(schema.title, 'Nimbus topology file');
+  const { Inputs } = await import('../../src/core/model/inputs.js');
+  assert.deepEqual(schema.properties.servers.items.properties.ip, JSON.parse(JSON.stringify(Inputs.server.properties.ip)), "a server's ip as the API takes it");
+  assert.deepEqual(Object.keys(schema.properties).sort(), ['loadBalancers', 'name', 'peerings', 'routes', 'securityGroups', 'servers', 'vpcs']);
+  const bad = await run(['schema', 'nothing']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /InvalidParameterValue: schema: 'nothing' is not one/);
+});

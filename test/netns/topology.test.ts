@@ -55,3 +55,28 @@ test('hub and spoke from its file: real pings reach the hub, not across (not tra
   const verdict = await c.trace({ server: 'spoke-1', destination: '10.2.1.10', protocol: 'icmp' });
   assert.equal(verdict.reachable, false, 'and the analyzer says the same');
 });
+
+test(
+  'two tiers from its file: real HTTP through the load balancer to three web servers; the database refuses the probe, takes the web tier',
+  { skip: skipLinux },
+  async () => {
+    const done = await apply('two-tier.yaml', 'shop');
+    const c = t.client.as('shop');
+    const lb = done.loadBalancers.find((l) => l.name === 'shop-lb');
+    assert.ok(lb?.publicIp);
+    await waitUp(`http://${lb.publicIp}/`);
+    const seen = new Set<string>();
+    for (let i = 0; i < 60 && seen.size < 3; i++) {
+      const m = /Hello from (web-\d)/.exec(await (await fetch(`http://${lb.publicIp}/`, { headers: { connection: 'close' } })).text());
+      if (m) seen.add(m[1]);
+    }
+    assert.deepEqual([...seen].sort(), ['web-1', 'web-2', 'web-3']);
+    const probe = (from: string) => c.trace({ server: from, destination: '10.30.2.20', protocol: 'tcp', port: 5432, probe: true });
+    const blocked = await probe('lb-probe');
+    assert.equal(blocked.reachable, false);
+    assert.equal(blocked.probe?.agrees, true, 'a real connection attempt agrees');
+    const open = await probe('web-1');
+    assert.equal(open.reachable, true);
+    assert.equal(open.probe?.agrees, true);
+  },
+);
