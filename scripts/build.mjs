@@ -9,7 +9,7 @@
  * `npm test` before the tests, so the CLI the tests run is the sources they test.
  */
 import { build } from 'esbuild';
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,6 +20,8 @@ const out = join(root, 'dist');
 function sources(dir) {
   return readdirSync(dir).flatMap((name) => {
     const p = join(dir, name);
+    // The web console is a browser bundle of its own (below).
+    if (p === join(src, 'console')) return [];
     if (statSync(p).isDirectory()) return sources(p);
     return name.endsWith('.ts') && !name.endsWith('.test.ts') ? [p] : [];
   });
@@ -61,6 +63,21 @@ await build({
   logLevel: 'warning',
   allowOverwrite: true,
 });
+// The web console: React and ELK bundled for the browser into dist/console, served by the
+// daemon as static files (no CDN at run time).
+await build({
+  entryPoints: [join(src, 'console/main.tsx')],
+  outfile: join(out, 'console/app.js'),
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  minify: true,
+  jsx: 'automatic',
+  define: { 'process.env.NODE_ENV': '"production"' },
+  logLevel: 'warning',
+});
+for (const f of ['index.html', 'app.css']) copyFileSync(join(src, 'console', f), join(out, 'console', f));
 if (!process.argv.includes('--quiet')) {
   process.stdout.write(`built ${entryPoints.length} files into ${relative(process.cwd(), out) || out} in ${Math.round(performance.now() - t0)} ms\n`);
 }

@@ -11,8 +11,10 @@ need=()
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
+# The web console's browser tests drive Debian's Chromium (test/browser/).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "install-deps: iproute2, nftables and ping are present"
+  echo "install-deps: iproute2, nftables, ping and chromium are present"
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then

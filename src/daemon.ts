@@ -9,6 +9,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { ensureAdminToken } from './resources/token/service.js';
 import { writeCredential } from './client/credentials.js';
 import { claimWorkloadRange } from './workloads/loopback-range.js';
+import { ConsoleSessions } from './api/console.js';
 import { homedir } from 'node:os';
 import { VERSION } from './version.js';
 import type { FastifyInstance } from 'fastify';
@@ -45,6 +46,8 @@ export interface Daemon {
   ready: Promise<void>;
   /** The admin token (also in <data>/admin-token and the user's credentials). */
   adminToken: string;
+  /** The web console's address with a fresh one-time login token (an admin session). */
+  consoleUrl(): string;
   close(): Promise<void>;
 }
 
@@ -106,7 +109,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   const loadBalancers = new LoadBalancers(store, feed, dataplane, supervisor, dataDir, workloads);
   const allowedHosts = new Set((opts.allowHosts ?? []).map((h) => h.toLowerCase()));
   if (!LOOPBACK.has(host)) allowedHosts.add(host.toLowerCase());
-  const app = await buildApp({ store, feed, dataplane, workloads, loadBalancers, version: VERSION, logger: opts.logger, allowedHosts, workloadBase });
+  const sessions = new ConsoleSessions();
+  const app = await buildApp({ store, feed, dataplane, workloads, loadBalancers, version: VERSION, logger: opts.logger, allowedHosts, workloadBase, sessions });
   const address = await app.listen({ port, host });
   // The API answers first; then each start subscribes to the change feed (in this same tick, so no
   // request comes in between) and runs its first pass in the background (`nimbus status` says how far).
@@ -124,6 +128,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     loadBalancers,
     ready,
     adminToken,
+    consoleUrl: () => `${address}/?login=${sessions.issueLogin({ tokenId: 'admin', projectId: root.projectId, admin: true })}`,
     async close() {
       await app.close();
       await ready.catch(() => undefined);

@@ -12,6 +12,7 @@ import { networkRoutes } from './network-routes.js';
 import { analyzerRoutes, dataplaneRoutes } from './analyzer-routes.js';
 import { lbRoutes, metricsRoute } from './lb-routes.js';
 import { topologyRoutes } from './topology-routes.js';
+import { consoleRoutes } from './console.js';
 import { attachRoute } from './attach-route.js';
 import { useLazyCompilers } from './compilers.js';
 import { authHooks } from './auth.js';
@@ -91,6 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => lbRoutes(scope, deps), { prefix: '/v1' });
   await app.register(async (scope) => topologyRoutes(scope, deps), { prefix: '/v1' });
   metricsRoute(app, deps);
+  if (deps.sessions) consoleRoutes(app, deps.sessions);
   attachRoute(app, deps);
   return app;
 }

@@ -12,8 +12,10 @@ import type { FastifyInstance } from 'fastify';
 import { NimbusError } from '../core/errors.js';
 import { authenticate, type Principal } from '../resources/token/service.js';
 import type { AppDeps } from './context.js';
+import { CONSOLE_OPEN_PATHS, SESSION_COOKIE, cookieOf } from './console.js';
 
 export const OPEN_PATHS = new Set(['GET /openapi.json', 'GET /healthz']);
+const CONSOLE_OPEN = new Set(CONSOLE_OPEN_PATHS);
 const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 /** The host part of a Host header ('127.0.0.1:7700' → '127.0.0.1', '[::1]:7700' → '[::1]'). */
@@ -30,9 +32,15 @@ export function checkHost(headers: IncomingHttpHeaders, allowed: ReadonlySet<str
   }
 }
 
-/** The principal of a request's token, or AuthFailure. */
+/** The principal of a request's token (or of the web console's session cookie), or AuthFailure. */
 export function principalOf(deps: AppDeps, headers: IncomingHttpHeaders): Principal {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '');
+  const session = !m && deps.sessions ? cookieOf(headers.cookie, SESSION_COOKIE) : null;
+  if (session) {
+    const p = deps.sessions!.principal(session);
+    if (!p) throw new NimbusError('AuthFailure', "the console session has ended: run 'nimbus console' for a new login URL");
+    return p;
+  }
   if (!m)
     throw new NimbusError('AuthFailure', "no token: send Authorization: Bearer <token> (the CLI finds a local daemon's token itself; or set NIMBUS_TOKEN)");
   const p = authenticate(deps.store, m[1]);
@@ -51,7 +59,7 @@ export function authHooks(app: FastifyInstance, deps: AppDeps): void {
   app.addHook('onRequest', async (req) => {
     checkHost(req.headers, deps.allowedHosts ?? new Set());
     const path = req.url.split('?')[0];
-    if (OPEN_PATHS.has(`${req.method} ${path}`)) return;
+    if (OPEN_PATHS.has(`${req.method} ${path}`) || CONSOLE_OPEN.has(`${req.method} ${path}`)) return;
     req.principal = principalOf(deps, req.headers);
   });
   // Bodies are JSON only: no text/plain "simple request" from a web page reaches a handler.

@@ -24,7 +24,11 @@ export interface AppDeps {
   allowedHosts?: ReadonlySet<string>;
   /** The first address of this installation's workload range. */
   workloadBase?: number;
+  /** The web console's login tokens and sessions. */
+  sessions?: ConsoleSessions;
 }
+
+import type { ConsoleSessions } from './console.js';
 
 export const PROJECT_HEADER = 'x-nimbus-project';
 

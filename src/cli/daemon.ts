@@ -27,6 +27,8 @@ export function daemonCommands(program: Command): void {
         const d = await startDaemon({ port: o.port, host: o.host, dataDir: o.data, dataplane: o.dataplane, prefix: o.prefix, allowHosts: o.allowHost });
         const st = d.dataplane.status();
         process.stdout.write(`nimbus listening on ${d.url} (data plane: ${st.kind}; ${st.reason})\n`);
+        // As Jupyter does: the console's address with a one-time login token (`nimbus console` gives another).
+        process.stdout.write(`console: ${d.consoleUrl()}\n`);
         const stop = async () => {
           await d.close();
           process.exit(0);
@@ -39,6 +41,15 @@ export function daemonCommands(program: Command): void {
         process.exit(1);
       }
     });
+  program
+    .command('console')
+    .description("print the web console's address with a one-time login token (for your token's project, or every project with the admin's)")
+    .action(
+      act(null, async (c, _o: unknown, cmd: Command) => {
+        const r = await c.request<{ url: string }>('POST', '/v1/console/logins', {});
+        if (!(await structured(cmd, r))) process.stdout.write(`${r.url}\n`);
+      }),
+    );
   program
     .command('status')
     .description('show the daemon and its data plane')

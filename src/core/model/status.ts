@@ -99,6 +99,9 @@ export const LbStatusTree = Type.Composite([
         Type.Object({ operatingStatus: StringEnum(OPERATING_STATUSES), healthMonitor: Nullable(HealthMonitor), members: Type.Array(Member) }),
       ]),
     ),
+    memberCounters: Type.Record(S(), Type.Object({ requests: Type.Integer(), active: Type.Integer() }), {
+      description: 'requests each member has served since its worker started, and those open now',
+    }),
   }),
 ]);
 export type LbStatusTree = Static<typeof LbStatusTree>;

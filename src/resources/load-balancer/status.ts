@@ -95,6 +95,11 @@ export function statusTree(ctx: Ctx, runtime: LbRuntime, ref: string): LbStatusT
     errors: rt.errors,
     listeners: listeners.map((l) => ({ ...l, counters: rt.counters?.listeners[l.id] ?? null })),
     pools,
+    memberCounters: Object.fromEntries(
+      pools
+        .flatMap((p) => p.members)
+        .map((m) => [m.id, { requests: rt.counters?.members[m.id]?.requests ?? 0, active: rt.counters?.members[m.id]?.active ?? 0 }]),
+    ),
   };
 }
 

@@ -1,0 +1,92 @@
+/**
+ * The console's one way to the daemon: the REST API, same origin, with the session cookie
+ * (no token in the page), the project chosen in the header bar, JSON both ways.
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+let project = localStorage.getItem('nimbus.project') ?? '';
+
+export function currentProject(): string {
+  return project;
+}
+
+export function setProject(p: string): void {
+  project = p;
+  localStorage.setItem('nimbus.project', p);
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (project) headers['x-nimbus-project'] = project;
+  const res = await fetch(path, { method, credentials: 'same-origin', headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  let data: { code?: string; message?: string } | undefined;
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    data = undefined;
+  }
+  if (!res.ok) throw new ApiError(data?.code ?? `HTTP${res.status}`, data?.message ?? res.statusText, res.status);
+  return data as T;
+}
+
+export interface Named {
+  id: string;
+  name: string;
+}
+
+export interface Snapshot {
+  vpcs: (Named & { cidr: string })[];
+  subnets: (Named & { vpcId: string; cidr: string })[];
+  servers: (Named & {
+    subnetId: string;
+    vpcId: string;
+    privateIp: string;
+    status: string;
+    securityGroupIds: string[];
+    app: string | null;
+    loopbackIp: string;
+  })[];
+  peerings: (Named & { requesterVpcId: string; accepterVpcId: string; status: string })[];
+  routeTables: (Named & { vpcId: string; routes: { destination: string; target: { type: string; peeringId?: string } }[] })[];
+  securityGroups: (Named & { rules: unknown[] })[];
+  loadBalancers: (Named & { subnetId: string; vpcId: string; vip: string; publicIp: string | null; provisioningStatus: string })[];
+  members: (Named & { poolId: string; serverId: string | null; address: string; port: number; operatingStatus?: string })[];
+  pools: (Named & { loadBalancerId: string })[];
+  status: { dataplane: { kind: string; converged: boolean }; notes: string[] };
+}
+
+/** Everything the views draw, read in one go. */
+export async function snapshot(): Promise<Snapshot> {
+  const [vpcs, subnets, servers, peerings, routeTables, securityGroups, loadBalancers, members, pools, status] = await Promise.all([
+    api<Snapshot['vpcs']>('GET', '/v1/vpcs'),
+    api<Snapshot['subnets']>('GET', '/v1/subnets'),
+    api<Snapshot['servers']>('GET', '/v1/servers'),
+    api<Snapshot['peerings']>('GET', '/v1/peerings'),
+    api<Snapshot['routeTables']>('GET', '/v1/route-tables'),
+    api<Snapshot['securityGroups']>('GET', '/v1/security-groups'),
+    api<Snapshot['loadBalancers']>('GET', '/v1/load-balancers'),
+    api<Snapshot['members']>('GET', '/v1/members'),
+    api<Snapshot['pools']>('GET', '/v1/pools'),
+    api<Snapshot['status']>('GET', '/v1/status'),
+  ]);
+  return { vpcs, subnets, servers, peerings, routeTables, securityGroups, loadBalancers, members, pools, status };
+}
+
+/** id → name of everything in a snapshot, for tables that show names, not ids. */
+export function namesOf(s: Snapshot | null): Map<string, string> {
+  const m = new Map<string, string>();
+  if (!s) return m;
+  for (const list of [s.vpcs, s.subnets, s.servers, s.peerings, s.routeTables, s.securityGroups, s.loadBalancers, s.members, s.pools])
+    for (const r of list) m.set(r.id, r.name);
+  return m;
+}

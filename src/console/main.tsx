@@ -1,0 +1,144 @@
+/**
+ * The Nimbus console: signed in with a one-time login URL (`nimbus console`), then the
+ * topology (home), the resources, reachability and load-balancer traffic, all through the REST
+ * API with the session cookie, refreshed every two seconds.
+ */
+import { StrictMode, useCallback, useEffect, useState } from 'react';
+import { createRoot } from 'react-dom/client';
+import { api, ApiError, currentProject, setProject, snapshot, type Snapshot } from './api';
+import { Topology } from './topology';
+import { Resources } from './resources';
+import { Reach } from './reach';
+import { Traffic } from './traffic';
+
+type Tab = 'topology' | 'resources' | 'reachability' | 'traffic';
+const TABS: [Tab, string][] = [
+  ['topology', 'Topology'],
+  ['resources', 'Resources'],
+  ['reachability', 'Reachability'],
+  ['traffic', 'Load balancer traffic'],
+];
+
+/** Trades a `?login=` token for the session cookie, and takes it out of the address bar. */
+async function signIn(): Promise<void> {
+  const token = new URLSearchParams(location.search).get('login');
+  if (!token) return;
+  history.replaceState(null, '', '/');
+  await api('POST', '/console/login', { token });
+}
+
+function App() {
+  const [signed, setSigned] = useState<'checking' | 'yes' | 'no'>('checking');
+  const [why, setWhy] = useState('');
+  const [tab, setTab] = useState<Tab>((location.hash.slice(1) as Tab) || 'topology');
+  const [snap, setSnap] = useState<Snapshot | null>(null);
+  const [projects, setProjects] = useState<string[]>([]);
+  const [project, choose] = useState(currentProject());
+  const refresh = useCallback(() => {
+    snapshot().then(setSnap, (e: ApiError) => {
+      if (e.status === 401) setSigned('no');
+      setWhy(`${e.code}: ${e.message}`);
+    });
+  }, []);
+  useEffect(() => {
+    signIn()
+      .then(() => api('GET', '/v1/status'))
+      .then(
+        () => setSigned('yes'),
+        (e: ApiError) => {
+          setSigned('no');
+          setWhy(`${e.code}: ${e.message}`);
+        },
+      );
+  }, []);
+  useEffect(() => {
+    if (signed !== 'yes') return;
+    void api<{ name: string }[]>('GET', '/v1/projects').then(
+      (p) => setProjects(p.map((x) => x.name)),
+      () => setProjects([]),
+    );
+    refresh();
+    const t = setInterval(refresh, 2000);
+    return () => clearInterval(t);
+  }, [signed, project, refresh]);
+  useEffect(() => {
+    location.hash = tab;
+  }, [tab]);
+  if (signed === 'checking') return <p className="center">Signing in…</p>;
+  if (signed === 'no')
+    return (
+      <div className="center signin">
+        <h1>Nimbus console</h1>
+        <p>
+          Sign in with a login URL: run <code>nimbus console</code> and open the address it prints.
+        </p>
+        {why && <p className="form-error">{why}</p>}
+      </div>
+    );
+  return (
+    <>
+      <header>
+        <b>Nimbus</b>
+        <nav>
+          {TABS.map(([t, label]) => (
+            <button key={t} className={t === tab ? 'active' : ''} onClick={() => setTab(t)}>
+              {label}
+            </button>
+          ))}
+        </nav>
+        <span className="grow" />
+        {projects.length > 1 && (
+          <label>
+            project{' '}
+            <select
+              id="project"
+              value={project || 'default'}
+              onChange={(e) => {
+                setProject(e.target.value === 'default' ? '' : e.target.value);
+                choose(e.target.value);
+                setSnap(null);
+              }}
+            >
+              {projects.map((p) => (
+                <option key={p}>{p}</option>
+              ))}
+            </select>
+          </label>
+        )}
+        {snap && (
+          <span className={`plane ${snap.status.dataplane.converged ? 'ok' : 'pending'}`}>
+            {snap.status.dataplane.kind} data plane {snap.status.dataplane.converged ? 'converged' : 'converging'}
+          </span>
+        )}
+      </header>
+      <main>
+        {!snap ? (
+          <p>Loading…</p>
+        ) : tab === 'topology' ? (
+          <>
+            <Topology snap={snap} />
+            <ul className="a11y-list" aria-label="resources in the topology">
+              {snap.vpcs.map((v) => (
+                <li key={v.id}>
+                  VPC {v.name} {v.cidr}
+                </li>
+              ))}
+            </ul>
+          </>
+        ) : tab === 'resources' ? (
+          <Resources snap={snap} refresh={refresh} />
+        ) : tab === 'reachability' ? (
+          <Reach snap={snap} />
+        ) : (
+          <Traffic snap={snap} />
+        )}
+      </main>
+    </>
+  );
+}
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

@@ -1,0 +1,154 @@
+/**
+ * Reachability: a source server and a destination (a server, or any address), a protocol and
+ * a port; the analyzer's verdict hop by hop, and the path drawn on the topology with the
+ * blocking component in red. "Ping" sends a real ping on the Linux data plane (on the virtual
+ * one the analyzer answers it, and says so).
+ */
+import { useState, type FormEvent } from 'react';
+import { api, ApiError, type Snapshot } from './api';
+import { Topology, type Highlight } from './topology';
+
+interface Hop {
+  kind: string;
+  resourceId: string;
+  resourceName: string;
+  detail: string;
+  ok: boolean;
+}
+interface Trace {
+  reachable: boolean;
+  forward: Hop[];
+  return: Hop[];
+  text: string;
+  blockedBy: { direction: string; kind: string; resourceId: string; resourceName: string; reason: string } | null;
+}
+
+/** What to light up on the topology for a trace: the boxes and links its hops name. */
+function highlightOf(snap: Snapshot, source: string, destination: string, t: Trace): Highlight {
+  const ids = new Set<string>();
+  const tableVpc = new Map(snap.routeTables.map((r) => [r.id, r.vpcId]));
+  const src = snap.servers.find((s) => s.id === source);
+  const dst = snap.servers.find((s) => s.privateIp === destination);
+  const place = (id: string) => {
+    ids.add(id);
+    const vpc = tableVpc.get(id);
+    if (vpc) ids.add(vpc);
+  };
+  for (const h of [...t.forward, ...t.return]) place(h.resourceId);
+  for (const s of [src, dst]) if (s) [s.id, s.subnetId, s.vpcId].forEach((x) => ids.add(x));
+  let blocked: string | null = null;
+  if (t.blockedBy) {
+    const b = t.blockedBy;
+    blocked = tableVpc.get(b.resourceId) ?? b.resourceId;
+    if (b.kind === 'security-group-egress' && src) blocked = src.id;
+    if (b.kind === 'security-group-ingress' && dst) blocked = dst.id;
+  }
+  return { ids, blocked };
+}
+
+export function Reach({ snap }: { snap: Snapshot }) {
+  const [source, setSource] = useState('');
+  const [destination, setDestination] = useState('');
+  const [protocol, setProtocol] = useState('icmp');
+  const [port, setPort] = useState('');
+  const [trace, setTrace] = useState<Trace | null>(null);
+  const [ping, setPing] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [highlight, setHighlight] = useState<Highlight | null>(null);
+  const body = () => ({ server: source, destination, protocol, ...(port ? { port: Number(port) } : {}) });
+  const run = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    setPing(null);
+    try {
+      const t = await api<Trace>('POST', '/v1/trace', body());
+      setTrace(t);
+      setHighlight(highlightOf(snap, source, destination, t));
+    } catch (err) {
+      const x = err as ApiError;
+      setError(`${x.code}: ${x.message}`);
+    }
+  };
+  const realPing = async () => {
+    setError(null);
+    try {
+      const r = await api<{ output: string; reachable: boolean }>('POST', '/v1/ping', { server: source, destination, count: 2 });
+      setPing(r.output);
+    } catch (err) {
+      const x = err as ApiError;
+      setError(`${x.code}: ${x.message}`);
+    }
+  };
+  const linux = snap.status.dataplane.kind === 'linux';
+  return (
+    <div className="reach">
+      <form onSubmit={run} className="reach-form" aria-label="reachability">
+        <label>
+          <span>from server</span>
+          <select id="reach-source" value={source} onChange={(e) => setSource(e.target.value)}>
+            <option value="">-</option>
+            {snap.servers.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.name} ({s.privateIp})
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          <span>to</span>
+          <input id="reach-destination" list="reach-servers" value={destination} onChange={(e) => setDestination(e.target.value)} placeholder="an address" />
+          <datalist id="reach-servers">
+            {[...snap.servers.map((s) => [s.privateIp, s.name]), ...snap.loadBalancers.map((l) => [l.vip, l.name])].map(([ip, name]) => (
+              <option key={ip} value={ip}>
+                {name}
+              </option>
+            ))}
+          </datalist>
+        </label>
+        <label>
+          <span>protocol</span>
+          <select id="reach-protocol" value={protocol} onChange={(e) => setProtocol(e.target.value)}>
+            <option>icmp</option>
+            <option>tcp</option>
+            <option>udp</option>
+          </select>
+        </label>
+        {protocol !== 'icmp' && (
+          <label>
+            <span>port</span>
+            <input id="reach-port" type="number" value={port} onChange={(e) => setPort(e.target.value)} />
+          </label>
+        )}
+        <button type="submit">Trace</button>
+        <button type="button" onClick={realPing} disabled={!source || !destination}>
+          {linux ? 'Ping (real)' : 'Ping (analyzer)'}
+        </button>
+      </form>
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      {trace && (
+        <div className="verdict" data-testid="verdict">
+          <h3 className={trace.reachable ? 'ok' : 'bad'}>
+            {trace.reachable ? 'reachable' : `unreachable: ${trace.blockedBy?.kind} ${trace.blockedBy?.resourceName}: ${trace.blockedBy?.reason}`}
+          </h3>
+          <ol className="hops">
+            {[...trace.forward.map((h) => ['forward', h] as const), ...trace.return.map((h) => ['return', h] as const)].map(([dir, h], i) => (
+              <li key={i} className={h.ok ? 'ok' : 'bad'}>
+                <b>{dir}</b> {h.ok ? 'ok' : 'DROP'} {h.kind} <b>{h.resourceName}</b>: {h.detail}
+              </li>
+            ))}
+          </ol>
+        </div>
+      )}
+      {ping && (
+        <pre className="ping" data-testid="ping-output">
+          {ping}
+        </pre>
+      )}
+      <Topology snap={snap} highlight={highlight} />
+    </div>
+  );
+}

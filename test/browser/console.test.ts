@@ -1,0 +1,214 @@
+/**
+ * The web console in a real browser (Debian's Chromium through playwright-core, headless):
+ * signed in with the one-time login URL, the reference lab is built from the console's own
+ * forms; the trace fails with the blocking component drawn in red; the peering and its
+ * routes make it succeed with the path drawn; the load balancer is built from the forms,
+ * requests through it are counted per member. Screenshots of the main views go to
+ * test-output/console/ (not in git).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { LISTEN_PORT } from '../helpers/lab.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip = existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (Debian package chromium; scripts/install-deps.sh installs it as root)`;
+const SHOTS = fileURLToPath(new URL('../../test-output/console/', import.meta.url));
+
+let t: TestDaemon;
+let browser: Browser;
+let page: Page;
+before(async () => {
+  if (skip) return;
+  t = await testDaemon();
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  mkdirSync(SHOTS, { recursive: true });
+});
+after(async () => {
+  await browser?.close();
+  await t?.close();
+});
+
+async function tab(name: string): Promise<void> {
+  await page.getByRole('button', { name, exact: true }).click();
+}
+
+/** Fills the create form of a kind from the console's own fields (made from the API's schema) and submits it. */
+async function create(kind: string, label: string, fields: Record<string, string>): Promise<void> {
+  await tab('Resources');
+  await page.locator('.kinds').getByRole('button', { name: label, exact: true }).click();
+  const form = page.getByTestId(`create-${kind}`);
+  await form.waitFor();
+  for (const [k, v] of Object.entries(fields)) {
+    const input = form.locator(`[id="create-${kind}-${k}"]`);
+    if ((await input.evaluate((e) => e.tagName)) === 'SELECT') await input.selectOption(v);
+    else await input.fill(v);
+  }
+  await form.getByRole('button', { name: 'Create' }).click();
+  await page.getByTestId(`list-${kind}`).locator(`tr[data-name="${fields.name}"]`).waitFor({ timeout: 10_000 });
+}
+
+async function addRoute(table: string, destination: string, target: string): Promise<void> {
+  await tab('Resources');
+  await page.locator('.kinds').getByRole('button', { name: 'Route tables', exact: true }).click();
+  const form = page.getByTestId('extra-route-tables');
+  await form.locator('[id="extra-route-tables-@ref"]').selectOption({ label: table });
+  await form.locator('[id="extra-route-tables-destination"]').fill(destination);
+  await form.locator('[id="extra-route-tables-target"]').fill(target);
+  await form.getByRole('button', { name: 'Create' }).click();
+  await page.getByTestId('list-route-tables').getByText(`${destination} → `).first().waitFor({ timeout: 10_000 });
+}
+
+async function traceFrom(source: string, destination: string): Promise<string> {
+  await tab('Reachability');
+  await page.locator('#reach-source').selectOption({ label: source });
+  await page.locator('#reach-destination').fill(destination);
+  await page.getByRole('button', { name: 'Trace' }).click();
+  const verdict = page.getByTestId('verdict').locator('h3');
+  await verdict.waitFor();
+  return verdict.innerText();
+}
+
+test('a page without a login shows how to sign in, and a spent login token does not work twice', { skip }, async () => {
+  const url = t.daemon.consoleUrl();
+  const other = await browser.newPage();
+  await other.goto(url.replace(/\?login=.*/, ''));
+  await other.getByText('run nimbus console and open the address it prints').waitFor();
+  await other.goto(url);
+  await other.locator('header').waitFor();
+  const cookies = await other.context().cookies();
+  const session = cookies.find((c) => c.name === 'nimbus_session');
+  assert.ok(session, 'a session cookie');
+  assert.equal(session.httpOnly, true);
+  assert.equal(session.sameSite, 'Strict');
+  const again = await browser.newPage();
+  await again.goto(url);
+  await again.getByText(/login token is spent/).waitFor();
+  await other.close();
+  await again.close();
+});
+
+test('the reference lab from the console: forms, a failing trace, the peering, the path drawn, the load balancer counted per member', { skip }, async () => {
+  await page.goto(t.daemon.consoleUrl());
+  await page.locator('header').waitFor();
+
+  await create('vpcs', 'VPCs', { name: 'vpc-a', cidr: '192.168.6.0/24' });
+  await create('vpcs', 'VPCs', { name: 'vpc-b', cidr: '192.168.5.0/24' });
+  // A refusal is shown at the field it names, with its code.
+  await tab('Resources');
+  await page.locator('.kinds').getByRole('button', { name: 'Subnets', exact: true }).click();
+  const subnetForm = page.getByTestId('create-subnets');
+  await subnetForm.locator('[id="create-subnets-name"]').fill('sub-a');
+  await subnetForm.locator('[id="create-subnets-vpc"]').fill('vpc-a');
+  await subnetForm.locator('[id="create-subnets-cidr"]').fill('192.168.7.0/25');
+  await subnetForm.getByRole('button', { name: 'Create' }).click();
+  const fieldError = subnetForm.locator('label', { has: page.locator('[id="create-subnets-cidr"]') }).getByRole('alert');
+  await fieldError.waitFor();
+  assert.match(await fieldError.innerText(), /^InvalidSubnet\.Range: .*192\.168\.7\.0\/25/);
+  await create('subnets', 'Subnets', { name: 'sub-a', vpc: 'vpc-a', cidr: '192.168.6.0/25' });
+  await create('subnets', 'Subnets', { name: 'sub-b', vpc: 'vpc-b', cidr: '192.168.5.0/24' });
+  await create('servers', 'Servers', { name: 'ecs-a', subnet: 'sub-a', ip: '192.168.6.76', app: 'web' });
+  await create('servers', 'Servers', { name: 'ecs-b', subnet: 'sub-b', ip: '192.168.5.130', app: 'web' });
+
+  assert.match(await traceFrom('ecs-a (192.168.6.76)', '192.168.5.130'), /^unreachable: route vpc-a-main: no route matches 192\.168\.5\.130/);
+  const vpcA = (await t.client.vpcs.get('vpc-a')).id;
+  await page.locator(`svg g.node.blocked[data-id="${vpcA}"]`).waitFor();
+  await page.screenshot({ path: `${SHOTS}reachability-blocked.png` });
+
+  await create('peerings', 'Peerings', { name: 'pcx-ab', vpc: 'vpc-a', peerVpc: 'vpc-b' });
+  await addRoute('vpc-a-main', '192.168.5.0/24', 'pcx-ab');
+  await addRoute('vpc-b-main', '192.168.6.0/25', 'pcx-ab');
+  assert.equal(await traceFrom('ecs-a (192.168.6.76)', '192.168.5.130'), 'reachable');
+  const pcx = (await t.client.peerings.get('pcx-ab')).id;
+  await page.locator(`svg g.peering.on-path[data-id="${pcx}"]`).waitFor({ state: 'attached' });
+  assert.equal(await page.locator('svg .blocked').count(), 0, 'nothing blocks any more');
+  await page.getByRole('button', { name: /^Ping/ }).click();
+  await page
+    .getByTestId('ping-output')
+    .getByText(/2 packets transmitted, 2 received/)
+    .waitFor();
+  await page.screenshot({ path: `${SHOTS}reachability-path.png` });
+
+  await tab('Topology');
+  const texts = (await page.locator('svg text').allTextContents()).join('\n');
+  for (const want of ['VPC vpc-a', '192.168.6.0/24', 'subnet sub-b', 'server ecs-a', '192.168.5.130', 'peering pcx-ab (active)'])
+    assert.ok(texts.includes(want), `${want} in:\n${texts}`);
+  await page.screenshot({ path: `${SHOTS}topology.png` });
+
+  await create('load-balancers', 'Load balancers', { name: 'elb', subnet: 'sub-b', publicIp: 'true' });
+  await create('pools', 'Pools', { name: 'web', loadBalancer: 'elb', protocol: 'http', algorithm: 'round_robin' });
+  await create('members', 'Members', { name: 'm-a', pool: 'web', server: 'ecs-a', port: '8080' });
+  await create('members', 'Members', { name: 'm-b', pool: 'web', server: 'ecs-b', port: '8080' });
+  await create('listeners', 'Listeners', { name: 'http80', loadBalancer: 'elb', protocol: 'http', port: String(LISTEN_PORT), defaultPool: 'web' });
+  const lb = await t.client.loadBalancers.get('elb');
+  assert.ok(lb.publicIp);
+  await tab('Topology');
+  await page.locator(`svg g.node.lb[data-id="${lb.id}"]`).getByText(`public ${lb.publicIp}`).waitFor();
+
+  let served = 0;
+  for (let i = 0; i < 100 && served < 20; i++) {
+    try {
+      const r = await fetch(`http://${lb.publicIp}:${LISTEN_PORT}/console-${i}`, { headers: { connection: 'close' } });
+      await r.text();
+      if (r.status === 200) served++;
+    } catch {
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  }
+  assert.equal(served, 20);
+  await tab('Load balancer traffic');
+  const counted = async () => {
+    const cells = await page.getByTestId('member-counts').locator('td.requests').allInnerTexts();
+    return cells.map(Number);
+  };
+  let counts: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    counts = await counted().catch(() => []);
+    if (counts.length === 2 && counts[0] + counts[1] >= 20) break;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  assert.equal(counts.length, 2, 'a row per member');
+  assert.ok(counts[0] + counts[1] >= 20, `the 20 requests are counted: ${counts}`);
+  assert.ok(counts[0] > 0 && counts[1] > 0, `round robin spread them over both members: ${counts}`);
+  await page
+    .locator('.server-log', { hasText: 'm-a' })
+    .getByText(/GET \/console-/)
+    .waitFor();
+  await page.screenshot({ path: `${SHOTS}traffic.png` });
+});
+
+test('twenty VPCs are laid out readably: every one labelled, no two overlapping, zoom works', { skip }, async () => {
+  await t.client.projects.create({ name: 'wide' });
+  const c = t.client.as('wide');
+  for (let i = 0; i < 20; i++) {
+    await c.vpcs.create({ name: `v${i}`, cidr: `10.${i}.0.0/16` });
+    await c.subnets.create({ name: `s${i}`, vpc: `v${i}`, cidr: `10.${i}.1.0/24` });
+    for (let j = 0; j < 2; j++) await c.servers.create({ name: `e${i}-${j}`, subnet: `s${i}` });
+    if (i > 0) await c.peerings.create({ name: `p${i}`, vpc: `v${i - 1}`, peerVpc: `v${i}` });
+  }
+  await page.goto(t.daemon.consoleUrl());
+  await page.locator('#project').selectOption('wide');
+  await tab('Topology');
+  await page.locator('svg g.node.vpc').nth(19).waitFor();
+  const boxes = await page
+    .locator('svg g.node.vpc rect')
+    .evaluateAll((els) => els.map((e) => (e as SVGGraphicsElement).getBBox()).map((b) => ({ x: b.x, y: b.y, w: b.width, h: b.height })));
+  assert.equal(boxes.length, 20);
+  for (let i = 0; i < boxes.length; i++)
+    for (let j = i + 1; j < boxes.length; j++) {
+      const [a, b] = [boxes[i], boxes[j]];
+      const apart = a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y;
+      assert.ok(apart, `VPC boxes ${i} and ${j} overlap`);
+    }
+  const texts = await page.locator('svg text').allTextContents();
+  for (let i = 0; i < 20; i++) assert.ok(texts.includes(`VPC v${i}`) && texts.includes(`server e${i}-1`), `v${i} is labelled`);
+  const before = await page.locator('svg > g').getAttribute('transform');
+  await page.getByRole('button', { name: 'zoom in' }).click();
+  assert.notEqual(await page.locator('svg > g').getAttribute('transform'), before, 'zoom changes the view');
+  await page.getByRole('button', { name: 'fit' }).click();
+  await page.screenshot({ path: `${SHOTS}topology-20-vpcs.png` });
+});
