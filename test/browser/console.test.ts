@@ -212,3 +212,42 @@ test('twenty VPCs are laid out readably: every one labelled, no two overlapping,
   await page.getByRole('button', { name: 'fit' }).click();
   await page.screenshot({ path: `${SHOTS}topology-20-vpcs.png` });
 });
+
+test('a page of another site cannot use the session: its requests carry no cookie, and JSON needs a preflight it does not get', { skip }, async () => {
+  const { createServer } = await import('node:http');
+  await page.goto(t.daemon.consoleUrl());
+  await page.locator('header').waitFor();
+  const vpcs = async () => (await t.client.vpcs.list()).length;
+  const before = await vpcs();
+  const api = `${t.daemon.url}/v1/vpcs`;
+  const evil = createServer((_req, res) => {
+    res.setHeader('content-type', 'text/html');
+    res.end(`<form id="f" method="POST" action="${api}" enctype="text/plain"><input name='{"name":"evil","cidr":"10.66.0.0/16","x":"' value='"}'></form>`);
+  });
+  await new Promise<void>((r) => evil.listen(0, '127.0.0.2', r));
+  try {
+    const port = (evil.address() as { port: number }).port;
+    await page.goto(`http://127.0.0.2:${port}/`);
+    const fetched = await page.evaluate(async (url) => {
+      try {
+        const r = await fetch(url, {
+          method: 'POST',
+          credentials: 'include',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ name: 'evil2', cidr: '10.67.0.0/16' }),
+        });
+        return `status ${r.status}`;
+      } catch (err) {
+        return `blocked: ${(err as Error).message}`;
+      }
+    }, api);
+    assert.match(fetched, /^blocked/, 'a cross-site JSON request fails its preflight');
+    const answer = page.waitForResponse((r) => r.url() === api);
+    await page.evaluate(() => (document.getElementById('f') as HTMLFormElement).submit());
+    const r = await answer;
+    assert.equal(r.status(), 401, 'a cross-site form carries no session cookie (SameSite=Strict)');
+    assert.equal(await vpcs(), before, 'nothing was created');
+  } finally {
+    evil.close();
+  }
+});
