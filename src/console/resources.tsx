@@ -269,6 +269,19 @@ export function Resources({ snap, refresh }: { snap: Snapshot | null; refresh: (
             })}
           </tbody>
         </table>
+        {detail && rows.find((r) => r.id === detail.id) && (
+          <dl className="detail" data-testid="detail">
+            <h3>
+              {KINDS.find((k) => k.path === kind)?.label.replace(/s$/, '')} {detail.name}
+            </h3>
+            {Object.entries(rows.find((r) => r.id === detail.id)!).map(([k, v]) => (
+              <div key={k}>
+                <dt>{k}</dt>
+                <dd>{typeof v === 'object' && v !== null ? JSON.stringify(v) : cell(v, names, k)}</dd>
+              </div>
+            ))}
+          </dl>
+        )}
         {detail && kind === 'servers' && logs && (
           <div className="detail" data-testid="server-logs">
             <h3>Requests served by {detail.name}</h3>

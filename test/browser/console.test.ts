@@ -179,6 +179,16 @@ test('the reference lab from the console: forms, a failing trace, the peering, t
     .getByText(/GET \/console-/)
     .waitFor();
   await page.screenshot({ path: `${SHOTS}traffic.png` });
+  // A resource's detail: every field, and a server's own request log.
+  await tab('Resources');
+  await page.locator('.kinds').getByRole('button', { name: 'Servers', exact: true }).click();
+  await page.getByTestId('list-servers').locator('tr[data-name="ecs-b"] td').first().click();
+  await page.getByTestId('detail').getByText('192.168.5.130').first().waitFor();
+  await page
+    .getByTestId('server-logs')
+    .getByText(/\/console-\d+/)
+    .first()
+    .waitFor();
 });
 
 test('twenty VPCs are laid out readably: every one labelled, no two overlapping, zoom works', { skip }, async () => {
