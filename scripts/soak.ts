@@ -12,6 +12,7 @@ import { crashRun } from '../test/helpers/crash.js';
 import { LISTEN_PORT, randomPublicIp } from '../test/helpers/lab.js';
 import { runPrefix, skipLinux } from '../test/helpers/linux.js';
 import { cleanNamespaces } from '../src/dataplane/linux/clean.js';
+import { workerBase } from '../src/workloads/lb-dirs.js';
 
 if (skipLinux) {
   process.stderr.write(`soak needs the linux data plane: ${skipLinux}\n`);
@@ -40,4 +41,5 @@ try {
 } finally {
   await cleanNamespaces(prefix);
   rmSync(dir, { recursive: true, force: true });
+  rmSync(workerBase(dir), { recursive: true, force: true });
 }

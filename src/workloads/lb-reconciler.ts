@@ -5,7 +5,7 @@
  * its configuration. The topology is compiled at most once a pass, and only when a member's
  * admission needs the analyzer (virtual plane): at 10,000 resources it is most of a pass.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadBalancer, PlanStep, SecurityGroup } from '../core/model/index.js';
 import type { Store } from '../store/db.js';
@@ -18,6 +18,7 @@ import { compile, type Topology } from '../net/topology.js';
 import type { ProcessSpec, Supervisor } from './supervisor.js';
 import { observeProcesses, planProcesses, type ProcessPlan } from './process-plan.js';
 import { nodeEntry } from './entry.js';
+import { prepareWorkerDir, workerFiles } from './lb-dirs.js';
 
 /** The worker's control socket (a next daemon adopts the worker over it), where the path fits a Unix socket's 107 bytes. */
 export function controlArg(dir: string): string[] {
@@ -63,6 +64,8 @@ export class LbReconciler implements Reconciler<LbDesired, Map<string, ProcessSp
     private readonly dataDir: string,
     private readonly host: LbWorkerHost,
     private readonly workloadFailure: (serverId: string) => string | null = () => null,
+    /** Whether workers can run as the unprivileged workload user here (Workloads.unprivilegedWorks). */
+    readonly unprivileged: () => boolean = () => false,
   ) {}
 
   desired(): LbDesired {
@@ -77,11 +80,13 @@ export class LbReconciler implements Reconciler<LbDesired, Map<string, ProcessSp
       desired.admissions.set(lb.id, admission);
       if (config.listeners.length === 0) continue;
       const dir = join(this.dataDir, 'lb', lb.id);
+      const own = workerFiles(this.dataDir, lb.id, this.unprivileged());
       const place = this.dataplane.placement(lbEndpoint(lb, groups));
       desired.workers.set(lb.id, {
         // The worker is Nimbus's own code and keeps its log folder: it runs as the daemon's user.
         spec: {
-          argv: place.wrap([...nodeEntry('lb/worker'), join(dir, 'access.log'), ...workerArgs(dir, lb.workers ?? 1)], { asRoot: true }),
+          // The worker parses tenants' traffic: it runs as the unprivileged workload user (the daemon's where it cannot).
+          argv: place.wrap([...nodeEntry('lb/worker'), join(own.dir, 'access.log'), ...workerArgs(own.dir, lb.workers ?? 1)], { asRoot: own.user === null }),
           outputFile: join(dir, 'worker.log'),
           ipc: true,
         },
@@ -113,12 +118,25 @@ export class LbReconciler implements Reconciler<LbDesired, Map<string, ProcessSp
   }
 
   async apply(plan: LbPlan): Promise<ApplyResult> {
+    const errors: ApplyResult['errors'] = [];
     for (const [key, spec] of plan.ensure) {
       mkdirSync(join(this.dataDir, 'lb', key), { recursive: true });
+      const own = workerFiles(this.dataDir, key, this.unprivileged());
+      try {
+        prepareWorkerDir(own.dir, own.user);
+      } catch (err) {
+        errors.push({ resourceId: key, message: (err as Error).message });
+        continue;
+      }
       this.supervisor.ensure(key, spec);
     }
-    for (const key of plan.stop) this.supervisor.stop(key);
+    for (const key of plan.stop) {
+      this.supervisor.stop(key);
+      // The worker's own folder goes with it (its record, worker.log, stays in the data directory).
+      const own = workerFiles(this.dataDir, key, this.unprivileged());
+      if (own.user) rmSync(own.dir, { recursive: true, force: true });
+    }
     this.host.applied(plan.desired, plan.stop);
-    return { errors: [], succeeded: [...plan.desired.admissions.keys()], requeue: false };
+    return { errors, succeeded: [...plan.desired.admissions.keys()].filter((k) => !errors.some((e) => e.resourceId === k)), requeue: false };
   }
 }

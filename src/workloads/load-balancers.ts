@@ -27,6 +27,7 @@ import { readAccessLog } from '../lb/observe.js';
 import type { Workloads } from './workloads.js';
 import { LbReconciler, controlArg, type LbDesired, type LbPlan, type LbWorkerHost } from './lb-reconciler.js';
 import { connectControl, type Line } from '../lb/control-socket.js';
+import { workerFiles } from './lb-dirs.js';
 
 const LB_KINDS = new Set(['loadBalancer', 'listener', 'pool', 'member', 'healthMonitor']);
 
@@ -108,6 +109,7 @@ export function provisioningStatus(f: ProvisioningFacts): ProvisioningStatus {
 
 export class LoadBalancers implements LbRuntime, LbWorkerHost {
   private readonly loop: ReconcileLoop<LbDesired, Map<string, ProcessSpec>, LbPlan, PlanStep>;
+  private readonly reconciler: LbReconciler;
   private readonly workers = new Map<string, WorkerState>();
   private readonly health = new Map<string, Record<string, Health>>();
   private admissions = new Map<string, Map<string, MemberAdmission>>();
@@ -134,7 +136,7 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
   /** A worker a killed daemon left serving: speak to it over its control socket, or start it anew. */
   private readonly onAdopt = (key: string) => {
     if (!key.startsWith('lb-')) return;
-    const path = controlArg(join(this.dataDir, 'lb', key))[0];
+    const path = controlArg(this.ownDir(key))[0];
     const restart = () => !this.stopped && this.supervisor.restart(key);
     if (!path) return restart();
     connectControl<FromWorker, ToWorker>(path).then((line) => (this.stopped ? line.close() : this.attach(key, controlLink(line))), restart);
@@ -150,7 +152,8 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
   ) {
     // A pass waits at least twice as long as the last one took (it may compile the whole topology).
     const failure = (id: string) => workloads?.failure(id) ?? null;
-    this.loop = new ReconcileLoop(new LbReconciler(store, dataplane, supervisor, dataDir, this, failure), { debounceMs: 20, gapFactor: 2 });
+    this.reconciler = new LbReconciler(store, dataplane, supervisor, dataDir, this, failure, () => workloads?.unprivilegedWorks() ?? false);
+    this.loop = new ReconcileLoop(this.reconciler, { debounceMs: 20, gapFactor: 2 });
     // A member's workload that starts or stops failing changes its admission.
     workloads?.crashes.onChange(() => this.loop.trigger());
   }
@@ -295,6 +298,11 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
     }
   }
 
+  /** The folder a worker writes its access log and control socket in (lb-dirs.ts). */
+  ownDir(lbId: string): string {
+    return workerFiles(this.dataDir, lbId, this.reconciler.unprivileged()).dir;
+  }
+
   /** Load balancers that cannot serve a listener now, with why (they are in ERROR). */
   problems(): { resourceId: string; message: string }[] {
     return [...this.listenFailures].flatMap(([lbId, m]) => [...m.values()].map((message) => ({ resourceId: lbId, message })));
@@ -327,7 +335,7 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
 
   /** The last `tail` lines of a load balancer's access log, oldest first (none before its first request). */
   accessLog(lbId: string, tail: number): AccessRecord[] {
-    return readAccessLog(join(this.dataDir, 'lb', lbId, 'access.log'), tail);
+    return readAccessLog(join(this.ownDir(lbId), 'access.log'), tail);
   }
 
   /** Every load balancer's counters and health, for /metrics. */

@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startDaemon, type Daemon, type DaemonOptions } from '../../src/daemon.js';
 import { NimbusClient } from '../../src/client/client.js';
+import { workerBase } from '../../src/workloads/lb-dirs.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/nimbus.js', import.meta.url));
 
@@ -50,6 +51,7 @@ export async function testDaemon(opts: DaemonOptions = {}): Promise<TestDaemon> 
     async close() {
       await t.daemon.close();
       rmSync(dataDir, { recursive: true, force: true });
+      rmSync(workerBase(dataDir), { recursive: true, force: true });
     },
   };
   t.client = new NimbusClient({ url: t.daemon.url, token: t.daemon.adminToken });

@@ -5,7 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { testDaemon, cli, type TestDaemon } from '../helpers/daemon.js';
 import { part1, part2, randomPublicIp, waitMembersOnline, waitUp } from '../helpers/lab.js';
@@ -31,7 +31,8 @@ function engineWorkers(primary: number): number[] {
     .filter((d) => {
       try {
         const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === primary;
+        const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return Number(ppid) === primary && state !== 'Z';
       } catch {
         return false;
       }
@@ -96,6 +97,20 @@ test('two workers: a worker SIGKILLed under load refuses no connection, and is r
   assert.equal(t.daemon.loadBalancers['supervisor'].pid((await t.client.loadBalancers.get('elb')).id), primary, 'the load balancer itself did not restart');
 });
 
+test(
+  "the workers parse tenants' traffic unprivileged: not as root, and their folder is theirs",
+  { skip: process.getuid?.() === 0 ? false : 'needs root to have a privilege to drop' },
+  async () => {
+    const primary = await primaryPid();
+    const uidOf = (pid: number) => Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+    for (const pid of [primary, ...engineWorkers(primary)]) assert.notEqual(uidOf(pid), 0, `process ${pid} runs as root`);
+    const dir = t.daemon.loadBalancers.ownDir((await t.client.loadBalancers.get('elb')).id);
+    assert.ok(dir.startsWith('/var/lib/nimbus/'), dir);
+    assert.equal(statSync(dir).uid, uidOf(primary));
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+  },
+);
+
 test('both workers serve, the access log holds both, and the counters add up', async () => {
   await waitUp(`${base}/`);
   const before = (await t.client.loadBalancers.status('elb')).listeners[0].counters?.requests['2xx'] ?? 0;
@@ -107,7 +122,7 @@ test('both workers serve, the access log holds both, and the counters add up', a
     after = (await t.client.loadBalancers.status('elb')).listeners[0].counters?.requests['2xx'] ?? 0;
   }
   assert.ok(after >= before + 40, `the summed counter took all 40 requests (${before} -> ${after})`);
-  const dir = `${t.dataDir}/lb/${(await t.client.loadBalancers.get('elb')).id}`;
+  const dir = t.daemon.loadBalancers.ownDir((await t.client.loadBalancers.get('elb')).id);
   const files = readdirSync(dir).filter((f) => /^access\.log\.w\d$/.test(f));
   assert.deepEqual(files.sort(), ['access.log.w0', 'access.log.w1'], 'one access log per worker');
   const logs = await cli(t.daemon.url, ['lb', 'logs', 'elb', '--tail', '40', '-o', 'json']);

@@ -15,6 +15,7 @@ import type { ChildProcess } from 'node:child_process';
 import { testDaemon, cli, spawnServe, type TestDaemon } from '../helpers/daemon.js';
 import { checkPart2, waitMembersOnline } from '../helpers/lab.js';
 import { NimbusClient, type TopologyProgress } from '../../src/client/client.js';
+import { workerBase } from '../../src/workloads/lb-dirs.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
 const asRoot = process.getuid?.() === 0;
@@ -273,6 +274,7 @@ test('an apply cut short by SIGKILL of the daemon is finished by the next apply'
   } finally {
     child?.kill('SIGKILL');
     rmSync(data, { recursive: true, force: true });
+    rmSync(workerBase(data), { recursive: true, force: true });
   }
 });
 

@@ -13,6 +13,7 @@ import { skipLinux, runPrefix } from '../helpers/linux.js';
 import { crashRun, leftovers } from '../helpers/crash.js';
 import { randomPublicIp, LISTEN_PORT } from '../helpers/lab.js';
 import { cleanNamespaces } from '../../src/dataplane/linux/clean.js';
+import { workerBase } from '../../src/workloads/lb-dirs.js';
 
 const KILLS = Number(process.env.NIMBUS_CRASH_KILLS ?? 4);
 const SEED = Number(process.env.NIMBUS_CRASH_SEED ?? 12);
@@ -36,6 +37,7 @@ test(
       await cleanNamespaces(prefix);
       const left = await leftovers(prefix, dir, []);
       rmSync(dir, { recursive: true, force: true });
+      rmSync(workerBase(dir), { recursive: true, force: true });
       if (left.some((l) => l.startsWith('namespace'))) throw new Error(`could not clean: ${left.join(', ')}`);
     }
   },

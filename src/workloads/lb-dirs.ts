@@ -1,0 +1,42 @@
+/**
+ * Where a load balancer's worker keeps what it writes itself: its access log (which it
+ * rotates) and its control socket. The worker parses tenants' traffic, so it runs as the
+ * unprivileged workload user, and that user must own this folder. The data directory may sit
+ * where it cannot reach (under /root), so the folder is under /var/lib/nimbus instead, one per
+ * installation (a hash of the data directory's path), made by root: no other local user can
+ * plant a link there. A daemon that is not root (no privilege to drop) keeps it in the data
+ * directory, as before.
+ */
+import { createHash } from 'node:crypto';
+import { chmodSync, chownSync, lstatSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { workloadUser, type RunAs } from '../dataplane/user.js';
+
+const BASE = '/var/lib/nimbus';
+
+/** The worker's own folder, and the user it runs as (null: the daemon's). */
+export function workerFiles(dataDir: string, lbId: string, unprivileged: boolean): { dir: string; user: RunAs | null } {
+  const user = unprivileged ? workloadUser() : null;
+  if (!user) return { dir: join(dataDir, 'lb', lbId), user: null };
+  return { dir: join(workerBase(dataDir), lbId), user };
+}
+
+/** The installation's folder of worker folders (under /var/lib/nimbus), for clean-up. */
+export function workerBase(dataDir: string): string {
+  return join(BASE, `lb-${createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 16)}`);
+}
+
+/** Makes the folder, owned by the worker's user (0700), under root-owned parents (0711). */
+export function prepareWorkerDir(dir: string, user: RunAs | null): void {
+  if (!user) return void mkdirSync(dir, { recursive: true });
+  for (const parent of [BASE, join(dir, '..')]) {
+    mkdirSync(parent, { recursive: true, mode: 0o711 });
+    const st = lstatSync(parent);
+    if (!st.isDirectory() || st.uid !== 0) throw new Error(`${parent} is not a folder of root's: refusing to put a load balancer's files there`);
+    chmodSync(parent, 0o711);
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = lstatSync(dir);
+  if (!st.isDirectory()) throw new Error(`${dir} is not a folder`);
+  chownSync(dir, user.uid, user.gid);
+}
