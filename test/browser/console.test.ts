@@ -12,7 +12,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { LISTEN_PORT } from '../helpers/lab.js';
+import { LISTEN_PORT, part1 } from '../helpers/lab.js';
+import { linuxDaemon, skipLinux } from '../helpers/linux.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (Debian package chromium; scripts/install-deps.sh installs it as root)`;
@@ -259,5 +260,23 @@ test('a page of another site cannot use the session: its requests carry no cooki
     assert.equal(await vpcs(), before, 'nothing was created');
   } finally {
     evil.close();
+  }
+});
+
+test('on the linux data plane the console pings for real', { skip: skip || skipLinux }, async () => {
+  const l = await linuxDaemon();
+  try {
+    await part1(l.client);
+    await l.daemon.dataplane.settled();
+    await page.goto(l.daemon.consoleUrl());
+    await page.locator('header').getByText('linux data plane').waitFor();
+    assert.equal(await traceFrom('ecs-a (192.168.6.76)', '192.168.5.130'), 'reachable');
+    await page.getByRole('button', { name: 'Ping (real)' }).click();
+    const out = page.getByTestId('ping-output');
+    await out.getByText(/2 packets transmitted, 2 received/).waitFor({ timeout: 15_000 });
+    assert.doesNotMatch(await out.innerText(), /answered by the path analyzer/, 'a real ping, not the analyzer');
+    assert.match(await out.innerText(), /time=\d/, 'with measured round trips');
+  } finally {
+    await l.close();
   }
 });
