@@ -91,6 +91,9 @@ async function checkPortFree(host: string, port: number): Promise<void> {
  * done; `nimbus status` says how far they are): a restart with hundreds of servers does not
  * keep the API down.
  */
+/** How long after the API listens the reconcilers' first passes begin. */
+const FIRST_PASS_DELAY_MS = 150;
+
 export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? 7700;
@@ -112,9 +115,13 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   const sessions = new ConsoleSessions();
   const app = await buildApp({ store, feed, dataplane, workloads, loadBalancers, version: VERSION, logger: opts.logger, allowedHosts, workloadBase, sessions });
   const address = await app.listen({ port, host });
-  // The API answers first; then each start subscribes to the change feed (in this same tick, so no
-  // request comes in between) and runs its first pass in the background (`nimbus status` says how far).
-  const ready = Promise.all([dataplane.start(store, feed), workloads.start(), loadBalancers.start()]).then(() => undefined);
+  // The API answers first. The first passes start a moment later (a large installation's first
+  // full pass spawns a command per namespace, which would keep the first requests waiting), each
+  // subscribing to the change feed before it reads the store, so no change is missed; `nimbus
+  // status` says how far they have got.
+  const ready = new Promise<void>((r) => setTimeout(r, FIRST_PASS_DELAY_MS)).then(() =>
+    Promise.all([dataplane.start(store, feed), workloads.start(), loadBalancers.start()]).then(() => undefined),
+  );
   // Once every first pass has asked for what it wants, the processes a killed daemon left that nobody adopted are ended.
   void ready.then(() => supervisor.reapUnclaimed()).catch(() => undefined);
   // The CLI on this machine finds the token by the daemon's URL, as kubectl finds its context.

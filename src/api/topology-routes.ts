@@ -14,9 +14,10 @@ import { contextOf, PROJECT_HEADER, type AppDeps } from './context.js';
 import { TopologyFile, TopologyInput, TopologyPlan, type LoadBalancer } from '../core/model/index.js';
 import { NimbusError } from '../core/errors.js';
 import type { Ctx } from '../resources/context.js';
-import { applyPlan, destroyPlan, planFile, planView, topologyNames } from '../resources/topology/apply.js';
 import type { Step } from '../resources/topology/plan.js';
-import { exportTopology } from '../resources/topology/export.js';
+
+// Loaded on the first request (YAML, the file's validator): the daemon's start does not pay for them.
+const topology = () => import('../resources/topology/apply.js');
 
 /** A topology file may be larger than the 64 kB of other requests. */
 const FILE_LIMIT = 1_100_000;
@@ -31,7 +32,8 @@ const Progress = Type.String({
 });
 
 /** Runs the steps, sending one line per step and the outcome as the answer's body. */
-function stream(ctx: Ctx, reply: FastifyReply, name: string, steps: Step[]): FastifyReply {
+async function stream(ctx: Ctx, reply: FastifyReply, name: string, steps: Step[]): Promise<FastifyReply> {
+  const { applyPlan } = await topology();
   const out = new PassThrough();
   const line = (o: unknown) => out.write(JSON.stringify(o) + '\n');
   void applyPlan(ctx, name, steps, (e) => line({ type: 'step', ...e }))
@@ -66,6 +68,7 @@ export function topologyRoutes(app: FastifyInstance, deps: AppDeps): void {
       },
     },
     async (req) => {
+      const { planFile, planView } = await topology();
       const { name, steps } = planFile(ctxOf(req), input(req).file, input(req).name);
       return planView(name, steps);
     },
@@ -85,6 +88,7 @@ export function topologyRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
     async (req, reply) => {
       const ctx = ctxOf(req);
+      const { planFile } = await topology();
       const { name, steps } = planFile(ctx, input(req).file, input(req).name);
       return stream(ctx, reply, name, steps);
     },
@@ -104,6 +108,7 @@ export function topologyRoutes(app: FastifyInstance, deps: AppDeps): void {
     async (req, reply) => {
       const ctx = ctxOf(req);
       const name = (req.body as { name: string }).name;
+      const { destroyPlan } = await topology();
       return stream(ctx, reply, name, destroyPlan(ctx, name));
     },
   );
@@ -119,7 +124,7 @@ export function topologyRoutes(app: FastifyInstance, deps: AppDeps): void {
         response: { 200: TopologyFile, ...errors },
       },
     },
-    async (req) => exportTopology(ctxOf(req), (req.query as { name?: string }).name),
+    async (req) => (await import('../resources/topology/export.js')).exportTopology(ctxOf(req), (req.query as { name?: string }).name),
   );
 
   app.get(
@@ -132,7 +137,7 @@ export function topologyRoutes(app: FastifyInstance, deps: AppDeps): void {
         response: { 200: Type.Array(Type.String()), ...errors },
       },
     },
-    async (req) => topologyNames(ctxOf(req)),
+    async (req) => (await topology()).topologyNames(ctxOf(req)),
   );
 
   app.get(

@@ -30,6 +30,9 @@ export class LinuxDataplane implements Dataplane {
   readonly kind = 'linux' as const;
   private loop: ReconcileLoop<DesiredState, LinuxObserved, LinuxPlan, Step> | null = null;
   private readonly onChange = () => this.loop?.trigger();
+  /** Resolves once start() has made the loop (the daemon starts it a moment after the API). */
+  private markStarted!: () => void;
+  private readonly started = new Promise<void>((r) => (this.markStarted = r));
 
   constructor(
     readonly prefix: string,
@@ -39,6 +42,7 @@ export class LinuxDataplane implements Dataplane {
 
   async start(store: Store, feed: ChangeFeed): Promise<void> {
     this.loop = new ReconcileLoop(new LinuxReconciler(store, this.prefix, this.runner), { debounceMs: 10, resyncMs: RESYNC_MS, resyncMaxMs: RESYNC_MAX_MS });
+    this.markStarted();
     feed.on('change', this.onChange);
     await this.loop.run({ full: true });
     this.loop.start();
@@ -58,17 +62,20 @@ export class LinuxDataplane implements Dataplane {
   }
 
   /** A full pass now, every namespace observed (drift repaired), and its report. */
-  sync(): Promise<SyncReport> {
+  async sync(): Promise<SyncReport> {
+    await this.started;
     return this.loop!.run({ full: true });
   }
 
   /** What a pass would change, without changing anything. */
-  plan(): Promise<Step[]> {
+  async plan(): Promise<Step[]> {
+    await this.started;
     return this.loop!.dryRun();
   }
 
   /** Resolves once the changes made so far are on the machine. */
-  settled(): Promise<void> {
+  async settled(): Promise<void> {
+    await this.started;
     return this.loop!.settled();
   }
 

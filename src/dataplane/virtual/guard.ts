@@ -81,6 +81,8 @@ class GuardReconciler implements Reconciler<string, Observed, GuardPlan, PlanSte
 /** Follows the store and keeps the loopback firewall equal to it. */
 export class LoopbackGuard {
   private loop: ReconcileLoop<string, Observed, GuardPlan, PlanStep> | null = null;
+  private markStarted!: () => void;
+  private readonly started = new Promise<void>((r) => (this.markStarted = r));
   private reconciler: GuardReconciler | null = null;
   private readonly onChange = () => this.loop?.trigger();
 
@@ -96,6 +98,7 @@ export class LoopbackGuard {
   async start(store: Store, feed: ChangeFeed): Promise<void> {
     this.reconciler = new GuardReconciler(store, this.rangeBase, this.runner);
     this.loop = new ReconcileLoop(this.reconciler, { debounceMs: 10, gapFactor: 2, resyncMs: 10_000, resyncMaxMs: 60_000 });
+    this.markStarted();
     feed.on('change', this.onChange);
     this.feed = feed;
     await this.loop.run({ full: true });
@@ -111,15 +114,18 @@ export class LoopbackGuard {
     await this.reconciler?.remove();
   }
 
-  settled(): Promise<void> {
-    return this.loop?.settled() ?? Promise.resolve();
+  async settled(): Promise<void> {
+    await this.started;
+    return this.loop!.settled();
   }
 
-  sync() {
+  async sync() {
+    await this.started;
     return this.loop!.run({ full: true });
   }
 
-  plan() {
+  async plan() {
+    await this.started;
     return this.loop!.dryRun();
   }
 

@@ -31,8 +31,9 @@ export interface ParsedFile {
   lineOf(path: PathPart[]): number | null;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-const validate = ajv.compile(TopologyFile);
+// Compiled on first use: the daemon's start does not pay for it.
+let compiled: ReturnType<Ajv['compile']> | null = null;
+const validator = () => (compiled ??= new Ajv({ allErrors: true, strict: false }).compile(TopologyFile));
 
 function lineFinder(doc: Document, lines: LineCounter) {
   return (path: PathPart[]): number | null => {
@@ -84,6 +85,7 @@ export function parseTopology(text: string): ParsedFile {
   } catch (err) {
     return { file: null, problems: [{ path: '', line: null, code: 'InvalidParameterValue', message: `YAML: ${(err as Error).message}` }], lineOf };
   }
+  const validate = validator();
   if (!validate(value)) {
     // One problem per place: ajv may say several things of one value (a union's branches).
     const seen = new Set<string>();
