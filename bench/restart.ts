@@ -13,6 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { cleanNamespaces } from '../src/dataplane/linux/clean.js';
 import { NimbusClient } from '../src/client/client.js';
+import { workerBase } from '../src/workloads/lb-dirs.js';
 
 const BIN = fileURLToPath(new URL('../bin/nimbus.js', import.meta.url));
 
@@ -123,6 +124,7 @@ export async function benchRestart(opts: { servers: number; log: (s: string) => 
     d.child.kill('SIGTERM');
     await exited;
     await cleanNamespaces(prefix);
+    rmSync(workerBase(dir), { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -4,15 +4,15 @@
  *
  *   npm run soak -- [KILLS] [SEED]        (default 20 kills, a random seed)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { crashRun } from '../test/helpers/crash.js';
+import { cleanInstallation } from '../test/helpers/daemon.js';
 import { LISTEN_PORT, randomPublicIp } from '../test/helpers/lab.js';
 import { runPrefix, skipLinux } from '../test/helpers/linux.js';
 import { cleanNamespaces } from '../src/dataplane/linux/clean.js';
-import { workerBase } from '../src/workloads/lb-dirs.js';
 
 if (skipLinux) {
   process.stderr.write(`soak needs the linux data plane: ${skipLinux}\n`);
@@ -40,6 +40,5 @@ try {
   process.exitCode = ok ? 0 : 1;
 } finally {
   await cleanNamespaces(prefix);
-  rmSync(dir, { recursive: true, force: true });
-  rmSync(workerBase(dir), { recursive: true, force: true });
+  cleanInstallation(dir);
 }

@@ -59,7 +59,9 @@ export function dataplaneCommands(program: Command): void {
       }),
     );
   dp.command('clean')
-    .description('remove every namespace (and so every link) this installation owns; stop the daemon first, or it builds them again')
+    .description(
+      "remove every namespace (and so every link) this installation owns, and the virtual plane's loopback guard; stop the daemon first, or it builds them again",
+    )
     .option('--data <dir>', 'data directory of the installation', process.env.NIMBUS_DATA)
     .option('--prefix <p>', 'name prefix to clean instead of the installation one')
     .action(async (o: { data?: string; prefix?: string }) => {
@@ -69,7 +71,14 @@ export function dataplaneCommands(program: Command): void {
         const { cleanNamespaces } = await import('../dataplane/linux/clean.js');
         const dir = o.data ?? defaultDataDir();
         const prefix = o.prefix ?? recordedPrefix(dir);
-        if (!prefix) throw new ApiError('InvalidParameterValue', `no data plane prefix is recorded in ${dir}; give --data of the installation or --prefix`, 0);
+        // The virtual plane's loopback guard, which a killed daemon leaves behind.
+        const { cleanGuard } = await import('../dataplane/virtual/guard.js');
+        const table = await cleanGuard(dir);
+        if (table) process.stdout.write(`removed nft table inet ${table}\n`);
+        if (!prefix) {
+          if (table) return;
+          throw new ApiError('InvalidParameterValue', `no data plane prefix is recorded in ${dir}; give --data of the installation or --prefix`, 0);
+        }
         const removed = await cleanNamespaces(prefix);
         process.stdout.write(
           removed.length

@@ -2,10 +2,10 @@
  * Test daemons: a real daemon on a free loopback port with its own temporary data
  * directory, removed afterwards; and the real `nimbus` binary run as a child process.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startDaemon, type Daemon, type DaemonOptions } from '../../src/daemon.js';
 import { NimbusClient } from '../../src/client/client.js';
@@ -104,4 +104,20 @@ export async function spawnServe(args: string[]): Promise<{ child: ChildProcess;
     child.on('exit', (code) => reject(new Error(`nimbus serve exited ${code}`)));
   });
   return { child, url };
+}
+
+/**
+ * Removes what an installation whose daemon was killed may leave on the host: its loopback
+ * guard table (virtual plane as root), its load-balancer workers' folder, and its data
+ * directory. (A daemon that stops cleanly removes the first itself.)
+ */
+export function cleanInstallation(dataDir: string): void {
+  try {
+    const second = /^127\.(\d+)\.0\.0\/16$/.exec(readFileSync(join(dataDir, 'workload-range'), 'utf8').trim())?.[1];
+    if (second) spawnSync('nft', ['delete', 'table', 'inet', `nimbus_lo_127_${second}`], { stdio: 'ignore' });
+  } catch {
+    // no range recorded: nothing of it on the host
+  }
+  rmSync(workerBase(dataDir), { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true });
 }

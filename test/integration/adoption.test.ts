@@ -6,15 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { spawnServe } from '../helpers/daemon.js';
+import { spawnServe, cleanInstallation } from '../helpers/daemon.js';
 import { part1, part2, randomPublicIp, waitMembersOnline, waitUp, LISTEN_PORT } from '../helpers/lab.js';
 import { NimbusClient } from '../../src/client/client.js';
 import { identityOf } from '../../src/workloads/process-identity.js';
-import { workerBase } from '../../src/workloads/lb-dirs.js';
 
 function pidIn(dir: string, key: string): number {
   return (JSON.parse(readFileSync(join(dir, 'run', key), 'utf8')) as { pid: number }).pid;
@@ -131,7 +130,6 @@ test('SIGKILL of the daemon under load: no request fails, and the next daemon ad
         // gone
       }
     }
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(workerBase(dir), { recursive: true, force: true });
+    cleanInstallation(dir);
   }
 });

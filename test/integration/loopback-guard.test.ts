@@ -8,7 +8,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
-import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { cleanInstallation, cli, spawnServe, testDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { NimbusClient } from '../../src/client/client.js';
 
 const nft = spawnSync('nft', ['--version']).status === 0;
@@ -120,4 +123,24 @@ test('the table goes with the daemon', { skip }, async () => {
   assert.equal(spawnSync('nft', ['list', 'table', 'inet', table]).status, 0, 'the daemon keeps its table');
   await t.close();
   assert.notEqual(spawnSync('nft', ['list', 'table', 'inet', table]).status, 0, 'and removes it when it stops');
+});
+
+test('a daemon killed with SIGKILL leaves its table; nimbus dataplane clean removes it', { skip }, async () => {
+  const data = mkdtempSync(join(tmpdir(), 'nimbus-guard-'));
+  const { child } = await spawnServe(['--data', data, '--dataplane', 'virtual']);
+  try {
+    const range = readFileSync(join(data, 'workload-range'), 'utf8').trim();
+    const table = `nimbus_lo_127_${range.split('.')[1]}`;
+    for (let i = 0; i < 50 && spawnSync('nft', ['list', 'table', 'inet', table]).status !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    assert.equal(spawnSync('nft', ['list', 'table', 'inet', table]).status, 0, 'left behind by the kill');
+    const r = await cli('http://127.0.0.1:1', ['dataplane', 'clean', '--data', data]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`removed nft table inet ${table}`));
+    assert.notEqual(spawnSync('nft', ['list', 'table', 'inet', table]).status, 0, 'and gone after clean');
+  } finally {
+    child.kill('SIGKILL');
+    cleanInstallation(data);
+  }
 });

@@ -12,10 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
-import { testDaemon, cli, spawnServe, type TestDaemon } from '../helpers/daemon.js';
+import { testDaemon, cli, spawnServe, type TestDaemon, cleanInstallation } from '../helpers/daemon.js';
 import { checkPart2, waitMembersOnline } from '../helpers/lab.js';
 import { NimbusClient, type TopologyProgress } from '../../src/client/client.js';
-import { workerBase } from '../../src/workloads/lb-dirs.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
 const asRoot = process.getuid?.() === 0;
@@ -273,8 +272,7 @@ test('an apply cut short by SIGKILL of the daemon is finished by the next apply'
     assert.equal((await c2.topology.plan(text)).steps.length, 0, 'finished: nothing left to do');
   } finally {
     child?.kill('SIGKILL');
-    rmSync(data, { recursive: true, force: true });
-    rmSync(workerBase(data), { recursive: true, force: true });
+    cleanInstallation(data);
   }
 });
 

@@ -6,14 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { skipLinux, runPrefix } from '../helpers/linux.js';
 import { crashRun, leftovers } from '../helpers/crash.js';
 import { randomPublicIp, LISTEN_PORT } from '../helpers/lab.js';
 import { cleanNamespaces } from '../../src/dataplane/linux/clean.js';
-import { workerBase } from '../../src/workloads/lb-dirs.js';
+import { cleanInstallation } from '../helpers/daemon.js';
 
 const KILLS = Number(process.env.NIMBUS_CRASH_KILLS ?? 4);
 const SEED = Number(process.env.NIMBUS_CRASH_SEED ?? 12);
@@ -36,8 +36,7 @@ test(
     } finally {
       await cleanNamespaces(prefix);
       const left = await leftovers(prefix, dir, []);
-      rmSync(dir, { recursive: true, force: true });
-      rmSync(workerBase(dir), { recursive: true, force: true });
+      cleanInstallation(dir);
       if (left.some((l) => l.startsWith('namespace'))) throw new Error(`could not clean: ${left.join(', ')}`);
     }
   },

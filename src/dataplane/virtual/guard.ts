@@ -14,6 +14,8 @@ import { ReconcileLoop } from '../../reconcile/loop.js';
 import type { ApplyResult, PassOptions, Reconciler } from '../../reconcile/reconciler.js';
 import { run, type Runner } from '../linux/run.js';
 import { guardRules, guardTable } from './rules.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 interface Observed {
   present: boolean;
@@ -136,4 +138,18 @@ export class LoopbackGuard {
   converged(): boolean {
     return this.loop?.converged() ?? false;
   }
+}
+
+/** Removes the guard table of the installation in `dataDir` (after a daemon was killed); its name, or null when there was none. */
+export async function cleanGuard(dataDir: string, runner: Runner = run): Promise<string | null> {
+  let second: string | undefined;
+  try {
+    second = /^127\.(\d+)\.0\.0\/16$/.exec(readFileSync(join(dataDir, 'workload-range'), 'utf8').trim())?.[1];
+  } catch {
+    return null;
+  }
+  if (!second) return null;
+  const table = `nimbus_lo_127_${second}`;
+  const r = await runner('nft', ['delete', 'table', 'inet', table]);
+  return r.code === 0 ? table : null;
 }
