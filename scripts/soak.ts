@@ -40,5 +40,5 @@ try {
   process.exitCode = ok ? 0 : 1;
 } finally {
   await cleanNamespaces(prefix);
-  cleanInstallation(dir);
+  await cleanInstallation(dir);
 }

@@ -54,7 +54,7 @@ export class Engine extends EventEmitter {
     for (const pc of config.pools) {
       const p = this.pools.get(pc.id);
       if (p) p.apply(pc);
-      else this.pools.set(pc.id, new PoolRuntime(pc.id, pc, (member, status) => this.health(member, status)));
+      else this.pools.set(pc.id, new PoolRuntime(pc.id, pc, (member, status) => this.health(member, status), this.checks));
     }
     const listenerIds = new Set(config.listeners.map((l) => l.id));
     for (const [id, l] of this.lsns) {
@@ -181,6 +181,25 @@ export class Engine extends EventEmitter {
     const m = [...this.pools.values()].flatMap((p) => p.members).find((x) => x.id === memberId);
     this.counters.member(memberId).up = status === 'UP' && (m?.enabled ?? true) ? 1 : 0;
     this.emit('health', memberId, status);
+  }
+
+  /** Whether this engine checks its members' health itself (not when another worker of its load balancer does). */
+  private checks = true;
+
+  setChecking(on: boolean): void {
+    this.checks = on;
+    for (const p of this.pools.values()) p.setChecking(on);
+  }
+
+  /** Members' health as the worker that checks found it. */
+  applyHealth(health: Record<string, 'UP' | 'DOWN'>): void {
+    for (const [id, status] of Object.entries(health)) {
+      for (const p of this.pools.values()) {
+        if (!p.setMemberHealth(id, status)) continue;
+        const m = p.members.find((x) => x.id === id);
+        this.counters.member(id).up = status === 'UP' && (m?.enabled ?? true) ? 1 : 0;
+      }
+    }
   }
 
   /** Health of every member now. */

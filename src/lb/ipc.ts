@@ -18,7 +18,10 @@ export type ToWorker =
   | { type: 'config'; config: EngineConfig }
   | { type: 'adopt'; listenerId: string }
   | { type: 'lend'; listenerId: string }
-  | { type: 'connection'; listenerId: string };
+  | { type: 'connection'; listenerId: string }
+  /** Primary to worker: whether it checks the members' health (one worker does), and the health the checking one found. */
+  | { type: 'role'; checks: boolean }
+  | { type: 'health'; health: Record<string, Health> };
 
 /** Worker to daemon. */
 export type FromWorker =

@@ -92,11 +92,14 @@ export class PoolRuntime {
   private readonly sticky = new Map<string, string>();
   private checker: HealthChecker | null = null;
   private healthKey = '';
+  private spec: CheckSpec | null = null;
 
   constructor(
     readonly id: string,
     config: PoolConfig,
     private readonly onHealth: (memberId: string, status: 'UP' | 'DOWN') => void,
+    /** Whether this process checks its members itself (a primary's other workers are told). */
+    private checks = true,
   ) {
     this.algorithm = config.algorithm;
     this.balancer = BALANCERS[config.algorithm]();
@@ -137,23 +140,45 @@ export class PoolRuntime {
 
   private setHealth(spec: CheckSpec | null): void {
     const key = JSON.stringify(spec);
+    this.spec = spec;
     if (key !== this.healthKey) {
       this.checker?.stop();
       this.checker = null;
       this.healthKey = key;
       for (const m of this.members) m.health = 'UP';
-      if (spec) {
-        this.checker = new HealthChecker(spec, realProbe, (id, status) => {
-          const m = this.members.find((x) => x.id === id);
-          if (m) m.health = status;
-          this.onHealth(id, status);
-        });
-      }
+      if (spec && this.checks) this.startChecker(spec);
     }
     if (this.checker) {
       this.checker.setTargets(this.members.map((m) => ({ id: m.id, host: m.host, port: m.port })));
       for (const m of this.members) m.health = this.checker.status(m.id);
     }
+  }
+
+  private startChecker(spec: CheckSpec): void {
+    this.checker = new HealthChecker(spec, realProbe, (id, status) => {
+      const m = this.members.find((x) => x.id === id);
+      if (m) m.health = status;
+      this.onHealth(id, status);
+    });
+    this.checker.setTargets(this.members.map((m) => ({ id: m.id, host: m.host, port: m.port })));
+  }
+
+  /** Starts or stops checking the members here; when not, their health comes from setMemberHealth. */
+  setChecking(on: boolean): void {
+    this.checks = on;
+    if (!on) {
+      this.checker?.stop();
+      this.checker = null;
+    } else if (!this.checker && this.spec) {
+      this.startChecker(this.spec);
+    }
+  }
+
+  /** A member's health as another process's checks found it. */
+  setMemberHealth(memberId: string, status: 'UP' | 'DOWN'): boolean {
+    const m = this.members.find((x) => x.id === memberId);
+    if (m) m.health = status;
+    return m !== undefined;
   }
 
   /**

@@ -13,8 +13,9 @@
  * - A worker that dies loses only its own connections: the others go on accepting on the same
  *   sockets, so new connections are never refused, and the primary starts another in its slot.
  * - Configurations go to every worker; the daemon hears `applied` once all have applied one.
- *   Counters are summed (sum.ts); health is what the worker of the lowest slot sees (each
- *   checks its members itself: N checks per interval, not one).
+ *   Counters are summed (sum.ts). Health is checked once, not N times: one worker checks (the
+ *   first ready; when it dies, the next ready one takes over), and the primary passes what it
+ *   finds to the others and to the daemon.
  * - Each worker writes an access log of its own (observe.ts workerLogFile), read merged.
  */
 import cluster, { type Worker } from 'node:cluster';
@@ -59,6 +60,14 @@ export function runPrimary(workers: number, accessLog: string, controlPath: stri
   }));
 
   const live = () => slots.filter((s) => s.worker && s.ready);
+  /** The worker that checks the members' health. */
+  let checker: Slot | null = null;
+  const elect = () => {
+    if (checker && checker.worker && checker.ready) return;
+    checker = live()[0] ?? null;
+    if (!checker) return;
+    send(checker, { type: 'role', checks: true });
+  };
 
   function start(i: number): void {
     const slot = slots[i];
@@ -78,6 +87,10 @@ export function runPrimary(workers: number, accessLog: string, controlPath: stri
         for (const id of lost) publicKeys.delete(id);
       }
       setTimeout(() => start(i), 100);
+      if (checker === slot) {
+        checker = null;
+        elect();
+      }
       maybeAck();
     });
   }
@@ -103,7 +116,7 @@ export function runPrimary(workers: number, accessLog: string, controlPath: stri
     toDaemon({ type: 'applied', health: reporter()?.health ?? {} });
   }
 
-  const reporter = () => live()[0] ?? null;
+  const reporter = () => (checker && checker.worker && checker.ready ? checker : (live()[0] ?? null));
 
   /** A worker that lacks a public socket borrows it from a sibling that holds it. */
   function supply(slot: Slot): void {
@@ -139,18 +152,24 @@ export function runPrimary(workers: number, accessLog: string, controlPath: stri
   function fromWorker(slot: Slot, m: FromWorker, handle?: unknown): void {
     if (m.type === 'ready') {
       slot.ready = true;
+      elect();
+      if (checker !== slot) send(slot, { type: 'role', checks: false });
       configure(slot);
       supply(slot);
     } else if (m.type === 'applied') {
       slot.applied = slot.sent;
       slot.health = m.health;
+      // A worker that does not check takes the checking one's findings (its new pools start UP).
+      if (checker && checker !== slot) send(slot, { type: 'health', health: checker.health });
       maybeAck();
     } else if (m.type === 'metrics') {
       slot.counters = m.counters;
       slot.health = m.health;
     } else if (m.type === 'health') {
       slot.health[m.id] = m.status;
-      if (slot === reporter()) toDaemon(m);
+      if (slot !== checker) return;
+      toDaemon(m);
+      for (const s of live()) if (s !== slot) send(s, { type: 'health', health: { [m.id]: m.status } });
     } else if (m.type === 'error') {
       toDaemon(m);
     } else if (m.type === 'lent' && handle) {

@@ -47,6 +47,10 @@ function runEngine(): void {
       if (server) send({ type: 'lent', listenerId: msg.listenerId }, server);
     } else if (msg.type === 'connection' && handle) {
       engine.take(msg.listenerId, handle as Socket);
+    } else if (msg.type === 'role') {
+      engine.setChecking(msg.checks);
+    } else if (msg.type === 'health') {
+      engine.applyHealth(msg.health);
     }
   };
 

@@ -111,10 +111,14 @@ export async function spawnServe(args: string[]): Promise<{ child: ChildProcess;
  * guard table (virtual plane as root), its load-balancer workers' folder, and its data
  * directory. (A daemon that stops cleanly removes the first itself.)
  */
-export function cleanInstallation(dataDir: string): void {
+export async function cleanInstallation(dataDir: string): Promise<void> {
   try {
     const second = /^127\.(\d+)\.0\.0\/16$/.exec(readFileSync(join(dataDir, 'workload-range'), 'utf8').trim())?.[1];
-    if (second) spawnSync('nft', ['delete', 'table', 'inet', `nimbus_lo_127_${second}`], { stdio: 'ignore' });
+    // Twice: an `nft -f` the killed daemon had started may still land its table after the first.
+    for (let i = 0; second && i < 2; i++) {
+      if (i) await new Promise((r) => setTimeout(r, 500));
+      spawnSync('nft', ['delete', 'table', 'inet', `nimbus_lo_127_${second}`], { stdio: 'ignore' });
+    }
   } catch {
     // no range recorded: nothing of it on the host
   }

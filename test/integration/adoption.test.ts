@@ -130,6 +130,6 @@ test('SIGKILL of the daemon under load: no request fails, and the next daemon ad
         // gone
       }
     }
-    cleanInstallation(dir);
+    await cleanInstallation(dir);
   }
 });

@@ -141,6 +141,6 @@ test('a daemon killed with SIGKILL leaves its table; nimbus dataplane clean remo
     assert.notEqual(spawnSync('nft', ['list', 'table', 'inet', table]).status, 0, 'and gone after clean');
   } finally {
     child.kill('SIGKILL');
-    cleanInstallation(data);
+    await cleanInstallation(data);
   }
 });

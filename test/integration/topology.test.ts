@@ -272,7 +272,7 @@ test('an apply cut short by SIGKILL of the daemon is finished by the next apply'
     assert.equal((await c2.topology.plan(text)).steps.length, 0, 'finished: nothing left to do');
   } finally {
     child?.kill('SIGKILL');
-    cleanInstallation(data);
+    await cleanInstallation(data);
   }
 });
 

@@ -36,7 +36,7 @@ test(
     } finally {
       await cleanNamespaces(prefix);
       const left = await leftovers(prefix, dir, []);
-      cleanInstallation(dir);
+      await cleanInstallation(dir);
       if (left.some((l) => l.startsWith('namespace'))) throw new Error(`could not clean: ${left.join(', ')}`);
     }
   },
