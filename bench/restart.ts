@@ -9,13 +9,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 import { cleanNamespaces } from '../src/dataplane/linux/clean.js';
 import { NimbusClient } from '../src/client/client.js';
+import { spawnServe } from '../test/helpers/daemon.js';
 import { workerBase } from '../src/workloads/lb-dirs.js';
-
-const BIN = fileURLToPath(new URL('../bin/nimbus.js', import.meta.url));
 
 export interface RestartResult {
   servers: number;
@@ -25,24 +23,10 @@ export interface RestartResult {
   bareNodeMs: number;
 }
 
-function serve(dir: string, prefix: string): { child: ChildProcess; url: Promise<string> } {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', dir, '--dataplane', 'linux', '--prefix', prefix], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const url = new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`nimbus serve exited ${code}`)));
-  });
-  return { child, url };
-}
+const serve = (dir: string, prefix: string) => spawnServe(['--data', dir, '--dataplane', 'linux', '--prefix', prefix]);
 
 /** Milliseconds from `t0` to the first 200 of `url`. */
-async function firstAnswer(url: () => Promise<string>, t0: number, headers: Record<string, string> = {}): Promise<number> {
+async function firstAnswer(url: () => Promise<string> | string, t0: number, headers: Record<string, string> = {}): Promise<number> {
   const u = await url();
   for (;;) {
     try {
@@ -77,9 +61,9 @@ async function bareNode(): Promise<number> {
 export async function benchRestart(opts: { servers: number; log: (s: string) => void }): Promise<RestartResult> {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-bench-restart-'));
   const prefix = `b${randomBytes(3).toString('hex')}`;
-  let d = serve(dir, prefix);
+  let d = await serve(dir, prefix);
   try {
-    const c = new NimbusClient({ url: await d.url });
+    const c = new NimbusClient({ url: d.url });
     await c.vpcs.create({ name: 'v', cidr: '10.60.0.0/16' });
     await c.subnets.create({ name: 's', vpc: 'v', cidr: '10.60.0.0/22' });
     for (let i = 0; i < opts.servers; i++) await c.servers.create({ name: `e${i}`, subnet: 's', app: i < 2 ? 'web' : undefined });
@@ -99,10 +83,10 @@ export async function benchRestart(opts: { servers: number; log: (s: string) => 
     d.child.kill('SIGKILL');
     await new Promise((r) => d.child.once('exit', r));
     const t0 = performance.now();
-    d = serve(dir, prefix);
+    d = await serve(dir, prefix);
     const token = readFileSync(join(dir, 'admin-token'), 'utf8').trim();
-    const apiMs = await firstAnswer(async () => `${await d.url}/v1/status`, t0, { authorization: `Bearer ${token}` });
-    const c2 = new NimbusClient({ url: await d.url });
+    const apiMs = await firstAnswer(() => `${d.url}/v1/status`, t0, { authorization: `Bearer ${token}` });
+    const c2 = new NimbusClient({ url: d.url });
     let convergedMs = 0;
     for (;;) {
       const st = await c2.status();

@@ -124,6 +124,12 @@ export function Topology({ snap, highlight }: { snap: Snapshot; highlight?: High
       return { k, x: p.x - ((p.x - v.x) * k) / v.k, y: p.y - ((p.y - v.y) * k) / v.k };
     });
 
+  // A peering joins the centres of its two VPCs: its line under the boxes, its label over them.
+  const peeringLinks = snap.peerings.flatMap((p) => {
+    const a = byId.get(p.requesterVpcId);
+    const b = byId.get(p.accepterVpcId);
+    return a && b ? [{ p, ca: center(a), cb: center(b) }] : [];
+  });
   const hl = highlight ?? null;
   const cls = (id: string) => (hl?.blocked === id ? ' blocked' : hl?.ids.has(id) ? ' on-path' : '');
 
@@ -157,17 +163,11 @@ export function Topology({ snap, highlight }: { snap: Snapshot; highlight?: High
         onPointerLeave={() => (drag.current = null)}
       >
         <g transform={`translate(${view.x},${view.y}) scale(${view.k})`}>
-          {snap.peerings.map((p) => {
-            const a = byId.get(p.requesterVpcId);
-            const b = byId.get(p.accepterVpcId);
-            if (!a || !b) return null;
-            const [ca, cb] = [center(a), center(b)];
-            return (
-              <g key={p.id} className={`peering ${p.status}${cls(p.id)}`} data-id={p.id} role="group" aria-label={`peering ${p.name} ${p.status}`}>
-                <line x1={ca.x} y1={ca.y} x2={cb.x} y2={cb.y} />
-              </g>
-            );
-          })}
+          {peeringLinks.map(({ p, ca, cb }) => (
+            <g key={p.id} className={`peering ${p.status}${cls(p.id)}`} data-id={p.id} role="group" aria-label={`peering ${p.name} ${p.status}`}>
+              <line x1={ca.x} y1={ca.y} x2={cb.x} y2={cb.y} />
+            </g>
+          ))}
           {snap.members.map((m) => {
             const pool = snap.pools.find((p) => p.id === m.poolId);
             const lb = pool && byId.get(pool.loadBalancerId);
@@ -190,17 +190,11 @@ export function Topology({ snap, highlight }: { snap: Snapshot; highlight?: High
               ))}
             </g>
           ))}
-          {snap.peerings.map((p) => {
-            const a = byId.get(p.requesterVpcId);
-            const b = byId.get(p.accepterVpcId);
-            if (!a || !b) return null;
-            const [ca, cb] = [center(a), center(b)];
-            return (
-              <text key={p.id} className={`peering-label ${p.status}`} x={(ca.x + cb.x) / 2} y={(ca.y + cb.y) / 2 - 8} textAnchor="middle">
-                {`peering ${p.name} (${p.status})`}
-              </text>
-            );
-          })}
+          {peeringLinks.map(({ p, ca, cb }) => (
+            <text key={p.id} className={`peering-label ${p.status}`} x={(ca.x + cb.x) / 2} y={(ca.y + cb.y) / 2 - 8} textAnchor="middle">
+              {`peering ${p.name} (${p.status})`}
+            </text>
+          ))}
         </g>
       </svg>
     </div>
