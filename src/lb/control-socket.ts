@@ -62,3 +62,33 @@ export function connectControl<In, Out>(path: string): Promise<Line<In, Out>> {
     socket.once('error', reject);
   });
 }
+
+/**
+ * A worker's (or a primary's) link to its daemon: messages from the daemon that started it
+ * (IPC) and from a daemon that adopted it (the control socket at `controlPath`, if any) go to
+ * `onMessage`; `send` answers on IPC while it is connected, else on the control socket. An
+ * adopting daemon is greeted with `ready` and the public sockets already held.
+ */
+export function linkToDaemon<In, Out>(opts: {
+  controlPath?: string;
+  onMessage: (msg: In, handle?: unknown) => void;
+  ready: () => Out;
+}): (msg: Out, handle?: Server) => void {
+  let control: Line<In, Out> | null = null;
+  process.on('message', (m: In, handle?: unknown) => opts.onMessage(m, handle));
+  if (opts.controlPath) {
+    serveControl<In, Out>(opts.controlPath, (line) => {
+      control?.close();
+      control = line;
+      line.onMessage((m) => opts.onMessage(m));
+      line.onClose(() => {
+        if (control === line) control = null;
+      });
+      line.send(opts.ready());
+    });
+  }
+  return (msg, handle) => {
+    if (process.connected) process.send!(msg, handle);
+    else control?.send(msg);
+  };
+}

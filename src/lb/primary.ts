@@ -22,7 +22,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Server, Socket } from 'node:net';
 import type { EngineConfig } from './config.js';
 import type { CounterSnapshot, FromWorker, Health, ToWorker } from './ipc.js';
-import { serveControl, type Line } from './control-socket.js';
+import { linkToDaemon } from './control-socket.js';
 import { sumSnapshots } from './sum.js';
 import { workerLogFile } from './observe.js';
 
@@ -40,8 +40,6 @@ interface Slot {
 
 export function runPrimary(workers: number, accessLog: string, controlPath: string | undefined, worker: string): void {
   cluster.schedulingPolicy = cluster.SCHED_NONE;
-  let control: Line<ToWorker, FromWorker> | null = null;
-  const toDaemon = (m: FromWorker) => (process.connected ? process.send!(m) : control?.send(m));
   let config: EngineConfig | null = null;
   let version = 0;
   let ackedVersion = 0;
@@ -193,19 +191,12 @@ export function runPrimary(workers: number, accessLog: string, controlPath: stri
     }
   }
 
-  process.on('message', fromDaemon);
+  const toDaemon = linkToDaemon<ToWorker, FromWorker>({
+    controlPath,
+    onMessage: fromDaemon,
+    ready: () => ({ type: 'ready', public: [...publicKeys.values()] }),
+  });
   process.on('disconnect', () => undefined); // the daemon is gone: serve on; the next one adopts over the control socket
-  if (controlPath) {
-    serveControl<ToWorker, FromWorker>(controlPath, (line) => {
-      control?.close();
-      control = line;
-      line.onMessage((m) => fromDaemon(m));
-      line.onClose(() => {
-        if (control === line) control = null;
-      });
-      line.send({ type: 'ready', public: [...publicKeys.values()] });
-    });
-  }
   setInterval(() => {
     const snaps = slots.map((s) => s.counters).filter((c): c is CounterSnapshot => c !== null);
     toDaemon({ type: 'metrics', counters: sumSnapshots(snaps), health: reporter()?.health ?? {} });

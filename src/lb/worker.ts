@@ -17,7 +17,7 @@ import type { Server, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Engine } from './engine.js';
 import type { FromWorker, Health, ToWorker } from './ipc.js';
-import { serveControl, type Line } from './control-socket.js';
+import { linkToDaemon } from './control-socket.js';
 import { runPrimary } from './primary.js';
 
 const [accessLog, controlArg, workersArg] = process.argv.slice(2);
@@ -29,13 +29,6 @@ else runEngine();
 
 function runEngine(): void {
   const engine = new Engine(accessLog ?? null);
-  /** The adopting daemon's connection, when the one that started the worker is gone. */
-  let control: Line<ToWorker, FromWorker> | null = null;
-
-  const send = (m: FromWorker, handle?: Server) => {
-    if (process.connected) process.send!(m, handle);
-    else control?.send(m);
-  };
 
   const onMessage = (msg: ToWorker, handle?: unknown) => {
     if (msg.type === 'config') {
@@ -54,24 +47,18 @@ function runEngine(): void {
     }
   };
 
+  // A primary's worker speaks to its primary only; a lone worker also to an adopting daemon.
+  const send = linkToDaemon<ToWorker, FromWorker>({
+    controlPath: cluster.isWorker ? undefined : controlPath,
+    onMessage,
+    ready: () => ({ type: 'ready', public: engine.adoptedKeys() }),
+  });
   engine.on('health', (id: string, status: Health) => send({ type: 'health', id, status }));
   engine.on('error', (err: Error) => send({ type: 'error', message: err.message }));
-  process.on('message', onMessage);
   // The daemon (or the primary) is gone: keep serving; the next daemon connects to the control socket.
   process.on('disconnect', () => {
     if (cluster.isWorker) void engine.close().then(() => process.exit(0)); // a primary's worker ends with its primary
   });
-  if (controlPath && !cluster.isWorker) {
-    serveControl<ToWorker, FromWorker>(controlPath, (line) => {
-      control?.close();
-      control = line;
-      line.onMessage((m) => onMessage(m));
-      line.onClose(() => {
-        if (control === line) control = null;
-      });
-      line.send({ type: 'ready', public: engine.adoptedKeys() });
-    });
-  }
   setInterval(() => send({ type: 'metrics', counters: engine.counters.snapshot(), health: engine.healthOf() }), 1000).unref();
   send({ type: 'ready', public: [] });
 }
