@@ -32,6 +32,8 @@ export interface DaemonOptions {
   prefix?: string;
   /** Host names requests may name besides the loopback ones (--allow-host). */
   allowHosts?: string[];
+  /** TCP listeners on the linux plane: nftables rules where the listener allows (default), or always the user-space engine. */
+  tcpEngine?: 'kernel' | 'user-space';
   logger?: boolean;
 }
 
@@ -109,7 +111,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   const dataplane = await chooseDataplane(opts.dataplane ?? 'auto', { dataDir, prefix: opts.prefix, workloadBase });
   const supervisor = new Supervisor(join(dataDir, 'run'));
   const workloads = new Workloads(store, feed, dataplane, supervisor, dataDir);
-  const loadBalancers = new LoadBalancers(store, feed, dataplane, supervisor, dataDir, workloads);
+  const loadBalancers = new LoadBalancers(store, feed, dataplane, supervisor, dataDir, workloads, opts.tcpEngine ?? 'kernel');
   const allowedHosts = new Set((opts.allowHosts ?? []).map((h) => h.toLowerCase()));
   if (!LOOPBACK.has(host)) allowedHosts.add(host.toLowerCase());
   const sessions = new ConsoleSessions();

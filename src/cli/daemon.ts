@@ -15,32 +15,55 @@ export function daemonCommands(program: Command): void {
     .addOption(new Option('--dataplane <kind>', 'linux (real kernel objects, root), virtual, or auto').choices(['auto', 'linux', 'virtual']).default('auto'))
     .option('--prefix <p>', 'prefix of kernel object names (2-4 letters), one per installation')
     .option('--allow-host <name>', 'a host name requests may name besides the loopback ones (repeatable)', collect)
-    .action(async (o: { port: number; host: string; data?: string; dataplane: DataplaneChoice; prefix?: string; allowHost?: string[] }) => {
-      try {
-        // The daemon's code (Fastify, SQLite, the data plane) is loaded only by this command.
-        const { startDaemon } = await import('../daemon.js');
-        if (!['127.0.0.1', 'localhost', '::1'].includes(o.host)) {
-          process.stderr.write(
-            `warning: listening on ${o.host}, beyond this machine: every request needs a token, but traffic is plain HTTP (put TLS in front)\n`,
-          );
+    .addOption(
+      new Option('--tcp-engine <engine>', 'TCP listeners on the linux plane: kernel (nftables, where the listener allows) or user-space')
+        .choices(['kernel', 'user-space'])
+        .default('kernel'),
+    )
+    .action(
+      async (o: {
+        port: number;
+        host: string;
+        data?: string;
+        dataplane: DataplaneChoice;
+        prefix?: string;
+        allowHost?: string[];
+        tcpEngine: 'kernel' | 'user-space';
+      }) => {
+        try {
+          // The daemon's code (Fastify, SQLite, the data plane) is loaded only by this command.
+          const { startDaemon } = await import('../daemon.js');
+          if (!['127.0.0.1', 'localhost', '::1'].includes(o.host)) {
+            process.stderr.write(
+              `warning: listening on ${o.host}, beyond this machine: every request needs a token, but traffic is plain HTTP (put TLS in front)\n`,
+            );
+          }
+          const d = await startDaemon({
+            port: o.port,
+            host: o.host,
+            dataDir: o.data,
+            dataplane: o.dataplane,
+            prefix: o.prefix,
+            allowHosts: o.allowHost,
+            tcpEngine: o.tcpEngine,
+          });
+          const st = d.dataplane.status();
+          process.stdout.write(`nimbus listening on ${d.url} (data plane: ${st.kind}; ${st.reason})\n`);
+          // As Jupyter does: the console's address with a one-time login token (`nimbus console` gives another).
+          process.stdout.write(`console: ${d.consoleUrl()}\n`);
+          const stop = async () => {
+            await d.close();
+            process.exit(0);
+          };
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        } catch (err) {
+          const e = err as { code?: string; message: string };
+          process.stderr.write(`${e.code ?? 'Error'}: ${e.message}\n`);
+          process.exit(1);
         }
-        const d = await startDaemon({ port: o.port, host: o.host, dataDir: o.data, dataplane: o.dataplane, prefix: o.prefix, allowHosts: o.allowHost });
-        const st = d.dataplane.status();
-        process.stdout.write(`nimbus listening on ${d.url} (data plane: ${st.kind}; ${st.reason})\n`);
-        // As Jupyter does: the console's address with a one-time login token (`nimbus console` gives another).
-        process.stdout.write(`console: ${d.consoleUrl()}\n`);
-        const stop = async () => {
-          await d.close();
-          process.exit(0);
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      } catch (err) {
-        const e = err as { code?: string; message: string };
-        process.stderr.write(`${e.code ?? 'Error'}: ${e.message}\n`);
-        process.exit(1);
-      }
-    });
+      },
+    );
   program
     .command('console')
     .description("print the web console's address with a one-time login token (for your token's project, or every project with the admin's)")

@@ -70,23 +70,33 @@ function showStatus(s: LbStatus): string {
       { header: 'PROTOCOL', value: (l) => l.protocol },
       { header: 'PORT', value: (l) => l.port },
       { header: 'POOL', value: (l) => s.pools.find((p) => p.id === l.defaultPoolId)?.name ?? '-' },
+      { header: 'ENGINE', value: (l) => l.engine },
       { header: 'REQUESTS', value: (l) => (l.counters ? Object.values(l.counters.requests).reduce((a, b) => a + b, 0) : 0) },
-      { header: 'ACTIVE', value: (l) => l.counters?.active ?? 0 },
+      { header: 'ACTIVE', value: (l) => (l.engine === 'kernel' ? '-' : (l.counters?.active ?? 0)) },
     ])
       .trimEnd()
       .split('\n'),
   );
+  for (const l of s.listeners) if (l.protocol === 'TCP') lines.push(`  ${l.name}: ${l.engine}, ${l.engineReason}`);
   for (const p of s.pools) {
     const hm = p.healthMonitor;
     lines.push(
       '',
       `pool ${p.name}: ${p.protocol} ${p.algorithm}${p.sessionPersistence ? ` persistence ${p.sessionPersistence.type}` : ''}, ${p.operatingStatus}${hm ? `; health ${hm.type} every ${hm.delay}s` : '; no health monitor'}`,
     );
+    const kernel = s.listeners.some((l) => l.engine === 'kernel' && l.defaultPoolId === p.id);
+    const traffic: Column<MemberView>[] = kernel
+      ? [
+          { header: 'CONNS', value: (m) => s.memberCounters[m.id]?.requests ?? 0 },
+          { header: 'PACKETS', value: (m) => s.memberCounters[m.id]?.packets ?? 0 },
+          { header: 'BYTES', value: (m) => s.memberCounters[m.id]?.bytes ?? 0 },
+        ]
+      : [];
     lines.push(
-      ...table(
-        p.members,
-        MEMBER.filter((c) => c.header !== 'ID').map((c, i) => (i === 0 ? { ...c, header: `  ${c.header}`, value: (m: MemberView) => `  ${m.name}` } : c)),
-      )
+      ...table(p.members, [
+        ...MEMBER.filter((c) => c.header !== 'ID').map((c, i) => (i === 0 ? { ...c, header: `  ${c.header}`, value: (m: MemberView) => `  ${m.name}` } : c)),
+        ...traffic,
+      ])
         .trimEnd()
         .split('\n'),
     );
@@ -163,6 +173,12 @@ export function lbCommands(program: Command): void {
       act(null, async (c, ref: string, o: { tail: number }, cmd: Command) => {
         const { requests } = await c.loadBalancers.logs(ref, o.tail);
         if (await structured(cmd, requests)) return;
+        // Kernel listeners count connections per member (lb show) but log none of them.
+        const kernel = (await c.loadBalancers.status(ref)).listeners.filter((l) => l.engine === 'kernel').map((l) => l.name);
+        if (kernel.length > 0)
+          process.stderr.write(
+            `note: ${kernel.join(', ')} ${kernel.length === 1 ? 'is a kernel listener' : 'are kernel listeners'}: connections are counted per member (lb show), not logged\n`,
+          );
         if (requests.length === 0) return void process.stdout.write('no requests logged\n');
         process.stdout.write(
           table(requests, [

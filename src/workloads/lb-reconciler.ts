@@ -11,7 +11,8 @@ import type { LoadBalancer, PlanStep, SecurityGroup } from '../core/model/index.
 import type { Store } from '../store/db.js';
 import type { Dataplane } from '../dataplane/driver.js';
 import type { ApplyResult, Reconciler } from '../reconcile/reconciler.js';
-import type { EngineConfig } from '../lb/config.js';
+import type { EngineConfig, ListenerConfig, PoolConfig } from '../lb/config.js';
+import { chooseEngine, type EngineChoice } from '../resources/load-balancer/engine-choice.js';
 import { engineConfig, type MemberAdmission } from '../resources/load-balancer/engine-config.js';
 import { lbEndpoint, readSnapshot } from '../resources/snapshot.js';
 import { compile, type Topology } from '../net/topology.js';
@@ -40,6 +41,10 @@ export interface LbDesired {
   workers: Map<string, { spec: ProcessSpec; config: EngineConfig }>;
   /** The count of load-balancer changes this desired state includes. */
   changes: number;
+  /** Per load balancer, which engine serves each listener and why. */
+  engines: Map<string, Record<string, EngineChoice>>;
+  /** Per load balancer with kernel listeners: those listeners and their pools (the worker only checks their members' health). */
+  kernel: Map<string, { lb: LoadBalancer; listeners: { listener: ListenerConfig; pool: PoolConfig | null }[] }>;
 }
 
 export interface LbPlan extends ProcessPlan {
@@ -66,6 +71,8 @@ export class LbReconciler implements Reconciler<LbDesired, Map<string, ProcessSp
     private readonly workloadFailure: (serverId: string) => string | null = () => null,
     /** Whether workers can run as the unprivileged workload user here (Workloads.unprivilegedWorks). */
     readonly unprivileged: () => boolean = () => false,
+    /** 'available' where TCP listeners can be kernel rules (the linux plane), or why not. */
+    private readonly kernelPath: string = 'the virtual data plane has no kernel path',
   ) {}
 
   desired(): LbDesired {
@@ -74,11 +81,12 @@ export class LbReconciler implements Reconciler<LbDesired, Map<string, ProcessSp
     let compiled: Topology | null = null;
     const topology = () => (compiled ??= compile(readSnapshot(this.store)));
     const groups = all.length > 0 ? this.store.list<SecurityGroup>('securityGroup') : [];
-    const desired: LbDesired = { admissions: new Map(), workers: new Map(), changes };
+    const desired: LbDesired = { admissions: new Map(), workers: new Map(), changes, engines: new Map(), kernel: new Map() };
     for (const lb of all) {
-      const { config, admission } = engineConfig(this.store, lb, this.dataplane.kind, topology, this.workloadFailure);
+      const { config: full, admission } = engineConfig(this.store, lb, this.dataplane.kind, topology, this.workloadFailure);
       desired.admissions.set(lb.id, admission);
-      if (config.listeners.length === 0) continue;
+      if (full.listeners.length === 0) continue;
+      const config = this.split(lb, full, desired);
       const dir = join(this.dataDir, 'lb', lb.id);
       const own = workerFiles(this.dataDir, lb.id, this.unprivileged());
       const place = this.dataplane.placement(lbEndpoint(lb, groups));
@@ -94,6 +102,21 @@ export class LbReconciler implements Reconciler<LbDesired, Map<string, ProcessSp
       });
     }
     return desired;
+  }
+
+  /** Notes each listener's engine; the worker's configuration keeps the user-space listeners (and every pool, whose health it checks). */
+  private split(lb: LoadBalancer, config: EngineConfig, desired: LbDesired): EngineConfig {
+    const engines: Record<string, EngineChoice> = {};
+    const kernel: { listener: ListenerConfig; pool: PoolConfig | null }[] = [];
+    for (const l of config.listeners) {
+      const pool = config.pools.find((p) => p.id === l.poolId) ?? null;
+      engines[l.id] = chooseEngine(l, pool, this.kernelPath);
+      if (engines[l.id].engine === 'kernel') kernel.push({ listener: l, pool });
+    }
+    desired.engines.set(lb.id, engines);
+    if (kernel.length === 0) return config;
+    desired.kernel.set(lb.id, { lb, listeners: kernel });
+    return { ...config, listeners: config.listeners.filter((l) => engines[l.id].engine !== 'kernel') };
   }
 
   objects(desired: LbDesired): Iterable<string> {

@@ -28,6 +28,9 @@ import type { Workloads } from './workloads.js';
 import { LbReconciler, controlArg, type LbDesired, type LbPlan, type LbWorkerHost } from './lb-reconciler.js';
 import { connectControl, type Line } from '../lb/control-socket.js';
 import { workerFiles } from './lb-dirs.js';
+import { KernelListeners, type KernelWant } from './kernel-listeners.js';
+import type { EngineChoice } from '../resources/load-balancer/engine-choice.js';
+import { counterName, type CounterValue } from '../dataplane/linux/l4.js';
 
 const LB_KINDS = new Set(['loadBalancer', 'listener', 'pool', 'member', 'healthMonitor']);
 
@@ -126,6 +129,10 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
   /** Per load balancer, the public sockets that could not be opened now, with why. */
   private readonly listenFailures = new Map<string, Map<string, string>>();
   private stopped = false;
+  /** TCP listeners served by nftables rules (linux data plane), or null. */
+  private readonly kernel: KernelListeners | null = null;
+  private engines = new Map<string, Record<string, EngineChoice>>();
+  private kernelWants = new Map<string, KernelWant>();
   private readonly onChange = (c: Change) => {
     if (LB_KINDS.has(c.kind)) this.lbChanges++;
     this.loop.trigger();
@@ -149,10 +156,20 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
     private readonly supervisor: Supervisor,
     private readonly dataDir: string,
     workloads?: Workloads,
+    tcpEngine: 'kernel' | 'user-space' = 'kernel',
   ) {
     // A pass waits at least twice as long as the last one took (it may compile the whole topology).
     const failure = (id: string) => workloads?.failure(id) ?? null;
-    this.reconciler = new LbReconciler(store, dataplane, supervisor, dataDir, this, failure, () => workloads?.unprivilegedWorks() ?? false);
+    const prefix = dataplane.kind === 'linux' ? (dataplane as unknown as { prefix: string }).prefix : null;
+    const kernelPath =
+      prefix === null ? 'the virtual data plane has no kernel path' : tcpEngine === 'user-space' ? 'the daemon runs with --tcp-engine user-space' : 'available';
+    if (kernelPath === 'available')
+      this.kernel = new KernelListeners(
+        prefix!,
+        (id) => this.health.get(id) ?? {},
+        () => dataplane.settled(),
+      );
+    this.reconciler = new LbReconciler(store, dataplane, supervisor, dataDir, this, failure, () => workloads?.unprivilegedWorks() ?? false, kernelPath);
     this.loop = new ReconcileLoop(this.reconciler, { debounceMs: 20, gapFactor: 2 });
     // A member's workload that starts or stops failing changes its admission.
     workloads?.crashes.onChange(() => this.loop.trigger());
@@ -162,6 +179,7 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
     this.feed.on('change', this.onChange);
     this.supervisor.on('start', this.onStart);
     this.supervisor.on('adopt', this.onAdopt);
+    this.kernel?.start();
     await this.sync();
   }
 
@@ -172,11 +190,13 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
     this.supervisor.off('start', this.onStart);
     this.supervisor.off('adopt', this.onAdopt);
     await this.loop.stop();
+    await this.kernel?.stop();
     for (const key of this.supervisor.keys()) if (key.startsWith('lb-')) this.supervisor.stop(key);
   }
 
   async sync(): Promise<void> {
     await this.loop.run();
+    await this.kernel?.reconcileLoop.run();
   }
 
   changesSeen(): number {
@@ -186,6 +206,9 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
   /** A reconcile pass ran: keep its admissions and hand each worker its configuration. */
   applied(desired: LbDesired, stopped: string[]): void {
     this.admissions = desired.admissions;
+    this.engines = desired.engines;
+    this.kernelWants = desired.kernel;
+    this.kernel?.update(desired.kernel);
     this.withListeners = new Set(desired.workers.keys());
     for (const [lbId, { config }] of desired.workers) {
       const w = this.workers.get(lbId);
@@ -225,12 +248,12 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
       } else if (msg.type === 'health') {
         const h = this.health.get(lbId) ?? {};
         h[msg.id] = msg.status;
-        this.health.set(lbId, h);
+        this.setHealth(lbId, h);
       } else if (msg.type === 'metrics') {
-        this.health.set(lbId, msg.health);
+        this.setHealth(lbId, msg.health);
         this.counters.set(lbId, msg.counters);
       } else if (msg.type === 'applied') {
-        this.health.set(lbId, msg.health);
+        this.setHealth(lbId, msg.health);
         w.applied++;
         this.everApplied.add(lbId);
         this.adoptPublic(lbId, w);
@@ -252,6 +275,13 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
     });
   }
 
+  /** Members' health as the worker found it; the kernel listeners follow it. */
+  private setHealth(lbId: string, h: Record<string, Health>): void {
+    const before = this.health.get(lbId);
+    this.health.set(lbId, { ...h });
+    if (JSON.stringify(before ?? {}) !== JSON.stringify(h)) this.kernel?.healthChanged(lbId);
+  }
+
   private push(w: WorkerState): void {
     if (w.config && w.link.connected()) {
       w.sent++;
@@ -265,7 +295,8 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
     if (!lb?.publicIp || !w.link.connected()) return;
     for (const l of this.store.list<Listener>('listener', { parentId: lb.id })) {
       const key = `${l.id}:${l.port}`;
-      if (w.adopted.has(key)) continue;
+      // A kernel listener's public IP is a rule on the host (kernel-listeners.ts), not a socket.
+      if (w.adopted.has(key) || this.engines.get(lbId)?.[l.id]?.engine === 'kernel') continue;
       // An adopted worker cannot be handed a socket: a new one (started by this daemon) can.
       if (!w.link.handsSockets) {
         this.workers.delete(lbId);
@@ -311,7 +342,7 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
   /** The provisioning status of a load balancer now (see provisioningStatus). */
   provisioning(lbId: string): ProvisioningStatus {
     const w = this.workers.get(lbId);
-    return provisioningStatus({
+    const status = provisioningStatus({
       changePending: this.lbChanges > this.lbChangesDone,
       hasListeners: this.withListeners.has(lbId),
       worker: w ? { ready: w.ready, sent: w.sent, applied: w.applied, opening: w.opening } : null,
@@ -319,6 +350,8 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
       known: this.admissions.has(lbId),
       failing: this.listenFailures.get(lbId)?.size ?? 0,
     });
+    // Kernel listeners not yet in the namespace as asked: still on the way.
+    return status === 'ACTIVE' && this.kernel?.pending(lbId) ? 'PENDING_UPDATE' : status;
   }
 
   /** What the daemon knows of a load balancer at run time. */
@@ -328,9 +361,40 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
       running: this.workers.get(lbId)?.ready ?? false,
       health: this.health.get(lbId) ?? {},
       admission: adm ? Object.fromEntries([...adm].map(([id, a]) => [id, a.refusal])) : {},
-      counters: this.counters.get(lbId) ?? null,
-      errors: this.errors.get(lbId) ?? [],
+      counters: this.withKernelCounters(lbId, this.counters.get(lbId) ?? null),
+      errors: [...(this.errors.get(lbId) ?? []), ...(this.kernel?.errors() ?? []).filter((e) => e.resourceId === lbId).map((e) => e.message)],
+      engines: this.engines.get(lbId) ?? {},
     };
+  }
+
+  /** The worker's counters with the kernel listeners' (nft counters: new connections, packets and bytes each way). */
+  private withKernelCounters(lbId: string, counters: LbRuntimeStatus['counters']): LbRuntimeStatus['counters'] {
+    const want = this.kernelWants.get(lbId);
+    const values = this.kernel?.countersOf(lbId);
+    if (!want || !values) return counters;
+    const out: NonNullable<LbRuntimeStatus['counters']> = { listeners: { ...counters?.listeners }, members: { ...counters?.members } };
+    const zero: CounterValue = { packets: 0, bytes: 0 };
+    for (const { listener, pool } of want.listeners) {
+      const lc = { connections: 0, refused: 0, active: 0, requests: {} as Record<string, number>, bytesIn: 0, bytesOut: 0 };
+      for (const m of pool?.members ?? []) {
+        const n = values.get(counterName('n', listener.id, m.id)) ?? zero;
+        const o = values.get(counterName('o', listener.id, m.id)) ?? zero;
+        const r = values.get(counterName('r', listener.id, m.id)) ?? zero;
+        lc.connections += n.packets;
+        lc.bytesIn += o.bytes;
+        lc.bytesOut += r.bytes;
+        const mc = out.members[m.id] ?? { requests: 0, connectFailures: 0, active: 0, up: 1, redispatched: 0 };
+        out.members[m.id] = {
+          ...mc,
+          requests: mc.requests + n.packets,
+          packets: (mc.packets ?? 0) + o.packets + r.packets,
+          bytes: (mc.bytes ?? 0) + o.bytes + r.bytes,
+        };
+      }
+      lc.requests = { connections: lc.connections };
+      out.listeners[listener.id] = lc;
+    }
+    return out;
   }
 
   /** The last `tail` lines of a load balancer's access log, oldest first (none before its first request). */

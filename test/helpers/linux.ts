@@ -9,6 +9,7 @@ import { cleanNamespaces } from '../../src/dataplane/linux/clean.js';
 import { listNamespaces } from '../../src/dataplane/linux/observe.js';
 import { owned } from '../../src/dataplane/linux/names.js';
 import { testDaemon, type TestDaemon } from './daemon.js';
+import type { DaemonOptions } from '../../src/daemon.js';
 
 /** A reason to skip, or false when privileged tests can run. */
 export const skipLinux: string | false = (() => {
@@ -25,8 +26,8 @@ export interface LinuxTestDaemon extends TestDaemon {
   namespaces(): Promise<string[]>;
 }
 
-export async function linuxDaemon(prefix = runPrefix()): Promise<LinuxTestDaemon> {
-  const t = await testDaemon({ dataplane: 'linux', prefix });
+export async function linuxDaemon(prefix = runPrefix(), opts: Omit<DaemonOptions, 'dataplane' | 'prefix'> = {}): Promise<LinuxTestDaemon> {
+  const t = await testDaemon({ ...opts, dataplane: 'linux', prefix });
   const close = t.close.bind(t);
   return Object.assign(t, {
     prefix,

@@ -80,6 +80,8 @@ export const MemberCounters = Type.Object({
   active: Type.Integer(),
   up: Type.Integer(),
   redispatched: Type.Integer({ description: 'requests pinned to this member (persistence) sent to another because it could not take them' }),
+  packets: Type.Optional(Type.Integer({ description: 'kernel listeners: packets both ways' })),
+  bytes: Type.Optional(Type.Integer({ description: 'kernel listeners: bytes both ways' })),
 });
 export type MemberCounters = Static<typeof MemberCounters>;
 
@@ -91,7 +93,16 @@ export const LbStatusTree = Type.Composite([
     workerRunning: Type.Boolean(),
     errors: Type.Array(S()),
     listeners: Type.Array(
-      Type.Composite([Listener, Type.Object({ counters: Nullable(Type.Object({ requests: Type.Record(S(), Type.Integer()), active: Type.Integer() })) })]),
+      Type.Composite([
+        Listener,
+        Type.Object({
+          counters: Nullable(Type.Object({ requests: Type.Record(S(), Type.Integer()), active: Type.Integer(), connections: Type.Optional(Type.Integer()) })),
+          engine: StringEnum(['kernel', 'user-space'], {
+            description: "what serves it: nftables rules in the load balancer's namespace, or the user-space proxy",
+          }),
+          engineReason: S(),
+        }),
+      ]),
     ),
     pools: Type.Array(
       Type.Composite([
@@ -99,9 +110,14 @@ export const LbStatusTree = Type.Composite([
         Type.Object({ operatingStatus: StringEnum(OPERATING_STATUSES), healthMonitor: Nullable(HealthMonitor), members: Type.Array(Member) }),
       ]),
     ),
-    memberCounters: Type.Record(S(), Type.Object({ requests: Type.Integer(), active: Type.Integer() }), {
-      description: 'requests each member has served since its worker started, and those open now',
-    }),
+    memberCounters: Type.Record(
+      S(),
+      Type.Object({ requests: Type.Integer(), active: Type.Integer(), packets: Type.Optional(Type.Integer()), bytes: Type.Optional(Type.Integer()) }),
+      {
+        description:
+          'requests (TCP: connections) each member has served since its worker started (kernel listeners: since their rules were made), those open now, and for kernel listeners packets and bytes both ways',
+      },
+    ),
   }),
 ]);
 export type LbStatusTree = Static<typeof LbStatusTree>;

@@ -1,13 +1,16 @@
 /**
  * Removes every kernel object an installation owns: its namespaces (the kernel takes their
- * links with them). Needs no daemon; the prefix comes from the data directory.
+ * links with them, the public links' host ends too) and the host's table of its kernel
+ * listeners' public IPs. Needs no daemon; the prefix comes from the data directory.
  */
 import { listNamespaces } from './observe.js';
 import { owned } from './names.js';
 import { run } from './run.js';
 import { removeServerEtc } from './attach.js';
+import { hostTable } from './l4.js';
 
 export async function cleanNamespaces(prefix: string): Promise<string[]> {
+  await run('nft', ['delete', 'table', 'ip', hostTable(prefix)]);
   const mine = (await listNamespaces()).filter((n) => owned(prefix, n));
   if (mine.length === 0) return [];
   const r = await run('ip', ['-force', '-batch', '-'], { input: mine.map((n) => `netns del ${n}`).join('\n') + '\n' });

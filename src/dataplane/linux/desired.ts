@@ -17,7 +17,8 @@ import { compile, type Snapshot, type SnapshotRouteTable, type Topology } from '
 import { deliverQuietly } from '../../net/trace.js';
 import type { Peering, Server } from '../../core/model/index.js';
 import * as N from './names.js';
-import { serverRuleset, routerRuleset } from './nft.js';
+import { loadBalancerRuleset, serverRuleset, routerRuleset } from './nft.js';
+import { PUBLIC_LINK } from './l4.js';
 
 export interface LinkSpec {
   name: string;
@@ -197,10 +198,9 @@ function serverSpec(t: Topology, prefix: string, server: Server, seenCache: Map<
     }
     return ips;
   };
-  const nftText = serverRuleset(
-    server.securityGroupIds.flatMap((g) => t.groups.get(g)?.rules ?? []),
-    membersSeen,
-  );
+  const groupRules = server.securityGroupIds.flatMap((g) => t.groups.get(g)?.rules ?? []);
+  // A load balancer's endpoint forwards its kernel listeners' flows (l4.ts).
+  const nftText = server.id.startsWith('lb-') ? loadBalancerRuleset(groupRules, membersSeen, PUBLIC_LINK) : serverRuleset(groupRules, membersSeen);
   return {
     name,
     role: 'server',

@@ -8,7 +8,8 @@ import type { SecurityGroupRule } from '../../core/model/index.js';
 
 export const NFT_TABLE = 'inet nimbus';
 
-function match(rule: SecurityGroupRule, peerIps: (groupId: string) => string[]): string | null {
+/** A rule as an nft match; `original` matches the port a forwarded (dnat'ed) flow was first sent to. */
+function match(rule: SecurityGroupRule, peerIps: (groupId: string) => string[], original = false): string | null {
   const parts: string[] = [];
   const dir = rule.direction === 'ingress' ? 'saddr' : 'daddr';
   if ('cidr' in rule.remote) {
@@ -21,9 +22,10 @@ function match(rule: SecurityGroupRule, peerIps: (groupId: string) => string[]):
   if (rule.protocol !== 'all') parts.push(`meta l4proto ${rule.protocol}`);
   if (rule.portRange && (rule.protocol === 'tcp' || rule.protocol === 'udp')) {
     const { from, to } = rule.portRange;
-    parts.push(`${rule.protocol} dport ${from === to ? from : `${from}-${to}`}`);
+    const ports = from === to ? `${from}` : `${from}-${to}`;
+    parts.push(original ? `ct original proto-dst ${ports}` : `${rule.protocol} dport ${ports}`);
   }
-  return `${parts.join(' ')} accept`;
+  return parts.join(' ');
 }
 
 function chain(name: 'input' | 'output', lines: string[]): string {
@@ -45,10 +47,45 @@ export function serverRuleset(rules: SecurityGroupRule[], peerIps: (groupId: str
       rules
         .filter((r) => r.direction === d)
         .map((r) => match(r, peerIps))
-        .filter((l): l is string => l !== null),
+        .filter((l): l is string => l !== null)
+        .map((l) => `${l} accept`),
     ),
   ];
   return [chain('input', lines('ingress')), chain('output', lines('egress'))].join('\n');
+}
+
+/**
+ * A load balancer's namespace also forwards: a kernel listener (l4.ts) dnat's its clients'
+ * connections to members. Only such flows pass, admitted as the user-space engine's would be:
+ * an ingress rule for the port the client called, and an egress rule for the member. What
+ * comes over the public link is not checked on the way in (the user-space engine takes it on
+ * a host socket, where no group applies either). Anything else is dropped: the load balancer
+ * is not a router.
+ */
+export function loadBalancerRuleset(rules: SecurityGroupRule[], peerIps: (groupId: string) => string[], publicLink: string): string {
+  const uniq = (d: 'ingress' | 'egress', original: boolean) => [
+    ...new Set(
+      rules
+        .filter((r) => r.direction === d)
+        .map((r) => match(r, peerIps, original))
+        .filter((l): l is string => l !== null),
+    ),
+  ];
+  return [
+    serverRuleset(rules, peerIps),
+    '  chain forward {',
+    '    type filter hook forward priority 0; policy drop;',
+    '    ct state established,related accept',
+    `    ct status dnat iifname "${publicLink}" jump l4_egress`,
+    '    ct status dnat jump l4_ingress',
+    '  }',
+    '  chain l4_ingress {',
+    ...uniq('ingress', true).map((l) => `    ${l} jump l4_egress`),
+    '  }',
+    '  chain l4_egress {',
+    ...uniq('egress', false).map((l) => `    ${l} accept`),
+    '  }',
+  ].join('\n');
 }
 
 /** A router answers nothing addressed to itself; it only forwards. */

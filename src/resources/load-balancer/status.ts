@@ -29,6 +29,8 @@ export interface LbRuntimeStatus {
   admission: Record<string, Refusal | null>;
   counters: { listeners: Record<string, ListenerCounters>; members: Record<string, MemberCounters> } | null;
   errors: string[];
+  /** Which engine serves each listener, and why. */
+  engines?: Record<string, { engine: 'kernel' | 'user-space'; reason: string }>;
 }
 
 /** The runtime side of load balancers, as the control plane reads it. */
@@ -93,12 +95,25 @@ export function statusTree(ctx: Ctx, runtime: LbRuntime, ref: string): LbStatusT
     operatingStatus: lbOperatingStatus(listeners.length, rt.running, pools),
     workerRunning: rt.running,
     errors: rt.errors,
-    listeners: listeners.map((l) => ({ ...l, counters: rt.counters?.listeners[l.id] ?? null })),
+    listeners: listeners.map((l) => {
+      const c = rt.counters?.listeners[l.id];
+      const choice = rt.engines?.[l.id] ?? { engine: 'user-space' as const, reason: 'not running' };
+      return {
+        ...l,
+        counters: c ? { requests: c.requests, active: c.active, connections: c.connections } : null,
+        engine: choice.engine,
+        engineReason: choice.reason,
+      };
+    }),
     pools,
     memberCounters: Object.fromEntries(
       pools
         .flatMap((p) => p.members)
-        .map((m) => [m.id, { requests: rt.counters?.members[m.id]?.requests ?? 0, active: rt.counters?.members[m.id]?.active ?? 0 }]),
+        .map((m) => {
+          const c = rt.counters?.members[m.id];
+          const kernel = c?.packets !== undefined ? { packets: c.packets, bytes: c.bytes ?? 0 } : {};
+          return [m.id, { requests: c?.requests ?? 0, active: c?.active ?? 0, ...kernel }];
+        }),
     ),
   };
 }
