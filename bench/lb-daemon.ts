@@ -18,16 +18,27 @@ import { start, waitPort } from './lib/proc.js';
 import { serverNs } from '../src/dataplane/linux/names.js';
 import { wrk, type WrkResult } from './lib/wrk.js';
 
-export async function benchLbInDaemon(opts: {
-  seconds: number;
-  rounds: number;
-  log: (s: string) => void;
-}): Promise<{ nimbus: WrkResult[]; haproxy: WrkResult[] }> {
+export interface DaemonRow {
+  name: string;
+  protocol: 'http' | 'tcp';
+  runs: WrkResult[];
+  /** The row this one is compared with (HAProxy in the same position). */
+  versus?: string;
+}
+
+const HAPROXY_HTTP = (n: number) => `HAProxy in the same position (nbthread ${n}, host socket, members from the LB namespace)`;
+const HAPROXY_TCP = 'HAProxy mode tcp in the same position (nbthread 1)';
+
+export async function benchLbInDaemon(opts: { seconds: number; rounds: number; log: (s: string) => void }): Promise<DaemonRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-bench-lbd-'));
   const prefix = `b${randomBytes(3).toString('hex')}`;
   const d = await startDaemon({ port: 0, dataDir: join(dir, 'data'), dataplane: 'linux', prefix });
-  const runs: WrkResult[] = [];
-  const reference: WrkResult[] = [];
+  const rows: DaemonRow[] = [];
+  const row = (name: string, protocol: 'http' | 'tcp', versus?: string) => {
+    let r = rows.find((x) => x.name === name);
+    if (!r) rows.push((r = { name, protocol, runs: [], versus }));
+    return r;
+  };
   try {
     const c = new NimbusClient({ url: d.url });
     await c.vpcs.create({ name: 'v', cidr: '10.50.0.0/16' });
@@ -42,47 +53,81 @@ http { access_log off; keepalive_requests 1000000;
   server { listen 8080; location / { return 200 "hello from ${n}\\n"; } } }
 `,
       );
-      await c.servers.create({ name: n, subnet: 's', app: `nginx -c ${conf} -p ${dir}` });
+      // nginx reads its configuration from, and writes its pid into, the benchmark's private folder: as root.
+      await c.servers.create({ name: n, subnet: 's', app: `nginx -c ${conf} -p ${dir}`, runAsRoot: true });
     }
     const publicIp = '127.0.1.250';
     await c.loadBalancers.create({ name: 'elb', subnet: 's', publicIp });
     await c.pools.create({ name: 'web', loadBalancer: 'elb', protocol: 'http', algorithm: 'round_robin' });
-    await c.members.create({ pool: 'web', server: 'w1', port: 8080 });
-    await c.members.create({ pool: 'web', server: 'w2', port: 8080 });
+    await c.pools.create({ name: 'raw', loadBalancer: 'elb', protocol: 'tcp', algorithm: 'round_robin' });
+    for (const pool of ['web', 'raw']) for (const server of ['w1', 'w2']) await c.members.create({ pool, server, port: 8080 });
     await c.listeners.create({ name: 'l80', loadBalancer: 'elb', protocol: 'http', port: 80, defaultPool: 'web' });
+    // TCP: the kernel's rules (port 82), and the user-space engine (port 84: a connection limit keeps it there).
+    await c.listeners.create({ name: 'k82', loadBalancer: 'elb', protocol: 'tcp', port: 82, defaultPool: 'raw' });
+    await c.listeners.create({ name: 'u84', loadBalancer: 'elb', protocol: 'tcp', port: 84, defaultPool: 'raw', connectionLimit: 1_000_000 });
     await waitPort(80, publicIp, 20_000);
+    await waitPort(82, publicIp, 20_000);
+    await waitPort(84, publicIp, 20_000);
+    const engines = (await c.loadBalancers.status('elb')).listeners.map((l) => `${l.name}: ${l.engine}`).join(', ');
+    opts.log(`  listeners: ${engines}`);
     const lb = await c.loadBalancers.get('elb');
     const members = await Promise.all(['w1', 'w2'].map((n) => c.servers.get(n)));
-    const conf = join(dir, 'haproxy.cfg');
-    writeFileSync(
-      conf,
-      `global\n  nbthread 1\n  maxconn 4096\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n  option http-keep-alive\nlisten lb\n  bind ${publicIp}:81\n  balance roundrobin\n` +
-        members.map((m) => `  server ${m.name} ${m.privateIp}:8080 namespace ${serverNs(prefix, lb.id)}\n`).join(''),
-    );
-    const show = (name: string, r: number, res: WrkResult) =>
-      opts.log(
-        `  round ${r}/${opts.rounds}  ${name.padEnd(42)} ${res.rps.toFixed(0).padStart(7)} req/s  p50 ${res.p50ms.toFixed(2)} ms  p99 ${res.p99ms.toFixed(2)} ms${res.errors ? `  errors ${res.errors}` : ''}`,
+    const haproxyConf = (mode: 'http' | 'tcp', threads: number, port: number) => {
+      const conf = join(dir, `haproxy-${mode}-${threads}.cfg`);
+      writeFileSync(
+        conf,
+        `global\n  nbthread ${threads}\n  maxconn 4096\ndefaults\n  mode ${mode}\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n${mode === 'http' ? '  option http-keep-alive\n' : ''}listen lb\n  bind ${publicIp}:${port}\n  balance roundrobin\n` +
+          members.map((m) => `  server ${m.name} ${m.privateIp}:8080 namespace ${serverNs(prefix, lb.id)}\n`).join(''),
       );
-    wrk(`http://${publicIp}/`, 1);
-    for (let r = 1; r <= opts.rounds; r++) {
-      const res = wrk(`http://${publicIp}/`, opts.seconds);
-      runs.push(res);
-      show('Nimbus in the daemon (linux, public IP)', r, res);
+      return conf;
+    };
+    const measure = (name: string, protocol: 'http' | 'tcp', r: number, port: number, versus?: string) => {
+      wrk(`http://${publicIp}:${port}/`, 1);
+      const res = wrk(`http://${publicIp}:${port}/`, opts.seconds);
+      row(name, protocol, versus).runs.push(res);
+      opts.log(
+        `  round ${r}/${opts.rounds}  ${name.padEnd(58)} ${res.rps.toFixed(0).padStart(7)} req/s  p50 ${res.p50ms.toFixed(2)} ms  p99 ${res.p99ms.toFixed(2)} ms${res.errors ? `  errors ${res.errors}` : ''}`,
+      );
+    };
+    const withHaproxy = async (conf: string, port: number, fn: () => void) => {
       const h = start('haproxy', ['-f', conf, '-db']);
       try {
-        await waitPort(81, publicIp);
-        wrk(`http://${publicIp}:81/`, 1);
-        const hr = wrk(`http://${publicIp}:81/`, opts.seconds);
-        reference.push(hr);
-        show('HAProxy in the same position', r, hr);
+        await waitPort(port, publicIp);
+        fn();
       } finally {
         await h.stop();
       }
+    };
+    for (const workers of [1, 2]) {
+      await c.loadBalancers.update('elb', { workers });
+      await waitActive(c);
+      await waitPort(80, publicIp, 20_000);
+      const conf = haproxyConf('http', workers, 81);
+      for (let r = 1; r <= opts.rounds; r++) {
+        measure(`Nimbus HTTP in the daemon, workers ${workers} (access log on)`, 'http', r, 80, HAPROXY_HTTP(workers));
+        await withHaproxy(conf, 81, () => measure(HAPROXY_HTTP(workers), 'http', r, 81));
+      }
+    }
+    await c.loadBalancers.update('elb', { workers: 1 });
+    await waitActive(c);
+    const tcpConf = haproxyConf('tcp', 1, 83);
+    for (let r = 1; r <= opts.rounds; r++) {
+      measure('Nimbus TCP listener, kernel (nftables), public IP', 'tcp', r, 82, HAPROXY_TCP);
+      measure('Nimbus TCP listener, user-space engine, public IP', 'tcp', r, 84, HAPROXY_TCP);
+      await withHaproxy(tcpConf, 83, () => measure(HAPROXY_TCP, 'tcp', r, 83));
     }
   } finally {
     await d.close();
     await cleanNamespaces(prefix);
     rmSync(dir, { recursive: true, force: true });
   }
-  return { nimbus: runs, haproxy: reference };
+  return rows;
+}
+
+async function waitActive(c: NimbusClient): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await c.loadBalancers.get('elb')).provisioningStatus === 'ACTIVE') return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the load balancer did not become ACTIVE within 20 s');
 }

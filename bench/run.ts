@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { cpus } from 'node:os';
 import { benchLb, lbTable } from './lb.js';
 import { median } from './lib/proc.js';
-import { benchLbInDaemon } from './lb-daemon.js';
+import { benchLbInDaemon, type DaemonRow } from './lb-daemon.js';
 import { benchControlPlane } from './control-plane.js';
 import { benchAnalyzer } from './analyzer.js';
 import { benchRestart } from './restart.js';
@@ -56,6 +56,7 @@ const md: string[] = [
 
 log(`Nimbus benchmarks${quick ? ' (quick)' : ''}`);
 const missing = ensureTools();
+let daemonRows: DaemonRow[] = [];
 if (!sections.includes('lb')) {
   // not asked for
 } else if (missing) {
@@ -67,25 +68,41 @@ if (!sections.includes('lb')) {
   const rows = await benchLb({ seconds, rounds, log, only: proxies });
   if (!linuxUnavailable() && sections.includes('daemon')) {
     log('load balancer in a running daemon: linux data plane, nginx workloads, wrk against the public IP');
-    const inDaemon = await benchLbInDaemon({ seconds, rounds, log });
-    rows.push({ name: 'Nimbus in the daemon (linux data plane, public IP, access log on)', protocol: 'http', runs: inDaemon.nimbus });
-    rows.push({ name: 'HAProxy in the same position (host socket, members from the LB namespace)', protocol: 'http', runs: inDaemon.haproxy });
+    daemonRows = await benchLbInDaemon({ seconds, rounds, log });
   }
   results.loadBalancer = rows;
+  results.loadBalancerInDaemon = daemonRows;
   md.push(
     '## Load balancer',
     '',
-    `Two nginx back ends (one worker, a fixed 14-byte body); wrk -t2 -c64 -d${seconds}s with keep-alive; each proxy with one thread or worker; ${rounds} alternating round(s); medians. The last two rows are the engine as users get it: in a daemon on the linux data plane, its worker in the load balancer's namespace, two servers running nginx as their workload, wrk against the public IP (its own back ends, measured after the others); and HAProxy in the same position, in alternate rounds: listening on the host, connecting to the same members from the load balancer's namespace.`,
+    `Two nginx back ends (one worker, a fixed 14-byte body); wrk -t2 -c64 -d${seconds}s with keep-alive; each proxy with one thread or worker; ${rounds} alternating round(s); medians.`,
     '',
     lbTable(rows),
     '',
   );
-  const pos = rows.find((r) => r.name.startsWith('HAProxy in the same position'));
-  const mine = rows.find((r) => r.name.startsWith('Nimbus in the daemon'));
-  if (pos && mine && pos.runs.length > 0) {
-    const ratio = median(mine.runs.map((x) => x.rps)) / median(pos.runs.map((x) => x.rps));
-    md.push(`In the same position, the engine in the daemon reaches ${ratio.toFixed(2)} × HAProxy's rate.`, '');
+  if (daemonRows.length > 0) {
+    md.push(
+      '### In a running daemon (linux data plane), beside HAProxy in the same position',
+      '',
+      "wrk against the public IP on the host; members two servers running nginx; HAProxy in alternate rounds, listening on the host and connecting to the same members from the load balancer's namespace (its `namespace` keyword). Ratios are to the HAProxy row named.",
+      '',
+      daemonTable(daemonRows),
+      '',
+    );
   }
+}
+
+function daemonTable(rows: DaemonRow[]): string {
+  const out = ['| in the daemon | req/s (median, min–max) | ÷ HAProxy | p50 ms | p99 ms | p99 ÷ HAProxy | errors |', '|---|---|---|---|---|---|---|'];
+  for (const r of rows) {
+    const h = rows.find((x) => x.name === r.versus) ?? r;
+    const rps = r.runs.map((x) => x.rps);
+    const p99 = median(r.runs.map((x) => x.p99ms));
+    out.push(
+      `| ${r.name} | ${median(rps).toFixed(0)} (${Math.min(...rps).toFixed(0)}–${Math.max(...rps).toFixed(0)}) | ${(median(rps) / median(h.runs.map((x) => x.rps))).toFixed(2)} | ${median(r.runs.map((x) => x.p50ms)).toFixed(2)} | ${p99.toFixed(2)} | ${(p99 / median(h.runs.map((x) => x.p99ms))).toFixed(2)} | ${r.runs.reduce((a, x) => a + x.errors, 0)} |`,
+    );
+  }
+  return out.join('\n');
 }
 
 if (sections.includes('cli')) {
