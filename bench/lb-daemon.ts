@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startDaemon } from '../src/daemon.js';
+import { spawnServe } from '../test/helpers/daemon.js';
 import { cleanNamespaces } from '../src/dataplane/linux/clean.js';
 import { NimbusClient } from '../src/client/client.js';
 import { start, waitPort } from './lib/proc.js';
@@ -32,7 +32,9 @@ const HAPROXY_TCP = 'HAProxy mode tcp in the same position (nbthread 1)';
 export async function benchLbInDaemon(opts: { seconds: number; rounds: number; log: (s: string) => void }): Promise<DaemonRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-bench-lbd-'));
   const prefix = `b${randomBytes(3).toString('hex')}`;
-  const d = await startDaemon({ port: 0, dataDir: join(dir, 'data'), dataplane: 'linux', prefix });
+  // The daemon as users run it: `nimbus serve` from dist/, so its workers run compiled JavaScript
+  // (a daemon started from src/ runs them through tsx, which cost a third of their rate).
+  const d = await spawnServe(['--data', join(dir, 'data'), '--dataplane', 'linux', '--prefix', prefix]);
   const rows: DaemonRow[] = [];
   const row = (name: string, protocol: 'http' | 'tcp', versus?: string) => {
     let r = rows.find((x) => x.name === name);
@@ -117,7 +119,10 @@ http { access_log off; keepalive_requests 1000000;
       await withHaproxy(tcpConf, 83, () => measure(HAPROXY_TCP, 'tcp', r, 83));
     }
   } finally {
-    await d.close();
+    await new Promise((r) => {
+      d.child.once('exit', r);
+      d.child.kill('SIGTERM');
+    });
     await cleanNamespaces(prefix);
     rmSync(dir, { recursive: true, force: true });
   }
