@@ -9,7 +9,7 @@
  * `npm test` before the tests, so the CLI the tests run is the sources they test.
  */
 import { build } from 'esbuild';
-import { copyFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -78,6 +78,9 @@ await build({
   logLevel: 'warning',
 });
 for (const f of ['index.html', 'app.css']) copyFileSync(join(src, 'console', f), join(out, 'console', f));
+// AWS's service models, read by the AWS-compatible endpoint on its first request.
+mkdirSync(join(out, 'aws/models'), { recursive: true });
+for (const f of readdirSync(join(src, 'aws/models'))) copyFileSync(join(src, 'aws/models', f), join(out, 'aws/models', f));
 if (!process.argv.includes('--quiet')) {
   process.stdout.write(`built ${entryPoints.length} files into ${relative(process.cwd(), out) || out} in ${Math.round(performance.now() - t0)} ms\n`);
 }

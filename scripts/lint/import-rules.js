@@ -15,6 +15,7 @@ export const LAYERS = [
   ['resources'],
   ['dataplane'],
   ['workloads'],
+  ['aws'],
   ['api'],
   ['daemon.ts'],
   ['cli'],

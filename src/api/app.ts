@@ -16,6 +16,7 @@ import { consoleRoutes } from './console.js';
 import { attachRoute } from './attach-route.js';
 import { useLazyCompilers } from './compilers.js';
 import { authHooks } from './auth.js';
+import { awsRoutes } from './aws-route.js';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -86,6 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   app.get('/v1/status', async (req) => statusFor(deps, contextOf(deps, req)));
 
+  await app.register(async (scope) => awsRoutes(scope, deps));
   await app.register(async (scope) => networkRoutes(scope, deps), { prefix: '/v1' });
   await app.register(async (scope) => analyzerRoutes(scope, deps), { prefix: '/v1' });
   await app.register(async (scope) => dataplaneRoutes(scope, deps), { prefix: '/v1' });

@@ -15,6 +15,8 @@ import type { AppDeps } from './context.js';
 import { CONSOLE_OPEN_PATHS, SESSION_COOKIE, cookieOf } from './console.js';
 
 export const OPEN_PATHS = new Set(['GET /openapi.json', 'GET /healthz']);
+/** The AWS-compatible endpoint checks its own credentials (a SigV4 signature) on every request: aws-route.ts. */
+const SELF_AUTHENTICATED = new Set(['POST /']);
 const CONSOLE_OPEN = new Set(CONSOLE_OPEN_PATHS);
 const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
@@ -59,7 +61,8 @@ export function authHooks(app: FastifyInstance, deps: AppDeps): void {
   app.addHook('onRequest', async (req) => {
     checkHost(req.headers, deps.allowedHosts ?? new Set());
     const path = req.url.split('?')[0];
-    if (OPEN_PATHS.has(`${req.method} ${path}`) || CONSOLE_OPEN.has(`${req.method} ${path}`)) return;
+    const key = `${req.method} ${path}`;
+    if (OPEN_PATHS.has(key) || CONSOLE_OPEN.has(key) || SELF_AUTHENTICATED.has(key)) return;
     req.principal = principalOf(deps, req.headers);
   });
   // Bodies are JSON only: no text/plain "simple request" from a web page reaches a handler.

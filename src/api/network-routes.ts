@@ -6,7 +6,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from './context.js';
-import { CascadeQuery, Inputs, IssuedToken, ProjectUpdate, ResourceRef, Token, TokenInput } from '../core/model/index.js';
+import { AwsCredentials, AwsCredentialsInput, CascadeQuery, Inputs, IssuedToken, ProjectUpdate, ResourceRef, Token, TokenInput } from '../core/model/index.js';
 import * as tokens from '../resources/token/service.js';
 import { helpers, RawJson, routeMaker } from './route.js';
 import * as projects from '../resources/project/service.js';
@@ -44,6 +44,17 @@ export function networkRoutes(app: FastifyInstance, deps: AppDeps): void {
     '/tokens',
     { admin: true, tag: 'token', summary: 'Issue a token (admin); its secret is answered once', body: TokenInput, response: IssuedToken, status: 201 },
     (ctx, req) => tokens.issueToken(ctx, body(req)),
+  );
+  route(
+    'POST',
+    '/credentials/aws',
+    {
+      tag: 'token',
+      summary: "The AWS access key of the caller's token (made on first use) for the AWS-compatible endpoint; an admin may name another project",
+      body: AwsCredentialsInput,
+      response: AwsCredentials,
+    },
+    (ctx, req) => tokens.awsKey(ctx, req.principal!.tokenId, body<AwsCredentialsInput>(req).project),
   );
   route('DELETE', '/tokens/:ref', { admin: true, tag: 'token', summary: 'Revoke a token (admin)', response: Token }, (ctx, req) =>
     tokens.revokeToken(ctx, ref(req)),

@@ -6,7 +6,7 @@ import type { Project, Token } from '../core/model/index.js';
 import { DEFAULT_QUOTAS, QUOTA_KINDS } from '../core/model/quotas.js';
 import { ApiError } from '../client/client.js';
 import { table, type Column } from './output.js';
-import { act, collect, structured } from './shared.js';
+import { act, collect, globals, structured } from './shared.js';
 import { standardVerbs } from './network.js';
 
 const TOKEN: Column<Token>[] = [
@@ -88,4 +88,31 @@ export function accessCommands(program: Command): void {
   standardVerbs(project, 'project', PROJECT, (c) => ({ list: () => c.projects.list(), get: (r) => c.projects.get(r), delete: (r) => c.projects.delete(r) }), {
     rename: false,
   });
+
+  program
+    .command('credentials')
+    .description('credentials for other tools')
+    .command('aws')
+    .description('print the export lines that set up a shell for the aws CLI and the AWS SDKs: eval "$(nimbus credentials aws)"')
+    .addHelpText(
+      'after',
+      "\nWith --project (or NIMBUS_PROJECT) the key acts for that project (AWS account); another project than the token's needs an admin token.",
+    )
+    .option('--region <name>', 'the region the tools sign for (any name works)', 'us-east-1')
+    .action(
+      act(null, async (c, o: { region: string }, cmd: Command) => {
+        const k = await c.awsCredentials(globals(cmd).project);
+        if (await structured(cmd, { ...k, region: o.region, endpointUrl: c.url })) return;
+        process.stdout.write(
+          [
+            `# AWS account = Nimbus project '${k.project}'; use: aws --endpoint-url ${c.url} ec2 describe-vpcs`,
+            `export AWS_ACCESS_KEY_ID=${k.accessKeyId}`,
+            `export AWS_SECRET_ACCESS_KEY=${k.secretAccessKey}`,
+            `export AWS_DEFAULT_REGION=${o.region}`,
+            `export AWS_ENDPOINT_URL=${c.url}`,
+            '',
+          ].join('\n'),
+        );
+      }),
+    );
 }

@@ -5,6 +5,7 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { readCredential } from './credentials.js';
 import type {
+  AwsCredentials,
   ExecResult,
   HealthMonitor,
   HealthMonitorInput,
@@ -220,6 +221,7 @@ export class NimbusClient {
     create: (b: TokenInput) => this.request<IssuedToken>('POST', '/v1/tokens', b),
     revoke: (ref: string) => this.request<Token>('DELETE', `/v1/tokens/${enc(ref)}`),
   };
+  awsCredentials = (project?: string) => this.request<AwsCredentials>('POST', '/v1/credentials/aws', project ? { project } : {});
 
   exec = (server: string, argv: string[]) => this.request<ExecResult>('POST', `/v1/servers/${enc(server)}/exec`, { argv });
   dataplane = {

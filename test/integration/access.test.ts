@@ -147,6 +147,10 @@ test("another project's token: its resources look unknown (404), admin operation
     else if (method === 'GET') {
       assert.equal(r.status, 200, `${key}: ${r.body}`);
       for (const [kind, id] of Object.entries(ids)) if (kind !== 'teamB') assert.ok(!r.body.includes(id), `${key} shows ${kind} ${id} of another project`);
+    } else if (key === 'POST /v1/credentials/aws') {
+      // Its own AWS key: for its own project, never the other one's.
+      assert.equal(r.status, 200, `${key}: ${r.body}`);
+      assert.equal(JSON.parse(r.body).project, 'team-b', r.body);
     } else assert.ok(r.status === 400 || r.status === 201 || r.status === 404, `${key}: ${r.status} ${code}`);
     assert.notEqual(r.status, 401, key);
   }

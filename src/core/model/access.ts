@@ -38,3 +38,16 @@ export type Quotas = Static<typeof Quotas>;
 
 export const ProjectUpdate = Type.Object({ quotas: Type.Optional(Quotas) }, { additionalProperties: false });
 export type ProjectUpdate = Static<typeof ProjectUpdate>;
+
+/** An AWS access key pair for the AWS-compatible endpoint (`nimbus credentials aws`). */
+export const AwsCredentialsInput = Type.Object(
+  { project: Type.Optional(S({ description: "the project (AWS account) the key acts for; the caller's own when absent (another needs an admin token)" })) },
+  { additionalProperties: false },
+);
+export type AwsCredentialsInput = Static<typeof AwsCredentialsInput>;
+export const AwsCredentials = Type.Object({
+  accessKeyId: S(),
+  secretAccessKey: S({ description: 'SigV4 signs with it: keep it as secret as the token it belongs to' }),
+  project: S(),
+});
+export type AwsCredentials = Static<typeof AwsCredentials>;

@@ -13,6 +13,8 @@ import type { Store } from '../../store/db.js';
 
 interface StoredToken extends Token {
   hash: string;
+  /** The token's AWS access key (the AWS-compatible endpoint): SigV4 needs the secret itself, so it is kept. */
+  aws?: { accessKeyId: string; secret: string };
 }
 
 /** Who a request is, once its token is known. */
@@ -93,4 +95,43 @@ export function ensureAdminToken(ctx: Ctx, existing: string | null): string {
     for (let i = 2; names.has(name); i++) name = `admin-${i}`;
     return issue({ ...ctx, admin: true }, name, ctx.projectId, 'admin').secret;
   });
+}
+
+/** An AWS access key pair and the project (AWS account) it acts for. */
+export interface AwsKey {
+  accessKeyId: string;
+  secretAccessKey: string;
+  project: string;
+}
+
+/**
+ * The AWS access key of a token (made on first use, the same afterwards): the caller's own, or,
+ * for an admin naming another project, that of the project's token `aws` (issued when
+ * missing). An AWS account is a Nimbus project; revoking the token revokes its key.
+ */
+export function awsKey(ctx: Ctx, callerTokenId: string, projectRef?: string): AwsKey {
+  return write(ctx, () => {
+    let token = ctx.store.get<StoredToken>(callerTokenId, 'token');
+    if (!token) throw notFound('token', callerTokenId);
+    if (projectRef !== undefined) {
+      const project = findProject(ctx.store, projectRef);
+      if (project.id !== token.projectId || token.role === 'admin') {
+        requireAdmin(ctx, 'AWS keys for another project');
+        const own = ctx.store.list<StoredToken>('token').find((t) => t.projectId === project.id && t.name === 'aws' && t.role === 'project');
+        token = own ?? ctx.store.get<StoredToken>(issue({ ...ctx, projectId: project.id }, 'aws', project.id, 'project').token.id, 'token')!;
+      }
+    }
+    if (!token.aws) {
+      token = { ...token, aws: { accessKeyId: `AKNB${randomBytes(8).toString('hex').toUpperCase()}`, secret: randomBytes(30).toString('base64') } };
+      ctx.store.update(token);
+    }
+    const project = findProject(ctx.store, token.projectId);
+    return { accessKeyId: token.aws!.accessKeyId, secretAccessKey: token.aws!.secret, project: project.name };
+  });
+}
+
+/** The principal and secret of an AWS access key id, or null. */
+export function awsPrincipal(store: Store, accessKeyId: string): { principal: Principal; secret: string } | null {
+  const t = store.list<StoredToken>('token').find((x) => x.aws?.accessKeyId === accessKeyId);
+  return t ? { principal: { tokenId: t.id, projectId: t.projectId, admin: t.role === 'admin' }, secret: t.aws!.secret } : null;
 }

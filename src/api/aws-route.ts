@@ -1,0 +1,114 @@
+/**
+ * The AWS-compatible endpoint: `POST /` with a form-encoded body (EC2 2016-11-15, ELBv2
+ * 2015-12-01), as `aws --endpoint-url http://127.0.0.1:7700` and the SDKs send it. The
+ * service is picked by the Version parameter, or the SigV4 credential scope; every request
+ * must be signed with a key of `nimbus credentials aws` (an AWS account is a Nimbus project).
+ * The models in src/aws/models decode the input and encode the output; the handlers map
+ * AWS shapes to Nimbus services; errors carry the catalogue's codes in AWS's error shapes.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { AppDeps } from './context.js';
+import { NimbusError } from '../core/errors.js';
+import { AWS_CODE, AwsError, decodeInput, encodeError, encodeOutput, ParamError, type Model } from '../aws/codec.js';
+import { parseAuthorization, SignatureError, verify } from '../aws/sigv4.js';
+import { awsPrincipal } from '../resources/token/service.js';
+import type { Ctx } from '../resources/context.js';
+import type { Handler } from '../aws/ec2.js';
+
+interface Service {
+  model: Model;
+  handlers: Record<string, Handler>;
+  /** The code for an operation this endpoint does not serve. */
+  unknown: string;
+}
+
+const load = (name: string): Model => JSON.parse(readFileSync(new URL(`../aws/models/${name}.json`, import.meta.url), 'utf8')) as Model;
+
+let services: Record<'ec2' | 'elbv2', Service> | null = null;
+
+/** The models and handlers, loaded on the first AWS request (the daemon's start does not pay for them). */
+async function servicesNow(): Promise<Record<'ec2' | 'elbv2', Service>> {
+  if (services) return services;
+  const { EC2 } = await import('../aws/ec2.js');
+  const { ELBV2 } = await import('../aws/elbv2.js');
+  services = {
+    ec2: { model: load('ec2'), handlers: EC2, unknown: 'InvalidAction' },
+    elbv2: { model: load('elbv2'), handlers: ELBV2, unknown: 'UnknownOperationException' },
+  };
+  return services;
+}
+
+function pick(version: string | undefined, scopeService: string | undefined): 'ec2' | 'elbv2' | null {
+  if (version === '2016-11-15') return 'ec2';
+  if (version === '2015-12-01') return 'elbv2';
+  if (scopeService === 'ec2') return 'ec2';
+  if (scopeService === 'elasticloadbalancing') return 'elbv2';
+  return null;
+}
+
+/** AWS answers client errors with 400, a bad signature with 401/403, its own failures with 500. */
+function httpStatus(code: string, nimbusStatus: number): number {
+  if (code === 'AuthFailure' || code === 'SignatureDoesNotMatch' || code === 'InvalidClientTokenId') return code === 'AuthFailure' ? 401 : 403;
+  return nimbusStatus >= 500 ? 500 : 400;
+}
+
+export function awsRoutes(app: FastifyInstance, deps: AppDeps): void {
+  // The raw body is kept: the signature covers its hash.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_req, body, done) => done(null, body));
+  // Not in the OpenAPI document: it is AWS's API, documented by AWS's models and docs/aws.md.
+  app.post('/', { schema: { hide: true } }, async (req, reply) => {
+    const requestId = randomUUID();
+    const raw = typeof req.body === 'string' ? req.body : '';
+    const params = new Map<string, string>();
+    const q = req.url.indexOf('?');
+    for (const [k, v] of new URLSearchParams(q < 0 ? '' : req.url.slice(q + 1))) params.set(k, v);
+    for (const [k, v] of new URLSearchParams(raw)) params.set(k, v);
+    const cred = parseAuthorization(typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined);
+    const which = pick(params.get('Version'), cred?.service);
+    const all = await servicesNow();
+    const svc = which ? all[which] : null;
+    const fail = (code: string, message: string, status: number) => send(reply, status, encodeError(svc?.model ?? null, code, message, requestId));
+    try {
+      if (!cred) return fail('AuthFailure', 'the request is not signed with AWS Signature Version 4: use the keys of `nimbus credentials aws`', 401);
+      if (!svc) return fail('InvalidParameterValue', `Version '${params.get('Version') ?? ''}': this endpoint serves EC2 2016-11-15 and ELBv2 2015-12-01`, 400);
+      const key = awsPrincipal(deps.store, cred.accessKeyId);
+      if (!key)
+        return fail(
+          which === 'ec2' ? 'AuthFailure' : 'InvalidClientTokenId',
+          `the access key id '${cred.accessKeyId}' is not known to this daemon (nimbus credentials aws)`,
+          401,
+        );
+      verify({ method: req.method, url: req.url, headers: req.headers, body: raw }, cred, key.secret);
+      const action = params.get('Action') ?? '';
+      const handler = Object.hasOwn(svc.handlers, action) ? svc.handlers[action] : undefined;
+      if (!handler || !svc.model.operations[action]) {
+        return fail(
+          svc.unknown,
+          `The action ${action || '(none)'} is not valid for this web service${action ? ': Nimbus does not serve it (docs/aws.md lists what it does)' : ''}`,
+          400,
+        );
+      }
+      const ctx: Ctx = { store: deps.store, feed: deps.feed, projectId: key.principal.projectId, admin: key.principal.admin, workloadBase: deps.workloadBase };
+      const input = decodeInput(svc.model, action, params);
+      const output = handler(ctx, input, cred.region);
+      return send(reply, 200, encodeOutput(svc.model, action, output, requestId));
+    } catch (err) {
+      if (err instanceof SignatureError) return fail(which === 'ec2' ? 'AuthFailure' : 'SignatureDoesNotMatch', err.message, 401);
+      if (err instanceof ParamError) return fail('InvalidParameterValue', err.message, 400);
+      if (err instanceof AwsError) return fail(err.code, err.message, 400);
+      if (err instanceof NimbusError) return fail(AWS_CODE[err.code] ?? err.code, err.message, httpStatus(err.code, err.status));
+      req.log.error(err);
+      return fail('InternalError', 'Nimbus failed to answer this request; its log has the cause', 500);
+    }
+  });
+}
+
+function send(reply: FastifyReply, status: number, xml: string) {
+  return reply
+    .code(status)
+    .header('content-type', 'text/xml; charset=utf-8')
+    .header('x-amzn-requestid', /<Request(?:I[dD])>([^<]+)</.exec(xml)?.[1] ?? '')
+    .send(xml);
+}

@@ -1,0 +1,223 @@
+/**
+ * One codec for AWS's two query protocols, driven by AWS's own service models (models/*.json,
+ * trimmed from botocore by scripts/aws-models.mjs): a form-encoded request becomes a typed
+ * input following the model's names, and an output becomes the XML the SDKs parse.
+ *
+ *   ec2 (EC2):   a member's key is its queryName, else its locationName capitalized, else its
+ *                name; lists are always flattened (`IpPermissions.1.IpRanges.1.CidrIp`);
+ *                responses name members by locationName and list items <item>.
+ *   query (ELBv2): a member's key is its locationName, else its name; lists are
+ *                `Name.member.N` unless flattened, maps `Name.entry.N.key`/`.value`;
+ *                responses wrap the output in <OpResult> and list items in <member>.
+ */
+
+export interface ShapeRef {
+  shape: string;
+  locationName?: string;
+  queryName?: string;
+  flattened?: boolean;
+  xmlNamespace?: unknown;
+}
+
+export interface Shape {
+  type: 'structure' | 'list' | 'map' | 'string' | 'integer' | 'long' | 'boolean' | 'timestamp' | 'double' | 'float' | 'blob';
+  members?: Record<string, ShapeRef>;
+  member?: ShapeRef;
+  key?: ShapeRef;
+  value?: ShapeRef;
+  flattened?: boolean;
+  enum?: string[];
+  required?: string[];
+  locationName?: string;
+}
+
+export interface Model {
+  metadata: { protocol: 'ec2' | 'query'; apiVersion: string; xmlNamespace: string | { uri: string } };
+  operations: Record<string, { name: string; input?: ShapeRef; output?: ShapeRef & { resultWrapper?: string } }>;
+  shapes: Record<string, Shape>;
+}
+
+export type Value = string | number | boolean | Date | Value[] | { [k: string]: Value } | undefined;
+
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+function requestKey(protocol: Model['metadata']['protocol'], name: string, ref: ShapeRef): string {
+  if (protocol === 'ec2') return ref.queryName ?? (ref.locationName ? capitalize(ref.locationName) : name);
+  return ref.locationName ?? name;
+}
+
+/** A refusal with one of AWS's own codes that Nimbus's catalogue has no need of (MissingParameter, InvalidInstanceID.NotFound...). */
+export class AwsError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Nimbus's codes where AWS spells the same refusal another way. */
+export const AWS_CODE: Record<string, string> = {
+  'InvalidServerID.NotFound': 'InvalidInstanceID.NotFound',
+  'InvalidGroupID.NotFound': 'InvalidGroup.NotFound',
+  'InvalidLoadBalancerID.NotFound': 'LoadBalancerNotFound',
+  'InvalidListenerID.NotFound': 'ListenerNotFound',
+  'InvalidPoolID.NotFound': 'TargetGroupNotFound',
+  'InvalidMemberID.NotFound': 'InvalidTarget',
+  DuplicateListener: 'DuplicateListener',
+};
+
+/** A problem with a parameter: its key and what is wrong (the endpoint answers InvalidParameterValue). */
+export class ParamError extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The typed input of an operation from its form parameters. */
+export function decodeInput(model: Model, operation: string, params: Map<string, string>): Record<string, Value> {
+  const op = model.operations[operation];
+  if (!op?.input) return {};
+  return (decode(model, model.shapes[op.input.shape], '', params) as Record<string, Value> | undefined) ?? {};
+}
+
+function has(params: Map<string, string>, prefix: string): boolean {
+  if (params.has(prefix)) return true;
+  const p = `${prefix}.`;
+  for (const k of params.keys()) if (k.startsWith(p)) return true;
+  return false;
+}
+
+function decode(model: Model, shape: Shape, prefix: string, params: Map<string, string>): Value {
+  const protocol = model.metadata.protocol;
+  const join = (a: string, b: string) => (a ? `${a}.${b}` : b);
+  switch (shape.type) {
+    case 'structure': {
+      const out: Record<string, Value> = {};
+      let any = prefix === '';
+      for (const [name, ref] of Object.entries(shape.members ?? {})) {
+        const key = join(prefix, requestKey(protocol, name, ref));
+        if (!has(params, key)) continue;
+        out[name] = decode(model, model.shapes[ref.shape], key, params);
+        any = true;
+      }
+      return any ? out : undefined;
+    }
+    case 'list': {
+      const member = shape.member!;
+      const flattened = protocol === 'ec2' || shape.flattened;
+      const base = flattened ? prefix : `${prefix}.${member.locationName ?? 'member'}`;
+      const items: Value[] = [];
+      for (let i = 1; has(params, `${base}.${i}`); i++) items.push(decode(model, model.shapes[member.shape], `${base}.${i}`, params));
+      return items;
+    }
+    case 'map': {
+      const out: Record<string, Value> = {};
+      const base = shape.flattened ? prefix : `${prefix}.entry`;
+      for (let i = 1; has(params, `${base}.${i}`); i++) {
+        const k = params.get(`${base}.${i}.${shape.key?.locationName ?? 'key'}`);
+        if (k !== undefined) out[k] = decode(model, model.shapes[shape.value!.shape], `${base}.${i}.${shape.value?.locationName ?? 'value'}`, params);
+      }
+      return out;
+    }
+    default:
+      return scalar(shape, prefix, params.get(prefix));
+  }
+}
+
+function scalar(shape: Shape, key: string, raw: string | undefined): Value {
+  if (raw === undefined) return undefined;
+  switch (shape.type) {
+    case 'integer':
+    case 'long': {
+      if (!/^-?\d+$/.test(raw)) throw new ParamError(key, `${key}: '${raw}' is not a whole number`);
+      return Number(raw);
+    }
+    case 'double':
+    case 'float': {
+      const n = Number(raw);
+      if (raw === '' || Number.isNaN(n)) throw new ParamError(key, `${key}: '${raw}' is not a number`);
+      return n;
+    }
+    case 'boolean':
+      if (raw !== 'true' && raw !== 'false') throw new ParamError(key, `${key}: '${raw}' is not true or false`);
+      return raw === 'true';
+    case 'timestamp': {
+      const d = new Date(raw);
+      if (Number.isNaN(d.getTime())) throw new ParamError(key, `${key}: '${raw}' is not a time`);
+      return d;
+    }
+    default:
+      return raw;
+  }
+}
+
+const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+function ns(model: Model): string {
+  const n = model.metadata.xmlNamespace;
+  const uri = typeof n === 'string' ? n : n.uri;
+  return uri.endsWith('/') ? uri : `${uri}/`;
+}
+
+/** An operation's output as the protocol's XML document. */
+export function encodeOutput(model: Model, operation: string, output: Record<string, Value>, requestId: string): string {
+  const op = model.operations[operation];
+  const body = op.output ? encodeMembers(model, model.shapes[op.output.shape], output) : '';
+  if (model.metadata.protocol === 'ec2') {
+    return `<?xml version="1.0" encoding="UTF-8"?>\n<${operation}Response xmlns="${ns(model)}"><requestId>${requestId}</requestId>${body}</${operation}Response>`;
+  }
+  const wrapper = op.output?.resultWrapper ?? `${operation}Result`;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<${operation}Response xmlns="${ns(model)}"><${wrapper}>${body}</${wrapper}>` +
+    `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${operation}Response>`
+  );
+}
+
+function encodeMembers(model: Model, shape: Shape, value: Record<string, Value>): string {
+  let out = '';
+  for (const [name, ref] of Object.entries(shape.members ?? {})) {
+    const v = value[name];
+    if (v === undefined || v === null) continue;
+    out += encodeValue(model, ref, ref.locationName ?? name, v);
+  }
+  return out;
+}
+
+function encodeValue(model: Model, ref: ShapeRef, tag: string, v: Value): string {
+  const shape = model.shapes[ref.shape];
+  switch (shape.type) {
+    case 'structure':
+      return `<${tag}>${encodeMembers(model, shape, v as Record<string, Value>)}</${tag}>`;
+    case 'list': {
+      const member = shape.member!;
+      const itemTag = member.locationName ?? (model.metadata.protocol === 'ec2' ? 'item' : 'member');
+      const items = (v as Value[]).map((x) => encodeValue(model, member, shape.flattened || ref.flattened ? tag : itemTag, x)).join('');
+      return shape.flattened || ref.flattened ? items : `<${tag}>${items}</${tag}>`;
+    }
+    case 'map': {
+      const entries = Object.entries(v as Record<string, Value>)
+        .map(([k, x]) => `<entry><key>${escapeXml(k)}</key>${encodeValue(model, shape.value!, 'value', x)}</entry>`)
+        .join('');
+      return `<${tag}>${entries}</${tag}>`;
+    }
+    case 'timestamp':
+      return `<${tag}>${(v instanceof Date ? v : new Date(String(v))).toISOString()}</${tag}>`;
+    default:
+      return `<${tag}>${escapeXml(String(v))}</${tag}>`;
+  }
+}
+
+/** An error document: EC2's <Response><Errors>, or the query protocol's <ErrorResponse>. */
+export function encodeError(model: Model | null, code: string, message: string, requestId: string, sender = true): string {
+  if (!model || model.metadata.protocol === 'ec2') {
+    return `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${escapeXml(code)}</Code><Message>${escapeXml(message)}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`;
+  }
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${ns(model)}"><Error><Type>${sender ? 'Sender' : 'Receiver'}</Type>` +
+    `<Code>${escapeXml(code)}</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`
+  );
+}

@@ -1,0 +1,647 @@
+/**
+ * EC2 operations on Nimbus's services: each handler maps an AWS input (as the model names
+ * it) to a service call and the result to the AWS output shape. The rules and refusals are
+ * the services' own, with their codes (InvalidVpcID.NotFound, DependencyViolation, ...).
+ *
+ * An AWS account is a Nimbus project; the `Name` tag is the Nimbus name. Ids keep Nimbus's
+ * prefixes (an instance is `ecs-...`). What is accepted and not kept is said in docs/aws.md.
+ */
+import { NimbusError, invalid } from '../core/errors.js';
+import type { Peering, RouteTable, SecurityGroup, SecurityGroupRule, Server, Subnet, Vpc } from '../core/model/index.js';
+import type { Ctx } from '../resources/context.js';
+import * as vpcs from '../resources/vpc/service.js';
+import * as subnets from '../resources/subnet/service.js';
+import * as servers from '../resources/server/service.js';
+import * as groups from '../resources/security-group/service.js';
+import * as tables from '../resources/route-table/service.js';
+import * as peerings from '../resources/peering/service.js';
+import { findProject } from '../resources/project/service.js';
+import { kindOfId } from '../core/ids.js';
+import { AwsError, type Value } from './codec.js';
+
+type In = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Out = Record<string, Value>;
+export type Handler = (ctx: Ctx, input: In, region: string) => Out;
+
+const nameTag = (name: string) => [{ Key: 'Name', Value: name }];
+
+/** A Name from TagSpecifications of this resource type, or undefined. */
+function specName(input: In, type: string): string | undefined {
+  for (const spec of (input.TagSpecifications ?? []) as In[]) {
+    if (spec.ResourceType && spec.ResourceType !== type) continue;
+    for (const t of (spec.Tags ?? []) as In[]) if (t.Key === 'Name') return String(t.Value ?? '');
+  }
+  return undefined;
+}
+
+function specTag(input: In, key: string): string | undefined {
+  for (const spec of (input.TagSpecifications ?? []) as In[]) for (const t of (spec.Tags ?? []) as In[]) if (t.Key === key) return String(t.Value ?? '');
+  return undefined;
+}
+
+/** A name for a resource created without a Name tag, as AWS leaves it nameless: its kind and a counter. */
+function freshName(taken: string[], base: string): string {
+  const used = new Set(taken);
+  for (let i = 1; ; i++) if (!used.has(`${base}-${i}`)) return `${base}-${i}`;
+}
+
+// ---- filters: every Describe takes Filter.N.Name / Filter.N.Value.M and its plural ids ----
+
+type Fields = Record<string, string | string[] | undefined>;
+
+function filtered<T>(items: T[], input: In, idsKey: string | null, fields: (t: T) => Fields): T[] {
+  const ids = idsKey ? ((input[idsKey] ?? []) as string[]) : [];
+  const filters = (input.Filters ?? []) as { Name?: string; Values?: string[] }[];
+  return items.filter((t) => {
+    const f = fields(t);
+    if (ids.length > 0 && !ids.includes(String(f.id))) return false;
+    for (const flt of filters) {
+      const want = flt.Values ?? [];
+      const have = f[flt.Name ?? ''];
+      if (have === undefined)
+        throw new NimbusError(
+          'InvalidParameterValue',
+          `Filter '${flt.Name}' is not one Nimbus serves here: ${Object.keys(f)
+            .filter((k) => k !== 'id')
+            .join(', ')}`,
+        );
+      const values = Array.isArray(have) ? have : [have];
+      if (!want.some((w) => values.some((v) => glob(w, v)))) return false;
+    }
+    return true;
+  });
+}
+
+/** EC2 filter values may use * and ?. */
+function glob(pattern: string, value: string): boolean {
+  if (!/[*?]/.test(pattern)) return pattern === value;
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
+  return re.test(value);
+}
+
+/** Ids asked for that do not exist: AWS refuses the whole call. */
+function missing(ids: string[] | undefined, found: { id: string }[], code: string, what: string): void {
+  const gone = (ids ?? []).filter((id) => !found.some((f) => f.id === id));
+  if (gone.length > 0) throw new AwsError(code, `The ${what} ID${gone.length > 1 ? 's' : ''} '${gone.join(', ')}' do${gone.length > 1 ? '' : 'es'} not exist`);
+}
+
+// ---- VPCs and subnets ----
+
+const vpcOut = (ctx: Ctx, v: Vpc): Out => ({
+  VpcId: v.id,
+  CidrBlock: v.cidr,
+  State: 'available',
+  OwnerId: ctx.projectId,
+  InstanceTenancy: 'default',
+  DhcpOptionsId: 'default',
+  IsDefault: false,
+  CidrBlockAssociationSet: [{ AssociationId: `vpc-cidr-assoc-${v.id.slice(4)}`, CidrBlock: v.cidr, CidrBlockState: { State: 'associated' } }],
+  Tags: nameTag(v.name),
+});
+
+const subnetOut = (ctx: Ctx, s: Subnet, region: string): Out => ({
+  SubnetId: s.id,
+  VpcId: s.vpcId,
+  CidrBlock: s.cidr,
+  State: 'available',
+  AvailableIpAddressCount: s.availableIpCount,
+  AvailabilityZone: `${region}a`,
+  OwnerId: ctx.projectId,
+  DefaultForAz: false,
+  MapPublicIpOnLaunch: false,
+  Tags: nameTag(s.name),
+});
+
+// ---- security groups ----
+
+function permissions(rules: SecurityGroupRule[], direction: 'ingress' | 'egress'): Out[] {
+  return rules
+    .filter((r) => r.direction === direction)
+    .map((r) => ({
+      IpProtocol: r.protocol === 'all' ? '-1' : r.protocol,
+      ...(r.portRange ? { FromPort: r.portRange.from, ToPort: r.portRange.to } : r.protocol === 'icmp' ? { FromPort: -1, ToPort: -1 } : {}),
+      IpRanges: 'cidr' in r.remote ? [{ CidrIp: r.remote.cidr, ...(r.description ? { Description: r.description } : {}) }] : [],
+      UserIdGroupPairs: 'groupId' in r.remote ? [{ GroupId: r.remote.groupId }] : [],
+    }));
+}
+
+const groupOut = (ctx: Ctx, g: SecurityGroup): Out => ({
+  GroupId: g.id,
+  GroupName: g.name,
+  Description: g.description,
+  OwnerId: ctx.projectId,
+  IpPermissions: permissions(g.rules, 'ingress'),
+  IpPermissionsEgress: permissions(g.rules, 'egress'),
+  Tags: nameTag(g.name),
+});
+
+/** The rules an IpPermissions list stands for, as Nimbus rule inputs. */
+function ruleInputs(perms: In[], direction: 'ingress' | 'egress') {
+  const out: { direction: 'ingress' | 'egress'; protocol: 'tcp' | 'udp' | 'icmp' | 'all'; ports?: string; remote: string; description?: string }[] = [];
+  for (const p of perms) {
+    const proto = String(p.IpProtocol ?? '');
+    const protocol = proto === '-1' || proto === 'all' ? 'all' : proto === '6' ? 'tcp' : proto === '17' ? 'udp' : proto === '1' ? 'icmp' : proto;
+    if (!['tcp', 'udp', 'icmp', 'all'].includes(protocol)) throw invalid(`IpProtocol '${proto}' is not one of tcp, udp, icmp, -1`);
+    const ports =
+      (protocol === 'tcp' || protocol === 'udp') && p.FromPort !== undefined
+        ? p.FromPort === p.ToPort || p.ToPort === undefined
+          ? `${p.FromPort}`
+          : `${p.FromPort}-${p.ToPort}`
+        : undefined;
+    const remotes: { remote: string; description?: string }[] = [
+      ...((p.IpRanges ?? []) as In[]).map((r) => ({ remote: String(r.CidrIp), description: r.Description })),
+      ...((p.UserIdGroupPairs ?? []) as In[]).map((g) => ({ remote: String(g.GroupId ?? g.GroupName), description: g.Description })),
+    ];
+    if (remotes.length === 0) throw invalid('IpPermissions: each needs IpRanges (CidrIp) or UserIdGroupPairs (GroupId)');
+    for (const r of remotes)
+      out.push({
+        direction,
+        protocol: protocol as 'tcp',
+        ...(ports ? { ports } : {}),
+        remote: r.remote,
+        ...(r.description ? { description: r.description } : {}),
+      });
+  }
+  return out;
+}
+
+/** The flat form of what the caller passed (GroupId with IpProtocol/FromPort/ToPort/CidrIp) as IpPermissions. */
+function permsOf(input: In): In[] {
+  if (input.IpPermissions?.length) return input.IpPermissions as In[];
+  if (input.IpProtocol !== undefined || input.CidrIp !== undefined) {
+    return [
+      {
+        IpProtocol: input.IpProtocol ?? '-1',
+        FromPort: input.FromPort,
+        ToPort: input.ToPort,
+        IpRanges: input.CidrIp ? [{ CidrIp: input.CidrIp }] : [],
+        UserIdGroupPairs: input.SourceSecurityGroupName ? [{ GroupName: input.SourceSecurityGroupName }] : [],
+      },
+    ];
+  }
+  throw invalid('IpPermissions: at least one permission is required');
+}
+
+function groupRef(input: In): string {
+  const ref = input.GroupId ?? input.GroupName;
+  if (!ref) throw new AwsError('MissingParameter', 'GroupId or GroupName is required');
+  return String(ref);
+}
+
+function authorize(direction: 'ingress' | 'egress'): Handler {
+  return (ctx, input) => {
+    const ref = groupRef(input);
+    const rules = ruleInputs(permsOf(input), direction);
+    let g = groups.getSecurityGroup(ctx, ref);
+    const added: SecurityGroupRule[] = [];
+    for (const r of rules) {
+      const before = new Set(g.rules.map((x) => x.id));
+      g = groups.addRule(ctx, ref, r);
+      added.push(...g.rules.filter((x) => !before.has(x.id)));
+    }
+    return {
+      Return: true,
+      SecurityGroupRules: added.map((r) => ({
+        SecurityGroupRuleId: r.id,
+        GroupId: g.id,
+        IsEgress: direction === 'egress',
+        IpProtocol: r.protocol === 'all' ? '-1' : r.protocol,
+        FromPort: r.portRange?.from ?? -1,
+        ToPort: r.portRange?.to ?? -1,
+        ...('cidr' in r.remote ? { CidrIpv4: r.remote.cidr } : { ReferencedGroupInfo: { GroupId: r.remote.groupId } }),
+      })),
+    };
+  };
+}
+
+function revoke(direction: 'ingress' | 'egress'): Handler {
+  return (ctx, input) => {
+    const ref = groupRef(input);
+    let g = groups.getSecurityGroup(ctx, ref);
+    const ids = new Set((input.SecurityGroupRuleIds ?? []) as string[]);
+    const wanted = ids.size > 0 ? [] : ruleInputs(permsOf(input), direction);
+    const groupIdOf = (remote: string) => (remote.includes('/') ? remote : groups.getSecurityGroup(ctx, remote).id);
+    const victims = g.rules.filter(
+      (r) =>
+        r.direction === direction &&
+        (ids.has(r.id) ||
+          wanted.some(
+            (w) =>
+              w.protocol === r.protocol &&
+              (w.ports ?? null) ===
+                (r.portRange ? (r.portRange.from === r.portRange.to ? `${r.portRange.from}` : `${r.portRange.from}-${r.portRange.to}`) : null) &&
+              ('cidr' in r.remote ? r.remote.cidr === w.remote : r.remote.groupId === groupIdOf(w.remote)),
+          )),
+    );
+    if (victims.length === 0) throw new NimbusError('InvalidPermission.NotFound', `no ${direction} rule of security group '${g.name}' matches`);
+    for (const r of victims) g = groups.removeRule(ctx, ref, r.id);
+    return { Return: true };
+  };
+}
+
+// ---- instances ----
+
+const STATES = {
+  pending: { Code: 0, Name: 'pending' },
+  running: { Code: 16, Name: 'running' },
+  terminated: { Code: 48, Name: 'terminated' },
+  stopped: { Code: 80, Name: 'stopped' },
+} as const;
+
+const stateOf = (s: Server) => (s.status === 'stopped' ? STATES.stopped : STATES.running);
+
+function instanceOut(ctx: Ctx, s: Server, region: string): Out {
+  return {
+    InstanceId: s.id,
+    ImageId: 'ami-nimbus',
+    InstanceType: 't3.micro',
+    State: stateOf(s),
+    PrivateIpAddress: s.privateIp,
+    SubnetId: s.subnetId,
+    VpcId: s.vpcId,
+    LaunchTime: new Date(s.createdAt),
+    Placement: { AvailabilityZone: `${region}a`, Tenancy: 'default' },
+    SecurityGroups: s.securityGroupIds.map((id) => {
+      const g = ctx.store.get<SecurityGroup>(id, 'securityGroup');
+      return { GroupId: id, GroupName: g?.name ?? id };
+    }),
+    Tags: [...nameTag(s.name), ...(s.app ? [{ Key: 'nimbus:app', Value: s.app }] : [])],
+  };
+}
+
+/** The workload: a `nimbus:app` tag, or UserData holding `nimbus:app=...`. */
+function appOf(input: In): string | undefined {
+  const tag = specTag(input, 'nimbus:app');
+  if (tag !== undefined) return tag;
+  if (typeof input.UserData === 'string' && input.UserData) {
+    const text = Buffer.from(input.UserData, 'base64').toString('utf8');
+    const m = /^\s*nimbus:app=(.+?)\s*$/m.exec(text);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+const runInstances: Handler = (ctx, input, region) => {
+  const min = Number(input.MinCount ?? 1);
+  const max = Number(input.MaxCount ?? min);
+  if (!(min >= 1 && max >= min && max <= 20)) throw invalid(`MinCount ${input.MinCount} and MaxCount ${input.MaxCount}: 1 <= MinCount <= MaxCount <= 20`);
+  if (!input.SubnetId) throw new AwsError('MissingParameter', 'SubnetId is required: Nimbus has no default VPC');
+  if (input.PrivateIpAddress && max > 1) throw invalid('PrivateIpAddress names one address: MaxCount must be 1');
+  const base = specName(input, 'instance');
+  const app = appOf(input);
+  const taken = servers.listServers(ctx).map((s) => s.name);
+  const made: Server[] = [];
+  for (let i = 0; i < max; i++) {
+    const name = base ? (max > 1 ? `${base}-${i + 1}` : base) : freshName([...taken, ...made.map((m) => m.name)], 'instance');
+    made.push(
+      servers.createServer(ctx, {
+        name,
+        subnet: String(input.SubnetId),
+        ...(input.PrivateIpAddress ? { ip: String(input.PrivateIpAddress) } : {}),
+        ...(input.SecurityGroupIds?.length
+          ? { securityGroups: input.SecurityGroupIds as string[] }
+          : input.SecurityGroups?.length
+            ? { securityGroups: input.SecurityGroups as string[] }
+            : {}),
+        ...(app !== undefined ? { app } : {}),
+      }),
+    );
+  }
+  return {
+    ReservationId: `r-${made[0].id.slice(4)}`,
+    OwnerId: ctx.projectId,
+    Groups: [],
+    Instances: made.map((s) => ({ ...instanceOut(ctx, s, region), ImageId: input.ImageId ?? 'ami-nimbus', State: STATES.pending })),
+  };
+};
+
+function instanceFields(s: Server): Fields {
+  return {
+    id: s.id,
+    'instance-id': s.id,
+    'vpc-id': s.vpcId,
+    'subnet-id': s.subnetId,
+    'private-ip-address': s.privateIp,
+    'instance-state-name': stateOf(s).Name,
+    state: stateOf(s).Name,
+    'tag:Name': s.name,
+    'instance.group-id': s.securityGroupIds,
+  };
+}
+
+function instanceChange(ctx: Ctx, input: In, change: (s: Server) => Server | null, key: string, to: Out): Out {
+  const ids = (input.InstanceIds ?? []) as string[];
+  if (ids.length === 0) throw new AwsError('MissingParameter', 'InstanceId.N is required');
+  const before = ids.map((id) => servers.getServer(ctx, id));
+  const out = before.map((s) => {
+    change(s);
+    return { InstanceId: s.id, PreviousState: stateOf(s), CurrentState: to };
+  });
+  return { [key]: out };
+}
+
+// ---- route tables ----
+
+const assocId = (subnetId: string) => `rtbassoc-${subnetId.slice(subnetId.indexOf('-') + 1)}`;
+
+function routeTableOut(ctx: Ctx, t: RouteTable): Out {
+  return {
+    RouteTableId: t.id,
+    VpcId: t.vpcId,
+    OwnerId: ctx.projectId,
+    Routes: t.routes.map((r) => ({
+      DestinationCidrBlock: r.destination,
+      ...(r.target.type === 'local' ? { GatewayId: 'local' } : r.target.type === 'peering' ? { VpcPeeringConnectionId: r.target.peeringId } : {}),
+      State: r.state,
+      Origin: r.target.type === 'local' ? 'CreateRouteTable' : 'CreateRoute',
+    })),
+    Associations: [
+      ...(t.main ? [{ Main: true, RouteTableAssociationId: `rtbassoc-${t.id.slice(4)}`, RouteTableId: t.id, AssociationState: { State: 'associated' } }] : []),
+      ...t.subnetIds
+        .filter((id) => ctx.store.get<Subnet>(id, 'subnet')?.explicitRouteTable)
+        .map((id) => ({ Main: false, RouteTableAssociationId: assocId(id), RouteTableId: t.id, SubnetId: id, AssociationState: { State: 'associated' } })),
+    ],
+    Tags: nameTag(t.name),
+  };
+}
+
+function routeTarget(input: In): string {
+  if (input.VpcPeeringConnectionId) return String(input.VpcPeeringConnectionId);
+  const other = ['GatewayId', 'NatGatewayId', 'InstanceId', 'NetworkInterfaceId', 'TransitGatewayId', 'EgressOnlyInternetGatewayId'].find((k) => input[k]);
+  if (other) throw new NimbusError('InvalidParameterValue', `${other}: Nimbus routes to VPC peering connections only (VpcPeeringConnectionId)`);
+  throw new AwsError('MissingParameter', 'a target is required: VpcPeeringConnectionId');
+}
+
+function destination(input: In): string {
+  if (!input.DestinationCidrBlock) throw new AwsError('MissingParameter', 'DestinationCidrBlock is required (IPv4 only)');
+  return String(input.DestinationCidrBlock);
+}
+
+// ---- peerings ----
+
+function peeringOut(ctx: Ctx, p: Peering): Out {
+  const vpc = (id: string) => ctx.store.get<Vpc>(id, 'vpc');
+  const info = (id: string, owner: string) => ({ VpcId: id, OwnerId: owner, CidrBlock: vpc(id)?.cidr, Region: undefined });
+  return {
+    VpcPeeringConnectionId: p.id,
+    RequesterVpcInfo: info(p.requesterVpcId, p.projectId),
+    AccepterVpcInfo: info(p.accepterVpcId, p.accepterProjectId),
+    Status: {
+      Code: p.status,
+      Message: p.status === 'pending-acceptance' ? 'Pending Acceptance by the peer project' : p.status === 'active' ? 'Active' : p.status,
+    },
+    Tags: nameTag(p.name),
+  };
+}
+
+// ---- tags: the Name tag is the Nimbus name ----
+
+function rename(ctx: Ctx, id: string, name: string): void {
+  switch (kindOfId(id)) {
+    case 'vpc':
+      vpcs.updateVpc(ctx, id, { name });
+      return;
+    case 'subnet':
+      subnets.updateSubnet(ctx, id, { name });
+      return;
+    case 'server':
+      servers.updateServer(ctx, id, { name });
+      return;
+    case 'securityGroup':
+      groups.updateSecurityGroup(ctx, id, { name });
+      return;
+    case 'routeTable':
+      tables.renameRouteTable(ctx, id, { name });
+      return;
+    case 'peering':
+      peerings.renamePeering(ctx, id, { name });
+      return;
+    default:
+      throw new AwsError('InvalidID', `The ID '${id}' is not a resource Nimbus tags (a VPC, subnet, instance, security group, route table or peering)`);
+  }
+}
+
+function taggable(ctx: Ctx): { id: string; name: string; type: string }[] {
+  return [
+    ...vpcs.listVpcs(ctx).map((x) => ({ id: x.id, name: x.name, type: 'vpc' })),
+    ...subnets.listSubnets(ctx).map((x) => ({ id: x.id, name: x.name, type: 'subnet' })),
+    ...servers.listServers(ctx).map((x) => ({ id: x.id, name: x.name, type: 'instance' })),
+    ...groups.listSecurityGroups(ctx).map((x) => ({ id: x.id, name: x.name, type: 'security-group' })),
+    ...tables.listRouteTables(ctx).map((x) => ({ id: x.id, name: x.name, type: 'route-table' })),
+    ...peerings.listPeerings(ctx).map((x) => ({ id: x.id, name: x.name, type: 'vpc-peering-connection' })),
+  ];
+}
+
+export const EC2: Record<string, Handler> = {
+  CreateVpc: (ctx, input) => {
+    if (!input.CidrBlock) throw new AwsError('MissingParameter', 'CidrBlock is required');
+    const name =
+      specName(input, 'vpc') ??
+      freshName(
+        vpcs.listVpcs(ctx).map((v) => v.name),
+        'vpc',
+      );
+    return { Vpc: vpcOut(ctx, vpcs.createVpc(ctx, { name, cidr: String(input.CidrBlock) })) };
+  },
+  DescribeVpcs: (ctx, input) => {
+    const all = vpcs.listVpcs(ctx);
+    missing(input.VpcIds, all, 'InvalidVpcID.NotFound', 'vpc');
+    const found = filtered(all, input, 'VpcIds', (v) => ({
+      id: v.id,
+      'vpc-id': v.id,
+      'cidr-block': v.cidr,
+      cidr: v.cidr,
+      state: 'available',
+      'tag:Name': v.name,
+      'is-default': 'false',
+    }));
+    return { Vpcs: found.map((v) => vpcOut(ctx, v)) };
+  },
+  DeleteVpc: (ctx, input) => {
+    vpcs.deleteVpc(ctx, String(input.VpcId));
+    return {};
+  },
+  CreateSubnet: (ctx, input, region) => {
+    if (!input.VpcId || !input.CidrBlock) throw new AwsError('MissingParameter', 'VpcId and CidrBlock are required');
+    const name =
+      specName(input, 'subnet') ??
+      freshName(
+        subnets.listSubnets(ctx).map((s) => s.name),
+        'subnet',
+      );
+    return { Subnet: subnetOut(ctx, subnets.createSubnet(ctx, { name, vpc: String(input.VpcId), cidr: String(input.CidrBlock) }), region) };
+  },
+  DescribeSubnets: (ctx, input, region) => {
+    const all = subnets.listSubnets(ctx);
+    missing(input.SubnetIds, all, 'InvalidSubnetID.NotFound', 'subnet');
+    const found = filtered(all, input, 'SubnetIds', (s) => ({
+      id: s.id,
+      'subnet-id': s.id,
+      'vpc-id': s.vpcId,
+      'cidr-block': s.cidr,
+      state: 'available',
+      'tag:Name': s.name,
+    }));
+    return { Subnets: found.map((s) => subnetOut(ctx, s, region)) };
+  },
+  DeleteSubnet: (ctx, input) => {
+    subnets.deleteSubnet(ctx, String(input.SubnetId));
+    return {};
+  },
+
+  CreateSecurityGroup: (ctx, input) => {
+    if (!input.GroupName || !input.Description) throw new AwsError('MissingParameter', 'GroupName and GroupDescription are required');
+    const g = groups.createSecurityGroup(ctx, { name: String(input.GroupName), description: String(input.Description) });
+    return { GroupId: g.id, Tags: nameTag(g.name) };
+  },
+  DescribeSecurityGroups: (ctx, input) => {
+    const all = groups.listSecurityGroups(ctx);
+    missing(input.GroupIds, all, 'InvalidGroup.NotFound', 'security group');
+    const names = (input.GroupNames ?? []) as string[];
+    const found = filtered(all, input, 'GroupIds', (g) => ({
+      id: g.id,
+      'group-id': g.id,
+      'group-name': g.name,
+      'tag:Name': g.name,
+      description: g.description,
+    })).filter((g) => names.length === 0 || names.includes(g.name));
+    return { SecurityGroups: found.map((g) => groupOut(ctx, g)) };
+  },
+  DeleteSecurityGroup: (ctx, input) => {
+    const g = groups.deleteSecurityGroup(ctx, groupRef(input));
+    return { Return: true, GroupId: g.id };
+  },
+  AuthorizeSecurityGroupIngress: authorize('ingress'),
+  AuthorizeSecurityGroupEgress: authorize('egress'),
+  RevokeSecurityGroupIngress: revoke('ingress'),
+  RevokeSecurityGroupEgress: revoke('egress'),
+
+  RunInstances: runInstances,
+  DescribeInstances: (ctx, input, region) => {
+    const all = servers.listServers(ctx);
+    missing(input.InstanceIds, all, 'InvalidInstanceID.NotFound', 'instance');
+    const found = filtered(all, input, 'InstanceIds', instanceFields);
+    return {
+      Reservations: found.map((s) => ({ ReservationId: `r-${s.id.slice(4)}`, OwnerId: ctx.projectId, Groups: [], Instances: [instanceOut(ctx, s, region)] })),
+    };
+  },
+  TerminateInstances: (ctx, input) => instanceChange(ctx, input, (s) => servers.deleteServer(ctx, s.id), 'TerminatingInstances', STATES.terminated),
+  StopInstances: (ctx, input) => instanceChange(ctx, input, (s) => servers.setServerStatus(ctx, s.id, 'stopped'), 'StoppingInstances', STATES.stopped),
+  StartInstances: (ctx, input) => instanceChange(ctx, input, (s) => servers.setServerStatus(ctx, s.id, 'running'), 'StartingInstances', STATES.running),
+
+  CreateRouteTable: (ctx, input) => {
+    if (!input.VpcId) throw new AwsError('MissingParameter', 'VpcId is required');
+    const name =
+      specName(input, 'route-table') ??
+      freshName(
+        tables.listRouteTables(ctx).map((t) => t.name),
+        'rtb',
+      );
+    return { RouteTable: routeTableOut(ctx, tables.createRouteTable(ctx, { name, vpc: String(input.VpcId) })) };
+  },
+  DescribeRouteTables: (ctx, input) => {
+    const all = tables.listRouteTables(ctx);
+    missing(input.RouteTableIds, all, 'InvalidRouteTableID.NotFound', 'route table');
+    const found = filtered(all, input, 'RouteTableIds', (t) => ({
+      id: t.id,
+      'route-table-id': t.id,
+      'vpc-id': t.vpcId,
+      'association.main': String(t.main),
+      'association.subnet-id': t.subnetIds,
+      'tag:Name': t.name,
+    }));
+    return { RouteTables: found.map((t) => routeTableOut(ctx, t)) };
+  },
+  DeleteRouteTable: (ctx, input) => {
+    tables.deleteRouteTable(ctx, String(input.RouteTableId));
+    return {};
+  },
+  CreateRoute: (ctx, input) => {
+    tables.addRoute(ctx, { routeTable: String(input.RouteTableId), destination: destination(input), target: routeTarget(input) });
+    return { Return: true };
+  },
+  ReplaceRoute: (ctx, input) => {
+    const dst = destination(input);
+    const target = routeTarget(input);
+    const t = tables.getRouteTable(ctx, String(input.RouteTableId));
+    if (!t.routes.some((r) => r.destination === dst)) throw new NimbusError('InvalidRoute.NotFound', `no route to ${dst} in route table ${t.id}`);
+    tables.removeRoute(ctx, { routeTable: t.id, destination: dst });
+    tables.addRoute(ctx, { routeTable: t.id, destination: dst, target });
+    return {};
+  },
+  DeleteRoute: (ctx, input) => {
+    tables.removeRoute(ctx, { routeTable: String(input.RouteTableId), destination: destination(input) });
+    return {};
+  },
+  AssociateRouteTable: (ctx, input) => {
+    if (!input.SubnetId) throw new AwsError('MissingParameter', 'SubnetId is required (gateways are not associated in Nimbus)');
+    tables.associate(ctx, String(input.RouteTableId), String(input.SubnetId));
+    return { AssociationId: assocId(String(input.SubnetId)), AssociationState: { State: 'associated' } };
+  },
+  DisassociateRouteTable: (ctx, input) => {
+    const id = String(input.AssociationId ?? '');
+    if (!id.startsWith('rtbassoc-')) throw new AwsError('InvalidAssociationID.NotFound', `association '${id}' does not exist`);
+    tables.disassociate(ctx, `subnet-${id.slice('rtbassoc-'.length)}`);
+    return {};
+  },
+
+  CreateVpcPeeringConnection: (ctx, input) => {
+    if (!input.VpcId || !input.PeerVpcId) throw new AwsError('MissingParameter', 'VpcId and PeerVpcId are required');
+    const name =
+      specName(input, 'vpc-peering-connection') ??
+      freshName(
+        peerings.listPeerings(ctx).map((p) => p.name),
+        'pcx',
+      );
+    const peerProject = input.PeerOwnerId ? findProject(ctx.store, String(input.PeerOwnerId)).id : undefined;
+    const p = peerings.createPeering(ctx, { name, vpc: String(input.VpcId), peerVpc: String(input.PeerVpcId), ...(peerProject ? { peerProject } : {}) });
+    return { VpcPeeringConnection: peeringOut(ctx, p) };
+  },
+  AcceptVpcPeeringConnection: (ctx, input) => ({ VpcPeeringConnection: peeringOut(ctx, peerings.acceptPeering(ctx, String(input.VpcPeeringConnectionId))) }),
+  RejectVpcPeeringConnection: (ctx, input) => {
+    peerings.rejectPeering(ctx, String(input.VpcPeeringConnectionId));
+    return { Return: true };
+  },
+  DeleteVpcPeeringConnection: (ctx, input) => {
+    peerings.deletePeering(ctx, String(input.VpcPeeringConnectionId));
+    return { Return: true };
+  },
+  DescribeVpcPeeringConnections: (ctx, input) => {
+    const all = peerings.listPeerings(ctx);
+    missing(input.VpcPeeringConnectionIds, all, 'InvalidVpcPeeringConnectionID.NotFound', 'vpc peering connection');
+    const found = filtered(all, input, 'VpcPeeringConnectionIds', (p) => ({
+      id: p.id,
+      'vpc-peering-connection-id': p.id,
+      'status-code': p.status,
+      state: p.status,
+      'requester-vpc-info.vpc-id': p.requesterVpcId,
+      'accepter-vpc-info.vpc-id': p.accepterVpcId,
+      'tag:Name': p.name,
+    }));
+    return { VpcPeeringConnections: found.map((p) => peeringOut(ctx, p)) };
+  },
+
+  CreateTags: (ctx, input) => {
+    const tags = (input.Tags ?? []) as { Key?: string; Value?: string }[];
+    const other = tags.find((t) => t.Key !== 'Name');
+    if (other) throw new NimbusError('InvalidParameterValue', `Tag '${other.Key}': Nimbus keeps the Name tag only (it is the resource's name)`);
+    const name = tags.find((t) => t.Key === 'Name');
+    if (name) for (const id of (input.Resources ?? []) as string[]) rename(ctx, id, String(name.Value ?? ''));
+    return {};
+  },
+  DeleteTags: (ctx, input) => {
+    const tags = (input.Tags ?? []) as { Key?: string }[];
+    if (tags.length === 0 || tags.some((t) => t.Key === 'Name'))
+      throw new NimbusError('InvalidParameterValue', "the Name tag is the resource's name in Nimbus and cannot be removed (CreateTags renames)");
+    return {};
+  },
+  DescribeTags: (ctx, input) => {
+    const found = filtered(taggable(ctx), input, null, (t) => ({ id: t.id, 'resource-id': t.id, 'resource-type': t.type, key: 'Name', value: t.name }));
+    return { Tags: found.map((t) => ({ ResourceId: t.id, ResourceType: t.type, Key: 'Name', Value: t.name })) };
+  },
+};

@@ -1,0 +1,115 @@
+/**
+ * The reference lab's part 1 with Debian's aws CLI (/usr/bin/aws, called by that path: a bare
+ * `aws` may be another version), its keys from `nimbus credentials aws`, checked through
+ * Nimbus's API and analyzer. Skipped where /usr/bin/aws is not installed.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { testDaemon, cli, type TestDaemon } from '../helpers/daemon.js';
+
+const AWS = '/usr/bin/aws';
+const skip = existsSync(AWS) ? false : `${AWS} is not installed (apt-get install awscli)`;
+let t: TestDaemon;
+let env: Record<string, string>;
+
+before(async () => {
+  if (skip) return;
+  t = await testDaemon();
+  const r = await cli(t.daemon.url, ['credentials', 'aws'], { NIMBUS_TOKEN: t.daemon.adminToken });
+  assert.equal(r.code, 0, r.stderr);
+  env = Object.fromEntries([...r.stdout.matchAll(/^export (\w+)=(\S+)$/gm)].map((m) => [m[1], m[2]]));
+});
+after(async () => {
+  await t?.close();
+});
+
+/** `aws ARGS --output text`, its stdout trimmed; fails the test on a non-zero exit. */
+function aws(...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(AWS, ['--endpoint-url', t.daemon.url, ...args, '--output', 'text'], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: '/nonexistent',
+        AWS_CONFIG_FILE: '/dev/null',
+        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_PAGER: '',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`aws ${args.join(' ')}: exit ${code}: ${err.trim()}`))));
+  });
+}
+
+const name = (type: string, n: string) => ['--tag-specifications', `ResourceType=${type},Tags=[{Key=Name,Value=${n}}]`];
+
+test("the reference lab's part 1 with the aws CLI", { skip }, async () => {
+  const vpcA = await aws('ec2', 'create-vpc', '--cidr-block', '192.168.6.0/24', ...name('vpc', 'vpc-a'), '--query', 'Vpc.VpcId');
+  const vpcB = await aws('ec2', 'create-vpc', '--cidr-block', '192.168.5.0/24', ...name('vpc', 'vpc-b'), '--query', 'Vpc.VpcId');
+  const subA = await aws('ec2', 'create-subnet', '--vpc-id', vpcA, '--cidr-block', '192.168.6.0/25', ...name('subnet', 'sub-a'), '--query', 'Subnet.SubnetId');
+  const subB = await aws('ec2', 'create-subnet', '--vpc-id', vpcB, '--cidr-block', '192.168.5.0/24', ...name('subnet', 'sub-b'), '--query', 'Subnet.SubnetId');
+  await aws(
+    'ec2',
+    'run-instances',
+    '--image-id',
+    'ami-12345678',
+    '--count',
+    '1',
+    '--subnet-id',
+    subA,
+    '--private-ip-address',
+    '192.168.6.76',
+    ...name('instance', 'ecs-a'),
+  );
+  await aws(
+    'ec2',
+    'run-instances',
+    '--image-id',
+    'ami-12345678',
+    '--count',
+    '1',
+    '--subnet-id',
+    subB,
+    '--private-ip-address',
+    '192.168.5.130',
+    ...name('instance', 'ecs-b'),
+  );
+  assert.equal((await t.client.trace({ server: 'ecs-a', destination: '192.168.5.130', protocol: 'icmp' })).reachable, false);
+  const pcx = await aws(
+    'ec2',
+    'create-vpc-peering-connection',
+    '--vpc-id',
+    vpcA,
+    '--peer-vpc-id',
+    vpcB,
+    '--query',
+    'VpcPeeringConnection.VpcPeeringConnectionId',
+  );
+  for (const [vpc, dst] of [
+    [vpcA, '192.168.5.0/24'],
+    [vpcB, '192.168.6.0/25'],
+  ]) {
+    const rtb = await aws(
+      'ec2',
+      'describe-route-tables',
+      '--filters',
+      `Name=vpc-id,Values=${vpc}`,
+      'Name=association.main,Values=true',
+      '--query',
+      'RouteTables[0].RouteTableId',
+    );
+    await aws('ec2', 'create-route', '--route-table-id', rtb, '--destination-cidr-block', dst, '--vpc-peering-connection-id', pcx);
+  }
+  assert.equal((await t.client.trace({ server: 'ecs-a', destination: '192.168.5.130', protocol: 'icmp' })).reachable, true);
+  const ips = await aws('ec2', 'describe-instances', '--filters', 'Name=tag:Name,Values=ecs-a,ecs-b', '--query', 'Reservations[].Instances[].PrivateIpAddress');
+  assert.deepEqual(ips.split(/\s+/).sort(), ['192.168.5.130', '192.168.6.76']);
+  await assert.rejects(aws('ec2', 'delete-vpc', '--vpc-id', vpcA), /DependencyViolation/);
+});
