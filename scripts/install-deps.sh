@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the Linux data plane uses (iproute2, nftables, iputils-ping),
+# Installs the Debian packages the Linux data plane uses (iproute2, nftables, iputils-ping, conntrack),
 # when running as root and any is missing. Without root it says what is missing and goes on:
 # the virtual data plane needs none of them.
 set -euo pipefail
@@ -11,10 +11,12 @@ need=()
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
+# Kernel TCP listeners end a removed member's flows with conntrack -D (src/workloads/kernel-listeners.ts).
+command -v conntrack >/dev/null 2>&1 || need+=(conntrack)
 # The web console's browser tests drive Debian's Chromium (test/browser/).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "install-deps: iproute2, nftables, ping and chromium are present"
+  echo "install-deps: iproute2, nftables, ping, conntrack and chromium are present"
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
