@@ -92,7 +92,7 @@ export function awsRoutes(app: FastifyInstance, deps: AppDeps): void {
       }
       const ctx: Ctx = { store: deps.store, feed: deps.feed, projectId: key.principal.projectId, admin: key.principal.admin, workloadBase: deps.workloadBase };
       const input = decodeInput(svc.model, action, params);
-      const output = handler(ctx, input, cred.region);
+      const output = handler(ctx, input, cred.region, deps.loadBalancers);
       return send(reply, 200, encodeOutput(svc.model, action, output, requestId));
     } catch (err) {
       if (err instanceof SignatureError) return fail(which === 'ec2' ? 'AuthFailure' : 'SignatureDoesNotMatch', err.message, 401);

@@ -65,6 +65,7 @@ export const AWS_CODE: Record<string, string> = {
   'InvalidPoolID.NotFound': 'TargetGroupNotFound',
   'InvalidMemberID.NotFound': 'InvalidTarget',
   DuplicateListener: 'DuplicateListener',
+  'TargetGroup.InUse': 'ResourceInUse',
 };
 
 /** A problem with a parameter: its key and what is wrong (the endpoint answers InvalidParameterValue). */

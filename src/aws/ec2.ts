@@ -18,10 +18,13 @@ import * as peerings from '../resources/peering/service.js';
 import { findProject } from '../resources/project/service.js';
 import { kindOfId } from '../core/ids.js';
 import { AwsError, type Value } from './codec.js';
+import type { LbRuntime } from '../resources/load-balancer/status.js';
 
-type In = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-type Out = Record<string, Value>;
-export type Handler = (ctx: Ctx, input: In, region: string) => Out;
+/** An input as the codec decoded it from the model (its fields are read by their AWS names). */
+export type In = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type Out = Record<string, Value>;
+/** One operation: the caller's project, its input, the region it signed for, the load balancers' runtime. */
+export type Handler = (ctx: Ctx, input: In, region: string, runtime: LbRuntime) => Out;
 
 const nameTag = (name: string) => [{ Key: 'Name', Value: name }];
 

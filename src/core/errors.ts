@@ -60,6 +60,8 @@ export const ERROR_CATALOGUE = {
   UnsupportedMediaType: { status: 415, summary: 'A request body that is not application/json.' },
   'InvalidTokenID.NotFound': { status: 404, summary: 'No token with that name or id.' },
   'InvalidTopology.NotFound': { status: 404, summary: 'No resources owned by a topology file of that name in the project.' },
+  TargetGroupNotFound: { status: 404, summary: 'No target group (the AWS-compatible endpoint) with that name or ARN in the project.' },
+  'TargetGroup.InUse': { status: 409, summary: 'A target group a listener forwards to, or one bound to another load balancer than the listener being made.' },
   InvalidTopology: { status: 400, summary: 'A topology file with problems: each is listed with its path, line and code; nothing was changed.' },
   QuotaExceeded: { status: 400, summary: "The project's quota for that kind of resource is used up." },
   VpcLimitExceeded: { status: 400, summary: "The project's quota of VPCs is used up (AWS's code for it)." },

@@ -19,6 +19,7 @@ export const KINDS = {
   healthMonitor: 'hm',
   token: 'tok',
   topology: 'topo',
+  targetGroup: 'tg',
 } as const;
 
 export type Kind = keyof typeof KINDS;
@@ -66,4 +67,5 @@ export const KIND_LABEL: Record<Kind, string> = {
   healthMonitor: 'health monitor',
   token: 'token',
   topology: 'topology',
+  targetGroup: 'target group',
 };

@@ -78,6 +78,7 @@ export const NOT_FOUND: Record<Kind, ErrorCode> = {
   healthMonitor: 'InvalidHealthMonitorID.NotFound',
   token: 'InvalidTokenID.NotFound',
   topology: 'InvalidTopology.NotFound',
+  targetGroup: 'TargetGroupNotFound',
 };
 
 export function notFound(kind: Kind, ref: string): NimbusError {

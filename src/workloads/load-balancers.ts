@@ -212,6 +212,9 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
     this.withListeners = new Set(desired.workers.keys());
     for (const [lbId, { config }] of desired.workers) {
       const w = this.workers.get(lbId);
+      // A listener now served by the kernel leaves the worker's configuration, which closes its
+      // public socket there: forget it, so that it is handed over again if the listener comes back.
+      for (const key of w?.adopted ?? []) if (desired.engines.get(lbId)?.[key.slice(0, key.indexOf(':'))]?.engine === 'kernel') w!.adopted.delete(key);
       if (w) {
         w.config = config;
         if (w.ready) this.push(w);

@@ -173,6 +173,30 @@ for (const v of VARIANTS.filter((x) => !only || x.name.includes(only))) {
       await settle();
     });
 
+    test('a listener whose pool asks for what only a proxy does moves to the user-space engine and back, serving all along', async () => {
+      await t.client.pools.update('tcp', { algorithm: 'least_connections' });
+      await settle();
+      const moved = (await t.client.loadBalancers.status('elb')).listeners.find((l) => l.name === 'tcp-l')!;
+      assert.equal(moved.engine, 'user-space', moved.engineReason);
+      await until('served by the user-space engine', () =>
+        once(ip, '/lc').then(
+          () => true,
+          () => false,
+        ),
+      );
+      assert.deepEqual(new Set(await names(ip, 6)), new Set(['ecs-a', 'ecs-b']));
+      await t.client.pools.update('tcp', { algorithm: 'round_robin' });
+      await settle();
+      assert.equal((await t.client.loadBalancers.status('elb')).listeners.find((l) => l.name === 'tcp-l')!.engine, v.engine);
+      await until('served again', () =>
+        once(ip, '/rr').then(
+          () => true,
+          () => false,
+        ),
+      );
+      assert.deepEqual(new Set(await names(ip, 6)), new Set(['ecs-a', 'ecs-b']));
+    });
+
     test('weight 0 drains: the open connection goes on, new ones never come', async () => {
       // Find a connection that reached ecs-b.
       let conn = await kept(ip);

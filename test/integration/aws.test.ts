@@ -9,13 +9,8 @@ import assert from 'node:assert/strict';
 import {
   EC2Client,
   CreateVpcCommand,
-  CreateSubnetCommand,
-  RunInstancesCommand,
   DescribeInstancesCommand,
   DescribeVpcsCommand,
-  CreateVpcPeeringConnectionCommand,
-  DescribeRouteTablesCommand,
-  CreateRouteCommand,
   CreateSecurityGroupCommand,
   AuthorizeSecurityGroupIngressCommand,
   DescribeSecurityGroupsCommand,
@@ -25,14 +20,29 @@ import {
   DeleteVpcCommand,
   CreateTagsCommand,
   DescribeTagsCommand,
+  StartInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { ElasticLoadBalancingV2Client, DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  ElasticLoadBalancingV2Client,
+  DescribeLoadBalancersCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  ModifyTargetGroupAttributesCommand,
+  RegisterTargetsCommand,
+  CreateListenerCommand,
+  DescribeTargetHealthCommand,
+  DeregisterTargetsCommand,
+  DescribeListenersCommand,
+  DeleteTargetGroupCommand,
+  DescribeRulesCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { checkPart2, waitUp, LISTEN_PORT } from '../helpers/lab.js';
+import { awsPart1, awsPeer, tag } from '../helpers/aws.js';
 import { testDaemon, cli, type TestDaemon } from '../helpers/daemon.js';
 
 let t: TestDaemon;
 let ec2: EC2Client;
 let key: { accessKeyId: string; secretAccessKey: string };
-const tag = (name: string, type: string) => [{ ResourceType: type as 'vpc', Tags: [{ Key: 'Name', Value: name }] }];
 
 before(async () => {
   t = await testDaemon();
@@ -56,44 +66,9 @@ async function refusal(p: Promise<unknown>): Promise<{ name: string; message: st
 }
 
 test("the reference lab's part 1 through the EC2 SDK, seen by Nimbus and its analyzer", async () => {
-  const a = await ec2.send(new CreateVpcCommand({ CidrBlock: '192.168.6.0/24', TagSpecifications: tag('vpc-a', 'vpc') }));
-  const b = await ec2.send(new CreateVpcCommand({ CidrBlock: '192.168.5.0/24', TagSpecifications: tag('vpc-b', 'vpc') }));
-  assert.equal(a.Vpc?.State, 'available');
-  const sa = await ec2.send(new CreateSubnetCommand({ VpcId: a.Vpc!.VpcId, CidrBlock: '192.168.6.0/25', TagSpecifications: tag('sub-a', 'subnet') }));
-  const sb = await ec2.send(new CreateSubnetCommand({ VpcId: b.Vpc!.VpcId, CidrBlock: '192.168.5.0/24', TagSpecifications: tag('sub-b', 'subnet') }));
-  const app = [
-    {
-      ResourceType: 'instance' as const,
-      Tags: [
-        { Key: 'Name', Value: 'ecs-a' },
-        { Key: 'nimbus:app', Value: 'web' },
-      ],
-    },
-  ];
-  const ia = await ec2.send(
-    new RunInstancesCommand({
-      ImageId: 'ami-0abcdef1234567890',
-      MinCount: 1,
-      MaxCount: 1,
-      SubnetId: sa.Subnet!.SubnetId,
-      PrivateIpAddress: '192.168.6.76',
-      TagSpecifications: app,
-    }),
-  );
-  const userData = Buffer.from('#!/bin/sh\nnimbus:app=web\n').toString('base64');
-  await ec2.send(
-    new RunInstancesCommand({
-      ImageId: 'ami-0abcdef1234567890',
-      MinCount: 1,
-      MaxCount: 1,
-      SubnetId: sb.Subnet!.SubnetId,
-      PrivateIpAddress: '192.168.5.130',
-      UserData: userData,
-      TagSpecifications: tag('ecs-b', 'instance'),
-    }),
-  );
-  assert.equal(ia.Instances?.[0].PrivateIpAddress, '192.168.6.76');
-  assert.equal(ia.Instances?.[0].ImageId, 'ami-0abcdef1234567890');
+  const { vpcA, vpcB, ecsA } = await awsPart1(ec2);
+  assert.equal(ecsA.PrivateIpAddress, '192.168.6.76');
+  assert.equal(ecsA.ImageId, 'ami-0abcdef1234567890');
 
   // Nimbus sees what the SDK made, by name.
   assert.deepEqual((await t.client.vpcs.list()).map((v) => v.name).sort(), ['vpc-a', 'vpc-b']);
@@ -104,31 +79,7 @@ test("the reference lab's part 1 through the EC2 SDK, seen by Nimbus and its ana
   ]);
   assert.equal((await t.client.trace({ server: 'ecs-a', destination: '192.168.5.130', protocol: 'icmp' })).reachable, false, 'no peering yet');
 
-  const pcx = await ec2.send(
-    new CreateVpcPeeringConnectionCommand({ VpcId: a.Vpc!.VpcId, PeerVpcId: b.Vpc!.VpcId, TagSpecifications: tag('pcx-ab', 'vpc-peering-connection') }),
-  );
-  assert.equal(pcx.VpcPeeringConnection?.Status?.Code, 'active', 'one project: active at once');
-  for (const [vpc, dst] of [
-    [a.Vpc!.VpcId!, '192.168.5.0/24'],
-    [b.Vpc!.VpcId!, '192.168.6.0/25'],
-  ]) {
-    const rt = await ec2.send(
-      new DescribeRouteTablesCommand({
-        Filters: [
-          { Name: 'vpc-id', Values: [vpc] },
-          { Name: 'association.main', Values: ['true'] },
-        ],
-      }),
-    );
-    assert.equal(rt.RouteTables?.length, 1);
-    await ec2.send(
-      new CreateRouteCommand({
-        RouteTableId: rt.RouteTables![0].RouteTableId,
-        DestinationCidrBlock: dst,
-        VpcPeeringConnectionId: pcx.VpcPeeringConnection!.VpcPeeringConnectionId,
-      }),
-    );
-  }
+  assert.equal(await awsPeer(ec2, vpcA, vpcB), 'active', 'one project: active at once');
   const trace = await t.client.trace({ server: 'ecs-a', destination: '192.168.5.130', protocol: 'icmp' });
   assert.equal(trace.reachable, true, JSON.stringify(trace.blockedBy));
   assert.equal((await t.client.ping({ server: 'ecs-a', destination: '192.168.5.130', count: 1 })).reachable, true);
@@ -136,22 +87,104 @@ test("the reference lab's part 1 through the EC2 SDK, seen by Nimbus and its ana
   // Describe with the SDK's filters and plural ids.
   const byName = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:Name', Values: ['ecs-*'] }] }));
   assert.equal(byName.Reservations?.flatMap((r) => r.Instances ?? []).length, 2);
-  const one = await ec2.send(new DescribeVpcsCommand({ VpcIds: [b.Vpc!.VpcId!] }));
+  const one = await ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcB] }));
   assert.deepEqual(
     one.Vpcs?.map((v) => [v.CidrBlock, v.Tags?.find((x) => x.Key === 'Name')?.Value]),
     [['192.168.5.0/24', 'vpc-b']],
   );
   const running = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-state-name', Values: ['running'] }] }));
   assert.equal(running.Reservations?.length, 2);
-  await ec2.send(new StopInstancesCommand({ InstanceIds: [ia.Instances![0].InstanceId!] }));
-  const stopped = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [ia.Instances![0].InstanceId!] }));
+  await ec2.send(new StopInstancesCommand({ InstanceIds: [ecsA.InstanceId!] }));
+  const stopped = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [ecsA.InstanceId!] }));
   assert.equal(stopped.Reservations?.[0].Instances?.[0].State?.Name, 'stopped');
   assert.equal((await t.client.servers.get('ecs-a')).status, 'stopped');
 
   // A VPC still in use: AWS's DependencyViolation, as the SDK reads it.
-  const dep = await refusal(ec2.send(new DeleteVpcCommand({ VpcId: a.Vpc!.VpcId })));
+  const dep = await refusal(ec2.send(new DeleteVpcCommand({ VpcId: vpcA })));
   assert.equal(dep.name, 'DependencyViolation');
   assert.match(dep.message, /sub-a/);
+});
+
+test("the reference lab's part 2 through the ELBv2 SDK: real traffic, cookie sessions and round robin", async () => {
+  const elb = new ElasticLoadBalancingV2Client({ endpoint: t.daemon.url, region: 'us-east-1', credentials: key });
+  try {
+    const ecsA = await t.client.servers.get('ecs-a');
+    await ec2.send(new StartInstancesCommand({ InstanceIds: [ecsA.id] }));
+    const subB = await t.client.subnets.get('sub-b');
+    const lb = (await elb.send(new CreateLoadBalancerCommand({ Name: 'elb', Subnets: [subB.id], Scheme: 'internet-facing', Type: 'application' })))
+      .LoadBalancers![0];
+    assert.match(lb.DNSName ?? '', /^127\.0\.1\.\d+$/, 'internet-facing: a public IP');
+    const tg = (
+      await elb.send(
+        new CreateTargetGroupCommand({
+          Name: 'web',
+          Protocol: 'HTTP',
+          Port: 8080,
+          VpcId: subB.vpcId,
+          HealthCheckPath: '/',
+          HealthCheckIntervalSeconds: 2,
+          HealthCheckTimeoutSeconds: 1,
+          HealthyThresholdCount: 2,
+          UnhealthyThresholdCount: 2,
+        }),
+      )
+    ).TargetGroups![0];
+    await elb.send(
+      new ModifyTargetGroupAttributesCommand({
+        TargetGroupArn: tg.TargetGroupArn,
+        Attributes: [
+          { Key: 'stickiness.enabled', Value: 'true' },
+          { Key: 'stickiness.type', Value: 'lb_cookie' },
+        ],
+      }),
+    );
+    const ecsB = await t.client.servers.get('ecs-b');
+    await elb.send(new RegisterTargetsCommand({ TargetGroupArn: tg.TargetGroupArn, Targets: [{ Id: ecsA.id }, { Id: ecsB.id }] }));
+    const unused = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.TargetGroupArn }));
+    assert.deepEqual(new Set(unused.TargetHealthDescriptions?.map((d) => d.TargetHealth?.State)), new Set(['unused']), 'no listener forwards to it yet');
+    const listener = (
+      await elb.send(
+        new CreateListenerCommand({
+          LoadBalancerArn: lb.LoadBalancerArn,
+          Protocol: 'HTTP',
+          Port: LISTEN_PORT,
+          DefaultActions: [{ Type: 'forward', TargetGroupArn: tg.TargetGroupArn }],
+        }),
+      )
+    ).Listeners![0];
+    assert.equal(listener.DefaultActions?.[0].TargetGroupArn, tg.TargetGroupArn);
+    // Nimbus made the pool, members and monitor the AWS calls describe.
+    const pool = await t.client.pools.get('web');
+    assert.deepEqual([pool.algorithm, pool.sessionPersistence?.type], ['ROUND_ROBIN', 'HTTP_COOKIE']);
+    assert.equal((await t.client.members.list({ pool: 'web' })).length, 2);
+    for (const s of ['ecs-a', 'ecs-b']) {
+      for (let i = 0; i < 100 && !(await t.client.serverLogs(s)).output.includes('listening'); i++) await new Promise((r) => setTimeout(r, 100));
+    }
+    let states: (string | undefined)[] = [];
+    for (let i = 0; i < 100; i++) {
+      states = (await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.TargetGroupArn }))).TargetHealthDescriptions!.map(
+        (d) => d.TargetHealth?.State,
+      );
+      if (states.every((x) => x === 'healthy')) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual(states, ['healthy', 'healthy']);
+    await waitUp(`http://${lb.DNSName}:${LISTEN_PORT}/`);
+    await checkPart2(t.client, `http://${lb.DNSName}:${LISTEN_PORT}`, 'aws');
+    assert.equal((await elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners?.length, 1);
+
+    await elb.send(new DeregisterTargetsCommand({ TargetGroupArn: tg.TargetGroupArn, Targets: [{ Id: ecsB.id }] }));
+    assert.deepEqual(
+      (await t.client.members.list({ pool: 'web' })).map((m) => m.serverId),
+      [ecsA.id],
+    );
+    const inUse = await refusal(elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: tg.TargetGroupArn })));
+    assert.equal(inUse.name, 'ResourceInUseException', "AWS's ResourceInUse, as the SDK names it");
+    const unknown = await refusal(elb.send(new DescribeLoadBalancersCommand({ Names: ['nope'] })));
+    assert.equal(unknown.name, 'LoadBalancerNotFoundException', "the SDK names the model's error class for the code LoadBalancerNotFound");
+  } finally {
+    elb.destroy();
+  }
 });
 
 test('security groups: CIDR and group rules in, described back, revoked', async () => {
@@ -230,10 +263,18 @@ test('errors in AWS shapes: bad input, unknown ids, a bad signature, an unknown 
   assert.equal(notServed.name, 'InvalidAction');
   assert.match(notServed.message, /DescribeImages/);
   const elb = new ElasticLoadBalancingV2Client({ endpoint: t.daemon.url, region: 'us-east-1', credentials: key });
-  const elbNotServed = await refusal(elb.send(new DescribeLoadBalancersCommand({})));
+  const forgedElb = await refusal(
+    new ElasticLoadBalancingV2Client({
+      endpoint: t.daemon.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: key.accessKeyId, secretAccessKey: 'wrong' },
+    }).send(new DescribeLoadBalancersCommand({})),
+  );
+  const elbNotServed = await refusal(elb.send(new DescribeRulesCommand({ ListenerArn: 'x' })));
   elb.destroy();
+  assert.equal(forgedElb.name, 'SignatureDoesNotMatch');
   assert.equal(elbNotServed.name, 'UnknownOperationException');
-  assert.match(elbNotServed.message, /DescribeLoadBalancers/);
+  assert.match(elbNotServed.message, /DescribeRules/);
 
   // An unsigned form post (what a web page could send) changes nothing.
   const before = (await t.client.vpcs.list()).length;
