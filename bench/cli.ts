@@ -35,13 +35,16 @@ function timeRun(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
 async function timeStart(dir: string, port: number): Promise<{ ms: number; stop: () => Promise<void> }> {
   const t0 = performance.now();
   const daemon = start(process.execPath, [BIN, 'serve', '--port', String(port), '--data', dir, '--dataplane', 'virtual']);
-  const c = new NimbusClient({ url: `http://127.0.0.1:${port}` });
   for (;;) {
     try {
-      await c.status();
+      // Made anew each try: the daemon records its token (which the client reads) once it starts.
+      await new NimbusClient({ url: `http://127.0.0.1:${port}` }).status();
       break;
     } catch {
-      if (performance.now() - t0 > 30_000) throw new Error('the daemon did not answer within 30 s');
+      if (performance.now() - t0 > 30_000) {
+        await daemon.stop();
+        throw new Error('the daemon did not answer within 30 s');
+      }
       await new Promise((r) => setTimeout(r, 5));
     }
   }
