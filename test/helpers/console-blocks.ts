@@ -86,6 +86,8 @@ export function mask(text: string): string {
       .replace(/\bpublic 127\.0\.1\.\d+/g, 'public <public-ip>')
       .replace(/\b\d+ steps in \d+ ms/g, '<n> steps in <n> ms')
       .replace(/(^|\s)\d+\.\d+(?=\s|$)/gm, '$1<ms>')
+      // An access log's last column (MS) is a whole number when a request took a round millisecond count.
+      .replace(/^(<time>\s.*\s)\d+$/gm, '$1<ms>')
       .replace(/[ \t]+/g, ' ')
       .replace(/ +\n/g, '\n')
       .trim()
