@@ -56,32 +56,10 @@ test("the reference lab's part 1 with the aws CLI", { skip }, async () => {
   const vpcB = await aws('ec2', 'create-vpc', '--cidr-block', '192.168.5.0/24', ...name('vpc', 'vpc-b'), '--query', 'Vpc.VpcId');
   const subA = await aws('ec2', 'create-subnet', '--vpc-id', vpcA, '--cidr-block', '192.168.6.0/25', ...name('subnet', 'sub-a'), '--query', 'Subnet.SubnetId');
   const subB = await aws('ec2', 'create-subnet', '--vpc-id', vpcB, '--cidr-block', '192.168.5.0/24', ...name('subnet', 'sub-b'), '--query', 'Subnet.SubnetId');
-  await aws(
-    'ec2',
-    'run-instances',
-    '--image-id',
-    'ami-12345678',
-    '--count',
-    '1',
-    '--subnet-id',
-    subA,
-    '--private-ip-address',
-    '192.168.6.76',
-    ...name('instance', 'ecs-a'),
-  );
-  await aws(
-    'ec2',
-    'run-instances',
-    '--image-id',
-    'ami-12345678',
-    '--count',
-    '1',
-    '--subnet-id',
-    subB,
-    '--private-ip-address',
-    '192.168.5.130',
-    ...name('instance', 'ecs-b'),
-  );
+  const run = (subnet: string, ip: string, server: string) =>
+    aws('ec2', 'run-instances', '--image-id', 'ami-12345678', '--count', '1', '--subnet-id', subnet, '--private-ip-address', ip, ...name('instance', server));
+  await run(subA, '192.168.6.76', 'ecs-a');
+  await run(subB, '192.168.5.130', 'ecs-b');
   assert.equal((await t.client.trace({ server: 'ecs-a', destination: '192.168.5.130', protocol: 'icmp' })).reachable, false);
   const pcx = await aws(
     'ec2',
