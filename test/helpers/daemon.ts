@@ -65,13 +65,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `nimbus ARGS` against `url`, as a user would from a shell. */
-export function cli(url: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+/** Runs a command with exactly `env`, collecting what it prints and its exit code. */
+export function runCollect(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, NIMBUS_URL: url, NIMBUS_PROJECT: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -79,6 +76,11 @@ export function cli(url: string, args: string[], env: Record<string, string> = {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
+}
+
+/** Runs `nimbus ARGS` against `url`, as a user would from a shell. */
+export function cli(url: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCollect(process.execPath, [BIN, ...args], { ...process.env, NIMBUS_URL: url, NIMBUS_PROJECT: '', ...env });
 }
 
 /** The reference lab's part 1 up to the first ping: two VPCs, a subnet and a server in each. */

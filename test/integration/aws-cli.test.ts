@@ -6,8 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { spawn } from 'node:child_process';
-import { testDaemon, cli, type TestDaemon } from '../helpers/daemon.js';
+import { testDaemon, cli, runCollect, type TestDaemon } from '../helpers/daemon.js';
 
 const AWS = '/usr/bin/aws';
 const skip = existsSync(AWS) ? false : `${AWS} is not installed (apt-get install awscli)`;
@@ -26,27 +25,18 @@ after(async () => {
 });
 
 /** `aws ARGS --output text`, its stdout trimmed; fails the test on a non-zero exit. */
-function aws(...args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(AWS, ['--endpoint-url', t.daemon.url, ...args, '--output', 'text'], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: '/nonexistent',
-        AWS_CONFIG_FILE: '/dev/null',
-        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-        AWS_EC2_METADATA_DISABLED: 'true',
-        AWS_PAGER: '',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`aws ${args.join(' ')}: exit ${code}: ${err.trim()}`))));
+async function aws(...args: string[]): Promise<string> {
+  const r = await runCollect(AWS, ['--endpoint-url', t.daemon.url, ...args, '--output', 'text'], {
+    PATH: process.env.PATH ?? '',
+    HOME: '/nonexistent',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_PAGER: '',
+    ...env,
   });
+  if (r.code !== 0) throw new Error(`aws ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);
+  return r.stdout.trim();
 }
 
 const name = (type: string, n: string) => ['--tag-specifications', `ResourceType=${type},Tags=[{Key=Name,Value=${n}}]`];
