@@ -14,7 +14,7 @@ import { NimbusError } from '../core/errors.js';
 import { AWS_CODE, AwsError, decodeInput, encodeError, encodeOutput, ParamError, type Model } from '../aws/codec.js';
 import { parseAuthorization, SignatureError, verify } from '../aws/sigv4.js';
 import { awsPrincipal } from '../resources/token/service.js';
-import type { Ctx } from '../resources/context.js';
+import { write, type Ctx } from '../resources/context.js';
 import type { Handler } from '../aws/ec2.js';
 
 interface Service {
@@ -92,6 +92,18 @@ export function awsRoutes(app: FastifyInstance, deps: AppDeps): void {
       }
       const ctx: Ctx = { store: deps.store, feed: deps.feed, projectId: key.principal.projectId, admin: key.principal.admin, workloadBase: deps.workloadBase };
       const input = decodeInput(svc.model, action, params);
+      if (input.DryRun === true) {
+        // As AWS: the call is checked in full (its rules and refusals) and changes nothing.
+        try {
+          write(ctx, () => {
+            handler(ctx, input, cred.region, deps.loadBalancers);
+            throw new DryRun();
+          });
+        } catch (err) {
+          if (err instanceof DryRun) return fail('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
+          throw err;
+        }
+      }
       const output = handler(ctx, input, cred.region, deps.loadBalancers);
       return send(reply, 200, encodeOutput(svc.model, action, output, requestId));
     } catch (err) {
@@ -104,6 +116,9 @@ export function awsRoutes(app: FastifyInstance, deps: AppDeps): void {
     }
   });
 }
+
+/** Thrown at the end of a DryRun call so that its transaction rolls back. */
+class DryRun extends Error {}
 
 function send(reply: FastifyReply, status: number, xml: string) {
   return reply

@@ -8,7 +8,7 @@
  */
 import { NimbusError, invalid } from '../core/errors.js';
 import type { Peering, RouteTable, SecurityGroup, SecurityGroupRule, Server, Subnet, Vpc } from '../core/model/index.js';
-import type { Ctx } from '../resources/context.js';
+import { write, type Ctx } from '../resources/context.js';
 import * as vpcs from '../resources/vpc/service.js';
 import * as subnets from '../resources/subnet/service.js';
 import * as servers from '../resources/server/service.js';
@@ -26,7 +26,44 @@ export type Out = Record<string, Value>;
 /** One operation: the caller's project, its input, the region it signed for, the load balancers' runtime. */
 export type Handler = (ctx: Ctx, input: In, region: string, runtime: LbRuntime) => Out;
 
-const nameTag = (name: string) => [{ Key: 'Name', Value: name }];
+/** The AWS tags of a resource: Name (its Nimbus name), then the ones kept beside it. */
+function tagsOut(ctx: Ctx, id: string, name: string, extra: Record<string, string> = {}): Out[] {
+  const all = { ...extra, ...ctx.store.tags(id) };
+  return [{ Key: 'Name', Value: name }, ...Object.entries(all).map(([Key, Value]) => ({ Key, Value }))];
+}
+
+/** AWS's limits on tags: 50 per resource, keys of 1-128 characters not starting with aws:, values up to 256. */
+const MAX_TAGS = 50;
+function checkTag(key: unknown, value: unknown): void {
+  const k = String(key ?? '');
+  if (k.length < 1 || k.length > 128) throw new NimbusError('InvalidParameterValue', `Tag key '${k}': 1 to 128 characters`);
+  if (k.toLowerCase().startsWith('aws:')) throw new NimbusError('InvalidParameterValue', `Tag key '${k}': the aws: prefix is reserved`);
+  if (String(value ?? '').length > 256) throw new NimbusError('InvalidParameterValue', `Tag '${k}': its value is longer than 256 characters`);
+}
+
+/** Keys the instance's own fields stand for: Name is its name, nimbus:app its workload (chosen at launch). */
+const OWN_KEYS = new Set(['Name', 'nimbus:app']);
+
+/** Keeps the tags of TagSpecifications (of this resource type) other than the ones the resource's fields hold. */
+function keepSpecTags(ctx: Ctx, input: In, type: string, id: string): void {
+  for (const spec of (input.TagSpecifications ?? []) as In[]) {
+    if (spec.ResourceType && spec.ResourceType !== type) continue;
+    for (const t of (spec.Tags ?? []) as In[]) {
+      checkTag(t.Key, t.Value);
+      if (!OWN_KEYS.has(String(t.Key))) ctx.store.setTag(id, String(t.Key), String(t.Value ?? ''));
+    }
+  }
+  if (Object.keys(ctx.store.tags(id)).length > MAX_TAGS - 1) throw new AwsError('TagLimitExceeded', `at most ${MAX_TAGS} tags per resource`);
+}
+
+/** Runs a create and keeps its TagSpecifications in the same transaction: a refused tag creates nothing. */
+function created<T extends { id: string }>(ctx: Ctx, input: In, type: string, make: () => T): T {
+  return write(ctx, () => {
+    const made = make();
+    keepSpecTags(ctx, input, type, made.id);
+    return made;
+  });
+}
 
 /** A Name from TagSpecifications of this resource type, or undefined. */
 function specName(input: In, type: string): string | undefined {
@@ -52,7 +89,7 @@ function freshName(taken: string[], base: string): string {
 
 type Fields = Record<string, string | string[] | undefined>;
 
-function filtered<T>(items: T[], input: In, idsKey: string | null, fields: (t: T) => Fields): T[] {
+function filtered<T>(ctx: Ctx, items: T[], input: In, idsKey: string | null, fields: (t: T) => Fields): T[] {
   const ids = idsKey ? ((input[idsKey] ?? []) as string[]) : [];
   const filters = (input.Filters ?? []) as { Name?: string; Values?: string[] }[];
   return items.filter((t) => {
@@ -60,19 +97,28 @@ function filtered<T>(items: T[], input: In, idsKey: string | null, fields: (t: T
     if (ids.length > 0 && !ids.includes(String(f.id))) return false;
     for (const flt of filters) {
       const want = flt.Values ?? [];
-      const have = f[flt.Name ?? ''];
+      const have = f[flt.Name ?? ''] ?? tagField(ctx, f, flt.Name ?? '');
       if (have === undefined)
         throw new NimbusError(
           'InvalidParameterValue',
-          `Filter '${flt.Name}' is not one Nimbus serves here: ${Object.keys(f)
-            .filter((k) => k !== 'id')
-            .join(', ')}`,
+          `Filter '${flt.Name}' is not one Nimbus serves here: ${[...Object.keys(f).filter((k) => k !== 'id'), 'tag:KEY', 'tag-key', 'tag-value'].join(', ')}`,
         );
       const values = Array.isArray(have) ? have : [have];
       if (!want.some((w) => values.some((v) => glob(w, v)))) return false;
     }
     return true;
   });
+}
+
+/** The tag filters: `tag:KEY` (no value when the resource lacks the tag), `tag-key` and `tag-value`. */
+function tagField(ctx: Ctx, f: Fields, name: string): string | string[] | undefined {
+  if (!name.startsWith('tag:') && name !== 'tag-key' && name !== 'tag-value') return undefined;
+  const tags: Record<string, string> = { ...ctx.store.tags(String(f.id)) };
+  for (const [k, v] of Object.entries(f)) if (k.startsWith('tag:') && typeof v === 'string') tags[k.slice(4)] = v;
+  if (name === 'tag-key') return Object.keys(tags);
+  if (name === 'tag-value') return Object.values(tags);
+  const key = name.slice('tag:'.length);
+  return key in tags ? tags[key] : [];
 }
 
 /** EC2 filter values may use * and ?. */
@@ -104,7 +150,7 @@ const vpcOut = (ctx: Ctx, v: Vpc): Out => ({
   DhcpOptionsId: 'default',
   IsDefault: false,
   CidrBlockAssociationSet: [{ AssociationId: `vpc-cidr-assoc-${v.id.slice(4)}`, CidrBlock: v.cidr, CidrBlockState: { State: 'associated' } }],
-  Tags: nameTag(v.name),
+  Tags: tagsOut(ctx, v.id, v.name),
 });
 
 const subnetOut = (ctx: Ctx, s: Subnet, region: string): Out => ({
@@ -117,7 +163,7 @@ const subnetOut = (ctx: Ctx, s: Subnet, region: string): Out => ({
   OwnerId: ctx.projectId,
   DefaultForAz: false,
   MapPublicIpOnLaunch: false,
-  Tags: nameTag(s.name),
+  Tags: tagsOut(ctx, s.id, s.name),
 });
 
 // ---- security groups ----
@@ -140,7 +186,7 @@ const groupOut = (ctx: Ctx, g: SecurityGroup): Out => ({
   OwnerId: ctx.projectId,
   IpPermissions: permissions(g.rules, 'ingress'),
   IpPermissionsEgress: permissions(g.rules, 'egress'),
-  Tags: nameTag(g.name),
+  Tags: tagsOut(ctx, g.id, g.name),
 });
 
 /** The rules an IpPermissions list stands for, as Nimbus rule inputs. */
@@ -261,7 +307,7 @@ const stateOf = (s: Server) => (s.status === 'stopped' ? STATES.stopped : STATES
 function instanceOut(ctx: Ctx, s: Server, region: string): Out {
   return {
     InstanceId: s.id,
-    ImageId: 'ami-nimbus',
+    ImageId: s.image ?? 'ami-nimbus',
     InstanceType: 't3.micro',
     State: stateOf(s),
     PrivateIpAddress: s.privateIp,
@@ -273,7 +319,7 @@ function instanceOut(ctx: Ctx, s: Server, region: string): Out {
       const g = ctx.store.get<SecurityGroup>(id, 'securityGroup');
       return { GroupId: id, GroupName: g?.name ?? id };
     }),
-    Tags: [...nameTag(s.name), ...(s.app ? [{ Key: 'nimbus:app', Value: s.app }] : [])],
+    Tags: tagsOut(ctx, s.id, s.name, s.app ? { 'nimbus:app': s.app } : {}),
   };
 }
 
@@ -289,6 +335,15 @@ function appOf(input: In): string | undefined {
   return undefined;
 }
 
+/** ImageId is recorded as the server's image; AWS's own form (ami-...) or any plain image name. */
+function imageOf(input: In): string | undefined {
+  if (input.ImageId === undefined || input.ImageId === '') return undefined;
+  const id = String(input.ImageId);
+  if (id.length > 128 || !/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/.test(id))
+    throw new AwsError('InvalidAMIID.Malformed', `Invalid id: '${id}' (letters, digits and ._:/- up to 128)`);
+  return id;
+}
+
 const runInstances: Handler = (ctx, input, region) => {
   const min = Number(input.MinCount ?? 1);
   const max = Number(input.MaxCount ?? min);
@@ -297,12 +352,13 @@ const runInstances: Handler = (ctx, input, region) => {
   if (input.PrivateIpAddress && max > 1) throw invalid('PrivateIpAddress names one address: MaxCount must be 1');
   const base = specName(input, 'instance');
   const app = appOf(input);
+  const image = imageOf(input);
   const taken = servers.listServers(ctx).map((s) => s.name);
   const made: Server[] = [];
-  for (let i = 0; i < max; i++) {
-    const name = base ? (max > 1 ? `${base}-${i + 1}` : base) : freshName([...taken, ...made.map((m) => m.name)], 'instance');
-    made.push(
-      servers.createServer(ctx, {
+  write(ctx, () => {
+    for (let i = 0; i < max; i++) {
+      const name = base ? (max > 1 ? `${base}-${i + 1}` : base) : freshName([...taken, ...made.map((m) => m.name)], 'instance');
+      const server = servers.createServer(ctx, {
         name,
         subnet: String(input.SubnetId),
         ...(input.PrivateIpAddress ? { ip: String(input.PrivateIpAddress) } : {}),
@@ -312,14 +368,17 @@ const runInstances: Handler = (ctx, input, region) => {
             ? { securityGroups: input.SecurityGroups as string[] }
             : {}),
         ...(app !== undefined ? { app } : {}),
-      }),
-    );
-  }
+        ...(image ? { image } : {}),
+      });
+      keepSpecTags(ctx, input, 'instance', server.id);
+      made.push(server);
+    }
+  });
   return {
     ReservationId: `r-${made[0].id.slice(4)}`,
     OwnerId: ctx.projectId,
     Groups: [],
-    Instances: made.map((s) => ({ ...instanceOut(ctx, s, region), ImageId: input.ImageId ?? 'ami-nimbus', State: STATES.pending })),
+    Instances: made.map((s) => ({ ...instanceOut(ctx, s, region), State: STATES.pending })),
   };
 };
 
@@ -334,6 +393,8 @@ function instanceFields(s: Server): Fields {
     state: stateOf(s).Name,
     'tag:Name': s.name,
     'instance.group-id': s.securityGroupIds,
+    'image-id': s.image ?? 'ami-nimbus',
+    ...(s.app ? { 'tag:nimbus:app': s.app } : {}),
   };
 }
 
@@ -369,7 +430,7 @@ function routeTableOut(ctx: Ctx, t: RouteTable): Out {
         .filter((id) => ctx.store.get<Subnet>(id, 'subnet')?.explicitRouteTable)
         .map((id) => ({ Main: false, RouteTableAssociationId: assocId(id), RouteTableId: t.id, SubnetId: id, AssociationState: { State: 'associated' } })),
     ],
-    Tags: nameTag(t.name),
+    Tags: tagsOut(ctx, t.id, t.name),
   };
 }
 
@@ -398,7 +459,7 @@ function peeringOut(ctx: Ctx, p: Peering): Out {
       Code: p.status,
       Message: p.status === 'pending-acceptance' ? 'Pending Acceptance by the peer project' : p.status === 'active' ? 'Active' : p.status,
     },
-    Tags: nameTag(p.name),
+    Tags: tagsOut(ctx, p.id, p.name),
   };
 }
 
@@ -429,11 +490,34 @@ function rename(ctx: Ctx, id: string, name: string): void {
   }
 }
 
-function taggable(ctx: Ctx): { id: string; name: string; type: string }[] {
+/** A resource CreateTags and DeleteTags may change, by id, in the caller's project. */
+function taggedResource(ctx: Ctx, id: string): { id: string; name: string; type: string } {
+  const r = taggable(ctx).find((x) => x.id === id);
+  if (r) return r;
+  const kind = kindOfId(id);
+  if (!kind || !TAG_TYPES[kind as keyof typeof TAG_TYPES])
+    throw new AwsError('InvalidID', `The ID '${id}' is not a resource Nimbus tags (a VPC, subnet, instance, security group, route table or peering)`);
+  throw new AwsError(`${TAG_TYPES[kind as keyof typeof TAG_TYPES]}.NotFound`, `The ID '${id}' does not exist`);
+}
+
+const TAG_TYPES = {
+  vpc: 'InvalidVpcID',
+  subnet: 'InvalidSubnetID',
+  server: 'InvalidInstanceID',
+  securityGroup: 'InvalidGroup',
+  routeTable: 'InvalidRouteTableID',
+  peering: 'InvalidVpcPeeringConnectionID',
+} as const;
+
+function appFixed(id: string): never {
+  throw new NimbusError('InvalidParameterValue', `${id}: the nimbus:app tag picks the workload at launch (RunInstances) and cannot be changed`);
+}
+
+function taggable(ctx: Ctx): { id: string; name: string; type: string; own?: Record<string, string> }[] {
   return [
     ...vpcs.listVpcs(ctx).map((x) => ({ id: x.id, name: x.name, type: 'vpc' })),
     ...subnets.listSubnets(ctx).map((x) => ({ id: x.id, name: x.name, type: 'subnet' })),
-    ...servers.listServers(ctx).map((x) => ({ id: x.id, name: x.name, type: 'instance' })),
+    ...servers.listServers(ctx).map((x) => ({ id: x.id, name: x.name, type: 'instance', own: x.app ? { 'nimbus:app': x.app } : {} })),
     ...groups.listSecurityGroups(ctx).map((x) => ({ id: x.id, name: x.name, type: 'security-group' })),
     ...tables.listRouteTables(ctx).map((x) => ({ id: x.id, name: x.name, type: 'route-table' })),
     ...peerings.listPeerings(ctx).map((x) => ({ id: x.id, name: x.name, type: 'vpc-peering-connection' })),
@@ -449,12 +533,17 @@ export const EC2: Record<string, Handler> = {
         vpcs.listVpcs(ctx).map((v) => v.name),
         'vpc',
       );
-    return { Vpc: vpcOut(ctx, vpcs.createVpc(ctx, { name, cidr: String(input.CidrBlock) })) };
+    return {
+      Vpc: vpcOut(
+        ctx,
+        created(ctx, input, 'vpc', () => vpcs.createVpc(ctx, { name, cidr: String(input.CidrBlock) })),
+      ),
+    };
   },
   DescribeVpcs: (ctx, input) => {
     const all = vpcs.listVpcs(ctx);
     missing(input.VpcIds, all, 'InvalidVpcID.NotFound', 'vpc');
-    const found = filtered(all, input, 'VpcIds', (v) => ({
+    const found = filtered(ctx, all, input, 'VpcIds', (v) => ({
       id: v.id,
       'vpc-id': v.id,
       'cidr-block': v.cidr,
@@ -477,12 +566,13 @@ export const EC2: Record<string, Handler> = {
         subnets.listSubnets(ctx).map((s) => s.name),
         'subnet',
       );
-    return { Subnet: subnetOut(ctx, subnets.createSubnet(ctx, { name, vpc: String(input.VpcId), cidr: String(input.CidrBlock) }), region) };
+    const made = created(ctx, input, 'subnet', () => subnets.createSubnet(ctx, { name, vpc: String(input.VpcId), cidr: String(input.CidrBlock) }));
+    return { Subnet: subnetOut(ctx, made, region) };
   },
   DescribeSubnets: (ctx, input, region) => {
     const all = subnets.listSubnets(ctx);
     missing(input.SubnetIds, all, 'InvalidSubnetID.NotFound', 'subnet');
-    const found = filtered(all, input, 'SubnetIds', (s) => ({
+    const found = filtered(ctx, all, input, 'SubnetIds', (s) => ({
       id: s.id,
       'subnet-id': s.id,
       'vpc-id': s.vpcId,
@@ -499,14 +589,16 @@ export const EC2: Record<string, Handler> = {
 
   CreateSecurityGroup: (ctx, input) => {
     if (!input.GroupName || !input.Description) throw new AwsError('MissingParameter', 'GroupName and GroupDescription are required');
-    const g = groups.createSecurityGroup(ctx, { name: String(input.GroupName), description: String(input.Description) });
-    return { GroupId: g.id, Tags: nameTag(g.name) };
+    const g = created(ctx, input, 'security-group', () =>
+      groups.createSecurityGroup(ctx, { name: String(input.GroupName), description: String(input.Description) }),
+    );
+    return { GroupId: g.id, Tags: tagsOut(ctx, g.id, g.name) };
   },
   DescribeSecurityGroups: (ctx, input) => {
     const all = groups.listSecurityGroups(ctx);
     missing(input.GroupIds, all, 'InvalidGroup.NotFound', 'security group');
     const names = (input.GroupNames ?? []) as string[];
-    const found = filtered(all, input, 'GroupIds', (g) => ({
+    const found = filtered(ctx, all, input, 'GroupIds', (g) => ({
       id: g.id,
       'group-id': g.id,
       'group-name': g.name,
@@ -528,7 +620,7 @@ export const EC2: Record<string, Handler> = {
   DescribeInstances: (ctx, input, region) => {
     const all = servers.listServers(ctx);
     missing(input.InstanceIds, all, 'InvalidInstanceID.NotFound', 'instance');
-    const found = filtered(all, input, 'InstanceIds', instanceFields);
+    const found = filtered(ctx, all, input, 'InstanceIds', instanceFields);
     return {
       Reservations: found.map((s) => ({ ReservationId: `r-${s.id.slice(4)}`, OwnerId: ctx.projectId, Groups: [], Instances: [instanceOut(ctx, s, region)] })),
     };
@@ -545,12 +637,17 @@ export const EC2: Record<string, Handler> = {
         tables.listRouteTables(ctx).map((t) => t.name),
         'rtb',
       );
-    return { RouteTable: routeTableOut(ctx, tables.createRouteTable(ctx, { name, vpc: String(input.VpcId) })) };
+    return {
+      RouteTable: routeTableOut(
+        ctx,
+        created(ctx, input, 'route-table', () => tables.createRouteTable(ctx, { name, vpc: String(input.VpcId) })),
+      ),
+    };
   },
   DescribeRouteTables: (ctx, input) => {
     const all = tables.listRouteTables(ctx);
     missing(input.RouteTableIds, all, 'InvalidRouteTableID.NotFound', 'route table');
-    const found = filtered(all, input, 'RouteTableIds', (t) => ({
+    const found = filtered(ctx, all, input, 'RouteTableIds', (t) => ({
       id: t.id,
       'route-table-id': t.id,
       'vpc-id': t.vpcId,
@@ -602,7 +699,9 @@ export const EC2: Record<string, Handler> = {
         'pcx',
       );
     const peerProject = input.PeerOwnerId ? findProject(ctx.store, String(input.PeerOwnerId)).id : undefined;
-    const p = peerings.createPeering(ctx, { name, vpc: String(input.VpcId), peerVpc: String(input.PeerVpcId), ...(peerProject ? { peerProject } : {}) });
+    const p = created(ctx, input, 'vpc-peering-connection', () =>
+      peerings.createPeering(ctx, { name, vpc: String(input.VpcId), peerVpc: String(input.PeerVpcId), ...(peerProject ? { peerProject } : {}) }),
+    );
     return { VpcPeeringConnection: peeringOut(ctx, p) };
   },
   AcceptVpcPeeringConnection: (ctx, input) => ({ VpcPeeringConnection: peeringOut(ctx, peerings.acceptPeering(ctx, String(input.VpcPeeringConnectionId))) }),
@@ -617,7 +716,7 @@ export const EC2: Record<string, Handler> = {
   DescribeVpcPeeringConnections: (ctx, input) => {
     const all = peerings.listPeerings(ctx);
     missing(input.VpcPeeringConnectionIds, all, 'InvalidVpcPeeringConnectionID.NotFound', 'vpc peering connection');
-    const found = filtered(all, input, 'VpcPeeringConnectionIds', (p) => ({
+    const found = filtered(ctx, all, input, 'VpcPeeringConnectionIds', (p) => ({
       id: p.id,
       'vpc-peering-connection-id': p.id,
       'status-code': p.status,
@@ -630,21 +729,51 @@ export const EC2: Record<string, Handler> = {
   },
 
   CreateTags: (ctx, input) => {
+    const ids = (input.Resources ?? []) as string[];
     const tags = (input.Tags ?? []) as { Key?: string; Value?: string }[];
-    const other = tags.find((t) => t.Key !== 'Name');
-    if (other) throw new NimbusError('InvalidParameterValue', `Tag '${other.Key}': Nimbus keeps the Name tag only (it is the resource's name)`);
-    const name = tags.find((t) => t.Key === 'Name');
-    if (name) for (const id of (input.Resources ?? []) as string[]) rename(ctx, id, String(name.Value ?? ''));
+    if (ids.length === 0 || tags.length === 0) throw new AwsError('MissingParameter', 'ResourceId.N and Tag.N are required');
+    for (const t of tags) checkTag(t.Key, t.Value);
+    write(ctx, () => {
+      for (const id of ids) {
+        const r = taggedResource(ctx, id);
+        for (const t of tags) {
+          const key = String(t.Key);
+          const value = String(t.Value ?? '');
+          if (key === 'Name') rename(ctx, r.id, value);
+          else if (key === 'nimbus:app' && r.type === 'instance') appFixed(r.id);
+          else ctx.store.setTag(r.id, key, value);
+        }
+        if (Object.keys(ctx.store.tags(r.id)).length > MAX_TAGS - 1)
+          throw new AwsError('TagLimitExceeded', `${r.id}: at most ${MAX_TAGS} tags per resource, Name included`);
+      }
+    });
     return {};
   },
   DeleteTags: (ctx, input) => {
-    const tags = (input.Tags ?? []) as { Key?: string }[];
-    if (tags.length === 0 || tags.some((t) => t.Key === 'Name'))
+    const ids = (input.Resources ?? []) as string[];
+    if (ids.length === 0) throw new AwsError('MissingParameter', 'ResourceId.N is required');
+    const tags = (input.Tags ?? []) as { Key?: string; Value?: string }[];
+    if (tags.some((t) => t.Key === 'Name'))
       throw new NimbusError('InvalidParameterValue', "the Name tag is the resource's name in Nimbus and cannot be removed (CreateTags renames)");
+    write(ctx, () => {
+      for (const id of ids) {
+        const r = taggedResource(ctx, id);
+        const have = ctx.store.tags(r.id);
+        // No Tag.N: every tag but the name goes, as AWS deletes them all. A value given must match.
+        for (const t of tags.length > 0 ? tags : Object.keys(have).map((Key) => ({ Key, Value: undefined }))) {
+          const key = String(t.Key);
+          if (key === 'nimbus:app' && r.type === 'instance') appFixed(r.id);
+          if (key in have && (t.Value === undefined || t.Value === have[key])) ctx.store.setTag(r.id, key, null);
+        }
+      }
+    });
     return {};
   },
   DescribeTags: (ctx, input) => {
-    const found = filtered(taggable(ctx), input, null, (t) => ({ id: t.id, 'resource-id': t.id, 'resource-type': t.type, key: 'Name', value: t.name }));
-    return { Tags: found.map((t) => ({ ResourceId: t.id, ResourceType: t.type, Key: 'Name', Value: t.name })) };
+    const rows = taggable(ctx).flatMap((r) =>
+      Object.entries({ Name: r.name, ...r.own, ...ctx.store.tags(r.id) }).map(([key, value]) => ({ ...r, key, value })),
+    );
+    const found = filtered(ctx, rows, input, null, (t) => ({ id: t.id, 'resource-id': t.id, 'resource-type': t.type, key: t.key, value: t.value }));
+    return { Tags: found.map((t) => ({ ResourceId: t.id, ResourceType: t.type, Key: t.key, Value: t.value })) };
   },
 };

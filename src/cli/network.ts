@@ -170,9 +170,10 @@ export function networkCommands(program: Command): void {
     .option('--ip <ip>', 'private IP; the lowest free one when absent')
     .option('--security-group <ref>', "security group (repeatable); the project's default group when absent", collect)
     .option('--app <app>', 'workload: web[:PORT] or a command')
+    .option('--image <image>', 'the image it runs, e.g. debian-12 (recorded: every server runs the host system)')
     .action(
-      act(SERVER, (c, o: { name: string; subnet: string; ip?: string; securityGroup?: string[]; app?: string }) =>
-        c.servers.create({ name: o.name, subnet: o.subnet, ip: o.ip, securityGroups: o.securityGroup, app: o.app }),
+      act(SERVER, (c, o: { name: string; subnet: string; ip?: string; securityGroup?: string[]; app?: string; image?: string }) =>
+        c.servers.create({ name: o.name, subnet: o.subnet, ip: o.ip, securityGroups: o.securityGroup, app: o.app, image: o.image }),
       ),
     );
   standardVerbs(server, 'server', SERVER, (c) => c.servers, { filters: ['vpc', 'subnet'], rename: false });

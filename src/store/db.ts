@@ -28,6 +28,13 @@ const MIGRATIONS: readonly string[] = [
   `DROP INDEX servers_ip;
    CREATE UNIQUE INDEX subnet_addresses ON resources(parent_id, coalesce(json_extract(body, '$.privateIp'), json_extract(body, '$.vip')))
      WHERE kind IN ('server', 'loadBalancer');`,
+  // Tags beyond the name (the AWS endpoint's CreateTags): they go with their resource.
+  `CREATE TABLE tags (
+     resource_id TEXT NOT NULL REFERENCES resources(id) ON DELETE CASCADE,
+     key TEXT NOT NULL,
+     value TEXT NOT NULL,
+     PRIMARY KEY (resource_id, key)
+   );`,
 ];
 
 export interface Row {
@@ -70,6 +77,11 @@ export class Store {
       addresses: this.db.prepare<[string], { ip: string }>(
         "SELECT coalesce(json_extract(body, '$.privateIp'), json_extract(body, '$.vip')) AS ip FROM resources WHERE kind IN ('server', 'loadBalancer') AND parent_id = ?",
       ),
+      tags: this.db.prepare<[string], { key: string; value: string }>('SELECT key, value FROM tags WHERE resource_id = ? ORDER BY key'),
+      setTag: this.db.prepare<[string, string, string]>(
+        'INSERT INTO tags (resource_id, key, value) VALUES (?, ?, ?) ON CONFLICT (resource_id, key) DO UPDATE SET value = excluded.value',
+      ),
+      removeTag: this.db.prepare<[string, string]>('DELETE FROM tags WHERE resource_id = ? AND key = ?'),
       maxSeq: this.db.prepare<[], { m: number | null }>('SELECT MAX(seq) AS m FROM resources'),
     };
     this.seq = this.stmts.maxSeq.get()?.m ?? 0;
@@ -152,6 +164,19 @@ export class Store {
 
   delete(id: string): void {
     this.stmts.delete.run(id);
+  }
+
+  /** A resource's tags other than its name, by key. */
+  tags(resourceId: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const r of this.stmts.tags.all(resourceId)) out[r.key] = r.value;
+    return out;
+  }
+
+  /** Sets (`value` a string) or removes (`value` null) one tag of a stored resource. */
+  setTag(resourceId: string, key: string, value: string | null): void {
+    if (value === null) this.stmts.removeTag.run(resourceId, key);
+    else this.stmts.setTag.run(resourceId, key, value);
   }
 
   /** Whether a server or a load balancer of the subnet holds `ip`. */

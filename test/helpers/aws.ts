@@ -1,6 +1,7 @@
 /**
  * The reference lab's part 1 through AWS's EC2 SDK, in two steps (the servers, then the
- * peering and its routes), for the AWS endpoint's tests on both data planes.
+ * peering and its routes), and its part 2 through the ELBv2 SDK, for the AWS endpoint's tests
+ * on both data planes.
  */
 import assert from 'node:assert/strict';
 import {
@@ -13,6 +14,20 @@ import {
   type EC2Client,
   type Instance,
 } from '@aws-sdk/client-ec2';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  DescribeTargetHealthCommand,
+  ModifyTargetGroupAttributesCommand,
+  RegisterTargetsCommand,
+  type ElasticLoadBalancingV2Client,
+  type LoadBalancer,
+  type TargetGroup,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { NimbusClient } from '../../src/client/client.js';
+import type { Server } from '../../src/core/model/index.js';
+import { checkPart2, waitUp, LISTEN_PORT } from './lab.js';
 
 export const tag = (name: string, type: string) => [{ ResourceType: type as 'vpc', Tags: [{ Key: 'Name', Value: name }] }];
 
@@ -65,4 +80,75 @@ export async function awsPeer(ec2: EC2Client, vpcA: string, vpcB: string): Promi
     await ec2.send(new CreateRouteCommand(route));
   }
   return pcx.VpcPeeringConnection?.Status?.Code;
+}
+
+/**
+ * Part 2 on the servers of part 1: an internet-facing load balancer in sub-b, a target group
+ * with a health check and lb_cookie stickiness, both servers registered, an HTTP listener;
+ * checked by real HTTP through the public IP (cookie session, round robin, logs per server).
+ */
+export async function awsPart2(client: NimbusClient, elb: ElasticLoadBalancingV2Client): Promise<{ lb: LoadBalancer; tg: TargetGroup; ecsB: Server }> {
+  const ecsA = await client.servers.get('ecs-a');
+  const subB = await client.subnets.get('sub-b');
+  const lb = (await elb.send(new CreateLoadBalancerCommand({ Name: 'elb', Subnets: [subB.id], Scheme: 'internet-facing', Type: 'application' })))
+    .LoadBalancers![0];
+  assert.match(lb.DNSName ?? '', /^127\.0\.1\.\d+$/, 'internet-facing: a public IP');
+  const tg = (
+    await elb.send(
+      new CreateTargetGroupCommand({
+        Name: 'web',
+        Protocol: 'HTTP',
+        Port: 8080,
+        VpcId: subB.vpcId,
+        HealthCheckPath: '/',
+        HealthCheckIntervalSeconds: 2,
+        HealthCheckTimeoutSeconds: 1,
+        HealthyThresholdCount: 2,
+        UnhealthyThresholdCount: 2,
+      }),
+    )
+  ).TargetGroups![0];
+  await elb.send(
+    new ModifyTargetGroupAttributesCommand({
+      TargetGroupArn: tg.TargetGroupArn,
+      Attributes: [
+        { Key: 'stickiness.enabled', Value: 'true' },
+        { Key: 'stickiness.type', Value: 'lb_cookie' },
+      ],
+    }),
+  );
+  const ecsB = await client.servers.get('ecs-b');
+  await elb.send(new RegisterTargetsCommand({ TargetGroupArn: tg.TargetGroupArn, Targets: [{ Id: ecsA.id }, { Id: ecsB.id }] }));
+  const unused = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.TargetGroupArn }));
+  assert.deepEqual(new Set(unused.TargetHealthDescriptions?.map((d) => d.TargetHealth?.State)), new Set(['unused']), 'no listener forwards to it yet');
+  const listener = (
+    await elb.send(
+      new CreateListenerCommand({
+        LoadBalancerArn: lb.LoadBalancerArn,
+        Protocol: 'HTTP',
+        Port: LISTEN_PORT,
+        DefaultActions: [{ Type: 'forward', TargetGroupArn: tg.TargetGroupArn }],
+      }),
+    )
+  ).Listeners![0];
+  assert.equal(listener.DefaultActions?.[0].TargetGroupArn, tg.TargetGroupArn);
+  // Nimbus made the pool, members and monitor the AWS calls describe.
+  const pool = await client.pools.get('web');
+  assert.deepEqual([pool.algorithm, pool.sessionPersistence?.type], ['ROUND_ROBIN', 'HTTP_COOKIE']);
+  assert.equal((await client.members.list({ pool: 'web' })).length, 2);
+  for (const s of ['ecs-a', 'ecs-b']) {
+    for (let i = 0; i < 100 && !(await client.serverLogs(s)).output.includes('listening'); i++) await new Promise((r) => setTimeout(r, 100));
+  }
+  let states: (string | undefined)[] = [];
+  for (let i = 0; i < 100; i++) {
+    states = (await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.TargetGroupArn }))).TargetHealthDescriptions!.map(
+      (d) => d.TargetHealth?.State,
+    );
+    if (states.every((x) => x === 'healthy')) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.deepEqual(states, ['healthy', 'healthy']);
+  await waitUp(`http://${lb.DNSName}:${LISTEN_PORT}/`);
+  await checkPart2(client, `http://${lb.DNSName}:${LISTEN_PORT}`, 'aws');
+  return { lb, tg, ecsB };
 }

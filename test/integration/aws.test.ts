@@ -20,24 +20,19 @@ import {
   DeleteVpcCommand,
   CreateTagsCommand,
   DescribeTagsCommand,
+  DeleteTagsCommand,
   StartInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import {
   ElasticLoadBalancingV2Client,
   DescribeLoadBalancersCommand,
-  CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
-  ModifyTargetGroupAttributesCommand,
-  RegisterTargetsCommand,
-  CreateListenerCommand,
-  DescribeTargetHealthCommand,
   DeregisterTargetsCommand,
   DescribeListenersCommand,
   DeleteTargetGroupCommand,
   DescribeRulesCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { checkPart2, waitUp, LISTEN_PORT } from '../helpers/lab.js';
-import { awsPart1, awsPeer, tag } from '../helpers/aws.js';
+import { awsPart1, awsPart2, awsPeer, tag } from '../helpers/aws.js';
 import { testDaemon, cli, type TestDaemon } from '../helpers/daemon.js';
 
 let t: TestDaemon;
@@ -69,6 +64,15 @@ test("the reference lab's part 1 through the EC2 SDK, seen by Nimbus and its ana
   const { vpcA, vpcB, ecsA } = await awsPart1(ec2);
   assert.equal(ecsA.PrivateIpAddress, '192.168.6.76');
   assert.equal(ecsA.ImageId, 'ami-0abcdef1234567890');
+  // The image is recorded on the server, and described back.
+  assert.equal((await t.client.servers.get('ecs-a')).image, 'ami-0abcdef1234567890');
+  const byImage = async (image: string) =>
+    (await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'image-id', Values: [image] }] }))).Reservations?.flatMap((r) => r.Instances ?? []);
+  assert.deepEqual(
+    (await byImage('ami-0abcdef1234567890'))?.map((i) => i.ImageId),
+    ['ami-0abcdef1234567890', 'ami-0abcdef1234567890'],
+  );
+  assert.equal((await byImage('ami-other'))?.length, 0);
 
   // Nimbus sees what the SDK made, by name.
   assert.deepEqual((await t.client.vpcs.list()).map((v) => v.name).sort(), ['vpc-a', 'vpc-b']);
@@ -110,67 +114,7 @@ test("the reference lab's part 2 through the ELBv2 SDK: real traffic, cookie ses
   try {
     const ecsA = await t.client.servers.get('ecs-a');
     await ec2.send(new StartInstancesCommand({ InstanceIds: [ecsA.id] }));
-    const subB = await t.client.subnets.get('sub-b');
-    const lb = (await elb.send(new CreateLoadBalancerCommand({ Name: 'elb', Subnets: [subB.id], Scheme: 'internet-facing', Type: 'application' })))
-      .LoadBalancers![0];
-    assert.match(lb.DNSName ?? '', /^127\.0\.1\.\d+$/, 'internet-facing: a public IP');
-    const tg = (
-      await elb.send(
-        new CreateTargetGroupCommand({
-          Name: 'web',
-          Protocol: 'HTTP',
-          Port: 8080,
-          VpcId: subB.vpcId,
-          HealthCheckPath: '/',
-          HealthCheckIntervalSeconds: 2,
-          HealthCheckTimeoutSeconds: 1,
-          HealthyThresholdCount: 2,
-          UnhealthyThresholdCount: 2,
-        }),
-      )
-    ).TargetGroups![0];
-    await elb.send(
-      new ModifyTargetGroupAttributesCommand({
-        TargetGroupArn: tg.TargetGroupArn,
-        Attributes: [
-          { Key: 'stickiness.enabled', Value: 'true' },
-          { Key: 'stickiness.type', Value: 'lb_cookie' },
-        ],
-      }),
-    );
-    const ecsB = await t.client.servers.get('ecs-b');
-    await elb.send(new RegisterTargetsCommand({ TargetGroupArn: tg.TargetGroupArn, Targets: [{ Id: ecsA.id }, { Id: ecsB.id }] }));
-    const unused = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.TargetGroupArn }));
-    assert.deepEqual(new Set(unused.TargetHealthDescriptions?.map((d) => d.TargetHealth?.State)), new Set(['unused']), 'no listener forwards to it yet');
-    const listener = (
-      await elb.send(
-        new CreateListenerCommand({
-          LoadBalancerArn: lb.LoadBalancerArn,
-          Protocol: 'HTTP',
-          Port: LISTEN_PORT,
-          DefaultActions: [{ Type: 'forward', TargetGroupArn: tg.TargetGroupArn }],
-        }),
-      )
-    ).Listeners![0];
-    assert.equal(listener.DefaultActions?.[0].TargetGroupArn, tg.TargetGroupArn);
-    // Nimbus made the pool, members and monitor the AWS calls describe.
-    const pool = await t.client.pools.get('web');
-    assert.deepEqual([pool.algorithm, pool.sessionPersistence?.type], ['ROUND_ROBIN', 'HTTP_COOKIE']);
-    assert.equal((await t.client.members.list({ pool: 'web' })).length, 2);
-    for (const s of ['ecs-a', 'ecs-b']) {
-      for (let i = 0; i < 100 && !(await t.client.serverLogs(s)).output.includes('listening'); i++) await new Promise((r) => setTimeout(r, 100));
-    }
-    let states: (string | undefined)[] = [];
-    for (let i = 0; i < 100; i++) {
-      states = (await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.TargetGroupArn }))).TargetHealthDescriptions!.map(
-        (d) => d.TargetHealth?.State,
-      );
-      if (states.every((x) => x === 'healthy')) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    assert.deepEqual(states, ['healthy', 'healthy']);
-    await waitUp(`http://${lb.DNSName}:${LISTEN_PORT}/`);
-    await checkPart2(t.client, `http://${lb.DNSName}:${LISTEN_PORT}`, 'aws');
+    const { lb, tg, ecsB } = await awsPart2(t.client, elb);
     assert.equal((await elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners?.length, 1);
 
     await elb.send(new DeregisterTargetsCommand({ TargetGroupArn: tg.TargetGroupArn, Targets: [{ Id: ecsB.id }] }));
@@ -222,18 +166,91 @@ test('security groups: CIDR and group rules in, described back, revoked', async 
   assert.equal(none.name, 'InvalidGroup.NotFound');
 });
 
-test('tags: Name renames; other tags are refused by name', async () => {
-  const v = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.9.0.0/16' }));
-  await ec2.send(new CreateTagsCommand({ Resources: [v.Vpc!.VpcId!], Tags: [{ Key: 'Name', Value: 'renamed' }] }));
-  assert.equal((await t.client.vpcs.get(v.Vpc!.VpcId!)).name, 'renamed');
-  const tags = await ec2.send(new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [v.Vpc!.VpcId!] }] }));
-  assert.deepEqual(
-    tags.Tags?.map((x) => [x.Key, x.Value, x.ResourceType]),
-    [['Name', 'renamed', 'vpc']],
+test('tags: Name renames; other tags are kept, filtered on, deleted, and go with their resource', async () => {
+  const v = await ec2.send(
+    new CreateVpcCommand({ CidrBlock: '10.9.0.0/16', TagSpecifications: [{ ResourceType: 'vpc', Tags: [{ Key: 'team', Value: 'blue' }] }] }),
   );
-  const other = await refusal(ec2.send(new CreateTagsCommand({ Resources: [v.Vpc!.VpcId!], Tags: [{ Key: 'team', Value: 'x' }] })));
-  assert.equal(other.name, 'InvalidParameterValue');
-  assert.match(other.message, /team/);
+  const id = v.Vpc!.VpcId!;
+  assert.deepEqual(
+    v.Vpc!.Tags?.map((x) => [x.Key, x.Value]),
+    [
+      ['Name', 'vpc-1'],
+      ['team', 'blue'],
+    ],
+  );
+  await ec2.send(
+    new CreateTagsCommand({
+      Resources: [id],
+      Tags: [
+        { Key: 'Name', Value: 'renamed' },
+        { Key: 'env', Value: 'test' },
+        { Key: 'team', Value: 'red' },
+      ],
+    }),
+  );
+  assert.equal((await t.client.vpcs.get(id)).name, 'renamed');
+  const tagsOf = async () =>
+    (await ec2.send(new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [id] }] }))).Tags?.map((x) => [x.Key, x.Value, x.ResourceType]);
+  assert.deepEqual(await tagsOf(), [
+    ['Name', 'renamed', 'vpc'],
+    ['env', 'test', 'vpc'],
+    ['team', 'red', 'vpc'],
+  ]);
+
+  // tag:KEY, tag-key and DescribeTags's key filter.
+  const byTeam = await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:team', Values: ['r*'] }] }));
+  assert.deepEqual(
+    byTeam.Vpcs?.map((x) => x.VpcId),
+    [id],
+  );
+  assert.equal((await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:team', Values: ['blue'] }] }))).Vpcs?.length, 0);
+  assert.deepEqual(
+    (await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag-key', Values: ['env'] }] }))).Vpcs?.map((x) => x.VpcId),
+    [id],
+  );
+  const envTags = await ec2.send(new DescribeTagsCommand({ Filters: [{ Name: 'key', Values: ['env'] }] }));
+  assert.deepEqual(
+    envTags.Tags?.map((x) => x.ResourceId),
+    [id],
+  );
+
+  // DeleteTags: a value that does not match leaves the tag; no value removes it; Name stays the name.
+  await ec2.send(new DeleteTagsCommand({ Resources: [id], Tags: [{ Key: 'team', Value: 'blue' }, { Key: 'env' }] }));
+  assert.deepEqual(await tagsOf(), [
+    ['Name', 'renamed', 'vpc'],
+    ['team', 'red', 'vpc'],
+  ]);
+  const name = await refusal(ec2.send(new DeleteTagsCommand({ Resources: [id], Tags: [{ Key: 'Name' }] })));
+  assert.equal(name.name, 'InvalidParameterValue');
+
+  // Refusals name the key, and change nothing.
+  const reserved = await refusal(
+    ec2.send(
+      new CreateTagsCommand({
+        Resources: [id],
+        Tags: [
+          { Key: 'ok', Value: '1' },
+          { Key: 'aws:owner', Value: 'x' },
+        ],
+      }),
+    ),
+  );
+  assert.equal(reserved.name, 'InvalidParameterValue');
+  assert.match(reserved.message, /aws:owner/);
+  const many = Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: 'v' }));
+  const limit = await refusal(ec2.send(new CreateTagsCommand({ Resources: [id], Tags: many })));
+  assert.equal(limit.name, 'TagLimitExceeded');
+  assert.deepEqual(await tagsOf(), [
+    ['Name', 'renamed', 'vpc'],
+    ['team', 'red', 'vpc'],
+  ]);
+  const gone = await refusal(ec2.send(new CreateTagsCommand({ Resources: ['vpc-0000000000000000'], Tags: [{ Key: 'a', Value: 'b' }] })));
+  assert.equal(gone.name, 'InvalidVpcID.NotFound');
+
+  // The tags go with the resource.
+  await ec2.send(new DeleteVpcCommand({ VpcId: id }));
+  assert.deepEqual(await tagsOf(), []);
+  assert.equal((await ec2.send(new DescribeTagsCommand({ Filters: [{ Name: 'key', Values: ['team'] }] }))).Tags?.length, 0);
 });
 
 test('errors in AWS shapes: bad input, unknown ids, a bad signature, an unknown key, an operation not served', async () => {
@@ -258,6 +275,14 @@ test('errors in AWS shapes: bad input, unknown ids, a bad signature, an unknown 
   const unknown = await refusal(stranger.send(new DescribeVpcsCommand({})));
   stranger.destroy();
   assert.equal(unknown.name, 'AuthFailure');
+
+  // DryRun: the call is checked in full and changes nothing.
+  const vpcsBefore = (await t.client.vpcs.list()).length;
+  const dry = await refusal(ec2.send(new CreateVpcCommand({ CidrBlock: '10.77.0.0/16', DryRun: true })));
+  assert.deepEqual([dry.name, dry.status], ['DryRunOperation', 412]);
+  const dryBad = await refusal(ec2.send(new CreateVpcCommand({ CidrBlock: '8.8.0.0/16', DryRun: true })));
+  assert.equal(dryBad.name, 'InvalidVpc.Range', 'a dry run that would fail says why');
+  assert.equal((await t.client.vpcs.list()).length, vpcsBefore);
 
   const notServed = await refusal(ec2.send(new DescribeImagesCommand({})));
   assert.equal(notServed.name, 'InvalidAction');
@@ -314,4 +339,19 @@ test('nimbus credentials aws prints export lines for a project; another project 
   const denied = await cli(t.daemon.url, ['credentials', 'aws', '--project', 'default'], { NIMBUS_TOKEN: issued.secret });
   assert.notEqual(denied.code, 0);
   assert.match(denied.stderr, /NotFound|admin/);
+
+  // A project deleted with a target group and tags left in it leaves no record behind.
+  const bElb = new ElasticLoadBalancingV2Client({
+    endpoint: t.daemon.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+  });
+  const tg = await bElb.send(new CreateTargetGroupCommand({ Name: 'b-tg', Protocol: 'HTTP', Port: 80 }));
+  bElb.destroy();
+  const tgId = tg.TargetGroups![0].TargetGroupArn!.split('/').pop()!;
+  assert.ok(t.daemon.store.get(tgId), 'the target group is a record');
+  const asB = t.client.as('team-b');
+  for (const v of await asB.vpcs.list()) await asB.vpcs.delete(v.id);
+  await t.client.projects.delete('team-b');
+  assert.equal(t.daemon.store.get(tgId), undefined);
 });

@@ -213,7 +213,7 @@ test('export writes a file that applies back to the same state: no changes', asy
   await c.securityGroups.create({ name: 'web', description: 'web tier' });
   await c.securityGroups.addRule('web', { direction: 'ingress', protocol: 'tcp', ports: '8080-8081', remote: '192.168.6.0/24' });
   await c.securityGroups.addRule('web', { direction: 'ingress', protocol: 'icmp', remote: 'web' });
-  await c.servers.create({ name: 'ecs-a', subnet: 'sub-a', ip: '192.168.6.76' });
+  await c.servers.create({ name: 'ecs-a', subnet: 'sub-a', ip: '192.168.6.76', image: 'debian-12' });
   await c.servers.create({ name: 'ecs-b', subnet: 'sub-b', ip: '192.168.5.130', securityGroups: ['web', 'default'], app: 'web:8081' });
   await c.peerings.create({ name: 'pcx-ab', vpc: 'vpc-a', peerVpc: 'vpc-b' });
   await c.routeTables.addRoute('vpc-a-main', { destination: '192.168.5.0/24', target: 'pcx-ab' });
@@ -234,6 +234,12 @@ test('export writes a file that applies back to the same state: no changes', asy
   assert.equal((await run(['apply', '-f', file], 'round')).code, 0);
   const again = await run(['plan', '-f', file], 'round');
   assert.equal(again.code, 0, again.stdout);
+  assert.match(readFileSync(file, 'utf8'), /image: debian-12/, 'the image is in the file');
+  // A new image replaces the server, as a new AMI does.
+  const other = join(dir, 'other-image.yaml');
+  writeFileSync(other, readFileSync(file, 'utf8').replace('image: debian-12', 'image: debian-13'));
+  const replaced = await run(['plan', '-f', other], 'round');
+  assert.match(replaced.stdout, /-\/\+ replace server ecs-a +image debian-12 -> debian-13/, replaced.stdout);
   // And into an empty project, the same file builds the same state.
   await t.client.projects.create({ name: 'copy' });
   assert.equal((await run(['apply', '-f', file], 'copy')).code, 0);

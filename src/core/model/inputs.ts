@@ -40,6 +40,9 @@ export const Inputs = {
         Type.Array(Short(), { maxItems: 5, description: "names or ids (at most 5, as in EC2); the project's default group when absent" }),
       ),
       app: Type.Optional(Nullable(Text(1024, 'web, web:PORT or a command line'))),
+      image: Type.Optional(
+        S({ maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]*$', description: 'the image it runs, e.g. ami-0abc or debian-12 (recorded, not booted)' }),
+      ),
       runAsRoot: Type.Optional(Type.Boolean({ description: 'run its workload and exec as root (admin only)' })),
     },
     strict,

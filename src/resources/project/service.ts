@@ -76,6 +76,8 @@ export function deleteProject(ctx: Ctx, ref: string): Project {
     for (const p of ctx.store.list<{ id: string }>('peering', { projectId: project.id })) ctx.store.delete(p.id);
     for (const sg of ctx.store.list<{ id: string }>('securityGroup', { projectId: project.id })) ctx.store.delete(sg.id);
     for (const t of ctx.store.list<{ id: string }>('topology', { projectId: project.id })) ctx.store.delete(t.id);
+    // AWS target groups (records until a listener binds them; with no VPC, none is bound).
+    for (const t of ctx.store.list<{ id: string }>('targetGroup', { projectId: project.id })) ctx.store.delete(t.id);
     saveDelete(ctx, 'project', project);
     return project;
   });

@@ -39,6 +39,7 @@ export function createServer(ctx: Ctx, input: ServerInput): Server {
       privateIp,
       securityGroupIds: resolveGroups(ctx, input.securityGroups),
       app: input.app ?? null,
+      ...(input.image ? { image: input.image } : {}),
       ...(input.runAsRoot ? { runAsRoot: true } : {}),
       loopbackIp: intToIp((ctx.workloadBase ?? LOOPBACK_BASE) + 1 + (ctx.store.nextSeq() % (RANGE_SIZE - 2))),
       status: 'running',

@@ -43,6 +43,7 @@ export function exportTopology(ctx: Ctx, name?: string): TopologyFile {
     ip: s.privateIp,
     ...(s.securityGroupIds.length === 1 && s.securityGroupIds[0] === defaultGroup?.id ? {} : { securityGroups: s.securityGroupIds.map((g) => nameOf(g)!) }),
     ...(s.app ? { app: s.app } : {}),
+    ...(s.image ? { image: s.image } : {}),
   }));
   const peerings: Entry<'peerings'>[] = ctx.store
     .list<Peering>('peering', p)

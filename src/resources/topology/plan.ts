@@ -292,7 +292,12 @@ export function compare(ctx: Ctx, w: Want, doc: unknown): { replace: string[]; u
     }
     case 'server': {
       const s = doc as Server;
-      replace.push(differs('subnet', nameOf(ctx, s.subnetId), i.subnet), differs('ip', s.privateIp, i.ip), differs('app', s.app ?? null, i.app ?? null));
+      replace.push(
+        differs('subnet', nameOf(ctx, s.subnetId), i.subnet),
+        differs('ip', s.privateIp, i.ip),
+        differs('app', s.app ?? null, i.app ?? null),
+        differs('image', s.image ?? null, i.image ?? null),
+      );
       const groups = i.securityGroups as string[] | undefined;
       if (groups)
         update.push(
