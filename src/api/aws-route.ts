@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AppDeps } from './context.js';
 import { NimbusError } from '../core/errors.js';
-import { AWS_CODE, AwsError, decodeInput, encodeError, encodeOutput, ParamError, type Model } from '../aws/codec.js';
+import { AWS_CODE, AwsError, decodeInput, encodeError, encodeOutput, paginate, ParamError, type Model } from '../aws/codec.js';
 import { parseAuthorization, SignatureError, verify } from '../aws/sigv4.js';
 import { awsPrincipal } from '../resources/token/service.js';
 import { write, type Ctx } from '../resources/context.js';
@@ -104,7 +104,7 @@ export function awsRoutes(app: FastifyInstance, deps: AppDeps): void {
           throw err;
         }
       }
-      const output = handler(ctx, input, cred.region, deps.loadBalancers);
+      const output = paginate(svc.model, action, input, handler(ctx, input, cred.region, deps.loadBalancers));
       return send(reply, 200, encodeOutput(svc.model, action, output, requestId));
     } catch (err) {
       if (err instanceof SignatureError) return fail(which === 'ec2' ? 'AuthFailure' : 'SignatureDoesNotMatch', err.message, 401);

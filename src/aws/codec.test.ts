@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { decodeInput, encodeError, encodeOutput, ParamError, type Model } from './codec.js';
+import { AwsError, decodeInput, encodeError, encodeOutput, paginate, ParamError, type Model } from './codec.js';
 import { parseAuthorization, signatureOf, verify, SignatureError } from './sigv4.js';
 
 const load = (n: string) => JSON.parse(readFileSync(new URL(`./models/${n}.json`, import.meta.url), 'utf8')) as Model;
@@ -108,4 +108,40 @@ test('SigV4: a signature made with the secret holds; another body, secret or tim
   assert.throws(() => verify(req, cred, 'other', now), /does not match/);
   assert.throws(() => verify(req, cred, 's3cret', now + 16 * 60_000), /more than 15 minutes/);
   assert.equal(parseAuthorization('Bearer x'), null);
+});
+
+test('pagination follows the model: EC2 MaxResults/NextToken, ELBv2 PageSize/Marker, tokens checked', () => {
+  const vpcs = Array.from({ length: 7 }, (_, i) => ({ VpcId: `vpc-${i}` }));
+  const ids = (o: Record<string, unknown>, k: string) => (o[k] as { VpcId?: string; LoadBalancerName?: string }[]).map((x) => x.VpcId ?? x.LoadBalancerName);
+  const first = paginate(ec2, 'DescribeVpcs', { MaxResults: 5 }, { Vpcs: vpcs });
+  assert.deepEqual(ids(first, 'Vpcs'), ['vpc-0', 'vpc-1', 'vpc-2', 'vpc-3', 'vpc-4']);
+  assert.equal(typeof first.NextToken, 'string');
+  const second = paginate(ec2, 'DescribeVpcs', { MaxResults: 5, NextToken: first.NextToken }, { Vpcs: vpcs });
+  assert.deepEqual(ids(second, 'Vpcs'), ['vpc-5', 'vpc-6']);
+  assert.equal(second.NextToken, undefined, 'the last page has no token');
+  assert.deepEqual(paginate(ec2, 'DescribeVpcs', {}, { Vpcs: vpcs }), { Vpcs: vpcs }, 'no page size: the whole answer');
+  assert.deepEqual(paginate(ec2, 'CreateVpc', { MaxResults: 5 }, { Vpc: { VpcId: 'v' } }), { Vpc: { VpcId: 'v' } }, 'not a paged call');
+
+  const refused = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (e) {
+      return [(e as AwsError).code, (e as Error).message];
+    }
+    return null;
+  };
+  assert.deepEqual(
+    refused(() => paginate(ec2, 'DescribeVpcs', { MaxResults: 4 }, { Vpcs: vpcs })),
+    ['InvalidParameterValue', 'MaxResults 4: from 5 to 1000'],
+  );
+  assert.equal(refused(() => paginate(ec2, 'DescribeVpcs', { MaxResults: 5, VpcIds: ['vpc-1'] }, { Vpcs: vpcs }))?.[0], 'InvalidParameterCombination');
+  assert.equal(refused(() => paginate(ec2, 'DescribeSubnets', { NextToken: first.NextToken }, { Subnets: [] }))?.[0], 'InvalidPaginationToken');
+  assert.equal(refused(() => paginate(ec2, 'DescribeVpcs', { NextToken: 'garbage' }, { Vpcs: vpcs }))?.[0], 'InvalidPaginationToken');
+
+  const lbs = Array.from({ length: 3 }, (_, i) => ({ LoadBalancerName: `lb-${i}` }));
+  const p1 = paginate(elbv2, 'DescribeLoadBalancers', { PageSize: 2 }, { LoadBalancers: lbs });
+  assert.deepEqual(ids(p1, 'LoadBalancers'), ['lb-0', 'lb-1']);
+  const p2 = paginate(elbv2, 'DescribeLoadBalancers', { PageSize: 2, Marker: p1.NextMarker }, { LoadBalancers: lbs });
+  assert.deepEqual([ids(p2, 'LoadBalancers'), p2.NextMarker], [['lb-2'], undefined]);
+  assert.equal(refused(() => paginate(elbv2, 'DescribeLoadBalancers', { PageSize: 401 }, { LoadBalancers: lbs }))?.[0], 'ValidationError');
 });

@@ -222,3 +222,43 @@ export function encodeError(model: Model | null, code: string, message: string, 
     `<Code>${escapeXml(code)}</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`
   );
 }
+
+/**
+ * Pages a Describe's answer as its model says: EC2's `MaxResults`/`NextToken` (5-1000), ELBv2's
+ * `PageSize`/`Marker`/`NextMarker` (1-400). The page is cut from the output's one list member;
+ * the token is opaque to the caller (the operation and an offset). Without a page size the whole
+ * answer goes, as AWS does for the calls that allow it; a token from another call is refused.
+ */
+export function paginate(model: Model, action: string, input: Record<string, unknown>, output: Record<string, Value>): Record<string, Value> {
+  const op = model.operations[action];
+  const outShape = op.output ? model.shapes[op.output.shape] : undefined;
+  const ec2 = model.metadata.protocol === 'ec2';
+  const [sizeKey, tokenKey, nextKey, min, max] = ec2
+    ? (['MaxResults', 'NextToken', 'NextToken', 5, 1000] as const)
+    : (['PageSize', 'Marker', 'NextMarker', 1, 400] as const);
+  if (!outShape?.members?.[nextKey]) return output;
+  const lists = Object.entries(outShape.members).filter(([, ref]) => model.shapes[ref.shape]?.type === 'list');
+  if (lists.length !== 1) return output;
+  const listKey = lists[0][0];
+  const size = input[sizeKey];
+  const token = input[tokenKey];
+  if (size === undefined && token === undefined) return output;
+  const n = size === undefined ? max : Number(size);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new AwsError(ec2 ? 'InvalidParameterValue' : 'ValidationError', `${sizeKey} ${size}: from ${min} to ${max}`);
+  if (ec2 && size !== undefined) {
+    const ids = Object.entries(input).find(([k, v]) => /Ids$/.test(k) && Array.isArray(v) && v.length > 0);
+    if (ids) throw new AwsError('InvalidParameterCombination', `${ids[0]} cannot be used with ${sizeKey}`);
+  }
+  let from = 0;
+  if (token !== undefined) {
+    const m = /^([A-Za-z]+):(\d+)$/.exec(Buffer.from(String(token), 'base64url').toString('utf8'));
+    if (!m || m[1] !== action)
+      throw new AwsError(ec2 ? 'InvalidPaginationToken' : 'ValidationError', `${tokenKey} '${String(token)}' is not one this call gave`);
+    from = Number(m[2]);
+  }
+  const all = (output[listKey] ?? []) as Value[];
+  const page = all.slice(from, from + n);
+  const next = from + n < all.length ? Buffer.from(`${action}:${from + n}`).toString('base64url') : undefined;
+  return { ...output, [listKey]: page, ...(next ? { [nextKey]: next } : {}) };
+}

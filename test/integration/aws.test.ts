@@ -22,6 +22,7 @@ import {
   DescribeTagsCommand,
   DeleteTagsCommand,
   StartInstancesCommand,
+  paginateDescribeSecurityGroups,
 } from '@aws-sdk/client-ec2';
 import {
   ElasticLoadBalancingV2Client,
@@ -251,6 +252,16 @@ test('tags: Name renames; other tags are kept, filtered on, deleted, and go with
   await ec2.send(new DeleteVpcCommand({ VpcId: id }));
   assert.deepEqual(await tagsOf(), []);
   assert.equal((await ec2.send(new DescribeTagsCommand({ Filters: [{ Name: 'key', Values: ['team'] }] }))).Tags?.length, 0);
+});
+
+test("pagination: the SDK's paginator walks pages of MaxResults and gets what one call gets", async () => {
+  for (let i = 0; i < 7; i++) await ec2.send(new CreateSecurityGroupCommand({ GroupName: `paged-${i}`, Description: 'paging' }));
+  const whole = (await ec2.send(new DescribeSecurityGroupsCommand({}))).SecurityGroups!.map((g) => g.GroupName);
+  assert.ok(whole.length >= 8, `${whole.length} groups`);
+  const pages: (string | undefined)[][] = [];
+  for await (const page of paginateDescribeSecurityGroups({ client: ec2, pageSize: 5 }, {})) pages.push(page.SecurityGroups!.map((g) => g.GroupName));
+  assert.ok(pages.length >= 2 && pages.slice(0, -1).every((p) => p.length === 5), `page sizes: ${pages.map((p) => p.length)}`);
+  assert.deepEqual(pages.flat(), whole);
 });
 
 test('errors in AWS shapes: bad input, unknown ids, a bad signature, an unknown key, an operation not served', async () => {
