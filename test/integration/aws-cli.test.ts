@@ -81,3 +81,35 @@ test("the reference lab's part 1 with the aws CLI", { skip }, async () => {
   assert.deepEqual(ips.split(/\s+/).sort(), ['192.168.5.130', '192.168.6.76']);
   await assert.rejects(aws('ec2', 'delete-vpc', '--vpc-id', vpcA), /DependencyViolation/);
 });
+
+test('the aws CLI: tags, --dry-run, and --page-size pages the CLI follows by itself', { skip }, async () => {
+  const vpc = await aws('ec2', 'create-vpc', '--cidr-block', '10.30.0.0/16', ...name('vpc', 'cli-tags'), '--query', 'Vpc.VpcId');
+  await aws('ec2', 'create-tags', '--resources', vpc, '--tags', 'Key=team,Value=blue', 'Key=env,Value=lab');
+  const tags = await aws('ec2', 'describe-tags', '--filters', `Name=resource-id,Values=${vpc}`, '--query', 'Tags[].[Key,Value]');
+  assert.deepEqual(
+    tags.split('\n').map((l) => l.split('\t')),
+    [
+      ['Name', 'cli-tags'],
+      ['env', 'lab'],
+      ['team', 'blue'],
+    ],
+  );
+  assert.equal(await aws('ec2', 'describe-vpcs', '--filters', 'Name=tag:team,Values=blue', '--query', 'Vpcs[].VpcId'), vpc);
+  await aws('ec2', 'delete-tags', '--resources', vpc, '--tags', 'Key=team');
+  assert.equal(await aws('ec2', 'describe-vpcs', '--filters', 'Name=tag:team,Values=blue', '--query', 'Vpcs[].VpcId'), '');
+
+  await assert.rejects(aws('ec2', 'create-vpc', '--cidr-block', '10.31.0.0/16', '--dry-run'), /DryRunOperation/);
+  assert.equal(
+    await aws('ec2', 'describe-vpcs', '--filters', 'Name=cidr-block,Values=10.31.0.0/16', '--query', 'Vpcs[].VpcId'),
+    '',
+    'the dry run made nothing',
+  );
+
+  for (let i = 0; i < 6; i++) await aws('ec2', 'create-security-group', '--group-name', `cli-${i}`, '--description', 'paging');
+  const paged = await aws('ec2', 'describe-security-groups', '--page-size', '5', '--query', 'SecurityGroups[].GroupName');
+  const whole = await aws('ec2', 'describe-security-groups', '--query', 'SecurityGroups[].GroupName');
+  assert.deepEqual(paged.split(/\s+/), whole.split(/\s+/));
+  assert.ok(whole.split(/\s+/).length > 5, whole);
+  const first = await aws('ec2', 'describe-security-groups', '--max-results', '5', '--no-paginate', '--query', 'SecurityGroups[].GroupName');
+  assert.equal(first.split(/\s+/).length, 5, 'one page of five when the CLI does not follow the token');
+});
