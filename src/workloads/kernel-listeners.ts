@@ -59,8 +59,12 @@ interface LbPlan {
 
 interface Plan {
   lbs: LbPlan[];
+  /** The host table without the entries that go (applied first, so no public IP points at rules being removed). */
+  hostFirst: { script: string; entries: L4.HostEntry[] } | null;
+  /** The host table as wanted (applied last, once the namespaces it points at are ready). */
   host: string | null;
   hostKey: string;
+  hostEntries: L4.HostEntry[];
   links: Map<string, L4.PublicLink>;
 }
 
@@ -73,6 +77,10 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
   private readonly done = new Map<string, { key: string; desired: LbDesired }>();
   private readonly links = new Map<string, L4.PublicLink>();
   private hostKey = '';
+  /** The host table's entries as last applied. */
+  private hostEntries: L4.HostEntry[] = [];
+  /** A host table change is planned and not yet applied. */
+  private hostDirty = false;
   private readonly counters = new Map<string, Map<string, L4.CounterValue>>();
   private readonly loop: ReconcileLoop<Desired, Observed, Plan, PlanStep>;
   private poll: NodeJS.Timeout | null = null;
@@ -110,12 +118,17 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
     if (this.wants.has(lbId)) this.loop.trigger();
   }
 
-  /** Whether a load balancer's kernel listeners are in its namespace as last asked. */
+  /**
+   * Whether a load balancer's kernel listeners are not yet as last asked: in its namespace, and
+   * in the host's table (a listener that left the kernel is pending until its rules are gone, so
+   * the user-space engine that takes it over is not reported ACTIVE while the host still sends
+   * its public port to the namespace).
+   */
   pending(lbId: string): boolean {
     const want = this.wants.get(lbId);
-    if (!want) return false;
     const done = this.done.get(lbId);
-    return !done || done.key !== keyOf(this.lbDesired(want));
+    if (!want) return done !== undefined || (this.hostDirty && this.hostEntries.some((e) => e.link.lbId === lbId));
+    return !done || done.key !== keyOf(this.lbDesired(want)) || this.hostDirty;
   }
 
   errors() {
@@ -272,8 +285,15 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
       if (d.publicIp && pub) for (const l of d.spec.listeners) entries.push({ publicIp: d.publicIp, port: l.port, link: pub });
     }
     const hostScript = L4.hostScript(this.prefix, entries);
-    const host = hostScript !== this.hostKey || (!observed.hostTable && entries.length > 0) ? hostScript : null;
-    return { lbs, host, hostKey: hostScript, links };
+    const same = (a: L4.HostEntry, b: L4.HostEntry) =>
+      a.publicIp === b.publicIp && a.port === b.port && a.link.hostLink === b.link.hostLink && a.link.nsAddress === b.link.nsAddress;
+    const kept = this.hostEntries.filter((h) => entries.some((e) => same(h, e)));
+    const hostFirst = kept.length < this.hostEntries.length ? { script: L4.hostScript(this.prefix, kept), entries: kept } : null;
+    // After hostFirst, the table is that script: the last step is needed only if it differs.
+    const before = hostFirst?.script ?? this.hostKey;
+    const host = hostScript !== before || (!hostFirst && !observed.hostTable && entries.length > 0) ? hostScript : null;
+    this.hostDirty = host !== null || hostFirst !== null;
+    return { lbs, hostFirst, host, hostKey: hostScript, hostEntries: entries, links };
   }
 
   steps(plan: Plan): PlanStep[] {
@@ -283,6 +303,17 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
   async apply(plan: Plan): Promise<ApplyResult> {
     const errors: ApplyResult['errors'] = [];
     const succeeded: string[] = [];
+    let hostOk = true;
+    if (plan.hostFirst) {
+      const r = await this.runner('nft', ['-f', '-'], { input: plan.hostFirst.script, timeoutMs: 10_000 });
+      if (r.code !== 0) {
+        hostOk = false;
+        errors.push({ resourceId: 'host', message: `public IPs' kernel table: ${r.stderr.trim()}` });
+      } else {
+        this.hostEntries = plan.hostFirst.entries;
+        this.hostKey = plan.hostFirst.script;
+      }
+    }
     for (const p of plan.lbs) {
       if (p.link) {
         const r = await this.runner('sh', ['-es'], { input: p.link, timeoutMs: 10_000 });
@@ -308,9 +339,15 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
     for (const [id, l] of plan.links) this.links.set(id, l);
     if (plan.host !== null) {
       const r = await this.runner('nft', ['-f', '-'], { input: plan.host, timeoutMs: 10_000 });
-      if (r.code !== 0) errors.push({ resourceId: 'host', message: `public IPs' kernel table: ${r.stderr.trim()}` });
-      else this.hostKey = plan.hostKey;
+      if (r.code !== 0) {
+        hostOk = false;
+        errors.push({ resourceId: 'host', message: `public IPs' kernel table: ${r.stderr.trim()}` });
+      } else {
+        this.hostKey = plan.hostKey;
+        this.hostEntries = plan.hostEntries;
+      }
     }
+    if (hostOk) this.hostDirty = false;
     return { errors, succeeded, requeue: false };
   }
 
