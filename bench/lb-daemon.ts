@@ -30,7 +30,13 @@ export interface DaemonRow {
 const HAPROXY_HTTP = (n: number) => `HAProxy in the same position (nbthread ${n}, host socket, members from the LB namespace)`;
 const HAPROXY_TCP = 'HAProxy mode tcp in the same position (nbthread 1)';
 
-export async function benchLbInDaemon(opts: { seconds: number; rounds: number; log: (s: string) => void }): Promise<DaemonRow[]> {
+export async function benchLbInDaemon(opts: {
+  seconds: number;
+  rounds: number;
+  log: (s: string) => void;
+  /** Only the HTTP rows or only the TCP rows (`--daemon=http|tcp`); both when absent. */
+  only?: 'http' | 'tcp';
+}): Promise<DaemonRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-bench-lbd-'));
   const prefix = `b${randomBytes(3).toString('hex')}`;
   // The daemon as users run it: `nimbus serve` from dist/, so its workers run compiled JavaScript
@@ -101,7 +107,7 @@ http { access_log off; keepalive_requests 1000000;
         await h.stop();
       }
     };
-    for (const workers of [1, 2]) {
+    for (const workers of opts.only === 'tcp' ? [] : [1, 2]) {
       await c.loadBalancers.update('elb', { workers });
       await waitActive(c);
       await waitPort(80, publicIp, 20_000);
@@ -114,7 +120,7 @@ http { access_log off; keepalive_requests 1000000;
     await c.loadBalancers.update('elb', { workers: 1 });
     await waitActive(c);
     const tcpConf = haproxyConf('tcp', 1, 83);
-    for (let r = 1; r <= opts.rounds; r++) {
+    for (let r = 1; r <= (opts.only === 'http' ? 0 : opts.rounds); r++) {
       measure('Nimbus TCP listener, kernel (nftables), public IP', 'tcp', r, 82, HAPROXY_TCP);
       measure('Nimbus TCP listener, user-space engine, public IP', 'tcp', r, 84, HAPROXY_TCP);
       await withHaproxy(tcpConf, 83, () => measure(HAPROXY_TCP, 'tcp', r, 83));

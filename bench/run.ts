@@ -23,7 +23,7 @@ import { linuxUnavailable } from '../src/dataplane/choose.js';
 const quick = process.argv.includes('--quick');
 // The daemons benchmarked record their tokens here, not in the user's config folder.
 process.env.NIMBUS_CONFIG_DIR ??= mkdtempSync(join(tmpdir(), 'nimbus-bench-config-'));
-/** `--sections=lb,daemon,cp,analyzer,dataplane,restart` runs only those; `--proxies=<regex>` only the matching load balancer rows (HAProxy always). */
+/** `--sections=lb,daemon,cp,analyzer,dataplane,restart` runs only those (`--daemon=tcp|http` only those in-daemon rows, nothing else of the load balancer); `--proxies=<regex>` only the matching load balancer rows (HAProxy always). */
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const sections = arg('sections')?.split(',') ?? ['cli', 'lb', 'daemon', 'cp', 'analyzer', 'dataplane', 'restart'];
 const proxies = arg('proxies') ? new RegExp(arg('proxies')!, 'i') : null;
@@ -57,7 +57,15 @@ const md: string[] = [
 log(`Nimbus benchmarks${quick ? ' (quick)' : ''}`);
 const missing = ensureTools();
 let daemonRows: DaemonRow[] = [];
-if (!sections.includes('lb')) {
+const daemonOnly = arg('daemon') as 'http' | 'tcp' | undefined;
+if (daemonOnly && !missing && !linuxUnavailable()) {
+  // `--daemon=tcp` (or http): only those rows of the in-daemon section, for a quick comparison.
+  const seconds = quick ? 3 : 10;
+  log(`load balancer in a running daemon, ${daemonOnly} rows only: wrk -t2 -c64 -d${seconds}s, ${rounds} alternating round(s)`);
+  daemonRows = await benchLbInDaemon({ seconds, rounds, log, only: daemonOnly });
+  results.loadBalancerInDaemon = daemonRows;
+  md.push('## Load balancer in a running daemon', '', daemonTable(daemonRows), '');
+} else if (!sections.includes('lb')) {
   // not asked for
 } else if (missing) {
   log(`load balancer: skipped: ${missing}`);

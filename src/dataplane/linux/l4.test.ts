@@ -60,9 +60,21 @@ const ns: L4.L4Namespace = {
 };
 
 test('the namespace script: slots of eligible members only, counters for every member, stale objects deleted', () => {
-  const s = L4.namespaceScript(ns, { maps: ['s_22222222', 's_99999999'], counters: ['n_99999999_aaaaaaaa'] });
-  assert.match(s, /add element ip nimbus_l4 s_22222222 \{ 0 : 10\.0\.0\.10 \. 8080, 1 : 10\.0\.0\.10 \. 8080/);
-  assert.doesNotMatch(s, /10\.0\.0\.11 \. 8080/, 'a member failing its check holds no slot');
+  const s = L4.namespaceScript(ns, { maps: ['s_22222222', 's_99999999'], counters: ['n_99999999_aaaaaaaa'], chains: ['m_99999999_aaaaaaaa'] });
+  const slots = s.split('\n').find((l) => l.startsWith('add element ip nimbus_l4 s_22222222'));
+  assert.match(slots ?? '', /\{ 0 : 10\.0\.0\.10 \. 8080, 1 : 10\.0\.0\.10 \. 8080/);
+  assert.doesNotMatch(slots ?? '', /10\.0\.0\.11/, 'a member failing its check holds no slot');
+  assert.match(
+    s,
+    /add rule ip nimbus_l4 count meta l4proto tcp ct original proto-dst \. ct reply ip saddr \. ct reply proto-src vmap \{ 80 \. 10\.0\.0\.10 \. 8080 : jump m_22222222_aaaaaaaa, 80 \. 10\.0\.0\.11 \. 8080 : jump m_22222222_bbbbbbbb \}/,
+    'one lookup finds the member chain of a flow',
+  );
+  assert.match(s, /add rule ip nimbus_l4 m_22222222_aaaaaaaa ct direction original counter name o_22222222_aaaaaaaa return/);
+  assert.ok(
+    s.indexOf('delete chain ip nimbus_l4 m_99999999_aaaaaaaa') < s.indexOf('delete counter ip nimbus_l4 n_99999999_aaaaaaaa'),
+    'the chain goes before its counters',
+  );
+  assert.ok(s.indexOf('flush chain ip nimbus_l4 count') < s.indexOf('delete chain'), 'nothing jumps to it any more when it goes');
   assert.match(s, /ip daddr \{ 10\.0\.0\.5, 169\.254\.130\.2 \} tcp dport 80 dnat ip to numgen inc mod 256 map @s_22222222/);
   assert.match(s, /counter name r_22222222_bbbbbbbb/, 'its flows are still counted');
   assert.match(s, /snat ip to 10\.0\.0\.5/);
@@ -77,9 +89,16 @@ test('the namespace script: slots of eligible members only, counters for every m
 
 test('objects and counters are read from nft -j', () => {
   const json = JSON.stringify({
-    nftables: [{ metainfo: {} }, { table: { name: 'nimbus_l4' } }, { counter: { name: 'n_x_y', packets: 3, bytes: 180 } }, { map: { name: 's_x' } }],
+    nftables: [
+      { metainfo: {} },
+      { table: { name: 'nimbus_l4' } },
+      { counter: { name: 'n_x_y', packets: 3, bytes: 180 } },
+      { map: { name: 's_x' } },
+      { chain: { name: 'count' } },
+      { chain: { name: 'm_x_y' } },
+    ],
   });
-  assert.deepEqual(L4.parseObjects(json), { maps: ['s_x'], counters: ['n_x_y'] });
+  assert.deepEqual(L4.parseObjects(json), { maps: ['s_x'], counters: ['n_x_y'], chains: ['m_x_y'] });
   assert.deepEqual([...L4.parseCounters(json)], [['n_x_y', { packets: 3, bytes: 180 }]]);
 });
 

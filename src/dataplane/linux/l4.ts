@@ -10,7 +10,9 @@
  *     chain pre          VIP or link address, listener port → dnat through the slots
  *     chain post         whatever was dnat'ed leaves with the VIP as its source (FullNAT: the
  *                        member answers the load balancer, which reverses both translations)
- *     chain count        per listener and member: new connections, and packets and bytes each way
+ *     chain count        one verdict-map lookup per forwarded packet (listener port, member
+ *                        address and port, from conntrack) jumps to the member's chain m_<l>_<m>,
+ *                        which counts new connections, and packets and bytes each way
  *
  *   table ip nimbus_l4_<prefix> (on the host): the public IP's ports dnat'ed over a veth
  *   (host end <prefix>l<hex>, namespace end pub0, link-local /30) to the namespace end,
@@ -57,6 +59,7 @@ export interface L4Namespace {
 const short = (id: string) => id.slice(id.indexOf('-') + 1, id.indexOf('-') + 9);
 export const slotMap = (listenerId: string) => `s_${short(listenerId)}`;
 export const counterName = (kind: 'n' | 'o' | 'r', listenerId: string, memberId: string) => `${kind}_${short(listenerId)}_${short(memberId)}`;
+export const memberChain = (listenerId: string, memberId: string) => `m_${short(listenerId)}_${short(memberId)}`;
 
 /** Smooth weighted round robin (nginx's) over `n` slots: weight 2:1 gives a, b, a, a, b, a... */
 export function interleavedSlots(members: { key: string; weight: number }[], n = SLOTS): string[] {
@@ -111,10 +114,12 @@ export function seedOf(listenerId: string): string {
   return `0x${createHash('sha256').update(listenerId).digest('hex').slice(0, 8)}`;
 }
 
-/** Names of the maps and counters in an existing table (from `nft -j list table`). */
+/** Names of the maps, counters and member chains in an existing table (from `nft -j list table`). */
 export interface L4Objects {
   maps: string[];
   counters: string[];
+  /** Member chains (m_...); absent in tables made before they were. */
+  chains?: string[];
 }
 
 /** The objects a namespace's listeners need. */
@@ -122,6 +127,7 @@ export function wantedObjects(ns: L4Namespace): L4Objects {
   return {
     maps: ns.listeners.map((l) => slotMap(l.id)),
     counters: ns.listeners.flatMap((l) => l.members.flatMap((m) => (['n', 'o', 'r'] as const).map((k) => counterName(k, l.id, m.id)))),
+    chains: ns.listeners.flatMap((l) => l.members.map((m) => memberChain(l.id, m.id))),
   };
 }
 
@@ -140,6 +146,8 @@ export function namespaceScript(ns: L4Namespace, existing: L4Objects): string {
   ];
   for (const c of want.counters) lines.push(`add counter ${t} ${c}`);
   const dests = [ns.vip, ...(ns.linkAddress ? [ns.linkAddress] : [])].join(', ');
+  /** listener port . member address . member port → its chain (the first member with that key, should two share it). */
+  const flows = new Map<string, string>();
   for (const l of ns.listeners) {
     const map = slotMap(l.id);
     lines.push(`add map ${t} ${map} { typeof numgen inc mod ${SLOTS} : ip daddr . tcp dport; }`, `flush map ${t} ${map}`);
@@ -151,24 +159,35 @@ export function namespaceScript(ns: L4Namespace, existing: L4Objects): string {
     }
     // Counted whether the member takes new connections or not: its established flows go on.
     for (const m of l.members) {
-      const flow = `meta l4proto tcp ct original proto-dst ${l.port} ct reply ip saddr ${m.ip} ct reply proto-src ${m.port}`;
-      lines.push(`add rule ${t} count ${flow} ct state new counter name ${counterName('n', l.id, m.id)}`);
-      lines.push(`add rule ${t} count ${flow} ct direction original counter name ${counterName('o', l.id, m.id)}`);
-      lines.push(`add rule ${t} count ${flow} ct direction reply counter name ${counterName('r', l.id, m.id)}`);
+      const chain = memberChain(l.id, m.id);
+      lines.push(`add chain ${t} ${chain}`, `flush chain ${t} ${chain}`);
+      lines.push(`add rule ${t} ${chain} ct state new counter name ${counterName('n', l.id, m.id)}`);
+      lines.push(`add rule ${t} ${chain} ct direction original counter name ${counterName('o', l.id, m.id)} return`);
+      lines.push(`add rule ${t} ${chain} counter name ${counterName('r', l.id, m.id)}`);
+      const key = `${l.port} . ${m.ip} . ${m.port}`;
+      if (!flows.has(key)) flows.set(key, chain);
     }
+  }
+  // One lookup per packet, whatever the number of members (a rule per member would be tried in turn).
+  if (flows.size > 0) {
+    const elements = [...flows].map(([key, chain]) => `${key} : jump ${chain}`).join(', ');
+    lines.push(`add rule ${t} count meta l4proto tcp ct original proto-dst . ct reply ip saddr . ct reply proto-src vmap { ${elements} }`);
   }
   lines.push(`add rule ${t} post ct status dnat oifname "${VPC_LINK}" snat ip to ${ns.vip}`);
   for (const m of existing.maps) if (!want.maps.includes(m)) lines.push(`delete map ${t} ${m}`);
+  // The count chain no longer jumps to a member chain that goes, and a counter goes after the chain that used it.
+  for (const c of existing.chains ?? []) if (!want.chains!.includes(c)) lines.push(`delete chain ${t} ${c}`);
   for (const c of existing.counters) if (!want.counters.includes(c)) lines.push(`delete counter ${t} ${c}`);
   return lines.join('\n') + '\n';
 }
 
 /** A namespace's table objects as `nft -j list table` prints them. */
 export function parseObjects(json: string): L4Objects {
-  const out: L4Objects = { maps: [], counters: [] };
+  const out: L4Objects = { maps: [], counters: [], chains: [] };
   for (const item of (JSON.parse(json) as { nftables?: Record<string, { name?: string }>[] }).nftables ?? []) {
     if (item.map?.name) out.maps.push(item.map.name);
     if (item.counter?.name) out.counters.push(item.counter.name);
+    if (item.chain?.name?.startsWith('m_')) out.chains!.push(item.chain.name);
   }
   return out;
 }
