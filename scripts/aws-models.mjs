@@ -72,6 +72,9 @@ export const SERVED = {
       'CreateListener',
       'DescribeListeners',
       'DeleteListener',
+      'AddTags',
+      'RemoveTags',
+      'DescribeTags',
     ],
   },
 };

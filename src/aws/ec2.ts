@@ -18,6 +18,7 @@ import * as peerings from '../resources/peering/service.js';
 import { findProject } from '../resources/project/service.js';
 import { kindOfId } from '../core/ids.js';
 import { AwsError, type Value } from './codec.js';
+import { checkTag as checkTagAs, MAX_TAGS } from './tags.js';
 import type { LbRuntime } from '../resources/load-balancer/status.js';
 
 /** An input as the codec decoded it from the model (its fields are read by their AWS names). */
@@ -32,14 +33,7 @@ function tagsOut(ctx: Ctx, id: string, name: string, extra: Record<string, strin
   return [{ Key: 'Name', Value: name }, ...Object.entries(all).map(([Key, Value]) => ({ Key, Value }))];
 }
 
-/** AWS's limits on tags: 50 per resource, keys of 1-128 characters not starting with aws:, values up to 256. */
-const MAX_TAGS = 50;
-function checkTag(key: unknown, value: unknown): void {
-  const k = String(key ?? '');
-  if (k.length < 1 || k.length > 128) throw new NimbusError('InvalidParameterValue', `Tag key '${k}': 1 to 128 characters`);
-  if (k.toLowerCase().startsWith('aws:')) throw new NimbusError('InvalidParameterValue', `Tag key '${k}': the aws: prefix is reserved`);
-  if (String(value ?? '').length > 256) throw new NimbusError('InvalidParameterValue', `Tag '${k}': its value is longer than 256 characters`);
-}
+const checkTag = (key: unknown, value: unknown) => checkTagAs(key, value, 'InvalidParameterValue');
 
 /** Keys the instance's own fields stand for: Name is its name, nimbus:app its workload (chosen at launch). */
 const OWN_KEYS = new Set(['Name', 'nimbus:app']);

@@ -13,6 +13,8 @@ import { checkName, notFound, now, saveDelete, saveNew, saveUpdate, write, type 
 import * as elb from '../resources/load-balancer/service.js';
 import { presentMember, type LbRuntime } from '../resources/load-balancer/status.js';
 import { AwsError } from './codec.js';
+import { checkTag, MAX_TAGS } from './tags.js';
+import { kindOfId } from '../core/ids.js';
 import type { Handler, In, Out } from './ec2.js';
 
 interface HealthCheck {
@@ -73,6 +75,33 @@ function getTg(ctx: Ctx, arn: unknown): TargetGroup {
 
 function getLb(ctx: Ctx, arn: unknown): LoadBalancer {
   return elb.getLoadBalancer(ctx, idOf(arn));
+}
+
+/** The Nimbus id of a load balancer, target group or listener of the caller's project, by ARN. */
+function taggedId(ctx: Ctx, arn: unknown): string {
+  const id = idOf(arn);
+  switch (kindOfId(id)) {
+    case 'loadBalancer':
+      return getLb(ctx, arn).id;
+    case 'targetGroup':
+      return getTg(ctx, arn).id;
+    case 'listener':
+      return elb.getListener(ctx, id).id;
+    default:
+      throw new AwsError('ValidationError', `'${String(arn)}' is not the ARN of a load balancer, target group or listener`);
+  }
+}
+
+/** Keeps tags on resources (in the caller's transaction): AWS's rules, at most 50 each. */
+function addTags(ctx: Ctx, ids: string[], tags: In[]): void {
+  const keys = tags.map((t) => String(t.Key ?? ''));
+  const dup = keys.find((k, i) => keys.indexOf(k) !== i);
+  if (dup !== undefined) throw new AwsError('DuplicateTagKeys', `Tag key '${dup}' is given twice`);
+  for (const t of tags) checkTag(t.Key, t.Value, 'ValidationError');
+  for (const id of ids) {
+    for (const t of tags) ctx.store.setTag(id, String(t.Key), String(t.Value ?? ''));
+    if (Object.keys(ctx.store.tags(id)).length > MAX_TAGS) throw new AwsError('TooManyTags', `${id}: at most ${MAX_TAGS} tags per resource`);
+  }
 }
 
 function state(status: string | undefined): Out {
@@ -240,7 +269,11 @@ export const ELBV2: Record<string, Handler> = {
     const name = required(input, 'Name');
     const subnet = (input.Subnets as string[] | undefined)?.[0] ?? ((input.SubnetMappings as In[] | undefined)?.[0]?.SubnetId as string | undefined);
     if (!subnet) throw new AwsError('ValidationError', 'Subnets: at least one subnet is required (Nimbus places the load balancer in the first)');
-    const lb = elb.createLoadBalancer(ctx, { name, subnet, ...(input.Scheme !== 'internal' ? { publicIp: true } : {}) });
+    const lb = write(ctx, () => {
+      const made = elb.createLoadBalancer(ctx, { name, subnet, ...(input.Scheme !== 'internal' ? { publicIp: true } : {}) });
+      addTags(ctx, [made.id], (input.Tags ?? []) as In[]);
+      return made;
+    });
     return { LoadBalancers: [lbOut(ctx, region, runtime, lb)] };
   },
   DescribeLoadBalancers: (ctx, input, region, runtime) => {
@@ -298,7 +331,9 @@ export const ELBV2: Record<string, Handler> = {
         createdAt: now(),
       };
       if (!(doc.port >= 1 && doc.port <= 65535)) throw invalid(`Port '${input.Port}' must be from 1 to 65535`);
-      return saveNew(ctx, 'targetGroup', doc);
+      saveNew(ctx, 'targetGroup', doc);
+      addTags(ctx, [doc.id], (input.Tags ?? []) as In[]);
+      return doc;
     });
     return { TargetGroups: [tgOut(ctx, region, tg)] };
   },
@@ -388,7 +423,9 @@ export const ELBV2: Record<string, Handler> = {
     const port = Number(required(input, 'Port'));
     const l = write(ctx, () => {
       const tg = bind(ctx, getTg(ctx, forwardTarget(input)), lb);
-      return elb.createListener(ctx, { name: `${protocol.toLowerCase()}-${port}`, loadBalancer: lb.id, protocol, port, defaultPool: tg.poolId! });
+      const made = elb.createListener(ctx, { name: `${protocol.toLowerCase()}-${port}`, loadBalancer: lb.id, protocol, port, defaultPool: tg.poolId! });
+      addTags(ctx, [made.id], (input.Tags ?? []) as In[]);
+      return made;
     });
     return { Listeners: [listenerOut(ctx, region, l)] };
   },
@@ -403,5 +440,38 @@ export const ELBV2: Record<string, Handler> = {
   DeleteListener: (ctx, input) => {
     elb.deleteListener(ctx, idOf(required(input, 'ListenerArn')));
     return {};
+  },
+
+  AddTags: (ctx, input) => {
+    const arns = (input.ResourceArns ?? []) as string[];
+    const tags = (input.Tags ?? []) as In[];
+    if (arns.length === 0 || tags.length === 0) throw new AwsError('ValidationError', 'ResourceArns and Tags are required');
+    write(ctx, () =>
+      addTags(
+        ctx,
+        arns.map((a) => taggedId(ctx, a)),
+        tags,
+      ),
+    );
+    return {};
+  },
+  RemoveTags: (ctx, input) => {
+    const arns = (input.ResourceArns ?? []) as string[];
+    const keys = (input.TagKeys ?? []) as string[];
+    if (arns.length === 0 || keys.length === 0) throw new AwsError('ValidationError', 'ResourceArns and TagKeys are required');
+    write(ctx, () => {
+      for (const id of arns.map((a) => taggedId(ctx, a))) for (const k of keys) ctx.store.setTag(id, k, null);
+    });
+    return {};
+  },
+  DescribeTags: (ctx, input) => {
+    const arns = (input.ResourceArns ?? []) as string[];
+    if (arns.length === 0 || arns.length > 20) throw new AwsError('ValidationError', `ResourceArns: from 1 to 20 (${arns.length} given)`);
+    return {
+      TagDescriptions: arns.map((arn) => ({
+        ResourceArn: arn,
+        Tags: Object.entries(ctx.store.tags(taggedId(ctx, arn))).map(([Key, Value]) => ({ Key, Value })),
+      })),
+    };
   },
 };

@@ -32,6 +32,9 @@ import {
   DescribeListenersCommand,
   DeleteTargetGroupCommand,
   DescribeRulesCommand,
+  AddTagsCommand,
+  RemoveTagsCommand,
+  DescribeTagsCommand as DescribeElbTagsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { awsPart1, awsPart2, awsPeer, tag } from '../helpers/aws.js';
 import { testDaemon, cli, type TestDaemon } from '../helpers/daemon.js';
@@ -127,6 +130,53 @@ test("the reference lab's part 2 through the ELBv2 SDK: real traffic, cookie ses
     assert.equal(inUse.name, 'ResourceInUseException', "AWS's ResourceInUse, as the SDK names it");
     const unknown = await refusal(elb.send(new DescribeLoadBalancersCommand({ Names: ['nope'] })));
     assert.equal(unknown.name, 'LoadBalancerNotFoundException', "the SDK names the model's error class for the code LoadBalancerNotFound");
+  } finally {
+    elb.destroy();
+  }
+});
+
+test('ELBv2 tags on load balancers, target groups and listeners: kept, described, removed, AWS limits', async () => {
+  const elb = new ElasticLoadBalancingV2Client({ endpoint: t.daemon.url, region: 'us-east-1', credentials: key });
+  try {
+    const lb = (await elb.send(new DescribeLoadBalancersCommand({ Names: ['elb'] }))).LoadBalancers![0];
+    const listener = (await elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners![0];
+    const tg = (await elb.send(new CreateTargetGroupCommand({ Name: 'tagged', Protocol: 'TCP', Port: 9000, Tags: [{ Key: 'team', Value: 'blue' }] })))
+      .TargetGroups![0];
+    const arns = [lb.LoadBalancerArn!, listener.ListenerArn!, tg.TargetGroupArn!];
+    await elb.send(new AddTagsCommand({ ResourceArns: arns.slice(0, 2), Tags: [{ Key: 'env', Value: 'lab' }] }));
+    const described = async () =>
+      (await elb.send(new DescribeElbTagsCommand({ ResourceArns: arns }))).TagDescriptions!.map((d) => [
+        d.ResourceArn,
+        Object.fromEntries(d.Tags!.map((x) => [x.Key, x.Value])),
+      ]);
+    assert.deepEqual(await described(), [
+      [arns[0], { env: 'lab' }],
+      [arns[1], { env: 'lab' }],
+      [arns[2], { team: 'blue' }],
+    ]);
+    await elb.send(new RemoveTagsCommand({ ResourceArns: [arns[0]], TagKeys: ['env'] }));
+    assert.deepEqual((await described())[0], [arns[0], {}]);
+
+    const dup = await refusal(
+      elb.send(
+        new AddTagsCommand({
+          ResourceArns: [arns[2]],
+          Tags: [
+            { Key: 'a', Value: '1' },
+            { Key: 'a', Value: '2' },
+          ],
+        }),
+      ),
+    );
+    assert.equal(dup.name, 'DuplicateTagKeysException');
+    const many = Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: 'v' }));
+    const tooMany = await refusal(elb.send(new AddTagsCommand({ ResourceArns: [arns[2]], Tags: many })));
+    assert.equal(tooMany.name, 'TooManyTagsException');
+    assert.deepEqual((await described())[2], [arns[2], { team: 'blue' }], 'a refused call changes nothing');
+    const unknown = await refusal(elb.send(new DescribeElbTagsCommand({ ResourceArns: [arns[2].replace(/tg-\w+$/, 'tg-0000000000000000')] })));
+    assert.equal(unknown.name, 'TargetGroupNotFoundException');
+    await elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: tg.TargetGroupArn }));
+    assert.equal(t.daemon.store.tags(tg.TargetGroupArn!.split('/').pop()!).team, undefined, 'the tags go with the target group');
   } finally {
     elb.destroy();
   }

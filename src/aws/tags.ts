@@ -1,0 +1,16 @@
+/**
+ * AWS's rules for tags, shared by the EC2 and ELBv2 handlers: at most 50 per resource, keys
+ * of 1-128 characters not starting with `aws:`, values up to 256. Tags are kept in the store
+ * beside their resource (Store.tags) and go when it is deleted.
+ */
+import { AwsError } from './codec.js';
+
+export const MAX_TAGS = 50;
+
+/** Refuses a tag AWS would refuse, with the code the service uses (EC2: InvalidParameterValue, ELBv2: ValidationError). */
+export function checkTag(key: unknown, value: unknown, code: string): void {
+  const k = String(key ?? '');
+  if (k.length < 1 || k.length > 128) throw new AwsError(code, `Tag key '${k}': 1 to 128 characters`);
+  if (k.toLowerCase().startsWith('aws:')) throw new AwsError(code, `Tag key '${k}': the aws: prefix is reserved`);
+  if (String(value ?? '').length > 256) throw new AwsError(code, `Tag '${k}': its value is longer than 256 characters`);
+}
