@@ -18,7 +18,7 @@ import * as peerings from '../resources/peering/service.js';
 import { findProject } from '../resources/project/service.js';
 import { kindOfId } from '../core/ids.js';
 import { AwsError, type Value } from './codec.js';
-import { checkTag as checkTagAs, MAX_TAGS } from './tags.js';
+import { checkTag as checkTagAs, checkTagCount } from './tags.js';
 import type { LbRuntime } from '../resources/load-balancer/status.js';
 
 /** An input as the codec decoded it from the model (its fields are read by their AWS names). */
@@ -47,7 +47,7 @@ function keepSpecTags(ctx: Ctx, input: In, type: string, id: string): void {
       if (!OWN_KEYS.has(String(t.Key))) ctx.store.setTag(id, String(t.Key), String(t.Value ?? ''));
     }
   }
-  if (Object.keys(ctx.store.tags(id)).length > MAX_TAGS - 1) throw new AwsError('TagLimitExceeded', `at most ${MAX_TAGS} tags per resource`);
+  checkTagCount(id, Object.keys(ctx.store.tags(id)).length, 1, 'TagLimitExceeded');
 }
 
 /** Runs a create and keeps its TagSpecifications in the same transaction: a refused tag creates nothing. */
@@ -737,8 +737,7 @@ export const EC2: Record<string, Handler> = {
           else if (key === 'nimbus:app' && r.type === 'instance') appFixed(r.id);
           else ctx.store.setTag(r.id, key, value);
         }
-        if (Object.keys(ctx.store.tags(r.id)).length > MAX_TAGS - 1)
-          throw new AwsError('TagLimitExceeded', `${r.id}: at most ${MAX_TAGS} tags per resource, Name included`);
+        checkTagCount(r.id, Object.keys(ctx.store.tags(r.id)).length, 1, 'TagLimitExceeded');
       }
     });
     return {};

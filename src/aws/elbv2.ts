@@ -13,7 +13,7 @@ import { checkName, notFound, now, saveDelete, saveNew, saveUpdate, write, type 
 import * as elb from '../resources/load-balancer/service.js';
 import { presentMember, type LbRuntime } from '../resources/load-balancer/status.js';
 import { AwsError } from './codec.js';
-import { checkTag, MAX_TAGS } from './tags.js';
+import { checkTag, checkTagCount } from './tags.js';
 import { kindOfId } from '../core/ids.js';
 import type { Handler, In, Out } from './ec2.js';
 
@@ -100,7 +100,7 @@ function addTags(ctx: Ctx, ids: string[], tags: In[]): void {
   for (const t of tags) checkTag(t.Key, t.Value, 'ValidationError');
   for (const id of ids) {
     for (const t of tags) ctx.store.setTag(id, String(t.Key), String(t.Value ?? ''));
-    if (Object.keys(ctx.store.tags(id)).length > MAX_TAGS) throw new AwsError('TooManyTags', `${id}: at most ${MAX_TAGS} tags per resource`);
+    checkTagCount(id, Object.keys(ctx.store.tags(id)).length, 0, 'TooManyTags');
   }
 }
 

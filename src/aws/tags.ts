@@ -5,7 +5,7 @@
  */
 import { AwsError } from './codec.js';
 
-export const MAX_TAGS = 50;
+const MAX_TAGS = 50;
 
 /** Refuses a tag AWS would refuse, with the code the service uses (EC2: InvalidParameterValue, ELBv2: ValidationError). */
 export function checkTag(key: unknown, value: unknown, code: string): void {
@@ -13,4 +13,9 @@ export function checkTag(key: unknown, value: unknown, code: string): void {
   if (k.length < 1 || k.length > 128) throw new AwsError(code, `Tag key '${k}': 1 to 128 characters`);
   if (k.toLowerCase().startsWith('aws:')) throw new AwsError(code, `Tag key '${k}': the aws: prefix is reserved`);
   if (String(value ?? '').length > 256) throw new AwsError(code, `Tag '${k}': its value is longer than 256 characters`);
+}
+
+/** Refuses a resource holding more than AWS's 50 tags (`held`: those kept in the store; `own`: tags its fields stand for, EC2's Name). */
+export function checkTagCount(id: string, held: number, own: number, code: string): void {
+  if (held + own > MAX_TAGS) throw new AwsError(code, `${id}: at most ${MAX_TAGS} tags per resource${own > 0 ? ', Name included' : ''}`);
 }
