@@ -73,6 +73,11 @@ function specTag(input: In, key: string): string | undefined {
   return undefined;
 }
 
+/** The Name tag of this resource type in TagSpecifications, or, as AWS leaves it nameless, `<base>-N`. */
+function nameFor(input: In, type: string, base: string, taken: () => string[]): string {
+  return specName(input, type) ?? freshName(taken(), base);
+}
+
 /** A name for a resource created without a Name tag, as AWS leaves it nameless: its kind and a counter. */
 function freshName(taken: string[], base: string): string {
   const used = new Set(taken);
@@ -521,12 +526,7 @@ function taggable(ctx: Ctx): { id: string; name: string; type: string; own?: Rec
 export const EC2: Record<string, Handler> = {
   CreateVpc: (ctx, input) => {
     if (!input.CidrBlock) throw new AwsError('MissingParameter', 'CidrBlock is required');
-    const name =
-      specName(input, 'vpc') ??
-      freshName(
-        vpcs.listVpcs(ctx).map((v) => v.name),
-        'vpc',
-      );
+    const name = nameFor(input, 'vpc', 'vpc', () => vpcs.listVpcs(ctx).map((v) => v.name));
     return {
       Vpc: vpcOut(
         ctx,
@@ -554,12 +554,7 @@ export const EC2: Record<string, Handler> = {
   },
   CreateSubnet: (ctx, input, region) => {
     if (!input.VpcId || !input.CidrBlock) throw new AwsError('MissingParameter', 'VpcId and CidrBlock are required');
-    const name =
-      specName(input, 'subnet') ??
-      freshName(
-        subnets.listSubnets(ctx).map((s) => s.name),
-        'subnet',
-      );
+    const name = nameFor(input, 'subnet', 'subnet', () => subnets.listSubnets(ctx).map((s) => s.name));
     const made = created(ctx, input, 'subnet', () => subnets.createSubnet(ctx, { name, vpc: String(input.VpcId), cidr: String(input.CidrBlock) }));
     return { Subnet: subnetOut(ctx, made, region) };
   },
@@ -625,12 +620,7 @@ export const EC2: Record<string, Handler> = {
 
   CreateRouteTable: (ctx, input) => {
     if (!input.VpcId) throw new AwsError('MissingParameter', 'VpcId is required');
-    const name =
-      specName(input, 'route-table') ??
-      freshName(
-        tables.listRouteTables(ctx).map((t) => t.name),
-        'rtb',
-      );
+    const name = nameFor(input, 'route-table', 'rtb', () => tables.listRouteTables(ctx).map((t) => t.name));
     return {
       RouteTable: routeTableOut(
         ctx,
@@ -686,12 +676,7 @@ export const EC2: Record<string, Handler> = {
 
   CreateVpcPeeringConnection: (ctx, input) => {
     if (!input.VpcId || !input.PeerVpcId) throw new AwsError('MissingParameter', 'VpcId and PeerVpcId are required');
-    const name =
-      specName(input, 'vpc-peering-connection') ??
-      freshName(
-        peerings.listPeerings(ctx).map((p) => p.name),
-        'pcx',
-      );
+    const name = nameFor(input, 'vpc-peering-connection', 'pcx', () => peerings.listPeerings(ctx).map((p) => p.name));
     const peerProject = input.PeerOwnerId ? findProject(ctx.store, String(input.PeerOwnerId)).id : undefined;
     const p = created(ctx, input, 'vpc-peering-connection', () =>
       peerings.createPeering(ctx, { name, vpc: String(input.VpcId), peerVpc: String(input.PeerVpcId), ...(peerProject ? { peerProject } : {}) }),
