@@ -7,7 +7,7 @@
  * `namespace` keyword), so the ratio between the two is the engine's, with the namespaces'
  * and veths' cost on both sides.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -56,14 +56,15 @@ export async function benchLbInDaemon(opts: {
       const conf = join(dir, `${n}.conf`);
       writeFileSync(
         conf,
-        `worker_processes 1; pid ${dir}/${n}.pid; error_log ${dir}/${n}.err; daemon off;
+        `worker_processes 1; pid /tmp/${n}.pid; error_log /tmp/${n}.err; daemon off;
 events { worker_connections 4096; }
 http { access_log off; keepalive_requests 1000000;
   server { listen 8080; location / { return 200 "hello from ${n}\\n"; } } }
 `,
       );
-      // nginx reads its configuration from, and writes its pid into, the benchmark's private folder: as root.
-      await c.servers.create({ name: n, subnet: 's', app: `nginx -c ${conf} -p ${dir}`, runAsRoot: true });
+      // nginx runs as its server's root, a host id of its own: its files go to the server's own /tmp.
+      const text = Buffer.from(readFileSync(conf)).toString('base64');
+      await c.servers.create({ name: n, subnet: 's', app: `echo ${text} | base64 -d > /tmp/nginx.conf && exec nginx -c /tmp/nginx.conf -p /tmp/` });
     }
     const publicIp = '127.0.1.250';
     await c.loadBalancers.create({ name: 'elb', subnet: 's', publicIp });

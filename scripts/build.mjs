@@ -63,6 +63,23 @@ await build({
   logLevel: 'warning',
   allowOverwrite: true,
 });
+// The programs that run as other identities than the daemon's (a server's web app, a load
+// balancer's worker): one self-contained file each, which the daemon copies where those
+// identities can read it (src/workloads/runtime.ts), wherever Nimbus itself is installed.
+for (const [entry, name] of [
+  ['apps/web.ts', 'web'],
+  ['lb/worker.ts', 'lb-worker'],
+]) {
+  await build({
+    entryPoints: [join(src, entry)],
+    outfile: join(out, 'runtime', `${name}.js`),
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+  });
+}
 // The web console: React and ELK bundled for the browser into dist/console, served by the
 // daemon as static files (no CDN at run time).
 await build({

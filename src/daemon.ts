@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { NimbusError } from './core/errors.js';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { ensureAdminToken } from './resources/token/service.js';
 import { writeCredential } from './client/credentials.js';
 import { claimWorkloadRange } from './workloads/loopback-range.js';
@@ -18,6 +18,7 @@ import { ChangeFeed } from './resources/context.js';
 import { ensureDefaultProject } from './resources/project/service.js';
 import { buildApp } from './api/app.js';
 import { chooseDataplane, type DataplaneChoice } from './dataplane/choose.js';
+import { prepareRuntime } from './workloads/runtime.js';
 import type { Dataplane } from './dataplane/driver.js';
 import { Supervisor } from './workloads/supervisor.js';
 import { Workloads } from './workloads/workloads.js';
@@ -101,6 +102,11 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   const port = opts.port ?? 7700;
   await checkPortFree(host, port);
   const dataDir = opts.dataDir ?? defaultDataDir();
+  // Tenants' processes run as identities of their own, from code they can read; or the daemon does not start.
+  prepareRuntime();
+  // The data directory holds every project's secrets and logs: the daemon's alone, also when an older installation made it looser.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
   const store = new Store(join(dataDir, 'nimbus.db'));
   const feed = new ChangeFeed();
   const root = { store, feed, projectId: ensureDefaultProject({ store, feed, projectId: '', admin: true }).id, admin: true };

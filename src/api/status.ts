@@ -12,7 +12,7 @@ export function statusFor(deps: AppDeps, ctx: Ctx): Status {
   // A load balancer that cannot serve a listener keeps the installation from being converged.
   const lbProblems = deps.loadBalancers.problems();
   const dataplane = lbProblems.length ? { ...plane, errors: [...plane.errors, ...lbProblems], converged: false } : plane;
-  const notes = [...deps.dataplane.notes(), ...[deps.workloads.privilegeNote()].filter((n): n is string => n !== null)];
+  const notes = deps.dataplane.notes();
   if (ctx.admin) return { version: deps.version, dataplane, notes };
   const errors = dataplane.errors.filter((e) => ctx.store.get<{ projectId: string }>(e.resourceId)?.projectId === ctx.projectId);
   return { version: deps.version, dataplane: { ...dataplane, errors }, notes };

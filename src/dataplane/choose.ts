@@ -4,8 +4,8 @@
  * kept in the data directory, so each installation owns its own kernel objects.
  */
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
 import { NimbusError } from '../core/errors.js';
 import type { Dataplane } from './driver.js';
 import { VirtualDataplane } from './virtual/driver.js';
@@ -58,7 +58,11 @@ export function installationPrefix(dataDir: string, given?: string): string {
 /** The virtual plane, guarded by nftables when it can be (root on Linux with nft). */
 function virtual(reason: string, opts: DataplaneOptions): VirtualDataplane {
   const guarded = process.platform === 'linux' && process.getuid?.() === 0 && onPath('nft');
-  return new VirtualDataplane(reason, guarded ? new LoopbackGuard(opts.workloadBase) : undefined);
+  return new VirtualDataplane(
+    reason,
+    guarded ? new LoopbackGuard(opts.workloadBase) : undefined,
+    `v${createHash('sha256').update(resolve(opts.dataDir)).digest('hex').slice(0, 8)}`,
+  );
 }
 
 export async function chooseDataplane(choice: DataplaneChoice, opts: DataplaneOptions): Promise<Dataplane> {
@@ -66,8 +70,8 @@ export async function chooseDataplane(choice: DataplaneChoice, opts: DataplaneOp
   const why = linuxUnavailable();
   if (choice === 'linux') {
     if (why) throw new NimbusError('Dataplane.Unavailable', `the linux data plane cannot run: ${why}`);
-    return new LinuxDataplane(installationPrefix(opts.dataDir, opts.prefix), 'chosen with --dataplane linux');
+    return new LinuxDataplane(installationPrefix(opts.dataDir, opts.prefix), 'chosen with --dataplane linux', opts.dataDir);
   }
   if (why) return virtual(`auto: ${why}`, opts);
-  return new LinuxDataplane(installationPrefix(opts.dataDir, opts.prefix), 'auto: root on Linux with ip, nft and ping');
+  return new LinuxDataplane(installationPrefix(opts.dataDir, opts.prefix), 'auto: root on Linux with ip, nft and ping', opts.dataDir);
 }

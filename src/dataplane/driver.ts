@@ -28,12 +28,13 @@ export interface AttachOptions {
 
 export interface Placement {
   /**
-   * Wraps a command so it runs in the endpoint's network (ip netns exec on linux), as the
-   * unprivileged workload user unless `asRoot` (dataplane/user.ts), with the endpoint's hostname.
+   * Wraps a command so that it runs as the endpoint: inside a server's machine as its root
+   * (linux: linux/machine.ts), or as the identity of its own the endpoint has (a load
+   * balancer's worker, a virtual-plane workload), with a clean environment (`term` is its TERM).
    */
-  wrap(argv: string[], opts?: { asRoot?: boolean }): string[];
-  /** The user the wrapped command runs as (null: as the daemon itself). */
-  user(opts?: { asRoot?: boolean }): RunAs | null;
+  wrap(argv: string[], opts?: { term?: string }): string[];
+  /** The host identity the wrapped command runs as (null: the daemon's own, which is not root). */
+  user: RunAs | null;
   /** The address a workload listens on. */
   bind: string;
   /** Whether the endpoint's own private address exists where the process runs. */

@@ -1,11 +1,10 @@
 /**
- * Who a server's workload (and `nimbus exec`) runs as: an unprivileged user, never the
- * daemon's root. `npm install`, as root, makes a `nimbus` system user for it
- * (scripts/install-deps.sh); `nobody` stands in where it does not exist. A daemon that is not
- * root runs workloads as itself (it has nothing more to give away). Root inside a server is an
- * explicit, admin-only option of the server (`runAsRoot`).
+ * The host identities Nimbus gives away. Nothing a tenant sends runs as the daemon's root: a
+ * server on the linux plane is a machine of its own (linux/machine.ts, ids from ids.ts); a load
+ * balancer's worker runs as an id of its own (ids.ts); a workload on the virtual plane as an id
+ * derived from its loopback address (below). A daemon that is not root runs them as itself
+ * (it has nothing more to give away). None of these ids has a passwd entry.
  */
-import { readFileSync } from 'node:fs';
 import { ipToInt } from '../core/cidr.js';
 
 export interface RunAs {
@@ -14,27 +13,9 @@ export interface RunAs {
   gid: number;
 }
 
-let cached: RunAs | null | undefined;
-
-/** The unprivileged user workloads run as, or null when the daemon is not root. */
-export function workloadUser(): RunAs | null {
-  if (cached !== undefined) return cached;
-  cached = null;
-  if (process.getuid?.() !== 0) return cached;
-  let passwd = '';
-  try {
-    passwd = readFileSync('/etc/passwd', 'utf8');
-  } catch {
-    return cached;
-  }
-  for (const name of ['nimbus', 'nobody']) {
-    const line = passwd.split('\n').find((l) => l.startsWith(`${name}:`));
-    if (!line) continue;
-    const [, , uid, gid] = line.split(':');
-    cached = { name, uid: Number(uid), gid: Number(gid) };
-    break;
-  }
-  return cached;
+/** Whether this daemon runs as root, and so must give every tenant process an identity of its own. */
+export function dropsPrivilege(): boolean {
+  return process.getuid?.() === 0;
 }
 
 /**
@@ -64,3 +45,6 @@ export function workloadUid(loopbackIp: string): number | null {
   const offset = ipToInt(loopbackIp) - LOOPBACK_WORKLOADS;
   return offset >= 0 && offset < WORKLOAD_UID_COUNT ? WORKLOAD_UID_BASE + offset : null;
 }
+
+/** The PATH a tenant's process gets (and nothing else of the daemon's environment). */
+export const CLEAN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

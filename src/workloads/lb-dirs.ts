@@ -1,7 +1,8 @@
 /**
  * Where a load balancer's worker keeps what it writes itself: its access log (which it
- * rotates) and its control socket. The worker parses tenants' traffic, so it runs as the
- * unprivileged workload user, and that user must own this folder. The data directory may sit
+ * rotates) and its control socket. The worker parses tenants' traffic, so it runs as an id of
+ * its load balancer's own, which owns this folder (0700): no server and no other load
+ * balancer's worker can reach its socket or read its log. The data directory may sit
  * where it cannot reach (under /root), so the folder is under /var/lib/nimbus instead, one per
  * installation (a hash of the data directory's path), made by root: no other local user can
  * plant a link there. A daemon that is not root (no privilege to drop) keeps it in the data
@@ -10,15 +11,13 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, lstatSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { workloadUser, type RunAs } from '../dataplane/user.js';
+import { dropsPrivilege, type RunAs } from '../dataplane/user.js';
 
 const BASE = '/var/lib/nimbus';
 
-/** The worker's own folder, and the user it runs as (null: the daemon's). */
-export function workerFiles(dataDir: string, lbId: string, unprivileged: boolean): { dir: string; user: RunAs | null } {
-  const user = unprivileged ? workloadUser() : null;
-  if (!user) return { dir: join(dataDir, 'lb', lbId), user: null };
-  return { dir: join(workerBase(dataDir), lbId), user };
+/** The worker's own folder. */
+export function workerDir(dataDir: string, lbId: string): string {
+  return dropsPrivilege() ? join(workerBase(dataDir), lbId) : join(dataDir, 'lb', lbId);
 }
 
 /** The installation's folder of worker folders (under /var/lib/nimbus), for clean-up. */
@@ -39,4 +38,5 @@ export function prepareWorkerDir(dir: string, user: RunAs | null): void {
   const st = lstatSync(dir);
   if (!st.isDirectory()) throw new Error(`${dir} is not a folder`);
   chownSync(dir, user.uid, user.gid);
+  chmodSync(dir, 0o700);
 }

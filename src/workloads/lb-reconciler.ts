@@ -18,8 +18,9 @@ import { lbEndpoint, readSnapshot } from '../resources/snapshot.js';
 import { compile, type Topology } from '../net/topology.js';
 import type { ProcessSpec, Supervisor } from './supervisor.js';
 import { observeProcesses, planProcesses, type ProcessPlan } from './process-plan.js';
-import { nodeEntry } from './entry.js';
-import { prepareWorkerDir, workerFiles } from './lb-dirs.js';
+import { runtimeEntry } from './runtime.js';
+import { prepareWorkerDir, workerDir } from './lb-dirs.js';
+import { dropsPrivilege, type RunAs } from '../dataplane/user.js';
 
 /** The worker's control socket (a next daemon adopts the worker over it), where the path fits a Unix socket's 107 bytes. */
 export function controlArg(dir: string): string[] {
@@ -38,7 +39,7 @@ export interface LbDesired {
   /** Every load balancer's member admissions (those without listeners too). */
   admissions: Map<string, Map<string, MemberAdmission>>;
   /** Per load balancer with listeners: its worker and its configuration. */
-  workers: Map<string, { spec: ProcessSpec; config: EngineConfig }>;
+  workers: Map<string, { spec: ProcessSpec; config: EngineConfig; user: RunAs | null }>;
   /** The count of load-balancer changes this desired state includes. */
   changes: number;
   /** Per load balancer, which engine serves each listener and why. */
@@ -69,8 +70,6 @@ export class LbReconciler implements Reconciler<LbDesired, Map<string, ProcessSp
     private readonly dataDir: string,
     private readonly host: LbWorkerHost,
     private readonly workloadFailure: (serverId: string) => string | null = () => null,
-    /** Whether workers can run as the unprivileged workload user here (Workloads.unprivilegedWorks). */
-    readonly unprivileged: () => boolean = () => false,
     /** 'available' where TCP listeners can be kernel rules (the linux plane), or why not. */
     private readonly kernelPath: string = 'the virtual data plane has no kernel path',
   ) {}
@@ -88,17 +87,18 @@ export class LbReconciler implements Reconciler<LbDesired, Map<string, ProcessSp
       if (full.listeners.length === 0) continue;
       const config = this.split(lb, full, desired);
       const dir = join(this.dataDir, 'lb', lb.id);
-      const own = workerFiles(this.dataDir, lb.id, this.unprivileged());
+      const own = workerDir(this.dataDir, lb.id);
       const place = this.dataplane.placement(lbEndpoint(lb, groups));
       desired.workers.set(lb.id, {
-        // The worker is Nimbus's own code and keeps its log folder: it runs as the daemon's user.
+        // The worker parses tenants' traffic: it runs as its load balancer's own id (the data plane's placement).
         spec: {
-          // The worker parses tenants' traffic: it runs as the unprivileged workload user (the daemon's where it cannot).
-          argv: place.wrap([...nodeEntry('lb/worker'), join(own.dir, 'access.log'), ...workerArgs(own.dir, lb.workers ?? 1)], { asRoot: own.user === null }),
+          argv: place.wrap([...runtimeEntry('lb-worker'), join(own, 'access.log'), ...workerArgs(own, lb.workers ?? 1)]),
           outputFile: join(dir, 'worker.log'),
           ipc: true,
+          owner: place.user,
         },
         config,
+        user: place.user,
       });
     }
     return desired;
@@ -144,9 +144,8 @@ export class LbReconciler implements Reconciler<LbDesired, Map<string, ProcessSp
     const errors: ApplyResult['errors'] = [];
     for (const [key, spec] of plan.ensure) {
       mkdirSync(join(this.dataDir, 'lb', key), { recursive: true });
-      const own = workerFiles(this.dataDir, key, this.unprivileged());
       try {
-        prepareWorkerDir(own.dir, own.user);
+        prepareWorkerDir(workerDir(this.dataDir, key), plan.desired.workers.get(key)?.user ?? null);
       } catch (err) {
         errors.push({ resourceId: key, message: (err as Error).message });
         continue;
@@ -156,8 +155,7 @@ export class LbReconciler implements Reconciler<LbDesired, Map<string, ProcessSp
     for (const key of plan.stop) {
       this.supervisor.stop(key);
       // The worker's own folder goes with it (its record, worker.log, stays in the data directory).
-      const own = workerFiles(this.dataDir, key, this.unprivileged());
-      if (own.user) rmSync(own.dir, { recursive: true, force: true });
+      if (dropsPrivilege()) rmSync(workerDir(this.dataDir, key), { recursive: true, force: true });
     }
     this.host.applied(plan.desired, plan.stop);
     return { errors, succeeded: [...plan.desired.admissions.keys()].filter((k) => !errors.some((e) => e.resourceId === k)), requeue: false };

@@ -27,7 +27,7 @@ import { readAccessLog } from '../lb/observe.js';
 import type { Workloads } from './workloads.js';
 import { LbReconciler, controlArg, type LbDesired, type LbPlan, type LbWorkerHost } from './lb-reconciler.js';
 import { connectControl, type Line } from '../lb/control-socket.js';
-import { workerFiles } from './lb-dirs.js';
+import { workerDir } from './lb-dirs.js';
 import { KernelListeners, type KernelWant } from './kernel-listeners.js';
 import type { EngineChoice } from '../resources/load-balancer/engine-choice.js';
 import { counterName, type CounterValue } from '../dataplane/linux/l4.js';
@@ -169,7 +169,7 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
         (id) => this.health.get(id) ?? {},
         () => dataplane.settled(),
       );
-    this.reconciler = new LbReconciler(store, dataplane, supervisor, dataDir, this, failure, () => workloads?.unprivilegedWorks() ?? false, kernelPath);
+    this.reconciler = new LbReconciler(store, dataplane, supervisor, dataDir, this, failure, kernelPath);
     this.loop = new ReconcileLoop(this.reconciler, { debounceMs: 20, gapFactor: 2 });
     // A member's workload that starts or stops failing changes its admission.
     workloads?.crashes.onChange(() => this.loop.trigger());
@@ -334,7 +334,7 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
 
   /** The folder a worker writes its access log and control socket in (lb-dirs.ts). */
   ownDir(lbId: string): string {
-    return workerFiles(this.dataDir, lbId, this.reconciler.unprivileged()).dir;
+    return workerDir(this.dataDir, lbId);
   }
 
   /** Load balancers that cannot serve a listener now, with why (they are in ERROR). */

@@ -14,6 +14,9 @@ import { mkdirSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writ
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { identityOf, sameProcess, type Identity } from './process-identity.js';
+import { CLEAN_PATH } from '../dataplane/user.js';
+
+const CHILD_ENV = { PATH: CLEAN_PATH, LANG: 'C.UTF-8' };
 
 export interface ProcessSpec {
   argv: string[];
@@ -172,6 +175,9 @@ export class Supervisor extends EventEmitter {
     const child = spawn(e.spec.argv[0], e.spec.argv.slice(1), {
       stdio: ['ignore', out, out, ...extra, ...(e.spec.ipc ? (['ipc'] as const) : [])],
       detached: true,
+      // Nothing of the daemon's environment: a process runs as another identity, often a tenant's.
+      env: CHILD_ENV,
+      cwd: '/',
     });
     closeSync(out);
     for (const fd of extra) closeSync(fd);

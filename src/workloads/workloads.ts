@@ -4,8 +4,6 @@
  * virtual), supervised, and stopped when the server stops or goes away.
  */
 import { mkdirSync, existsSync, readFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import { unprivileged, workloadUser } from '../dataplane/user.js';
 import { join } from 'node:path';
 import type { Store } from '../store/db.js';
 import type { Change, ChangeFeed } from '../resources/context.js';
@@ -15,7 +13,7 @@ import type { Dataplane } from '../dataplane/driver.js';
 import type { ProcessSpec, Supervisor } from './supervisor.js';
 import { ReconcileLoop } from '../reconcile/loop.js';
 import { CrashWatch } from './crash-watch.js';
-import { nodeEntry } from './entry.js';
+import { runtimeEntry } from './runtime.js';
 import type { ApplyResult, Reconciler } from '../reconcile/reconciler.js';
 import { observeProcesses, planProcesses, type ProcessPlan } from './process-plan.js';
 
@@ -33,13 +31,12 @@ class WorkloadReconciler implements Reconciler<Map<string, ProcessSpec>, Map<str
       const app = parseApp(server.app);
       const argv =
         app.kind === 'web'
-          ? [...nodeEntry('apps/web'), '--name', server.name, '--ip', server.privateIp, '--port', String(app.port), '--bind', place.bind, '--log-fd', '3']
+          ? [...runtimeEntry('web'), '--name', server.name, '--ip', server.privateIp, '--port', String(app.port), '--bind', place.bind, '--log-fd', '3']
           : ['sh', '-c', app.command];
-      const asRoot = server.runAsRoot === true || !this.w.unprivilegedWorks();
       want.set(server.id, {
-        argv: place.wrap(argv, { asRoot }),
+        argv: place.wrap(argv),
         outputFile: join(dir, 'output.log'),
-        owner: place.user({ asRoot }),
+        owner: place.user,
         ...(app.kind === 'web' ? { appendFiles: [join(dir, 'requests.log')] } : {}),
       });
     }
@@ -106,44 +103,6 @@ export class Workloads {
   /** Servers whose workloads cannot stay up now. */
   failing(): string[] {
     return this.crashes.failingKeys();
-  }
-
-  private unprivileged: { ok: boolean; why: string } | null = null;
-
-  /**
-   * Whether workloads can run as the unprivileged user here: it must be able to run node and
-   * read the web app (a checkout under /root, or node under /root/.nvm, it cannot). Checked
-   * once; when it cannot, workloads run as the daemon's user and `nimbus status` says why.
-   */
-  unprivilegedWorks(): boolean {
-    if (this.unprivileged === null) {
-      const user = workloadUser();
-      if (!user) this.unprivileged = { ok: true, why: '' };
-      else {
-        const entry = nodeEntry('apps/web');
-        const files = entry.slice(1).filter((a) => a.startsWith('/') || a.startsWith('file:'));
-        const check = `for (const f of ${JSON.stringify(files)}) require('node:fs').accessSync(f.startsWith('file:') ? new URL(f) : f)`;
-        const r = spawnSync(
-          unprivileged(user, { bindLowPorts: false })[0],
-          [...unprivileged(user, { bindLowPorts: false }).slice(1), process.execPath, '-e', check],
-          { timeout: 10_000 },
-        );
-        this.unprivileged =
-          r.status === 0
-            ? { ok: true, why: '' }
-            : {
-                ok: false,
-                why: `workloads run as root: user ${user.name} cannot run ${process.execPath} or read ${files.join(', ')} (install Nimbus and Node where every user can read them)`,
-              };
-      }
-    }
-    return this.unprivileged.ok;
-  }
-
-  /** Why workloads do not run unprivileged, or null. */
-  privilegeNote(): string | null {
-    this.unprivilegedWorks();
-    return this.unprivileged?.ok === false ? this.unprivileged.why : null;
   }
 
   dirOf(serverId: string): string {

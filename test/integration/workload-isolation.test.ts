@@ -1,6 +1,6 @@
 /**
  * What keeps one installation's and one tenant's workloads apart on the virtual data plane:
- * they run unprivileged (as root only when an admin asks), each installation draws its
+ * each runs as an identity of its own (never root), each installation draws its
  * loopback addresses from a range of its own, and a workload that cannot stay up is shown as
  * such, by its server and by a load balancer that would send it traffic.
  */
@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { workloadUid } from '../../src/dataplane/user.js';
 
 const asRoot = process.getuid?.() === 0;
 let t: TestDaemon;
@@ -55,18 +56,22 @@ test('two installations on one host give their servers addresses from different 
   assert.equal(readFileSync(`${t.dataDir}/workload-range`, 'utf8').trim(), `${range(a.loopbackIp)}.0.0/16`);
 });
 
-test(
-  'a workload runs as an unprivileged user, and as root only when an admin asks',
-  { skip: asRoot ? false : 'needs root to have a privilege to drop' },
-  async () => {
-    const web = await t.client.servers.create({ name: 'web', subnet: 's', app: 'web' });
-    assert.notEqual(uidOf(await pidOf(t, web.id, 'web')), 0);
-    const rooted = await t.client.servers.create({ name: 'rooted', subnet: 's', app: 'sleep 60', runAsRoot: true });
-    assert.equal(uidOf(await pidOf(t, rooted.id, 'sleep')), 0);
-    const note = (await t.client.status()).notes.join('\n');
-    assert.match(note, /virtual data plane: .* enforced on the host loopback/);
-  },
-);
+test('each workload runs as an identity of its own, never as root', { skip: asRoot ? false : 'needs root to have a privilege to drop' }, async () => {
+  const web = await t.client.servers.create({ name: 'web', subnet: 's', app: 'web' });
+  const other = await t.client.servers.create({ name: 'sleeper', subnet: 's', app: 'sleep 60' });
+  const webUid = uidOf(await pidOf(t, web.id, 'web'));
+  const otherUid = uidOf(await pidOf(t, other.id, 'sleep'));
+  assert.equal(webUid, workloadUid(web.loopbackIp));
+  assert.equal(otherUid, workloadUid(other.loopbackIp));
+  assert.notEqual(webUid, otherUid);
+  assert.notEqual(webUid, 0);
+  const env = readFileSync(`/proc/${await pidOf(t, other.id, 'sleep')}/environ`, 'utf8')
+    .split('\0')
+    .filter(Boolean);
+  assert.deepEqual(env.map((e) => e.split('=')[0]).sort(), ['LANG', 'PATH'], "nothing of the daemon's environment");
+  const note = (await t.client.status()).notes.join('\n');
+  assert.match(note, /virtual data plane: .* enforced on the host loopback/);
+});
 
 test("a workload that cannot stay up makes its server 'error' with the reason, and its member ERROR", async () => {
   const bad = await t.client.servers.create({ name: 'crashy', subnet: 's', app: "sh -c 'echo cannot bind >&2; exit 3'" });

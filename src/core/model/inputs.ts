@@ -43,7 +43,6 @@ export const Inputs = {
       image: Type.Optional(
         S({ maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]*$', description: 'the image it runs, e.g. ami-0abc or debian-12 (recorded, not booted)' }),
       ),
-      runAsRoot: Type.Optional(Type.Boolean({ description: 'run its workload and exec as root (admin only)' })),
     },
     strict,
   ),

@@ -88,7 +88,6 @@ export const Server = Type.Object(
     app: Nullable(S()),
     image: Type.Optional(S({ description: 'The image it was launched from, as given (recorded: every server runs the host system)' })),
     loopbackIp: S({ description: 'Where its workload listens on the virtual data plane (a loopback address of its own)' }),
-    runAsRoot: Type.Optional(Type.Boolean({ description: 'Its workload and exec run as root (admin only); an unprivileged user otherwise' })),
     status: StringEnum(SERVER_STATUSES),
     statusReason: Type.Optional(S()),
     createdAt: S(),

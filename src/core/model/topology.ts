@@ -46,7 +46,7 @@ export const TopologyFile = Type.Object(
     name: Type.Optional(Name),
     vpcs: list(VpcEntry, 'VPCs with their subnets'),
     securityGroups: list(GroupEntry, 'security groups with their rules'),
-    servers: list(Type.Omit(Inputs.server, ['runAsRoot'], strict), 'servers'),
+    servers: list(Inputs.server, 'servers'),
     peerings: list(Type.Omit(Inputs.peering, ['peerProject'], strict), 'peerings between two VPCs of the file (active at once)'),
     routes: list(RouteEntry, 'routes'),
     loadBalancers: list(LbEntry, 'load balancers'),

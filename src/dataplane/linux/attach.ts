@@ -2,7 +2,8 @@
  * Commands inside a server: its workload, `nimbus exec` and `nimbus ssh`. Each runs in the
  * server's network namespace, in a UTS namespace of its own with the server's name as its
  * hostname (and, through `ip netns exec`, /etc/hosts and /etc/hostname from
- * /etc/netns/<namespace>/), as the unprivileged workload user (dataplane/user.ts). A terminal is
+ * /etc/netns/<namespace>/): a server's as root of its machine (machine.ts), a load balancer's
+ * worker as its own id (inServerAs). A terminal is
  * made with script(1) from util-linux (in every Debian), so no native module is needed: it runs
  * the command on a pseudo-terminal of the size asked for and relays it on its own stdio.
  */
@@ -10,12 +11,25 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AttachOptions } from '../driver.js';
-import { unprivileged, type RunAs } from '../user.js';
+import { CLEAN_PATH, unprivileged, type RunAs } from '../user.js';
 
 /** The argv that runs `argv` inside namespace `ns` as `user` (root when null), named `hostname`. */
-export function inServerAs(ns: string, hostname: string, user: RunAs | null, argv: string[]): string[] {
-  const drop = user ? unprivileged(user, { bindLowPorts: true }) : [];
-  return ['ip', 'netns', 'exec', ns, 'unshare', '--uts', '--', 'sh', '-c', 'hostname "$0" && exec "$@"', hostname, ...drop, ...argv];
+export function inServerAs(ns: string, hostname: string, user: RunAs, argv: string[]): string[] {
+  return [
+    'ip',
+    'netns',
+    'exec',
+    ns,
+    'unshare',
+    '--uts',
+    '--',
+    'sh',
+    '-c',
+    'hostname "$0" && exec "$@"',
+    hostname,
+    ...unprivileged(user, { bindLowPorts: true }),
+    ...argv,
+  ];
 }
 
 const ETC_NETNS = '/etc/netns';
@@ -29,9 +43,10 @@ export function writeServerEtc(ns: string, hostname: string, ip: string): void {
   } catch {
     // not there yet
   }
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'hostname'), `${hostname}\n`);
-  writeFileSync(join(dir, 'hosts'), hosts);
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  // Read inside the server, by its root (to the host, another user): readable by all.
+  writeFileSync(join(dir, 'hostname'), `${hostname}\n`, { mode: 0o644 });
+  writeFileSync(join(dir, 'hosts'), hosts, { mode: 0o644 });
 }
 
 export function removeServerEtc(ns: string): void {
@@ -45,9 +60,10 @@ export function shellQuote(word: string): string {
 
 /** Starts `argv` after `prefix` (inServerAs's) with its streams piped, on a terminal with `tty`. */
 export function attachIn(prefix: string[], argv: string[], opts: AttachOptions): ChildProcess {
-  const env = { ...process.env, TERM: opts.term || 'xterm-256color' };
+  // The machine's own environment is set inside (machine.ts); nothing of the daemon's goes in.
+  const env = { PATH: CLEAN_PATH };
   if (!opts.tty) return spawn(prefix[0], [...prefix.slice(1), ...argv], { stdio: 'pipe', env });
   const size = opts.rows && opts.cols ? `stty rows ${Math.trunc(opts.rows)} cols ${Math.trunc(opts.cols)} 2>/dev/null; ` : '';
   const line = `${size}exec ${argv.map(shellQuote).join(' ')}`;
-  return spawn(prefix[0], [...prefix.slice(1), 'script', '-qfec', line, '/dev/null'], { stdio: 'pipe', env: { ...env, SHELL: '/bin/sh' } });
+  return spawn(prefix[0], [...prefix.slice(1), 'script', '-qfec', line, '/dev/null'], { stdio: 'pipe', env });
 }

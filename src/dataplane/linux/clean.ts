@@ -8,10 +8,22 @@ import { owned } from './names.js';
 import { run } from './run.js';
 import { removeServerEtc } from './attach.js';
 import { hostTable } from './l4.js';
+import { readdirSync } from 'node:fs';
+import { MACHINES_DIR, removeMachineScript } from './machine.js';
+import { releaseIdsOf } from '../ids.js';
 
 export async function cleanNamespaces(prefix: string): Promise<string[]> {
   await run('nft', ['delete', 'table', 'ip', hostTable(prefix)]);
   const mine = (await listNamespaces()).filter((n) => owned(prefix, n));
+  // Servers' machines: their user and uts namespaces (also of a machine whose network namespace is gone), and their ids.
+  let files: string[] = [];
+  try {
+    files = readdirSync(MACHINES_DIR).filter((f) => f.startsWith(`${prefix}-ecs-`) && f.endsWith('.user'));
+  } catch {
+    // no machine was ever made here
+  }
+  for (const f of files) await run('sh', ['-es'], { input: removeMachineScript(f.slice(0, -'.user'.length)) + '\n' });
+  releaseIdsOf(`${prefix}-`);
   if (mine.length === 0) return [];
   const r = await run('ip', ['-force', '-batch', '-'], { input: mine.map((n) => `netns del ${n}`).join('\n') + '\n' });
   for (const n of mine) removeServerEtc(n);

@@ -15,7 +15,9 @@ import type { Server } from '../../core/model/index.js';
 import type { ChildProcess } from 'node:child_process';
 import type { AttachOptions, Dataplane, DataplaneStatus, ExecOutcome, PingOutcome, Placement, SyncReport } from '../driver.js';
 import { attachIn, inServerAs, writeServerEtc } from './attach.js';
-import { workloadUser } from '../user.js';
+import { claimIds } from '../ids.js';
+import { inMachine, prepareHome } from './machine.js';
+import { join } from 'node:path';
 import { ReconcileLoop } from '../../reconcile/loop.js';
 import { LinuxReconciler, type LinuxObserved, type LinuxPlan } from './reconciler.js';
 import type { DesiredState } from './desired.js';
@@ -37,6 +39,8 @@ export class LinuxDataplane implements Dataplane {
   constructor(
     readonly prefix: string,
     private readonly reason: string,
+    /** The daemon's data directory: each server's /root and /tmp are kept in it (machines/<id>/). */
+    private readonly dataDir: string,
     private readonly runner: Runner = run,
   ) {}
 
@@ -79,18 +83,24 @@ export class LinuxDataplane implements Dataplane {
     return this.loop!.settled();
   }
 
-  /** Processes run inside the endpoint's namespace and listen on all its addresses. */
+  /**
+   * Processes run inside the endpoint's namespace and listen on all its addresses: a server's
+   * as root of its machine (machine.ts), a load balancer's worker as the load balancer's own id.
+   */
   placement(endpoint: Server): Placement {
     const ns = serverNs(this.prefix, endpoint.id);
     writeServerEtc(ns, endpoint.name, endpoint.privateIp);
-    const user = (opts?: { asRoot?: boolean }) => (opts?.asRoot ? null : workloadUser());
-    return { wrap: (argv, opts) => inServerAs(ns, endpoint.name, user(opts), argv), user, bind: '0.0.0.0', ownsPrivateIp: true };
+    const firstId = claimIds(ns);
+    const user = { name: ns, uid: firstId, gid: firstId };
+    if (endpoint.id.startsWith('lb-')) return { wrap: (argv) => inServerAs(ns, endpoint.name, user, argv), user, bind: '0.0.0.0', ownsPrivateIp: true };
+    const home = prepareHome(join(this.dataDir, 'machines', endpoint.id), firstId);
+    return { wrap: (argv, opts) => inMachine(ns, endpoint.name, home, argv, opts?.term), user, bind: '0.0.0.0', ownsPrivateIp: true };
   }
 
-  /** A command inside the server's namespace, its streams piped; a terminal through script(1) with `tty`. */
+  /** A command inside the server's machine, its streams piped; a terminal through script(1) with `tty`. */
   async attach(server: Server, argv: string[], opts: AttachOptions): Promise<ChildProcess> {
     await this.settled();
-    return attachIn(this.placement(server).wrap([], { asRoot: server.runAsRoot === true }), argv, opts);
+    return attachIn(this.placement(server).wrap([], { term: opts.term || 'xterm-256color' }), argv, opts);
   }
 
   private async inServer(server: Server, argv: string[], timeoutMs: number) {
@@ -108,7 +118,7 @@ export class LinuxDataplane implements Dataplane {
   async exec(server: Server, argv: string[]): Promise<ExecOutcome> {
     if (argv.length === 0) throw new NimbusError('InvalidParameterValue', 'argv: a command is required');
     await this.settled();
-    const wrapped = this.placement(server).wrap(argv, { asRoot: server.runAsRoot === true });
+    const wrapped = this.placement(server).wrap(argv);
     const r = await this.runner(wrapped[0], wrapped.slice(1), { timeoutMs: 60_000 });
     return { code: r.timedOut ? 124 : r.code, stdout: r.stdout, stderr: r.stderr + (r.timedOut ? '\nnimbus: command killed after 60 s\n' : '') };
   }

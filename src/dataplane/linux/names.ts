@@ -62,6 +62,9 @@ export function peerAddresses(peeringIds: string[]): Map<string, { requester: st
   return out;
 }
 
+/** Whether a namespace is a server's machine (machine.ts), not a router's or a load balancer's. */
+export const isMachine = (prefix: string, ns: string) => ns.startsWith(`${prefix}-ecs-`);
+
 /** Whether a namespace name belongs to the installation with this prefix. */
 export function owned(prefix: string, ns: string): boolean {
   return ns.startsWith(`${prefix}-vpc-`) || ns.startsWith(`${prefix}-ecs-`) || ns.startsWith(`${prefix}-lb-`);

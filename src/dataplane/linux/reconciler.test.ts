@@ -45,6 +45,18 @@ class FakeMachine {
     throw new Error(`unexpected command ${cmd} ${args.join(' ')}`);
   };
 
+  /** Servers' machines: made as a namespace of the fake. */
+  made: string[] = [];
+  unmade: string[] = [];
+  machines = {
+    exists: (ns: string) => this.namespaces.has(ns),
+    create: async (ns: string) => {
+      this.made.push(ns);
+      this.namespaces.add(ns);
+    },
+    remove: async (ns: string) => void this.unmade.push(ns),
+  };
+
   /** Namespaces that got a script, in order. */
   scripted(): string[] {
     return this.calls.filter((c) => c.cmd === 'ip' && c.args[1] === 'exec').map((c) => c.args[2]);
@@ -59,16 +71,18 @@ function lab() {
   createServer(ctx, { name: 'ecs-a', subnet: 'sub-a', ip: '192.168.6.76' });
   createServer(ctx, { name: 'ecs-b', subnet: 'sub-a', ip: '192.168.6.77' });
   const machine = new FakeMachine();
-  const reconciler = new LinuxReconciler(cloud.store, 'nbtest', machine.runner);
+  const reconciler = new LinuxReconciler(cloud.store, 'nbtest', machine.runner, machine.machines);
   return { ...cloud, machine, reconciler, loop: new ReconcileLoop(reconciler, { backoffBaseMs: 60_000 }) };
 }
 
-test('a pass on an empty machine makes every namespace in one host batch, then scripts each, routers first', async () => {
+test("a pass on an empty machine makes the routers' namespaces in one host batch and each server's machine, then scripts each, routers first", async () => {
   const { machine, loop } = lab();
   const report = await loop.run();
   assert.deepEqual(report.errors, []);
   const batch = machine.calls.find((c) => c.args[1] === '-batch')!;
-  assert.equal(batch.input.trim().split('\n').length, 3, 'one router and two servers');
+  assert.equal(batch.input.trim().split('\n').length, 1, 'one router');
+  assert.equal(machine.made.length, 2, 'two servers, each a machine of its own');
+  assert.ok(machine.made.every((ns) => ns.startsWith('nbtest-ecs-')));
   assert.ok(batch.input.split('\n').every((l) => l === '' || l.startsWith('netns add nbtest-')));
   const scripted = machine.scripted();
   assert.equal(scripted.length, 3);
@@ -77,6 +91,7 @@ test('a pass on an empty machine makes every namespace in one host batch, then s
   assert.match(routerScript, /192\.168\.6\.1\/25/, "the subnet's gateway is on the router's bridge");
   for (const ns of scripted.slice(1)) assert.match(ns, /^nbtest-ecs-/);
   assert.ok(report.steps.some((s) => s.object === 'namespace' && s.action === 'created'));
+  assert.equal(report.steps.filter((s) => s.object === 'machine' && s.action === 'created').length, 2);
   assert.equal(loop.converged(), true);
 });
 
@@ -141,13 +156,15 @@ test("a deleted server's namespace is deleted", async () => {
   deleteServer(ctx, 'ecs-b');
   const report = await loop.run();
   assert.equal(machine.namespaces.size, 2);
-  assert.ok(report.steps.some((s) => s.object === 'namespace' && s.action === 'deleted'));
+  assert.ok(report.steps.some((s) => s.object === 'machine' && s.action === 'deleted'));
+  assert.equal(machine.unmade.length, 1, 'its user and uts namespaces go too');
 });
 
 test('a dry run lists what a pass would make and runs nothing but the listing', async () => {
   const { machine, loop } = lab();
   const steps = await loop.dryRun();
-  assert.equal(steps.filter((s) => s.object === 'namespace' && s.action === 'created').length, 3);
+  assert.equal(steps.filter((s) => s.object === 'namespace' && s.action === 'created').length, 1);
+  assert.equal(steps.filter((s) => s.object === 'machine' && s.action === 'created').length, 2);
   assert.deepEqual(
     machine.calls.map((c) => c.args.join(' ')),
     ['-j netns list'],

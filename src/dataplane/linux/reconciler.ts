@@ -15,7 +15,8 @@ import { readSnapshot } from '../../resources/snapshot.js';
 import { desiredState, type DesiredState, type NsSpec } from './desired.js';
 import { listNamespaces, observe, type Observed } from './observe.js';
 import { planNamespace, type NsPlan, type Step } from './plan.js';
-import { owned } from './names.js';
+import { isMachine, owned } from './names.js';
+import { hostMachines, type Machines } from './machine.js';
 import { inNamespace, pool, type Runner } from './run.js';
 import { nftScript } from './nft.js';
 import { removeServerEtc } from './attach.js';
@@ -34,11 +35,17 @@ type Seen =
 
 export interface LinuxObserved {
   existing: Set<string>;
+  /** Servers' namespaces that are not machines (made before servers were): made again. */
+  legacy: Set<string>;
   seen: Map<string, Seen>;
 }
 
 export interface LinuxPlan {
   hostBatch: string[];
+  /** Servers' machines to make, after the host batch (which deletes the legacy ones first). */
+  machines: { ns: string; resourceId: string }[];
+  /** Machines whose user and uts namespaces go (their network namespace goes in the host batch). */
+  unmachines: string[];
   steps: Step[];
   /** Routers first: they make the veths that servers then configure. */
   namespaces: { spec: NsSpec; text: string; plan: NsPlan }[];
@@ -69,6 +76,7 @@ export class LinuxReconciler implements Reconciler<DesiredState, LinuxObserved, 
     private readonly store: Store,
     readonly prefix: string,
     private readonly runner: Runner,
+    private readonly machines: Machines = hostMachines(runner),
   ) {}
 
   desired(): DesiredState {
@@ -81,6 +89,8 @@ export class LinuxReconciler implements Reconciler<DesiredState, LinuxObserved, 
 
   async observe(desired: DesiredState, opts: PassOptions): Promise<LinuxObserved> {
     const existing = new Set((await listNamespaces(this.runner)).filter((n) => owned(this.prefix, n)));
+    const legacy = new Set([...existing].filter((n) => isMachine(this.prefix, n) && !this.machines.exists(n)));
+    for (const n of legacy) existing.delete(n);
     const seen = new Map<string, Seen>();
     const toObserve: string[] = [];
     for (const spec of desired.namespaces.values()) {
@@ -100,20 +110,23 @@ export class LinuxReconciler implements Reconciler<DesiredState, LinuxObserved, 
         seen.set(name, { kind: 'failed', message: (err as Error).message });
       }
     });
-    return { existing, seen };
+    return { existing, legacy, seen };
   }
 
   plan(desired: DesiredState, o: LinuxObserved): LinuxPlan {
-    const plan: LinuxPlan = { hostBatch: [], steps: [], namespaces: [], nftOnly: [], errors: [] };
+    const plan: LinuxPlan = { hostBatch: [], machines: [], unmachines: [], steps: [], namespaces: [], nftOnly: [], errors: [] };
+    for (const name of o.legacy) plan.hostBatch.push(`netns del ${name}`);
     for (const name of desired.namespaces.keys()) {
       if (o.existing.has(name)) continue;
-      plan.hostBatch.push(`netns add ${name}`);
-      plan.steps.push({ ns: name, object: 'namespace', action: 'created' });
+      if (isMachine(this.prefix, name)) plan.machines.push({ ns: name, resourceId: desired.namespaces.get(name)!.resourceId });
+      else plan.hostBatch.push(`netns add ${name}`);
+      plan.steps.push({ ns: name, object: isMachine(this.prefix, name) ? 'machine' : 'namespace', action: o.legacy.has(name) ? 'updated' : 'created' });
     }
-    for (const name of o.existing) {
+    for (const name of [...o.existing, ...o.legacy]) {
       if (desired.namespaces.has(name)) continue;
-      plan.hostBatch.push(`netns del ${name}`);
-      plan.steps.push({ ns: name, object: 'namespace', action: 'deleted' });
+      if (o.existing.has(name)) plan.hostBatch.push(`netns del ${name}`);
+      if (isMachine(this.prefix, name)) plan.unmachines.push(name);
+      plan.steps.push({ ns: name, object: isMachine(this.prefix, name) ? 'machine' : 'namespace', action: 'deleted' });
     }
     /** Server namespaces whose eth0 their router creates in this pass. */
     const eth0Made = new Set<string>();
@@ -164,6 +177,14 @@ export class LinuxReconciler implements Reconciler<DesiredState, LinuxObserved, 
         removeServerEtc(ns);
       }
     }
+    for (const ns of plan.unmachines) await this.machines.remove(ns);
+    await pool(plan.machines, CONCURRENCY, async ({ ns, resourceId }) => {
+      try {
+        await this.machines.create(ns);
+      } catch (err) {
+        errors.push({ resourceId, message: (err as Error).message });
+      }
+    });
     for (const role of ['router', 'server'] as const) {
       await pool(
         plan.namespaces.filter((n) => n.spec.role === role),

@@ -11,9 +11,10 @@ import { compile } from '../../net/topology.js';
 import { trace } from '../../net/trace.js';
 import { readSnapshot } from '../../resources/snapshot.js';
 import type { Server } from '../../core/model/index.js';
-import { unprivileged, workloadUid, workloadUser, type RunAs } from '../user.js';
+import { dropsPrivilege, unprivileged, workloadUid, type RunAs } from '../user.js';
 import type { ChangeFeed } from '../../resources/context.js';
 import { LoopbackGuard } from './guard.js';
+import { claimIds } from '../ids.js';
 import type { Store } from '../../store/db.js';
 import type { Dataplane, DataplaneStatus, ExecOutcome, PingOutcome, Placement, SyncReport } from '../driver.js';
 
@@ -26,6 +27,8 @@ export class VirtualDataplane implements Dataplane {
   constructor(
     private readonly reason: string,
     guard?: LoopbackGuard,
+    /** What names this installation's claims of host ids (its load balancers' workers' identities). */
+    readonly idOwner = 'virtual',
   ) {
     this.guard = guard ?? null;
   }
@@ -56,18 +59,14 @@ export class VirtualDataplane implements Dataplane {
 
   /** Workloads run on the host, each server on a loopback address of its own (and, guarded, as a user id of its own). */
   placement(endpoint: Server): Placement {
-    const own = (): RunAs | null => {
-      const base = workloadUser();
-      const uid = this.guard && base ? workloadUid(endpoint.loopbackIp) : null;
-      return uid !== null && base ? { name: `uid ${uid}`, uid, gid: base.gid } : base;
-    };
-    const user = (opts?: { asRoot?: boolean }) => (opts?.asRoot ? null : own());
+    // As root, each workload runs as an id of its own, derived from its loopback address (the
+    // guard tells workloads apart by it); a load balancer's worker likewise, by its endpoint's.
+    const uid = !dropsPrivilege() ? null : endpoint.id.startsWith('lb-') ? claimIds(`${this.idOwner}-${endpoint.id}`) : workloadUid(endpoint.loopbackIp);
+    if (dropsPrivilege() && uid === null) throw new Error(`${endpoint.id} has no loopback address to derive its identity from`);
+    const user: RunAs | null = uid === null ? null : { name: `uid ${uid}`, uid, gid: uid };
     return {
       // On the host's network: no capability to bind low ports (that would reach every host address).
-      wrap: (argv, opts) => {
-        const u = user(opts);
-        return u ? [...unprivileged(u, { bindLowPorts: false }), ...argv] : argv;
-      },
+      wrap: (argv) => [...(user ? unprivileged(user, { bindLowPorts: false }) : []), ...argv],
       user,
       bind: endpoint.loopbackIp || '127.0.0.1',
       ownsPrivateIp: false,

@@ -27,7 +27,6 @@ export function createServer(ctx: Ctx, input: ServerInput): Server {
     const subnet = resolve<Subnet>(ctx, 'subnet', input.subnet, 'subnet');
     checkQuota(ctx, 'servers', ctx.store.list('server', { projectId: ctx.projectId }).length, 'servers');
     const privateIp = allocateAddress(ctx, subnet, input.ip);
-    if (input.runAsRoot) requireAdmin(ctx, 'running a server as root');
     if (input.app !== undefined && input.app !== null && parseApp(input.app).kind === 'command')
       requireAdmin(ctx, `running the command '${input.app}' as a server's workload (a project token may run web or web:PORT)`);
     const server: Server = {
@@ -40,7 +39,6 @@ export function createServer(ctx: Ctx, input: ServerInput): Server {
       securityGroupIds: resolveGroups(ctx, input.securityGroups),
       app: input.app ?? null,
       ...(input.image ? { image: input.image } : {}),
-      ...(input.runAsRoot ? { runAsRoot: true } : {}),
       loopbackIp: intToIp((ctx.workloadBase ?? LOOPBACK_BASE) + 1 + (ctx.store.nextSeq() % (RANGE_SIZE - 2))),
       status: 'running',
       createdAt: now(),
