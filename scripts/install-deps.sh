@@ -3,20 +3,19 @@
 # when running as root and any is missing. Without root it says what is missing and goes on:
 # the virtual data plane needs none of them.
 set -euo pipefail
-# Server workloads run as an unprivileged system user of their own (src/dataplane/user.ts).
-if [ "$(id -u)" -eq 0 ] && ! getent passwd nimbus >/dev/null 2>&1 && command -v useradd >/dev/null 2>&1; then
-  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin nimbus && echo "install-deps: made the system user nimbus for server workloads"
-fi
 need=()
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 # Kernel TCP listeners end a removed member's flows with conntrack -D (src/workloads/kernel-listeners.ts).
 command -v conntrack >/dev/null 2>&1 || need+=(conntrack)
+# Inside a server, root has the tools of a machine: tcpdump; python3 (the hostile-tenant tests forge packets with it).
+command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
 # The web console's browser tests drive Debian's Chromium (test/browser/).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "install-deps: iproute2, nftables, ping, conntrack and chromium are present"
+  echo "install-deps: iproute2, nftables, ping, conntrack, tcpdump, python3 and chromium are present"
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then

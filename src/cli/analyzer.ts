@@ -29,8 +29,9 @@ export function analyzerCommands(program: Command): void {
     .option('--protocol <proto>', 'icmp, tcp or udp (tcp when a port is given)', lower)
     .option('--port <n>', 'destination port (tcp, udp)', int('port'))
     .option('--probe', 'also send a real probe and say whether it agrees (linux data plane)')
+    .option('--source-ip <ip>', "the source address the packets carry (the server's own by default; the VPC drops any other)")
     .action(
-      act(null, async (c, server: string, destination: string, o: { protocol?: string; port?: number; probe?: boolean }, cmd: Command) => {
+      act(null, async (c, server: string, destination: string, o: { protocol?: string; port?: number; probe?: boolean; sourceIp?: string }, cmd: Command) => {
         let ip = destination;
         let port = o.port;
         const m = /^(.+):(\d+)$/.exec(destination);
@@ -40,7 +41,7 @@ export function analyzerCommands(program: Command): void {
         }
         const protocol = o.protocol ?? (port !== undefined ? 'tcp' : 'icmp');
         if (!['icmp', 'tcp', 'udp'].includes(protocol)) throw new ApiError('InvalidParameterValue', `protocol: '${protocol}' must be icmp, tcp or udp`, 0);
-        const r = await c.trace({ server, destination: ip, protocol: protocol as TraceProtocol, port, probe: o.probe });
+        const r = await c.trace({ server, destination: ip, protocol: protocol as TraceProtocol, port, probe: o.probe, sourceIp: o.sourceIp });
         if (!(await structured(cmd, r))) {
           process.stdout.write(r.text);
           if (r.probe) {

@@ -18,6 +18,8 @@ export interface TraceQuery {
   protocol: TraceProtocol;
   /** Destination port, for tcp and udp. */
   port?: number;
+  /** The source address the packet carries, when not the server's own (a forged one). */
+  sourceIp?: string;
 }
 
 function ruleText(r: SecurityGroupRule): string {
@@ -179,6 +181,18 @@ export function trace(t: Topology, q: TraceQuery): TraceResult {
   const srcHop = (detail: string, ok: boolean): Hop => ({ kind: 'source', resourceId: src.id, resourceName: src.name, detail, ok });
   if (src.status !== 'running') {
     result.forward.push(srcHop(`${src.name} is stopped`, false));
+    return block('forward', result.forward[0]);
+  }
+  // Port security (AWS's source/destination check): the VPC takes from a server only packets from its own address.
+  const claimed = q.sourceIp === undefined ? srcIp : parseIp(q.sourceIp, 'sourceIp');
+  if (claimed !== srcIp) {
+    result.forward.push({
+      kind: 'port-security',
+      resourceId: src.id,
+      resourceName: src.name,
+      detail: `source ${intToIp(claimed)} is not ${src.name}'s address ${src.privateIp}: the VPC drops it at ${src.name}'s port`,
+      ok: false,
+    });
     return block('forward', result.forward[0]);
   }
   if (dst === srcIp) {

@@ -153,6 +153,9 @@ export const Inputs = {
       destination: Short(),
       protocol: Type.Optional(StringEnum(TRACE_PROTOCOLS)),
       port: Type.Optional(Port()),
+      sourceIp: Type.Optional(
+        S({ maxLength: 15, description: "the source address the packet carries (the server's own when absent); the VPC drops any other at the server's port" }),
+      ),
       probe: Type.Optional(Type.Boolean({ description: 'also send a real probe (linux data plane)' })),
     },
     strict,

@@ -17,7 +17,7 @@ import { compile, type Snapshot, type SnapshotRouteTable, type Topology } from '
 import { deliverQuietly } from '../../net/trace.js';
 import type { Peering, Server } from '../../core/model/index.js';
 import * as N from './names.js';
-import { loadBalancerRuleset, serverRuleset, routerRuleset } from './nft.js';
+import { loadBalancerRuleset, portsRuleset, serverRuleset, routerRuleset } from './nft.js';
 import { PUBLIC_LINK } from './l4.js';
 
 export interface LinkSpec {
@@ -56,6 +56,8 @@ export interface NsSpec {
   rules: RuleSpec[];
   /** The whole nftables table text, its hash in its comment. */
   nft: string;
+  /** A router's port-security table (nft.ts portsRuleset), in the same hash and the same batch. */
+  ports?: string;
   nftHash: string;
 }
 
@@ -124,10 +126,13 @@ function routerSpec(t: Topology, prefix: string, vpcId: string, { peerAddrs, pee
     addrs.push({ dev: br, cidr: `${cs.subnet.gatewayIp}/${parseCidr(cs.subnet.cidr).prefix}` });
     rules.push({ iif: br, table: N.tableNumber(cs.subnet.routeTableId) });
   }
+  const ports: { port: string; ip: string }[] = [];
   for (const server of t.serverByIp.get(vpcId)?.values() ?? []) {
     const ns = N.serverNs(prefix, server.id);
     create.push({ name: N.serverPort(server.id), kind: 'veth', peer: { name: 'eth0', ns }, master: N.bridgeName(server.subnetId), up: true });
+    ports.push({ port: N.serverPort(server.id), ip: server.privateIp });
   }
+  ports.sort((a, b) => a.port.localeCompare(b.port));
   for (const p of peerings.get(vpcId) ?? []) {
     const port = N.peeringPort(p.id);
     const requester = p.requesterVpcId === vpcId;
@@ -164,7 +169,20 @@ function routerSpec(t: Topology, prefix: string, vpcId: string, { peerAddrs, pee
     if (!table.routes.some((r) => r.destination === '0.0.0.0/0')) routes.push({ table: num, dst: 'default', type: 'unreachable' });
   }
   const nft = routerRuleset();
-  return { name, role: 'router', resourceId: vpcId, create, configure, addrs, routes: dedupe(routes), rules, nft, nftHash: hash(nft) };
+  const portsText = portsRuleset(ports);
+  return {
+    name,
+    role: 'router',
+    resourceId: vpcId,
+    create,
+    configure,
+    addrs,
+    routes: dedupe(routes),
+    rules,
+    nft,
+    ports: portsText,
+    nftHash: hash(nft + portsText),
+  };
 }
 
 /** A subnet's own CIDR may also be a route table's local-range entry; keep the first of equal keys. */

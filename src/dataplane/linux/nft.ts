@@ -93,7 +93,36 @@ export function routerRuleset(): string {
   return ['  chain input {', '    type filter hook input priority 0; policy drop;', '  }'].join('\n');
 }
 
-/** The nft script that replaces our table atomically, carrying `hash` in its comment. */
-export function nftScript(body: string, hash: string): string {
-  return `table ${NFT_TABLE}\ndelete table ${NFT_TABLE}\ntable ${NFT_TABLE} {\n  comment "nimbus ${hash}"\n${body}\n}\n`;
+export const PORTS_TABLE = 'bridge nimbus_ports';
+
+/**
+ * Port security in a router (AWS's source/destination check, OpenStack's port security): on
+ * each subnet bridge, a frame that enters from an endpoint's port (a server's or a load
+ * balancer's veth end) passes only with that endpoint's own IPv4 source address, or as ARP
+ * speaking for it. A server's root can forge packets with a raw socket; they end here, before
+ * anything else sees them. Stateless, so no bridge conntrack is needed.
+ */
+export function portsRuleset(ports: { port: string; ip: string }[]): string {
+  if (ports.length === 0) return '';
+  return [
+    '  chain prerouting {',
+    '    type filter hook prerouting priority -200; policy accept;',
+    `    iifname vmap { ${ports.map((p) => `"${p.port}" : jump port_${p.port}`).join(', ')} }`,
+    '  }',
+    ...ports.flatMap((p) => [
+      `  chain port_${p.port} {`,
+      `    ether type ip ip saddr ${p.ip} return`,
+      `    ether type arp arp saddr ip ${p.ip} return`,
+      '    counter drop comment "port security: not its own source address"',
+      '  }',
+    ]),
+  ].join('\n');
+}
+
+/** The nft script that replaces our table (and a router's port-security table) atomically, carrying `hash` in its comment. */
+export function nftScript(body: string, hash: string, ports?: string): string {
+  const main = `table ${NFT_TABLE}\ndelete table ${NFT_TABLE}\ntable ${NFT_TABLE} {\n  comment "nimbus ${hash}"\n${body}\n}\n`;
+  if (ports === undefined) return main;
+  const bridge = `table ${PORTS_TABLE}\ndelete table ${PORTS_TABLE}\n${ports ? `table ${PORTS_TABLE} {\n${ports}\n}\n` : ''}`;
+  return main + bridge;
 }

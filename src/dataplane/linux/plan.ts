@@ -149,7 +149,7 @@ export function planNamespace(spec: NsSpec, o: Observed | undefined): NsPlan {
   if (del.length > 0) parts.push(`ip -force -batch - <<'NIMBUS_EOF' 2>/dev/null || true\n${del.join('\n')}\nNIMBUS_EOF`);
   if (ip.length > 0) parts.push(`ip -force -batch - <<'NIMBUS_EOF'\n${ip.join('\n')}\nNIMBUS_EOF`);
   if (o?.nftHash !== spec.nftHash) {
-    parts.push(`nft -f - <<'NIMBUS_EOF'\n${nftScript(spec.nft, spec.nftHash)}NIMBUS_EOF`);
+    parts.push(`nft -f - <<'NIMBUS_EOF'\n${nftScript(spec.nft, spec.nftHash, spec.ports)}NIMBUS_EOF`);
     step('nftables ruleset', o?.nftHash ? 'updated' : 'created');
   }
   return { ns: spec.name, steps, script: parts.join('\n'), waiting };

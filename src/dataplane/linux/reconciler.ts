@@ -229,7 +229,9 @@ export class LinuxReconciler implements Reconciler<DesiredState, LinuxObserved, 
     for (let i = 0; i < items.length; i += per) chunks.push(items.slice(i, i + per));
     let ok = true;
     await pool(chunks, RULESET_PROCESSES, async (chunk) => {
-      const script = chunk.map(({ spec }) => `ip netns exec ${spec.name} nft -f - <<'NIMBUS_EOF'\n${nftScript(spec.nft, spec.nftHash)}NIMBUS_EOF`).join('\n');
+      const script = chunk
+        .map(({ spec }) => `ip netns exec ${spec.name} nft -f - <<'NIMBUS_EOF'\n${nftScript(spec.nft, spec.nftHash, spec.ports)}NIMBUS_EOF`)
+        .join('\n');
       const r = await this.runner('sh', ['-es'], { input: script + '\n', timeoutMs: 60_000 });
       for (const { spec, text } of chunk) {
         if (r.code === 0) this.applied.set(spec.name, text);

@@ -77,7 +77,10 @@ export async function traceFrom(ctx: Ctx, net: NetworkAccess, input: TraceInput)
     destination: destinationOf(ctx, input.destination),
     protocol: input.protocol ?? 'icmp',
     port: input.port,
+    sourceIp: input.sourceIp,
   });
+  if (input.probe && input.sourceIp !== undefined)
+    throw invalid(`probe: a probe is sent from ${server.name}'s own address; it cannot carry sourceIp '${input.sourceIp}'`);
   const out: TraceResponse = { ...r, text: formatTrace(r) };
   if (input.probe && server.status !== 'running') {
     out.probe = { reachable: false, agrees: !r.reachable, output: `no probe sent: ${server.name} is stopped\n` };
