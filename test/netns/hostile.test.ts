@@ -29,10 +29,7 @@ before(async () => {
   for (const p of ['tenant-a', 'tenant-b']) await t.client.projects.create({ name: p });
   a = t.client.withToken((await t.client.tokens.create({ name: 'ta', project: 'tenant-a' })).secret);
   b = t.client.withToken((await t.client.tokens.create({ name: 'tb', project: 'tenant-b' })).secret);
-  for (const [c, n] of [
-    [a, 'a'],
-    [b, 'b'],
-  ] as const) {
+  for (const c of [a, b]) {
     await c.vpcs.create({ name: 'v', cidr: '10.60.0.0/16' });
     await c.subnets.create({ name: 's', vpc: 'v', cidr: '10.60.1.0/24' });
   }
