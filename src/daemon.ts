@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { NimbusError } from './core/errors.js';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { ensureAdminToken } from './resources/token/service.js';
+import { authenticate, ensureAdminToken } from './resources/token/service.js';
 import { writeCredential } from './client/credentials.js';
 import { claimWorkloadRange } from './workloads/loopback-range.js';
 import { ConsoleSessions } from './api/console.js';
@@ -143,7 +143,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     loadBalancers,
     ready,
     adminToken,
-    consoleUrl: () => `${address}/?login=${sessions.issueLogin({ tokenId: 'admin', projectId: root.projectId, admin: true })}`,
+    consoleUrl: () => `${address}/?login=${sessions.issueLogin(authenticate(store, adminToken)!)}`,
     async close() {
       await app.close();
       await ready.catch(() => undefined);

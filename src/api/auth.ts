@@ -40,7 +40,10 @@ export function principalOf(deps: AppDeps, headers: IncomingHttpHeaders): Princi
   const session = !m && deps.sessions ? cookieOf(headers.cookie, SESSION_COOKIE) : null;
   if (session) {
     const p = deps.sessions!.principal(session);
-    if (!p) throw new NimbusError('AuthFailure', "the console session has ended: run 'nimbus console' for a new login URL");
+    // A session lives only as long as the token it was opened with (revoked, or its project deleted: ended at once).
+    if (p && !deps.store.get(p.tokenId, 'token')) deps.sessions!.logout(session);
+    if (!p || !deps.store.get(p.tokenId, 'token'))
+      throw new NimbusError('AuthFailure', "the console session has ended: run 'nimbus console' for a new login URL");
     return p;
   }
   if (!m)

@@ -139,7 +139,13 @@ export function write<T>(ctx: Ctx, fn: () => T): T {
   // Inside another use case's transaction (a cascade): its commit publishes.
   if (ctx.store.inTransaction) return fn();
   try {
-    const out = ctx.store.tx(fn);
+    const out = ctx.store.tx(() => {
+      // A request authenticated before its project was deleted finds it gone here, in the same
+      // transaction as its change: nothing is ever made under a deleted project.
+      if (ctx.projectId && !ctx.store.get(ctx.projectId, 'project'))
+        throw new NimbusError('InvalidProjectID.NotFound', `project '${ctx.projectId}' does not exist (deleted)`);
+      return fn();
+    });
     ctx.feed.flush();
     return out;
   } catch (err) {

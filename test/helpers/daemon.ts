@@ -98,12 +98,14 @@ export async function spawnServe(args: string[]): Promise<{ child: ChildProcess;
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
+    let err = '';
     child.stdout!.on('data', (d) => {
       out += d;
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
       if (m) resolve(m[1]);
     });
-    child.on('exit', (code) => reject(new Error(`nimbus serve exited ${code}`)));
+    child.stderr!.on('data', (d) => (err += d));
+    child.on('exit', (code) => reject(new Error(`nimbus serve exited ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`)));
   });
   return { child, url };
 }

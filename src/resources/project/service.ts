@@ -78,6 +78,8 @@ export function deleteProject(ctx: Ctx, ref: string): Project {
     for (const t of ctx.store.list<{ id: string }>('topology', { projectId: project.id })) ctx.store.delete(t.id);
     // AWS target groups (records until a listener binds them; with no VPC, none is bound).
     for (const t of ctx.store.list<{ id: string }>('targetGroup', { projectId: project.id })) ctx.store.delete(t.id);
+    // Its tokens (and so their AWS keys and console sessions) end in the same transaction.
+    for (const t of ctx.store.list<{ id: string; projectId: string }>('token')) if (t.projectId === project.id) ctx.store.delete(t.id);
     saveDelete(ctx, 'project', project);
     return project;
   });
