@@ -41,7 +41,7 @@ const EXTRA: Record<string, { label: string; path: string; refLabel: string; ref
   'security-groups': [{ label: 'Add a rule', path: '/v1/security-groups/{ref}/rules', refLabel: 'securityGroup', refs: (s) => s.securityGroups }],
 };
 
-const HIDDEN = new Set(['projectId', 'createdAt', 'loopbackIp', 'runAsRoot']);
+const HIDDEN = new Set(['projectId', 'createdAt', 'loopbackIp']);
 
 function cell(v: unknown, names: Map<string, string>, key: string): string {
   if (v === null || v === undefined) return '-';
@@ -93,7 +93,7 @@ export function SchemaForm(props: {
     void doc().then((d) => setSchema(d.paths[props.path]?.post?.requestBody?.content['application/json'].schema ?? null));
   }, [props.path]);
   if (!schema?.properties) return null;
-  const fields = Object.entries(schema.properties).filter(([k]) => k !== 'runAsRoot');
+  const fields = Object.entries(schema.properties);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setError(null);
