@@ -30,12 +30,12 @@ test('full passes leave 0.0.0.0/0, /32 and /16 routes alone: the plan is empty, 
   await c.routeTables.addRoute('rt-32', { destination: '10.80.0.0/16', target: 'p' });
   await c.dataplane.sync();
   const router = (await t.namespaces()).find((n) => n.includes('-vpc-'))!;
-  const before = (await run('ip', ['-n', router, 'route', 'show', 'table', 'all'])).stdout;
+  const before = (await run('ip', ['-4', '-n', router, 'route', 'show', 'table', 'all'])).stdout;
   for (let i = 0; i < 3; i++) {
     const r = await c.dataplane.sync();
     assert.deepEqual(r.steps, [], `pass ${i + 1} changed: ${JSON.stringify(r.steps)}`);
   }
   assert.deepEqual((await c.dataplane.plan()).steps, []);
-  assert.equal((await run('ip', ['-n', router, 'route', 'show', 'table', 'all'])).stdout, before, 'the routing tables are as they were');
+  assert.equal((await run('ip', ['-4', '-n', router, 'route', 'show', 'table', 'all'])).stdout, before, 'the routing tables are as they were');
   assert.equal((await c.ping({ server: 'ea', destination: '10.90.1.10', count: 1 })).reachable, true);
 });
