@@ -4,6 +4,7 @@
  */
 import type { AlgorithmName } from './balancers/registry.js';
 import type { CheckSpec } from './health/checker.js';
+import { createHash } from 'node:crypto';
 
 export interface MemberConfig {
   id: string;
@@ -71,3 +72,8 @@ export interface EngineConfig {
 
 /** The cookie Nimbus inserts for HTTP_COOKIE persistence. */
 export const LB_COOKIE = 'NIMBUSLB';
+
+/** A configuration's digest: what a worker reports it holds, and what the daemon compares with what it sent. */
+export function configDigest(config: EngineConfig): string {
+  return createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 32);
+}

@@ -29,7 +29,8 @@ export type FromWorker =
   | { type: 'ready'; public: string[] }
   | { type: 'applied'; health: Record<string, Health> }
   | { type: 'health'; id: string; status: Health }
-  | { type: 'metrics'; counters: CounterSnapshot; health: Record<string, Health> }
+  /** `config`: the digest of the configuration the worker holds (configDigest), so the daemon sees one it did not send. */
+  | { type: 'metrics'; counters: CounterSnapshot; health: Record<string, Health>; config?: string }
   | { type: 'error'; message: string }
   /** A primary whose workers all died at once: no process holds these public sockets any more (`listenerId:port`). */
   | { type: 'lost-public'; keys: string[] }

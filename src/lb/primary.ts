@@ -20,7 +20,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Server, Socket } from 'node:net';
-import type { EngineConfig } from './config.js';
+import { configDigest, type EngineConfig } from './config.js';
 import type { CounterSnapshot, FromWorker, Health, ToWorker } from './ipc.js';
 import { linkToDaemon } from './control-socket.js';
 import { sumSnapshots } from './sum.js';
@@ -41,6 +41,8 @@ interface Slot {
 export function runPrimary(workers: number, accessLog: string, controlPath: string | undefined, worker: string): void {
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   let config: EngineConfig | null = null;
+  /** The digest of `config`, reported with the metrics (the daemon checks it is its own). */
+  let digest = '';
   let version = 0;
   let ackedVersion = 0;
   /** `listenerId` → `listenerId:port` of the public sockets handed over. */
@@ -180,6 +182,7 @@ export function runPrimary(workers: number, accessLog: string, controlPath: stri
   function fromDaemon(m: ToWorker, handle?: unknown): void {
     if (m.type === 'config') {
       config = m.config;
+      digest = configDigest(m.config);
       version++;
       for (const s of live()) configure(s);
     } else if (m.type === 'adopt' && handle) {
@@ -199,7 +202,7 @@ export function runPrimary(workers: number, accessLog: string, controlPath: stri
   process.on('disconnect', () => undefined); // the daemon is gone: serve on; the next one adopts over the control socket
   setInterval(() => {
     const snaps = slots.map((s) => s.counters).filter((c): c is CounterSnapshot => c !== null);
-    toDaemon({ type: 'metrics', counters: sumSnapshots(snaps), health: reporter()?.health ?? {} });
+    toDaemon({ type: 'metrics', counters: sumSnapshots(snaps), health: reporter()?.health ?? {}, config: digest });
   }, 1000).unref();
   for (let i = 0; i < workers; i++) start(i);
   toDaemon({ type: 'ready', public: [] });

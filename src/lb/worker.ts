@@ -19,6 +19,7 @@ import { Engine } from './engine.js';
 import type { FromWorker, Health, ToWorker } from './ipc.js';
 import { linkToDaemon } from './control-socket.js';
 import { runPrimary } from './primary.js';
+import { configDigest } from './config.js';
 
 const [accessLog, controlArg, workersArg] = process.argv.slice(2);
 const controlPath = controlArg && controlArg !== '-' ? controlArg : undefined;
@@ -29,9 +30,11 @@ else runEngine();
 
 function runEngine(): void {
   const engine = new Engine(accessLog ?? null);
+  let digest = '';
 
   const onMessage = (msg: ToWorker, handle?: unknown) => {
     if (msg.type === 'config') {
+      digest = configDigest(msg.config);
       void engine.apply(msg.config).then(() => send({ type: 'applied', health: engine.healthOf() }));
     } else if (msg.type === 'adopt' && handle) {
       engine.adopt(msg.listenerId, handle as Server);
@@ -59,6 +62,6 @@ function runEngine(): void {
   process.on('disconnect', () => {
     if (cluster.isWorker) void engine.close().then(() => process.exit(0)); // a primary's worker ends with its primary
   });
-  setInterval(() => send({ type: 'metrics', counters: engine.counters.snapshot(), health: engine.healthOf() }), 1000).unref();
+  setInterval(() => send({ type: 'metrics', counters: engine.counters.snapshot(), health: engine.healthOf(), config: digest }), 1000).unref();
   send({ type: 'ready', public: [] });
 }

@@ -21,7 +21,7 @@ import type { MemberAdmission } from '../resources/load-balancer/engine-config.j
 import type { Dataplane } from '../dataplane/driver.js';
 import type { ProcessSpec, Supervisor } from './supervisor.js';
 import { ReconcileLoop } from '../reconcile/loop.js';
-import type { EngineConfig } from '../lb/config.js';
+import { configDigest, type EngineConfig } from '../lb/config.js';
 import type { FromWorker, Health, ToWorker } from '../lb/ipc.js';
 import { readAccessLog } from '../lb/observe.js';
 import type { Workloads } from './workloads.js';
@@ -255,6 +255,14 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
       } else if (msg.type === 'metrics') {
         this.setHealth(lbId, msg.health);
         this.counters.set(lbId, msg.counters);
+        // A worker that holds a configuration this daemon did not send (whoever sent it) is given ours
+        // again; until it applies it, the load balancer is PENDING_UPDATE, not ACTIVE.
+        if (msg.config !== undefined && w.config && w.applied >= w.sent && w.sent > 0 && msg.config !== configDigest(w.config)) {
+          const list = this.errors.get(lbId) ?? [];
+          list.push('the worker held a configuration the store does not say: it was given the stored one again');
+          this.errors.set(lbId, list.slice(-10));
+          this.push(w);
+        }
       } else if (msg.type === 'applied') {
         this.setHealth(lbId, msg.health);
         w.applied++;

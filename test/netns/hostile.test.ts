@@ -8,6 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createConnection } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, LAB_SETUP, cli } from '../helpers/daemon.js';
@@ -40,7 +41,7 @@ before(async () => {
   ids.bThird = (await b.servers.create({ name: 'b-third', subnet: 's', ip: '10.60.1.22' })).id;
   ids.aLb = (await a.loadBalancers.create({ name: 'a-lb', subnet: 's' })).id;
   await a.pools.create({ name: 'p', loadBalancer: 'a-lb', protocol: 'http', algorithm: 'round_robin' });
-  await a.members.create({ name: 'm', pool: 'p', server: 'a-web', port: 80 });
+  await a.members.create({ name: 'm', pool: 'p', server: 'a-web', port: 8080 });
   await a.listeners.create({ name: 'l', loadBalancer: 'a-lb', protocol: 'http', port: 18097, defaultPool: 'p' });
   await t.daemon.ready;
   await t.daemon.dataplane.settled();
@@ -82,6 +83,29 @@ test("from B's server: A's load balancer's control socket cannot be reached", { 
   const r = await inB(`node -e "${probe.replaceAll('"', '\\"')}"`);
   assert.equal(r.code, 3, r.stdout + r.stderr);
   assert.match(r.stdout, /EACCES|ENOENT/);
+});
+
+test('a configuration sent to a worker by anyone but its daemon is replaced by the stored one', { skip: skipLinux }, async () => {
+  const vip = (await a.loadBalancers.get('a-lb')).vip;
+  const fetchVip = `python3 -c "import urllib.request; print(urllib.request.urlopen('http://${vip}:18097/', timeout=2).read().decode()[:40])"`;
+  const served = async () => {
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
+      const r = await a.exec('a-peer', ['sh', '-c', fetchVip]);
+      if (r.code === 0 && /Hello from a-web/.test(r.stdout)) return;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    throw new Error('the load balancer does not serve');
+  };
+  await served();
+  // Root on the host, the strongest caller there is, empties the worker's configuration over its control socket.
+  const sock = join(workerDir(t.dataDir, ids.aLb), 'control.sock');
+  await new Promise<void>((resolve, reject) => {
+    const c = createConnection(sock, () => c.end(JSON.stringify({ type: 'config', config: { listeners: [], pools: [] } }) + '\n', () => resolve()));
+    c.on('error', reject);
+  });
+  await served();
+  const lb = await a.loadBalancers.status('a-lb');
+  assert.ok(JSON.stringify(lb).includes('the worker held a configuration the store does not say'), `the repair is on the record: ${JSON.stringify(lb)}`);
 });
 
 test("from B's server: the database, A's logs and the daemon's environment cannot be read", { skip: skipLinux }, async () => {
