@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { NimbusError } from './core/errors.js';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { authenticate, ensureAdminToken } from './resources/token/service.js';
+import { authenticate, ensureAdminToken, sealLegacySecrets } from './resources/token/service.js';
+import { loadSecretKey } from './resources/token/sealed.js';
 import { writeCredential } from './client/credentials.js';
 import { claimWorkloadRange } from './workloads/loopback-range.js';
 import { ConsoleSessions } from './api/console.js';
@@ -108,6 +109,9 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   chmodSync(dataDir, 0o700);
   const store = new Store(join(dataDir, 'nimbus.db'));
+  // AWS secret keys are sealed with a key kept apart from the database.
+  loadSecretKey(join(dataDir, 'secret.key'));
+  if (sealLegacySecrets(store) > 0) store.checkpoint();
   const feed = new ChangeFeed();
   const root = { store, feed, projectId: ensureDefaultProject({ store, feed, projectId: '', admin: true }).id, admin: true };
   const adminToken = ensureAdminToken(root, readSecret(join(dataDir, ADMIN_TOKEN_FILE)));

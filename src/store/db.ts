@@ -64,6 +64,8 @@ export class Store {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
+    // What is deleted or replaced (a secret sealed anew, a revoked token) is overwritten, not left in free pages.
+    this.db.pragma('secure_delete = ON');
     this.migrate();
     this.stmts = {
       get: this.db.prepare<[string], Row>('SELECT * FROM resources WHERE id = ?'),
@@ -197,6 +199,11 @@ export class Store {
   /** The sequence number the next inserted resource will get. */
   nextSeq(): number {
     return this.seq + 1;
+  }
+
+  /** Moves the write-ahead log into the database and empties it (what it held is then gone from disk). */
+  checkpoint(): void {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   close(): void {

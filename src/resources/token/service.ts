@@ -10,11 +10,17 @@ import type { IssuedToken, Token, TokenInput } from '../../core/model/index.js';
 import { checkName, notFound, now, requireAdmin, saveDelete, saveNew, write, type Ctx } from '../context.js';
 import { findProject } from '../project/service.js';
 import type { Store } from '../../store/db.js';
+import { NimbusError } from '../../core/errors.js';
+import { seal, unseal } from './sealed.js';
 
 interface StoredToken extends Token {
   hash: string;
-  /** The token's AWS access key (the AWS-compatible endpoint): SigV4 needs the secret itself, so it is kept. */
-  aws?: { accessKeyId: string; secret: string };
+  /**
+   * The token's AWS access key (the AWS-compatible endpoint): SigV4 needs the secret itself, so
+   * it is kept, sealed (sealed.ts). `secret` is the plain form of installations before; the
+   * daemon seals it at start (sealLegacySecrets).
+   */
+  aws?: { accessKeyId: string; sealed?: string; secret?: string };
 }
 
 /** Who a request is, once its token is known. */
@@ -122,16 +128,38 @@ export function awsKey(ctx: Ctx, callerTokenId: string, projectRef?: string): Aw
       }
     }
     if (!token.aws) {
-      token = { ...token, aws: { accessKeyId: `AKNB${randomBytes(8).toString('hex').toUpperCase()}`, secret: randomBytes(30).toString('base64') } };
+      token = { ...token, aws: { accessKeyId: `AKNB${randomBytes(8).toString('hex').toUpperCase()}`, sealed: seal(randomBytes(30).toString('base64')) } };
       ctx.store.update(token);
     }
     const project = findProject(ctx.store, token.projectId);
-    return { accessKeyId: token.aws!.accessKeyId, secretAccessKey: token.aws!.secret, project: project.name };
+    const secret = secretOf(token);
+    if (secret === null) throw new NimbusError('AuthFailure', `the AWS key ${token.aws!.accessKeyId} cannot be opened with this installation's secret.key`);
+    return { accessKeyId: token.aws!.accessKeyId, secretAccessKey: secret, project: project.name };
   });
 }
 
 /** The principal and secret of an AWS access key id, or null. */
 export function awsPrincipal(store: Store, accessKeyId: string): { principal: Principal; secret: string } | null {
   const t = store.list<StoredToken>('token').find((x) => x.aws?.accessKeyId === accessKeyId);
-  return t ? { principal: { tokenId: t.id, projectId: t.projectId, admin: t.role === 'admin' }, secret: t.aws!.secret } : null;
+  const secret = t ? secretOf(t) : null;
+  return t && secret !== null ? { principal: { tokenId: t.id, projectId: t.projectId, admin: t.role === 'admin' }, secret } : null;
+}
+
+function secretOf(t: StoredToken): string | null {
+  if (t.aws?.sealed) return unseal(t.aws.sealed);
+  return t.aws?.secret ?? null;
+}
+
+/** Seals the AWS secrets an older installation kept in plain text; returns how many. */
+export function sealLegacySecrets(store: Store): number {
+  let n = 0;
+  store.tx(() => {
+    for (const t of store.list<StoredToken>('token')) {
+      if (!t.aws?.secret) continue;
+      const sealed: StoredToken = { ...t, aws: { accessKeyId: t.aws.accessKeyId, sealed: seal(t.aws.secret) } };
+      store.update(sealed);
+      n++;
+    }
+  });
+  return n;
 }
