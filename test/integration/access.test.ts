@@ -251,3 +251,23 @@ test('a peering request towards another project tells the requester nothing of i
   assert.equal(seen.requesterVpcId, (await other.vpcs.get('q0')).id);
   assert.equal((await own.peerings.accept(pendingReal.id)).status, 'active');
 });
+
+test('a peering request naming an existing project answers exactly as one naming a project that does not exist', async () => {
+  const real = await other.peerings.create({ name: 'oracle-real', vpc: 'q3', peerVpc: 'vpc-0000000000000001', peerProject: 'default' });
+  const fake = await other.peerings.create({ name: 'oracle-fake', vpc: 'q4', peerVpc: 'vpc-0000000000000001', peerProject: 'no-such-one' });
+  const shape = (p: Record<string, unknown>, named: string) => ({
+    ...p,
+    id: 'x',
+    name: 'x',
+    requesterVpcId: 'x',
+    createdAt: 'x',
+    accepterProjectId: p.accepterProjectId === named ? 'as named' : p.accepterProjectId,
+  });
+  assert.deepEqual(shape(real, 'default'), shape(fake, 'no-such-one'));
+  assert.deepEqual(shape(await other.peerings.get('oracle-real'), 'default'), shape(await other.peerings.get('oracle-fake'), 'no-such-one'));
+  const listed = await other.peerings.list();
+  const r = listed.find((p) => p.id === real.id)!;
+  assert.equal(r.accepterProjectId, 'default', 'the listing does not give the project id away either');
+  const err = await other.peerings.accept(real.id).catch((e: { message: string }) => e);
+  assert.doesNotMatch(String((err as { message: string }).message), /proj-/);
+});

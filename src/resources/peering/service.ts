@@ -20,9 +20,12 @@ function visible(ctx: Ctx, p: Peering): boolean {
  * project's request sees its id, the requester's project and VPC ids and nothing more (not
  * the name the requester chose) until it accepts.
  */
-function present(ctx: Ctx, p: Peering): Peering {
-  if (ctx.admin || p.projectId === ctx.projectId || p.status !== 'pending-acceptance') return p;
-  return { ...p, name: p.id };
+function present(ctx: Ctx, p: Peering & { requestedAs?: string }): Peering {
+  const { requestedAs, ...out } = p;
+  // The requester of a blind request sees the project as it named it, whether it exists or not, until it is accepted.
+  if (requestedAs !== undefined && !ctx.admin && p.projectId === ctx.projectId && p.status !== 'active') return { ...out, accepterProjectId: requestedAs };
+  if (ctx.admin || p.projectId === ctx.projectId || p.status !== 'pending-acceptance') return out;
+  return { ...out, name: p.id };
 }
 
 /** Every peering the caller's project is a side of, records of deleted ones included. */
@@ -39,7 +42,7 @@ export function getPeering(ctx: Ctx, ref: string): Peering {
     if (p && visible(ctx, p)) return present(ctx, p);
   }
   const own = ctx.store.byName<Peering>('peering', ctx.projectId, ref);
-  if (own) return own;
+  if (own) return present(ctx, own);
   const theirs = listPeerings(ctx).filter((p) => p.name === ref);
   // Prefer a live one over records of deleted ones carrying the same name.
   const found = theirs.find((p) => p.status !== 'deleted' && p.status !== 'rejected') ?? theirs[theirs.length - 1];
@@ -52,8 +55,8 @@ export function getPeering(ctx: Ctx, ref: string): Peering {
  * other side is, so that the requester learns nothing of another project (not whether the
  * project or the VPC exists, nor its CIDR). The checks run when the accepter accepts.
  */
-function blindRequest(ctx: Ctx, name: string, vpc: Vpc, accepterProjectId: string, peerVpc: string): Peering {
-  const peering: Peering = {
+function blindRequest(ctx: Ctx, name: string, vpc: Vpc, accepterProjectId: string, peerVpc: string, requestedAs: string): Peering {
+  const peering: Peering & { requestedAs: string } = {
     id: newId('peering'),
     name,
     projectId: ctx.projectId,
@@ -62,8 +65,9 @@ function blindRequest(ctx: Ctx, name: string, vpc: Vpc, accepterProjectId: strin
     accepterProjectId,
     status: 'pending-acceptance',
     createdAt: now(),
+    requestedAs,
   };
-  return saveNew(ctx, 'peering', peering);
+  return present(ctx, saveNew(ctx, 'peering', peering));
 }
 
 export function createPeering(ctx: Ctx, input: PeeringInput): Peering {
@@ -77,7 +81,7 @@ export function createPeering(ctx: Ctx, input: PeeringInput): Peering {
       } catch {
         target = null;
       }
-      if (target !== ctx.projectId) return blindRequest(ctx, name, vpc, target ?? input.peerProject, input.peerVpc);
+      if (target !== ctx.projectId) return blindRequest(ctx, name, vpc, target ?? input.peerProject, input.peerVpc, input.peerProject);
     }
     const peerProjectId = input.peerProject ? findProject(ctx.store, input.peerProject).id : ctx.projectId;
     const peer = resolve<Vpc>({ ...ctx, projectId: peerProjectId }, 'vpc', input.peerVpc, 'peerVpc');
@@ -134,7 +138,7 @@ function answer(ctx: Ctx, ref: string, to: 'active' | 'rejected'): Peering {
     if (p.accepterProjectId !== ctx.projectId) {
       throw new NimbusError(
         'OperationNotPermitted',
-        `only the accepter project ${p.accepterProjectId} may ${to === 'active' ? 'accept' : 'reject'} peering '${p.name}'`,
+        `only the accepter project ${present(ctx, p).accepterProjectId} may ${to === 'active' ? 'accept' : 'reject'} peering '${p.name}'`,
       );
     }
     if (p.status !== 'pending-acceptance') {
