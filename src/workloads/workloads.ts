@@ -3,7 +3,7 @@
  * plane (inside the server's namespace on linux, on the server's loopback address on
  * virtual), supervised, and stopped when the server stops or goes away.
  */
-import { mkdirSync, existsSync, readFileSync } from 'node:fs';
+import { mkdirSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Store } from '../store/db.js';
 import type { Change, ChangeFeed } from '../resources/context.js';
@@ -69,6 +69,8 @@ class WorkloadReconciler implements Reconciler<Map<string, ProcessSpec>, Map<str
     for (const key of plan.stop) {
       this.w.supervisor.stop(key);
       this.w.crashes.forget(key);
+      // A deleted server's own /root and /tmp go with it (a stopped one keeps them).
+      if (!this.w.store.get(key, 'server')) rmSync(join(this.w.dataDirOf(), 'machines', key), { recursive: true, force: true });
     }
     return { errors: [], succeeded: plan.ensure.map(([k]) => k), requeue: false };
   }
@@ -103,6 +105,10 @@ export class Workloads {
   /** Servers whose workloads cannot stay up now. */
   failing(): string[] {
     return this.crashes.failingKeys();
+  }
+
+  dataDirOf(): string {
+    return this.dataDir;
   }
 
   dirOf(serverId: string): string {
