@@ -2,11 +2,14 @@
  * The control socket of a load balancer's worker: a Unix socket in the load balancer's folder
  * (mode 0600) over which a daemon that did not start the worker (the next one, after a crash)
  * speaks the same messages as over the IPC channel, one JSON document per line. Sockets
- * cannot be handed over it; a daemon that needs to hand one restarts the worker instead.
+ * cannot be handed over it; a daemon that needs to hand one restarts the worker instead. A
+ * connection's first line must carry the secret the worker was handed at spawn (in its
+ * environment), or the worker hangs up: only its own daemon configures it.
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { createHash, timingSafeEqual } from 'node:crypto';
 
 /** One end of a control connection. */
 export interface Line<In, Out> {
@@ -54,11 +57,31 @@ export function serveControl<In, Out>(path: string, onLine: (l: Line<In, Out>) =
   return server;
 }
 
-/** Connects to a worker's control socket; rejects when nothing listens there. */
-export function connectControl<In, Out>(path: string): Promise<Line<In, Out>> {
+/** The first line on a control connection: the secret the worker was handed at spawn. */
+export interface Hello {
+  type: 'hello';
+  secret: string;
+}
+
+/** The environment variable a worker finds its control secret in (readable by its own id and root only). */
+export const CONTROL_SECRET_ENV = 'NIMBUS_CONTROL_SECRET';
+
+function sameSecret(a: unknown, b: string): boolean {
+  if (typeof a !== 'string' || b === '') return false;
+  const x = createHash('sha256').update(a).digest();
+  const y = createHash('sha256').update(b).digest();
+  return timingSafeEqual(x, y);
+}
+
+/** Connects to a worker's control socket and says its secret; rejects when nothing listens there. */
+export function connectControl<In, Out>(path: string, secret: string): Promise<Line<In, Out>> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(path);
-    socket.once('connect', () => resolve(line<In, Out>(socket)));
+    socket.once('connect', () => {
+      const l = line<In, Out | Hello>(socket);
+      l.send({ type: 'hello', secret });
+      resolve(l as Line<In, Out>);
+    });
     socket.once('error', reject);
   });
 }
@@ -77,14 +100,21 @@ export function linkToDaemon<In, Out>(opts: {
   let control: Line<In, Out> | null = null;
   process.on('message', (m: In, handle?: unknown) => opts.onMessage(m, handle));
   if (opts.controlPath) {
-    serveControl<In, Out>(opts.controlPath, (line) => {
-      control?.close();
-      control = line;
-      line.onMessage((m) => opts.onMessage(m));
-      line.onClose(() => {
-        if (control === line) control = null;
+    // Only a daemon that says the secret handed over at spawn is heard; without one, none is.
+    const secret = process.env[CONTROL_SECRET_ENV] ?? '';
+    serveControl<In | Hello, Out>(opts.controlPath, (line) => {
+      let heard = false;
+      line.onMessage((m) => {
+        if (heard) return opts.onMessage(m as In);
+        if ((m as Hello).type !== 'hello' || !sameSecret((m as Hello).secret, secret)) return line.close();
+        heard = true;
+        control?.close();
+        control = line as unknown as Line<In, Out>;
+        line.onClose(() => {
+          if (control === line) control = null;
+        });
+        line.send(opts.ready());
       });
-      line.send(opts.ready());
     });
   }
   return (msg, handle) => {

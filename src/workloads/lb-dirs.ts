@@ -8,8 +8,8 @@
  * plant a link there. A daemon that is not root (no privilege to drop) keeps it in the data
  * directory, as before.
  */
-import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, lstatSync, mkdirSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { dropsPrivilege, type RunAs } from '../dataplane/user.js';
 
@@ -39,4 +39,22 @@ export function prepareWorkerDir(dir: string, user: RunAs | null): void {
   if (!st.isDirectory()) throw new Error(`${dir} is not a folder`);
   chownSync(dir, user.uid, user.gid);
   chmodSync(dir, 0o700);
+}
+
+/**
+ * The secret a load balancer's worker is handed at spawn and an adopting daemon says on its
+ * control socket: kept in the daemon's private data directory (0600), made on first use.
+ */
+export function controlSecret(dataDir: string, lbId: string): string {
+  const file = join(dataDir, 'lb', lbId, 'control.key');
+  try {
+    const s = readFileSync(file, 'utf8').trim();
+    if (s) return s;
+  } catch {
+    // none yet
+  }
+  mkdirSync(join(dataDir, 'lb', lbId), { recursive: true, mode: 0o700 });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  return secret;
 }

@@ -19,7 +19,8 @@ import { compile, type Topology } from '../net/topology.js';
 import type { ProcessSpec, Supervisor } from './supervisor.js';
 import { observeProcesses, planProcesses, type ProcessPlan } from './process-plan.js';
 import { runtimeEntry } from './runtime.js';
-import { prepareWorkerDir, workerDir } from './lb-dirs.js';
+import { controlSecret, prepareWorkerDir, workerDir } from './lb-dirs.js';
+import { CONTROL_SECRET_ENV } from '../lb/control-socket.js';
 import { dropsPrivilege, type RunAs } from '../dataplane/user.js';
 
 /** The worker's control socket (a next daemon adopts the worker over it), where the path fits a Unix socket's 107 bytes. */
@@ -96,6 +97,7 @@ export class LbReconciler implements Reconciler<LbDesired, Map<string, ProcessSp
           outputFile: join(dir, 'worker.log'),
           ipc: true,
           owner: place.user,
+          env: { [CONTROL_SECRET_ENV]: controlSecret(this.dataDir, lb.id) },
         },
         config,
         user: place.user,

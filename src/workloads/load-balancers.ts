@@ -27,7 +27,7 @@ import { readAccessLog } from '../lb/observe.js';
 import type { Workloads } from './workloads.js';
 import { LbReconciler, controlArg, type LbDesired, type LbPlan, type LbWorkerHost } from './lb-reconciler.js';
 import { connectControl, type Line } from '../lb/control-socket.js';
-import { workerDir } from './lb-dirs.js';
+import { controlSecret, workerDir } from './lb-dirs.js';
 import { KernelListeners, type KernelWant } from './kernel-listeners.js';
 import type { EngineChoice } from '../resources/load-balancer/engine-choice.js';
 import { counterName, type CounterValue } from '../dataplane/linux/l4.js';
@@ -146,7 +146,10 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
     const path = controlArg(this.ownDir(key))[0];
     const restart = () => !this.stopped && this.supervisor.restart(key);
     if (!path) return restart();
-    connectControl<FromWorker, ToWorker>(path).then((line) => (this.stopped ? line.close() : this.attach(key, controlLink(line))), restart);
+    connectControl<FromWorker, ToWorker>(path, controlSecret(this.dataDir, key)).then(
+      (line) => (this.stopped ? line.close() : this.attach(key, controlLink(line))),
+      restart,
+    );
   };
 
   constructor(

@@ -26,6 +26,8 @@ export interface ProcessSpec {
   ipc?: boolean;
   /** The user the process runs as, when not the daemon's (for the record; the argv drops privileges). */
   owner?: { uid: number; gid: number } | null;
+  /** Variables added to the process's otherwise clean environment (a load balancer worker's control secret). */
+  env?: { [name: string]: string };
   /** Files opened for appending by the supervisor and given to the process as fds 3, 4, ... (it may not reach their folder itself). */
   appendFiles?: string[];
 }
@@ -176,7 +178,7 @@ export class Supervisor extends EventEmitter {
       stdio: ['ignore', out, out, ...extra, ...(e.spec.ipc ? (['ipc'] as const) : [])],
       detached: true,
       // Nothing of the daemon's environment: a process runs as another identity, often a tenant's.
-      env: CHILD_ENV,
+      env: { ...CHILD_ENV, ...e.spec.env },
       cwd: '/',
     });
     closeSync(out);

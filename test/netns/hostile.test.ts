@@ -85,7 +85,7 @@ test("from B's server: A's load balancer's control socket cannot be reached", { 
   assert.match(r.stdout, /EACCES|ENOENT/);
 });
 
-test('a configuration sent to a worker by anyone but its daemon is replaced by the stored one', { skip: skipLinux }, async () => {
+test('a worker hears only its daemon, and a configuration it holds that the store does not say is replaced', { skip: skipLinux }, async () => {
   const vip = (await a.loadBalancers.get('a-lb')).vip;
   const fetchVip = `python3 -c "import urllib.request; print(urllib.request.urlopen('http://${vip}:18097/', timeout=2).read().decode()[:40])"`;
   const served = async () => {
@@ -97,10 +97,19 @@ test('a configuration sent to a worker by anyone but its daemon is replaced by t
     throw new Error('the load balancer does not serve');
   };
   await served();
-  // Root on the host, the strongest caller there is, empties the worker's configuration over its control socket.
   const sock = join(workerDir(t.dataDir, ids.aLb), 'control.sock');
+  const emptyConfig = JSON.stringify({ type: 'config', config: { listeners: [], pools: [] } }) + '\n';
+  // Without the secret handed to the worker at spawn, the worker hangs up at the first line.
   await new Promise<void>((resolve, reject) => {
-    const c = createConnection(sock, () => c.end(JSON.stringify({ type: 'config', config: { listeners: [], pools: [] } }) + '\n', () => resolve()));
+    const c = createConnection(sock, () => c.write(emptyConfig));
+    c.on('close', () => resolve());
+    c.on('error', reject);
+  });
+  await served();
+  // Root on the host, the strongest caller there is, reads the secret and empties the worker's configuration.
+  const secret = readFileSync(join(t.dataDir, 'lb', ids.aLb, 'control.key'), 'utf8').trim();
+  await new Promise<void>((resolve, reject) => {
+    const c = createConnection(sock, () => c.end(JSON.stringify({ type: 'hello', secret }) + '\n' + emptyConfig, () => resolve()));
     c.on('error', reject);
   });
   await served();
