@@ -6,6 +6,7 @@
  * An AWS account is a Nimbus project; the `Name` tag is the Nimbus name. Ids keep Nimbus's
  * prefixes (an instance is `ecs-...`). What is accepted and not kept is said in docs/aws.md.
  */
+import { parseIcmp } from '../core/icmp.js';
 import { NimbusError, invalid } from '../core/errors.js';
 import type { Peering, RouteTable, SecurityGroup, SecurityGroupRule, Server, Subnet, Vpc } from '../core/model/index.js';
 import { write, type Ctx } from '../resources/context.js';
@@ -172,7 +173,13 @@ function permissions(rules: SecurityGroupRule[], direction: 'ingress' | 'egress'
     .filter((r) => r.direction === direction)
     .map((r) => ({
       IpProtocol: r.protocol === 'all' ? '-1' : r.protocol,
-      ...(r.portRange ? { FromPort: r.portRange.from, ToPort: r.portRange.to } : r.protocol === 'icmp' ? { FromPort: -1, ToPort: -1 } : {}),
+      ...(r.portRange
+        ? { FromPort: r.portRange.from, ToPort: r.portRange.to }
+        : r.protocol === 'icmp'
+          ? { FromPort: r.icmp?.type ?? -1, ToPort: r.icmp?.code ?? -1 }
+          : r.protocol === 'all'
+            ? {}
+            : { FromPort: 0, ToPort: 65535 }),
       IpRanges: 'cidr' in r.remote ? [{ CidrIp: r.remote.cidr, ...(r.description ? { Description: r.description } : {}) }] : [],
       UserIdGroupPairs: 'groupId' in r.remote ? [{ GroupId: r.remote.groupId }] : [],
     }));
@@ -190,17 +197,28 @@ const groupOut = (ctx: Ctx, g: SecurityGroup): Out => ({
 
 /** The rules an IpPermissions list stands for, as Nimbus rule inputs. */
 function ruleInputs(perms: In[], direction: 'ingress' | 'egress') {
-  const out: { direction: 'ingress' | 'egress'; protocol: 'tcp' | 'udp' | 'icmp' | 'all'; ports?: string; remote: string; description?: string }[] = [];
+  const out: {
+    direction: 'ingress' | 'egress';
+    protocol: 'tcp' | 'udp' | 'icmp' | 'all';
+    ports?: string;
+    icmp?: string;
+    remote: string;
+    description?: string;
+  }[] = [];
   for (const p of perms) {
     const proto = String(p.IpProtocol ?? '');
     const protocol = proto === '-1' || proto === 'all' ? 'all' : proto === '6' ? 'tcp' : proto === '17' ? 'udp' : proto === '1' ? 'icmp' : proto;
     if (!['tcp', 'udp', 'icmp', 'all'].includes(protocol)) throw invalid(`IpProtocol '${proto}' is not one of tcp, udp, icmp, -1`);
+    const from = p.FromPort === undefined ? undefined : Number(p.FromPort);
+    const to = p.ToPort === undefined ? undefined : Number(p.ToPort);
+    // tcp/udp: FromPort-ToPort, -1 or 0-65535 for all (AWS's "All TCP"); icmp: FromPort is the type, ToPort the code, -1 any.
     const ports =
-      (protocol === 'tcp' || protocol === 'udp') && p.FromPort !== undefined
-        ? p.FromPort === p.ToPort || p.ToPort === undefined
-          ? `${p.FromPort}`
-          : `${p.FromPort}-${p.ToPort}`
+      (protocol === 'tcp' || protocol === 'udp') && from !== undefined && from !== -1
+        ? from === to || to === undefined
+          ? `${from}`
+          : `${from}-${to}`
         : undefined;
+    const icmp = protocol === 'icmp' && from !== undefined && from !== -1 ? (to === undefined || to === -1 ? `${from}` : `${from}/${to}`) : undefined;
     const remotes: { remote: string; description?: string }[] = [
       ...((p.IpRanges ?? []) as In[]).map((r) => ({ remote: String(r.CidrIp), description: r.Description })),
       ...((p.UserIdGroupPairs ?? []) as In[]).map((g) => ({ remote: String(g.GroupId ?? g.GroupName), description: g.Description })),
@@ -211,6 +229,7 @@ function ruleInputs(perms: In[], direction: 'ingress' | 'egress') {
         direction,
         protocol: protocol as 'tcp',
         ...(ports ? { ports } : {}),
+        ...(icmp ? { icmp } : {}),
         remote: r.remote,
         ...(r.description ? { description: r.description } : {}),
       });
@@ -259,8 +278,8 @@ function authorize(direction: 'ingress' | 'egress'): Handler {
         GroupId: g.id,
         IsEgress: direction === 'egress',
         IpProtocol: r.protocol === 'all' ? '-1' : r.protocol,
-        FromPort: r.portRange?.from ?? -1,
-        ToPort: r.portRange?.to ?? -1,
+        FromPort: r.portRange?.from ?? (r.protocol === 'icmp' ? (r.icmp?.type ?? -1) : r.protocol === 'all' ? -1 : 0),
+        ToPort: r.portRange?.to ?? (r.protocol === 'icmp' ? (r.icmp?.code ?? -1) : r.protocol === 'all' ? -1 : 65535),
         ...('cidr' in r.remote ? { CidrIpv4: r.remote.cidr } : { ReferencedGroupInfo: { GroupId: r.remote.groupId } }),
       })),
     };
@@ -281,8 +300,8 @@ function revoke(direction: 'ingress' | 'egress'): Handler {
           wanted.some(
             (w) =>
               w.protocol === r.protocol &&
-              (w.ports ?? null) ===
-                (r.portRange ? (r.portRange.from === r.portRange.to ? `${r.portRange.from}` : `${r.portRange.from}-${r.portRange.to}`) : null) &&
+              JSON.stringify(w.ports ? groups.parsePorts(w.ports) : null) === JSON.stringify(r.portRange) &&
+              JSON.stringify(w.icmp ? parseIcmp(w.icmp) : null) === JSON.stringify(r.icmp ?? null) &&
               ('cidr' in r.remote ? r.remote.cidr === w.remote : r.remote.groupId === groupIdOf(w.remote)),
           )),
     );

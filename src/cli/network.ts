@@ -2,6 +2,7 @@
  * `nimbus vpc|subnet|server|sg|route-table|route|peering ...`: thin commands over
  * the client, a name or an id wherever a resource is named.
  */
+import { icmpText } from '../core/icmp.js';
 import type { RuleInput } from '../core/model/index.js';
 import { Command } from 'commander';
 import type { Peering, RouteTable, SecurityGroup, SecurityGroupRule, Server, Subnet, Vpc } from '../core/model/index.js';
@@ -48,7 +49,14 @@ const RULE: Column<SecurityGroupRule>[] = [
   { header: 'PROTOCOL', value: (r) => r.protocol },
   {
     header: 'PORTS',
-    value: (r) => (r.portRange ? (r.portRange.from === r.portRange.to ? `${r.portRange.from}` : `${r.portRange.from}-${r.portRange.to}`) : 'all'),
+    value: (r) =>
+      r.portRange
+        ? r.portRange.from === r.portRange.to
+          ? `${r.portRange.from}`
+          : `${r.portRange.from}-${r.portRange.to}`
+        : r.protocol === 'icmp'
+          ? icmpText(r.icmp)
+          : 'all',
   },
   { header: 'REMOTE', value: (r, n) => ('cidr' in r.remote ? r.remote.cidr : `group ${n.of('securityGroup', r.remote.groupId)}`), refs: ['securityGroup'] },
   { header: 'DESCRIPTION', value: (r) => r.description ?? '' },
@@ -230,15 +238,17 @@ export function networkCommands(program: Command): void {
     .requiredOption('--group <ref>', 'security group (name or id)')
     .requiredOption('--direction <dir>', 'ingress or egress (any case)', lower)
     .requiredOption('--protocol <proto>', 'icmp, tcp, udp or all (any case)', lower)
-    .option('--port <ports>', 'port or range, e.g. 8080 or 8000-8100 (tcp and udp)')
+    .option('--port <ports>', 'port or range, e.g. 8080, 8000-8100, or 0-65535 for all (tcp and udp)')
+    .option('--icmp <type[/code]>', 'ICMP type, optionally with a code, e.g. 8 (echo request) or 3/4 (icmp; every type when absent)')
     .requiredOption('--remote <remote>', 'a CIDR or a security group (name or id)')
     .option('--description <text>', 'description')
     .action(
-      act(RULE, async (c, o: { group: string; direction: string; protocol: string; port?: string; remote: string; description?: string }) => {
+      act(RULE, async (c, o: { group: string; direction: string; protocol: string; port?: string; icmp?: string; remote: string; description?: string }) => {
         const g = await c.securityGroups.addRule(o.group, {
           direction: o.direction as RuleInput['direction'],
           protocol: o.protocol as RuleInput['protocol'],
           ports: o.port,
+          icmp: o.icmp,
           remote: o.remote,
           description: o.description,
         });

@@ -152,6 +152,27 @@ test('security groups: a closed port blocks at ingress, a narrowed egress blocks
   assert.deepEqual(path(r.forward).slice(0, 1), ['DROP security-group-egress locked']);
 });
 
+test('an icmp rule with a type admits only that type: echo requests pass a type-8 rule and not a type-0 one', () => {
+  const { ctx } = referenceLab();
+  for (const [name, icmp, ip] of [
+    ['echo', '8', '192.168.6.81'],
+    ['echo-0', '8/0', '192.168.6.82'],
+    ['reply', '0', '192.168.6.83'],
+    ['unreachable', '3/4', '192.168.6.84'],
+  ] as const) {
+    createSecurityGroup(ctx, { name });
+    addRule(ctx, name, { direction: 'ingress', protocol: 'icmp', icmp, remote: '0.0.0.0/0' });
+    createServer(ctx, { name: `to-${name}`, subnet: 'sub-a', ip, securityGroups: [name] });
+  }
+  assert.equal(run(ctx, 'ecs-a', '192.168.6.81').reachable, true);
+  assert.equal(run(ctx, 'ecs-a', '192.168.6.82').reachable, true);
+  const reply = run(ctx, 'ecs-a', '192.168.6.83');
+  assert.equal(reply.blockedBy?.kind, 'security-group-ingress');
+  assert.equal(run(ctx, 'ecs-a', '192.168.6.84').reachable, false);
+  const ok = run(ctx, 'ecs-a', '192.168.6.81');
+  assert.match(ok.forward.find((h) => h.kind === 'security-group-ingress')!.detail, /icmp type 8/);
+});
+
 test('a stopped server neither sends nor answers', () => {
   const { ctx } = referenceLab();
   createServer(ctx, { name: 'ecs-a2', subnet: 'sub-a', ip: '192.168.6.80' });

@@ -11,6 +11,7 @@ import { invalid } from '../core/errors.js';
 import type { Hop, SecurityGroupRule, Server, TraceProtocol, TraceResult } from '../core/model/index.js';
 import { checkPort } from '../core/model/index.js';
 import { lookup, subnetHolding, type CompiledRule, type Topology } from './topology.js';
+import { admitsEcho, icmpText } from '../core/icmp.js';
 
 export interface TraceQuery {
   sourceServerId: string;
@@ -23,7 +24,13 @@ export interface TraceQuery {
 }
 
 function ruleText(r: SecurityGroupRule): string {
-  const ports = r.portRange ? (r.portRange.from === r.portRange.to ? `:${r.portRange.from}` : `:${r.portRange.from}-${r.portRange.to}`) : '';
+  const ports = r.portRange
+    ? r.portRange.from === r.portRange.to
+      ? `:${r.portRange.from}`
+      : `:${r.portRange.from}-${r.portRange.to}`
+    : r.icmp
+      ? ` ${icmpText(r.icmp)}`
+      : '';
   const proto = r.protocol === 'all' ? 'all' : r.protocol;
   return `${proto}${ports}`;
 }
@@ -39,6 +46,8 @@ function matchRule(t: Topology, rules: CompiledRule[], q: TraceQuery, peerIp: nu
     const r = cr.rule;
     if (r.protocol !== 'all' && r.protocol !== q.protocol) continue;
     if (r.portRange && (q.port === undefined || q.port < r.portRange.from || q.port > r.portRange.to)) continue;
+    // An icmp question is an echo request (what ping sends): a rule for another type does not admit it.
+    if (q.protocol === 'icmp' && r.protocol === 'icmp' && !admitsEcho(r.icmp)) continue;
     if (cr.groupId) {
       if (peer && t.members.get(cr.groupId)?.has(peer.id)) return cr;
     } else if ((peerIp & cr.mask) >>> 0 === cr.net) {

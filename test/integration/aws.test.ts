@@ -217,6 +217,41 @@ test('security groups: CIDR and group rules in, described back, revoked', async 
   assert.equal(none.name, 'InvalidGroup.NotFound');
 });
 
+test('security groups: ICMP type and code as FromPort/ToPort, and "All TCP" (0-65535), in and back out', async () => {
+  const g = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'icmp-sg', Description: 'icmp and all tcp' }));
+  await ec2.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId: g.GroupId,
+      IpPermissions: [
+        { IpProtocol: 'icmp', FromPort: 8, ToPort: -1, IpRanges: [{ CidrIp: '10.0.0.0/8' }] },
+        { IpProtocol: 'icmp', FromPort: 3, ToPort: 4, IpRanges: [{ CidrIp: '10.0.0.0/8' }] },
+        { IpProtocol: 'tcp', FromPort: 0, ToPort: 65535, IpRanges: [{ CidrIp: '10.0.0.0/8' }] },
+      ],
+    }),
+  );
+  const seen = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [g.GroupId!] }))).SecurityGroups![0];
+  assert.deepEqual(
+    seen.IpPermissions?.map((p) => [p.IpProtocol, p.FromPort, p.ToPort]),
+    [
+      ['icmp', 8, -1],
+      ['icmp', 3, 4],
+      ['tcp', 0, 65535],
+    ],
+  );
+  const rules = (await t.client.securityGroups.get('icmp-sg')).rules.filter((r) => r.direction === 'ingress');
+  assert.deepEqual(
+    rules.map((r) => r.icmp ?? r.portRange),
+    [{ type: 8 }, { type: 3, code: 4 }, null],
+  );
+  await ec2.send(
+    new RevokeSecurityGroupIngressCommand({
+      GroupId: g.GroupId,
+      IpPermissions: [{ IpProtocol: 'icmp', FromPort: 3, ToPort: 4, IpRanges: [{ CidrIp: '10.0.0.0/8' }] }],
+    }),
+  );
+  assert.equal((await t.client.securityGroups.get('icmp-sg')).rules.filter((r) => r.direction === 'ingress').length, 2, 'only the type 3 code 4 rule went');
+});
+
 test('tags: Name renames; other tags are kept, filtered on, deleted, and go with their resource', async () => {
   const v = await ec2.send(
     new CreateVpcCommand({ CidrBlock: '10.9.0.0/16', TagSpecifications: [{ ResourceType: 'vpc', Tags: [{ Key: 'team', Value: 'blue' }] }] }),

@@ -66,6 +66,25 @@ test('exec runs inside the server and passes stdout, stderr and the exit code th
   assert.equal(r.stderr, 'oops\n');
 });
 
+test('an icmp rule with a type admits that type only, in the kernel as in the analyzer', { skip: skipLinux }, async () => {
+  for (const [group, icmp, name, ip] of [
+    ['echo-only', '8', 'ecs-e', '192.168.5.150'],
+    ['reply-only', '0', 'ecs-r', '192.168.5.151'],
+  ]) {
+    await nimbus('sg', 'create', '--name', group);
+    const added = await nimbus('sg', 'rule', 'add', '--group', group, '--direction', 'ingress', '--protocol', 'icmp', '--icmp', icmp, '--remote', '0.0.0.0/0');
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stdout, new RegExp(`type ${icmp}`));
+    assert.equal((await nimbus('server', 'create', '--name', name, '--subnet', 'sub-b', '--ip', ip, '--security-group', group)).code, 0);
+  }
+  const echo = await nimbus('trace', 'ecs-a', '192.168.5.150', '--probe');
+  assert.equal(echo.code, 0, echo.stdout);
+  assert.match(echo.stdout, /probe: reachable \(agrees with the analyzer\)/);
+  const reply = await nimbus('trace', 'ecs-a', '192.168.5.151', '--probe');
+  assert.equal(reply.code, 1, reply.stdout);
+  assert.match(reply.stdout, /probe: unreachable \(agrees with the analyzer\)/);
+});
+
 test('a stopped server does not answer, and answers again once started', { skip: skipLinux }, async () => {
   await nimbus('server', 'stop', 'ecs-b');
   assert.equal((await nimbus('ping', 'ecs-a', '192.168.5.130', '-c', '1')).code, 1);

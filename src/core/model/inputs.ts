@@ -53,7 +53,8 @@ export const Inputs = {
     {
       direction: StringEnum(DIRECTIONS),
       protocol: StringEnum(PROTOCOLS),
-      ports: Type.Optional(Short('8080 or 8000-8100; tcp and udp only')),
+      ports: Type.Optional(Short('8080, 8000-8100, or 0-65535 for all; tcp and udp only')),
+      icmp: Type.Optional(Short('an ICMP type, optionally with a code: 8 (echo request) or 3/4; icmp only, every type when absent')),
       remote: Short('a CIDR, or a security group name or id'),
       description: Type.Optional(Description()),
     },

@@ -57,6 +57,12 @@ export const SecurityGroupRule = Type.Object(
     direction: StringEnum(DIRECTIONS),
     protocol: StringEnum(PROTOCOLS),
     portRange: Nullable(PortRange),
+    icmp: Type.Optional(
+      Type.Object(
+        { type: Type.Integer(), code: Type.Optional(Type.Integer()) },
+        { description: 'The ICMP type (and code) admitted; every ICMP message when absent' },
+      ),
+    ),
     remote: Type.Union([Type.Object({ cidr: S() }), Type.Object({ groupId: S() })], {
       description: 'A CIDR, or the id of a security group whose members are the remote end',
     }),

@@ -20,6 +20,7 @@ function match(rule: SecurityGroupRule, peerIps: (groupId: string) => string[], 
     parts.push(`ip ${dir} { ${ips.join(', ')} }`);
   }
   if (rule.protocol !== 'all') parts.push(`meta l4proto ${rule.protocol}`);
+  if (rule.protocol === 'icmp' && rule.icmp) parts.push(`icmp type ${rule.icmp.type}${rule.icmp.code === undefined ? '' : ` icmp code ${rule.icmp.code}`}`);
   if (rule.portRange && (rule.protocol === 'tcp' || rule.protocol === 'udp')) {
     const { from, to } = rule.portRange;
     const ports = from === to ? `${from}` : `${from}-${to}`;

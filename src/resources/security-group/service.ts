@@ -3,6 +3,7 @@
  * stateful. A new group allows all outbound traffic and nothing inbound; each project's
  * `default` group also lets its own members in, and cannot be deleted.
  */
+import { parseIcmp, type IcmpMatch } from '../../core/icmp.js';
 import { NimbusError, invalid } from '../../core/errors.js';
 import { normalizeCidr } from '../../core/cidr.js';
 import { newId } from '../../core/ids.js';
@@ -99,12 +100,15 @@ export function deleteSecurityGroup(ctx: Ctx, ref: string): SecurityGroup {
   });
 }
 
-export function parsePorts(text: string): PortRange {
+/** A port or a range; 0-65535 is every port (AWS's "All TCP"), and a range from 0 starts at 1 (no traffic uses port 0). */
+export function parsePorts(text: string): PortRange | null {
   const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(text);
-  const from = m ? Number(m[1]) : NaN;
+  let from = m ? Number(m[1]) : NaN;
   const to = m ? Number(m[2] ?? m[1]) : NaN;
-  if (!m || !isPort(from) || !isPort(to) || from > to) throw invalid(`ports: '${text}' must be a port (1-65535) or a range such as 8000-8100`);
-  return { from, to };
+  if (m && m[2] !== undefined && from === 0) from = 1;
+  if (!m || !isPort(from) || !isPort(to) || from > to)
+    throw invalid(`ports: '${text}' must be a port (1-65535), a range such as 8000-8100, or 0-65535 for all`);
+  return from === 1 && to === 65535 ? null : { from, to };
 }
 
 function sameRule(a: SecurityGroupRule, b: SecurityGroupRule): boolean {
@@ -112,6 +116,7 @@ function sameRule(a: SecurityGroupRule, b: SecurityGroupRule): boolean {
     a.direction === b.direction &&
     a.protocol === b.protocol &&
     JSON.stringify(a.portRange) === JSON.stringify(b.portRange) &&
+    JSON.stringify(a.icmp ?? null) === JSON.stringify(b.icmp ?? null) &&
     JSON.stringify(a.remote) === JSON.stringify(b.remote)
   );
 }
@@ -131,11 +136,23 @@ export function addRule(ctx: Ctx, groupRef: string, input: RuleInput): SecurityG
       }
       portRange = parsePorts(input.ports);
     }
+    let icmp: IcmpMatch | undefined;
+    if (input.icmp !== undefined && input.icmp !== '') {
+      if (input.protocol !== 'icmp') throw invalid(`icmp: '${input.icmp}' applies only to icmp, not to ${input.protocol}`);
+      icmp = parseIcmp(input.icmp);
+    }
     if (typeof input.remote !== 'string' || input.remote === '') throw invalid('remote: a CIDR or a security group is required');
     const remote = /^[\d.]+\/\d+$/.test(input.remote)
       ? { cidr: normalizeCidr(input.remote, 'remote') }
       : { groupId: resolve<SecurityGroup>(ctx, 'securityGroup', input.remote, 'remote').id };
-    const rule: SecurityGroupRule = { id: newId('securityGroupRule'), direction: input.direction, protocol: input.protocol, portRange, remote };
+    const rule: SecurityGroupRule = {
+      id: newId('securityGroupRule'),
+      direction: input.direction,
+      protocol: input.protocol,
+      portRange,
+      ...(icmp ? { icmp } : {}),
+      remote,
+    };
     if (input.description) rule.description = input.description;
     if (sg.rules.some((r) => sameRule(r, rule))) {
       throw new NimbusError('InvalidPermission.Duplicate', `security group '${sg.name}' already has this ${rule.direction} rule`);

@@ -9,6 +9,8 @@
  * file owns is deleted when the file stops naming it; a resource the file names that exists
  * already without it is adopted (owned from then on, changed only where it differs).
  */
+import { parsePorts } from '../security-group/service.js';
+import { icmpInput, icmpText, parseIcmp } from '../../core/icmp.js';
 import type { Ctx } from '../context.js';
 import type {
   HealthMonitor,
@@ -193,10 +195,21 @@ function canonical(cidr: string): string {
 const portsText = (r: SecurityGroupRule) =>
   r.portRange ? (r.portRange.from === r.portRange.to ? `${r.portRange.from}` : `${r.portRange.from}-${r.portRange.to}`) : 'all';
 
+/** Ports as stored would show them (0-65535 is all, a range from 0 starts at 1); a malformed text as it is (apply refuses it). */
+function canonicalPorts(text: string): string {
+  try {
+    const range = parsePorts(text);
+    return range ? (range.from === range.to ? `${range.from}` : `${range.from}-${range.to}`) : 'all';
+  } catch {
+    return text;
+  }
+}
+
 /** A rule as one line, the same for a stored rule and a rule of the file. */
-export function ruleText(r: { direction: string; protocol: string; ports?: string; remote: string; description?: string }): string {
+export function ruleText(r: { direction: string; protocol: string; ports?: string; icmp?: string; remote: string; description?: string }): string {
   const remote = /^[\d.]+\/\d+$/.test(r.remote) ? canonical(r.remote) : `group ${r.remote}`;
-  return `${r.direction} ${r.protocol}:${r.ports ?? 'all'} ${r.direction === 'ingress' ? 'from' : 'to'} ${remote}${r.description ? ` "${r.description}"` : ''}`;
+  const what = r.icmp !== undefined ? icmpText(parseIcmp(r.icmp)) : r.ports === undefined ? 'all' : canonicalPorts(r.ports);
+  return `${r.direction} ${r.protocol}:${what} ${r.direction === 'ingress' ? 'from' : 'to'} ${remote}${r.description ? ` "${r.description}"` : ''}`;
 }
 
 /** A stored rule as the file would write it. */
@@ -206,6 +219,7 @@ export function storedRule(ctx: Ctx, r: SecurityGroupRule): RuleInput {
     direction: r.direction,
     protocol: r.protocol,
     ...(r.portRange ? { ports: portsText(r) } : {}),
+    ...(r.icmp ? { icmp: icmpInput(r.icmp) } : {}),
     remote,
     ...(r.description ? { description: r.description } : {}),
   };
