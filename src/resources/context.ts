@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { NimbusError, invalid, type ErrorCode } from '../core/errors.js';
 import { KIND_LABEL, kindOfId, looksLikeAnyId, looksLikeId, type Kind } from '../core/ids.js';
 import type { Store } from '../store/db.js';
-import { DEFAULT_QUOTAS, type QuotaKind } from '../core/model/quotas.js';
+import { DEFAULT_QUOTAS, QUOTA_CODES, type QuotaKind } from '../core/model/quotas.js';
 
 export interface Change {
   kind: Kind;
@@ -52,7 +52,7 @@ export function checkQuota(ctx: Ctx, kind: QuotaKind, used: number, what: string
   const limit = project?.quotas?.[kind] ?? DEFAULT_QUOTAS[kind];
   if (used < limit) return;
   throw new NimbusError(
-    kind === 'vpcs' ? 'VpcLimitExceeded' : 'QuotaExceeded',
+    (QUOTA_CODES[kind] ?? 'QuotaExceeded') as ErrorCode,
     `project '${project?.name ?? ctx.projectId}' has ${used} ${what}, its quota of ${kind} is ${limit}; an admin can raise it (nimbus project quota ${project?.name ?? ctx.projectId} --set ${kind}=N)`,
   );
 }

@@ -8,7 +8,7 @@ import { NimbusError } from '../../core/errors.js';
 import { overlaps, parseCidr } from '../../core/cidr.js';
 import { looksLikeId, newId } from '../../core/ids.js';
 import type { Peering, PeeringInput, Rename, Vpc } from '../../core/model/index.js';
-import { checkName, notFound, now, resolve, saveNew, write, type Ctx } from '../context.js';
+import { checkName, checkQuota, notFound, now, resolve, saveNew, write, type Ctx } from '../context.js';
 import { findProject } from '../project/service.js';
 
 function visible(ctx: Ctx, p: Peering): boolean {
@@ -98,6 +98,7 @@ export function createPeering(ctx: Ctx, input: PeeringInput): Peering {
     if (existing) {
       throw new NimbusError('VpcPeeringConnectionAlreadyExists', `VPCs '${vpc.name}' and '${peer.name}' are already joined by ${existing.id}`);
     }
+    if (peerProjectId === ctx.projectId) for (const v of [vpc, peer]) checkActiveQuota(ctx, v);
     const peering: Peering = {
       id: newId('peering'),
       name,
@@ -111,6 +112,12 @@ export function createPeering(ctx: Ctx, input: PeeringInput): Peering {
     saveNew(ctx, 'peering', peering);
     return peering;
   });
+}
+
+/** AWS's limit on active peerings per VPC, as the project's quota. */
+function checkActiveQuota(ctx: Ctx, vpc: Vpc): void {
+  const active = ctx.store.list<Peering>('peering').filter((p) => p.status === 'active' && (p.requesterVpcId === vpc.id || p.accepterVpcId === vpc.id));
+  checkQuota(ctx, 'peeringsPerVpc', active.length, `active peerings of VPC '${vpc.name}'`);
 }
 
 /**
@@ -144,7 +151,11 @@ function answer(ctx: Ctx, ref: string, to: 'active' | 'rejected'): Peering {
     if (p.status !== 'pending-acceptance') {
       throw new NimbusError('InvalidStateTransition', `peering '${p.name}' is ${p.status}, not pending-acceptance`);
     }
-    if (to === 'active') p.accepterVpcId = checkAcceptable(ctx, p).id;
+    if (to === 'active') {
+      const mine = checkAcceptable(ctx, p);
+      checkActiveQuota(ctx, mine);
+      p.accepterVpcId = mine.id;
+    }
     p.status = to;
     ctx.store.update(p, to === 'active');
     ctx.feed.record({ kind: 'peering', id: p.id, op: 'updated' });

@@ -7,7 +7,7 @@ import { NimbusError, invalid } from '../../core/errors.js';
 import { formatCidr, overlaps, parseCidr, containsCidr } from '../../core/cidr.js';
 import { looksLikeId, newId } from '../../core/ids.js';
 import type { Peering, Rename, Route, RouteInput, RouteTable, RouteTableInput, RouteTarget, Subnet, Vpc } from '../../core/model/index.js';
-import { checkName, dependencyViolation, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
+import { checkName, checkQuota, dependencyViolation, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
 
 const LINK_LOCAL = parseCidr('169.254.0.0/16');
 
@@ -155,6 +155,7 @@ export function addRoute(ctx: Ctx, input: RouteRequest): RouteTable {
   return write(ctx, () => {
     const t = tableFor(ctx, input);
     const vpc = ctx.store.get<Vpc>(t.vpcId, 'vpc')!;
+    checkQuota(ctx, 'routesPerTable', t.routes.filter((r) => r.target.type !== 'local').length, `routes in route table '${t.name}'`);
     const dest = parseCidr(input.destination, 'destination');
     const destination = formatCidr(dest);
     // Peering links are addressed from the link-local range; AWS refuses 169.254.168.0/22 too.

@@ -124,10 +124,15 @@ function sameRule(a: SecurityGroupRule, b: SecurityGroupRule): boolean {
 export function addRule(ctx: Ctx, groupRef: string, input: RuleInput): SecurityGroup {
   return write(ctx, () => {
     const sg = getSecurityGroup(ctx, groupRef);
-    checkQuota(ctx, 'rulesPerGroup', sg.rules.length, `rules in security group '${sg.name}'`);
     if (input.direction !== 'ingress' && input.direction !== 'egress') {
       throw invalid(`direction: '${String(input.direction)}' must be ingress or egress`);
     }
+    checkQuota(
+      ctx,
+      input.direction === 'ingress' ? 'inboundRulesPerGroup' : 'outboundRulesPerGroup',
+      sg.rules.filter((r) => r.direction === input.direction).length,
+      `${input.direction === 'ingress' ? 'inbound' : 'outbound'} rules in security group '${sg.name}'`,
+    );
     if (!PROTOCOLS.includes(input.protocol)) throw invalid(`protocol: '${String(input.protocol)}' must be one of ${PROTOCOLS.join(', ')}`);
     let portRange: PortRange | null = null;
     if (input.ports !== undefined && input.ports !== '') {
