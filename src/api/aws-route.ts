@@ -90,7 +90,14 @@ export function awsRoutes(app: FastifyInstance, deps: AppDeps): void {
           400,
         );
       }
-      const ctx: Ctx = { store: deps.store, feed: deps.feed, projectId: key.principal.projectId, admin: key.principal.admin, workloadBase: deps.workloadBase };
+      const ctx: Ctx = {
+        store: deps.store,
+        feed: deps.feed,
+        projectId: key.principal.projectId,
+        admin: key.principal.admin,
+        workloadBase: deps.workloadBase,
+        lbProvisioning: (id) => deps.loadBalancers.provisioning(id),
+      };
       const input = decodeInput(svc.model, action, params);
       if (input.DryRun === true) {
         // As AWS: the call is checked in full (its rules and refusals) and changes nothing.

@@ -42,11 +42,12 @@ export function contextOf(deps: AppDeps, req: { headers: FastifyRequest['headers
   if (!p) throw new NimbusError('AuthFailure', 'no token');
   const header = req.headers[PROJECT_HEADER];
   const named = typeof header === 'string' && header !== '' ? header : null;
+  const lbProvisioning = (id: string) => deps.loadBalancers.provisioning(id);
   if (!p.admin) {
     if (named !== null && findProjectOrNull(deps.store, named)?.id !== p.projectId) throw notFound('project', named);
-    return { store: deps.store, feed: deps.feed, projectId: p.projectId, admin: false, workloadBase: deps.workloadBase };
+    return { store: deps.store, feed: deps.feed, projectId: p.projectId, admin: false, workloadBase: deps.workloadBase, lbProvisioning };
   }
-  return { store: deps.store, feed: deps.feed, projectId: findProject(deps.store, named ?? 'default').id, admin: true, workloadBase: deps.workloadBase };
+  return { store: deps.store, feed: deps.feed, projectId: findProject(deps.store, named ?? 'default').id, admin: true, workloadBase: deps.workloadBase, lbProvisioning };
 }
 
 function findProjectOrNull(store: Store, ref: string) {

@@ -88,6 +88,9 @@ export type Query = Record<string, string | undefined>;
 
 export const DEFAULT_URL = 'http://127.0.0.1:7700';
 
+/** How long a change waits for a busy load balancer to be ACTIVE. */
+const IMMUTABLE_WAIT_MS = 120_000;
+
 export class NimbusClient {
   readonly url: string;
   readonly project: string | undefined;
@@ -136,7 +139,23 @@ export class NimbusClient {
     if (pending.trim()) onLine(JSON.parse(pending));
   }
 
+  /**
+   * One API call. A change to a load balancer that is busy applying the previous one (409
+   * ImmutableObject, Octavia's rule) is tried again until it is ACTIVE, for up to two minutes:
+   * a script's sequence of changes works as written.
+   */
   async request<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
+    for (const deadline = Date.now() + IMMUTABLE_WAIT_MS; ; ) {
+      try {
+        return await this.once<T>(method, path, body, query);
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 'ImmutableObject') || Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  private async once<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
     const qs = query ? new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined)).toString() : '';
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';

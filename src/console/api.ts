@@ -23,7 +23,19 @@ export function setProject(p: string): void {
   localStorage.setItem('nimbus.project', p);
 }
 
+/** One API call; a change to a busy load balancer (409 ImmutableObject) is tried again until it is ACTIVE, for up to two minutes. */
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  for (const deadline = Date.now() + 120_000; ; ) {
+    try {
+      return await once<T>(method, path, body);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 'ImmutableObject') || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+async function once<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (project) headers['x-nimbus-project'] = project;

@@ -63,6 +63,7 @@ export const ERROR_CATALOGUE = {
   TargetGroupNotFound: { status: 404, summary: 'No target group (the AWS-compatible endpoint) with that name or ARN in the project.' },
   'TargetGroup.InUse': { status: 409, summary: 'A target group a listener forwards to, or one bound to another load balancer than the listener being made.' },
   InvalidTopology: { status: 400, summary: 'A topology file with problems: each is listed with its path, line and code; nothing was changed.' },
+  ImmutableObject: { status: 409, summary: 'The load balancer is PENDING_*: it and its children take changes once it is ACTIVE (Octavia).' },
   QuotaExceeded: { status: 400, summary: "The project's quota for that kind of resource is used up." },
   RulesPerSecurityGroupLimitExceeded: { status: 400, summary: "A security group has as many inbound (or outbound) rules as the project's quota allows (AWS's code)." },
   RouteLimitExceeded: { status: 400, summary: "A route table has as many routes as the project's quota allows (AWS's code)." },

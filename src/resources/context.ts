@@ -40,6 +40,8 @@ export interface Ctx {
   readonly admin?: boolean;
   /** The first address of this installation's workload range (127.64.0.0 when not set). */
   readonly workloadBase?: number;
+  /** A load balancer's live provisioning status (the daemon's; absent, changes are not refused for it: load-balancer/mutable.ts). */
+  readonly lbProvisioning?: (lbId: string) => string;
 }
 
 /**

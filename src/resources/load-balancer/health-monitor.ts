@@ -3,6 +3,7 @@
  * seconds with a `timeout` below it; `maxRetries` successes bring a member up and
  * `maxRetriesDown` failures take it down.
  */
+import { checkMutable, lbOfPool } from './mutable.js';
 import { NimbusError, invalid } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { HealthMonitor, HealthMonitorInput, HealthMonitorUpdate, Pool } from '../../core/model/index.js';
@@ -12,6 +13,7 @@ import { checkMonitor } from './rules.js';
 export function createHealthMonitor(ctx: Ctx, input: HealthMonitorInput): HealthMonitor {
   return write(ctx, () => {
     const pool = resolve<Pool>(ctx, 'pool', input.pool, 'pool');
+    checkMutable(ctx, pool.loadBalancerId);
     const existing = ctx.store.list<HealthMonitor>('healthMonitor', { parentId: pool.id });
     if (existing.length > 0) throw new NimbusError('DuplicateHealthMonitor', `pool '${pool.name}' already has health monitor '${existing[0].name}'`);
     if (typeof input.type !== 'string' || !['TCP', 'HTTP'].includes(input.type.toUpperCase())) {
@@ -44,6 +46,7 @@ export const listHealthMonitors = (ctx: Ctx) => ctx.store.list<HealthMonitor>('h
 export function updateHealthMonitor(ctx: Ctx, ref: string, input: HealthMonitorUpdate & { type?: string }): HealthMonitor {
   return write(ctx, () => {
     const h = getHealthMonitor(ctx, ref);
+    checkMutable(ctx, lbOfPool(ctx, h.poolId));
     const next = { ...h, ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) } as HealthMonitor;
     if (input.type) next.type = input.type.toUpperCase() as HealthMonitor['type'];
     if (input.name !== undefined) next.name = checkName(ctx, 'healthMonitor', input.name, h.id);
@@ -55,6 +58,7 @@ export function updateHealthMonitor(ctx: Ctx, ref: string, input: HealthMonitorU
 export function deleteHealthMonitor(ctx: Ctx, ref: string): HealthMonitor {
   return write(ctx, () => {
     const h = getHealthMonitor(ctx, ref);
+    checkMutable(ctx, lbOfPool(ctx, h.poolId));
     saveDelete(ctx, 'healthMonitor', h);
     return h;
   });

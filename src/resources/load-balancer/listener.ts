@@ -2,6 +2,7 @@
  * Listeners: a protocol and a port of a load balancer (unique per load balancer), and the
  * pool they send to, of the same load balancer and protocol.
  */
+import { checkMutable } from './mutable.js';
 import { NimbusError, invalid } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { LbProtocol, Listener, ListenerInput, ListenerUpdate, LoadBalancer, Pool } from '../../core/model/index.js';
@@ -40,6 +41,7 @@ export function createListener(ctx: Ctx, input: ListenerInput): Listener {
   return write(ctx, () => {
     const name = checkName(ctx, 'listener', input.name);
     const lb = resolve<LoadBalancer>(ctx, 'loadBalancer', input.loadBalancer, 'loadBalancer');
+    checkMutable(ctx, lb.id);
     checkQuota(ctx, 'listenersPerLoadBalancer', listListeners(ctx, lb.id).length, `listeners on load balancer '${lb.name}'`);
     const protocol = protocolOf(input.protocol, 'protocol');
     checkPort(input.port);
@@ -66,6 +68,7 @@ export const getListener = (ctx: Ctx, ref: string) => resolve<Listener>(ctx, 'li
 export function updateListener(ctx: Ctx, ref: string, input: ListenerUpdate): Listener {
   return write(ctx, () => {
     const l = getListener(ctx, ref);
+    checkMutable(ctx, l.loadBalancerId);
     if (input.name !== undefined) l.name = checkName(ctx, 'listener', input.name, l.id);
     if (input.defaultPool !== undefined)
       l.defaultPoolId = poolFor(ctx, ctx.store.get<LoadBalancer>(l.loadBalancerId, 'loadBalancer')!, input.defaultPool, l.protocol);
@@ -78,6 +81,7 @@ export function updateListener(ctx: Ctx, ref: string, input: ListenerUpdate): Li
 export function deleteListener(ctx: Ctx, ref: string): Listener {
   return write(ctx, () => {
     const l = getListener(ctx, ref);
+    checkMutable(ctx, l.loadBalancerId);
     saveDelete(ctx, 'listener', l);
     return l;
   });

@@ -3,6 +3,7 @@
  * private VIP of its subnet and, optionally, a public IP from the host's loopback pool
  * 127.0.1.0/24. It cannot be deleted while it has listeners or pools.
  */
+import { checkMutable } from './mutable.js';
 import { NimbusError } from '../../core/errors.js';
 import { intToIp, parseIp } from '../../core/cidr.js';
 import { newId } from '../../core/ids.js';
@@ -65,6 +66,7 @@ export const listLoadBalancers = (ctx: Ctx) => ctx.store.list<LoadBalancer>('loa
 export function updateLoadBalancer(ctx: Ctx, ref: string, input: LoadBalancerUpdate): LoadBalancer {
   return write(ctx, () => {
     const lb = getLoadBalancer(ctx, ref);
+    checkMutable(ctx, lb.id);
     if (input.name !== undefined) lb.name = checkName(ctx, 'loadBalancer', input.name, lb.id);
     if (input.workers !== undefined) lb.workers = input.workers;
     saveUpdate(ctx, 'loadBalancer', lb);
@@ -79,6 +81,7 @@ export function updateLoadBalancer(ctx: Ctx, ref: string, input: LoadBalancerUpd
 export function deleteLoadBalancer(ctx: Ctx, ref: string, opts: { cascade?: boolean } = {}): LoadBalancer {
   return write(ctx, () => {
     const lb = getLoadBalancer(ctx, ref);
+    checkMutable(ctx, lb.id);
     if (opts.cascade) {
       for (const l of listListeners(ctx, lb.id)) deleteListener(ctx, l.id);
       for (const p of listPools(ctx, lb.id)) {

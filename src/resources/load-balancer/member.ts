@@ -4,6 +4,7 @@
  * the load balancer's VPC or in a VPC actively peered with it; an address and port appear
  * once per pool.
  */
+import { checkMutable, lbOfPool } from './mutable.js';
 import { NimbusError, invalid } from '../../core/errors.js';
 import { contains, intToIp, parseCidr, parseIp } from '../../core/cidr.js';
 import { newId } from '../../core/ids.js';
@@ -27,6 +28,7 @@ export function createMember(ctx: Ctx, input: MemberInput): Member {
   return write(ctx, () => {
     const pool = resolve<Pool>(ctx, 'pool', input.pool, 'pool');
     const lb = ctx.store.get<LoadBalancer>(pool.loadBalancerId, 'loadBalancer')!;
+    checkMutable(ctx, lb.id);
     checkPort(input.port);
     let server: Server | null = null;
     let address: string;
@@ -83,6 +85,7 @@ export function listMembers(ctx: Ctx, filter: { pool?: string } = {}): Member[] 
 export function updateMember(ctx: Ctx, ref: string, input: MemberUpdate): Member {
   return write(ctx, () => {
     const m = getMember(ctx, ref);
+    checkMutable(ctx, lbOfPool(ctx, m.poolId));
     if (input.name !== undefined) m.name = checkName(ctx, 'member', input.name, m.id);
     if (input.weight !== undefined) m.weight = checkWeight(input.weight);
     if (input.adminStateUp !== undefined) m.adminStateUp = input.adminStateUp;
@@ -94,6 +97,7 @@ export function updateMember(ctx: Ctx, ref: string, input: MemberUpdate): Member
 export function deleteMember(ctx: Ctx, ref: string): Member {
   return write(ctx, () => {
     const m = getMember(ctx, ref);
+    checkMutable(ctx, lbOfPool(ctx, m.poolId));
     saveDelete(ctx, 'member', m);
     return m;
   });

@@ -2,6 +2,7 @@
  * Pools: the members a listener sends to, with their algorithm and session persistence
  * (APP_COOKIE needs a cookie name; the SOURCE_IP algorithm takes no persistence).
  */
+import { checkMutable } from './mutable.js';
 import { newId } from '../../core/ids.js';
 import type { LoadBalancer, Pool, PoolInput, PoolLimit, PoolUpdate } from '../../core/model/index.js';
 import { POOL_LIMITS } from '../../core/model/index.js';
@@ -26,6 +27,7 @@ export function createPool(ctx: Ctx, input: PoolInput): Pool {
   return write(ctx, () => {
     const name = checkName(ctx, 'pool', input.name);
     const lb = resolve<LoadBalancer>(ctx, 'loadBalancer', input.loadBalancer, 'loadBalancer');
+    checkMutable(ctx, lb.id);
     const protocol = protocolOf(input.protocol, 'protocol');
     const algorithm = algorithmOf(input.algorithm);
     const pool: Pool = {
@@ -53,6 +55,7 @@ export function listPools(ctx: Ctx, loadBalancerId?: string): Pool[] {
 export function updatePool(ctx: Ctx, ref: string, input: PoolUpdate): Pool {
   return write(ctx, () => {
     const pool = getPool(ctx, ref);
+    checkMutable(ctx, pool.loadBalancerId);
     if (input.name !== undefined) pool.name = checkName(ctx, 'pool', input.name, pool.id);
     if (input.algorithm !== undefined) pool.algorithm = algorithmOf(input.algorithm);
     if (input.persistence !== undefined || input.algorithm !== undefined || input.cookieName !== undefined) {
@@ -69,6 +72,7 @@ export function updatePool(ctx: Ctx, ref: string, input: PoolUpdate): Pool {
 export function deletePool(ctx: Ctx, ref: string): Pool {
   return write(ctx, () => {
     const pool = getPool(ctx, ref);
+    checkMutable(ctx, pool.loadBalancerId);
     const users = [
       ...listListeners(ctx, pool.loadBalancerId).filter((l) => l.defaultPoolId === pool.id),
       ...ctx.store.list<{ id: string; name: string }>('member', { parentId: pool.id }),

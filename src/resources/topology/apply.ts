@@ -234,9 +234,13 @@ const pathOf = (w: Want) => pathText(w.path);
 
 class Rollback extends Error {}
 
+/** How long a step waits for a busy load balancer to be ACTIVE. */
+const IMMUTABLE_WAIT_MS = 120_000;
+
 function dryRun(ctx: Ctx, steps: Step[], parsed: ReturnType<typeof parseTopology>): void {
   const problems: FileProblem[] = [];
-  const quiet: Ctx = { ...ctx, feed: new ChangeFeed() };
+  // The dry run checks meaning: a load balancer busy now is not a problem of the file.
+  const quiet: Ctx = { ...ctx, feed: new ChangeFeed(), lbProvisioning: undefined };
   const failed = new Set<string>();
   try {
     ctx.store.tx(() => {
@@ -279,10 +283,19 @@ export async function applyPlan(ctx: Ctx, name: string, steps: Step[], progress:
   let done = 0;
   for (const { step, half } of all) {
     try {
-      write(ctx, () => {
-        carryOut(ctx, step, half);
-        if (half === 'make' || step.action === 'delete') own(ctx, name, (o) => (step.action === 'delete' ? o.delete(step.key) : o.add(step.key)));
-      });
+      // A step on a load balancer that is busy applying the previous one waits for ACTIVE (mutable.ts).
+      for (const deadline = Date.now() + IMMUTABLE_WAIT_MS; ; ) {
+        try {
+          write(ctx, () => {
+            carryOut(ctx, step, half);
+            if (half === 'make' || step.action === 'delete') own(ctx, name, (o) => (step.action === 'delete' ? o.delete(step.key) : o.add(step.key)));
+          });
+          break;
+        } catch (err) {
+          if (!(err instanceof NimbusError && err.code === 'ImmutableObject') || Date.now() > deadline) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
     } catch (err) {
       const e = err instanceof NimbusError ? err : new NimbusError('InternalError', String(err));
       const rest = all
