@@ -96,7 +96,8 @@ export function awsRoutes(app: FastifyInstance, deps: AppDeps): void {
         projectId: key.principal.projectId,
         admin: key.principal.admin,
         workloadBase: deps.workloadBase,
-        lbProvisioning: (id) => deps.loadBalancers.provisioning(id),
+        // No lbProvisioning: ELBv2 has no immutable states, and one of its calls may make several
+        // changes in turn (RegisterTargets); AWS serialises them itself, and so does the reconciler.
       };
       const input = decodeInput(svc.model, action, params);
       if (input.DryRun === true) {

@@ -37,8 +37,6 @@ export const ERROR_CATALOGUE = {
     status: 404,
     summary: 'No peering with that name or id visible to the project, or one the VPC is not a side of.',
   },
-  'InvalidRouteTable.Main': { status: 409, summary: 'The main route table of a VPC cannot be deleted or disassociated.' },
-  'InvalidRouteTable.VpcMismatch': { status: 400, summary: 'A route table and a subnet of different VPCs.' },
   IncorrectInstanceState: { status: 409, summary: 'The server is stopped: it cannot send a ping or run a command until it is started.' },
   'InvalidLoadBalancerID.NotFound': { status: 404, summary: 'No load balancer with that name or id in the project.' },
   'InvalidListenerID.NotFound': { status: 404, summary: 'No listener with that name or id in the project.' },

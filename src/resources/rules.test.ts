@@ -207,9 +207,9 @@ test('subnets move between route tables of their own VPC only', () => {
   const custom = createRouteTable(ctx, { name: 'rt-custom', vpc: 'vpc-a' });
   assert.deepEqual(associate(ctx, 'rt-custom', 'sub-a').subnetIds, [getSubnet(ctx, 'sub-a').id]);
   assert.deepEqual(getRouteTable(ctx, a.mainRouteTableId).subnetIds, []);
-  refuses(() => associate(ctx, 'rt-custom', 'sub-b'), 'InvalidRouteTable.VpcMismatch', 'sub-b');
+  refuses(() => associate(ctx, 'rt-custom', 'sub-b'), 'InvalidParameterValue', 'sub-b');
   refuses(() => deleteRouteTable(ctx, 'rt-custom'), 'DependencyViolation', 'sub');
-  refuses(() => deleteRouteTable(ctx, a.mainRouteTableId), 'InvalidRouteTable.Main', 'vpc-a-main');
+  refuses(() => deleteRouteTable(ctx, a.mainRouteTableId), 'DependencyViolation', 'vpc-a-main');
   associate(ctx, a.mainRouteTableId, 'sub-a');
   assert.equal(deleteRouteTable(ctx, custom.id).id, custom.id);
 });

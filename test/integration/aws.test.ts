@@ -23,6 +23,14 @@ import {
   DeleteTagsCommand,
   StartInstancesCommand,
   paginateDescribeSecurityGroups,
+  DeleteRouteTableCommand,
+  DescribeRouteTablesCommand,
+  CreateRouteTableCommand,
+  AssociateRouteTableCommand,
+  CreateSubnetCommand,
+  CreateVpcPeeringConnectionCommand,
+  DeleteVpcPeeringConnectionCommand,
+  DeleteSubnetCommand,
 } from '@aws-sdk/client-ec2';
 import {
   ElasticLoadBalancingV2Client,
@@ -450,4 +458,29 @@ test('nimbus credentials aws prints export lines for a project; another project 
   for (const v of await asB.vpcs.list()) await asB.vpcs.delete(v.id);
   await t.client.projects.delete('team-b');
   assert.equal(t.daemon.store.get(tgId), undefined);
+});
+
+test("AWS's codes: VPC range /16-/28, main table a dependency, another VPC's table invalid, overlapping peering failed", async () => {
+  for (const cidr of ['10.0.0.0/8', '10.0.0.0/15', '10.0.0.0/29']) {
+    assert.equal((await refusal(ec2.send(new CreateVpcCommand({ CidrBlock: cidr })))).name, 'InvalidVpc.Range', cidr);
+  }
+  const x = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.70.0.0/16' }))).Vpc!.VpcId!;
+  const y = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.70.0.0/16' }))).Vpc!.VpcId!;
+  const tables = (await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [x] }] }))).RouteTables!;
+  const main = tables.find((r) => r.Associations?.some((a) => a.Main))!.RouteTableId!;
+  assert.equal((await refusal(ec2.send(new DeleteRouteTableCommand({ RouteTableId: main })))).name, 'DependencyViolation');
+  const other = (await ec2.send(new CreateRouteTableCommand({ VpcId: y }))).RouteTable!.RouteTableId!;
+  const subnet = (await ec2.send(new CreateSubnetCommand({ VpcId: x, CidrBlock: '10.70.1.0/24' }))).Subnet!.SubnetId!;
+  assert.equal((await refusal(ec2.send(new AssociateRouteTableCommand({ RouteTableId: other, SubnetId: subnet })))).name, 'InvalidParameterValue');
+  const pcx = (await ec2.send(new CreateVpcPeeringConnectionCommand({ VpcId: x, PeerVpcId: y }))).VpcPeeringConnection!;
+  assert.equal(pcx.Status?.Code, 'failed');
+  assert.equal((await t.client.peerings.get(pcx.VpcPeeringConnectionId!)).status, 'failed', 'a record that joins nothing');
+  await assert.rejects(
+    t.client.peerings.create({ name: 'own-api', vpc: x, peerVpc: y }),
+    (e: { code: string }) => e.code === 'InvalidVpcPeeringConnection.OverlappingCidr',
+  );
+  await ec2.send(new DeleteVpcPeeringConnectionCommand({ VpcPeeringConnectionId: pcx.VpcPeeringConnectionId }));
+  await ec2.send(new DeleteSubnetCommand({ SubnetId: subnet }));
+  await ec2.send(new DeleteRouteTableCommand({ RouteTableId: other }));
+  for (const v of [x, y]) await ec2.send(new DeleteVpcCommand({ VpcId: v }));
 });

@@ -131,7 +131,7 @@ export const RouteTable = Type.Object(
 );
 export type RouteTable = Static<typeof RouteTable>;
 
-export const PEERING_STATUSES = ['pending-acceptance', 'active', 'rejected', 'deleted'] as const;
+export const PEERING_STATUSES = ['pending-acceptance', 'active', 'rejected', 'failed', 'deleted'] as const;
 export type PeeringStatus = (typeof PEERING_STATUSES)[number];
 
 export const Peering = Type.Object(

@@ -45,7 +45,7 @@ export function getPeering(ctx: Ctx, ref: string): Peering {
   if (own) return present(ctx, own);
   const theirs = listPeerings(ctx).filter((p) => p.name === ref);
   // Prefer a live one over records of deleted ones carrying the same name.
-  const found = theirs.find((p) => p.status !== 'deleted' && p.status !== 'rejected') ?? theirs[theirs.length - 1];
+  const found = theirs.find((p) => p.status === 'active' || p.status === 'pending-acceptance') ?? theirs[theirs.length - 1];
   if (found) return found;
   throw notFound('peering', ref);
 }
@@ -186,6 +186,21 @@ export function deletePeering(ctx: Ctx, ref: string): Peering {
     ctx.store.update(p, false);
     ctx.feed.record({ kind: 'peering', id: p.id, op: 'deleted' });
     return p;
+  });
+}
+
+/**
+ * A request between overlapping VPCs through the AWS endpoint: AWS creates it with status
+ * `failed` (and it never joins anything) where Nimbus's own API refuses it
+ * (InvalidVpcPeeringConnection.OverlappingCidr). Within one project only.
+ */
+export function createFailedPeering(ctx: Ctx, input: { name: string; vpc: string; peerVpc: string }): Peering {
+  return write(ctx, () => {
+    const name = checkName(ctx, 'peering', input.name);
+    const vpc = resolve<Vpc>(ctx, 'vpc', input.vpc, 'vpc');
+    const peer = resolve<Vpc>(ctx, 'vpc', input.peerVpc, 'peerVpc');
+    const p: Peering = { id: newId('peering'), name, projectId: ctx.projectId, requesterVpcId: vpc.id, accepterVpcId: peer.id, accepterProjectId: ctx.projectId, status: 'failed', createdAt: now() };
+    return saveNew(ctx, 'peering', p);
   });
 }
 

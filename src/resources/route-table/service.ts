@@ -88,7 +88,8 @@ export function renameRouteTable(ctx: Ctx, ref: string, input: Rename): RouteTab
 export function deleteRouteTable(ctx: Ctx, ref: string): RouteTable {
   return write(ctx, () => {
     const t = present(ctx, getStored(ctx, ref));
-    if (t.main) throw new NimbusError('InvalidRouteTable.Main', `route table '${t.name}' is the main table of ${t.vpcId}; delete the VPC instead`);
+    // AWS's answer: the main table is a dependency of its VPC.
+    if (t.main) throw new NimbusError('DependencyViolation', `route table '${t.name}' is the main table of ${t.vpcId}: it goes with its VPC`);
     if (t.subnetIds.length > 0) {
       throw dependencyViolation(
         `route table '${t.name}'`,
@@ -106,7 +107,7 @@ export function associate(ctx: Ctx, ref: string, subnetRef: string): RouteTable 
     const t = getStored(ctx, ref);
     const subnet = resolve<Subnet>(ctx, 'subnet', subnetRef, 'subnet');
     if (subnet.vpcId !== t.vpcId) {
-      throw new NimbusError('InvalidRouteTable.VpcMismatch', `subnet '${subnet.name}' is in ${subnet.vpcId}, route table '${t.name}' in ${t.vpcId}`);
+      throw invalid(`subnet: '${subnet.name}' is in ${subnet.vpcId}, route table '${t.name}' in ${t.vpcId}`);
     }
     subnet.routeTableId = t.id;
     subnet.explicitRouteTable = !t.main;
@@ -143,7 +144,7 @@ function tableFor(ctx: Ctx, input: { routeTable?: string; vpc?: string }): Store
 function peeringOfVpc(ctx: Ctx, vpcId: string, ref: string): Peering {
   const sides = ctx.store
     .list<Peering>('peering')
-    .filter((p) => p.status !== 'deleted' && p.status !== 'rejected' && (p.requesterVpcId === vpcId || p.accepterVpcId === vpcId));
+    .filter((p) => (p.status === 'active' || p.status === 'pending-acceptance') && (p.requesterVpcId === vpcId || p.accepterVpcId === vpcId));
   const found = looksLikeId('peering', ref) ? sides.find((p) => p.id === ref) : sides.find((p) => p.name === ref);
   if (!found) {
     throw new NimbusError('InvalidVpcPeeringConnectionID.NotFound', `peering '${ref}' does not exist or does not join ${vpcId}`);

@@ -2,7 +2,7 @@
  * Subnets (AWS rules): inside their VPC, no smaller than /28, no overlap with a sibling.
  * The gateway is the first host; five addresses are reserved (see core/cidr.ts).
  */
-import { NimbusError } from '../../core/errors.js';
+import { NimbusError, invalid } from '../../core/errors.js';
 import { containsCidr, formatCidr, gatewayOf, intToIp, overlaps, parseCidr, usableCount } from '../../core/cidr.js';
 import { newId } from '../../core/ids.js';
 import type { Rename, Subnet, SubnetInput, Vpc } from '../../core/model/index.js';
@@ -27,7 +27,7 @@ export function createSubnet(ctx: Ctx, input: SubnetInput): Subnet {
     if (input.routeTable) {
       const t = resolve<StoredRouteTable>(ctx, 'routeTable', input.routeTable, 'routeTable');
       if (t.vpcId !== vpc.id) {
-        throw new NimbusError('InvalidRouteTable.VpcMismatch', `route table '${t.name}' belongs to ${t.vpcId}, not to VPC '${vpc.name}'`);
+        throw invalid(`routeTable: '${t.name}' belongs to ${t.vpcId}, not to VPC '${vpc.name}'`);
       }
       routeTableId = t.id;
     }
