@@ -33,11 +33,11 @@ export function accessCommands(program: Command): void {
     .command('create')
     .description('create a project with its default security group (admin)')
     .requiredOption('--name <name>', 'project name')
-    .option('--token', "also issue a token for it (its secret is printed once, on stderr's last line)")
+    .addHelpText('after', "\n  --token      also issue a token for it (its secret is printed once, on stderr's last line)")
     .action(
-      act(PROJECT, async (c, o: { name: string; token?: boolean }) => {
+      act(PROJECT, async (c, o: { name: string }, cmd: Command) => {
         const p = await c.projects.create({ name: o.name });
-        if (o.token) {
+        if (cmd.optsWithGlobals().token === true) {
           const t = await c.tokens.create({ name: `${o.name}-token`, project: p.id });
           process.stderr.write(`token ${t.token.name} for project ${p.name}: ${t.secret}\n`);
         }

@@ -4,9 +4,8 @@
 import type { Command } from 'commander';
 import { ApiError } from '../client/client.js';
 import type { PlanStep } from '../client/client.js';
-import { act, globals, int, structured } from './shared.js';
+import { act, clientOf, globals, int, structured } from './shared.js';
 import { attach } from '../client/attach.js';
-import { NimbusClient } from '../client/client.js';
 import { Frame, FrameReader, frame } from '../core/exec-frames.js';
 import { fail } from './output.js';
 
@@ -105,7 +104,7 @@ async function runAttached(cmd: Command, server: string, argv: string[], o: { in
     socket = await attach({
       url: (g.url ?? 'http://127.0.0.1:7700').replace(/\/$/, ''),
       project: g.project,
-      token: new NimbusClient({ url: g.url, token: g.token }).token,
+      token: clientOf(cmd).token,
       server,
       argv,
       tty,

@@ -20,7 +20,9 @@ export function buildProgram(): Command {
     .addOption(outputOption())
     .addOption(new Option('--project <ref>', 'project to act in (name or id)').env('NIMBUS_PROJECT'))
     .addOption(new Option('--url <url>', 'daemon address').env('NIMBUS_URL').default('http://127.0.0.1:7700'))
-    .addOption(new Option('--token <token>', 'API token; by default the one the local daemon at --url recorded for you').env('NIMBUS_TOKEN'))
+    // The value is optional so that `project create --name X --token` (issue a token) parses: a bare
+    // --token anywhere else is refused by clientOf.
+    .addOption(new Option('--token [token]', 'API token; by default the one the local daemon at --url recorded for you').env('NIMBUS_TOKEN'))
     .showHelpAfterError('(run with --help for usage)')
     .showSuggestionAfterError(true)
     .enablePositionalOptions(false);

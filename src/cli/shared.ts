@@ -12,7 +12,8 @@ export interface Globals {
   output: Format;
   project?: string;
   url?: string;
-  token?: string;
+  /** `true`: a bare --token (project create's "issue a token for it"). */
+  token?: string | true;
 }
 
 export function globals(cmd: Command): Globals {
@@ -21,7 +22,11 @@ export function globals(cmd: Command): Globals {
 
 export function clientOf(cmd: Command): NimbusClient {
   const g = globals(cmd);
-  return new NimbusClient({ url: g.url, project: g.project, token: g.token });
+  const issuing = g.token === true && cmd.name() === 'create' && cmd.parent?.name() === 'project';
+  if (g.token === true && !issuing) throw new ApiError('InvalidParameterValue', '--token needs a value (an API token)', 0);
+  // A new project is named by the command itself: NIMBUS_PROJECT (the project to act in) does not apply to it.
+  const newProject = cmd.name() === 'create' && cmd.parent?.name() === 'project';
+  return new NimbusClient({ url: g.url, project: newProject ? '' : g.project, token: typeof g.token === 'string' ? g.token : undefined });
 }
 
 /**

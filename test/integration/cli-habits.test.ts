@@ -155,3 +155,14 @@ test('a port clash at start names the flag to use and creates no data directory'
     rmSync(parent, { recursive: true, force: true });
   }
 });
+
+test('project create takes --token (issue one) at the end, and ignores NIMBUS_PROJECT, which names the project to act in', async () => {
+  const made = await cli(t.daemon.url, ['project', 'create', '--name', 'tok-proj', '--token'], { NIMBUS_TOKEN: t.daemon.adminToken });
+  assert.equal(made.code, 0, made.stderr);
+  assert.match(made.stderr, /token tok-proj-token for project tok-proj: nbt_/);
+  const repro = await cli(t.daemon.url, ['project', 'create', '--name', 'repro'], { NIMBUS_PROJECT: 'repro', NIMBUS_TOKEN: t.daemon.adminToken });
+  assert.equal(repro.code, 0, repro.stderr);
+  const bare = await cli(t.daemon.url, ['vpc', 'list', '--token'], { NIMBUS_TOKEN: '' });
+  assert.notEqual(bare.code, 0);
+  assert.match(bare.stderr, /--token needs a value/);
+});
