@@ -47,7 +47,14 @@ export function contextOf(deps: AppDeps, req: { headers: FastifyRequest['headers
     if (named !== null && findProjectOrNull(deps.store, named)?.id !== p.projectId) throw notFound('project', named);
     return { store: deps.store, feed: deps.feed, projectId: p.projectId, admin: false, workloadBase: deps.workloadBase, lbProvisioning };
   }
-  return { store: deps.store, feed: deps.feed, projectId: findProject(deps.store, named ?? 'default').id, admin: true, workloadBase: deps.workloadBase, lbProvisioning };
+  return {
+    store: deps.store,
+    feed: deps.feed,
+    projectId: findProject(deps.store, named ?? 'default').id,
+    admin: true,
+    workloadBase: deps.workloadBase,
+    lbProvisioning,
+  };
 }
 
 function findProjectOrNull(store: Store, ref: string) {

@@ -145,7 +145,7 @@ export class NimbusClient {
    * a script's sequence of changes works as written.
    */
   async request<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
-    for (const deadline = Date.now() + IMMUTABLE_WAIT_MS; ; ) {
+    for (const deadline = Date.now() + IMMUTABLE_WAIT_MS; ;) {
       try {
         return await this.once<T>(method, path, body, query);
       } catch (err) {

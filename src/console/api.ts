@@ -25,7 +25,7 @@ export function setProject(p: string): void {
 
 /** One API call; a change to a busy load balancer (409 ImmutableObject) is tried again until it is ACTIVE, for up to two minutes. */
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  for (const deadline = Date.now() + 120_000; ; ) {
+  for (const deadline = Date.now() + 120_000; ;) {
     try {
       return await once<T>(method, path, body);
     } catch (err) {

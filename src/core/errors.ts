@@ -63,7 +63,10 @@ export const ERROR_CATALOGUE = {
   InvalidTopology: { status: 400, summary: 'A topology file with problems: each is listed with its path, line and code; nothing was changed.' },
   ImmutableObject: { status: 409, summary: 'The load balancer is PENDING_*: it and its children take changes once it is ACTIVE (Octavia).' },
   QuotaExceeded: { status: 400, summary: "The project's quota for that kind of resource is used up." },
-  RulesPerSecurityGroupLimitExceeded: { status: 400, summary: "A security group has as many inbound (or outbound) rules as the project's quota allows (AWS's code)." },
+  RulesPerSecurityGroupLimitExceeded: {
+    status: 400,
+    summary: "A security group has as many inbound (or outbound) rules as the project's quota allows (AWS's code).",
+  },
   RouteLimitExceeded: { status: 400, summary: "A route table has as many routes as the project's quota allows (AWS's code)." },
   ActiveVpcPeeringConnectionPerVpcLimitExceeded: { status: 400, summary: "A VPC has as many active peerings as the project's quota allows (AWS's code)." },
   VpcLimitExceeded: { status: 400, summary: "The project's quota of VPCs is used up (AWS's code for it)." },

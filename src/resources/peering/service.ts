@@ -199,7 +199,16 @@ export function createFailedPeering(ctx: Ctx, input: { name: string; vpc: string
     const name = checkName(ctx, 'peering', input.name);
     const vpc = resolve<Vpc>(ctx, 'vpc', input.vpc, 'vpc');
     const peer = resolve<Vpc>(ctx, 'vpc', input.peerVpc, 'peerVpc');
-    const p: Peering = { id: newId('peering'), name, projectId: ctx.projectId, requesterVpcId: vpc.id, accepterVpcId: peer.id, accepterProjectId: ctx.projectId, status: 'failed', createdAt: now() };
+    const p: Peering = {
+      id: newId('peering'),
+      name,
+      projectId: ctx.projectId,
+      requesterVpcId: vpc.id,
+      accepterVpcId: peer.id,
+      accepterProjectId: ctx.projectId,
+      status: 'failed',
+      createdAt: now(),
+    };
     return saveNew(ctx, 'peering', p);
   });
 }

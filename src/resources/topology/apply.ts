@@ -284,7 +284,7 @@ export async function applyPlan(ctx: Ctx, name: string, steps: Step[], progress:
   for (const { step, half } of all) {
     try {
       // A step on a load balancer that is busy applying the previous one waits for ACTIVE (mutable.ts).
-      for (const deadline = Date.now() + IMMUTABLE_WAIT_MS; ; ) {
+      for (const deadline = Date.now() + IMMUTABLE_WAIT_MS; ;) {
         try {
           write(ctx, () => {
             carryOut(ctx, step, half);
