@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { NimbusError } from './core/errors.js';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { authenticate, ensureAdminToken, sealLegacySecrets } from './resources/token/service.js';
 import { loadSecretKey } from './resources/token/sealed.js';
 import { writeCredential } from './client/credentials.js';
@@ -20,6 +20,7 @@ import { ensureDefaultProject } from './resources/project/service.js';
 import { buildApp } from './api/app.js';
 import { chooseDataplane, type DataplaneChoice } from './dataplane/choose.js';
 import { prepareRuntime } from './workloads/runtime.js';
+import { workerBase } from './workloads/lb-dirs.js';
 import type { Dataplane } from './dataplane/driver.js';
 import { Supervisor } from './workloads/supervisor.js';
 import { Workloads } from './workloads/workloads.js';
@@ -155,6 +156,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
       await workloads.stop();
       supervisor.stopAll();
       await dataplane.stop();
+      // The workers are gone with their daemon: so are their folders under /var/lib/nimbus.
+      rmSync(workerBase(dataDir), { recursive: true, force: true });
       store.close();
     },
   };

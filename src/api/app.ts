@@ -23,7 +23,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: deps.logger ?? false,
     // Bounded input: no body over 64 kB, no path parameter over 512 characters (a ref is at most 128).
     bodyLimit: 64 * 1024,
-    maxParamLength: 512,
+    routerOptions: { maxParamLength: 512 },
     // Even what the framework refuses leaves as the catalogue's {code, message}.
     frameworkErrors: (err, _req, reply) => {
       (reply as unknown as { status(n: number): { send(b: unknown): void } })

@@ -1,6 +1,7 @@
 /**
  * `nimbus exec` and `nimbus dataplane plan|sync|clean`.
  */
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ApiError } from '../client/client.js';
 import type { PlanStep } from '../client/client.js';
@@ -74,9 +75,16 @@ export function dataplaneCommands(program: Command): void {
         const { cleanGuard } = await import('../dataplane/virtual/guard.js');
         const table = await cleanGuard(dir);
         if (table) process.stdout.write(`removed nft table inet ${table}\n`);
+        // The load balancers' workers' folders under /var/lib/nimbus.
+        const { workerBase } = await import('../workloads/lb-dirs.js');
+        const { existsSync, rmSync } = await import('node:fs');
+        if (existsSync(workerBase(dir))) {
+          rmSync(workerBase(dir), { recursive: true, force: true });
+          process.stdout.write(`removed ${workerBase(dir)}\n`);
+        }
         if (!prefix) {
-          if (table) return;
-          throw new ApiError('InvalidParameterValue', `no data plane prefix is recorded in ${dir}; give --data of the installation or --prefix`, 0);
+          if (existsSync(join(dir, 'nimbus.db'))) return void process.stdout.write(`nothing else to remove: ${dir} is a virtual-plane installation\n`);
+          throw new ApiError('InvalidParameterValue', `${dir} is not a Nimbus data directory (no nimbus.db); give --data of the installation or --prefix`, 0);
         }
         const removed = await cleanNamespaces(prefix);
         process.stdout.write(

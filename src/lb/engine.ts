@@ -43,7 +43,12 @@ export class Engine extends EventEmitter {
   }
 
   /** Applies a whole configuration; resolves once every bind of it is listening (or failed). */
+  /** Sockets handed over before the first configuration, by listener. */
+  private readonly early: { listenerId: string; server: Server }[] = [];
+  private configured = false;
+
   async apply(config: EngineConfig): Promise<void> {
+    this.configured = true;
     const poolIds = new Set(config.pools.map((p) => p.id));
     for (const [id, p] of this.pools) {
       if (!poolIds.has(id)) {
@@ -103,6 +108,9 @@ export class Engine extends EventEmitter {
       }
       for (const addr of lc.bind) if (!l.bound.has(addr)) binds.push(this.bind(l, addr));
     }
+    // Sockets handed over before this configuration named their listener: taken now, or closed.
+    const early = this.early.splice(0);
+    for (const e of early) this.adopt(e.listenerId, e.server, false);
     await Promise.all(binds);
     for (const p of this.pools.values()) for (const m of p.members) this.counters.member(m.id).up = m.health === 'UP' && m.enabled ? 1 : 0;
   }
@@ -146,10 +154,12 @@ export class Engine extends EventEmitter {
   }
 
   /** Takes a listening socket opened elsewhere (the daemon's public IP) for a listener. */
-  adopt(listenerId: string, server: Server): void {
+  adopt(listenerId: string, server: Server, waitForConfig = true): void {
     const l = this.lsns.get(listenerId);
     if (!l) {
-      server.close();
+      // A socket can arrive before the first configuration (a worker just started): it waits for it.
+      if (waitForConfig && !this.configured) this.early.push({ listenerId, server });
+      else server.close();
       return;
     }
     l.adopted.push(server);

@@ -121,7 +121,7 @@ export function runPrimary(workers: number, accessLog: string, controlPath: stri
   /** A worker that lacks a public socket borrows it from a sibling that holds it. */
   function supply(slot: Slot): void {
     for (const id of publicKeys.keys()) {
-      if (slot.holds.has(id)) continue;
+      if (slot.holds.has(id) || waiting.get(id)?.has(slot)) continue;
       const lender = live().find((s) => s !== slot && s.holds.has(id));
       if (!lender) continue;
       const list = waiting.get(id) ?? new Set<Slot>();
@@ -144,6 +144,8 @@ export function runPrimary(workers: number, accessLog: string, controlPath: stri
     for (const slot of to) {
       send(slot, { type: 'adopt', listenerId: id }, server, () => {
         slot.holds.add(id);
+        // A sibling that became ready before anyone held the socket asked no one: it borrows now.
+        for (const other of live()) if (other !== slot) supply(other);
         if (--pending === 0) server.close();
       });
     }

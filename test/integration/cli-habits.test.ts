@@ -8,10 +8,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, LAB_SETUP, cli, testDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { BIN, LAB_SETUP, cleanInstallation, cli, testDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 let t: TestDaemon;
 before(async () => {
@@ -165,4 +165,26 @@ test('project create takes --token (issue one) at the end, and ignores NIMBUS_PR
   const bare = await cli(t.daemon.url, ['vpc', 'list', '--token'], { NIMBUS_TOKEN: '' });
   assert.notEqual(bare.code, 0);
   assert.match(bare.stderr, /--token needs a value/);
+});
+
+test('nimbus serve starts without a warning on stderr (deprecations included)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nimbus-warn-'));
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', dir, '--dataplane', 'virtual'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (/listening on/.test(out)) resolve();
+      });
+      child.on('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
+    });
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('close', r));
+    await cleanInstallation(dir);
+  }
+  assert.doesNotMatch(err, /Warning|DEP\d+|FSTDEP/, err);
 });

@@ -4,6 +4,7 @@
  * primary starts another in its place. Bounded: at most 3,000 requests or 30 s.
  */
 import { test, before, after } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { request } from 'node:http';
@@ -71,8 +72,17 @@ function once(url: URL): Promise<string> {
 
 test('two workers: a worker SIGKILLed under load refuses no connection, and is replaced', async () => {
   const primary = await primaryPid();
-  const [victim] = engineWorkers(primary);
   const url = new URL(base);
+  // Both workers hold the public socket (a worker just started borrows it from its sibling first).
+  const holders = () => {
+    const out = spawnSync('ss', ['-ltnpH', `sport = :${url.port || 80}`], { encoding: 'utf8' }).stdout;
+    return new Set([...out.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])));
+  };
+  for (const deadline = Date.now() + 30_000; engineWorkers(primary).some((p) => !holders().has(p));) {
+    assert.ok(Date.now() < deadline, `not every worker holds the public socket: ${[...holders()]} of ${engineWorkers(primary)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const [victim] = engineWorkers(primary);
   const results = new Map<string, number>();
   let running = true;
   const until = Date.now() + 30_000;

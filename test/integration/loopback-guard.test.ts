@@ -139,6 +139,9 @@ test('a daemon killed with SIGKILL leaves its table; nimbus dataplane clean remo
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`removed nft table inet ${table}`));
     assert.notEqual(spawnSync('nft', ['list', 'table', 'inet', table]).status, 0, 'and gone after clean');
+    const again = await cli('http://127.0.0.1:1', ['dataplane', 'clean', '--data', data]);
+    assert.equal(again.code, 0, `a second clean of a virtual-plane directory succeeds: ${again.stderr}`);
+    assert.match(again.stdout, /nothing else to remove/);
   } finally {
     child.kill('SIGKILL');
     await cleanInstallation(data);
