@@ -3,6 +3,7 @@
  */
 import { Command, Option } from 'commander';
 import { networkCommands } from './network.js';
+import { accessCommands } from './access.js';
 import { analyzerCommands } from './analyzer.js';
 import { daemonCommands } from './daemon.js';
 import { dataplaneCommands } from './dataplane.js';
@@ -27,6 +28,8 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .enablePositionalOptions(false);
   daemonCommands(program);
+  // Projects and tokens first, as `nimbus --help` lists them.
+  accessCommands(program);
   networkCommands(program);
   analyzerCommands(program);
   dataplaneCommands(program);

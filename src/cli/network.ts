@@ -11,7 +11,6 @@ import type { Column } from './output.js';
 import { act, collect, confirm, lower, structured } from './shared.js';
 import { table } from './output.js';
 import { Names } from './names.js';
-import { accessCommands } from './access.js';
 
 const VPC: Column<Vpc>[] = [
   { header: 'NAME', value: (v) => v.name },
@@ -128,7 +127,6 @@ export function standardVerbs<T>(
 }
 
 export function networkCommands(program: Command): void {
-  accessCommands(program);
   const vpc = program.command('vpc').description('virtual private clouds');
   vpc
     .command('create')
