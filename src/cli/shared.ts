@@ -22,10 +22,9 @@ export function globals(cmd: Command): Globals {
 
 export function clientOf(cmd: Command): NimbusClient {
   const g = globals(cmd);
-  const issuing = g.token === true && cmd.name() === 'create' && cmd.parent?.name() === 'project';
-  if (g.token === true && !issuing) throw new ApiError('InvalidParameterValue', '--token needs a value (an API token)', 0);
-  // A new project is named by the command itself: NIMBUS_PROJECT (the project to act in) does not apply to it.
   const newProject = cmd.name() === 'create' && cmd.parent?.name() === 'project';
+  if (g.token === true && !newProject) throw new ApiError('InvalidParameterValue', '--token needs a value (an API token)', 0);
+  // A new project is named by the command itself: NIMBUS_PROJECT (the project to act in) does not apply to it.
   return new NimbusClient({ url: g.url, project: newProject ? '' : g.project, token: typeof g.token === 'string' ? g.token : undefined });
 }
 

@@ -16,7 +16,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { AttachOptions, Dataplane, DataplaneStatus, ExecOutcome, PingOutcome, Placement, SyncReport } from '../driver.js';
 import { attachIn, inServerAs, writeServerEtc } from './attach.js';
 import { claimIds } from '../ids.js';
-import { inMachine, prepareHome } from './machine.js';
+import { inMachine, prepareHome, type MachineHome } from './machine.js';
 import { join } from 'node:path';
 import { ReconcileLoop } from '../../reconcile/loop.js';
 import { LinuxReconciler, type LinuxObserved, type LinuxPlan } from './reconciler.js';
@@ -32,6 +32,8 @@ export class LinuxDataplane implements Dataplane {
   readonly kind = 'linux' as const;
   private loop: ReconcileLoop<DesiredState, LinuxObserved, LinuxPlan, Step> | null = null;
   private readonly onChange = () => this.loop?.trigger();
+  /** Each server's /root and /tmp folders, made once. */
+  private readonly homes = new Map<string, MachineHome>();
   /** Resolves once start() has made the loop (the daemon starts it a moment after the API). */
   private markStarted!: () => void;
   private readonly started = new Promise<void>((r) => (this.markStarted = r));
@@ -93,7 +95,9 @@ export class LinuxDataplane implements Dataplane {
     const firstId = claimIds(ns);
     const user = { name: ns, uid: firstId, gid: firstId };
     if (endpoint.id.startsWith('lb-')) return { wrap: (argv) => inServerAs(ns, endpoint.name, user, argv), user, bind: '0.0.0.0', ownsPrivateIp: true };
-    const home = prepareHome(join(this.dataDir, 'machines', endpoint.id), firstId);
+    // Made (and owned by the machine's root) once per daemon, not at every pass that asks for a placement.
+    let home = this.homes.get(endpoint.id);
+    if (!home) this.homes.set(endpoint.id, (home = prepareHome(join(this.dataDir, 'machines', endpoint.id), firstId)));
     return { wrap: (argv, opts) => inMachine(ns, endpoint.name, home, argv, opts?.term), user, bind: '0.0.0.0', ownsPrivateIp: true };
   }
 
