@@ -15,7 +15,8 @@ export type CounterSnapshot = { listeners: Record<string, ListenerCounters>; mem
  * connection the primary accepted.
  */
 export type ToWorker =
-  | { type: 'config'; config: EngineConfig }
+  /** `seq`: the sender's number for this configuration; the worker answers `applied` with it (sequence numbers only grow). */
+  | { type: 'config'; config: EngineConfig; seq?: number }
   | { type: 'adopt'; listenerId: string }
   | { type: 'lend'; listenerId: string }
   | { type: 'connection'; listenerId: string }
@@ -27,7 +28,8 @@ export type ToWorker =
 export type FromWorker =
   /** `public`: the public IP's sockets (`listenerId:port`) the worker already holds (a new daemon adopting it). */
   | { type: 'ready'; public: string[] }
-  | { type: 'applied'; health: Record<string, Health> }
+  /** `seq`: the newest configuration applied (several sent in a row may be answered once, by the last). */
+  | { type: 'applied'; health: Record<string, Health>; seq?: number }
   | { type: 'health'; id: string; status: Health }
   /** `config`: the digest of the configuration the worker holds (configDigest), so the daemon sees one it did not send. */
   | { type: 'metrics'; counters: CounterSnapshot; health: Record<string, Health>; config?: string }

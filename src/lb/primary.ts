@@ -45,6 +45,8 @@ export function runPrimary(workers: number, accessLog: string, controlPath: stri
   let digest = '';
   let version = 0;
   let ackedVersion = 0;
+  /** The daemon's number for the configuration of `version`: the one `applied` answers with. */
+  let daemonSeq: number | undefined;
   /** `listenerId` → `listenerId:port` of the public sockets handed over. */
   const publicKeys = new Map<string, string>();
   /** Workers waiting for a public socket, by listener id. */
@@ -105,7 +107,7 @@ export function runPrimary(workers: number, accessLog: string, controlPath: stri
   function configure(slot: Slot): void {
     if (!config) return;
     slot.sent = version;
-    send(slot, { type: 'config', config });
+    send(slot, { type: 'config', config, seq: version });
   }
 
   function maybeAck(): void {
@@ -113,7 +115,8 @@ export function runPrimary(workers: number, accessLog: string, controlPath: stri
     const ready = live();
     if (ready.length === 0 || ready.some((s) => s.applied < version)) return;
     ackedVersion = version;
-    toDaemon({ type: 'applied', health: reporter()?.health ?? {} });
+    // Configurations that came in a row are answered once, by the newest: the daemon counts by its number.
+    toDaemon({ type: 'applied', health: reporter()?.health ?? {}, seq: daemonSeq });
   }
 
   const reporter = () => (checker && checker.worker && checker.ready ? checker : (live()[0] ?? null));
@@ -159,7 +162,7 @@ export function runPrimary(workers: number, accessLog: string, controlPath: stri
       configure(slot);
       supply(slot);
     } else if (m.type === 'applied') {
-      slot.applied = slot.sent;
+      slot.applied = m.seq ?? slot.sent;
       slot.health = m.health;
       // A worker that does not check takes the checking one's findings (its new pools start UP).
       if (checker && checker !== slot) send(slot, { type: 'health', health: checker.health });
@@ -185,6 +188,7 @@ export function runPrimary(workers: number, accessLog: string, controlPath: stri
     if (m.type === 'config') {
       config = m.config;
       digest = configDigest(m.config);
+      daemonSeq = m.seq;
       version++;
       for (const s of live()) configure(s);
     } else if (m.type === 'adopt' && handle) {

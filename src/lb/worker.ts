@@ -35,7 +35,7 @@ function runEngine(): void {
   const onMessage = (msg: ToWorker, handle?: unknown) => {
     if (msg.type === 'config') {
       digest = configDigest(msg.config);
-      void engine.apply(msg.config).then(() => send({ type: 'applied', health: engine.healthOf() }));
+      void engine.apply(msg.config).then(() => send({ type: 'applied', health: engine.healthOf(), seq: msg.seq }));
     } else if (msg.type === 'adopt' && handle) {
       engine.adopt(msg.listenerId, handle as Server);
     } else if (msg.type === 'lend') {

@@ -72,9 +72,11 @@ interface WorkerState {
   config: EngineConfig | null;
   /** `${listenerId}:${port}` of public sockets handed to this worker. */
   adopted: Set<string>;
-  /** Configurations sent, and acknowledged as applied, by this worker process. */
+  /** The number of the last configuration sent to this worker process, and of the newest it said it applied. */
   sent: number;
   applied: number;
+  /** The digest of the last configuration sent (an unchanged one is not sent again). */
+  pushed: string;
   /** Public IP sockets being opened (not yet listening). */
   opening: number;
 }
@@ -220,7 +222,8 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
       for (const key of w?.adopted ?? []) if (desired.engines.get(lbId)?.[key.slice(0, key.indexOf(':'))]?.engine === 'kernel') w!.adopted.delete(key);
       if (w) {
         w.config = config;
-        if (w.ready) this.push(w);
+        // Every pass hands over what it computed; a worker that holds it already is left alone.
+        if (w.ready && configDigest(config) !== w.pushed) this.push(w);
       } else {
         this.pendingConfig.set(lbId, config);
       }
@@ -237,6 +240,7 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
       adopted: new Set(),
       sent: 0,
       applied: 0,
+      pushed: '',
       opening: 0,
     };
     this.pendingConfig.delete(lbId);
@@ -268,7 +272,8 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
         }
       } else if (msg.type === 'applied') {
         this.setHealth(lbId, msg.health);
-        w.applied++;
+        // Several configurations sent in a row may be answered once, by the newest (a primary does so).
+        w.applied = msg.seq === undefined ? w.applied + 1 : Math.max(w.applied, msg.seq);
         this.everApplied.add(lbId);
         this.adoptPublic(lbId, w);
       } else if (msg.type === 'lost-public') {
@@ -298,8 +303,8 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
 
   private push(w: WorkerState): void {
     if (w.config && w.link.connected()) {
-      w.sent++;
-      w.link.send({ type: 'config', config: w.config });
+      w.pushed = configDigest(w.config);
+      w.link.send({ type: 'config', config: w.config, seq: ++w.sent });
     }
   }
 

@@ -170,3 +170,21 @@ test('two workers check health once between them, and both follow what the check
   assert.equal(await failures(dead.id), seen, 'neither worker tried the member the check found down');
   await t.client.members.delete('m-dead');
 });
+
+test('a change right after a change of workers ends ACTIVE (the primary answers several configurations once)', async () => {
+  for (const [workers, weight] of [
+    [1, 0],
+    [2, 1],
+  ]) {
+    await t.client.loadBalancers.update('elb', { workers });
+    await t.client.members.update('m-b', { weight });
+    let lb = await t.client.loadBalancers.get('elb');
+    for (const deadline = Date.now() + 60_000; lb.provisioningStatus !== 'ACTIVE' && Date.now() < deadline; lb = await t.client.loadBalancers.get('elb'))
+      await new Promise((r) => setTimeout(r, 100));
+    assert.equal(
+      lb.provisioningStatus,
+      'ACTIVE',
+      `workers ${workers}, then weight ${weight}: ${JSON.stringify((await t.client.loadBalancers.status('elb')).errors)}`,
+    );
+  }
+});
