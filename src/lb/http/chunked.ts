@@ -2,7 +2,8 @@
  * Finds where a chunked body ends while its bytes pass through unchanged, and refuses what
  * is not valid chunked coding or that a member could read another way: a size that is not hex
  * or over 8 hex digits (a member reading 32 bits would see another size: `100000005` would be
- * 5), a control byte in a chunk extension, a missing CRLF, bare LF, and trailers that are not
+ * 5), whitespace after a size (`5 `, which members read two ways), a chunk extension over
+ * MAX_EXTENSION bytes or with a control byte, a missing CRLF, bare LF, and trailers that are not
  * what the head parser accepts in headers (obs-fold, control bytes) or that would change the
  * message's framing or target (Content-Length, Transfer-Encoding, Host). State survives
  * across reads, so a body may arrive in any number of pieces.
@@ -11,6 +12,8 @@ import { HttpError, TCHAR } from './head.js';
 
 /** 8 hex digits: a chunk up to 4 GB - 1, which every member reads the same way. */
 const MAX_SIZE_DIGITS = 8;
+/** A chunk's extensions, in bytes: room for any real use, and no 20 kB line a member must hold. */
+export const MAX_EXTENSION = 4096;
 const FORBIDDEN_TRAILERS = new Set(['content-length', 'transfer-encoding', 'host']);
 
 const enum S {
@@ -32,6 +35,8 @@ export class ChunkedScanner {
   private size = 0;
   private digits = 0;
   private remaining = 0;
+  /** Bytes of the current chunk's extensions. */
+  private ext = 0;
   /** The trailer field name read so far (lower case, up to its first 20 bytes). */
   private readonly name = Buffer.alloc(20);
   private nameLen = 0;
@@ -87,8 +92,12 @@ export class ChunkedScanner {
             throw new HttpError(400, 'invalid chunk size');
           } else if (c === 13) {
             this.s = S.SizeLf;
-          } else if (c === 59 || c === 32 || c === 9) {
+          } else if (c === 59) {
             this.s = S.Ext;
+            this.ext = 0;
+          } else if (c === 32 || c === 9) {
+            // RFC 9112 allows it before ';' (BWS), but members read it two ways (Node refuses it): refused.
+            throw new HttpError(400, 'whitespace after chunk size');
           } else {
             throw new HttpError(400, 'invalid chunk size');
           }
@@ -96,6 +105,7 @@ export class ChunkedScanner {
         }
         case S.Ext: {
           const c = buf[i];
+          if (++this.ext > MAX_EXTENSION) throw new HttpError(400, `chunk extension over ${MAX_EXTENSION} bytes`);
           if (c === 13) this.s = S.SizeLf;
           else if (c === 10) throw new HttpError(400, 'bare LF in chunk extension');
           else if ((c < 32 && c !== 9) || c === 127) throw new HttpError(400, 'control byte in chunk extension');

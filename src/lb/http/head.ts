@@ -2,7 +2,8 @@
  * What request and response heads share (parser.ts): the header scan, its tables, and the
  * limits. A strict HTTP/1.1 head parser (RFC 9112) for the proxy's hot path. It is a security
  * boundary: whatever two servers could read differently is refused. Refused: bare CR or LF,
- * NUL, obsolete line folding, header names that are not tokens (spaces before the colon),
+ * NUL, obsolete line folding, header names that are not tokens (spaces before the colon) or
+ * that differ from a framing header only by '-' or '_' (`Transfer_Encoding`),
  * control characters in values, both Content-Length and Transfer-Encoding, a
  * Transfer-Encoding other than `chunked`, Content-Length that is not digits or disagrees
  * with itself, a missing or repeated Host in HTTP/1.1, more than MAX_HEADERS header lines,
@@ -90,6 +91,33 @@ function kindOf(buf: Buffer, a: number, b: number): H {
     if (j === lit.length) return list[k][1];
   }
   return H.Other;
+}
+
+/** The names that decide where a message ends or where it goes, without '-': a name that differs from one only by '-' or '_' is refused. */
+const FRAMING_SQUEEZED = ['contentlength', 'transferencoding', 'host', 'connection', 'upgrade'].map((n) => Buffer.from(n, 'latin1'));
+const SQUEEZED_LENGTHS = new Set(FRAMING_SQUEEZED.map((n) => n.length));
+
+/**
+ * Whether the name buf[a, b) reads as a framing header once '-' and '_' are taken out
+ * (`Transfer_Encoding`, `ContentLength`): servers that map '_' to '-' (CGI, WSGI, PHP) would
+ * frame the message by a header the proxy did not read as one.
+ */
+function framingLookalike(buf: Buffer, a: number, b: number): boolean {
+  let n = 0;
+  for (let j = a; j < b; j++) if (buf[j] !== 45 && buf[j] !== 95) n++;
+  if (!SQUEEZED_LENGTHS.has(n)) return false;
+  for (const lit of FRAMING_SQUEEZED) {
+    if (lit.length !== n) continue;
+    let k = 0;
+    for (let j = a; j < b && k <= n; j++) {
+      const c = buf[j];
+      if (c === 45 || c === 95) continue;
+      if ((c | 0x20) !== lit[k]) break;
+      k++;
+    }
+    if (k === n) return true;
+  }
+  return false;
 }
 
 export const CONN_CLOSE = 1;
@@ -229,6 +257,8 @@ export abstract class Head {
       at[k + 3] = ve;
       switch (kindOf(buf, a, nameEnd)) {
         case H.Other:
+          if (framingLookalike(buf, a, nameEnd))
+            throw new HttpError(400, `header name ${buf.toString('latin1', a, nameEnd)} differs from a framing header only by '-' or '_'`);
           break;
         case H.ContentLength: {
           const n = ve - vs;

@@ -51,9 +51,15 @@ export function requestHead(req: RequestHead, buf: Buffer, end: number, clientIp
     out += `${n}: ${values[i]}\r\n`;
   }
   out += `x-forwarded-for: ${xff}${clientIp}\r\nx-forwarded-proto: http\r\nx-forwarded-port: ${port}\r\n`;
-  if (req.upgrade) out += `connection: upgrade\r\nupgrade: ${req.upgradeValue}\r\n\r\n`;
+  // An h2c upgrade passes as HAProxy 2.6 passes it (measured): with HTTP2-Settings, named in Connection as RFC 9113 §3.2 asks.
+  if (req.upgrade) out += `connection: upgrade${isH2c(req.upgradeValue, names) ? ', http2-settings' : ''}\r\nupgrade: ${req.upgradeValue}\r\n\r\n`;
   else out += 'connection: keep-alive\r\n\r\n';
   return Buffer.from(out, 'latin1');
+}
+
+/** An upgrade to HTTP/2 over cleartext (h2c) that carries its HTTP2-Settings header. */
+function isH2c(upgrade: string | undefined, names: string[]): boolean {
+  return upgrade !== undefined && upgrade.split(',').some((t) => t.trim().toLowerCase() === 'h2c') && names.includes('http2-settings');
 }
 
 /** The response head with `setCookie` added (when not null) and the connection kept or closed. */
