@@ -13,6 +13,12 @@ export interface MemberConfig {
   weight: number;
   /** Admin up, and (virtual data plane) reachable according to the analyzer. */
   enabled: boolean;
+  /**
+   * Why the member is gone, when the daemon knows it is (its server stopped, its workload
+   * down, unreachable): its exchanges in flight are cut at once instead of waiting for the
+   * member data timeout. Absent for a member set admin down, whose exchanges finish.
+   */
+  gone?: string;
 }
 
 export type PersistenceConfig = { type: 'SOURCE_IP' } | { type: 'HTTP_COOKIE' } | { type: 'APP_COOKIE'; cookieName: string } | null;

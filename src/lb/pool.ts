@@ -16,6 +16,12 @@ import { LB_COOKIE, type MemberConfig, type PersistenceConfig, type PoolConfig, 
 const MAX_IDLE = 256;
 const MAX_STICKY = 100_000;
 
+/** An exchange (HTTP) or connection (TCP) a member serves now. */
+export interface InFlight {
+  /** The member is gone: answer 502 if no byte of the response went out, or close. */
+  memberGone(why: string): void;
+}
+
 /** A keep-alive connection to a member, kept between exchanges. */
 export interface Pooled {
   readonly socket: Socket;
@@ -28,6 +34,8 @@ export class MemberRuntime implements Candidate {
   /** Set for the duration of one pick, to skip members a retry already tried. */
   excluded = false;
   readonly idle: Pooled[] = [];
+  /** What this member serves now (registered while it does). */
+  readonly inFlight = new Set<InFlight>();
   /** This member's part of access-log lines. */
   logPart: Buffer | null = null;
   /** This member's counters, once the engine has looked them up. */
@@ -73,6 +81,12 @@ export class MemberRuntime implements Candidate {
 
   closeIdle(): void {
     for (const p of this.idle.splice(0)) p.socket.destroy();
+  }
+
+  /** The member is gone (removed, its server stopped, failing its checks): cut what it serves now. */
+  cut(why: string): void {
+    this.closeIdle();
+    for (const f of [...this.inFlight]) f.memberGone(why);
   }
 }
 
@@ -121,18 +135,19 @@ export class PoolRuntime {
       let m = byId.get(c.id);
       if (m && (m.host !== c.host || m.port !== c.port)) {
         m.draining = true;
-        m.closeIdle();
+        m.cut(`member moved to ${c.host}:${c.port}`);
         m = undefined;
       }
       if (!m) m = new MemberRuntime(c);
       m.weight = c.weight;
       m.enabled = c.enabled;
+      if (c.gone) m.cut(c.gone);
       byId.delete(c.id);
       next.push(m);
     }
     for (const gone of byId.values()) {
       gone.draining = true;
-      gone.closeIdle();
+      gone.cut('member deleted');
     }
     this.members = next;
     this.setHealth(config.health);
@@ -158,6 +173,7 @@ export class PoolRuntime {
     this.checker = new HealthChecker(spec, realProbe, (id, status) => {
       const m = this.members.find((x) => x.id === id);
       if (m) m.health = status;
+      if (m && status === 'DOWN') m.cut('member failing its health check');
       this.onHealth(id, status);
     });
     this.checker.setTargets(this.members.map((m) => ({ id: m.id, host: m.host, port: m.port })));
@@ -178,6 +194,7 @@ export class PoolRuntime {
   setMemberHealth(memberId: string, status: 'UP' | 'DOWN'): boolean {
     const m = this.members.find((x) => x.id === memberId);
     if (m) m.health = status;
+    if (m && status === 'DOWN') m.cut('member failing its health check');
     return m !== undefined;
   }
 

@@ -33,6 +33,8 @@ export function tcpSession(client: Socket, ctx: ListenerContext): void {
   client.on('error', () => finish());
   client.on('close', () => finish());
 
+  /** The member is gone: the connection closes now (finish runs once). */
+  const gone = { memberGone: () => finish() };
   const finish = () => {
     if (done) return;
     done = true;
@@ -40,6 +42,7 @@ export function tcpSession(client: Socket, ctx: ListenerContext): void {
     lc.bytesIn += client.bytesRead;
     lc.bytesOut += client.bytesWritten;
     if (member) {
+      member.inFlight.delete(gone);
       member.active--;
       ctx.counters.member(member.id).active--;
     }
@@ -68,6 +71,7 @@ export function tcpSession(client: Socket, ctx: ListenerContext): void {
     const m = choice.member;
     tried.push(m);
     member = m;
+    m.inFlight.add(gone);
     m.active++;
     ctx.counters.member(m.id).active++;
     // Half-open both ways: each side's FIN is passed on, and the connection closes when both have ended.
@@ -84,6 +88,7 @@ export function tcpSession(client: Socket, ctx: ListenerContext): void {
     s.once('error', () => {
       if (upstream === s) return finish();
       ctx.counters.member(m.id).connectFailures++;
+      m.inFlight.delete(gone);
       m.active--;
       ctx.counters.member(m.id).active--;
       member = null;

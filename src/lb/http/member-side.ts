@@ -6,7 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import type { MemberCounters } from '../../core/model/index.js';
-import type { MemberRuntime, PoolRuntime } from '../pool.js';
+import type { InFlight, MemberRuntime, PoolRuntime } from '../pool.js';
 import type { ListenerContext } from '../listener-context.js';
 import { HttpRecord } from '../access-record.js';
 import type { RequestHead } from './parser.js';
@@ -14,7 +14,7 @@ import { Replay } from './replay.js';
 import { withPool } from '../config.js';
 import { Link, type LinkOwner } from './upstream-link.js';
 
-export abstract class MemberSide implements LinkOwner {
+export abstract class MemberSide implements LinkOwner, InFlight {
   readonly client: Socket;
   protected readonly clientIp: string;
   protected readonly rec: HttpRecord;
@@ -47,6 +47,7 @@ export abstract class MemberSide implements LinkOwner {
   abstract onUpstreamData(link: Link, buf: Buffer, n: number): void;
   abstract onUpstreamEnd(link: Link): void;
   abstract onUpstreamError(link: Link, err: Error): void;
+  abstract memberGone(why: string): void;
 
   /** Chooses a member and gets a socket to it; false when the client was answered instead. */
   protected connectMember(): boolean {
@@ -61,6 +62,7 @@ export abstract class MemberSide implements LinkOwner {
     this.stats = m.stats ??= this.ctx.counters.member(m.id);
     this.setCookie = choice.setCookie;
     m.active++;
+    m.inFlight.add(this);
     this.stats.active++;
     // A kept connection for the first member of an exchange; a retry gets a new one.
     const idle = this.tried === null ? (m.takeIdle() as Link | null) : null;
@@ -126,6 +128,7 @@ export abstract class MemberSide implements LinkOwner {
   protected releaseMember(): void {
     const m = this.member;
     if (!m) return;
+    m.inFlight.delete(this);
     m.active--;
     this.stats!.active--;
     this.member = null;

@@ -321,6 +321,20 @@ export class HttpSession extends MemberSide implements SlowHead {
     this.respondError(/timeout/.test(err.message) ? 504 : 502, err.message);
   }
 
+  /** The daemon or the checks found the member gone: no retry, no wait for its timeout. */
+  memberGone(why: string): void {
+    const up = this.upstream;
+    if (!up) return;
+    if (this.st === St.Tunnel || this.respStarted) {
+      this.upstream = null;
+      up.socket.destroy();
+      this.releaseMember();
+      this.close();
+      return;
+    }
+    this.upstreamBroke(502, why);
+  }
+
   private upstreamBroke(status: number, why: string): void {
     this.dropUpstream();
     this.respondError(status, why);

@@ -85,7 +85,8 @@ export function engineConfig(
           }
           admission.set(m.id, { refusal });
           const host = plane === 'virtual' && server ? server.loopbackIp : m.address;
-          return { id: m.id, host, port: m.port, weight: m.weight, enabled: refusal === null };
+          const gone = refusal && refusal.code !== 'ADMIN_DOWN' ? { gone: refusal.message } : {};
+          return { id: m.id, host, port: m.port, weight: m.weight, enabled: refusal === null, ...gone };
         }),
       };
     }),
