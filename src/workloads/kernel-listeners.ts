@@ -8,6 +8,11 @@
  * slot; its flows go on). A member removed, admin down, stopped or whose workload is down,
  * and a listener removed, also lose their flows: `conntrack -D` in the namespace (the client
  * sees a reset), as Octavia ends a deleted member's connections.
+ *
+ * A public IP's port is reserved before its rule goes in: the daemon holds a listening socket
+ * on it (reservations.ts), which no connection reaches while the rule is there. A port some
+ * other process already listens on is never shadowed: its rule stays out, and the load
+ * balancer is in ERROR with the reason, as the user-space engine is in the same case.
  */
 import type { LoadBalancer, PlanStep } from '../core/model/index.js';
 import type { ListenerConfig, PoolConfig } from '../lb/config.js';
@@ -16,6 +21,7 @@ import { ReconcileLoop } from '../reconcile/loop.js';
 import * as L4 from '../dataplane/linux/l4.js';
 import { serverNs } from '../dataplane/linux/names.js';
 import { inNamespace, run, type Runner } from '../dataplane/linux/run.js';
+import { PortReservations } from './reservations.js';
 
 export interface KernelWant {
   lb: LoadBalancer;
@@ -84,6 +90,8 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
   private readonly counters = new Map<string, Map<string, L4.CounterValue>>();
   private readonly loop: ReconcileLoop<Desired, Observed, Plan, PlanStep>;
   private poll: NodeJS.Timeout | null = null;
+  /** The public IPs' ports this daemon holds for kernel listeners. */
+  private readonly reserved = new PortReservations(() => this.loop.trigger());
 
   constructor(
     private readonly prefix: string,
@@ -105,11 +113,14 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
   async stop(): Promise<void> {
     if (this.poll) clearInterval(this.poll);
     await this.loop.stop();
+    this.reserved.keepOnly(new Set());
   }
 
   /** The kernel listeners a load-balancer pass wants. */
   update(wants: Map<string, KernelWant>): void {
     this.wants = wants;
+    // A port that leaves the kernel is let go at once: the user-space engine may take it next.
+    this.reserved.keepOnly(new Set([...wants.values()].flatMap((w) => (w.lb.publicIp ? w.listeners.map((l) => `${w.lb.publicIp}:${l.listener.port}`) : []))));
     this.loop.trigger();
   }
 
@@ -128,7 +139,12 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
     const want = this.wants.get(lbId);
     const done = this.done.get(lbId);
     if (!want) return done !== undefined || (this.hostDirty && this.hostEntries.some((e) => e.link.lbId === lbId));
-    return !done || done.key !== keyOf(this.lbDesired(want)) || this.hostDirty;
+    return !done || done.key !== keyOf(this.lbDesired(want)) || this.hostDirty || this.reserved.waiting(lbId);
+  }
+
+  /** Kernel listeners whose public port another process holds (the load balancer is in ERROR), with why. */
+  refused(lbId: string): string[] {
+    return this.reserved.refused(lbId);
   }
 
   errors() {
@@ -337,6 +353,14 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
     }
     this.links.clear();
     for (const [id, l] of plan.links) this.links.set(id, l);
+    // Every public port is held by this daemon before the host sends it on; one held by another process is left out.
+    const held = await this.reserved.hold(plan.hostEntries.map((e) => ({ lbId: e.link.lbId, ip: e.publicIp, port: e.port })));
+    if (held.length < plan.hostEntries.length) {
+      const ok = new Set(held.map((h) => `${h.ip}:${h.port}`));
+      plan.hostEntries = plan.hostEntries.filter((e) => ok.has(`${e.publicIp}:${e.port}`));
+      plan.hostKey = L4.hostScript(this.prefix, plan.hostEntries);
+      plan.host = plan.hostKey !== this.hostKey ? plan.hostKey : null;
+    }
     if (plan.host !== null) {
       const r = await this.runner('nft', ['-f', '-'], { input: plan.host, timeoutMs: 10_000 });
       if (r.code !== 0) {

@@ -224,6 +224,8 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
         w.config = config;
         // Every pass hands over what it computed; a worker that holds it already is left alone.
         if (w.ready && configDigest(config) !== w.pushed) this.push(w);
+        // A public socket that could not be opened is tried again (whatever held the port may have let go).
+        else if (w.ready && w.applied >= w.sent && this.listenFailures.get(lbId)?.size) this.adoptPublic(lbId, w);
       } else {
         this.pendingConfig.set(lbId, config);
       }
@@ -329,10 +331,8 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
       server.once('error', (err) => {
         w.opening--;
         w.adopted.delete(key);
-        const why = `public listener ${lb.publicIp}:${l.port}: ${err.message}`;
-        const list = this.errors.get(lbId) ?? [];
-        list.push(why);
-        this.errors.set(lbId, list.slice(-10));
+        const why = `public listener ${lb.publicIp}:${l.port}: ${(err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'another process on the host listens on this port (EADDRINUSE)' : err.message}`;
+        // Kept once, with the listener, until it is served (status shows it in errors).
         const failing = this.listenFailures.get(lbId) ?? new Map<string, string>();
         failing.set(key, why);
         this.listenFailures.set(lbId, failing);
@@ -355,7 +355,13 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
 
   /** Load balancers that cannot serve a listener now, with why (they are in ERROR). */
   problems(): { resourceId: string; message: string }[] {
-    return [...this.listenFailures].flatMap(([lbId, m]) => [...m.values()].map((message) => ({ resourceId: lbId, message })));
+    const ids = new Set([...this.listenFailures.keys(), ...this.withListeners]);
+    return [...ids].flatMap((lbId) => this.failures(lbId).map((message) => ({ resourceId: lbId, message })));
+  }
+
+  /** Why a load balancer does not serve every listener (each reason once): public ports it cannot have, in either engine. */
+  private failures(lbId: string): string[] {
+    return [...new Set([...(this.listenFailures.get(lbId)?.values() ?? []), ...(this.kernel?.refused(lbId) ?? [])])];
   }
 
   /** The provisioning status of a load balancer now (see provisioningStatus). */
@@ -367,7 +373,7 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
       worker: w ? { ready: w.ready, sent: w.sent, applied: w.applied, opening: w.opening } : null,
       everApplied: this.everApplied.has(lbId),
       known: this.admissions.has(lbId),
-      failing: this.listenFailures.get(lbId)?.size ?? 0,
+      failing: this.failures(lbId).length,
     });
     // Kernel listeners not yet in the namespace as asked: still on the way.
     return status === 'ACTIVE' && this.kernel?.pending(lbId) ? 'PENDING_UPDATE' : status;
@@ -381,7 +387,14 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
       health: this.health.get(lbId) ?? {},
       admission: adm ? Object.fromEntries([...adm].map(([id, a]) => [id, a.refusal])) : {},
       counters: this.withKernelCounters(lbId, this.counters.get(lbId) ?? null),
-      errors: [...(this.errors.get(lbId) ?? []), ...(this.kernel?.errors() ?? []).filter((e) => e.resourceId === lbId).map((e) => e.message)],
+      // Each reason once, however often it happened.
+      errors: [
+        ...new Set([
+          ...this.failures(lbId),
+          ...(this.errors.get(lbId) ?? []),
+          ...(this.kernel?.errors() ?? []).filter((e) => e.resourceId === lbId).map((e) => e.message),
+        ]),
+      ],
       engines: this.engines.get(lbId) ?? {},
     };
   }

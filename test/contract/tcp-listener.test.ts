@@ -10,7 +10,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { linuxDaemon, runPrefix, skipLinux } from '../helpers/linux.js';
 import { part1, randomPublicIp, LISTEN_PORT } from '../helpers/lab.js';
@@ -280,6 +280,38 @@ for (const v of VARIANTS.filter((x) => !only || x.name.includes(only))) {
         const metrics = await t.client.metrics();
         assert.match(metrics, new RegExp(`nimbus_lb_member_requests_total\\{lb="${s.id}",member="${ids[0]}"\\} [1-9]`));
       }
+    });
+
+    test('a public port another process on the host listens on is never taken over: ERROR with the reason once, until it is free', async () => {
+      const ip2 = randomPublicIp(v.plane);
+      const host = createServer((c) => c.end('HTTP/1.1 200 OK\r\nContent-Length: 12\r\nConnection: close\r\n\r\nHello from host'));
+      await new Promise<void>((r) => host.listen(PORT, ip2, r));
+      try {
+        await t.client.loadBalancers.create({ name: 'elb2', subnet: 'sub-b', publicIp: ip2 });
+        await t.client.pools.create({ name: 'tcp2', loadBalancer: 'elb2', protocol: 'tcp', algorithm: 'round_robin' });
+        await t.client.members.create({ pool: 'tcp2', server: 'ecs-a', port: 8080, name: 'm2-a' });
+        await t.client.listeners.create({ name: 'tcp2-l', loadBalancer: 'elb2', protocol: 'tcp', port: PORT, defaultPool: 'tcp2' });
+        await until('ERROR', async () => (await t.client.loadBalancers.get('elb2')).provisioningStatus === 'ERROR', 30_000);
+        const st = await t.client.loadBalancers.status('elb2');
+        assert.equal(st.operatingStatus, 'ERROR', 'one status');
+        const reasons = st.errors.filter((e) => e.includes(`${ip2}:${PORT}`));
+        assert.equal(reasons.length, 1, `the reason, once: ${JSON.stringify(st.errors)}`);
+        assert.match(reasons[0], /another process on the host listens on this port/);
+        const got = await new Promise<string>((resolve, reject) => {
+          const c = connect({ host: ip2, port: PORT });
+          let d = '';
+          c.on('data', (x) => (d += x));
+          c.on('close', () => resolve(d));
+          c.on('error', reject);
+        });
+        assert.match(got, /Hello from host/, 'the host process still gets its connections');
+      } finally {
+        await new Promise((r) => host.close(r));
+      }
+      await until('served once the port is free', async () => (await t.client.loadBalancers.get('elb2')).provisioningStatus === 'ACTIVE', 30_000);
+      const st = await t.client.loadBalancers.status('elb2');
+      assert.deepEqual(st.errors, [], 'no reason left once it is served');
+      await t.client.loadBalancers.delete('elb2', { cascade: true });
     });
   });
 }

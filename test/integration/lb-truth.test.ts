@@ -49,7 +49,10 @@ test('a load balancer whose public IP port is held elsewhere is ERROR, not ACTIV
     (x) => x.provisioningStatus === 'ERROR',
   );
   assert.equal(lb.provisioningStatus, 'ERROR');
-  assert.match((await t.client.loadBalancers.status('held')).errors.join('\n'), /127\.0\.1\.50:18097: listen EADDRINUSE/);
+  assert.match(
+    (await t.client.loadBalancers.status('held')).errors.join('\n'),
+    /127\.0\.1\.50:18097: another process on the host listens on this port \(EADDRINUSE\)/,
+  );
   const status = await t.client.status();
   assert.equal(status.dataplane.converged, false);
   assert.ok(status.dataplane.errors.some((e) => e.resourceId === lb.id && /EADDRINUSE/.test(e.message)));

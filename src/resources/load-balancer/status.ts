@@ -60,9 +60,19 @@ export function poolOperatingStatus(members: { operatingStatus: OperatingStatus 
   return up < members.length ? 'DEGRADED' : 'ONLINE';
 }
 
-/** A load balancer's: OFFLINE without listeners, ERROR without a running worker, DEGRADED when a pool is not ONLINE. */
-export function lbOperatingStatus(listeners: number, workerRunning: boolean, pools: { operatingStatus: OperatingStatus }[]): OperatingStatus {
-  if (listeners === 0) return 'OFFLINE';
+/**
+ * A load balancer's, one status with its provisioning: OFFLINE without listeners or while
+ * PENDING_CREATE (Octavia's new load balancer), ERROR when provisioning is (a listener it
+ * cannot serve) or without a running worker, DEGRADED when a pool is not ONLINE.
+ */
+export function lbOperatingStatus(
+  listeners: number,
+  workerRunning: boolean,
+  pools: { operatingStatus: OperatingStatus }[],
+  provisioning: ProvisioningStatus = 'ACTIVE',
+): OperatingStatus {
+  if (listeners === 0 || provisioning === 'PENDING_CREATE') return 'OFFLINE';
+  if (provisioning === 'ERROR') return 'ERROR';
   if (!workerRunning) return 'ERROR';
   return pools.some((p) => p.operatingStatus !== 'ONLINE') ? 'DEGRADED' : 'ONLINE';
 }
@@ -90,9 +100,10 @@ export function statusTree(ctx: Ctx, runtime: LbRuntime, ref: string): LbStatusT
     return { ...p, operatingStatus: poolOperatingStatus(members as { operatingStatus: OperatingStatus }[]), healthMonitor, members };
   });
   const listeners = listListeners(ctx, lb.id);
+  const live = presentLoadBalancer(runtime, lb);
   return {
-    ...presentLoadBalancer(runtime, lb),
-    operatingStatus: lbOperatingStatus(listeners.length, rt.running, pools),
+    ...live,
+    operatingStatus: lbOperatingStatus(listeners.length, rt.running, pools, live.provisioningStatus),
     workerRunning: rt.running,
     errors: rt.errors,
     listeners: listeners.map((l) => {
