@@ -3,12 +3,18 @@
  * parts wait until the load balancer is ACTIVE (its worker runs the new configuration); the
  * network's resources until the data plane has converged. Bounded by `--wait-timeout` (seconds), with
  * a spinner on a terminal; a timeout exits 1 with WaitTimeout.
+ *
+ * The network waits for *this* change, not for a quiet installation: the first look notes how
+ * many changes the data plane had seen just after this one was stored, and the change is in
+ * effect once a finished pass has taken that many in, with no error on the resource itself.
+ * Other tenants' changes and errors, and passes that keep coming on a busy machine, do not
+ * hold it up.
  */
 import { Option, type Command } from 'commander';
 import { ApiError, type NimbusClient } from '../client/client.js';
 
 /** One look at the state waited for. */
-export type Probe = (c: NimbusClient, result: unknown) => Promise<{ done: boolean; what: string; state: string }>;
+export type Probe = (c: NimbusClient, result: unknown, memo: Record<string, unknown>) => Promise<{ done: boolean; what: string; state: string }>;
 
 const probes = new WeakMap<Command, Probe>();
 
@@ -30,8 +36,9 @@ export async function waitIfAsked(cmd: Command, c: NimbusClient, result: unknown
   const t0 = performance.now();
   const until = t0 + o.waitTimeout * 1000;
   let frame = 0;
+  const memo: Record<string, unknown> = {};
   for (;;) {
-    const p = await probe(c, result);
+    const p = await probe(c, result, memo);
     if (p.done) {
       if (tty) process.stderr.write(`\r\x1b[K✓ ${p.what}: ${p.state} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
       return;
@@ -45,11 +52,22 @@ export async function waitIfAsked(cmd: Command, c: NimbusClient, result: unknown
   }
 }
 
-/** The data plane has converged (everything stored is on the machine). */
-export const converged: Probe = async (c) => {
+/** This change is on the machine: a pass that began after it finished, and the resource has no error (see above). */
+export const converged: Probe = async (c, result, memo) => {
   const s = await c.status();
-  const state = s.dataplane.converged ? 'converged' : s.dataplane.errors.length ? `not converged (${s.dataplane.errors[0].message})` : 'converging';
-  return { done: s.dataplane.converged, what: `the ${s.dataplane.kind} data plane`, state };
+  const changes = s.dataplane.changes;
+  const id = (result as { id?: unknown } | null)?.id;
+  // The resource's own errors; with no resource (a file applied), every error this token may see (its project's).
+  const own = s.dataplane.errors.filter((e) => id === undefined || e.resourceId === id);
+  if (!changes) {
+    // A data plane that does not count its changes: wait for it to be converged.
+    const state = s.dataplane.converged ? 'converged' : s.dataplane.errors.length ? `not converged (${s.dataplane.errors[0].message})` : 'converging';
+    return { done: s.dataplane.converged, what: `the ${s.dataplane.kind} data plane`, state };
+  }
+  const target = (memo.target ??= changes.seen) as number;
+  const through = changes.done >= target;
+  const state = own.length ? `not in effect (${own[0].message})` : through ? 'in effect' : 'on its way';
+  return { done: through && own.length === 0, what: `the ${s.dataplane.kind} data plane`, state };
 };
 
 /** The load balancer a result belongs to is ACTIVE. */
@@ -61,8 +79,8 @@ export const lbActive: Probe = async (c, result) => {
 };
 
 /** The data plane has converged and every load balancer of the project is ACTIVE (a topology applied). */
-export const settledAll: Probe = async (c) => {
-  const plane = await converged(c, null);
+export const settledAll: Probe = async (c, _result, memo) => {
+  const plane = await converged(c, null, memo);
   if (!plane.done) return plane;
   const pending = (await c.loadBalancers.list()).find((lb) => lb.provisioningStatus !== 'ACTIVE');
   return pending ? { done: false, what: `load balancer ${pending.name}`, state: pending.provisioningStatus } : plane;

@@ -206,3 +206,23 @@ test('a pass that fails as a whole is an error of the reconciler, retried, then 
   assert.deepEqual(loop.errors(), []);
   await loop.stop();
 });
+
+test('progress: a change seen while a pass runs is done only once a pass that began after it has finished', async () => {
+  const r = new MapReconciler();
+  const loop = new ReconcileLoop(r, { debounceMs: 1 });
+  let release!: () => void;
+  r.onApply = () => new Promise<void>((res) => (release = res));
+  const first = loop.run();
+  await new Promise((res) => setImmediate(res));
+  r.want.set('a', 1);
+  loop.trigger();
+  const target = loop.progress().seen;
+  r.onApply = async () => undefined;
+  release();
+  await first;
+  assert.ok(loop.progress().done < target, 'the pass that was running had not read the change');
+  await loop.settled();
+  assert.ok(loop.progress().done >= target, 'a later pass took it in');
+  assert.equal(r.have.get('a'), 1);
+  await loop.stop();
+});

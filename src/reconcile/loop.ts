@@ -43,6 +43,9 @@ export class ReconcileLoop<D, O, P, Step> {
   private lastChange = 0;
   private lastFull = 0;
   private readonly failures = new Map<string, ObjectError & { failures: number }>();
+  /** Passes asked for so far (each trigger and run), and how many of them a finished pass had taken in. */
+  private asked = 0;
+  private through = 0;
   /** The last pass's report (null before the first). */
   last: PassReport<Step> | null = null;
   private readonly o: Required<Omit<LoopOptions, 'resyncMs' | 'resyncMaxMs'>> & Pick<LoopOptions, 'resyncMs' | 'resyncMaxMs'>;
@@ -77,12 +80,14 @@ export class ReconcileLoop<D, O, P, Step> {
 
   /** Something changed: a pass soon, coalescing with others asked for meanwhile. */
   trigger(): void {
+    this.asked++;
     this.lastChange = performance.now();
     this.schedule(Math.max(this.o.debounceMs, this.o.gapFactor * this.lastMs));
   }
 
   /** A pass now (full: everything observed), or right after the one running; resolves with a pass that began after this call. */
   async run(opts: { full?: boolean } = {}): Promise<PassReport<Step>> {
+    this.asked++;
     if (opts.full) this.wantFull = true;
     if (this.running) {
       this.again = true;
@@ -150,6 +155,8 @@ export class ReconcileLoop<D, O, P, Step> {
   }
 
   private async passes(): Promise<PassReport<Step>> {
+    // Everything asked for until now is read by this pass's desired state.
+    const from = this.asked;
     const full = this.wantFull;
     this.wantFull = false;
     if (full) this.lastFull = performance.now();
@@ -158,7 +165,16 @@ export class ReconcileLoop<D, O, P, Step> {
       const next = await this.pass(false);
       report = { steps: [...report.steps, ...next.steps], errors: next.errors, ms: report.ms + next.ms, requeue: next.requeue };
     }
+    this.through = Math.max(this.through, from);
     return { steps: report.steps, errors: report.errors, ms: report.ms };
+  }
+
+  /**
+   * Changes seen (passes asked for) and how many of them a finished pass has taken in: a change
+   * made when `seen` was N is in effect once `done` reaches N, however busy the loop is since.
+   */
+  progress(): { seen: number; done: number } {
+    return { seen: this.asked, done: this.through };
   }
 
   private async pass(full: boolean): Promise<PassReport<Step> & { requeue: boolean }> {

@@ -18,6 +18,15 @@ export const DataplaneStatus = Type.Object({
   reason: S({ description: 'Why this driver was chosen' }),
   errors: Type.Array(ResourceError, { description: 'Per-resource problems the driver could not fix yet (empty when converged)' }),
   converged: Type.Boolean(),
+  changes: Type.Optional(
+    Type.Object(
+      { seen: Type.Integer(), done: Type.Integer() },
+      {
+        description:
+          'Changes the data plane has seen, and how many of them a finished pass has put in place: a change made when seen was N is in effect once done reaches N',
+      },
+    ),
+  ),
 });
 export type DataplaneStatus = Static<typeof DataplaneStatus>;
 

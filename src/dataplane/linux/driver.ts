@@ -60,7 +60,14 @@ export class LinuxDataplane implements Dataplane {
 
   status(): DataplaneStatus {
     const errors = this.loop?.errors() ?? [];
-    return { kind: 'linux', reason: `${this.reason}; prefix '${this.prefix}'`, errors, converged: this.loop?.converged() ?? false };
+    const changes = this.loop?.progress();
+    return {
+      kind: 'linux',
+      reason: `${this.reason}; prefix '${this.prefix}'`,
+      errors,
+      converged: this.loop?.converged() ?? false,
+      ...(changes ? { changes } : {}),
+    };
   }
 
   notes(): string[] {

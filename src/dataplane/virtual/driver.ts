@@ -88,6 +88,7 @@ export class VirtualDataplane implements Dataplane {
       reason: `${this.reason}; loopback guard nft table inet ${this.guard.table}`,
       errors: this.guard.errors(),
       converged: this.guard.converged(),
+      ...(this.guard.progress() ? { changes: this.guard.progress() } : {}),
     };
   }
 

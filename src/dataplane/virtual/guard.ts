@@ -138,6 +138,10 @@ export class LoopbackGuard {
   converged(): boolean {
     return this.loop?.converged() ?? false;
   }
+
+  progress(): { seen: number; done: number } | undefined {
+    return this.loop?.progress();
+  }
 }
 
 /** Removes the guard table of the installation in `dataDir` (after a daemon was killed); its name, or null when there was none. */
