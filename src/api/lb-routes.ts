@@ -48,7 +48,12 @@ export function lbRoutes(app: FastifyInstance, deps: AppDeps): void {
       query: CascadeQuery,
       response: one('LoadBalancer'),
     },
-    (ctx, req) => lbs.deleteLoadBalancer(ctx, ref(req), { cascade: q<CascadeQuery>(req).cascade === 'true' }),
+    async (ctx, req) => {
+      const gone = lbs.deleteLoadBalancer(ctx, ref(req), { cascade: q<CascadeQuery>(req).cascade === 'true' });
+      // The answer comes once it no longer serves: its worker stopped, its public IP no longer answers.
+      await rt.sync();
+      return { ...gone, provisioningStatus: 'DELETED' as const };
+    },
   );
   route(
     'GET',

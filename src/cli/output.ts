@@ -33,6 +33,26 @@ export async function print<T>(data: T | T[], format: Format, columns: Column<T>
   }
 }
 
+/** Status fields a deleted resource no longer has as they were: what they read once it is gone. */
+const GONE: Record<string, string> = { provisioningStatus: 'DELETED', state: 'deleted', status: 'deleted', operatingStatus: 'OFFLINE' };
+
+/**
+ * What a delete (or revoke) prints: `deleted vpc web (vpc-…)` for a person; for a script the
+ * resource as it was, marked `deleted: true`, with its status fields saying so.
+ */
+export async function printDeleted(data: unknown, format: Format, kind: string, verb = 'deleted'): Promise<void> {
+  const items = (Array.isArray(data) ? data : [data]) as Record<string, unknown>[];
+  const marked = items.map((r) => {
+    const out: Record<string, unknown> = { ...r };
+    for (const [k, v] of Object.entries(GONE)) if (k in out) out[k] = v;
+    return { ...out, [verb]: true };
+  });
+  const one = Array.isArray(data) ? marked : marked[0];
+  if (format === 'json') process.stdout.write(JSON.stringify(one, null, 2) + '\n');
+  else if (format === 'yaml') process.stdout.write((await import('yaml')).stringify(one));
+  else for (const r of items) process.stdout.write(`${verb} ${kind} ${String(r.name ?? r.id)}${r.name && r.id ? ` (${String(r.id)})` : ''}\n`);
+}
+
 /** Writes `CODE: message` to stderr and sets a failing exit code. */
 export function fail(err: unknown): void {
   if (err instanceof ApiError) process.stderr.write(`${err.code}: ${err.message}\n`);

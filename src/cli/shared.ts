@@ -4,7 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { ApiError, NimbusClient } from '../client/client.js';
-import { fail, print, type Column, type Format } from './output.js';
+import { fail, print, printDeleted, type Column, type Format } from './output.js';
 import { Names } from './names.js';
 import { waitIfAsked } from './wait.js';
 
@@ -37,13 +37,38 @@ export function act<T>(columns: Column<T>[] | null, fn: (client: NimbusClient, .
     const cmd = args[args.length - 1] as Command;
     try {
       const client = clientOf(cmd);
-      const out = await fn(client, ...(args as never[]));
-      if (out !== undefined && columns) await print(out as T, globals(cmd).output, columns, new Names(client));
-      await waitIfAsked(cmd, client, out);
+      const answered = await fn(client, ...(args as never[]));
+      // With --wait, what is printed is the resource once the wait is over (not the row the change answered with).
+      let out = answered;
+      let late: unknown = null;
+      try {
+        out = ((await waitIfAsked(cmd, client, answered)) ?? answered) as typeof answered;
+      } catch (err) {
+        late = err; // the change was made: it is shown, then the wait's failure
+      }
+      // A resource deleted is not shown as if it were alive (its last row said ACTIVE, available).
+      const verb = cmd.name() === 'revoke' ? 'revoked' : cmd.name() === 'delete' ? 'deleted' : null;
+      if (out !== undefined && columns && verb) await printDeleted(out, globals(cmd).output, kindOf(cmd), verb);
+      else if (out !== undefined && columns) await print(out as T, globals(cmd).output, columns, new Names(client));
+      if (late) throw late;
     } catch (err) {
       fail(err);
     }
   };
+}
+
+/** The kind a command group acts on, as a person says it (`lb` → load balancer). */
+function kindOf(cmd: Command): string {
+  const group = cmd.parent;
+  const names: Record<string, string> = {
+    lb: 'load balancer',
+    sg: 'security group',
+    healthmonitor: 'health monitor',
+    'route-table': 'route table',
+    rule: 'rule',
+  };
+  const name = group?.name() ?? '';
+  return names[name] ?? name;
 }
 
 /** Prints `data` as JSON or YAML when -o asks for it; false for a table (the caller prints its own). */
@@ -61,7 +86,11 @@ export const outputOption = () => new Option('-o, --output <format>', 'output fo
  * terminal (a script must say --yes).
  */
 export async function confirm(question: string): Promise<void> {
-  if (!process.stdin.isTTY) throw new ApiError('Aborted', `${question.split('\n')[0]} Not asked without a terminal: give --yes`, 0);
+  // Without a terminal the question cannot be asked: what it says is still shown, so a script's log tells what --yes would do.
+  if (!process.stdin.isTTY) {
+    const said = question.split('\n').slice(0, -1).join('\n');
+    throw new ApiError('Aborted', `${said || question}\nNot asked without a terminal: give --yes`, 0);
+  }
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   const answer = await rl.question(`${question} [y/N] `);

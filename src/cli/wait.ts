@@ -14,7 +14,11 @@ import { Option, type Command } from 'commander';
 import { ApiError, type NimbusClient } from '../client/client.js';
 
 /** One look at the state waited for. */
-export type Probe = (c: NimbusClient, result: unknown, memo: Record<string, unknown>) => Promise<{ done: boolean; what: string; state: string }>;
+export type Probe = (
+  c: NimbusClient,
+  result: unknown,
+  memo: Record<string, unknown>,
+) => Promise<{ done: boolean; what: string; state: string; /** The resource as it is now, when the probe read it. */ latest?: unknown }>;
 
 const probes = new WeakMap<Command, Probe>();
 
@@ -27,11 +31,11 @@ export function waitable(cmd: Command, probe: Probe): void {
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
-/** Waits as `cmd` was asked to (nothing without --wait). */
-export async function waitIfAsked(cmd: Command, c: NimbusClient, result: unknown): Promise<void> {
+/** Waits as `cmd` was asked to (nothing without --wait); resolves with the resource as it is once done, when the probe read it. */
+export async function waitIfAsked(cmd: Command, c: NimbusClient, result: unknown): Promise<unknown> {
   const probe = probes.get(cmd);
   const o = cmd.opts<{ wait?: boolean; waitTimeout: number }>();
-  if (!probe || !o.wait) return;
+  if (!probe || !o.wait) return undefined;
   const tty = process.stderr.isTTY;
   const t0 = performance.now();
   const until = t0 + o.waitTimeout * 1000;
@@ -41,7 +45,7 @@ export async function waitIfAsked(cmd: Command, c: NimbusClient, result: unknown
     const p = await probe(c, result, memo);
     if (p.done) {
       if (tty) process.stderr.write(`\r\x1b[K✓ ${p.what}: ${p.state} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
-      return;
+      return p.latest;
     }
     if (performance.now() > until) {
       if (tty) process.stderr.write('\r\x1b[K');
@@ -75,7 +79,7 @@ export const lbActive: Probe = async (c, result) => {
   const r = result as { id: string; loadBalancerId?: string; poolId?: string };
   const lbId = r.id.startsWith('lb-') ? r.id : (r.loadBalancerId ?? (await c.pools.get(r.poolId!)).loadBalancerId);
   const lb = await c.loadBalancers.get(lbId);
-  return { done: lb.provisioningStatus === 'ACTIVE', what: `load balancer ${lb.name}`, state: lb.provisioningStatus };
+  return { done: lb.provisioningStatus === 'ACTIVE', what: `load balancer ${lb.name}`, state: lb.provisioningStatus, ...(r.id === lbId ? { latest: lb } : {}) };
 };
 
 /** The data plane has converged and every load balancer of the project is ACTIVE (a topology applied). */

@@ -93,6 +93,9 @@ test('--wait returns once the change is in effect', async () => {
   const l = await nimbus('listener', 'create', '--name', 'lw', '--lb', 'lb-w', '--protocol', 'http', '--port', '18099', '--pool', 'pool-w', '--wait');
   assert.equal(l.code, 0, l.stderr);
   assert.equal((await t.client.loadBalancers.get('lb-w')).provisioningStatus, 'ACTIVE');
+  const u = await nimbus('lb', 'update', 'lb-w', '--workers', '2', '--wait', '-o', 'json');
+  assert.equal(u.code, 0, u.stderr);
+  assert.equal(JSON.parse(u.stdout).provisioningStatus, 'ACTIVE', 'the row printed is the one waited for, not the PENDING_UPDATE answer');
 });
 
 test(
@@ -134,14 +137,21 @@ test('cascade: a load balancer with its parts; a VPC only after saying yes', asy
   const refused = await nimbus('lb', 'delete', 'lb-w');
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /DependencyViolation: load balancer 'lb-w' is still used by listener 'lw'/);
-  assert.equal((await nimbus('lb', 'delete', 'lb-w', '--cascade')).code, 0);
+  const lbGone = await nimbus('lb', 'delete', 'lb-w', '--cascade');
+  assert.equal(lbGone.code, 0, lbGone.stderr);
+  assert.match(lbGone.stdout, /^deleted load balancer lb-w \(lb-[0-9a-f]+\)\n$/, 'not shown as if it were alive');
   assert.deepEqual(await t.client.pools.list(), []);
   const noTerminal = await nimbus('vpc', 'delete', 'vpc-a', '--cascade');
   assert.equal(noTerminal.code, 1);
-  assert.match(noTerminal.stderr, /^Aborted: VPC 'vpc-a' holds \d+ resources that go with it: Not asked without a terminal: give --yes/);
+  assert.match(noTerminal.stderr, /^Aborted: VPC 'vpc-a' holds \d+ resources that go with it:\n {2}server ecs-a \(ecs-[0-9a-f]+\)\n/);
+  assert.match(noTerminal.stderr, /\nNot asked without a terminal: give --yes\n$/);
   assert.equal((await t.client.vpcs.list()).length, 2, 'nothing was deleted');
-  const yes = await nimbus('vpc', 'delete', 'vpc-a', '--cascade', '--yes');
+  const yes = await nimbus('vpc', 'delete', 'vpc-a', '--cascade', '--yes', '-o', 'json');
   assert.equal(yes.code, 0, yes.stderr);
+  const gone = JSON.parse(yes.stdout) as { name: string; deleted: boolean; status: string };
+  assert.equal(gone.name, 'vpc-a');
+  assert.equal(gone.deleted, true);
+  assert.equal(gone.status, 'deleted', 'not "available"');
   assert.deepEqual(
     (await t.client.vpcs.list()).map((v) => v.name),
     ['vpc-b'],

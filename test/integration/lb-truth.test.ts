@@ -5,7 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 let t: TestDaemon;
@@ -62,8 +62,22 @@ test('a load balancer whose public IP port is held elsewhere is ERROR, not ACTIV
     () => t.client.loadBalancers.get('held'),
     (x) => x.provisioningStatus === 'ACTIVE',
   );
-  await t.client.loadBalancers.delete('held', { cascade: true });
+  // Served once free: a connection is taken. Deleted: the answer comes once its public IP no longer answers.
+  const taken = await connects('127.0.1.50', 18097);
+  assert.equal(taken, true, 'the public IP answers while it exists');
+  const gone = await t.client.loadBalancers.delete('held', { cascade: true });
+  assert.equal(gone.provisioningStatus, 'DELETED');
+  assert.equal(await connects('127.0.1.50', 18097), false, 'no longer answers once the delete has answered');
 });
+
+/** Whether a TCP connection to host:port is taken. */
+function connects(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port });
+    s.on('connect', () => (s.destroy(), resolve(true)));
+    s.on('error', () => resolve(false));
+  });
+}
 
 test('a public IP chosen for you is one nothing on the host is bound to', async () => {
   const blocker = await listen('127.0.1.1', 0);

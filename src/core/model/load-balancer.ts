@@ -19,7 +19,8 @@ export type HealthMonitorType = (typeof HEALTH_MONITOR_TYPES)[number];
 export const OPERATING_STATUSES = ['ONLINE', 'DEGRADED', 'OFFLINE', 'ERROR', 'NO_MONITOR'] as const;
 export type OperatingStatus = (typeof OPERATING_STATUSES)[number];
 /** Octavia's provisioning status (stored as ACTIVE; the API reports the pending ones while a change is on its way to the worker). */
-export const PROVISIONING_STATUSES = ['ACTIVE', 'PENDING_CREATE', 'PENDING_UPDATE', 'ERROR'] as const;
+/** DELETED: only in the answer to a delete (Octavia's), once the load balancer no longer serves. */
+export const PROVISIONING_STATUSES = ['ACTIVE', 'PENDING_CREATE', 'PENDING_UPDATE', 'ERROR', 'DELETED'] as const;
 export type ProvisioningStatus = (typeof PROVISIONING_STATUSES)[number];
 
 /** The most worker processes one load balancer may have. */
