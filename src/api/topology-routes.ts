@@ -33,13 +33,16 @@ const Progress = Type.String({
 
 /** Runs the steps, sending one line per step and the outcome as the answer's body. */
 async function stream(ctx: Ctx, reply: FastifyReply, name: string, steps: Step[]): Promise<FastifyReply> {
-  const { applyPlan } = await topology();
+  const { applyPlan, ownedKeys } = await topology();
   const out = new PassThrough();
   const line = (o: unknown) => out.write(JSON.stringify(o) + '\n');
   void applyPlan(ctx, name, steps, (e) => line({ type: 'step', ...e }))
     .then(() => {
+      // This file's load balancers only (none once it is destroyed), not every one of the project.
+      const owned = ownedKeys(ctx, name);
       const loadBalancers = ctx.store
         .list<LoadBalancer>('loadBalancer', { projectId: ctx.projectId })
+        .filter((lb) => owned.has(`loadBalancer:${lb.name}`))
         .map((lb) => ({ name: lb.name, vip: lb.vip, publicIp: lb.publicIp }));
       line({ type: 'done', steps: steps.length, loadBalancers });
     })

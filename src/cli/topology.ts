@@ -49,8 +49,15 @@ function stepLine(s: TopologyStep): string {
   return `${what} ${s.why}${s.path ? `  (${s.path})` : ''}`;
 }
 
+/** Whether a plan changes the network (adoptions only record that the file owns what exists as it says). */
+export function changesNetwork(plan: TopologyPlan): boolean {
+  return plan.steps.some((s) => s.action !== 'adopt');
+}
+
 export function planText(plan: TopologyPlan): string {
   if (plan.steps.length === 0) return `No changes: the project matches ${plan.name}.\n`;
+  if (!changesNetwork(plan))
+    return `${plan.steps.map(stepLine).join('\n')}\n\nNo changes: the project matches ${plan.name}. ${plan.steps.length} resources that exist as the file says become the file's own when it is applied.\n`;
   const count = (a: TopologyStep['action']) => plan.steps.filter((s) => s.action === a).length;
   const summary = `Plan: ${count('create')} to create, ${count('update')} to update, ${count('replace')} to replace, ${count('delete')} to delete, ${count('adopt')} to adopt.`;
   return `${plan.steps.map(stepLine).join('\n')}\n\n${summary}\n`;
@@ -107,13 +114,13 @@ async function run(cmd: Command, go: (c: NimbusClient, onLine: (l: TopologyProgr
 export function topologyCommands(program: Command): void {
   program
     .command('plan')
-    .description('show what applying a topology file would change, and why; changes nothing (exit 0: no changes, 2: changes)')
+    .description('show what applying a topology file would change, and why; changes nothing (exit 0: no change to the network, 2: changes)')
     .requiredOption('-f, --file <path>', "the topology file ('-': standard input)")
     .action(async (o: { file: string }, cmd: Command) => {
       try {
         const plan = await clientOf(cmd).topology.plan(readFile(o.file), fileName(o.file));
         if (!(await structured(cmd, plan))) process.stdout.write(planText(plan));
-        process.exitCode = plan.steps.length ? 2 : 0;
+        process.exitCode = changesNetwork(plan) ? 2 : 0;
       } catch (err) {
         failFile(err, o.file);
       }

@@ -218,7 +218,7 @@ test('export writes a file that applies back to the same state: no changes', asy
   await c.peerings.create({ name: 'pcx-ab', vpc: 'vpc-a', peerVpc: 'vpc-b' });
   await c.routeTables.addRoute('vpc-a-main', { destination: '192.168.5.0/24', target: 'pcx-ab' });
   await c.routeTables.addRoute('vpc-b-main', { destination: '0.0.0.0/0', target: 'blackhole' });
-  await c.loadBalancers.create({ name: 'elb', subnet: 'sub-b', workers: 2 });
+  await c.loadBalancers.create({ name: 'elb', subnet: 'sub-b', workers: 2, publicIp: true });
   await c.pools.create({ name: 'p', loadBalancer: 'elb', protocol: 'tcp', algorithm: 'source_ip', timeoutMemberData: 9000 });
   await c.members.create({ pool: 'p', server: 'ecs-b', port: 8081, weight: 5 });
   await c.members.create({ pool: 'p', address: '192.168.6.76', port: 8081 });
@@ -227,11 +227,18 @@ test('export writes a file that applies back to the same state: no changes', asy
   const file = join(dir, 'exported.yaml');
   const ex = await run(['export', '--name', 'exported', '-f', file], 'round');
   assert.equal(ex.code, 0, ex.stderr);
+  assert.match(readFileSync(file, 'utf8'), /^name: exported$/m);
+  assert.match(readFileSync(file, 'utf8'), /publicIp: true/, 'the public IP is not pinned');
+  // Without --name, the file is named after the project (nothing owns its resources yet).
+  assert.match((await run(['export'], 'round')).stdout, /^name: round$/m);
   const plan = await run(['plan', '-f', file], 'round');
-  assert.equal(plan.code, 2, 'the first plan adopts what it names');
+  assert.equal(plan.code, 0, `the first plan only adopts: no change to the network\n${plan.stdout}`);
   const actions = new Set([...plan.stdout.matchAll(/^\s*(?:\+|~|-\/\+|-|=) (\w+) /gm)].map((m) => m[1]));
   assert.deepEqual([...actions], ['adopt'], `only adoptions, no change to the network:\n${plan.stdout}`);
+  assert.match(plan.stdout, /^No changes: the project matches exported\. \d+ resources that exist as the file says become the file's own/m);
   assert.equal((await run(['apply', '-f', file], 'round')).code, 0);
+  // Owned by 'exported' now: an export without --name says so.
+  assert.match((await run(['export'], 'round')).stdout, /^name: exported$/m);
   const again = await run(['plan', '-f', file], 'round');
   assert.equal(again.code, 0, again.stdout);
   assert.match(readFileSync(file, 'utf8'), /image: debian-12/, 'the image is in the file');
@@ -242,7 +249,28 @@ test('export writes a file that applies back to the same state: no changes', asy
   assert.match(replaced.stdout, /-\/\+ replace server ecs-a +image debian-12 -> debian-13/, replaced.stdout);
   // And into an empty project, the same file builds the same state.
   await t.client.projects.create({ name: 'copy' });
-  assert.equal((await run(['apply', '-f', file], 'copy')).code, 0);
+  const into = await run(['apply', '-f', file], 'copy');
+  assert.equal(into.code, 0, into.stderr);
+  const original = (await c.loadBalancers.get('elb')).publicIp;
+  const fresh = (await t.client.as('copy').loadBalancers.get('elb')).publicIp;
+  assert.ok(fresh && original && fresh !== original, `a public IP of its own (${fresh}, not ${original})`);
+  assert.match(into.stdout, /^load balancer elb: vip \S+, public \S+$/m);
+  // Another file in the same project: apply and destroy speak of its own load balancers only.
+  const second = join(dir, 'second.yaml');
+  writeFileSync(
+    second,
+    'name: second\nvpcs:\n  - name: v2\n    cidr: 10.77.0.0/16\n    subnets:\n      - { name: s2, cidr: 10.77.1.0/24 }\nloadBalancers:\n  - name: lb2\n    subnet: s2\n',
+  );
+  const applied = await run(['apply', '-f', second], 'copy');
+  assert.equal(applied.code, 0, applied.stderr);
+  assert.deepEqual(
+    [...applied.stdout.matchAll(/^load balancer (\S+):/gm)].map((m) => m[1]),
+    ['lb2'],
+    applied.stdout,
+  );
+  const destroyed = await run(['destroy', '-f', second], 'copy');
+  assert.equal(destroyed.code, 0, destroyed.stderr);
+  assert.doesNotMatch(destroyed.stdout, /^load balancer /m, destroyed.stdout);
   const copied = await run(['export', '--name', 'exported'], 'copy');
   const strip = (s: string) => s.replace(/vip: \S+\n/g, '');
   assert.equal(strip(copied.stdout), strip(readFileSync(file, 'utf8')), 'the copy exports the same file');

@@ -63,6 +63,11 @@ function ownership(ctx: Ctx, name: string): Ownership | undefined {
   return ctx.store.byName<Ownership>('topology', ctx.projectId, name);
 }
 
+/** The keys (`kind:name`) a topology file owns now. */
+export function ownedKeys(ctx: Ctx, name: string): Set<string> {
+  return new Set(ownership(ctx, name)?.owned ?? []);
+}
+
 function own(ctx: Ctx, name: string, change: (owned: Set<string>) => void): void {
   const rec = ownership(ctx, name);
   const owned = new Set(rec?.owned ?? []);

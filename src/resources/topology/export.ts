@@ -1,6 +1,10 @@
 /**
  * A project's state as a topology file (`nimbus export`): by name, with only what differs
  * from the defaults, so that applying it gives back the same state and plans no change.
+ *
+ * Its `name:` is the one asked for, else the topology that owns everything exported, else
+ * the project's. Public IPs are written `publicIp: true` (some public IP): the same file
+ * applied to another project takes new ones, where pinned addresses would clash with these.
  */
 import type {
   HealthMonitor,
@@ -18,7 +22,7 @@ import type {
 } from '../../core/model/index.js';
 import { LISTENER_LIMITS } from '../../core/model/index.js';
 import type { Ctx } from '../context.js';
-import { storedRule } from './plan.js';
+import { storedRule, wants } from './plan.js';
 
 type Entry<K extends keyof TopologyFile> = NonNullable<TopologyFile[K]>[number];
 
@@ -61,7 +65,7 @@ export function exportTopology(ctx: Ctx, name?: string): TopologyFile {
     name: lb.name,
     subnet: nameOf(lb.subnetId)!,
     vip: lb.vip,
-    ...(lb.publicIp ? { publicIp: lb.publicIp } : {}),
+    ...(lb.publicIp ? { publicIp: true } : {}),
     ...(lb.workers && lb.workers > 1 ? { workers: lb.workers } : {}),
     pools: ctx.store.list<Pool>('pool', { parentId: lb.id }).map((pool) => {
       const hm = ctx.store.list<HealthMonitor>('healthMonitor', { parentId: pool.id })[0];
@@ -103,7 +107,6 @@ export function exportTopology(ctx: Ctx, name?: string): TopologyFile {
     }),
   }));
   const out: TopologyFile = {
-    ...(name ? { name } : {}),
     ...(vpcs.length ? { vpcs } : {}),
     ...(securityGroups.length ? { securityGroups } : {}),
     ...(servers.length ? { servers } : {}),
@@ -111,5 +114,18 @@ export function exportTopology(ctx: Ctx, name?: string): TopologyFile {
     ...(routes.length ? { routes } : {}),
     ...(loadBalancers.length ? { loadBalancers } : {}),
   };
-  return out;
+  const fileName = name ?? ownerOf(ctx, out) ?? ctx.store.get<{ name: string }>(ctx.projectId)?.name;
+  return fileName ? { name: fileName, ...out } : out;
+}
+
+/** The topology that owns everything in the file, if one does. */
+function ownerOf(ctx: Ctx, file: TopologyFile): string | undefined {
+  const keys = wants(file)
+    .filter((w) => w.kind !== 'rules')
+    .map((w) => w.key);
+  if (keys.length === 0) return undefined;
+  return ctx.store.list<{ name: string; owned: string[] }>('topology', { projectId: ctx.projectId }).find((f) => {
+    const owned = new Set(f.owned);
+    return keys.every((k) => owned.has(k));
+  })?.name;
 }
