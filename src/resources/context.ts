@@ -49,14 +49,20 @@ export interface Ctx {
  * project tokens, the tenants; an admin token is the operator and is not bound.
  */
 export function checkQuota(ctx: Ctx, kind: QuotaKind, used: number, what: string): void {
-  if (ctx.admin) return;
-  const project = ctx.store.get<{ name: string; quotas?: Partial<Record<QuotaKind, number>> }>(ctx.projectId, 'project');
-  const limit = project?.quotas?.[kind] ?? DEFAULT_QUOTAS[kind];
-  if (used < limit) return;
+  const limit = quotaOf(ctx, kind);
+  if (limit === null || used < limit) return;
+  const project = ctx.store.get<{ name: string }>(ctx.projectId, 'project');
   throw new NimbusError(
     (QUOTA_CODES[kind] ?? 'QuotaExceeded') as ErrorCode,
     `project '${project?.name ?? ctx.projectId}' has ${used} ${what}, its quota of ${kind} is ${limit}; an admin can raise it (nimbus project quota ${project?.name ?? ctx.projectId} --set ${kind}=N)`,
   );
+}
+
+/** The project's quota of `kind` for this caller: null for an admin token (not bound). */
+export function quotaOf(ctx: Ctx, kind: QuotaKind): number | null {
+  if (ctx.admin) return null;
+  const project = ctx.store.get<{ quotas?: Partial<Record<QuotaKind, number>> }>(ctx.projectId, 'project');
+  return project?.quotas?.[kind] ?? DEFAULT_QUOTAS[kind];
 }
 
 /** Refuses an admin-only operation to a project token. */

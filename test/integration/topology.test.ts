@@ -174,6 +174,34 @@ test('every problem at once, each with its path, line and code; nothing changes'
   assert.equal(await everything(c), before, 'no refused file changed anything');
 });
 
+test('a file is bounded by what it holds, before any plan: the quotas for a project token, 5,000 resources for any', async () => {
+  await t.client.projects.create({ name: 'bounded' });
+  const issued = await t.client.tokens.create({ name: 'bounded-token', project: 'bounded' });
+  const tenant = t.client.withToken(issued.secret);
+  const vpcs = Array.from({ length: 6 }, (_, i) => `  - { name: v${i}, cidr: 10.${i}.0.0/16 }`).join('\n');
+  await assert.rejects(
+    tenant.topology.plan(`name: six\nvpcs:\n${vpcs}\n`),
+    (err: Error & { code?: string; problems?: { code: string; line: number | null; message: string }[] }) => {
+      assert.equal(err.code, 'InvalidTopology');
+      assert.equal(err.problems?.[0].code, 'VpcLimitExceeded');
+      assert.equal(typeof err.problems?.[0].line, 'number', 'with its line');
+      assert.match(err.problems?.[0].message ?? '', /vpcs: the file holds 6, the project's quota of vpcs is 5/);
+      return true;
+    },
+  );
+  const rules = Array.from({ length: 61 }, (_, i) => `      - { direction: ingress, protocol: tcp, ports: '${i + 1}', remote: 10.0.0.0/8 }`).join('\n');
+  await assert.rejects(tenant.topology.plan(`name: rules\nsecurityGroups:\n  - name: g\n    rules:\n${rules}\n`), /inbound rules of 'g': the file holds 61/);
+  // An admin is not bound by quotas, but by the size of a file.
+  const vpc = (i: number) =>
+    `  - name: v${i}\n    cidr: 10.${i}.0.0/16\n    subnets:\n` +
+    Array.from({ length: 1000 }, (_, j) => `      - { name: n${i}-${j}, cidr: 10.${i}.${j >> 4}.${(j & 15) * 16}/28 }`).join('\n');
+  await assert.rejects(
+    t.client.topology.plan(`name: huge\nvpcs:\n${[0, 1, 2, 3, 4].map(vpc).join('\n')}\n`),
+    /the file holds 5005 resources; a file may hold at most 5000/,
+  );
+  assert.deepEqual(await tenant.vpcs.list(), [], 'nothing was made');
+});
+
 test('only what the file owns is deleted when it leaves the file; destroy removes what it owns and nothing else', async () => {
   await t.client.projects.create({ name: 'own' });
   const c = t.client.as('own');

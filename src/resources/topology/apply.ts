@@ -40,6 +40,7 @@ import {
 } from '../load-balancer/service.js';
 import type { RouteTable } from '../../core/model/index.js';
 import { parseTopology, pathText, type FileProblem } from './parse.js';
+import { boundProblems } from './bounds.js';
 import { ORDER, planTopology, ruleText, storedRule, wants, type Step, type TopoKind, type Want } from './plan.js';
 
 interface Ownership {
@@ -216,6 +217,9 @@ export function planFile(ctx: Ctx, text: string, given?: string): { name: string
   if (!parsed.file) refuse(parsed.problems);
   const name = ownerName(parsed.file, given);
   const list = wants(parsed.file);
+  // Bounded by what it holds before the dry run, which holds the daemon while it runs.
+  const bounds = boundProblems(ctx, list, parsed.lineOf);
+  if (bounds.length) refuse(bounds);
   const dupes = new Map<string, Want>();
   const problems: FileProblem[] = [];
   for (const w of list) {
