@@ -13,6 +13,8 @@
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { controlLink, ipcLink, type WorkerLink } from './worker-link.js';
+import { provisioningStatus } from './provisioning.js';
 import type { Store } from '../store/db.js';
 import type { Change, ChangeFeed } from '../resources/context.js';
 import type { AccessRecord, Listener, LoadBalancer, PlanStep, ProvisioningStatus } from '../core/model/index.js';
@@ -26,45 +28,13 @@ import type { FromWorker, Health, ToWorker } from '../lb/ipc.js';
 import { readAccessLog } from '../lb/observe.js';
 import type { Workloads } from './workloads.js';
 import { LbReconciler, controlArg, type LbDesired, type LbPlan, type LbWorkerHost } from './lb-reconciler.js';
-import { connectControl, type Line } from '../lb/control-socket.js';
+import { connectControl } from '../lb/control-socket.js';
 import { controlSecret, workerDir } from './lb-dirs.js';
 import { KernelListeners, type KernelWant } from './kernel-listeners.js';
 import type { EngineChoice } from '../resources/load-balancer/engine-choice.js';
 import { counterName, type CounterValue } from '../dataplane/linux/l4.js';
 
 const LB_KINDS = new Set(['loadBalancer', 'listener', 'pool', 'member', 'healthMonitor']);
-
-/** How the daemon speaks to a worker: the IPC channel of one it started, or the control socket of one it adopted. */
-interface WorkerLink {
-  connected(): boolean;
-  /** Whether listening sockets can be handed over (IPC only). */
-  handsSockets: boolean;
-  send(msg: ToWorker, socket?: Server, done?: () => void): void;
-  onMessage(fn: (msg: FromWorker) => void): void;
-  onGone(fn: () => void): void;
-}
-
-function ipcLink(child: ChildProcess): WorkerLink {
-  return {
-    connected: () => child.connected,
-    handsSockets: true,
-    send: (msg, socket, done) => (socket ? child.send(msg, socket, done) : child.send(msg)),
-    onMessage: (fn) => child.on('message', fn),
-    onGone: (fn) => child.on('exit', fn),
-  };
-}
-
-function controlLink(line: Line<FromWorker, ToWorker>): WorkerLink {
-  let open = true;
-  line.onClose(() => (open = false));
-  return {
-    connected: () => open,
-    handsSockets: false,
-    send: (msg) => line.send(msg),
-    onMessage: (fn) => line.onMessage(fn),
-    onGone: (fn) => line.onClose(fn),
-  };
-}
 
 interface WorkerState {
   link: WorkerLink;
@@ -79,37 +49,6 @@ interface WorkerState {
   pushed: string;
   /** Public IP sockets being opened (not yet listening). */
   opening: number;
-}
-
-/** What the provisioning status of a load balancer is made from. */
-export interface ProvisioningFacts {
-  /** A change to a load-balancer resource that no reconcile pass has taken up yet. */
-  changePending: boolean;
-  /** The load balancer has listeners, so a worker should run its configuration. */
-  hasListeners: boolean;
-  /** Its worker process, if one has started: ready, configurations sent and applied, public sockets still being opened. */
-  worker: { ready: boolean; sent: number; applied: number; opening: number } | null;
-  /** A configuration was applied by some worker of it before (since the daemon started). */
-  everApplied: boolean;
-  /** A reconcile pass has seen the load balancer. */
-  known: boolean;
-  /** Listeners it should serve but cannot (a public IP's port held by something else): it is in ERROR. */
-  failing?: number;
-}
-
-/**
- * Octavia's provisioning status: ACTIVE once the worker runs the latest configuration;
- * PENDING_CREATE before any worker has applied one, PENDING_UPDATE while a newer one is on
- * its way (a change not yet reconciled, a worker starting again, a configuration not yet
- * acknowledged).
- */
-export function provisioningStatus(f: ProvisioningFacts): ProvisioningStatus {
-  // A load balancer that does not serve every listener is not ACTIVE (Octavia's ERROR).
-  if ((f.failing ?? 0) > 0) return 'ERROR';
-  const pending =
-    f.changePending || (f.hasListeners && (!f.worker || !f.worker.ready || f.worker.applied < f.worker.sent || f.worker.sent === 0 || f.worker.opening > 0));
-  if (!pending) return 'ACTIVE';
-  return !f.known || (f.hasListeners && !f.everApplied) ? 'PENDING_CREATE' : 'PENDING_UPDATE';
 }
 
 export class LoadBalancers implements LbRuntime, LbWorkerHost {

@@ -3,7 +3,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { provisioningStatus, type ProvisioningFacts } from './load-balancers.js';
+import { provisioningStatus, type ProvisioningFacts } from './provisioning.js';
 
 const facts = (over: Partial<ProvisioningFacts>): ProvisioningFacts => ({
   changePending: false,
