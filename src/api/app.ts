@@ -2,6 +2,8 @@
  * buildApp(): the REST API as a Fastify instance, without listen(). Errors leave as
  * `{code, message}` with the catalogue's status; the OpenAPI document is at /openapi.json.
  */
+import { randomUUID } from 'node:crypto';
+import { encodeError } from '../aws/codec.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import { NimbusError } from '../core/errors.js';
@@ -66,9 +68,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     refResolver: { buildLocalReference: (json, _base, _frag, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
 
-  app.setErrorHandler((err: unknown, _req, reply) => {
+  app.setErrorHandler((err: unknown, req, reply) => {
     if (err instanceof NimbusError) return reply.status(err.status).send({ code: err.code, message: err.message, ...err.extra });
     const e = err as { validation?: unknown; message?: string; statusCode?: number; code?: string };
+    // The AWS endpoint answers in AWS's error shape, whatever refused the request.
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' && req.url.split('?')[0] === '/')
+      return reply
+        .status(413)
+        .header('content-type', 'text/xml; charset=utf-8')
+        .send(encodeError(null, 'RequestEntityTooLarge', 'the request body is larger than 1 MB', randomUUID()));
     if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
       return reply.status(413).send({ code: 'InvalidParameterValue', message: 'the request body is too large (64 kB; a topology file: 1 MB)' });
     if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')

@@ -116,7 +116,8 @@ export function awsRoutes(app: FastifyInstance, deps: AppDeps): void {
       return send(reply, 200, encodeOutput(svc.model, action, output, requestId));
     } catch (err) {
       if (err instanceof SignatureError) return fail(which === 'ec2' ? 'AuthFailure' : 'SignatureDoesNotMatch', err.message, 401);
-      if (err instanceof ParamError) return fail('InvalidParameterValue', err.message, 400);
+      if (err instanceof ParamError)
+        return fail(err.unknown ? (which === 'ec2' ? 'UnknownParameter' : 'ValidationError') : 'InvalidParameterValue', err.message, 400);
       if (err instanceof AwsError) return fail(err.code, err.message, 400);
       if (err instanceof NimbusError) return fail(AWS_CODE[err.code] ?? err.code, err.message, httpStatus(err.code, err.status));
       req.log.error(err);

@@ -44,6 +44,8 @@ export function routeMaker(app: FastifyInstance, deps: AppDeps) {
       method,
       url,
       ...(spec.admin ? { onRequest: adminOnly } : {}),
+      // A call that takes no body refuses one (an empty object aside), rather than ignoring whatever came.
+      ...(!spec.body && method !== 'GET' ? { preValidation: noBody } : {}),
       schema: {
         tags: [spec.tag],
         summary: spec.summary,
@@ -65,6 +67,13 @@ export function routeMaker(app: FastifyInstance, deps: AppDeps) {
       },
     });
   };
+}
+
+/** A route hook refusing a body on a call that takes none. */
+async function noBody(req: FastifyRequest): Promise<void> {
+  const b = req.body;
+  if (b === undefined || b === null || b === '' || (typeof b === 'object' && !Array.isArray(b) && Object.keys(b).length === 0)) return;
+  throw new NimbusError('InvalidParameterValue', `${req.method} ${req.routeOptions.url ?? req.url} takes no body; send none`);
 }
 
 /** A route hook refusing project tokens. */

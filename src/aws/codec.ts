@@ -73,16 +73,59 @@ export class ParamError extends Error {
   constructor(
     readonly key: string,
     message: string,
+    /** A parameter the operation does not read (EC2's UnknownParameter). */
+    readonly unknown = false,
   ) {
     super(message);
   }
 }
 
-/** The typed input of an operation from its form parameters. */
+/** Parameters every request may carry besides its operation's input: the operation, its version, a presigned request's signature. */
+const ENVELOPE = new Set([
+  'Action',
+  'Version',
+  'X-Amz-Algorithm',
+  'X-Amz-Credential',
+  'X-Amz-Date',
+  'X-Amz-SignedHeaders',
+  'X-Amz-Signature',
+  'X-Amz-Security-Token',
+  'X-Amz-Expires',
+]);
+
+/**
+ * The typed input of an operation from its form parameters. A parameter of the input that is
+ * not read is refused (ParamError with `unknown`), not ignored: `Filter.999999.Name` after no
+ * `Filter.1` (list members are numbered from 1 without a gap) would otherwise make a filtered
+ * call answer unfiltered.
+ */
 export function decodeInput(model: Model, operation: string, params: Map<string, string>): Record<string, Value> {
   const op = model.operations[operation];
-  if (!op?.input) return {};
-  return (decode(model, model.shapes[op.input.shape], '', params) as Record<string, Value> | undefined) ?? {};
+  const read = new Set<string>();
+  const tracked = new Map(params);
+  const get = tracked.get.bind(tracked);
+  tracked.get = (k: string) => {
+    read.add(k);
+    return get(k);
+  };
+  const out = op?.input ? ((decode(model, model.shapes[op.input.shape], '', tracked) as Record<string, Value> | undefined) ?? {}) : {};
+  // A parameter of this operation's input that was not read (a member past a gap); names it does not
+  // have at all are let through, as a newer SDK sends parameters an older model lacks (ClientToken).
+  const shape = op?.input ? model.shapes[op.input.shape] : undefined;
+  const known = new Set(Object.entries(shape?.members ?? {}).map(([name, ref]) => requestKey(model.metadata.protocol, name, ref)));
+  const unread = [...params.keys()].filter((k) => !read.has(k) && !ENVELOPE.has(k) && known.has(k.split('.')[0]));
+  if (unread.length > 0) {
+    const first = unread[0];
+    const list = /^(.*)\.(\d+)(?:\.|$)/.exec(first);
+    throw new ParamError(
+      first,
+      list
+        ? `${first}: not read: the members of ${list[1]} are numbered from 1 without a gap${unread.length > 1 ? ` (and ${unread.length - 1} more unread)` : ''}`
+        : `${first}: not read by ${operation}${unread.length > 1 ? ` (and ${unread.length - 1} more)` : ''}`,
+      true,
+    );
+  }
+  return out;
 }
 
 function has(params: Map<string, string>, prefix: string): boolean {
@@ -156,7 +199,9 @@ function scalar(shape: Shape, key: string, raw: string | undefined): Value {
   }
 }
 
-const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/** Characters XML 1.0 cannot carry at all: what the store holds from before the text rules (core/text.ts) is sent as U+FFFD. */
+const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/gu;
+const escapeXml = (s: string) => s.replace(NOT_XML, '\uFFFD').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function ns(model: Model): string {
   const n = model.metadata.xmlNamespace;

@@ -4,6 +4,7 @@
  * beside their resource (Store.tags) and go when it is deleted.
  */
 import { AwsError } from './codec.js';
+import { textProblem } from '../core/text.js';
 
 const MAX_TAGS = 50;
 
@@ -12,7 +13,10 @@ export function checkTag(key: unknown, value: unknown, code: string): void {
   const k = String(key ?? '');
   if (k.length < 1 || k.length > 128) throw new AwsError(code, `Tag key '${k}': 1 to 128 characters`);
   if (k.toLowerCase().startsWith('aws:')) throw new AwsError(code, `Tag key '${k}': the aws: prefix is reserved`);
-  if (String(value ?? '').length > 256) throw new AwsError(code, `Tag '${k}': its value is longer than 256 characters`);
+  const keyProblem = textProblem(k, 128);
+  if (keyProblem) throw new AwsError(code, `Tag key '${k.replace(/[^\x20-\x7e]/g, '?')}': ${keyProblem}`);
+  const valueProblem = textProblem(String(value ?? ''), 256);
+  if (valueProblem) throw new AwsError(code, `Tag '${k}': its value ${valueProblem}`);
 }
 
 /** Refuses a resource holding more than AWS's 50 tags (`held`: those kept in the store; `own`: tags its fields stand for, EC2's Name). */

@@ -89,6 +89,12 @@ export interface Crud<T> {
   delete(ref: string): Promise<T>;
 }
 
+/** A CIDR given with host bits set is stored as its network (as AWS does): said on stderr, so the user knows. */
+function canonicalNote<T extends { cidr: string }>(given: string, made: T): T {
+  if (given.trim() !== made.cidr) process.stderr.write(`note: ${given} has host bits set; stored as ${made.cidr}\n`);
+  return made;
+}
+
 /** list, show, delete (and rename when the kind has it) for one kind. */
 export function standardVerbs<T>(
   group: Command,
@@ -133,7 +139,7 @@ export function networkCommands(program: Command): void {
     .description('create a VPC with its main route table')
     .requiredOption('--name <name>', 'VPC name')
     .requiredOption('--cidr <cidr>', 'private IPv4 range, /8 to /28, e.g. 192.168.6.0/24')
-    .action(act(VPC, (c, o: { name: string; cidr: string }) => c.vpcs.create({ name: o.name, cidr: o.cidr })));
+    .action(act(VPC, async (c, o: { name: string; cidr: string }) => canonicalNote(o.cidr, await c.vpcs.create({ name: o.name, cidr: o.cidr }))));
   standardVerbs(vpc, 'VPC', VPC, (c) => c.vpcs);
   vpc.commands
     .find((x) => x.name() === 'delete')!
@@ -161,8 +167,8 @@ export function networkCommands(program: Command): void {
     .requiredOption('--cidr <cidr>', 'inside the VPC, /28 or larger')
     .option('--route-table <ref>', "route table; the VPC's main table when absent")
     .action(
-      act(SUBNET, (c, o: { name: string; vpc: string; cidr: string; routeTable?: string }) =>
-        c.subnets.create({ name: o.name, vpc: o.vpc, cidr: o.cidr, routeTable: o.routeTable }),
+      act(SUBNET, async (c, o: { name: string; vpc: string; cidr: string; routeTable?: string }) =>
+        canonicalNote(o.cidr, await c.subnets.create({ name: o.name, vpc: o.vpc, cidr: o.cidr, routeTable: o.routeTable })),
       ),
     );
   standardVerbs(subnet, 'subnet', SUBNET, (c) => c.subnets, { filters: ['vpc'] });

@@ -484,3 +484,42 @@ test("AWS's codes: VPC range /16-/28, main table a dependency, another VPC's tab
   await ec2.send(new DeleteRouteTableCommand({ RouteTableId: other }));
   for (const v of [x, y]) await ec2.send(new DeleteVpcCommand({ VpcId: v }));
 });
+
+test('one set of limits for both interfaces: lengths and text as REST, XML-safe answers, sparse indices refused, a large body in AWS shape', async () => {
+  const long = await refusal(ec2.send(new CreateSecurityGroupCommand({ GroupName: 'long', Description: 'x'.repeat(256) })));
+  assert.equal(long.name, 'InvalidParameterValue', long.message);
+  assert.match(long.message, /description: is longer than 255 characters/);
+  const escape = await refusal(ec2.send(new CreateSecurityGroupCommand({ GroupName: 'esc', Description: 'red\x1b[31m' })));
+  assert.match(escape.message, /description: holds U\+001B/);
+  const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.71.0.0/16' }))).Vpc!.VpcId!;
+  const tagged = await refusal(ec2.send(new CreateTagsCommand({ Resources: [vpc], Tags: [{ Key: 'k', Value: 'a\x01b' }] })));
+  assert.equal(tagged.name, 'InvalidParameterValue');
+  // Every answer parses: the SDK reads DescribeTags back.
+  await ec2.send(new CreateTagsCommand({ Resources: [vpc], Tags: [{ Key: 'k', Value: 'fine & <ok>' }] }));
+  const tags = await ec2.send(new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [vpc] }] }));
+  assert.ok(tags.Tags?.some((x) => x.Key === 'k' && x.Value === 'fine & <ok>'));
+  // A filter sent as member 999999 (no member 1) is refused, not ignored.
+  const sparse = new EC2Client({ endpoint: t.daemon.url, region: 'us-east-1', credentials: key });
+  sparse.middlewareStack.add(
+    (next) => async (args) => {
+      const req = args.request as { body?: string };
+      if (typeof req.body === 'string') req.body = req.body.replaceAll('Filter.1.', 'Filter.999999.');
+      return next(args);
+    },
+    { step: 'build', priority: 'high' },
+  );
+  const gap = await refusal(sparse.send(new DescribeVpcsCommand({ Filters: [{ Name: 'vpc-id', Values: ['vpc-none'] }] })));
+  sparse.destroy();
+  assert.equal(gap.name, 'UnknownParameter', gap.message);
+  assert.match(gap.message, /Filter\.999999\.Name.*numbered from 1 without a gap/);
+  // A body over the limit: AWS's error shape, not JSON.
+  const big = await fetch(t.daemon.url + '/', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: `Action=DescribeVpcs&Version=2016-11-15&Pad=${'a'.repeat(2 * 1024 * 1024)}`,
+  });
+  assert.equal(big.status, 413);
+  assert.match(big.headers.get('content-type') ?? '', /xml/);
+  assert.match(await big.text(), /<Code>RequestEntityTooLarge<\/Code>/);
+  await ec2.send(new DeleteVpcCommand({ VpcId: vpc }));
+});

@@ -222,3 +222,11 @@ test('nimbus serve starts without a warning on stderr (deprecations included)', 
   }
   assert.doesNotMatch(err, /Warning|DEP\d+|FSTDEP/, err);
 });
+
+test('a CIDR with host bits set is stored as its network, and the CLI says so', async () => {
+  const r = await nimbus('vpc', 'create', '--name', 'hostbits', '--cidr', '10.99.0.1/16');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, 'note: 10.99.0.1/16 has host bits set; stored as 10.99.0.0/16\n');
+  const plain = await nimbus('vpc', 'delete', 'hostbits');
+  assert.equal(plain.code, 0, plain.stderr);
+});

@@ -120,3 +120,21 @@ test("what the framework refuses still answers with the catalogue's {code, messa
     assert.equal(got.status, status, `${bytes.slice(0, 40)}: ${answer.slice(0, 200)}`);
   }
 });
+
+test('inputs taken loosely before: control and direction characters, web:08080, a body where none is taken, a deep file, host bits', async () => {
+  for (const bad of ['a\0b', 'line\r\nbreak', 'red\x1b[31m', 'abc\u202Egnp.exe']) {
+    await refused(t.client.securityGroups.create({ name: `g${bad.length}`, description: bad }), 'InvalidParameterValue', 'description');
+  }
+  assert.equal((await t.client.securityGroups.create({ name: 'tabbed', description: 'a\ttab is fine' })).description, 'a\ttab is fine');
+  await refused(t.client.servers.create({ name: 'zero-port', subnet: 'sub-a', app: 'web:08080' }), 'InvalidParameterValue', 'web:08080');
+  // A call that takes no body refuses one, however deep.
+  const deep = '['.repeat(5000) + ']'.repeat(5000);
+  for (const path of ['/v1/servers/ecs-a/stop', '/v1/servers/ecs-a/start']) {
+    const r = await fetch(t.daemon.url + path, { method: 'POST', headers: { ...t.auth, 'content-type': 'application/json' }, body: deep });
+    assert.equal(r.status, 400, path);
+    assert.match(((await r.json()) as { message: string }).message, /takes no body/);
+  }
+  assert.equal((await t.client.servers.get('ecs-a')).status, 'running', 'nothing was done');
+  // A topology file nested 10,000 deep: a problem said plainly, not a stack overflow.
+  await assert.rejects(t.client.topology.plan(`name: deep\nvpcs: ${'['.repeat(10000)}${']'.repeat(10000)}\n`), /nested too deeply/);
+});

@@ -3,6 +3,7 @@
  * stateful. A new group allows all outbound traffic and nothing inbound; each project's
  * `default` group also lets its own members in, and cannot be deleted.
  */
+import { checkText } from '../../core/text.js';
 import { parseIcmp, type IcmpMatch } from '../../core/icmp.js';
 import { NimbusError, invalid } from '../../core/errors.js';
 import { normalizeCidr } from '../../core/cidr.js';
@@ -54,7 +55,7 @@ export function createSecurityGroup(ctx: Ctx, input: SecurityGroupInput): Securi
       id: newId('securityGroup'),
       name,
       projectId: ctx.projectId,
-      description: input.description ?? '',
+      description: input.description === undefined ? '' : checkText('description', input.description, 255),
       isDefault: false,
       rules: [egressAll()],
       createdAt: now(),
@@ -82,7 +83,7 @@ export function updateSecurityGroup(ctx: Ctx, ref: string, input: SecurityGroupU
       }
       sg.name = checkName(ctx, 'securityGroup', input.name, sg.id);
     }
-    if (input.description !== undefined) sg.description = input.description;
+    if (input.description !== undefined) sg.description = checkText('description', input.description, 255);
     saveUpdate(ctx, 'securityGroup', sg);
     return sg;
   });
@@ -158,7 +159,7 @@ export function addRule(ctx: Ctx, groupRef: string, input: RuleInput): SecurityG
       ...(icmp ? { icmp } : {}),
       remote,
     };
-    if (input.description) rule.description = input.description;
+    if (input.description) rule.description = checkText('description', input.description, 255);
     if (sg.rules.some((r) => sameRule(r, rule))) {
       throw new NimbusError('InvalidPermission.Duplicate', `security group '${sg.name}' already has this ${rule.direction} rule`);
     }

@@ -68,7 +68,20 @@ function schemaProblem(e: ErrorObject, lineOf: (p: PathPart[]) => number | null)
   return { path, line: lineOf(parts), code: 'InvalidParameterValue', message: `${path || 'the file'}: ${message}` };
 }
 
+const NESTED = 'the file is nested too deeply to be a topology file (a real one is a few levels deep)';
+
 export function parseTopology(text: string): ParsedFile {
+  try {
+    return parseChecked(text);
+  } catch (err) {
+    // A file nested so deep that reading it would overflow the stack says so, with no stack trace.
+    if (!(err instanceof RangeError)) throw err;
+    const problem: FileProblem = { path: '', line: null, code: 'InvalidParameterValue', message: NESTED };
+    return { file: null, problems: [problem], lineOf: () => null };
+  }
+}
+
+function parseChecked(text: string): ParsedFile {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
   const lineOf = lineFinder(doc, lines);
@@ -76,7 +89,8 @@ export function parseTopology(text: string): ParsedFile {
     path: '',
     line: e.linePos?.[0]?.line ?? null,
     code: 'InvalidParameterValue',
-    message: `YAML: ${e.message.split('\n')[0]}`,
+    // The YAML reader gives up on a file nested deeper than the stack allows: said as such.
+    message: /Maximum call stack size exceeded/.test(e.message) ? NESTED : `YAML: ${e.message.split('\n')[0]}`,
   }));
   if (problems.length) return { file: null, problems, lineOf };
   let value: unknown;
