@@ -39,7 +39,10 @@ async function once<T>(method: string, path: string, body?: unknown): Promise<T>
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (project) headers['x-nimbus-project'] = project;
-  const res = await fetch(path, { method, credentials: 'same-origin', headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  // A daemon that does not answer is said as such (fetch's own words are "Failed to fetch").
+  const res = await fetch(path, { method, credentials: 'same-origin', headers, body: body === undefined ? undefined : JSON.stringify(body) }).catch(() => {
+    throw new ApiError('DaemonUnreachable', 'the daemon does not answer: is `nimbus serve` running?', 0);
+  });
   const text = await res.text();
   let data: { code?: string; message?: string } | undefined;
   try {

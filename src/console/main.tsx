@@ -34,11 +34,20 @@ function App() {
   const [snap, setSnap] = useState<Snapshot | null>(null);
   const [projects, setProjects] = useState<string[]>([]);
   const [project, choose] = useState(currentProject());
+  /** Why the last refresh failed (the daemon down, or another refusal), until one succeeds. */
+  const [down, setDown] = useState<string | null>(null);
   const refresh = useCallback(() => {
-    snapshot().then(setSnap, (e: ApiError) => {
-      if (e.status === 401) setSigned('no');
-      setWhy(`${e.code}: ${e.message}`);
-    });
+    snapshot().then(
+      (s) => {
+        setSnap(s);
+        setDown(null);
+      },
+      (e: ApiError) => {
+        if (e.status === 401) setSigned('no');
+        setWhy(`${e.code}: ${e.message}`);
+        setDown(e.message);
+      },
+    );
   }, []);
   useEffect(() => {
     signIn()
@@ -105,10 +114,16 @@ function App() {
             </select>
           </label>
         )}
-        {snap && (
-          <span className={`plane ${snap.status.dataplane.converged ? 'ok' : 'pending'}`}>
-            {snap.status.dataplane.kind} data plane {snap.status.dataplane.converged ? 'converged' : 'converging'}
+        {down ? (
+          <span className="plane down" role="status" title={down}>
+            daemon not answering
           </span>
+        ) : (
+          snap && (
+            <span className={`plane ${snap.status.dataplane.converged ? 'ok' : 'pending'}`}>
+              {snap.status.dataplane.kind} data plane {snap.status.dataplane.converged ? 'converged' : 'converging'}
+            </span>
+          )
         )}
       </header>
       <main>

@@ -55,15 +55,30 @@ export function Reach({ snap }: { snap: Snapshot }) {
   const [ping, setPing] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [highlight, setHighlight] = useState<Highlight | null>(null);
-  const body = () => ({ server: source, destination, protocol, ...(port ? { port: Number(port) } : {}) });
+  /** The destination as typed: an address, a server or load balancer by name, either with `:port`. */
+  const target = () => {
+    const m = /^(.*):(\d+)$/.exec(destination.trim());
+    const where = m ? m[1] : destination.trim();
+    const named = snap.servers.find((s) => s.name === where)?.privateIp ?? snap.loadBalancers.find((l) => l.name === where)?.vip;
+    return { address: named ?? where, port: m ? m[2] : port };
+  };
   const run = async (e: FormEvent) => {
     e.preventDefault();
     setError(null);
     setPing(null);
+    const to = target();
+    if (!source) return setError('from server: choose the server the packet starts at');
+    if (!to.address) return setError('to: give an address, or a server or load balancer by name');
+    if (protocol !== 'icmp' && !/^\d+$/.test(to.port)) return setError(`port: a ${protocol} trace needs a port from 1 to 65535`);
     try {
-      const t = await api<Trace>('POST', '/v1/trace', body());
+      const t = await api<Trace>('POST', '/v1/trace', {
+        server: source,
+        destination: to.address,
+        protocol,
+        ...(protocol !== 'icmp' ? { port: Number(to.port) } : {}),
+      });
       setTrace(t);
-      setHighlight(highlightOf(snap, source, destination, t));
+      setHighlight(highlightOf(snap, source, to.address, t));
     } catch (err) {
       const x = err as ApiError;
       setError(`${x.code}: ${x.message}`);
@@ -72,7 +87,7 @@ export function Reach({ snap }: { snap: Snapshot }) {
   const realPing = async () => {
     setError(null);
     try {
-      const r = await api<{ output: string; reachable: boolean }>('POST', '/v1/ping', { server: source, destination, count: 2 });
+      const r = await api<{ output: string; reachable: boolean }>('POST', '/v1/ping', { server: source, destination: target().address, count: 2 });
       setPing(r.output);
     } catch (err) {
       const x = err as ApiError;
@@ -96,7 +111,13 @@ export function Reach({ snap }: { snap: Snapshot }) {
         </label>
         <label>
           <span>to</span>
-          <input id="reach-destination" list="reach-servers" value={destination} onChange={(e) => setDestination(e.target.value)} placeholder="an address" />
+          <input
+            id="reach-destination"
+            list="reach-servers"
+            value={destination}
+            onChange={(e) => setDestination(e.target.value)}
+            placeholder="an address or a name, :port"
+          />
           <datalist id="reach-servers">
             {[...snap.servers.map((s) => [s.privateIp, s.name]), ...snap.loadBalancers.map((l) => [l.vip, l.name])].map(([ip, name]) => (
               <option key={ip} value={ip}>

@@ -43,6 +43,36 @@ const EXTRA: Record<string, { label: string; path: string; refLabel: string; ref
 
 const HIDDEN = new Set(['projectId', 'createdAt', 'loopbackIp']);
 
+const ACRONYMS: Record<string, string> = { vpc: 'VPC', ip: 'IP', ips: 'IPs', cidr: 'CIDR', vip: 'VIP', id: 'ID', http: 'HTTP', url: 'URL', tcp: 'TCP' };
+
+/** A field's name as a column header: `vpcId` → VPC, `privateIp` → private IP, `securityGroupIds` → security groups. */
+export function header(field: string): string {
+  if (field === 'id') return 'ID';
+  const base = field.replace(/Ids$/, 's').replace(/Id$/, '');
+  return base
+    .split(/(?=[A-Z])/)
+    .map((w, i) => ACRONYMS[w.toLowerCase()] ?? (i === 0 ? w : w.toLowerCase()))
+    .join(' ');
+}
+
+/** The resources a reference field of a form names, from the snapshot (a pick list rather than free text). */
+function choicesOf(field: string, snap: Snapshot | null): string[] | null {
+  if (!snap) return null;
+  const lists: Record<string, { name: string }[]> = {
+    vpc: snap.vpcs,
+    peerVpc: snap.vpcs,
+    subnet: snap.subnets,
+    routeTable: snap.routeTables,
+    server: snap.servers,
+    loadBalancer: snap.loadBalancers,
+    pool: snap.pools,
+    defaultPool: snap.pools,
+    securityGroups: snap.securityGroups,
+  };
+  if (field === 'target') return [...snap.peerings.map((p) => p.name), 'blackhole'];
+  return lists[field]?.map((r) => r.name) ?? null;
+}
+
 function cell(v: unknown, names: Map<string, string>, key: string): string {
   if (v === null || v === undefined) return '-';
   if (Array.isArray(v)) return v.map((x) => (typeof x === 'string' ? (names.get(x) ?? x) : typeof x === 'object' ? summary(x) : String(x))).join(', ');
@@ -85,6 +115,8 @@ export function SchemaForm(props: {
   onDone: () => void;
   refs?: { label: string; options: { id: string; name: string }[] };
   testId: string;
+  /** For pick lists of the resources a field names. */
+  snap?: Snapshot | null;
 }) {
   const [schema, setSchema] = useState<Schema | null>(null);
   const [values, setValues] = useState<Record<string, string | boolean>>({});
@@ -122,6 +154,30 @@ export function SchemaForm(props: {
     const set = (v: string | boolean) => setValues((x) => ({ ...x, [k]: v }));
     const id = `${props.testId}-${k}`;
     if (s.type === 'boolean') return <input id={id} type="checkbox" checked={values[k] === true} onChange={(e) => set(e.target.checked)} />;
+    const choices = choicesOf(k, props.snap ?? null);
+    if (choices && s.type === 'array') {
+      // Several: a multiple pick list, sent as the comma-separated names it holds.
+      const chosen = String(values[k] ?? '')
+        .split(',')
+        .filter(Boolean);
+      return (
+        <select id={id} multiple value={chosen} onChange={(e) => set([...e.target.selectedOptions].map((o) => o.value).join(','))}>
+          {choices.map((o) => (
+            <option key={o}>{o}</option>
+          ))}
+        </select>
+      );
+    }
+    if (choices) {
+      return (
+        <select id={id} value={String(values[k] ?? '')} onChange={(e) => set(e.target.value)}>
+          <option value="">-</option>
+          {choices.map((o) => (
+            <option key={o}>{o}</option>
+          ))}
+        </select>
+      );
+    }
     if (s.enum) {
       return (
         <select id={id} value={String(values[k] ?? '')} onChange={(e) => set(e.target.value)}>
@@ -161,7 +217,7 @@ export function SchemaForm(props: {
       {fields.map(([k, s]) => (
         <label key={k} title={s.description}>
           <span>
-            {k}
+            {header(k)}
             {schema.required?.includes(k) ? ' *' : ''}
           </span>
           {input(k, s)}
@@ -234,7 +290,9 @@ export function Resources({ snap, refresh }: { snap: Snapshot | null; refresh: (
           <thead>
             <tr>
               {columns.map((c) => (
-                <th key={c}>{c}</th>
+                <th key={c} title={c}>
+                  {header(c)}
+                </th>
               ))}
               <th>actions</th>
             </tr>
@@ -250,9 +308,12 @@ export function Resources({ snap, refresh }: { snap: Snapshot | null; refresh: (
                   ))}
                   <td className="actions" onClick={(e) => e.stopPropagation()}>
                     {kind === 'servers' && (
-                      <button onClick={() => act('POST', `${base}/${r.status === 'running' ? 'stop' : 'start'}`)}>
-                        {r.status === 'running' ? 'stop' : 'start'}
-                      </button>
+                      <>
+                        <button onClick={() => act('POST', `${base}/${r.status === 'running' ? 'stop' : 'start'}`)}>
+                          {r.status === 'running' ? 'stop' : 'start'}
+                        </button>
+                        <button onClick={() => setDetail({ id, name: String(r.name) })}>request log</button>
+                      </>
                     )}
                     {kind === 'peerings' && r.status === 'pending-acceptance' && (
                       <>
@@ -260,9 +321,11 @@ export function Resources({ snap, refresh }: { snap: Snapshot | null; refresh: (
                         <button onClick={() => act('POST', `${base}/reject`)}>reject</button>
                       </>
                     )}
-                    <button className="danger" onClick={() => act('DELETE', base)}>
-                      delete
-                    </button>
+                    {!(kind === 'peerings' && r.status === 'deleted') && (
+                      <button className="danger" onClick={() => act('DELETE', base)}>
+                        delete
+                      </button>
+                    )}
                   </td>
                 </tr>
               );
@@ -276,7 +339,7 @@ export function Resources({ snap, refresh }: { snap: Snapshot | null; refresh: (
             </h3>
             {Object.entries(rows.find((r) => r.id === detail.id)!).map(([k, v]) => (
               <div key={k}>
-                <dt>{k}</dt>
+                <dt>{header(k)}</dt>
                 <dd>{typeof v === 'object' && v !== null ? JSON.stringify(v) : cell(v, names, k)}</dd>
               </div>
             ))}
@@ -307,6 +370,7 @@ export function Resources({ snap, refresh }: { snap: Snapshot | null; refresh: (
               .toLowerCase()}`}
             path={`/v1/${kind}`}
             testId={`create-${kind}`}
+            snap={snap}
             onDone={() => {
               load();
               refresh();
@@ -319,7 +383,8 @@ export function Resources({ snap, refresh }: { snap: Snapshot | null; refresh: (
                 title={x.label}
                 path={x.path}
                 testId={`extra-${kind}`}
-                refs={{ label: x.refLabel, options: x.refs(snap) }}
+                refs={{ label: header(x.refLabel), options: x.refs(snap) }}
+                snap={snap}
                 onDone={() => {
                   load();
                   refresh();

@@ -59,7 +59,7 @@ async function addRoute(table: string, destination: string, target: string): Pro
   const form = page.getByTestId('extra-route-tables');
   await form.locator('[id="extra-route-tables-@ref"]').selectOption({ label: table });
   await form.locator('[id="extra-route-tables-destination"]').fill(destination);
-  await form.locator('[id="extra-route-tables-target"]').fill(target);
+  await form.locator('[id="extra-route-tables-target"]').selectOption(target);
   await form.getByRole('button', { name: 'Create' }).click();
   await page.getByTestId('list-route-tables').getByText(`${destination} → `).first().waitFor({ timeout: 10_000 });
 }
@@ -104,7 +104,9 @@ test('the reference lab from the console: forms, a failing trace, the peering, t
   await page.locator('.kinds').getByRole('button', { name: 'Subnets', exact: true }).click();
   const subnetForm = page.getByTestId('create-subnets');
   await subnetForm.locator('[id="create-subnets-name"]').fill('sub-a');
-  await subnetForm.locator('[id="create-subnets-vpc"]').fill('vpc-a');
+  // A reference is picked from a list of what exists, not typed.
+  assert.deepEqual(await subnetForm.locator('[id="create-subnets-vpc"] option').allInnerTexts(), ['-', 'vpc-a', 'vpc-b']);
+  await subnetForm.locator('[id="create-subnets-vpc"]').selectOption('vpc-a');
   await subnetForm.locator('[id="create-subnets-cidr"]').fill('192.168.7.0/25');
   await subnetForm.getByRole('button', { name: 'Create' }).click();
   const fieldError = subnetForm.locator('label', { has: page.locator('[id="create-subnets-cidr"]') }).getByRole('alert');
@@ -124,6 +126,13 @@ test('the reference lab from the console: forms, a failing trace, the peering, t
   await addRoute('vpc-a-main', '192.168.5.0/24', 'pcx-ab');
   await addRoute('vpc-b-main', '192.168.6.0/25', 'pcx-ab');
   assert.equal(await traceFrom('ecs-a (192.168.6.76)', '192.168.5.130'), 'reachable');
+  // A server by name with its port, as the CLI takes it; a tcp trace without a port says what is missing.
+  await page.locator('#reach-protocol').selectOption('tcp');
+  assert.equal(await traceFrom('ecs-a (192.168.6.76)', 'ecs-b:8080'), 'reachable');
+  await page.locator('#reach-destination').fill('192.168.5.130');
+  await page.getByRole('button', { name: 'Trace' }).click();
+  await page.getByText('port: a tcp trace needs a port from 1 to 65535').waitFor();
+  await page.locator('#reach-protocol').selectOption('icmp');
   const pcx = (await t.client.peerings.get('pcx-ab')).id;
   await page.locator(`svg g.peering.on-path[data-id="${pcx}"]`).waitFor({ state: 'attached' });
   assert.equal(await page.locator('svg .blocked').count(), 0, 'nothing blocks any more');
@@ -183,13 +192,46 @@ test('the reference lab from the console: forms, a failing trace, the peering, t
   // A resource's detail: every field, and a server's own request log.
   await tab('Resources');
   await page.locator('.kinds').getByRole('button', { name: 'Servers', exact: true }).click();
-  await page.getByTestId('list-servers').locator('tr[data-name="ecs-b"] td').first().click();
+  // Headers are words, not field names.
+  const headers = await page.getByTestId('list-servers').locator('th').allInnerTexts();
+  assert.ok(headers.includes('VPC') && headers.includes('private IP') && !headers.includes('vpcId'), headers.join(', '));
+  await page.getByTestId('list-servers').locator('tr[data-name="ecs-b"]').getByRole('button', { name: 'request log' }).click();
   await page.getByTestId('detail').getByText('192.168.5.130').first().waitFor();
   await page
     .getByTestId('server-logs')
     .getByText(/\/console-\d+/)
     .first()
     .waitFor();
+});
+
+test('a deleted peering offers no delete; a daemon that stops answering is said as such', { skip }, async () => {
+  const other = await testDaemon();
+  let closed = false;
+  const p2 = await browser.newPage();
+  try {
+    await other.client.vpcs.create({ name: 'x1', cidr: '10.81.0.0/16' });
+    await other.client.vpcs.create({ name: 'x2', cidr: '10.82.0.0/16' });
+    await other.client.peerings.create({ name: 'gone', vpc: 'x1', peerVpc: 'x2' });
+    await other.client.peerings.delete('gone');
+    await p2.goto(other.daemon.consoleUrl());
+    await p2.locator('header').waitFor();
+    await p2.getByRole('button', { name: 'Resources', exact: true }).click();
+    await p2.locator('.kinds').getByRole('button', { name: 'Peerings', exact: true }).click();
+    const row = p2.getByTestId('list-peerings').locator('tr[data-name="gone"]');
+    await row.waitFor();
+    assert.equal(await row.getByRole('button', { name: 'delete' }).count(), 0);
+    await other.close();
+    closed = true;
+    await p2.getByText('daemon not answering').waitFor({ timeout: 15_000 });
+    await p2.locator('.kinds').getByRole('button', { name: 'VPCs', exact: true }).click();
+    await p2
+      .getByText(/^DaemonUnreachable: the daemon does not answer/)
+      .first()
+      .waitFor({ timeout: 15_000 });
+  } finally {
+    await p2.close();
+    if (!closed) await other.close();
+  }
 });
 
 test('twenty VPCs are laid out readably: every one labelled, no two overlapping, zoom works', { skip }, async () => {
