@@ -44,10 +44,11 @@ function probe(ip: string, port: number): string {
   return `exec ${process.execPath} -e "${js}"`;
 }
 
-/** The probe's latest verdict once it has printed `want` (or its last line after 10 s). */
+/** The probe's latest verdict once it has printed `want` (or its last line after a minute). */
 async function verdict(c: NimbusClient, server: string, want: 'OPEN' | 'BLOCKED'): Promise<string> {
   let last = '';
-  for (let i = 0; i < 100; i++) {
+  // Bounded by a minute (a loaded machine starts a workload slowly); a verdict comes much sooner.
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
     const lines = (await c.serverLogs(server)).output.trim().split('\n');
     last = lines[lines.length - 1] ?? '';
     if (last.startsWith(want)) {
@@ -74,11 +75,11 @@ function get(ip: string, port: number): Promise<number> {
 
 /** The app's answer once it has started. */
 async function up(ip: string, port: number): Promise<number> {
-  for (let i = 0; ; i++) {
+  for (const deadline = Date.now() + 60_000; ;) {
     try {
       return await get(ip, port);
     } catch (err) {
-      if (i > 50) throw err;
+      if (Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 100));
     }
   }

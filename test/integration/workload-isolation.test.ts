@@ -32,7 +32,8 @@ function uidOf(pid: number): number {
 
 /** The workload's pid, once the wrappers (setpriv) have exec'd the program itself (`marker` in its command line). */
 async function pidOf(d: TestDaemon, serverId: string, marker: string): Promise<number> {
-  for (let i = 0; i < 200; i++) {
+  // Bounded by a minute: a loaded machine may take that long to start a process.
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
     const pid = d.daemon.workloads.supervisor.pid(serverId);
     if (pid) {
       try {
