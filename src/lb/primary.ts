@@ -191,6 +191,12 @@ export function runPrimary(workers: number, accessLog: string, controlPath: stri
       daemonSeq = m.seq;
       version++;
       for (const s of live()) configure(s);
+    } else if (m.type === 'connection' && handle) {
+      // A connection the daemon held while no process of this load balancer listened: to a worker.
+      const socket = handle as Socket;
+      const target = live()[0];
+      if (target) send(target, { type: 'connection', listenerId: m.listenerId }, socket, () => socket.destroy());
+      else socket.destroy();
     } else if (m.type === 'adopt' && handle) {
       const server = handle as Server;
       const a = server.address();

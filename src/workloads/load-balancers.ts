@@ -14,6 +14,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { controlLink, ipcLink, type WorkerLink } from './worker-link.js';
+import { PublicHolds } from './public-hold.js';
 import { provisioningStatus } from './provisioning.js';
 import type { Store } from '../store/db.js';
 import type { Change, ChangeFeed } from '../resources/context.js';
@@ -70,6 +71,8 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
   /** Per load balancer, the public sockets that could not be opened now, with why. */
   private readonly listenFailures = new Map<string, Map<string, string>>();
   private stopped = false;
+  /** Public sockets the daemon listens on between a worker's death and the next worker. */
+  private readonly holds = new PublicHolds();
   /** TCP listeners served by nftables rules (linux data plane), or null. */
   private readonly kernel: KernelListeners | null = null;
   private engines = new Map<string, Record<string, EngineChoice>>();
@@ -135,6 +138,7 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
     this.supervisor.off('adopt', this.onAdopt);
     await this.loop.stop();
     await this.kernel?.stop();
+    this.holds.keepOnly(new Set());
     for (const key of this.supervisor.keys()) if (key.startsWith('lb-')) this.supervisor.stop(key);
   }
 
@@ -170,6 +174,8 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
       }
     }
     for (const key of stopped) this.workers.delete(key);
+    // A load balancer that will have no worker (deleted, or no listener left) lets its held sockets go.
+    this.holds.keepOnly(this.withListeners);
     this.lbChangesDone = Math.max(this.lbChangesDone, desired.changes);
   }
 
@@ -231,6 +237,9 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
       if (this.workers.get(lbId) === w) {
         this.workers.delete(lbId);
         if (w.config) this.pendingConfig.set(lbId, w.config);
+        // It died (or is being replaced): its public ports are listened on again at once, for the next one.
+        const ip = this.store.get<LoadBalancer>(lbId, 'loadBalancer')?.publicIp;
+        if (!this.stopped && ip && w.link.handsSockets) this.holds.hold(lbId, ip, w.adopted);
       }
     });
   }
@@ -265,6 +274,16 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
         return;
       }
       w.adopted.add(key);
+      const held = this.holds.take(lbId, key);
+      if (held) {
+        // Held since the last worker died: handed over as it is, with the connections that waited.
+        this.listenFailures.get(lbId)?.delete(key);
+        w.link.send({ type: 'adopt', listenerId: l.id }, held.server, () => {
+          held.server.close();
+          for (const s of held.queued.splice(0)) w.link.send({ type: 'connection', listenerId: l.id }, s, () => s.destroy());
+        });
+        continue;
+      }
       const server: Server = createServer({ pauseOnConnect: false });
       w.opening++;
       server.once('error', (err) => {

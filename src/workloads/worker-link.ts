@@ -4,7 +4,7 @@
  * daemon left serving (control-socket.ts).
  */
 import type { ChildProcess } from 'node:child_process';
-import type { Server } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type { Line } from '../lb/control-socket.js';
 import type { FromWorker, ToWorker } from '../lb/ipc.js';
 
@@ -13,7 +13,7 @@ export interface WorkerLink {
   connected(): boolean;
   /** Whether listening sockets can be handed over (IPC only). */
   handsSockets: boolean;
-  send(msg: ToWorker, socket?: Server, done?: () => void): void;
+  send(msg: ToWorker, handle?: Server | Socket, done?: () => void): void;
   onMessage(fn: (msg: FromWorker) => void): void;
   onGone(fn: () => void): void;
 }
@@ -22,7 +22,7 @@ export function ipcLink(child: ChildProcess): WorkerLink {
   return {
     connected: () => child.connected,
     handsSockets: true,
-    send: (msg, socket, done) => (socket ? child.send(msg, socket, done) : child.send(msg)),
+    send: (msg, handle, done) => (handle ? child.send(msg, handle, done) : child.send(msg)),
     onMessage: (fn) => child.on('message', fn),
     onGone: (fn) => child.on('exit', fn),
   };

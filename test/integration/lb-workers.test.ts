@@ -198,3 +198,44 @@ test('a change right after a change of workers ends ACTIVE (the primary answers 
     );
   }
 });
+
+test('one worker SIGKILLed: once the daemon hears of it, it listens again, and the next worker takes what waited; nothing is refused', async () => {
+  await t.client.loadBalancers.update('elb', { workers: 1 });
+  const lbId = (await t.client.loadBalancers.get('elb')).id;
+  for (const deadline = Date.now() + 60_000; (await t.client.loadBalancers.get('elb')).provisioningStatus !== 'ACTIVE' && Date.now() < deadline;)
+    await new Promise((r) => setTimeout(r, 100));
+  const url = new URL(base);
+  await waitUp(`${base}/`);
+  const victim = t.daemon.loadBalancers['supervisor'].pid(lbId) as number;
+  assert.ok(victim, 'a worker runs');
+  // The daemon runs in this process: its listening socket on the public port shows with this pid.
+  const daemonListens = () => spawnSync('ss', ['-ltnpH', `sport = :${url.port || 80}`], { encoding: 'utf8' }).stdout.includes(`pid=${process.pid},`);
+  assert.equal(daemonListens(), false, 'the worker holds the socket, not the daemon');
+  process.kill(victim, 'SIGKILL');
+  for (const deadline = Date.now() + 30_000; !daemonListens(); await new Promise((r) => setTimeout(r, 5)))
+    assert.ok(Date.now() < deadline, 'the daemon listens again once its worker is dead');
+  // From here until the next worker serves, and after: every connection is taken.
+  const results = new Map<string, number>();
+  let running = true;
+  let sent = 0;
+  const until = Date.now() + 30_000;
+  const client = async () => {
+    while (running && sent < 3000 && Date.now() < until) {
+      sent++;
+      const r = await once(url);
+      results.set(r, (results.get(r) ?? 0) + 1);
+    }
+  };
+  const load = Promise.all([client(), client(), client(), client()]);
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+    const pid = t.daemon.loadBalancers['supervisor'].pid(lbId);
+    if (pid && pid !== victim && !daemonListens() && (await t.client.loadBalancers.get('elb')).provisioningStatus === 'ACTIVE') break;
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  running = false;
+  await load;
+  assert.equal(daemonListens(), false, 'the next worker holds the socket');
+  assert.ok((results.get('ok') ?? 0) > 20, `requests were served (${JSON.stringify([...results])})`);
+  assert.equal(results.get('refused') ?? 0, 0, `none refused: ${JSON.stringify([...results])}`);
+  assert.equal([...results.keys()].filter((k) => k !== 'ok').length, 0, `every one answered: ${JSON.stringify([...results])}`);
+});
