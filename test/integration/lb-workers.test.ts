@@ -70,6 +70,29 @@ function once(url: URL): Promise<string> {
   });
 }
 
+/** Four clients, each a request on a new connection after another, until stopped (at most 3,000 requests or 30 s): the outcomes counted. */
+function loadOn(url: URL): { stop(): Promise<Map<string, number>> } {
+  const results = new Map<string, number>();
+  let running = true;
+  let sent = 0;
+  const until = Date.now() + 30_000;
+  const client = async () => {
+    while (running && sent < 3000 && Date.now() < until) {
+      sent++;
+      const r = await once(url);
+      results.set(r, (results.get(r) ?? 0) + 1);
+    }
+  };
+  const all = Promise.all([client(), client(), client(), client()]);
+  return {
+    stop: async () => {
+      running = false;
+      await all;
+      return results;
+    },
+  };
+}
+
 test('two workers: a worker SIGKILLed under load refuses no connection, and is replaced', async () => {
   const primary = await primaryPid();
   const url = new URL(base);
@@ -83,23 +106,11 @@ test('two workers: a worker SIGKILLed under load refuses no connection, and is r
     await new Promise((r) => setTimeout(r, 100));
   }
   const [victim] = engineWorkers(primary);
-  const results = new Map<string, number>();
-  let running = true;
-  const until = Date.now() + 30_000;
-  let sent = 0;
-  const client = async () => {
-    while (running && sent < 3000 && Date.now() < until) {
-      sent++;
-      const r = await once(url);
-      results.set(r, (results.get(r) ?? 0) + 1);
-    }
-  };
-  const load = Promise.all([client(), client(), client(), client()]);
+  const load = loadOn(url);
   await new Promise((r) => setTimeout(r, 400));
   process.kill(victim, 'SIGKILL');
   await new Promise((r) => setTimeout(r, 800));
-  running = false;
-  await load;
+  const results = await load.stop();
   const failed = [...results].filter(([k]) => k !== 'ok');
   assert.ok((results.get('ok') ?? 0) > 50, `requests were served across the kill (${JSON.stringify([...results])})`);
   assert.equal(results.get('refused') ?? 0, 0, 'no connection was refused');
@@ -215,25 +226,13 @@ test('one worker SIGKILLed: once the daemon hears of it, it listens again, and t
   for (const deadline = Date.now() + 30_000; !daemonListens(); await new Promise((r) => setTimeout(r, 5)))
     assert.ok(Date.now() < deadline, 'the daemon listens again once its worker is dead');
   // From here until the next worker serves, and after: every connection is taken.
-  const results = new Map<string, number>();
-  let running = true;
-  let sent = 0;
-  const until = Date.now() + 30_000;
-  const client = async () => {
-    while (running && sent < 3000 && Date.now() < until) {
-      sent++;
-      const r = await once(url);
-      results.set(r, (results.get(r) ?? 0) + 1);
-    }
-  };
-  const load = Promise.all([client(), client(), client(), client()]);
+  const load = loadOn(url);
   for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
     const pid = t.daemon.loadBalancers['supervisor'].pid(lbId);
     if (pid && pid !== victim && !daemonListens() && (await t.client.loadBalancers.get('elb')).provisioningStatus === 'ACTIVE') break;
   }
   await new Promise((r) => setTimeout(r, 300));
-  running = false;
-  await load;
+  const results = await load.stop();
   assert.equal(daemonListens(), false, 'the next worker holds the socket');
   assert.ok((results.get('ok') ?? 0) > 20, `requests were served (${JSON.stringify([...results])})`);
   assert.equal(results.get('refused') ?? 0, 0, `none refused: ${JSON.stringify([...results])}`);
