@@ -238,8 +238,10 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
         this.workers.delete(lbId);
         if (w.config) this.pendingConfig.set(lbId, w.config);
         // It died (or is being replaced): its public ports are listened on again at once, for the next one.
+        // (Not once the daemon stops: its workers end with it, and the store is closed.)
+        if (this.stopped || !w.link.handsSockets) return;
         const ip = this.store.get<LoadBalancer>(lbId, 'loadBalancer')?.publicIp;
-        if (!this.stopped && ip && w.link.handsSockets) this.holds.hold(lbId, ip, w.adopted);
+        if (ip) this.holds.hold(lbId, ip, w.adopted);
       }
     });
   }
