@@ -321,7 +321,7 @@ export class HttpSession extends MemberSide implements SlowHead {
     this.respondError(/timeout/.test(err.message) ? 504 : 502, err.message);
   }
 
-  /** The daemon or the checks found the member gone: no retry, no wait for its timeout. */
+  /** The daemon or the checks found the member gone: no wait for its timeout; 502 unless the request can still go elsewhere. */
   memberGone(why: string): void {
     const up = this.upstream;
     if (!up) return;
@@ -332,7 +332,11 @@ export class HttpSession extends MemberSide implements SlowHead {
       this.close();
       return;
     }
-    this.upstreamBroke(502, why);
+    // As for a member that fails: a request that can still be sent (not yet on its way) goes to another member.
+    this.upstream = null;
+    up.socket.destroy();
+    if (this.retry(new Error(why))) return;
+    this.respondError(502, why);
   }
 
   private upstreamBroke(status: number, why: string): void {
