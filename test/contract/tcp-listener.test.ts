@@ -91,7 +91,7 @@ async function kept(host: string): Promise<{ ask(): Promise<string>; closed: Pro
   };
 }
 
-async function until(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
+async function until(what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -109,7 +109,11 @@ for (const v of VARIANTS.filter((x) => !only || x.name.includes(only))) {
     const settle = async () => {
       // A change is in once the load balancer is ACTIVE again (the kernel rules, or the worker's configuration).
       await new Promise((r) => setTimeout(r, 50));
-      await until('ACTIVE', active);
+      await until('ACTIVE', active).catch(async (err: Error) => {
+        const lb = await t.client.loadBalancers.get('elb');
+        const st = await t.client.loadBalancers.status('elb');
+        throw new Error(`${err.message}: ${lb.provisioningStatus}, errors ${JSON.stringify(st.errors)}`);
+      });
     };
     const online = (want: Record<string, string>) =>
       until(`members ${JSON.stringify(want)}`, async () => {
