@@ -86,9 +86,9 @@ test('an icmp rule with a type admits that type only, in the kernel as in the an
 });
 
 test('a stopped server does not answer, and answers again once started', { skip: skipLinux }, async () => {
-  await nimbus('server', 'stop', 'ecs-b');
+  await nimbus('server', 'stop', 'ecs-b', '--wait');
   assert.equal((await nimbus('ping', 'ecs-a', '192.168.5.130', '-c', '1')).code, 1);
-  await nimbus('server', 'start', 'ecs-b');
+  await nimbus('server', 'start', 'ecs-b', '--wait');
   assert.equal((await nimbus('ping', 'ecs-a', '192.168.5.130', '-c', '1')).code, 0);
 });
 
