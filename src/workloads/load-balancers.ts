@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { controlLink, ipcLink, type WorkerLink } from './worker-link.js';
 import { PublicHolds } from './public-hold.js';
+import { portRefusal } from './reservations.js';
 import { provisioningStatus } from './provisioning.js';
 import type { Store } from '../store/db.js';
 import type { Change, ChangeFeed } from '../resources/context.js';
@@ -291,7 +292,7 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
       server.once('error', (err) => {
         w.opening--;
         w.adopted.delete(key);
-        const why = `public listener ${lb.publicIp}:${l.port}: ${(err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'another process on the host listens on this port (EADDRINUSE)' : err.message}`;
+        const why = portRefusal(`${lb.publicIp}:${l.port}`, err as NodeJS.ErrnoException);
         // Kept once, with the listener, until it is served (status shows it in errors).
         const failing = this.listenFailures.get(lbId) ?? new Map<string, string>();
         failing.set(key, why);

@@ -16,6 +16,11 @@ import { createServer, type Server } from 'node:net';
 export const REFUSED_AFTER_MS = 3_000;
 const RETRY_MS = 1_000;
 
+/** Why a public port could not be listened on, as a load balancer's status says it (both engines say it alike). */
+export function portRefusal(key: string, err: NodeJS.ErrnoException): string {
+  return `public listener ${key}: ${err.code === 'EADDRINUSE' ? 'another process on the host listens on this port (EADDRINUSE)' : err.message}`;
+}
+
 export interface PortWant {
   lbId: string;
   ip: string;
@@ -42,7 +47,7 @@ export class PortReservations {
         );
         if (err) {
           const f = this.failing.get(key);
-          const why = `public listener ${key}: ${err.code === 'EADDRINUSE' ? 'another process on the host listens on this port (EADDRINUSE)' : err.message}`;
+          const why = portRefusal(key, err);
           this.failing.set(key, { lbId: w.lbId, since: f?.since ?? Date.now(), why });
           this.retry ??= setTimeout(() => ((this.retry = null), this.again()), RETRY_MS).unref();
           continue;
