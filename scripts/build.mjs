@@ -68,6 +68,7 @@ await build({
 // identities can read it (src/workloads/runtime.ts), wherever Nimbus itself is installed.
 for (const [entry, name] of [
   ['apps/web.ts', 'web'],
+  ['apps/internet.ts', 'internet'],
   ['lb/worker.ts', 'lb-worker'],
 ]) {
   await build({

@@ -20,6 +20,10 @@ export const KINDS = {
   token: 'tok',
   topology: 'topo',
   targetGroup: 'tg',
+  internetGateway: 'igw',
+  elasticIp: 'eipalloc',
+  natGateway: 'nat',
+  internetHost: 'inet',
 } as const;
 
 export type Kind = keyof typeof KINDS;
@@ -68,4 +72,8 @@ export const KIND_LABEL: Record<Kind, string> = {
   token: 'token',
   topology: 'topology',
   targetGroup: 'target group',
+  internetGateway: 'internet gateway',
+  elasticIp: 'elastic IP',
+  natGateway: 'NAT gateway',
+  internetHost: 'internet host',
 };

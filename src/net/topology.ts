@@ -4,7 +4,19 @@
  * longest-prefix match. Pure: no I/O, no clock.
  */
 import { maskOf, parseCidr, ipToInt } from '../core/cidr.js';
-import type { Peering, RouteTarget, SecurityGroup, SecurityGroupRule, Server, Subnet, Vpc } from '../core/model/index.js';
+import type {
+  ElasticIp,
+  InternetGateway,
+  InternetHost,
+  NatGateway,
+  Peering,
+  RouteTarget,
+  SecurityGroup,
+  SecurityGroupRule,
+  Server,
+  Subnet,
+  Vpc,
+} from '../core/model/index.js';
 
 /** A route table as the analyzer needs it (the store's shape). */
 export interface SnapshotRouteTable {
@@ -22,6 +34,11 @@ export interface Snapshot {
   securityGroups: SecurityGroup[];
   routeTables: SnapshotRouteTable[];
   peerings: Peering[];
+  /** The edge (absent: none). NAT gateways are also in `servers`, as endpoints of their subnets. */
+  internetGateways?: InternetGateway[];
+  elasticIps?: ElasticIp[];
+  natGateways?: NatGateway[];
+  internetHosts?: InternetHost[];
 }
 
 export interface CompiledRoute {
@@ -68,6 +85,15 @@ export interface Topology {
   egress: Map<string, CompiledRule[]>;
   /** groupId → ids of member servers. */
   members: Map<string, Set<string>>;
+  /** The internet gateway attached to each VPC. */
+  gatewayOfVpc: Map<string, InternetGateway>;
+  gateways: Map<string, InternetGateway>;
+  nats: Map<string, NatGateway>;
+  /** Associated elastic IPs by public address, and by the endpoint (server or NAT gateway) they map to. */
+  eipByPublic: Map<number, ElasticIp>;
+  eipOf: Map<string, ElasticIp>;
+  /** Internet hosts by address. */
+  internetHosts: Map<number, InternetHost>;
 }
 
 function compileRules(groupIds: string[], groups: Map<string, SecurityGroup>, direction: 'ingress' | 'egress'): CompiledRule[] {
@@ -102,7 +128,20 @@ export function compile(s: Snapshot): Topology {
     ingress: new Map(),
     egress: new Map(),
     members: new Map(),
+    gatewayOfVpc: new Map(),
+    gateways: new Map((s.internetGateways ?? []).map((g) => [g.id, g])),
+    nats: new Map((s.natGateways ?? []).map((n) => [n.id, n])),
+    eipByPublic: new Map(),
+    eipOf: new Map(),
+    internetHosts: new Map((s.internetHosts ?? []).map((h) => [ipToInt(h.ip), h])),
   };
+  for (const g of s.internetGateways ?? []) if (g.vpcId) t.gatewayOfVpc.set(g.vpcId, g);
+  for (const e of s.elasticIps ?? []) {
+    const holder = e.serverId ?? e.natGatewayId;
+    if (!holder) continue;
+    t.eipByPublic.set(ipToInt(e.publicIp), e);
+    t.eipOf.set(holder, e);
+  }
   for (const subnet of s.subnets) {
     const c = parseCidr(subnet.cidr);
     const cs = { subnet, net: c.net, mask: maskOf(c.prefix) };

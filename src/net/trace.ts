@@ -10,7 +10,8 @@ import { intToIp, parseIp } from '../core/cidr.js';
 import { invalid } from '../core/errors.js';
 import type { Hop, SecurityGroupRule, Server, TraceProtocol, TraceResult } from '../core/model/index.js';
 import { checkPort } from '../core/model/index.js';
-import { lookup, subnetHolding, type CompiledRule, type Topology } from './topology.js';
+import { lookup, subnetHolding, type CompiledRoute, type CompiledRule, type CompiledTable, type Topology } from './topology.js';
+import { edgeOut, fromInternet, LOOPBACK } from './edge.js';
 import { admitsEcho, icmpText } from '../core/icmp.js';
 
 export interface TraceQuery {
@@ -41,7 +42,7 @@ function remoteText(t: Topology, cr: CompiledRule): string {
 }
 
 /** The first rule that admits (protocol, port) from/to `peerIp` / `peer` server. */
-function matchRule(t: Topology, rules: CompiledRule[], q: TraceQuery, peerIp: number, peer: Server | undefined): CompiledRule | undefined {
+export function matchRule(t: Topology, rules: CompiledRule[], q: TraceQuery, peerIp: number, peer: Server | undefined): CompiledRule | undefined {
   for (const cr of rules) {
     const r = cr.rule;
     if (r.protocol !== 'all' && r.protocol !== q.protocol) continue;
@@ -61,7 +62,7 @@ function matchRule(t: Topology, rules: CompiledRule[], q: TraceQuery, peerIp: nu
  * The hop for a server's security groups in one direction: the rule that admitted the packet,
  * or, when none did, the server's groups and what they fail to allow to/from `peer`.
  */
-function groupHop(t: Topology, direction: 'egress' | 'ingress', match: CompiledRule | undefined, owner: Server, q: TraceQuery, peer: string): Hop {
+export function groupHop(t: Topology, direction: 'egress' | 'ingress', match: CompiledRule | undefined, owner: Server, q: TraceQuery, peer: string): Hop {
   const kind = direction === 'egress' ? 'security-group-egress' : 'security-group-ingress';
   const toFrom = direction === 'egress' ? 'to' : 'from';
   if (match) {
@@ -88,6 +89,8 @@ export interface Delivery {
   server?: Server;
   routers: number;
   failed: boolean;
+  /** The route sends the packet to the edge: an internet gateway or a NAT gateway (edgeOut() goes on). */
+  edge?: { route: CompiledRoute; table: CompiledTable };
 }
 
 /**
@@ -111,6 +114,7 @@ export function route(t: Topology, from: Server, dst: number): Delivery {
   if (r.target.type === 'blackhole') {
     return fail({ kind: 'route', resourceId: table.table.id, resourceName: tname, detail: `${r.destination} -> blackhole: dropped` });
   }
+  if (r.target.type === 'internetGateway' || r.target.type === 'natGateway') return { hops, routers: 0, failed: false, edge: { route: r, table } };
   if (r.target.type === 'local') {
     hops.push({ kind: 'route', resourceId: table.table.id, resourceName: tname, detail: `${r.destination} -> local`, ok: true });
   } else {
@@ -167,6 +171,7 @@ export function checkQuery(q: TraceQuery): void {
 /** Answers whether `q` gets through, hop by hop, both ways. */
 export function trace(t: Topology, q: TraceQuery): TraceResult {
   checkQuery(q);
+  if (q.sourceServerId.startsWith('inet-')) return fromInternet(t, q);
   const src = t.servers.get(q.sourceServerId);
   if (!src) throw invalid(`sourceServerId: '${q.sourceServerId}' is not a server`);
   const dst = parseIp(q.destination, 'destination');
@@ -204,8 +209,12 @@ export function trace(t: Topology, q: TraceQuery): TraceResult {
     });
     return block('forward', result.forward[0]);
   }
-  if (dst === srcIp) {
-    result.forward.push(srcHop(`${intToIp(dst)} is ${src.name}'s own address`, true));
+  if (dst === srcIp || (dst & LOOPBACK.mask) >>> 0 === LOOPBACK.net) {
+    const why =
+      dst === srcIp
+        ? `${intToIp(dst)} is ${src.name}'s own address`
+        : `${intToIp(dst)} is in 127.0.0.0/8, ${src.name}'s own loopback: it never leaves the server`;
+    result.forward.push(srcHop(why, true));
     result.destinationServer = { serverId: src.id, name: src.name };
     result.reachable = true;
     return result;
@@ -216,6 +225,7 @@ export function trace(t: Topology, q: TraceQuery): TraceResult {
   const egressHop = groupHop(t, 'egress', egress, src, q, intToIp(dst));
   result.forward.push(egressHop, ...fwd.hops);
   if (!egress) return block('forward', egressHop);
+  if (fwd.edge) return edgeOut(t, src, dst, fwd.edge, result, block);
   if (fwd.failed) return block('forward', fwd.hops[fwd.hops.length - 1]);
   const dstServer = fwd.server!;
   result.destinationServer = { serverId: dstServer.id, name: dstServer.name };
@@ -253,7 +263,7 @@ function groupNames(t: Topology, s: Server): string {
 export function deliverQuietly(t: Topology, from: Server, dst: number): Server | null {
   const table = t.tables.get(t.subnets.get(from.subnetId)!.subnet.routeTableId)!;
   const r = lookup(table, dst);
-  if (!r || r.target.type === 'blackhole') return null;
+  if (!r || r.target.type === 'blackhole' || r.target.type === 'internetGateway' || r.target.type === 'natGateway') return null;
   let vpcId = from.vpcId;
   if (r.target.type === 'peering') {
     const p = t.peerings.get(r.target.peeringId);
@@ -271,10 +281,14 @@ export function deliverQuietly(t: Topology, from: Server, dst: number): Server |
  */
 export function reachable(t: Topology, q: TraceQuery): boolean {
   const src = t.servers.get(q.sourceServerId);
+  if (q.sourceServerId.startsWith('inet-')) return trace(t, q).reachable;
   if (!src || src.status !== 'running') return false;
   const dst = parseIp(q.destination, 'destination');
   const srcIp = t.serverIp.get(src.id)!;
-  if (dst === srcIp) return true;
+  if (dst === srcIp || (dst & LOOPBACK.mask) >>> 0 === LOOPBACK.net) return true;
+  const table = t.tables.get(t.subnets.get(src.subnetId)!.subnet.routeTableId)!;
+  const kind = lookup(table, dst)?.target.type;
+  if (kind === 'internetGateway' || kind === 'natGateway') return trace(t, q).reachable;
   const to = deliverQuietly(t, src, dst);
   if (!matchRule(t, t.egress.get(src.id)!, q, dst, to ?? undefined) || !to) return false;
   if (!matchRule(t, t.ingress.get(to.id)!, q, srcIp, src)) return false;

@@ -87,6 +87,10 @@ export const NOT_FOUND: Record<Kind, ErrorCode> = {
   token: 'InvalidTokenID.NotFound',
   topology: 'InvalidTopology.NotFound',
   targetGroup: 'TargetGroupNotFound',
+  internetGateway: 'InvalidInternetGatewayID.NotFound',
+  elasticIp: 'InvalidAllocationID.NotFound',
+  natGateway: 'NatGatewayNotFound',
+  internetHost: 'InvalidInternetHost.NotFound',
 };
 
 export function notFound(kind: Kind, ref: string): NimbusError {

@@ -19,6 +19,7 @@ import { createPeering } from './peering/service.js';
 import { createLoadBalancer } from './load-balancer/load-balancer.js';
 import { createListener } from './load-balancer/listener.js';
 import { createPool } from './load-balancer/pool.js';
+import { allocateElasticIp, createInternetGateway, createNatGateway } from './edge/service.js';
 
 /** Per kind: what the project needs first, and one more of the kind (called with n = 0, 1, ...). */
 const CASES: Record<QuotaKind, { setup?: (ctx: Ctx) => void; one: (ctx: Ctx, n: number) => unknown }> = {
@@ -68,6 +69,20 @@ const CASES: Record<QuotaKind, { setup?: (ctx: Ctx) => void; one: (ctx: Ctx, n: 
       createPool(ctx, { name: 'p', loadBalancer: 'lb', protocol: 'http', algorithm: 'round_robin' });
     },
     one: (ctx, n) => createListener(ctx, { name: `l${n}`, loadBalancer: 'lb', protocol: 'http', port: 1000 + n, defaultPool: 'p' }),
+  },
+  internetGateways: { one: (ctx, n) => createInternetGateway(ctx, { name: `igw${n}` }) },
+  elasticIps: { one: (ctx, n) => allocateElasticIp(ctx, { name: `eip${n}` }) },
+  natGateways: {
+    setup: (ctx) => {
+      createVpc(ctx, { name: 'v', cidr: '10.0.0.0/16' });
+      createSubnet(ctx, { name: 's', vpc: 'v', cidr: '10.0.0.0/24' });
+      createInternetGateway(ctx, { name: 'igw', vpc: 'v' });
+    },
+    // Each gateway takes an elastic IP: the admin allocates them, unbound by the project's quota of those.
+    one: (ctx, n) => {
+      allocateElasticIp({ ...ctx, admin: true }, { name: `nat-eip${n}` });
+      return createNatGateway(ctx, { name: `nat${n}`, subnet: 's', elasticIp: `nat-eip${n}` });
+    },
   },
 };
 

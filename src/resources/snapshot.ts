@@ -6,7 +6,8 @@
  */
 import type { Store } from '../store/db.js';
 import type { Snapshot, SnapshotRouteTable } from '../net/topology.js';
-import type { LoadBalancer, SecurityGroup, Server } from '../core/model/index.js';
+import type { ElasticIp, InternetGateway, LoadBalancer, NatGateway, SecurityGroup, Server } from '../core/model/index.js';
+import { internetHosts } from './edge/internet.js';
 
 export function lbEndpoint(lb: LoadBalancer, groups: SecurityGroup[]): Server {
   const def = groups.find((g) => g.projectId === lb.projectId && g.isDefault);
@@ -25,15 +26,37 @@ export function lbEndpoint(lb: LoadBalancer, groups: SecurityGroup[]): Server {
   };
 }
 
+/** A NAT gateway as an endpoint of its subnet: its ENI address, in no security group (AWS's have none). */
+export function natEndpoint(nat: NatGateway): Server {
+  return {
+    id: nat.id,
+    name: nat.name,
+    projectId: nat.projectId,
+    vpcId: nat.vpcId,
+    subnetId: nat.subnetId,
+    privateIp: nat.privateIp,
+    securityGroupIds: [],
+    app: null,
+    loopbackIp: '',
+    status: 'running',
+    createdAt: nat.createdAt,
+  };
+}
+
 export function readSnapshot(store: Store): Snapshot {
   const securityGroups = store.list<SecurityGroup>('securityGroup');
   const lbs = store.list<LoadBalancer>('loadBalancer').map((lb) => lbEndpoint(lb, securityGroups));
+  const natGateways = store.list<NatGateway>('natGateway');
   return {
     vpcs: store.list('vpc'),
     subnets: store.list('subnet'),
-    servers: [...store.list<Server>('server'), ...lbs],
+    servers: [...store.list<Server>('server'), ...lbs, ...natGateways.map(natEndpoint)],
     securityGroups,
     routeTables: store.list<SnapshotRouteTable>('routeTable'),
     peerings: store.list('peering'),
+    internetGateways: store.list<InternetGateway>('internetGateway'),
+    elasticIps: store.list<ElasticIp>('elasticIp'),
+    natGateways,
+    internetHosts: internetHosts(store),
   };
 }

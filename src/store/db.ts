@@ -35,6 +35,10 @@ const MIGRATIONS: readonly string[] = [
      value TEXT NOT NULL,
      PRIMARY KEY (resource_id, key)
    );`,
+  // A NAT gateway holds an address of its subnet as well (its ENI's).
+  `DROP INDEX subnet_addresses;
+   CREATE UNIQUE INDEX subnet_addresses ON resources(parent_id, coalesce(json_extract(body, '$.privateIp'), json_extract(body, '$.vip')))
+     WHERE kind IN ('server', 'loadBalancer', 'natGateway');`,
 ];
 
 export interface Row {
@@ -79,10 +83,10 @@ export class Store {
       update: this.db.prepare('UPDATE resources SET name_key = @name_key, body = @body WHERE id = @id'),
       delete: this.db.prepare<[string]>('DELETE FROM resources WHERE id = ?'),
       ipTaken: this.db.prepare<[string, string], { id: string }>(
-        "SELECT id FROM resources WHERE kind IN ('server', 'loadBalancer') AND parent_id = ? AND coalesce(json_extract(body, '$.privateIp'), json_extract(body, '$.vip')) = ?",
+        "SELECT id FROM resources WHERE kind IN ('server', 'loadBalancer', 'natGateway') AND parent_id = ? AND coalesce(json_extract(body, '$.privateIp'), json_extract(body, '$.vip')) = ?",
       ),
       addresses: this.db.prepare<[string], { ip: string }>(
-        "SELECT coalesce(json_extract(body, '$.privateIp'), json_extract(body, '$.vip')) AS ip FROM resources WHERE kind IN ('server', 'loadBalancer') AND parent_id = ?",
+        "SELECT coalesce(json_extract(body, '$.privateIp'), json_extract(body, '$.vip')) AS ip FROM resources WHERE kind IN ('server', 'loadBalancer', 'natGateway') AND parent_id = ?",
       ),
       tags: this.db.prepare<[string], { key: string; value: string }>('SELECT key, value FROM tags WHERE resource_id = ? ORDER BY key'),
       setTag: this.db.prepare<[string, string, string]>(

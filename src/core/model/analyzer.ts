@@ -7,7 +7,19 @@ import { Nullable, S, StringEnum } from './kit.js';
 export const TRACE_PROTOCOLS = ['icmp', 'tcp', 'udp'] as const;
 export type TraceProtocol = (typeof TRACE_PROTOCOLS)[number];
 
-export const HOP_KINDS = ['source', 'port-security', 'security-group-egress', 'route', 'peering', 'delivery', 'security-group-ingress', 'stateful'] as const;
+export const HOP_KINDS = [
+  'source',
+  'port-security',
+  'security-group-egress',
+  'route',
+  'peering',
+  'internet-gateway',
+  'nat-gateway',
+  'internet',
+  'delivery',
+  'security-group-ingress',
+  'stateful',
+] as const;
 export type HopKind = (typeof HOP_KINDS)[number];
 
 export const Hop = Type.Object({

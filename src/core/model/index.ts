@@ -13,9 +13,10 @@ export * from './app.js';
 export * from './access.js';
 export * from './quotas.js';
 export * from './topology.js';
+export * from './internet.js';
 
 import { Type } from '@sinclair/typebox';
-import { Project, Vpc, Subnet, SecurityGroupRule, SecurityGroup, Server, RouteTable, Peering } from './network.js';
+import { Project, Vpc, Subnet, SecurityGroupRule, SecurityGroup, Server, RouteTable, Peering, InternetGateway, ElasticIp, NatGateway } from './network.js';
 import { LoadBalancer, Listener, Pool, Member, HealthMonitor } from './load-balancer.js';
 import { TraceResponse, PingResult } from './analyzer.js';
 import { Token } from './access.js';
@@ -33,6 +34,9 @@ export const SHARED_SCHEMAS = [
   Server,
   RouteTable,
   Peering,
+  InternetGateway,
+  ElasticIp,
+  NatGateway,
   TraceResponse,
   PingResult,
   LoadBalancer,

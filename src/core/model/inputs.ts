@@ -63,7 +63,21 @@ export const Inputs = {
   routeTable: Type.Object({ name: Name, vpc: Ref('VPC') }, strict),
   rename: Type.Object({ name: Type.Optional(Name) }, strict),
   association: Type.Object({ subnet: Ref('subnet') }, strict),
-  route: Type.Object({ destination: Short(), target: Short('a peering (name or id) or blackhole') }, strict),
+  route: Type.Object({ destination: Short(), target: Short('a peering, internet gateway or NAT gateway (name or id), or blackhole') }, strict),
+  internetGateway: Type.Object({ name: Name, vpc: Type.Optional(Ref('VPC to attach it to')) }, strict),
+  gatewayAttachment: Type.Object({ vpc: Ref('VPC') }, strict),
+  gatewayDetachment: Type.Object({ vpc: Type.Optional(Ref('VPC it is attached to')) }, strict),
+  elasticIp: Type.Object({ name: Name, publicIp: Type.Optional(Short('the address wanted, from 127.0.1.0/24')) }, strict),
+  addressAssociation: Type.Object({ server: Ref('server') }, strict),
+  natGateway: Type.Object(
+    {
+      name: Name,
+      subnet: Ref('subnet (a public one)'),
+      elasticIp: Ref('elastic IP (allocation id, name or address)'),
+      ip: Type.Optional(Short('its address in the subnet')),
+    },
+    strict,
+  ),
   peering: Type.Object({ name: Name, vpc: Ref('requester VPC'), peerVpc: Ref('accepter VPC'), peerProject: Type.Optional(Ref('accepter project')) }, strict),
   loadBalancer: Type.Object(
     {

@@ -106,13 +106,18 @@ export const RouteTarget = Type.Union([
   Type.Object({ type: Type.Literal('local') }),
   Type.Object({ type: Type.Literal('peering'), peeringId: S() }),
   Type.Object({ type: Type.Literal('blackhole') }),
+  Type.Object({ type: Type.Literal('internetGateway'), gatewayId: S() }),
+  Type.Object({ type: Type.Literal('natGateway'), natGatewayId: S() }),
 ]);
 export type RouteTarget = Static<typeof RouteTarget>;
 
 export const Route = Type.Object({
   destination: S(),
   target: RouteTarget,
-  state: StringEnum(['active', 'blackhole'], { description: 'blackhole when its target is a blackhole or a peering that is not active' }),
+  state: StringEnum(['active', 'blackhole'], {
+    description:
+      'blackhole when its target is a blackhole, a peering that is not active, an internet gateway not attached to the VPC or a NAT gateway not available',
+  }),
 });
 export type Route = Static<typeof Route>;
 
@@ -148,3 +153,59 @@ export const Peering = Type.Object(
   { $id: 'Peering' },
 );
 export type Peering = Static<typeof Peering>;
+
+/** An internet gateway (AWS's, Huawei's "EIP bandwidth" edge): attached to one VPC or none. */
+export const InternetGateway = Type.Object(
+  {
+    id: S(),
+    name: S(),
+    projectId: S(),
+    vpcId: Nullable(S({ description: 'The VPC it is attached to' })),
+    state: StringEnum(['detached', 'attached']),
+    createdAt: S(),
+  },
+  { $id: 'InternetGateway' },
+);
+export type InternetGateway = Static<typeof InternetGateway>;
+
+/**
+ * An elastic IP: a public address from the host's loopback pool (127.0.1.0/24), associated 1:1
+ * with a server or held by a NAT gateway. A load balancer's public IP is listed as one too
+ * (`loadBalancerId`), read-only: it goes with its load balancer.
+ */
+export const ElasticIp = Type.Object(
+  {
+    id: S(),
+    name: S(),
+    projectId: S(),
+    publicIp: S(),
+    associationId: Nullable(S()),
+    serverId: Nullable(S({ description: 'The server it is associated with' })),
+    natGatewayId: Nullable(S({ description: 'The NAT gateway that holds it' })),
+    loadBalancerId: Type.Optional(S({ description: "Set on a load balancer's public IP, listed as an EIP" })),
+    privateIp: Nullable(S({ description: 'The private address it translates to' })),
+    createdAt: S(),
+  },
+  { $id: 'ElasticIp' },
+);
+export type ElasticIp = Static<typeof ElasticIp>;
+
+export const NAT_GATEWAY_STATUSES = ['pending', 'available', 'deleting', 'deleted', 'failed'] as const;
+
+/** A NAT gateway: an address in a (public) subnet, with an EIP it translates outbound connections to. */
+export const NatGateway = Type.Object(
+  {
+    id: S(),
+    name: S(),
+    projectId: S(),
+    vpcId: S(),
+    subnetId: S(),
+    allocationId: S({ description: 'Its elastic IP' }),
+    publicIp: S(),
+    privateIp: S({ description: 'Its ENI address in the subnet' }),
+    status: StringEnum(NAT_GATEWAY_STATUSES),
+    createdAt: S(),
+  },
+  { $id: 'NatGateway' },
+);
+export type NatGateway = Static<typeof NatGateway>;

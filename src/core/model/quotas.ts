@@ -13,6 +13,9 @@ export const QUOTA_KINDS = [
   'peeringsPerVpc',
   'loadBalancers',
   'listenersPerLoadBalancer',
+  'internetGateways',
+  'elasticIps',
+  'natGateways',
 ] as const;
 export type QuotaKind = (typeof QUOTA_KINDS)[number];
 
@@ -31,6 +34,9 @@ export const DEFAULT_QUOTAS: Record<QuotaKind, number> = {
   peeringsPerVpc: 50,
   loadBalancers: 50,
   listenersPerLoadBalancer: 50,
+  internetGateways: 5,
+  elasticIps: 5,
+  natGateways: 5,
 };
 
 /** The code a quota's refusal carries: AWS's where it has one. */
@@ -40,4 +46,7 @@ export const QUOTA_CODES: Partial<Record<QuotaKind, string>> = {
   outboundRulesPerGroup: 'RulesPerSecurityGroupLimitExceeded',
   routesPerTable: 'RouteLimitExceeded',
   peeringsPerVpc: 'ActiveVpcPeeringConnectionPerVpcLimitExceeded',
+  internetGateways: 'InternetGatewayLimitExceeded',
+  elasticIps: 'AddressLimitExceeded',
+  natGateways: 'NatGatewayLimitExceeded',
 };

@@ -8,6 +8,11 @@
  *     bridge of a subnet            b<8 hex>   (holds the subnet's gateway IP)
  *     router end of a server veth   v<8 hex>   (its other end is eth0 in the server namespace)
  *     end of a peering veth         p<8 hex>   (same name in both routers)
+ *   namespace of the internet       <prefix>-inet   (bridge inet0 with 203.0.113.1; up0 to the host)
+ *   namespace of an internet host   <prefix>-ih-<8 hex of its id>   (eth0 on inet0)
+ *   namespace of a NAT gateway      <prefix>-nat-<8 hex of its id>  (eth0 on its subnet's bridge)
+ *   end of an internet gateway veth g<8 hex>   (same name in the router and the internet)
+ *   internet end of a host's veth   h<8 hex>
  *   kernel routing table of a route table   1000 + a number taken from its id
  *   table for traffic that arrived over a peering   PEER_TABLE (the VPC's own subnets only)
  *
@@ -29,8 +34,43 @@ export function checkPrefix(prefix: string): string {
 }
 
 export const routerNs = (prefix: string, vpcId: string) => `${prefix}-vpc-${short(vpcId)}`;
-/** The namespace of a server, or of a load balancer (which the network treats as an endpoint too). */
-export const serverNs = (prefix: string, id: string) => (id.startsWith('lb-') ? `${prefix}-lb-${short(id)}` : `${prefix}-ecs-${short(id)}`);
+/** The namespace of a server, or of a load balancer, a NAT gateway or an internet host (endpoints too). */
+export function serverNs(prefix: string, id: string): string {
+  if (id.startsWith('lb-')) return `${prefix}-lb-${short(id)}`;
+  if (id.startsWith('nat-')) return `${prefix}-nat-${short(id)}`;
+  if (id.startsWith('inet-')) return `${prefix}-ih-${short(id)}`;
+  return `${prefix}-ecs-${short(id)}`;
+}
+export const internetNs = (prefix: string) => `${prefix}-inet`;
+export const gatewayPort = (igwId: string) => `g${short(igwId)}`;
+export const hostPort = (hostId: string) => `h${short(hostId)}`;
+/** The internet's bridge, and its end of the link to the machine. */
+export const INTERNET_BRIDGE = 'inet0';
+export const UPLINK = 'up0';
+/** The machine's end of the link to the internet. */
+export const uplinkHostEnd = (prefix: string) => `${prefix}i0`;
+/** The internet's table (every interface's rule points at it): the hosts, the elastic IPs' routes. */
+export const INTERNET_TABLE = 60;
+
+/**
+ * Link-local addresses of an internet gateway's veth: 169.254.64.0/18, a /30 per gateway,
+ * the router's end .1 and the internet's .2 (all gateways meet in one internet namespace, so
+ * blocks are allocated over all of them, as peerings' are).
+ */
+export function gatewayAddresses(igwIds: string[]): Map<string, { router: string; internet: string }> {
+  const blocks = 4096;
+  const used = new Set<number>();
+  const out = new Map<string, { router: string; internet: string }>();
+  for (const id of [...igwIds].sort()) {
+    let b = parseInt(short(id), 16) % blocks;
+    while (used.has(b)) b = (b + 1) % blocks;
+    used.add(b);
+    const n = 64 * 256 + b * 4;
+    const ip = (k: number) => `169.254.${(k >> 8) & 255}.${k & 255}`;
+    out.set(id, { router: ip(n + 1), internet: ip(n + 2) });
+  }
+  return out;
+}
 export const bridgeName = (subnetId: string) => `b${short(subnetId)}`;
 export const serverPort = (serverId: string) => `v${short(serverId)}`;
 export const peeringPort = (peeringId: string) => `p${short(peeringId)}`;
@@ -67,5 +107,12 @@ export const isMachine = (prefix: string, ns: string) => ns.startsWith(`${prefix
 
 /** Whether a namespace name belongs to the installation with this prefix. */
 export function owned(prefix: string, ns: string): boolean {
-  return ns.startsWith(`${prefix}-vpc-`) || ns.startsWith(`${prefix}-ecs-`) || ns.startsWith(`${prefix}-lb-`);
+  return (
+    ns.startsWith(`${prefix}-vpc-`) ||
+    ns.startsWith(`${prefix}-ecs-`) ||
+    ns.startsWith(`${prefix}-lb-`) ||
+    ns.startsWith(`${prefix}-nat-`) ||
+    ns.startsWith(`${prefix}-ih-`) ||
+    ns === `${prefix}-inet`
+  );
 }

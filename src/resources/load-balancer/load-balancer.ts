@@ -5,39 +5,15 @@
  */
 import { checkMutable } from './mutable.js';
 import { NimbusError } from '../../core/errors.js';
-import { intToIp, parseIp } from '../../core/cidr.js';
 import { newId } from '../../core/ids.js';
 import type { LoadBalancer, LoadBalancerInput, LoadBalancerUpdate, Subnet } from '../../core/model/index.js';
 import { checkName, checkQuota, dependencyViolation, now, resolve, saveUpdate, write, type Ctx } from '../context.js';
 import { allocateAddress, deleteHolder, saveHolder } from '../subnet/addresses.js';
-import { boundAddresses } from '../host-addresses.js';
+import { allocatePublicIp } from '../public-ips.js';
 import { deleteListener, listListeners } from './listener.js';
 import { deletePool, listPools } from './pool.js';
 import { deleteMember } from './member.js';
 import { deleteHealthMonitor } from './health-monitor.js';
-
-const PUBLIC_POOL = { first: parseIp('127.0.1.1'), last: parseIp('127.0.1.254') };
-
-function allocatePublicIp(ctx: Ctx, wanted?: string): string {
-  const taken = new Set(
-    ctx.store
-      .list<LoadBalancer>('loadBalancer')
-      .map((l) => l.publicIp)
-      .filter(Boolean),
-  );
-  if (wanted !== undefined) {
-    const ip = parseIp(wanted, 'publicIp');
-    if (ip < PUBLIC_POOL.first || ip > PUBLIC_POOL.last) {
-      throw new NimbusError('InvalidPublicIp.Range', `publicIp ${wanted} is outside the public pool 127.0.1.1-127.0.1.254`);
-    }
-    if (taken.has(intToIp(ip))) throw new NimbusError('InvalidPublicIp.InUse', `publicIp ${wanted} is held by another load balancer`);
-    return intToIp(ip);
-  }
-  // The next address no load balancer holds and nothing on the host is bound to (another installation's).
-  const bound = boundAddresses();
-  for (let ip = PUBLIC_POOL.first; ip <= PUBLIC_POOL.last; ip++) if (!taken.has(intToIp(ip)) && !bound.has(ip)) return intToIp(ip);
-  throw new NimbusError('InsufficientPublicIps', 'the public pool 127.0.1.0/24 has no free address');
-}
 
 export function createLoadBalancer(ctx: Ctx, input: LoadBalancerInput): LoadBalancer {
   return write(ctx, () => {

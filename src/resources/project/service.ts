@@ -76,6 +76,10 @@ export function deleteProject(ctx: Ctx, ref: string): Project {
     for (const p of ctx.store.list<{ id: string }>('peering', { projectId: project.id })) ctx.store.delete(p.id);
     for (const sg of ctx.store.list<{ id: string }>('securityGroup', { projectId: project.id })) ctx.store.delete(sg.id);
     for (const t of ctx.store.list<{ id: string }>('topology', { projectId: project.id })) ctx.store.delete(t.id);
+    // With no VPCs left, its internet gateways are detached and its elastic IPs unmapped: they go with it.
+    for (const kind of ['internetGateway', 'elasticIp'] as const) {
+      for (const r of ctx.store.list<{ id: string }>(kind, { projectId: project.id })) saveDelete(ctx, kind, r);
+    }
     // AWS target groups (records until a listener binds them; with no VPC, none is bound).
     for (const t of ctx.store.list<{ id: string }>('targetGroup', { projectId: project.id })) ctx.store.delete(t.id);
     // Its tokens (and so their AWS keys and console sessions) end in the same transaction.

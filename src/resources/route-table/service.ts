@@ -6,7 +6,20 @@
 import { NimbusError, invalid } from '../../core/errors.js';
 import { formatCidr, overlaps, parseCidr, containsCidr } from '../../core/cidr.js';
 import { looksLikeId, newId } from '../../core/ids.js';
-import type { Peering, Rename, Route, RouteInput, RouteTable, RouteTableInput, RouteTarget, Subnet, Vpc } from '../../core/model/index.js';
+import type {
+  InternetGateway,
+  NatGateway,
+  Peering,
+  Rename,
+  Route,
+  RouteInput,
+  RouteTable,
+  RouteTableInput,
+  RouteTarget,
+  Subnet,
+  Vpc,
+} from '../../core/model/index.js';
+import { edgeTarget } from '../edge/service.js';
 import { checkName, checkQuota, dependencyViolation, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
 
 const LINK_LOCAL = parseCidr('169.254.0.0/16');
@@ -36,7 +49,7 @@ export function storedRouteTable(t: { id: string; name: string; projectId: strin
 
 /** Fills in route states and associated subnets. */
 export function present(ctx: Ctx, t: StoredRouteTable): RouteTable {
-  const routes: Route[] = t.routes.map((r) => ({ ...r, state: routeState(ctx, r.target) }));
+  const routes: Route[] = t.routes.map((r) => ({ ...r, state: routeState(ctx, r.target, t.vpcId) }));
   const subnetIds = ctx.store
     .list<Subnet>('subnet', { parentId: t.vpcId })
     .filter((s) => s.routeTableId === t.id)
@@ -44,9 +57,11 @@ export function present(ctx: Ctx, t: StoredRouteTable): RouteTable {
   return { ...t, routes, subnetIds };
 }
 
-function routeState(ctx: Ctx, target: RouteTarget): Route['state'] {
+function routeState(ctx: Ctx, target: RouteTarget, vpcId: string): Route['state'] {
   if (target.type === 'local') return 'active';
   if (target.type === 'blackhole') return 'blackhole';
+  if (target.type === 'internetGateway') return ctx.store.get<InternetGateway>(target.gatewayId, 'internetGateway')?.vpcId === vpcId ? 'active' : 'blackhole';
+  if (target.type === 'natGateway') return ctx.store.get<NatGateway>(target.natGatewayId, 'natGateway')?.status === 'available' ? 'active' : 'blackhole';
   const p = ctx.store.get<Peering>(target.peeringId, 'peering');
   return p && p.status === 'active' ? 'active' : 'blackhole';
 }
@@ -152,6 +167,23 @@ function peeringOfVpc(ctx: Ctx, vpcId: string, ref: string): Peering {
   return found;
 }
 
+/** A route's target: blackhole, an internet gateway attached to the VPC, a NAT gateway in it, or a peering joining it. */
+function routeTarget(ctx: Ctx, vpc: Vpc, ref: string): RouteTarget {
+  if (ref === 'blackhole') return { type: 'blackhole' };
+  const edge = edgeTarget(ctx, ref);
+  if (edge?.type === 'internetGateway') {
+    if (edge.gateway.vpcId !== vpc.id) {
+      throw new NimbusError('Gateway.NotAttached', `internet gateway '${edge.gateway.name}' is not attached to VPC '${vpc.name}' (${vpc.id})`);
+    }
+    return { type: 'internetGateway', gatewayId: edge.gateway.id };
+  }
+  if (edge?.type === 'natGateway') {
+    if (edge.nat.vpcId !== vpc.id) throw invalid(`target: NAT gateway '${edge.nat.name}' is in ${edge.nat.vpcId}, not in VPC '${vpc.name}' (${vpc.id})`);
+    return { type: 'natGateway', natGatewayId: edge.nat.id };
+  }
+  return { type: 'peering', peeringId: peeringOfVpc(ctx, vpc.id, ref).id };
+}
+
 export function addRoute(ctx: Ctx, input: RouteRequest): RouteTable {
   return write(ctx, () => {
     const t = tableFor(ctx, input);
@@ -173,9 +205,8 @@ export function addRoute(ctx: Ctx, input: RouteRequest): RouteTable {
     if (t.routes.some((r) => r.destination === destination)) {
       throw new NimbusError('RouteAlreadyExists', `route table '${t.name}' already has a route to ${destination}`);
     }
-    if (typeof input.target !== 'string' || input.target === '') throw invalid('target: a peering or blackhole is required');
-    const target: RouteTarget =
-      input.target === 'blackhole' ? { type: 'blackhole' } : { type: 'peering', peeringId: peeringOfVpc(ctx, vpc.id, input.target).id };
+    if (typeof input.target !== 'string' || input.target === '') throw invalid('target: a peering, internet gateway, NAT gateway or blackhole is required');
+    const target = routeTarget(ctx, vpc, input.target);
     t.routes.push({ destination, target });
     saveUpdate(ctx, 'routeTable', t);
     return present(ctx, t);

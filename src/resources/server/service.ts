@@ -6,6 +6,7 @@
 import { invalid } from '../../core/errors.js';
 import { intToIp } from '../../core/cidr.js';
 import { allocateAddress, deleteHolder, saveHolder } from '../subnet/addresses.js';
+import { releaseServerAddress } from '../edge/service.js';
 import { newId } from '../../core/ids.js';
 import type { SecurityGroup, Server, ServerInput, ServerLogs, ServerStatus, ServerUpdate, Subnet } from '../../core/model/index.js';
 import { parseApp } from '../../core/model/index.js';
@@ -85,6 +86,8 @@ export function deleteServer(ctx: Ctx, ref: string): Server {
       .list<{ id: string; name: string; serverId: string | null }>('member', { projectId: ctx.projectId })
       .filter((m) => m.serverId === server.id);
     if (members.length > 0) throw dependencyViolation(`server '${server.name}'`, members);
+    // AWS disassociates an instance's elastic IP when it is terminated; the address stays allocated.
+    releaseServerAddress(ctx, server.id);
     return deleteHolder(ctx, 'server', server);
   });
 }

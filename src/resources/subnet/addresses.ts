@@ -40,7 +40,12 @@ function fullSubnet(subnet: Subnet): NimbusError {
 }
 
 /** Stores a new server or load balancer under its subnet, which now has one address fewer free; call inside write(). */
-export function saveHolder<T extends { id: string; name: string; projectId: string }>(ctx: Ctx, kind: 'server' | 'loadBalancer', doc: T, subnet: Subnet): T {
+export function saveHolder<T extends { id: string; name: string; projectId: string }>(
+  ctx: Ctx,
+  kind: 'server' | 'loadBalancer' | 'natGateway',
+  doc: T,
+  subnet: Subnet,
+): T {
   ctx.store.insert(kind, doc, subnet.id);
   subnet.availableIpCount -= 1;
   ctx.store.update(subnet);
@@ -49,7 +54,7 @@ export function saveHolder<T extends { id: string; name: string; projectId: stri
 }
 
 /** Deletes a server or load balancer, giving its address back to its subnet; call inside write(). */
-export function deleteHolder<T extends { id: string; subnetId: string }>(ctx: Ctx, kind: 'server' | 'loadBalancer', doc: T): T {
+export function deleteHolder<T extends { id: string; subnetId: string }>(ctx: Ctx, kind: 'server' | 'loadBalancer' | 'natGateway', doc: T): T {
   ctx.store.delete(doc.id);
   const subnet = ctx.store.get<Subnet>(doc.subnetId, 'subnet')!;
   subnet.availableIpCount += 1;

@@ -73,6 +73,7 @@ export function deleteSubnet(ctx: Ctx, ref: string): Subnet {
     const users = [
       ...ctx.store.list<{ id: string; name: string }>('server', { parentId: subnet.id }),
       ...ctx.store.list<{ id: string; name: string }>('loadBalancer', { parentId: subnet.id }),
+      ...ctx.store.list<{ id: string; name: string }>('natGateway', { parentId: subnet.id }),
     ];
     if (users.length > 0) throw dependencyViolation(`subnet '${subnet.name}'`, users);
     saveDelete(ctx, 'subnet', subnet);

@@ -5,10 +5,11 @@
 import { NimbusError } from '../../core/errors.js';
 import { PRIVATE_RANGES, containsCidr, formatCidr, parseCidr } from '../../core/cidr.js';
 import { newId } from '../../core/ids.js';
-import type { LoadBalancer, Member, Rename, ResourceRef, RouteTable, Server, Vpc, VpcInput } from '../../core/model/index.js';
+import type { InternetGateway, NatGateway, LoadBalancer, Member, Rename, ResourceRef, RouteTable, Server, Vpc, VpcInput } from '../../core/model/index.js';
 import { kindOfId } from '../../core/ids.js';
 import { deleteLoadBalancer, deleteMember } from '../load-balancer/service.js';
 import { deleteServer } from '../server/service.js';
+import { deleteNatGateway, detachInternetGateway } from '../edge/service.js';
 import { deleteSubnet } from '../subnet/service.js';
 import { deleteRouteTable, storedRouteTable } from '../route-table/service.js';
 import { deletePeering, livePeeringsOf } from '../peering/service.js';
@@ -86,6 +87,8 @@ export function vpcDependants(ctx: Ctx, ref: string): ResourceRef[] {
     ...lbParts,
     ...members,
     ...servers,
+    ...ctx.store.list<NatGateway>('natGateway', { projectId: ctx.projectId }).filter((n) => n.vpcId === vpc.id),
+    ...ctx.store.list<InternetGateway>('internetGateway', { projectId: ctx.projectId }).filter((g) => g.vpcId === vpc.id),
     ...ctx.store.list<{ id: string; name: string }>('subnet', { parentId: vpc.id }),
     ...ctx.store.list<RouteTable>('routeTable', { parentId: vpc.id }).filter((t) => !t.main),
     ...livePeeringsOf(ctx, vpc.id),
@@ -106,12 +109,16 @@ export function deleteVpc(ctx: Ctx, ref: string, opts: { cascade?: boolean } = {
         if (kind === 'loadBalancer') deleteLoadBalancer(ctx, d.id, { cascade: true });
         else if (kind === 'member' && ctx.store.get(d.id, 'member')) deleteMember(ctx, d.id);
         else if (kind === 'server') deleteServer(ctx, d.id);
+        else if (kind === 'natGateway') deleteNatGateway(ctx, d.id);
+        // An internet gateway is not inside the VPC: a cascade detaches it and leaves it.
+        else if (kind === 'internetGateway') detachInternetGateway(ctx, d.id);
         else if (kind === 'subnet') deleteSubnet(ctx, d.id);
         else if (kind === 'routeTable') deleteRouteTable(ctx, d.id);
         else if (kind === 'peering') deletePeering(ctx, d.id);
       }
     }
     const blockers = [
+      ...ctx.store.list<InternetGateway>('internetGateway', { projectId: ctx.projectId }).filter((g) => g.vpcId === vpc.id),
       ...ctx.store.list<{ id: string; name: string }>('subnet', { parentId: vpc.id }),
       ...ctx.store.list<RouteTable>('routeTable', { parentId: vpc.id }).filter((t) => !t.main),
       ...livePeeringsOf(ctx, vpc.id),
