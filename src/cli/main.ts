@@ -3,6 +3,7 @@
  */
 import { Command, Option } from 'commander';
 import { networkCommands } from './network.js';
+import { edgeCommands } from './edge.js';
 import { accessCommands } from './access.js';
 import { analyzerCommands } from './analyzer.js';
 import { daemonCommands } from './daemon.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   // Projects and tokens first, as `nimbus --help` lists them.
   accessCommands(program);
   networkCommands(program);
+  edgeCommands(program);
   analyzerCommands(program);
   dataplaneCommands(program);
   lbCommands(program);
@@ -53,8 +55,23 @@ export function buildProgram(): Command {
 /** Which commands start asynchronous work, and what --wait waits for. */
 function addWaits(program: Command): void {
   const LB_PARTS = new Set(['lb', 'listener', 'pool', 'member', 'healthmonitor']);
-  const NETWORK = new Set(['vpc', 'subnet', 'server', 'sg', 'route-table', 'route', 'peering', 'rule']);
-  const VERBS = new Set(['create', 'update', 'add', 'delete', 'start', 'stop', 'accept', 'reject', 'associate', 'disassociate']);
+  const NETWORK = new Set(['vpc', 'subnet', 'server', 'sg', 'route-table', 'route', 'peering', 'rule', 'igw', 'eip', 'natgw', 'host']);
+  const VERBS = new Set([
+    'create',
+    'update',
+    'add',
+    'delete',
+    'remove',
+    'start',
+    'stop',
+    'accept',
+    'reject',
+    'associate',
+    'disassociate',
+    'attach',
+    'detach',
+    'allocate',
+  ]);
   const walk = (cmd: Command) => {
     for (const sub of cmd.commands) {
       if (sub.commands.length > 0) walk(sub);

@@ -6,7 +6,7 @@
  */
 import type { NimbusClient } from '../client/client.js';
 
-export type RefKind = 'vpc' | 'subnet' | 'securityGroup' | 'routeTable' | 'peering' | 'pool' | 'loadBalancer';
+export type RefKind = 'vpc' | 'subnet' | 'securityGroup' | 'routeTable' | 'peering' | 'pool' | 'loadBalancer' | 'server' | 'natGateway' | 'internetGateway';
 
 export class Names {
   private readonly maps = new Map<RefKind, Map<string, string>>();
@@ -25,6 +25,9 @@ export class Names {
       peering: () => c.peerings.list(),
       pool: () => c.pools.list(),
       loadBalancer: () => c.loadBalancers.list(),
+      server: () => c.servers.list(),
+      natGateway: () => c.natGateways.list(),
+      internetGateway: () => c.internetGateways.list(),
     };
     const missing = [...new Set(kinds)].filter((k) => !this.maps.has(k));
     const fetched = await Promise.all(missing.map((k) => lists[k]()));

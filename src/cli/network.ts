@@ -71,7 +71,18 @@ const TABLE: Column<RouteTable>[] = [
 type RouteRow = RouteTable['routes'][number];
 const ROUTE: Column<RouteRow>[] = [
   { header: 'DESTINATION', value: (r) => r.destination },
-  { header: 'TARGET', value: (r, n) => (r.target.type === 'peering' ? n.of('peering', r.target.peeringId) : r.target.type), refs: ['peering'] },
+  {
+    header: 'TARGET',
+    value: (r, n) =>
+      r.target.type === 'peering'
+        ? n.of('peering', r.target.peeringId)
+        : r.target.type === 'internetGateway'
+          ? n.of('internetGateway', r.target.gatewayId)
+          : r.target.type === 'natGateway'
+            ? n.of('natGateway', r.target.natGatewayId)
+            : r.target.type,
+    refs: ['peering', 'internetGateway', 'natGateway'],
+  },
   { header: 'STATE', value: (r) => r.state },
 ];
 const PEERING: Column<Peering>[] = [
@@ -302,7 +313,7 @@ export function networkCommands(program: Command): void {
     .option('--vpc <ref>', 'VPC whose main table gets the route')
     .option('--route-table <ref>', 'route table (name or id)')
     .requiredOption('--destination <cidr>', 'destination CIDR')
-    .requiredOption('--target <target>', 'a peering (name or id) or blackhole')
+    .requiredOption('--target <target>', 'a peering, internet gateway or NAT gateway (name or id), or blackhole')
     .action(
       act(ROUTE, async (c, o: { vpc?: string; routeTable?: string; destination: string; target: string }) =>
         c.routeTables.addRoute(await tableOf(c, o), { destination: o.destination, target: o.target }).then((t) => t.routes),

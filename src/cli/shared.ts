@@ -47,7 +47,7 @@ export function act<T>(columns: Column<T>[] | null, fn: (client: NimbusClient, .
         late = err; // the change was made: it is shown, then the wait's failure
       }
       // A resource deleted is not shown as if it were alive (its last row said ACTIVE, available).
-      const verb = cmd.name() === 'revoke' ? 'revoked' : cmd.name() === 'delete' ? 'deleted' : null;
+      const verb = cmd.name() === 'revoke' ? 'revoked' : cmd.name() === 'delete' ? 'deleted' : cmd.name() === 'remove' ? 'removed' : null;
       if (out !== undefined && columns && verb) await printDeleted(out, globals(cmd).output, kindOf(cmd), verb);
       else if (out !== undefined && columns) await print(out as T, globals(cmd).output, columns, new Names(client));
       if (late) throw late;
@@ -65,6 +65,10 @@ function kindOf(cmd: Command): string {
     sg: 'security group',
     healthmonitor: 'health monitor',
     'route-table': 'route table',
+    igw: 'internet gateway',
+    eip: 'elastic IP',
+    natgw: 'NAT gateway',
+    host: 'internet host',
     rule: 'rule',
   };
   const name = group?.name() ?? '';

@@ -24,6 +24,10 @@ import type {
   MemberView,
   Peering,
   PeeringInput,
+  InternetGateway,
+  ElasticIp,
+  NatGateway,
+  InternetHost,
   PingInput,
   PingResult,
   PlanStep,
@@ -208,6 +212,22 @@ export class NimbusClient {
     associate: (ref: string, subnet: string) => this.request<RouteTable>('POST', `/v1/route-tables/${enc(ref)}/associations`, { subnet }),
     addRoute: (ref: string, b: RouteInput) => this.request<RouteTable>('POST', `/v1/route-tables/${enc(ref)}/routes`, b),
     removeRoute: (ref: string, destination: string) => this.request<RouteTable>('DELETE', `/v1/route-tables/${enc(ref)}/routes`, undefined, { destination }),
+  };
+  internetGateways = {
+    ...crud<InternetGateway, { name: string; vpc?: string }, Rename>(this, 'internet-gateways'),
+    attach: (ref: string, vpc: string) => this.request<InternetGateway>('POST', `/v1/internet-gateways/${enc(ref)}/attach`, { vpc }),
+    detach: (ref: string, vpc?: string) => this.request<InternetGateway>('POST', `/v1/internet-gateways/${enc(ref)}/detach`, vpc ? { vpc } : {}),
+  };
+  elasticIps = {
+    ...crud<ElasticIp, { name: string; publicIp?: string }, Rename>(this, 'elastic-ips'),
+    associate: (ref: string, server: string) => this.request<ElasticIp>('POST', `/v1/elastic-ips/${enc(ref)}/associate`, { server }),
+    disassociate: (ref: string) => this.request<ElasticIp>('POST', `/v1/elastic-ips/${enc(ref)}/disassociate`),
+  };
+  natGateways = crud<NatGateway, { name: string; subnet: string; elasticIp: string; ip?: string }, Rename>(this, 'nat-gateways');
+  internet = {
+    hosts: () => this.request<InternetHost[]>('GET', '/v1/internet/hosts'),
+    addHost: (b: { name: string; ip?: string }) => this.request<InternetHost>('POST', '/v1/internet/hosts', b),
+    removeHost: (ref: string) => this.request<InternetHost>('DELETE', `/v1/internet/hosts/${enc(ref)}`),
   };
   peerings = {
     ...crud<Peering, PeeringInput, Rename>(this, 'peerings'),

@@ -16,6 +16,7 @@ import { CrashWatch } from './crash-watch.js';
 import { runtimeEntry } from './runtime.js';
 import type { ApplyResult, Reconciler } from '../reconcile/reconciler.js';
 import { observeProcesses, planProcesses, type ProcessPlan } from './process-plan.js';
+import { internetEndpoint, internetExists, internetHosts } from '../resources/edge/internet.js';
 
 /** Server workloads as a reconciler: desired from the store, observed from the supervisor. */
 class WorkloadReconciler implements Reconciler<Map<string, ProcessSpec>, Map<string, ProcessSpec>, ProcessPlan, PlanStep> {
@@ -40,6 +41,17 @@ class WorkloadReconciler implements Reconciler<Map<string, ProcessSpec>, Map<str
         ...(app.kind === 'web' ? { appendFiles: [join(dir, 'requests.log')] } : {}),
       });
     }
+    // The internet's hosts run their app where the internet is real (linux, once it exists).
+    if (this.w.dataplane.kind === 'linux' && internetExists(this.w.store)) {
+      for (const host of internetHosts(this.w.store)) {
+        const place = this.w.dataplane.placement(internetEndpoint(host));
+        want.set(host.id, {
+          argv: place.wrap([...runtimeEntry('internet'), '--name', host.name, '--ip', host.ip]),
+          outputFile: join(this.w.dirOf(host.id), 'output.log'),
+          owner: place.user,
+        });
+      }
+    }
     return want;
   }
 
@@ -50,7 +62,7 @@ class WorkloadReconciler implements Reconciler<Map<string, ProcessSpec>, Map<str
   async observe(): Promise<Map<string, ProcessSpec>> {
     await this.w.dataplane.settled();
     const sv = this.w.supervisor;
-    return observeProcesses(sv.keys(), (k) => sv.specOf(k), 'ecs-');
+    return new Map([...observeProcesses(sv.keys(), (k) => sv.specOf(k), 'ecs-'), ...observeProcesses(sv.keys(), (k) => sv.specOf(k), 'inet-')]);
   }
 
   plan(desired: Map<string, ProcessSpec>, observed: Map<string, ProcessSpec>): ProcessPlan {
@@ -81,7 +93,7 @@ export class Workloads {
   private readonly loop = new ReconcileLoop(new WorkloadReconciler(this), { debounceMs: 20, gapFactor: 2 });
   /** Only a server's change can change its workload. */
   private readonly onChange = (c: Change) => {
-    if (c.kind === 'server') this.loop.trigger();
+    if (c.kind === 'server' || c.kind === 'internetHost' || c.kind === 'internetGateway') this.loop.trigger();
   };
 
   /** Which workloads cannot stay up (a server shows `error`, a load balancer sends them nothing). */
@@ -125,7 +137,7 @@ export class Workloads {
     this.feed.off('change', this.onChange);
     await this.loop.stop();
     this.crashes.close();
-    for (const key of this.supervisor.keys()) if (key.startsWith('ecs-')) this.supervisor.stop(key);
+    for (const key of this.supervisor.keys()) if (key.startsWith('ecs-') || key.startsWith('inet-')) this.supervisor.stop(key);
   }
 
   async sync(): Promise<void> {

@@ -10,7 +10,7 @@ export const INTERNET_CIDR = '203.0.113.0/24';
 /** The internet's router: the host machine's connections to public IPs arrive from it. */
 export const INTERNET_ROUTER = '203.0.113.1';
 /** The host every internet has from the start. */
-export const DEFAULT_HOST = { name: 'web', ip: '203.0.113.10' };
+export const DEFAULT_HOST = { name: 'www', ip: '203.0.113.10' };
 export const HTTP_PORT = 80;
 export const ECHO_PORT = 7;
 
@@ -19,7 +19,7 @@ export const InternetHost = Type.Object(
     id: S(),
     name: S(),
     ip: S(),
-    builtIn: Type.Boolean({ description: 'The host every internet has (web, 203.0.113.10); it cannot be removed' }),
+    builtIn: Type.Boolean({ description: 'The host every internet has (www, 203.0.113.10); it cannot be removed' }),
     createdAt: S(),
   },
   { $id: 'InternetHost' },

@@ -14,6 +14,7 @@ import { releaseIdsOf } from '../ids.js';
 
 export async function cleanNamespaces(prefix: string): Promise<string[]> {
   await run('nft', ['delete', 'table', 'ip', hostTable(prefix)]);
+  await run('nft', ['delete', 'table', 'ip', `nimbus_edge_${prefix}`]);
   const mine = (await listNamespaces()).filter((n) => owned(prefix, n));
   // Servers' machines: their user and uts namespaces (also of a machine whose network namespace is gone), and their ids.
   let files: string[] = [];

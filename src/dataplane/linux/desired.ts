@@ -19,6 +19,20 @@ import type { Peering, Server } from '../../core/model/index.js';
 import * as N from './names.js';
 import { loadBalancerRuleset, portsRuleset, serverRuleset, routerRuleset } from './nft.js';
 import { PUBLIC_LINK } from './l4.js';
+import { INTERNET_CIDR, INTERNET_ROUTER } from '../../core/model/internet.js';
+import {
+  internetRuleset,
+  internetWanted,
+  mappings,
+  natRuleset,
+  OPEN_RULESET,
+  ROUTABLE_LOOPBACK_SCRIPT,
+  routerEdgeRules,
+  uplinkInternet,
+  type EdgeInputs,
+  type EdgeSlot,
+  type Mapping,
+} from './edge.js';
 
 export interface LinkSpec {
   name: string;
@@ -44,7 +58,8 @@ export interface RuleSpec {
 
 export interface NsSpec {
   name: string;
-  role: 'router' | 'server';
+  /** Applied in this order: routers make the veths that the internet and the endpoints configure. */
+  role: 'router' | 'internet' | 'server';
   /** The resource this namespace serves (a VPC or a server), for status and errors. */
   resourceId: string;
   /** Links this namespace creates. */
@@ -59,24 +74,50 @@ export interface NsSpec {
   /** A router's port-security table (nft.ts portsRuleset), in the same hash and the same batch. */
   ports?: string;
   nftHash: string;
+  /**
+   * Kernel settings (sysctl.ts): what observe() must read (`*` for any value) and the script that
+   * makes it so, run after the links are up (a loopback coming up brings its routes back).
+   */
+  setup?: { want: string; script: string };
 }
 
 export interface DesiredState {
   namespaces: Map<string, NsSpec>;
+  /** The elastic IPs the machine's table sends to the internet (empty without an internet). */
+  machine: { mapped: Mapping[]; internet: boolean };
 }
+
+/** What observe() prints of a namespace's settings: forwarding, rp_filter (all, default), route_localnet (all), 127/8 local routes. */
+const ROUTER_SETUP = { want: '1 0 0 0 *', script: 'sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0' };
+const NAT_SETUP = {
+  want: '1 0 0 0 *',
+  script: 'sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.all.send_redirects=0',
+};
+const INTERNET_SETUP = { want: '1 0 0 1 0', script: `sysctl -qw net.ipv4.ip_forward=1\n${ROUTABLE_LOOPBACK_SCRIPT}` };
+const HOST_SETUP = { want: '0 0 0 1 0', script: `sysctl -qw net.ipv4.ip_forward=0\n${ROUTABLE_LOOPBACK_SCRIPT}` };
 
 function hash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
-export function desiredState(snapshot: Snapshot, prefix: string): DesiredState {
+export function desiredState(snapshot: Snapshot, prefix: string, slot: EdgeSlot = { alias: 4 }): DesiredState {
   const t = compile(snapshot);
   const namespaces = new Map<string, NsSpec>();
   const active = snapshot.peerings.filter((p) => p.status === 'active');
+  const edge: EdgeInputs = {
+    gateways: (snapshot.internetGateways ?? []).filter((g) => g.vpcId && t.vpcs.has(g.vpcId)),
+    mappings: mappings(snapshot.elasticIps ?? [], (id) => t.servers.get(id)?.vpcId),
+    hosts: snapshot.internetHosts ?? [],
+    nats: snapshot.natGateways ?? [],
+  };
+  const internet = internetWanted(edge);
   const ctx: RouterInputs = {
     peerAddrs: N.peerAddresses(active.map((p) => p.id)),
     peerings: groupBy(active, (p) => [p.requesterVpcId, p.accepterVpcId]),
     tables: groupBy(snapshot.routeTables, (r) => [r.vpcId]),
+    gatewayAddrs: N.gatewayAddresses(edge.gateways.map((g) => g.id)),
+    mapped: groupBy(edge.mappings, (m) => [m.vpcId]),
+    internet,
   };
   for (const vpc of snapshot.vpcs) {
     const spec = routerSpec(t, prefix, vpc.id, ctx);
@@ -84,10 +125,104 @@ export function desiredState(snapshot: Snapshot, prefix: string): DesiredState {
   }
   const seenCache = new Map<string, string[]>();
   for (const server of snapshot.servers) {
-    const spec = serverSpec(t, prefix, server, seenCache);
+    const spec = server.id.startsWith('nat-') ? natSpec(t, prefix, server) : serverSpec(t, prefix, server, seenCache);
     namespaces.set(spec.name, spec);
   }
-  return { namespaces };
+  if (internet) {
+    const spec = internetSpec(prefix, edge, ctx.gatewayAddrs, slot);
+    namespaces.set(spec.name, spec);
+    for (const h of edge.hosts) {
+      const hs = internetHostSpec(prefix, h);
+      namespaces.set(hs.name, hs);
+    }
+  }
+  return { namespaces, machine: { mapped: internet ? edge.mappings : [], internet } };
+}
+
+function internetSpec(prefix: string, edge: EdgeInputs, gatewayAddrs: RouterInputs['gatewayAddrs'], slot: EdgeSlot): NsSpec {
+  const create: LinkSpec[] = [{ name: N.INTERNET_BRIDGE, kind: 'bridge', up: true }];
+  const configure: NsSpec['configure'] = [];
+  const addrs: NsSpec['addrs'] = [{ dev: N.INTERNET_BRIDGE, cidr: `${INTERNET_ROUTER}/${INTERNET_CIDR.split('/')[1]}` }];
+  const routes: RouteSpec[] = [{ table: N.INTERNET_TABLE, dst: INTERNET_CIDR, type: 'unicast', dev: N.INTERNET_BRIDGE }];
+  const rules: RuleSpec[] = [{ iif: N.INTERNET_BRIDGE, table: N.INTERNET_TABLE }];
+  for (const h of edge.hosts) {
+    create.push({ name: N.hostPort(h.id), kind: 'veth', peer: { name: 'eth0', ns: N.serverNs(prefix, h.id) }, master: N.INTERNET_BRIDGE, up: true });
+  }
+  // The machine's end is made in the machine's own namespace (that of pid 1).
+  create.push({ name: N.UPLINK, kind: 'veth', peer: { name: N.uplinkHostEnd(prefix), ns: '1' }, up: true });
+  addrs.push({ dev: N.UPLINK, cidr: `${uplinkInternet(slot)}/30` });
+  rules.push({ iif: N.UPLINK, table: N.INTERNET_TABLE });
+  const portOf = new Map<string, string>();
+  for (const g of edge.gateways) {
+    const port = N.gatewayPort(g.id);
+    portOf.set(g.vpcId!, port);
+    configure.push({ name: port, up: true });
+    addrs.push({ dev: port, cidr: `${gatewayAddrs.get(g.id)!.internet}/32` });
+    rules.push({ iif: port, table: N.INTERNET_TABLE });
+  }
+  const gatewayOf = new Map(edge.gateways.map((g) => [g.vpcId!, g]));
+  for (const m of edge.mappings) {
+    const g = gatewayOf.get(m.vpcId);
+    if (!g) continue;
+    routes.push({ table: N.INTERNET_TABLE, dst: `${m.publicIp}/32`, type: 'unicast', dev: portOf.get(m.vpcId)!, via: gatewayAddrs.get(g.id)!.router });
+  }
+  const mapped = edge.mappings.filter((m) => gatewayOf.has(m.vpcId));
+  const nft = internetRuleset(slot, N.UPLINK, mapped);
+  return {
+    name: N.internetNs(prefix),
+    role: 'internet',
+    resourceId: 'internet',
+    create,
+    configure,
+    addrs,
+    routes,
+    rules,
+    nft,
+    nftHash: hash(nft),
+    setup: INTERNET_SETUP,
+  };
+}
+
+function internetHostSpec(prefix: string, h: { id: string; ip: string }): NsSpec {
+  return {
+    name: N.serverNs(prefix, h.id),
+    role: 'server',
+    resourceId: h.id,
+    create: [],
+    configure: [
+      { name: 'lo', up: true },
+      { name: 'eth0', up: true },
+    ],
+    addrs: [{ dev: 'eth0', cidr: `${h.ip}/${INTERNET_CIDR.split('/')[1]}` }],
+    routes: [{ table: 'main', dst: 'default', type: 'unicast', dev: 'eth0', via: INTERNET_ROUTER }],
+    rules: [],
+    nft: OPEN_RULESET,
+    nftHash: hash(OPEN_RULESET),
+    setup: HOST_SETUP,
+  };
+}
+
+/** A NAT gateway's namespace: its ENI on the subnet's bridge, forwarding outward as itself. */
+function natSpec(t: Topology, prefix: string, nat: Server): NsSpec {
+  const cs = t.subnets.get(nat.subnetId)!;
+  const vpc = t.vpcs.get(nat.vpcId)!;
+  const nft = natRuleset(nat.privateIp, vpc.cidr);
+  return {
+    name: N.serverNs(prefix, nat.id),
+    role: 'server',
+    resourceId: nat.id,
+    create: [],
+    configure: [
+      { name: 'lo', up: true },
+      { name: 'eth0', up: true },
+    ],
+    addrs: [{ dev: 'eth0', cidr: `${nat.privateIp}/${parseCidr(cs.subnet.cidr).prefix}` }],
+    routes: [{ table: 'main', dst: 'default', type: 'unicast', dev: 'eth0', via: cs.subnet.gatewayIp }],
+    rules: [],
+    nft,
+    nftHash: hash(nft),
+    setup: NAT_SETUP,
+  };
 }
 
 /** What every router's spec needs, indexed by VPC once per desired state. */
@@ -95,6 +230,10 @@ interface RouterInputs {
   peerAddrs: ReturnType<typeof N.peerAddresses>;
   peerings: Map<string, Peering[]>;
   tables: Map<string, SnapshotRouteTable[]>;
+  gatewayAddrs: Map<string, { router: string; internet: string }>;
+  mapped: Map<string, Mapping[]>;
+  /** Whether the internet's namespace exists (gateways' veths go there). */
+  internet: boolean;
 }
 
 function groupBy<T>(items: T[], keys: (item: T) => string[]): Map<string, T[]> {
@@ -109,7 +248,7 @@ function groupBy<T>(items: T[], keys: (item: T) => string[]): Map<string, T[]> {
   return out;
 }
 
-function routerSpec(t: Topology, prefix: string, vpcId: string, { peerAddrs, peerings, tables }: RouterInputs): NsSpec {
+function routerSpec(t: Topology, prefix: string, vpcId: string, { peerAddrs, peerings, tables, gatewayAddrs, mapped, internet }: RouterInputs): NsSpec {
   const name = N.routerNs(prefix, vpcId);
   const subnets = t.subnetsByVpc.get(vpcId) ?? [];
   const create: LinkSpec[] = [];
@@ -130,7 +269,16 @@ function routerSpec(t: Topology, prefix: string, vpcId: string, { peerAddrs, pee
   for (const server of t.serverByIp.get(vpcId)?.values() ?? []) {
     const ns = N.serverNs(prefix, server.id);
     create.push({ name: N.serverPort(server.id), kind: 'veth', peer: { name: 'eth0', ns }, master: N.bridgeName(server.subnetId), up: true });
-    ports.push({ port: N.serverPort(server.id), ip: server.privateIp });
+    // A NAT gateway forwards others' packets (AWS turns its source/destination check off); it runs none of a tenant's code.
+    if (!server.id.startsWith('nat-')) ports.push({ port: N.serverPort(server.id), ip: server.privateIp });
+  }
+  const igw = internet ? t.gatewayOfVpc.get(vpcId) : undefined;
+  const gport = igw ? N.gatewayPort(igw.id) : null;
+  if (igw) {
+    create.push({ name: gport!, kind: 'veth', peer: { name: gport!, ns: N.internetNs(prefix) }, up: true });
+    addrs.push({ dev: gport!, cidr: `${gatewayAddrs.get(igw.id)!.router}/32` });
+    // What comes in from the internet reaches this VPC's own subnets only.
+    rules.push({ iif: gport!, table: N.PEER_TABLE });
   }
   ports.sort((a, b) => a.port.localeCompare(b.port));
   for (const p of peerings.get(vpcId) ?? []) {
@@ -157,6 +305,19 @@ function routerSpec(t: Topology, prefix: string, vpcId: string, { peerAddrs, pee
         routes.push({ table: num, dst: r.destination, type: 'unreachable' });
         continue;
       }
+      if (r.target.type === 'internetGateway') {
+        if (igw && r.target.gatewayId === igw.id)
+          routes.push({ table: num, dst: r.destination, type: 'unicast', dev: gport!, via: gatewayAddrs.get(igw.id)!.internet });
+        else routes.push({ table: num, dst: r.destination, type: 'blackhole' });
+        continue;
+      }
+      if (r.target.type === 'natGateway') {
+        const nat = t.nats.get(r.target.natGatewayId);
+        if (nat && nat.status === 'available' && nat.vpcId === vpcId)
+          routes.push({ table: num, dst: r.destination, type: 'unicast', dev: N.bridgeName(nat.subnetId), via: nat.privateIp });
+        else routes.push({ table: num, dst: r.destination, type: 'blackhole' });
+        continue;
+      }
       const p = r.target.type === 'peering' ? t.peerings.get(r.target.peeringId) : undefined;
       if (!p || p.status !== 'active') {
         routes.push({ table: num, dst: r.destination, type: 'blackhole' });
@@ -168,7 +329,7 @@ function routerSpec(t: Topology, prefix: string, vpcId: string, { peerAddrs, pee
     }
     if (!table.routes.some((r) => r.destination === '0.0.0.0/0')) routes.push({ table: num, dst: 'default', type: 'unreachable' });
   }
-  const nft = routerRuleset();
+  const nft = routerRuleset() + (gport ? `\n${routerEdgeRules(gport, mapped.get(vpcId) ?? [])}` : '');
   const portsText = portsRuleset(ports);
   return {
     name,
@@ -182,6 +343,7 @@ function routerSpec(t: Topology, prefix: string, vpcId: string, { peerAddrs, pee
     nft,
     ports: portsText,
     nftHash: hash(nft + portsText),
+    setup: ROUTER_SETUP,
   };
 }
 

@@ -101,7 +101,8 @@ export class LinuxDataplane implements Dataplane {
     writeServerEtc(ns, endpoint.name, endpoint.privateIp);
     const firstId = claimIds(ns);
     const user = { name: ns, uid: firstId, gid: firstId };
-    if (endpoint.id.startsWith('lb-')) return { wrap: (argv) => inServerAs(ns, endpoint.name, user, argv), user, bind: '0.0.0.0', ownsPrivateIp: true };
+    if (endpoint.id.startsWith('lb-') || endpoint.id.startsWith('inet-'))
+      return { wrap: (argv) => inServerAs(ns, endpoint.name, user, argv), user, bind: '0.0.0.0', ownsPrivateIp: true };
     // Made (and owned by the machine's root) once per daemon, not at every pass that asks for a placement.
     let home = this.homes.get(endpoint.id);
     if (!home) this.homes.set(endpoint.id, (home = prepareHome(join(this.dataDir, 'machines', endpoint.id), firstId)));

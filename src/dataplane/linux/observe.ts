@@ -26,7 +26,8 @@ export const OBSERVE_SCRIPT = [
   `echo ${SEP}`,
   'ip -j rule show',
   `echo ${SEP}`,
-  'cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/all/rp_filter /proc/sys/net/ipv4/conf/default/rp_filter | tr "\\n" " "',
+  'cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/all/rp_filter /proc/sys/net/ipv4/conf/default/rp_filter /proc/sys/net/ipv4/conf/all/route_localnet | tr "\\n" " "',
+  'ip route show table local type local 127.0.0.0/8 | wc -l',
   `echo ${SEP}`,
   '(nft list table inet nimbus 2>/dev/null || true) | sed -n \'s/.*comment "nimbus \\([0-9a-f]*\\)".*/\\1/p\' | head -n 1',
 ].join('\n');

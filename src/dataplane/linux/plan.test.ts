@@ -22,7 +22,7 @@ function holding(spec: NsSpec): Observed {
     addrs: new Set(spec.addrs.map((a) => `${a.dev} ${a.cidr}`)),
     routes: new Map(spec.routes.map((r) => [routeKey(r), r])),
     rules: spec.rules.map((r) => ({ pref: 1000, ...r })),
-    sysctl: spec.role === 'router' ? '1 0 0' : '',
+    sysctl: spec.role === 'router' ? '1 0 0 0 0' : '',
     nftHash: spec.nftHash,
   };
 }

@@ -7,7 +7,7 @@
 import type { NsSpec, RouteSpec } from './desired.js';
 import { routeKey, type Observed } from './observe.js';
 import { nftScript } from './nft.js';
-import { PEER_TABLE, RULE_PREF } from './names.js';
+import { INTERNET_TABLE, PEER_TABLE, RULE_PREF } from './names.js';
 
 export interface Step {
   ns: string;
@@ -25,8 +25,14 @@ export interface NsPlan {
 }
 
 /** Our interface names inside router namespaces. */
-const OWN_LINK = /^[bvp][0-9a-f]{8}$/;
-const ROUTER_SYSCTL = '1 0 0';
+const OWN_LINK = /^[bvpgh][0-9a-f]{8}$/;
+
+/** Whether observed settings (space-separated values) are those wanted (`*` matches any value). */
+export function settingsMatch(observed: string, want: string): boolean {
+  const o = observed.trim().split(/\s+/);
+  const w = want.split(' ');
+  return w.length === o.length && w.every((v, i) => v === '*' || v === o[i]);
+}
 
 function sameRoute(a: RouteSpec, b: RouteSpec): boolean {
   return a.type === b.type && (a.dev ?? null) === (b.dev ?? null) && (a.via ?? null) === (b.via ?? null);
@@ -41,7 +47,7 @@ function routeCmd(verb: 'replace' | 'del', r: RouteSpec): string {
 }
 
 function managedTable(t: number | 'main'): boolean {
-  return t === PEER_TABLE || (typeof t === 'number' && t >= 1000);
+  return t === PEER_TABLE || t === INTERNET_TABLE || (typeof t === 'number' && t >= 1000);
 }
 
 export function planNamespace(spec: NsSpec, o: Observed | undefined): NsPlan {
@@ -51,14 +57,15 @@ export function planNamespace(spec: NsSpec, o: Observed | undefined): NsPlan {
    *  gone (a namespace the kernel is still tearing down takes its veth ends with it). The next
    *  full pass observes again, so a deletion that truly failed is planned again. */
   const del: string[] = [];
-  const pre: string[] = [];
   let waiting = false;
   const step = (object: string, action: Step['action']) => steps.push({ ns: spec.name, object, action });
   const links = o?.links ?? new Map();
 
-  if (spec.role === 'router' && (o?.sysctl ?? '') !== ROUTER_SYSCTL) {
-    pre.push('sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0');
-    step('forwarding', o ? 'updated' : 'created');
+  // After the links: a loopback that comes up brings back the routes a setup may remove.
+  const post: string[] = [];
+  if (spec.setup && !settingsMatch(o?.sysctl ?? '', spec.setup.want)) {
+    post.push(spec.setup.script);
+    step(spec.role === 'router' ? 'forwarding' : 'kernel settings', o?.sysctl ? 'updated' : 'created');
   }
 
   const present = new Set<string>();
@@ -145,9 +152,10 @@ export function planNamespace(spec: NsSpec, o: Observed | undefined): NsPlan {
     }
   }
 
-  const parts = [...pre];
+  const parts: string[] = [];
   if (del.length > 0) parts.push(`ip -force -batch - <<'NIMBUS_EOF' 2>/dev/null || true\n${del.join('\n')}\nNIMBUS_EOF`);
   if (ip.length > 0) parts.push(`ip -force -batch - <<'NIMBUS_EOF'\n${ip.join('\n')}\nNIMBUS_EOF`);
+  parts.push(...post);
   if (o?.nftHash !== spec.nftHash) {
     parts.push(`nft -f - <<'NIMBUS_EOF'\n${nftScript(spec.nft, spec.nftHash, spec.ports)}NIMBUS_EOF`);
     step('nftables ruleset', o?.nftHash ? 'updated' : 'created');

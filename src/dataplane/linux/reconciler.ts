@@ -20,6 +20,9 @@ import { hostMachines, type Machines } from './machine.js';
 import { inNamespace, pool, type Runner } from './run.js';
 import { nftScript } from './nft.js';
 import { removeServerEtc } from './attach.js';
+import { machineScript, type EdgeSlot } from './edge.js';
+import { chooseSlot } from './edge-slot.js';
+import { uplinkHostEnd } from './names.js';
 
 /** Processes replacing rulesets at once (their time is mostly the kernel's grace period). */
 const RULESET_PROCESSES = 8;
@@ -34,6 +37,8 @@ type Seen =
   | { kind: 'failed'; message: string };
 
 export interface LinuxObserved {
+  /** A full pass: everything is applied again, the machine's edge table too. */
+  full: boolean;
   existing: Set<string>;
   /** Servers' namespaces that are not machines (made before servers were): made again. */
   legacy: Set<string>;
@@ -42,6 +47,8 @@ export interface LinuxObserved {
 
 export interface LinuxPlan {
   hostBatch: string[];
+  /** The machine's side of the edge (edge.ts machineScript), when it must be applied. */
+  machineEdge: string | null;
   /** Servers' machines to make, after the host batch (which deletes the legacy ones first). */
   machines: { ns: string; resourceId: string }[];
   /** Machines whose user and uts namespaces go (their network namespace goes in the host batch). */
@@ -71,6 +78,9 @@ export class LinuxReconciler implements Reconciler<DesiredState, LinuxObserved, 
   readonly name = 'linux-dataplane';
   /** Spec text last applied with success, per namespace: a pass for a change skips the unchanged. */
   private readonly applied = new Map<string, string>();
+  /** The machine's edge script last applied with success. */
+  private machineApplied: string | null = null;
+  private edgeSlot: EdgeSlot | null = null;
 
   constructor(
     private readonly store: Store,
@@ -80,7 +90,13 @@ export class LinuxReconciler implements Reconciler<DesiredState, LinuxObserved, 
   ) {}
 
   desired(): DesiredState {
-    return desiredState(readSnapshot(this.store), this.prefix);
+    return desiredState(readSnapshot(this.store), this.prefix, this.slot());
+  }
+
+  /** The installation's link-local block on the machine: the first of its slots no other device routes. */
+  private slot(): EdgeSlot {
+    if (!this.edgeSlot) this.edgeSlot = chooseSlot(this.prefix, uplinkHostEnd(this.prefix));
+    return this.edgeSlot;
   }
 
   objects(desired: DesiredState): string[] {
@@ -110,11 +126,16 @@ export class LinuxReconciler implements Reconciler<DesiredState, LinuxObserved, 
         seen.set(name, { kind: 'failed', message: (err as Error).message });
       }
     });
-    return { existing, legacy, seen };
+    return { full: !!opts.full, existing, legacy, seen };
   }
 
   plan(desired: DesiredState, o: LinuxObserved): LinuxPlan {
-    const plan: LinuxPlan = { hostBatch: [], machines: [], unmachines: [], steps: [], namespaces: [], nftOnly: [], errors: [] };
+    const plan: LinuxPlan = { hostBatch: [], machineEdge: null, machines: [], unmachines: [], steps: [], namespaces: [], nftOnly: [], errors: [] };
+    const edgeScript = machineScript(this.prefix, uplinkHostEnd(this.prefix), this.slot(), desired.machine.mapped);
+    if (o.full || edgeScript !== this.machineApplied) {
+      plan.machineEdge = edgeScript;
+      if (edgeScript !== this.machineApplied) plan.steps.push({ ns: 'host', object: 'elastic IP table', action: this.machineApplied ? 'updated' : 'created' });
+    }
     for (const name of o.legacy) plan.hostBatch.push(`netns del ${name}`);
     for (const name of desired.namespaces.keys()) {
       if (o.existing.has(name)) continue;
@@ -130,7 +151,7 @@ export class LinuxReconciler implements Reconciler<DesiredState, LinuxObserved, 
     }
     /** Server namespaces whose eth0 their router creates in this pass. */
     const eth0Made = new Set<string>();
-    for (const role of ['router', 'server'] as const) {
+    for (const role of ['router', 'internet', 'server'] as const) {
       for (const spec of desired.namespaces.values()) {
         if (spec.role !== role) continue;
         const seen = o.seen.get(spec.name)!;
@@ -185,7 +206,7 @@ export class LinuxReconciler implements Reconciler<DesiredState, LinuxObserved, 
         errors.push({ resourceId, message: (err as Error).message });
       }
     });
-    for (const role of ['router', 'server'] as const) {
+    for (const role of ['router', 'internet', 'server'] as const) {
       await pool(
         plan.namespaces.filter((n) => n.spec.role === role),
         CONCURRENCY,
@@ -208,6 +229,14 @@ export class LinuxReconciler implements Reconciler<DesiredState, LinuxObserved, 
       );
     }
     if (plan.nftOnly.length > 0 && !(await this.applyRulesets(plan.nftOnly, errors))) requeue = true;
+    if (plan.machineEdge !== null) {
+      const r = await this.runner('sh', ['-es'], { input: plan.machineEdge, timeoutMs: 30_000 });
+      if (r.code === 0) this.machineApplied = plan.machineEdge;
+      else {
+        this.machineApplied = null;
+        errors.push({ resourceId: 'internet', message: `the machine's elastic IP table: ${r.stderr.trim().split('\n').slice(-2).join('; ')}` });
+      }
+    }
     return { errors, succeeded, requeue };
   }
 

@@ -21,7 +21,9 @@ import type {
 import { compile } from '../../net/topology.js';
 import { trace } from '../../net/trace.js';
 import { formatTrace } from '../../net/format.js';
-import type { Ctx } from '../context.js';
+import { requireAdmin, type Ctx } from '../context.js';
+import { findHost, internetEndpoint } from '../edge/internet.js';
+import { DEFAULT_HOST } from '../../core/model/internet.js';
 import { getServer } from '../server/service.js';
 import { lbEndpoint, readSnapshot } from '../snapshot.js';
 
@@ -34,8 +36,31 @@ export interface NetworkAccess {
   attach(server: Server, argv: string[], opts: { tty: boolean; rows?: number; cols?: number; term?: string }): Promise<ChildProcess>;
 }
 
-/** A source of traffic: a server, or a load balancer (its VIP, as an endpoint of its subnet). */
+/**
+ * An internet host named as `internet` (the built-in host) or `internet:NAME`, or null. A
+ * server of that name is meant first.
+ */
+function internetSource(ctx: Ctx, ref: string): Server | null {
+  if (ref !== 'internet' && !ref.startsWith('internet:')) return null;
+  if (ref === 'internet' && own(ctx, 'server', ref)) return null;
+  const name = ref === 'internet' ? DEFAULT_HOST.name : ref.slice('internet:'.length);
+  const host = findHost(ctx.store, name);
+  if (!host) throw new NimbusError('InvalidInternetHost.NotFound', `internet host '${name}' does not exist (nimbus internet host list)`);
+  return internetEndpoint(host);
+}
+
+/** A command's target: a server of the project, or (for an admin) an internet host. */
+function machineOf(ctx: Ctx, ref: string): Server {
+  const host = internetSource(ctx, ref);
+  if (!host) return getServer(ctx, ref);
+  requireAdmin(ctx, 'a command on an internet host');
+  return host;
+}
+
+/** A source of traffic: a server, or a load balancer (its VIP, as an endpoint of its subnet), or an internet host. */
 function sourceOf(ctx: Ctx, ref: string): Server {
+  const host = internetSource(ctx, ref);
+  if (host) return host;
   try {
     return getServer(ctx, ref);
   } catch (err) {
@@ -107,9 +132,9 @@ export function attachTo(
   opts: { tty: boolean; rows?: number; cols?: number; term?: string },
 ): Promise<ChildProcess> {
   if (argv.length === 0) throw invalid('argv: a command is required');
-  return net.attach(running(getServer(ctx, ref)), argv, opts);
+  return net.attach(running(machineOf(ctx, ref)), argv, opts);
 }
 
 export function execIn(ctx: Ctx, net: NetworkAccess, ref: string, argv: string[]): Promise<ExecResult> {
-  return net.exec(running(getServer(ctx, ref)), argv);
+  return net.exec(running(machineOf(ctx, ref)), argv);
 }

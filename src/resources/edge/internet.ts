@@ -1,5 +1,5 @@
 /**
- * The internet's hosts: the built-in one (web, 203.0.113.10) and those an admin adds. They
+ * The internet's hosts: the built-in one (www, 203.0.113.10) and those an admin adds. They
  * belong to the installation, not to a project: every project sees them, only an admin
  * changes them. Stored under the empty project id.
  */
@@ -9,6 +9,7 @@ import { newId } from '../../core/ids.js';
 import { DEFAULT_HOST, INTERNET_CIDR, INTERNET_ROUTER, type InternetHost, type InternetHostInput } from '../../core/model/internet.js';
 import { checkName, requireAdmin, saveDelete, saveNew, write, type Ctx } from '../context.js';
 import type { Store } from '../../store/db.js';
+import type { Server } from '../../core/model/index.js';
 
 /** The installation's own "project" for what belongs to no project. */
 export const INSTALLATION = '';
@@ -72,4 +73,26 @@ export function removeHost(ctx: Ctx, ref: string): InternetHost {
     if (host.builtIn) throw new NimbusError('CannotDelete', `internet host '${host.name}' is built in`);
     return saveDelete(ic, 'internetHost', host);
   });
+}
+
+/** Whether the installation's internet exists: an internet gateway does, or an added host (edge.ts internetWanted). */
+export function internetExists(store: Store): boolean {
+  return store.list('internetGateway').length > 0 || store.list('internetHost', { projectId: INSTALLATION }).length > 0;
+}
+
+/** An internet host as an endpoint, for where its processes run. */
+export function internetEndpoint(h: InternetHost): Server {
+  return {
+    id: h.id,
+    name: h.name,
+    projectId: INSTALLATION,
+    vpcId: '',
+    subnetId: '',
+    privateIp: h.ip,
+    securityGroupIds: [],
+    app: null,
+    loopbackIp: '',
+    status: 'running',
+    createdAt: h.createdAt,
+  };
 }
