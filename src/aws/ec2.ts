@@ -8,7 +8,9 @@
  */
 import { parseIcmp } from '../core/icmp.js';
 import { NimbusError, invalid } from '../core/errors.js';
-import type { Peering, RouteTable, SecurityGroup, SecurityGroupRule, Server, Subnet, Vpc } from '../core/model/index.js';
+import type { ElasticIp, InternetGateway, Peering, RouteTable, SecurityGroup, SecurityGroupRule, Server, Subnet, Vpc } from '../core/model/index.js';
+import * as edge from '../resources/edge/service.js';
+import { edgeHandlers } from './ec2-edge.js';
 import { write, type Ctx } from '../resources/context.js';
 import * as vpcs from '../resources/vpc/service.js';
 import * as subnets from '../resources/subnet/service.js';
@@ -89,9 +91,9 @@ function freshName(taken: string[], base: string): string {
 
 type Fields = Record<string, string | string[] | undefined>;
 
-function filtered<T>(ctx: Ctx, items: T[], input: In, idsKey: string | null, fields: (t: T) => Fields): T[] {
+function filtered<T>(ctx: Ctx, items: T[], input: In, idsKey: string | null, fields: (t: T) => Fields, filtersKey = 'Filters'): T[] {
   const ids = idsKey ? ((input[idsKey] ?? []) as string[]) : [];
-  const filters = (input.Filters ?? []) as { Name?: string; Values?: string[] }[];
+  const filters = (input[filtersKey] ?? []) as { Name?: string; Values?: string[] }[];
   return items.filter((t) => {
     const f = fields(t);
     if (ids.length > 0 && !ids.includes(String(f.id))) return false;
@@ -332,6 +334,7 @@ function instanceOut(ctx: Ctx, s: Server, region: string): Out {
     SubnetId: s.subnetId,
     VpcId: s.vpcId,
     LaunchTime: new Date(s.createdAt),
+    ...publicIpOf(ctx, s.id),
     Placement: { AvailabilityZone: `${region}a`, Tenancy: 'default' },
     SecurityGroups: s.securityGroupIds.map((id) => {
       const g = ctx.store.get<SecurityGroup>(id, 'securityGroup');
@@ -339,6 +342,12 @@ function instanceOut(ctx: Ctx, s: Server, region: string): Out {
     }),
     Tags: tagsOut(ctx, s.id, s.name, s.app ? { 'nimbus:app': s.app } : {}),
   };
+}
+
+/** An instance's elastic IP, as AWS shows it on the instance. */
+function publicIpOf(ctx: Ctx, serverId: string): Out {
+  const e = ctx.store.list<ElasticIp>('elasticIp', { projectId: ctx.projectId }).find((x) => x.serverId === serverId);
+  return e ? { PublicIpAddress: e.publicIp } : {};
 }
 
 /** The workload: a `nimbus:app` tag, or UserData holding `nimbus:app=...`. */
@@ -438,7 +447,15 @@ function routeTableOut(ctx: Ctx, t: RouteTable): Out {
     OwnerId: ctx.projectId,
     Routes: t.routes.map((r) => ({
       DestinationCidrBlock: r.destination,
-      ...(r.target.type === 'local' ? { GatewayId: 'local' } : r.target.type === 'peering' ? { VpcPeeringConnectionId: r.target.peeringId } : {}),
+      ...(r.target.type === 'local'
+        ? { GatewayId: 'local' }
+        : r.target.type === 'peering'
+          ? { VpcPeeringConnectionId: r.target.peeringId }
+          : r.target.type === 'internetGateway'
+            ? { GatewayId: r.target.gatewayId }
+            : r.target.type === 'natGateway'
+              ? { NatGatewayId: r.target.natGatewayId }
+              : {}),
       State: r.state,
       Origin: r.target.type === 'local' ? 'CreateRouteTable' : 'CreateRoute',
     })),
@@ -452,11 +469,29 @@ function routeTableOut(ctx: Ctx, t: RouteTable): Out {
   };
 }
 
-function routeTarget(input: In): string {
+function routeTarget(ctx: Ctx, input: In): string {
   if (input.VpcPeeringConnectionId) return String(input.VpcPeeringConnectionId);
-  const other = ['GatewayId', 'NatGatewayId', 'InstanceId', 'NetworkInterfaceId', 'TransitGatewayId', 'EgressOnlyInternetGatewayId'].find((k) => input[k]);
-  if (other) throw new NimbusError('InvalidParameterValue', `${other}: Nimbus routes to VPC peering connections only (VpcPeeringConnectionId)`);
-  throw new AwsError('MissingParameter', 'a target is required: VpcPeeringConnectionId');
+  if (input.NatGatewayId) return String(input.NatGatewayId);
+  if (input.GatewayId) {
+    const id = String(input.GatewayId);
+    // AWS's answer for a gateway id it does not know (an internet gateway is the one kind Nimbus has).
+    if (
+      !id.startsWith('igw-') ||
+      !ctx.store.get<InternetGateway>(id, 'internetGateway') ||
+      ctx.store.get<InternetGateway>(id, 'internetGateway')!.projectId !== ctx.projectId
+    )
+      throw new NimbusError('InvalidGatewayID.NotFound', `The gateway ID '${id}' does not exist`);
+    return id;
+  }
+  const other = ['InstanceId', 'NetworkInterfaceId', 'TransitGatewayId', 'EgressOnlyInternetGatewayId', 'LocalGatewayId', 'CarrierGatewayId'].find(
+    (k) => input[k],
+  );
+  if (other)
+    throw new NimbusError(
+      'InvalidParameterValue',
+      `${other}: Nimbus routes to peering connections, internet gateways and NAT gateways (VpcPeeringConnectionId, GatewayId, NatGatewayId)`,
+    );
+  throw new AwsError('MissingParameter', 'a target is required: GatewayId, NatGatewayId or VpcPeeringConnectionId');
 }
 
 function destination(input: In): string {
@@ -510,8 +545,20 @@ function rename(ctx: Ctx, id: string, name: string): void {
     case 'peering':
       peerings.renamePeering(ctx, id, { name });
       return;
+    case 'internetGateway':
+      edge.renameInternetGateway(ctx, id, { name });
+      return;
+    case 'elasticIp':
+      edge.renameAddress(ctx, id, { name });
+      return;
+    case 'natGateway':
+      edge.renameNatGateway(ctx, id, { name });
+      return;
     default:
-      throw new AwsError('InvalidID', `The ID '${id}' is not a resource Nimbus tags (a VPC, subnet, instance, security group, route table or peering)`);
+      throw new AwsError(
+        'InvalidID',
+        `The ID '${id}' is not a resource Nimbus tags (a VPC, subnet, instance, security group, route table, peering, internet gateway, elastic IP or NAT gateway)`,
+      );
   }
 }
 
@@ -521,7 +568,10 @@ function taggedResource(ctx: Ctx, id: string): { id: string; name: string; type:
   if (r) return r;
   const kind = kindOfId(id);
   if (!kind || !TAG_TYPES[kind as keyof typeof TAG_TYPES])
-    throw new AwsError('InvalidID', `The ID '${id}' is not a resource Nimbus tags (a VPC, subnet, instance, security group, route table or peering)`);
+    throw new AwsError(
+      'InvalidID',
+      `The ID '${id}' is not a resource Nimbus tags (a VPC, subnet, instance, security group, route table, peering, internet gateway, elastic IP or NAT gateway)`,
+    );
   throw new AwsError(`${TAG_TYPES[kind as keyof typeof TAG_TYPES]}.NotFound`, `The ID '${id}' does not exist`);
 }
 
@@ -532,6 +582,9 @@ const TAG_TYPES = {
   securityGroup: 'InvalidGroup',
   routeTable: 'InvalidRouteTableID',
   peering: 'InvalidVpcPeeringConnectionID',
+  internetGateway: 'InvalidInternetGatewayID',
+  elasticIp: 'InvalidAllocationID',
+  natGateway: 'InvalidNatGatewayID',
 } as const;
 
 function appFixed(id: string): never {
@@ -546,10 +599,17 @@ function taggable(ctx: Ctx): { id: string; name: string; type: string; own?: Rec
     ...groups.listSecurityGroups(ctx).map((x) => ({ id: x.id, name: x.name, type: 'security-group' })),
     ...tables.listRouteTables(ctx).map((x) => ({ id: x.id, name: x.name, type: 'route-table' })),
     ...peerings.listPeerings(ctx).map((x) => ({ id: x.id, name: x.name, type: 'vpc-peering-connection' })),
+    ...edge.listInternetGateways(ctx).map((x) => ({ id: x.id, name: x.name, type: 'internet-gateway' })),
+    ...edge
+      .listAddresses(ctx)
+      .filter((x) => !x.loadBalancerId)
+      .map((x) => ({ id: x.id, name: x.name, type: 'elastic-ip' })),
+    ...edge.listNatGateways(ctx).map((x) => ({ id: x.id, name: x.name, type: 'natgateway' })),
   ];
 }
 
 export const EC2: Record<string, Handler> = {
+  ...edgeHandlers({ tagsOut, created, nameFor, filtered, missing }),
   CreateVpc: (ctx, input) => {
     if (!input.CidrBlock) throw new AwsError('MissingParameter', 'CidrBlock is required');
     // AWS's VPCs are /16 to /28; Nimbus's own API keeps its wider documented range (/8 to /28).
@@ -675,12 +735,12 @@ export const EC2: Record<string, Handler> = {
     return {};
   },
   CreateRoute: (ctx, input) => {
-    tables.addRoute(ctx, { routeTable: String(input.RouteTableId), destination: destination(input), target: routeTarget(input) });
+    tables.addRoute(ctx, { routeTable: String(input.RouteTableId), destination: destination(input), target: routeTarget(ctx, input) });
     return { Return: true };
   },
   ReplaceRoute: (ctx, input) => {
     const dst = destination(input);
-    const target = routeTarget(input);
+    const target = routeTarget(ctx, input);
     const t = tables.getRouteTable(ctx, String(input.RouteTableId));
     if (!t.routes.some((r) => r.destination === dst)) throw new NimbusError('InvalidRoute.NotFound', `no route to ${dst} in route table ${t.id}`);
     tables.removeRoute(ctx, { routeTable: t.id, destination: dst });
