@@ -11,7 +11,7 @@ import { PassThrough } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { contextOf, PROJECT_HEADER, type AppDeps } from './context.js';
-import { TopologyFile, TopologyInput, TopologyPlan, type LoadBalancer } from '../core/model/index.js';
+import { TopologyFile, TopologyInput, TopologyPlan, type ElasticIp, type LoadBalancer } from '../core/model/index.js';
 import { NimbusError } from '../core/errors.js';
 import type { Ctx } from '../resources/context.js';
 import type { Step } from '../resources/topology/plan.js';
@@ -28,7 +28,7 @@ const Refusal = Type.Object({ code: Type.String(), message: Type.String(), probl
 const errors = { 400: Refusal, 404: Refusal, 409: Refusal };
 const Progress = Type.String({
   description:
-    'application/x-ndjson: {"type":"step","step":{action,kind,name,path,why},"done":n,"total":n} per step, then {"type":"done","steps":n,"loadBalancers":[{name,vip,publicIp}]} or {"type":"error","code","message"}',
+    'application/x-ndjson: {"type":"step","step":{action,kind,name,path,why},"done":n,"total":n} per step, then {"type":"done","steps":n,"loadBalancers":[{name,vip,publicIp}],"elasticIps":[{name,publicIp,privateIp}]} or {"type":"error","code","message"}',
 });
 
 /** Runs the steps, sending one line per step and the outcome as the answer's body. */
@@ -44,7 +44,11 @@ async function stream(ctx: Ctx, reply: FastifyReply, name: string, steps: Step[]
         .list<LoadBalancer>('loadBalancer', { projectId: ctx.projectId })
         .filter((lb) => owned.has(`loadBalancer:${lb.name}`))
         .map((lb) => ({ name: lb.name, vip: lb.vip, publicIp: lb.publicIp }));
-      line({ type: 'done', steps: steps.length, loadBalancers });
+      const elasticIps = ctx.store
+        .list<ElasticIp>('elasticIp', { projectId: ctx.projectId })
+        .filter((e) => owned.has(`elasticIp:${e.name}`))
+        .map((e) => ({ name: e.name, publicIp: e.publicIp, privateIp: e.privateIp }));
+      line({ type: 'done', steps: steps.length, loadBalancers, elasticIps });
     })
     .catch((err: unknown) => {
       const e = err instanceof NimbusError ? err : new NimbusError('InternalError', String(err));

@@ -19,6 +19,10 @@ const PAST: Record<TopologyStep['action'], string> = { create: 'created', update
 const KIND: Record<string, string> = {
   vpc: 'vpc',
   subnet: 'subnet',
+  routeTable: 'route table',
+  internetGateway: 'internet gateway',
+  elasticIp: 'elastic IP',
+  natGateway: 'NAT gateway',
   securityGroup: 'security group',
   rules: 'rules of group',
   server: 'server',
@@ -107,6 +111,7 @@ async function run(cmd: Command, go: (c: NimbusClient, onLine: (l: TopologyProgr
   if (end.type === 'done' && !json) {
     if (end.steps === 0) process.stdout.write('Nothing to do.\n');
     for (const lb of end.loadBalancers) process.stdout.write(`load balancer ${lb.name}: vip ${lb.vip}${lb.publicIp ? `, public ${lb.publicIp}` : ''}\n`);
+    for (const e of end.elasticIps ?? []) process.stdout.write(`elastic IP ${e.name}: ${e.publicIp}${e.privateIp ? ` -> ${e.privateIp}` : ''}\n`);
   }
   await waitIfAsked(cmd, c, null);
 }

@@ -70,7 +70,12 @@ export type { LbAccessRecord, MemberView, PlanStep, TraceResponse };
 /** A line of apply's or destroy's progress. */
 export type TopologyProgress =
   | { type: 'step'; step: TopologyStep; done: number; total: number }
-  | { type: 'done'; steps: number; loadBalancers: { name: string; vip: string; publicIp: string | null }[] }
+  | {
+      type: 'done';
+      steps: number;
+      loadBalancers: { name: string; vip: string; publicIp: string | null }[];
+      elasticIps?: { name: string; publicIp: string; privateIp: string | null }[];
+    }
   | { type: 'error'; code: string; message: string };
 /** The status tree of a load balancer (GET /v1/load-balancers/{ref}/status). */
 export type LbStatus = LbStatusTree;

@@ -345,8 +345,75 @@ test("nimbus schema topology prints the file's JSON Schema, made from the API's 
   assert.equal(schema.title, 'Nimbus topology file');
   const { Inputs } = await import('../../src/core/model/inputs.js');
   assert.deepEqual(schema.properties.servers.items.properties.ip, JSON.parse(JSON.stringify(Inputs.server.properties.ip)), "a server's ip as the API takes it");
-  assert.deepEqual(Object.keys(schema.properties).sort(), ['loadBalancers', 'name', 'peerings', 'routes', 'securityGroups', 'servers', 'vpcs']);
+  assert.deepEqual(Object.keys(schema.properties).sort(), [
+    'elasticIps',
+    'internetGateways',
+    'loadBalancers',
+    'name',
+    'natGateways',
+    'peerings',
+    'routeTables',
+    'routes',
+    'securityGroups',
+    'servers',
+    'vpcs',
+  ]);
   const bad = await run(['schema', 'nothing']);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /InvalidParameterValue: schema: 'nothing' is not one/);
+});
+
+test('the edge from a file: route tables, an internet gateway, elastic IPs and a NAT gateway; plan, export, destroy', async () => {
+  await t.client.projects.create({ name: 'edge' });
+  const c = t.client.as('edge');
+  const file = join(EXAMPLES, 'public-private.yaml');
+  const r = await run(['apply', '-f', file, '--wait'], 'edge');
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const again = await run(['plan', '-f', file], 'edge');
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /No changes/);
+  const eips = await c.elasticIps.list();
+  const web = eips.find((e) => e.name === 'edge-web-ip')!;
+  assert.equal(web.serverId, (await c.servers.get('edge-web-1')).id);
+  const nat = await c.natGateways.get('edge-nat');
+  assert.equal(nat.publicIp, eips.find((e) => e.name === 'edge-nat-ip')!.publicIp);
+  assert.deepEqual(
+    (await c.routeTables.get('edge-private-rt')).routes.map((x) => [x.destination, x.state]),
+    [
+      ['10.60.0.0/16', 'active'],
+      ['0.0.0.0/0', 'active'],
+    ],
+  );
+  // The analyzer over what the file made: out through the NAT gateway, in to the web server's address only.
+  const out = await c.trace({ server: 'edge-app-1', destination: '203.0.113.10', protocol: 'tcp', port: 80 });
+  assert.equal(out.reachable, true, out.text);
+  const into = await c.trace({ server: 'internet', destination: web.publicIp, protocol: 'tcp', port: 8080 });
+  assert.equal(into.reachable, true, into.text);
+  const nope = await c.trace({ server: 'internet', destination: nat.publicIp, protocol: 'tcp', port: 8080 });
+  assert.equal(nope.reachable, false);
+
+  // Exported, the state applies back with no change; a second project takes the same file with its own addresses.
+  const exported = await run(['export', '-o', 'yaml'], 'edge');
+  assert.equal(exported.code, 0, exported.stderr);
+  assert.match(exported.stdout, /internetGateways:/);
+  const path = join(dir, 'edge-export.yaml');
+  writeFileSync(path, exported.stdout);
+  const same = await run(['plan', '-f', path], 'edge');
+  assert.match(same.stdout, /No changes/, same.stdout);
+
+  // A change in the file: the web server's address moves off it (disassociated), the gateway stays.
+  const edited = readFileSync(file, 'utf8').replace('{ name: edge-web-ip, server: edge-web-1 }', '{ name: edge-web-ip }');
+  const editedPath = join(dir, 'edge-edited.yaml');
+  writeFileSync(editedPath, edited);
+  const planned = await run(['plan', '-f', editedPath], 'edge');
+  assert.match(planned.stdout, /update\s+elastic IP edge-web-ip/, planned.stdout);
+  assert.equal((await run(['apply', '-f', editedPath], 'edge')).code, 0);
+  assert.equal((await c.elasticIps.get('edge-web-ip')).serverId, null);
+
+  const gone = await run(['destroy', '-f', editedPath], 'edge');
+  assert.equal(gone.code, 0, gone.stderr + gone.stdout);
+  assert.deepEqual(await c.internetGateways.list(), []);
+  assert.deepEqual(await c.natGateways.list(), []);
+  assert.deepEqual(await c.elasticIps.list(), []);
+  assert.deepEqual(await c.vpcs.list(), []);
 });

@@ -188,3 +188,27 @@ test('an internet host added by the admin answers; the gateway cannot be detache
   assert.equal(detach.code, 1);
   assert.match(detach.stderr, /DependencyViolation/);
 });
+
+test(
+  'the example file comes up with one command on the linux plane: its elastic IP serves, its app goes out by the NAT gateway',
+  { skip: skipLinux },
+  async () => {
+    const file = new URL('../../examples/public-private.yaml', import.meta.url).pathname;
+    const r = await cli(t.daemon.url, ['apply', '-f', file, '--wait']);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const ip = /elastic IP edge-web-ip: (127\.0\.1\.\d+) -> 10\.60\.1\.\d+/.exec(r.stdout)?.[1];
+    assert.ok(ip, r.stdout);
+    const natIp = /elastic IP edge-nat-ip: (127\.0\.1\.\d+)/.exec(r.stdout)?.[1];
+    assert.ok(natIp, r.stdout);
+    const page = await eventually('the example web server', () => fromMachine(`http://${ip}:8080/`));
+    assert.match(page, /Hello from edge-web-1/);
+    const out = await eventually('the example app going out', async () => {
+      const x = await inside('edge-app-1', 'curl -s -m 2 http://203.0.113.10/');
+      return x.code === 0 ? x.out : null;
+    });
+    assert.match(out, new RegExp(`your address: ${natIp!.replace(/\./g, '\\.')}\\n`));
+    const gone = await cli(t.daemon.url, ['destroy', '-f', file, '--wait']);
+    assert.equal(gone.code, 0, gone.stderr);
+    assert.equal(await fromMachine(`http://${ip}:8080/`), null);
+  },
+);

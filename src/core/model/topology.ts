@@ -25,6 +25,17 @@ const RouteEntry = Type.Object(
   },
   { ...strict, description: 'a route of a route table' },
 );
+const RouteTableEntry = Type.Object(
+  {
+    ...Inputs.routeTable.properties,
+    subnets: Type.Optional(Type.Array(S({ minLength: 1, maxLength: 128 }), { maxItems: 200, description: 'the subnets associated with it (by name)' })),
+  },
+  { ...strict, description: "a route table besides its VPC's main one, and the subnets that use it" },
+);
+const ElasticIpEntry = Type.Object(
+  { ...Inputs.elasticIp.properties, server: Type.Optional(S({ minLength: 1, maxLength: 128, description: 'the server it is associated with' })) },
+  { ...strict, description: 'an elastic IP, associated with a server when one is named' },
+);
 const MemberEntry = Type.Omit(Inputs.member, ['pool'], strict);
 const MonitorEntry = Type.Omit(Inputs.healthMonitor, ['pool'], strict);
 const PoolEntry = Type.Object(
@@ -48,6 +59,10 @@ export const TopologyFile = Type.Object(
     securityGroups: list(GroupEntry, 'security groups with their rules'),
     servers: list(Inputs.server, 'servers'),
     peerings: list(Type.Omit(Inputs.peering, ['peerProject'], strict), 'peerings between two VPCs of the file (active at once)'),
+    routeTables: list(RouteTableEntry, 'route tables and their subnets'),
+    internetGateways: list(Inputs.internetGateway, 'internet gateways (attached to the VPC named)'),
+    elasticIps: list(ElasticIpEntry, 'elastic IPs'),
+    natGateways: list(Inputs.natGateway, 'NAT gateways, each in a subnet with an elastic IP'),
     routes: list(RouteEntry, 'routes'),
     loadBalancers: list(LbEntry, 'load balancers'),
   },
@@ -55,7 +70,8 @@ export const TopologyFile = Type.Object(
     ...strict,
     $id: 'https://nimbus.dev/schemas/topology.json',
     title: 'Nimbus topology file',
-    description: "A project's VPCs, subnets, security groups, servers, peerings, routes and load balancers, by name",
+    description:
+      "A project's VPCs, subnets, route tables, security groups, servers, the edge (internet gateways, elastic IPs, NAT gateways), peerings, routes and load balancers, by name",
   },
 );
 export type TopologyFile = Static<typeof TopologyFile>;

@@ -20,7 +20,8 @@ import { createSubnet, deleteSubnet } from '../subnet/service.js';
 import { addRule, createSecurityGroup, deleteSecurityGroup, getSecurityGroup, removeRule, updateSecurityGroup } from '../security-group/service.js';
 import { createServer, deleteServer, updateServer } from '../server/service.js';
 import { createPeering, deletePeering } from '../peering/service.js';
-import { addRoute, removeRoute } from '../route-table/service.js';
+import { addRoute, associate, createRouteTable, deleteRouteTable, disassociate, getRouteTable, removeRoute } from '../route-table/service.js';
+import * as edge from '../edge/service.js';
 import {
   createHealthMonitor,
   createListener,
@@ -112,6 +113,31 @@ function carryOut(ctx: Ctx, s: Step, half: 'delete' | 'make'): void {
       return void createPeering(ctx, i);
     case 'route':
       return void addRoute(ctx, i);
+    case 'routeTable': {
+      const t = update ? getRouteTable(ctx, s.name) : createRouteTable(ctx, { name: s.name, vpc: String(f.vpc) });
+      const want = new Set((f.subnets as string[] | undefined) ?? []);
+      for (const id of getRouteTable(ctx, t.id).subnetIds) {
+        const sub = ctx.store.get<{ name: string }>(id, 'subnet');
+        if (sub && !want.has(sub.name) && !t.main) disassociate(ctx, id);
+      }
+      for (const name of want) associate(ctx, t.id, name);
+      return;
+    }
+    case 'internetGateway': {
+      if (!update) return void edge.createInternetGateway(ctx, { name: s.name, ...(f.vpc ? { vpc: String(f.vpc) } : {}) });
+      const g = edge.getInternetGateway(ctx, s.name);
+      if (g.vpcId) edge.detachInternetGateway(ctx, g.id);
+      if (f.vpc) edge.attachInternetGateway(ctx, g.id, String(f.vpc));
+      return;
+    }
+    case 'elasticIp': {
+      const e = update ? edge.getAddress(ctx, s.name) : edge.allocateElasticIp(ctx, { name: s.name, ...(f.publicIp ? { publicIp: String(f.publicIp) } : {}) });
+      if (update && e.serverId) edge.disassociateAddress(ctx, e.id);
+      if (f.server) edge.associateAddress(ctx, e.id, { server: String(f.server) });
+      return;
+    }
+    case 'natGateway':
+      return void edge.createNatGateway(ctx, i);
     case 'loadBalancer':
       return void (update ? updateLoadBalancer(ctx, s.name, { workers: (f.workers as number | undefined) ?? 1 }) : createLoadBalancer(ctx, i));
     case 'pool': {
@@ -161,6 +187,21 @@ function remove(ctx: Ctx, kind: TopoKind, id: string, input: Record<string, unkn
       return void deleteServer(ctx, id);
     case 'peering':
       return void deletePeering(ctx, id);
+    case 'routeTable': {
+      for (const sub of getRouteTable(ctx, id).subnetIds) disassociate(ctx, sub);
+      return void deleteRouteTable(ctx, id);
+    }
+    case 'internetGateway': {
+      if (edge.getInternetGateway(ctx, id).vpcId) edge.detachInternetGateway(ctx, id);
+      return void edge.deleteInternetGateway(ctx, id);
+    }
+    case 'elasticIp': {
+      const e = edge.getAddress(ctx, id);
+      if (e.serverId) edge.disassociateAddress(ctx, id);
+      return void edge.releaseAddress(ctx, id);
+    }
+    case 'natGateway':
+      return void edge.deleteNatGateway(ctx, id);
     case 'route': {
       const table = ctx.store.get<RouteTable>(id, 'routeTable');
       return void removeRoute(ctx, { routeTable: table?.id ?? String(input.routeTable ?? ''), destination: String(input.destination) });

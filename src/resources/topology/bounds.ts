@@ -45,6 +45,9 @@ export function boundProblems(ctx: Ctx, list: Want[], lineOf: (p: PathPart[]) =>
   over('servers', of('server').length, 'servers', ['servers']);
   over('securityGroups', of('securityGroup').length, 'securityGroups', ['securityGroups']);
   over('loadBalancers', of('loadBalancer').length, 'loadBalancers', ['loadBalancers']);
+  over('internetGateways', of('internetGateway').length, 'internetGateways', ['internetGateways']);
+  over('elasticIps', of('elasticIp').length, 'elasticIps', ['elasticIps']);
+  over('natGateways', of('natGateway').length, 'natGateways', ['natGateways']);
   for (const [vpc, subnets] of groupBy(of('subnet'), (w) => String(w.input.vpc)))
     over('subnetsPerVpc', subnets.length, `subnets of VPC '${vpc}'`, subnets[0].path.slice(0, 3));
   for (const [lb, ls] of groupBy(of('listener'), (w) => String(w.input.loadBalancer)))

@@ -7,6 +7,9 @@
  * applied to another project takes new ones, where pinned addresses would clash with these.
  */
 import type {
+  ElasticIp,
+  InternetGateway,
+  NatGateway,
   HealthMonitor,
   Listener,
   LoadBalancer,
@@ -22,7 +25,7 @@ import type {
 } from '../../core/model/index.js';
 import { LISTENER_LIMITS } from '../../core/model/index.js';
 import type { Ctx } from '../context.js';
-import { storedRule, wants } from './plan.js';
+import { routeTargetName, storedRule, wants } from './plan.js';
 
 type Entry<K extends keyof TopologyFile> = NonNullable<TopologyFile[K]>[number];
 
@@ -54,13 +57,32 @@ export function exportTopology(ctx: Ctx, name?: string): TopologyFile {
     .filter((x) => x.status === 'active' && x.accepterProjectId === ctx.projectId)
     .map((x) => ({ name: x.name, vpc: nameOf(x.requesterVpcId)!, peerVpc: nameOf(x.accepterVpcId)! }));
   const routes: Entry<'routes'>[] = [];
-  for (const t of ctx.store.list<RouteTable>('routeTable', p)) {
+  const tables = ctx.store.list<RouteTable>('routeTable', p);
+  for (const t of tables) {
     for (const r of t.routes) {
       if (r.target.type === 'local') continue;
-      const target = r.target.type === 'peering' ? nameOf(r.target.peeringId)! : 'blackhole';
-      routes.push({ ...(t.main ? { vpc: nameOf(t.vpcId)! } : { routeTable: t.name }), destination: r.destination, target });
+      routes.push({ ...(t.main ? { vpc: nameOf(t.vpcId)! } : { routeTable: t.name }), destination: r.destination, target: routeTargetName(ctx, r.target) });
     }
   }
+  const routeTables: Entry<'routeTables'>[] = tables
+    .filter((t) => !t.main)
+    .map((t) => {
+      const using = subnets.filter((s) => s.routeTableId === t.id).map((s) => s.name);
+      return { name: t.name, vpc: nameOf(t.vpcId)!, ...(using.length ? { subnets: using } : {}) };
+    });
+  const internetGateways: Entry<'internetGateways'>[] = ctx.store
+    .list<InternetGateway>('internetGateway', p)
+    .map((g) => ({ name: g.name, ...(g.vpcId ? { vpc: nameOf(g.vpcId)! } : {}) }));
+  // Addresses are not pinned (as a load balancer's public IP): the file applied elsewhere takes free ones.
+  const elasticIps: Entry<'elasticIps'>[] = ctx.store
+    .list<ElasticIp>('elasticIp', p)
+    .map((e) => ({ name: e.name, ...(e.serverId ? { server: nameOf(e.serverId)! } : {}) }));
+  const natGateways: Entry<'natGateways'>[] = ctx.store.list<NatGateway>('natGateway', p).map((n) => ({
+    name: n.name,
+    subnet: nameOf(n.subnetId)!,
+    elasticIp: nameOf(n.allocationId)!,
+    ip: n.privateIp,
+  }));
   const loadBalancers: Entry<'loadBalancers'>[] = ctx.store.list<LoadBalancer>('loadBalancer', p).map((lb) => ({
     name: lb.name,
     subnet: nameOf(lb.subnetId)!,
@@ -110,6 +132,10 @@ export function exportTopology(ctx: Ctx, name?: string): TopologyFile {
     ...(vpcs.length ? { vpcs } : {}),
     ...(securityGroups.length ? { securityGroups } : {}),
     ...(servers.length ? { servers } : {}),
+    ...(routeTables.length ? { routeTables } : {}),
+    ...(internetGateways.length ? { internetGateways } : {}),
+    ...(elasticIps.length ? { elasticIps } : {}),
+    ...(natGateways.length ? { natGateways } : {}),
     ...(peerings.length ? { peerings } : {}),
     ...(routes.length ? { routes } : {}),
     ...(loadBalancers.length ? { loadBalancers } : {}),

@@ -13,6 +13,9 @@ import { parsePorts } from '../security-group/service.js';
 import { icmpInput, icmpText, parseIcmp } from '../../core/icmp.js';
 import type { Ctx } from '../context.js';
 import type {
+  ElasticIp,
+  InternetGateway,
+  NatGateway,
   HealthMonitor,
   Listener,
   LoadBalancer,
@@ -37,6 +40,10 @@ export { ORDER, wants, type TopoKind, type Want } from './wants.js';
 export const KIND_TEXT: Record<TopoKind, string> = {
   vpc: 'vpc',
   subnet: 'subnet',
+  routeTable: 'route table',
+  internetGateway: 'internet gateway',
+  elasticIp: 'elastic IP',
+  natGateway: 'NAT gateway',
   securityGroup: 'security group',
   rules: 'rules of',
   server: 'server',
@@ -89,6 +96,15 @@ export function storedRule(ctx: Ctx, r: SecurityGroupRule): RuleInput {
     remote,
     ...(r.description ? { description: r.description } : {}),
   };
+}
+
+/** A route's target as a file names it: a peering's, gateway's or NAT gateway's name, or blackhole. */
+export function routeTargetName(ctx: Ctx, t: RouteTable['routes'][number]['target']): string {
+  const nameOf = (id: string) => ctx.store.get<{ name: string }>(id)?.name ?? id;
+  if (t.type === 'peering') return nameOf(t.peeringId);
+  if (t.type === 'internetGateway') return nameOf(t.gatewayId);
+  if (t.type === 'natGateway') return nameOf(t.natGatewayId);
+  return t.type;
 }
 
 const byName = <T>(ctx: Ctx, kind: Parameters<Ctx['store']['byName']>[0], name: unknown) =>
@@ -196,8 +212,38 @@ export function compare(ctx: Ctx, w: Want, doc: unknown): { replace: string[]; u
     }
     case 'route': {
       const r = doc as RouteTable['routes'][number];
-      const target = r.target.type === 'peering' ? nameOf(ctx, r.target.peeringId) : r.target.type;
-      replace.push(differs('target', target, i.target));
+      replace.push(differs('target', routeTargetName(ctx, r.target), i.target));
+      break;
+    }
+    case 'routeTable': {
+      const t = doc as RouteTable;
+      replace.push(differs('vpc', nameOf(ctx, t.vpcId), i.vpc));
+      const now = ctx.store
+        .list<Subnet>('subnet', { parentId: t.vpcId })
+        .filter((x) => x.routeTableId === t.id)
+        .map((x) => x.name)
+        .sort();
+      update.push(differs('subnets', now, [...((i.subnets as string[] | undefined) ?? [])].sort()));
+      break;
+    }
+    case 'internetGateway': {
+      const g = doc as InternetGateway;
+      update.push(differs('vpc', nameOf(ctx, g.vpcId), i.vpc ?? null));
+      break;
+    }
+    case 'elasticIp': {
+      const e = doc as ElasticIp;
+      if (typeof i.publicIp === 'string') replace.push(differs('public ip', e.publicIp, i.publicIp));
+      if (!e.natGatewayId) update.push(differs('server', nameOf(ctx, e.serverId), i.server ?? null));
+      break;
+    }
+    case 'natGateway': {
+      const n = doc as NatGateway;
+      replace.push(
+        differs('subnet', nameOf(ctx, n.subnetId), i.subnet),
+        differs('elastic ip', nameOf(ctx, n.allocationId), i.elasticIp),
+        differs('ip', n.privateIp, i.ip),
+      );
       break;
     }
     case 'loadBalancer': {

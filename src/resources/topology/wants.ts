@@ -11,9 +11,13 @@ import type { PathPart } from './parse.js';
 export const ORDER = [
   'vpc',
   'subnet',
+  'routeTable',
+  'internetGateway',
   'securityGroup',
   'rules',
   'server',
+  'elasticIp',
+  'natGateway',
   'peering',
   'route',
   'loadBalancer',
@@ -42,6 +46,12 @@ export function wants(file: TopologyFile): Want[] {
   const out: Want[] = [];
   const groupsInFile = new Set((file.securityGroups ?? []).map((g) => g.name));
   const peeringsInFile = new Set((file.peerings ?? []).map((p) => p.name));
+  const gatewaysInFile = new Set((file.internetGateways ?? []).map((g) => g.name));
+  const natsInFile = new Set((file.natGateways ?? []).map((n) => n.name));
+  const eipsInFile = new Set((file.elasticIps ?? []).map((e) => e.name));
+  const subnetsInFile = new Set((file.vpcs ?? []).flatMap((v) => (v.subnets ?? []).map((s) => s.name)));
+  const vpcsInFile = new Set((file.vpcs ?? []).map((v) => v.name));
+  const serversInFile = new Set((file.servers ?? []).map((s) => s.name));
   (file.vpcs ?? []).forEach((v, i) => {
     out.push({ kind: 'vpc', key: `vpc:${v.name}`, name: v.name, path: ['vpcs', i], needs: [], input: { name: v.name, cidr: v.cidr } });
     (v.subnets ?? []).forEach((s, j) =>
@@ -55,6 +65,26 @@ export function wants(file: TopologyFile): Want[] {
       }),
     );
   });
+  (file.routeTables ?? []).forEach((t, i) =>
+    out.push({
+      kind: 'routeTable',
+      key: `routeTable:${t.name}`,
+      name: t.name,
+      path: ['routeTables', i],
+      needs: [...(vpcsInFile.has(t.vpc) ? [`vpc:${t.vpc}`] : []), ...(t.subnets ?? []).filter((n) => subnetsInFile.has(n)).map((n) => `subnet:${n}`)],
+      input: { ...t },
+    }),
+  );
+  (file.internetGateways ?? []).forEach((g, i) =>
+    out.push({
+      kind: 'internetGateway',
+      key: `internetGateway:${g.name}`,
+      name: g.name,
+      path: ['internetGateways', i],
+      needs: g.vpc && vpcsInFile.has(g.vpc) ? [`vpc:${g.vpc}`] : [],
+      input: { ...g },
+    }),
+  );
   (file.securityGroups ?? []).forEach((g, i) => {
     if (g.name !== 'default') {
       out.push({
@@ -74,13 +104,39 @@ export function wants(file: TopologyFile): Want[] {
     const groups = (s.securityGroups ?? []).filter((g) => groupsInFile.has(g) && g !== 'default').map((g) => `securityGroup:${g}`);
     out.push({ kind: 'server', key: `server:${s.name}`, name: s.name, path: ['servers', i], needs: [`subnet:${s.subnet}`, ...groups], input: { ...s } });
   });
+  (file.elasticIps ?? []).forEach((e, i) =>
+    out.push({
+      kind: 'elasticIp',
+      key: `elasticIp:${e.name}`,
+      name: e.name,
+      path: ['elasticIps', i],
+      needs: e.server && serversInFile.has(e.server) ? [`server:${e.server}`] : [],
+      input: { ...e },
+    }),
+  );
+  (file.natGateways ?? []).forEach((n, i) =>
+    out.push({
+      kind: 'natGateway',
+      key: `natGateway:${n.name}`,
+      name: n.name,
+      path: ['natGateways', i],
+      needs: [...(subnetsInFile.has(n.subnet) ? [`subnet:${n.subnet}`] : []), ...(eipsInFile.has(n.elasticIp) ? [`elasticIp:${n.elasticIp}`] : [])],
+      input: { ...n },
+    }),
+  );
   (file.peerings ?? []).forEach((p, i) =>
     out.push({ kind: 'peering', key: `peering:${p.name}`, name: p.name, path: ['peerings', i], needs: [`vpc:${p.vpc}`, `vpc:${p.peerVpc}`], input: { ...p } }),
   );
   (file.routes ?? []).forEach((r, i) => {
     const table = r.routeTable ? `rt=${r.routeTable}` : `vpc=${r.vpc ?? ''}`;
     const dest = canonical(r.destination);
-    const needs = [...(r.vpc ? [`vpc:${r.vpc}`] : []), ...(peeringsInFile.has(r.target) ? [`peering:${r.target}`] : [])];
+    const needs = [
+      ...(r.vpc ? [`vpc:${r.vpc}`] : []),
+      ...(r.routeTable && (file.routeTables ?? []).some((t) => t.name === r.routeTable) ? [`routeTable:${r.routeTable}`] : []),
+      ...(peeringsInFile.has(r.target) ? [`peering:${r.target}`] : []),
+      ...(gatewaysInFile.has(r.target) ? [`internetGateway:${r.target}`] : []),
+      ...(natsInFile.has(r.target) ? [`natGateway:${r.target}`] : []),
+    ];
     out.push({ kind: 'route', key: `route:${table}:${dest}`, name: `${r.routeTable ?? `${r.vpc}-main`} ${dest}`, path: ['routes', i], needs, input: { ...r } });
   });
   (file.loadBalancers ?? []).forEach((lb, i) => {
