@@ -72,17 +72,39 @@ export interface Snapshot {
     loopbackIp: string;
   })[];
   peerings: (Named & { requesterVpcId: string; accepterVpcId: string; status: string })[];
-  routeTables: (Named & { vpcId: string; routes: { destination: string; target: { type: string; peeringId?: string } }[] })[];
+  routeTables: (Named & {
+    vpcId: string;
+    routes: { destination: string; target: { type: string; peeringId?: string; gatewayId?: string; natGatewayId?: string } }[];
+  })[];
   securityGroups: (Named & { rules: unknown[] })[];
   loadBalancers: (Named & { subnetId: string; vpcId: string; vip: string; publicIp: string | null; provisioningStatus: string })[];
   members: (Named & { poolId: string; serverId: string | null; address: string; port: number; operatingStatus?: string })[];
   pools: (Named & { loadBalancerId: string })[];
+  internetGateways: (Named & { vpcId: string | null; state: string })[];
+  elasticIps: (Named & { publicIp: string; serverId: string | null; natGatewayId: string | null; loadBalancerId?: string; privateIp: string | null })[];
+  natGateways: (Named & { vpcId: string; subnetId: string; privateIp: string; publicIp: string; status: string })[];
+  internetHosts: (Named & { ip: string })[];
   status: { dataplane: { kind: string; converged: boolean }; notes: string[] };
 }
 
 /** Everything the views draw, read in one go. */
 export async function snapshot(): Promise<Snapshot> {
-  const [vpcs, subnets, servers, peerings, routeTables, securityGroups, loadBalancers, members, pools, status] = await Promise.all([
+  const [
+    vpcs,
+    subnets,
+    servers,
+    peerings,
+    routeTables,
+    securityGroups,
+    loadBalancers,
+    members,
+    pools,
+    internetGateways,
+    elasticIps,
+    natGateways,
+    internetHosts,
+    status,
+  ] = await Promise.all([
     api<Snapshot['vpcs']>('GET', '/v1/vpcs'),
     api<Snapshot['subnets']>('GET', '/v1/subnets'),
     api<Snapshot['servers']>('GET', '/v1/servers'),
@@ -92,16 +114,48 @@ export async function snapshot(): Promise<Snapshot> {
     api<Snapshot['loadBalancers']>('GET', '/v1/load-balancers'),
     api<Snapshot['members']>('GET', '/v1/members'),
     api<Snapshot['pools']>('GET', '/v1/pools'),
+    api<Snapshot['internetGateways']>('GET', '/v1/internet-gateways'),
+    api<Snapshot['elasticIps']>('GET', '/v1/elastic-ips'),
+    api<Snapshot['natGateways']>('GET', '/v1/nat-gateways'),
+    api<Snapshot['internetHosts']>('GET', '/v1/internet/hosts'),
     api<Snapshot['status']>('GET', '/v1/status'),
   ]);
-  return { vpcs, subnets, servers, peerings, routeTables, securityGroups, loadBalancers, members, pools, status };
+  return {
+    vpcs,
+    subnets,
+    servers,
+    peerings,
+    routeTables,
+    securityGroups,
+    loadBalancers,
+    members,
+    pools,
+    internetGateways,
+    elasticIps,
+    natGateways,
+    internetHosts,
+    status,
+  };
 }
 
 /** id → name of everything in a snapshot, for tables that show names, not ids. */
 export function namesOf(s: Snapshot | null): Map<string, string> {
   const m = new Map<string, string>();
   if (!s) return m;
-  for (const list of [s.vpcs, s.subnets, s.servers, s.peerings, s.routeTables, s.securityGroups, s.loadBalancers, s.members, s.pools])
+  for (const list of [
+    s.vpcs,
+    s.subnets,
+    s.servers,
+    s.peerings,
+    s.routeTables,
+    s.securityGroups,
+    s.loadBalancers,
+    s.members,
+    s.pools,
+    s.internetGateways,
+    s.elasticIps,
+    s.natGateways,
+  ])
     for (const r of list) m.set(r.id, r.name);
   return m;
 }

@@ -28,7 +28,8 @@ function highlightOf(snap: Snapshot, source: string, destination: string, t: Tra
   const ids = new Set<string>();
   const tableVpc = new Map(snap.routeTables.map((r) => [r.id, r.vpcId]));
   const src = snap.servers.find((s) => s.id === source);
-  const dst = snap.servers.find((s) => s.privateIp === destination);
+  const viaEip = snap.elasticIps.find((e) => e.publicIp === destination)?.serverId;
+  const dst = snap.servers.find((s) => s.privateIp === destination || s.id === viaEip);
   const place = (id: string) => {
     ids.add(id);
     const vpc = tableVpc.get(id);
@@ -107,6 +108,11 @@ export function Reach({ snap }: { snap: Snapshot }) {
                 {s.name} ({s.privateIp})
               </option>
             ))}
+            {snap.internetHosts.map((h, i) => (
+              <option key={h.id} value={i === 0 ? 'internet' : `internet:${h.name}`}>
+                the internet: {h.name} ({h.ip})
+              </option>
+            ))}
           </select>
         </label>
         <label>
@@ -119,7 +125,12 @@ export function Reach({ snap }: { snap: Snapshot }) {
             placeholder="an address or a name, :port"
           />
           <datalist id="reach-servers">
-            {[...snap.servers.map((s) => [s.privateIp, s.name]), ...snap.loadBalancers.map((l) => [l.vip, l.name])].map(([ip, name]) => (
+            {[
+              ...snap.servers.map((s) => [s.privateIp, s.name]),
+              ...snap.loadBalancers.map((l) => [l.vip, l.name]),
+              ...snap.elasticIps.filter((e) => e.serverId).map((e) => [e.publicIp, `elastic IP ${e.name}`]),
+              ...snap.internetHosts.map((h) => [h.ip, `internet host ${h.name}`]),
+            ].map(([ip, name]) => (
               <option key={ip} value={ip}>
                 {name}
               </option>

@@ -28,6 +28,9 @@ export const KINDS: { path: string; label: string; snap?: keyof Snapshot }[] = [
   { path: 'servers', label: 'Servers' },
   { path: 'route-tables', label: 'Route tables' },
   { path: 'peerings', label: 'Peerings' },
+  { path: 'internet-gateways', label: 'Internet gateways' },
+  { path: 'elastic-ips', label: 'Elastic IPs' },
+  { path: 'nat-gateways', label: 'NAT gateways' },
   { path: 'load-balancers', label: 'Load balancers' },
   { path: 'listeners', label: 'Listeners' },
   { path: 'pools', label: 'Pools' },
@@ -39,6 +42,15 @@ export const KINDS: { path: string; label: string; snap?: keyof Snapshot }[] = [
 const EXTRA: Record<string, { label: string; path: string; refLabel: string; refs: (s: Snapshot) => { id: string; name: string }[] }[]> = {
   'route-tables': [{ label: 'Add a route', path: '/v1/route-tables/{ref}/routes', refLabel: 'routeTable', refs: (s) => s.routeTables }],
   'security-groups': [{ label: 'Add a rule', path: '/v1/security-groups/{ref}/rules', refLabel: 'securityGroup', refs: (s) => s.securityGroups }],
+  'internet-gateways': [{ label: 'Attach to a VPC', path: '/v1/internet-gateways/{ref}/attach', refLabel: 'internetGateway', refs: (s) => s.internetGateways }],
+  'elastic-ips': [
+    {
+      label: 'Associate with a server',
+      path: '/v1/elastic-ips/{ref}/associate',
+      refLabel: 'elasticIp',
+      refs: (s) => s.elasticIps.filter((e) => !e.loadBalancerId),
+    },
+  ],
 };
 
 const HIDDEN = new Set(['projectId', 'createdAt', 'loopbackIp']);
@@ -68,22 +80,28 @@ function choicesOf(field: string, snap: Snapshot | null): string[] | null {
     pool: snap.pools,
     defaultPool: snap.pools,
     securityGroups: snap.securityGroups,
+    elasticIp: snap.elasticIps.filter((e) => !e.loadBalancerId && !e.serverId && !e.natGatewayId),
   };
-  if (field === 'target') return [...snap.peerings.map((p) => p.name), 'blackhole'];
+  if (field === 'target')
+    return [...snap.peerings.map((p) => p.name), ...snap.internetGateways.map((g) => g.name), ...snap.natGateways.map((n) => n.name), 'blackhole'];
   return lists[field]?.map((r) => r.name) ?? null;
 }
 
 function cell(v: unknown, names: Map<string, string>, key: string): string {
   if (v === null || v === undefined) return '-';
-  if (Array.isArray(v)) return v.map((x) => (typeof x === 'string' ? (names.get(x) ?? x) : typeof x === 'object' ? summary(x) : String(x))).join(', ');
-  if (typeof v === 'object') return summary(v);
+  if (Array.isArray(v)) return v.map((x) => (typeof x === 'string' ? (names.get(x) ?? x) : typeof x === 'object' ? summary(x, names) : String(x))).join(', ');
+  if (typeof v === 'object') return summary(v, names);
   if (typeof v === 'string' && key.endsWith('Id') && names.has(v)) return names.get(v)!;
   return String(v);
 }
 
-function summary(o: object): string {
+function summary(o: object, names: Map<string, string> = new Map()): string {
   const r = o as Record<string, unknown>;
-  if ('destination' in r) return `${r.destination} → ${(r.target as { type: string; peeringId?: string }).peeringId ?? (r.target as { type: string }).type}`;
+  if ('destination' in r) {
+    const t = r.target as { type: string; peeringId?: string; gatewayId?: string; natGatewayId?: string };
+    const to = t.peeringId ?? t.gatewayId ?? t.natGatewayId;
+    return `${r.destination} → ${to ? (names.get(to) ?? to) : t.type}`;
+  }
   if ('direction' in r) return `${r.direction} ${r.protocol}${r.portRange ? `:${(r.portRange as { from: number }).from}` : ''}`;
   if ('type' in r) return String(r.type);
   return JSON.stringify(o);
@@ -259,10 +277,10 @@ export function Resources({ snap, refresh }: { snap: Snapshot | null; refresh: (
     const t = setInterval(get, 2000);
     return () => clearInterval(t);
   }, [detail, kind]);
-  const act = async (method: string, path: string) => {
+  const act = async (method: string, path: string, body?: unknown) => {
     setMessage(null);
     try {
-      await api(method, path);
+      await api(method, path, body);
       load();
       refresh();
     } catch (err) {
@@ -315,13 +333,15 @@ export function Resources({ snap, refresh }: { snap: Snapshot | null; refresh: (
                         <button onClick={() => setDetail({ id, name: String(r.name) })}>request log</button>
                       </>
                     )}
+                    {kind === 'internet-gateways' && r.vpcId !== null && <button onClick={() => act('POST', `${base}/detach`, {})}>detach</button>}
+                    {kind === 'elastic-ips' && r.serverId !== null && <button onClick={() => act('POST', `${base}/disassociate`)}>disassociate</button>}
                     {kind === 'peerings' && r.status === 'pending-acceptance' && (
                       <>
                         <button onClick={() => act('POST', `${base}/accept`)}>accept</button>
                         <button onClick={() => act('POST', `${base}/reject`)}>reject</button>
                       </>
                     )}
-                    {!(kind === 'peerings' && r.status === 'deleted') && (
+                    {!(kind === 'peerings' && r.status === 'deleted') && !(kind === 'elastic-ips' && r.loadBalancerId) && (
                       <button className="danger" onClick={() => act('DELETE', base)}>
                         delete
                       </button>

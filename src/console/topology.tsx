@@ -19,7 +19,7 @@ export interface Highlight {
 
 interface Box {
   id: string;
-  kind: 'vpc' | 'subnet' | 'server' | 'lb';
+  kind: 'vpc' | 'subnet' | 'server' | 'lb' | 'nat';
   x: number;
   y: number;
   w: number;
@@ -30,6 +30,12 @@ interface Box {
 
 const elk = new ELK();
 const PACK = { 'elk.algorithm': 'rectpacking', 'elk.spacing.nodeNode': '24' };
+
+/** A server's elastic IP, if it has one. */
+const eipOf = (s: Snapshot, serverId: string) => s.elasticIps.find((e) => e.serverId === serverId);
+
+/** Room above the VPCs for the internet, drawn once an internet gateway exists. */
+const CLOUD = 130;
 
 function graphOf(s: Snapshot): ElkNode {
   const leaf = (id: string, w: number, h: number): ElkNode => ({ id, width: w, height: h });
@@ -45,11 +51,16 @@ function graphOf(s: Snapshot): ElkNode {
           id: sub.id,
           layoutOptions: { ...PACK, 'elk.padding': '[top=36,left=10,bottom=10,right=10]', 'elk.spacing.nodeNode': '12' },
           children: [
-            ...s.servers.filter((x) => x.subnetId === sub.id).map((x) => leaf(x.id, 150, 46)),
+            ...s.servers.filter((x) => x.subnetId === sub.id).map((x) => leaf(x.id, 150, eipOf(s, x.id) ? 60 : 46)),
             ...s.loadBalancers.filter((lb) => lb.subnetId === sub.id).map((lb) => leaf(lb.id, 170, 62)),
+            ...s.natGateways.filter((n) => n.subnetId === sub.id).map((n) => leaf(n.id, 160, 60)),
           ],
           // An empty subnet still shows its name and CIDR.
-          ...(s.servers.some((x) => x.subnetId === sub.id) || s.loadBalancers.some((lb) => lb.subnetId === sub.id) ? {} : { width: 170, height: 50 }),
+          ...(s.servers.some((x) => x.subnetId === sub.id) ||
+          s.loadBalancers.some((lb) => lb.subnetId === sub.id) ||
+          s.natGateways.some((n) => n.subnetId === sub.id)
+            ? {}
+            : { width: 170, height: 50 }),
         })),
       ...(s.subnets.some((sub) => sub.vpcId === v.id) ? {} : { width: 200, height: 60 }),
     })),
@@ -60,8 +71,15 @@ function boxesOf(s: Snapshot, laid: ElkNode): { boxes: Box[]; width: number; hei
   const text = new Map<string, { kind: Box['kind']; lines: string[]; status?: string }>();
   for (const v of s.vpcs) text.set(v.id, { kind: 'vpc', lines: [`VPC ${v.name}`, v.cidr] });
   for (const sub of s.subnets) text.set(sub.id, { kind: 'subnet', lines: [`subnet ${sub.name}`, sub.cidr] });
-  for (const x of s.servers)
-    text.set(x.id, { kind: 'server', lines: [`server ${x.name}`, `${x.privateIp}${x.status === 'running' ? '' : ` (${x.status})`}`], status: x.status });
+  for (const x of s.servers) {
+    const eip = eipOf(s, x.id);
+    text.set(x.id, {
+      kind: 'server',
+      lines: [`server ${x.name}`, `${x.privateIp}${x.status === 'running' ? '' : ` (${x.status})`}`, ...(eip ? [`EIP ${eip.publicIp}`] : [])],
+      status: x.status,
+    });
+  }
+  for (const n of s.natGateways) text.set(n.id, { kind: 'nat', lines: [`NAT gateway ${n.name}`, n.privateIp, `EIP ${n.publicIp}`], status: n.status });
   for (const lb of s.loadBalancers)
     text.set(lb.id, {
       kind: 'lb',
@@ -78,8 +96,9 @@ function boxesOf(s: Snapshot, laid: ElkNode): { boxes: Box[]; width: number; hei
       walk(c, x, y);
     }
   };
-  walk(laid, 0, 0);
-  return { boxes, width: laid.width ?? 0, height: laid.height ?? 0 };
+  const top = s.internetGateways.length > 0 ? CLOUD : 0;
+  walk(laid, 0, top);
+  return { boxes, width: Math.max(laid.width ?? 0, 420), height: (laid.height ?? 0) + top };
 }
 
 const center = (b: Box) => ({ x: b.x + b.w / 2, y: b.y + b.h / 2 });
@@ -97,6 +116,9 @@ export function Topology({ snap, highlight }: { snap: Snapshot; highlight?: High
         snap.subnets.map((x) => [x.id, x.vpcId, x.name, x.cidr]),
         snap.servers.map((x) => [x.id, x.subnetId, x.name, x.privateIp, x.status]),
         snap.loadBalancers.map((x) => [x.id, x.subnetId, x.name, x.vip, x.publicIp, x.provisioningStatus]),
+        snap.natGateways.map((x) => [x.id, x.subnetId, x.name]),
+        snap.elasticIps.map((x) => [x.id, x.serverId, x.publicIp]),
+        snap.internetGateways.map((x) => [x.id, x.vpcId]),
       ]),
     [snap],
   );
@@ -132,6 +154,18 @@ export function Topology({ snap, highlight }: { snap: Snapshot; highlight?: High
   });
   const hl = highlight ?? null;
   const cls = (id: string) => (hl?.blocked === id ? ' blocked' : hl?.ids.has(id) ? ' on-path' : '');
+  // The internet: a cloud above the VPCs, each attached gateway a link down to its VPC.
+  const internet =
+    snap.internetGateways.length > 0 && layout ? { cx: layout.width / 2, cy: CLOUD / 2, rx: Math.max(layout.width / 2 - 30, 180), ry: CLOUD / 2 - 22 } : null;
+  const hosts = snap.internetHosts.map((h) => `${h.name} ${h.ip}`).join(', ');
+  const inetIds = ['internet', ...snap.internetHosts.map((h) => h.id)];
+  const inetCls = hl && inetIds.some((i) => hl.blocked === i) ? ' blocked' : hl && inetIds.some((i) => hl.ids.has(i)) ? ' on-path' : '';
+  const gatewayLinks = internet
+    ? snap.internetGateways.flatMap((g) => {
+        const v = g.vpcId ? byId.get(g.vpcId) : undefined;
+        return v ? [{ g, x: v.x + v.w / 2, y1: internet.cy + internet.ry, y2: v.y }] : [];
+      })
+    : [];
 
   return (
     <div className="topology">
@@ -163,6 +197,23 @@ export function Topology({ snap, highlight }: { snap: Snapshot; highlight?: High
         onPointerLeave={() => (drag.current = null)}
       >
         <g transform={`translate(${view.x},${view.y}) scale(${view.k})`}>
+          {internet && (
+            <g className={`node internet${inetCls}`} data-id="internet" role="group" aria-label={`the internet 203.0.113.0/24, hosts ${hosts}`}>
+              <ellipse cx={internet.cx} cy={internet.cy} rx={internet.rx} ry={internet.ry} />
+              <text x={internet.cx} y={internet.cy - 4} textAnchor="middle" className="title">
+                the internet 203.0.113.0/24
+              </text>
+              <text x={internet.cx} y={internet.cy + 12} textAnchor="middle" className="detail">
+                {hosts}
+              </text>
+            </g>
+          )}
+          {gatewayLinks.map(({ g, x, y1, y2 }) => (
+            <g key={g.id} className={`igw${cls(g.id)}`} data-id={g.id} role="group" aria-label={`internet gateway ${g.name}`}>
+              <line x1={x} y1={y1} x2={x} y2={y2} />
+              <text x={x + 6} y={(y1 + y2) / 2} className="igw-label">{`igw ${g.name}`}</text>
+            </g>
+          ))}
           {peeringLinks.map(({ p, ca, cb }) => (
             <g key={p.id} className={`peering ${p.status}${cls(p.id)}`} data-id={p.id} role="group" aria-label={`peering ${p.name} ${p.status}`}>
               <line x1={ca.x} y1={ca.y} x2={cb.x} y2={cb.y} />

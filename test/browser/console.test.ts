@@ -266,6 +266,63 @@ test('twenty VPCs are laid out readably: every one labelled, no two overlapping,
   await page.screenshot({ path: `${SHOTS}topology-20-vpcs.png` });
 });
 
+test('the edge in the console: the internet drawn above the VPC, an elastic IP on its server, a trace from the internet lit up', { skip }, async () => {
+  await t.client.projects.create({ name: 'edge' });
+  const c = t.client.as('edge');
+  await c.vpcs.create({ name: 'ev', cidr: '10.44.0.0/16' });
+  await c.subnets.create({ name: 'es', vpc: 'ev', cidr: '10.44.1.0/24' });
+  await c.securityGroups.create({ name: 'web' });
+  await c.securityGroups.addRule('web', { direction: 'ingress', protocol: 'tcp', ports: '8080', remote: '0.0.0.0/0' });
+  await c.servers.create({ name: 'front', subnet: 'es', securityGroups: ['web'] });
+  await page.goto(t.daemon.consoleUrl());
+  await page.locator('#project').selectOption('edge');
+  // The gateway, its route and the elastic IP from the console's own forms.
+  await create('internet-gateways', 'Internet gateways', { name: 'gw', vpc: 'ev' });
+  await addRoute('ev-main', '0.0.0.0/0', 'gw');
+  await create('elastic-ips', 'Elastic IPs', { name: 'front-ip' });
+  const form = page.getByTestId('extra-elastic-ips');
+  await form.locator('[id="extra-elastic-ips-@ref"]').selectOption({ label: 'front-ip' });
+  await form.locator('[id="extra-elastic-ips-server"]').selectOption('front');
+  await form.getByRole('button', { name: 'Create' }).click();
+  const ip = await (async () => {
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
+      const e = (await c.elasticIps.list()).find((x) => x.name === 'front-ip');
+      if (e?.serverId) return e.publicIp;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('the elastic IP was not associated from the form');
+  })();
+  await tab('Topology');
+  const cloud = page.locator('svg g.node.internet');
+  await cloud.waitFor();
+  assert.match((await cloud.getAttribute('aria-label')) ?? '', /the internet 203\.0\.113\.0\/24, hosts www 203\.0\.113\.10/);
+  await page.locator('svg g.igw[aria-label="internet gateway gw"]').waitFor();
+  await page.locator(`svg g.node.server[aria-label*="EIP ${ip}"]`).waitFor();
+  // The cloud sits above the VPC.
+  const [cloudBox, vpcBox] = await Promise.all([
+    cloud.locator('ellipse').evaluate((e) => {
+      const b = (e as SVGGraphicsElement).getBBox();
+      return { y: b.y, height: b.height };
+    }),
+    page
+      .locator('svg g.node.vpc rect')
+      .first()
+      .evaluate((e) => {
+        const b = (e as SVGGraphicsElement).getBBox();
+        return { y: b.y, height: b.height };
+      }),
+  ]);
+  assert.ok(cloudBox.y + cloudBox.height <= vpcBox.y, `the internet is drawn above the VPC: ${JSON.stringify([cloudBox.y, cloudBox.height, vpcBox.y])}`);
+  await tab('Reachability');
+  await page.locator('#reach-protocol').selectOption('tcp');
+  const verdict = await traceFrom('the internet: www (203.0.113.10)', `${ip}:8080`);
+  assert.match(verdict, /reachable/i);
+  assert.doesNotMatch(verdict, /unreachable/i);
+  await page.locator('svg g.igw.on-path').waitFor();
+  await page.locator('svg g.node.internet.on-path').waitFor();
+  await page.screenshot({ path: `${SHOTS}topology-edge.png` });
+});
+
 test('a page of another site cannot use the session: its requests carry no cookie, and JSON needs a preflight it does not get', { skip }, async () => {
   const { createServer } = await import('node:http');
   await page.goto(t.daemon.consoleUrl());
