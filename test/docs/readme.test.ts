@@ -20,8 +20,9 @@ import { linuxDaemon, skipLinux } from '../helpers/linux.js';
 import { consoleBlocks, mask, matches, writeOutputs, type Step } from '../helpers/console-blocks.js';
 
 const README = fileURLToPath(new URL('../../README.md', import.meta.url));
-/** The README's public IP, replaced by one of this run so that nothing else on the host meets it. */
+/** The README's public IPs (a load balancer's or an elastic IP, and a second elastic IP), replaced by two of this run so that nothing else on the host meets them. */
 const README_IP = '127.0.1.20';
+const README_IP2 = '127.0.1.21';
 const blocks = consoleBlocks(README, 'README.md');
 const WRITE = process.env.NIMBUS_README_WRITE === '1';
 const notRoot = process.getuid?.() !== 0 ? 'the walkthrough binds port 80 on a public IP: run as root' : false;
@@ -38,7 +39,8 @@ function runner(t: () => TestDaemon, publicIp: string) {
     dir,
     /** Runs a step as a user would paste it (asynchronously: the daemon answers from this process). */
     run(step: Step): Promise<string> {
-      const command = step.command.replaceAll(README_IP, publicIp);
+      const second = `127.0.1.${Number(publicIp.split('.')[3]) + 1}`;
+      const command = step.command.replaceAll(README_IP, publicIp).replaceAll(README_IP2, second);
       return new Promise((resolve, reject) => {
         const child = spawn('bash', ['-c', `${command} 2>&1`], {
           cwd: dir,
@@ -51,7 +53,7 @@ function runner(t: () => TestDaemon, publicIp: string) {
         child.on('error', reject);
         child.on('close', () => {
           clearTimeout(timer);
-          resolve(out.replaceAll(publicIp, README_IP));
+          resolve(out.replaceAll(publicIp, README_IP).replaceAll(second, README_IP2));
         });
       });
     },
@@ -66,7 +68,7 @@ for (const plane of ['virtual', 'linux'] as const) {
     let t: TestDaemon;
     let r: ReturnType<typeof runner>;
     // Virtual and Linux runs use separate ranges, so files running side by side never meet.
-    const publicIp = `127.0.1.${plane === 'virtual' ? randomInt(60, 80) : randomInt(80, 100)}`;
+    const publicIp = `127.0.1.${plane === 'virtual' ? randomInt(60, 79) : randomInt(80, 99)}`;
     before(async () => {
       t = plane === 'linux' ? await linuxDaemon() : await testDaemon({ dataplane: 'virtual' });
       r = runner(() => t, publicIp);

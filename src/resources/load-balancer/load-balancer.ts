@@ -4,7 +4,6 @@
  * 127.0.1.0/24. It cannot be deleted while it has listeners or pools.
  */
 import { checkMutable } from './mutable.js';
-import { NimbusError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { LoadBalancer, LoadBalancerInput, LoadBalancerUpdate, Subnet } from '../../core/model/index.js';
 import { checkName, checkQuota, dependencyViolation, now, resolve, saveUpdate, write, type Ctx } from '../context.js';
