@@ -193,7 +193,8 @@ export function fromInternet(t: Topology, q: TraceQuery): TraceResult {
     fwd.push(h);
     return block('forward', h);
   }
-  fwd.push(hop('internet-gateway', igw.id, igw.name, `destination ${eip.publicIp} -> ${server.privateIp} (elastic IP ${eip.name})`));
+  const what = eip.loadBalancerId ? `public IP of load balancer ${eip.name}` : `elastic IP ${eip.name}`;
+  fwd.push(hop('internet-gateway', igw.id, igw.name, `destination ${eip.publicIp} -> ${server.privateIp} (${what})`));
   const cs = t.subnets.get(server.subnetId)!;
   if (server.status !== 'running') {
     const h = hop('delivery', server.id, server.name, `${server.name} (${server.privateIp}) is stopped`, false);

@@ -43,6 +43,25 @@ export function natEndpoint(nat: NatGateway): Server {
   };
 }
 
+/** A load balancer's public IP as an elastic IP held by its endpoint. */
+function lbAddress(lb: LoadBalancer): ElasticIp[] {
+  if (!lb.publicIp) return [];
+  return [
+    {
+      id: `eipalloc-${lb.id.slice(lb.id.indexOf('-') + 1)}`,
+      name: lb.name,
+      projectId: lb.projectId,
+      publicIp: lb.publicIp,
+      associationId: null,
+      serverId: lb.id,
+      natGatewayId: null,
+      loadBalancerId: lb.id,
+      privateIp: lb.vip,
+      createdAt: lb.createdAt,
+    },
+  ];
+}
+
 export function readSnapshot(store: Store): Snapshot {
   const securityGroups = store.list<SecurityGroup>('securityGroup');
   const lbs = store.list<LoadBalancer>('loadBalancer').map((lb) => lbEndpoint(lb, securityGroups));
@@ -55,7 +74,8 @@ export function readSnapshot(store: Store): Snapshot {
     routeTables: store.list<SnapshotRouteTable>('routeTable'),
     peerings: store.list('peering'),
     internetGateways: store.list<InternetGateway>('internetGateway'),
-    elasticIps: store.list<ElasticIp>('elasticIp'),
+    // A public load balancer's address maps to its VIP at its VPC's internet gateway, as an elastic IP does (Huawei shows it as one).
+    elasticIps: [...store.list<ElasticIp>('elasticIp'), ...store.list<LoadBalancer>('loadBalancer').flatMap(lbAddress)],
     natGateways,
     internetHosts: internetHosts(store),
   };

@@ -212,3 +212,31 @@ test(
     assert.equal(await fromMachine(`http://${ip}:8080/`), null);
   },
 );
+
+test(
+  'a public load balancer is reached from the internet through its VPC’s gateway, its security group admitting the client',
+  { skip: skipLinux },
+  async () => {
+    const c = t.client;
+    const lb = await c.loadBalancers.create({ name: 'shop-lb', subnet: 'public', publicIp: true });
+    await c.pools.create({ name: 'shop-web', loadBalancer: 'shop-lb', protocol: 'http', algorithm: 'round_robin' });
+    await c.members.create({ pool: 'shop-web', server: 'web', port: 8080 });
+    await c.listeners.create({ name: 'shop-http', loadBalancer: 'shop-lb', protocol: 'http', port: 8081, defaultPool: 'shop-web' });
+    // The load balancer sits in the project's default group: it admits nothing from outside yet.
+    const closed = await cli(t.daemon.url, ['trace', 'internet', `${lb.publicIp}:8081`, '--probe']);
+    assert.equal(closed.code, 1, closed.stdout);
+    assert.match(closed.stdout, /DROP\s+sg ingress\s+default/);
+    assert.match(closed.stdout, /probe: unreachable \(agrees with the analyzer\)/);
+    await nimbus('sg', 'rule', 'add', '--group', 'default', '--direction', 'ingress', '--protocol', 'tcp', '--port', '8081', '--remote', '0.0.0.0/0', '--wait');
+    const page = await eventually('the load balancer from the internet', async () => {
+      const r = await inside('internet', `curl -s -m 2 http://${lb.publicIp}:8081/`);
+      return /Hello from web/.test(r.out) ? r.out : null;
+    });
+    assert.match(page, /Hello from web/);
+    const open = await cli(t.daemon.url, ['trace', 'internet', `${lb.publicIp}:8081`, '--probe']);
+    assert.match(open.stdout, /public IP of load balancer shop-lb/);
+    assert.match(open.stdout, /probe: reachable \(agrees with the analyzer\)/);
+    // From the machine it is reached as before (its engine's own way), the group not consulted.
+    assert.match((await eventually('the load balancer from the machine', () => fromMachine(`http://${lb.publicIp}:8081/`))) ?? '', /Hello from web/);
+  },
+);

@@ -136,7 +136,7 @@ export function desiredState(snapshot: Snapshot, prefix: string, slot: EdgeSlot 
       namespaces.set(hs.name, hs);
     }
   }
-  return { namespaces, machine: { mapped: internet ? edge.mappings : [], internet } };
+  return { namespaces, machine: { mapped: internet ? edge.mappings.filter((m) => !m.loadBalancer) : [], internet } };
 }
 
 function internetSpec(prefix: string, edge: EdgeInputs, gatewayAddrs: RouterInputs['gatewayAddrs'], slot: EdgeSlot): NsSpec {
@@ -166,7 +166,7 @@ function internetSpec(prefix: string, edge: EdgeInputs, gatewayAddrs: RouterInpu
     if (!g) continue;
     routes.push({ table: N.INTERNET_TABLE, dst: `${m.publicIp}/32`, type: 'unicast', dev: portOf.get(m.vpcId)!, via: gatewayAddrs.get(g.id)!.router });
   }
-  const mapped = edge.mappings.filter((m) => gatewayOf.has(m.vpcId));
+  const mapped = edge.mappings.filter((m) => gatewayOf.has(m.vpcId) && !m.loadBalancer);
   const nft = internetRuleset(slot, N.UPLINK, mapped);
   return {
     name: N.internetNs(prefix),

@@ -53,6 +53,8 @@ export interface Mapping {
   publicIp: string;
   privateIp: string;
   vpcId: string;
+  /** A load balancer's public IP: the machine reaches it on its own (its engine), not through the internet. */
+  loadBalancer?: boolean;
 }
 
 export interface EdgeInputs {
@@ -68,7 +70,7 @@ export function mappings(eips: ElasticIp[], vpcOf: (endpointId: string) => strin
   for (const e of eips) {
     const holder = e.serverId ?? e.natGatewayId;
     const vpcId = holder ? vpcOf(holder) : undefined;
-    if (holder && vpcId && e.privateIp) out.push({ publicIp: e.publicIp, privateIp: e.privateIp, vpcId });
+    if (holder && vpcId && e.privateIp) out.push({ publicIp: e.publicIp, privateIp: e.privateIp, vpcId, ...(e.loadBalancerId ? { loadBalancer: true } : {}) });
   }
   return out.sort((a, b) => a.publicIp.localeCompare(b.publicIp));
 }
