@@ -18,7 +18,7 @@ import { intToIp, ipToInt, parseCidr, parseIp, maskOf } from '../core/cidr.js';
 import { invalid } from '../core/errors.js';
 import type { ElasticIp, Hop, Server, TraceResult } from '../core/model/index.js';
 import { lookup, type CompiledRoute, type CompiledTable, type Topology } from './topology.js';
-import { groupHop, matchRule, type TraceQuery } from './trace.js';
+import { emptyResult, groupHop, matchRule, type TraceQuery } from './trace.js';
 
 const lo = parseCidr('127.0.0.0/8');
 export const LOOPBACK = { net: lo.net, mask: maskOf(lo.prefix) };
@@ -143,22 +143,7 @@ export function fromInternet(t: Topology, q: TraceQuery): TraceResult {
   if (!host) throw invalid(`sourceServerId: '${q.sourceServerId}' is not an internet host`);
   const dst = parseIp(q.destination, 'destination');
   const srcIp = ipToInt(host.ip);
-  const result: TraceResult = {
-    source: { serverId: host.id, name: host.name, ip: host.ip },
-    destination: intToIp(dst),
-    protocol: q.protocol,
-    port: q.protocol === 'icmp' ? null : (q.port ?? null),
-    destinationServer: null,
-    forward: [],
-    return: [],
-    reachable: false,
-    routers: 0,
-    blockedBy: null,
-  };
-  const block: Block = (direction, h) => {
-    result.blockedBy = { direction, kind: h.kind, resourceId: h.resourceId, resourceName: h.resourceName, reason: h.detail };
-    return result;
-  };
+  const { result, block } = emptyResult({ serverId: host.id, name: host.name, ip: host.ip }, dst, q);
   const fwd = result.forward;
   fwd.push(hop('source', host.id, host.name, `internet host ${host.name} (${host.ip})`));
   if (t.internetHosts.has(dst)) {

@@ -168,16 +168,10 @@ export function checkQuery(q: TraceQuery): void {
   }
 }
 
-/** Answers whether `q` gets through, hop by hop, both ways. */
-export function trace(t: Topology, q: TraceQuery): TraceResult {
-  checkQuery(q);
-  if (q.sourceServerId.startsWith('inet-')) return fromInternet(t, q);
-  const src = t.servers.get(q.sourceServerId);
-  if (!src) throw invalid(`sourceServerId: '${q.sourceServerId}' is not a server`);
-  const dst = parseIp(q.destination, 'destination');
-  const srcIp = t.serverIp.get(src.id)!;
+/** A trace that has found nothing yet, and the way to end it at a blocking hop. */
+export function emptyResult(source: TraceResult['source'], dst: number, q: TraceQuery) {
   const result: TraceResult = {
-    source: { serverId: src.id, name: src.name, ip: src.privateIp },
+    source,
     destination: intToIp(dst),
     protocol: q.protocol,
     port: q.protocol === 'icmp' ? null : (q.port ?? null),
@@ -192,6 +186,18 @@ export function trace(t: Topology, q: TraceQuery): TraceResult {
     result.blockedBy = { direction, kind: h.kind, resourceId: h.resourceId, resourceName: h.resourceName, reason: h.detail };
     return result;
   };
+  return { result, block };
+}
+
+/** Answers whether `q` gets through, hop by hop, both ways. */
+export function trace(t: Topology, q: TraceQuery): TraceResult {
+  checkQuery(q);
+  if (q.sourceServerId.startsWith('inet-')) return fromInternet(t, q);
+  const src = t.servers.get(q.sourceServerId);
+  if (!src) throw invalid(`sourceServerId: '${q.sourceServerId}' is not a server`);
+  const dst = parseIp(q.destination, 'destination');
+  const srcIp = t.serverIp.get(src.id)!;
+  const { result, block } = emptyResult({ serverId: src.id, name: src.name, ip: src.privateIp }, dst, q);
   const srcHop = (detail: string, ok: boolean): Hop => ({ kind: 'source', resourceId: src.id, resourceName: src.name, detail, ok });
   if (src.status !== 'running') {
     result.forward.push(srcHop(`${src.name} is stopped`, false));

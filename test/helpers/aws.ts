@@ -152,3 +152,22 @@ export async function awsPart2(client: NimbusClient, elb: ElasticLoadBalancingV2
   await checkPart2(client, `http://${lb.DNSName}:${LISTEN_PORT}`, 'aws');
   return { lb, tg, ecsB };
 }
+
+/** Debian's aws CLI, by its path (a bare `aws` may be another version). */
+export const AWS_CLI = '/usr/bin/aws';
+
+/** `aws ARGS --output text` against `url` with `env` (the keys), its stdout trimmed; throws on a non-zero exit. */
+export async function awsCli(url: string, env: Record<string, string>, args: string[]): Promise<string> {
+  const { runCollect } = await import('./daemon.js');
+  const r = await runCollect(AWS_CLI, ['--endpoint-url', url, ...args, '--output', 'text'], {
+    PATH: process.env.PATH ?? '',
+    HOME: '/nonexistent',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_PAGER: '',
+    ...env,
+  });
+  if (r.code !== 0) throw new Error(`aws ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);
+  return r.stdout.trim();
+}

@@ -6,7 +6,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { testDaemon, cli, runCollect, type TestDaemon } from '../helpers/daemon.js';
+import { testDaemon, cli, type TestDaemon } from '../helpers/daemon.js';
+import { awsCli } from '../helpers/aws.js';
 
 const AWS = '/usr/bin/aws';
 const skip = existsSync(AWS) ? false : `${AWS} is not installed (apt-get install awscli)`;
@@ -25,19 +26,7 @@ after(async () => {
 });
 
 /** `aws ARGS --output text`, its stdout trimmed; fails the test on a non-zero exit. */
-async function aws(...args: string[]): Promise<string> {
-  const r = await runCollect(AWS, ['--endpoint-url', t.daemon.url, ...args, '--output', 'text'], {
-    PATH: process.env.PATH ?? '',
-    HOME: '/nonexistent',
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_PAGER: '',
-    ...env,
-  });
-  if (r.code !== 0) throw new Error(`aws ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);
-  return r.stdout.trim();
-}
+const aws = (...args: string[]) => awsCli(t.daemon.url, env, args);
 
 const name = (type: string, n: string) => ['--tag-specifications', `ResourceType=${type},Tags=[{Key=Name,Value=${n}}]`];
 

@@ -33,8 +33,8 @@ import {
   DescribeInstancesCommand,
   waitUntilNatGatewayAvailable,
 } from '@aws-sdk/client-ec2';
-import { testDaemon, cli, runCollect, type TestDaemon } from '../helpers/daemon.js';
-import { tag } from '../helpers/aws.js';
+import { testDaemon, cli, type TestDaemon } from '../helpers/daemon.js';
+import { awsCli, tag } from '../helpers/aws.js';
 
 let t: TestDaemon;
 let ec2: EC2Client;
@@ -147,19 +147,7 @@ const skipCli = existsSync(AWS) ? false : `${AWS} is not installed (apt-get inst
 test('the scenario with the aws CLI, as AWS documents it', { skip: skipCli }, async () => {
   const r = await cli(t.daemon.url, ['credentials', 'aws'], { NIMBUS_TOKEN: t.daemon.adminToken });
   const env = Object.fromEntries([...r.stdout.matchAll(/^export (\w+)=(\S+)$/gm)].map((m) => [m[1], m[2]]));
-  const aws = async (...args: string[]) => {
-    const out = await runCollect(AWS, ['--endpoint-url', t.daemon.url, ...args, '--output', 'text'], {
-      PATH: process.env.PATH ?? '',
-      HOME: '/nonexistent',
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_PAGER: '',
-      ...env,
-    });
-    if (out.code !== 0) throw new Error(`aws ${args.join(' ')}: exit ${out.code}: ${out.stderr.trim()}`);
-    return out.stdout.trim();
-  };
+  const aws = (...args: string[]) => awsCli(t.daemon.url, env, args);
   const vpc = await aws('ec2', 'create-vpc', '--cidr-block', '10.1.0.0/16', '--query', 'Vpc.VpcId');
   const pub = await aws('ec2', 'create-subnet', '--vpc-id', vpc, '--cidr-block', '10.1.0.0/24', '--query', 'Subnet.SubnetId');
   const priv = await aws('ec2', 'create-subnet', '--vpc-id', vpc, '--cidr-block', '10.1.1.0/24', '--query', 'Subnet.SubnetId');

@@ -15,11 +15,14 @@ export function pickSlot(prefix: string, link: string, routes: RouteRow[]): Edge
   const used = new Map<string, string | undefined>();
   for (const r of routes) used.set(r.dst.includes('/') ? r.dst : `${r.dst}/32`, r.dev);
   const start = firstSlot(prefix);
+  // The one its own uplink routes already, wherever it is (a restart keeps it).
   for (let i = 0; i < SLOTS; i++) {
     const s = slotBlock(start + i);
-    const aliases = `169.254.${s.alias}.0/24`;
+    if (used.get(`169.254.${s.alias}.0/24`) === link) return s;
+  }
+  for (let i = 0; i < SLOTS; i++) {
+    const s = slotBlock(start + i);
     const uplink = `169.254.${s.alias + 1}.0/30`;
-    if (used.get(aliases) === link) return s;
     const taken = [...used.keys()].some((dst) => dst.startsWith(`169.254.${s.alias}.`) || dst.startsWith(`169.254.${s.alias + 1}.`));
     if (!taken && !used.has(uplink)) return s;
   }
