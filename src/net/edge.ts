@@ -18,7 +18,7 @@ import { intToIp, ipToInt, parseCidr, parseIp, maskOf } from '../core/cidr.js';
 import { invalid } from '../core/errors.js';
 import type { ElasticIp, Hop, Server, TraceResult } from '../core/model/index.js';
 import { lookup, type CompiledRoute, type CompiledTable, type Topology } from './topology.js';
-import { emptyResult, groupHop, matchRule, type TraceQuery } from './trace.js';
+import { emptyResult, groupHop, matchRule, type TraceQuery } from './verdict.js';
 
 const lo = parseCidr('127.0.0.0/8');
 export const LOOPBACK = { net: lo.net, mask: maskOf(lo.prefix) };

@@ -154,8 +154,9 @@ export class LbReconciler implements Reconciler<LbDesired, Map<string, ProcessSp
       }
       this.supervisor.ensure(key, spec);
     }
+    // A deleted load balancer's worker is gone, and its public sockets with it, when the pass ends.
+    await Promise.all(plan.stop.map((key) => this.supervisor.stop(key)));
     for (const key of plan.stop) {
-      this.supervisor.stop(key);
       // The worker's own folder goes with it (its record, worker.log, stays in the data directory).
       if (dropsPrivilege()) rmSync(workerDir(this.dataDir, key), { recursive: true, force: true });
     }

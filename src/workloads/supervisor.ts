@@ -198,18 +198,35 @@ export class Supervisor extends EventEmitter {
     this.emit('start', e.key, child);
   }
 
-  stop(key: string): void {
+  /**
+   * Stops a process (SIGKILL to its group); resolves once it has exited, so that what it held
+   * (a listening socket) is gone, or after 5 s.
+   */
+  stop(key: string): Promise<void> {
     const e = this.entries.get(key);
-    if (!e) return;
+    if (!e) return Promise.resolve();
     e.stopped = true;
     if (e.timer) clearTimeout(e.timer);
     const child = e.child;
     e.child = null;
+    const adopted = e.adopted && sameProcess(e.adopted) ? e.adopted : null;
     if (child?.pid) kill(child.pid);
-    if (e.adopted && sameProcess(e.adopted)) kill(e.adopted.pid);
+    if (adopted) kill(adopted.pid);
     e.adopted = null;
     rmSync(this.pidFile(key), { force: true });
     this.entries.delete(key);
+    const until = Date.now() + 5_000;
+    const childGone =
+      child && child.exitCode === null && child.signalCode === null
+        ? new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, 5_000);
+            child.once('exit', () => (clearTimeout(timer), resolve()));
+          })
+        : Promise.resolve();
+    const adoptedGone = async () => {
+      while (adopted && sameProcess(adopted) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    };
+    return Promise.all([childGone, adoptedGone()]).then(() => undefined);
   }
 
   /** Ends the process under `key` and starts it again with the same spec. */

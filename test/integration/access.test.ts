@@ -25,6 +25,8 @@ const ADMIN_ONLY = new Set([
   'DELETE /v1/tokens/{ref}',
   'GET /v1/dataplane/plan',
   'POST /v1/dataplane/sync',
+  'POST /v1/internet/hosts',
+  'DELETE /v1/internet/hosts/{ref}',
 ]);
 
 before(async () => {
@@ -43,6 +45,10 @@ before(async () => {
   const lsn = await c.listeners.create({ name: 'l1', loadBalancer: 'elb', protocol: 'http', port: 18081, defaultPool: 'web' });
   const mbr = await c.members.create({ name: 'm1', pool: 'web', server: 'ecs-a', port: 8080 });
   const hm = await c.healthMonitors.create({ pool: 'web', type: 'tcp' });
+  const igw = await c.internetGateways.create({ name: 'igw-a', vpc: 'vpc-a' });
+  const eip = await c.elasticIps.create({ name: 'eip-a' });
+  await c.elasticIps.create({ name: 'eip-nat' });
+  const nat = await c.natGateways.create({ name: 'nat-a', subnet: 'sub-a', elasticIp: 'eip-nat' });
   const teamB = await c.projects.create({ name: 'team-b' });
   const tokA = await c.tokens.create({ name: 'a-token', project: 'default' });
   const tokB = await c.tokens.create({ name: 'b-token', project: 'team-b' });
@@ -62,6 +68,9 @@ before(async () => {
     pools: pool.id,
     members: mbr.id,
     'health-monitors': hm.id,
+    'internet-gateways': igw.id,
+    'elastic-ips': eip.id,
+    'nat-gateways': nat.id,
     projects: project,
     tokens: tokA.token.id,
     teamB: teamB.id,
@@ -105,6 +114,9 @@ function bodyFor(method: string, path: string): unknown {
   if (path.endsWith('/rules')) return { direction: 'ingress', protocol: 'tcp', remote: '0.0.0.0/0' };
   if (path.endsWith('/routes')) return { destination: '10.99.0.0/16', target: 'blackhole' };
   if (path.endsWith('/associations')) return { subnet: 'sub-a' };
+  if (path.endsWith('/attach')) return { vpc: 'vpc-b' };
+  if (path.endsWith('/associate')) return { server: 'ecs-a' };
+  if (path === '/v1/internet/hosts' && method === 'POST') return { name: 'h1' };
   if (path.endsWith('/exec')) return { argv: ['true'] };
   if (path === '/v1/trace' || path === '/v1/ping') return { server: ids.servers, destination: '192.168.6.77' };
   if (path.includes('{ref}') && method === 'PATCH') return {};

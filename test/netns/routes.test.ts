@@ -39,3 +39,25 @@ test('full passes leave 0.0.0.0/0, /32 and /16 routes alone: the plan is empty, 
   assert.equal((await run('ip', ['-4', '-n', router, 'route', 'show', 'table', 'all'])).stdout, before, 'the routing tables are as they were');
   assert.equal((await c.ping({ server: 'ea', destination: '10.90.1.10', count: 1 })).reachable, true);
 });
+
+test('a subnet’s bridge keeps its address when servers go: the others reach their gateway at once', { skip: skipLinux }, async () => {
+  t ??= await linuxDaemon();
+  const c = t.client;
+  await c.vpcs.create({ name: 'm', cidr: '10.91.0.0/16' });
+  await c.subnets.create({ name: 'm1', vpc: 'm', cidr: '10.91.1.0/24' });
+  await c.subnets.create({ name: 'm2', vpc: 'm', cidr: '10.91.2.0/24' });
+  for (const n of ['a', 'b', 'c', 'd']) await c.servers.create({ name: `m-${n}`, subnet: 'm1' });
+  const far = await c.servers.create({ name: 'm-far', subnet: 'm2' });
+  await c.dataplane.sync();
+  const vpcId = (await c.vpcs.get('m')).id;
+  const router = (await t.namespaces()).find((n) => n.endsWith(`-vpc-${vpcId.slice(4, 12)}`))!;
+  const bridge = `b${(await c.subnets.get('m1')).id.slice(7, 15)}`;
+  const mac = async () => JSON.parse((await run('ip', ['-j', '-n', router, 'link', 'show', bridge])).stdout)[0].address as string;
+  const before = await mac();
+  // Every server but one goes, whichever held the lowest port address; the last one's neighbour cache is warm.
+  assert.equal((await c.ping({ server: 'm-d', destination: far.privateIp, count: 1 })).reachable, true);
+  for (const n of ['a', 'b', 'c']) await c.servers.delete(`m-${n}`);
+  await c.dataplane.sync();
+  assert.equal(await mac(), before, 'the bridge kept its address');
+  assert.equal((await c.ping({ server: 'm-d', destination: far.privateIp, count: 1 })).reachable, true, 'm-d still reaches its gateway');
+});

@@ -41,6 +41,12 @@ export interface LinkSpec {
   peer?: { name: string; ns: string };
   master?: string;
   up: boolean;
+  /**
+   * A bridge's own MAC address, set once: a bridge left to itself takes its lowest port's, and
+   * changes it when that port goes, while the servers' neighbour caches still hold the old one
+   * (a server deleted cut its subnet off from its gateway until the caches expired).
+   */
+  mac?: string;
 }
 
 export interface RouteSpec {
@@ -140,7 +146,7 @@ export function desiredState(snapshot: Snapshot, prefix: string, slot: EdgeSlot 
 }
 
 function internetSpec(prefix: string, edge: EdgeInputs, gatewayAddrs: RouterInputs['gatewayAddrs'], slot: EdgeSlot): NsSpec {
-  const create: LinkSpec[] = [{ name: N.INTERNET_BRIDGE, kind: 'bridge', up: true }];
+  const create: LinkSpec[] = [{ name: N.INTERNET_BRIDGE, kind: 'bridge', up: true, mac: N.bridgeMac(N.INTERNET_BRIDGE) }];
   const configure: NsSpec['configure'] = [];
   const addrs: NsSpec['addrs'] = [{ dev: N.INTERNET_BRIDGE, cidr: `${INTERNET_ROUTER}/${INTERNET_CIDR.split('/')[1]}` }];
   const routes: RouteSpec[] = [{ table: N.INTERNET_TABLE, dst: INTERNET_CIDR, type: 'unicast', dev: N.INTERNET_BRIDGE }];
@@ -261,7 +267,7 @@ function routerSpec(t: Topology, prefix: string, vpcId: string, { peerAddrs, pee
     subnets.map((cs) => ({ table, dst: cs.subnet.cidr, type: 'unicast' as const, dev: N.bridgeName(cs.subnet.id) }));
   for (const cs of subnets) {
     const br = N.bridgeName(cs.subnet.id);
-    create.push({ name: br, kind: 'bridge', up: true });
+    create.push({ name: br, kind: 'bridge', up: true, mac: N.bridgeMac(br) });
     addrs.push({ dev: br, cidr: `${cs.subnet.gatewayIp}/${parseCidr(cs.subnet.cidr).prefix}` });
     rules.push({ iif: br, table: N.tableNumber(cs.subnet.routeTableId) });
   }

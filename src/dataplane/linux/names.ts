@@ -21,6 +21,8 @@
  * with its prefix, which is what `clean` removes.
  */
 
+import { createHash } from 'node:crypto';
+
 export const PEER_TABLE = 50;
 export const RULE_PREF = 1000;
 
@@ -74,6 +76,12 @@ export function gatewayAddresses(igwIds: string[]): Map<string, { router: string
 export const bridgeName = (subnetId: string) => `b${short(subnetId)}`;
 export const serverPort = (serverId: string) => `v${short(serverId)}`;
 export const peeringPort = (peeringId: string) => `p${short(peeringId)}`;
+
+/** A bridge's MAC: locally administered, from its name (bridges of one namespace differ by name; namespaces do not share a segment). */
+export function bridgeMac(name: string): string {
+  const h = createHash('sha256').update(`bridge/${name}`).digest();
+  return ['02', ...[...h.subarray(0, 5)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+}
 
 /** A stable kernel table number for a route table. */
 export function tableNumber(routeTableId: string): number {

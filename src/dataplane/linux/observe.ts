@@ -7,7 +7,7 @@ import { inNamespace, run, type Runner } from './run.js';
 import type { RouteSpec } from './desired.js';
 
 export interface Observed {
-  links: Map<string, { kind: string | null; up: boolean; master: string | null }>;
+  links: Map<string, { kind: string | null; up: boolean; master: string | null; mac?: string }>;
   addrs: Set<string>;
   routes: Map<string, RouteSpec>;
   rules: { pref: number; iif: string; table: number }[];
@@ -49,8 +49,13 @@ export function routeKey(r: { table: number | 'main'; dst: string }): string {
 export function parseObserved(text: string): Observed {
   const [links, addrs, routes, rules, sysctl, nft] = text.split(SEP).map((s) => s.trim());
   const o: Observed = { links: new Map(), addrs: new Set(), routes: new Map(), rules: [], sysctl: sysctl ?? '', nftHash: nft ? nft : null };
-  for (const l of JSON.parse(links || '[]') as { ifname: string; flags?: string[]; master?: string; linkinfo?: { info_kind?: string } }[]) {
-    o.links.set(l.ifname, { kind: l.linkinfo?.info_kind ?? null, up: (l.flags ?? []).includes('UP'), master: l.master ?? null });
+  for (const l of JSON.parse(links || '[]') as { ifname: string; flags?: string[]; master?: string; address?: string; linkinfo?: { info_kind?: string } }[]) {
+    o.links.set(l.ifname, {
+      kind: l.linkinfo?.info_kind ?? null,
+      up: (l.flags ?? []).includes('UP'),
+      master: l.master ?? null,
+      ...(l.address ? { mac: l.address } : {}),
+    });
   }
   for (const a of JSON.parse(addrs || '[]') as { ifname: string; addr_info?: { family: string; local: string; prefixlen: number }[] }[]) {
     for (const i of a.addr_info ?? []) if (i.family === 'inet') o.addrs.add(`${a.ifname} ${i.local}/${i.prefixlen}`);

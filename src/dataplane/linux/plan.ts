@@ -72,8 +72,15 @@ export function planNamespace(spec: NsSpec, o: Observed | undefined): NsPlan {
   for (const l of spec.create) {
     const seen = links.get(l.name);
     if (!seen) {
-      ip.push(l.kind === 'bridge' ? `link add ${l.name} type bridge` : `link add ${l.name} type veth peer name ${l.peer!.name} netns ${l.peer!.ns}`);
+      ip.push(
+        l.kind === 'bridge'
+          ? `link add ${l.name}${l.mac ? ` address ${l.mac}` : ''} type bridge`
+          : `link add ${l.name} type veth peer name ${l.peer!.name} netns ${l.peer!.ns}`,
+      );
       step(`${l.kind} ${l.name}`, 'created');
+    } else if (l.mac && seen.mac && seen.mac !== l.mac) {
+      ip.push(`link set ${l.name} address ${l.mac}`);
+      step(`${l.kind} ${l.name} address`, 'updated');
     }
     if (l.master && seen?.master !== l.master) {
       ip.push(`link set ${l.name} master ${l.master}`);
