@@ -283,3 +283,15 @@ test('a peering request naming an existing project answers exactly as one naming
   const err = await other.peerings.accept(real.id).catch((e: { message: string }) => e);
   assert.doesNotMatch(String((err as { message: string }).message), /proj-/);
 });
+
+test("from the internet a project traces to its own public IPs only: another project's would be explained hop by hop", async () => {
+  const ip = (await t.client.elasticIps.get('eip-a')).publicIp;
+  const theirs = await send('POST', '/v1/trace', { token: other.token!, body: { server: 'internet', destination: ip, protocol: 'tcp', port: 80 } });
+  assert.equal(theirs.status, 400, theirs.body);
+  assert.match(JSON.parse(theirs.body).message, /is not a public IP of this project/);
+  assert.doesNotMatch(theirs.body, /vpc-a|sub-a|ecs-a/);
+  const mine = await send('POST', '/v1/trace', { token: own.token!, body: { server: 'internet', destination: ip, protocol: 'tcp', port: 80 } });
+  assert.equal(mine.status, 200, mine.body);
+  const host = await send('POST', '/v1/trace', { token: other.token!, body: { server: 'internet', destination: '203.0.113.10', protocol: 'icmp' } });
+  assert.equal(host.status, 200, host.body);
+});

@@ -7,6 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { NimbusError, invalid } from '../../core/errors.js';
 import { intToIp, parseIp } from '../../core/cidr.js';
 import type {
+  ElasticIp,
   DataplaneKind,
   ExecResult,
   LoadBalancer,
@@ -22,7 +23,7 @@ import { compile } from '../../net/topology.js';
 import { trace } from '../../net/trace.js';
 import { formatTrace } from '../../net/format.js';
 import { requireAdmin, type Ctx } from '../context.js';
-import { findHost, internetEndpoint } from '../edge/internet.js';
+import { findHost, internetEndpoint, internetHosts } from '../edge/internet.js';
 import { DEFAULT_HOST } from '../../core/model/internet.js';
 import { getServer } from '../server/service.js';
 import { lbEndpoint, readSnapshot } from '../snapshot.js';
@@ -89,6 +90,21 @@ function destinationOf(ctx: Ctx, ref: string): string {
   throw invalid(`destination: '${ref}' is neither an IPv4 address nor a server or load balancer of this project`);
 }
 
+/**
+ * From the internet a project token traces to its own public IPs (or an internet host): the
+ * analyzer would otherwise explain another project's servers and groups behind theirs.
+ */
+function checkPublicDestination(ctx: Ctx, destination: string): void {
+  if (ctx.admin) return;
+  const own = [
+    ...ctx.store.list<ElasticIp>('elasticIp', { projectId: ctx.projectId }).map((e) => e.publicIp),
+    ...ctx.store.list<LoadBalancer>('loadBalancer', { projectId: ctx.projectId }).map((l) => l.publicIp),
+    ...internetHosts(ctx.store).map((h) => h.ip),
+  ];
+  if (!own.includes(destination))
+    throw invalid(`destination: ${destination} is not a public IP of this project (from the internet, trace to your elastic IPs and load balancers)`);
+}
+
 function running(server: Server): Server {
   if (server.status !== 'running')
     throw new NimbusError('IncorrectInstanceState', `server '${server.name}' is ${server.status}; start it first (nimbus server start ${server.name})`);
@@ -97,9 +113,11 @@ function running(server: Server): Server {
 
 export async function traceFrom(ctx: Ctx, net: NetworkAccess, input: TraceInput): Promise<TraceResponse> {
   const server = sourceOf(ctx, input.server);
+  const destination = destinationOf(ctx, input.destination);
+  if (server.id.startsWith('inet-')) checkPublicDestination(ctx, destination);
   const r = trace(compile(readSnapshot(ctx.store)), {
     sourceServerId: server.id,
-    destination: destinationOf(ctx, input.destination),
+    destination,
     protocol: input.protocol ?? 'icmp',
     port: input.port,
     sourceIp: input.sourceIp,
