@@ -287,7 +287,9 @@ for (const v of VARIANTS.filter((x) => !only || x.name.includes(only))) {
     });
 
     test('a public port another process on the host listens on is never taken over: ERROR with the reason once, until it is free', async () => {
-      const ip2 = randomPublicIp(v.plane);
+      // Another address than the first load balancer's (whose port is taken: by its worker, or held for its kernel listener).
+      let ip2 = randomPublicIp(v.plane);
+      while (ip2 === ip) ip2 = randomPublicIp(v.plane);
       const host = createServer((c) => c.end('HTTP/1.1 200 OK\r\nContent-Length: 12\r\nConnection: close\r\n\r\nHello from host'));
       await new Promise<void>((r) => host.listen(PORT, ip2, r));
       try {
