@@ -142,20 +142,7 @@ export async function snapshot(): Promise<Snapshot> {
 export function namesOf(s: Snapshot | null): Map<string, string> {
   const m = new Map<string, string>();
   if (!s) return m;
-  for (const list of [
-    s.vpcs,
-    s.subnets,
-    s.servers,
-    s.peerings,
-    s.routeTables,
-    s.securityGroups,
-    s.loadBalancers,
-    s.members,
-    s.pools,
-    s.internetGateways,
-    s.elasticIps,
-    s.natGateways,
-  ])
-    for (const r of list) m.set(r.id, r.name);
+  // Every list of the snapshot holds named resources.
+  for (const list of Object.values(s).filter((v): v is Named[] => Array.isArray(v))) for (const r of list) m.set(r.id, r.name);
   return m;
 }
