@@ -8,6 +8,7 @@ import type { Store } from '../store/db.js';
 import type { Snapshot, SnapshotRouteTable } from '../net/topology.js';
 import type { ElasticIp, InternetGateway, LoadBalancer, NatGateway, SecurityGroup, Server } from '../core/model/index.js';
 import { internetHosts } from './edge/internet.js';
+import { lbAddress } from './edge/service.js';
 
 export function lbEndpoint(lb: LoadBalancer, groups: SecurityGroup[]): Server {
   const def = groups.find((g) => g.projectId === lb.projectId && g.isDefault);
@@ -43,25 +44,6 @@ export function natEndpoint(nat: NatGateway): Server {
   };
 }
 
-/** A load balancer's public IP as an elastic IP held by its endpoint. */
-function lbAddress(lb: LoadBalancer): ElasticIp[] {
-  if (!lb.publicIp) return [];
-  return [
-    {
-      id: `eipalloc-${lb.id.slice(lb.id.indexOf('-') + 1)}`,
-      name: lb.name,
-      projectId: lb.projectId,
-      publicIp: lb.publicIp,
-      associationId: null,
-      serverId: lb.id,
-      natGatewayId: null,
-      loadBalancerId: lb.id,
-      privateIp: lb.vip,
-      createdAt: lb.createdAt,
-    },
-  ];
-}
-
 export function readSnapshot(store: Store): Snapshot {
   const securityGroups = store.list<SecurityGroup>('securityGroup');
   const lbs = store.list<LoadBalancer>('loadBalancer').map((lb) => lbEndpoint(lb, securityGroups));
@@ -75,7 +57,13 @@ export function readSnapshot(store: Store): Snapshot {
     peerings: store.list('peering'),
     internetGateways: store.list<InternetGateway>('internetGateway'),
     // A public load balancer's address maps to its VIP at its VPC's internet gateway, as an elastic IP does (Huawei shows it as one).
-    elasticIps: [...store.list<ElasticIp>('elasticIp'), ...store.list<LoadBalancer>('loadBalancer').flatMap(lbAddress)],
+    elasticIps: [
+      ...store.list<ElasticIp>('elasticIp'),
+      ...store
+        .list<LoadBalancer>('loadBalancer')
+        .filter((lb) => lb.publicIp)
+        .map((lb) => ({ ...lbAddress(lb), serverId: lb.id })),
+    ],
     natGateways,
     internetHosts: internetHosts(store),
   };

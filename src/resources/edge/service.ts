@@ -13,7 +13,6 @@
 import { randomBytes } from 'node:crypto';
 import { NimbusError, invalid } from '../../core/errors.js';
 import { looksLikeId, newId } from '../../core/ids.js';
-import { parseIp } from '../../core/cidr.js';
 import type { ElasticIp, InternetGateway, LoadBalancer, NatGateway, Server, Subnet, Vpc } from '../../core/model/index.js';
 import { checkName, checkQuota, dependencyViolation, notFound, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
 import { allocatePublicIp } from '../public-ips.js';
@@ -104,7 +103,7 @@ function listStoredAddresses(ctx: Ctx): ElasticIp[] {
 }
 
 /** A load balancer's public IP shown as an elastic IP (Huawei shows it so): read-only. */
-function lbAddress(lb: LoadBalancer): ElasticIp {
+export function lbAddress(lb: LoadBalancer): ElasticIp {
   return {
     id: `eipalloc-${lb.id.slice(lb.id.indexOf('-') + 1)}`,
     name: lb.name,
@@ -149,7 +148,6 @@ export function allocateElasticIp(ctx: Ctx, input: { name: string; publicIp?: st
   return write(ctx, () => {
     const name = checkName(ctx, 'elasticIp', input.name);
     checkQuota(ctx, 'elasticIps', listStoredAddresses(ctx).length, 'elastic IPs');
-    if (input.publicIp !== undefined) parseIp(input.publicIp, 'publicIp');
     const eip: ElasticIp = {
       id: newId('elasticIp'),
       name,
@@ -301,15 +299,13 @@ export function deleteNatGateway(ctx: Ctx, ref: string): NatGateway {
 
 /** A route target by reference: an internet gateway or NAT gateway of the project, by id or name, or undefined. */
 export function edgeTarget(ctx: Ctx, ref: string): { type: 'internetGateway'; gateway: InternetGateway } | { type: 'natGateway'; nat: NatGateway } | undefined {
-  if (looksLikeId('internetGateway', ref) || ctx.store.byName('internetGateway', ctx.projectId, ref)) {
-    const gateway = ctx.store.get<InternetGateway>(ref, 'internetGateway') ?? ctx.store.byName<InternetGateway>('internetGateway', ctx.projectId, ref);
+  const names = (kind: 'internetGateway' | 'natGateway') => looksLikeId(kind, ref) || ctx.store.byName(kind, ctx.projectId, ref) !== undefined;
+  if (names('internetGateway')) {
+    const gateway = ctx.store.byName<InternetGateway>('internetGateway', ctx.projectId, ref) ?? ctx.store.get<InternetGateway>(ref, 'internetGateway');
+    // AWS's code for a route to a gateway that is not there.
     if (!gateway || gateway.projectId !== ctx.projectId) throw new NimbusError('InvalidGatewayID.NotFound', `internet gateway '${ref}' does not exist`);
     return { type: 'internetGateway', gateway };
   }
-  if (looksLikeId('natGateway', ref) || ctx.store.byName('natGateway', ctx.projectId, ref)) {
-    const nat = ctx.store.get<NatGateway>(ref, 'natGateway') ?? ctx.store.byName<NatGateway>('natGateway', ctx.projectId, ref);
-    if (!nat || nat.projectId !== ctx.projectId) throw new NimbusError('NatGatewayNotFound', `NAT gateway '${ref}' does not exist`);
-    return { type: 'natGateway', nat };
-  }
+  if (names('natGateway')) return { type: 'natGateway', nat: resolve<NatGateway>(ctx, 'natGateway', ref) };
   return undefined;
 }
