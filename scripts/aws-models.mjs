@@ -66,6 +66,24 @@ export const SERVED = {
       'CreateTags',
       'DeleteTags',
       'DescribeTags',
+      'DescribeRegions',
+      'DescribeAvailabilityZones',
+      'DescribeAccountAttributes',
+      'DescribeKeyPairs',
+      'DescribeImages',
+      'DescribeInstanceTypes',
+      'DescribeVpcAttribute',
+      'ModifyVpcAttribute',
+      'DescribeVpcClassicLink',
+      'DescribeVpcClassicLinkDnsSupport',
+      'ModifySubnetAttribute',
+      'DescribeSecurityGroupRules',
+      'DescribeInstanceStatus',
+      'DescribeInstanceAttribute',
+      'ModifyInstanceAttribute',
+      'DescribeInstanceCreditSpecifications',
+      'DescribeNetworkInterfaces',
+      'ModifyVpcPeeringConnectionOptions',
     ],
   },
   elbv2: {
@@ -88,7 +106,67 @@ export const SERVED = {
       'AddTags',
       'RemoveTags',
       'DescribeTags',
+      'DescribeLoadBalancerAttributes',
+      'ModifyLoadBalancerAttributes',
+      'SetSecurityGroups',
+      'SetSubnets',
+      'ModifyTargetGroup',
+      'ModifyListener',
+      'DescribeRules',
+      'DescribeCapacityReservation',
+      'DescribeListenerAttributes',
     ],
+  },
+  sts: { version: '2011-06-15', operations: ['GetCallerIdentity'] },
+  iam: { version: '2010-05-08', operations: ['GetUser'] },
+};
+
+/**
+ * Operations newer than Debian's botocore, written from AWS's API reference in the models'
+ * form: the hashicorp/aws provider calls them. Merged before trimming; the model wins if it has them.
+ */
+const EXTRA = {
+  elbv2: {
+    operations: {
+      DescribeCapacityReservation: {
+        name: 'DescribeCapacityReservation',
+        input: { shape: 'DescribeCapacityReservationInput' },
+        output: { shape: 'DescribeCapacityReservationOutput', resultWrapper: 'DescribeCapacityReservationResult' },
+      },
+      DescribeListenerAttributes: {
+        name: 'DescribeListenerAttributes',
+        input: { shape: 'DescribeListenerAttributesInput' },
+        output: { shape: 'DescribeListenerAttributesOutput', resultWrapper: 'DescribeListenerAttributesResult' },
+      },
+    },
+    shapes: {
+      DescribeCapacityReservationInput: { type: 'structure', required: ['LoadBalancerArn'], members: { LoadBalancerArn: { shape: 'LoadBalancerArn' } } },
+      DescribeCapacityReservationOutput: {
+        type: 'structure',
+        members: {
+          LastModifiedTime: { shape: 'CapacityReservationTime' },
+          DecreaseRequestsRemaining: { shape: 'CapacityUnits' },
+          MinimumLoadBalancerCapacity: { shape: 'MinimumLoadBalancerCapacity' },
+          CapacityReservationState: { shape: 'ZonalCapacityReservationStates' },
+        },
+      },
+      CapacityReservationTime: { type: 'timestamp' },
+      CapacityUnits: { type: 'integer' },
+      MinimumLoadBalancerCapacity: { type: 'structure', members: { CapacityUnits: { shape: 'CapacityUnits' } } },
+      ZonalCapacityReservationStates: { type: 'list', member: { shape: 'ZonalCapacityReservationState' } },
+      ZonalCapacityReservationState: {
+        type: 'structure',
+        members: { State: { shape: 'CapacityReservationStatus' }, AvailabilityZone: { shape: 'ZoneName' }, EffectiveCapacityUnits: { shape: 'CapacityUnits' } },
+      },
+      CapacityReservationStatus: { type: 'structure', members: { Code: { shape: 'StateReason' }, Reason: { shape: 'StateReason' } } },
+      StateReason: { type: 'string' },
+      DescribeListenerAttributesInput: { type: 'structure', required: ['ListenerArn'], members: { ListenerArn: { shape: 'ListenerArn' } } },
+      DescribeListenerAttributesOutput: { type: 'structure', members: { Attributes: { shape: 'ListenerAttributes' } } },
+      ListenerAttributes: { type: 'list', member: { shape: 'ListenerAttribute' } },
+      ListenerAttribute: { type: 'structure', members: { Key: { shape: 'ListenerAttributeKey' }, Value: { shape: 'ListenerAttributeValue' } } },
+      ListenerAttributeKey: { type: 'string' },
+      ListenerAttributeValue: { type: 'string' },
+    },
   },
 };
 
@@ -101,6 +179,8 @@ function reach(shapes, name, seen) {
 
 for (const [service, { version, operations }] of Object.entries(SERVED)) {
   const model = JSON.parse(readFileSync(join(data, service, version, 'service-2.json'), 'utf8'));
+  model.operations = { ...EXTRA[service]?.operations, ...model.operations };
+  model.shapes = { ...EXTRA[service]?.shapes, ...model.shapes };
   const seen = new Set();
   const ops = {};
   for (const op of operations) {

@@ -15,7 +15,7 @@ import { AWS_CODE, AwsError, decodeInput, encodeError, encodeOutput, paginate, P
 import { parseAuthorization, SignatureError, verify } from '../aws/sigv4.js';
 import { awsPrincipal } from '../resources/token/service.js';
 import { write, type Ctx } from '../resources/context.js';
-import type { Handler } from '../aws/ec2.js';
+import type { Handler } from '../aws/kit.js';
 
 interface Service {
   model: Model;
@@ -26,25 +26,31 @@ interface Service {
 
 const load = (name: string): Model => JSON.parse(readFileSync(new URL(`../aws/models/${name}.json`, import.meta.url), 'utf8')) as Model;
 
-let services: Record<'ec2' | 'elbv2', Service> | null = null;
+type Which = 'ec2' | 'elbv2' | 'sts' | 'iam';
+let services: Record<Which, Service> | null = null;
 
 /** The models and handlers, loaded on the first AWS request (the daemon's start does not pay for them). */
-async function servicesNow(): Promise<Record<'ec2' | 'elbv2', Service>> {
+async function servicesNow(): Promise<Record<Which, Service>> {
   if (services) return services;
-  const { EC2 } = await import('../aws/ec2.js');
-  const { ELBV2 } = await import('../aws/elbv2.js');
+  const { EC2 } = await import('../aws/ec2/index.js');
+  const { ELBV2 } = await import('../aws/elbv2/index.js');
+  const { STS, IAM } = await import('../aws/identity.js');
   services = {
     ec2: { model: load('ec2'), handlers: EC2, unknown: 'InvalidAction' },
     elbv2: { model: load('elbv2'), handlers: ELBV2, unknown: 'UnknownOperationException' },
+    sts: { model: load('sts'), handlers: STS, unknown: 'InvalidAction' },
+    iam: { model: load('iam'), handlers: IAM, unknown: 'InvalidAction' },
   };
   return services;
 }
 
-function pick(version: string | undefined, scopeService: string | undefined): 'ec2' | 'elbv2' | null {
-  if (version === '2016-11-15') return 'ec2';
-  if (version === '2015-12-01') return 'elbv2';
-  if (scopeService === 'ec2') return 'ec2';
-  if (scopeService === 'elasticloadbalancing') return 'elbv2';
+/** Each service by its API version, or by the service its signature is scoped to. */
+const VERSIONS: Record<string, Which> = { '2016-11-15': 'ec2', '2015-12-01': 'elbv2', '2011-06-15': 'sts', '2010-05-08': 'iam' };
+const SCOPES: Record<string, Which> = { ec2: 'ec2', elasticloadbalancing: 'elbv2', sts: 'sts', iam: 'iam' };
+
+function pick(version: string | undefined, scopeService: string | undefined): Which | null {
+  if (version && Object.hasOwn(VERSIONS, version)) return VERSIONS[version];
+  if (scopeService && Object.hasOwn(SCOPES, scopeService)) return SCOPES[scopeService];
   return null;
 }
 
@@ -72,7 +78,12 @@ export function awsRoutes(app: FastifyInstance, deps: AppDeps): void {
     const fail = (code: string, message: string, status: number) => send(reply, status, encodeError(svc?.model ?? null, code, message, requestId));
     try {
       if (!cred) return fail('AuthFailure', 'the request is not signed with AWS Signature Version 4: use the keys of `nimbus credentials aws`', 401);
-      if (!svc) return fail('InvalidParameterValue', `Version '${params.get('Version') ?? ''}': this endpoint serves EC2 2016-11-15 and ELBv2 2015-12-01`, 400);
+      if (!svc)
+        return fail(
+          'InvalidParameterValue',
+          `Version '${params.get('Version') ?? ''}': this endpoint serves EC2 2016-11-15, ELBv2 2015-12-01, STS 2011-06-15 and IAM 2010-05-08`,
+          400,
+        );
       const key = awsPrincipal(deps.store, cred.accessKeyId);
       if (!key)
         return fail(

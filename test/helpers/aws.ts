@@ -8,6 +8,7 @@ import {
   CreateRouteCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
+  AcceptVpcPeeringConnectionCommand,
   CreateVpcPeeringConnectionCommand,
   DescribeRouteTablesCommand,
   RunInstancesCommand,
@@ -62,6 +63,9 @@ export async function awsPeer(ec2: EC2Client, vpcA: string, vpcB: string): Promi
   const pcx = await ec2.send(
     new CreateVpcPeeringConnectionCommand({ VpcId: vpcA, PeerVpcId: vpcB, TagSpecifications: tag('pcx-ab', 'vpc-peering-connection') }),
   );
+  // Through the AWS endpoint a request waits for the accepter, also within one account.
+  assert.equal(pcx.VpcPeeringConnection?.Status?.Code, 'pending-acceptance');
+  const accepted = await ec2.send(new AcceptVpcPeeringConnectionCommand({ VpcPeeringConnectionId: pcx.VpcPeeringConnection!.VpcPeeringConnectionId }));
   for (const [vpc, dst] of [
     [vpcA, '192.168.5.0/24'],
     [vpcB, '192.168.6.0/25'],
@@ -79,7 +83,7 @@ export async function awsPeer(ec2: EC2Client, vpcA: string, vpcB: string): Promi
     };
     await ec2.send(new CreateRouteCommand(route));
   }
-  return pcx.VpcPeeringConnection?.Status?.Code;
+  return accepted.VpcPeeringConnection?.Status?.Code;
 }
 
 /**
@@ -101,8 +105,8 @@ export async function awsPart2(client: NimbusClient, elb: ElasticLoadBalancingV2
         Port: 8080,
         VpcId: subB.vpcId,
         HealthCheckPath: '/',
-        HealthCheckIntervalSeconds: 2,
-        HealthCheckTimeoutSeconds: 1,
+        HealthCheckIntervalSeconds: 5,
+        HealthCheckTimeoutSeconds: 2,
         HealthyThresholdCount: 2,
         UnhealthyThresholdCount: 2,
       }),

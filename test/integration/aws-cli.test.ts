@@ -50,6 +50,12 @@ test("the reference lab's part 1 with the aws CLI", { skip }, async () => {
     '--query',
     'VpcPeeringConnection.VpcPeeringConnectionId',
   );
+  // AWS's tutorial, step by step: the request waits for the accepter (the same account here), is accepted, is active.
+  const status = () => aws('ec2', 'describe-vpc-peering-connections', '--vpc-peering-connection-ids', pcx, '--query', 'VpcPeeringConnections[0].Status.Code');
+  assert.equal(await status(), 'pending-acceptance');
+  assert.equal(await aws('ec2', 'accept-vpc-peering-connection', '--vpc-peering-connection-id', pcx, '--query', 'VpcPeeringConnection.Status.Code'), 'active');
+  await aws('ec2', 'wait', 'vpc-peering-connection-exists', '--vpc-peering-connection-ids', pcx);
+  assert.equal(await status(), 'active');
   for (const [vpc, dst] of [
     [vpcA, '192.168.5.0/24'],
     [vpcB, '192.168.6.0/25'],

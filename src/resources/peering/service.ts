@@ -70,7 +70,11 @@ function blindRequest(ctx: Ctx, name: string, vpc: Vpc, accepterProjectId: strin
   return present(ctx, saveNew(ctx, 'peering', peering));
 }
 
-export function createPeering(ctx: Ctx, input: PeeringInput): Peering {
+/**
+ * A peering within one project is active at once (Huawei Cloud's way); `awaitAcceptance` makes
+ * it wait for an accept like any other (AWS's way, which its endpoint keeps: docs/decisions.md).
+ */
+export function createPeering(ctx: Ctx, input: PeeringInput, opts: { awaitAcceptance?: boolean } = {}): Peering {
   return write(ctx, () => {
     const name = checkName(ctx, 'peering', input.name);
     const vpc = resolve<Vpc>(ctx, 'vpc', input.vpc, 'vpc');
@@ -106,7 +110,7 @@ export function createPeering(ctx: Ctx, input: PeeringInput): Peering {
       requesterVpcId: vpc.id,
       accepterVpcId: peer.id,
       accepterProjectId: peerProjectId,
-      status: peerProjectId === ctx.projectId ? 'active' : 'pending-acceptance',
+      status: peerProjectId === ctx.projectId && !opts.awaitAcceptance ? 'active' : 'pending-acceptance',
       createdAt: now(),
     };
     saveNew(ctx, 'peering', peering);
