@@ -65,3 +65,50 @@ export async function terraform(url: string, keys: { accessKeyId: string; secret
   if (init.code !== 0) throw new Error(`terraform init failed:\n${init.stdout}\n${init.stderr}`);
   return tf;
 }
+
+const PLAYBOOK_BIN = '/usr/bin/ansible-playbook';
+const hasBoto3 = () => existsSync('/usr/lib/python3/dist-packages/boto3');
+
+/**
+ * Debian's ansible (with amazon.aws and community.aws) and python3-boto3: installed when
+ * missing and the test runs as root; otherwise the reason to skip.
+ */
+export async function ensureAnsible(): Promise<string | false> {
+  if (existsSync(PLAYBOOK_BIN) && hasBoto3()) return false;
+  if (process.getuid?.() !== 0) return 'ansible and python3-boto3 are not installed, and installing them needs root';
+  const env = { PATH: process.env.PATH, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () => runCollect('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'ansible', 'python3-boto3'], env);
+  let r = await install();
+  if (r.code !== 0) {
+    await runCollect('apt-get', ['update', '-qq'], env);
+    r = await install();
+  }
+  if (r.code !== 0 || !existsSync(PLAYBOOK_BIN) || !hasBoto3()) return `apt-get install ansible python3-boto3 failed: ${r.stderr.slice(-500)}`;
+  return false;
+}
+
+/** Runs examples/ansible/network.yml against `url` with a project's keys; its output and its PLAY RECAP's counts. */
+export async function playbook(url: string, keys: { accessKeyId: string; secretAccessKey: string }): Promise<CliResult & { recap: Record<string, number> }> {
+  const home = mkdtempSync(join(tmpdir(), 'nimbus-ansible-'));
+  try {
+    const file = fileURLToPath(new URL('../../examples/ansible/network.yml', import.meta.url));
+    const r = await runCollect(PLAYBOOK_BIN, [file], {
+      PATH: process.env.PATH,
+      HOME: home,
+      ANSIBLE_NOCOLOR: '1',
+      ANSIBLE_LOCAL_TEMP: join(home, 'tmp'),
+      ANSIBLE_HOME: join(home, 'ansible'),
+      ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3',
+      ANSIBLE_LOCALHOST_WARNING: 'false',
+      AWS_ACCESS_KEY_ID: keys.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+      AWS_ENDPOINT_URL: url,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
+    const line = /localhost\s*:\s*(.*)$/m.exec(r.stdout)?.[1] ?? '';
+    const recap = Object.fromEntries([...line.matchAll(/(\w+)=(\d+)/g)].map((m) => [m[1], Number(m[2])]));
+    return { ...r, recap };
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}

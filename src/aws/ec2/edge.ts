@@ -102,9 +102,12 @@ export const EDGE: Record<string, Handler> = {
     return { PublicIp: e.publicIp, AllocationId: e.id, Domain: 'vpc', PublicIpv4Pool: 'nimbus', NetworkBorderGroup: 'nimbus' };
   },
   AssociateAddress: (ctx, input) => {
-    if (input.NetworkInterfaceId) throw new NimbusError('InvalidParameterValue', 'NetworkInterfaceId: Nimbus associates addresses with instances (InstanceId)');
     const ref = addressRef(input);
-    const server = need(input, 'InstanceId');
+    // An instance's one interface (eni-X) stands for the instance (ecs-X).
+    const eni = input.NetworkInterfaceId ? String(input.NetworkInterfaceId) : undefined;
+    if (eni && (!eni.startsWith('eni-') || !ctx.store.get(`ecs-${eni.slice(4)}`, 'server')))
+      throw new AwsError('InvalidNetworkInterfaceID.NotFound', `The networkInterface ID '${eni}' does not exist`);
+    const server = eni ? `ecs-${eni.slice(4)}` : need(input, 'InstanceId');
     // AllowReassociation: the address moves from where it is (AWS's behaviour with the flag).
     if (input.AllowReassociation) {
       const e = edge.getAddress(ctx, ref);
@@ -136,6 +139,13 @@ export const EDGE: Record<string, Handler> = {
       'association-id': e.associationId ?? undefined,
       'instance-id': e.serverId ?? undefined,
       'private-ip-address': e.privateIp ?? undefined,
+      'network-interface-id': e.serverId
+        ? `eni-${e.serverId.slice(e.serverId.indexOf('-') + 1)}`
+        : e.natGatewayId
+          ? `eni-${e.natGatewayId.slice(4)}`
+          : undefined,
+      'network-interface-owner-id': e.serverId || e.natGatewayId ? accountId(ctx.projectId) : undefined,
+      'public-ipv4-pool': 'nimbus',
       domain: 'vpc',
       'tag:Name': nameTag(ctx, e.id, e.name),
     })).filter((e) => ips.length === 0 || ips.includes(e.publicIp));

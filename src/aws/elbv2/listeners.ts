@@ -39,7 +39,6 @@ function actionsOut(ctx: Ctx, region: string, l: Listener): Out[] {
         {
           Type: 'forward',
           TargetGroupArn: tgArn(ctx, region, tg),
-          Order: 1,
           ForwardConfig: { TargetGroups: [{ TargetGroupArn: tgArn(ctx, region, tg), Weight: 1 }], TargetGroupStickinessConfig: { Enabled: false } },
         },
       ]
