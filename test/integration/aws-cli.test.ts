@@ -108,3 +108,25 @@ test('the aws CLI: tags, --dry-run, and --page-size pages the CLI follows by its
   const first = await aws('ec2', 'describe-security-groups', '--max-results', '5', '--no-paginate', '--query', 'SecurityGroups[].GroupName');
   assert.equal(first.split(/\s+/).length, 5, 'one page of five when the CLI does not follow the token');
 });
+
+test('the aws CLI learns who and where it is: STS, IAM, regions, zones, account attributes', { skip }, async () => {
+  const account = await aws('sts', 'get-caller-identity', '--query', 'Account');
+  assert.match(account, /^\d{12}$/);
+  assert.equal(await aws('iam', 'get-user', '--query', 'User.Arn'), `arn:aws:iam::${account}:user/nimbus-default`);
+  assert.equal(await aws('ec2', 'describe-regions', '--query', 'Regions[].RegionName'), 'us-east-1');
+  assert.equal(await aws('ec2', 'describe-availability-zones', '--query', 'AvailabilityZones[].ZoneName'), 'us-east-1a\tus-east-1b\tus-east-1c');
+  assert.equal(
+    await aws(
+      'ec2',
+      'describe-account-attributes',
+      '--attribute-names',
+      'supported-platforms',
+      '--query',
+      'AccountAttributes[].AttributeValues[].AttributeValue',
+    ),
+    'VPC',
+  );
+  assert.equal(await aws('ec2', 'describe-images', '--image-ids', 'ami-nimbus', '--query', 'Images[].Name'), 'nimbus-host');
+  // What is not served is refused by name.
+  await assert.rejects(aws('ec2', 'describe-volumes'), /InvalidAction.*DescribeVolumes/s);
+});
