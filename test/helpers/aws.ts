@@ -175,3 +175,13 @@ export async function awsCli(url: string, env: Record<string, string>, args: str
   if (r.code !== 0) throw new Error(`aws ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);
   return r.stdout.trim();
 }
+
+/** AWS's error code of a refused call (the SDK's error name). */
+export async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    return (err as { name: string }).name;
+  }
+  throw new Error('the call was not refused');
+}

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as ec2sdk from '@aws-sdk/client-ec2';
 import * as elbsdk from '@aws-sdk/client-elastic-load-balancing-v2';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { codeOf } from '../helpers/aws.js';
 
 let t: TestDaemon;
 let ec2: ec2sdk.EC2Client;
@@ -26,14 +27,6 @@ after(async () => {
 
 const tags = (list: { Key?: string; Value?: string }[] | undefined) => Object.fromEntries((list ?? []).map((x) => [x.Key, x.Value]));
 const spec = (type: string, kv: Record<string, string>) => [{ ResourceType: type as 'vpc', Tags: Object.entries(kv).map(([Key, Value]) => ({ Key, Value })) }];
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return (err as { name: string }).name;
-  }
-  throw new Error('the call succeeded');
-}
 
 test('VPCs, subnets, security groups and instances read back as sent', async () => {
   const vpc = (await ec2.send(new ec2sdk.CreateVpcCommand({ CidrBlock: '10.60.0.0/16', TagSpecifications: spec('vpc', { env: 'lab' }) }))).Vpc!;
@@ -51,7 +44,7 @@ test('VPCs, subnets, security groups and instances read back as sent', async () 
   await ec2.send(new ec2sdk.ModifyVpcAttributeCommand({ VpcId: vpc.VpcId, EnableDnsHostnames: { Value: true } }));
   assert.equal(await attribute('enableDnsHostnames'), true);
   assert.equal(
-    await code(ec2.send(new ec2sdk.DescribeVpcClassicLinkCommand({ VpcIds: [vpc.VpcId!] }))),
+    await codeOf(ec2.send(new ec2sdk.DescribeVpcClassicLinkCommand({ VpcIds: [vpc.VpcId!] }))),
     'UnsupportedOperation',
     "AWS's answer since ClassicLink's retirement",
   );
@@ -81,7 +74,7 @@ test('VPCs, subnets, security groups and instances read back as sent', async () 
     ['10.60.1.0/24', 'us-east-1b', true, false, false, 'ip-name', { Name: 'web' }],
   );
   assert.equal(
-    await code(ec2.send(new ec2sdk.ModifySubnetAttributeCommand({ SubnetId: s.SubnetId, AssignIpv6AddressOnCreation: { Value: true } }))),
+    await codeOf(ec2.send(new ec2sdk.ModifySubnetAttributeCommand({ SubnetId: s.SubnetId, AssignIpv6AddressOnCreation: { Value: true } }))),
     'InvalidParameterValue',
   );
 
@@ -254,13 +247,13 @@ test('load balancers, target groups and listeners read back as sent, with ELBv2 
   await elb.send(
     new elbsdk.CreateListenerCommand({ LoadBalancerArn: n.LoadBalancerArn, Protocol: 'TCP', Port: 9000, DefaultActions: forward(tcp.TargetGroupArn!) }),
   );
-  const dup = await code(
+  const dup = await codeOf(
     elb.send(
       new elbsdk.CreateListenerCommand({ LoadBalancerArn: n.LoadBalancerArn, Protocol: 'TCP', Port: 9000, DefaultActions: forward(tcp.TargetGroupArn!) }),
     ),
   );
   assert.equal(dup, 'DuplicateListenerException');
-  const bad = await code(
+  const bad = await codeOf(
     elb.send(
       new elbsdk.CreateTargetGroupCommand({
         Name: 'bad-hc',
@@ -296,7 +289,7 @@ test('load balancers, target groups and listeners read back as sent, with ELBv2 
     )
   ).Listeners![0];
   assert.equal(
-    await code(
+    await codeOf(
       elb.send(
         new elbsdk.CreateListenerCommand({ LoadBalancerArn: a.LoadBalancerArn, Protocol: 'TCP', Port: 81, DefaultActions: forward(tcp.TargetGroupArn!) }),
       ),

@@ -34,7 +34,7 @@ import {
   waitUntilNatGatewayAvailable,
 } from '@aws-sdk/client-ec2';
 import { testDaemon, cli, type TestDaemon } from '../helpers/daemon.js';
-import { awsCli, tag } from '../helpers/aws.js';
+import { awsCli, codeOf, tag } from '../helpers/aws.js';
 
 let t: TestDaemon;
 let ec2: EC2Client;
@@ -48,16 +48,6 @@ after(async () => {
   ec2?.destroy();
   await t?.close();
 });
-
-/** AWS's error code of a refused call. */
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return (err as { name: string }).name;
-  }
-  throw new Error('the call was not refused');
-}
 
 test('the scenario with the SDK: gateways, addresses, routes, the waiter, and the analyzer agrees', async () => {
   const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16', TagSpecifications: tag('sdk-vpc', 'vpc') }))).Vpc!.VpcId!;
