@@ -4,6 +4,7 @@
 import { Command, Option } from 'commander';
 import { networkCommands } from './network.js';
 import { edgeCommands } from './edge.js';
+import { aclCommands } from './acl.js';
 import { accessCommands } from './access.js';
 import { analyzerCommands } from './analyzer.js';
 import { daemonCommands } from './daemon.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   accessCommands(program);
   networkCommands(program);
   edgeCommands(program);
+  aclCommands(program);
   analyzerCommands(program);
   dataplaneCommands(program);
   lbCommands(program);

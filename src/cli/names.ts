@@ -6,7 +6,8 @@
  */
 import type { NimbusClient } from '../client/client.js';
 
-export type RefKind = 'vpc' | 'subnet' | 'securityGroup' | 'routeTable' | 'peering' | 'pool' | 'loadBalancer' | 'server' | 'natGateway' | 'internetGateway';
+export type RefKind =
+  'vpc' | 'subnet' | 'securityGroup' | 'routeTable' | 'peering' | 'pool' | 'loadBalancer' | 'server' | 'natGateway' | 'internetGateway' | 'networkAcl';
 
 export class Names {
   private readonly maps = new Map<RefKind, Map<string, string>>();
@@ -28,6 +29,7 @@ export class Names {
       server: () => c.servers.list(),
       natGateway: () => c.natGateways.list(),
       internetGateway: () => c.internetGateways.list(),
+      networkAcl: () => c.networkAcls.list(),
     };
     const missing = [...new Set(kinds)].filter((k) => !this.maps.has(k));
     const fetched = await Promise.all(missing.map((k) => lists[k]()));

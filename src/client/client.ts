@@ -5,6 +5,9 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { readCredential } from './credentials.js';
 import type {
+  AclRuleInput,
+  NetworkAcl,
+  NetworkAclInput,
   AwsCredentials,
   ExecResult,
   HealthMonitor,
@@ -217,6 +220,14 @@ export class NimbusClient {
     associate: (ref: string, subnet: string) => this.request<RouteTable>('POST', `/v1/route-tables/${enc(ref)}/associations`, { subnet }),
     addRoute: (ref: string, b: RouteInput) => this.request<RouteTable>('POST', `/v1/route-tables/${enc(ref)}/routes`, b),
     removeRoute: (ref: string, destination: string) => this.request<RouteTable>('DELETE', `/v1/route-tables/${enc(ref)}/routes`, undefined, { destination }),
+  };
+  networkAcls = {
+    ...crud<NetworkAcl, NetworkAclInput, Rename>(this, 'network-acls'),
+    associate: (ref: string, subnet: string) => this.request<NetworkAcl>('POST', `/v1/network-acls/${enc(ref)}/associations`, { subnet }),
+    addRule: (ref: string, b: AclRuleInput) => this.request<NetworkAcl>('POST', `/v1/network-acls/${enc(ref)}/rules`, b),
+    replaceRule: (ref: string, b: AclRuleInput) => this.request<NetworkAcl>('PATCH', `/v1/network-acls/${enc(ref)}/rules`, b),
+    removeRule: (ref: string, direction: 'ingress' | 'egress', number: number) =>
+      this.request<NetworkAcl>('DELETE', `/v1/network-acls/${enc(ref)}/rules`, undefined, { direction, number: String(number) }),
   };
   internetGateways = {
     ...crud<InternetGateway, { name: string; vpc?: string }, Rename>(this, 'internet-gateways'),

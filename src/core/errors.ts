@@ -75,6 +75,11 @@ export const ERROR_CATALOGUE = {
   'InvalidAssociationID.NotFound': { status: 404, summary: 'No elastic IP association with that id in the project.' },
   'InvalidInternetHost.NotFound': { status: 404, summary: 'No internet host with that name, id or address.' },
   NatGatewayNotFound: { status: 404, summary: 'No NAT gateway with that name or id in the project.' },
+  'InvalidNetworkAclID.NotFound': { status: 404, summary: 'No network ACL with that name or id in the project.' },
+  'InvalidNetworkAclEntry.NotFound': { status: 404, summary: 'No rule with that number and direction in the network ACL.' },
+  NetworkAclEntryAlreadyExists: { status: 409, summary: 'A network ACL already has a rule with that number in that direction (AWS numbers them).' },
+  NetworkAclLimitExceeded: { status: 400, summary: "A VPC has as many network ACLs as the project's quota allows (AWS's code)." },
+  NetworkAclEntryLimitExceeded: { status: 400, summary: "A network ACL has as many rules in one direction as the project's quota allows (AWS's code)." },
   'InvalidGatewayID.NotFound': { status: 404, summary: 'A route target naming an internet gateway the project does not have.' },
   'Resource.AlreadyAssociated': {
     status: 409,

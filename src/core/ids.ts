@@ -24,6 +24,7 @@ export const KINDS = {
   elasticIp: 'eipalloc',
   natGateway: 'nat',
   internetHost: 'inet',
+  networkAcl: 'acl',
 } as const;
 
 export type Kind = keyof typeof KINDS;
@@ -76,4 +77,5 @@ export const KIND_LABEL: Record<Kind, string> = {
   elasticIp: 'elastic IP',
   natGateway: 'NAT gateway',
   internetHost: 'internet host',
+  networkAcl: 'network ACL',
 };

@@ -19,6 +19,7 @@ import { invalid } from '../core/errors.js';
 import type { ElasticIp, Hop, Server, TraceResult } from '../core/model/index.js';
 import { lookup, type CompiledRoute, type CompiledTable, type Topology } from './topology.js';
 import { emptyResult, groupHop, matchRule, type TraceQuery } from './verdict.js';
+import { aclHop, crossing } from './acl.js';
 
 const lo = parseCidr('127.0.0.0/8');
 export const LOOPBACK = { net: lo.net, mask: maskOf(lo.prefix) };
@@ -47,8 +48,10 @@ export function edgeOut(
   edge: { route: CompiledRoute; table: CompiledTable },
   result: TraceResult,
   block: Block,
+  q: TraceQuery,
 ): TraceResult {
   const { route: r, table } = edge;
+  const srcIp = ipToInt(src.privateIp);
   const fwd = result.forward;
   const tname = table.table.name;
   const dstText = intToIp(dst);
@@ -71,6 +74,8 @@ export function edgeOut(
       return block('forward', h);
     }
     fwd.push(hop('route', table.table.id, tname, `${r.destination} -> ${nat.name}`));
+    const toNat = crossing(t, fwd, { subnetId: src.subnetId, ip: srcIp }, { subnetId: nat.subnetId, ip: dst }, q, false);
+    if (toNat) return block('forward', toNat);
     fwd.push(hop('nat-gateway', nat.id, nat.name, `source ${src.privateIp} -> ${nat.privateIp} (the NAT gateway's own address)`));
     speaker = t.servers.get(nat.id)!;
     const natTable = t.tables.get(t.subnets.get(nat.subnetId)!.subnet.routeTableId)!;
@@ -110,6 +115,9 @@ export function edgeOut(
   }
   if (!nat) fwd.push(hop('route', table.table.id, tname, `${r.destination} -> ${gname}`));
   fwd.push(...via);
+  const out = aclHop(t, speaker.subnetId, 'egress', q, dst, false);
+  if (out) fwd.push(out);
+  if (out && !out.ok) return block('forward', out);
   const eip = t.eipOf.get(speaker.id);
   if (!eip) {
     const h = hop(
@@ -128,9 +136,16 @@ export function edgeOut(
   if (!there.ok) return block('forward', there);
   const host = t.internetHosts.get(dst)!;
   result.destinationServer = { serverId: host.id, name: host.name };
-  // The reply: to the public address, back through the gateway (and the NAT gateway).
+  // The reply: to the public address, back through the gateway (and the NAT gateway), and the ACLs again.
   result.return.push(hop('internet-gateway', igw.id, gname, `destination ${eip.publicIp} -> ${speaker.privateIp} (reply)`));
-  if (nat) result.return.push(hop('nat-gateway', nat.id, nat.name, `destination ${nat.privateIp} -> ${src.privateIp} (reply)`));
+  const back = aclHop(t, speaker.subnetId, 'ingress', q, dst, true);
+  if (back) result.return.push(back);
+  if (back && !back.ok) return block('return', back);
+  if (nat) {
+    result.return.push(hop('nat-gateway', nat.id, nat.name, `destination ${nat.privateIp} -> ${src.privateIp} (reply)`));
+    const fromNat = crossing(t, result.return, { subnetId: nat.subnetId, ip: dst }, { subnetId: src.subnetId, ip: srcIp }, q, true);
+    if (fromNat) return block('return', fromNat);
+  }
   result.return.push(hop('stateful', src.id, src.name, 'reply admitted as established traffic'));
   result.reachable = true;
   result.routers = nat ? 4 : 2;
@@ -189,6 +204,9 @@ export function fromInternet(t: Topology, q: TraceQuery): TraceResult {
   const vname = t.vpcs.get(server.vpcId)?.name ?? server.vpcId;
   fwd.push(hop('delivery', cs.subnet.id, cs.subnet.name, `${vname} subnet ${cs.subnet.name} -> ${server.name} (${server.privateIp})`));
   result.destinationServer = { serverId: server.id, name: server.name };
+  const inbound = aclHop(t, server.subnetId, 'ingress', q, srcIp, false);
+  if (inbound) fwd.push(inbound);
+  if (inbound && !inbound.ok) return block('forward', inbound);
   const ingress = matchRule(t, t.ingress.get(server.id)!, q, srcIp, undefined);
   const ingressHop = groupHop(t, 'ingress', ingress, server, q, host.ip);
   fwd.push(ingressHop);
@@ -207,6 +225,9 @@ export function fromInternet(t: Topology, q: TraceQuery): TraceResult {
     result.return.push(h);
     return block('return', h);
   }
+  const outbound = aclHop(t, server.subnetId, 'egress', q, srcIp, true);
+  if (outbound) result.return.push(outbound);
+  if (outbound && !outbound.ok) return block('return', outbound);
   result.return.push(hop('route', table.table.id, tname, `${back.destination} -> ${igw.name}`));
   result.return.push(hop('internet-gateway', igw.id, igw.name, `source ${server.privateIp} -> ${eip.publicIp} (reply)`));
   result.return.push(hop('stateful', host.id, host.name, `reply reaches ${host.name}`));

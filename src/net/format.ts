@@ -7,6 +7,7 @@ import type { Hop, TraceResult } from '../core/model/index.js';
 const KIND_LABEL: Record<Hop['kind'], string> = {
   source: 'source',
   'port-security': 'port',
+  'network-acl': 'acl',
   'security-group-egress': 'sg egress',
   route: 'route',
   peering: 'peering',

@@ -4,7 +4,9 @@
  * longest-prefix match. Pure: no I/O, no clock.
  */
 import { maskOf, parseCidr, ipToInt } from '../core/cidr.js';
+import { aclOfSubnet } from '../core/acl.js';
 import type {
+  StoredAcl,
   ElasticIp,
   InternetGateway,
   InternetHost,
@@ -39,6 +41,8 @@ export interface Snapshot {
   elasticIps?: ElasticIp[];
   natGateways?: NatGateway[];
   internetHosts?: InternetHost[];
+  /** Network ACLs (absent: none, everything allowed at the subnets' edges). */
+  networkAcls?: StoredAcl[];
 }
 
 export interface CompiledRoute {
@@ -94,6 +98,8 @@ export interface Topology {
   eipOf: Map<string, ElasticIp>;
   /** Internet hosts by address. */
   internetHosts: Map<number, InternetHost>;
+  /** subnetId → the network ACL at its edge (its own or its VPC's default); absent: none. */
+  aclOf: Map<string, StoredAcl>;
 }
 
 function compileRules(groupIds: string[], groups: Map<string, SecurityGroup>, direction: 'ingress' | 'egress'): CompiledRule[] {
@@ -134,6 +140,7 @@ export function compile(s: Snapshot): Topology {
     eipByPublic: new Map(),
     eipOf: new Map(),
     internetHosts: new Map((s.internetHosts ?? []).map((h) => [ipToInt(h.ip), h])),
+    aclOf: new Map(),
   };
   for (const g of s.internetGateways ?? []) if (g.vpcId) t.gatewayOfVpc.set(g.vpcId, g);
   for (const e of s.elasticIps ?? []) {
@@ -143,6 +150,8 @@ export function compile(s: Snapshot): Topology {
     t.eipOf.set(holder, e);
   }
   for (const subnet of s.subnets) {
+    const acl = aclOfSubnet(s.networkAcls ?? [], subnet);
+    if (acl) t.aclOf.set(subnet.id, acl);
     const c = parseCidr(subnet.cidr);
     const cs = { subnet, net: c.net, mask: maskOf(c.prefix) };
     t.subnets.set(subnet.id, cs);

@@ -13,6 +13,7 @@ import { checkPort } from '../core/model/index.js';
 import { lookup, subnetHolding, type CompiledRoute, type CompiledTable, type Topology } from './topology.js';
 import { edgeOut, fromInternet, LOOPBACK } from './edge.js';
 import { emptyResult, groupHop, matchRule, type TraceQuery } from './verdict.js';
+import { crossing } from './acl.js';
 
 export type { TraceQuery } from './verdict.js';
 
@@ -142,10 +143,13 @@ export function trace(t: Topology, q: TraceQuery): TraceResult {
   const egressHop = groupHop(t, 'egress', egress, src, q, intToIp(dst));
   result.forward.push(egressHop, ...fwd.hops);
   if (!egress) return block('forward', egressHop);
-  if (fwd.edge) return edgeOut(t, src, dst, fwd.edge, result, block);
+  if (fwd.edge) return edgeOut(t, src, dst, fwd.edge, result, block, q);
   if (fwd.failed) return block('forward', fwd.hops[fwd.hops.length - 1]);
   const dstServer = fwd.server!;
   result.destinationServer = { serverId: dstServer.id, name: dstServer.name };
+  // Network ACLs at the edges of the two subnets (stateless), before the destination's group.
+  const fwdAcl = crossing(t, result.forward, { subnetId: src.subnetId, ip: srcIp }, { subnetId: dstServer.subnetId, ip: dst }, q, false);
+  if (fwdAcl) return block('forward', fwdAcl);
 
   const ingress = matchRule(t, t.ingress.get(dstServer.id)!, q, srcIp, src);
   const ingressHop = groupHop(t, 'ingress', ingress, dstServer, q, src.privateIp);
@@ -166,6 +170,9 @@ export function trace(t: Topology, q: TraceQuery): TraceResult {
     result.return.push(h);
     return block('return', h);
   }
+  // The reply crosses the ACLs again: they keep no state, so it needs rules of its own.
+  const backAcl = crossing(t, result.return, { subnetId: dstServer.subnetId, ip: dst }, { subnetId: src.subnetId, ip: srcIp }, q, true);
+  if (backAcl) return block('return', backAcl);
   result.return.push({ kind: 'stateful', resourceId: src.id, resourceName: src.name, detail: 'reply admitted as established traffic', ok: true });
   result.reachable = true;
   result.routers = fwd.routers;
@@ -205,5 +212,8 @@ export function reachable(t: Topology, q: TraceQuery): boolean {
   const to = deliverQuietly(t, src, dst);
   if (!matchRule(t, t.egress.get(src.id)!, q, dst, to ?? undefined) || !to) return false;
   if (!matchRule(t, t.ingress.get(to.id)!, q, srcIp, src)) return false;
-  return deliverQuietly(t, to, srcIp)?.id === src.id;
+  if (deliverQuietly(t, to, srcIp)?.id !== src.id) return false;
+  const a = { subnetId: src.subnetId, ip: srcIp };
+  const b = { subnetId: to.subnetId, ip: dst };
+  return !crossing(t, [], a, b, q, false) && !crossing(t, [], b, a, q, true);
 }

@@ -15,6 +15,8 @@ export interface TraceQuery {
   port?: number;
   /** The source address the packet carries, when not the server's own (a forged one). */
   sourceIp?: string;
+  /** The source port, for tcp and udp: the port a reply returns to (a stateless ACL judges it); any ephemeral one when absent. */
+  sourcePort?: number;
 }
 
 function ruleText(r: SecurityGroupRule): string {

@@ -91,6 +91,7 @@ export const NOT_FOUND: Record<Kind, ErrorCode> = {
   elasticIp: 'InvalidAllocationID.NotFound',
   natGateway: 'NatGatewayNotFound',
   internetHost: 'InvalidInternetHost.NotFound',
+  networkAcl: 'InvalidNetworkAclID.NotFound',
 };
 
 export function notFound(kind: Kind, ref: string): NimbusError {

@@ -20,6 +20,7 @@ import { createLoadBalancer } from './load-balancer/load-balancer.js';
 import { createListener } from './load-balancer/listener.js';
 import { createPool } from './load-balancer/pool.js';
 import { allocateElasticIp, createInternetGateway, createNatGateway } from './edge/service.js';
+import { addAclRule, createNetworkAcl } from './network-acl/service.js';
 
 /** Per kind: what the project needs first, and one more of the kind (called with n = 0, 1, ...). */
 const CASES: Record<QuotaKind, { setup?: (ctx: Ctx) => void; one: (ctx: Ctx, n: number) => unknown }> = {
@@ -72,6 +73,15 @@ const CASES: Record<QuotaKind, { setup?: (ctx: Ctx) => void; one: (ctx: Ctx, n: 
   },
   internetGateways: { one: (ctx, n) => createInternetGateway(ctx, { name: `igw${n}` }) },
   elasticIps: { one: (ctx, n) => allocateElasticIp(ctx, { name: `eip${n}` }) },
+  // The default ACL is not counted: each VPC has one besides the quota's.
+  networkAclsPerVpc: {
+    setup: (ctx) => createVpc(ctx, { name: 'v', cidr: '10.0.0.0/16' }),
+    one: (ctx, n) => createNetworkAcl(ctx, { name: `acl${n}`, vpc: 'v' }),
+  },
+  rulesPerNetworkAcl: {
+    setup: (ctx) => (createVpc(ctx, { name: 'v', cidr: '10.0.0.0/16' }), createNetworkAcl(ctx, { name: 'acl', vpc: 'v' })),
+    one: (ctx, n) => addAclRule(ctx, 'acl', { number: n + 1, direction: 'ingress', action: 'allow', protocol: 'tcp', ports: `${n + 1}`, cidr: '0.0.0.0/0' }),
+  },
   natGateways: {
     setup: (ctx) => {
       createVpc(ctx, { name: 'v', cidr: '10.0.0.0/16' });

@@ -39,6 +39,16 @@ const MIGRATIONS: readonly string[] = [
   `DROP INDEX subnet_addresses;
    CREATE UNIQUE INDEX subnet_addresses ON resources(parent_id, coalesce(json_extract(body, '$.privateIp'), json_extract(body, '$.vip')))
      WHERE kind IN ('server', 'loadBalancer', 'natGateway');`,
+  // Network ACLs: every VPC made before them gets its default ACL (everything allowed, as the kernel did).
+  `WITH a AS MATERIALIZED (SELECT id AS vid, 'acl-' || lower(hex(randomblob(8))) AS aid FROM resources WHERE kind = 'vpc')
+   INSERT INTO resources (id, kind, project_id, name_key, parent_id, seq, body)
+   SELECT a.aid, 'networkAcl', v.project_id, json_extract(v.body, '$.name') || '-default-acl', v.id, v.seq,
+     json_object('id', a.aid, 'name', json_extract(v.body, '$.name') || '-default-acl', 'projectId', v.project_id, 'vpcId', v.id,
+       'isDefault', json('true'), 'createdAt', json_extract(v.body, '$.createdAt'), 'rules', json(
+         '[{"number":100,"direction":"ingress","action":"allow","protocol":"all","portRange":null,"cidr":"0.0.0.0/0"},' ||
+         '{"number":100,"direction":"egress","action":"allow","protocol":"all","portRange":null,"cidr":"0.0.0.0/0"}]'))
+   FROM resources v JOIN a ON a.vid = v.id
+   WHERE v.kind = 'vpc';`,
 ];
 
 export interface Row {

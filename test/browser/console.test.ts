@@ -193,6 +193,8 @@ test('the reference lab from the console: forms, a failing trace, the peering, t
   await tab('Resources');
   await page.locator('.kinds').getByRole('button', { name: 'Servers', exact: true }).click();
   // Headers are words, not field names.
+  // (the list is drawn after the click: wait for the servers' header row, then compare it whole)
+  await page.getByTestId('list-servers').locator('th', { hasText: 'private IP' }).waitFor();
   const headers = await page.getByTestId('list-servers').locator('th').allInnerTexts();
   assert.ok(headers.includes('VPC') && headers.includes('private IP') && !headers.includes('vpcId'), headers.join(', '));
   await page.getByTestId('list-servers').locator('tr[data-name="ecs-b"]').getByRole('button', { name: 'request log' }).click();

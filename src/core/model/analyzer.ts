@@ -10,6 +10,7 @@ export type TraceProtocol = (typeof TRACE_PROTOCOLS)[number];
 export const HOP_KINDS = [
   'source',
   'port-security',
+  'network-acl',
   'security-group-egress',
   'route',
   'peering',

@@ -16,7 +16,21 @@ export * from './topology.js';
 export * from './internet.js';
 
 import { Type } from '@sinclair/typebox';
-import { Project, Vpc, Subnet, SecurityGroupRule, SecurityGroup, Server, RouteTable, Peering, InternetGateway, ElasticIp, NatGateway } from './network.js';
+import {
+  Project,
+  Vpc,
+  Subnet,
+  SecurityGroupRule,
+  SecurityGroup,
+  Server,
+  RouteTable,
+  AclRule,
+  NetworkAcl,
+  Peering,
+  InternetGateway,
+  ElasticIp,
+  NatGateway,
+} from './network.js';
 import { LoadBalancer, Listener, Pool, Member, HealthMonitor } from './load-balancer.js';
 import { TraceResponse, PingResult } from './analyzer.js';
 import { Token } from './access.js';
@@ -33,6 +47,8 @@ export const SHARED_SCHEMAS = [
   SecurityGroup,
   Server,
   RouteTable,
+  AclRule,
+  NetworkAcl,
   Peering,
   InternetGateway,
   ElasticIp,

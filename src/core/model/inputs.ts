@@ -61,6 +61,19 @@ export const Inputs = {
     strict,
   ),
   routeTable: Type.Object({ name: Name, vpc: Ref('VPC') }, strict),
+  networkAcl: Type.Object({ name: Name, vpc: Ref('VPC') }, strict),
+  aclRule: Type.Object(
+    {
+      number: Type.Integer({ minimum: 1, maximum: 32766, description: 'evaluated lowest first (1-32766)' }),
+      direction: StringEnum(DIRECTIONS),
+      action: StringEnum(['allow', 'deny']),
+      protocol: StringEnum(PROTOCOLS),
+      ports: Type.Optional(Short('8080, 1024-65535, or 0-65535 for all; tcp and udp only')),
+      icmp: Type.Optional(Short('an ICMP type, optionally with a code: 8 or 3/4; icmp only, every type when absent')),
+      cidr: Short('the remote end: 0.0.0.0/0 for everywhere'),
+    },
+    strict,
+  ),
   rename: Type.Object({ name: Type.Optional(Name) }, strict),
   association: Type.Object({ subnet: Ref('subnet') }, strict),
   route: Type.Object({ destination: Short(), target: Short('a peering, internet gateway or NAT gateway (name or id), or blackhole') }, strict),
@@ -196,6 +209,8 @@ export type SecurityGroupInput = Static<typeof Inputs.securityGroup>;
 export type SecurityGroupUpdate = Static<typeof Inputs.securityGroupUpdate>;
 export type RuleInput = Static<typeof Inputs.rule>;
 export type RouteTableInput = Static<typeof Inputs.routeTable>;
+export type NetworkAclInput = Static<typeof Inputs.networkAcl>;
+export type AclRuleInput = Static<typeof Inputs.aclRule>;
 export type Rename = Static<typeof Inputs.rename>;
 export type RouteInput = Static<typeof Inputs.route>;
 export type PeeringInput = Static<typeof Inputs.peering>;

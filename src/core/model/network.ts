@@ -35,6 +35,7 @@ export const Subnet = Type.Object(
     gatewayIp: S(),
     routeTableId: S({ description: "The route table the subnet is associated with; the VPC's main table when none is chosen" }),
     explicitRouteTable: Type.Boolean({ description: 'Whether routeTableId is an explicit association (false: it follows the main table)' }),
+    networkAclId: Type.Optional(S({ description: "The network ACL at the subnet's edge; absent: the VPC's default ACL" })),
     availableIpCount: Type.Integer(),
     status: StringEnum(['available']),
     createdAt: S(),
@@ -50,6 +51,43 @@ export type Direction = (typeof DIRECTIONS)[number];
 
 export const PortRange = Type.Object({ from: Type.Integer(), to: Type.Integer() });
 export type PortRange = Static<typeof PortRange>;
+
+export const ACL_ACTIONS = ['allow', 'deny'] as const;
+export type AclAction = (typeof ACL_ACTIONS)[number];
+
+/** A numbered, stateless rule of a network ACL: the lowest number that matches decides; none matches: denied. */
+export const AclRule = Type.Object(
+  {
+    number: Type.Integer({ minimum: 1, maximum: 32766, description: 'Evaluated lowest first; the first match decides' }),
+    direction: StringEnum(DIRECTIONS),
+    action: StringEnum(ACL_ACTIONS),
+    protocol: StringEnum(PROTOCOLS),
+    portRange: Nullable(PortRange),
+    icmp: Type.Optional(
+      Type.Object({ type: Type.Integer(), code: Type.Optional(Type.Integer()) }, { description: 'The ICMP type (and code); every ICMP message when absent' }),
+    ),
+    cidr: S({ description: 'The remote end: the source of inbound traffic, the destination of outbound' }),
+  },
+  { $id: 'AclRule' },
+);
+export type AclRule = Static<typeof AclRule>;
+
+export const NetworkAcl = Type.Object(
+  {
+    id: S(),
+    name: S(),
+    projectId: S(),
+    vpcId: S(),
+    isDefault: Type.Boolean({ description: "The VPC's default ACL: every subnet not associated with another uses it" }),
+    rules: Type.Array(Type.Ref(AclRule)),
+    subnetIds: Type.Array(S(), { description: 'The subnets at whose edge it stands (filled in on read)' }),
+    createdAt: S(),
+  },
+  { $id: 'NetworkAcl' },
+);
+export type NetworkAcl = Static<typeof NetworkAcl>;
+/** A network ACL as stored: its subnets are read from the subnets. */
+export type StoredAcl = Omit<NetworkAcl, 'subnetIds'>;
 
 export const SecurityGroupRule = Type.Object(
   {

@@ -16,6 +16,8 @@ export const QUOTA_KINDS = [
   'internetGateways',
   'elasticIps',
   'natGateways',
+  'networkAclsPerVpc',
+  'rulesPerNetworkAcl',
 ] as const;
 export type QuotaKind = (typeof QUOTA_KINDS)[number];
 
@@ -37,6 +39,8 @@ export const DEFAULT_QUOTAS: Record<QuotaKind, number> = {
   internetGateways: 5,
   elasticIps: 5,
   natGateways: 5,
+  networkAclsPerVpc: 200,
+  rulesPerNetworkAcl: 20,
 };
 
 /** The code a quota's refusal carries: AWS's where it has one. */
@@ -49,4 +53,6 @@ export const QUOTA_CODES: Partial<Record<QuotaKind, string>> = {
   internetGateways: 'InternetGatewayLimitExceeded',
   elasticIps: 'AddressLimitExceeded',
   natGateways: 'NatGatewayLimitExceeded',
+  networkAclsPerVpc: 'NetworkAclLimitExceeded',
+  rulesPerNetworkAcl: 'NetworkAclEntryLimitExceeded',
 };

@@ -4,7 +4,7 @@
  * security groups are), loopback accepted, then one accept per rule. The text is replaced
  * atomically with `nft -f` (declare, delete, define again in one transaction).
  */
-import type { SecurityGroupRule } from '../../core/model/index.js';
+import type { AclRule, SecurityGroupRule } from '../../core/model/index.js';
 
 export const NFT_TABLE = 'inet nimbus';
 
@@ -126,4 +126,49 @@ export function nftScript(body: string, hash: string, ports?: string): string {
   if (ports === undefined) return main;
   const bridge = `table ${PORTS_TABLE}\ndelete table ${PORTS_TABLE}\n${ports ? `table ${PORTS_TABLE} {\n${ports}\n}\n` : ''}`;
   return main + bridge;
+}
+
+/** One ACL rule as an nft statement: `return` lets the packet go on to the next check, `drop` ends it. */
+function aclStatement(r: AclRule): string {
+  const parts: string[] = [];
+  const addr = r.direction === 'ingress' ? 'saddr' : 'daddr';
+  parts.push(r.cidr === '0.0.0.0/0' ? 'meta nfproto ipv4' : `ip ${addr} ${r.cidr}`);
+  if (r.protocol !== 'all') parts.push(`meta l4proto ${r.protocol}`);
+  if (r.protocol === 'icmp' && r.icmp) parts.push(`icmp type ${r.icmp.type}${r.icmp.code === undefined ? '' : ` icmp code ${r.icmp.code}`}`);
+  if (r.portRange && (r.protocol === 'tcp' || r.protocol === 'udp')) {
+    const { from, to } = r.portRange;
+    parts.push(`${r.protocol} dport ${from === to ? from : `${from}-${to}`}`);
+  }
+  parts.push(r.action === 'allow' ? 'return' : `counter drop comment "acl rule ${r.number}"`);
+  return parts.join(' ');
+}
+
+/**
+ * Network ACLs in a VPC router (stateless, no connection tracking in their rules): a packet
+ * routed out of a subnet's bridge passes that subnet's outbound rules, one routed into a bridge
+ * its inbound rules, lowest number first; an allow goes on to the next check, a deny or no
+ * match (`*`) drops. Traffic within a subnet is bridged and never reaches them, as in a cloud.
+ * Subnets whose ACL allows everything (`open`) get no chain.
+ */
+export function aclRuleset(subnets: { bridge: string; rules: AclRule[] | null }[]): string {
+  const guarded = subnets.filter((s): s is { bridge: string; rules: AclRule[] } => s.rules !== null);
+  if (guarded.length === 0) return '';
+  const ordered = (rules: AclRule[], d: 'ingress' | 'egress') => rules.filter((r) => r.direction === d).sort((a, b) => a.number - b.number);
+  return [
+    '  chain acl {',
+    '    type filter hook forward priority -10; policy accept;',
+    ...guarded.map((s) => `    iifname "${s.bridge}" oifname != "${s.bridge}" jump acl_out_${s.bridge}`),
+    ...guarded.map((s) => `    oifname "${s.bridge}" iifname != "${s.bridge}" jump acl_in_${s.bridge}`),
+    '  }',
+    ...guarded.flatMap((s) => [
+      `  chain acl_out_${s.bridge} {`,
+      ...ordered(s.rules, 'egress').map((r) => `    ${aclStatement(r)}`),
+      '    counter drop comment "acl rule *"',
+      '  }',
+      `  chain acl_in_${s.bridge} {`,
+      ...ordered(s.rules, 'ingress').map((r) => `    ${aclStatement(r)}`),
+      '    counter drop comment "acl rule *"',
+      '  }',
+    ]),
+  ].join('\n');
 }

@@ -1,6 +1,6 @@
 /**
  * VPCs (AWS rules): a private CIDR of /8 to /28, stored with host bits cleared; each VPC
- * is made with its main route table holding the `local` route.
+ * is made with its main route table holding the `local` route, and its default network ACL.
  */
 import { NimbusError } from '../../core/errors.js';
 import { PRIVATE_RANGES, containsCidr, formatCidr, parseCidr } from '../../core/cidr.js';
@@ -12,6 +12,7 @@ import { deleteServer } from '../server/service.js';
 import { deleteNatGateway, detachInternetGateway } from '../edge/service.js';
 import { deleteSubnet } from '../subnet/service.js';
 import { deleteRouteTable, storedRouteTable } from '../route-table/service.js';
+import { createDefaultAcl, deleteNetworkAcl, type StoredAcl } from '../network-acl/service.js';
 import { deletePeering, livePeeringsOf } from '../peering/service.js';
 import { checkName, checkQuota, dependencyViolation, now, resolve, saveUpdate, write, type Ctx } from '../context.js';
 
@@ -36,6 +37,7 @@ export function createVpc(ctx: Ctx, input: VpcInput): Vpc {
     if (ctx.store.byName('routeTable', ctx.projectId, rtbName)) rtbName = `${name}-main-${rtbId.slice(4, 12)}`;
     const rtb = storedRouteTable({ id: rtbId, name: rtbName, projectId: ctx.projectId, vpcId: id, main: true, cidr });
     ctx.store.insert('routeTable', rtb, id);
+    createDefaultAcl(ctx, vpc);
     ctx.feed.record({ kind: 'vpc', id, op: 'created' });
     ctx.feed.record({ kind: 'routeTable', id: rtbId, op: 'created' });
     return vpc;
@@ -91,6 +93,7 @@ export function vpcDependants(ctx: Ctx, ref: string): ResourceRef[] {
     ...ctx.store.list<InternetGateway>('internetGateway', { projectId: ctx.projectId }).filter((g) => g.vpcId === vpc.id),
     ...ctx.store.list<{ id: string; name: string }>('subnet', { parentId: vpc.id }),
     ...ctx.store.list<RouteTable>('routeTable', { parentId: vpc.id }).filter((t) => !t.main),
+    ...ctx.store.list<StoredAcl>('networkAcl', { parentId: vpc.id }).filter((a) => !a.isDefault),
     ...livePeeringsOf(ctx, vpc.id),
   ].map((d) => ({ kind: kindOfId(d.id) ?? 'resource', id: d.id, name: d.name }));
 }
@@ -114,6 +117,7 @@ export function deleteVpc(ctx: Ctx, ref: string, opts: { cascade?: boolean } = {
         else if (kind === 'internetGateway') detachInternetGateway(ctx, d.id);
         else if (kind === 'subnet') deleteSubnet(ctx, d.id);
         else if (kind === 'routeTable') deleteRouteTable(ctx, d.id);
+        else if (kind === 'networkAcl') deleteNetworkAcl(ctx, d.id);
         else if (kind === 'peering') deletePeering(ctx, d.id);
       }
     }
@@ -121,10 +125,15 @@ export function deleteVpc(ctx: Ctx, ref: string, opts: { cascade?: boolean } = {
       ...ctx.store.list<InternetGateway>('internetGateway', { projectId: ctx.projectId }).filter((g) => g.vpcId === vpc.id),
       ...ctx.store.list<{ id: string; name: string }>('subnet', { parentId: vpc.id }),
       ...ctx.store.list<RouteTable>('routeTable', { parentId: vpc.id }).filter((t) => !t.main),
+      ...ctx.store.list<StoredAcl>('networkAcl', { parentId: vpc.id }).filter((a) => !a.isDefault),
       ...livePeeringsOf(ctx, vpc.id),
     ];
     if (blockers.length > 0) throw dependencyViolation(`VPC '${vpc.name}'`, blockers, ctx.projectId);
     ctx.store.delete(vpc.mainRouteTableId);
+    for (const a of ctx.store.list<StoredAcl>('networkAcl', { parentId: vpc.id })) {
+      ctx.store.delete(a.id);
+      ctx.feed.record({ kind: 'networkAcl', id: a.id, op: 'deleted' });
+    }
     ctx.store.delete(vpc.id);
     ctx.feed.record({ kind: 'routeTable', id: vpc.mainRouteTableId, op: 'deleted' });
     ctx.feed.record({ kind: 'vpc', id: vpc.id, op: 'deleted' });
