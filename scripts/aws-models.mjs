@@ -84,6 +84,13 @@ export const SERVED = {
       'DescribeInstanceCreditSpecifications',
       'DescribeNetworkInterfaces',
       'ModifyVpcPeeringConnectionOptions',
+      'CreateNetworkAcl',
+      'DescribeNetworkAcls',
+      'DeleteNetworkAcl',
+      'CreateNetworkAclEntry',
+      'ReplaceNetworkAclEntry',
+      'DeleteNetworkAclEntry',
+      'ReplaceNetworkAclAssociation',
     ],
   },
   elbv2: {

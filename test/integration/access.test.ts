@@ -49,6 +49,7 @@ before(async () => {
   const eip = await c.elasticIps.create({ name: 'eip-a' });
   await c.elasticIps.create({ name: 'eip-nat' });
   const nat = await c.natGateways.create({ name: 'nat-a', subnet: 'sub-a', elasticIp: 'eip-nat' });
+  const acl = await c.networkAcls.create({ name: 'acl-a', vpc: 'vpc-a' });
   const teamB = await c.projects.create({ name: 'team-b' });
   const tokA = await c.tokens.create({ name: 'a-token', project: 'default' });
   const tokB = await c.tokens.create({ name: 'b-token', project: 'team-b' });
@@ -71,6 +72,7 @@ before(async () => {
     'internet-gateways': igw.id,
     'elastic-ips': eip.id,
     'nat-gateways': nat.id,
+    'network-acls': acl.id,
     projects: project,
     tokens: tokA.token.id,
     teamB: teamB.id,
@@ -111,6 +113,8 @@ function send(method: string, path: string, opts: { token?: string; body?: unkno
 /** A body that passes validation, so that the answer is about who asks, not what was sent. */
 function bodyFor(method: string, path: string): unknown {
   if (method === 'GET' || method === 'DELETE') return undefined;
+  if (path.startsWith('/v1/network-acls/') && path.endsWith('/rules'))
+    return { number: 1, direction: 'ingress', action: 'allow', protocol: 'tcp', cidr: '0.0.0.0/0' };
   if (path.endsWith('/rules')) return { direction: 'ingress', protocol: 'tcp', remote: '0.0.0.0/0' };
   if (path.endsWith('/routes')) return { destination: '10.99.0.0/16', target: 'blackhole' };
   if (path.endsWith('/associations')) return { subnet: 'sub-a' };
@@ -127,6 +131,7 @@ function fill(path: string, refs: Record<string, string>, method = 'GET'): strin
   const kind = path.split('/')[2];
   const filled = path.replace('{ref}', encodeURIComponent(refs[kind] ?? 'nosuch')).replace('{ruleId}', refs.ruleId ?? 'nosuch');
   // The one required query parameter, so that the answer is about who asks.
+  if (method === 'DELETE' && path.startsWith('/v1/network-acls/') && path.endsWith('/rules')) return `${filled}?direction=ingress&number=1`;
   return method === 'DELETE' && path.endsWith('/routes') ? `${filled}?destination=10.99.0.0/16` : filled;
 }
 

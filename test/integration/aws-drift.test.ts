@@ -307,3 +307,104 @@ test('load balancers, target groups and listeners read back as sent, with ELBv2 
   const [l] = (await elb.send(new elbsdk.DescribeListenersCommand({ ListenerArns: [listener.ListenerArn!] }))).Listeners!;
   assert.deepEqual([l.Port, l.Protocol, l.DefaultActions!.map((x) => [x.Type, x.TargetGroupArn])], [80, 'HTTP', [['forward', http.TargetGroupArn]]]);
 });
+
+test('network ACLs read back as sent: entries with AWS protocol numbers, the * rules as 32767, associations moved by id', async () => {
+  const vpc = (await ec2.send(new ec2sdk.CreateVpcCommand({ CidrBlock: '10.64.0.0/16' }))).Vpc!.VpcId!;
+  const subnet = (await ec2.send(new ec2sdk.CreateSubnetCommand({ VpcId: vpc, CidrBlock: '10.64.1.0/24' }))).Subnet!.SubnetId!;
+  const [def] = (
+    await ec2.send(
+      new ec2sdk.DescribeNetworkAclsCommand({
+        Filters: [
+          { Name: 'vpc-id', Values: [vpc] },
+          { Name: 'default', Values: ['true'] },
+        ],
+      }),
+    )
+  ).NetworkAcls!;
+  assert.deepEqual(
+    def.Entries!.map((e) => [e.RuleNumber, e.Protocol, e.RuleAction, e.Egress]),
+    [
+      [100, '-1', 'allow', false],
+      [100, '-1', 'allow', true],
+      [32767, '-1', 'deny', false],
+      [32767, '-1', 'deny', true],
+    ],
+    "AWS's default ACL",
+  );
+  const assoc = def.Associations!.find((a) => a.SubnetId === subnet)!.NetworkAclAssociationId!;
+  const acl = (await ec2.send(new ec2sdk.CreateNetworkAclCommand({ VpcId: vpc, TagSpecifications: spec('network-acl', { Name: 'drift-acl' }) }))).NetworkAcl!;
+  assert.deepEqual([acl.IsDefault, tags(acl.Tags)], [false, { Name: 'drift-acl' }]);
+  const id = acl.NetworkAclId!;
+  await ec2.send(
+    new ec2sdk.CreateNetworkAclEntryCommand({
+      NetworkAclId: id,
+      RuleNumber: 100,
+      Protocol: '6',
+      RuleAction: 'allow',
+      Egress: false,
+      CidrBlock: '0.0.0.0/0',
+      PortRange: { From: 443, To: 443 },
+    }),
+  );
+  await ec2.send(
+    new ec2sdk.CreateNetworkAclEntryCommand({
+      NetworkAclId: id,
+      RuleNumber: 110,
+      Protocol: '1',
+      RuleAction: 'deny',
+      Egress: false,
+      CidrBlock: '10.0.0.0/8',
+      IcmpTypeCode: { Type: 8, Code: -1 },
+    }),
+  );
+  await ec2.send(
+    new ec2sdk.CreateNetworkAclEntryCommand({ NetworkAclId: id, RuleNumber: 100, Protocol: '-1', RuleAction: 'allow', Egress: true, CidrBlock: '0.0.0.0/0' }),
+  );
+  assert.equal(
+    await codeOf(
+      ec2.send(
+        new ec2sdk.CreateNetworkAclEntryCommand({
+          NetworkAclId: id,
+          RuleNumber: 100,
+          Protocol: '-1',
+          RuleAction: 'deny',
+          Egress: true,
+          CidrBlock: '0.0.0.0/0',
+        }),
+      ),
+    ),
+    'NetworkAclEntryAlreadyExists',
+  );
+  await ec2.send(
+    new ec2sdk.ReplaceNetworkAclEntryCommand({
+      NetworkAclId: id,
+      RuleNumber: 100,
+      Protocol: '17',
+      RuleAction: 'allow',
+      Egress: true,
+      CidrBlock: '10.0.0.0/8',
+      PortRange: { From: 53, To: 53 },
+    }),
+  );
+  const moved = await ec2.send(new ec2sdk.ReplaceNetworkAclAssociationCommand({ AssociationId: assoc, NetworkAclId: id }));
+  const [got] = (await ec2.send(new ec2sdk.DescribeNetworkAclsCommand({ NetworkAclIds: [id] }))).NetworkAcls!;
+  assert.deepEqual(
+    got.Entries!.map((e) => [e.RuleNumber, e.Protocol, e.RuleAction, e.Egress, e.CidrBlock, e.PortRange?.From, e.IcmpTypeCode?.Type]),
+    [
+      [100, '6', 'allow', false, '0.0.0.0/0', 443, undefined],
+      [110, '1', 'deny', false, '10.0.0.0/8', undefined, 8],
+      [100, '17', 'allow', true, '10.0.0.0/8', 53, undefined],
+      [32767, '-1', 'deny', false, '0.0.0.0/0', undefined, undefined],
+      [32767, '-1', 'deny', true, '0.0.0.0/0', undefined, undefined],
+    ],
+  );
+  assert.deepEqual(
+    got.Associations!.map((a) => [a.SubnetId, a.NetworkAclAssociationId]),
+    [[subnet, moved.NewAssociationId]],
+  );
+  assert.equal(await codeOf(ec2.send(new ec2sdk.DeleteNetworkAclCommand({ NetworkAclId: def.NetworkAclId }))), 'DependencyViolation');
+  await ec2.send(new ec2sdk.DeleteNetworkAclEntryCommand({ NetworkAclId: id, RuleNumber: 110, Egress: false }));
+  await ec2.send(new ec2sdk.ReplaceNetworkAclAssociationCommand({ AssociationId: moved.NewAssociationId, NetworkAclId: def.NetworkAclId }));
+  await ec2.send(new ec2sdk.DeleteNetworkAclCommand({ NetworkAclId: id }));
+  assert.equal(await codeOf(ec2.send(new ec2sdk.DescribeNetworkAclsCommand({ NetworkAclIds: [id] }))), 'InvalidNetworkAclID.NotFound');
+});

@@ -14,5 +14,6 @@ import { ROUTES } from './routes.js';
 import { PEERINGS } from './peerings.js';
 import { EDGE } from './edge.js';
 import { TAGS } from './tags.js';
+import { ACLS } from './acls.js';
 
-export const EC2: Record<string, Handler> = { ...ACCOUNT, ...VPCS, ...GROUPS, ...INSTANCES, ...INTERFACES, ...ROUTES, ...PEERINGS, ...EDGE, ...TAGS };
+export const EC2: Record<string, Handler> = { ...ACCOUNT, ...VPCS, ...GROUPS, ...INSTANCES, ...INTERFACES, ...ROUTES, ...PEERINGS, ...EDGE, ...ACLS, ...TAGS };

@@ -13,12 +13,13 @@ import * as groups from '../../resources/security-group/service.js';
 import * as tables from '../../resources/route-table/service.js';
 import * as peerings from '../../resources/peering/service.js';
 import * as edge from '../../resources/edge/service.js';
+import * as acls from '../../resources/network-acl/service.js';
 import { AwsError } from '../codec.js';
 import { checkTagCount } from '../tags.js';
 import { ruleTagKeys, setRuleTag } from './groups.js';
 import { appTag, checkTag, filtered, named, NAME_IS_TAG, setAttr, userTags, type Handler } from './kit.js';
 
-const TAGGED = 'a VPC, subnet, instance, security group, route table, peering, internet gateway, elastic IP or NAT gateway';
+const TAGGED = 'a VPC, subnet, instance, security group, route table, peering, internet gateway, elastic IP, NAT gateway or network ACL';
 
 function rename(ctx: Ctx, id: string, name: string): void {
   switch (kindOfId(id)) {
@@ -46,6 +47,9 @@ function rename(ctx: Ctx, id: string, name: string): void {
     case 'natGateway':
       edge.renameNatGateway(ctx, id, { name });
       break;
+    case 'networkAcl':
+      acls.renameNetworkAcl(ctx, id, { name });
+      break;
     default:
       throw new AwsError('InvalidID', `The ID '${id}' is not a resource Nimbus tags (${TAGGED})`);
   }
@@ -62,6 +66,7 @@ const NOT_FOUND = {
   internetGateway: 'InvalidInternetGatewayID',
   elasticIp: 'InvalidAllocationID',
   natGateway: 'InvalidNatGatewayID',
+  networkAcl: 'InvalidNetworkAclID',
 } as const;
 
 interface Taggable {
@@ -85,6 +90,7 @@ function taggable(ctx: Ctx): Taggable[] {
       .filter((x) => !x.loadBalancerId)
       .map((x) => ({ id: x.id, name: x.name, type: 'elastic-ip' })),
     ...edge.listNatGateways(ctx).map((x) => ({ id: x.id, name: x.name, type: 'natgateway' })),
+    ...acls.listNetworkAcls(ctx).map((x) => ({ id: x.id, name: x.name, type: 'network-acl' })),
   ];
 }
 
