@@ -20,6 +20,7 @@ const KIND: Record<string, string> = {
   vpc: 'vpc',
   subnet: 'subnet',
   routeTable: 'route table',
+  networkAcl: 'network ACL',
   internetGateway: 'internet gateway',
   elasticIp: 'elastic IP',
   natGateway: 'NAT gateway',

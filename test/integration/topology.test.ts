@@ -417,3 +417,62 @@ test('the edge from a file: route tables, an internet gateway, elastic IPs and a
   assert.deepEqual(await c.elasticIps.list(), []);
   assert.deepEqual(await c.vpcs.list(), []);
 });
+
+test('network ACLs from a file: rules and subnets applied, planned again as no change, a rule changed in place, exported, removed', async () => {
+  await t.client.projects.create({ name: 'guarded' });
+  const c = t.client.as('guarded');
+  const text = (inbound: string) => `name: guarded
+vpcs:
+  - name: g-vpc
+    cidr: 10.90.0.0/16
+    subnets:
+      - { name: g-front, cidr: 10.90.1.0/24 }
+      - { name: g-back, cidr: 10.90.2.0/24 }
+networkAcls:
+  - name: g-back-acl
+    vpc: g-vpc
+    subnets: [g-back]
+    rules:
+      - { number: 100, direction: ingress, action: allow, protocol: tcp, ports: '${inbound}', cidr: 10.90.1.0/24 }
+      - { number: 100, direction: egress, action: allow, protocol: tcp, ports: 1024-65535, cidr: 10.90.1.0/24 }
+servers:
+  - { name: g-web, subnet: g-front }
+  - { name: g-db, subnet: g-back }
+`;
+  const file = join(dir, 'guarded.yaml');
+  writeFileSync(file, text('5432'));
+  const r = await run(['apply', '-f', file], 'guarded');
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const acl = await c.networkAcls.get('g-back-acl');
+  assert.deepEqual(
+    [acl.subnetIds.length, acl.rules.map((x) => `${x.direction} ${x.number} ${x.portRange?.from}`)],
+    [1, ['ingress 100 5432', 'egress 100 1024']],
+  );
+  assert.equal((await c.trace({ server: 'g-web', destination: (await c.servers.get('g-db')).privateIp, protocol: 'tcp', port: 5432 })).reachable, true);
+  assert.equal((await c.trace({ server: 'g-web', destination: (await c.servers.get('g-db')).privateIp, protocol: 'tcp', port: 22 })).reachable, false);
+  assert.match((await run(['plan', '-f', file], 'guarded')).stdout, /No changes/);
+
+  // A rule changed: the ACL is updated in place, keeping its id and its subnet.
+  writeFileSync(file, text('22'));
+  const planned = await run(['plan', '-f', file], 'guarded');
+  assert.match(planned.stdout, /update\s+network ACL g-back-acl/, planned.stdout);
+  assert.equal((await run(['apply', '-f', file], 'guarded')).code, 0);
+  const after = await c.networkAcls.get('g-back-acl');
+  assert.deepEqual([after.id, after.subnetIds, after.rules[0].portRange], [acl.id, acl.subnetIds, { from: 22, to: 22 }]);
+
+  // Exported, it applies back with no change.
+  const exported = await run(['export', '-o', 'yaml'], 'guarded');
+  assert.match(exported.stdout, /networkAcls:/);
+  const path = join(dir, 'guarded-export.yaml');
+  writeFileSync(path, exported.stdout);
+  assert.match((await run(['plan', '-f', path], 'guarded')).stdout, /No changes/);
+
+  // Out of the file, the ACL goes and its subnet is behind the default ACL again.
+  writeFileSync(file, text('22').replace(/networkAcls:[\s\S]*?servers:/, 'servers:'));
+  assert.equal((await run(['apply', '-f', file], 'guarded')).code, 0);
+  assert.deepEqual(
+    (await c.networkAcls.list()).map((a) => [a.name, a.isDefault, a.subnetIds.length]),
+    [['g-vpc-default-acl', true, 2]],
+  );
+  assert.equal((await run(['destroy', '-f', file], 'guarded')).code, 0);
+});

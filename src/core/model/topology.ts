@@ -32,6 +32,14 @@ const RouteTableEntry = Type.Object(
   },
   { ...strict, description: "a route table besides its VPC's main one, and the subnets that use it" },
 );
+const AclEntry = Type.Object(
+  {
+    ...Inputs.networkAcl.properties,
+    subnets: Type.Optional(Type.Array(S({ minLength: 1, maxLength: 128 }), { maxItems: 200, description: 'the subnets behind it (by name)' })),
+    rules: list(Inputs.aclRule, 'its numbered rules (none: it denies everything)'),
+  },
+  { ...strict, description: "a network ACL besides its VPC's default one, its rules and the subnets behind it" },
+);
 const ElasticIpEntry = Type.Object(
   { ...Inputs.elasticIp.properties, server: Type.Optional(S({ minLength: 1, maxLength: 128, description: 'the server it is associated with' })) },
   { ...strict, description: 'an elastic IP, associated with a server when one is named' },
@@ -60,6 +68,7 @@ export const TopologyFile = Type.Object(
     servers: list(Inputs.server, 'servers'),
     peerings: list(Type.Omit(Inputs.peering, ['peerProject'], strict), 'peerings between two VPCs of the file (active at once)'),
     routeTables: list(RouteTableEntry, 'route tables and their subnets'),
+    networkAcls: list(AclEntry, 'network ACLs, their rules and their subnets'),
     internetGateways: list(Inputs.internetGateway, 'internet gateways (attached to the VPC named)'),
     elasticIps: list(ElasticIpEntry, 'elastic IPs'),
     natGateways: list(Inputs.natGateway, 'NAT gateways, each in a subnet with an elastic IP'),
@@ -71,7 +80,7 @@ export const TopologyFile = Type.Object(
     $id: 'https://nimbus.dev/schemas/topology.json',
     title: 'Nimbus topology file',
     description:
-      "A project's VPCs, subnets, route tables, security groups, servers, the edge (internet gateways, elastic IPs, NAT gateways), peerings, routes and load balancers, by name",
+      "A project's VPCs, subnets, route tables, network ACLs, security groups, servers, the edge (internet gateways, elastic IPs, NAT gateways), peerings, routes and load balancers, by name",
   },
 );
 export type TopologyFile = Static<typeof TopologyFile>;

@@ -39,7 +39,9 @@ import {
   updateMember,
   updatePool,
 } from '../load-balancer/service.js';
-import type { RouteTable } from '../../core/model/index.js';
+import type { AclRuleInput, RouteTable } from '../../core/model/index.js';
+import * as acls from '../network-acl/service.js';
+import { describeAclRule } from '../../core/acl.js';
 import { parseTopology, pathText, type FileProblem } from './parse.js';
 import { boundProblems } from './bounds.js';
 import { ORDER, planTopology, ruleText, storedRule, wants, type Step, type TopoKind, type Want } from './plan.js';
@@ -123,6 +125,23 @@ function carryOut(ctx: Ctx, s: Step, half: 'delete' | 'make'): void {
       for (const name of want) associate(ctx, t.id, name);
       return;
     }
+    case 'networkAcl': {
+      const a = update ? acls.getNetworkAcl(ctx, s.name) : acls.createNetworkAcl(ctx, { name: s.name, vpc: String(f.vpc) });
+      // The rules become exactly the file's (removed first: a number may change hands), then the subnets.
+      const want = ((f.rules as AclRuleInput[] | undefined) ?? []).map((r) => acls.aclRuleOf(r));
+      const wantText = new Set(want.map(describeAclRule));
+      for (const r of a.rules) if (!wantText.has(describeAclRule(r))) acls.removeAclRule(ctx, a.id, r.direction, r.number);
+      const have = new Set(acls.getNetworkAcl(ctx, a.id).rules.map(describeAclRule));
+      for (const r of (f.rules as AclRuleInput[] | undefined) ?? []) if (!have.has(describeAclRule(acls.aclRuleOf(r)))) acls.addAclRule(ctx, a.id, r);
+      const subnets = new Set((f.subnets as string[] | undefined) ?? []);
+      const def = acls.listNetworkAcls(ctx, { vpc: a.vpcId }).find((x) => x.isDefault);
+      for (const id of acls.getNetworkAcl(ctx, a.id).subnetIds) {
+        const sub = ctx.store.get<{ name: string }>(id, 'subnet');
+        if (sub && !subnets.has(sub.name) && def) acls.associateAcl(ctx, def.id, id);
+      }
+      for (const name of subnets) acls.associateAcl(ctx, a.id, name);
+      return;
+    }
     case 'internetGateway': {
       if (!update) return void edge.createInternetGateway(ctx, { name: s.name, ...(f.vpc ? { vpc: String(f.vpc) } : {}) });
       const g = edge.getInternetGateway(ctx, s.name);
@@ -190,6 +209,12 @@ function remove(ctx: Ctx, kind: TopoKind, id: string, input: Record<string, unkn
     case 'routeTable': {
       for (const sub of getRouteTable(ctx, id).subnetIds) disassociate(ctx, sub);
       return void deleteRouteTable(ctx, id);
+    }
+    case 'networkAcl': {
+      const a = acls.getNetworkAcl(ctx, id);
+      const def = acls.listNetworkAcls(ctx, { vpc: a.vpcId }).find((x) => x.isDefault);
+      if (def) for (const sub of a.subnetIds) acls.associateAcl(ctx, def.id, sub);
+      return void acls.deleteNetworkAcl(ctx, id);
     }
     case 'internetGateway': {
       if (edge.getInternetGateway(ctx, id).vpcId) edge.detachInternetGateway(ctx, id);

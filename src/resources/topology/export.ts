@@ -17,6 +17,7 @@ import type {
   Peering,
   Pool,
   RouteTable,
+  StoredAcl,
   SecurityGroup,
   Server,
   Subnet,
@@ -69,6 +70,22 @@ export function exportTopology(ctx: Ctx, name?: string): TopologyFile {
     .map((t) => {
       const using = subnets.filter((s) => s.routeTableId === t.id).map((s) => s.name);
       return { name: t.name, vpc: nameOf(t.vpcId)!, ...(using.length ? { subnets: using } : {}) };
+    });
+  const networkAcls: Entry<'networkAcls'>[] = ctx.store
+    .list<StoredAcl>('networkAcl', p)
+    .filter((a) => !a.isDefault)
+    .map((a) => {
+      const using = subnets.filter((s) => s.networkAclId === a.id).map((s) => s.name);
+      const rules = a.rules.map((r) => ({
+        number: r.number,
+        direction: r.direction,
+        action: r.action,
+        protocol: r.protocol,
+        ...(r.portRange ? { ports: r.portRange.from === r.portRange.to ? `${r.portRange.from}` : `${r.portRange.from}-${r.portRange.to}` } : {}),
+        ...(r.icmp ? { icmp: `${r.icmp.type}${r.icmp.code === undefined ? '' : `/${r.icmp.code}`}` } : {}),
+        cidr: r.cidr,
+      }));
+      return { name: a.name, vpc: nameOf(a.vpcId)!, ...(using.length ? { subnets: using } : {}), ...(rules.length ? { rules } : {}) };
     });
   const internetGateways: Entry<'internetGateways'>[] = ctx.store
     .list<InternetGateway>('internetGateway', p)
@@ -133,6 +150,7 @@ export function exportTopology(ctx: Ctx, name?: string): TopologyFile {
     ...(securityGroups.length ? { securityGroups } : {}),
     ...(servers.length ? { servers } : {}),
     ...(routeTables.length ? { routeTables } : {}),
+    ...(networkAcls.length ? { networkAcls } : {}),
     ...(internetGateways.length ? { internetGateways } : {}),
     ...(elasticIps.length ? { elasticIps } : {}),
     ...(natGateways.length ? { natGateways } : {}),

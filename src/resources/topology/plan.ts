@@ -34,13 +34,37 @@ import type {
 import { LISTENER_LIMITS, POOL_LIMITS } from '../../core/model/index.js';
 import { pathText } from './parse.js';
 import { ORDER, canonical, type TopoKind, type Want } from './wants.js';
+import { describeAclRule } from '../../core/acl.js';
+import { aclRuleOf } from '../network-acl/service.js';
+import type { AclRule, AclRuleInput, StoredAcl } from '../../core/model/index.js';
 
 export { ORDER, wants, type TopoKind, type Want } from './wants.js';
+
+/** An ACL rule as one line, the same for a stored rule and a rule of the file (a malformed one as given: apply refuses it). */
+export function aclRuleText(r: AclRule): string {
+  return describeAclRule(r);
+}
+
+function aclRuleOfInput(r: AclRuleInput): AclRule {
+  try {
+    return aclRuleOf(r);
+  } catch {
+    return {
+      number: r.number,
+      direction: r.direction,
+      action: r.action,
+      protocol: r.protocol,
+      portRange: null,
+      cidr: `${String(r.cidr)} ${String(r.ports ?? '')}${String(r.icmp ?? '')}`,
+    };
+  }
+}
 
 export const KIND_TEXT: Record<TopoKind, string> = {
   vpc: 'vpc',
   subnet: 'subnet',
   routeTable: 'route table',
+  networkAcl: 'network ACL',
   internetGateway: 'internet gateway',
   elasticIp: 'elastic IP',
   natGateway: 'NAT gateway',
@@ -224,6 +248,21 @@ export function compare(ctx: Ctx, w: Want, doc: unknown): { replace: string[]; u
         .map((x) => x.name)
         .sort();
       update.push(differs('subnets', now, [...((i.subnets as string[] | undefined) ?? [])].sort()));
+      break;
+    }
+    case 'networkAcl': {
+      const a = doc as StoredAcl;
+      replace.push(differs('vpc', nameOf(ctx, a.vpcId), i.vpc));
+      const now = ctx.store
+        .list<Subnet>('subnet', { parentId: a.vpcId })
+        .filter((x) => x.networkAclId === a.id)
+        .map((x) => x.name)
+        .sort();
+      update.push(differs('subnets', now, [...((i.subnets as string[] | undefined) ?? [])].sort()));
+      const have = new Set(a.rules.map(aclRuleText));
+      const want = new Set(((i.rules as AclRuleInput[] | undefined) ?? []).map((r) => aclRuleText(aclRuleOfInput(r))));
+      for (const r of want) if (!have.has(r)) update.push(`+ ${r}`);
+      for (const r of have) if (!want.has(r)) update.push(`- ${r}`);
       break;
     }
     case 'internetGateway': {

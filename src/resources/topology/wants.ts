@@ -12,6 +12,7 @@ export const ORDER = [
   'vpc',
   'subnet',
   'routeTable',
+  'networkAcl',
   'internetGateway',
   'securityGroup',
   'rules',
@@ -73,6 +74,16 @@ export function wants(file: TopologyFile): Want[] {
       path: ['routeTables', i],
       needs: [...(vpcsInFile.has(t.vpc) ? [`vpc:${t.vpc}`] : []), ...(t.subnets ?? []).filter((n) => subnetsInFile.has(n)).map((n) => `subnet:${n}`)],
       input: { ...t },
+    }),
+  );
+  (file.networkAcls ?? []).forEach((a, i) =>
+    out.push({
+      kind: 'networkAcl',
+      key: `networkAcl:${a.name}`,
+      name: a.name,
+      path: ['networkAcls', i],
+      needs: [...(vpcsInFile.has(a.vpc) ? [`vpc:${a.vpc}`] : []), ...(a.subnets ?? []).filter((n) => subnetsInFile.has(n)).map((n) => `subnet:${n}`)],
+      input: { ...a },
     }),
   );
   (file.internetGateways ?? []).forEach((g, i) =>
