@@ -84,6 +84,7 @@ export interface Snapshot {
   elasticIps: (Named & { publicIp: string; serverId: string | null; natGatewayId: string | null; loadBalancerId?: string; privateIp: string | null })[];
   natGateways: (Named & { vpcId: string; subnetId: string; privateIp: string; publicIp: string; status: string })[];
   internetHosts: (Named & { ip: string })[];
+  networkAcls: (Named & { vpcId: string; isDefault: boolean; subnetIds: string[]; rules: unknown[] })[];
   status: { dataplane: { kind: string; converged: boolean }; notes: string[] };
 }
 
@@ -103,6 +104,7 @@ export async function snapshot(): Promise<Snapshot> {
     elasticIps,
     natGateways,
     internetHosts,
+    networkAcls,
     status,
   ] = await Promise.all([
     api<Snapshot['vpcs']>('GET', '/v1/vpcs'),
@@ -118,6 +120,7 @@ export async function snapshot(): Promise<Snapshot> {
     api<Snapshot['elasticIps']>('GET', '/v1/elastic-ips'),
     api<Snapshot['natGateways']>('GET', '/v1/nat-gateways'),
     api<Snapshot['internetHosts']>('GET', '/v1/internet/hosts'),
+    api<Snapshot['networkAcls']>('GET', '/v1/network-acls'),
     api<Snapshot['status']>('GET', '/v1/status'),
   ]);
   return {
@@ -134,6 +137,7 @@ export async function snapshot(): Promise<Snapshot> {
     elasticIps,
     natGateways,
     internetHosts,
+    networkAcls,
     status,
   };
 }

@@ -43,6 +43,11 @@ function highlightOf(snap: Snapshot, source: string, destination: string, t: Tra
     blocked = tableVpc.get(b.resourceId) ?? b.resourceId;
     if (b.kind === 'security-group-egress' && src) blocked = src.id;
     if (b.kind === 'security-group-ingress' && dst) blocked = dst.id;
+    // An ACL is drawn as the edge of the subnet it guards on this path.
+    if (b.kind === 'network-acl') {
+      const guarded = snap.networkAcls.find((a) => a.id === b.resourceId)?.subnetIds ?? [];
+      blocked = [src?.subnetId, dst?.subnetId].find((s) => s && guarded.includes(s)) ?? guarded[0] ?? null;
+    }
   }
   return { ids, blocked };
 }

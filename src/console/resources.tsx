@@ -27,6 +27,7 @@ export const KINDS: { path: string; label: string; snap?: keyof Snapshot }[] = [
   { path: 'security-groups', label: 'Security groups' },
   { path: 'servers', label: 'Servers' },
   { path: 'route-tables', label: 'Route tables' },
+  { path: 'network-acls', label: 'Network ACLs' },
   { path: 'peerings', label: 'Peerings' },
   { path: 'internet-gateways', label: 'Internet gateways' },
   { path: 'elastic-ips', label: 'Elastic IPs' },
@@ -41,6 +42,10 @@ export const KINDS: { path: string; label: string; snap?: keyof Snapshot }[] = [
 /** Forms beyond a kind's create: a route of a table, a rule of a group. */
 const EXTRA: Record<string, { label: string; path: string; refLabel: string; refs: (s: Snapshot) => { id: string; name: string }[] }[]> = {
   'route-tables': [{ label: 'Add a route', path: '/v1/route-tables/{ref}/routes', refLabel: 'routeTable', refs: (s) => s.routeTables }],
+  'network-acls': [
+    { label: 'Add a rule', path: '/v1/network-acls/{ref}/rules', refLabel: 'networkAcl', refs: (s) => s.networkAcls },
+    { label: 'Put a subnet behind it', path: '/v1/network-acls/{ref}/associations', refLabel: 'networkAcl', refs: (s) => s.networkAcls },
+  ],
   'security-groups': [{ label: 'Add a rule', path: '/v1/security-groups/{ref}/rules', refLabel: 'securityGroup', refs: (s) => s.securityGroups }],
   'internet-gateways': [{ label: 'Attach to a VPC', path: '/v1/internet-gateways/{ref}/attach', refLabel: 'internetGateway', refs: (s) => s.internetGateways }],
   'elastic-ips': [
@@ -102,6 +107,8 @@ function summary(o: object, names: Map<string, string> = new Map()): string {
     const to = t.peeringId ?? t.gatewayId ?? t.natGatewayId;
     return `${r.destination} → ${to ? (names.get(to) ?? to) : t.type}`;
   }
+  if ('number' in r && 'action' in r)
+    return `${r.direction === 'ingress' ? 'in' : 'out'} ${String(r.number)} ${String(r.action)} ${String(r.protocol)}${r.portRange ? `:${(r.portRange as { from: number }).from}` : ''} ${String(r.cidr)}`;
   if ('direction' in r) return `${r.direction} ${r.protocol}${r.portRange ? `:${(r.portRange as { from: number }).from}` : ''}`;
   if ('type' in r) return String(r.type);
   return JSON.stringify(o);
@@ -397,12 +404,12 @@ export function Resources({ snap, refresh }: { snap: Snapshot | null; refresh: (
             }}
           />
           {snap &&
-            (EXTRA[kind] ?? []).map((x) => (
+            (EXTRA[kind] ?? []).map((x, i) => (
               <SchemaForm
                 key={x.path}
                 title={x.label}
                 path={x.path}
-                testId={`extra-${kind}`}
+                testId={`extra-${kind}${i > 0 ? `-${x.path.split('/').pop()}` : ''}`}
                 refs={{ label: header(x.refLabel), options: x.refs(snap) }}
                 snap={snap}
                 onDone={() => {

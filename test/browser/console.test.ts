@@ -325,6 +325,44 @@ test('the edge in the console: the internet drawn above the VPC, an elastic IP o
   await page.screenshot({ path: `${SHOTS}topology-edge.png` });
 });
 
+test('network ACLs in the console: made, given a rule and a subnet from its forms; a trace they block marks the subnet', { skip }, async () => {
+  await t.client.projects.create({ name: 'acls' });
+  const c = t.client.as('acls');
+  await c.vpcs.create({ name: 'av', cidr: '10.45.0.0/16' });
+  await c.subnets.create({ name: 'a-front', vpc: 'av', cidr: '10.45.1.0/24' });
+  await c.subnets.create({ name: 'a-back', vpc: 'av', cidr: '10.45.2.0/24' });
+  const x = await c.servers.create({ name: 'ax', subnet: 'a-front' });
+  const y = await c.servers.create({ name: 'ay', subnet: 'a-back' });
+  await page.goto(t.daemon.consoleUrl());
+  await page.locator('#project').selectOption('acls');
+  await create('network-acls', 'Network ACLs', { name: 'wall', vpc: 'av' });
+  const rule = page.getByTestId('extra-network-acls');
+  await rule.locator('[id="extra-network-acls-@ref"]').selectOption({ label: 'wall' });
+  await rule.locator('[id="extra-network-acls-number"]').fill('100');
+  await rule.locator('[id="extra-network-acls-direction"]').selectOption('ingress');
+  await rule.locator('[id="extra-network-acls-action"]').selectOption('allow');
+  await rule.locator('[id="extra-network-acls-protocol"]').selectOption('tcp');
+  await rule.locator('[id="extra-network-acls-ports"]').fill('8080');
+  await rule.locator('[id="extra-network-acls-cidr"]').fill('10.45.0.0/16');
+  await rule.getByRole('button', { name: 'Create' }).click();
+  const assoc = page.getByTestId('extra-network-acls-associations');
+  await assoc.locator('[id="extra-network-acls-associations-@ref"]').selectOption({ label: 'wall' });
+  await assoc.locator('[id="extra-network-acls-associations-subnet"]').selectOption('a-back');
+  await assoc.getByRole('button', { name: 'Create' }).click();
+  for (const deadline = Date.now() + 10_000; ;) {
+    const wall = await c.networkAcls.get('wall');
+    if (wall.rules.length === 1 && wall.subnetIds.length === 1) break;
+    assert.ok(Date.now() < deadline, `the forms made the rule and the association: ${JSON.stringify(wall)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await page.getByTestId('list-network-acls').locator('tr[data-name="wall"]').getByText('a-back').waitFor();
+  // A ping is not allowed in: the path stops at the ACL, and the subnet it guards is marked.
+  const verdict = await traceFrom(`ax (${x.privateIp})`, y.privateIp);
+  assert.match(verdict, /unreachable: network-acl wall/);
+  await tab('Topology');
+  await page.locator(`svg g.node[data-id="${(await c.subnets.get('a-back')).id}"].blocked`).waitFor();
+});
+
 test('a page of another site cannot use the session: its requests carry no cookie, and JSON needs a preflight it does not get', { skip }, async () => {
   const { createServer } = await import('node:http');
   await page.goto(t.daemon.consoleUrl());
