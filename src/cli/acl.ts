@@ -2,6 +2,7 @@
  * `nimbus acl ...`: network ACLs, the stateless guards at subnets' edges, with their numbered
  * rules (`nimbus acl rule add ACL --number 100 --deny ...`) and the subnets they guard.
  */
+import { rangeText } from '../core/ports.js';
 import type { Command } from 'commander';
 import type { AclRule, AclRuleInput, NetworkAcl } from '../core/model/index.js';
 import type { Column } from './output.js';
@@ -26,14 +27,7 @@ const RULE: Column<AclRule>[] = [
   { header: 'PROTOCOL', value: (r) => r.protocol },
   {
     header: 'PORTS',
-    value: (r) =>
-      r.portRange
-        ? r.portRange.from === r.portRange.to
-          ? `${r.portRange.from}`
-          : `${r.portRange.from}-${r.portRange.to}`
-        : r.icmp
-          ? `icmp ${r.icmp.type}${r.icmp.code === undefined ? '' : `/${r.icmp.code}`}`
-          : 'all',
+    value: (r) => (r.portRange ? rangeText(r.portRange) : r.icmp ? `icmp ${r.icmp.type}${r.icmp.code === undefined ? '' : `/${r.icmp.code}`}` : 'all'),
   },
   { header: 'CIDR', value: (r) => r.cidr },
 ];

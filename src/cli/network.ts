@@ -2,6 +2,7 @@
  * `nimbus vpc|subnet|server|sg|route-table|route|peering ...`: thin commands over
  * the client, a name or an id wherever a resource is named.
  */
+import { rangeText } from '../core/ports.js';
 import { icmpText } from '../core/icmp.js';
 import type { RuleInput } from '../core/model/index.js';
 import { Command } from 'commander';
@@ -48,14 +49,7 @@ const RULE: Column<SecurityGroupRule>[] = [
   { header: 'PROTOCOL', value: (r) => r.protocol },
   {
     header: 'PORTS',
-    value: (r) =>
-      r.portRange
-        ? r.portRange.from === r.portRange.to
-          ? `${r.portRange.from}`
-          : `${r.portRange.from}-${r.portRange.to}`
-        : r.protocol === 'icmp'
-          ? icmpText(r.icmp)
-          : 'all',
+    value: (r) => (r.portRange ? rangeText(r.portRange) : r.protocol === 'icmp' ? icmpText(r.icmp) : 'all'),
   },
   { header: 'REMOTE', value: (r, n) => ('cidr' in r.remote ? r.remote.cidr : `group ${n.of('securityGroup', r.remote.groupId)}`), refs: ['securityGroup'] },
   { header: 'DESCRIPTION', value: (r) => r.description ?? '' },

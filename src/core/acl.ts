@@ -3,6 +3,7 @@
  * decides allow or deny; when none matches, the final `*` rule denies. Stateless: a reply is
  * judged like any packet, by the rules of its own direction.
  */
+import { rangeText } from './ports.js';
 import type { AclRule, StoredAcl, Subnet } from './model/index.js';
 import { parseCidr } from './cidr.js';
 
@@ -54,7 +55,7 @@ export function describeAclRule(r: AclRule): string {
           ? `icmp ${r.icmp.type}${r.icmp.code === undefined ? '' : `/${r.icmp.code}`}`
           : 'icmp'
         : r.portRange
-          ? `${r.protocol} ${r.portRange.from === r.portRange.to ? r.portRange.from : `${r.portRange.from}-${r.portRange.to}`}`
+          ? `${r.protocol} ${rangeText(r.portRange)}`
           : `${r.protocol} all`;
   return `${r.number} ${r.action} ${what} ${r.direction === 'ingress' ? 'from' : 'to'} ${r.cidr}`;
 }

@@ -3,6 +3,7 @@
  * (edge.ts): the question, a security group's verdict as a hop, and an empty answer. Pure.
  */
 import { intToIp } from '../core/cidr.js';
+import { rangeText } from '../core/ports.js';
 import type { Hop, SecurityGroupRule, Server, TraceProtocol, TraceResult } from '../core/model/index.js';
 import { admitsEcho, icmpText } from '../core/icmp.js';
 import type { CompiledRule, Topology } from './topology.js';
@@ -20,13 +21,7 @@ export interface TraceQuery {
 }
 
 function ruleText(r: SecurityGroupRule): string {
-  const ports = r.portRange
-    ? r.portRange.from === r.portRange.to
-      ? `:${r.portRange.from}`
-      : `:${r.portRange.from}-${r.portRange.to}`
-    : r.icmp
-      ? ` ${icmpText(r.icmp)}`
-      : '';
+  const ports = r.portRange ? `:${rangeText(r.portRange)}` : r.icmp ? ` ${icmpText(r.icmp)}` : '';
   const proto = r.protocol === 'all' ? 'all' : r.protocol;
   return `${proto}${ports}`;
 }

@@ -4,6 +4,7 @@
  * security groups are), loopback accepted, then one accept per rule. The text is replaced
  * atomically with `nft -f` (declare, delete, define again in one transaction).
  */
+import { rangeText } from '../../core/ports.js';
 import type { AclRule, SecurityGroupRule } from '../../core/model/index.js';
 
 export const NFT_TABLE = 'inet nimbus';
@@ -23,7 +24,7 @@ function match(rule: SecurityGroupRule, peerIps: (groupId: string) => string[], 
   if (rule.protocol === 'icmp' && rule.icmp) parts.push(`icmp type ${rule.icmp.type}${rule.icmp.code === undefined ? '' : ` icmp code ${rule.icmp.code}`}`);
   if (rule.portRange && (rule.protocol === 'tcp' || rule.protocol === 'udp')) {
     const { from, to } = rule.portRange;
-    const ports = from === to ? `${from}` : `${from}-${to}`;
+    const ports = rangeText({ from, to });
     parts.push(original ? `ct original proto-dst ${ports}` : `${rule.protocol} dport ${ports}`);
   }
   return parts.join(' ');
@@ -137,7 +138,7 @@ function aclStatement(r: AclRule): string {
   if (r.protocol === 'icmp' && r.icmp) parts.push(`icmp type ${r.icmp.type}${r.icmp.code === undefined ? '' : ` icmp code ${r.icmp.code}`}`);
   if (r.portRange && (r.protocol === 'tcp' || r.protocol === 'udp')) {
     const { from, to } = r.portRange;
-    parts.push(`${r.protocol} dport ${from === to ? from : `${from}-${to}`}`);
+    parts.push(`${r.protocol} dport ${rangeText({ from, to })}`);
   }
   parts.push(r.action === 'allow' ? 'return' : `counter drop comment "acl rule ${r.number}"`);
   return parts.join(' ');

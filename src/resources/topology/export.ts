@@ -6,6 +6,7 @@
  * the project's. Public IPs are written `publicIp: true` (some public IP): the same file
  * applied to another project takes new ones, where pinned addresses would clash with these.
  */
+import { rangeText } from '../../core/ports.js';
 import type {
   ElasticIp,
   InternetGateway,
@@ -81,7 +82,7 @@ export function exportTopology(ctx: Ctx, name?: string): TopologyFile {
         direction: r.direction,
         action: r.action,
         protocol: r.protocol,
-        ...(r.portRange ? { ports: r.portRange.from === r.portRange.to ? `${r.portRange.from}` : `${r.portRange.from}-${r.portRange.to}` } : {}),
+        ...(r.portRange ? { ports: rangeText(r.portRange) } : {}),
         ...(r.icmp ? { icmp: `${r.icmp.type}${r.icmp.code === undefined ? '' : `/${r.icmp.code}`}` } : {}),
         cidr: r.cidr,
       }));

@@ -9,6 +9,7 @@
  * file owns is deleted when the file stops naming it; a resource the file names that exists
  * already without it is adopted (owned from then on, changed only where it differs).
  */
+import { rangeText } from '../../core/ports.js';
 import { parsePorts } from '../security-group/service.js';
 import { icmpInput, icmpText, parseIcmp } from '../../core/icmp.js';
 import type { Ctx } from '../context.js';
@@ -89,14 +90,13 @@ export interface Step extends TopologyStep {
   needs: string[];
 }
 
-const portsText = (r: SecurityGroupRule) =>
-  r.portRange ? (r.portRange.from === r.portRange.to ? `${r.portRange.from}` : `${r.portRange.from}-${r.portRange.to}`) : 'all';
+const portsText = (r: SecurityGroupRule) => (r.portRange ? rangeText(r.portRange) : 'all');
 
 /** Ports as stored would show them (0-65535 is all, a range from 0 starts at 1); a malformed text as it is (apply refuses it). */
 function canonicalPorts(text: string): string {
   try {
     const range = parsePorts(text);
-    return range ? (range.from === range.to ? `${range.from}` : `${range.from}-${range.to}`) : 'all';
+    return range ? rangeText(range) : 'all';
   } catch {
     return text;
   }
