@@ -359,7 +359,6 @@ test('network ACLs in the console: made, given a rule and a subnet from its form
   // A ping is not allowed in: the path stops at the ACL, and the subnet it guards is marked.
   const verdict = await traceFrom(`ax (${x.privateIp})`, y.privateIp);
   assert.match(verdict, /unreachable: network-acl wall/);
-  await tab('Topology');
   await page.locator(`svg g.node[data-id="${(await c.subnets.get('a-back')).id}"].blocked`).waitFor();
 });
 
