@@ -345,12 +345,15 @@ test("nimbus schema topology prints the file's JSON Schema, made from the API's 
   assert.equal(schema.title, 'Nimbus topology file');
   const { Inputs } = await import('../../src/core/model/inputs.js');
   assert.deepEqual(schema.properties.servers.items.properties.ip, JSON.parse(JSON.stringify(Inputs.server.properties.ip)), "a server's ip as the API takes it");
+  const aclRules = schema.properties.networkAcls.items.properties.rules as { items: unknown };
+  assert.deepEqual(aclRules.items, JSON.parse(JSON.stringify(Inputs.aclRule)), "an ACL's rule as the API takes it");
   assert.deepEqual(Object.keys(schema.properties).sort(), [
     'elasticIps',
     'internetGateways',
     'loadBalancers',
     'name',
     'natGateways',
+    'networkAcls',
     'peerings',
     'routeTables',
     'routes',
