@@ -47,6 +47,15 @@ export function userTags(ctx: Ctx, id: string): Record<string, string> {
   return Object.fromEntries(Object.entries(ctx.store.tags(id)).filter(([k]) => !k.startsWith(ATTR)));
 }
 
+/** A subnet's availability zone: the one it was created in (`a` when none was named). */
+export const zoneOf = (ctx: Ctx, subnetId: string, region: string) => `${region}${attr(ctx, subnetId, 'zone') ?? 'a'}`;
+
+/** A Nimbus name for something AWS leaves nameless: a base and the first free counter. */
+export function freshName(taken: string[], base: string): string {
+  const used = new Set(taken);
+  for (let i = 1; ; i++) if (!used.has(`${base}-${i}`)) return `${base}-${i}`;
+}
+
 export const need = (input: In, key: string, code = 'MissingParameter'): string => {
   if (input[key] === undefined || input[key] === '') throw new AwsError(code, `${key} is required`);
   return String(input[key]);

@@ -5,7 +5,7 @@
  */
 import { rangeText } from './ports.js';
 import type { AclRule, StoredAcl, Subnet } from './model/index.js';
-import { parseCidr } from './cidr.js';
+import { maskOf, parseCidr } from './cidr.js';
 
 /** A packet as an ACL sees it: its protocol, its destination port (or ICMP type and code), and the remote address. */
 export interface AclPacket {
@@ -23,11 +23,22 @@ export interface AclVerdict {
   rule: AclRule | null;
 }
 
+/** Rules' CIDRs parsed once: the analyzer evaluates them for every path of a reachability matrix. */
+const parsed = new Map<string, { net: number; mask: number }>();
+function cidrOf(text: string): { net: number; mask: number } {
+  let c = parsed.get(text);
+  if (!c) {
+    const p = parseCidr(text);
+    c = { net: p.net, mask: maskOf(p.prefix) };
+    parsed.set(text, c);
+  }
+  return c;
+}
+
 export function ruleMatches(r: AclRule, p: AclPacket): boolean {
   if (r.protocol !== 'all' && r.protocol !== p.protocol) return false;
-  const c = parseCidr(r.cidr);
-  const mask = c.prefix === 0 ? 0 : (0xffffffff << (32 - c.prefix)) >>> 0;
-  if ((p.remote & mask) >>> 0 !== c.net) return false;
+  const c = cidrOf(r.cidr);
+  if ((p.remote & c.mask) >>> 0 !== c.net) return false;
   if (r.protocol === 'icmp' && r.icmp) {
     if (p.icmpType !== r.icmp.type) return false;
     if (r.icmp.code !== undefined && p.icmpCode !== r.icmp.code) return false;
@@ -75,4 +86,9 @@ export function aclOfSubnet(acls: StoredAcl[], subnet: Subnet): StoredAcl | unde
     if (own) return own;
   }
   return acls.find((a) => a.vpcId === subnet.vpcId && a.isDefault);
+}
+
+/** Whether an ACL is a default one with the rules it was made with: it allows everything, guards nothing and is not shown on paths. */
+export function untouchedDefault(acl: StoredAcl): boolean {
+  return acl.isDefault && JSON.stringify(acl.rules) === JSON.stringify(defaultAclRules());
 }

@@ -4,8 +4,8 @@
  * by the rules of its own direction, to the client's ephemeral port. Pure.
  */
 import { intToIp } from '../core/cidr.js';
-import { defaultAclRules, describeAclRule, evaluateAcl, type AclPacket, type AclVerdict } from '../core/acl.js';
-import type { AclRule, Hop, StoredAcl } from '../core/model/index.js';
+import { describeAclRule, evaluateAcl, type AclPacket, type AclVerdict } from '../core/acl.js';
+import type { AclRule, Hop } from '../core/model/index.js';
 import type { Topology } from './topology.js';
 import type { TraceQuery } from './verdict.js';
 
@@ -35,11 +35,6 @@ export function aclVerdict(rules: AclRule[], direction: 'ingress' | 'egress', q:
   return first!;
 }
 
-/** Whether an ACL is a default one with the rules it was made with: it allows everything and is not shown on paths. */
-export function untouchedDefault(acl: StoredAcl): boolean {
-  return acl.isDefault && JSON.stringify(acl.rules) === JSON.stringify(defaultAclRules());
-}
-
 /**
  * The hop of a subnet's ACL for a packet leaving it (egress: `remote` is the destination) or
  * entering it (ingress: `remote` is the source); null when the subnet has no ACL, or only its
@@ -47,7 +42,7 @@ export function untouchedDefault(acl: StoredAcl): boolean {
  */
 export function aclHop(t: Topology, subnetId: string, direction: 'ingress' | 'egress', q: TraceQuery, remote: number, reply: boolean): Hop | null {
   const acl = t.aclOf.get(subnetId);
-  if (!acl || untouchedDefault(acl)) return null;
+  if (!acl) return null;
   const v = aclVerdict(acl.rules, direction, q, remote, reply);
   const subnet = t.subnets.get(subnetId)?.subnet.name ?? subnetId;
   const way = direction === 'ingress' ? `into ${subnet} (inbound, stateless)` : `out of ${subnet} (outbound, stateless)`;
@@ -91,4 +86,19 @@ export function crossing(
     if (!h.ok) return h;
   }
   return null;
+}
+
+/** crossing() without hops or text: whether the ACLs let the packet cross (reachability matrices ask it for every path). */
+export function crossingAllowed(
+  t: Topology,
+  from: { subnetId: string; ip: number },
+  to: { subnetId: string; ip: number },
+  q: TraceQuery,
+  reply: boolean,
+): boolean {
+  if (from.subnetId === to.subnetId) return true;
+  const out = t.aclOf.get(from.subnetId);
+  if (out && !aclVerdict(out.rules, 'egress', q, to.ip, reply).allowed) return false;
+  const into = t.aclOf.get(to.subnetId);
+  return !into || aclVerdict(into.rules, 'ingress', q, from.ip, reply).allowed;
 }

@@ -4,7 +4,7 @@
  * longest-prefix match. Pure: no I/O, no clock.
  */
 import { maskOf, parseCidr, ipToInt } from '../core/cidr.js';
-import { aclOfSubnet } from '../core/acl.js';
+import { aclOfSubnet, untouchedDefault } from '../core/acl.js';
 import type {
   StoredAcl,
   ElasticIp,
@@ -98,7 +98,7 @@ export interface Topology {
   eipOf: Map<string, ElasticIp>;
   /** Internet hosts by address. */
   internetHosts: Map<number, InternetHost>;
-  /** subnetId → the network ACL at its edge (its own or its VPC's default); absent: none. */
+  /** subnetId → the network ACL at its edge (its own or its VPC's default); absent: none, or a default as made (it allows everything). */
   aclOf: Map<string, StoredAcl>;
 }
 
@@ -151,7 +151,7 @@ export function compile(s: Snapshot): Topology {
   }
   for (const subnet of s.subnets) {
     const acl = aclOfSubnet(s.networkAcls ?? [], subnet);
-    if (acl) t.aclOf.set(subnet.id, acl);
+    if (acl && !untouchedDefault(acl)) t.aclOf.set(subnet.id, acl);
     const c = parseCidr(subnet.cidr);
     const cs = { subnet, net: c.net, mask: maskOf(c.prefix) };
     t.subnets.set(subnet.id, cs);

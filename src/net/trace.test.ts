@@ -14,6 +14,7 @@ import { addRoute } from '../resources/route-table/service.js';
 import { createPeering, deletePeering } from '../resources/peering/service.js';
 import { readSnapshot } from '../resources/snapshot.js';
 import { compile } from './topology.js';
+import { addAclRule, associateAcl, createNetworkAcl } from '../resources/network-acl/service.js';
 import { reachable, trace } from './trace.js';
 import type { TraceProtocol, TraceResult } from '../core/model/index.js';
 import { formatTrace, formatVirtualPing } from './format.js';
@@ -200,27 +201,44 @@ test('the verdict-only path agrees with trace on every pair of a mixed topology'
   createServer(ctx, { name: 'web-1', subnet: 'sub-b', ip: '192.168.5.140', securityGroups: ['web'] });
   createServer(ctx, { name: 'off', subnet: 'sub-a', ip: '192.168.6.90' });
   setServerStatus(ctx, 'off', 'stopped');
-  const topo = compile(readSnapshot(ctx.store));
-  const servers = [...topo.servers.values()];
-  let checked = 0;
-  for (const a of servers) {
-    for (const b of [...servers.map((s) => s.privateIp), '192.168.6.99', '10.0.0.1']) {
-      for (const [protocol, port] of [
-        ['icmp', undefined],
-        ['tcp', 8080],
-        ['tcp', 22],
-      ] as const) {
-        const q = { sourceServerId: a.id, destination: b, protocol, port };
-        assert.equal(reachable(topo, q), trace(topo, q).reachable, `${a.name} -> ${b} ${protocol}/${port}`);
-        checked++;
+  // A network ACL on sub-b: TCP 8080 in from anywhere and replies out; nothing else (ICMP, TCP 22) crosses its edge.
+  createNetworkAcl(ctx, { name: 'b-guard', vpc: 'vpc-b' });
+  addAclRule(ctx, 'b-guard', { number: 100, direction: 'ingress', action: 'allow', protocol: 'tcp', ports: '8080', cidr: '0.0.0.0/0' });
+  addAclRule(ctx, 'b-guard', { number: 100, direction: 'egress', action: 'allow', protocol: 'tcp', ports: '1024-65535', cidr: '0.0.0.0/0' });
+  associateAcl(ctx, 'b-guard', 'sub-b');
+  const agree = () => {
+    const topo = compile(readSnapshot(ctx.store));
+    const servers = [...topo.servers.values()];
+    let checked = 0;
+    let reached = 0;
+    let byAcl = 0;
+    for (const a of servers) {
+      for (const b of [...servers.map((s) => s.privateIp), '192.168.6.99', '10.0.0.1']) {
+        for (const [protocol, port] of [
+          ['icmp', undefined],
+          ['tcp', 8080],
+          ['tcp', 22],
+        ] as const) {
+          const q = { sourceServerId: a.id, destination: b, protocol, port };
+          const full = trace(topo, q);
+          assert.equal(reachable(topo, q), full.reachable, `${a.name} -> ${b} ${protocol}/${port}`);
+          checked++;
+          if (full.reachable) reached++;
+          if (full.blockedBy?.kind === 'network-acl') byAcl++;
+        }
       }
     }
-  }
-  assert.ok(checked > 100);
-  // After the return route exists some pairs become reachable, so both verdicts were exercised.
+    return { checked, reached, byAcl };
+  };
+  const before = agree();
+  assert.ok(before.checked > 100);
+  // After the return route exists pairs across the peering become reachable, and some are stopped by the ACL: every verdict was exercised.
   addRoute(ctx, { vpc: 'vpc-b', destination: '192.168.6.0/25', target: 'pcx-ab' });
+  const after = agree();
+  assert.ok(after.reached > before.reached, JSON.stringify([before, after]));
+  assert.ok(after.byAcl > 0, JSON.stringify(after));
   const topo2 = compile(readSnapshot(ctx.store));
-  const q = { sourceServerId: getServer(ctx, 'ecs-a').id, destination: '192.168.5.130', protocol: 'icmp' as const };
+  const q = { sourceServerId: getServer(ctx, 'ecs-a').id, destination: '192.168.5.130', protocol: 'tcp' as const, port: 8080 };
   assert.equal(reachable(topo2, q), true);
   assert.equal(trace(topo2, q).reachable, true);
 });

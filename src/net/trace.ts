@@ -13,7 +13,7 @@ import { checkPort } from '../core/model/index.js';
 import { lookup, subnetHolding, type CompiledRoute, type CompiledTable, type Topology } from './topology.js';
 import { edgeOut, fromInternet, LOOPBACK } from './edge.js';
 import { emptyResult, groupHop, matchRule, type TraceQuery } from './verdict.js';
-import { crossing } from './acl.js';
+import { crossing, crossingAllowed } from './acl.js';
 
 export type { TraceQuery } from './verdict.js';
 
@@ -215,5 +215,5 @@ export function reachable(t: Topology, q: TraceQuery): boolean {
   if (deliverQuietly(t, to, srcIp)?.id !== src.id) return false;
   const a = { subnetId: src.subnetId, ip: srcIp };
   const b = { subnetId: to.subnetId, ip: dst };
-  return !crossing(t, [], a, b, q, false) && !crossing(t, [], b, a, q, true);
+  return crossingAllowed(t, a, b, q, false) && crossingAllowed(t, b, a, q, true);
 }

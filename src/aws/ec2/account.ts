@@ -7,12 +7,11 @@ import { NimbusError } from '../../core/errors.js';
 import { AwsError } from '../codec.js';
 import type { Server } from '../../core/model/index.js';
 import type { Ctx } from '../../resources/context.js';
-import { accountId, attr, filtered, type Handler, type Out } from './kit.js';
+import { accountId, filtered, type Handler, type Out } from './kit.js';
 
 export const ZONES = ['a', 'b', 'c'];
 
-/** A subnet's availability zone: the one it was created in (a when none was named). */
-export const zoneOf = (ctx: Ctx, subnetId: string, region: string) => `${region}${attr(ctx, subnetId, 'zone') ?? 'a'}`;
+export { zoneOf } from '../kit.js';
 
 /** The image every server runs when none is named: the host's own system. */
 export const DEFAULT_IMAGE = 'ami-nimbus';

@@ -6,9 +6,9 @@
  */
 import { write, type Ctx } from '../../resources/context.js';
 import { checkTag as checkTagAs, checkTagCount } from '../tags.js';
-import { attr, setAttr, userTags, type In, type Out } from '../kit.js';
+import { attr, freshName, setAttr, userTags, type In, type Out } from '../kit.js';
 
-export { accountId, attr, boolValue, filtered, missing, need, setAttr, userTags, type Fields, type Handler, type In, type Out } from '../kit.js';
+export { accountId, attr, boolValue, filtered, freshName, missing, need, setAttr, userTags, type Fields, type Handler, type In, type Out } from '../kit.js';
 
 /** Whether a resource's name was chosen (given as a Name tag or in Nimbus), rather than made up. */
 export const named = (ctx: Ctx, id: string) => attr(ctx, id, 'unnamed') !== '1';
@@ -79,10 +79,4 @@ export function specTag(input: In, key: string): string | undefined {
 /** The Name tag of this resource type in TagSpecifications, or a made-up `<base>-N` (see `named`). */
 export function nameFor(input: In, type: string, base: string, taken: () => string[]): string {
   return specName(input, type) ?? freshName(taken(), base);
-}
-
-/** A name for a resource created without a Name tag: its kind and a counter. */
-export function freshName(taken: string[], base: string): string {
-  const used = new Set(taken);
-  for (let i = 1; ; i++) if (!used.has(`${base}-${i}`)) return `${base}-${i}`;
 }

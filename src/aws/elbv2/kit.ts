@@ -12,7 +12,7 @@ import { AwsError } from '../codec.js';
 import { checkTag, checkTagCount } from '../tags.js';
 import { accountId, attr, userTags, type In } from '../kit.js';
 
-export { accountId, attr, setAttr, userTags, type Handler, type In, type Out } from '../kit.js';
+export { accountId, attr, freshName, setAttr, userTags, zoneOf, type Handler, type In, type Out } from '../kit.js';
 
 export interface HealthCheck {
   enabled: boolean;

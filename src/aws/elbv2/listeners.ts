@@ -8,7 +8,6 @@ import type { Listener, LoadBalancer } from '../../core/model/index.js';
 import { saveUpdate, write, type Ctx } from '../../resources/context.js';
 import * as elb from '../../resources/load-balancer/service.js';
 import { AwsError } from '../codec.js';
-import { freshName } from '../ec2/kit.js';
 import {
   addTags,
   getLb,
@@ -25,6 +24,7 @@ import {
   type In,
   type Out,
   type TargetGroup,
+  freshName,
 } from './kit.js';
 import { memberInput, monitorOf, poolSettings } from './target-groups.js';
 

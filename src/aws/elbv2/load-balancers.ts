@@ -26,6 +26,7 @@ import {
   type In,
   type Out,
   type TargetGroup,
+  zoneOf,
 } from './kit.js';
 
 const COMMON: Record<string, string> = {
@@ -73,7 +74,6 @@ function state(status: string | undefined): Out {
 }
 
 function lbOut(ctx: Ctx, region: string, runtime: LbRuntime, lb: LoadBalancer): Out {
-  const zone = (subnetId: string) => `${region}${attr(ctx, subnetId, 'zone') ?? 'a'}`;
   return {
     LoadBalancerArn: lbArn(ctx, region, lb),
     DNSName: lb.publicIp ?? lb.vip,
@@ -85,7 +85,7 @@ function lbOut(ctx: Ctx, region: string, runtime: LbRuntime, lb: LoadBalancer): 
     State: state(runtime.provisioning(lb.id)),
     Type: lbType(ctx, lb),
     AvailabilityZones: subnetsOf(ctx, lb).map((id) => ({
-      ZoneName: zone(id),
+      ZoneName: zoneOf(ctx, id, region),
       SubnetId: id,
       ...(id === lb.subnetId ? { LoadBalancerAddresses: [{ IpAddress: lb.publicIp ?? lb.vip, PrivateIPv4Address: lb.vip }] } : { LoadBalancerAddresses: [] }),
     })),
@@ -192,8 +192,7 @@ export const LOAD_BALANCERS: Record<string, Handler> = {
       throw new AwsError('InvalidConfigurationRequest', `Nimbus's load balancer lives in subnet ${lb.subnetId}: it must stay among the subnets`);
     const ordered = [lb.subnetId, ...list.filter((id) => id !== lb.subnetId)];
     setAttr(ctx, lb.id, 'subnets', ordered.length > 1 ? JSON.stringify(ordered) : null);
-    const zone = (id: string) => `${region}${attr(ctx, id, 'zone') ?? 'a'}`;
-    return { AvailabilityZones: ordered.map((id) => ({ ZoneName: zone(id), SubnetId: id })), IpAddressType: 'ipv4' };
+    return { AvailabilityZones: ordered.map((id) => ({ ZoneName: zoneOf(ctx, id, region), SubnetId: id })), IpAddressType: 'ipv4' };
   },
   // Nimbus reserves no capacity: a load balancer has what its workers give it (nimbus lb update --workers).
   DescribeCapacityReservation: (ctx, input) => {

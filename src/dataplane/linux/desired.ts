@@ -18,7 +18,6 @@ import { deliverQuietly } from '../../net/trace.js';
 import type { Peering, Server } from '../../core/model/index.js';
 import * as N from './names.js';
 import { aclRuleset, loadBalancerRuleset, portsRuleset, serverRuleset, routerRuleset } from './nft.js';
-import { untouchedDefault } from '../../net/acl.js';
 import { PUBLIC_LINK } from './l4.js';
 import { INTERNET_CIDR, INTERNET_ROUTER } from '../../core/model/internet.js';
 import {
@@ -336,12 +335,7 @@ function routerSpec(t: Topology, prefix: string, vpcId: string, { peerAddrs, pee
     }
     if (!table.routes.some((r) => r.destination === '0.0.0.0/0')) routes.push({ table: num, dst: 'default', type: 'unreachable' });
   }
-  const acls = aclRuleset(
-    subnets.map((cs) => {
-      const acl = t.aclOf.get(cs.subnet.id);
-      return { bridge: N.bridgeName(cs.subnet.id), rules: acl && !untouchedDefault(acl) ? acl.rules : null };
-    }),
-  );
+  const acls = aclRuleset(subnets.map((cs) => ({ bridge: N.bridgeName(cs.subnet.id), rules: t.aclOf.get(cs.subnet.id)?.rules ?? null })));
   const nft = routerRuleset() + (gport ? `\n${routerEdgeRules(gport, mapped.get(vpcId) ?? [])}` : '') + (acls ? `\n${acls}` : '');
   const portsText = portsRuleset(ports);
   return {
