@@ -91,6 +91,9 @@ export const SERVED = {
       'ReplaceNetworkAclEntry',
       'DeleteNetworkAclEntry',
       'ReplaceNetworkAclAssociation',
+      'CreateFlowLogs',
+      'DescribeFlowLogs',
+      'DeleteFlowLogs',
     ],
   },
   elbv2: {

@@ -25,6 +25,7 @@ import type { Dataplane } from './dataplane/driver.js';
 import { Supervisor } from './workloads/supervisor.js';
 import { Workloads } from './workloads/workloads.js';
 import { LoadBalancers } from './workloads/load-balancers.js';
+import { FlowLogs } from './workloads/flow-logs.js';
 
 export interface DaemonOptions {
   port?: number;
@@ -123,17 +124,30 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   const supervisor = new Supervisor(join(dataDir, 'run'));
   const workloads = new Workloads(store, feed, dataplane, supervisor, dataDir);
   const loadBalancers = new LoadBalancers(store, feed, dataplane, supervisor, dataDir, workloads, opts.tcpEngine ?? 'kernel');
+  const flowLogs = new FlowLogs(store, feed, dataplane, dataDir);
   const allowedHosts = new Set((opts.allowHosts ?? []).map((h) => h.toLowerCase()));
   if (!LOOPBACK.has(host)) allowedHosts.add(host.toLowerCase());
   const sessions = new ConsoleSessions();
-  const app = await buildApp({ store, feed, dataplane, workloads, loadBalancers, version: VERSION, logger: opts.logger, allowedHosts, workloadBase, sessions });
+  const app = await buildApp({
+    store,
+    feed,
+    dataplane,
+    workloads,
+    loadBalancers,
+    flowLogs,
+    version: VERSION,
+    logger: opts.logger,
+    allowedHosts,
+    workloadBase,
+    sessions,
+  });
   const address = await app.listen({ port, host });
   // The API answers first. The first passes start a moment later (a large installation's first
   // full pass spawns a command per namespace, which would keep the first requests waiting), each
   // subscribing to the change feed before it reads the store, so no change is missed; `nimbus
   // status` says how far they have got.
   const ready = new Promise<void>((r) => setTimeout(r, FIRST_PASS_DELAY_MS)).then(() =>
-    Promise.all([dataplane.start(store, feed), workloads.start(), loadBalancers.start()]).then(() => undefined),
+    Promise.all([dataplane.start(store, feed), workloads.start(), loadBalancers.start()]).then(() => flowLogs.start()),
   );
   // Once every first pass has asked for what it wants, the processes a killed daemon left that nobody adopted are ended.
   void ready.then(() => supervisor.reapUnclaimed()).catch(() => undefined);
@@ -152,6 +166,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     async close() {
       await app.close();
       await ready.catch(() => undefined);
+      await flowLogs.stop();
       await loadBalancers.stop();
       await workloads.stop();
       supervisor.stopAll();

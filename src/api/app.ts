@@ -13,6 +13,7 @@ import { SHARED_SCHEMAS } from '../core/model/index.js';
 import { networkRoutes } from './network-routes.js';
 import { edgeRoutes } from './edge-routes.js';
 import { aclRoutes } from './acl-routes.js';
+import { flowLogRoutes } from './flow-log-routes.js';
 import { analyzerRoutes, dataplaneRoutes } from './analyzer-routes.js';
 import { lbRoutes, metricsRoute } from './lb-routes.js';
 import { topologyRoutes } from './topology-routes.js';
@@ -101,6 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => networkRoutes(scope, deps), { prefix: '/v1' });
   await app.register(async (scope) => edgeRoutes(scope, deps), { prefix: '/v1' });
   await app.register(async (scope) => aclRoutes(scope, deps), { prefix: '/v1' });
+  await app.register(async (scope) => flowLogRoutes(scope, deps), { prefix: '/v1' });
   await app.register(async (scope) => analyzerRoutes(scope, deps), { prefix: '/v1' });
   await app.register(async (scope) => dataplaneRoutes(scope, deps), { prefix: '/v1' });
   await app.register(async (scope) => lbRoutes(scope, deps), { prefix: '/v1' });

@@ -11,6 +11,7 @@ import type { Dataplane } from '../dataplane/driver.js';
 import { findProject } from '../resources/project/service.js';
 import type { Workloads } from '../workloads/workloads.js';
 import type { LoadBalancers } from '../workloads/load-balancers.js';
+import type { FlowLogs } from '../workloads/flow-logs.js';
 
 export interface AppDeps {
   store: Store;
@@ -18,6 +19,8 @@ export interface AppDeps {
   dataplane: Dataplane;
   workloads: Workloads;
   loadBalancers: LoadBalancers;
+  /** The flow-log collector: records are read through it. */
+  flowLogs: FlowLogs;
   version: string;
   logger?: boolean;
   /** Host names besides the loopback ones that requests may name (--allow-host, a non-loopback --host). */

@@ -3,7 +3,6 @@
  * shows as, the attributes AWS keeps that Nimbus's model has no field for, and the filters
  * of EC2-style Describe calls. One room per resource imports this, never another room.
  */
-import { createHash } from 'node:crypto';
 import { NimbusError } from '../core/errors.js';
 import type { Project } from '../core/model/index.js';
 import type { Ctx } from '../resources/context.js';
@@ -16,11 +15,8 @@ export type Out = Record<string, Value>;
 /** One operation: the caller's project, its input, the region it signed for, the load balancers' runtime. */
 export type Handler = (ctx: Ctx, input: In, region: string, runtime: LbRuntime) => Out;
 
-/** A project's AWS account id: 12 digits, stable, drawn from its id. */
-export function accountId(projectId: string): string {
-  const n = createHash('sha256').update(`nimbus-account:${projectId}`).digest().readBigUInt64BE(0) % 10n ** 12n;
-  return n.toString().padStart(12, '0');
-}
+import { accountId } from '../core/account.js';
+export { accountId };
 
 /** The project an account id (or a project's id or name) names, as PeerOwnerId gives it. */
 export function projectOfAccount(ctx: Ctx, account: string): string | undefined {

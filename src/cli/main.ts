@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { networkCommands } from './network.js';
 import { edgeCommands } from './edge.js';
 import { aclCommands } from './acl.js';
+import { flowLogCommands } from './flowlog.js';
 import { accessCommands } from './access.js';
 import { analyzerCommands } from './analyzer.js';
 import { daemonCommands } from './daemon.js';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   networkCommands(program);
   edgeCommands(program);
   aclCommands(program);
+  flowLogCommands(program);
   analyzerCommands(program);
   dataplaneCommands(program);
   lbCommands(program);

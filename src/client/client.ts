@@ -8,6 +8,9 @@ import type {
   AclRuleInput,
   NetworkAcl,
   NetworkAclInput,
+  FlowLog,
+  FlowLogInput,
+  FlowRecords,
   AwsCredentials,
   ExecResult,
   HealthMonitor,
@@ -228,6 +231,20 @@ export class NimbusClient {
     replaceRule: (ref: string, b: AclRuleInput) => this.request<NetworkAcl>('PATCH', `/v1/network-acls/${enc(ref)}/rules`, b),
     removeRule: (ref: string, direction: 'ingress' | 'egress', number: number) =>
       this.request<NetworkAcl>('DELETE', `/v1/network-acls/${enc(ref)}/rules`, undefined, { direction, number: String(number) }),
+  };
+  flowLogs = {
+    ...crud<FlowLog, FlowLogInput, never>(this, 'flow-logs'),
+    records: (ref: string, query: { after?: number; limit?: number; action?: string; server?: string } = {}) =>
+      this.request<FlowRecords>(
+        'GET',
+        `/v1/flow-logs/${enc(ref)}/records`,
+        undefined,
+        Object.fromEntries(
+          Object.entries(query)
+            .filter(([, v]) => v !== undefined)
+            .map(([k, v]) => [k, String(v)]),
+        ),
+      ),
   };
   internetGateways = {
     ...crud<InternetGateway, { name: string; vpc?: string }, Rename>(this, 'internet-gateways'),

@@ -79,6 +79,9 @@ export const ERROR_CATALOGUE = {
   'InvalidNetworkAclEntry.NotFound': { status: 404, summary: 'No rule with that number and direction in the network ACL.' },
   NetworkAclEntryAlreadyExists: { status: 409, summary: 'A network ACL already has a rule with that number in that direction (AWS numbers them).' },
   NetworkAclLimitExceeded: { status: 400, summary: "A VPC has as many network ACLs as the project's quota allows (AWS's code)." },
+  'InvalidFlowLogId.NotFound': { status: 404, summary: 'No flow log with that name or id in the project.' },
+  FlowLogAlreadyExists: { status: 409, summary: 'A flow log with the same resource and traffic type exists (AWS allows one).' },
+  FlowLogsLimitExceeded: { status: 400, summary: "A resource has as many flow logs as the project's quota allows (AWS allows 2)." },
   NetworkAclEntryLimitExceeded: { status: 400, summary: "A network ACL has as many rules in one direction as the project's quota allows (AWS's code)." },
   'InvalidGatewayID.NotFound': { status: 404, summary: 'A route target naming an internet gateway the project does not have.' },
   'Resource.AlreadyAssociated': {

@@ -25,6 +25,7 @@ export const KINDS = {
   natGateway: 'nat',
   internetHost: 'inet',
   networkAcl: 'acl',
+  flowLog: 'fl',
 } as const;
 
 export type Kind = keyof typeof KINDS;
@@ -78,4 +79,5 @@ export const KIND_LABEL: Record<Kind, string> = {
   natGateway: 'NAT gateway',
   internetHost: 'internet host',
   networkAcl: 'network ACL',
+  flowLog: 'flow log',
 };

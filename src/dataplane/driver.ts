@@ -7,6 +7,7 @@ import type { Store } from '../store/db.js';
 import type { ChangeFeed } from '../resources/context.js';
 import type { ChildProcess } from 'node:child_process';
 import type { RunAs } from './user.js';
+import type { FlowSample } from './linux/flows.js';
 import type { DataplaneKind, DataplaneStatus, ExecResult, PlanStep, Server, SyncReport } from '../core/model/index.js';
 
 export type { DataplaneKind, DataplaneStatus, SyncReport };
@@ -67,4 +68,15 @@ export interface Dataplane {
    * with `tty`, on a terminal of `rows` × `cols`. Only real data planes can.
    */
   attach(server: Server, argv: string[], opts: AttachOptions): Promise<ChildProcess>;
+  /**
+   * The flow counters the kernel holds for flow logs, per source (an endpoint's id, or a VPC's
+   * for its router's ACL rejects); only the linux plane has them.
+   */
+  flowSamples?(sources: string[]): Promise<Map<string, FlowCounters>>;
+}
+
+/** One namespace's flow counters: the nftables table they live in (a new one starts from zero) and its samples. */
+export interface FlowCounters {
+  table: string;
+  samples: FlowSample[];
 }

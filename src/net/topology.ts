@@ -7,6 +7,7 @@ import { maskOf, parseCidr, ipToInt } from '../core/cidr.js';
 import { aclOfSubnet, untouchedDefault } from '../core/acl.js';
 import type {
   StoredAcl,
+  FlowLog,
   ElasticIp,
   InternetGateway,
   InternetHost,
@@ -43,6 +44,8 @@ export interface Snapshot {
   internetHosts?: InternetHost[];
   /** Network ACLs (absent: none, everything allowed at the subnets' edges). */
   networkAcls?: StoredAcl[];
+  /** Flow logs (absent: none); the linux plane counts flows where they watch. */
+  flowLogs?: FlowLog[];
 }
 
 export interface CompiledRoute {

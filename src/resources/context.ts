@@ -92,6 +92,7 @@ export const NOT_FOUND: Record<Kind, ErrorCode> = {
   natGateway: 'NatGatewayNotFound',
   internetHost: 'InvalidInternetHost.NotFound',
   networkAcl: 'InvalidNetworkAclID.NotFound',
+  flowLog: 'InvalidFlowLogId.NotFound',
 };
 
 export function notFound(kind: Kind, ref: string): NimbusError {

@@ -21,6 +21,7 @@ import { createListener } from './load-balancer/listener.js';
 import { createPool } from './load-balancer/pool.js';
 import { allocateElasticIp, createInternetGateway, createNatGateway } from './edge/service.js';
 import { addAclRule, createNetworkAcl } from './network-acl/service.js';
+import { createFlowLog } from './flow-log/service.js';
 
 /** Per kind: what the project needs first, and one more of the kind (called with n = 0, 1, ...). */
 const CASES: Record<QuotaKind, { setup?: (ctx: Ctx) => void; one: (ctx: Ctx, n: number) => unknown }> = {
@@ -81,6 +82,10 @@ const CASES: Record<QuotaKind, { setup?: (ctx: Ctx) => void; one: (ctx: Ctx, n: 
   rulesPerNetworkAcl: {
     setup: (ctx) => (createVpc(ctx, { name: 'v', cidr: '10.0.0.0/16' }), createNetworkAcl(ctx, { name: 'acl', vpc: 'v' })),
     one: (ctx, n) => addAclRule(ctx, 'acl', { number: n + 1, direction: 'ingress', action: 'allow', protocol: 'tcp', ports: `${n + 1}`, cidr: '0.0.0.0/0' }),
+  },
+  flowLogsPerResource: {
+    setup: (ctx) => createVpc(ctx, { name: 'v', cidr: '10.0.0.0/16' }),
+    one: (ctx, n) => createFlowLog(ctx, { name: `f${n}`, vpc: 'v', trafficType: ['ALL', 'ACCEPT', 'REJECT'][n % 3] }),
   },
   natGateways: {
     setup: (ctx) => {

@@ -56,6 +56,7 @@ export function readSnapshot(store: Store): Snapshot {
     routeTables: store.list<SnapshotRouteTable>('routeTable'),
     peerings: store.list('peering'),
     networkAcls: store.list('networkAcl'),
+    flowLogs: store.list('flowLog'),
     internetGateways: store.list<InternetGateway>('internetGateway'),
     // A public load balancer's address maps to its VIP at its VPC's internet gateway, as an elastic IP does (Huawei shows it as one).
     elasticIps: [

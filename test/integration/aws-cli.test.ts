@@ -130,3 +130,40 @@ test('the aws CLI learns who and where it is: STS, IAM, regions, zones, account 
   // What is not served is refused by name.
   await assert.rejects(aws('ec2', 'describe-volumes'), /InvalidAction.*DescribeVolumes/s);
 });
+
+test('the aws CLI: flow logs on a VPC, a subnet and an instance, described, refused with AWS codes, deleted', { skip }, async () => {
+  const vpc = await aws('ec2', 'create-vpc', '--cidr-block', '10.93.0.0/16', ...name('vpc', 'fl-vpc'), '--query', 'Vpc.VpcId');
+  const subnet = await aws('ec2', 'create-subnet', '--vpc-id', vpc, '--cidr-block', '10.93.1.0/24', '--query', 'Subnet.SubnetId');
+  const eni = await aws(
+    'ec2',
+    'run-instances',
+    '--image-id',
+    'ami-12345678',
+    '--subnet-id',
+    subnet,
+    '--query',
+    'Instances[0].NetworkInterfaces[0].NetworkInterfaceId',
+  );
+  const make = (type: string, id: string, ...more: string[]) =>
+    aws('ec2', 'create-flow-logs', '--resource-type', type, '--resource-ids', id, '--traffic-type', 'ALL', ...more, '--query', 'FlowLogIds[0]');
+  const onVpc = await make('VPC', vpc, '--log-destination-type', 's3', '--log-destination', 'arn:aws:s3:::bucket', ...name('vpc-flow-log', 'vpc-log'));
+  const onSubnet = await make('Subnet', subnet, '--max-aggregation-interval', '60');
+  const onEni = await make('NetworkInterface', eni, '--log-group-name', 'my-group');
+  const field = (id: string, f: string) => aws('ec2', 'describe-flow-logs', '--flow-log-ids', id, '--query', `FlowLogs[0].${f}`);
+  const listed = await aws('ec2', 'describe-flow-logs', '--filter', `Name=resource-id,Values=${vpc},${subnet},${eni}`, '--query', 'FlowLogs[].FlowLogId');
+  assert.deepEqual(listed.split(/\s+/).sort(), [onVpc, onSubnet, onEni].sort());
+  assert.equal(await field(onEni, 'ResourceId'), eni);
+  assert.equal(await field(onSubnet, 'MaxAggregationInterval'), '60');
+  assert.equal(await field(onVpc, 'LogDestinationType'), 's3');
+  assert.equal(await field(onVpc, 'FlowLogStatus'), 'ACTIVE');
+  // Nimbus's view: the records are its own file, read through its API.
+  assert.equal((await t.client.flowLogs.get('vpc-log')).destination, `nimbus:flowlogs/${onVpc}.log`);
+  await assert.rejects(aws('ec2', 'create-flow-logs', '--resource-type', 'VPC', '--resource-ids', vpc, '--traffic-type', 'ALL'), /FlowLogAlreadyExists/);
+  await assert.rejects(
+    aws('ec2', 'create-flow-logs', '--resource-type', 'VPC', '--resource-ids', vpc, '--traffic-type', 'REJECT', '--log-format', '${srcaddr} ${dstaddr}'),
+    /InvalidParameter.*default format/,
+  );
+  const gone = await aws('ec2', 'delete-flow-logs', '--flow-log-ids', onVpc, onSubnet, onEni, 'fl-0000000000000000', '--query', 'Unsuccessful[].ResourceId');
+  assert.equal(gone, 'fl-0000000000000000');
+  assert.deepEqual(await t.client.flowLogs.list({ vpc }), []);
+});

@@ -15,5 +15,18 @@ import { PEERINGS } from './peerings.js';
 import { EDGE } from './edge.js';
 import { TAGS } from './tags.js';
 import { ACLS } from './acls.js';
+import { FLOW_LOGS } from './flow-logs.js';
 
-export const EC2: Record<string, Handler> = { ...ACCOUNT, ...VPCS, ...GROUPS, ...INSTANCES, ...INTERFACES, ...ROUTES, ...PEERINGS, ...EDGE, ...ACLS, ...TAGS };
+export const EC2: Record<string, Handler> = {
+  ...ACCOUNT,
+  ...VPCS,
+  ...GROUPS,
+  ...INSTANCES,
+  ...INTERFACES,
+  ...ROUTES,
+  ...PEERINGS,
+  ...EDGE,
+  ...ACLS,
+  ...FLOW_LOGS,
+  ...TAGS,
+};

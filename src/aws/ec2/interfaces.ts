@@ -3,6 +3,7 @@
  * (DescribeNetworkInterfaces): its subnet, address, groups and elastic IP. Nimbus has no
  * interfaces of their own: each is its server's, made and gone with it.
  */
+import { interfaceIdOf } from '../../core/account.js';
 import type { ElasticIp, SecurityGroup, Server } from '../../core/model/index.js';
 import type { Ctx } from '../../resources/context.js';
 import * as servers from '../../resources/server/service.js';
@@ -19,7 +20,7 @@ export function publicIpOf(ctx: Ctx, serverId: string): ElasticIp | undefined {
   return ctx.store.list<ElasticIp>('elasticIp', { projectId: ctx.projectId }).find((x) => x.serverId === serverId);
 }
 
-export const eniOf = (s: Server) => `eni-${s.id.slice(s.id.indexOf('-') + 1)}`;
+export const eniOf = (s: Server) => interfaceIdOf(s.id);
 
 /** The instance's one network interface, as DescribeInstances and DescribeNetworkInterfaces show it. */
 export function interfaceOut(ctx: Ctx, s: Server, region: string, inInstance: boolean): Out {

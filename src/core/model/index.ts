@@ -14,6 +14,7 @@ export * from './access.js';
 export * from './quotas.js';
 export * from './topology.js';
 export * from './internet.js';
+export * from './flow-log.js';
 
 import { Type } from '@sinclair/typebox';
 import {
@@ -34,6 +35,7 @@ import {
 import { LoadBalancer, Listener, Pool, Member, HealthMonitor } from './load-balancer.js';
 import { TraceResponse, PingResult } from './analyzer.js';
 import { Token } from './access.js';
+import { FlowLog } from './flow-log.js';
 
 export const ErrorBody = Type.Object({ code: Type.String(), message: Type.String() }, { $id: 'Error' });
 
@@ -53,6 +55,7 @@ export const SHARED_SCHEMAS = [
   InternetGateway,
   ElasticIp,
   NatGateway,
+  FlowLog,
   TraceResponse,
   PingResult,
   LoadBalancer,

@@ -76,6 +76,17 @@ export const Inputs = {
   ),
   rename: Type.Object({ name: Type.Optional(Name) }, strict),
   association: Type.Object({ subnet: Ref('subnet') }, strict),
+  flowLog: Type.Object(
+    {
+      name: Name,
+      vpc: Type.Optional(Ref('VPC to watch')),
+      subnet: Type.Optional(Ref('subnet to watch')),
+      server: Type.Optional(Ref('server to watch')),
+      trafficType: Type.Optional(S({ description: 'ALL (the default), ACCEPT or REJECT' })),
+      maxAggregationInterval: Type.Optional(Type.Integer({ description: 'seconds: 60 or 600 (the default, as in AWS)' })),
+    },
+    strict,
+  ),
   route: Type.Object({ destination: Short(), target: Short('a peering, internet gateway or NAT gateway (name or id), or blackhole') }, strict),
   internetGateway: Type.Object({ name: Name, vpc: Type.Optional(Ref('VPC to attach it to')) }, strict),
   gatewayAttachment: Type.Object({ vpc: Ref('VPC') }, strict),
@@ -211,6 +222,7 @@ export type RuleInput = Static<typeof Inputs.rule>;
 export type RouteTableInput = Static<typeof Inputs.routeTable>;
 export type NetworkAclInput = Static<typeof Inputs.networkAcl>;
 export type AclRuleInput = Static<typeof Inputs.aclRule>;
+export type FlowLogInput = Static<typeof Inputs.flowLog>;
 export type Rename = Static<typeof Inputs.rename>;
 export type RouteInput = Static<typeof Inputs.route>;
 export type PeeringInput = Static<typeof Inputs.peering>;

@@ -18,6 +18,7 @@ export const QUOTA_KINDS = [
   'natGateways',
   'networkAclsPerVpc',
   'rulesPerNetworkAcl',
+  'flowLogsPerResource',
 ] as const;
 export type QuotaKind = (typeof QUOTA_KINDS)[number];
 
@@ -41,6 +42,7 @@ export const DEFAULT_QUOTAS: Record<QuotaKind, number> = {
   natGateways: 5,
   networkAclsPerVpc: 200,
   rulesPerNetworkAcl: 20,
+  flowLogsPerResource: 2,
 };
 
 /** The code a quota's refusal carries: AWS's where it has one. */
@@ -55,4 +57,5 @@ export const QUOTA_CODES: Partial<Record<QuotaKind, string>> = {
   natGateways: 'NatGatewayLimitExceeded',
   networkAclsPerVpc: 'NetworkAclLimitExceeded',
   rulesPerNetworkAcl: 'NetworkAclEntryLimitExceeded',
+  flowLogsPerResource: 'FlowLogsLimitExceeded',
 };

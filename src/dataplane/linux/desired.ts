@@ -124,6 +124,7 @@ export function desiredState(snapshot: Snapshot, prefix: string, slot: EdgeSlot 
     gatewayAddrs: N.gatewayAddresses(edge.gateways.map((g) => g.id)),
     mapped: groupBy(edge.mappings, (m) => [m.vpcId]),
     internet,
+    logged: flowLogged(snapshot),
   };
   for (const vpc of snapshot.vpcs) {
     const spec = routerSpec(t, prefix, vpc.id, ctx);
@@ -131,7 +132,7 @@ export function desiredState(snapshot: Snapshot, prefix: string, slot: EdgeSlot 
   }
   const seenCache = new Map<string, string[]>();
   for (const server of snapshot.servers) {
-    const spec = server.id.startsWith('nat-') ? natSpec(t, prefix, server) : serverSpec(t, prefix, server, seenCache);
+    const spec = server.id.startsWith('nat-') ? natSpec(t, prefix, server) : serverSpec(t, prefix, server, seenCache, ctx.logged.has(server.id));
     namespaces.set(spec.name, spec);
   }
   if (internet) {
@@ -240,6 +241,24 @@ interface RouterInputs {
   mapped: Map<string, Mapping[]>;
   /** Whether the internet's namespace exists (gateways' veths go there). */
   internet: boolean;
+  /** The endpoints and subnets a flow log watches (flowLogged). */
+  logged: Set<string>;
+}
+
+/**
+ * What flow logs watch: each endpoint (server or load balancer) they cover by itself, its
+ * subnet or its VPC, and the subnets holding such an endpoint (their ACL's rejects are counted).
+ */
+export function flowLogged(snapshot: Snapshot): Set<string> {
+  const out = new Set<string>();
+  const logs = snapshot.flowLogs ?? [];
+  if (logs.length === 0) return out;
+  const watched = new Set(logs.map((f) => f.resourceId));
+  for (const s of snapshot.servers) {
+    if (s.id.startsWith('nat-')) continue;
+    if (watched.has(s.id) || watched.has(s.subnetId) || watched.has(s.vpcId)) out.add(s.id).add(s.subnetId);
+  }
+  return out;
 }
 
 function groupBy<T>(items: T[], keys: (item: T) => string[]): Map<string, T[]> {
@@ -254,7 +273,7 @@ function groupBy<T>(items: T[], keys: (item: T) => string[]): Map<string, T[]> {
   return out;
 }
 
-function routerSpec(t: Topology, prefix: string, vpcId: string, { peerAddrs, peerings, tables, gatewayAddrs, mapped, internet }: RouterInputs): NsSpec {
+function routerSpec(t: Topology, prefix: string, vpcId: string, { peerAddrs, peerings, tables, gatewayAddrs, mapped, internet, logged }: RouterInputs): NsSpec {
   const name = N.routerNs(prefix, vpcId);
   const subnets = t.subnetsByVpc.get(vpcId) ?? [];
   const create: LinkSpec[] = [];
@@ -335,7 +354,9 @@ function routerSpec(t: Topology, prefix: string, vpcId: string, { peerAddrs, pee
     }
     if (!table.routes.some((r) => r.destination === '0.0.0.0/0')) routes.push({ table: num, dst: 'default', type: 'unreachable' });
   }
-  const acls = aclRuleset(subnets.map((cs) => ({ bridge: N.bridgeName(cs.subnet.id), rules: t.aclOf.get(cs.subnet.id)?.rules ?? null })));
+  const acls = aclRuleset(
+    subnets.map((cs) => ({ bridge: N.bridgeName(cs.subnet.id), rules: t.aclOf.get(cs.subnet.id)?.rules ?? null, logged: logged.has(cs.subnet.id) })),
+  );
   const nft = routerRuleset() + (gport ? `\n${routerEdgeRules(gport, mapped.get(vpcId) ?? [])}` : '') + (acls ? `\n${acls}` : '');
   const portsText = portsRuleset(ports);
   return {
@@ -365,7 +386,7 @@ function dedupe(routes: RouteSpec[]): RouteSpec[] {
   });
 }
 
-function serverSpec(t: Topology, prefix: string, server: Server, seenCache: Map<string, string[]>): NsSpec {
+function serverSpec(t: Topology, prefix: string, server: Server, seenCache: Map<string, string[]>, flows: boolean): NsSpec {
   const name = N.serverNs(prefix, server.id);
   const cs = t.subnets.get(server.subnetId)!;
   const up = server.status === 'running';
@@ -387,7 +408,9 @@ function serverSpec(t: Topology, prefix: string, server: Server, seenCache: Map<
   };
   const groupRules = server.securityGroupIds.flatMap((g) => t.groups.get(g)?.rules ?? []);
   // A load balancer's endpoint forwards its kernel listeners' flows (l4.ts).
-  const nftText = server.id.startsWith('lb-') ? loadBalancerRuleset(groupRules, membersSeen, PUBLIC_LINK) : serverRuleset(groupRules, membersSeen);
+  const nftText = server.id.startsWith('lb-')
+    ? loadBalancerRuleset(groupRules, membersSeen, PUBLIC_LINK, flows)
+    : serverRuleset(groupRules, membersSeen, flows);
   return {
     name,
     role: 'server',

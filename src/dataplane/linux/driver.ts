@@ -13,7 +13,7 @@ import type { Store } from '../../store/db.js';
 import type { ChangeFeed } from '../../resources/context.js';
 import type { Server } from '../../core/model/index.js';
 import type { ChildProcess } from 'node:child_process';
-import type { AttachOptions, Dataplane, DataplaneStatus, ExecOutcome, PingOutcome, Placement, SyncReport } from '../driver.js';
+import type { AttachOptions, Dataplane, FlowCounters, DataplaneStatus, ExecOutcome, PingOutcome, Placement, SyncReport } from '../driver.js';
 import { attachIn, inServerAs, writeServerEtc } from './attach.js';
 import { claimIds } from '../ids.js';
 import { inMachine, prepareHome, type MachineHome } from './machine.js';
@@ -22,8 +22,10 @@ import { ReconcileLoop } from '../../reconcile/loop.js';
 import { LinuxReconciler, type LinuxObserved, type LinuxPlan } from './reconciler.js';
 import type { DesiredState } from './desired.js';
 import type { Step } from './plan.js';
-import { serverNs } from './names.js';
-import { run, type Runner } from './run.js';
+import { routerNs, serverNs } from './names.js';
+import { parseFlowSets, tableHandle } from './flows.js';
+import { kindOfId } from '../../core/ids.js';
+import { pool, run, type Runner } from './run.js';
 
 const RESYNC_MS = 10_000;
 const RESYNC_MAX_MS = 60_000;
@@ -113,6 +115,17 @@ export class LinuxDataplane implements Dataplane {
   async attach(server: Server, argv: string[], opts: AttachOptions): Promise<ChildProcess> {
     await this.settled();
     return attachIn(this.placement(server).wrap([], { term: opts.term || 'xterm-256color' }), argv, opts);
+  }
+
+  async flowSamples(sources: string[]): Promise<Map<string, FlowCounters>> {
+    const out = new Map<string, FlowCounters>();
+    await pool(sources, 4, async (id) => {
+      const ns = kindOfId(id) === 'vpc' ? routerNs(this.prefix, id) : serverNs(this.prefix, id);
+      const r = await this.runner('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'table', 'inet', 'nimbus'], { timeoutMs: 10_000 });
+      if (r.code !== 0) return;
+      out.set(id, { table: tableHandle(r.stdout), samples: parseFlowSets(r.stdout) });
+    });
+    return out;
   }
 
   private async inServer(server: Server, argv: string[], timeoutMs: number) {

@@ -30,20 +30,71 @@ function match(rule: SecurityGroupRule, peerIps: (groupId: string) => string[], 
   return parts.join(' ');
 }
 
-function chain(name: 'input' | 'output', lines: string[]): string {
+function chain(name: 'input' | 'output', lines: string[], flows: boolean): string {
   const lo = name === 'input' ? 'iif "lo" accept' : 'oif "lo" accept';
+  const dir = name === 'input' ? 'in' : 'out';
   return [
     `  chain ${name} {`,
     `    type filter hook ${name} priority 0; policy drop;`,
     '    ct state established,related accept',
     `    ${lo}`,
     ...lines.map((l) => `    ${l}`),
+    ...(flows ? flowUpdates(`rj_${dir}`) : []),
     '  }',
   ].join('\n');
 }
 
-/** The table body for a server in groups with these rules. */
-export function serverRuleset(rules: SecurityGroupRule[], peerIps: (groupId: string) => string[]): string {
+/** How long a flow's counters stay in a set once it is idle: longer than the longest capture window (600 s) twice. */
+const FLOW_TIMEOUT = '20m';
+
+/**
+ * The two sets a count of flows needs: `NAME` keyed by the 5-tuple (tcp, udp), `NAME_x` by
+ * addresses and protocol (every other protocol). Each element carries its own packet and byte
+ * counter, in the kernel; the flow-log collector reads them (linux/flows.ts), so no packet is
+ * copied to user space.
+ */
+export function flowSets(name: string): string[] {
+  const opts = `flags dynamic,timeout; timeout ${FLOW_TIMEOUT}; counter; size 65535;`;
+  return [
+    `  set ${name} { type ipv4_addr . ipv4_addr . inet_proto . inet_service . inet_service; ${opts} }`,
+    `  set ${name}_x { type ipv4_addr . ipv4_addr . inet_proto; ${opts} }`,
+  ];
+}
+
+/** The statements that count a packet in `name`'s sets; `prefix` narrows them (an ACL rule's match). */
+export function flowUpdates(name: string, prefix = '', protocol: string = 'all'): string[] {
+  const p = prefix ? `${prefix} ` : '';
+  const out: string[] = [];
+  if (protocol === 'all' || protocol === 'tcp' || protocol === 'udp')
+    out.push(`    ${p}meta l4proto { tcp, udp } update @${name} { ip saddr . ip daddr . meta l4proto . th sport . th dport }`);
+  if (protocol !== 'tcp' && protocol !== 'udp')
+    out.push(`    ${p}meta nfproto ipv4 meta l4proto != { tcp, udp } update @${name}_x { ip saddr . ip daddr . meta l4proto }`);
+  return out;
+}
+
+/**
+ * A flow-logged server's accepted traffic: base chains after the groups' (priority 10) see
+ * only what they accepted, in both directions; what they drop is counted just before their
+ * policy drop (`rj_in`, `rj_out`).
+ */
+function flowChains(): string[] {
+  return [
+    ...['fl_in', 'fl_out', 'rj_in', 'rj_out'].flatMap(flowSets),
+    '  chain flow_in {',
+    '    type filter hook input priority 10; policy accept;',
+    '    iif "lo" return',
+    ...flowUpdates('fl_in'),
+    '  }',
+    '  chain flow_out {',
+    '    type filter hook output priority 10; policy accept;',
+    '    oif "lo" return',
+    ...flowUpdates('fl_out'),
+    '  }',
+  ];
+}
+
+/** The table body for a server in groups with these rules; `flows` when a flow log watches it. */
+export function serverRuleset(rules: SecurityGroupRule[], peerIps: (groupId: string) => string[], flows = false): string {
   const lines = (d: 'ingress' | 'egress') => [
     ...new Set(
       rules
@@ -53,7 +104,7 @@ export function serverRuleset(rules: SecurityGroupRule[], peerIps: (groupId: str
         .map((l) => `${l} accept`),
     ),
   ];
-  return [chain('input', lines('ingress')), chain('output', lines('egress'))].join('\n');
+  return [chain('input', lines('ingress'), flows), chain('output', lines('egress'), flows), ...(flows ? flowChains() : [])].join('\n');
 }
 
 /**
@@ -64,7 +115,7 @@ export function serverRuleset(rules: SecurityGroupRule[], peerIps: (groupId: str
  * a host socket, where no group applies either). Anything else is dropped: the load balancer
  * is not a router.
  */
-export function loadBalancerRuleset(rules: SecurityGroupRule[], peerIps: (groupId: string) => string[], publicLink: string): string {
+export function loadBalancerRuleset(rules: SecurityGroupRule[], peerIps: (groupId: string) => string[], publicLink: string, flows = false): string {
   const uniq = (d: 'ingress' | 'egress', original: boolean) => [
     ...new Set(
       rules
@@ -74,7 +125,7 @@ export function loadBalancerRuleset(rules: SecurityGroupRule[], peerIps: (groupI
     ),
   ];
   return [
-    serverRuleset(rules, peerIps),
+    serverRuleset(rules, peerIps, flows),
     '  chain forward {',
     '    type filter hook forward priority 0; policy drop;',
     '    ct state established,related accept',
@@ -129,8 +180,13 @@ export function nftScript(body: string, hash: string, ports?: string): string {
   return main + bridge;
 }
 
-/** One ACL rule as an nft statement: `return` lets the packet go on to the next check, `drop` ends it. */
-function aclStatement(r: AclRule): string {
+/** The set a subnet's ACL rule counts what it rejects in, for flow logs: `ar_<bridge>_<i|o>_<number|any>`. */
+export function aclRejectSet(bridge: string, direction: 'ingress' | 'egress', number: number | '*'): string {
+  return `ar_${bridge}_${direction === 'ingress' ? 'i' : 'o'}_${number === '*' ? 'any' : number}`;
+}
+
+/** One ACL rule as nft statements: `return` lets the packet go on to the next check, `drop` ends it (counted first when its subnet is flow-logged). */
+function aclStatements(r: AclRule, logged: string | null): string[] {
   const parts: string[] = [];
   const addr = r.direction === 'ingress' ? 'saddr' : 'daddr';
   parts.push(r.cidr === '0.0.0.0/0' ? 'meta nfproto ipv4' : `ip ${addr} ${r.cidr}`);
@@ -140,8 +196,16 @@ function aclStatement(r: AclRule): string {
     const { from, to } = r.portRange;
     parts.push(`${r.protocol} dport ${rangeText({ from, to })}`);
   }
-  parts.push(r.action === 'allow' ? 'return' : `counter drop comment "acl rule ${r.number}"`);
-  return parts.join(' ');
+  if (r.action === 'allow') return [`    ${parts.join(' ')} return`];
+  const counted = logged ? flowUpdates(aclRejectSet(logged, r.direction, r.number), parts.join(' '), r.protocol) : [];
+  return [...counted, `    ${parts.join(' ')} counter drop comment "acl rule ${r.number}"`];
+}
+
+export interface AclSubnet {
+  bridge: string;
+  rules: AclRule[] | null;
+  /** A flow log watches the subnet or one of its endpoints: rejects are counted per rule. */
+  logged?: boolean;
 }
 
 /**
@@ -149,27 +213,40 @@ function aclStatement(r: AclRule): string {
  * routed out of a subnet's bridge passes that subnet's outbound rules, one routed into a bridge
  * its inbound rules, lowest number first; an allow goes on to the next check, a deny or no
  * match (`*`) drops. Traffic within a subnet is bridged and never reaches them, as in a cloud.
- * Subnets whose ACL allows everything (`open`) get no chain.
+ * Subnets whose ACL allows everything (`open`) get no chain. In a flow-logged subnet, each
+ * deny rule (and `*`) first counts what it drops in sets of its own (nft.ts flowSets).
  */
-export function aclRuleset(subnets: { bridge: string; rules: AclRule[] | null }[]): string {
-  const guarded = subnets.filter((s): s is { bridge: string; rules: AclRule[] } => s.rules !== null);
+export function aclRuleset(subnets: AclSubnet[]): string {
+  const guarded = subnets.filter((s): s is AclSubnet & { rules: AclRule[] } => s.rules !== null);
   if (guarded.length === 0) return '';
   const ordered = (rules: AclRule[], d: 'ingress' | 'egress') => rules.filter((r) => r.direction === d).sort((a, b) => a.number - b.number);
+  const sets = guarded
+    .filter((s) => s.logged)
+    .flatMap((s) =>
+      (['ingress', 'egress'] as const).flatMap((d) => [
+        ...ordered(s.rules, d)
+          .filter((r) => r.action === 'deny')
+          .flatMap((r) => flowSets(aclRejectSet(s.bridge, d, r.number))),
+        ...flowSets(aclRejectSet(s.bridge, d, '*')),
+      ]),
+    );
+  const chainOf = (s: AclSubnet & { rules: AclRule[] }, d: 'ingress' | 'egress') => {
+    const logged = s.logged ? s.bridge : null;
+    return [
+      `  chain acl_${d === 'egress' ? 'out' : 'in'}_${s.bridge} {`,
+      ...ordered(s.rules, d).flatMap((r) => aclStatements(r, logged)),
+      ...(logged ? flowUpdates(aclRejectSet(logged, d, '*')) : []),
+      '    counter drop comment "acl rule *"',
+      '  }',
+    ];
+  };
   return [
+    ...sets,
     '  chain acl {',
     '    type filter hook forward priority -10; policy accept;',
     ...guarded.map((s) => `    iifname "${s.bridge}" oifname != "${s.bridge}" jump acl_out_${s.bridge}`),
     ...guarded.map((s) => `    oifname "${s.bridge}" iifname != "${s.bridge}" jump acl_in_${s.bridge}`),
     '  }',
-    ...guarded.flatMap((s) => [
-      `  chain acl_out_${s.bridge} {`,
-      ...ordered(s.rules, 'egress').map((r) => `    ${aclStatement(r)}`),
-      '    counter drop comment "acl rule *"',
-      '  }',
-      `  chain acl_in_${s.bridge} {`,
-      ...ordered(s.rules, 'ingress').map((r) => `    ${aclStatement(r)}`),
-      '    counter drop comment "acl rule *"',
-      '  }',
-    ]),
+    ...guarded.flatMap((s) => [...chainOf(s, 'egress'), ...chainOf(s, 'ingress')]),
   ].join('\n');
 }

@@ -3,6 +3,7 @@
  * project's `default` group unless told otherwise). An explicit IP must be inside the
  * subnet, not reserved and free; otherwise the lowest free address is taken.
  */
+import { dropFlowLogsOf } from '../flow-log/service.js';
 import { invalid } from '../../core/errors.js';
 import { intToIp } from '../../core/cidr.js';
 import { allocateAddress, deleteHolder, saveHolder } from '../subnet/addresses.js';
@@ -88,6 +89,7 @@ export function deleteServer(ctx: Ctx, ref: string): Server {
     if (members.length > 0) throw dependencyViolation(`server '${server.name}'`, members);
     // AWS disassociates an instance's elastic IP when it is terminated; the address stays allocated.
     releaseServerAddress(ctx, server.id);
+    dropFlowLogsOf(ctx, server.vpcId, server.id);
     return deleteHolder(ctx, 'server', server);
   });
 }

@@ -2,6 +2,7 @@
  * Subnets (AWS rules): inside their VPC, no smaller than /28, no overlap with a sibling.
  * The gateway is the first host; five addresses are reserved (see core/cidr.ts).
  */
+import { dropFlowLogsOf } from '../flow-log/service.js';
 import { NimbusError, invalid } from '../../core/errors.js';
 import { containsCidr, formatCidr, gatewayOf, intToIp, overlaps, parseCidr, usableCount } from '../../core/cidr.js';
 import { newId } from '../../core/ids.js';
@@ -76,6 +77,7 @@ export function deleteSubnet(ctx: Ctx, ref: string): Subnet {
       ...ctx.store.list<{ id: string; name: string }>('natGateway', { parentId: subnet.id }),
     ];
     if (users.length > 0) throw dependencyViolation(`subnet '${subnet.name}'`, users);
+    dropFlowLogsOf(ctx, subnet.vpcId, subnet.id);
     saveDelete(ctx, 'subnet', subnet);
     return subnet;
   });

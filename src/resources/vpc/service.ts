@@ -2,6 +2,7 @@
  * VPCs (AWS rules): a private CIDR of /8 to /28, stored with host bits cleared; each VPC
  * is made with its main route table holding the `local` route, and its default network ACL.
  */
+import { dropFlowLogsOf } from '../flow-log/service.js';
 import { NimbusError } from '../../core/errors.js';
 import { PRIVATE_RANGES, containsCidr, formatCidr, parseCidr } from '../../core/cidr.js';
 import { newId } from '../../core/ids.js';
@@ -130,6 +131,7 @@ export function deleteVpc(ctx: Ctx, ref: string, opts: { cascade?: boolean } = {
     ];
     if (blockers.length > 0) throw dependencyViolation(`VPC '${vpc.name}'`, blockers, ctx.projectId);
     ctx.store.delete(vpc.mainRouteTableId);
+    dropFlowLogsOf(ctx, vpc.id, vpc.id);
     for (const a of ctx.store.list<StoredAcl>('networkAcl', { parentId: vpc.id })) {
       ctx.store.delete(a.id);
       ctx.feed.record({ kind: 'networkAcl', id: a.id, op: 'deleted' });
