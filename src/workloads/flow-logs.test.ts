@@ -106,3 +106,62 @@ test('only a watched server counts its flows, and only a watched subnet its ACL 
   assert.doesNotMatch(counted, /update @ar_bx_i_100 \{/);
   assert.match(counted, /update @ar_bx_i_any \{/);
 });
+
+test('the collector records what grew since the last capture, rotates its file at the bound, and cursors stay right', async () => {
+  const { memoryCloud } = await import('../../test/helpers/cloud.js');
+  const { createVpc } = await import('../resources/vpc/service.js');
+  const { createSubnet } = await import('../resources/subnet/service.js');
+  const { createServer } = await import('../resources/server/service.js');
+  const { createFlowLog } = await import('../resources/flow-log/service.js');
+  const { FlowLogs } = await import('./flow-logs.js');
+  const { mkdtempSync, rmSync, statSync, existsSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { ctx, store } = memoryCloud();
+  createVpc(ctx, { name: 'v', cidr: '10.0.0.0/16' });
+  createSubnet(ctx, { name: 's', vpc: 'v', cidr: '10.0.1.0/24' });
+  const server = createServer(ctx, { name: 'e', subnet: 's' });
+  const log = createFlowLog(ctx, { name: 'f', server: 'e' });
+  // A kernel whose one flow grows by 10 packets of 60 bytes between captures, 50 flows at a time.
+  let round = 0;
+  const dataplane = {
+    flowSamples: async () => {
+      round++;
+      const samples = Array.from({ length: 50 }, (_, i) => ({
+        set: 'fl_in',
+        src: '10.0.1.9',
+        dst: server.privateIp,
+        proto: 6,
+        sport: 1000 + i,
+        dport: 80,
+        packets: 10 * round,
+        bytes: 600 * round,
+      }));
+      return new Map([[server.id, { table: '7', samples }]]);
+    },
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'nimbus-flows-'));
+  try {
+    const fl = new FlowLogs(store, ctx.feed, dataplane as never, dir, 8 * 1024);
+    const first = await fl.records(log);
+    assert.equal(first.records.length, 50);
+    assert.ok(first.records.every((r) => r.packets === 10 && r.bytes === 600 && r.action === 'ACCEPT' && r.server === 'e'));
+    let cursor = first.next;
+    for (let i = 0; i < 10; i++) {
+      await fl.capture();
+      const more = await fl.records(log, { after: cursor });
+      cursor = more.next;
+      // Only what grew is recorded, however long the flow has lived.
+      assert.ok(more.records.every((r) => r.packets === 10 && r.bytes === 600));
+    }
+    const file = join(dir, 'flowlogs', `${log.id}.log`);
+    assert.ok(existsSync(`${file}.1`), 'the log rotated');
+    assert.ok(statSync(file).size + statSync(`${file}.1`).size <= 2 * 8 * 1024 + 50 * 200, 'two files at most, each about the bound');
+    const all = await fl.records(log);
+    assert.equal(all.next, 50 * round, 'the cursor counts every record written, the rotated-away ones too');
+    assert.ok(all.records.length < 50 * round, 'the oldest records are gone');
+    assert.equal((await fl.records(log, { after: all.next })).records.length, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -103,6 +103,8 @@ export class FlowLogs {
     private readonly feed: ChangeFeed,
     private readonly dataplane: Dataplane,
     dataDir: string,
+    /** A log file rotates past this size (tests make it small). */
+    private readonly rotateBytes = ROTATE_BYTES,
   ) {
     this.dir = join(dataDir, 'flowlogs');
     this.loadState();
@@ -253,7 +255,7 @@ export class FlowLogs {
   private append(id: string, lines: string[]): void {
     const file = this.file(id);
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    if (existsSync(file) && statSync(file).size >= ROTATE_BYTES) {
+    if (existsSync(file) && statSync(file).size >= this.rotateBytes) {
       // The older file goes: its lines are counted, so that cursors handed out stay right.
       const older = `${file}.1`;
       const dropped = existsSync(older) ? countLines(readFileSync(older, 'utf8')) : 0;
