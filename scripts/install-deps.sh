@@ -12,10 +12,12 @@ command -v conntrack >/dev/null 2>&1 || need+=(conntrack)
 # Inside a server, root has the tools of a machine: tcpdump; python3 (the hostile-tenant tests forge packets with it).
 command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+# Each VPC's private DNS resolver is Debian's dnsmasq, in the VPC's router namespace (src/workloads/resolvers.ts).
+command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
 # The web console's browser tests drive Debian's Chromium (test/browser/).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "install-deps: iproute2, nftables, ping, conntrack, tcpdump, python3 and chromium are present"
+  echo "install-deps: iproute2, nftables, ping, conntrack, tcpdump, python3, dnsmasq and chromium are present"
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -26,6 +26,7 @@ import { Supervisor } from './workloads/supervisor.js';
 import { Workloads } from './workloads/workloads.js';
 import { LoadBalancers } from './workloads/load-balancers.js';
 import { FlowLogs } from './workloads/flow-logs.js';
+import { Resolvers } from './workloads/resolvers.js';
 
 export interface DaemonOptions {
   port?: number;
@@ -47,6 +48,8 @@ export interface Daemon {
   store: Store;
   dataplane: Dataplane;
   workloads: Workloads;
+  /** The VPCs' DNS resolvers (linux plane). */
+  resolvers: Resolvers;
   loadBalancers: LoadBalancers;
   /** Resolves once the data plane, workloads and load balancers have made their first passes. */
   ready: Promise<void>;
@@ -125,6 +128,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   const workloads = new Workloads(store, feed, dataplane, supervisor, dataDir);
   const loadBalancers = new LoadBalancers(store, feed, dataplane, supervisor, dataDir, workloads, opts.tcpEngine ?? 'kernel');
   const flowLogs = new FlowLogs(store, feed, dataplane, dataDir);
+  const resolvers = new Resolvers(store, feed, dataplane, supervisor, dataDir);
   const allowedHosts = new Set((opts.allowHosts ?? []).map((h) => h.toLowerCase()));
   if (!LOOPBACK.has(host)) allowedHosts.add(host.toLowerCase());
   const sessions = new ConsoleSessions();
@@ -147,7 +151,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   // subscribing to the change feed before it reads the store, so no change is missed; `nimbus
   // status` says how far they have got.
   const ready = new Promise<void>((r) => setTimeout(r, FIRST_PASS_DELAY_MS)).then(() =>
-    Promise.all([dataplane.start(store, feed), workloads.start(), loadBalancers.start()]).then(() => flowLogs.start()),
+    Promise.all([dataplane.start(store, feed), workloads.start(), loadBalancers.start(), resolvers.start()]).then(() => flowLogs.start()),
   );
   // Once every first pass has asked for what it wants, the processes a killed daemon left that nobody adopted are ended.
   void ready.then(() => supervisor.reapUnclaimed()).catch(() => undefined);
@@ -159,6 +163,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     store,
     dataplane,
     workloads,
+    resolvers,
     loadBalancers,
     ready,
     adminToken,
@@ -167,6 +172,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
       await app.close();
       await ready.catch(() => undefined);
       await flowLogs.stop();
+      await resolvers.stop();
       await loadBalancers.stop();
       await workloads.stop();
       supervisor.stopAll();

@@ -70,7 +70,7 @@ export function networkRoutes(app: FastifyInstance, deps: AppDeps): void {
     vpcs.createVpc(ctx, body(req)),
   );
   route('GET', '/vpcs/:ref', { tag: 'vpc', summary: 'Show a VPC', response: one('Vpc') }, (ctx, req) => vpcs.getVpc(ctx, ref(req)));
-  route('PATCH', '/vpcs/:ref', { tag: 'vpc', summary: 'Rename a VPC', body: Inputs.rename, response: one('Vpc') }, (ctx, req) =>
+  route('PATCH', '/vpcs/:ref', { tag: 'vpc', summary: 'Rename a VPC, or turn its DNS on or off', body: Inputs.vpcUpdate, response: one('Vpc') }, (ctx, req) =>
     vpcs.updateVpc(ctx, ref(req), body(req)),
   );
   route(
@@ -213,6 +213,17 @@ export function networkRoutes(app: FastifyInstance, deps: AppDeps): void {
     peerings.createPeering(ctx, body(req)),
   );
   route('GET', '/peerings/:ref', { tag: 'peering', summary: 'Show a peering', response: one('Peering') }, (ctx, req) => peerings.getPeering(ctx, ref(req)));
+  route(
+    'POST',
+    '/peerings/:ref/dns',
+    {
+      tag: 'peering',
+      summary: "Let the other side resolve your side's names (both sides must allow)",
+      body: Inputs.peeringDns,
+      response: one('Peering'),
+    },
+    (ctx, req) => peerings.setPeeringDns(ctx, ref(req), body<{ allow: boolean }>(req).allow),
+  );
   route('PATCH', '/peerings/:ref', { tag: 'peering', summary: 'Rename a peering', body: Inputs.rename, response: one('Peering') }, (ctx, req) =>
     peerings.renamePeering(ctx, ref(req), body(req)),
   );

@@ -5,7 +5,8 @@
 import { rangeText } from '../core/ports.js';
 import { icmpText } from '../core/icmp.js';
 import type { RuleInput } from '../core/model/index.js';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import { dnsHostnames, dnsSupport, EC2_SUFFIX, RESOLVER_IP, subnetResolver, vpcDomain } from '../core/dns.js';
 import type { Peering, RouteTable, SecurityGroup, SecurityGroupRule, Server, Subnet, Vpc } from '../core/model/index.js';
 import { ApiError, type NimbusClient } from '../client/client.js';
 import type { Column } from './output.js';
@@ -18,6 +19,7 @@ const VPC: Column<Vpc>[] = [
   { header: 'ID', value: (v) => v.id },
   { header: 'CIDR', value: (v) => v.cidr },
   { header: 'STATUS', value: (v) => v.status },
+  { header: 'DNS', value: (v) => (!dnsSupport(v) ? 'off' : dnsHostnames(v) ? 'names' : 'ip names only') },
 ];
 const SUBNET: Column<Subnet>[] = [
   { header: 'NAME', value: (s) => s.name },
@@ -85,6 +87,7 @@ const PEERING: Column<Peering>[] = [
   { header: 'REQUESTER VPC', value: (p, n) => n.of('vpc', p.requesterVpcId), refs: ['vpc'] },
   { header: 'ACCEPTER VPC', value: (p, n) => n.of('vpc', p.accepterVpcId), refs: ['vpc'] },
   { header: 'STATUS', value: (p) => p.status },
+  { header: 'DNS', value: (p) => (p.requesterDns && p.accepterDns ? 'both ways' : p.requesterDns || p.accepterDns ? 'one side allows' : 'off') },
 ];
 
 export interface Crud<T> {
@@ -145,7 +148,49 @@ export function networkCommands(program: Command): void {
     .requiredOption('--name <name>', 'VPC name')
     .requiredOption('--cidr <cidr>', 'private IPv4 range, /8 to /28, e.g. 192.168.6.0/24')
     .action(act(VPC, async (c, o: { name: string; cidr: string }) => canonicalNote(o.cidr, await c.vpcs.create({ name: o.name, cidr: o.cidr }))));
-  standardVerbs(vpc, 'VPC', VPC, (c) => c.vpcs);
+  standardVerbs(vpc, 'VPC', VPC, (c) => c.vpcs, { rename: false });
+  const onOff = (v: string) => {
+    if (v !== 'on' && v !== 'off') throw new InvalidArgumentError(`'${v}': say on or off`);
+    return v === 'on';
+  };
+  vpc
+    .command('update')
+    .description("rename a VPC, or turn its DNS resolver or its servers' names on or off")
+    .argument('<ref>', 'name or id')
+    .option('--name <name>', 'new name')
+    .option('--dns <on|off>', "the VPC's resolver (169.254.169.253 and each subnet's .253)", onOff)
+    .option('--dns-hostnames <on|off>', 'names NAME.VPC.PROJECT.nimbus.internal for its servers and load balancers', onOff)
+    .action(
+      act(VPC, (c, ref: string, o: { name?: string; dns?: boolean; dnsHostnames?: boolean }) =>
+        c.vpcs.update(ref, {
+          ...(o.name ? { name: o.name } : {}),
+          ...(o.dns !== undefined ? { enableDnsSupport: o.dns } : {}),
+          ...(o.dnsHostnames !== undefined ? { enableDnsHostnames: o.dnsHostnames } : {}),
+        }),
+      ),
+    );
+  // `vpc show` also says where its resolver answers and what its servers are called.
+  vpc.commands
+    .find((x) => x.name() === 'show')!
+    .action(
+      act(null, async (c, ref: string, _o: unknown, cmd: Command) => {
+        const v = await c.vpcs.get(ref);
+        if (await structured(cmd, v)) return;
+        const subnets = (await c.subnets.list({ vpc: v.id })).filter((s) => s.vpcId === v.id);
+        const project = (await c.projects.list().catch(() => [])).find((p) => p.id === v.projectId);
+        const lines = [
+          `VPC          ${v.name} (${v.id})`,
+          `CIDR         ${v.cidr}`,
+          `status       ${v.status}`,
+          `DNS          ${dnsSupport(v) ? `resolver at ${RESOLVER_IP}${subnets.map((s) => `, ${subnetResolver(s.cidr)} (${s.name})`).join('')}` : 'off: no resolver answers in this VPC'}`,
+        ];
+        if (dnsSupport(v))
+          lines.push(
+            `names        ${dnsHostnames(v) ? `SERVER.${vpcDomain(v.name, project?.name ?? 'default')} (short SERVER too), ` : ''}ip-A-B-C-D.${EC2_SUFFIX}`,
+          );
+        process.stdout.write(lines.join('\n') + '\n');
+      }),
+    );
   vpc.commands
     .find((x) => x.name() === 'delete')!
     .option('--cascade', 'also delete everything in it: load balancers, servers, subnets, route tables, peerings (asks first)')
@@ -366,4 +411,16 @@ export function networkCommands(program: Command): void {
     .description('reject a pending peering (accepter project)')
     .argument('<ref>', 'name or id')
     .action(act(PEERING, (c, ref: string) => c.peerings.reject(ref)));
+  pcx
+    .command('dns')
+    .description("let the other side resolve your side's server names (AWS's AllowDnsResolutionFromRemoteVpc; both sides must allow)")
+    .argument('<ref>', 'peering (name or id)')
+    .option('--allow', 'let names through')
+    .option('--deny', 'stop letting names through')
+    .action(
+      act(PEERING, (c, ref: string, o: { allow?: boolean; deny?: boolean }) => {
+        if (!!o.allow === !!o.deny) throw new Error('say --allow or --deny (one of them)');
+        return c.peerings.dns(ref, !!o.allow);
+      }),
+    );
 }

@@ -69,6 +69,7 @@ import type {
   TraceResponse,
   Vpc,
   VpcInput,
+  VpcUpdate,
 } from '../core/model/index.js';
 
 export type { LbAccessRecord, MemberView, PlanStep, TraceResponse };
@@ -200,7 +201,7 @@ export class NimbusClient {
     delete: (ref: string) => this.request<Project>('DELETE', `/v1/projects/${enc(ref)}`),
   };
   vpcs = {
-    ...crud<Vpc, VpcInput, Rename>(this, 'vpcs'),
+    ...crud<Vpc, VpcInput, VpcUpdate>(this, 'vpcs'),
     /** What a cascade delete removes, in order. */
     dependants: (ref: string) => this.request<ResourceRef[]>('GET', `/v1/vpcs/${enc(ref)}/dependants`),
   };
@@ -266,6 +267,7 @@ export class NimbusClient {
     ...crud<Peering, PeeringInput, Rename>(this, 'peerings'),
     accept: (ref: string) => this.request<Peering>('POST', `/v1/peerings/${enc(ref)}/accept`),
     reject: (ref: string) => this.request<Peering>('POST', `/v1/peerings/${enc(ref)}/reject`),
+    dns: (ref: string, allow: boolean) => this.request<Peering>('POST', `/v1/peerings/${enc(ref)}/dns`, { allow }),
   };
 
   loadBalancers = {

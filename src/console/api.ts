@@ -85,6 +85,7 @@ export interface Snapshot {
   natGateways: (Named & { vpcId: string; subnetId: string; privateIp: string; publicIp: string; status: string })[];
   internetHosts: (Named & { ip: string })[];
   networkAcls: (Named & { vpcId: string; isDefault: boolean; subnetIds: string[]; rules: unknown[] })[];
+  flowLogs: (Named & { vpcId: string; resourceType: string; resourceId: string; trafficType: string })[];
   status: { dataplane: { kind: string; converged: boolean }; notes: string[] };
 }
 
@@ -105,6 +106,7 @@ export async function snapshot(): Promise<Snapshot> {
     natGateways,
     internetHosts,
     networkAcls,
+    flowLogs,
     status,
   ] = await Promise.all([
     api<Snapshot['vpcs']>('GET', '/v1/vpcs'),
@@ -121,6 +123,7 @@ export async function snapshot(): Promise<Snapshot> {
     api<Snapshot['natGateways']>('GET', '/v1/nat-gateways'),
     api<Snapshot['internetHosts']>('GET', '/v1/internet/hosts'),
     api<Snapshot['networkAcls']>('GET', '/v1/network-acls'),
+    api<Snapshot['flowLogs']>('GET', '/v1/flow-logs'),
     api<Snapshot['status']>('GET', '/v1/status'),
   ]);
   return {
@@ -138,6 +141,7 @@ export async function snapshot(): Promise<Snapshot> {
     natGateways,
     internetHosts,
     networkAcls,
+    flowLogs,
     status,
   };
 }

@@ -10,6 +10,7 @@ import { Topology } from './topology';
 import { Resources } from './resources';
 import { Reach } from './reach';
 import { Traffic } from './traffic';
+import { FlowPanel } from './flows';
 
 type Tab = 'topology' | 'resources' | 'reachability' | 'traffic';
 const TABS: [Tab, string][] = [
@@ -132,6 +133,7 @@ function App() {
         ) : tab === 'topology' ? (
           <>
             <Topology snap={snap} />
+            <FlowPanel snap={snap} />
             <ul className="a11y-list" aria-label="resources in the topology">
               {snap.vpcs.map((v) => (
                 <li key={v.id}>

@@ -28,6 +28,7 @@ export const KINDS: { path: string; label: string; snap?: keyof Snapshot }[] = [
   { path: 'servers', label: 'Servers' },
   { path: 'route-tables', label: 'Route tables' },
   { path: 'network-acls', label: 'Network ACLs' },
+  { path: 'flow-logs', label: 'Flow logs' },
   { path: 'peerings', label: 'Peerings' },
   { path: 'internet-gateways', label: 'Internet gateways' },
   { path: 'elastic-ips', label: 'Elastic IPs' },

@@ -73,6 +73,8 @@ export interface Dataplane {
    * for its router's ACL rejects); only the linux plane has them.
    */
   flowSamples?(sources: string[]): Promise<Map<string, FlowCounters>>;
+  /** Where a VPC's DNS resolver runs (its router's namespace, as an id of its own); only the linux plane has one. */
+  resolver?(vpcId: string): Placement;
 }
 
 /** One namespace's flow counters: the nftables table they live in (a new one starts from zero) and its samples. */

@@ -14,6 +14,7 @@ import { lookup, subnetHolding, type CompiledRoute, type CompiledTable, type Top
 import { edgeOut, fromInternet, LOOPBACK } from './edge.js';
 import { emptyResult, groupHop, matchRule, type TraceQuery } from './verdict.js';
 import { crossing, crossingAllowed } from './acl.js';
+import { dnsSupport, RESOLVER_IP, subnetResolver } from '../core/dns.js';
 
 export type { TraceQuery } from './verdict.js';
 
@@ -138,6 +139,8 @@ export function trace(t: Topology, q: TraceQuery): TraceResult {
     return result;
   }
 
+  if (resolverAt(t, src, dst)) return toResolver(t, src, dst, q, result, block);
+
   const fwd = route(t, src, dst);
   const egress = matchRule(t, t.egress.get(src.id)!, q, dst, fwd.server);
   const egressHop = groupHop(t, 'egress', egress, src, q, intToIp(dst));
@@ -179,6 +182,49 @@ export function trace(t: Topology, q: TraceQuery): TraceResult {
   return result;
 }
 
+/** Whether `dst` is where the source's VPC resolver answers: 169.254.169.253, or a subnet's .253. */
+function resolverAt(t: Topology, src: Server, dst: number): boolean {
+  if (intToIp(dst) === RESOLVER_IP) return true;
+  return (t.subnetsByVpc.get(src.vpcId) ?? []).some((cs) => subnetResolver(cs.subnet.cidr) === intToIp(dst));
+}
+
+/**
+ * A query to the VPC's own resolver: the source's group must let it out; the router answers
+ * DNS (udp and tcp 53) when the VPC has DNS support, nothing else. Network ACLs do not filter
+ * traffic to the resolver, as in AWS; the reply comes back as established traffic.
+ */
+function toResolver(
+  t: Topology,
+  src: Server,
+  dst: number,
+  q: TraceQuery,
+  result: TraceResult,
+  block: (d: 'forward' | 'return', h: Hop) => TraceResult,
+): TraceResult {
+  const vpc = t.vpcs.get(src.vpcId)!;
+  const egress = matchRule(t, t.egress.get(src.id)!, q, dst, undefined);
+  const egressHop = groupHop(t, 'egress', egress, src, q, intToIp(dst));
+  result.forward.push(egressHop);
+  if (!egress) return block('forward', egressHop);
+  const dns = (q.protocol === 'udp' || q.protocol === 'tcp') && q.port === 53;
+  const hop: Hop = {
+    kind: 'delivery',
+    resourceId: vpc.id,
+    resourceName: `${vpc.name} resolver`,
+    detail: !dnsSupport(vpc)
+      ? `DNS support is off in VPC ${vpc.name}: nothing answers at ${intToIp(dst)}`
+      : dns
+        ? `VPC ${vpc.name}'s resolver answers at ${intToIp(dst)} (network ACLs do not filter it, as in AWS)`
+        : `VPC ${vpc.name}'s resolver at ${intToIp(dst)} answers DNS only (udp and tcp 53), not ${q.protocol}${q.protocol === 'icmp' ? '' : `:${q.port}`}`,
+    ok: dnsSupport(vpc) && dns,
+  };
+  result.forward.push(hop);
+  if (!hop.ok) return block('forward', hop);
+  result.return.push({ kind: 'stateful', resourceId: src.id, resourceName: src.name, detail: 'reply admitted as established traffic', ok: true });
+  result.reachable = true;
+  return result;
+}
+
 /** Where a packet from `from` to `dst` is delivered, without explanations: the server, or null. */
 export function deliverQuietly(t: Topology, from: Server, dst: number): Server | null {
   const table = t.tables.get(t.subnets.get(from.subnetId)!.subnet.routeTableId)!;
@@ -206,6 +252,7 @@ export function reachable(t: Topology, q: TraceQuery): boolean {
   const dst = parseIp(q.destination, 'destination');
   const srcIp = t.serverIp.get(src.id)!;
   if (dst === srcIp || (dst & LOOPBACK.mask) >>> 0 === LOOPBACK.net) return true;
+  if (resolverAt(t, src, dst)) return trace(t, q).reachable;
   const table = t.tables.get(t.subnets.get(src.subnetId)!.subnet.routeTableId)!;
   const kind = lookup(table, dst)?.target.type;
   if (kind === 'internetGateway' || kind === 'natGateway') return trace(t, q).reachable;

@@ -93,7 +93,7 @@ export class Workloads {
   private readonly loop = new ReconcileLoop(new WorkloadReconciler(this), { debounceMs: 20, gapFactor: 2 });
   /** Only a server's change can change its workload. */
   private readonly onChange = (c: Change) => {
-    if (c.kind === 'server' || c.kind === 'internetHost' || c.kind === 'internetGateway') this.loop.trigger();
+    if (c.kind === 'server' || c.kind === 'internetHost' || c.kind === 'internetGateway' || c.kind === 'vpc') this.loop.trigger();
   };
 
   /** Which workloads cannot stay up (a server shows `error`, a load balancer sends them nothing). */

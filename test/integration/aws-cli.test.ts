@@ -167,3 +167,47 @@ test('the aws CLI: flow logs on a VPC, a subnet and an instance, described, refu
   assert.equal(gone, 'fl-0000000000000000');
   assert.deepEqual(await t.client.flowLogs.list({ vpc }), []);
 });
+
+test("the aws CLI: a VPC's DNS switches and a peering's DNS option are Nimbus's own", { skip }, async () => {
+  const a = await aws('ec2', 'create-vpc', '--cidr-block', '10.94.0.0/16', ...name('vpc', 'dns-a'), '--query', 'Vpc.VpcId');
+  const b = await aws('ec2', 'create-vpc', '--cidr-block', '10.95.0.0/16', ...name('vpc', 'dns-b'), '--query', 'Vpc.VpcId');
+  const attr = (vpc: string, key: string, field: string) =>
+    aws('ec2', 'describe-vpc-attribute', '--vpc-id', vpc, '--attribute', key, '--query', `${field}.Value`);
+  // As AWS makes a VPC that is not the default: resolver on, host names off.
+  assert.equal(await attr(a, 'enableDnsSupport', 'EnableDnsSupport'), 'True');
+  assert.equal(await attr(a, 'enableDnsHostnames', 'EnableDnsHostnames'), 'False');
+  assert.equal((await t.client.vpcs.get('dns-a')).enableDnsHostnames, false);
+  await aws('ec2', 'modify-vpc-attribute', '--vpc-id', a, '--enable-dns-hostnames', '{"Value":true}');
+  assert.equal(await attr(a, 'enableDnsHostnames', 'EnableDnsHostnames'), 'True');
+  assert.equal((await t.client.vpcs.get('dns-a')).enableDnsHostnames, true);
+  await t.client.vpcs.update('dns-b', { enableDnsSupport: false });
+  assert.equal(await attr(b, 'enableDnsSupport', 'EnableDnsSupport'), 'False');
+  await assert.rejects(aws('ec2', 'modify-vpc-attribute', '--vpc-id', b, '--enable-dns-hostnames', '{"Value":true}'), /InvalidParameterValue/);
+  await t.client.vpcs.update('dns-b', { enableDnsSupport: true });
+
+  const pcx = await aws('ec2', 'create-vpc-peering-connection', '--vpc-id', a, '--peer-vpc-id', b, '--query', 'VpcPeeringConnection.VpcPeeringConnectionId');
+  await aws('ec2', 'accept-vpc-peering-connection', '--vpc-peering-connection-id', pcx);
+  const options = await aws(
+    'ec2',
+    'modify-vpc-peering-connection-options',
+    '--vpc-peering-connection-id',
+    pcx,
+    '--requester-peering-connection-options',
+    'AllowDnsResolutionFromRemoteVpc=true',
+    '--query',
+    '[RequesterPeeringConnectionOptions.AllowDnsResolutionFromRemoteVpc, AccepterPeeringConnectionOptions.AllowDnsResolutionFromRemoteVpc]',
+  );
+  assert.deepEqual(options.split(/\s+/), ['True', 'False']);
+  const described = await aws(
+    'ec2',
+    'describe-vpc-peering-connections',
+    '--vpc-peering-connection-ids',
+    pcx,
+    '--query',
+    'VpcPeeringConnections[0].RequesterVpcInfo.PeeringOptions.AllowDnsResolutionFromRemoteVpc',
+  );
+  assert.equal(described, 'True');
+  const p = (await t.client.peerings.list()).find((x) => x.id === pcx)!;
+  assert.equal(p.requesterDns, true);
+  assert.notEqual(p.accepterDns, true);
+});

@@ -11,7 +11,7 @@ import * as peerings from '../../resources/peering/service.js';
 import { findProject } from '../../resources/project/service.js';
 import { AwsError } from '../codec.js';
 import { projectOfAccount } from '../kit.js';
-import { accountId, created, filtered, missing, nameFor, nameTag, need, tagsOut, type Handler, type Out } from './kit.js';
+import { accountId, boolValue, created, filtered, missing, nameFor, nameTag, need, tagsOut, type Handler, type Out } from './kit.js';
 
 const MESSAGES: Record<string, string> = {
   'pending-acceptance': 'Pending Acceptance by the peer account',
@@ -25,6 +25,7 @@ function peeringOut(ctx: Ctx, p: Peering, region: string): Out {
   const vpc = (id: string) => ctx.store.get<Vpc>(id, 'vpc');
   const info = (id: string, project: string) => {
     const cidr = vpc(id)?.cidr;
+    const dns = id === p.requesterVpcId ? !!p.requesterDns : !!p.accepterDns;
     return {
       VpcId: id,
       OwnerId: accountId(project),
@@ -37,7 +38,7 @@ function peeringOut(ctx: Ctx, p: Peering, region: string): Out {
       ...(p.status === 'active'
         ? {
             PeeringOptions: {
-              AllowDnsResolutionFromRemoteVpc: false,
+              AllowDnsResolutionFromRemoteVpc: dns,
               AllowEgressFromLocalClassicLinkToRemoteVpc: false,
               AllowEgressFromLocalVpcToRemoteClassicLink: false,
             },
@@ -113,16 +114,25 @@ export const PEERINGS: Record<string, Handler> = {
     return { VpcPeeringConnections: found.map((p) => peeringOut(ctx, p, region)) };
   },
   // Nimbus has no DNS across peerings yet (issue 26) and no ClassicLink: the options are what they are.
+  // AllowDnsResolutionFromRemoteVpc on a side lets the other side resolve that side's names (set by that side's owner); ClassicLink's stay false.
   ModifyVpcPeeringConnectionOptions: (ctx, input) => {
-    const p = peerings.getPeering(ctx, need(input, 'VpcPeeringConnectionId'));
-    for (const side of ['AccepterPeeringConnectionOptions', 'RequesterPeeringConnectionOptions'])
-      for (const [k, v] of Object.entries((input[side] ?? {}) as Record<string, unknown>))
-        if (v === true) throw new NimbusError('InvalidParameterValue', `${side}.${k}: Nimbus keeps it false (peering ${p.id})`);
-    const none = {
-      AllowDnsResolutionFromRemoteVpc: false,
+    let p = peerings.getPeering(ctx, need(input, 'VpcPeeringConnectionId'));
+    for (const [side, key] of [
+      ['RequesterPeeringConnectionOptions', 'requester'],
+      ['AccepterPeeringConnectionOptions', 'accepter'],
+    ] as const) {
+      const opts = (input[side] ?? {}) as Record<string, unknown>;
+      for (const [k, v] of Object.entries(opts))
+        if (k !== 'AllowDnsResolutionFromRemoteVpc' && v === true)
+          throw new NimbusError('InvalidParameterValue', `${side}.${k}: Nimbus keeps it false (peering ${p.id})`);
+      const dns = boolValue(opts.AllowDnsResolutionFromRemoteVpc);
+      if (dns !== undefined) p = peerings.setPeeringDns(ctx, p.id, dns, key);
+    }
+    const out = (on: boolean) => ({
+      AllowDnsResolutionFromRemoteVpc: on,
       AllowEgressFromLocalClassicLinkToRemoteVpc: false,
       AllowEgressFromLocalVpcToRemoteClassicLink: false,
-    };
-    return { AccepterPeeringConnectionOptions: none, RequesterPeeringConnectionOptions: none };
+    });
+    return { AccepterPeeringConnectionOptions: out(!!p.accepterDns), RequesterPeeringConnectionOptions: out(!!p.requesterDns) };
   },
 };

@@ -1,12 +1,13 @@
 /**
  * VPCs and subnets, with the attributes AWS keeps on them: DNS support and host names on a
  * VPC, the on-launch settings of a subnet and its availability zone. Nimbus records them and
- * shows them back; what they would change is said in docs/aws.md (DNS is issue 26's).
+ * shows them back. DNS support and host names are the VPC's own switches (core/dns.ts).
  */
 import { NimbusError } from '../../core/errors.js';
 import type { Subnet, Vpc } from '../../core/model/index.js';
 import type { Ctx } from '../../resources/context.js';
 import * as vpcs from '../../resources/vpc/service.js';
+import { dnsHostnames, dnsSupport } from '../../core/dns.js';
 import * as subnets from '../../resources/subnet/service.js';
 import { AwsError } from '../codec.js';
 import { accountId, attr, boolValue, created, filtered, missing, nameFor, nameTag, need, setAttr, tagsOut, type Handler, type Out } from './kit.js';
@@ -15,7 +16,14 @@ import { zoneOf, ZONES } from './account.js';
 const VPC_ATTRIBUTES = { enableDnsSupport: 'true', enableDnsHostnames: 'false', enableNetworkAddressUsageMetrics: 'false' } as const;
 type VpcAttribute = keyof typeof VPC_ATTRIBUTES;
 
-const vpcAttr = (ctx: Ctx, id: string, key: VpcAttribute) => (attr(ctx, id, key) ?? VPC_ATTRIBUTES[key]) === 'true';
+/** The DNS switches are the VPC's own (core/dns.ts); a VPC made before them kept AWS's view as attributes. */
+function vpcAttr(ctx: Ctx, id: string, key: VpcAttribute): boolean {
+  const v = ctx.store.get<Vpc>(id, 'vpc');
+  const kept = attr(ctx, id, key);
+  if (v && key !== 'enableNetworkAddressUsageMetrics' && (v[key] !== undefined || kept === undefined))
+    return key === 'enableDnsSupport' ? dnsSupport(v) : dnsHostnames(v);
+  return (kept ?? VPC_ATTRIBUTES[key]) === 'true';
+}
 
 const vpcOut = (ctx: Ctx, v: Vpc): Out => ({
   VpcId: v.id,
@@ -76,7 +84,8 @@ export const VPCS: Record<string, Handler> = {
     return {
       Vpc: vpcOut(
         ctx,
-        created(ctx, input, 'vpc', () => vpcs.createVpc(ctx, { name, cidr: String(input.CidrBlock) })),
+        // As AWS makes a VPC that is not the default one: its resolver on, host names off.
+        created(ctx, input, 'vpc', () => vpcs.createVpc(ctx, { name, cidr: String(input.CidrBlock), enableDnsSupport: true, enableDnsHostnames: false })),
       ),
     };
   },
@@ -119,7 +128,12 @@ export const VPCS: Record<string, Handler> = {
     const [key, value] = changes[0];
     if (key === 'enableDnsHostnames' && value && !vpcAttr(ctx, v.id, 'enableDnsSupport'))
       throw new NimbusError('InvalidParameterValue', `${v.id}: enableDnsHostnames needs enableDnsSupport`);
-    setAttr(ctx, v.id, key, String(value) === VPC_ATTRIBUTES[key] ? null : String(value));
+    if (key === 'enableNetworkAddressUsageMetrics') setAttr(ctx, v.id, key, String(value) === VPC_ATTRIBUTES[key] ? null : String(value));
+    else {
+      // The switches are the VPC's own now; an attribute kept from before them goes.
+      vpcs.updateVpc(ctx, v.id, { [key]: value });
+      setAttr(ctx, v.id, key, null);
+    }
     return {};
   },
   // ClassicLink was retired in 2022; AWS answers this, and tools expect it.

@@ -29,7 +29,31 @@ const strict = { additionalProperties: false } as const;
 
 export const Inputs = {
   project: Type.Object({ name: Name }, strict),
-  vpc: Type.Object({ name: Name, cidr: Short('e.g. 192.168.6.0/24') }, strict),
+  vpc: Type.Object(
+    {
+      name: Name,
+      cidr: Short('e.g. 192.168.6.0/24'),
+      enableDnsSupport: Type.Optional(Type.Boolean({ description: "the VPC's resolver answers (default true)" })),
+      enableDnsHostnames: Type.Optional(Type.Boolean({ description: 'servers and load balancers have names NAME.VPC.PROJECT.nimbus.internal (default true)' })),
+    },
+    strict,
+  ),
+  vpcUpdate: Type.Object(
+    {
+      name: Type.Optional(Name),
+      enableDnsSupport: Type.Optional(Type.Boolean({ description: "the VPC's resolver answers" })),
+      enableDnsHostnames: Type.Optional(Type.Boolean({ description: 'servers and load balancers have names in the VPC' })),
+    },
+    strict,
+  ),
+  peeringDns: Type.Object(
+    {
+      allow: Type.Boolean({
+        description: "let the other side resolve the names of the caller's side(s) of the peering (AWS's AllowDnsResolutionFromRemoteVpc)",
+      }),
+    },
+    strict,
+  ),
   subnet: Type.Object({ name: Name, vpc: Ref('VPC'), cidr: Short(), routeTable: Type.Optional(Ref('route table')) }, strict),
   server: Type.Object(
     {
@@ -213,6 +237,7 @@ export type ResourceRef = Static<typeof ResourceRef>;
 
 export type ProjectInput = Static<typeof Inputs.project>;
 export type VpcInput = Static<typeof Inputs.vpc>;
+export type VpcUpdate = Static<typeof Inputs.vpcUpdate>;
 export type SubnetInput = Static<typeof Inputs.subnet>;
 export type ServerInput = Static<typeof Inputs.server>;
 export type ServerUpdate = Static<typeof Inputs.serverUpdate>;

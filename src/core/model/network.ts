@@ -20,7 +20,17 @@ export const Project = Type.Object(
 export type Project = Static<typeof Project>;
 
 export const Vpc = Type.Object(
-  { id: S(), name: S(), projectId: S(), cidr: S(), status: StringEnum(['available']), mainRouteTableId: S(), createdAt: S() },
+  {
+    id: S(),
+    name: S(),
+    projectId: S(),
+    cidr: S(),
+    status: StringEnum(['available']),
+    mainRouteTableId: S(),
+    enableDnsSupport: Type.Optional(Type.Boolean({ description: "The VPC's resolver answers at 169.254.169.253 and each subnet's .253 (absent: true)" })),
+    enableDnsHostnames: Type.Optional(Type.Boolean({ description: 'Servers and load balancers have names NAME.VPC.PROJECT.nimbus.internal (absent: true)' })),
+    createdAt: S(),
+  },
   { $id: 'Vpc' },
 );
 export type Vpc = Static<typeof Vpc>;
@@ -186,6 +196,8 @@ export const Peering = Type.Object(
     accepterVpcId: S(),
     accepterProjectId: S(),
     status: StringEnum(PEERING_STATUSES),
+    requesterDns: Type.Optional(Type.Boolean({ description: "The accepter's side may resolve the requester VPC's names (both must allow)" })),
+    accepterDns: Type.Optional(Type.Boolean({ description: "The requester's side may resolve the accepter VPC's names (both must allow)" })),
     createdAt: S(),
   },
   { $id: 'Peering' },

@@ -34,19 +34,26 @@ export function inServerAs(ns: string, hostname: string, user: RunAs, argv: stri
 
 const ETC_NETNS = '/etc/netns';
 
-/** /etc/netns/<ns>/hostname and hosts: what the server sees as /etc/hostname and /etc/hosts. */
-export function writeServerEtc(ns: string, hostname: string, ip: string): void {
+/** /etc/netns/<ns>/hostname, hosts and resolv.conf: what the server sees as its /etc/hostname, /etc/hosts and /etc/resolv.conf. */
+export function writeServerEtc(ns: string, hostname: string, ip: string, resolv?: string): void {
   const dir = join(ETC_NETNS, ns);
-  const hosts = `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${ip}\t${hostname}\n`;
-  try {
-    if (readFileSync(join(dir, 'hosts'), 'utf8') === hosts) return;
-  } catch {
-    // not there yet
-  }
+  const files: [string, string][] = [
+    ['hostname', `${hostname}\n`],
+    ['hosts', `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${ip}\t${hostname}\n`],
+    ...(resolv !== undefined ? [['resolv.conf', resolv] as [string, string]] : []),
+  ];
   mkdirSync(dir, { recursive: true, mode: 0o755 });
-  // Read inside the server, by its root (to the host, another user): readable by all.
-  writeFileSync(join(dir, 'hostname'), `${hostname}\n`, { mode: 0o644 });
-  writeFileSync(join(dir, 'hosts'), hosts, { mode: 0o644 });
+  for (const [name, text] of files) {
+    const file = join(dir, name);
+    try {
+      if (readFileSync(file, 'utf8') === text) continue;
+    } catch {
+      // not there yet
+    }
+    // Read inside the server, by its root (to the host, another user): readable by all. Written
+    // in place (not renamed), so a process that has it bound over /etc sees the change.
+    writeFileSync(file, text, { mode: 0o644 });
+  }
 }
 
 export function removeServerEtc(ns: string): void {

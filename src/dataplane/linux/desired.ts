@@ -12,6 +12,7 @@
  * security groups as one stateful nftables table.
  */
 import { createHash } from 'node:crypto';
+import { dnsSupport, RESOLVER_IP, subnetResolver } from '../../core/dns.js';
 import { intToIp, parseCidr } from '../../core/cidr.js';
 import { compile, type Snapshot, type SnapshotRouteTable, type Topology } from '../../net/topology.js';
 import { deliverQuietly } from '../../net/trace.js';
@@ -357,7 +358,18 @@ function routerSpec(t: Topology, prefix: string, vpcId: string, { peerAddrs, pee
   const acls = aclRuleset(
     subnets.map((cs) => ({ bridge: N.bridgeName(cs.subnet.id), rules: t.aclOf.get(cs.subnet.id)?.rules ?? null, logged: logged.has(cs.subnet.id) })),
   );
-  const nft = routerRuleset() + (gport ? `\n${routerEdgeRules(gport, mapped.get(vpcId) ?? [])}` : '') + (acls ? `\n${acls}` : '');
+  const vpc = t.vpcs.get(vpcId);
+  const dns = vpc && dnsSupport(vpc) && subnets.length > 0;
+  if (dns) {
+    // The resolver's addresses: AWS's link-local one on lo, each subnet's .253 on its bridge.
+    configure.push({ name: 'lo', up: true });
+    addrs.push({ dev: 'lo', cidr: `${RESOLVER_IP}/32` });
+    for (const cs of subnets) addrs.push({ dev: N.bridgeName(cs.subnet.id), cidr: `${subnetResolver(cs.subnet.cidr)}/32` });
+  }
+  const dnsInput = dns
+    ? { bridges: subnets.map((cs) => N.bridgeName(cs.subnet.id)), addresses: [RESOLVER_IP, ...subnets.map((cs) => subnetResolver(cs.subnet.cidr))] }
+    : undefined;
+  const nft = routerRuleset(dnsInput) + (gport ? `\n${routerEdgeRules(gport, mapped.get(vpcId) ?? [])}` : '') + (acls ? `\n${acls}` : '');
   const portsText = portsRuleset(ports);
   return {
     name,

@@ -11,7 +11,7 @@
 import { NimbusError } from '../../core/errors.js';
 import type { Store } from '../../store/db.js';
 import type { ChangeFeed } from '../../resources/context.js';
-import type { Server } from '../../core/model/index.js';
+import type { Server, Subnet, Vpc } from '../../core/model/index.js';
 import type { ChildProcess } from 'node:child_process';
 import type { AttachOptions, Dataplane, FlowCounters, DataplaneStatus, ExecOutcome, PingOutcome, Placement, SyncReport } from '../driver.js';
 import { attachIn, inServerAs, writeServerEtc } from './attach.js';
@@ -25,6 +25,7 @@ import type { Step } from './plan.js';
 import { routerNs, serverNs } from './names.js';
 import { parseFlowSets, tableHandle } from './flows.js';
 import { kindOfId } from '../../core/ids.js';
+import { dnsSupport, RESOLVER_IP, resolvConf, subnetResolver, vpcDomain } from '../../core/dns.js';
 import { pool, run, type Runner } from './run.js';
 
 const RESYNC_MS = 10_000;
@@ -48,7 +49,22 @@ export class LinuxDataplane implements Dataplane {
     private readonly runner: Runner = run,
   ) {}
 
+  /** A server's /etc/resolv.conf: its subnet's resolver and its VPC's domain (none when the VPC's DNS is off). */
+  private resolvConf(endpoint: Server): string | undefined {
+    const store = this.store;
+    if (!store || endpoint.id.startsWith('inet-')) return undefined;
+    const vpc = store.get<Vpc>(endpoint.vpcId, 'vpc');
+    const subnet = store.get<Subnet>(endpoint.subnetId, 'subnet');
+    if (!vpc || !subnet) return undefined;
+    if (!dnsSupport(vpc)) return `# Nimbus: DNS support is off in VPC ${vpc.name} (nimbus vpc update ${vpc.name} --dns on)\n`;
+    const project = store.get<{ name: string }>(vpc.projectId, 'project');
+    return resolvConf(subnetResolver(subnet.cidr), vpcDomain(vpc.name, project?.name ?? vpc.projectId));
+  }
+
+  private store: Store | null = null;
+
   async start(store: Store, feed: ChangeFeed): Promise<void> {
+    this.store = store;
     this.loop = new ReconcileLoop(new LinuxReconciler(store, this.prefix, this.runner), { debounceMs: 10, resyncMs: RESYNC_MS, resyncMaxMs: RESYNC_MAX_MS });
     this.markStarted();
     feed.on('change', this.onChange);
@@ -100,7 +116,7 @@ export class LinuxDataplane implements Dataplane {
    */
   placement(endpoint: Server): Placement {
     const ns = serverNs(this.prefix, endpoint.id);
-    writeServerEtc(ns, endpoint.name, endpoint.privateIp);
+    writeServerEtc(ns, endpoint.name, endpoint.privateIp, this.resolvConf(endpoint));
     const firstId = claimIds(ns);
     const user = { name: ns, uid: firstId, gid: firstId };
     if (endpoint.id.startsWith('lb-') || endpoint.id.startsWith('inet-'))
@@ -109,6 +125,14 @@ export class LinuxDataplane implements Dataplane {
     let home = this.homes.get(endpoint.id);
     if (!home) this.homes.set(endpoint.id, (home = prepareHome(join(this.dataDir, 'machines', endpoint.id), firstId)));
     return { wrap: (argv, opts) => inMachine(ns, endpoint.name, home, argv, opts?.term), user, bind: '0.0.0.0', ownsPrivateIp: true };
+  }
+
+  /** A VPC's resolver: in its router's namespace, as the first id of a range of its own, allowed to bind port 53 and nothing more. */
+  resolver(vpcId: string): Placement {
+    const ns = routerNs(this.prefix, vpcId);
+    const firstId = claimIds(`${ns}-dns`);
+    const user = { name: `${ns}-dns`, uid: firstId, gid: firstId };
+    return { wrap: (argv) => inServerAs(ns, 'resolver', user, argv), user, bind: RESOLVER_IP, ownsPrivateIp: false };
   }
 
   /** A command inside the server's machine, its streams piped; a terminal through script(1) with `tty`. */

@@ -141,9 +141,19 @@ export function loadBalancerRuleset(rules: SecurityGroupRule[], peerIps: (groupI
   ].join('\n');
 }
 
-/** A router answers nothing addressed to itself; it only forwards. */
-export function routerRuleset(): string {
-  return ['  chain input {', '    type filter hook input priority 0; policy drop;', '  }'].join('\n');
+/**
+ * A router answers nothing addressed to itself; it only forwards. With its VPC's DNS on, its
+ * resolver takes DNS (udp and tcp 53) at the resolver addresses from the VPC's own subnets,
+ * and nothing from a peering or the internet.
+ */
+export function routerRuleset(dns?: { bridges: string[]; addresses: string[] }): string {
+  const lines = ['  chain input {', '    type filter hook input priority 0; policy drop;'];
+  if (dns && dns.bridges.length > 0)
+    lines.push(
+      `    iifname { ${dns.bridges.map((b) => `"${b}"`).join(', ')} } ip daddr { ${dns.addresses.join(', ')} } meta l4proto { udp, tcp } th dport 53 accept`,
+    );
+  lines.push('  }');
+  return lines.join('\n');
 }
 
 export const PORTS_TABLE = 'bridge nimbus_ports';

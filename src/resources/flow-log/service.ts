@@ -47,9 +47,9 @@ export function createFlowLog(ctx: Ctx, input: FlowLogInput): FlowLog {
     if (!(AGGREGATION_INTERVALS as readonly number[]).includes(interval))
       throw invalid(`maxAggregationInterval: ${String(interval)} must be 60 or 600 (seconds)`);
     const same = ctx.store.list<FlowLog>('flowLog', { parentId: t.vpcId }).filter((f) => f.resourceId === t.id);
+    checkQuota(ctx, 'flowLogsPerResource', same.length, `flow logs on ${t.id}`);
     const twin = same.find((f) => f.trafficType === trafficType);
     if (twin) throw new NimbusError('FlowLogAlreadyExists', `${t.id} already has flow log '${twin.name}' (${twin.id}) for ${trafficType} traffic`);
-    checkQuota(ctx, 'flowLogsPerResource', same.length, `flow logs on ${t.id}`);
     const id = newId('flowLog');
     const log: FlowLog = {
       id,

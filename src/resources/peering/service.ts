@@ -182,6 +182,28 @@ export function renamePeering(ctx: Ctx, ref: string, input: Rename): Peering {
 }
 
 /** Either side may delete; routes through it stay, as blackholes. */
+/**
+ * Lets the other side resolve the names of the caller's side (AWS's AllowDnsResolutionFromRemoteVpc):
+ * the requester project sets the requester's switch, the accepter project the accepter's (one
+ * project owning both sets both). Names cross only when both are on.
+ */
+export function setPeeringDns(ctx: Ctx, ref: string, allow: boolean, side?: 'requester' | 'accepter'): Peering {
+  return write(ctx, () => {
+    const p = getPeering(ctx, ref);
+    if (p.status !== 'active') throw new NimbusError('InvalidStateTransition', `peering '${p.name}' is ${p.status}: only an active peering carries names`);
+    const mine = { requester: p.projectId === ctx.projectId, accepter: p.accepterProjectId === ctx.projectId };
+    const sides = side ? [side] : (['requester', 'accepter'] as const).filter((s) => mine[s]);
+    for (const s of sides) {
+      if (!mine[s]) throw new NimbusError('OperationNotPermitted', `only the ${s} project may change the ${s}'s DNS option of peering '${p.name}'`);
+      if (s === 'requester') p.requesterDns = allow;
+      else p.accepterDns = allow;
+    }
+    ctx.store.update(p, true);
+    ctx.feed.record({ kind: 'peering', id: p.id, op: 'updated' });
+    return p;
+  });
+}
+
 export function deletePeering(ctx: Ctx, ref: string): Peering {
   return write(ctx, () => {
     const p = getPeering(ctx, ref);

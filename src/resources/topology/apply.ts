@@ -15,7 +15,7 @@ import { NimbusError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { TopologyFile, TopologyPlan, TopologyStep } from '../../core/model/index.js';
 import { ChangeFeed, now, write, type Ctx } from '../context.js';
-import { createVpc, deleteVpc } from '../vpc/service.js';
+import { createVpc, deleteVpc, updateVpc } from '../vpc/service.js';
 import { createSubnet, deleteSubnet } from '../subnet/service.js';
 import { addRule, createSecurityGroup, deleteSecurityGroup, getSecurityGroup, removeRule, updateSecurityGroup } from '../security-group/service.js';
 import { createServer, deleteServer, updateServer } from '../server/service.js';
@@ -44,7 +44,7 @@ import * as acls from '../network-acl/service.js';
 import { describeAclRule } from '../../core/acl.js';
 import { parseTopology, pathText, type FileProblem } from './parse.js';
 import { boundProblems } from './bounds.js';
-import { ORDER, planTopology, ruleText, storedRule, wants, type Step, type TopoKind, type Want } from './plan.js';
+import { ORDER, planTopology, ruleText, storedRule, wantedDns, wants, type Step, type TopoKind, type Want } from './plan.js';
 
 interface Ownership {
   id: string;
@@ -95,7 +95,7 @@ function carryOut(ctx: Ctx, s: Step, half: 'delete' | 'make'): void {
   const update = s.action === 'update';
   switch (s.kind as TopoKind) {
     case 'vpc':
-      return void createVpc(ctx, i);
+      return void (update ? updateVpc(ctx, s.name, wantedDns(f)) : createVpc(ctx, i));
     case 'subnet':
       return void createSubnet(ctx, i);
     case 'securityGroup':

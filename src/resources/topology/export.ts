@@ -6,6 +6,7 @@
  * the project's. Public IPs are written `publicIp: true` (some public IP): the same file
  * applied to another project takes new ones, where pinned addresses would clash with these.
  */
+import { dnsHostnames, dnsSupport } from '../../core/dns.js';
 import { rangeText } from '../../core/ports.js';
 import type {
   ElasticIp,
@@ -38,6 +39,8 @@ export function exportTopology(ctx: Ctx, name?: string): TopologyFile {
   const vpcs: Entry<'vpcs'>[] = ctx.store.list<Vpc>('vpc', p).map((v) => ({
     name: v.name,
     cidr: v.cidr,
+    ...(dnsSupport(v) ? {} : { enableDnsSupport: false }),
+    ...(dnsSupport(v) && !dnsHostnames(v) ? { enableDnsHostnames: false } : {}),
     subnets: subnets.filter((s) => s.vpcId === v.id).map((s) => ({ name: s.name, cidr: s.cidr })),
   }));
   const groups = ctx.store.list<SecurityGroup>('securityGroup', p);

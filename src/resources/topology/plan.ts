@@ -9,6 +9,7 @@
  * file owns is deleted when the file stops naming it; a resource the file names that exists
  * already without it is adopted (owned from then on, changed only where it differs).
  */
+import { dnsHostnames, dnsSupport } from '../../core/dns.js';
 import { rangeText } from '../../core/ports.js';
 import { parsePorts } from '../security-group/service.js';
 import { icmpInput, icmpText, parseIcmp } from '../../core/icmp.js';
@@ -181,6 +182,12 @@ const fmt = (v: unknown) => (v === null || v === undefined ? 'none' : typeof v =
 const nameOf = (ctx: Ctx, id: string | null | undefined) => (id ? ((ctx.store.get<{ name: string }>(id)?.name ?? id) as string) : null);
 const lower = (v: unknown) => (typeof v === 'string' ? v.toUpperCase() : v);
 
+/** A VPC entry's DNS switches as the VPC will have them (absent: on; no resolver, no names). */
+export function wantedDns(i: Record<string, unknown>): { enableDnsSupport: boolean; enableDnsHostnames: boolean } {
+  const support = i.enableDnsSupport !== false;
+  return { enableDnsSupport: support, enableDnsHostnames: support && i.enableDnsHostnames !== false };
+}
+
 /** What differs between a resource and the file: [fields that need a replacement, fields an update changes]. */
 export function compare(ctx: Ctx, w: Want, doc: unknown): { replace: string[]; update: string[] } {
   const replace: (string | null)[] = [];
@@ -190,6 +197,8 @@ export function compare(ctx: Ctx, w: Want, doc: unknown): { replace: string[]; u
     case 'vpc': {
       const v = doc as Vpc;
       replace.push(differs('cidr', v.cidr, canonical(String(i.cidr))));
+      const dns = wantedDns(i);
+      update.push(differs('dns', dnsSupport(v), dns.enableDnsSupport), differs('dns hostnames', dnsHostnames(v), dns.enableDnsHostnames));
       break;
     }
     case 'subnet': {

@@ -3,10 +3,10 @@
  * is made with its main route table holding the `local` route, and its default network ACL.
  */
 import { dropFlowLogsOf } from '../flow-log/service.js';
-import { NimbusError } from '../../core/errors.js';
+import { NimbusError, invalid } from '../../core/errors.js';
 import { PRIVATE_RANGES, containsCidr, formatCidr, parseCidr } from '../../core/cidr.js';
 import { newId } from '../../core/ids.js';
-import type { InternetGateway, NatGateway, LoadBalancer, Member, Rename, ResourceRef, RouteTable, Server, Vpc, VpcInput } from '../../core/model/index.js';
+import type { InternetGateway, NatGateway, LoadBalancer, Member, ResourceRef, RouteTable, Server, Vpc, VpcInput, VpcUpdate } from '../../core/model/index.js';
 import { kindOfId } from '../../core/ids.js';
 import { deleteLoadBalancer, deleteMember } from '../load-balancer/service.js';
 import { deleteServer } from '../server/service.js';
@@ -32,7 +32,16 @@ export function createVpc(ctx: Ctx, input: VpcInput): Vpc {
     const cidr = checkVpcCidr(input.cidr);
     const id = newId('vpc');
     const rtbId = newId('routeTable');
-    const vpc: Vpc = { id, name, projectId: ctx.projectId, cidr, status: 'available', mainRouteTableId: rtbId, createdAt: now() };
+    const vpc: Vpc = {
+      id,
+      name,
+      projectId: ctx.projectId,
+      cidr,
+      status: 'available',
+      mainRouteTableId: rtbId,
+      ...dnsFlags(input),
+      createdAt: now(),
+    };
     ctx.store.insert('vpc', vpc);
     let rtbName = `${name}-main`;
     if (ctx.store.byName('routeTable', ctx.projectId, rtbName)) rtbName = `${name}-main-${rtbId.slice(4, 12)}`;
@@ -53,10 +62,25 @@ export function listVpcs(ctx: Ctx): Vpc[] {
   return ctx.store.list<Vpc>('vpc', { projectId: ctx.projectId });
 }
 
-export function updateVpc(ctx: Ctx, ref: string, input: Rename): Vpc {
+/** The DNS switches as given, checked: names need the resolver (AWS's rule); with it off they answer nowhere (core/dns.ts dnsHostnames). */
+function dnsFlags(input: { enableDnsSupport?: boolean; enableDnsHostnames?: boolean }, was: Partial<Vpc> = {}): Partial<Vpc> {
+  const out: Partial<Vpc> = {};
+  for (const k of ['enableDnsSupport', 'enableDnsHostnames'] as const) {
+    const v = input[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'boolean') throw invalid(`${k}: '${String(v)}' must be true or false`);
+    out[k] = v;
+  }
+  const support = out.enableDnsSupport ?? was.enableDnsSupport ?? true;
+  if (!support && out.enableDnsHostnames === true) throw invalid('enableDnsHostnames: true needs enableDnsSupport (the resolver that answers for the names)');
+  return out;
+}
+
+export function updateVpc(ctx: Ctx, ref: string, input: VpcUpdate): Vpc {
   return write(ctx, () => {
     const vpc = getVpc(ctx, ref);
     if (input.name !== undefined) vpc.name = checkName(ctx, 'vpc', input.name, vpc.id);
+    Object.assign(vpc, dnsFlags(input, vpc));
     saveUpdate(ctx, 'vpc', vpc);
     return vpc;
   });
