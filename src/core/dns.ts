@@ -45,7 +45,7 @@ export interface DnsVpc {
   enableDnsHostnames?: boolean;
 }
 
-export const dnsSupport = (v: { enableDnsSupport?: boolean }) => v.enableDnsSupport ?? true;
+export const dnsSupport = (v: { enableDnsSupport?: boolean; enableDnsHostnames?: boolean }) => v.enableDnsSupport ?? true;
 export const dnsHostnames = (v: { enableDnsSupport?: boolean; enableDnsHostnames?: boolean }) => dnsSupport(v) && (v.enableDnsHostnames ?? true);
 
 export interface DnsWorld {

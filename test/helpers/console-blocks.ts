@@ -76,6 +76,8 @@ export function mask(text: string): string {
       // A workload's loopback address: each installation draws from a range of its own.
       .replace(/\b127\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.\d+\.\d+\b/g, '<workload-ip>')
       .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
+      // A flow log record's capture window (flowlog tail).
+      .replace(/\b\d\d:\d\d:\d\d-\d\d:\d\d:\d\d\b/g, '<window>')
       .replace(/^date: .*$/gim, 'date: <date>')
       .replace(/time[= ]\d+(\.\d+)? ?ms/g, 'time <ms>')
       .replace(/rtt min\/avg\/max\/mdev = \S+ ms/g, 'rtt <ms>')
