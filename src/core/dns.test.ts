@@ -49,7 +49,7 @@ test("a VPC's resolver knows its servers by name and by AWS's ip- names, and its
   assert.deepEqual(hostRecords(off, 'vpc-a'), [{ ip: '10.0.1.5', names: ['ip-10-0-1-5.ec2.internal', 'ip-10-0-1-5'] }]);
 });
 
-test("a peered VPC's names are served only when both sides let them through, and never as short names", () => {
+test("a peered VPC's full names are served only when both sides let them through (its short names come through the search list)", () => {
   const one = world({ peerings: [{ requesterVpcId: 'vpc-a', accepterVpcId: 'vpc-b', requesterDns: true }] });
   assert.deepEqual(servedVpcs(one, 'vpc-a'), ['vpc-a']);
   const both = world({ peerings: [{ requesterVpcId: 'vpc-a', accepterVpcId: 'vpc-b', requesterDns: true, accepterDns: true }] });
@@ -75,5 +75,5 @@ test("dnsmasq asks nobody, reads no file, binds the resolver's addresses, and ta
     assert.ok(args.includes(a), a);
   assert.ok(!args.some((a) => a.startsWith('--server=')));
   assert.equal(args.at(-1), '--host-record=web.a.p.nimbus.internal,ip-10-0-1-5,10.0.1.5');
-  assert.match(resolvConf('10.0.1.253', 'a.p.nimbus.internal'), /^nameserver 10\.0\.1\.253\nsearch a\.p\.nimbus\.internal ec2\.internal\n/m);
+  assert.match(resolvConf('10.0.1.253', ['a.p.nimbus.internal']), /^nameserver 10\.0\.1\.253\nsearch a\.p\.nimbus\.internal ec2\.internal\n/m);
 });

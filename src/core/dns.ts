@@ -95,9 +95,9 @@ export function hostRecords(w: DnsWorld, vpcId: string): { ip: string; names: st
   return out;
 }
 
-/** The resolv.conf a server of the VPC gets: its subnet's resolver, its VPC's domain and ec2.internal searched. */
-export function resolvConf(resolver: string, domain: string): string {
-  return `# Nimbus: the VPC's resolver (also at ${RESOLVER_IP})\nnameserver ${resolver}\nsearch ${domain} ${EC2_SUFFIX}\noptions timeout:1 attempts:2\n`;
+/** The resolv.conf a server of the VPC gets: its subnet's resolver; its VPC's domain (then peered VPCs' that let names through) and ec2.internal searched. */
+export function resolvConf(resolver: string, domains: string[]): string {
+  return `# Nimbus: the VPC's resolver (also at ${RESOLVER_IP})\nnameserver ${resolver}\nsearch ${[...domains, EC2_SUFFIX].join(' ')}\noptions timeout:1 attempts:2\n`;
 }
 
 /**

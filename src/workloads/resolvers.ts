@@ -8,28 +8,18 @@
 import { join } from 'node:path';
 import type { Store } from '../store/db.js';
 import type { Change, ChangeFeed } from '../resources/context.js';
-import type { LoadBalancer, Peering, PlanStep, Project, Server, Subnet, Vpc } from '../core/model/index.js';
+import type { PlanStep, Subnet } from '../core/model/index.js';
 import type { Dataplane } from '../dataplane/driver.js';
 import type { ProcessSpec, Supervisor } from './supervisor.js';
 import { ReconcileLoop } from '../reconcile/loop.js';
 import type { ApplyResult, Reconciler } from '../reconcile/reconciler.js';
 import { observeProcesses, planProcesses, type ProcessPlan } from './process-plan.js';
-import { dnsSupport, dnsmasqArgs, hostRecords, RESOLVER_IP, subnetResolver, type DnsWorld } from '../core/dns.js';
+import { dnsSupport, dnsmasqArgs, hostRecords, RESOLVER_IP, subnetResolver } from '../core/dns.js';
+import { dnsWorld } from '../resources/dns.js';
 import { mkdirSync } from 'node:fs';
 
 const KEY = 'dns-';
 const WATCHED = new Set<Change['kind']>(['vpc', 'subnet', 'server', 'loadBalancer', 'peering', 'project']);
-
-/** The names every resolver needs, read once per pass. */
-export function dnsWorld(store: Store): DnsWorld {
-  const projects = new Map(store.list<Project>('project').map((p) => [p.id, p.name]));
-  return {
-    vpcs: store.list<Vpc>('vpc').map((v) => ({ ...v, projectName: projects.get(v.projectId) ?? v.projectId })),
-    servers: store.list<Server>('server'),
-    loadBalancers: store.list<LoadBalancer>('loadBalancer'),
-    peerings: store.list<Peering>('peering').filter((p) => p.status === 'active'),
-  };
-}
 
 class ResolverReconciler implements Reconciler<Map<string, ProcessSpec>, Map<string, ProcessSpec>, ProcessPlan, PlanStep> {
   readonly name = 'resolvers';

@@ -133,11 +133,13 @@ test("a peered VPC's names resolve only once the peering lets them through", { s
   assert.equal(made.code, 0, made.stderr);
   await t.daemon.resolvers.settled();
   assert.equal(await resolve('ecs-a', 'ecs-w.w.default.nimbus.internal'), null);
+  assert.equal(await resolve('ecs-a', 'ecs-w'), null);
   const allow = await nimbus('peering', 'dns', 'vw', '--allow');
   assert.equal(allow.code, 0, allow.stderr);
   assert.match(allow.stdout, /both ways/);
   assert.equal(await resolveSoon('ecs-a', 'ecs-w.w.default.nimbus.internal'), '10.83.1.10');
   assert.equal(await resolveSoon('ecs-w', 'ecs-a.v.default.nimbus.internal'), '10.82.1.10');
-  // Short names stay each VPC's own.
-  assert.equal(await resolve('ecs-a', 'ecs-w'), null);
+  // The peer's domain joins the search list: its short names work too.
+  assert.match((await sh('ecs-a', 'cat /etc/resolv.conf')).stdout, /^search v\.default\.nimbus\.internal w\.default\.nimbus\.internal ec2\.internal$/m);
+  assert.equal(await resolve('ecs-a', 'ecs-w'), '10.83.1.10');
 });

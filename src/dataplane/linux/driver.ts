@@ -25,7 +25,8 @@ import type { Step } from './plan.js';
 import { routerNs, serverNs } from './names.js';
 import { parseFlowSets, tableHandle } from './flows.js';
 import { kindOfId } from '../../core/ids.js';
-import { dnsSupport, RESOLVER_IP, resolvConf, subnetResolver, vpcDomain } from '../../core/dns.js';
+import { dnsSupport, RESOLVER_IP, resolvConf, subnetResolver } from '../../core/dns.js';
+import { searchDomains } from '../../resources/dns.js';
 import { pool, run, type Runner } from './run.js';
 
 const RESYNC_MS = 10_000;
@@ -57,8 +58,7 @@ export class LinuxDataplane implements Dataplane {
     const subnet = store.get<Subnet>(endpoint.subnetId, 'subnet');
     if (!vpc || !subnet) return undefined;
     if (!dnsSupport(vpc)) return `# Nimbus: DNS support is off in VPC ${vpc.name} (nimbus vpc update ${vpc.name} --dns on)\n`;
-    const project = store.get<{ name: string }>(vpc.projectId, 'project');
-    return resolvConf(subnetResolver(subnet.cidr), vpcDomain(vpc.name, project?.name ?? vpc.projectId));
+    return resolvConf(subnetResolver(subnet.cidr), searchDomains(store, vpc.id));
   }
 
   private store: Store | null = null;

@@ -1,0 +1,27 @@
+/**
+ * What private DNS needs from the store (core/dns.ts is the pure part): every VPC with its
+ * project's name, the servers, load balancers and active peerings; and a VPC's search list.
+ */
+import type { Store } from '../store/db.js';
+import type { LoadBalancer, Peering, Project, Server, Vpc } from '../core/model/index.js';
+import { servedVpcs, vpcDomain, type DnsWorld } from '../core/dns.js';
+
+export function dnsWorld(store: Store): DnsWorld {
+  const projects = new Map(store.list<Project>('project').map((p) => [p.id, p.name]));
+  return {
+    vpcs: store.list<Vpc>('vpc').map((v) => ({ ...v, projectName: projects.get(v.projectId) ?? v.projectId })),
+    servers: store.list<Server>('server'),
+    loadBalancers: store.list<LoadBalancer>('loadBalancer'),
+    peerings: store.list<Peering>('peering').filter((p) => p.status === 'active'),
+  };
+}
+
+/** A VPC's servers search its own domain, then those of the peered VPCs whose names they may resolve. */
+export function searchDomains(store: Store, vpcId: string): string[] {
+  const w = dnsWorld(store);
+  const byId = new Map(w.vpcs.map((v) => [v.id, v]));
+  return servedVpcs(w, vpcId)
+    .map((id) => byId.get(id))
+    .filter((v): v is DnsWorld['vpcs'][number] => v !== undefined)
+    .map((v) => vpcDomain(v.name, v.projectName));
+}
