@@ -22,8 +22,6 @@ import { lbEndpoint } from '../resources/snapshot.js';
 
 /** A log file rotates past this size; one older file is kept. */
 export const ROTATE_BYTES = 1024 * 1024;
-/** Reads closer together than this share one capture. */
-const READ_CAPTURE_MS = 1000;
 const TICK_MS = 5_000;
 
 interface Endpoint {
@@ -92,7 +90,6 @@ export class FlowLogs {
   /** Last counters seen, per sample key: a later, larger count is the flow's traffic since. */
   private last = new Map<string, { packets: number; bytes: number }>();
   private lastCapture = Math.floor(Date.now() / 1000);
-  private lastCaptureMs = 0;
   private running: Promise<void> | null = null;
   private readonly onChange = (c: Change) => {
     if (c.kind === 'flowLog' && c.op === 'deleted') this.removeFiles(c.id);
@@ -136,7 +133,7 @@ export class FlowLogs {
     if (Date.now() / 1000 - this.lastCapture >= window) await this.capture();
   }
 
-  /** Closes the open window now: one capture at a time, callers during one share it. */
+  /** Closes the open window now: one capture at a time, callers during one share it (a read waits for the capture it joined). */
   capture(): Promise<void> {
     if (!this.running) {
       this.running = this.captureOnce().finally(() => {
@@ -160,7 +157,6 @@ export class FlowLogs {
     const watched = endpoints.filter((e) => logs.some((l) => covers(l, e)));
     const vpcs = [...new Set(watched.map((e) => e.vpcId))];
     const counters = await this.dataplane.flowSamples([...watched.map((e) => e.id), ...vpcs]);
-    this.lastCaptureMs = Date.now();
     this.lastCapture = end;
     const lines: CaptureLines = new Map();
     const seen = new Set<string>();
@@ -282,8 +278,7 @@ export class FlowLogs {
    * them, filtered by action and by server (an endpoint's id). Closes the open window first.
    */
   async records(log: FlowLog, opts: { after?: number; limit?: number; action?: 'ACCEPT' | 'REJECT'; endpointId?: string } = {}): Promise<FlowRecords> {
-    if (Date.now() - this.lastCaptureMs >= READ_CAPTURE_MS) await this.capture();
-    else await this.running;
+    await this.capture();
     const file = this.file(log.id);
     const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean) : []);
     const all = [...read(`${file}.1`), ...read(file)];

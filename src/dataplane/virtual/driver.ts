@@ -16,13 +16,15 @@ import type { ChangeFeed } from '../../resources/context.js';
 import { LoopbackGuard } from './guard.js';
 import { claimIds } from '../ids.js';
 import type { Store } from '../../store/db.js';
-import type { Dataplane, DataplaneStatus, ExecOutcome, PingOutcome, Placement, SyncReport } from '../driver.js';
+import type { Dataplane, DataplaneStatus, ExecOutcome, FlowCounters, PingOutcome, Placement, SyncReport } from '../driver.js';
+import { pingSamples, VirtualFlows } from './flows.js';
 
 export class VirtualDataplane implements Dataplane {
   readonly kind = 'virtual' as const;
   private store?: Store;
   /** The loopback firewall, when this daemon can keep one (root, nft). */
   readonly guard: LoopbackGuard | null;
+  private readonly flows = new VirtualFlows();
 
   constructor(
     private readonly reason: string,
@@ -93,8 +95,16 @@ export class VirtualDataplane implements Dataplane {
   }
 
   async ping(server: Server, destination: string, count: number): Promise<PingOutcome> {
-    const r = trace(compile(readSnapshot(this.store!)), { sourceServerId: server.id, destination, protocol: 'icmp' });
+    const t = compile(readSnapshot(this.store!));
+    const r = trace(t, { sourceServerId: server.id, destination, protocol: 'icmp' });
+    // Nimbus answers the ping, so it saw its packets: flow logs record them (flows.ts).
+    this.flows.add(pingSamples(t, r, count));
     return { reachable: r.reachable, transmitted: count, received: r.reachable ? count : 0, output: formatVirtualPing(r, count) };
+  }
+
+  /** What this plane's pings counted, for flow logs. */
+  async flowSamples(sources: string[]): Promise<Map<string, FlowCounters>> {
+    return this.flows.read(sources);
   }
 
   async attach(server: Server): Promise<never> {
