@@ -24,6 +24,7 @@ const KIND: Record<string, string> = {
   internetGateway: 'internet gateway',
   elasticIp: 'elastic IP',
   natGateway: 'NAT gateway',
+  flowLog: 'flow log',
   securityGroup: 'security group',
   rules: 'rules of group',
   server: 'server',

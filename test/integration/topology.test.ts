@@ -349,6 +349,7 @@ test("nimbus schema topology prints the file's JSON Schema, made from the API's 
   assert.deepEqual(aclRules.items, JSON.parse(JSON.stringify(Inputs.aclRule)), "an ACL's rule as the API takes it");
   assert.deepEqual(Object.keys(schema.properties).sort(), [
     'elasticIps',
+    'flowLogs',
     'internetGateways',
     'loadBalancers',
     'name',
@@ -478,4 +479,53 @@ servers:
     [['g-vpc-default-acl', true, 2]],
   );
   assert.equal((await run(['destroy', '-f', file], 'guarded')).code, 0);
+});
+
+test('flow logs and DNS switches from a file: applied, no change planned again, a change replaces the log or updates the VPC, exported, removed', async () => {
+  await t.client.projects.create({ name: 'watched' });
+  const c = t.client.as('watched');
+  const text = (traffic: string, hostnames: boolean) => `name: watched
+vpcs:
+  - name: w-vpc
+    cidr: 10.91.0.0/16
+    enableDnsHostnames: ${hostnames}
+    subnets:
+      - { name: w-a, cidr: 10.91.1.0/24 }
+servers:
+  - { name: w-web, subnet: w-a }
+flowLogs:
+  - { name: w-all, vpc: w-vpc, maxAggregationInterval: 60 }
+  - { name: w-web-log, server: w-web, trafficType: ${traffic} }
+`;
+  const file = join(dir, 'watched.yaml');
+  writeFileSync(file, text('REJECT', false));
+  const r = await run(['apply', '-f', file], 'watched');
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const logs = await c.flowLogs.list();
+  assert.deepEqual(logs.map((f) => [f.name, f.resourceType, f.trafficType, f.maxAggregationInterval]).sort(), [
+    ['w-all', 'vpc', 'ALL', 60],
+    ['w-web-log', 'server', 'REJECT', 600],
+  ]);
+  assert.equal((await c.vpcs.get('w-vpc')).enableDnsHostnames, false);
+  assert.match((await run(['plan', '-f', file], 'watched')).stdout, /No changes/);
+
+  // A flow log cannot change (as in AWS): a new traffic type replaces it; a DNS switch updates the VPC in place.
+  writeFileSync(file, text('ACCEPT', true));
+  const planned = await run(['plan', '-f', file], 'watched');
+  assert.match(planned.stdout, /update\s+vpc w-vpc/, planned.stdout);
+  assert.match(planned.stdout, /replace\s+flow log w-web-log/, planned.stdout);
+  assert.equal((await run(['apply', '-f', file], 'watched')).code, 0);
+  assert.equal((await c.flowLogs.get('w-web-log')).trafficType, 'ACCEPT');
+  assert.equal((await c.vpcs.get('w-vpc')).enableDnsHostnames, true);
+
+  const exported = await run(['export', '-o', 'yaml'], 'watched');
+  assert.match(exported.stdout, /flowLogs:/);
+  const path = join(dir, 'watched-export.yaml');
+  writeFileSync(path, exported.stdout);
+  assert.match((await run(['plan', '-f', path], 'watched')).stdout, /No changes/);
+
+  writeFileSync(file, text('ACCEPT', true).replace(/flowLogs:[\s\S]*$/, ''));
+  assert.equal((await run(['apply', '-f', file], 'watched')).code, 0);
+  assert.deepEqual(await c.flowLogs.list(), []);
+  assert.equal((await run(['destroy', '-f', file], 'watched')).code, 0);
 });

@@ -72,6 +72,7 @@ export const TopologyFile = Type.Object(
     internetGateways: list(Inputs.internetGateway, 'internet gateways (attached to the VPC named)'),
     elasticIps: list(ElasticIpEntry, 'elastic IPs'),
     natGateways: list(Inputs.natGateway, 'NAT gateways, each in a subnet with an elastic IP'),
+    flowLogs: list(Inputs.flowLog, 'flow logs, each on a VPC, a subnet or a server'),
     routes: list(RouteEntry, 'routes'),
     loadBalancers: list(LbEntry, 'load balancers'),
   },

@@ -16,6 +16,7 @@ import { newId } from '../../core/ids.js';
 import type { TopologyFile, TopologyPlan, TopologyStep } from '../../core/model/index.js';
 import { ChangeFeed, now, write, type Ctx } from '../context.js';
 import { createVpc, deleteVpc, updateVpc } from '../vpc/service.js';
+import { createFlowLog, deleteFlowLog } from '../flow-log/service.js';
 import { createSubnet, deleteSubnet } from '../subnet/service.js';
 import { addRule, createSecurityGroup, deleteSecurityGroup, getSecurityGroup, removeRule, updateSecurityGroup } from '../security-group/service.js';
 import { createServer, deleteServer, updateServer } from '../server/service.js';
@@ -157,6 +158,8 @@ function carryOut(ctx: Ctx, s: Step, half: 'delete' | 'make'): void {
     }
     case 'natGateway':
       return void edge.createNatGateway(ctx, i);
+    case 'flowLog':
+      return void createFlowLog(ctx, i);
     case 'loadBalancer':
       return void (update ? updateLoadBalancer(ctx, s.name, { workers: (f.workers as number | undefined) ?? 1 }) : createLoadBalancer(ctx, i));
     case 'pool': {
@@ -227,6 +230,8 @@ function remove(ctx: Ctx, kind: TopoKind, id: string, input: Record<string, unkn
     }
     case 'natGateway':
       return void edge.deleteNatGateway(ctx, id);
+    case 'flowLog':
+      return void deleteFlowLog(ctx, id);
     case 'route': {
       const table = ctx.store.get<RouteTable>(id, 'routeTable');
       return void removeRoute(ctx, { routeTable: table?.id ?? String(input.routeTable ?? ''), destination: String(input.destination) });

@@ -12,6 +12,7 @@ import type {
   ElasticIp,
   InternetGateway,
   NatGateway,
+  FlowLog,
   HealthMonitor,
   Listener,
   LoadBalancer,
@@ -98,6 +99,12 @@ export function exportTopology(ctx: Ctx, name?: string): TopologyFile {
   const elasticIps: Entry<'elasticIps'>[] = ctx.store
     .list<ElasticIp>('elasticIp', p)
     .map((e) => ({ name: e.name, ...(e.serverId ? { server: nameOf(e.serverId)! } : {}) }));
+  const flowLogs: Entry<'flowLogs'>[] = ctx.store.list<FlowLog>('flowLog', p).map((f) => ({
+    name: f.name,
+    [f.resourceType]: nameOf(f.resourceId)!,
+    ...(f.trafficType !== 'ALL' ? { trafficType: f.trafficType } : {}),
+    ...(f.maxAggregationInterval !== 600 ? { maxAggregationInterval: f.maxAggregationInterval } : {}),
+  }));
   const natGateways: Entry<'natGateways'>[] = ctx.store.list<NatGateway>('natGateway', p).map((n) => ({
     name: n.name,
     subnet: nameOf(n.subnetId)!,
@@ -158,6 +165,7 @@ export function exportTopology(ctx: Ctx, name?: string): TopologyFile {
     ...(internetGateways.length ? { internetGateways } : {}),
     ...(elasticIps.length ? { elasticIps } : {}),
     ...(natGateways.length ? { natGateways } : {}),
+    ...(flowLogs.length ? { flowLogs } : {}),
     ...(peerings.length ? { peerings } : {}),
     ...(routes.length ? { routes } : {}),
     ...(loadBalancers.length ? { loadBalancers } : {}),

@@ -18,6 +18,7 @@ import type {
   ElasticIp,
   InternetGateway,
   NatGateway,
+  FlowLog,
   HealthMonitor,
   Listener,
   LoadBalancer,
@@ -70,6 +71,7 @@ export const KIND_TEXT: Record<TopoKind, string> = {
   internetGateway: 'internet gateway',
   elasticIp: 'elastic IP',
   natGateway: 'NAT gateway',
+  flowLog: 'flow log',
   securityGroup: 'security group',
   rules: 'rules of',
   server: 'server',
@@ -291,6 +293,17 @@ export function compare(ctx: Ctx, w: Want, doc: unknown): { replace: string[]; u
         differs('subnet', nameOf(ctx, n.subnetId), i.subnet),
         differs('elastic ip', nameOf(ctx, n.allocationId), i.elasticIp),
         differs('ip', n.privateIp, i.ip),
+      );
+      break;
+    }
+    case 'flowLog': {
+      // AWS cannot change a flow log: any difference makes a new one.
+      const f = doc as FlowLog;
+      const want = (['vpc', 'subnet', 'server'] as const).find((k) => i[k] !== undefined);
+      replace.push(
+        differs('watches', `${f.resourceType} ${nameOf(ctx, f.resourceId)}`, want ? `${want} ${String(i[want])}` : 'none'),
+        differs('traffic', f.trafficType, String(i.trafficType ?? 'ALL').toUpperCase()),
+        differs('window', f.maxAggregationInterval, i.maxAggregationInterval ?? 600),
       );
       break;
     }

@@ -17,6 +17,7 @@ export const ORDER = [
   'securityGroup',
   'rules',
   'server',
+  'flowLog',
   'elasticIp',
   'natGateway',
   'peering',
@@ -54,7 +55,11 @@ export function wants(file: TopologyFile): Want[] {
   const vpcsInFile = new Set((file.vpcs ?? []).map((v) => v.name));
   const serversInFile = new Set((file.servers ?? []).map((s) => s.name));
   (file.vpcs ?? []).forEach((v, i) => {
-    out.push({ kind: 'vpc', key: `vpc:${v.name}`, name: v.name, path: ['vpcs', i], needs: [], input: { name: v.name, cidr: v.cidr } });
+    const dns = {
+      ...(v.enableDnsSupport !== undefined ? { enableDnsSupport: v.enableDnsSupport } : {}),
+      ...(v.enableDnsHostnames !== undefined ? { enableDnsHostnames: v.enableDnsHostnames } : {}),
+    };
+    out.push({ kind: 'vpc', key: `vpc:${v.name}`, name: v.name, path: ['vpcs', i], needs: [], input: { name: v.name, cidr: v.cidr, ...dns } });
     (v.subnets ?? []).forEach((s, j) =>
       out.push({
         kind: 'subnet',
@@ -123,6 +128,20 @@ export function wants(file: TopologyFile): Want[] {
       path: ['elasticIps', i],
       needs: e.server && serversInFile.has(e.server) ? [`server:${e.server}`] : [],
       input: { ...e },
+    }),
+  );
+  (file.flowLogs ?? []).forEach((f, i) =>
+    out.push({
+      kind: 'flowLog',
+      key: `flowLog:${f.name}`,
+      name: f.name,
+      path: ['flowLogs', i],
+      needs: [
+        ...(f.vpc && vpcsInFile.has(f.vpc) ? [`vpc:${f.vpc}`] : []),
+        ...(f.subnet && subnetsInFile.has(f.subnet) ? [`subnet:${f.subnet}`] : []),
+        ...(f.server && serversInFile.has(f.server) ? [`server:${f.server}`] : []),
+      ],
+      input: { ...f },
     }),
   );
   (file.natGateways ?? []).forEach((n, i) =>
