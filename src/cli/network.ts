@@ -87,7 +87,10 @@ const PEERING: Column<Peering>[] = [
   { header: 'REQUESTER VPC', value: (p, n) => n.of('vpc', p.requesterVpcId), refs: ['vpc'] },
   { header: 'ACCEPTER VPC', value: (p, n) => n.of('vpc', p.accepterVpcId), refs: ['vpc'] },
   { header: 'STATUS', value: (p) => p.status },
-  { header: 'DNS', value: (p) => (p.requesterDns && p.accepterDns ? 'both ways' : p.requesterDns || p.accepterDns ? 'one side allows' : 'off') },
+  {
+    header: 'DNS',
+    value: (p) => (p.status !== 'active' ? '-' : p.requesterDns && p.accepterDns ? 'both ways' : p.requesterDns || p.accepterDns ? 'one side allows' : 'off'),
+  },
 ];
 
 export interface Crud<T> {

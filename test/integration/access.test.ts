@@ -50,6 +50,7 @@ before(async () => {
   await c.elasticIps.create({ name: 'eip-nat' });
   const nat = await c.natGateways.create({ name: 'nat-a', subnet: 'sub-a', elasticIp: 'eip-nat' });
   const acl = await c.networkAcls.create({ name: 'acl-a', vpc: 'vpc-a' });
+  const fl = await c.flowLogs.create({ name: 'fl-a', vpc: 'vpc-a' });
   const teamB = await c.projects.create({ name: 'team-b' });
   const tokA = await c.tokens.create({ name: 'a-token', project: 'default' });
   const tokB = await c.tokens.create({ name: 'b-token', project: 'team-b' });
@@ -73,6 +74,7 @@ before(async () => {
     'elastic-ips': eip.id,
     'nat-gateways': nat.id,
     'network-acls': acl.id,
+    'flow-logs': fl.id,
     projects: project,
     tokens: tokA.token.id,
     teamB: teamB.id,
@@ -122,6 +124,7 @@ function bodyFor(method: string, path: string): unknown {
   if (path.endsWith('/associate')) return { server: 'ecs-a' };
   if (path === '/v1/internet/hosts' && method === 'POST') return { name: 'h1' };
   if (path.endsWith('/exec')) return { argv: ['true'] };
+  if (path.endsWith('/dns')) return { allow: true };
   if (path === '/v1/trace' || path === '/v1/ping') return { server: ids.servers, destination: '192.168.6.77' };
   if (path.includes('{ref}') && method === 'PATCH') return {};
   return {};

@@ -81,7 +81,7 @@ test('deleted and rejected peerings are listed only with --all', async () => {
   assert.equal((await nimbus('peering', 'create', '--name', 'gone', '--vpc', 'vpc-a', '--peer-vpc', 'vpc-b')).code, 0);
   assert.equal((await nimbus('peering', 'delete', 'gone')).code, 0);
   assert.doesNotMatch((await nimbus('peering', 'list')).stdout, /gone/);
-  assert.match((await nimbus('peering', 'list', '--all')).stdout, /^gone\s.*\sdeleted$/m);
+  assert.match((await nimbus('peering', 'list', '--all')).stdout, /^gone\s.*\sdeleted\s+-$/m);
 });
 
 test('--wait returns once the change is in effect', async () => {

@@ -529,3 +529,49 @@ flowLogs:
   assert.deepEqual(await c.flowLogs.list(), []);
   assert.equal((await run(['destroy', '-f', file], 'watched')).code, 0);
 });
+
+test("a VPC's default ACL from a file: its rules made exactly so, planned again as no change, exported; never deleted, never given subnets", async () => {
+  await t.client.projects.create({ name: 'defacl' });
+  const c = t.client.as('defacl');
+  const text = (entry: string) => `name: defacl
+vpcs:
+  - name: d-vpc
+    cidr: 10.92.0.0/16
+    subnets:
+      - { name: d-a, cidr: 10.92.1.0/24 }
+networkAcls:
+  - name: d-vpc-guard
+    vpc: d-vpc
+    default: true
+${entry}`;
+  const rules = `    rules:
+      - { number: 100, direction: ingress, action: allow, protocol: all, cidr: 10.92.0.0/16 }
+      - { number: 100, direction: egress, action: allow, protocol: all, cidr: 10.92.0.0/16 }
+`;
+  const file = join(dir, 'defacl.yaml');
+  writeFileSync(file, text(rules));
+  const r = await run(['apply', '-f', file], 'defacl');
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const [def] = await c.networkAcls.list();
+  assert.deepEqual(
+    [def.isDefault, def.name, def.subnetIds.length, def.rules.map((x) => `${x.direction} ${x.cidr}`)],
+    [true, 'd-vpc-default-acl', 1, ['ingress 10.92.0.0/16', 'egress 10.92.0.0/16']],
+  );
+  assert.match((await run(['plan', '-f', file], 'defacl')).stdout, /No changes/);
+  const exported = await run(['export', '-o', 'yaml'], 'defacl');
+  assert.match(exported.stdout, /default: true/);
+  const path = join(dir, 'defacl-export.yaml');
+  writeFileSync(path, exported.stdout);
+  assert.match((await run(['plan', '-f', path], 'defacl')).stdout, /No changes/);
+  // Subnets are refused for it, naming why; nothing changes.
+  writeFileSync(file, text(`    subnets: [d-a]\n${rules}`));
+  const bad = await run(['apply', '-f', file], 'defacl');
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /default ACL of 'd-vpc' takes rules only/);
+  // Out of the file, the default ACL stays with its rules (it goes with its VPC).
+  writeFileSync(file, text('').replace(/networkAcls:[\s\S]*$/, ''));
+  assert.equal((await run(['apply', '-f', file], 'defacl')).code, 0);
+  assert.equal((await c.networkAcls.get(def.id)).rules.length, 2);
+  assert.equal((await run(['destroy', '-f', file], 'defacl')).code, 0);
+  assert.deepEqual(await c.vpcs.list(), []);
+});

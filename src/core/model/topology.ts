@@ -37,8 +37,11 @@ const AclEntry = Type.Object(
     ...Inputs.networkAcl.properties,
     subnets: Type.Optional(Type.Array(S({ minLength: 1, maxLength: 128 }), { maxItems: 200, description: 'the subnets behind it (by name)' })),
     rules: list(Inputs.aclRule, 'its numbered rules (none: it denies everything)'),
+    default: Type.Optional(
+      Type.Boolean({ description: "the VPC's default ACL: its rules only (it is never made or deleted, nor are subnets put behind it; name it as you like)" }),
+    ),
   },
-  { ...strict, description: "a network ACL besides its VPC's default one, its rules and the subnets behind it" },
+  { ...strict, description: "a network ACL, its rules and the subnets behind it; or, with default, the rules of its VPC's default ACL" },
 );
 const ElasticIpEntry = Type.Object(
   { ...Inputs.elasticIp.properties, server: Type.Optional(S({ minLength: 1, maxLength: 128, description: 'the server it is associated with' })) },

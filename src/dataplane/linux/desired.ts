@@ -361,9 +361,10 @@ function routerSpec(t: Topology, prefix: string, vpcId: string, { peerAddrs, pee
   const vpc = t.vpcs.get(vpcId);
   const dns = vpc && dnsSupport(vpc) && subnets.length > 0;
   if (dns) {
-    // The resolver's addresses: AWS's link-local one on lo, each subnet's .253 on its bridge.
-    configure.push({ name: 'lo', up: true });
-    addrs.push({ dev: 'lo', cidr: `${RESOLVER_IP}/32` });
+    // The resolver's addresses: each subnet's .253 on its bridge, and AWS's link-local one on the
+    // first bridge (a local address answers on every interface). Not on lo: a router's loopback
+    // stays down, or 127/8 would become local and the elastic IPs (127.0.1.x) martians.
+    addrs.push({ dev: N.bridgeName(subnets[0].subnet.id), cidr: `${RESOLVER_IP}/32` });
     for (const cs of subnets) addrs.push({ dev: N.bridgeName(cs.subnet.id), cidr: `${subnetResolver(cs.subnet.cidr)}/32` });
   }
   const dnsInput = dns

@@ -11,7 +11,7 @@
  * project). A failure stops the run and reports what was done and what was not; the next
  * apply plans from where things are, so it finishes the job (also after the daemon was killed).
  */
-import { NimbusError } from '../../core/errors.js';
+import { NimbusError, invalid } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { TopologyFile, TopologyPlan, TopologyStep } from '../../core/model/index.js';
 import { ChangeFeed, now, write, type Ctx } from '../context.js';
@@ -45,7 +45,7 @@ import * as acls from '../network-acl/service.js';
 import { describeAclRule } from '../../core/acl.js';
 import { parseTopology, pathText, type FileProblem } from './parse.js';
 import { boundProblems } from './bounds.js';
-import { ORDER, planTopology, ruleText, storedRule, wantedDns, wants, type Step, type TopoKind, type Want } from './plan.js';
+import { defaultAclOf, ORDER, planTopology, ruleText, storedRule, wantedDns, wants, type Step, type TopoKind, type Want } from './plan.js';
 
 interface Ownership {
   id: string;
@@ -127,13 +127,20 @@ function carryOut(ctx: Ctx, s: Step, half: 'delete' | 'make'): void {
       return;
     }
     case 'networkAcl': {
-      const a = update ? acls.getNetworkAcl(ctx, s.name) : acls.createNetworkAcl(ctx, { name: s.name, vpc: String(f.vpc) });
+      const own = f.default ? defaultAclOf(ctx, f.vpc) : undefined;
+      if (f.default && !own) throw invalid(`networkAcls: VPC '${String(f.vpc)}' has no default ACL (is it in the project?)`);
+      const a = own
+        ? acls.getNetworkAcl(ctx, own.id)
+        : update
+          ? acls.getNetworkAcl(ctx, s.name)
+          : acls.createNetworkAcl(ctx, { name: s.name, vpc: String(f.vpc) });
       // The rules become exactly the file's (removed first: a number may change hands), then the subnets.
       const want = ((f.rules as AclRuleInput[] | undefined) ?? []).map((r) => acls.aclRuleOf(r));
       const wantText = new Set(want.map(describeAclRule));
       for (const r of a.rules) if (!wantText.has(describeAclRule(r))) acls.removeAclRule(ctx, a.id, r.direction, r.number);
       const have = new Set(acls.getNetworkAcl(ctx, a.id).rules.map(describeAclRule));
       for (const r of (f.rules as AclRuleInput[] | undefined) ?? []) if (!have.has(describeAclRule(acls.aclRuleOf(r)))) acls.addAclRule(ctx, a.id, r);
+      if (own) return;
       const subnets = new Set((f.subnets as string[] | undefined) ?? []);
       const def = acls.listNetworkAcls(ctx, { vpc: a.vpcId }).find((x) => x.isDefault);
       for (const id of acls.getNetworkAcl(ctx, a.id).subnetIds) {
@@ -303,6 +310,13 @@ export function planFile(ctx: Ctx, text: string, given?: string): { name: string
         message: `${pathOf(w)}: ${w.kind} '${w.name}' is already in the file at ${pathOf(first)} (NameInUse)`,
       });
     else dupes.set(w.key, w);
+    if (w.kind === 'networkAcl' && w.input.default && ((w.input.subnets as string[] | undefined) ?? []).length > 0)
+      problems.push({
+        path: pathOf(w),
+        line: parsed.lineOf(w.path),
+        code: 'InvalidParameterValue',
+        message: `${pathOf(w)}: the default ACL of '${String(w.input.vpc)}' takes rules only; every subnet behind no other ACL is behind it (InvalidParameterValue)`,
+      });
   }
   if (problems.length) refuse(problems);
   const steps = planTopology(ctx, list, new Set(ownership(ctx, name)?.owned ?? []));

@@ -6,6 +6,7 @@
  * the project's. Public IPs are written `publicIp: true` (some public IP): the same file
  * applied to another project takes new ones, where pinned addresses would clash with these.
  */
+import { untouchedDefault } from '../../core/acl.js';
 import { dnsHostnames, dnsSupport } from '../../core/dns.js';
 import { rangeText } from '../../core/ports.js';
 import type {
@@ -78,7 +79,8 @@ export function exportTopology(ctx: Ctx, name?: string): TopologyFile {
     });
   const networkAcls: Entry<'networkAcls'>[] = ctx.store
     .list<StoredAcl>('networkAcl', p)
-    .filter((a) => !a.isDefault)
+    // A default ACL is written only when its rules are no longer those it was made with.
+    .filter((a) => !untouchedDefault(a))
     .map((a) => {
       const using = subnets.filter((s) => s.networkAclId === a.id).map((s) => s.name);
       const rules = a.rules.map((r) => ({
@@ -90,6 +92,7 @@ export function exportTopology(ctx: Ctx, name?: string): TopologyFile {
         ...(r.icmp ? { icmp: `${r.icmp.type}${r.icmp.code === undefined ? '' : `/${r.icmp.code}`}` } : {}),
         cidr: r.cidr,
       }));
+      if (a.isDefault) return { name: a.name, vpc: nameOf(a.vpcId)!, default: true, ...(rules.length ? { rules } : {}) };
       return { name: a.name, vpc: nameOf(a.vpcId)!, ...(using.length ? { subnets: using } : {}), ...(rules.length ? { rules } : {}) };
     });
   const internetGateways: Entry<'internetGateways'>[] = ctx.store

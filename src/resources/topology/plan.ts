@@ -152,6 +152,12 @@ function memberOf(ctx: Ctx, input: Record<string, unknown>): Member | undefined 
     .find((m) => m.port === input.port && (input.server ? m.serverId === server?.id : m.address === input.address && !m.serverId));
 }
 
+/** A VPC's default network ACL (by the VPC's name), or undefined. */
+export function defaultAclOf(ctx: Ctx, vpc: unknown): StoredAcl | undefined {
+  const v = byName<Vpc>(ctx, 'vpc', vpc);
+  return v ? ctx.store.list<StoredAcl>('networkAcl', { parentId: v.id }).find((a) => a.isDefault) : undefined;
+}
+
 /** The existing resource a want names, with its id, or null. */
 export function existing(ctx: Ctx, w: Want): { id: string; doc: unknown } | null {
   let doc: { id: string } | undefined;
@@ -172,6 +178,9 @@ export function existing(ctx: Ctx, w: Want): { id: string; doc: unknown } | null
       doc = pool ? ctx.store.list<HealthMonitor>('healthMonitor', { parentId: pool.id })[0] : undefined;
       break;
     }
+    case 'networkAcl':
+      doc = w.input.default ? defaultAclOf(ctx, w.input.vpc) : byName<{ id: string }>(ctx, w.kind, w.name);
+      break;
     default:
       doc = byName<{ id: string }>(ctx, w.kind, w.name);
   }
@@ -264,12 +273,14 @@ export function compare(ctx: Ctx, w: Want, doc: unknown): { replace: string[]; u
     case 'networkAcl': {
       const a = doc as StoredAcl;
       replace.push(differs('vpc', nameOf(ctx, a.vpcId), i.vpc));
-      const now = ctx.store
-        .list<Subnet>('subnet', { parentId: a.vpcId })
-        .filter((x) => x.networkAclId === a.id)
-        .map((x) => x.name)
-        .sort();
-      update.push(differs('subnets', now, [...((i.subnets as string[] | undefined) ?? [])].sort()));
+      const now = i.default
+        ? undefined
+        : ctx.store
+            .list<Subnet>('subnet', { parentId: a.vpcId })
+            .filter((x) => x.networkAclId === a.id)
+            .map((x) => x.name)
+            .sort();
+      if (now) update.push(differs('subnets', now, [...((i.subnets as string[] | undefined) ?? [])].sort()));
       const have = new Set(a.rules.map(aclRuleText));
       const want = new Set(((i.rules as AclRuleInput[] | undefined) ?? []).map((r) => aclRuleText(aclRuleOfInput(r))));
       for (const r of want) if (!have.has(r)) update.push(`+ ${r}`);
@@ -355,7 +366,8 @@ export function compare(ctx: Ctx, w: Want, doc: unknown): { replace: string[]; u
 function ownedExisting(ctx: Ctx, key: string): { kind: TopoKind; name: string; id: string } | null {
   const kind = key.slice(0, key.indexOf(':')) as TopoKind;
   const rest = key.slice(key.indexOf(':') + 1);
-  if (!ORDER.includes(kind) || kind === 'rules') return null;
+  // A group's rules, and a VPC's default ACL, are never deleted: they go with their group or VPC.
+  if (!ORDER.includes(kind) || kind === 'rules' || (kind === 'networkAcl' && rest.startsWith('default@'))) return null;
   if (kind === 'route') {
     const [table, ...dest] = rest.split(':');
     const input = table.startsWith('rt=') ? { routeTable: table.slice(3) } : { vpc: table.slice(4) };

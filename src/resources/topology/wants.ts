@@ -84,7 +84,8 @@ export function wants(file: TopologyFile): Want[] {
   (file.networkAcls ?? []).forEach((a, i) =>
     out.push({
       kind: 'networkAcl',
-      key: `networkAcl:${a.name}`,
+      // The VPC's default ACL is named by its VPC: it comes with it, whatever it is called.
+      key: a.default ? `networkAcl:default@${a.vpc}` : `networkAcl:${a.name}`,
       name: a.name,
       path: ['networkAcls', i],
       needs: [...(vpcsInFile.has(a.vpc) ? [`vpc:${a.vpc}`] : []), ...(a.subnets ?? []).filter((n) => subnetsInFile.has(n)).map((n) => `subnet:${n}`)],
