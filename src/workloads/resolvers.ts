@@ -8,22 +8,23 @@
 import { join } from 'node:path';
 import type { Store } from '../store/db.js';
 import type { Change, ChangeFeed } from '../resources/context.js';
-import type { PlanStep, Subnet } from '../core/model/index.js';
+import type { Subnet } from '../core/model/index.js';
 import type { Dataplane } from '../dataplane/driver.js';
 import type { ProcessSpec, Supervisor } from './supervisor.js';
 import { ReconcileLoop } from '../reconcile/loop.js';
-import type { ApplyResult, Reconciler } from '../reconcile/reconciler.js';
-import { observeProcesses, planProcesses, type ProcessPlan } from './process-plan.js';
+import { SupervisedReconciler } from './process-plan.js';
 import { dnsSupport, dnsmasqArgs, hostRecords, RESOLVER_IP, subnetResolver } from '../core/dns.js';
 import { dnsWorld } from '../resources/dns.js';
-import { mkdirSync } from 'node:fs';
 
 const KEY = 'dns-';
 const WATCHED = new Set<Change['kind']>(['vpc', 'subnet', 'server', 'loadBalancer', 'peering', 'project']);
 
-class ResolverReconciler implements Reconciler<Map<string, ProcessSpec>, Map<string, ProcessSpec>, ProcessPlan, PlanStep> {
+class ResolverReconciler extends SupervisedReconciler {
   readonly name = 'resolvers';
-  constructor(private readonly r: Resolvers) {}
+  constructor(private readonly r: Resolvers) {
+    // dnsmasq binds its addresses as they appear (--bind-dynamic); the router is made first all the same.
+    super(r, [KEY], 'dns resolver');
+  }
 
   desired(): Map<string, ProcessSpec> {
     const want = new Map<string, ProcessSpec>();
@@ -44,32 +45,8 @@ class ResolverReconciler implements Reconciler<Map<string, ProcessSpec>, Map<str
     return want;
   }
 
-  objects(desired: Map<string, ProcessSpec>): Iterable<string> {
-    return desired.keys();
-  }
-
-  async observe(): Promise<Map<string, ProcessSpec>> {
-    // dnsmasq binds its addresses as they appear (--bind-dynamic); the router is made first all the same.
-    await this.r.dataplane.settled();
-    const sv = this.r.supervisor;
-    return observeProcesses(sv.keys(), (k) => sv.specOf(k), KEY);
-  }
-
-  plan(desired: Map<string, ProcessSpec>, observed: Map<string, ProcessSpec>): ProcessPlan {
-    return planProcesses(desired, observed, 'dns resolver');
-  }
-
-  steps(plan: ProcessPlan): PlanStep[] {
-    return plan.steps;
-  }
-
-  async apply(plan: ProcessPlan): Promise<ApplyResult> {
-    for (const [key, spec] of plan.ensure) {
-      mkdirSync(this.r.dirOf(key.slice(KEY.length)), { recursive: true });
-      this.r.supervisor.ensure(key, spec);
-    }
-    for (const key of plan.stop) this.r.supervisor.stop(key);
-    return { errors: [], succeeded: plan.ensure.map(([k]) => k), requeue: false };
+  protected dirOf(key: string): string {
+    return this.r.dirOf(key.slice(KEY.length));
   }
 }
 

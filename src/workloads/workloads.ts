@@ -3,25 +3,26 @@
  * plane (inside the server's namespace on linux, on the server's loopback address on
  * virtual), supervised, and stopped when the server stops or goes away.
  */
-import { mkdirSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Store } from '../store/db.js';
 import type { Change, ChangeFeed } from '../resources/context.js';
-import type { PlanStep, Server, ServerLogs, WorkloadRequest } from '../core/model/index.js';
+import type { Server, ServerLogs, WorkloadRequest } from '../core/model/index.js';
 import { parseApp } from '../core/model/index.js';
 import type { Dataplane } from '../dataplane/driver.js';
 import type { ProcessSpec, Supervisor } from './supervisor.js';
 import { ReconcileLoop } from '../reconcile/loop.js';
 import { CrashWatch } from './crash-watch.js';
 import { runtimeEntry } from './runtime.js';
-import type { ApplyResult, Reconciler } from '../reconcile/reconciler.js';
-import { observeProcesses, planProcesses, type ProcessPlan } from './process-plan.js';
+import { SupervisedReconciler } from './process-plan.js';
 import { internetEndpoint, internetExists, internetHosts } from '../resources/edge/internet.js';
 
 /** Server workloads as a reconciler: desired from the store, observed from the supervisor. */
-class WorkloadReconciler implements Reconciler<Map<string, ProcessSpec>, Map<string, ProcessSpec>, ProcessPlan, PlanStep> {
+class WorkloadReconciler extends SupervisedReconciler {
   readonly name = 'workloads';
-  constructor(private readonly w: Workloads) {}
+  constructor(private readonly w: Workloads) {
+    super(w, ['ecs-', 'inet-'], 'workload');
+  }
 
   desired(): Map<string, ProcessSpec> {
     const want = new Map<string, ProcessSpec>();
@@ -55,36 +56,14 @@ class WorkloadReconciler implements Reconciler<Map<string, ProcessSpec>, Map<str
     return want;
   }
 
-  objects(desired: Map<string, ProcessSpec>): Iterable<string> {
-    return desired.keys();
+  protected dirOf(key: string): string {
+    return this.w.dirOf(key);
   }
 
-  async observe(): Promise<Map<string, ProcessSpec>> {
-    await this.w.dataplane.settled();
-    const sv = this.w.supervisor;
-    return new Map([...observeProcesses(sv.keys(), (k) => sv.specOf(k), 'ecs-'), ...observeProcesses(sv.keys(), (k) => sv.specOf(k), 'inet-')]);
-  }
-
-  plan(desired: Map<string, ProcessSpec>, observed: Map<string, ProcessSpec>): ProcessPlan {
-    return planProcesses(desired, observed, 'workload');
-  }
-
-  steps(plan: ProcessPlan): PlanStep[] {
-    return plan.steps;
-  }
-
-  async apply(plan: ProcessPlan): Promise<ApplyResult> {
-    for (const [key, spec] of plan.ensure) {
-      mkdirSync(this.w.dirOf(key), { recursive: true });
-      this.w.supervisor.ensure(key, spec);
-    }
-    for (const key of plan.stop) {
-      this.w.supervisor.stop(key);
-      this.w.crashes.forget(key);
-      // A deleted server's own /root and /tmp go with it (a stopped one keeps them).
-      if (!this.w.store.get(key, 'server')) rmSync(join(this.w.dataDirOf(), 'machines', key), { recursive: true, force: true });
-    }
-    return { errors: [], succeeded: plan.ensure.map(([k]) => k), requeue: false };
+  protected override stopped(key: string): void {
+    this.w.crashes.forget(key);
+    // A deleted server's own /root and /tmp go with it (a stopped one keeps them).
+    if (!this.w.store.get(key, 'server')) rmSync(join(this.w.dataDirOf(), 'machines', key), { recursive: true, force: true });
   }
 }
 

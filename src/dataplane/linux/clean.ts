@@ -1,6 +1,6 @@
 /**
  * Removes every kernel object an installation owns: its namespaces (the kernel takes their
- * links with them, the public links' host ends too) and the host's table of its kernel
+ * links with them, the public links' host ends too) and the processes still running in them and the host's table of its kernel
  * listeners' public IPs. Needs no daemon; the prefix comes from the data directory.
  */
 import { listNamespaces } from './observe.js';
@@ -26,6 +26,11 @@ export async function cleanNamespaces(prefix: string): Promise<string[]> {
   for (const f of files) await run('sh', ['-es'], { input: removeMachineScript(f.slice(0, -'.user'.length)) + '\n' });
   releaseIdsOf(`${prefix}-`);
   if (mine.length === 0) return [];
+  // What runs inside them goes first (a killed daemon's adopted processes: workloads, resolvers, workers).
+  for (const n of mine) {
+    const pids = (await run('ip', ['netns', 'pids', n])).stdout.split(/\s+/).filter((p) => /^\d+$/.test(p));
+    if (pids.length > 0) await run('kill', ['-KILL', ...pids]);
+  }
   const r = await run('ip', ['-force', '-batch', '-'], { input: mine.map((n) => `netns del ${n}`).join('\n') + '\n' });
   for (const n of mine) removeServerEtc(n);
   const left = (await listNamespaces()).filter((n) => owned(prefix, n));
