@@ -6,19 +6,26 @@ import type { Store } from '../store/db.js';
 import type { LoadBalancer, Peering, Project, Server, Vpc } from '../core/model/index.js';
 import { servedVpcs, vpcDomain, type DnsWorld } from '../core/dns.js';
 
-export function dnsWorld(store: Store): DnsWorld {
+/** The VPCs and active peerings: all a search list needs. */
+function network(store: Store): Pick<DnsWorld, 'vpcs' | 'peerings'> {
   const projects = new Map(store.list<Project>('project').map((p) => [p.id, p.name]));
   return {
     vpcs: store.list<Vpc>('vpc').map((v) => ({ ...v, projectName: projects.get(v.projectId) ?? v.projectId })),
-    servers: store.list<Server>('server'),
-    loadBalancers: store.list<LoadBalancer>('loadBalancer'),
     peerings: store.list<Peering>('peering').filter((p) => p.status === 'active'),
   };
 }
 
-/** A VPC's servers search its own domain, then those of the peered VPCs whose names they may resolve. */
+export function dnsWorld(store: Store): DnsWorld {
+  return { ...network(store), servers: store.list<Server>('server'), loadBalancers: store.list<LoadBalancer>('loadBalancer') };
+}
+
+/**
+ * A VPC's servers search its own domain, then those of the peered VPCs whose names they may
+ * resolve. Asked for each server a pass places: it reads VPCs, projects and peerings only,
+ * never the servers and load balancers.
+ */
 export function searchDomains(store: Store, vpcId: string): string[] {
-  const w = dnsWorld(store);
+  const w: DnsWorld = { ...network(store), servers: [], loadBalancers: [] };
   const byId = new Map(w.vpcs.map((v) => [v.id, v]));
   return servedVpcs(w, vpcId)
     .map((id) => byId.get(id))
