@@ -70,6 +70,7 @@ for (const [entry, name] of [
   ['apps/web.ts', 'web'],
   ['apps/internet.ts', 'internet'],
   ['lb/worker.ts', 'lb-worker'],
+  ['lb/haproxy/agent.ts', 'lb-haproxy'],
 ]) {
   await build({
     entryPoints: [join(src, entry)],

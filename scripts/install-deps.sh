@@ -14,10 +14,12 @@ command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 # Each VPC's private DNS resolver is Debian's dnsmasq, in the VPC's router namespace (src/workloads/resolvers.ts).
 command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
+# Load balancers' layer-7 engine (nimbus serve --l7-engine haproxy): Debian's HAProxy 2.6 (src/lb/haproxy/).
+[ -x /usr/sbin/haproxy ] || need+=(haproxy)
 # The web console's browser tests drive Debian's Chromium (test/browser/).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "install-deps: iproute2, nftables, ping, conntrack, tcpdump, python3, dnsmasq and chromium are present"
+  echo "install-deps: iproute2, nftables, ping, conntrack, tcpdump, python3, dnsmasq, haproxy and chromium are present"
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -25,6 +25,8 @@ import type { Dataplane } from './dataplane/driver.js';
 import { Supervisor } from './workloads/supervisor.js';
 import { Workloads } from './workloads/workloads.js';
 import { LoadBalancers } from './workloads/load-balancers.js';
+import { haproxyPath } from './workloads/haproxy.js';
+import { chooseL7Engine, type L7EngineName } from './resources/load-balancer/engine-choice.js';
 import { FlowLogs } from './workloads/flow-logs.js';
 import { Resolvers } from './workloads/resolvers.js';
 
@@ -39,6 +41,8 @@ export interface DaemonOptions {
   allowHosts?: string[];
   /** TCP listeners on the linux plane: nftables rules where the listener allows (default), or always the user-space engine. */
   tcpEngine?: 'kernel' | 'user-space';
+  /** The layer-7 engine: HAProxy where it is installed (auto), HAProxy (refused when it is not), or Nimbus's own. */
+  l7Engine?: 'auto' | L7EngineName;
   logger?: boolean;
 }
 
@@ -126,7 +130,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   const dataplane = await chooseDataplane(opts.dataplane ?? 'auto', { dataDir, prefix: opts.prefix, workloadBase });
   const supervisor = new Supervisor(join(dataDir, 'run'));
   const workloads = new Workloads(store, feed, dataplane, supervisor, dataDir);
-  const loadBalancers = new LoadBalancers(store, feed, dataplane, supervisor, dataDir, workloads, opts.tcpEngine ?? 'kernel');
+  const l7 = chooseL7Engine(opts.l7Engine ?? 'builtin', haproxyPath());
+  const loadBalancers = new LoadBalancers(store, feed, dataplane, supervisor, dataDir, workloads, opts.tcpEngine ?? 'kernel', l7);
   const flowLogs = new FlowLogs(store, feed, dataplane, dataDir);
   const resolvers = new Resolvers(store, feed, dataplane, supervisor, dataDir);
   const allowedHosts = new Set((opts.allowHosts ?? []).map((h) => h.toLowerCase()));

@@ -20,6 +20,11 @@ export function daemonCommands(program: Command): void {
         .choices(['kernel', 'user-space'])
         .default('kernel'),
     )
+    .addOption(
+      new Option('--l7-engine <engine>', "HTTP and user-space TCP listeners: haproxy (one HAProxy per load balancer), builtin (Nimbus's own), or auto")
+        .choices(['auto', 'haproxy', 'builtin'])
+        .default('builtin'),
+    )
     .action(
       async (o: {
         port: number;
@@ -29,6 +34,7 @@ export function daemonCommands(program: Command): void {
         prefix?: string;
         allowHost?: string[];
         tcpEngine: 'kernel' | 'user-space';
+        l7Engine: 'auto' | 'haproxy' | 'builtin';
       }) => {
         try {
           // The daemon's code (Fastify, SQLite, the data plane) is loaded only by this command.
@@ -46,9 +52,10 @@ export function daemonCommands(program: Command): void {
             prefix: o.prefix,
             allowHosts: o.allowHost,
             tcpEngine: o.tcpEngine,
+            l7Engine: o.l7Engine,
           });
           const st = d.dataplane.status();
-          process.stdout.write(`nimbus listening on ${d.url} (data plane: ${st.kind}; ${st.reason})\n`);
+          process.stdout.write(`nimbus listening on ${d.url} (data plane: ${st.kind}; ${st.reason}; layer 7: ${d.loadBalancers.l7.reason})\n`);
           // As Jupyter does: the console's address with a one-time login token (`nimbus console` gives another).
           process.stdout.write(`console: ${d.consoleUrl()}\n`);
           const stop = async () => {

@@ -197,7 +197,7 @@ export class Counters {
 export function readAccessLog(file: string, n: number): AccessRecord[] {
   const one = (f: string) => {
     const recent = tailJsonLines(f, n);
-    return (recent.length < n ? [...tailJsonLines(rotated(f), n - recent.length), ...recent] : recent) as AccessRecord[];
+    return ((recent.length < n ? [...tailJsonLines(rotated(f), n - recent.length), ...recent] : recent) as AccessRecord[]).map(fromHaproxy);
   };
   // A load balancer with several workers: one file each (workerLogFile), merged by time.
   const files = [file, ...Array.from({ length: MAX_WORKERS }, (_, i) => workerLogFile(file, i)).filter((f) => existsSync(f))];
@@ -206,6 +206,19 @@ export function readAccessLog(file: string, n: number): AccessRecord[] {
     .flatMap(one)
     .sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0))
     .slice(-n);
+}
+
+/**
+ * A line HAProxy wrote (the haproxy engine's log-format, haproxy/render.ts) in the built-in
+ * engine's terms: no member is `<NOSRV>` there (a TCP connection then ended for want of one),
+ * and a time not measured is -1.
+ */
+export function fromHaproxy(r: AccessRecord): AccessRecord {
+  if (r.member !== '<NOSRV>' && r.upstreamMs !== -1 && r.status !== -1) return r;
+  const out: AccessRecord = { ...r, member: r.member === '<NOSRV>' ? null : r.member, upstreamMs: r.upstreamMs === -1 ? null : r.upstreamMs };
+  if (r.status === -1) out.status = null;
+  if (r.result === 'closed' && out.member === null) out.result = 'no member';
+  return out;
 }
 
 /** The most workers a load balancer may have. */

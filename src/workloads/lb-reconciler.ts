@@ -12,7 +12,7 @@ import type { Store } from '../store/db.js';
 import type { Dataplane } from '../dataplane/driver.js';
 import type { ApplyResult, Reconciler } from '../reconcile/reconciler.js';
 import type { EngineConfig, ListenerConfig, PoolConfig } from '../lb/config.js';
-import { chooseEngine, type EngineChoice } from '../resources/load-balancer/engine-choice.js';
+import { chooseEngine, type EngineChoice, type L7EngineName } from '../resources/load-balancer/engine-choice.js';
 import { engineConfig, type MemberAdmission } from '../resources/load-balancer/engine-config.js';
 import { lbEndpoint, readSnapshot } from '../resources/snapshot.js';
 import { compile, type Topology } from '../net/topology.js';
@@ -22,6 +22,7 @@ import { runtimeEntry } from './runtime.js';
 import { controlSecret, prepareWorkerDir, workerDir } from './lb-dirs.js';
 import { CONTROL_SECRET_ENV } from '../lb/control-socket.js';
 import { dropsPrivilege, type RunAs } from '../dataplane/user.js';
+import { stopHaproxyOf } from './haproxy.js';
 
 /** The worker's control socket (a next daemon adopts the worker over it), where the path fits a Unix socket's 107 bytes. */
 export function controlArg(dir: string): string[] {
@@ -73,6 +74,7 @@ export class LbReconciler implements Reconciler<LbDesired, Map<string, ProcessSp
     private readonly workloadFailure: (serverId: string) => string | null = () => null,
     /** 'available' where TCP listeners can be kernel rules (the linux plane), or why not. */
     private readonly kernelPath: string = 'the virtual data plane has no kernel path',
+    private readonly l7: L7EngineName = 'builtin',
   ) {}
 
   desired(): LbDesired {
@@ -93,7 +95,11 @@ export class LbReconciler implements Reconciler<LbDesired, Map<string, ProcessSp
       desired.workers.set(lb.id, {
         // The worker parses tenants' traffic: it runs as its load balancer's own id (the data plane's placement).
         spec: {
-          argv: place.wrap([...runtimeEntry('lb-worker'), join(own, 'access.log'), ...workerArgs(own, lb.workers ?? 1)]),
+          argv: place.wrap(
+            this.l7 === 'haproxy'
+              ? [...runtimeEntry('lb-haproxy'), join(own, 'access.log'), controlArg(own)[0] ?? '-', String(lb.workers ?? 1)]
+              : [...runtimeEntry('lb-worker'), join(own, 'access.log'), ...workerArgs(own, lb.workers ?? 1)],
+          ),
           outputFile: join(dir, 'worker.log'),
           ipc: true,
           owner: place.user,
@@ -112,7 +118,7 @@ export class LbReconciler implements Reconciler<LbDesired, Map<string, ProcessSp
     const kernel: { listener: ListenerConfig; pool: PoolConfig | null }[] = [];
     for (const l of config.listeners) {
       const pool = config.pools.find((p) => p.id === l.poolId) ?? null;
-      engines[l.id] = chooseEngine(l, pool, this.kernelPath);
+      engines[l.id] = chooseEngine(l, pool, this.kernelPath, this.l7);
       if (engines[l.id].engine === 'kernel') kernel.push({ listener: l, pool });
     }
     desired.engines.set(lb.id, engines);
@@ -157,6 +163,8 @@ export class LbReconciler implements Reconciler<LbDesired, Map<string, ProcessSp
     // A deleted load balancer's worker is gone, and its public sockets with it, when the pass ends.
     await Promise.all(plan.stop.map((key) => this.supervisor.stop(key)));
     for (const key of plan.stop) {
+      // An HAProxy master a killed agent left (adopted by the next one) is not in the group the supervisor ended.
+      stopHaproxyOf(workerDir(this.dataDir, key));
       // The worker's own folder goes with it (its record, worker.log, stays in the data directory).
       if (dropsPrivilege()) rmSync(workerDir(this.dataDir, key), { recursive: true, force: true });
     }

@@ -33,8 +33,9 @@ import { LbReconciler, controlArg, type LbDesired, type LbPlan, type LbWorkerHos
 import { connectControl } from '../lb/control-socket.js';
 import { controlSecret, workerDir } from './lb-dirs.js';
 import { KernelListeners, type KernelWant } from './kernel-listeners.js';
-import type { EngineChoice } from '../resources/load-balancer/engine-choice.js';
+import type { EngineChoice, L7EngineChoice } from '../resources/load-balancer/engine-choice.js';
 import { counterName, type CounterValue } from '../dataplane/linux/l4.js';
+import { stopHaproxyOf } from './haproxy.js';
 
 const LB_KINDS = new Set(['loadBalancer', 'listener', 'pool', 'member', 'healthMonitor']);
 
@@ -105,6 +106,8 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
     private readonly dataDir: string,
     workloads?: Workloads,
     tcpEngine: 'kernel' | 'user-space' = 'kernel',
+    /** The installation's layer-7 engine: HAProxy under an agent, or Nimbus's own worker. */
+    readonly l7: L7EngineChoice = { engine: 'builtin', reason: "Nimbus's own engine" },
   ) {
     // A pass waits at least twice as long as the last one took (it may compile the whole topology).
     const failure = (id: string) => workloads?.failure(id) ?? null;
@@ -117,7 +120,7 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
         (id) => this.health.get(id) ?? {},
         () => dataplane.settled(),
       );
-    this.reconciler = new LbReconciler(store, dataplane, supervisor, dataDir, this, failure, kernelPath);
+    this.reconciler = new LbReconciler(store, dataplane, supervisor, dataDir, this, failure, kernelPath, l7.engine);
     this.loop = new ReconcileLoop(this.reconciler, { debounceMs: 20, gapFactor: 2 });
     // A member's workload that starts or stops failing changes its admission.
     workloads?.crashes.onChange(() => this.loop.trigger());
@@ -140,7 +143,11 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
     await this.loop.stop();
     await this.kernel?.stop();
     this.holds.keepOnly(new Set());
-    for (const key of this.supervisor.keys()) if (key.startsWith('lb-')) this.supervisor.stop(key);
+    for (const key of this.supervisor.keys()) {
+      if (!key.startsWith('lb-')) continue;
+      this.supervisor.stop(key);
+      stopHaproxyOf(this.ownDir(key));
+    }
   }
 
   async sync(): Promise<void> {

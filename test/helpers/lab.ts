@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
+import { get } from 'node:http';
 import type { NimbusClient } from '../../src/client/client.js';
 
 /** Port 80 as in the lab when we may bind it; a high port otherwise. */
@@ -96,4 +97,25 @@ export async function checkPart2(c: NimbusClient, base: string, tag: string): Pr
   for (let i = 0; i < 4; i++) names.push((await server(`${base}/rr-${tag}`)).name);
   assert.deepEqual(new Set(names), new Set(['ecs-a', 'ecs-b']), `without the cookie round robin alternates: ${names}`);
   assert.notEqual(names[0], names[1]);
+}
+
+/** Waits until a load balancer's engine runs what the store says (ACTIVE), at most 30 s. */
+export async function waitActive(c: NimbusClient, lb: string): Promise<void> {
+  const until = Date.now() + 30_000;
+  for (let s = ''; s !== 'ACTIVE'; s = (await c.loadBalancers.get(lb)).provisioningStatus) {
+    if (Date.now() > until) throw new Error(`${lb} is ${s}, not ACTIVE, after 30 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** One GET on a connection of its own (none kept alive): its body. */
+export function freshGet(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
 }

@@ -14,6 +14,8 @@ import { spawnServe, cleanInstallation } from '../helpers/daemon.js';
 import { part1, part2, randomPublicIp, waitMembersOnline, waitUp, LISTEN_PORT } from '../helpers/lab.js';
 import { NimbusClient } from '../../src/client/client.js';
 import { identityOf } from '../../src/workloads/process-identity.js';
+import { haproxyPath } from '../../src/workloads/haproxy.js';
+import { workerDir } from '../../src/workloads/lb-dirs.js';
 
 function pidIn(dir: string, key: string): number {
   return (JSON.parse(readFileSync(join(dir, 'run', key), 'utf8')) as { pid: number }).pid;
@@ -47,89 +49,102 @@ function load(url: string): { stop: () => Promise<{ sent: number; failed: number
   };
 }
 
-test('SIGKILL of the daemon under load: no request fails, and the next daemon adopts the same worker and workloads', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'nimbus-adopt-'));
-  const serve = () => spawnServe(['--data', dir, '--dataplane', 'virtual']);
-  let child: ChildProcess | null = null;
-  const pids: number[] = [];
-  try {
-    let url: string;
-    ({ child, url } = await serve());
-    let c = new NimbusClient({ url });
-    await part1(c, 'web');
-    const publicIp = randomPublicIp('virtual');
-    const base = await part2(c, publicIp);
-    await waitUp(`${base}/`);
-    await waitMembersOnline(c);
-    const lb = await c.loadBalancers.get('elb');
-    const servers = await c.servers.list();
-    const worker = pidIn(dir, lb.id);
-    const workloads = servers.map((s) => pidIn(dir, s.id));
-    pids.push(worker, ...workloads);
-
-    const traffic = load(`${base}/during`);
-    await new Promise((r) => setTimeout(r, 300));
-    child.kill('SIGKILL');
-    await new Promise((r) => child!.once('exit', r));
-    await new Promise((r) => setTimeout(r, 500)); // no daemon at all for a while
-    ({ child, url } = await serve());
-    c = new NimbusClient({ url });
-    let shown = await c.loadBalancers.get('elb');
-    for (let i = 0; i < 100 && shown.provisioningStatus !== 'ACTIVE'; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      shown = await c.loadBalancers.get('elb');
-    }
-    await new Promise((r) => setTimeout(r, 300));
-    const result = await traffic.stop();
-    assert.ok(result.sent > 20, `requests were sent across the kill and the restart (${result.sent})`);
-    assert.equal(result.failed, 0, `no request failed (first: ${result.first})`);
-
-    assert.equal(shown.provisioningStatus, 'ACTIVE');
-    assert.equal(pidIn(dir, lb.id), worker, 'the same worker, adopted');
-    assert.notEqual(identityOf(worker), null);
-    assert.deepEqual(
-      servers.map((s) => pidIn(dir, s.id)),
-      workloads,
-      'the same workloads: the servers did not reboot',
-    );
-    await waitMembersOnline(c);
-
-    // The adopted worker takes changes over its control socket: member m-a drained, only ecs-b answers.
-    await c.members.update('m-a', { adminStateUp: false });
-    let seen = new Set<string>();
-    for (let i = 0; i < 50; i++) {
-      seen = new Set();
-      for (let j = 0; j < 6; j++) seen.add(/ecs-[ab]/.exec(await (await fetch(`${base}/after`, { headers: { connection: 'close' } })).text())?.[0] ?? '');
-      if (seen.size === 1 && seen.has('ecs-b')) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.deepEqual([...seen], ['ecs-b'], 'the configuration reached the adopted worker');
-    assert.equal(pidIn(dir, lb.id), worker, 'without restarting it');
-
-    // A new public listener needs a socket handed over: the worker is started anew, and serves both.
-    await c.listeners.create({ name: 'http2', loadBalancer: 'elb', protocol: 'http', port: LISTEN_PORT + 1, defaultPool: 'web' });
-    await waitUp(`http://${publicIp}:${LISTEN_PORT + 1}/`);
-    await waitUp(`${base}/`);
-    const next = pidIn(dir, lb.id);
-    assert.notEqual(next, worker);
-    pids.push(next);
-
-    // A clean stop ends them all.
-    const exited = new Promise((r) => child!.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-    child = null;
-    await new Promise((r) => setTimeout(r, 200));
-    for (const pid of [next, ...workloads]) assert.equal(identityOf(pid), null, `process ${pid} ended with the daemon`);
-  } finally {
-    child?.kill('SIGKILL');
-    for (const pid of pids) {
+for (const engine of ['builtin', 'haproxy'] as const)
+  test(
+    `SIGKILL of the daemon under load: no request fails, and the next daemon adopts the same worker and workloads (${engine} engine)`,
+    { skip: engine === 'haproxy' && !haproxyPath() ? 'haproxy is not installed' : false },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'nimbus-adopt-'));
+      const serve = () => spawnServe(['--data', dir, '--dataplane', 'virtual', '--l7-engine', engine]);
+      let child: ChildProcess | null = null;
+      const pids: number[] = [];
       try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // gone
+        let url: string;
+        ({ child, url } = await serve());
+        let c = new NimbusClient({ url });
+        await part1(c, 'web');
+        const publicIp = randomPublicIp('virtual');
+        const base = await part2(c, publicIp);
+        await waitUp(`${base}/`);
+        await waitMembersOnline(c);
+        const lb = await c.loadBalancers.get('elb');
+        const servers = await c.servers.list();
+        const worker = pidIn(dir, lb.id);
+        const workloads = servers.map((s) => pidIn(dir, s.id));
+        pids.push(worker, ...workloads);
+        // HAProxy's master, the agent's child (the engine that serves).
+        const engineOf = () => (engine === 'haproxy' ? Number(readFileSync(join(workerDir(dir, lb.id), 'haproxy.pid'), 'utf8')) : 0);
+        const master = engineOf();
+
+        const traffic = load(`${base}/during`);
+        await new Promise((r) => setTimeout(r, 300));
+        child.kill('SIGKILL');
+        await new Promise((r) => child!.once('exit', r));
+        await new Promise((r) => setTimeout(r, 500)); // no daemon at all for a while
+        ({ child, url } = await serve());
+        c = new NimbusClient({ url });
+        let shown = await c.loadBalancers.get('elb');
+        for (let i = 0; i < 100 && shown.provisioningStatus !== 'ACTIVE'; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          shown = await c.loadBalancers.get('elb');
+        }
+        await new Promise((r) => setTimeout(r, 300));
+        const result = await traffic.stop();
+        assert.ok(result.sent > 20, `requests were sent across the kill and the restart (${result.sent})`);
+        assert.equal(result.failed, 0, `no request failed (first: ${result.first})`);
+
+        assert.equal(shown.provisioningStatus, 'ACTIVE');
+        assert.equal(pidIn(dir, lb.id), worker, 'the same worker, adopted');
+        assert.equal(engineOf(), master, 'the same HAProxy');
+        assert.notEqual(identityOf(worker), null);
+        assert.deepEqual(
+          servers.map((s) => pidIn(dir, s.id)),
+          workloads,
+          'the same workloads: the servers did not reboot',
+        );
+        await waitMembersOnline(c);
+
+        // The adopted worker takes changes over its control socket: member m-a drained, only ecs-b answers.
+        await c.members.update('m-a', { adminStateUp: false });
+        let seen = new Set<string>();
+        for (let i = 0; i < 50; i++) {
+          seen = new Set();
+          for (let j = 0; j < 6; j++) seen.add(/ecs-[ab]/.exec(await (await fetch(`${base}/after`, { headers: { connection: 'close' } })).text())?.[0] ?? '');
+          if (seen.size === 1 && seen.has('ecs-b')) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.deepEqual([...seen], ['ecs-b'], 'the configuration reached the adopted worker');
+        assert.equal(pidIn(dir, lb.id), worker, 'without restarting it');
+        assert.equal(engineOf(), master, 'HAProxy reloaded, not restarted');
+
+        // A new public listener needs a socket handed over: the worker is started anew, and serves both.
+        await c.listeners.create({ name: 'http2', loadBalancer: 'elb', protocol: 'http', port: LISTEN_PORT + 1, defaultPool: 'web' });
+        await waitUp(`http://${publicIp}:${LISTEN_PORT + 1}/`);
+        await waitUp(`${base}/`);
+        const next = pidIn(dir, lb.id);
+        assert.notEqual(next, worker);
+        pids.push(next);
+        const nextMaster = engineOf();
+        if (engine === 'haproxy') assert.notEqual(identityOf(nextMaster), null, 'HAProxy runs');
+
+        // A clean stop ends them all.
+        const exited = new Promise((r) => child!.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+        child = null;
+        await new Promise((r) => setTimeout(r, 200));
+        for (const pid of [next, ...workloads]) assert.equal(identityOf(pid), null, `process ${pid} ended with the daemon`);
+        if (engine === 'haproxy') assert.equal(identityOf(nextMaster), null, 'HAProxy ended with the daemon');
+      } finally {
+        child?.kill('SIGKILL');
+        for (const pid of pids) {
+          try {
+            process.kill(-pid, 'SIGKILL');
+          } catch {
+            // gone
+          }
+        }
+        await cleanInstallation(dir);
       }
-    }
-    await cleanInstallation(dir);
-  }
-});
+    },
+  );

@@ -13,8 +13,9 @@ export interface EngineChoice {
   reason: string;
 }
 
-export function chooseEngine(l: ListenerConfig, pool: PoolConfig | null, kernelPath: 'available' | string): EngineChoice {
-  const user = (reason: string): EngineChoice => ({ engine: 'user-space', reason });
+export function chooseEngine(l: ListenerConfig, pool: PoolConfig | null, kernelPath: 'available' | string, l7: L7EngineName = 'builtin'): EngineChoice {
+  const by = l7 === 'haproxy' ? 'HAProxy' : "Nimbus's engine";
+  const user = (reason: string): EngineChoice => ({ engine: 'user-space', reason: `${by}: ${reason}` });
   if (l.protocol !== 'TCP') return user('HTTP is proxied in user space');
   if (kernelPath !== 'available') return user(kernelPath);
   if (pool?.algorithm === 'LEAST_CONNECTIONS') return user('LEAST_CONNECTIONS counts open connections, which the kernel path does not');
@@ -22,4 +23,16 @@ export function chooseEngine(l: ListenerConfig, pool: PoolConfig | null, kernelP
   if ((l.timeouts?.tcpInspect ?? 0) > 0) return user("timeout_tcp_inspect waits for the client's first bytes");
   if ((l.connectionLimit ?? -1) >= 0) return user('a connection limit is counted in user space');
   return { engine: 'kernel', reason: "nftables in the load balancer's namespace" };
+}
+
+/** The installation's layer-7 engine (`nimbus serve --l7-engine`): HAProxy, or Nimbus's own. */
+export type L7EngineName = 'haproxy' | 'builtin';
+export type L7EngineChoice = { engine: L7EngineName; reason: string };
+
+/** `auto` takes HAProxy where it is installed and says why when it falls back; a named engine must be there. */
+export function chooseL7Engine(asked: 'auto' | L7EngineName, haproxyAt: string | null): L7EngineChoice {
+  if (asked === 'builtin') return { engine: 'builtin', reason: "Nimbus's own engine (--l7-engine builtin)" };
+  if (haproxyAt) return { engine: 'haproxy', reason: `HAProxy (${haproxyAt})` };
+  if (asked === 'haproxy') throw new Error('--l7-engine haproxy: haproxy is not installed (apt-get install haproxy, or bash scripts/install-deps.sh as root)');
+  return { engine: 'builtin', reason: "Nimbus's own engine: haproxy is not installed" };
 }

@@ -1,0 +1,278 @@
+/**
+ * A load balancer on HAProxy: this agent, like Octavia's amphora agent, runs one HAProxy
+ * (Debian's 2.6) in master-worker mode as its child, where the data plane placed the agent
+ * (the load balancer's namespace on linux, the host on virtual) and as the same unprivileged
+ * identity. It speaks the built-in worker's protocol (ipc.ts) to the daemon, so the daemon
+ * does not know which engine serves:
+ *
+ * - a configuration is rendered (render.ts), checked with `haproxy -c`, and applied by a
+ *   hitless reload (SIGUSR2 to the master: the listening sockets pass to the new worker;
+ *   the servers' health is saved into the state file first and read back). A configuration
+ *   HAProxy refuses is reported as an error, and the one running stays;
+ * - `applied` is answered once `show info` names the new configuration's digest;
+ * - health and counters come from `show stat` every second;
+ * - HAProxy writes the access log itself (its standard output is the log file, opened for
+ *   appending); the agent rotates it by copy and truncate, as logrotate's copytruncate does;
+ * - the public IP's sockets (opened by the daemon on the host) are relayed here to the
+ *   listener's Unix socket with a PROXY header carrying the client's address.
+ *
+ *   node dist/runtime/lb-haproxy.js ACCESS_LOG_FILE [CONTROL_SOCKET|-] [THREADS]
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { connect, type Server, type Socket } from 'node:net';
+import { closeSync, copyFileSync, existsSync, ftruncateSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { CounterSnapshot, FromWorker, Health, ToWorker } from '../ipc.js';
+import type { EngineConfig } from '../config.js';
+import { configDigest } from '../config.js';
+import { linkToDaemon } from '../control-socket.js';
+import { backendName, describe, publicSocket, renderHaproxy, serverStateFile, statsSocket } from './render.js';
+import { carried, fromStat, parseStat } from './stats.js';
+import { ROTATE_BYTES } from '../observe.js';
+
+const [accessLog, controlArg, threadsArg] = process.argv.slice(2);
+const dir = dirname(accessLog);
+const controlPath = controlArg && controlArg !== '-' ? controlArg : undefined;
+const threads = Math.max(1, Number(threadsArg ?? 1) || 1);
+const cfgFile = join(dir, 'haproxy.cfg');
+const pidFile = join(dir, 'haproxy.pid');
+const HAPROXY = existsSync('/usr/sbin/haproxy') ? '/usr/sbin/haproxy' : 'haproxy';
+
+/** One command on HAProxy's stats socket, its whole answer. */
+export function ask(command: string, timeoutMs = 5_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(statsSocket(dir));
+    let out = '';
+    s.setEncoding('utf8');
+    s.setTimeout(timeoutMs, () => s.destroy(new Error(`HAProxy did not answer "${command}" within ${timeoutMs} ms`)));
+    s.on('connect', () => s.end(`${command}\n`));
+    s.on('data', (d: string) => (out += d));
+    s.on('error', reject);
+    s.on('close', () => resolve(out));
+  });
+}
+
+let config: EngineConfig | null = null;
+let digest = '';
+let master: ChildProcess | null = null;
+/** A master a previous agent started (this one was restarted): signalled by pid. */
+let adoptedMaster: number | null = null;
+let health: Record<string, Health> = {};
+/** The totals of the workers before the running one (a reload starts a worker's counters at zero), and the last reading. */
+let base: CounterSnapshot = { listeners: {}, members: {} };
+let last: CounterSnapshot = { listeners: {}, members: {} };
+/** The description of the configuration the running worker was started with (runtime changes keep it). */
+let running = '';
+const adopted = new Map<string, Server>();
+let chain: Promise<void> = Promise.resolve();
+
+function masterPid(): number | null {
+  return master?.pid ?? adoptedMaster;
+}
+
+/** A master left by an agent before this one (killed): still running this folder's configuration. */
+function findMaster(): number | null {
+  try {
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmd.includes(cfgFile) && cmd.includes('-W') ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+function startMaster(): void {
+  // No state to read back yet (HAProxy warns when the file is missing).
+  if (!existsSync(serverStateFile(dir))) writeFileSync(serverStateFile(dir), '1\n');
+  const out = openSync(accessLog, 'a');
+  const err = openSync(join(dir, 'haproxy.log'), 'a');
+  const child = spawn(HAPROXY, ['-W', '-f', cfgFile, '-p', pidFile], { stdio: ['ignore', out, err] });
+  closeSync(out);
+  closeSync(err);
+  master = child;
+  child.on('exit', (code, signal) => {
+    if (master !== child) return;
+    master = null;
+    send({ type: 'error', message: `HAProxy ended (${signal ?? `code ${code}`}); it was started again` });
+    // Started again at once with the configuration in force (its worker's death ends the master too: HAProxy 2.6 has one worker).
+    if (config) {
+      running = describe(config);
+      base = last;
+      startMaster();
+    }
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until the running worker says it holds `want` (its description), up to 20 s. */
+async function runs(want: string): Promise<boolean> {
+  for (let i = 0; i < 400; i++) {
+    const info = await ask('show info', 1_000).catch(() => '');
+    if (info.includes(`description: ${want}\n`)) return true;
+    await sleep(50);
+  }
+  return false;
+}
+
+/** The configuration without what the runtime API changes in place (members' admin state and weight). */
+function structure(c: EngineConfig): string {
+  return JSON.stringify({ ...c, pools: c.pools.map((p) => ({ ...p, members: p.members.map((m) => ({ ...m, enabled: true, weight: 1, gone: undefined })) })) });
+}
+
+/**
+ * Members' admin state and weight through the runtime API: maintenance or ready, a weight
+ * (0 drains); a member whose server is gone has its sessions cut, as the built-in engine does.
+ */
+async function runtime(next: EngineConfig): Promise<void> {
+  const commands: string[] = [];
+  for (const l of next.listeners) {
+    const pool = next.pools.find((p) => p.id === l.poolId);
+    for (const m of pool?.members ?? []) {
+      const srv = `${backendName(pool!.id, l.id)}/${m.id}`;
+      commands.push(`set server ${srv} state ${m.enabled ? 'ready' : 'maint'}`, `set server ${srv} weight ${m.weight}`);
+      if (m.gone) commands.push(`shutdown sessions server ${srv}`);
+    }
+  }
+  // One connection, commands separated by semicolons (the stats socket's batch form), a few hundred at a time.
+  for (let i = 0; i < commands.length; i += 200) await ask(commands.slice(i, i + 200).join(';'));
+}
+
+async function apply(next: EngineConfig, seq?: number): Promise<void> {
+  if (masterPid() && config && structure(config) === structure(next)) {
+    await runtime(next);
+    config = next;
+    digest = configDigest(next);
+    await poll();
+    send({ type: 'applied', health, seq });
+    return;
+  }
+  const text = renderHaproxy(next, { dir, threads });
+  const fresh = `${cfgFile}.new`;
+  writeFileSync(fresh, text);
+  const check = spawnSync(HAPROXY, ['-c', '-f', fresh], { encoding: 'utf8' });
+  if (check.status !== 0) {
+    const alerts = `${check.stderr}\n${check.stdout}`.split('\n').filter((l) => l.includes('[ALERT]'));
+    send({ type: 'error', message: `HAProxy refused the configuration: ${alerts.slice(0, 3).join(' ') || `exit ${check.status}`}` });
+    return;
+  }
+  renameSync(fresh, cfgFile);
+  config = next;
+  digest = configDigest(next);
+  const pid = masterPid();
+  if (pid) {
+    // The servers' health and admin state survive the reload (load-server-state-from-file).
+    const state = await ask('show servers state').catch(() => '');
+    if (state) writeFileSync(serverStateFile(dir), state);
+    // What the worker counted so far stays in the totals (what it serves after this reading, while it drains, is not counted).
+    await poll();
+    base = last;
+    running = describe(next);
+    process.kill(pid, 'SIGUSR2');
+  } else {
+    running = describe(next);
+    startMaster();
+  }
+  if (!(await runs(describe(next)))) {
+    send({ type: 'error', message: 'HAProxy did not take the new configuration within 20 s' });
+    return;
+  }
+  // The state file brought back the admin states of before: the configuration's own win.
+  await runtime(next);
+  await poll();
+  send({ type: 'applied', health, seq });
+  for (const [id, server] of adopted) {
+    if (next.listeners.some((l) => l.id === id)) continue;
+    server.close();
+    adopted.delete(id);
+  }
+}
+
+/** Health and counters, from the running worker. */
+async function poll(): Promise<void> {
+  if (!config) return;
+  const answer = await ask('show info;show stat').catch(() => '');
+  // Only the running worker's reading counts: one from the worker before a reload would be counted twice.
+  if (!answer.includes(`description: ${running}\n`)) return;
+  const csv = answer.slice(answer.indexOf('# pxname'));
+  const now = fromStat(parseStat(csv), new Set(config.listeners.map((l) => l.id)));
+  for (const [id, h] of Object.entries(now.health)) if (health[id] && health[id] !== h) send({ type: 'health', id, status: h });
+  health = now.health;
+  // Read before the new worker took over, a reading of the old one would count twice: the description says whose it is.
+  last = carried(base, now.counters);
+  send({ type: 'metrics', counters: last, health, config: digest });
+}
+
+/** The log grew past its bound: copied aside and emptied, HAProxy writing on at its end (O_APPEND). */
+function rotate(): void {
+  try {
+    if (statSync(accessLog).size <= ROTATE_BYTES) return;
+    copyFileSync(accessLog, `${accessLog}.1`);
+    const fd = openSync(accessLog, 'r+');
+    ftruncateSync(fd, 0);
+    closeSync(fd);
+  } catch {
+    // no log yet
+  }
+}
+
+/** How long a public connection waits for HAProxy to take it (while HAProxy starts again after its death). */
+const RELAY_WAIT_MS = 10_000;
+
+/**
+ * A public IP's connection, passed to its listener's Unix socket with the client's address
+ * first. While no HAProxy listens there (it died and is starting again) the connection waits,
+ * as one in a listening socket's backlog would, instead of being refused.
+ */
+function relay(listenerId: string, client: Socket, since = Date.now()): void {
+  const inner = connect({ path: publicSocket(dir, listenerId), allowHalfOpen: true });
+  const early = (err: NodeJS.ErrnoException) => {
+    const later = (err.code === 'ECONNREFUSED' || err.code === 'ENOENT') && Date.now() - since < RELAY_WAIT_MS && !client.destroyed;
+    if (later) setTimeout(() => relay(listenerId, client, since), 20);
+    else client.destroy();
+  };
+  inner.once('error', early);
+  inner.once('connect', () => {
+    inner.off('error', early);
+    splice(client, inner);
+  });
+}
+
+function splice(client: Socket, inner: Socket): void {
+  const family = client.remoteAddress?.includes(':') ? 'TCP6' : 'TCP4';
+  inner.write(`PROXY ${family} ${client.remoteAddress} ${client.localAddress} ${client.remotePort} ${client.localPort}\r\n`);
+  client.pipe(inner).on('error', () => client.destroy());
+  inner.pipe(client).on('error', () => inner.destroy());
+  client.on('error', () => inner.destroy());
+  inner.on('error', () => client.destroy());
+  client.on('close', () => inner.destroy());
+  inner.on('close', () => client.destroy());
+}
+
+function onMessage(msg: ToWorker, handle?: unknown): void {
+  if (msg.type === 'config') {
+    const next = msg.config;
+    chain = chain.then(() => apply(next, msg.seq)).catch((err: Error) => send({ type: 'error', message: err.message }));
+  } else if (msg.type === 'adopt' && handle) {
+    const server = handle as Server;
+    adopted.get(msg.listenerId)?.close();
+    adopted.set(msg.listenerId, server);
+    // A half-closed client still gets its answer (as the built-in engine's listeners; a handed-over server has Node's defaults).
+    (server as Server & { allowHalfOpen: boolean }).allowHalfOpen = true;
+    server.on('connection', (s: Socket) => {
+      s.on('error', () => undefined); // a client gone while it waits
+      relay(msg.listenerId, s);
+    });
+  }
+}
+
+const adoptedKeys = () => [...adopted].map(([id, s]) => `${id}:${(s.address() as { port: number } | null)?.port}`);
+
+const send = linkToDaemon<ToWorker, FromWorker>({ controlPath, onMessage, ready: () => ({ type: 'ready', public: adoptedKeys() }) });
+
+adoptedMaster = findMaster();
+// The daemon is gone: keep serving; the next daemon connects to the control socket.
+process.on('disconnect', () => undefined);
+setInterval(() => void poll().catch(() => undefined), 1000).unref();
+setInterval(rotate, 10_000).unref();
+send({ type: 'ready', public: [] });

@@ -1,0 +1,159 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expectedCodesRegex, renderHaproxy } from './render.js';
+import { carried, fromStat, healthOfStatus, parseStat } from './stats.js';
+import { fromHaproxy } from '../observe.js';
+import type { EngineConfig, PoolConfig } from '../config.js';
+import { haproxyPath } from '../../workloads/haproxy.js';
+
+const member = (id: string, extra: Partial<PoolConfig['members'][number]> = {}) => ({ id, host: '10.0.0.1', port: 8080, weight: 1, enabled: true, ...extra });
+const health = { type: 'HTTP' as const, delayMs: 2000, timeoutMs: 1000, rise: 2, fall: 3, urlPath: '/healthz', expectedCodes: '200-202,204' };
+
+/** Every kind of listener, pool, persistence and health check the engine configuration can say. */
+const CONFIG: EngineConfig = {
+  listeners: [
+    { id: 'lsn-http', protocol: 'HTTP', port: 8080, poolId: 'pool-cookie', bind: ['127.0.0.1'], connectionLimit: 100 },
+    {
+      id: 'lsn-tcp',
+      protocol: 'TCP',
+      port: 9000,
+      poolId: 'pool-source',
+      bind: [],
+      timeouts: { clientData: 1000, memberConnect: 200, memberData: 3000, httpRequest: 500, tcpInspect: 250 },
+    },
+    { id: 'lsn-app', protocol: 'HTTP', port: 8081, poolId: 'pool-app', bind: [] },
+    { id: 'lsn-empty', protocol: 'HTTP', port: 8082, poolId: null, bind: [] },
+  ],
+  pools: [
+    {
+      id: 'pool-cookie',
+      algorithm: 'ROUND_ROBIN',
+      persistence: { type: 'HTTP_COOKIE' },
+      health,
+      members: [member('mbr-a'), member('mbr-b', { enabled: false }), member('mbr-c', { enabled: false, gone: 'stopped' })],
+      timeouts: { memberData: 7000 },
+    },
+    { id: 'pool-source', algorithm: 'SOURCE_IP', persistence: { type: 'SOURCE_IP' }, health: { ...health, type: 'TCP' }, members: [member('mbr-d')] },
+    {
+      id: 'pool-app',
+      algorithm: 'LEAST_CONNECTIONS',
+      persistence: { type: 'APP_COOKIE', cookieName: 'JSESSIONID' },
+      health: null,
+      members: [member('mbr-e', { host: 'fd00::5' })],
+    },
+  ],
+};
+
+test('expected codes become an anchored alternation of every code', () => {
+  assert.equal(expectedCodesRegex('200'), '^(200)$');
+  assert.equal(expectedCodesRegex('200-202,204'), '^(200|201|202|204)$');
+});
+
+test('the rendered file maps each part of the configuration (Octavia: frontend per listener, backend per listener and pool)', () => {
+  const cfg = renderHaproxy(CONFIG, { dir: '/run/x', threads: 2 });
+  assert.match(cfg, /^frontend lsn-http\n {2}mode http\n {2}bind 127\.0\.0\.1:8080\n {2}bind unix@\/run\/x\/p-lsn-http\.sock accept-proxy/m);
+  assert.match(cfg, /^ {2}maxconn 100$/m);
+  assert.match(cfg, /^backend pool-cookie:lsn-http\n {2}mode http\n {2}balance roundrobin$/m);
+  assert.match(cfg, /^ {2}cookie NIMBUSLB insert indirect nocache httponly$/m);
+  assert.match(cfg, /^ {2}server mbr-a 10\.0\.0\.1:8080 weight 1 cookie mbr-a check inter 2000ms fall 3 rise 2$/m);
+  assert.match(cfg, /^ {2}server mbr-b .* disabled$/m);
+  assert.match(cfg, /^ {2}server mbr-c .* on-marked-down shutdown-sessions disabled$/m);
+  assert.match(cfg, /^ {2}timeout server 7000ms$/m, "the pool's own member data timeout wins");
+  assert.match(cfg, /^ {2}http-check expect rstatus \^\(200\|201\|202\|204\)\$$/m);
+  assert.match(cfg, /^backend pool-source:lsn-tcp\n {2}mode tcp\n {2}balance source\n {2}hash-type consistent$/m);
+  assert.match(cfg, /^ {2}stick on src$/m);
+  assert.match(cfg, /^ {2}tcp-request inspect-delay 250ms$/m);
+  assert.match(cfg, /^ {2}stick store-response res\.cook\(JSESSIONID\)$/m);
+  assert.match(cfg, /^ {2}server mbr-e \[fd00::5\]:8080 weight 1$/m, 'no health monitor: no check');
+  assert.match(cfg, /^ {2}nbthread 2$/m);
+  assert.doesNotMatch(cfg, /backend [^\n]*lsn-empty/, 'a listener without a pool has no backend (HAProxy answers 503)');
+});
+
+test('HAProxy itself accepts the rendered file (haproxy -c)', { skip: haproxyPath() ? false : 'haproxy is not installed' }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nimbus-haproxy-'));
+  try {
+    const file = join(dir, 'haproxy.cfg');
+    writeFileSync(join(dir, 'servers.state'), '1\n'); // the agent makes it before HAProxy's first start
+    writeFileSync(file, renderHaproxy(CONFIG, { dir, threads: 1 }));
+    const r = spawnSync(haproxyPath()!, ['-c', '-f', file], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /\[WARNING\]/, 'and without a warning');
+    // A file it refuses is refused (the check can fail).
+    writeFileSync(file, renderHaproxy(CONFIG, { dir, threads: 1 }).replace('balance roundrobin', 'balance nonsense'));
+    assert.notEqual(spawnSync(haproxyPath()!, ['-c', '-f', file]).status, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const STAT = `# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,mode,conn_tot,dcon,dses,
+lsn-http,FRONTEND,,,2,5,100,40,5000,9000,0,0,0,,,,,OPEN,,,0,30,0,2,1,http,12,1,0,
+pool-cookie:lsn-http,mbr-a,0,0,1,2,,25,1,2,,0,,3,0,1,2,UP,1,1,0,25,0,0,0,http,,,,
+pool-cookie:lsn-http,mbr-b,0,0,0,0,,8,1,2,,0,,0,0,0,0,DOWN 1/2,1,1,0,8,0,0,0,http,,,,
+pool-cookie:lsn-http,BACKEND,0,0,1,2,,33,1,2,,0,,0,0,0,0,UP,2,2,0,33,0,0,0,http,,,,
+pool-cookie:lsn-other,mbr-a,0,0,0,0,,5,1,2,,0,,1,0,0,0,MAINT,1,1,0,5,0,0,0,http,,,,
+lsn-tcp,FRONTEND,,,0,1,100,7,10,20,0,0,0,,,,,OPEN,,,,,,,,tcp,7,0,0,
+`;
+
+test('show stat becomes health and counters: a listener per frontend, a member summed over its backends', () => {
+  const { health: h, counters } = fromStat(parseStat(STAT), new Set(['lsn-http', 'lsn-tcp']));
+  assert.deepEqual(h, { 'mbr-a': 'UP', 'mbr-b': 'DOWN' });
+  assert.deepEqual(counters.listeners['lsn-http'], {
+    connections: 12,
+    refused: 1,
+    active: 2,
+    requests: { '2xx': 30, '4xx': 2, '5xx': 1 },
+    bytesIn: 5000,
+    bytesOut: 9000,
+  });
+  assert.deepEqual(counters.listeners['lsn-tcp'].requests, { connections: 7 });
+  assert.deepEqual(counters.members['mbr-a'], { requests: 30, connectFailures: 4, active: 1, up: 1, redispatched: 2 });
+  assert.equal(counters.members['mbr-b'].up, 0);
+  for (const [s, want] of [
+    ['UP', 'UP'],
+    ['UP 1/3', 'UP'],
+    ['no check', 'UP'],
+    ['DOWN', 'DOWN'],
+    ['DOWN 1/2', 'DOWN'],
+    ['MAINT', 'DOWN'],
+    ['MAINT (resolution)', 'DOWN'],
+  ])
+    assert.equal(healthOfStatus(s), want, s);
+  assert.deepEqual(parseStat('not csv'), []);
+});
+
+test("HAProxy's log lines read as the built-in engine's: no member is null, an unmeasured time is null", () => {
+  const base = { time: 't', client: 'c', listener: 'l', pool: 'p', bytesIn: 1, bytesOut: 2, durationMs: 3 };
+  assert.deepEqual(fromHaproxy({ ...base, member: '<NOSRV>', status: null, result: 'closed', upstreamMs: null }), {
+    ...base,
+    member: null,
+    status: null,
+    result: 'no member',
+    upstreamMs: null,
+  });
+  assert.deepEqual(fromHaproxy({ ...base, member: '<NOSRV>', method: 'GET', path: '/', status: 503, upstreamMs: -1 }), {
+    ...base,
+    member: null,
+    method: 'GET',
+    path: '/',
+    status: 503,
+    upstreamMs: null,
+  });
+  const plain = { ...base, member: 'm', status: 200, upstreamMs: 1 };
+  assert.equal(fromHaproxy(plain), plain);
+});
+
+test('counters carry over a reload: totals add up, gauges are the running worker’s', () => {
+  const l = (n: number, active: number) => ({ connections: n, refused: 0, active, requests: { '2xx': n }, bytesIn: n, bytesOut: n });
+  const m = (n: number, up: number) => ({ requests: n, connectFailures: 1, active: n % 2, up, redispatched: 0 });
+  const before = { listeners: { a: l(10, 3), gone: l(5, 0) }, members: { x: m(10, 1) } };
+  const now = { listeners: { a: { ...l(4, 1), requests: { '2xx': 3, '5xx': 1 } } }, members: { x: m(4, 0), y: m(2, 1) } };
+  assert.deepEqual(carried(before, now), {
+    listeners: { a: { connections: 14, refused: 0, active: 1, requests: { '2xx': 13, '5xx': 1 }, bytesIn: 14, bytesOut: 14 } },
+    members: { x: { requests: 14, connectFailures: 2, active: 0, up: 0, redispatched: 0 }, y: m(2, 1) },
+  });
+});

@@ -1,0 +1,142 @@
+/**
+ * The engine configuration as an HAProxy 2.6 configuration file (pure), in Octavia's mapping
+ * (see HAPROXY-NOTES): a frontend per listener, a backend per listener's pool, a server per
+ * member. Access-log lines are Nimbus's JSON records, written by HAProxy itself through
+ * `log-format` onto its standard output, which the agent points at the load balancer's access
+ * log. Names are ids: a frontend is its listener's id, a backend `<pool id>:<listener id>`, a
+ * server its member's id; the stats and the log speak in ids (stats.ts reads them back).
+ */
+import { configDigest, DEFAULT_TIMEOUTS, LB_COOKIE, withPool, type EngineConfig, type ListenerConfig, type PoolConfig } from '../config.js';
+
+export interface RenderPlace {
+  /** The agent's own folder: the stats socket, the server state file, the public sockets' Unix sockets. */
+  dir: string;
+  /** HAProxy's threads (the load balancer's workers). */
+  threads: number;
+}
+
+/** The Unix socket a public IP's connections reach a listener through (the agent relays them, with the PROXY protocol). */
+export const publicSocket = (dir: string, listenerId: string) => `${dir}/p-${listenerId}.sock`;
+export const statsSocket = (dir: string) => `${dir}/stats.sock`;
+export const serverStateFile = (dir: string) => `${dir}/servers.state`;
+export const backendName = (poolId: string, listenerId: string) => `${poolId}:${listenerId}`;
+/** What `show info` says as the description of a process running `config`: how the agent knows a reload took. */
+export const describe = (config: EngineConfig) => `nimbus-${configDigest(config)}`;
+
+const seconds = (ms: number) => `${Math.max(0, Math.round(ms))}ms`;
+
+/** HAProxy's quoted string: a log-format or a value with spaces. */
+const q = (s: string) => `"${s.replace(/(["\\])/g, '\\$1')}"`;
+
+/**
+ * Expected codes ("200", "200,202", "200-204") as the anchored regular expression
+ * `http-check expect rstatus` takes, each code written out (as Octavia does).
+ */
+export function expectedCodesRegex(codes: string): string {
+  const out: number[] = [];
+  for (const part of codes.split(',')) {
+    const [a, b] = part.trim().split('-').map(Number);
+    for (let c = a; c <= (b ?? a); c++) out.push(c);
+  }
+  return `^(${out.join('|')})$`;
+}
+
+/** One access-log line per request (HTTP) or per connection (TCP), with the keys and order of formatRecord (observe.ts). */
+function logFormat(l: ListenerConfig, pool: PoolConfig | null): string {
+  // HTTP: when the response left (txn.t); TCP: when the connection came (sess.t); as ISO 8601 with milliseconds.
+  const v = l.protocol === 'HTTP' ? 'txn.t' : 'sess.t';
+  const time = `%[var(${v}),div(1000),utime(%Y-%m-%dT%H:%M:%S)].%[var(${v}),mod(1000),add(1000),regsub(^1,)]Z`;
+  const head = `{"time":"${time}","client":"%ci","listener":"${l.id}","pool":${pool ? `"${pool.id}"` : 'null'},"member":%{+Q}s`;
+  const bytes = ',"bytesIn":%U,"bytesOut":%B';
+  if (l.protocol === 'HTTP') return `${head},"method":%{+Q}HM,"path":%{+Q}HPO,"status":%ST${bytes},"durationMs":%Ta,"upstreamMs":%Tr}`;
+  return `${head},"status":null,"result":"closed"${bytes},"durationMs":%Tt,"upstreamMs":null}`;
+}
+
+function frontend(l: ListenerConfig, pool: PoolConfig | null, place: RenderPlace): string[] {
+  const t = l.timeouts ?? DEFAULT_TIMEOUTS;
+  const http = l.protocol === 'HTTP';
+  const out = [`frontend ${l.id}`, `  mode ${http ? 'http' : 'tcp'}`];
+  for (const ip of l.bind) out.push(`  bind ${ip}:${l.port}`);
+  // The public IP's connections, relayed by the agent with the client's address in a PROXY header.
+  out.push(`  bind unix@${publicSocket(place.dir, l.id)} accept-proxy mode 600`);
+  if ((l.connectionLimit ?? -1) >= 0) out.push(`  maxconn ${l.connectionLimit}`);
+  out.push(`  timeout client ${seconds(t.clientData)}`);
+  out.push(`  log-format ${q(logFormat(l, pool))}`);
+  if (http) {
+    out.push(`  timeout http-request ${seconds(t.httpRequest)}`, `  timeout http-keep-alive ${seconds(t.clientData)}`);
+    out.push('  option forwardfor', '  http-request set-header X-Forwarded-Proto http', '  http-request set-header X-Forwarded-Port %[dst_port]');
+    out.push('  http-after-response set-var(txn.t) date(0,ms)');
+    // A reload does not close idle keep-alive connections under a client about to reuse them: their next answer says close.
+    out.push('  option idle-close-on-response');
+  } else {
+    out.push('  tcp-request session set-var(sess.t) date(0,ms)');
+    if ((t.tcpInspect ?? 0) > 0) out.push(`  tcp-request inspect-delay ${seconds(t.tcpInspect!)}`, '  tcp-request content accept if { req.len gt 0 }');
+  }
+  if (pool) out.push(`  default_backend ${backendName(pool.id, l.id)}`);
+  return out;
+}
+
+const ALGORITHM: Record<PoolConfig['algorithm'], string> = { ROUND_ROBIN: 'roundrobin', LEAST_CONNECTIONS: 'leastconn', SOURCE_IP: 'source' };
+
+function backend(l: ListenerConfig, pool: PoolConfig): string[] {
+  const t = withPool(l.timeouts ?? DEFAULT_TIMEOUTS, pool);
+  const http = l.protocol === 'HTTP';
+  const out = [`backend ${backendName(pool.id, l.id)}`, `  mode ${http ? 'http' : 'tcp'}`, `  balance ${ALGORITHM[pool.algorithm]}`];
+  if (pool.algorithm === 'SOURCE_IP') out.push('  hash-type consistent');
+  out.push(`  timeout connect ${seconds(t.memberConnect)}`, `  timeout server ${seconds(t.memberData)}`);
+  // A member that refuses or does not answer the connection: the request goes to another (as the built-in engine does).
+  out.push('  retries 3', '  option redispatch 1', '  load-server-state-from-file global');
+  const p = pool.persistence;
+  if (p?.type === 'SOURCE_IP') out.push('  stick-table type ipv6 size 10k expire 30m', '  stick on src');
+  if (p?.type === 'HTTP_COOKIE' && http) out.push(`  cookie ${LB_COOKIE} insert indirect nocache httponly`);
+  if (p?.type === 'APP_COOKIE' && http)
+    out.push(
+      '  stick-table type string len 64 size 10k expire 30m',
+      `  stick store-response res.cook(${p.cookieName})`,
+      `  stick match req.cook(${p.cookieName})`,
+    );
+  const h = pool.health;
+  if (h?.type === 'HTTP' && http) {
+    out.push(`  option httpchk GET ${h.urlPath || '/'}`, `  http-check expect rstatus ${expectedCodesRegex(h.expectedCodes || '200')}`);
+  }
+  if (h) out.push(`  timeout check ${seconds(h.timeoutMs)}`);
+  if (http) out.push('  http-reuse safe');
+  for (const m of pool.members) {
+    let line = `  server ${m.id} ${m.host.includes(':') ? `[${m.host}]` : m.host}:${m.port} weight ${m.weight}`;
+    if (p?.type === 'HTTP_COOKIE' && http) line += ` cookie ${m.id}`;
+    if (h) line += ` check inter ${seconds(h.delayMs)} fall ${h.fall} rise ${h.rise}`;
+    // A member whose server is gone: its sessions are cut when it is marked down (the built-in engine's `gone`).
+    if (m.gone) line += ' on-marked-down shutdown-sessions';
+    if (!m.enabled) line += ' disabled';
+    out.push(line);
+  }
+  return out;
+}
+
+/** The whole file. */
+export function renderHaproxy(config: EngineConfig, place: RenderPlace): string {
+  const lines = [
+    '# Rendered by Nimbus from the store; every change replaces it (a hitless reload).',
+    'global',
+    `  description ${describe(config)}`,
+    `  stats socket ${statsSocket(place.dir)} mode 600 level admin`,
+    `  server-state-file ${serverStateFile(place.dir)}`,
+    '  log stdout format raw local0',
+    `  nbthread ${Math.max(1, place.threads)}`,
+    // Old processes still serving long connections after a reload end within this (HAProxy notes: lingering workers).
+    '  hard-stop-after 60s',
+    '  mworker-max-reloads 50',
+    'defaults',
+    '  log global',
+    '  option dontlognull',
+    '  timeout connect 5s',
+    '  timeout client 50s',
+    '  timeout server 50s',
+  ];
+  for (const l of config.listeners) {
+    const pool = config.pools.find((p) => p.id === l.poolId) ?? null;
+    lines.push('', ...frontend(l, pool, place));
+    if (pool) lines.push('', ...backend(l, pool));
+  }
+  return lines.join('\n') + '\n';
+}
