@@ -15,11 +15,6 @@ import { workerDir } from '../../src/workloads/lb-dirs.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The built-in engine's worker process (the supervisor's pid file). */
-function workerPid(dataDir: string, lbId: string): number {
-  return (JSON.parse(readFileSync(join(dataDir, 'run', lbId), 'utf8')) as { pid: number }).pid;
-}
-
 /** HAProxy's worker: the child of the master whose pid the agent's folder holds. */
 function haproxyWorker(dataDir: string, lbId: string): number {
   const master = Number(readFileSync(join(workerDir(dataDir, lbId), 'haproxy.pid'), 'utf8'));
