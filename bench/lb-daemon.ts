@@ -36,12 +36,16 @@ export async function benchLbInDaemon(opts: {
   log: (s: string) => void;
   /** Only the HTTP rows or only the TCP rows (`--daemon=http|tcp`); both when absent. */
   only?: 'http' | 'tcp';
+  /** The daemon's layer-7 engine (`nimbus serve --l7-engine`): Nimbus's own (default) or HAProxy. */
+  engine?: 'builtin' | 'haproxy';
 }): Promise<DaemonRow[]> {
+  const engine = opts.engine ?? 'builtin';
+  const by = engine === 'haproxy' ? ' (HAProxy engine)' : '';
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-bench-lbd-'));
   const prefix = `b${randomBytes(3).toString('hex')}`;
   // The daemon as users run it: `nimbus serve` from dist/, so its workers run compiled JavaScript
   // (a daemon started from src/ runs them through tsx, which cost a third of their rate).
-  const d = await spawnServe(['--data', join(dir, 'data'), '--dataplane', 'linux', '--prefix', prefix]);
+  const d = await spawnServe(['--data', join(dir, 'data'), '--dataplane', 'linux', '--prefix', prefix, '--l7-engine', engine]);
   const rows: DaemonRow[] = [];
   const row = (name: string, protocol: 'http' | 'tcp', versus?: string) => {
     let r = rows.find((x) => x.name === name);
@@ -76,8 +80,10 @@ http { access_log off; keepalive_requests 1000000;
     await c.listeners.create({ name: 'k82', loadBalancer: 'elb', protocol: 'tcp', port: 82, defaultPool: 'raw' });
     await c.listeners.create({ name: 'u84', loadBalancer: 'elb', protocol: 'tcp', port: 84, defaultPool: 'raw', connectionLimit: 1_000_000 });
     await waitPort(80, publicIp, 20_000);
-    await waitPort(82, publicIp, 20_000);
-    await waitPort(84, publicIp, 20_000);
+    if (opts.only !== 'http') {
+      await waitPort(82, publicIp, 20_000);
+      await waitPort(84, publicIp, 20_000);
+    }
     const engines = (await c.loadBalancers.status('elb')).listeners.map((l) => `${l.name}: ${l.engine}`).join(', ');
     opts.log(`  listeners: ${engines}`);
     const lb = await c.loadBalancers.get('elb');
@@ -114,7 +120,7 @@ http { access_log off; keepalive_requests 1000000;
       await waitPort(80, publicIp, 20_000);
       const conf = haproxyConf('http', workers, 81);
       for (let r = 1; r <= opts.rounds; r++) {
-        measure(`Nimbus HTTP in the daemon, workers ${workers} (access log on)`, 'http', r, 80, HAPROXY_HTTP(workers));
+        measure(`Nimbus HTTP in the daemon${by}, workers ${workers} (access log on)`, 'http', r, 80, HAPROXY_HTTP(workers));
         await withHaproxy(conf, 81, () => measure(HAPROXY_HTTP(workers), 'http', r, 81));
       }
     }
@@ -123,7 +129,7 @@ http { access_log off; keepalive_requests 1000000;
     const tcpConf = haproxyConf('tcp', 1, 83);
     for (let r = 1; r <= (opts.only === 'http' ? 0 : opts.rounds); r++) {
       measure('Nimbus TCP listener, kernel (nftables), public IP', 'tcp', r, 82, HAPROXY_TCP);
-      measure('Nimbus TCP listener, user-space engine, public IP', 'tcp', r, 84, HAPROXY_TCP);
+      measure(`Nimbus TCP listener, user-space engine${by}, public IP`, 'tcp', r, 84, HAPROXY_TCP);
       await withHaproxy(tcpConf, 83, () => measure(HAPROXY_TCP, 'tcp', r, 83));
     }
   } finally {

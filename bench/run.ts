@@ -56,13 +56,15 @@ const md: string[] = [
 
 log(`Nimbus benchmarks${quick ? ' (quick)' : ''}`);
 const missing = ensureTools();
-let daemonRows: DaemonRow[] = [];
+const daemonRows: DaemonRow[] = [];
 const daemonOnly = arg('daemon') as 'http' | 'tcp' | undefined;
+/** `--l7-engines=builtin,haproxy`: the in-daemon rows for each layer-7 engine asked (both by default). */
+const l7Engines = (arg('l7-engines')?.split(',') ?? ['builtin', 'haproxy']) as ('builtin' | 'haproxy')[];
 if (daemonOnly && !missing && !linuxUnavailable()) {
   // `--daemon=tcp` (or http): only those rows of the in-daemon section, for a quick comparison.
   const seconds = quick ? 3 : 10;
   log(`load balancer in a running daemon, ${daemonOnly} rows only: wrk -t2 -c64 -d${seconds}s, ${rounds} alternating round(s)`);
-  daemonRows = await benchLbInDaemon({ seconds, rounds, log, only: daemonOnly });
+  for (const engine of l7Engines) daemonRows.push(...(await benchLbInDaemon({ seconds, rounds, log, only: daemonOnly, engine })));
   results.loadBalancerInDaemon = daemonRows;
   md.push('## Load balancer in a running daemon', '', daemonTable(daemonRows), '');
 } else if (!sections.includes('lb')) {
@@ -76,7 +78,7 @@ if (daemonOnly && !missing && !linuxUnavailable()) {
   const rows = await benchLb({ seconds, rounds, log, only: proxies });
   if (!linuxUnavailable() && sections.includes('daemon')) {
     log('load balancer in a running daemon: linux data plane, nginx workloads, wrk against the public IP');
-    daemonRows = await benchLbInDaemon({ seconds, rounds, log });
+    for (const engine of l7Engines) daemonRows.push(...(await benchLbInDaemon({ seconds, rounds, log, engine })));
   }
   results.loadBalancer = rows;
   results.loadBalancerInDaemon = daemonRows;

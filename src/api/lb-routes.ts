@@ -6,7 +6,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from './context.js';
-import { CascadeQuery, Inputs, ServerLogs, LbLogs } from '../core/model/index.js';
+import { CascadeQuery, Inputs, L7Rule, ServerLogs, LbLogs } from '../core/model/index.js';
 import { adminOnly, helpers, routeMaker } from './route.js';
 import * as lbs from '../resources/load-balancer/service.js';
 import { accessLog, presentLoadBalancer, presentMember, statusTree } from '../resources/load-balancer/status.js';
@@ -139,6 +139,51 @@ export function lbRoutes(app: FastifyInstance, deps: AppDeps): void {
   );
   route('DELETE', '/health-monitors/:ref', { ...T('healthMonitor', 'Delete a health monitor'), response: one('HealthMonitor') }, (ctx, req) =>
     lbs.deleteHealthMonitor(ctx, ref(req)),
+  );
+
+  const listenerQuery = Type.Object({ listener: Type.Optional(Type.String()) }, { additionalProperties: false });
+  route('GET', '/l7policies', { ...T('l7policy', 'List L7 policies, in order'), query: listenerQuery, response: list('L7Policy') }, (ctx, req) => {
+    const f = q<{ listener?: string }>(req).listener;
+    return lbs.listL7Policies(ctx, f ? lbs.getListener(ctx, f).id : undefined);
+  });
+  route(
+    'POST',
+    '/l7policies',
+    {
+      ...T('l7policy', "Add an L7 policy to an HTTP listener (Octavia's l7policy), with its rules"),
+      body: Inputs.l7Policy,
+      response: one('L7Policy'),
+      status: 201,
+    },
+    (ctx, req) => lbs.createL7Policy(ctx, body(req)),
+  );
+  route('GET', '/l7policies/:ref', { ...T('l7policy', 'Show an L7 policy with its rules'), response: one('L7Policy') }, (ctx, req) =>
+    lbs.getL7Policy(ctx, ref(req)),
+  );
+  route(
+    'PATCH',
+    '/l7policies/:ref',
+    { ...T('l7policy', 'Change an L7 policy: its action, target or position'), body: Inputs.l7PolicyUpdate, response: one('L7Policy') },
+    (ctx, req) => lbs.updateL7Policy(ctx, ref(req), body(req)),
+  );
+  route('DELETE', '/l7policies/:ref', { ...T('l7policy', 'Delete an L7 policy (the ones after it move up)'), response: one('L7Policy') }, (ctx, req) =>
+    lbs.deleteL7Policy(ctx, ref(req)),
+  );
+  route(
+    'POST',
+    '/l7policies/:ref/rules',
+    { ...T('l7policy', 'Add a rule to an L7 policy (all its rules must match)'), body: Inputs.l7Rule, response: L7Rule, status: 201 },
+    (ctx, req) => lbs.addL7Rule(ctx, ref(req), body(req)),
+  );
+  route(
+    'DELETE',
+    '/l7policies/:ref/rules/:rule',
+    {
+      ...T('l7policy', 'Remove a rule from an L7 policy'),
+      params: Type.Object({ ref: Type.String({ description: 'name or id' }), rule: Type.String({ description: 'the rule id' }) }),
+      response: L7Rule,
+    },
+    (ctx, req) => lbs.deleteL7Rule(ctx, ref(req), (req.params as { rule: string }).rule),
   );
 
   route('GET', '/servers/:ref/logs', { ...T('server', "A server workload's request log and output"), response: ServerLogs }, (ctx, req) =>

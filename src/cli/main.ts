@@ -11,6 +11,7 @@ import { analyzerCommands } from './analyzer.js';
 import { daemonCommands } from './daemon.js';
 import { dataplaneCommands } from './dataplane.js';
 import { lbCommands, serverLogsCommand } from './lb.js';
+import { l7Commands } from './l7.js';
 import { outputOption } from './shared.js';
 import { converged, lbActive, waitable } from './wait.js';
 import { completionCommand } from './completion.js';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   analyzerCommands(program);
   dataplaneCommands(program);
   lbCommands(program);
+  l7Commands(program);
   serverLogsCommand(program);
   topologyCommands(program);
   // Let `-o json` be given after the subcommand too (`nimbus vpc list -o json`).

@@ -7,7 +7,18 @@
 import type { NimbusClient } from '../client/client.js';
 
 export type RefKind =
-  'vpc' | 'subnet' | 'securityGroup' | 'routeTable' | 'peering' | 'pool' | 'loadBalancer' | 'server' | 'natGateway' | 'internetGateway' | 'networkAcl';
+  | 'vpc'
+  | 'subnet'
+  | 'securityGroup'
+  | 'routeTable'
+  | 'peering'
+  | 'pool'
+  | 'loadBalancer'
+  | 'server'
+  | 'natGateway'
+  | 'internetGateway'
+  | 'networkAcl'
+  | 'listener';
 
 export class Names {
   private readonly maps = new Map<RefKind, Map<string, string>>();
@@ -30,6 +41,7 @@ export class Names {
       natGateway: () => c.natGateways.list(),
       internetGateway: () => c.internetGateways.list(),
       networkAcl: () => c.networkAcls.list(),
+      listener: () => c.listeners.list(),
     };
     const missing = [...new Set(kinds)].filter((k) => !this.maps.has(k));
     const fetched = await Promise.all(missing.map((k) => lists[k]()));

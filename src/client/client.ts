@@ -16,6 +16,11 @@ import type {
   HealthMonitor,
   HealthMonitorInput,
   HealthMonitorUpdate,
+  L7Policy,
+  L7PolicyInput,
+  L7PolicyUpdate,
+  L7Rule,
+  L7RuleInput,
   IssuedToken,
   LbAccessRecord,
   LbStatusTree,
@@ -280,6 +285,11 @@ export class NimbusClient {
   pools = crud<Pool, PoolInput, PoolUpdate>(this, 'pools');
   members = crud<MemberView, MemberInput, MemberUpdate>(this, 'members');
   healthMonitors = crud<HealthMonitor, HealthMonitorInput, HealthMonitorUpdate>(this, 'health-monitors');
+  l7Policies = {
+    ...crud<L7Policy, L7PolicyInput, L7PolicyUpdate>(this, 'l7policies'),
+    addRule: (ref: string, b: L7RuleInput) => this.request<L7Rule>('POST', `/v1/l7policies/${enc(ref)}/rules`, b),
+    deleteRule: (ref: string, rule: string) => this.request<L7Rule>('DELETE', `/v1/l7policies/${enc(ref)}/rules/${enc(rule)}`),
+  };
   serverLogs = (ref: string) => this.request<ServerLogs>('GET', `/v1/servers/${enc(ref)}/logs`);
   metrics = async (): Promise<string> => {
     const r = await send(`${this.url}/metrics`, 'GET', this.token ? { authorization: `Bearer ${this.token}` } : {});

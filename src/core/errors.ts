@@ -82,6 +82,10 @@ export const ERROR_CATALOGUE = {
   'InvalidFlowLogId.NotFound': { status: 404, summary: 'No flow log with that name or id in the project.' },
   FlowLogAlreadyExists: { status: 409, summary: 'A flow log with the same resource and traffic type exists (AWS allows one).' },
   FlowLogsLimitExceeded: { status: 400, summary: "A resource has as many flow logs as the project's quota allows (AWS allows 2)." },
+  'InvalidL7PolicyID.NotFound': { status: 404, summary: 'No L7 policy with that name or id in the project.' },
+  'InvalidL7RuleID.NotFound': { status: 404, summary: 'No rule with that id in the L7 policy.' },
+  L7PolicyLimitExceeded: { status: 400, summary: 'A listener has 50 L7 policies, or a policy 50 rules.' },
+  'InvalidListener.Protocol': { status: 409, summary: 'L7 policies on a listener that is not HTTP.' },
   NetworkAclEntryLimitExceeded: { status: 400, summary: "A network ACL has as many rules in one direction as the project's quota allows (AWS's code)." },
   'InvalidGatewayID.NotFound': { status: 404, summary: 'A route target naming an internet gateway the project does not have.' },
   'Resource.AlreadyAssociated': {

@@ -26,6 +26,8 @@ export const KINDS = {
   internetHost: 'inet',
   networkAcl: 'acl',
   flowLog: 'fl',
+  l7Policy: 'l7p',
+  l7Rule: 'l7r',
 } as const;
 
 export type Kind = keyof typeof KINDS;
@@ -80,4 +82,6 @@ export const KIND_LABEL: Record<Kind, string> = {
   internetHost: 'internet host',
   networkAcl: 'network ACL',
   flowLog: 'flow log',
+  l7Policy: 'L7 policy',
+  l7Rule: 'L7 rule',
 };

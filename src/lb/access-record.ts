@@ -28,6 +28,8 @@ export class HttpRecord {
   tFirst = 0;
   bytesIn = 0;
   bytesOut = 0;
+  /** The L7 policy that decided this exchange, or null. */
+  policy: string | null = null;
   /** This connection's part of its lines, and the pool it was made for. */
   private head: Buffer | null = null;
   private headPool: PoolRuntime | null = null;
@@ -66,7 +68,7 @@ export class HttpRecord {
     const head = this.head;
     const memberPart = m ? (m.logPart ??= ascii(`,"member":${asciiJson(m.id)},"method":"`)) : NO_MEMBER;
     const pathEnd = req.pathEnd;
-    const buf = log.room(200 + head.length + memberPart.length + req.methodEnd + 2 * (pathEnd - req.targetStart));
+    const buf = log.room(240 + head.length + memberPart.length + req.methodEnd + 2 * (pathEnd - req.targetStart));
     let at = put(buf, log.at, TIME_OPEN);
     at = put(buf, at, AccessLog.nowBytes());
     buf[at++] = 34;
@@ -86,6 +88,7 @@ export class HttpRecord {
     at = put(buf, at, UPSTREAM);
     if (this.tFirst) at = putMillis(buf, at, this.tFirst - this.tSent);
     else at = put(buf, at, NULL);
+    if (this.policy !== null) at = put(buf, at, ascii(`,"policy":${asciiJson(this.policy)}`));
     buf[at++] = 125; // '}'
     log.end(at);
   }

@@ -58,6 +58,30 @@ export function withPool(t: ListenerTimeouts, pool: { timeouts?: PoolTimeouts } 
   return own && (own.memberConnect !== undefined || own.memberData !== undefined) ? { ...t, ...own } : t;
 }
 
+/** One rule of an L7 policy (Octavia's l7rule): what it reads, how it compares, and whether it is inverted. */
+export interface RuleConfig {
+  type: 'HOST_NAME' | 'PATH' | 'HEADER' | 'COOKIE' | 'FILE_TYPE';
+  compare: 'EQUAL_TO' | 'STARTS_WITH' | 'ENDS_WITH' | 'CONTAINS' | 'REGEX';
+  /** The header or cookie name (lower case), or null. */
+  key: string | null;
+  value: string;
+  invert: boolean;
+}
+
+/** An L7 policy: the first of a listener's (in order) whose rules all match takes the request. */
+export interface PolicyConfig {
+  id: string;
+  action: 'REDIRECT_TO_POOL' | 'REDIRECT_TO_URL' | 'REDIRECT_PREFIX' | 'REJECT';
+  /** REDIRECT_TO_POOL: the pool. */
+  poolId?: string;
+  /** REDIRECT_TO_URL: the location; REDIRECT_PREFIX: what the request's path and query are appended to. */
+  url?: string;
+  prefix?: string;
+  /** Redirects: the status. */
+  code?: number;
+  rules: RuleConfig[];
+}
+
 export interface ListenerConfig {
   id: string;
   protocol: 'HTTP' | 'TCP';
@@ -69,6 +93,8 @@ export interface ListenerConfig {
   timeouts?: ListenerTimeouts;
   /** Connections open at once beyond which new ones are closed at once (Octavia's connection_limit; -1 or absent: none). */
   connectionLimit?: number;
+  /** HTTP: the L7 policies in order (absent: none, and nothing is matched per request). */
+  policies?: PolicyConfig[];
 }
 
 export interface EngineConfig {

@@ -4,6 +4,7 @@
  * reconfiguration and looks its pool up per request; a removed listener stops accepting
  * and lets its connections finish; a removed member drains.
  */
+import { compilePolicies } from './l7.js';
 import { createServer, type Server, type Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
 import { DEFAULT_TIMEOUTS, type EngineConfig, type ListenerConfig } from './config.js';
@@ -90,6 +91,8 @@ export class Engine extends EventEmitter {
             id: lc.id,
             port: lc.port,
             pool: () => (rt.config.poolId ? (this.pools.get(rt.config.poolId) ?? null) : null),
+            route: null,
+            poolById: (id) => this.pools.get(id) ?? null,
             timeouts: () => rt.config.timeouts ?? DEFAULT_TIMEOUTS,
             slowHeads,
             log: this.log,
@@ -100,6 +103,7 @@ export class Engine extends EventEmitter {
         this.lsns.set(lc.id, rt);
       }
       l.config = lc;
+      l.ctx.route = compilePolicies(lc.policies);
       for (const [addr, s] of l.bound) {
         if (!lc.bind.includes(addr)) {
           s.close();

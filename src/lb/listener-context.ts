@@ -5,6 +5,7 @@
 import type { PoolRuntime } from './pool.js';
 import type { AccessLog, Counters } from './observe.js';
 import type { ListenerTimeouts } from './config.js';
+import type { RequestView, Verdict } from './l7.js';
 
 /** What the listener's reaper needs of a session waiting for the rest of a request head. */
 export interface SlowHead {
@@ -23,6 +24,10 @@ export interface ListenerContext {
   slowHeads: Set<SlowHead>;
   /** The pool behind the listener now (looked up per request, so reconfiguration applies at once). */
   pool(): PoolRuntime | null;
+  /** The listener's L7 policies as one function (l7.ts), or null when it has none; replaced by each configuration. */
+  route: ((req: RequestView) => Verdict | null) | null;
+  /** Any pool of the load balancer, by id (where a policy sends). */
+  poolById(id: string): PoolRuntime | null;
   log: AccessLog;
   counters: Counters;
 }

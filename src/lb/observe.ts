@@ -34,7 +34,8 @@ export function formatRecord(r: AccessRecord): string {
   if (r.path !== undefined) line += `,"path":${str(r.path)}`;
   line += `,"status":${r.status === null ? 'null' : r.status}`;
   if (r.result !== undefined) line += `,"result":${str(r.result)}`;
-  return `${line},"bytesIn":${r.bytesIn},"bytesOut":${r.bytesOut},"durationMs":${r.durationMs},"upstreamMs":${r.upstreamMs === null ? 'null' : r.upstreamMs}}`;
+  const policy = r.policy !== undefined ? `,"policy":${str(r.policy)}` : '';
+  return `${line},"bytesIn":${r.bytesIn},"bytesOut":${r.bytesOut},"durationMs":${r.durationMs},"upstreamMs":${r.upstreamMs === null ? 'null' : r.upstreamMs}${policy}}`;
 }
 
 /** Lines wait at most this long, or until the chunk is full, before one write. */
@@ -214,8 +215,10 @@ export function readAccessLog(file: string, n: number): AccessRecord[] {
  * and a time not measured is -1.
  */
 export function fromHaproxy(r: AccessRecord): AccessRecord {
-  if (r.member !== '<NOSRV>' && r.upstreamMs !== -1 && r.status !== -1) return r;
+  const noPolicy = r.policy === '' || r.policy === '-'; // HAProxy's log-format writes an absent variable as '-'
+  if (r.member !== '<NOSRV>' && r.upstreamMs !== -1 && r.status !== -1 && !noPolicy) return r;
   const out: AccessRecord = { ...r, member: r.member === '<NOSRV>' ? null : r.member, upstreamMs: r.upstreamMs === -1 ? null : r.upstreamMs };
+  if (noPolicy) delete out.policy;
   if (r.status === -1) out.status = null;
   if (r.result === 'closed' && out.member === null) out.result = 'no member';
   return out;

@@ -93,6 +93,8 @@ export const NOT_FOUND: Record<Kind, ErrorCode> = {
   internetHost: 'InvalidInternetHost.NotFound',
   networkAcl: 'InvalidNetworkAclID.NotFound',
   flowLog: 'InvalidFlowLogId.NotFound',
+  l7Policy: 'InvalidL7PolicyID.NotFound',
+  l7Rule: 'InvalidL7RuleID.NotFound',
 };
 
 export function notFound(kind: Kind, ref: string): NimbusError {

@@ -37,7 +37,7 @@ import type { EngineChoice, L7EngineChoice } from '../resources/load-balancer/en
 import { counterName, type CounterValue } from '../dataplane/linux/l4.js';
 import { stopHaproxyOf } from './haproxy.js';
 
-const LB_KINDS = new Set(['loadBalancer', 'listener', 'pool', 'member', 'healthMonitor']);
+const LB_KINDS = new Set(['loadBalancer', 'listener', 'pool', 'member', 'healthMonitor', 'l7Policy']);
 
 interface WorkerState {
   link: WorkerLink;

@@ -2,9 +2,9 @@
  * The reference lab's part 2 on the linux data plane (privileged): the load balancer in its
  * own namespace holding the VIP, its worker supervised, the public IP's sockets handed over
  * from the host; member traffic starts inside the VPC, so a member behind a missing route
- * fails its health check.
+ * fails its health check. On both layer-7 engines: Nimbus's own and HAProxy (`--l7-engine haproxy`).
  */
-import { test, before, after } from 'node:test';
+import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { linuxDaemon, skipLinux, type LinuxTestDaemon } from '../helpers/linux.js';
 import { checkPart2, part1, part2, randomPublicIp, waitMembersOnline, waitUp, LISTEN_PORT } from '../helpers/lab.js';
@@ -13,91 +13,104 @@ import { listNamespaces } from '../../src/dataplane/linux/observe.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-let t: LinuxTestDaemon;
-let base: string;
-before(async () => {
-  if (skipLinux) return;
-  t = await linuxDaemon();
-  await part1(t.client, 'web');
-  base = await part2(t.client, randomPublicIp('linux'));
-  await waitUp(`${base}/`);
-  await waitMembersOnline(t.client);
-});
-after(async () => {
-  await t?.close();
-});
+import { haproxyPath } from '../../src/workloads/haproxy.js';
+import { workerDir } from '../../src/workloads/lb-dirs.js';
 
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+for (const engine of ['builtin', 'haproxy'] as const)
+  describe(`the ${engine} engine`, { skip: skipLinux || (engine === 'haproxy' && !haproxyPath() ? 'haproxy is not installed' : false) }, () => {
+    let t: LinuxTestDaemon;
+    let base: string;
+    before(async () => {
+      if (skipLinux) return;
+      t = await linuxDaemon(undefined, { l7Engine: engine });
+      await part1(t.client, 'web');
+      base = await part2(t.client, randomPublicIp('linux'));
+      await waitUp(`${base}/`);
+      await waitMembersOnline(t.client);
+    });
+    after(async () => {
+      await t?.close();
+    });
 
-test('reference lab part 2 with real packets: persistence, round robin, requests seen from the VIP', { skip: skipLinux }, async () => {
-  const lb = await t.client.loadBalancers.get('elb');
-  assert.ok((await listNamespaces()).includes(serverNs(t.prefix, lb.id)), 'the load balancer has its own namespace');
-  await checkPart2(t.client, base, 'linux');
-  const seen = (await t.client.serverLogs('ecs-a')).requests.filter((r) => r.path?.startsWith('/rr-linux'));
-  assert.ok(seen.length > 0);
-  assert.ok(
-    seen.every((r) => r.client === lb.vip),
-    'members see the VIP: the worker connects from inside the VPC',
-  );
-  assert.ok(
-    seen.every((r) => r.forwardedFor === '127.0.0.1'),
-    'and the client in X-Forwarded-For',
-  );
-  const probe = await t.client.trace({ server: 'ecs-a', destination: lb.vip, protocol: 'tcp', port: LISTEN_PORT, probe: true });
-  assert.equal(probe.reachable, true);
-  assert.equal(probe.probe?.agrees, true, 'servers reach the VIP inside the VPC');
-});
+    async function waitFor(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
+      const until = Date.now() + ms;
+      while (!(await check())) {
+        if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
 
-test('a member behind a missing route fails its health check and gets no traffic; it returns with the route', { skip: skipLinux }, async () => {
-  await t.client.routeTables.removeRoute('vpc-a-main', '192.168.5.0/24');
-  await waitFor('m-a to fail its health check', async () => (await t.client.members.get('m-a')).operatingStatus === 'ERROR');
-  for (let i = 0; i < 4; i++) assert.match(await (await fetch(`${base}/`)).text(), /ecs-b/);
-  await t.client.routeTables.addRoute('vpc-a-main', { destination: '192.168.5.0/24', target: 'pcx-ab' });
-  await waitFor('m-a to come back', async () => (await t.client.members.get('m-a')).operatingStatus === 'ONLINE');
-});
+    test('reference lab part 2 with real packets: persistence, round robin, requests seen from the VIP', { skip: skipLinux }, async () => {
+      const lb = await t.client.loadBalancers.get('elb');
+      assert.ok((await listNamespaces()).includes(serverNs(t.prefix, lb.id)), 'the load balancer has its own namespace');
+      await checkPart2(t.client, base, 'linux');
+      const seen = (await t.client.serverLogs('ecs-a')).requests.filter((r) => r.path?.startsWith('/rr-linux'));
+      assert.ok(seen.length > 0);
+      assert.ok(
+        seen.every((r) => r.client === lb.vip),
+        'members see the VIP: the worker connects from inside the VPC',
+      );
+      assert.ok(
+        seen.every((r) => r.forwardedFor === '127.0.0.1'),
+        'and the client in X-Forwarded-For',
+      );
+      const probe = await t.client.trace({ server: 'ecs-a', destination: lb.vip, protocol: 'tcp', port: LISTEN_PORT, probe: true });
+      assert.equal(probe.reachable, true);
+      assert.equal(probe.probe?.agrees, true, 'servers reach the VIP inside the VPC');
+    });
 
-test('a worker that dies is restarted and serves again', { skip: skipLinux }, async () => {
-  const lb = await t.client.loadBalancers.get('elb');
-  const child = findWorkerPid(lb.id);
-  assert.ok(child > 0, 'the worker runs');
-  process.kill(child, 'SIGKILL');
-  await waitFor('the worker to serve again', async () => {
-    try {
-      return (await fetch(`${base}/`, { signal: AbortSignal.timeout(1000) })).status === 200;
-    } catch {
-      return false;
+    test('a member behind a missing route fails its health check and gets no traffic; it returns with the route', { skip: skipLinux }, async () => {
+      await t.client.routeTables.removeRoute('vpc-a-main', '192.168.5.0/24');
+      await waitFor('m-a to fail its health check', async () => (await t.client.members.get('m-a')).operatingStatus === 'ERROR');
+      for (let i = 0; i < 4; i++) assert.match(await (await fetch(`${base}/`)).text(), /ecs-b/);
+      await t.client.routeTables.addRoute('vpc-a-main', { destination: '192.168.5.0/24', target: 'pcx-ab' });
+      await waitFor('m-a to come back', async () => (await t.client.members.get('m-a')).operatingStatus === 'ONLINE');
+    });
+
+    test('a worker that dies is restarted and serves again', { skip: skipLinux }, async () => {
+      const lb = await t.client.loadBalancers.get('elb');
+      // The engine's process: Nimbus's worker, or HAProxy's worker (a child of its master, in the agent's folder).
+      const child = engine === 'haproxy' ? haproxyWorker(lb.id) : findWorkerPid(lb.id);
+      assert.ok(child > 0, 'the worker runs');
+      process.kill(child, 'SIGKILL');
+      await waitFor('the worker to serve again', async () => {
+        try {
+          return (await fetch(`${base}/`, { signal: AbortSignal.timeout(1000) })).status === 200;
+        } catch {
+          return false;
+        }
+      });
+      assert.notEqual(engine === 'haproxy' ? haproxyWorker(lb.id) : findWorkerPid(lb.id), child, 'a new worker process');
+    });
+
+    test('with two workers the load balancer serves from the VIP (a shared socket in its namespace) and the public IP', { skip: skipLinux }, async () => {
+      const lb = await t.client.loadBalancers.update('elb', { workers: 2 });
+      const before = findWorkerPid(lb.id);
+      await waitFor('the primary and its workers', async () => {
+        try {
+          return findWorkerPid(lb.id) !== before && (await fetch(`${base}/`, { signal: AbortSignal.timeout(1000) })).status === 200;
+        } catch {
+          return false;
+        }
+      });
+      const seen = new Set<string>();
+      for (let i = 0; i < 8; i++) seen.add(/ecs-[ab]/.exec(await (await fetch(`${base}/two-${i}`, { headers: { connection: 'close' } })).text())?.[0] ?? '');
+      assert.deepEqual([...seen].sort(), ['ecs-a', 'ecs-b'], 'both members answer through the public IP');
+      const probe = await t.client.trace({ server: 'ecs-a', destination: lb.vip, protocol: 'tcp', port: LISTEN_PORT, probe: true });
+      assert.equal(probe.probe?.agrees, true, 'servers reach the VIP, which the workers share');
+      assert.equal(probe.reachable, true);
+      await t.client.loadBalancers.update('elb', { workers: 1 });
+    });
+
+    /** The pid of the load balancer's worker, from the supervisor's pid files. */
+    function findWorkerPid(lbId: string): number {
+      // The pid file records the process's identity (pid and start time: see process-identity.ts).
+      return (JSON.parse(readFileSync(join(t.dataDir, 'run', lbId), 'utf8')) as { pid: number }).pid;
+    }
+
+    /** HAProxy's worker: the child of the master whose pid the agent's folder holds. */
+    function haproxyWorker(lbId: string): number {
+      const master = Number(readFileSync(join(workerDir(t.dataDir, lbId), 'haproxy.pid'), 'utf8'));
+      return Number(readFileSync(`/proc/${master}/task/${master}/children`, 'utf8').trim().split(/\s+/)[0]);
     }
   });
-  assert.notEqual(findWorkerPid(lb.id), child, 'a new worker process');
-});
-
-test('with two workers the load balancer serves from the VIP (a shared socket in its namespace) and the public IP', { skip: skipLinux }, async () => {
-  const lb = await t.client.loadBalancers.update('elb', { workers: 2 });
-  const before = findWorkerPid(lb.id);
-  await waitFor('the primary and its workers', async () => {
-    try {
-      return findWorkerPid(lb.id) !== before && (await fetch(`${base}/`, { signal: AbortSignal.timeout(1000) })).status === 200;
-    } catch {
-      return false;
-    }
-  });
-  const seen = new Set<string>();
-  for (let i = 0; i < 8; i++) seen.add(/ecs-[ab]/.exec(await (await fetch(`${base}/two-${i}`, { headers: { connection: 'close' } })).text())?.[0] ?? '');
-  assert.deepEqual([...seen].sort(), ['ecs-a', 'ecs-b'], 'both members answer through the public IP');
-  const probe = await t.client.trace({ server: 'ecs-a', destination: lb.vip, protocol: 'tcp', port: LISTEN_PORT, probe: true });
-  assert.equal(probe.probe?.agrees, true, 'servers reach the VIP, which the workers share');
-  assert.equal(probe.reachable, true);
-  await t.client.loadBalancers.update('elb', { workers: 1 });
-});
-
-/** The pid of the load balancer's worker, from the supervisor's pid files. */
-function findWorkerPid(lbId: string): number {
-  // The pid file records the process's identity (pid and start time: see process-identity.ts).
-  return (JSON.parse(readFileSync(join(t.dataDir, 'run', lbId), 'utf8')) as { pid: number }).pid;
-}

@@ -15,6 +15,7 @@ export * from './quotas.js';
 export * from './topology.js';
 export * from './internet.js';
 export * from './flow-log.js';
+export * from './l7.js';
 
 import { Type } from '@sinclair/typebox';
 import {
@@ -36,6 +37,7 @@ import { LoadBalancer, Listener, Pool, Member, HealthMonitor } from './load-bala
 import { TraceResponse, PingResult } from './analyzer.js';
 import { Token } from './access.js';
 import { FlowLog } from './flow-log.js';
+import { L7Policy } from './l7.js';
 
 export const ErrorBody = Type.Object({ code: Type.String(), message: Type.String() }, { $id: 'Error' });
 
@@ -63,5 +65,6 @@ export const SHARED_SCHEMAS = [
   Pool,
   Member,
   HealthMonitor,
+  L7Policy,
   Token,
 ];

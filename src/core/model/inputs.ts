@@ -17,6 +17,7 @@ const Text = (max: number, description?: string) => S({ maxLength: max, ...(desc
 import { DIRECTIONS, PROTOCOLS } from './network.js';
 import { TRACE_PROTOCOLS } from './analyzer.js';
 import { ListenerLimits, MAX_LB_WORKERS, PoolLimits } from './load-balancer.js';
+import { MAX_L7_RULES } from './l7.js';
 
 const LbWorkers = Type.Integer({
   minimum: 1,
@@ -26,6 +27,18 @@ const LbWorkers = Type.Integer({
 
 const Weight = Type.Integer({ minimum: 0, maximum: 256 });
 const strict = { additionalProperties: false } as const;
+
+/** One rule of an L7 policy (Octavia's l7rule). */
+const L7RuleInput = Type.Object(
+  {
+    type: Short('HOST_NAME, PATH, HEADER, COOKIE or FILE_TYPE'),
+    compareType: Short('EQUAL_TO, STARTS_WITH, ENDS_WITH, CONTAINS or REGEX'),
+    key: Type.Optional(Short('the header or cookie name')),
+    value: Text(255),
+    invert: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
 
 export const Inputs = {
   project: Type.Object({ name: Name }, strict),
@@ -210,6 +223,33 @@ export const Inputs = {
     },
     strict,
   ),
+  l7Policy: Type.Object(
+    {
+      name: Type.Optional(Name),
+      listener: Ref('listener'),
+      action: Short('REDIRECT_TO_POOL, REDIRECT_TO_URL, REDIRECT_PREFIX or REJECT'),
+      position: Type.Optional(Type.Integer({ description: 'Where it goes, 1 first (absent: last); the ones from there move down' })),
+      redirectPool: Type.Optional(Ref('pool')),
+      redirectUrl: Type.Optional(Text(2048)),
+      redirectPrefix: Type.Optional(Text(2048)),
+      redirectHttpCode: Type.Optional(Type.Integer({ description: '301, 302 (default), 303, 307 or 308' })),
+      rules: Type.Optional(Type.Array(L7RuleInput, { maxItems: MAX_L7_RULES })),
+    },
+    strict,
+  ),
+  l7PolicyUpdate: Type.Object(
+    {
+      name: Type.Optional(Name),
+      action: Type.Optional(Short()),
+      position: Type.Optional(Type.Integer()),
+      redirectPool: Type.Optional(Nullable(Ref('pool'))),
+      redirectUrl: Type.Optional(Nullable(Text(2048))),
+      redirectPrefix: Type.Optional(Nullable(Text(2048))),
+      redirectHttpCode: Type.Optional(Nullable(Type.Integer())),
+    },
+    strict,
+  ),
+  l7Rule: L7RuleInput,
   trace: Type.Object(
     {
       server: Ref('source server'),
@@ -264,3 +304,6 @@ export type HealthMonitorUpdate = Static<typeof Inputs.healthMonitorUpdate>;
 export type TraceInput = Static<typeof Inputs.trace>;
 export type PingInput = Static<typeof Inputs.ping>;
 export type ExecInput = Static<typeof Inputs.exec>;
+export type L7PolicyInput = Static<typeof Inputs.l7Policy>;
+export type L7PolicyUpdate = Static<typeof Inputs.l7PolicyUpdate>;
+export type L7RuleInput = Static<typeof Inputs.l7Rule>;

@@ -65,6 +65,7 @@ export const AccessRecord = Type.Object({
   bytesOut: Type.Integer(),
   durationMs: Type.Number({ description: 'From the first byte of the request to the last of the response' }),
   upstreamMs: Nullable(Type.Number({ description: 'From sending the request to the first byte of the response' })),
+  policy: Type.Optional(S({ description: 'The L7 policy that decided the request, when one did' })),
 });
 export type AccessRecord = Static<typeof AccessRecord>;
 

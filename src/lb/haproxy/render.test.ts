@@ -16,7 +16,43 @@ const health = { type: 'HTTP' as const, delayMs: 2000, timeoutMs: 1000, rise: 2,
 /** Every kind of listener, pool, persistence and health check the engine configuration can say. */
 const CONFIG: EngineConfig = {
   listeners: [
-    { id: 'lsn-http', protocol: 'HTTP', port: 8080, poolId: 'pool-cookie', bind: ['127.0.0.1'], connectionLimit: 100 },
+    {
+      id: 'lsn-http',
+      protocol: 'HTTP',
+      port: 8080,
+      poolId: 'pool-cookie',
+      bind: ['127.0.0.1'],
+      connectionLimit: 100,
+      // Every action, rule type and comparison (HAProxy checks them below).
+      policies: [
+        { id: 'l7p-reject', action: 'REJECT', rules: [{ type: 'PATH', compare: 'STARTS_WITH', key: null, value: '/admin', invert: false }] },
+        {
+          id: 'l7p-url',
+          action: 'REDIRECT_TO_URL',
+          url: 'https://new.example.com/#top',
+          code: 301,
+          rules: [{ type: 'HOST_NAME', compare: 'EQUAL_TO', key: null, value: 'old.example.com', invert: false }],
+        },
+        {
+          id: 'l7p-prefix',
+          action: 'REDIRECT_PREFIX',
+          prefix: 'https://m.example.com/',
+          code: 308,
+          rules: [{ type: 'HEADER', compare: 'CONTAINS', key: 'user-agent', value: 'Mobile', invert: false }],
+        },
+        {
+          id: 'l7p-app',
+          action: 'REDIRECT_TO_POOL',
+          poolId: 'pool-app',
+          rules: [
+            { type: 'COOKIE', compare: 'ENDS_WITH', key: 'lane', value: 'beta', invert: false },
+            { type: 'FILE_TYPE', compare: 'REGEX', key: null, value: '^(png|jpe?g)$', invert: true },
+            { type: 'PATH', compare: 'REGEX', key: null, value: '^/v[0-9]+/\\w+$#', invert: false },
+          ],
+        },
+        { id: 'l7p-empty', action: 'REJECT', rules: [] },
+      ],
+    },
     {
       id: 'lsn-tcp',
       protocol: 'TCP',
@@ -71,6 +107,15 @@ test('the rendered file maps each part of the configuration (Octavia: frontend p
   assert.match(cfg, /^ {2}server mbr-e \[fd00::5\]:8080 weight 1$/m, 'no health monitor: no check');
   assert.match(cfg, /^ {2}nbthread 2$/m);
   assert.doesNotMatch(cfg, /backend [^\n]*lsn-empty/, 'a listener without a pool has no backend (HAProxy answers 503)');
+  // Policies: marked in order (the first that matches wins), then acted on; a policy's pool has a backend of its own.
+  assert.match(cfg, /^ {2}acl l7p-app-r2 path,regsub\(\^\.\*\/,\),regsub\(\^\[\^\.\]\*\$,\),regsub\(\^\.\*\[\.\],\) -m reg '\^\(png\|jpe\?g\)\$'$/m);
+  assert.match(cfg, /^ {2}http-request set-var\(txn\.l7\) str\(l7p-app\) if !\{ var\(txn\.l7\) -m found \} l7p-app-r1 !l7p-app-r2 l7p-app-r3$/m);
+  assert.match(cfg, /^ {2}acl l7p-url-r1 req\.hdr\(host\),field\(1,:\) -m str -i 'old\.example\.com'$/m);
+  assert.match(cfg, /^ {2}http-request deny deny_status 403 if \{ var\(txn\.l7\) -m str l7p-reject \}$/m);
+  assert.match(cfg, /^ {2}http-request redirect prefix 'https:\/\/m\.example\.com' code 308 if/m);
+  assert.match(cfg, /^ {2}use_backend pool-app:lsn-http if \{ var\(txn\.l7\) -m str l7p-app \}$/m);
+  assert.match(cfg, /^backend pool-app:lsn-http$/m);
+  assert.doesNotMatch(cfg, /l7p-empty/, 'a policy without rules matches nothing');
 });
 
 test('HAProxy itself accepts the rendered file (haproxy -c)', { skip: haproxyPath() ? false : 'haproxy is not installed' }, () => {
@@ -143,7 +188,8 @@ test("HAProxy's log lines read as the built-in engine's: no member is null, an u
     status: 503,
     upstreamMs: null,
   });
-  const plain = { ...base, member: 'm', status: 200, upstreamMs: 1 };
+  assert.deepEqual(fromHaproxy({ ...base, member: 'm', status: 200, upstreamMs: 1, policy: '-' }), { ...base, member: 'm', status: 200, upstreamMs: 1 });
+  const plain = { ...base, member: 'm', status: 200, upstreamMs: 1, policy: 'l7p-1' };
   assert.equal(fromHaproxy(plain), plain);
 });
 

@@ -6,7 +6,17 @@
  * log. Names are ids: a frontend is its listener's id, a backend `<pool id>:<listener id>`, a
  * server its member's id; the stats and the log speak in ids (stats.ts reads them back).
  */
-import { configDigest, DEFAULT_TIMEOUTS, LB_COOKIE, withPool, type EngineConfig, type ListenerConfig, type PoolConfig } from '../config.js';
+import {
+  configDigest,
+  DEFAULT_TIMEOUTS,
+  LB_COOKIE,
+  withPool,
+  type EngineConfig,
+  type ListenerConfig,
+  type PolicyConfig,
+  type PoolConfig,
+  type RuleConfig,
+} from '../config.js';
 
 export interface RenderPlace {
   /** The agent's own folder: the stats socket, the server state file, the public sockets' Unix sockets. */
@@ -48,7 +58,8 @@ function logFormat(l: ListenerConfig, pool: PoolConfig | null): string {
   const time = `%[var(${v}),div(1000),utime(%Y-%m-%dT%H:%M:%S)].%[var(${v}),mod(1000),add(1000),regsub(^1,)]Z`;
   const head = `{"time":"${time}","client":"%ci","listener":"${l.id}","pool":${pool ? `"${pool.id}"` : 'null'},"member":%{+Q}s`;
   const bytes = ',"bytesIn":%U,"bytesOut":%B';
-  if (l.protocol === 'HTTP') return `${head},"method":%{+Q}HM,"path":%{+Q}HPO,"status":%ST${bytes},"durationMs":%Ta,"upstreamMs":%Tr}`;
+  const policy = l.policies?.length ? ',"policy":"%[var(txn.l7)]"' : '';
+  if (l.protocol === 'HTTP') return `${head},"method":%{+Q}HM,"path":%{+Q}HPO,"status":%ST${bytes},"durationMs":%Ta,"upstreamMs":%Tr${policy}}`;
   return `${head},"status":null,"result":"closed"${bytes},"durationMs":%Tt,"upstreamMs":null}`;
 }
 
@@ -72,9 +83,47 @@ function frontend(l: ListenerConfig, pool: PoolConfig | null, place: RenderPlace
     out.push('  tcp-request session set-var(sess.t) date(0,ms)');
     if ((t.tcpInspect ?? 0) > 0) out.push(`  tcp-request inspect-delay ${seconds(t.tcpInspect!)}`, '  tcp-request content accept if { req.len gt 0 }');
   }
+  if (http && l.policies?.length) out.push(...policyLines(l));
   if (pool) out.push(`  default_backend ${backendName(pool.id, l.id)}`);
   return out;
 }
+
+const MATCH: Record<RuleConfig['compare'], string> = { EQUAL_TO: 'str', STARTS_WITH: 'beg', ENDS_WITH: 'end', CONTAINS: 'sub', REGEX: 'reg' };
+
+/** What a rule reads, as an HAProxy sample (a file type: what follows the last dot of the path's last segment). */
+function fetchOf(r: RuleConfig): string {
+  if (r.type === 'HOST_NAME') return 'req.hdr(host),field(1,:)';
+  if (r.type === 'PATH') return 'path';
+  if (r.type === 'FILE_TYPE') return 'path,regsub(^.*/,),regsub(^[^.]*$,),regsub(^.*[.],)';
+  return r.type === 'HEADER' ? `req.hdr(${r.key})` : `req.cook(${r.key})`;
+}
+
+/**
+ * A listener's L7 policies. HAProxy applies every deny, then every redirect, then the
+ * use_backends, whatever their order; so that the first policy by position wins whatever its
+ * action, each policy whose rules match marks the transaction with its id when no earlier one
+ * did (txn.l7), and the actions follow the mark. The access log names the policy.
+ */
+function policyLines(l: ListenerConfig): string[] {
+  const out: string[] = [];
+  const live = l.policies!.filter((p) => p.rules.length > 0); // a policy without rules matches nothing
+  for (const p of live) {
+    for (const r of p.rules) out.push(`  acl ${aclName(p, r)} ${fetchOf(r)} -m ${MATCH[r.compare]}${r.type === 'HOST_NAME' ? ' -i' : ''} '${r.value}'`);
+    const conds = p.rules.map((r) => `${r.invert ? '!' : ''}${aclName(p, r)}`).join(' ');
+    out.push(`  http-request set-var(txn.l7) str(${p.id}) if !{ var(txn.l7) -m found } ${conds}`);
+  }
+  for (const p of live) {
+    const marked = `if { var(txn.l7) -m str ${p.id} }`;
+    if (p.action === 'REJECT') out.push(`  http-request deny deny_status 403 ${marked}`);
+    else if (p.action === 'REDIRECT_TO_URL') out.push(`  http-request redirect location '${p.url}' code ${p.code ?? 302} ${marked}`);
+    else if (p.action === 'REDIRECT_PREFIX') out.push(`  http-request redirect prefix '${p.prefix!.replace(/\/+$/, '')}' code ${p.code ?? 302} ${marked}`);
+  }
+  for (const p of live) if (p.action === 'REDIRECT_TO_POOL') out.push(`  use_backend ${backendName(p.poolId!, l.id)} if { var(txn.l7) -m str ${p.id} }`);
+  return out;
+}
+
+/** An ACL's name: its policy's id and the rule's place in it. */
+const aclName = (p: PolicyConfig, r: RuleConfig) => `${p.id}-r${p.rules.indexOf(r) + 1}`;
 
 const ALGORITHM: Record<PoolConfig['algorithm'], string> = { ROUND_ROBIN: 'roundrobin', LEAST_CONNECTIONS: 'leastconn', SOURCE_IP: 'source' };
 
@@ -136,7 +185,12 @@ export function renderHaproxy(config: EngineConfig, place: RenderPlace): string 
   for (const l of config.listeners) {
     const pool = config.pools.find((p) => p.id === l.poolId) ?? null;
     lines.push('', ...frontend(l, pool, place));
-    if (pool) lines.push('', ...backend(l, pool));
+    // The default pool's backend, and those of the pools the listener's policies send to.
+    const ids = new Set([l.poolId, ...(l.policies ?? []).map((p) => p.poolId)].filter((id): id is string => !!id));
+    for (const id of ids) {
+      const p = config.pools.find((x) => x.id === id);
+      if (p) lines.push('', ...backend(l, p));
+    }
   }
   return lines.join('\n') + '\n';
 }

@@ -21,3 +21,14 @@ export function errorResponse(status: number, why: string): string {
   const body = `${status} ${reason}: ${why}\n`;
   return `HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
 }
+
+const REDIRECTS: Record<number, string> = { 301: 'Moved Permanently', 302: 'Found', 303: 'See Other', 307: 'Temporary Redirect', 308: 'Permanent Redirect' };
+
+/** An L7 policy's answer: a redirect to `location`, or 403 for a rejection; the connection closes after it. */
+export function policyResponse(status: number, location: string | undefined): string {
+  if (location === undefined) {
+    const body = '403 Forbidden: rejected by an L7 policy\n';
+    return `HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`;
+  }
+  return `HTTP/1.1 ${status} ${REDIRECTS[status] ?? 'Found'}\r\nlocation: ${location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`;
+}

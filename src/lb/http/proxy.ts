@@ -12,11 +12,13 @@
  */
 import type { Socket } from 'node:net';
 import { relay } from '../own-buffer.js';
-import { HttpError, MAX_HEAD, headEnd, RequestHead, ResponseHead } from './parser.js';
+import { HttpError, MAX_HEAD, header, headEnd, RequestHead, ResponseHead } from './parser.js';
 import type { ListenerCounters } from '../../core/model/index.js';
 import type { ListenerContext } from '../listener-context.js';
 import { BodyFramer, Framing, frameResponse } from './body.js';
-import { errorResponse } from './error-response.js';
+import { errorResponse, policyResponse } from './error-response.js';
+import type { RequestView } from '../l7.js';
+import { cookieValue } from '../pool.js';
 import { forwardingTail, requestHead, responseHead } from './rewrite.js';
 import type { Link } from './upstream-link.js';
 import { MemberSide } from './member-side.js';
@@ -124,7 +126,22 @@ export class HttpSession extends MemberSide implements SlowHead {
     else this.reqBody.reset(Framing.Length, Math.max(0, req.contentLength));
     const head = requestHead(req, buf, end, this.clientIp, this.ctx.port, (this.forwarded ??= forwardingTail(this.clientIp, this.ctx.port)));
     this.replay.start(head);
-    this.pool = this.ctx.pool();
+    // L7 policies, when the listener has any (one null test otherwise).
+    const route = this.ctx.route;
+    this.rec.policy = null;
+    if (route === null) this.pool = this.ctx.pool();
+    else {
+      const v = route(requestView(req));
+      if (v === null) this.pool = this.ctx.pool();
+      else if ('pool' in v) {
+        this.pool = this.ctx.poolById(v.pool);
+        this.rec.policy = v.policy;
+      } else {
+        this.rec.policy = v.policy;
+        this.policyAnswer(v.status, v.location);
+        return;
+      }
+    }
     if (!this.connectMember()) return;
     if (end < buf.length) this.forwardRequestBody(buf, end);
   }
@@ -370,6 +387,15 @@ export class HttpSession extends MemberSide implements SlowHead {
   }
 
   /** A refusal before any exchange began (bad head). */
+  /** A policy's own answer (a redirect, or 403 for REJECT), logged; the connection closes after it. */
+  private policyAnswer(status: number, location: string | undefined): void {
+    this.ctx.counters.response(this.lc, status);
+    this.rec.write(null, null, this.req, status);
+    this.st = St.Closed;
+    this.client.end(policyResponse(status, location));
+    this.dropUpstream();
+  }
+
   private fail(status: number, why: string): void {
     this.ctx.counters.response(this.lc, status);
     this.st = St.Closed;
@@ -416,3 +442,13 @@ export class HttpSession extends MemberSide implements SlowHead {
 }
 
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+
+/** What L7 rules read of a request (made only for listeners with policies). */
+function requestView(req: RequestHead): RequestView {
+  return {
+    host: () => header(req, 'host'),
+    target: () => req.target,
+    header: (name) => header(req, name),
+    cookie: (name) => cookieValue(header(req, 'cookie'), name),
+  };
+}

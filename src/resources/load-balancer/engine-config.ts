@@ -4,8 +4,8 @@
  * linux; their workload's loopback address on virtual, admitted only when the analyzer
  * says the load balancer reaches them), and a stopped server's member takes no traffic.
  */
-import type { EngineConfig } from '../../lb/config.js';
-import type { HealthMonitor, Listener, LoadBalancer, Member, Pool, Refusal, Server } from '../../core/model/index.js';
+import type { EngineConfig, PolicyConfig } from '../../lb/config.js';
+import type { HealthMonitor, L7Policy, Listener, LoadBalancer, Member, Pool, Refusal, Server } from '../../core/model/index.js';
 import { LISTENER_LIMITS } from '../../core/model/index.js';
 import type { Store } from '../../store/db.js';
 import type { Topology } from '../../net/topology.js';
@@ -14,6 +14,24 @@ import { trace } from '../../net/trace.js';
 export interface MemberAdmission {
   /** Why a member takes no traffic whatever its health, or null. */
   refusal: Refusal | null;
+}
+
+/** A listener's L7 policies in order, each with its rules (a listener without any: nothing). */
+function policiesOf(store: Store, l: Listener): { policies?: PolicyConfig[] } {
+  if (l.protocol !== 'HTTP') return {};
+  const list = store.list<L7Policy>('l7Policy', { parentId: l.id }).sort((a, b) => a.position - b.position);
+  if (list.length === 0) return {};
+  return {
+    policies: list.map((p) => ({
+      id: p.id,
+      action: p.action,
+      ...(p.redirectPoolId ? { poolId: p.redirectPoolId } : {}),
+      ...(p.redirectUrl ? { url: p.redirectUrl } : {}),
+      ...(p.redirectPrefix ? { prefix: p.redirectPrefix } : {}),
+      ...(p.redirectHttpCode ? { code: p.redirectHttpCode } : {}),
+      rules: p.rules.map((r) => ({ type: r.type, compare: r.compareType, key: r.key, value: r.value, invert: r.invert })),
+    })),
+  };
 }
 
 export function engineConfig(
@@ -30,6 +48,7 @@ export function engineConfig(
   const admission = new Map<string, MemberAdmission>();
   const config: EngineConfig = {
     listeners: listeners.map((l) => ({
+      ...policiesOf(store, l),
       id: l.id,
       protocol: l.protocol,
       port: l.port,

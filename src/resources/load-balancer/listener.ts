@@ -5,7 +5,7 @@
 import { checkMutable } from './mutable.js';
 import { NimbusError, invalid } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
-import type { LbProtocol, Listener, ListenerInput, ListenerUpdate, LoadBalancer, Pool } from '../../core/model/index.js';
+import type { L7Policy, LbProtocol, Listener, ListenerInput, ListenerUpdate, LoadBalancer, Pool } from '../../core/model/index.js';
 import { LISTENER_LIMITS, checkPort, type ListenerLimit } from '../../core/model/index.js';
 import { checkName, checkQuota, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
 import { protocolOf } from './rules.js';
@@ -82,6 +82,8 @@ export function deleteListener(ctx: Ctx, ref: string): Listener {
   return write(ctx, () => {
     const l = getListener(ctx, ref);
     checkMutable(ctx, l.loadBalancerId);
+    // Its L7 policies go with it (as AWS's rules go with their listener).
+    for (const p of ctx.store.list<L7Policy>('l7Policy', { parentId: l.id })) saveDelete(ctx, 'l7Policy', p);
     saveDelete(ctx, 'listener', l);
     return l;
   });

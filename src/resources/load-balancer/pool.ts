@@ -4,7 +4,7 @@
  */
 import { checkMutable } from './mutable.js';
 import { newId } from '../../core/ids.js';
-import type { LoadBalancer, Pool, PoolInput, PoolLimit, PoolUpdate } from '../../core/model/index.js';
+import type { LoadBalancer, Pool, PoolInput, PoolLimit, PoolUpdate, L7Policy } from '../../core/model/index.js';
 import { POOL_LIMITS } from '../../core/model/index.js';
 import { invalid } from '../../core/errors.js';
 import { checkName, dependencyViolation, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
@@ -77,6 +77,7 @@ export function deletePool(ctx: Ctx, ref: string): Pool {
       ...listListeners(ctx, pool.loadBalancerId).filter((l) => l.defaultPoolId === pool.id),
       ...ctx.store.list<{ id: string; name: string }>('member', { parentId: pool.id }),
       ...ctx.store.list<{ id: string; name: string }>('healthMonitor', { parentId: pool.id }),
+      ...ctx.store.list<L7Policy>('l7Policy', { projectId: pool.projectId }).filter((p) => p.redirectPoolId === pool.id),
     ];
     if (users.length > 0) throw dependencyViolation(`pool '${pool.name}'`, users);
     saveDelete(ctx, 'pool', pool);

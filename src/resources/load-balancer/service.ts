@@ -8,3 +8,4 @@ export * from './listener.js';
 export * from './pool.js';
 export * from './member.js';
 export * from './health-monitor.js';
+export * from './l7-policy.js';
