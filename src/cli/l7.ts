@@ -54,8 +54,8 @@ export function l7Commands(program: Command): void {
     .requiredOption('--listener <ref>', 'HTTP listener (name or id)')
     .requiredOption('--action <a>', 'redirect_to_pool, redirect_to_url, redirect_prefix or reject')
     .option('--pool <ref>', 'redirect_to_pool: the pool (name or id)')
-    .option('--url <url>', 'redirect_to_url: where to')
-    .option('--prefix <url>', 'redirect_prefix: the URL the request path is appended to')
+    .option('--redirect-url <url>', 'redirect_to_url: where to')
+    .option('--redirect-prefix <url>', 'redirect_prefix: the URL the request path is appended to')
     .option('--code <n>', 'redirects: 301, 302 (default), 303, 307 or 308', int('code'))
     .option('--position <n>', 'where it goes, 1 first (default: last)', int('position'))
     .option('--rule <rule>', 'a rule, "TYPE[:KEY] COMPARE VALUE" ("not ..." inverts); repeatable', collect)
@@ -69,8 +69,8 @@ export function l7Commands(program: Command): void {
             listener: string;
             action: string;
             pool?: string;
-            url?: string;
-            prefix?: string;
+            redirectUrl?: string;
+            redirectPrefix?: string;
             code?: number;
             position?: number;
             rule?: string[];
@@ -81,8 +81,8 @@ export function l7Commands(program: Command): void {
             listener: o.listener,
             action: o.action,
             redirectPool: o.pool,
-            redirectUrl: o.url,
-            redirectPrefix: o.prefix,
+            redirectUrl: o.redirectUrl,
+            redirectPrefix: o.redirectPrefix,
             redirectHttpCode: o.code,
             position: o.position,
             rules: (o.rule ?? []).map(parseRule),

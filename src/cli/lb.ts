@@ -187,6 +187,7 @@ export function lbCommands(program: Command): void {
             { header: 'REQUEST', value: (r) => (r.method ? `${r.method} ${r.path}` : 'TCP') },
             { header: 'STATUS', value: (r) => (r.status === null ? (r.result ?? '-') : String(r.status)) },
             { header: 'MEMBER', value: (r) => r.memberName ?? r.member ?? '-' },
+            ...(requests.some((r) => r.policy) ? [{ header: 'POLICY', value: (r: (typeof requests)[number]) => r.policyName ?? r.policy ?? '-' }] : []),
             { header: 'IN', value: (r) => String(r.bytesIn) },
             { header: 'OUT', value: (r) => String(r.bytesOut) },
             { header: 'MS', value: (r) => String(r.durationMs) },

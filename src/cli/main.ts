@@ -60,7 +60,7 @@ export function buildProgram(): Command {
 
 /** Which commands start asynchronous work, and what --wait waits for. */
 function addWaits(program: Command): void {
-  const LB_PARTS = new Set(['lb', 'listener', 'pool', 'member', 'healthmonitor']);
+  const LB_PARTS = new Set(['lb', 'listener', 'pool', 'member', 'healthmonitor', 'l7policy']);
   const NETWORK = new Set(['vpc', 'subnet', 'server', 'sg', 'route-table', 'route', 'peering', 'rule', 'igw', 'eip', 'natgw', 'host']);
   const VERBS = new Set([
     'create',
@@ -77,6 +77,7 @@ function addWaits(program: Command): void {
     'attach',
     'detach',
     'allocate',
+    'move',
   ]);
   const walk = (cmd: Command) => {
     for (const sub of cmd.commands) {

@@ -76,8 +76,10 @@ export const converged: Probe = async (c, result, memo) => {
 
 /** The load balancer a result belongs to is ACTIVE. */
 export const lbActive: Probe = async (c, result) => {
-  const r = result as { id: string; loadBalancerId?: string; poolId?: string };
-  const lbId = r.id.startsWith('lb-') ? r.id : (r.loadBalancerId ?? (await c.pools.get(r.poolId!)).loadBalancerId);
+  const r = result as { id: string; loadBalancerId?: string; poolId?: string; listenerId?: string };
+  const lbId = r.id.startsWith('lb-')
+    ? r.id
+    : (r.loadBalancerId ?? (r.listenerId ? (await c.listeners.get(r.listenerId)).loadBalancerId : (await c.pools.get(r.poolId!)).loadBalancerId));
   const lb = await c.loadBalancers.get(lbId);
   return { done: lb.provisioningStatus === 'ACTIVE', what: `load balancer ${lb.name}`, state: lb.provisioningStatus, ...(r.id === lbId ? { latest: lb } : {}) };
 };

@@ -65,7 +65,7 @@ export function writeOutputs(file: string, outputs: Map<string, string>): void {
   writeFileSync(file, out.join('\n'));
 }
 
-const ID = /\b(proj|vpc|subnet|sgr|sg|ecs|rtb|pcx|lb|lsn|pool|mbr|hm|igw|eipalloc|eipassoc|nat|inet|acl|fl)-[0-9a-f]{16}\b/g;
+const ID = /\b(proj|vpc|subnet|sgr|sg|ecs|rtb|pcx|lb|lsn|pool|mbr|hm|igw|eipalloc|eipassoc|nat|inet|acl|fl|l7p|l7r)-[0-9a-f]{16}\b/g;
 
 /** What is left of an output once what differs between runs is masked. */
 export function mask(text: string): string {

@@ -70,7 +70,7 @@ export const AccessRecord = Type.Object({
 export type AccessRecord = Static<typeof AccessRecord>;
 
 /** An access-log line with the member's name, as the API answers it. */
-export const LbAccessRecord = Type.Composite([AccessRecord, Type.Object({ memberName: Nullable(S()) })]);
+export const LbAccessRecord = Type.Composite([AccessRecord, Type.Object({ memberName: Nullable(S()), policyName: Type.Optional(Nullable(S())) })]);
 export type LbAccessRecord = Static<typeof LbAccessRecord>;
 export const LbLogs = Type.Object({ requests: Type.Array(LbAccessRecord) });
 

@@ -389,10 +389,12 @@ export class HttpSession extends MemberSide implements SlowHead {
   /** A refusal before any exchange began (bad head). */
   /** A policy's own answer (a redirect, or 403 for REJECT), logged; the connection closes after it. */
   private policyAnswer(status: number, location: string | undefined): void {
+    const answer = policyResponse(status, location);
     this.ctx.counters.response(this.lc, status);
+    this.rec.bytesOut = Buffer.byteLength(answer);
     this.rec.write(null, null, this.req, status);
     this.st = St.Closed;
-    this.client.end(policyResponse(status, location));
+    this.client.end(answer);
     this.dropUpstream();
   }
 

@@ -8,6 +8,7 @@ import { invalid } from '../../core/errors.js';
 import type {
   AccessRecord,
   HealthMonitor,
+  L7Policy,
   LbAccessRecord,
   LbStatusTree,
   ListenerCounters,
@@ -136,5 +137,8 @@ export function accessLog(ctx: Ctx, runtime: LbRuntime, ref: string, tailText = 
   if (!(tail >= 1 && tail <= 10_000)) throw invalid(`tail '${tailText}' must be a whole number from 1 to 10000`);
   const names = new Map<string, string>();
   for (const p of listPools(ctx, lb.id)) for (const m of ctx.store.list<Member>('member', { parentId: p.id })) names.set(m.id, m.name);
-  return runtime.accessLog(lb.id, tail).map((r) => ({ ...r, memberName: r.member ? (names.get(r.member) ?? null) : null }));
+  for (const l of listListeners(ctx, lb.id)) for (const p of ctx.store.list<L7Policy>('l7Policy', { parentId: l.id })) names.set(p.id, p.name);
+  return runtime
+    .accessLog(lb.id, tail)
+    .map((r) => ({ ...r, memberName: r.member ? (names.get(r.member) ?? null) : null, ...(r.policy ? { policyName: names.get(r.policy) ?? null } : {}) }));
 }
