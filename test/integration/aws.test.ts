@@ -6,6 +6,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import {
   EC2Client,
   CreateVpcCommand,
@@ -43,9 +44,16 @@ import {
   AddTagsCommand,
   RemoveTagsCommand,
   DescribeTagsCommand as DescribeElbTagsCommand,
+  CreateRuleCommand,
+  DescribeRulesCommand,
+  ModifyRuleCommand,
+  DeleteRuleCommand,
+  SetRulePrioritiesCommand,
+  RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { awsPart1, awsPart2, awsPeer, tag } from '../helpers/aws.js';
 import { testDaemon, cli, type TestDaemon } from '../helpers/daemon.js';
+import { LISTEN_PORT } from '../helpers/lab.js';
 
 let t: TestDaemon;
 let ec2: EC2Client;
@@ -185,6 +193,141 @@ test('ELBv2 tags on load balancers, target groups and listeners: kept, described
     assert.equal(unknown.name, 'TargetGroupNotFoundException');
     await elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: tg.TargetGroupArn }));
     assert.equal(t.daemon.store.tags(tg.TargetGroupArn!.split('/').pop()!).team, undefined, 'the tags go with the target group');
+  } finally {
+    elb.destroy();
+  }
+});
+
+test('ELBv2 listener rules are L7 policies: conditions, forward and redirect, priorities, real traffic; what Octavia cannot say is refused', async () => {
+  const elb = new ElasticLoadBalancingV2Client({ endpoint: t.daemon.url, region: 'us-east-1', credentials: key });
+  try {
+    const lb = (await elb.send(new DescribeLoadBalancersCommand({ Names: ['elb'] }))).LoadBalancers![0];
+    const listener = (await elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners![0];
+    const ecsB = await t.client.servers.get('ecs-b');
+    const onlyB = (await elb.send(new CreateTargetGroupCommand({ Name: 'only-b', Protocol: 'HTTP', Port: 8080, VpcId: ecsB.vpcId }))).TargetGroups![0];
+    await elb.send(new RegisterTargetsCommand({ TargetGroupArn: onlyB.TargetGroupArn, Targets: [{ Id: ecsB.id }] }));
+    const forwardB = [{ Type: 'forward' as const, TargetGroupArn: onlyB.TargetGroupArn }];
+    const api = (
+      await elb.send(
+        new CreateRuleCommand({
+          ListenerArn: listener.ListenerArn,
+          Priority: 20,
+          Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/b/*', '/beta'] } }],
+          Actions: forwardB,
+        }),
+      )
+    ).Rules![0];
+    const moved = (
+      await elb.send(
+        new CreateRuleCommand({
+          ListenerArn: listener.ListenerArn,
+          Priority: 10,
+          Conditions: [{ Field: 'host-header', Values: ['old.example.com'] }],
+          Actions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Host: 'new.example.com', Port: '443', StatusCode: 'HTTP_301' } }],
+        }),
+      )
+    ).Rules![0];
+    assert.match(api.RuleArn!, /:listener-rule\/app\/elb\/lb-[0-9a-f]+\/lsn-[0-9a-f]+\/l7p-[0-9a-f]+$/);
+    const described = (await elb.send(new DescribeRulesCommand({ ListenerArn: listener.ListenerArn }))).Rules!;
+    assert.deepEqual(
+      described.map((r) => [r.Priority, r.IsDefault, r.Actions?.[0]?.Type]),
+      [
+        ['10', false, 'redirect'],
+        ['20', false, 'forward'],
+        ['default', true, 'forward'],
+      ],
+    );
+    assert.deepEqual(described[1].Conditions, [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/b/*', '/beta'] } }]);
+    assert.deepEqual(described[0].Actions![0].RedirectConfig, {
+      Protocol: 'HTTPS',
+      Host: 'new.example.com',
+      Port: '443',
+      Path: '/#{path}',
+      Query: '#{query}',
+      StatusCode: 'HTTP_301',
+    });
+    // In Nimbus: policies in priority order, with the wildcard written as a regular expression.
+    const policies = await t.client.l7Policies.list({ listener: listener.ListenerArn!.split('/').pop() });
+    assert.deepEqual(
+      policies.map((p) => [p.position, p.action, p.rules.map((r) => `${r.type} ${r.compareType} ${r.value}`)]),
+      [
+        [1, 'REDIRECT_PREFIX', ['HOST_NAME EQUAL_TO old.example.com']],
+        [2, 'REDIRECT_TO_POOL', ['PATH REGEX ^(?:/b/.*|/beta)$']],
+      ],
+    );
+    // Real traffic once the load balancer runs it.
+    const base = `http://${lb.DNSName}:${LISTEN_PORT}`;
+    for (let i = 0; i < 300 && (await t.client.loadBalancers.get('elb')).provisioningStatus !== 'ACTIVE'; i++) await new Promise((r) => setTimeout(r, 50));
+    // node:http, whose Host header may be set (fetch's may not).
+    const page = (path: string, headers: Record<string, string> = {}) =>
+      new Promise<{ status: number; location: string | null; body: string | undefined }>((resolve, reject) => {
+        request(`${base}${path}`, { headers, agent: false }, (r) => {
+          let body = '';
+          r.setEncoding('utf8');
+          r.on('data', (d: string) => (body += d));
+          r.on('end', () => resolve({ status: r.statusCode!, location: r.headers.location ?? null, body: body.split(' ')[2] }));
+        })
+          .on('error', reject)
+          .end();
+      });
+    assert.equal((await page('/b/cart')).body, 'ecs-b');
+    assert.equal((await page('/beta')).body, 'ecs-b');
+    assert.equal((await page('/other')).body, 'ecs-a', 'the default rule');
+    assert.deepEqual(await page('/b/x?y=1', { host: 'old.example.com' }), { status: 301, location: 'https://new.example.com/b/x?y=1', body: undefined });
+
+    // Priorities swapped: the path rule comes first.
+    await elb.send(
+      new SetRulePrioritiesCommand({
+        RulePriorities: [
+          { RuleArn: api.RuleArn, Priority: 5 },
+          { RuleArn: moved.RuleArn, Priority: 30 },
+        ],
+      }),
+    );
+    assert.deepEqual(
+      (await t.client.l7Policies.list({ listener: listener.ListenerArn!.split('/').pop() })).map((p) => p.action),
+      ['REDIRECT_TO_POOL', 'REDIRECT_PREFIX'],
+    );
+    const modified = (
+      await elb.send(
+        new ModifyRuleCommand({
+          RuleArn: moved.RuleArn,
+          Actions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Host: 'x.example.com', Port: '443', Path: '/gone', Query: '', StatusCode: 'HTTP_302' } }],
+        }),
+      )
+    ).Rules![0];
+    assert.equal(modified.Actions![0].RedirectConfig!.Path, '/gone');
+    assert.equal((await t.client.l7Policies.get(moved.RuleArn!.split('/').pop()!)).redirectUrl, 'https://x.example.com/gone');
+
+    const refused = async (input: Partial<ConstructorParameters<typeof CreateRuleCommand>[0]>, code: string, why: RegExp) => {
+      const r = await refusal(
+        elb.send(
+          new CreateRuleCommand({
+            ListenerArn: listener.ListenerArn,
+            Priority: 40,
+            Conditions: [{ Field: 'path-pattern', Values: ['/x'] }],
+            Actions: forwardB,
+            ...input,
+          }),
+        ),
+      );
+      assert.equal(r.name, code, r.message);
+      assert.match(r.message, why);
+    };
+    await refused({ Priority: 5 }, 'PriorityInUseException', /Priority '5' is currently in use/);
+    await refused({ Conditions: [{ Field: 'query-string', QueryStringConfig: { Values: [{ Key: 'a', Value: 'b' }] } }] }, 'ValidationError', /query-string/);
+    await refused({ Actions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '200' } }] }, 'ValidationError', /fixed-response/);
+    await refused({ Actions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', StatusCode: 'HTTP_301' } }] }, 'ValidationError', /#\{host\}/);
+    assert.equal((await elb.send(new DescribeRulesCommand({ ListenerArn: listener.ListenerArn }))).Rules!.length, 3, 'nothing was added');
+
+    await elb.send(new DeleteRuleCommand({ RuleArn: api.RuleArn }));
+    await elb.send(new DeleteRuleCommand({ RuleArn: moved.RuleArn }));
+    assert.deepEqual(
+      (await elb.send(new DescribeRulesCommand({ ListenerArn: listener.ListenerArn }))).Rules!.map((r) => r.Priority),
+      ['default'],
+    );
+    const gone = await refusal(elb.send(new DeleteRuleCommand({ RuleArn: api.RuleArn })));
+    assert.equal(gone.name, 'RuleNotFoundException');
   } finally {
     elb.destroy();
   }

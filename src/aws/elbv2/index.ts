@@ -7,5 +7,6 @@ import { LOAD_BALANCERS } from './load-balancers.js';
 import { TARGET_GROUPS } from './target-groups.js';
 import { LISTENERS } from './listeners.js';
 import { TAGS } from './tags.js';
+import { RULES } from './rules.js';
 
-export const ELBV2: Record<string, Handler> = { ...LOAD_BALANCERS, ...TARGET_GROUPS, ...LISTENERS, ...TAGS };
+export const ELBV2: Record<string, Handler> = { ...LOAD_BALANCERS, ...TARGET_GROUPS, ...LISTENERS, ...RULES, ...TAGS };

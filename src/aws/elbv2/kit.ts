@@ -51,8 +51,8 @@ export const lbArn = (ctx: Ctx, region: string, lb: LoadBalancer) => `${arnPrefi
 export const tgArn = (ctx: Ctx, region: string, tg: TargetGroup) => `${arnPrefix(ctx, region)}:targetgroup/${tg.name}/${tg.id}`;
 export const listenerArn = (ctx: Ctx, region: string, lb: LoadBalancer, l: Listener) =>
   `${arnPrefix(ctx, region)}:listener/${short(ctx, lb)}/${lb.name}/${lb.id}/${l.id}`;
-export const ruleArn = (ctx: Ctx, region: string, lb: LoadBalancer, l: Listener) =>
-  `${arnPrefix(ctx, region)}:listener-rule/${short(ctx, lb)}/${lb.name}/${lb.id}/${l.id}/default`;
+export const ruleArn = (ctx: Ctx, region: string, lb: LoadBalancer, l: Listener, id = 'default') =>
+  `${arnPrefix(ctx, region)}:listener-rule/${short(ctx, lb)}/${lb.name}/${lb.id}/${l.id}/${id}`;
 
 /** The Nimbus id an ARN ends with (or the value itself: a name or an id). */
 export const idOf = (arn: unknown) => String(arn ?? '').slice(String(arn ?? '').lastIndexOf('/') + 1);

@@ -1,7 +1,7 @@
 /**
  * Listeners and their rules. CreateListener binds the target group it forwards to: the group
  * becomes a pool of that load balancer (its targets members, its check a health monitor).
- * A listener has its default rule only: Nimbus serves forward actions to one target group.
+ * Its default rule forwards to one target group; other rules are L7 policies (rules.ts).
  */
 import { NimbusError } from '../../core/errors.js';
 import type { Listener, LoadBalancer } from '../../core/model/index.js';
@@ -18,7 +18,6 @@ import {
   lbType,
   listenerArn,
   required,
-  ruleArn,
   tgArn,
   type Handler,
   type In,
@@ -86,6 +85,12 @@ function forwardTarget(actions: In[]): string {
   if (actions.length > 1 || ((fwd?.ForwardConfig?.TargetGroups as In[] | undefined)?.length ?? 0) > 1)
     throw new AwsError('ValidationError', 'DefaultActions: Nimbus forwards to one target group per listener');
   return String(arn);
+}
+
+/** Binds a target group to `lb` for a listener or rule of `protocol` (a pool of that load balancer). */
+export function bindGroup(ctx: Ctx, tg: TargetGroup, lb: LoadBalancer, protocol: string): TargetGroup {
+  checkProtocols(ctx, lb, protocol, tg);
+  return bind(ctx, tg, lb);
 }
 
 /** ELBv2's protocols per type: HTTP on application load balancers, TCP on network ones, matching the target group's. */
@@ -156,17 +161,6 @@ export const LISTENERS: Record<string, Handler> = {
   DeleteListener: (ctx, input) => {
     elb.deleteListener(ctx, getListener(ctx, required(input, 'ListenerArn')).id);
     return {};
-  },
-  DescribeRules: (ctx, input, region) => {
-    const ruleArns = (input.RuleArns ?? []) as string[];
-    const listeners = input.ListenerArn ? [getListener(ctx, input.ListenerArn)] : ruleArns.map((a) => getListener(ctx, a));
-    if (listeners.length === 0) throw new AwsError('ValidationError', 'ListenerArn or RuleArns is required');
-    return {
-      Rules: listeners.map((l) => {
-        const lb = ctx.store.get<LoadBalancer>(l.loadBalancerId, 'loadBalancer')!;
-        return { RuleArn: ruleArn(ctx, region, lb, l), Priority: 'default', Conditions: [], Actions: actionsOut(ctx, region, l), IsDefault: true };
-      }),
-    };
   },
   DescribeListenerAttributes: (ctx, input) => {
     const l = getListener(ctx, required(input, 'ListenerArn'));
