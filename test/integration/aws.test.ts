@@ -292,7 +292,9 @@ test('ELBv2 listener rules are L7 policies: conditions, forward and redirect, pr
       await elb.send(
         new ModifyRuleCommand({
           RuleArn: moved.RuleArn,
-          Actions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Host: 'x.example.com', Port: '443', Path: '/gone', Query: '', StatusCode: 'HTTP_302' } }],
+          Actions: [
+            { Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Host: 'x.example.com', Port: '443', Path: '/gone', Query: '', StatusCode: 'HTTP_302' } },
+          ],
         }),
       )
     ).Rules![0];
