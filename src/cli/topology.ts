@@ -35,6 +35,7 @@ const KIND: Record<string, string> = {
   healthMonitor: 'health monitor of pool',
   member: 'member',
   listener: 'listener',
+  l7Policy: 'L7 policy',
 };
 
 /** What the file is called when it has no `name:` (its file name without the extension). */

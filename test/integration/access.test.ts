@@ -51,6 +51,12 @@ before(async () => {
   const nat = await c.natGateways.create({ name: 'nat-a', subnet: 'sub-a', elasticIp: 'eip-nat' });
   const acl = await c.networkAcls.create({ name: 'acl-a', vpc: 'vpc-a' });
   const fl = await c.flowLogs.create({ name: 'fl-a', vpc: 'vpc-a' });
+  const l7 = await c.l7Policies.create({
+    name: 'l7-a',
+    listener: 'l1',
+    action: 'reject',
+    rules: [{ type: 'path', compareType: 'starts_with', value: '/admin' }],
+  });
   const teamB = await c.projects.create({ name: 'team-b' });
   const tokA = await c.tokens.create({ name: 'a-token', project: 'default' });
   const tokB = await c.tokens.create({ name: 'b-token', project: 'team-b' });
@@ -75,6 +81,7 @@ before(async () => {
     'nat-gateways': nat.id,
     'network-acls': acl.id,
     'flow-logs': fl.id,
+    l7policies: l7.id,
     projects: project,
     tokens: tokA.token.id,
     teamB: teamB.id,
@@ -117,6 +124,7 @@ function bodyFor(method: string, path: string): unknown {
   if (method === 'GET' || method === 'DELETE') return undefined;
   if (path.startsWith('/v1/network-acls/') && path.endsWith('/rules'))
     return { number: 1, direction: 'ingress', action: 'allow', protocol: 'tcp', cidr: '0.0.0.0/0' };
+  if (path.startsWith('/v1/l7policies/') && path.endsWith('/rules')) return { type: 'path', compareType: 'equal_to', value: '/x' };
   if (path.endsWith('/rules')) return { direction: 'ingress', protocol: 'tcp', remote: '0.0.0.0/0' };
   if (path.endsWith('/routes')) return { destination: '10.99.0.0/16', target: 'blackhole' };
   if (path.endsWith('/associations')) return { subnet: 'sub-a' };

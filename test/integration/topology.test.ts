@@ -575,3 +575,70 @@ ${entry}`;
   assert.equal((await run(['destroy', '-f', file], 'defacl')).code, 0);
   assert.deepEqual(await c.vpcs.list(), []);
 });
+
+test('L7 policies from a file: made in the order written, planned again as no change, a change replaces one at its place, exported, removed', async () => {
+  await t.client.projects.create({ name: 'routed' });
+  const c = t.client.as('routed');
+  const text = (apiPath: string) => `name: routed
+vpcs:
+  - name: r-vpc
+    cidr: 10.92.0.0/16
+    subnets:
+      - { name: r-a, cidr: 10.92.1.0/24 }
+servers:
+  - { name: r-web, subnet: r-a }
+loadBalancers:
+  - name: r-lb
+    subnet: r-a
+    pools:
+      - { name: r-site, protocol: http, algorithm: round_robin, members: [{ server: r-web, port: 8080 }] }
+      - { name: r-api, protocol: http, algorithm: round_robin, members: [{ server: r-web, port: 8081 }] }
+    listeners:
+      - name: r-http
+        protocol: http
+        port: 8080
+        defaultPool: r-site
+        policies:
+          - { name: r-no-admin, action: reject, rules: [{ type: path, compareType: starts_with, value: /admin }] }
+          - name: r-to-api
+            action: redirect_to_pool
+            redirectPool: r-api
+            rules:
+              - { type: path, compareType: starts_with, value: ${apiPath} }
+              - { type: header, key: x-env, compareType: equal_to, value: beta, invert: true }
+          - { name: r-moved, action: redirect_to_url, redirectUrl: 'https://example.com/', redirectHttpCode: 301, rules: [{ type: host_name, compareType: equal_to, value: old.example.com }] }
+`;
+  const file = join(dir, 'routed.yaml');
+  writeFileSync(file, text('/api'));
+  const r = await run(['apply', '-f', file], 'routed');
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const listed = async () => (await c.l7Policies.list()).map((p) => [p.position, p.name, p.action, p.rules.length]);
+  assert.deepEqual(await listed(), [
+    [1, 'r-no-admin', 'REJECT', 1],
+    [2, 'r-to-api', 'REDIRECT_TO_POOL', 2],
+    [3, 'r-moved', 'REDIRECT_TO_URL', 1],
+  ]);
+  assert.match((await run(['plan', '-f', file], 'routed')).stdout, /No changes/);
+
+  writeFileSync(file, text('/v2'));
+  const planned = await run(['plan', '-f', file], 'routed');
+  assert.match(planned.stdout, /replace\s+L7 policy r-to-api\s+rules .*STARTS_WITH \/api.* -> .*STARTS_WITH \/v2/, planned.stdout);
+  assert.equal((await run(['apply', '-f', file], 'routed')).code, 0);
+  assert.deepEqual(await listed(), [
+    [1, 'r-no-admin', 'REJECT', 1],
+    [2, 'r-to-api', 'REDIRECT_TO_POOL', 2],
+    [3, 'r-moved', 'REDIRECT_TO_URL', 1],
+  ]);
+  assert.equal((await c.l7Policies.get('r-to-api')).rules[0].value, '/v2');
+
+  const exported = await run(['export', '-o', 'yaml'], 'routed');
+  assert.match(exported.stdout, /policies:/);
+  const path = join(dir, 'routed-export.yaml');
+  writeFileSync(path, exported.stdout);
+  assert.match((await run(['plan', '-f', path], 'routed')).stdout, /No changes/);
+
+  writeFileSync(file, text('/v2').replace(/ {8}policies:[\s\S]*$/, ''));
+  assert.equal((await run(['apply', '-f', file], 'routed')).code, 0);
+  assert.deepEqual(await c.l7Policies.list(), []);
+  assert.equal((await run(['destroy', '-f', file], 'routed')).code, 0);
+});

@@ -57,7 +57,14 @@ const PoolEntry = Type.Object(
   },
   { ...strict, description: 'a pool, its members and its health monitor' },
 );
-const ListenerEntry = Type.Omit(Inputs.listener, ['loadBalancer'], strict);
+const PolicyEntry = Type.Object(
+  { ...Type.Omit(Inputs.l7Policy, ['listener', 'position']).properties, name: Name },
+  { ...strict, description: "an L7 policy (Octavia's): in the order written, the first whose rules all match takes the request" },
+);
+const ListenerEntry = Type.Object(
+  { ...Type.Omit(Inputs.listener, ['loadBalancer']).properties, policies: list(PolicyEntry, 'its L7 policies, in order (HTTP listeners)') },
+  { ...strict, description: 'a listener and its L7 policies' },
+);
 const LbEntry = Type.Object(
   { ...Inputs.loadBalancer.properties, listeners: list(ListenerEntry, 'its listeners'), pools: list(PoolEntry, 'its pools') },
   { ...strict, description: 'a load balancer, its listeners and its pools' },

@@ -25,6 +25,8 @@ import { addRoute, associate, createRouteTable, deleteRouteTable, disassociate, 
 import * as edge from '../edge/service.js';
 import {
   createHealthMonitor,
+  createL7Policy,
+  deleteL7Policy,
   createListener,
   createLoadBalancer,
   createMember,
@@ -186,6 +188,9 @@ function carryOut(ctx: Ctx, s: Step, half: 'delete' | 'make'): void {
     }
     case 'member':
       return void (update ? updateMember(ctx, s.id!, { weight: (f.weight as number | undefined) ?? 1 }) : createMember(ctx, i));
+    case 'l7Policy':
+      // Any difference replaces a policy (plan.ts): it is only ever made.
+      return void createL7Policy(ctx, i as never);
     case 'listener': {
       if (!update) return void createListener(ctx, i);
       const { name: _n, loadBalancer: _l, protocol: _p, port: _port, ...rest } = f;
@@ -253,6 +258,10 @@ function remove(ctx: Ctx, kind: TopoKind, id: string, input: Record<string, unkn
       return void deleteMember(ctx, id);
     case 'listener':
       return void deleteListener(ctx, id);
+    case 'l7Policy':
+      // Gone already when its listener went.
+      if (ctx.store.get(id, 'l7Policy')) deleteL7Policy(ctx, id);
+      return;
     case 'rules':
       return;
   }

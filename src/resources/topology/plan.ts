@@ -33,6 +33,7 @@ import type {
   Subnet,
   TopologyStep,
   Vpc,
+  L7Policy,
 } from '../../core/model/index.js';
 import { LISTENER_LIMITS, POOL_LIMITS } from '../../core/model/index.js';
 import { pathText } from './parse.js';
@@ -82,6 +83,7 @@ export const KIND_TEXT: Record<TopoKind, string> = {
   healthMonitor: 'health monitor of',
   member: 'member',
   listener: 'listener',
+  l7Policy: 'L7 policy',
 };
 
 /** A step of a plan, with what apply needs to carry it out. */
@@ -346,6 +348,25 @@ export function compare(ctx: Ctx, w: Want, doc: unknown): { replace: string[]; u
       update.push(differs('weight', m.weight, i.weight ?? 1));
       break;
     }
+    case 'l7Policy': {
+      // A policy that differs in anything is made anew, at its place.
+      const p = doc as L7Policy;
+      const rules = (rs: { type: string; compareType: string; key?: string | null; value: string; invert?: boolean }[]) =>
+        rs
+          .map((r) => `${r.invert ? 'not ' : ''}${r.type.toUpperCase()}${r.key ? `:${r.key.toLowerCase()}` : ''} ${r.compareType.toUpperCase()} ${r.value}`)
+          .join('; ');
+      replace.push(
+        differs('listener', nameOf(ctx, p.listenerId), i.listener),
+        differs('position', p.position, i.position),
+        differs('action', p.action, lower(i.action)),
+        differs('pool', nameOf(ctx, p.redirectPoolId), i.redirectPool ?? null),
+        differs('url', p.redirectUrl, i.redirectUrl ?? null),
+        differs('prefix', p.redirectPrefix, i.redirectPrefix ?? null),
+        differs('code', p.redirectHttpCode, i.redirectUrl || i.redirectPrefix ? (i.redirectHttpCode ?? 302) : null),
+        differs('rules', rules(p.rules), rules((i.rules ?? []) as never)),
+      );
+      break;
+    }
     case 'listener': {
       const l = doc as Listener;
       replace.push(
@@ -417,7 +438,8 @@ export function planTopology(ctx: Ctx, list: Want[], owned: Set<string>): Step[]
       if (v?.action === 'create' || v?.action === 'replace' || !found.get(w.key)) continue;
       const gone = w.needs.find((n) => verdict.get(n)?.action === 'replace');
       if (!gone) continue;
-      verdict.set(w.key, { action: w.kind === 'rules' ? 'update' : 'replace', why: `${gone.replace(':', ' ')} is replaced` });
+      const [kind, ...name] = gone.split(':');
+      verdict.set(w.key, { action: w.kind === 'rules' ? 'update' : 'replace', why: `${KIND_TEXT[kind as TopoKind] ?? kind} ${name.join(':')} is replaced` });
       changed = true;
     }
   }

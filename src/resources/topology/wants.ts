@@ -27,6 +27,7 @@ export const ORDER = [
   'healthMonitor',
   'member',
   'listener',
+  'l7Policy',
 ] as const;
 export type TopoKind = (typeof ORDER)[number];
 
@@ -206,16 +207,29 @@ export function wants(file: TopologyFile): Want[] {
         });
       });
     });
-    (listeners ?? []).forEach((l, j) =>
+    (listeners ?? []).forEach((l, j) => {
+      const { policies, ...listenerInput } = l;
+      const path: PathPart[] = ['loadBalancers', i, 'listeners', j];
       out.push({
         kind: 'listener',
         key: `listener:${l.name}`,
         name: l.name,
-        path: ['loadBalancers', i, 'listeners', j],
+        path,
         needs: [`loadBalancer:${lb.name}`, ...(l.defaultPool ? [`pool:${l.defaultPool}`] : [])],
-        input: { ...l, loadBalancer: lb.name },
-      }),
-    );
+        input: { ...listenerInput, loadBalancer: lb.name },
+      });
+      (policies ?? []).forEach((p, k) =>
+        out.push({
+          kind: 'l7Policy',
+          key: `l7Policy:${p.name}`,
+          name: p.name,
+          path: [...path, 'policies', k],
+          // Each after the one before it, so that positions are made in the file's order.
+          needs: [`listener:${l.name}`, ...(p.redirectPool ? [`pool:${p.redirectPool}`] : []), ...(k > 0 ? [`l7Policy:${policies![k - 1].name}`] : [])],
+          input: { ...p, listener: l.name, position: k + 1 },
+        }),
+      );
+    });
   });
   return out;
 }
