@@ -63,10 +63,12 @@ export async function benchLbInDaemon(opts: {
         `worker_processes 1; pid /tmp/${n}.pid; error_log /tmp/${n}.err; daemon off;
 events { worker_connections 4096; }
 http { access_log off; keepalive_requests 1000000;
+  client_body_temp_path /tmp/nb; proxy_temp_path /tmp/np; fastcgi_temp_path /tmp/nf; uwsgi_temp_path /tmp/nu; scgi_temp_path /tmp/ns;
   server { listen 8080; location / { return 200 "hello from ${n}\\n"; } } }
 `,
       );
-      // nginx runs as its server's root, a host id of its own: its files go to the server's own /tmp.
+      // nginx runs as its server's root, a host id of its own: its files (its temporary folders too,
+      // which Debian's build puts under /var/lib/nginx) go to the server's own /tmp.
       const text = Buffer.from(readFileSync(conf)).toString('base64');
       await c.servers.create({ name: n, subnet: 's', app: `echo ${text} | base64 -d > /tmp/nginx.conf && exec nginx -c /tmp/nginx.conf -p /tmp/` });
     }

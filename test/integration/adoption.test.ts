@@ -14,8 +14,7 @@ import { spawnServe, cleanInstallation } from '../helpers/daemon.js';
 import { part1, part2, randomPublicIp, waitMembersOnline, waitUp, LISTEN_PORT } from '../helpers/lab.js';
 import { NimbusClient } from '../../src/client/client.js';
 import { identityOf } from '../../src/workloads/process-identity.js';
-import { haproxyPath } from '../../src/workloads/haproxy.js';
-import { workerDir } from '../../src/workloads/lb-dirs.js';
+import { NO_HAPROXY, haproxyMaster } from '../helpers/engines.js';
 
 function pidIn(dir: string, key: string): number {
   return (JSON.parse(readFileSync(join(dir, 'run', key), 'utf8')) as { pid: number }).pid;
@@ -52,7 +51,7 @@ function load(url: string): { stop: () => Promise<{ sent: number; failed: number
 for (const engine of ['builtin', 'haproxy'] as const)
   test(
     `SIGKILL of the daemon under load: no request fails, and the next daemon adopts the same worker and workloads (${engine} engine)`,
-    { skip: engine === 'haproxy' && !haproxyPath() ? 'haproxy is not installed' : false },
+    { skip: engine === 'haproxy' ? NO_HAPROXY : false },
     async () => {
       const dir = mkdtempSync(join(tmpdir(), 'nimbus-adopt-'));
       const serve = () => spawnServe(['--data', dir, '--dataplane', 'virtual', '--l7-engine', engine]);
@@ -73,7 +72,7 @@ for (const engine of ['builtin', 'haproxy'] as const)
         const workloads = servers.map((s) => pidIn(dir, s.id));
         pids.push(worker, ...workloads);
         // HAProxy's master, the agent's child (the engine that serves).
-        const engineOf = () => (engine === 'haproxy' ? Number(readFileSync(join(workerDir(dir, lb.id), 'haproxy.pid'), 'utf8')) : 0);
+        const engineOf = () => (engine === 'haproxy' ? haproxyMaster(dir, lb.id) : 0);
         const master = engineOf();
 
         const traffic = load(`${base}/during`);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { testDaemon, cli, type TestDaemon } from '../helpers/daemon.js';
 import { part1, part2, randomPublicIp, waitActive, waitMembersOnline, waitUp } from '../helpers/lab.js';
-import { haproxyPath } from '../../src/workloads/haproxy.js';
+import { L7_ENGINES } from '../helpers/engines.js';
 import { ApiError } from '../../src/client/client.js';
 
 /** One GET on a connection of its own: status, location and the server that answered (from the lab's page). */
@@ -26,12 +26,7 @@ function get(url: string, headers: Record<string, string> = {}): Promise<{ statu
   });
 }
 
-const ENGINES: { engine: 'builtin' | 'haproxy'; skip: string | false }[] = [
-  { engine: 'builtin', skip: false },
-  { engine: 'haproxy', skip: haproxyPath() ? false : 'haproxy is not installed (bash scripts/install-deps.sh installs it)' },
-];
-
-for (const { engine, skip } of ENGINES)
+for (const { engine, skip } of L7_ENGINES)
   describe(`L7 policies on the ${engine} engine`, { skip }, () => {
     let t: TestDaemon;
     let base: string;

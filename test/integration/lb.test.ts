@@ -10,23 +10,9 @@ import { connect } from 'node:net';
 import { testDaemon, cli, type TestDaemon } from '../helpers/daemon.js';
 import { checkPart2, freshGet, part1, part2, randomPublicIp, waitActive, waitMembersOnline, waitUp } from '../helpers/lab.js';
 
-import { haproxyPath } from '../../src/workloads/haproxy.js';
-import { workerDir } from '../../src/workloads/lb-dirs.js';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { L7_ENGINES, haproxyWorker } from '../helpers/engines.js';
 
-/** HAProxy's worker: the child of the master whose pid the agent's folder holds. */
-function haproxyWorker(dataDir: string, lbId: string): number {
-  const master = Number(readFileSync(join(workerDir(dataDir, lbId), 'haproxy.pid'), 'utf8'));
-  return Number(readFileSync(`/proc/${master}/task/${master}/children`, 'utf8').trim().split(/\s+/)[0]);
-}
-
-const ENGINES: { engine: 'builtin' | 'haproxy'; skip: string | false }[] = [
-  { engine: 'builtin', skip: false },
-  { engine: 'haproxy', skip: haproxyPath() ? false : 'haproxy is not installed (bash scripts/install-deps.sh installs it)' },
-];
-
-for (const { engine, skip } of ENGINES)
+for (const { engine, skip } of L7_ENGINES)
   describe(`the ${engine} engine`, { skip }, () => {
     let t: TestDaemon;
     let base: string;

@@ -13,11 +13,10 @@ import { listNamespaces } from '../../src/dataplane/linux/observe.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { haproxyPath } from '../../src/workloads/haproxy.js';
-import { workerDir } from '../../src/workloads/lb-dirs.js';
+import { NO_HAPROXY, haproxyWorker } from '../helpers/engines.js';
 
 for (const engine of ['builtin', 'haproxy'] as const)
-  describe(`the ${engine} engine`, { skip: skipLinux || (engine === 'haproxy' && !haproxyPath() ? 'haproxy is not installed' : false) }, () => {
+  describe(`the ${engine} engine`, { skip: skipLinux || (engine === 'haproxy' ? NO_HAPROXY : false) }, () => {
     let t: LinuxTestDaemon;
     let base: string;
     before(async () => {
@@ -70,7 +69,7 @@ for (const engine of ['builtin', 'haproxy'] as const)
     test('a worker that dies is restarted and serves again', { skip: skipLinux }, async () => {
       const lb = await t.client.loadBalancers.get('elb');
       // The engine's process: Nimbus's worker, or HAProxy's worker (a child of its master, in the agent's folder).
-      const child = engine === 'haproxy' ? haproxyWorker(lb.id) : findWorkerPid(lb.id);
+      const child = engine === 'haproxy' ? haproxyWorker(t.dataDir, lb.id) : findWorkerPid(lb.id);
       assert.ok(child > 0, 'the worker runs');
       process.kill(child, 'SIGKILL');
       await waitFor('the worker to serve again', async () => {
@@ -80,7 +79,7 @@ for (const engine of ['builtin', 'haproxy'] as const)
           return false;
         }
       });
-      assert.notEqual(engine === 'haproxy' ? haproxyWorker(lb.id) : findWorkerPid(lb.id), child, 'a new worker process');
+      assert.notEqual(engine === 'haproxy' ? haproxyWorker(t.dataDir, lb.id) : findWorkerPid(lb.id), child, 'a new worker process');
     });
 
     test('with two workers the load balancer serves from the VIP (a shared socket in its namespace) and the public IP', { skip: skipLinux }, async () => {
@@ -106,11 +105,5 @@ for (const engine of ['builtin', 'haproxy'] as const)
     function findWorkerPid(lbId: string): number {
       // The pid file records the process's identity (pid and start time: see process-identity.ts).
       return (JSON.parse(readFileSync(join(t.dataDir, 'run', lbId), 'utf8')) as { pid: number }).pid;
-    }
-
-    /** HAProxy's worker: the child of the master whose pid the agent's folder holds. */
-    function haproxyWorker(lbId: string): number {
-      const master = Number(readFileSync(join(workerDir(t.dataDir, lbId), 'haproxy.pid'), 'utf8'));
-      return Number(readFileSync(`/proc/${master}/task/${master}/children`, 'utf8').trim().split(/\s+/)[0]);
     }
   });

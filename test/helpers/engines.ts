@@ -1,0 +1,29 @@
+/**
+ * The two layer-7 engines the load balancer tests run on (`nimbus serve --l7-engine`): Nimbus's
+ * own, and HAProxy (skipped, with the reason, where it is not installed); and how a test finds
+ * HAProxy's worker process to kill it.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { haproxyPath } from '../../src/workloads/haproxy.js';
+import { workerDir } from '../../src/workloads/lb-dirs.js';
+
+export type L7Engine = 'builtin' | 'haproxy';
+
+export const NO_HAPROXY = haproxyPath() ? false : 'haproxy is not installed (bash scripts/install-deps.sh installs it)';
+
+export const L7_ENGINES: { engine: L7Engine; skip: string | false }[] = [
+  { engine: 'builtin', skip: false },
+  { engine: 'haproxy', skip: NO_HAPROXY },
+];
+
+/** HAProxy's master, from the pid file in the load balancer's agent folder. */
+export function haproxyMaster(dataDir: string, lbId: string): number {
+  return Number(readFileSync(join(workerDir(dataDir, lbId), 'haproxy.pid'), 'utf8'));
+}
+
+/** HAProxy's worker: the child of its master. */
+export function haproxyWorker(dataDir: string, lbId: string): number {
+  const master = haproxyMaster(dataDir, lbId);
+  return Number(readFileSync(`/proc/${master}/task/${master}/children`, 'utf8').trim().split(/\s+/)[0]);
+}
