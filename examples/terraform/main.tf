@@ -276,6 +276,21 @@ resource "aws_lb_listener" "web" {
   }
 }
 
+# A listener rule is an L7 policy of the listener (Octavia's model): /api/* to the same servers.
+resource "aws_lb_listener_rule" "api" {
+  listener_arn = aws_lb_listener.web.arn
+  priority     = 10
+  condition {
+    path_pattern {
+      values = ["/api/*"]
+    }
+  }
+  action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.web.arn
+  }
+}
+
 resource "aws_lb_target_group_attachment" "web" {
   count            = 2
   target_group_arn = aws_lb_target_group.web.arn

@@ -56,6 +56,10 @@ test(
       else await new Promise((r) => setTimeout(r, 100));
     }
     assert.deepEqual([...seen].sort(), ['tf-web-1', 'tf-web-2']);
+    // The listener rule (an L7 policy) takes /api/*: the access log names it.
+    const rule = (await t.client.l7Policies.list())[0];
+    assert.equal(rule?.rules[0]?.value, '/api/', 'aws_lb_listener_rule path /api/* became a policy (starts with /api/)');
+    assert.equal((await fetch(`http://${alb}/api/orders`, { signal: AbortSignal.timeout(5000) })).status, 200);
 
     // No drift: every attribute the provider reads back is what it wrote.
     const plan = await tf.run(['plan', '-detailed-exitcode']);

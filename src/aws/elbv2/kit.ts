@@ -91,8 +91,10 @@ export function taggedId(ctx: Ctx, arn: unknown): string {
       return getTg(ctx, arn).id;
     case 'listener':
       return elb.getListener(ctx, id).id;
+    case 'l7Policy':
+      return elb.getL7Policy(ctx, id).id;
     default:
-      throw new AwsError('ValidationError', `'${String(arn)}' is not the ARN of a load balancer, target group or listener`);
+      throw new AwsError('ValidationError', `'${String(arn)}' is not the ARN of a load balancer, target group, listener or rule`);
   }
 }
 

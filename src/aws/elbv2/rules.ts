@@ -14,7 +14,7 @@ import type { L7Policy, L7RuleInput, Listener, LoadBalancer } from '../../core/m
 import { saveUpdate, write, type Ctx } from '../../resources/context.js';
 import * as elb from '../../resources/load-balancer/service.js';
 import { AwsError } from '../codec.js';
-import { attr, getListener, getTg, idOf, ruleArn, setAttr, tgArn, type Handler, type In, type Out, type TargetGroup } from './kit.js';
+import { addTags, attr, getListener, getTg, idOf, ruleArn, setAttr, tgArn, type Handler, type In, type Out, type TargetGroup } from './kit.js';
 import { bindGroup } from './listeners.js';
 
 const PRIORITY = 'priority';
@@ -129,7 +129,7 @@ function ruleOut(ctx: Ctx, region: string, p: L7Policy): Out {
             Type: 'forward',
             Order: 1,
             TargetGroupArn: tgArn(ctx, region, tg),
-            ForwardConfig: { TargetGroups: [{ TargetGroupArn: tgArn(ctx, region, tg), Weight: 1 }] },
+            ForwardConfig: { TargetGroups: [{ TargetGroupArn: tgArn(ctx, region, tg), Weight: 1 }], TargetGroupStickinessConfig: { Enabled: false } },
           },
         ]
       : p.action === 'REDIRECT_PREFIX' || p.action === 'REDIRECT_TO_URL'
@@ -179,6 +179,7 @@ export const RULES: Record<string, Handler> = {
       });
       setAttr(ctx, made.id, PRIORITY, String(priority));
       setAttr(ctx, made.id, CONDITIONS, JSON.stringify(input.Conditions));
+      addTags(ctx, [made.id], (input.Tags ?? []) as In[]);
       reorder(ctx, l.id);
       return elb.getL7Policy(ctx, made.id);
     });

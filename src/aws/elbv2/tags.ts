@@ -1,4 +1,4 @@
-/** ELBv2's AddTags, RemoveTags and DescribeTags, on load balancers, target groups and listeners by ARN. */
+/** ELBv2's AddTags, RemoveTags and DescribeTags, on load balancers, target groups, listeners and rules by ARN. */
 import { write } from '../../resources/context.js';
 import { AwsError } from '../codec.js';
 import { addTags, taggedId, userTags, type Handler, type In } from './kit.js';
