@@ -13,6 +13,13 @@ export function renderMetrics(all: [string, LbRuntimeStatus][]): string {
       for (const [cls, n] of Object.entries(c.requests)) lines.push(`nimbus_lb_listener_requests_total{lb="${lb}",listener="${id}",code="${cls}"} ${n}`);
     }
   }
+  family('nimbus_lb_policy_requests_total', 'counter', 'Requests each L7 policy decided.');
+  for (const [lb, s] of all) {
+    for (const [id, c] of Object.entries(s.counters?.listeners ?? {})) {
+      for (const [policy, n] of Object.entries(c.policies ?? {}))
+        lines.push(`nimbus_lb_policy_requests_total{lb="${lb}",listener="${id}",policy="${policy}"} ${n}`);
+    }
+  }
   const listenerGauge = (name: string, type: string, help: string, pick: (c: NonNullable<LbRuntimeStatus['counters']>['listeners'][string]) => number) => {
     family(name, type, help);
     for (const [lb, s] of all) for (const [id, c] of Object.entries(s.counters?.listeners ?? {})) lines.push(`${name}{lb="${lb}",listener="${id}"} ${pick(c)}`);

@@ -184,6 +184,12 @@ export class Counters {
     return c;
   }
 
+  /** A request an L7 policy decided. */
+  policy(listener: ListenerCounters, policyId: string): void {
+    const p = (listener.policies ??= {});
+    p[policyId] = (p[policyId] ?? 0) + 1;
+  }
+
   response(listener: ListenerCounters, status: number): void {
     const cls = CLASSES[Math.floor(status / 100)] ?? 'other';
     listener.requests[cls] = (listener.requests[cls] ?? 0) + 1;

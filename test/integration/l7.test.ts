@@ -134,6 +134,18 @@ for (const { engine, skip } of L7_ENGINES)
         [[403, noAdmin.id]],
       );
       assert.equal(lines.find((l) => l.path?.startsWith('/other-'))?.policy, undefined, 'none named when the default pool took it');
+      // /metrics counts the requests each policy decided (within a second: the engine reports every second).
+      const count = (text: string, id: string) =>
+        Number(new RegExp(`^nimbus_lb_policy_requests_total\\{[^}]*policy="${id}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+      let metrics = '';
+      for (let i = 0; i < 100; i++) {
+        metrics = await t.client.metrics();
+        if (count(metrics, noAdmin.id) >= 3 && count(metrics, api.id) >= 4) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // The table's requests: /admin and /admin/api, then /admin/logged (3); /api/v1, /api/logo.png, then /api/logged (at least 3, and /api on the CLI's test comes later).
+      assert.equal(count(metrics, noAdmin.id), 3, metrics);
+      assert.ok(count(metrics, api.id) >= 3, metrics);
     });
 
     test('the CLI: create with rules, list in order with names, move, rules, delete', async () => {

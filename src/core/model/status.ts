@@ -79,6 +79,7 @@ export const ListenerCounters = Type.Object({
   refused: Type.Integer({ description: 'connections closed at once: over the connection limit' }),
   active: Type.Integer(),
   requests: Type.Record(S(), Type.Integer(), { description: 'responses by status class (2xx, 5xx, ...)' }),
+  policies: Type.Optional(Type.Record(S(), Type.Integer(), { description: 'requests each L7 policy decided, by policy id' })),
   bytesIn: Type.Integer(),
   bytesOut: Type.Integer(),
 });

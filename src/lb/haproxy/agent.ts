@@ -26,8 +26,8 @@ import type { CounterSnapshot, FromWorker, Health, ToWorker } from '../ipc.js';
 import type { EngineConfig } from '../config.js';
 import { configDigest } from '../config.js';
 import { linkToDaemon } from '../control-socket.js';
-import { backendName, describe, publicSocket, renderHaproxy, serverStateFile, statsSocket } from './render.js';
-import { carried, fromStat, parseStat } from './stats.js';
+import { backendName, describe, policyTable, publicSocket, renderHaproxy, serverStateFile, statsSocket } from './render.js';
+import { carried, fromStat, parsePolicyTable, parseStat } from './stats.js';
 import { ROTATE_BYTES } from '../observe.js';
 
 const [accessLog, controlArg, threadsArg] = process.argv.slice(2);
@@ -196,6 +196,12 @@ async function poll(): Promise<void> {
   if (!answer.includes(`description: ${running}\n`)) return;
   const csv = answer.slice(answer.indexOf('# pxname'));
   const now = fromStat(parseStat(csv), new Set(config.listeners.map((l) => l.id)));
+  // Requests per L7 policy, from each listener's policy table.
+  for (const l of config.listeners) {
+    if (!l.policies?.length || !now.counters.listeners[l.id]) continue;
+    const table = await ask(`show table ${policyTable(l.id)}`).catch(() => '');
+    now.counters.listeners[l.id].policies = parsePolicyTable(table);
+  }
   for (const [id, h] of Object.entries(now.health)) if (health[id] && health[id] !== h) send({ type: 'health', id, status: h });
   health = now.health;
   // Read before the new worker took over, a reading of the old one would count twice: the description says whose it is.

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expectedCodesRegex, renderHaproxy } from './render.js';
-import { carried, fromStat, healthOfStatus, parseStat } from './stats.js';
+import { carried, fromStat, healthOfStatus, parsePolicyTable, parseStat } from './stats.js';
 import { fromHaproxy } from '../observe.js';
 import type { EngineConfig, PoolConfig } from '../config.js';
 import { haproxyPath } from '../../workloads/haproxy.js';
@@ -201,5 +201,25 @@ test('counters carry over a reload: totals add up, gauges are the running worker
   assert.deepEqual(carried(before, now), {
     listeners: { a: { connections: 14, refused: 0, active: 1, requests: { '2xx': 13, '5xx': 1 }, bytesIn: 14, bytesOut: 14 } },
     members: { x: { requests: 14, connectFailures: 2, active: 0, up: 0, redispatched: 0 }, y: m(2, 1) },
+  });
+});
+
+test("a policy table's `show table` gives the requests per policy", () => {
+  const text =
+    '# table: policies:lsn-http, type: string, size:15, used:2\n0x55f1c0: key=l7p-api use=0 exp=0 shard=0 http_req_cnt=7\n0x55f1d0: key=l7p-reject use=0 exp=0 shard=0 http_req_cnt=2\n\n';
+  assert.deepEqual(parsePolicyTable(text), { 'l7p-api': 7, 'l7p-reject': 2 });
+  assert.deepEqual(parsePolicyTable(''), {});
+  const l = (policies?: Record<string, number>) => ({
+    connections: 1,
+    refused: 0,
+    active: 0,
+    requests: {},
+    bytesIn: 0,
+    bytesOut: 0,
+    ...(policies ? { policies } : {}),
+  });
+  assert.deepEqual(carried({ listeners: { a: l({ p: 2, q: 1 }) }, members: {} }, { listeners: { a: l({ p: 3 }) }, members: {} }).listeners.a.policies, {
+    p: 5,
+    q: 1,
   });
 });

@@ -30,6 +30,8 @@ export const publicSocket = (dir: string, listenerId: string) => `${dir}/p-${lis
 export const statsSocket = (dir: string) => `${dir}/stats.sock`;
 export const serverStateFile = (dir: string) => `${dir}/servers.state`;
 export const backendName = (poolId: string, listenerId: string) => `${poolId}:${listenerId}`;
+/** The stick table counting the requests each of a listener's policies decided. */
+export const policyTable = (listenerId: string) => `policies:${listenerId}`;
 /** What `show info` says as the description of a process running `config`: how the agent knows a reload took. */
 export const describe = (config: EngineConfig) => `nimbus-${configDigest(config)}`;
 
@@ -112,6 +114,8 @@ function policyLines(l: ListenerConfig): string[] {
     const conds = p.rules.map((r) => `${r.invert ? '!' : ''}${aclName(p, r)}`).join(' ');
     out.push(`  http-request set-var(txn.l7) str(${p.id}) if !{ var(txn.l7) -m found } ${conds}`);
   }
+  // Requests per policy: a stick table keyed by the policy's id (the agent reads it with `show table`).
+  out.push(`  http-request track-sc0 var(txn.l7) table ${policyTable(l.id)} if { var(txn.l7) -m found }`);
   for (const p of live) {
     const marked = `if { var(txn.l7) -m str ${p.id} }`;
     if (p.action === 'REJECT') out.push(`  http-request deny deny_status 403 ${marked}`);
@@ -191,6 +195,8 @@ export function renderHaproxy(config: EngineConfig, place: RenderPlace): string 
       const p = config.pools.find((x) => x.id === id);
       if (p) lines.push('', ...backend(l, p));
     }
+    if (l.protocol === 'HTTP' && l.policies?.length)
+      lines.push('', `backend ${policyTable(l.id)}`, `  stick-table type string len 64 size ${l.policies.length + 10} store http_req_cnt`);
   }
   return lines.join('\n') + '\n';
 }

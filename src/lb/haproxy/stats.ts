@@ -64,6 +64,13 @@ export function fromStat(rows: StatRow[], listenerIds: Set<string>): { health: R
   return { health, counters };
 }
 
+/** `show table` of a policy table: the requests each policy decided, by policy id. */
+export function parsePolicyTable(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/\bkey=(\S+)\b.*\bhttp_req_cnt=(\d+)/g)) out[m[1]] = Number(m[2]);
+  return out;
+}
+
 /**
  * Counters carried over a reload: a new HAProxy worker counts from zero, so the agent keeps
  * the totals its workers before it reached (`base`, their last reading) and adds what the one
@@ -77,7 +84,10 @@ export function carried(base: CounterSnapshot, now: CounterSnapshot): CounterSna
     if (!c) continue; // a listener gone since
     const requests = { ...c.requests };
     for (const [k, v] of Object.entries(b?.requests ?? {})) requests[k] = (requests[k] ?? 0) + v;
+    const policies = { ...c.policies };
+    for (const [k, v] of Object.entries(b?.policies ?? {})) policies[k] = (policies[k] ?? 0) + v;
     out.listeners[id] = {
+      ...(Object.keys(policies).length ? { policies } : {}),
       connections: (b?.connections ?? 0) + c.connections,
       refused: (b?.refused ?? 0) + c.refused,
       active: c.active,

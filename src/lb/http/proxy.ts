@@ -136,8 +136,10 @@ export class HttpSession extends MemberSide implements SlowHead {
       else if ('pool' in v) {
         this.pool = this.ctx.poolById(v.pool);
         this.rec.policy = v.policy;
+        this.ctx.counters.policy(this.lc, v.policy);
       } else {
         this.rec.policy = v.policy;
+        this.ctx.counters.policy(this.lc, v.policy);
         this.policyAnswer(v.status, v.location);
         return;
       }
