@@ -77,6 +77,15 @@ function frontend(l: ListenerConfig, pool: PoolConfig | null, place: RenderPlace
   out.push(`  log-format ${q(logFormat(l, pool))}`);
   if (http) {
     out.push(`  timeout http-request ${seconds(t.httpRequest)}`, `  timeout http-keep-alive ${seconds(t.clientData)}`);
+    // What Nimbus's engine refuses and HAProxy would pass on (the framing contract): header names a CGI, WSGI or
+    // PHP member reads as Transfer-Encoding, Content-Length or Host; a Host with a space; CONNECT (no forward proxy).
+    out.push(
+      "  http-request deny deny_status 400 if { req.hdr_names -m reg -i '(^|,)(transfer_?encoding|content_?length|h_ost|ho_st|hos_t)(,|$)' }",
+      "  http-request deny deny_status 400 if { req.hdr(host) -m reg '[[:space:]]' }",
+      '  http-request deny deny_status 405 if METH_CONNECT',
+    );
+    // A body is parsed (up to a buffer) before the member is chosen: a malformed chunk is refused before any member sees the head.
+    out.push('  option http-buffer-request');
     out.push('  option forwardfor', '  http-request set-header X-Forwarded-Proto http', '  http-request set-header X-Forwarded-Port %[dst_port]');
     out.push('  http-after-response set-var(txn.t) date(0,ms)');
     // A reload does not close idle keep-alive connections under a client about to reuse them: their next answer says close.
