@@ -111,11 +111,13 @@ export async function waitActive(c: NimbusClient, lb: string): Promise<void> {
 /** One GET on a connection of its own (none kept alive): its body. */
 export function freshGet(url: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    get(url, { agent: false }, (res) => {
+    const req = get(url, { agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));
       res.on('end', () => resolve(body));
     }).on('error', reject);
+    // A load balancer that never answers fails the test rather than hanging it.
+    req.setTimeout(15_000, () => req.destroy(new Error(`${url}: no answer within 15 s`)));
   });
 }

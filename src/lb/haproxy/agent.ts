@@ -81,6 +81,15 @@ function findMaster(): number | null {
   }
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function startMaster(): void {
   // No state to read back yet (HAProxy warns when the file is missing).
   if (!existsSync(serverStateFile(dir))) writeFileSync(serverStateFile(dir), '1\n');
@@ -191,6 +200,15 @@ async function apply(next: EngineConfig, seq?: number): Promise<void> {
 /** Health and counters, from the running worker. */
 async function poll(): Promise<void> {
   if (!config) return;
+  // A master adopted from the agent before this one is watched here (it is not this process's child).
+  if (adoptedMaster !== null && !alive(adoptedMaster)) {
+    adoptedMaster = null;
+    send({ type: 'error', message: 'HAProxy ended; it was started again' });
+    running = describe(config);
+    base = last;
+    startMaster();
+    return;
+  }
   const answer = await ask('show info;show stat').catch(() => '');
   // Only the running worker's reading counts: one from the worker before a reload would be counted twice.
   if (!answer.includes(`description: ${running}\n`)) return;
@@ -259,6 +277,11 @@ function onMessage(msg: ToWorker, handle?: unknown): void {
   if (msg.type === 'config') {
     const next = msg.config;
     chain = chain.then(() => apply(next, msg.seq)).catch((err: Error) => send({ type: 'error', message: err.message }));
+  } else if (msg.type === 'connection' && handle) {
+    // A connection the daemon took on the public socket while no agent held it (this one was starting).
+    const s = handle as Socket;
+    s.on('error', () => undefined);
+    relay(msg.listenerId, s);
   } else if (msg.type === 'adopt' && handle) {
     const server = handle as Server;
     adopted.get(msg.listenerId)?.close();
