@@ -111,6 +111,10 @@ for (const { engine, skip } of L7_ENGINES)
           `${path} ${JSON.stringify(headers)}`,
         );
       }
+      // A member of a pool only a policy sends to, brought up (HAProxy: through its runtime API): it serves.
+      await t.client.members.update('down-m', { adminStateUp: true });
+      await waitActive(t.client, 'elb');
+      assert.equal((await get(`${base}/down`)).server, 'ecs-a');
       // The rest goes to the default pool: both servers answer.
       const seen = new Set<string | undefined>();
       for (let i = 0; i < 6; i++) seen.add((await get(`${base}/other-${i}`)).server);

@@ -136,12 +136,14 @@ function structure(c: EngineConfig): string {
 async function runtime(next: EngineConfig): Promise<void> {
   const commands: string[] = [];
   for (const l of next.listeners) {
-    const pool = next.pools.find((p) => p.id === l.poolId);
-    for (const m of pool?.members ?? []) {
-      const srv = `${backendName(pool!.id, l.id)}/${m.id}`;
-      commands.push(`set server ${srv} state ${m.enabled ? 'ready' : 'maint'}`, `set server ${srv} weight ${m.weight}`);
-      if (m.gone) commands.push(`shutdown sessions server ${srv}`);
-    }
+    // Every backend of the listener: its default pool's and those its L7 policies send to.
+    const ids = new Set([l.poolId, ...(l.policies ?? []).map((p) => p.poolId)]);
+    for (const pool of next.pools.filter((p) => ids.has(p.id)))
+      for (const m of pool.members) {
+        const srv = `${backendName(pool.id, l.id)}/${m.id}`;
+        commands.push(`set server ${srv} state ${m.enabled ? 'ready' : 'maint'}`, `set server ${srv} weight ${m.weight}`);
+        if (m.gone) commands.push(`shutdown sessions server ${srv}`);
+      }
   }
   // One connection, commands separated by semicolons (the stats socket's batch form), a few hundred at a time.
   for (let i = 0; i < commands.length; i += 200) await ask(commands.slice(i, i + 200).join(';'));
