@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { get } from 'node:http';
+import { spawnSync } from 'node:child_process';
 import type { NimbusClient } from '../../src/client/client.js';
 
 /** Port 80 as in the lab when we may bind it; a high port otherwise. */
@@ -12,7 +13,14 @@ export const LISTEN_PORT = process.getuid?.() === 0 ? 80 : 18080;
 
 /** A public IP for one test file: the virtual tests draw from .100-.174, the linux ones from .175-.249, so files running side by side never meet. */
 export function randomPublicIp(plane: 'virtual' | 'linux'): string {
-  return plane === 'virtual' ? `127.0.1.${randomInt(100, 175)}` : `127.0.1.${randomInt(175, 250)}`;
+  const draw = () => (plane === 'virtual' ? `127.0.1.${randomInt(100, 175)}` : `127.0.1.${randomInt(175, 250)}`);
+  // One no process listens on now (another test file running beside this one may hold one of the range).
+  for (let i = 0; i < 30; i++) {
+    const ip = draw();
+    const r = spawnSync('ss', ['-Hltn', `src ${ip}`], { encoding: 'utf8' });
+    if (r.status !== 0 || r.stdout.trim() === '') return ip;
+  }
+  return draw();
 }
 
 export async function part1(c: NimbusClient, app?: string): Promise<void> {

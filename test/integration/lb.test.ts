@@ -202,28 +202,6 @@ for (const { engine, skip } of L7_ENGINES)
       await t.client.listeners.update('http80', { timeoutClientData: 50_000 });
     });
 
-    test(
-      "HAProxy's agent killed: the next agent adopts the same HAProxy, which serves throughout and takes the next change",
-      { skip: engine !== 'haproxy' ? 'the HAProxy engine only' : false },
-      async () => {
-        const lbId = (await t.client.loadBalancers.get('elb')).id;
-        const master = haproxyMaster(t.dataDir, lbId);
-        const agent = t.daemon.loadBalancers['supervisor'].pid(lbId) as number;
-        process.kill(agent, 'SIGKILL');
-        for (let i = 0; i < 200 && [0, agent].includes((t.daemon.loadBalancers['supervisor'].pid(lbId) as number) ?? 0); i++)
-          await new Promise((r) => setTimeout(r, 50));
-        assert.notEqual(t.daemon.loadBalancers['supervisor'].pid(lbId), agent, 'a new agent');
-        assert.equal(haproxyMaster(t.dataDir, lbId), master, 'the same HAProxy');
-        assert.match(await freshGet(`${base}/after-agent`), /Hello from ecs-/);
-        // A change reaches the adopted HAProxy (a reload, not a new master).
-        await t.client.listeners.update('http80', { timeoutClientData: 45_000 });
-        await waitActive(t.client, 'elb');
-        assert.equal(haproxyMaster(t.dataDir, lbId), master);
-        assert.match(await freshGet(`${base}/after-change`), /Hello from ecs-/);
-        await t.client.listeners.update('http80', { timeoutClientData: 50_000 });
-      },
-    );
-
     test('metrics count requests per listener and member', async () => {
       await new Promise((r) => setTimeout(r, 1200));
       const text = await t.client.metrics();
@@ -265,4 +243,26 @@ for (const { engine, skip } of L7_ENGINES)
       assert.ok(line, 'a TCP line was logged');
       assert.equal(line.status, null);
     });
+
+    test(
+      "HAProxy's agent killed: the next agent adopts the same HAProxy, which serves throughout and takes the next change",
+      { skip: engine !== 'haproxy' ? 'the HAProxy engine only' : false },
+      async () => {
+        const lbId = (await t.client.loadBalancers.get('elb')).id;
+        const master = haproxyMaster(t.dataDir, lbId);
+        const agent = t.daemon.loadBalancers['supervisor'].pid(lbId) as number;
+        process.kill(agent, 'SIGKILL');
+        for (let i = 0; i < 200 && [0, agent].includes((t.daemon.loadBalancers['supervisor'].pid(lbId) as number) ?? 0); i++)
+          await new Promise((r) => setTimeout(r, 50));
+        assert.notEqual(t.daemon.loadBalancers['supervisor'].pid(lbId), agent, 'a new agent');
+        assert.equal(haproxyMaster(t.dataDir, lbId), master, 'the same HAProxy');
+        assert.match(await freshGet(`${base}/after-agent`), /Hello from ecs-/);
+        // A change reaches the adopted HAProxy (a reload, not a new master).
+        await t.client.listeners.update('http80', { timeoutClientData: 45_000 });
+        await waitActive(t.client, 'elb');
+        assert.equal(haproxyMaster(t.dataDir, lbId), master);
+        assert.match(await freshGet(`${base}/after-change`), /Hello from ecs-/);
+        await t.client.listeners.update('http80', { timeoutClientData: 50_000 });
+      },
+    );
   });

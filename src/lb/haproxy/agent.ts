@@ -176,7 +176,12 @@ async function apply(next: EngineConfig, seq?: number): Promise<void> {
     const state = await ask('show servers state').catch(() => '');
     if (state) writeFileSync(serverStateFile(dir), state);
     // What the worker counted so far stays in the totals (what it serves after this reading, while it drains, is not counted).
-    await poll();
+    if (config) await poll();
+    else {
+      // An HAProxy adopted from the agent before this one: its running worker's counts are the totals known.
+      const csv = await ask('show stat').catch(() => '');
+      if (csv) last = carried(base, fromStat(parseStat(csv), new Set(next.listeners.map((l) => l.id))).counters);
+    }
     base = last;
     running = describe(next);
     process.kill(pid, 'SIGUSR2');
