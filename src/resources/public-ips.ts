@@ -10,6 +10,8 @@ import { boundAddresses } from './host-addresses.js';
 import type { Ctx } from './context.js';
 
 export const PUBLIC_POOL = { first: parseIp('127.0.1.1'), last: parseIp('127.0.1.254') };
+/** Where this process starts looking for a free public IP (see allocatePublicIp). */
+const START = process.pid % (PUBLIC_POOL.last - PUBLIC_POOL.first + 1);
 
 /** Every public IP held, by whom (every project's: the pool is the machine's). */
 export function heldPublicIps(ctx: Ctx): Map<string, string> {
@@ -31,8 +33,14 @@ export function allocatePublicIp(ctx: Ctx, wanted?: string): string {
     if (by) throw new NimbusError('InvalidPublicIp.InUse', `publicIp ${wanted} is held by another ${by.split(' ').slice(0, -1).join(' ')}`);
     return intToIp(ip);
   }
-  // The next address nothing holds and nothing on the host is bound to (another installation's).
+  // A free address: nothing holds it and nothing on the host is bound to it (another installation's). Each
+  // daemon process starts its search at an address of its own, so that two daemons creating at the same moment
+  // (before either binds) rarely pick the same one; a rule on the host (an elastic IP's NAT) is no bound socket.
   const bound = boundAddresses();
-  for (let ip = PUBLIC_POOL.first; ip <= PUBLIC_POOL.last; ip++) if (!held.has(intToIp(ip)) && !bound.has(ip)) return intToIp(ip);
+  const size = PUBLIC_POOL.last - PUBLIC_POOL.first + 1;
+  for (let i = 0; i < size; i++) {
+    const ip = PUBLIC_POOL.first + ((START + i) % size);
+    if (!held.has(intToIp(ip)) && !bound.has(ip)) return intToIp(ip);
+  }
   throw new NimbusError('InsufficientPublicIps', 'the public pool 127.0.1.0/24 has no free address');
 }
