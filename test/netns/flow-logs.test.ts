@@ -133,19 +133,30 @@ test('an ACL rule that drops is named by its number, in the log and the table; r
 
 test('tail --follow prints what happens next; a restart records nothing twice', { skip: skipLinux }, async () => {
   const before = await records('all');
-  const child = spawn(process.execPath, [BIN, 'flowlog', 'tail', 'all', '--follow', '--action', 'reject', '-n', '0'], {
+  assert.ok(
+    before.some((r) => r.action === 'REJECT'),
+    'the tests before left a reject',
+  );
+  // -n 1: the follower prints the last reject at once, so the test knows it has read (its cursor is set) before the
+  // ping: a ping counted before its first read would be behind its cursor, and never printed.
+  const child = spawn(process.execPath, [BIN, 'flowlog', 'tail', 'all', '--follow', '--action', 'reject', '-n', '1'], {
     env: { ...process.env, NIMBUS_URL: t.daemon.url, NIMBUS_TOKEN: t.daemon.adminToken },
   });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
-  try {
-    await sh('a', `ping -n -c 2 -i 0.2 -W 1 ${B} || true`);
-    // The follower reads every 2 s: wait for the line, however long a loaded machine takes.
-    await new Promise<void>((resolve, reject) => {
-      child.on('close', () => reject(new Error(`tail ended: ${out}`)));
-      const check = () => (/10\.81\.1\.10\s+10\.81\.2\.10\s+icmp\s+2\s+168\s+REJECT\s+group web/.test(out) ? resolve() : setTimeout(check, 100));
+  const line = /10\.81\.1\.10\s+10\.81\.2\.10\s+icmp\s+2\s+168\s+REJECT\s+group web/g;
+  const until = (what: string, done: () => boolean) =>
+    new Promise<void>((resolve, reject) => {
+      child.on('close', () => reject(new Error(`tail ended before ${what}: ${out}`)));
+      const check = () => (done() ? resolve() : setTimeout(check, 100));
       check();
     });
+  try {
+    await until('its first read', () => /REJECT/.test(out));
+    const seen = (out.match(line) ?? []).length;
+    await sh('a', `ping -n -c 2 -i 0.2 -W 1 ${B} || true`);
+    // The follower reads every 2 s: wait for the new line, however long a loaded machine takes.
+    await until('the ping', () => (out.match(line) ?? []).length > seen);
   } finally {
     child.kill();
   }
