@@ -5,14 +5,10 @@
  */
 import type { Command } from 'commander';
 import type { L7Policy, L7Rule, L7RuleInput } from '../core/model/index.js';
+import { l7RuleText } from '../core/model/l7.js';
 import type { Column } from './output.js';
 import { act, collect, int } from './shared.js';
 import { standardVerbs } from './network.js';
-
-/** A rule written as the CLI takes it, e.g. `not header:x-env equal_to prod`. */
-export function ruleText(r: Pick<L7Rule, 'type' | 'compareType' | 'key' | 'value' | 'invert'>): string {
-  return `${r.invert ? 'not ' : ''}${r.type}${r.key ? `:${r.key}` : ''} ${r.compareType} ${r.value}`;
-}
 
 /** `TYPE[:KEY] COMPARE VALUE`, `not` first to invert (the service checks the words). */
 export function parseRule(text: string): L7RuleInput {
@@ -39,11 +35,11 @@ const POLICY: Column<L7Policy>[] = [
   { header: 'LISTENER', value: (p, n) => n.of('listener', p.listenerId), refs: ['listener'] },
   { header: 'ACTION', value: (p) => p.action },
   { header: 'TO', value: (p, n) => target(p, n), refs: ['pool'] },
-  { header: 'RULES (ALL MUST MATCH)', value: (p) => (p.rules.length ? p.rules.map(ruleText).join('; ') : '(none: never matches)') },
+  { header: 'RULES (ALL MUST MATCH)', value: (p) => (p.rules.length ? p.rules.map(l7RuleText).join('; ') : '(none: never matches)') },
 ];
 const RULE: Column<L7Rule>[] = [
   { header: 'ID', value: (r) => r.id },
-  { header: 'RULE', value: (r) => ruleText(r) },
+  { header: 'RULE', value: (r) => l7RuleText(r) },
 ];
 
 export function l7Commands(program: Command): void {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { compilePolicies, fileTypeOf, pathOf, type RequestView } from './l7.js';
 import type { PolicyConfig, RuleConfig } from './config.js';
 import { checkRule } from '../resources/load-balancer/l7-policy.js';
-import { parseRule, ruleText } from '../cli/l7.js';
+import { parseRule } from '../cli/l7.js';
+import { l7RuleText as ruleText } from '../core/model/l7.js';
 
 const req = (target: string, headers: Record<string, string> = {}, cookies: Record<string, string> = {}): RequestView => ({
   host: () => headers.host,

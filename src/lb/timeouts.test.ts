@@ -7,7 +7,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { closeAll, freePort, track } from '../../test/helpers/engine.js';
+import { closeAll, freePort, onePool, oneListener, track } from '../../test/helpers/engine.js';
 import { Engine } from './engine.js';
 import { DEFAULT_TIMEOUTS, type ListenerTimeouts, type PoolConfig } from './config.js';
 
@@ -30,19 +30,7 @@ async function tcpMember(onConnection: (s: Socket) => void): Promise<{ server: S
 async function engineOn(protocol: 'HTTP' | 'TCP', memberPort: number, timeouts: Partial<ListenerTimeouts>, pool: Partial<PoolConfig> = {}) {
   const port = await freePort();
   const engine = track(new Engine(null));
-  await engine.apply({
-    listeners: [{ id: 'lsn', protocol, port, poolId: 'pool', bind: ['127.0.0.1'], timeouts: { ...DEFAULT_TIMEOUTS, ...timeouts } }],
-    pools: [
-      {
-        id: 'pool',
-        algorithm: 'ROUND_ROBIN',
-        persistence: null,
-        health: null,
-        members: [{ id: 'm', host: '127.0.0.1', port: memberPort, weight: 1, enabled: true }],
-        ...pool,
-      },
-    ],
-  });
+  await engine.apply(oneListener(port, { ...onePool(memberPort), ...pool }, { protocol, timeouts: { ...DEFAULT_TIMEOUTS, ...timeouts } }));
   return port;
 }
 

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backend, closeAll, freePort, raw, track } from '../helpers/engine.js';
+import { backend, closeAll, freePort, onePool, oneListener, raw, track } from '../helpers/engine.js';
 import { FRAMING_CASES } from '../helpers/framing-cases.js';
 import { NO_HAPROXY } from '../helpers/engines.js';
 import { renderHaproxy } from '../../src/lb/haproxy/render.js';
@@ -23,21 +23,7 @@ async function haproxyWith(memberPort: number): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-haproxy-contract-'));
   const port = await freePort();
   writeFileSync(join(dir, 'servers.state'), '1\n');
-  const cfg = renderHaproxy(
-    {
-      listeners: [{ id: 'lsn', protocol: 'HTTP', port, poolId: 'pool', bind: ['127.0.0.1'] }],
-      pools: [
-        {
-          id: 'pool',
-          algorithm: 'ROUND_ROBIN',
-          persistence: null,
-          health: null,
-          members: [{ id: 'm', host: '127.0.0.1', port: memberPort, weight: 1, enabled: true }],
-        },
-      ],
-    },
-    { dir, threads: 1 },
-  );
+  const cfg = renderHaproxy(oneListener(port, onePool(memberPort)), { dir, threads: 1 });
   writeFileSync(join(dir, 'haproxy.cfg'), cfg);
   const child = spawn(haproxyPath()!, ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: 'ignore' });
   track({

@@ -5,7 +5,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { Engine } from '../../src/lb/engine.js';
-import type { EngineConfig, MemberConfig, PoolConfig } from '../../src/lb/config.js';
+import type { EngineConfig, ListenerConfig, MemberConfig, PoolConfig } from '../../src/lb/config.js';
 
 const open: { close(): unknown }[] = [];
 
@@ -166,11 +166,24 @@ export const member = (b: Backend, over: Partial<MemberConfig> = {}): MemberConf
   ...over,
 });
 
+/** One listener `lsn` on 127.0.0.1:`port` in front of pool `pool`: the configuration the engine tests give either engine. */
+export function oneListener(port: number, pool: Omit<PoolConfig, 'id'>, listener: Partial<ListenerConfig> = {}): EngineConfig {
+  return { listeners: [{ id: 'lsn', protocol: 'HTTP', port, poolId: 'pool', bind: ['127.0.0.1'], ...listener }], pools: [{ id: 'pool', ...pool }] };
+}
+
+/** A pool of one member on 127.0.0.1:`port`, round robin, no persistence, no health checks. */
+export const onePool = (port: number): Omit<PoolConfig, 'id'> => ({
+  algorithm: 'ROUND_ROBIN',
+  persistence: null,
+  health: null,
+  members: [{ id: 'm', host: '127.0.0.1', port, weight: 1, enabled: true }],
+});
+
 export async function engineWith(pool: Omit<PoolConfig, 'id'>, protocol: 'HTTP' | 'TCP' = 'HTTP') {
   const port = await freePort();
   const engine = new Engine(null);
   open.push(engine);
-  const config: EngineConfig = { listeners: [{ id: 'lsn', protocol, port, poolId: 'pool', bind: ['127.0.0.1'] }], pools: [{ id: 'pool', ...pool }] };
+  const config = oneListener(port, pool, { protocol });
   await engine.apply(config);
   return { engine, port, config, url: `http://127.0.0.1:${port}` };
 }

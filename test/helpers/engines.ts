@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { haproxyPath } from '../../src/workloads/haproxy.js';
 import { workerDir } from '../../src/workloads/lb-dirs.js';
+import { testDaemon, type TestDaemon } from './daemon.js';
+import { part1, part2, randomPublicIp, waitMembersOnline, waitUp } from './lab.js';
 
 export type L7Engine = 'builtin' | 'haproxy';
 
@@ -26,4 +28,14 @@ export function haproxyMaster(dataDir: string, lbId: string): number {
 export function haproxyWorker(dataDir: string, lbId: string): number {
   const master = haproxyMaster(dataDir, lbId);
   return Number(readFileSync(`/proc/${master}/task/${master}/children`, 'utf8').trim().split(/\s+/)[0]);
+}
+
+/** A daemon on the virtual plane with `engine`, running the reference lab's both parts, its load balancer serving: the daemon and the public URL. */
+export async function labOn(engine: L7Engine): Promise<{ t: TestDaemon; base: string }> {
+  const t = await testDaemon({ l7Engine: engine });
+  await part1(t.client, 'web');
+  const base = await part2(t.client, randomPublicIp('virtual'));
+  await waitUp(`${base}/`);
+  await waitMembersOnline(t.client);
+  return { t, base };
 }

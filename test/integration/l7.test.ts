@@ -7,9 +7,9 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { testDaemon, cli, type TestDaemon } from '../helpers/daemon.js';
-import { part1, part2, randomPublicIp, waitActive, waitMembersOnline, waitUp } from '../helpers/lab.js';
-import { L7_ENGINES } from '../helpers/engines.js';
+import { cli, type TestDaemon } from '../helpers/daemon.js';
+import { waitActive } from '../helpers/lab.js';
+import { L7_ENGINES, labOn } from '../helpers/engines.js';
 import { ApiError } from '../../src/client/client.js';
 
 /** One GET on a connection of its own: status, location and the server that answered (from the lab's page). */
@@ -31,11 +31,7 @@ for (const { engine, skip } of L7_ENGINES)
     let t: TestDaemon;
     let base: string;
     before(async () => {
-      t = await testDaemon({ l7Engine: engine });
-      await part1(t.client, 'web');
-      base = await part2(t.client, randomPublicIp('virtual'));
-      await waitUp(`${base}/`);
-      await waitMembersOnline(t.client);
+      ({ t, base } = await labOn(engine));
       // Pools of one server each, and one whose only member is down.
       for (const [pool, server] of [
         ['only-a', 'ecs-a'],

@@ -7,21 +7,16 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { testDaemon, cli, type TestDaemon } from '../helpers/daemon.js';
-import { checkPart2, freshGet, part1, part2, randomPublicIp, waitActive, waitMembersOnline, waitUp } from '../helpers/lab.js';
-
-import { L7_ENGINES, haproxyMaster, haproxyWorker } from '../helpers/engines.js';
+import { cli, type TestDaemon } from '../helpers/daemon.js';
+import { checkPart2, freshGet, waitActive } from '../helpers/lab.js';
+import { L7_ENGINES, haproxyMaster, haproxyWorker, labOn } from '../helpers/engines.js';
 
 for (const { engine, skip } of L7_ENGINES)
   describe(`the ${engine} engine`, { skip }, () => {
     let t: TestDaemon;
     let base: string;
     before(async () => {
-      t = await testDaemon({ l7Engine: engine });
-      await part1(t.client, 'web');
-      base = await part2(t.client, randomPublicIp('virtual'));
-      await waitUp(`${base}/`);
-      await waitMembersOnline(t.client);
+      ({ t, base } = await labOn(engine));
     });
     after(async () => {
       await t?.close();

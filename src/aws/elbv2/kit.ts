@@ -127,3 +127,8 @@ export function changedAttributes(input: In, defaults: Record<string, string>, h
   }
   return next;
 }
+
+/** The target group a pool was made from (by a listener or a rule that forwards to it), if one was. */
+export function groupOfPool(ctx: Ctx, poolId: string | null): TargetGroup | undefined {
+  return poolId ? ctx.store.list<TargetGroup>('targetGroup', { projectId: ctx.projectId }).find((t) => t.poolId === poolId) : undefined;
+}

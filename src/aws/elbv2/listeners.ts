@@ -13,6 +13,7 @@ import {
   getLb,
   getListener,
   getTg,
+  groupOfPool,
   idOf,
   lbArn,
   lbType,
@@ -27,12 +28,8 @@ import {
 } from './kit.js';
 import { memberInput, monitorOf, poolSettings } from './target-groups.js';
 
-function boundGroup(ctx: Ctx, l: Listener): TargetGroup | undefined {
-  return l.defaultPoolId ? ctx.store.list<TargetGroup>('targetGroup', { projectId: ctx.projectId }).find((t) => t.poolId === l.defaultPoolId) : undefined;
-}
-
 function actionsOut(ctx: Ctx, region: string, l: Listener): Out[] {
-  const tg = boundGroup(ctx, l);
+  const tg = groupOfPool(ctx, l.defaultPoolId);
   return tg
     ? [
         {

@@ -14,7 +14,7 @@ import type { L7Policy, L7RuleInput, Listener, LoadBalancer } from '../../core/m
 import { saveUpdate, write, type Ctx } from '../../resources/context.js';
 import * as elb from '../../resources/load-balancer/service.js';
 import { AwsError } from '../codec.js';
-import { addTags, attr, getListener, getTg, idOf, ruleArn, setAttr, tgArn, type Handler, type In, type Out, type TargetGroup } from './kit.js';
+import { addTags, attr, getListener, getTg, groupOfPool, idOf, ruleArn, setAttr, tgArn, type Handler, type In, type Out } from './kit.js';
 import { bindGroup } from './listeners.js';
 
 const PRIORITY = 'priority';
@@ -110,7 +110,7 @@ function priorityOf(v: unknown): number {
 
 /** Policies made through Nimbus's API first (as they are), then the rules made here by priority. */
 function reorder(ctx: Ctx, listenerId: string): void {
-  const all = elb.policiesOf(ctx, listenerId);
+  const all = elb.policiesOf(ctx.store, listenerId);
   const prio = (p: L7Policy) => (attr(ctx, p.id, PRIORITY) ? Number(attr(ctx, p.id, PRIORITY)) : 0);
   const ordered = [...all.filter((p) => !prio(p)), ...all.filter((p) => prio(p)).sort((a, b) => prio(a) - prio(b))];
   ordered.forEach((p, i) => {
@@ -121,7 +121,7 @@ function reorder(ctx: Ctx, listenerId: string): void {
 function ruleOut(ctx: Ctx, region: string, p: L7Policy): Out {
   const l = ctx.store.get<Listener>(p.listenerId, 'listener')!;
   const lb = ctx.store.get<LoadBalancer>(l.loadBalancerId, 'loadBalancer')!;
-  const tg = p.redirectPoolId ? ctx.store.list<TargetGroup>('targetGroup', { projectId: ctx.projectId }).find((t) => t.poolId === p.redirectPoolId) : undefined;
+  const tg = groupOfPool(ctx, p.redirectPoolId);
   const actions: Out[] =
     p.action === 'REDIRECT_TO_POOL' && tg
       ? [
@@ -170,7 +170,7 @@ export const RULES: Record<string, Handler> = {
     const l = getListener(ctx, String(input.ListenerArn ?? ''));
     const priority = priorityOf(input.Priority);
     const p = write(ctx, () => {
-      if (elb.policiesOf(ctx, l.id).some((x) => attr(ctx, x.id, PRIORITY) === String(priority)))
+      if (elb.policiesOf(ctx.store, l.id).some((x) => attr(ctx, x.id, PRIORITY) === String(priority)))
         throw new AwsError('PriorityInUse', `Priority '${priority}' is currently in use`);
       const made = elb.createL7Policy(ctx, {
         listener: l.id,
@@ -192,7 +192,7 @@ export const RULES: Record<string, Handler> = {
     if (input.ListenerArn) {
       const l = getListener(ctx, String(input.ListenerArn));
       const lb = ctx.store.get<LoadBalancer>(l.loadBalancerId, 'loadBalancer')!;
-      for (const p of elb.policiesOf(ctx, l.id)) out.push(ruleOut(ctx, region, p));
+      for (const p of elb.policiesOf(ctx.store, l.id)) out.push(ruleOut(ctx, region, p));
       out.push(defaultRule(ctx, region, lb, l));
     }
     for (const arn of ruleArns) {
@@ -238,7 +238,7 @@ export const RULES: Record<string, Handler> = {
       for (const { p, priority } of policies) setAttr(ctx, p.id, PRIORITY, String(priority));
       for (const listenerId of new Set(policies.map((x) => x.p.listenerId))) {
         const seen = new Set<string>();
-        for (const x of elb.policiesOf(ctx, listenerId)) {
+        for (const x of elb.policiesOf(ctx.store, listenerId)) {
           const v = attr(ctx, x.id, PRIORITY);
           if (v && seen.has(v)) throw new AwsError('PriorityInUse', `Priority '${v}' is currently in use`);
           if (v) seen.add(v);
@@ -252,7 +252,7 @@ export const RULES: Record<string, Handler> = {
 };
 
 function defaultRule(ctx: Ctx, region: string, lb: LoadBalancer, l: Listener): Out {
-  const tg = l.defaultPoolId ? ctx.store.list<TargetGroup>('targetGroup', { projectId: ctx.projectId }).find((t) => t.poolId === l.defaultPoolId) : undefined;
+  const tg = groupOfPool(ctx, l.defaultPoolId);
   return {
     RuleArn: ruleArn(ctx, region, lb, l),
     Priority: 'default',

@@ -5,11 +5,12 @@
  * says the load balancer reaches them), and a stopped server's member takes no traffic.
  */
 import type { EngineConfig, PolicyConfig } from '../../lb/config.js';
-import type { HealthMonitor, L7Policy, Listener, LoadBalancer, Member, Pool, Refusal, Server } from '../../core/model/index.js';
+import type { HealthMonitor, Listener, LoadBalancer, Member, Pool, Refusal, Server } from '../../core/model/index.js';
 import { LISTENER_LIMITS } from '../../core/model/index.js';
 import type { Store } from '../../store/db.js';
 import type { Topology } from '../../net/topology.js';
 import { trace } from '../../net/trace.js';
+import { policiesOf as orderedPolicies } from './l7-policy.js';
 
 export interface MemberAdmission {
   /** Why a member takes no traffic whatever its health, or null. */
@@ -19,7 +20,7 @@ export interface MemberAdmission {
 /** A listener's L7 policies in order, each with its rules (a listener without any: nothing). */
 function policiesOf(store: Store, l: Listener): { policies?: PolicyConfig[] } {
   if (l.protocol !== 'HTTP') return {};
-  const list = store.list<L7Policy>('l7Policy', { parentId: l.id }).sort((a, b) => a.position - b.position);
+  const list = orderedPolicies(store, l.id);
   if (list.length === 0) return {};
   return {
     policies: list.map((p) => ({

@@ -9,6 +9,7 @@ import { NimbusError, invalid } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { L7Policy, L7PolicyInput, L7PolicyUpdate, L7Rule, L7RuleInput, Listener, Pool } from '../../core/model/index.js';
 import { L7_ACTIONS, L7_COMPARE_TYPES, L7_REDIRECT_CODES, L7_RULE_TYPES, MAX_L7_POLICIES, MAX_L7_RULES } from '../../core/model/index.js';
+import type { Store } from '../../store/db.js';
 import { checkName, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
 
 const oneOf = <T extends string>(field: string, value: unknown, allowed: readonly T[]): T => {
@@ -95,8 +96,8 @@ function actionFields(
 }
 
 /** A listener's policies in order. */
-export function policiesOf(ctx: Ctx, listenerId: string): L7Policy[] {
-  return ctx.store.list<L7Policy>('l7Policy', { parentId: listenerId }).sort((a, b) => a.position - b.position);
+export function policiesOf(store: Store, listenerId: string): L7Policy[] {
+  return store.list<L7Policy>('l7Policy', { parentId: listenerId }).sort((a, b) => a.position - b.position);
 }
 
 /** Gives the listener's policies positions 1..n in the order given (saving the ones that moved). */
@@ -113,7 +114,7 @@ function placed(position: number | undefined, count: number): number {
 }
 
 export function listL7Policies(ctx: Ctx, listenerId?: string): L7Policy[] {
-  if (listenerId) return policiesOf(ctx, listenerId);
+  if (listenerId) return policiesOf(ctx.store, listenerId);
   return ctx.store.list<L7Policy>('l7Policy', { projectId: ctx.projectId }).sort((a, b) => a.listenerId.localeCompare(b.listenerId) || a.position - b.position);
 }
 
@@ -125,7 +126,7 @@ export function createL7Policy(ctx: Ctx, input: L7PolicyInput): L7Policy {
     checkMutable(ctx, listener.loadBalancerId);
     if (listener.protocol !== 'HTTP')
       throw new NimbusError('InvalidListener.Protocol', `listener '${listener.name}' is ${listener.protocol}: L7 policies are for HTTP listeners`);
-    const others = policiesOf(ctx, listener.id);
+    const others = policiesOf(ctx.store, listener.id);
     if (others.length >= MAX_L7_POLICIES) throw new NimbusError('L7PolicyLimitExceeded', `listener '${listener.name}' has ${MAX_L7_POLICIES} L7 policies`);
     const action = oneOf('action', input.action, L7_ACTIONS);
     const position = placed(input.position, others.length);
@@ -171,7 +172,7 @@ export function updateL7Policy(ctx: Ctx, ref: string, input: L7PolicyUpdate): L7
     Object.assign(next, actionFields(ctx, listener, next.action, target));
     saveUpdate(ctx, 'l7Policy', next);
     if (input.position !== undefined) {
-      const rest = policiesOf(ctx, p.listenerId).filter((x) => x.id !== p.id);
+      const rest = policiesOf(ctx.store, p.listenerId).filter((x) => x.id !== p.id);
       rest.splice(placed(input.position, rest.length) - 1, 0, next);
       renumber(ctx, rest);
     }
@@ -184,7 +185,7 @@ export function deleteL7Policy(ctx: Ctx, ref: string): L7Policy {
     const p = getL7Policy(ctx, ref);
     checkMutable(ctx, resolve<Listener>(ctx, 'listener', p.listenerId).loadBalancerId);
     saveDelete(ctx, 'l7Policy', p);
-    renumber(ctx, policiesOf(ctx, p.listenerId));
+    renumber(ctx, policiesOf(ctx.store, p.listenerId));
     return p;
   });
 }

@@ -27,10 +27,10 @@ import type {
   Subnet,
   TopologyFile,
   Vpc,
-  L7Policy,
 } from '../../core/model/index.js';
 import { LISTENER_LIMITS } from '../../core/model/index.js';
 import type { Ctx } from '../context.js';
+import { policiesOf } from '../load-balancer/l7-policy.js';
 import { routeTargetName, storedRule, wants } from './plan.js';
 
 type Entry<K extends keyof TopologyFile> = NonNullable<TopologyFile[K]>[number];
@@ -157,24 +157,21 @@ export function exportTopology(ctx: Ctx, name?: string): TopologyFile {
         const v = l[k];
         if (v !== undefined && v !== LISTENER_LIMITS[k].default) limits[k] = v;
       }
-      const policies = ctx.store
-        .list<L7Policy>('l7Policy', { parentId: l.id })
-        .sort((a, b) => a.position - b.position)
-        .map((p) => ({
-          name: p.name,
-          action: p.action,
-          ...(p.redirectPoolId ? { redirectPool: nameOf(p.redirectPoolId)! } : {}),
-          ...(p.redirectUrl ? { redirectUrl: p.redirectUrl } : {}),
-          ...(p.redirectPrefix ? { redirectPrefix: p.redirectPrefix } : {}),
-          ...(p.redirectHttpCode ? { redirectHttpCode: p.redirectHttpCode } : {}),
-          rules: p.rules.map((r) => ({
-            type: r.type,
-            compareType: r.compareType,
-            ...(r.key ? { key: r.key } : {}),
-            value: r.value,
-            ...(r.invert ? { invert: true } : {}),
-          })),
-        }));
+      const policies = policiesOf(ctx.store, l.id).map((p) => ({
+        name: p.name,
+        action: p.action,
+        ...(p.redirectPoolId ? { redirectPool: nameOf(p.redirectPoolId)! } : {}),
+        ...(p.redirectUrl ? { redirectUrl: p.redirectUrl } : {}),
+        ...(p.redirectPrefix ? { redirectPrefix: p.redirectPrefix } : {}),
+        ...(p.redirectHttpCode ? { redirectHttpCode: p.redirectHttpCode } : {}),
+        rules: p.rules.map((r) => ({
+          type: r.type,
+          compareType: r.compareType,
+          ...(r.key ? { key: r.key } : {}),
+          value: r.value,
+          ...(r.invert ? { invert: true } : {}),
+        })),
+      }));
       return {
         name: l.name,
         protocol: l.protocol,

@@ -9,6 +9,7 @@
  * file owns is deleted when the file stops naming it; a resource the file names that exists
  * already without it is adopted (owned from then on, changed only where it differs).
  */
+import { l7RuleText } from '../../core/model/l7.js';
 import { dnsHostnames, dnsSupport } from '../../core/dns.js';
 import { rangeText } from '../../core/ports.js';
 import { parsePorts } from '../security-group/service.js';
@@ -351,10 +352,7 @@ export function compare(ctx: Ctx, w: Want, doc: unknown): { replace: string[]; u
     case 'l7Policy': {
       // A policy that differs in anything is made anew, at its place.
       const p = doc as L7Policy;
-      const rules = (rs: { type: string; compareType: string; key?: string | null; value: string; invert?: boolean }[]) =>
-        rs
-          .map((r) => `${r.invert ? 'not ' : ''}${r.type.toUpperCase()}${r.key ? `:${r.key.toLowerCase()}` : ''} ${r.compareType.toUpperCase()} ${r.value}`)
-          .join('; ');
+      const rules = (rs: Parameters<typeof l7RuleText>[0][]) => rs.map(l7RuleText).join('; ');
       replace.push(
         differs('listener', nameOf(ctx, p.listenerId), i.listener),
         differs('position', p.position, i.position),
