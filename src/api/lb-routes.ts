@@ -14,6 +14,7 @@ import { serverLogs } from '../resources/server/service.js';
 import { renderMetrics } from './metrics.js';
 import { contextOf } from './context.js';
 import { requireAdmin } from '../resources/context.js';
+import * as certs from '../resources/certificate/service.js';
 
 export function lbRoutes(app: FastifyInstance, deps: AppDeps): void {
   const route = routeMaker(app, deps);
@@ -184,6 +185,33 @@ export function lbRoutes(app: FastifyInstance, deps: AppDeps): void {
       response: L7Rule,
     },
     (ctx, req) => lbs.deleteL7Rule(ctx, ref(req), (req.params as { rule: string }).rule),
+  );
+
+  route('GET', '/certificates', { ...T('certificate', 'List TLS certificates (never their keys)'), response: list('Certificate') }, (ctx) =>
+    certs.listCertificates(ctx),
+  );
+  route(
+    'POST',
+    '/certificates',
+    {
+      ...T(
+        'certificate',
+        'Import a PEM certificate with its private key and chain, or make a self-signed one (selfSigned.dnsNames); the key is kept sealed and never returned',
+      ),
+      body: Inputs.certificate,
+      response: one('Certificate'),
+      status: 201,
+    },
+    (ctx, req) => certs.createCertificate(ctx, body(req)),
+  );
+  route('GET', '/certificates/:ref', { ...T('certificate', 'Show a certificate (never its key)'), response: one('Certificate') }, (ctx, req) =>
+    certs.getCertificate(ctx, ref(req)),
+  );
+  route(
+    'DELETE',
+    '/certificates/:ref',
+    { ...T('certificate', 'Delete a certificate no listener serves (Certificate.InUse otherwise)'), response: one('Certificate') },
+    (ctx, req) => certs.deleteCertificate(ctx, ref(req)),
   );
 
   route('GET', '/servers/:ref/logs', { ...T('server', "A server workload's request log and output"), response: ServerLogs }, (ctx, req) =>

@@ -34,6 +34,7 @@ const server = createServer((req, res) => {
       method: req.method,
       path: req.url,
       forwardedFor: req.headers['x-forwarded-for'] ?? null,
+      forwardedProto: req.headers['x-forwarded-proto'] ?? null,
       userAgent: req.headers['user-agent'] ?? null,
     }) + '\n',
   );

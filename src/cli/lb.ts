@@ -7,7 +7,7 @@ import { LISTENER_LIMITS, POOL_LIMITS } from '../core/model/listener-limits.js';
 import type { LbStatus, MemberView } from '../client/client.js';
 import type { Column } from './output.js';
 import { table } from './output.js';
-import { act, int, structured } from './shared.js';
+import { act, collect, int, structured } from './shared.js';
 import { standardVerbs } from './network.js';
 
 const LB: Column<LoadBalancer>[] = [
@@ -24,6 +24,12 @@ const LISTENER: Column<Listener>[] = [
   { header: 'PROTOCOL', value: (l) => l.protocol },
   { header: 'PORT', value: (l) => l.port },
   { header: 'POOL', value: (l, n) => n.of('pool', l.defaultPoolId), refs: ['pool'] },
+  {
+    header: 'CERTIFICATES (DEFAULT FIRST)',
+    value: (l, n) => (l.certificateId ? [l.certificateId, ...(l.sniCertificateIds ?? [])].map((id) => n.of('certificate', id)).join(', ') : ''),
+    refs: ['certificate'],
+    optional: true,
+  },
 ];
 const POOL: Column<Pool>[] = [
   { header: 'NAME', value: (p) => p.name },
@@ -202,21 +208,42 @@ export function lbCommands(program: Command): void {
     .description('create a listener')
     .requiredOption('--name <name>', 'listener name')
     .requiredOption('--lb <ref>', 'load balancer (name or id)')
-    .requiredOption('--protocol <p>', 'http or tcp')
+    .requiredOption('--protocol <p>', 'http, tcp or terminated_https (https: the same)')
     .requiredOption('--port <n>', 'front-end port', int('port'))
-    .option('--pool <ref>', 'default pool (name or id)');
+    .option('--pool <ref>', 'default pool (name or id)')
+    .option('--cert <ref>', 'terminated_https: the certificate served by default (name or id)')
+    .option('--sni-cert <ref>', 'terminated_https: a certificate chosen by the SNI name it holds; repeatable', collect);
   limitOptions(listener.commands[listener.commands.length - 1]).action(
-    act(LISTENER, (c, o: { name: string; lb: string; protocol: string; port: number; pool?: string } & Limits) =>
-      c.listeners.create({ name: o.name, loadBalancer: o.lb, protocol: o.protocol, port: o.port, defaultPool: o.pool, ...limitsOf(o) }),
+    act(LISTENER, (c, o: { name: string; lb: string; protocol: string; port: number; pool?: string; cert?: string; sniCert?: string[] } & Limits) =>
+      c.listeners.create({
+        name: o.name,
+        loadBalancer: o.lb,
+        protocol: o.protocol,
+        port: o.port,
+        defaultPool: o.pool,
+        certificate: o.cert,
+        sniCertificates: o.sniCert,
+        ...limitsOf(o),
+      }),
     ),
   );
   standardVerbs(listener, 'listener', LISTENER, (c) => c.listeners);
   // `listener update` changes the pool and the limits too (a new name is then optional).
   const update = listener.commands.find((x) => x.name() === 'update')!;
   update.options.find((o) => o.long === '--name')?.makeOptionMandatory(false);
+  update
+    .option('--cert <ref>', 'terminated_https: the certificate served by default (name or id)')
+    .option('--sni-cert <ref>', "terminated_https: a certificate chosen by SNI; repeatable, replaces the listener's", collect)
+    .option('--no-sni-cert', 'terminated_https: no certificates chosen by SNI');
   limitOptions(update.option('--pool <ref>', 'default pool (name or id)')).action(
-    act(LISTENER, (c, ref: string, o: { name?: string; pool?: string } & Limits) =>
-      c.listeners.update(ref, { name: o.name, defaultPool: o.pool, ...limitsOf(o) }),
+    act(LISTENER, (c, ref: string, o: { name?: string; pool?: string; cert?: string; sniCert?: string[] | false } & Limits) =>
+      c.listeners.update(ref, {
+        name: o.name,
+        defaultPool: o.pool,
+        certificate: o.cert,
+        sniCertificates: o.sniCert === false ? [] : o.sniCert,
+        ...limitsOf(o),
+      }),
     ),
   );
 

@@ -12,6 +12,7 @@ import { daemonCommands } from './daemon.js';
 import { dataplaneCommands } from './dataplane.js';
 import { lbCommands, serverLogsCommand } from './lb.js';
 import { l7Commands } from './l7.js';
+import { certCommands } from './cert.js';
 import { outputOption } from './shared.js';
 import { converged, lbActive, waitable } from './wait.js';
 import { completionCommand } from './completion.js';
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   dataplaneCommands(program);
   lbCommands(program);
   l7Commands(program);
+  certCommands(program);
   serverLogsCommand(program);
   topologyCommands(program);
   // Let `-o json` be given after the subcommand too (`nimbus vpc list -o json`).

@@ -18,7 +18,8 @@ export type RefKind =
   | 'natGateway'
   | 'internetGateway'
   | 'networkAcl'
-  | 'listener';
+  | 'listener'
+  | 'certificate';
 
 export class Names {
   private readonly maps = new Map<RefKind, Map<string, string>>();
@@ -42,6 +43,7 @@ export class Names {
       internetGateway: () => c.internetGateways.list(),
       networkAcl: () => c.networkAcls.list(),
       listener: () => c.listeners.list(),
+      certificate: () => c.certificates.list(),
     };
     const missing = [...new Set(kinds)].filter((k) => !this.maps.has(k));
     const fetched = await Promise.all(missing.map((k) => lists[k]()));

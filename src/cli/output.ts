@@ -12,11 +12,14 @@ export interface Column<T> {
   value: (row: T, names: Names) => string | number | boolean | null | undefined;
   /** The kinds whose names the value shows (fetched before the table is printed). */
   refs?: RefKind[];
+  /** Left out of a table where no row has a value (a listener's certificates, on a table without TLS). */
+  optional?: boolean;
 }
 
 const NO_NAMES = new Names(null);
 
-export function table<T>(rows: T[], columns: Column<T>[], names: Names = NO_NAMES): string {
+export function table<T>(rows: T[], all: Column<T>[], names: Names = NO_NAMES): string {
+  const columns = all.filter((c) => !c.optional || rows.some((r) => !['', null, undefined].includes(c.value(r, names) as string | null | undefined)));
   const cells = rows.map((r) => columns.map((c) => String(c.value(r, names) ?? '-')));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i].length)));
   const line = (vals: string[]) => vals.map((v, i) => (i === vals.length - 1 ? v : v.padEnd(widths[i]))).join('  ');

@@ -16,6 +16,8 @@ import type {
   HealthMonitor,
   HealthMonitorInput,
   HealthMonitorUpdate,
+  Certificate,
+  CertificateInput,
   L7Policy,
   L7PolicyInput,
   L7PolicyUpdate,
@@ -289,6 +291,12 @@ export class NimbusClient {
     ...crud<L7Policy, L7PolicyInput, L7PolicyUpdate>(this, 'l7policies'),
     addRule: (ref: string, b: L7RuleInput) => this.request<L7Rule>('POST', `/v1/l7policies/${enc(ref)}/rules`, b),
     deleteRule: (ref: string, rule: string) => this.request<L7Rule>('DELETE', `/v1/l7policies/${enc(ref)}/rules/${enc(rule)}`),
+  };
+  certificates = {
+    list: () => this.request<Certificate[]>('GET', '/v1/certificates'),
+    get: (ref: string) => this.request<Certificate>('GET', `/v1/certificates/${enc(ref)}`),
+    create: (b: CertificateInput) => this.request<Certificate>('POST', '/v1/certificates', b),
+    delete: (ref: string) => this.request<Certificate>('DELETE', `/v1/certificates/${enc(ref)}`),
   };
   serverLogs = (ref: string) => this.request<ServerLogs>('GET', `/v1/servers/${enc(ref)}/logs`);
   metrics = async (): Promise<string> => {

@@ -85,6 +85,12 @@ export const ERROR_CATALOGUE = {
   'InvalidL7PolicyID.NotFound': { status: 404, summary: 'No L7 policy with that name or id in the project.' },
   'InvalidL7RuleID.NotFound': { status: 404, summary: 'No rule with that id in the L7 policy.' },
   L7PolicyLimitExceeded: { status: 400, summary: 'A listener has 50 L7 policies, or a policy 50 rules.' },
+  'InvalidCertificateID.NotFound': { status: 404, summary: 'No certificate with that name or id in the project.' },
+  InvalidCertificate: {
+    status: 400,
+    summary: "A certificate or key that cannot be read, a key that is not the certificate's, or one Nimbus does not serve (AWS: MalformedCertificate).",
+  },
+  'Certificate.InUse': { status: 409, summary: 'Deleting a certificate a listener still serves (AWS: ResourceInUse).' },
   'InvalidListener.Protocol': { status: 409, summary: 'L7 policies on a listener that is not HTTP.' },
   NetworkAclEntryLimitExceeded: { status: 400, summary: "A network ACL has as many rules in one direction as the project's quota allows (AWS's code)." },
   'InvalidGatewayID.NotFound': { status: 404, summary: 'A route target naming an internet gateway the project does not have.' },

@@ -28,6 +28,7 @@ export const KINDS = {
   flowLog: 'fl',
   l7Policy: 'l7p',
   l7Rule: 'l7r',
+  certificate: 'cert',
 } as const;
 
 export type Kind = keyof typeof KINDS;
@@ -84,4 +85,5 @@ export const KIND_LABEL: Record<Kind, string> = {
   flowLog: 'flow log',
   l7Policy: 'L7 policy',
   l7Rule: 'L7 rule',
+  certificate: 'certificate',
 };

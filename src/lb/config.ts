@@ -95,6 +95,15 @@ export interface ListenerConfig {
   connectionLimit?: number;
   /** HTTP: the L7 policies in order (absent: none, and nothing is matched per request). */
   policies?: PolicyConfig[];
+  /** HTTP over TLS (a TERMINATED_HTTPS listener): the certificates, the first served when the client's SNI names none of the others. */
+  tls?: { certificates: TlsCertificate[] };
+}
+
+/** A certificate as an engine serves it: PEM of the certificate followed by its chain, and of its key. */
+export interface TlsCertificate {
+  id: string;
+  cert: string;
+  key: string;
 }
 
 export interface EngineConfig {

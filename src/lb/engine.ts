@@ -13,6 +13,7 @@ import { HttpSession } from './http/proxy.js';
 import type { ListenerContext, SlowHead } from './listener-context.js';
 import { tcpSession } from './tcp-proxy.js';
 import { AccessLog, Counters } from './observe.js';
+import { terminate, tlsServe, type TlsServe } from './tls.js';
 
 interface ListenerRuntime {
   config: ListenerConfig;
@@ -25,6 +26,8 @@ interface ListenerRuntime {
   open: number;
   /** Closes sessions whose request head is late (slowloris). */
   reaper: NodeJS.Timeout;
+  /** TERMINATED_HTTPS: its certificates as TLS contexts. */
+  tls: TlsServe | null;
 }
 
 /** How often a listener looks for late request heads. */
@@ -73,7 +76,7 @@ export class Engine extends EventEmitter {
     const binds: Promise<void>[] = [];
     for (const lc of config.listeners) {
       let l = this.lsns.get(lc.id);
-      if (l && (l.config.port !== lc.port || l.config.protocol !== lc.protocol)) {
+      if (l && (l.config.port !== lc.port || l.config.protocol !== lc.protocol || !l.config.tls !== !lc.tls)) {
         for (const s of [...l.bound.values(), ...l.adopted]) s.close();
         clearInterval(l.reaper);
         this.lsns.delete(lc.id);
@@ -87,9 +90,11 @@ export class Engine extends EventEmitter {
           adopted: [],
           open: 0,
           reaper: setInterval(() => reap(slowHeads), REAP_MS).unref(),
+          tls: null,
           ctx: {
             id: lc.id,
             port: lc.port,
+            proto: lc.tls ? 'https' : 'http',
             pool: () => (rt.config.poolId ? (this.pools.get(rt.config.poolId) ?? null) : null),
             route: null,
             poolById: (id) => this.pools.get(id) ?? null,
@@ -104,6 +109,15 @@ export class Engine extends EventEmitter {
       }
       l.config = lc;
       l.ctx.route = compilePolicies(lc.policies);
+      const certs = lc.tls?.certificates ?? [];
+      if ((l.tls?.key ?? '') !== certs.map((c) => c.id).join(',')) {
+        try {
+          l.tls = tlsServe(certs);
+        } catch (err) {
+          this.emit('error', new Error(`listener ${lc.id}: its certificates cannot be served: ${(err as Error).message}`));
+        }
+      }
+      l.ctx.proto = lc.tls ? 'https' : 'http';
       for (const [addr, s] of l.bound) {
         if (!lc.bind.includes(addr)) {
           s.close();
@@ -186,8 +200,10 @@ export class Engine extends EventEmitter {
       l.open--;
       this.clients.delete(socket);
     });
-    if (l.config.protocol === 'HTTP') new HttpSession(socket, l.ctx);
-    else tcpSession(socket, l.ctx);
+    if (l.config.protocol === 'TCP') tcpSession(socket, l.ctx);
+    else if (!l.config.tls) new HttpSession(socket, l.ctx);
+    else if (l.tls) new HttpSession(terminate(socket, l.tls, l.ctx.timeouts().httpRequest), l.ctx);
+    else socket.destroy(); // a TERMINATED_HTTPS listener without a certificate it can serve
   }
 
   private health(memberId: string, status: 'UP' | 'DOWN'): void {

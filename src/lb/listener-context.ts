@@ -18,6 +18,8 @@ export interface SlowHead {
 export interface ListenerContext {
   id: string;
   port: number;
+  /** What members are told the client spoke (X-Forwarded-Proto): https on a TERMINATED_HTTPS listener. */
+  proto: 'http' | 'https';
   /** The listener's timeouts now (reconfiguration applies to the next request). */
   timeouts(): ListenerTimeouts;
   /** Sessions whose request head came in part: the listener's reaper closes those past their deadline (one timer per listener, none per request). */

@@ -95,6 +95,7 @@ export const NOT_FOUND: Record<Kind, ErrorCode> = {
   flowLog: 'InvalidFlowLogId.NotFound',
   l7Policy: 'InvalidL7PolicyID.NotFound',
   l7Rule: 'InvalidL7RuleID.NotFound',
+  certificate: 'InvalidCertificateID.NotFound',
 };
 
 export function notFound(kind: Kind, ref: string): NimbusError {

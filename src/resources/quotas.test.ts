@@ -22,6 +22,9 @@ import { createPool } from './load-balancer/pool.js';
 import { allocateElasticIp, createInternetGateway, createNatGateway } from './edge/service.js';
 import { addAclRule, createNetworkAcl } from './network-acl/service.js';
 import { createFlowLog } from './flow-log/service.js';
+import { importCertificate, selfSign } from './certificate/service.js';
+
+const lab = await selfSign(['quota.example'], 30);
 
 /** Per kind: what the project needs first, and one more of the kind (called with n = 0, 1, ...). */
 const CASES: Record<QuotaKind, { setup?: (ctx: Ctx) => void; one: (ctx: Ctx, n: number) => unknown }> = {
@@ -87,6 +90,7 @@ const CASES: Record<QuotaKind, { setup?: (ctx: Ctx) => void; one: (ctx: Ctx, n: 
     setup: (ctx) => createVpc(ctx, { name: 'v', cidr: '10.0.0.0/16' }),
     one: (ctx, n) => createFlowLog(ctx, { name: `f${n}`, vpc: 'v', trafficType: ['ALL', 'ACCEPT', 'REJECT'][n % 3] }),
   },
+  certificates: { one: (ctx, n) => importCertificate(ctx, { name: `c${n}`, certificatePem: lab.certPem, privateKeyPem: lab.keyPem }) },
   natGateways: {
     setup: (ctx) => {
       createVpc(ctx, { name: 'v', cidr: '10.0.0.0/16' });

@@ -16,6 +16,7 @@ export * from './topology.js';
 export * from './internet.js';
 export * from './flow-log.js';
 export * from './l7.js';
+export * from './certificate.js';
 
 import { Type } from '@sinclair/typebox';
 import {
@@ -38,6 +39,7 @@ import { TraceResponse, PingResult } from './analyzer.js';
 import { Token } from './access.js';
 import { FlowLog } from './flow-log.js';
 import { L7Policy } from './l7.js';
+import { Certificate } from './certificate.js';
 
 export const ErrorBody = Type.Object({ code: Type.String(), message: Type.String() }, { $id: 'Error' });
 
@@ -66,5 +68,6 @@ export const SHARED_SCHEMAS = [
   Member,
   HealthMonitor,
   L7Policy,
+  Certificate,
   Token,
 ];

@@ -155,14 +155,43 @@ export const Inputs = {
     {
       name: Name,
       loadBalancer: Ref('load balancer'),
-      protocol: Short('HTTP or TCP'),
+      protocol: Short('HTTP, TCP or TERMINATED_HTTPS'),
       port: Port(),
       defaultPool: Type.Optional(Ref('pool')),
+      certificate: Type.Optional(Ref('TERMINATED_HTTPS: the default certificate')),
+      sniCertificates: Type.Optional(Type.Array(Ref('a certificate chosen by SNI'), { maxItems: 24 })),
       ...ListenerLimits.properties,
     },
     strict,
   ),
-  listenerUpdate: Type.Object({ name: Type.Optional(Name), defaultPool: Type.Optional(Nullable(Short())), ...ListenerLimits.properties }, strict),
+  listenerUpdate: Type.Object(
+    {
+      name: Type.Optional(Name),
+      defaultPool: Type.Optional(Nullable(Short())),
+      certificate: Type.Optional(Ref('TERMINATED_HTTPS: the default certificate')),
+      sniCertificates: Type.Optional(Type.Array(Ref('a certificate chosen by SNI'), { maxItems: 24 })),
+      ...ListenerLimits.properties,
+    },
+    strict,
+  ),
+  certificate: Type.Object(
+    {
+      name: Name,
+      certificatePem: Type.Optional(Text(65536, 'PEM: the certificate (import)')),
+      privateKeyPem: Type.Optional(Text(65536, 'PEM: its private key, unencrypted (import); kept sealed, never returned')),
+      chainPem: Type.Optional(Text(65536, 'PEM: intermediate certificates (import)')),
+      selfSigned: Type.Optional(
+        Type.Object(
+          {
+            dnsNames: Type.Array(Text(253), { minItems: 1, maxItems: 20, description: 'the names it is valid for (the first is its subject)' }),
+            days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'valid for (default 365)' })),
+          },
+          strict,
+        ),
+      ),
+    },
+    strict,
+  ),
   pool: Type.Object(
     {
       name: Name,
@@ -307,3 +336,4 @@ export type ExecInput = Static<typeof Inputs.exec>;
 export type L7PolicyInput = Static<typeof Inputs.l7Policy>;
 export type L7PolicyUpdate = Static<typeof Inputs.l7PolicyUpdate>;
 export type L7RuleInput = Static<typeof Inputs.l7Rule>;
+export type CertificateInput = Static<typeof Inputs.certificate>;

@@ -6,8 +6,14 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Nullable, S, StringEnum } from './kit.js';
 import { LISTENER_LIMITS, POOL_LIMITS, type ListenerLimit, type PoolLimit } from './listener-limits.js';
 
+/** A pool's protocol (and a listener's, but for TERMINATED_HTTPS). */
 export const LB_PROTOCOLS = ['HTTP', 'TCP'] as const;
 export type LbProtocol = (typeof LB_PROTOCOLS)[number];
+/** Octavia's listener protocols Nimbus serves: TERMINATED_HTTPS ends TLS at the load balancer and sends HTTP to an HTTP pool. */
+export const LISTENER_PROTOCOLS = ['HTTP', 'TCP', 'TERMINATED_HTTPS'] as const;
+export type ListenerProtocol = (typeof LISTENER_PROTOCOLS)[number];
+/** The pool protocol a listener of `protocol` sends to. */
+export const poolProtocolOf = (protocol: ListenerProtocol): LbProtocol => (protocol === 'TCP' ? 'TCP' : 'HTTP');
 export const ALGORITHMS = ['ROUND_ROBIN', 'LEAST_CONNECTIONS', 'SOURCE_IP'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 export const PERSISTENCE_TYPES = ['SOURCE_IP', 'HTTP_COOKIE', 'APP_COOKIE'] as const;
@@ -81,9 +87,17 @@ export const Listener = Type.Object(
     name: S(),
     projectId: S(),
     loadBalancerId: S(),
-    protocol: StringEnum(LB_PROTOCOLS),
+    protocol: StringEnum(LISTENER_PROTOCOLS),
     port: Type.Integer(),
     defaultPoolId: Nullable(S()),
+    certificateId: Type.Optional(
+      Nullable(
+        S({ description: "TERMINATED_HTTPS: the certificate served when the client's SNI names none of the others (Octavia's default_tls_container_ref)" }),
+      ),
+    ),
+    sniCertificateIds: Type.Optional(
+      Type.Array(S(), { description: "TERMINATED_HTTPS: more certificates, chosen by the client's SNI (Octavia's sni_container_refs)" }),
+    ),
     ...ListenerLimits.properties,
     createdAt: S(),
   },

@@ -19,6 +19,7 @@ export const QUOTA_KINDS = [
   'networkAclsPerVpc',
   'rulesPerNetworkAcl',
   'flowLogsPerResource',
+  'certificates',
 ] as const;
 export type QuotaKind = (typeof QUOTA_KINDS)[number];
 
@@ -43,6 +44,7 @@ export const DEFAULT_QUOTAS: Record<QuotaKind, number> = {
   networkAclsPerVpc: 200,
   rulesPerNetworkAcl: 20,
   flowLogsPerResource: 2,
+  certificates: 100,
 };
 
 /** The code a quota's refusal carries: AWS's where it has one. */

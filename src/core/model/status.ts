@@ -140,6 +140,7 @@ export const WorkloadRequest = Type.Object({
   method: S(),
   path: S(),
   forwardedFor: Nullable(S()),
+  forwardedProto: Type.Optional(Nullable(S({ description: 'X-Forwarded-Proto as the server got it: https behind a TERMINATED_HTTPS listener' }))),
   userAgent: Nullable(S()),
 });
 export type WorkloadRequest = Static<typeof WorkloadRequest>;

@@ -29,6 +29,14 @@ export interface RenderPlace {
 export const publicSocket = (dir: string, listenerId: string) => `${dir}/p-${listenerId}.sock`;
 export const statsSocket = (dir: string) => `${dir}/stats.sock`;
 export const serverStateFile = (dir: string) => `${dir}/servers.state`;
+/** A TERMINATED_HTTPS listener's certificate as HAProxy reads it: the certificate, its chain and its key in one file (0600, the agent's). */
+export const certFile = (dir: string, certId: string) => `${dir}/tls/${certId}.pem`;
+/** The certificate files a configuration needs, with their content. */
+export function certFiles(config: EngineConfig, dir: string): { path: string; content: string }[] {
+  const seen = new Map<string, string>();
+  for (const l of config.listeners) for (const c of l.tls?.certificates ?? []) seen.set(certFile(dir, c.id), `${c.cert.trimEnd()}\n${c.key.trimEnd()}\n`);
+  return [...seen].map(([path, content]) => ({ path, content }));
+}
 export const backendName = (poolId: string, listenerId: string) => `${poolId}:${listenerId}`;
 /** The stick table counting the requests each of a listener's policies decided. */
 export const policyTable = (listenerId: string) => `policies:${listenerId}`;
@@ -69,9 +77,11 @@ function frontend(l: ListenerConfig, pool: PoolConfig | null, place: RenderPlace
   const t = l.timeouts ?? DEFAULT_TIMEOUTS;
   const http = l.protocol === 'HTTP';
   const out = [`frontend ${l.id}`, `  mode ${http ? 'http' : 'tcp'}`];
-  for (const ip of l.bind) out.push(`  bind ${ip}:${l.port}`);
+  // TERMINATED_HTTPS: TLS ends here; the first certificate is the default, the others are chosen by SNI (HAProxy reads their names).
+  const ssl = l.tls ? ` ssl${l.tls.certificates.map((c) => ` crt ${certFile(place.dir, c.id)}`).join('')} alpn http/1.1` : '';
+  for (const ip of l.bind) out.push(`  bind ${ip}:${l.port}${ssl}`);
   // The public IP's connections, relayed by the agent with the client's address in a PROXY header.
-  out.push(`  bind unix@${publicSocket(place.dir, l.id)} accept-proxy mode 600`);
+  out.push(`  bind unix@${publicSocket(place.dir, l.id)} accept-proxy mode 600${ssl}`);
   if ((l.connectionLimit ?? -1) >= 0) out.push(`  maxconn ${l.connectionLimit}`);
   out.push(`  timeout client ${seconds(t.clientData)}`);
   out.push(`  log-format ${q(logFormat(l, pool))}`);
@@ -86,7 +96,11 @@ function frontend(l: ListenerConfig, pool: PoolConfig | null, place: RenderPlace
     );
     // A body is parsed (up to a buffer) before the member is chosen: a malformed chunk is refused before any member sees the head.
     out.push('  option http-buffer-request');
-    out.push('  option forwardfor', '  http-request set-header X-Forwarded-Proto http', '  http-request set-header X-Forwarded-Port %[dst_port]');
+    out.push(
+      '  option forwardfor',
+      `  http-request set-header X-Forwarded-Proto ${l.tls ? 'https' : 'http'}`,
+      `  http-request set-header X-Forwarded-Port ${l.port}`,
+    );
     out.push('  http-after-response set-var(txn.t) date(0,ms)');
     // A reload does not close idle keep-alive connections under a client about to reuse them: their next answer says close.
     out.push('  option idle-close-on-response');
@@ -184,6 +198,8 @@ export function renderHaproxy(config: EngineConfig, place: RenderPlace): string 
     `  stats socket ${statsSocket(place.dir)} mode 600 level admin`,
     `  server-state-file ${serverStateFile(place.dir)}`,
     '  log stdout format raw local0',
+    // TLS 1.2 and 1.3, as node's defaults (the built-in engine's).
+    '  ssl-default-bind-options ssl-min-ver TLSv1.2',
     `  nbthread ${Math.max(1, place.threads)}`,
     // Old processes still serving long connections after a reload end within this (HAProxy notes: lingering workers).
     '  hard-stop-after 60s',

@@ -124,7 +124,15 @@ export class HttpSession extends MemberSide implements SlowHead {
     this.respStarted = false;
     if (req.chunked) this.reqBody.reset(Framing.Chunked);
     else this.reqBody.reset(Framing.Length, Math.max(0, req.contentLength));
-    const head = requestHead(req, buf, end, this.clientIp, this.ctx.port, (this.forwarded ??= forwardingTail(this.clientIp, this.ctx.port)));
+    const head = requestHead(
+      req,
+      buf,
+      end,
+      this.clientIp,
+      this.ctx.port,
+      (this.forwarded ??= forwardingTail(this.clientIp, this.ctx.port, this.ctx.proto)),
+      this.ctx.proto,
+    );
     this.replay.start(head);
     // L7 policies, when the listener has any (one null test otherwise).
     const route = this.ctx.route;

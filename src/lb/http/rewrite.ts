@@ -20,8 +20,8 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /** This connection's forwarding headers and its keep-alive, ending the head: made once per connection. */
-export function forwardingTail(clientIp: string, port: number): Buffer {
-  return Buffer.from(`x-forwarded-for: ${clientIp}\r\nx-forwarded-proto: http\r\nx-forwarded-port: ${port}\r\nconnection: keep-alive\r\n\r\n`, 'latin1');
+export function forwardingTail(clientIp: string, port: number, proto: 'http' | 'https' = 'http'): Buffer {
+  return Buffer.from(`x-forwarded-for: ${clientIp}\r\nx-forwarded-proto: ${proto}\r\nx-forwarded-port: ${port}\r\nconnection: keep-alive\r\n\r\n`, 'latin1');
 }
 
 /**
@@ -29,7 +29,15 @@ export function forwardingTail(clientIp: string, port: number): Buffer {
  * hop-by-hop or forwarding header of their own: then it is the client's head as it came plus
  * `tail` (forwardingTail), in one copy. Otherwise the head is written anew.
  */
-export function requestHead(req: RequestHead, buf: Buffer, end: number, clientIp: string, port: number, tail: Buffer): Buffer {
+export function requestHead(
+  req: RequestHead,
+  buf: Buffer,
+  end: number,
+  clientIp: string,
+  port: number,
+  tail: Buffer,
+  proto: 'http' | 'https' = 'http',
+): Buffer {
   if (req.version === 11 && !req.replaced) {
     const out = Buffer.allocUnsafe(end - 2 + tail.length);
     buf.copy(out, 0, 0, end - 2);
@@ -50,7 +58,7 @@ export function requestHead(req: RequestHead, buf: Buffer, end: number, clientIp
     }
     out += `${n}: ${values[i]}\r\n`;
   }
-  out += `x-forwarded-for: ${xff}${clientIp}\r\nx-forwarded-proto: http\r\nx-forwarded-port: ${port}\r\n`;
+  out += `x-forwarded-for: ${xff}${clientIp}\r\nx-forwarded-proto: ${proto}\r\nx-forwarded-port: ${port}\r\n`;
   // An h2c upgrade passes as HAProxy 2.6 passes it (measured): with HTTP2-Settings, named in Connection as RFC 9113 §3.2 asks.
   if (req.upgrade) out += `connection: upgrade${isH2c(req.upgradeValue, names) ? ', http2-settings' : ''}\r\nupgrade: ${req.upgradeValue}\r\n\r\n`;
   else out += 'connection: keep-alive\r\n\r\n';

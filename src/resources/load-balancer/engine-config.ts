@@ -11,6 +11,8 @@ import type { Store } from '../../store/db.js';
 import type { Topology } from '../../net/topology.js';
 import { trace } from '../../net/trace.js';
 import { policiesOf as orderedPolicies } from './l7-policy.js';
+import { servedPem } from '../certificate/service.js';
+import type { StoredCertificate } from '../../core/model/index.js';
 
 export interface MemberAdmission {
   /** Why a member takes no traffic whatever its health, or null. */
@@ -19,7 +21,7 @@ export interface MemberAdmission {
 
 /** A listener's L7 policies in order, each with its rules (a listener without any: nothing). */
 function policiesOf(store: Store, l: Listener): { policies?: PolicyConfig[] } {
-  if (l.protocol !== 'HTTP') return {};
+  if (l.protocol === 'TCP') return {};
   const list = orderedPolicies(store, l.id);
   if (list.length === 0) return {};
   return {
@@ -33,6 +35,17 @@ function policiesOf(store: Store, l: Listener): { policies?: PolicyConfig[] } {
       rules: p.rules.map((r) => ({ type: r.type, compare: r.compareType, key: r.key, value: r.value, invert: r.invert })),
     })),
   };
+}
+
+/** A TERMINATED_HTTPS listener's certificates, its default one first (one whose key cannot be opened is left out). */
+function tlsOf(store: Store, l: Listener): { tls?: NonNullable<EngineConfig['listeners'][number]['tls']> } {
+  if (l.protocol !== 'TERMINATED_HTTPS') return {};
+  const certificates = [l.certificateId, ...(l.sniCertificateIds ?? [])].flatMap((id) => {
+    const c = id ? store.get<StoredCertificate>(id, 'certificate') : undefined;
+    const pem = c ? servedPem(c) : null;
+    return pem ? [{ id: c!.id, ...pem }] : [];
+  });
+  return { tls: { certificates } };
 }
 
 export function engineConfig(
@@ -50,8 +63,9 @@ export function engineConfig(
   const config: EngineConfig = {
     listeners: listeners.map((l) => ({
       ...policiesOf(store, l),
+      ...tlsOf(store, l),
       id: l.id,
-      protocol: l.protocol,
+      protocol: l.protocol === 'TCP' ? ('TCP' as const) : ('HTTP' as const),
       port: l.port,
       poolId: l.defaultPoolId,
       bind: plane === 'linux' ? [lb.vip] : [],

@@ -124,8 +124,11 @@ export function createL7Policy(ctx: Ctx, input: L7PolicyInput): L7Policy {
   return write(ctx, () => {
     const listener = resolve<Listener>(ctx, 'listener', input.listener, 'listener');
     checkMutable(ctx, listener.loadBalancerId);
-    if (listener.protocol !== 'HTTP')
-      throw new NimbusError('InvalidListener.Protocol', `listener '${listener.name}' is ${listener.protocol}: L7 policies are for HTTP listeners`);
+    if (listener.protocol === 'TCP')
+      throw new NimbusError(
+        'InvalidListener.Protocol',
+        `listener '${listener.name}' is ${listener.protocol}: L7 policies are for HTTP and TERMINATED_HTTPS listeners`,
+      );
     const others = policiesOf(ctx.store, listener.id);
     if (others.length >= MAX_L7_POLICIES) throw new NimbusError('L7PolicyLimitExceeded', `listener '${listener.name}' has ${MAX_L7_POLICIES} L7 policies`);
     const action = oneOf('action', input.action, L7_ACTIONS);

@@ -4,13 +4,30 @@
  * monitors whose timeout is below their delay. Pure; each refusal names the value at fault.
  */
 import { invalid } from '../../core/errors.js';
-import { ALGORITHMS, PERSISTENCE_TYPES, type Algorithm, type HealthMonitor, type LbProtocol, type PersistenceType, type Pool } from '../../core/model/index.js';
+import {
+  ALGORITHMS,
+  PERSISTENCE_TYPES,
+  type Algorithm,
+  type HealthMonitor,
+  type LbProtocol,
+  type ListenerProtocol,
+  type PersistenceType,
+  type Pool,
+} from '../../core/model/index.js';
 
 /** HTTP or TCP, in any case. */
 export function protocolOf(value: unknown, field: string): LbProtocol {
   const p = typeof value === 'string' ? value.toUpperCase() : value;
   if (p !== 'HTTP' && p !== 'TCP') throw invalid(`${field}: '${String(value)}' must be HTTP or TCP`);
   return p;
+}
+
+/** HTTP, TCP or TERMINATED_HTTPS (HTTPS too, AWS's word for it), in any case. */
+export function listenerProtocolOf(value: unknown, field: string): ListenerProtocol {
+  const p = typeof value === 'string' ? value.toUpperCase() : value;
+  if (p === 'HTTP' || p === 'TCP' || p === 'TERMINATED_HTTPS') return p;
+  if (p === 'HTTPS') return 'TERMINATED_HTTPS';
+  throw invalid(`${field}: '${String(value)}' must be HTTP, TCP or TERMINATED_HTTPS`);
 }
 
 /** One of ALGORITHMS, in any case. */

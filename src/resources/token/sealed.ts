@@ -1,5 +1,5 @@
 /**
- * AWS secret keys at rest. SigV4 needs the secret itself (a hash would not do), so it is kept
+ * AWS secret keys and TLS certificates' private keys at rest. SigV4 needs the secret itself (a hash would not do), so it is kept
  * encrypted with AES-256-GCM under a key that lives apart from the database: a 0600 file in the
  * data directory (`secret.key`), made at the first start. A copy of the database alone gives no
  * usable secret. A store used without a key file (an in-memory one in unit tests) gets a key of
