@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expectedCodesRegex, renderHaproxy } from './render.js';
+import { certFiles, expectedCodesRegex, renderHaproxy } from './render.js';
+import { selfSign } from '../../resources/certificate/service.js';
 import { carried, fromStat, healthOfStatus, parsePolicyTable, parseStat } from './stats.js';
 import { fromHaproxy } from '../observe.js';
 import type { EngineConfig, PoolConfig } from '../config.js';
@@ -13,9 +14,24 @@ import { haproxyPath } from '../../workloads/haproxy.js';
 const member = (id: string, extra: Partial<PoolConfig['members'][number]> = {}) => ({ id, host: '10.0.0.1', port: 8080, weight: 1, enabled: true, ...extra });
 const health = { type: 'HTTP' as const, delayMs: 2000, timeoutMs: 1000, rise: 2, fall: 3, urlPath: '/healthz', expectedCodes: '200-202,204' };
 
+const [tlsA, tlsB] = await Promise.all([selfSign(['a.test'], 2), selfSign(['b.test'], 2)]);
+
 /** Every kind of listener, pool, persistence and health check the engine configuration can say. */
 const CONFIG: EngineConfig = {
   listeners: [
+    {
+      id: 'lsn-https',
+      protocol: 'HTTP',
+      port: 8443,
+      poolId: 'pool-cookie',
+      bind: ['127.0.0.1'],
+      tls: {
+        certificates: [
+          { id: 'cert-a', cert: tlsA.certPem, key: tlsA.keyPem },
+          { id: 'cert-b', cert: tlsB.certPem, key: tlsB.keyPem },
+        ],
+      },
+    },
     {
       id: 'lsn-http',
       protocol: 'HTTP',
@@ -116,6 +132,17 @@ test('the rendered file maps each part of the configuration (Octavia: frontend p
   assert.match(cfg, /^ {2}use_backend pool-app:lsn-http if \{ var\(txn\.l7\) -m str l7p-app \}$/m);
   assert.match(cfg, /^backend pool-app:lsn-http$/m);
   assert.doesNotMatch(cfg, /l7p-empty/, 'a policy without rules matches nothing');
+  // TLS: the default certificate first, on both binds; members are told https.
+  assert.match(cfg, /^ {2}bind 127\.0\.0\.1:8443 ssl crt \/run\/x\/tls\/cert-a\.pem crt \/run\/x\/tls\/cert-b\.pem alpn http\/1\.1$/m);
+  assert.match(cfg, /^ {2}bind unix@\/run\/x\/p-lsn-https\.sock accept-proxy mode 600 ssl crt \/run\/x\/tls\/cert-a\.pem/m);
+  assert.match(cfg, /^frontend lsn-https\n[\s\S]*?X-Forwarded-Proto https$/m);
+  assert.match(cfg, /^frontend lsn-http\n[\s\S]*?X-Forwarded-Proto http$/m);
+  const files = certFiles(CONFIG, '/run/x');
+  assert.deepEqual(
+    files.map((f) => f.path),
+    ['/run/x/tls/cert-a.pem', '/run/x/tls/cert-b.pem'],
+  );
+  assert.match(files[0].content, /-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----/, 'a file holds the certificate, then its key');
 });
 
 test('HAProxy itself accepts the rendered file (haproxy -c)', { skip: haproxyPath() ? false : 'haproxy is not installed' }, () => {
@@ -123,6 +150,8 @@ test('HAProxy itself accepts the rendered file (haproxy -c)', { skip: haproxyPat
   try {
     const file = join(dir, 'haproxy.cfg');
     writeFileSync(join(dir, 'servers.state'), '1\n'); // the agent makes it before HAProxy's first start
+    mkdirSync(join(dir, 'tls'));
+    for (const f of certFiles(CONFIG, dir)) writeFileSync(f.path, f.content, { mode: 0o600 });
     writeFileSync(file, renderHaproxy(CONFIG, { dir, threads: 1 }));
     const r = spawnSync(haproxyPath()!, ['-c', '-f', file], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
