@@ -642,3 +642,57 @@ loadBalancers:
   assert.deepEqual(await c.l7Policies.list(), []);
   assert.equal((await run(['destroy', '-f', file], 'routed')).code, 0);
 });
+
+test('TLS from a file: a TERMINATED_HTTPS listener names its certificates, an SNI change is an update, exported, planned again as no change', async () => {
+  await t.client.projects.create({ name: 'tls' });
+  const c = t.client.as('tls');
+  for (const [name, dns] of [
+    ['t-shop', 'shop.test'],
+    ['t-api', 'api.shop.test'],
+  ])
+    await c.certificates.create({ name, selfSigned: { dnsNames: [dns] } });
+  const text = (sni: string) => `name: tls
+vpcs:
+  - name: t-vpc
+    cidr: 10.93.0.0/16
+    subnets:
+      - { name: t-a, cidr: 10.93.1.0/24 }
+servers:
+  - { name: t-web, subnet: t-a }
+loadBalancers:
+  - name: t-lb
+    subnet: t-a
+    pools:
+      - { name: t-site, protocol: http, algorithm: round_robin, members: [{ server: t-web, port: 8080 }] }
+    listeners:
+      - { name: t-https, protocol: terminated_https, port: 8443, defaultPool: t-site, certificate: t-shop${sni} }
+`;
+  const file = join(dir, 'tls.yaml');
+  writeFileSync(file, text(''));
+  const r = await run(['apply', '-f', file], 'tls');
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const l = await c.listeners.get('t-https');
+  assert.equal(l.protocol, 'TERMINATED_HTTPS');
+  assert.equal(l.certificateId, (await c.certificates.get('t-shop')).id);
+  assert.match((await run(['plan', '-f', file], 'tls')).stdout, /No changes/);
+
+  writeFileSync(file, text(', sniCertificates: [t-api]'));
+  const planned = await run(['plan', '-f', file], 'tls');
+  assert.match(planned.stdout, /update\s+listener t-https\s+SNI certificates \[\] -> \["t-api"\]/, planned.stdout);
+  assert.equal((await run(['apply', '-f', file], 'tls')).code, 0);
+  assert.deepEqual((await c.listeners.get('t-https')).sniCertificateIds, [(await c.certificates.get('t-api')).id]);
+
+  const exported = await run(['export', '-o', 'yaml'], 'tls');
+  assert.match(exported.stdout, /certificate: t-shop/);
+  const path = join(dir, 'tls-export.yaml');
+  writeFileSync(path, exported.stdout);
+  assert.match((await run(['plan', '-f', path], 'tls')).stdout, /No changes/);
+  // A file naming a certificate the project does not have is refused, naming it.
+  writeFileSync(file, text('').replace('certificate: t-shop', 'certificate: t-none'));
+  const bad = await run(['apply', '-f', file], 'tls');
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /t-none/);
+  assert.equal((await c.listeners.get('t-https')).certificateId, (await c.certificates.get('t-shop')).id, 'the refused file changed nothing');
+  writeFileSync(file, text(''));
+  assert.equal((await run(['destroy', '-f', file], 'tls')).code, 0);
+});

@@ -194,7 +194,7 @@ function carryOut(ctx: Ctx, s: Step, half: 'delete' | 'make'): void {
     case 'listener': {
       if (!update) return void createListener(ctx, i);
       const { name: _n, loadBalancer: _l, protocol: _p, port: _port, ...rest } = f;
-      return void updateListener(ctx, s.name, { defaultPool: null, ...rest } as never);
+      return void updateListener(ctx, s.name, { defaultPool: null, sniCertificates: [], ...rest } as never);
     }
   }
 }

@@ -177,6 +177,8 @@ export function exportTopology(ctx: Ctx, name?: string): TopologyFile {
         protocol: l.protocol,
         port: l.port,
         ...(l.defaultPoolId ? { defaultPool: nameOf(l.defaultPoolId)! } : {}),
+        ...(l.certificateId ? { certificate: nameOf(l.certificateId)! } : {}),
+        ...(l.sniCertificateIds?.length ? { sniCertificates: l.sniCertificateIds.map((id) => nameOf(id)!) } : {}),
         ...limits,
         ...(policies.length ? { policies } : {}),
       };

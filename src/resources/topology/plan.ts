@@ -368,11 +368,19 @@ export function compare(ctx: Ctx, w: Want, doc: unknown): { replace: string[]; u
     case 'listener': {
       const l = doc as Listener;
       replace.push(
-        differs('protocol', l.protocol, lower(i.protocol)),
+        differs('protocol', l.protocol, lower(i.protocol) === 'HTTPS' ? 'TERMINATED_HTTPS' : lower(i.protocol)),
         differs('port', l.port, i.port),
         differs('load balancer', nameOf(ctx, l.loadBalancerId), i.loadBalancer),
       );
       update.push(differs('pool', nameOf(ctx, l.defaultPoolId), i.defaultPool ?? null));
+      update.push(differs('certificate', nameOf(ctx, l.certificateId), i.certificate ?? null));
+      update.push(
+        differs(
+          'SNI certificates',
+          (l.sniCertificateIds ?? []).map((id) => nameOf(ctx, id)),
+          (i.sniCertificates as string[] | undefined) ?? [],
+        ),
+      );
       for (const k of Object.keys(LISTENER_LIMITS) as (keyof typeof LISTENER_LIMITS)[])
         update.push(differs(k, l[k] ?? LISTENER_LIMITS[k].default, i[k] ?? LISTENER_LIMITS[k].default));
       break;
