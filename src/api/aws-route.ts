@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from './context.js';
 import { NimbusError } from '../core/errors.js';
 import { AWS_CODE, AwsError, decodeInput, encodeError, encodeOutput, paginate, ParamError, type Model } from '../aws/codec.js';
@@ -64,9 +64,14 @@ export function awsRoutes(app: FastifyInstance, deps: AppDeps): void {
   // The raw body is kept: the signature covers its hash.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_req, body, done) => done(null, body));
   // Not in the OpenAPI document: it is AWS's API, documented by AWS's models and docs/aws.md.
+  // ACM speaks JSON 1.1 (X-Amz-Target names the operation).
+  app.addContentTypeParser('application/x-amz-json-1.1', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_req, body, done) => done(null, body));
   app.post('/', { schema: { hide: true } }, async (req, reply) => {
     const requestId = randomUUID();
     const raw = typeof req.body === 'string' ? req.body : '';
+    const target = req.headers['x-amz-target'];
+    if (typeof target === 'string' && target.startsWith('CertificateManager.'))
+      return acmRequest(deps, req, reply, raw, target.slice('CertificateManager.'.length), requestId);
     const params = new Map<string, string>();
     const q = req.url.indexOf('?');
     for (const [k, v] of new URLSearchParams(q < 0 ? '' : req.url.slice(q + 1))) params.set(k, v);
@@ -135,6 +140,49 @@ export function awsRoutes(app: FastifyInstance, deps: AppDeps): void {
       return fail('InternalError', 'Nimbus failed to answer this request; its log has the cause', 500);
     }
   });
+}
+
+/** One ACM call (JSON 1.1): signed as any other, answered in JSON with ACM's error shape. */
+async function acmRequest(deps: AppDeps, req: FastifyRequest, reply: FastifyReply, raw: string, action: string, requestId: string) {
+  const answer = (status: number, body: unknown) =>
+    reply.code(status).header('content-type', 'application/x-amz-json-1.1').header('x-amzn-requestid', requestId).send(JSON.stringify(body));
+  const cred = parseAuthorization(typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined);
+  if (!cred) return answer(400, { __type: 'MissingAuthenticationTokenException', message: 'the request is not signed with AWS Signature Version 4' });
+  const key = awsPrincipal(deps.store, cred.accessKeyId);
+  if (!key)
+    return answer(400, {
+      __type: 'UnrecognizedClientException',
+      message: `the access key id '${cred.accessKeyId}' is not known to this daemon (nimbus credentials aws)`,
+    });
+  try {
+    verify({ method: req.method, url: req.url, headers: req.headers, body: raw }, cred, key.secret);
+  } catch (err) {
+    if (err instanceof SignatureError) return answer(400, { __type: 'InvalidSignatureException', message: err.message });
+    throw err;
+  }
+  const { ACM, acmError } = await import('../aws/acm.js');
+  const handler = Object.hasOwn(ACM, action) ? ACM[action] : undefined;
+  if (!handler)
+    return answer(400, {
+      __type: 'UnknownOperationException',
+      message: `CertificateManager.${action}: Nimbus does not serve it (docs/aws.md lists what it does)`,
+    });
+  let input: Record<string, unknown>;
+  try {
+    input = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new Error('not an object');
+  } catch {
+    return answer(400, { __type: 'SerializationException', message: 'the body is not a JSON object' });
+  }
+  const ctx: Ctx = { store: deps.store, feed: deps.feed, projectId: key.principal.projectId, admin: key.principal.admin, workloadBase: deps.workloadBase };
+  try {
+    return answer(200, handler(ctx, input, cred.region));
+  } catch (err) {
+    const e = acmError(err);
+    if (e) return answer(e.status, e.body);
+    req.log.error(err);
+    return answer(500, { __type: 'InternalFailure', message: 'Nimbus failed to answer this request; its log has the cause' });
+  }
 }
 
 /** Thrown at the end of a DryRun call so that its transaction rolls back. */

@@ -66,6 +66,7 @@ export const AWS_CODE: Record<string, string> = {
   'InvalidMemberID.NotFound': 'InvalidTarget',
   DuplicateListener: 'DuplicateListener',
   'TargetGroup.InUse': 'ResourceInUse',
+  'InvalidCertificateID.NotFound': 'CertificateNotFound',
 };
 
 /** A problem with a parameter: its key and what is wrong (the endpoint answers InvalidParameterValue). */

@@ -121,3 +121,6 @@ export function missing(ids: string[] | undefined, found: { id: string }[], code
   const gone = (ids ?? []).filter((id) => !found.some((f) => f.id === id));
   if (gone.length > 0) throw new AwsError(code, `The ${what} ID${gone.length > 1 ? 's' : ''} '${gone.join(', ')}' do${gone.length > 1 ? '' : 'es'} not exist`);
 }
+
+/** An ACM certificate's ARN: the Nimbus certificate's id after `certificate/`. */
+export const certificateArn = (ctx: Ctx, region: string, certId: string) => `arn:aws:acm:${region}:${accountId(ctx.projectId)}:certificate/${certId}`;

@@ -25,7 +25,11 @@ import {
   type Out,
   type TargetGroup,
   freshName,
+  attr,
+  setAttr,
 } from './kit.js';
+import { certificateArn } from '../kit.js';
+import { certificateIdOf } from '../../resources/certificate/service.js';
 import { memberInput, monitorOf, poolSettings } from './target-groups.js';
 
 function actionsOut(ctx: Ctx, region: string, l: Listener): Out[] {
@@ -41,15 +45,33 @@ function actionsOut(ctx: Ctx, region: string, l: Listener): Out[] {
     : [];
 }
 
+/** A listener's protocol as ELBv2 names it: HTTPS for Octavia's TERMINATED_HTTPS. */
+const awsProtocol = (l: Listener) => (l.protocol === 'TERMINATED_HTTPS' ? 'HTTPS' : l.protocol);
+/** ELBv2's default security policy; Nimbus keeps the one given and serves TLS 1.2 and 1.3 with its engine's ciphers whatever it is. */
+const DEFAULT_SSL_POLICY = 'ELBSecurityPolicy-2016-08';
+
 function listenerOut(ctx: Ctx, region: string, l: Listener): Out {
   const lb = ctx.store.get<LoadBalancer>(l.loadBalancerId, 'loadBalancer')!;
+  const https = l.protocol === 'TERMINATED_HTTPS';
   return {
     ListenerArn: listenerArn(ctx, region, lb, l),
     LoadBalancerArn: lbArn(ctx, region, lb),
     Port: l.port,
-    Protocol: l.protocol,
+    Protocol: awsProtocol(l),
     DefaultActions: actionsOut(ctx, region, l),
+    // As DescribeListeners answers: the default certificate only (DescribeListenerCertificates lists the others).
+    ...(https
+      ? { Certificates: [{ CertificateArn: certificateArn(ctx, region, l.certificateId!) }], SslPolicy: attr(ctx, l.id, 'sslPolicy') ?? DEFAULT_SSL_POLICY }
+      : {}),
   };
+}
+
+/** The certificates of a `Certificates` list (ACM ARNs, or Nimbus names or ids), as the listener service takes them. */
+function certificatesIn(list: unknown): string[] {
+  return ((list ?? []) as In[]).map((c) => {
+    if (!c?.CertificateArn) throw new AwsError('ValidationError', 'Certificates: each needs a CertificateArn');
+    return idOf(c.CertificateArn);
+  });
 }
 
 /** Makes a target group the pool of `lb` (the first listener that forwards to it). */
@@ -93,9 +115,11 @@ export function bindGroup(ctx: Ctx, tg: TargetGroup, lb: LoadBalancer, protocol:
 /** ELBv2's protocols per type: HTTP on application load balancers, TCP on network ones, matching the target group's. */
 function checkProtocols(ctx: Ctx, lb: LoadBalancer, protocol: string, tg: TargetGroup): void {
   const type = lbType(ctx, lb);
-  const allowed = type === 'network' ? 'TCP' : 'HTTP';
-  if (protocol !== allowed) throw new AwsError('ValidationError', `Protocol '${protocol}' is not one Nimbus serves on ${type} load balancers (${allowed})`);
-  if (tg.protocol !== protocol)
+  const allowed = type === 'network' ? ['TCP'] : ['HTTP', 'HTTPS'];
+  if (!allowed.includes(protocol))
+    throw new AwsError('ValidationError', `Protocol '${protocol}' is not one Nimbus serves on ${type} load balancers (${allowed.join(', ')})`);
+  // An HTTPS listener ends TLS and sends HTTP to its targets.
+  if (tg.protocol !== (protocol === 'HTTPS' ? 'HTTP' : protocol))
     throw new AwsError(
       'IncompatibleProtocols',
       `The listener's protocol '${protocol}' and target group '${tg.name}''s protocol '${tg.protocol}' are incompatible`,
@@ -121,11 +145,23 @@ export const LISTENERS: Record<string, Handler> = {
     if (!(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new AwsError('ValidationError', `Port '${String(input.Port)}' must be from 1 to 65535`);
     if (elb.listListeners(ctx, lb.id).some((l) => l.port === port))
       throw new AwsError('DuplicateListener', `A listener already exists on port ${port} of '${lb.name}'`);
+    const certs = certificatesIn(input.Certificates);
+    if (protocol === 'HTTPS' && certs.length !== 1)
+      throw new AwsError('ValidationError', 'Certificates: an HTTPS listener takes exactly one default certificate (AddListenerCertificates adds more)');
+    if (protocol !== 'HTTPS' && certs.length > 0) throw new AwsError('ValidationError', `Certificates: a ${protocol} listener takes none`);
     const l = write(ctx, () => {
       const group = getTg(ctx, forwardTarget((input.DefaultActions ?? []) as In[]));
       checkProtocols(ctx, lb, protocol, group);
       const tg = bind(ctx, group, lb);
-      const made = elb.createListener(ctx, { name: listenerName(ctx, lb, protocol, port), loadBalancer: lb.id, protocol, port, defaultPool: tg.poolId! });
+      const made = elb.createListener(ctx, {
+        name: listenerName(ctx, lb, protocol, port),
+        loadBalancer: lb.id,
+        protocol,
+        port,
+        defaultPool: tg.poolId!,
+        ...(certs.length ? { certificate: certs[0] } : {}),
+      });
+      if (protocol === 'HTTPS' && input.SslPolicy) setAttr(ctx, made.id, 'sslPolicy', String(input.SslPolicy));
       addTags(ctx, [made.id], (input.Tags ?? []) as In[]);
       return made;
     });
@@ -144,12 +180,20 @@ export const LISTENERS: Record<string, Handler> = {
     const lb = ctx.store.get<LoadBalancer>(l.loadBalancerId, 'loadBalancer')!;
     if (input.Port !== undefined && Number(input.Port) !== l.port)
       throw new AwsError('ValidationError', `Port: Nimbus keeps a listener's port (${l.port}); create another listener`);
-    if (input.Protocol !== undefined && String(input.Protocol).toUpperCase() !== l.protocol)
-      throw new AwsError('ValidationError', `Protocol: Nimbus keeps a listener's protocol (${l.protocol})`);
+    if (input.Protocol !== undefined && String(input.Protocol).toUpperCase() !== awsProtocol(l))
+      throw new AwsError('ValidationError', `Protocol: Nimbus keeps a listener's protocol (${awsProtocol(l)})`);
+    const certs = certificatesIn(input.Certificates);
+    if (certs.length > 1) throw new AwsError('ValidationError', 'Certificates: one default certificate (AddListenerCertificates adds more)');
     const next = write(ctx, () => {
-      if (!input.DefaultActions?.length) return l;
+      let out = l;
+      if (certs.length) out = elb.updateListener(ctx, l.id, { certificate: certs[0] });
+      if (input.SslPolicy !== undefined) {
+        if (l.protocol !== 'TERMINATED_HTTPS') throw new AwsError('ValidationError', `SslPolicy: a ${awsProtocol(l)} listener has none`);
+        setAttr(ctx, l.id, 'sslPolicy', String(input.SslPolicy));
+      }
+      if (!input.DefaultActions?.length) return out;
       const group = getTg(ctx, forwardTarget(input.DefaultActions as In[]));
-      checkProtocols(ctx, lb, l.protocol, group);
+      checkProtocols(ctx, lb, awsProtocol(l), group);
       const tg = bind(ctx, group, lb);
       return elb.updateListener(ctx, l.id, { defaultPool: tg.poolId });
     });
@@ -158,6 +202,28 @@ export const LISTENERS: Record<string, Handler> = {
   DeleteListener: (ctx, input) => {
     elb.deleteListener(ctx, getListener(ctx, required(input, 'ListenerArn')).id);
     return {};
+  },
+  // The certificates besides the default one: Octavia's SNI containers.
+  AddListenerCertificates: (ctx, input, region) => {
+    const l = getListener(ctx, required(input, 'ListenerArn'));
+    const add = certificatesIn(input.Certificates).map((ref) => certificateIdOf(ctx, ref));
+    const next = elb.updateListener(ctx, l.id, {
+      sniCertificates: [...new Set([...(l.sniCertificateIds ?? []), ...add.filter((id) => id !== l.certificateId)])],
+    });
+    return { Certificates: (next.sniCertificateIds ?? []).map((id) => ({ CertificateArn: certificateArn(ctx, region, id), IsDefault: false })) };
+  },
+  RemoveListenerCertificates: (ctx, input) => {
+    const l = getListener(ctx, required(input, 'ListenerArn'));
+    const drop = new Set(certificatesIn(input.Certificates).map((ref) => certificateIdOf(ctx, ref)));
+    if (l.certificateId && drop.has(l.certificateId))
+      throw new AwsError('OperationNotPermitted', 'The default certificate cannot be removed; ModifyListener sets another');
+    elb.updateListener(ctx, l.id, { sniCertificates: (l.sniCertificateIds ?? []).filter((id) => !drop.has(id)) });
+    return {};
+  },
+  DescribeListenerCertificates: (ctx, input, region) => {
+    const l = getListener(ctx, required(input, 'ListenerArn'));
+    const all = l.certificateId ? [{ id: l.certificateId, IsDefault: true }, ...(l.sniCertificateIds ?? []).map((id) => ({ id, IsDefault: false }))] : [];
+    return { Certificates: all.map((c) => ({ CertificateArn: certificateArn(ctx, region, c.id), IsDefault: c.IsDefault })) };
   },
   DescribeListenerAttributes: (ctx, input) => {
     const l = getListener(ctx, required(input, 'ListenerArn'));

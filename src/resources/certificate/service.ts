@@ -26,6 +26,9 @@ export function listCertificates(ctx: Ctx): Certificate[] {
   return ctx.store.list<StoredCertificate>('certificate', { projectId: ctx.projectId }).map(presentCertificate);
 }
 
+/** A certificate's id, by its name or id (InvalidCertificateID.NotFound otherwise). */
+export const certificateIdOf = (ctx: Ctx, ref: string): string => resolve<StoredCertificate>(ctx, 'certificate', ref).id;
+
 export const getCertificate = (ctx: Ctx, ref: string): Certificate => presentCertificate(resolve<StoredCertificate>(ctx, 'certificate', ref));
 
 /** A DNS name a certificate may be for: labels of letters, digits and '-', a leading '*.' allowed. */
