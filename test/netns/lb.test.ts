@@ -10,7 +10,8 @@ import { linuxDaemon, skipLinux, type LinuxTestDaemon } from '../helpers/linux.j
 import { checkPart2, part1, part2, randomPublicIp, waitMembersOnline, waitUp, LISTEN_PORT } from '../helpers/lab.js';
 import { serverNs } from '../../src/dataplane/linux/names.js';
 import { listNamespaces } from '../../src/dataplane/linux/observe.js';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 import { NO_HAPROXY, haproxyWorker } from '../helpers/engines.js';
@@ -57,6 +58,71 @@ for (const engine of ['builtin', 'haproxy'] as const)
       assert.equal(probe.reachable, true);
       assert.equal(probe.probe?.agrees, true, 'servers reach the VIP inside the VPC');
     });
+
+    test(
+      'L7 in the reference lab: /api goes to ecs-a and the rest to ecs-b, each seen in its own request log; HTTPS through the public IP',
+      { skip: skipLinux },
+      async () => {
+        const lb = await t.client.loadBalancers.get('elb');
+        await t.client.pools.create({ name: 'api-a', loadBalancer: 'elb', protocol: 'http', algorithm: 'round_robin' });
+        await t.client.members.create({ name: 'api-a-m', pool: 'api-a', server: 'ecs-a', port: 8080 });
+        await t.client.pools.create({ name: 'site-b', loadBalancer: 'elb', protocol: 'http', algorithm: 'round_robin' });
+        await t.client.members.create({ name: 'site-b-m', pool: 'site-b', server: 'ecs-b', port: 8080 });
+        await t.client.l7Policies.create({
+          listener: 'http80',
+          name: 'api',
+          action: 'redirect_to_pool',
+          redirectPool: 'api-a',
+          rules: [{ type: 'path', compareType: 'starts_with', value: '/api' }],
+        });
+        await t.client.listeners.update('http80', { defaultPool: 'site-b' });
+        await t.client.certificates.create({ name: 'lab-cert', selfSigned: { dnsNames: ['lab.test'] } });
+        await t.client.listeners.create({
+          name: 'https',
+          loadBalancer: 'elb',
+          protocol: 'terminated_https',
+          port: 8443,
+          defaultPool: 'site-b',
+          certificate: 'lab-cert',
+        });
+        await waitFor('the policy and the new default pool to serve', async () => {
+          const [api, site] = [await (await fetch(`${base}/api/l7-ready`)).text(), await (await fetch(`${base}/l7-ready`)).text()];
+          return api.includes('ecs-a') && site.includes('ecs-b');
+        });
+        for (let i = 0; i < 3; i++) {
+          assert.match(await (await fetch(`${base}/api/orders-${i}`)).text(), /Hello from ecs-a/);
+          assert.match(await (await fetch(`${base}/page-${i}`)).text(), /Hello from ecs-b/);
+        }
+        const logOf = async (server: string) => (await t.client.serverLogs(server)).requests.map((r) => r.path);
+        const [a, b] = [await logOf('ecs-a'), await logOf('ecs-b')];
+        for (let i = 0; i < 3; i++) {
+          assert.ok(a.includes(`/api/orders-${i}`) && !b.includes(`/api/orders-${i}`), `/api/orders-${i} in ecs-a's log only`);
+          assert.ok(b.includes(`/page-${i}`) && !a.includes(`/page-${i}`), `/page-${i} in ecs-b's log only`);
+        }
+        // HTTPS: the public IP's port 8443, the certificate checked by curl, X-Forwarded-Proto https at the member.
+        const cert = (await t.client.certificates.get('lab-cert')).certificatePem;
+        const ca = join(t.dataDir, 'lab-cert.pem');
+        writeFileSync(ca, cert);
+        const host = new URL(base).hostname;
+        const curl = () =>
+          spawnSync('curl', ['-sS', '--max-time', '5', '--cacert', ca, '--resolve', `lab.test:8443:${host}`, 'https://lab.test:8443/tls-linux'], {
+            encoding: 'utf8',
+          });
+        await waitFor('the HTTPS listener', async () => curl().status === 0);
+        assert.match(curl().stdout, /Hello from ecs-b/);
+        const seen = (await t.client.serverLogs('ecs-b')).requests.filter((r) => r.path === '/tls-linux');
+        assert.ok(seen.length > 0 && seen.every((r) => r.forwardedProto === 'https' && r.client === lb.vip));
+        // Back to the lab as it was, for the tests after this one.
+        await t.client.listeners.delete('https');
+        await t.client.l7Policies.delete('api');
+        await t.client.listeners.update('http80', { defaultPool: 'web' });
+        await waitFor('the lab to serve from both again', async () => {
+          const names = new Set<string>();
+          for (let i = 0; i < 4; i++) names.add(/Hello from (ecs-[ab])/.exec(await (await fetch(`${base}/back-${i}`)).text())?.[1] ?? '');
+          return names.has('ecs-a') && names.has('ecs-b');
+        });
+      },
+    );
 
     test('a member behind a missing route fails its health check and gets no traffic; it returns with the route', { skip: skipLinux }, async () => {
       await t.client.routeTables.removeRoute('vpc-a-main', '192.168.5.0/24');
