@@ -26,7 +26,9 @@ const target = (p: L7Policy, n: { of: (kind: 'pool', id: string | null) => strin
     ? `pool ${n.of('pool', p.redirectPoolId)}`
     : p.action === 'REJECT'
       ? '403'
-      : `${p.redirectHttpCode} ${p.redirectUrl ?? `${p.redirectPrefix}<path>`}`;
+      : p.action === 'FIXED_RESPONSE'
+        ? `${p.fixedResponse?.statusCode} ${p.fixedResponse?.body ? `${p.fixedResponse.contentType}, ${Buffer.byteLength(p.fixedResponse.body)} bytes` : '(no body)'}`
+        : `${p.redirectHttpCode} ${p.redirectUrl ?? `${p.redirectPrefix}<path>`}`;
 
 const POLICY: Column<L7Policy>[] = [
   { header: 'POSITION', value: (p) => p.position },
@@ -48,11 +50,13 @@ export function l7Commands(program: Command): void {
     .command('create')
     .description('add a policy to an HTTP listener')
     .requiredOption('--listener <ref>', 'HTTP listener (name or id)')
-    .requiredOption('--action <a>', 'redirect_to_pool, redirect_to_url, redirect_prefix or reject')
+    .requiredOption('--action <a>', 'redirect_to_pool, redirect_to_url, redirect_prefix, reject or fixed_response')
     .option('--pool <ref>', 'redirect_to_pool: the pool (name or id)')
     .option('--redirect-url <url>', 'redirect_to_url: where to')
     .option('--redirect-prefix <url>', 'redirect_prefix: the URL the request path is appended to')
-    .option('--code <n>', 'redirects: 301, 302 (default), 303, 307 or 308', int('code'))
+    .option('--code <n>', 'redirects: 301, 302 (default), 303, 307 or 308; fixed_response: its status (2XX, 4XX or 5XX)', int('code'))
+    .option('--content-type <type>', 'fixed_response: text/plain (default), text/css, text/html, application/javascript or application/json')
+    .option('--body <text>', 'fixed_response: the body (at most 1024 bytes)')
     .option('--position <n>', 'where it goes, 1 first (default: last)', int('position'))
     .option('--rule <rule>', 'a rule, "TYPE[:KEY] COMPARE VALUE" ("not ..." inverts); repeatable', collect)
     .option('--name <name>', 'policy name')
@@ -68,22 +72,28 @@ export function l7Commands(program: Command): void {
             redirectUrl?: string;
             redirectPrefix?: string;
             code?: number;
+            contentType?: string;
+            body?: string;
             position?: number;
             rule?: string[];
             name?: string;
           },
-        ) =>
-          c.l7Policies.create({
+        ) => {
+          const fixed = o.action.toUpperCase() === 'FIXED_RESPONSE';
+          if (!fixed && (o.contentType !== undefined || o.body !== undefined)) throw new Error('--content-type and --body are for --action fixed_response');
+          if (fixed && o.code === undefined) throw new Error('--action fixed_response needs --code (its status: 2XX, 4XX or 5XX)');
+          return c.l7Policies.create({
             listener: o.listener,
             action: o.action,
             redirectPool: o.pool,
             redirectUrl: o.redirectUrl,
             redirectPrefix: o.redirectPrefix,
-            redirectHttpCode: o.code,
+            ...(fixed ? { fixedResponse: { statusCode: o.code!, contentType: o.contentType, body: o.body } } : { redirectHttpCode: o.code }),
             position: o.position,
             rules: (o.rule ?? []).map(parseRule),
             name: o.name,
-          }),
+          });
+        },
       ),
     );
   policy

@@ -91,7 +91,7 @@ export const ERROR_CATALOGUE = {
     summary: "A certificate or key that cannot be read, a key that is not the certificate's, or one Nimbus does not serve (AWS: MalformedCertificate).",
   },
   'Certificate.InUse': { status: 409, summary: 'Deleting a certificate a listener still serves (AWS: ResourceInUse).' },
-  'InvalidListener.Protocol': { status: 409, summary: 'L7 policies on a listener that is not HTTP.' },
+  'InvalidListener.Protocol': { status: 409, summary: 'L7 policies on a TCP listener (they are for HTTP and TERMINATED_HTTPS ones).' },
   NetworkAclEntryLimitExceeded: { status: 400, summary: "A network ACL has as many rules in one direction as the project's quota allows (AWS's code)." },
   'InvalidGatewayID.NotFound': { status: 404, summary: 'A route target naming an internet gateway the project does not have.' },
   'Resource.AlreadyAssociated': {

@@ -60,9 +60,9 @@ export function withPool(t: ListenerTimeouts, pool: { timeouts?: PoolTimeouts } 
 
 /** One rule of an L7 policy (Octavia's l7rule): what it reads, how it compares, and whether it is inverted. */
 export interface RuleConfig {
-  type: 'HOST_NAME' | 'PATH' | 'HEADER' | 'COOKIE' | 'FILE_TYPE';
+  type: 'HOST_NAME' | 'PATH' | 'HEADER' | 'COOKIE' | 'FILE_TYPE' | 'QUERY_STRING' | 'SOURCE_IP';
   compare: 'EQUAL_TO' | 'STARTS_WITH' | 'ENDS_WITH' | 'CONTAINS' | 'REGEX';
-  /** The header or cookie name (lower case), or null. */
+  /** The header or cookie name (lower case), the query parameter's name (as sent), or null (QUERY_STRING: the whole query). SOURCE_IP: value is a CIDR. */
   key: string | null;
   value: string;
   invert: boolean;
@@ -71,7 +71,7 @@ export interface RuleConfig {
 /** An L7 policy: the first of a listener's (in order) whose rules all match takes the request. */
 export interface PolicyConfig {
   id: string;
-  action: 'REDIRECT_TO_POOL' | 'REDIRECT_TO_URL' | 'REDIRECT_PREFIX' | 'REJECT';
+  action: 'REDIRECT_TO_POOL' | 'REDIRECT_TO_URL' | 'REDIRECT_PREFIX' | 'REJECT' | 'FIXED_RESPONSE';
   /** REDIRECT_TO_POOL: the pool. */
   poolId?: string;
   /** REDIRECT_TO_URL: the location; REDIRECT_PREFIX: what the request's path and query are appended to. */
@@ -79,6 +79,8 @@ export interface PolicyConfig {
   prefix?: string;
   /** Redirects: the status. */
   code?: number;
+  /** FIXED_RESPONSE: the answer. */
+  fixed?: { status: number; contentType: string; body: string };
   rules: RuleConfig[];
 }
 

@@ -6,11 +6,12 @@ import { checkRule } from '../resources/load-balancer/l7-policy.js';
 import { parseRule } from '../cli/l7.js';
 import { l7RuleText as ruleText } from '../core/model/l7.js';
 
-const req = (target: string, headers: Record<string, string> = {}, cookies: Record<string, string> = {}): RequestView => ({
+const req = (target: string, headers: Record<string, string> = {}, cookies: Record<string, string> = {}, client = '127.0.0.1'): RequestView => ({
   host: () => headers.host,
   target: () => target,
   header: (n) => headers[n],
   cookie: (n) => cookies[n],
+  client: () => client,
 });
 const r = (type: RuleConfig['type'], compare: RuleConfig['compare'], value: string, extra: Partial<RuleConfig> = {}): RuleConfig => ({
   type,
@@ -94,7 +95,7 @@ test("Octavia's checks of a rule: types, comparisons, keys, values, and regular 
   refused({ type: 'FILE_TYPE', compareType: 'STARTS_WITH', value: 'png' }, /not for FILE_TYPE/);
   refused({ type: 'HEADER', compareType: 'EQUAL_TO', value: 'x' }, /key: '' must name the header/);
   refused({ type: 'COOKIE', compareType: 'EQUAL_TO', key: 'a b', value: 'x' }, /key: 'a b'/);
-  refused({ type: 'PATH', compareType: 'EQUAL_TO', key: 'k', value: '/x' }, /only for HEADER and COOKIE/);
+  refused({ type: 'PATH', compareType: 'EQUAL_TO', key: 'k', value: '/x' }, /only for HEADER, COOKIE and QUERY_STRING/);
   refused({ type: 'PATH', compareType: 'EQUAL_TO', value: '/a b' }, /without spaces or quotes/);
   refused({ type: 'PATH', compareType: 'EQUAL_TO', value: "/a'b" }, /without spaces or quotes/);
   refused({ type: 'PATH', compareType: 'REGEX', value: '^(a+' }, /is not a regular expression/);
@@ -115,4 +116,53 @@ test('paths and file types', () => {
   assert.equal(pathOf('http://h'), '/');
   assert.equal(fileTypeOf('/a.tar.gz'), 'gz');
   assert.equal(fileTypeOf('/dir.d/file'), '');
+});
+
+test('QUERY_STRING reads a parameter as sent (the first of its name), or the whole query; SOURCE_IP the client within a CIDR', () => {
+  const cases: [RuleConfig, RequestView, boolean][] = [
+    [r('QUERY_STRING', 'EQUAL_TO', 'en', { key: 'lang' }), req('/p?x=1&lang=en'), true],
+    [r('QUERY_STRING', 'EQUAL_TO', 'en', { key: 'lang' }), req('/p?lang=fr&lang=en'), false],
+    [r('QUERY_STRING', 'EQUAL_TO', 'en', { key: 'lang' }), req('/p?language=en'), false],
+    [r('QUERY_STRING', 'EQUAL_TO', '', { key: 'debug' }), req('/p?debug'), true],
+    [r('QUERY_STRING', 'STARTS_WITH', 'e', { key: 'lang' }), req('/p'), false],
+    [r('QUERY_STRING', 'STARTS_WITH', 'e', { key: 'lang', invert: true }), req('/p'), true],
+    [r('QUERY_STRING', 'CONTAINS', 'beta=1'), req('/p?a=2&beta=1'), true],
+    [r('QUERY_STRING', 'REGEX', '(^|&)v=[0-9]+(&|$)'), req('/p?v=12'), true],
+    [r('SOURCE_IP', 'EQUAL_TO', '10.0.0.0/8'), req('/', {}, {}, '10.2.3.4'), true],
+    [r('SOURCE_IP', 'EQUAL_TO', '10.0.0.0/8'), req('/', {}, {}, '::ffff:10.2.3.4'), true],
+    [r('SOURCE_IP', 'EQUAL_TO', '10.0.0.0/8'), req('/', {}, {}, '192.168.0.1'), false],
+    [r('SOURCE_IP', 'EQUAL_TO', '10.0.0.0/8', { invert: true }), req('/', {}, {}, '192.168.0.1'), true],
+    [r('SOURCE_IP', 'EQUAL_TO', 'fd00::/8'), req('/', {}, {}, 'fd00::5'), true],
+  ];
+  for (const [rule, view, hit] of cases)
+    assert.equal(
+      decide([toPool('x', rule)], view) !== null,
+      hit,
+      `${ruleText({ ...rule, compareType: rule.compare })} on ${view.target()} from ${view.client()}`,
+    );
+});
+
+test('FIXED_RESPONSE answers with its status, type and body', () => {
+  const v = decide(
+    [
+      {
+        id: 'f',
+        action: 'FIXED_RESPONSE',
+        fixed: { status: 503, contentType: 'application/json', body: '{"down":true}' },
+        rules: [r('PATH', 'STARTS_WITH', '/')],
+      },
+    ],
+    req('/x'),
+  );
+  assert.deepEqual(v, { policy: 'f', status: 503, fixed: { contentType: 'application/json', body: '{"down":true}' } });
+});
+
+test("the new rules' and fixed responses' checks: a CIDR is normalized, a bad one refused, SOURCE_IP compares with EQUAL_TO only", () => {
+  assert.equal(checkRule({ type: 'source_ip', compareType: 'equal_to', value: '10.1.2.3' }).value, '10.1.2.3/32');
+  assert.equal(checkRule({ type: 'source_ip', compareType: 'equal_to', value: '10.1.0.0/16' }).value, '10.1.0.0/16');
+  assert.throws(() => checkRule({ type: 'source_ip', compareType: 'equal_to', value: '10.1.0.0/33' }), /IP address or a CIDR/);
+  assert.throws(() => checkRule({ type: 'source_ip', compareType: 'starts_with', value: '10.' }), /EQUAL_TO/);
+  assert.equal(checkRule({ type: 'query_string', compareType: 'equal_to', key: 'Lang', value: 'en' }).key, 'Lang', 'a parameter name keeps its case');
+  assert.throws(() => checkRule({ type: 'query_string', compareType: 'equal_to', key: 'a=b', value: 'en' }), /query parameter/);
+  assert.deepEqual(parseRule('query_string:lang equal_to en'), { type: 'query_string', key: 'lang', compareType: 'equal_to', value: 'en', invert: false });
 });

@@ -198,7 +198,7 @@ test('ELBv2 tags on load balancers, target groups and listeners: kept, described
   }
 });
 
-test('ELBv2 listener rules are L7 policies: conditions, forward and redirect, priorities, real traffic; what Octavia cannot say is refused', async () => {
+test('ELBv2 listener rules are L7 policies: conditions, forward, redirect and fixed-response, priorities, real traffic; what Nimbus cannot say is refused', async () => {
   const elb = new ElasticLoadBalancingV2Client({ endpoint: t.daemon.url, region: 'us-east-1', credentials: key });
   try {
     const lb = (await elb.send(new DescribeLoadBalancersCommand({ Names: ['elb'] }))).LoadBalancers![0];
@@ -317,10 +317,79 @@ test('ELBv2 listener rules are L7 policies: conditions, forward and redirect, pr
       assert.match(r.message, why);
     };
     await refused({ Priority: 5 }, 'PriorityInUseException', /Priority '5' is currently in use/);
-    await refused({ Conditions: [{ Field: 'query-string', QueryStringConfig: { Values: [{ Key: 'a', Value: 'b' }] } }] }, 'ValidationError', /query-string/);
-    await refused({ Actions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '200' } }] }, 'ValidationError', /fixed-response/);
+    await refused({ Conditions: [{ Field: 'http-request-method', HttpRequestMethodConfig: { Values: ['GET'] } }] }, 'ValidationError', /http-request-method/);
+    await refused(
+      { Conditions: [{ Field: 'source-ip', SourceIpConfig: { Values: ['10.0.0.0/8', '127.0.0.0/8'] } }] },
+      'ValidationError',
+      /one CIDR per condition/,
+    );
+    await refused(
+      {
+        Conditions: [
+          {
+            Field: 'query-string',
+            QueryStringConfig: {
+              Values: [
+                { Key: 'a', Value: 'b' },
+                { Key: 'c', Value: 'd' },
+              ],
+            },
+          },
+        ],
+      },
+      'ValidationError',
+      /one parameter per condition/,
+    );
+    await refused({ Actions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '302' } }] }, 'ValidationError', /2XX, 4XX or 5XX/);
     await refused({ Actions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', StatusCode: 'HTTP_301' } }] }, 'ValidationError', /#\{host\}/);
     assert.equal((await elb.send(new DescribeRulesCommand({ ListenerArn: listener.ListenerArn }))).Rules!.length, 3, 'nothing was added');
+
+    // query-string (one parameter's values, or any parameter's), source-ip, and fixed-response, with real traffic.
+    const made = async (priority: number, conditions: object[], actions: object[]) =>
+      (
+        await elb.send(
+          new CreateRuleCommand({ ListenerArn: listener.ListenerArn, Priority: priority, Conditions: conditions as never, Actions: actions as never }),
+        )
+      ).Rules![0];
+    const lane = await made(40, [{ Field: 'query-string', QueryStringConfig: { Values: [{ Key: 'lane', Value: 'b*' }] } }], forwardB);
+    const anyOn = await made(
+      41,
+      [
+        { Field: 'path-pattern', Values: ['/any'] },
+        { Field: 'query-string', QueryStringConfig: { Values: [{ Value: 'on' }] } },
+      ],
+      forwardB,
+    );
+    const maint = await made(
+      42,
+      [
+        { Field: 'path-pattern', Values: ['/maint*'] },
+        { Field: 'source-ip', SourceIpConfig: { Values: ['127.0.0.0/8'] } },
+      ],
+      [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '503', ContentType: 'text/plain', MessageBody: 'down for maintenance' } }],
+    );
+    const outside = await made(
+      43,
+      [
+        { Field: 'path-pattern', Values: ['/outside'] },
+        { Field: 'source-ip', SourceIpConfig: { Values: ['10.0.0.0/8'] } },
+      ],
+      [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '200', ContentType: 'text/plain', MessageBody: 'inside ten' } }],
+    );
+    const back = (await elb.send(new DescribeRulesCommand({ RuleArns: [maint.RuleArn!] }))).Rules![0];
+    assert.deepEqual(back.Actions![0].FixedResponseConfig, { StatusCode: '503', ContentType: 'text/plain', MessageBody: 'down for maintenance' });
+    assert.deepEqual(
+      (await t.client.l7Policies.get(anyOn.RuleArn!.split('/').pop()!)).rules.map((r) => `${r.type} ${r.compareType} ${r.value}`),
+      ['PATH EQUAL_TO /any', 'QUERY_STRING REGEX (^|&)[^&=]*=(on)(&|$)'],
+    );
+    for (let i = 0; i < 300 && (await t.client.loadBalancers.get('elb')).provisioningStatus !== 'ACTIVE'; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await page('/q?x=1&lane=beta')).body, 'ecs-b', 'query-string lane=b*');
+    assert.equal((await page('/q?lane=alpha')).body, 'ecs-a');
+    assert.equal((await page('/any?debug=on')).body, 'ecs-b', 'any parameter equal to on');
+    assert.equal((await page('/any?debug=off')).body, 'ecs-a');
+    assert.deepEqual(await page('/maintenance'), { status: 503, location: null, body: 'maintenance' }, 'a client of 127.0.0.0/8 gets the fixed response');
+    assert.equal((await page('/outside')).body, 'ecs-a', 'a client outside 10.0.0.0/8 goes on to the default');
+    for (const r of [lane, anyOn, maint, outside]) await elb.send(new DeleteRuleCommand({ RuleArn: r.RuleArn }));
 
     await elb.send(new DeleteRuleCommand({ RuleArn: api.RuleArn }));
     await elb.send(new DeleteRuleCommand({ RuleArn: moved.RuleArn }));

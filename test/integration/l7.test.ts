@@ -117,6 +117,45 @@ for (const { engine, skip } of L7_ENGINES)
       assert.deepEqual([...seen].sort(), ['ecs-a', 'ecs-b']);
     });
 
+    test("AWS's conditions and answers: a query parameter, the whole query, the client's address, fixed responses", async () => {
+      await t.client.listeners.create({ name: 'q8081', loadBalancer: 'elb', protocol: 'http', port: 8081, defaultPool: 'only-a' });
+      const p = (name: string, action: string, rules: { type: string; compareType: string; value: string; key?: string; invert?: boolean }[], extra = {}) =>
+        t.client.l7Policies.create({ listener: 'q8081', name, action, rules, ...extra });
+      await p(
+        'maint',
+        'fixed_response',
+        [
+          { type: 'path', compareType: 'starts_with', value: '/maint' },
+          { type: 'source_ip', compareType: 'equal_to', value: '127.0.0.0/8' },
+        ],
+        { fixedResponse: { statusCode: 503, contentType: 'application/json', body: '{"maintenance": "until 10:00 $HOME"}\n' } },
+      );
+      await p('lane', 'redirect_to_pool', [{ type: 'query_string', key: 'lane', compareType: 'equal_to', value: 'beta' }], { redirectPool: 'only-b' });
+      await p('ten', 'fixed_response', [{ type: 'source_ip', compareType: 'equal_to', value: '10.0.0.0/8' }], {
+        fixedResponse: { statusCode: 200, body: 'inside ten' },
+      });
+      await p('ping', 'fixed_response', [{ type: 'query_string', compareType: 'contains', value: 'ping=1' }], { fixedResponse: { statusCode: 204 } });
+      await waitActive(t.client, 'elb');
+      const url = `http://${new URL(base).hostname}:8081`;
+      const full = (path: string) =>
+        new Promise<{ status: number; type?: string; body: string }>((resolve, reject) => {
+          request(`${url}${path}`, { agent: false }, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => (body += d));
+            res.on('end', () => resolve({ status: res.statusCode!, type: res.headers['content-type'], body }));
+          })
+            .on('error', reject)
+            .end();
+        });
+      assert.deepEqual(await full('/maint/x'), { status: 503, type: 'application/json', body: '{"maintenance": "until 10:00 $HOME"}\n' });
+      assert.match((await full('/p?x=1&lane=beta')).body, /Hello from ecs-b/, 'lane=beta: the policy pool');
+      assert.match((await full('/p?lane=beta2')).body, /Hello from ecs-a/, 'lane=beta2 is not beta: the default pool');
+      assert.match((await full('/p')).body, /Hello from ecs-a/, 'a client outside 10.0.0.0/8 is not answered by "ten"');
+      assert.deepEqual(await full('/p?a=2&ping=1'), { status: 204, type: undefined, body: '' });
+      await t.client.listeners.delete('q8081');
+    });
+
     test('the access log names the policy that decided', async () => {
       const api = await t.client.l7Policies.get('api');
       await get(`${base}/api/logged`);

@@ -5,10 +5,12 @@
  * values (any may match) as one comparison or a regular expression. Its action becomes the
  * policy's: `forward` to one target group (bound to the load balancer as a pool, as
  * CreateListener does), `redirect` to a fixed URL or to a fixed scheme, host and port before
- * the request's own path and query. Priorities order the rules made here; policies made
- * through Nimbus's own API come before them. What the Octavia model cannot say (`query-string`
- * and `source-ip` conditions, `fixed-response`, a redirect keeping the request's host) is
- * refused with ValidationError, naming it (docs/aws.md).
+ * the request's own path and query, `fixed-response` to an answer of the load balancer's own.
+ * `query-string` (one parameter's values, or any parameter's) and `source-ip` (one CIDR per
+ * condition) become QUERY_STRING and SOURCE_IP rules. Priorities order the rules made here;
+ * policies made through Nimbus's own API come before them. What the model cannot say
+ * (`http-request-method`, a redirect keeping the request's host) is refused with
+ * ValidationError, naming it (docs/aws.md).
  */
 import type { L7Policy, L7RuleInput, Listener, LoadBalancer } from '../../core/model/index.js';
 import { saveUpdate, write, type Ctx } from '../../resources/context.js';
@@ -20,6 +22,13 @@ import { bindGroup } from './listeners.js';
 const PRIORITY = 'priority';
 const CONDITIONS = 'conditions';
 
+/** A glob (`*`, `?`) as the body of a regular expression. */
+const globBody = (v: string) =>
+  v
+    .split('')
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+
 /** Wildcard values (`*` any run, `?` one character; any value may match) as one rule comparison. */
 export function globRule(type: L7RuleInput['type'], values: string[], key?: string): L7RuleInput {
   const base = { type, ...(key ? { key } : {}) };
@@ -30,18 +39,29 @@ export function globRule(type: L7RuleInput['type'], values: string[], key?: stri
     if (/^[^*?]+\*$/.test(v)) return { ...base, compareType: 'STARTS_WITH', value: v.slice(0, -1) };
     if (/^\*[^*?]+$/.test(v)) return { ...base, compareType: 'ENDS_WITH', value: v.slice(1) };
   }
-  const re = (v: string) =>
-    v
-      .split('')
-      .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-      .join('');
-  return { ...base, compareType: 'REGEX', value: `^(?:${values.map(re).join('|')})$` };
+  return { ...base, compareType: 'REGEX', value: `^(?:${values.map(globBody).join('|')})$` };
 }
 
 function conditionValues(c: In, config: string): string[] {
   const v = (c[config]?.Values ?? c.Values ?? []) as unknown[];
   if (!Array.isArray(v) || v.length === 0) throw new AwsError('ValidationError', `Condition '${c.Field}' needs at least one value`);
   return v.map(String);
+}
+
+/**
+ * A query-string condition: Key/Value pairs, any of which may match. Pairs of one key are that
+ * parameter's values (a QUERY_STRING rule on it); pairs without a key match any parameter's
+ * value (a regular expression over the whole query). Keys are compared as sent.
+ */
+function queryRule(c: In): L7RuleInput {
+  const pairs = (c.QueryStringConfig?.Values ?? []) as In[];
+  if (!Array.isArray(pairs) || pairs.length === 0) throw new AwsError('ValidationError', "Condition 'query-string' needs at least one Key/Value pair");
+  const keys = [...new Set(pairs.map((p) => (p.Key === undefined || p.Key === '' ? '' : String(p.Key))))];
+  if (keys.length > 1)
+    throw new AwsError('ValidationError', `query-string: Nimbus matches one parameter per condition; these name ${keys.map((k) => k || '(any)').join(', ')}`);
+  const values = pairs.map((p) => String(p.Value ?? ''));
+  if (keys[0]) return globRule('QUERY_STRING', values, keys[0]);
+  return { type: 'QUERY_STRING', compareType: 'REGEX', value: `(^|&)[^&=]*=(${values.map(globBody).join('|')})(&|$)` };
 }
 
 /** AWS's conditions as the policy's rules (all must match). */
@@ -56,9 +76,19 @@ function rulesOf(conditions: In[]): L7RuleInput[] {
       if (!name) throw new AwsError('ValidationError', 'http-header: HttpHeaderConfig.HttpHeaderName is required');
       return globRule('HEADER', conditionValues(c, 'HttpHeaderConfig'), name);
     }
-    if (field === 'query-string' || field === 'source-ip' || field === 'http-request-method')
-      throw new AwsError('ValidationError', `Condition '${field}': Nimbus's rules (Octavia's L7 rules) match host, path, header, cookie and file type only`);
-    throw new AwsError('ValidationError', `Condition field '${field}' is not one of path-pattern, host-header, http-header`);
+    if (field === 'query-string') return queryRule(c);
+    if (field === 'source-ip') {
+      const cidrs = conditionValues(c, 'SourceIpConfig');
+      if (cidrs.length > 1)
+        throw new AwsError(
+          'ValidationError',
+          `source-ip: one CIDR per condition in Nimbus (a rule's conditions must all match); make a rule per CIDR of ${cidrs.join(', ')}`,
+        );
+      return { type: 'SOURCE_IP', compareType: 'EQUAL_TO', value: cidrs[0] };
+    }
+    if (field === 'http-request-method')
+      throw new AwsError('ValidationError', `Condition '${field}': Nimbus's rules match host, path, header, cookie, file type, query string and source IP`);
+    throw new AwsError('ValidationError', `Condition field '${field}' is not one of path-pattern, host-header, http-header, query-string, source-ip`);
   });
 }
 
@@ -67,8 +97,8 @@ function actionOf(
   ctx: Ctx,
   l: Listener,
   actions: In[],
-): Pick<Parameters<typeof elb.createL7Policy>[1], 'action' | 'redirectPool' | 'redirectUrl' | 'redirectPrefix' | 'redirectHttpCode'> {
-  if (actions.length !== 1) throw new AwsError('ValidationError', 'Actions: Nimbus serves one action per rule (forward or redirect)');
+): Pick<Parameters<typeof elb.createL7Policy>[1], 'action' | 'redirectPool' | 'redirectUrl' | 'redirectPrefix' | 'redirectHttpCode' | 'fixedResponse'> {
+  if (actions.length !== 1) throw new AwsError('ValidationError', 'Actions: Nimbus serves one action per rule (forward, redirect or fixed-response)');
   const a = actions[0];
   if (a.Type === 'forward') {
     const groups = (a.ForwardConfig?.TargetGroups ?? []) as In[];
@@ -99,7 +129,21 @@ function actionOf(
       throw new AwsError('ValidationError', 'RedirectConfig: a path or query is either the request’s own (the defaults) or fixed');
     return { action: 'REDIRECT_TO_URL', redirectUrl: `${origin}${path}${query ? `?${query}` : ''}`, redirectHttpCode: code };
   }
-  throw new AwsError('ValidationError', `Action '${String(a.Type)}': Nimbus serves forward and redirect (fixed-response is not an Octavia action)`);
+  if (a.Type === 'fixed-response') {
+    const f = (a.FixedResponseConfig ?? {}) as In;
+    const code = Number(f.StatusCode);
+    if (!/^[245]\d\d$/.test(String(f.StatusCode ?? '')))
+      throw new AwsError('ValidationError', `FixedResponseConfig.StatusCode '${String(f.StatusCode)}' must be 2XX, 4XX or 5XX`);
+    return {
+      action: 'FIXED_RESPONSE',
+      fixedResponse: {
+        statusCode: code,
+        ...(f.ContentType ? { contentType: String(f.ContentType) } : {}),
+        ...(f.MessageBody !== undefined ? { body: String(f.MessageBody) } : {}),
+      },
+    };
+  }
+  throw new AwsError('ValidationError', `Action '${String(a.Type)}': Nimbus serves forward, redirect and fixed-response`);
 }
 
 function priorityOf(v: unknown): number {
@@ -134,7 +178,19 @@ function ruleOut(ctx: Ctx, region: string, p: L7Policy): Out {
         ]
       : p.action === 'REDIRECT_PREFIX' || p.action === 'REDIRECT_TO_URL'
         ? [{ Type: 'redirect', Order: 1, RedirectConfig: redirectOut(p) }]
-        : [];
+        : p.action === 'FIXED_RESPONSE' && p.fixedResponse
+          ? [
+              {
+                Type: 'fixed-response',
+                Order: 1,
+                FixedResponseConfig: {
+                  StatusCode: String(p.fixedResponse.statusCode),
+                  ContentType: p.fixedResponse.contentType,
+                  ...(p.fixedResponse.body ? { MessageBody: p.fixedResponse.body } : {}),
+                },
+              },
+            ]
+          : [];
   const conditions = attr(ctx, p.id, CONDITIONS);
   return {
     RuleArn: ruleArn(ctx, region, lb, l, p.id),

@@ -31,11 +31,21 @@ const strict = { additionalProperties: false } as const;
 /** One rule of an L7 policy (Octavia's l7rule). */
 const L7RuleInput = Type.Object(
   {
-    type: Short('HOST_NAME, PATH, HEADER, COOKIE or FILE_TYPE'),
-    compareType: Short('EQUAL_TO, STARTS_WITH, ENDS_WITH, CONTAINS or REGEX'),
-    key: Type.Optional(Short('the header or cookie name')),
+    type: Short('HOST_NAME, PATH, HEADER, COOKIE, FILE_TYPE, QUERY_STRING or SOURCE_IP'),
+    compareType: Short('EQUAL_TO, STARTS_WITH, ENDS_WITH, CONTAINS or REGEX (SOURCE_IP: EQUAL_TO, the client within the CIDR)'),
+    key: Type.Optional(Short('the header, cookie or query parameter name')),
     value: Text(255),
     invert: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+/** FIXED_RESPONSE: what the load balancer answers itself. */
+const FixedResponseInput = Type.Object(
+  {
+    statusCode: Type.Integer({ description: '2XX, 4XX or 5XX' }),
+    contentType: Type.Optional(Short('text/plain (default), text/css, text/html, application/javascript or application/json')),
+    body: Type.Optional(Text(1024, 'at most 1024 bytes')),
   },
   { additionalProperties: false },
 );
@@ -256,12 +266,13 @@ export const Inputs = {
     {
       name: Type.Optional(Name),
       listener: Ref('listener'),
-      action: Short('REDIRECT_TO_POOL, REDIRECT_TO_URL, REDIRECT_PREFIX or REJECT'),
+      action: Short('REDIRECT_TO_POOL, REDIRECT_TO_URL, REDIRECT_PREFIX, REJECT or FIXED_RESPONSE'),
       position: Type.Optional(Type.Integer({ description: 'Where it goes, 1 first (absent: last); the ones from there move down' })),
       redirectPool: Type.Optional(Ref('pool')),
       redirectUrl: Type.Optional(Text(2048)),
       redirectPrefix: Type.Optional(Text(2048)),
       redirectHttpCode: Type.Optional(Type.Integer({ description: '301, 302 (default), 303, 307 or 308' })),
+      fixedResponse: Type.Optional(FixedResponseInput),
       rules: Type.Optional(Type.Array(L7RuleInput, { maxItems: MAX_L7_RULES })),
     },
     strict,
@@ -275,6 +286,7 @@ export const Inputs = {
       redirectUrl: Type.Optional(Nullable(Text(2048))),
       redirectPrefix: Type.Optional(Nullable(Text(2048))),
       redirectHttpCode: Type.Optional(Nullable(Type.Integer())),
+      fixedResponse: Type.Optional(Nullable(FixedResponseInput)),
     },
     strict,
   ),

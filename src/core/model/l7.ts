@@ -7,9 +7,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Nullable, S, StringEnum } from './kit.js';
 
-export const L7_ACTIONS = ['REDIRECT_TO_POOL', 'REDIRECT_TO_URL', 'REDIRECT_PREFIX', 'REJECT'] as const;
+/** Octavia's four actions, and AWS's fixed response (an answer of the load balancer's own). */
+export const L7_ACTIONS = ['REDIRECT_TO_POOL', 'REDIRECT_TO_URL', 'REDIRECT_PREFIX', 'REJECT', 'FIXED_RESPONSE'] as const;
 export type L7Action = (typeof L7_ACTIONS)[number];
-export const L7_RULE_TYPES = ['HOST_NAME', 'PATH', 'HEADER', 'COOKIE', 'FILE_TYPE'] as const;
+/** Octavia's five rule types, and AWS's query-string and source-ip conditions. */
+export const L7_RULE_TYPES = ['HOST_NAME', 'PATH', 'HEADER', 'COOKIE', 'FILE_TYPE', 'QUERY_STRING', 'SOURCE_IP'] as const;
 export type L7RuleType = (typeof L7_RULE_TYPES)[number];
 export const L7_COMPARE_TYPES = ['EQUAL_TO', 'STARTS_WITH', 'ENDS_WITH', 'CONTAINS', 'REGEX'] as const;
 export type L7CompareType = (typeof L7_COMPARE_TYPES)[number];
@@ -18,13 +20,24 @@ export const L7_REDIRECT_CODES = [301, 302, 303, 307, 308] as const;
 /** The most policies a listener and rules a policy may have. */
 export const MAX_L7_POLICIES = 50;
 export const MAX_L7_RULES = 50;
+/** A fixed response's content types (AWS's). */
+export const FIXED_RESPONSE_TYPES = ['text/plain', 'text/css', 'text/html', 'application/javascript', 'application/json'] as const;
+/** A fixed response's body: at most this many bytes (AWS's 1024). */
+export const MAX_FIXED_BODY = 1024;
+
+export const FixedResponse = Type.Object({
+  statusCode: Type.Integer({ description: '2XX, 4XX or 5XX' }),
+  contentType: StringEnum(FIXED_RESPONSE_TYPES),
+  body: S({ description: 'At most 1024 bytes' }),
+});
+export type FixedResponse = Static<typeof FixedResponse>;
 
 export const L7Rule = Type.Object(
   {
     id: S(),
     type: StringEnum(L7_RULE_TYPES),
     compareType: StringEnum(L7_COMPARE_TYPES),
-    key: Nullable(S({ description: 'The header or cookie name (HEADER and COOKIE rules)' })),
+    key: Nullable(S({ description: 'The header, cookie or query parameter name (HEADER, COOKIE; QUERY_STRING: absent, the whole query)' })),
     value: S(),
     invert: Type.Boolean({ description: 'The rule matches when the comparison does not' }),
   },
@@ -49,6 +62,7 @@ export const L7Policy = Type.Object(
     redirectUrl: Nullable(S()),
     redirectPrefix: Nullable(S()),
     redirectHttpCode: Nullable(Type.Integer({ description: 'REDIRECT_TO_URL and REDIRECT_PREFIX: 301, 302, 303, 307 or 308' })),
+    fixedResponse: Type.Optional(Nullable(FixedResponse)),
     rules: Type.Array(L7Rule),
     createdAt: S(),
   },

@@ -39,7 +39,7 @@ import type { CounterSnapshot, FromWorker, Health, ToWorker } from '../ipc.js';
 import type { EngineConfig } from '../config.js';
 import { configDigest } from '../config.js';
 import { linkToDaemon } from '../control-socket.js';
-import { backendName, certFiles, describe, policyTable, publicSocket, renderHaproxy, serverStateFile, statsSocket } from './render.js';
+import { backendName, describe, sideFiles, SIDE_DIRS, policyTable, publicSocket, renderHaproxy, serverStateFile, statsSocket } from './render.js';
 import { carried, fromStat, parsePolicyTable, parseStat } from './stats.js';
 import { ROTATE_BYTES } from '../observe.js';
 
@@ -172,16 +172,16 @@ async function apply(next: EngineConfig, seq?: number): Promise<void> {
     return;
   }
   const text = renderHaproxy(next, { dir, threads });
-  // Certificates with their keys, readable by this identity alone; a file's content never changes under its name (its certificate's id).
-  const files = certFiles(next, dir);
+  // Certificates with their keys and fixed responses' bodies, readable by this identity alone; a file's content never changes under its name.
+  const files = sideFiles(next, dir);
   for (const f of files) {
     mkdirSync(dirname(f.path), { recursive: true, mode: 0o700 });
     if (!existsSync(f.path)) writeFileSync(f.path, f.content, { mode: 0o600 });
   }
-  // Those of certificates no listener serves any more go (a running HAProxy holds what it loaded).
+  // Those no listener needs any more go (a running HAProxy holds what it loaded).
   const keep = new Set(files.map((f) => f.path));
-  const tlsDir = join(dir, 'tls');
-  if (existsSync(tlsDir)) for (const name of readdirSync(tlsDir)) if (!keep.has(join(tlsDir, name))) rmSync(join(tlsDir, name), { force: true });
+  for (const side of SIDE_DIRS.map((d) => join(dir, d)))
+    if (existsSync(side)) for (const name of readdirSync(side)) if (!keep.has(join(side, name))) rmSync(join(side, name), { force: true });
   const fresh = `${cfgFile}.new`;
   writeFileSync(fresh, text);
   const check = spawnSync(HAPROXY, ['-c', '-f', fresh], { encoding: 'utf8' });

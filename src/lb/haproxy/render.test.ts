@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { certFiles, expectedCodesRegex, renderHaproxy } from './render.js';
+import { dirname, join } from 'node:path';
+import { sideFiles, expectedCodesRegex, renderHaproxy } from './render.js';
 import { selfSign } from '../../resources/certificate/service.js';
 import { carried, fromStat, healthOfStatus, parsePolicyTable, parseStat } from './stats.js';
 import { fromHaproxy } from '../observe.js';
@@ -67,6 +67,22 @@ const CONFIG: EngineConfig = {
           ],
         },
         { id: 'l7p-empty', action: 'REJECT', rules: [] },
+        {
+          id: 'l7p-fixed',
+          action: 'FIXED_RESPONSE',
+          fixed: { status: 503, contentType: 'application/json', body: '{"maintenance": "until 10:00 $HOME #1"}\n' },
+          rules: [
+            { type: 'QUERY_STRING', compare: 'EQUAL_TO', key: 'mode', value: 'maint', invert: false },
+            { type: 'QUERY_STRING', compare: 'CONTAINS', key: null, value: 'x=1', invert: false },
+            { type: 'SOURCE_IP', compare: 'EQUAL_TO', key: null, value: '10.0.0.0/8', invert: true },
+          ],
+        },
+        {
+          id: 'l7p-nobody',
+          action: 'FIXED_RESPONSE',
+          fixed: { status: 204, contentType: 'text/plain', body: '' },
+          rules: [{ type: 'SOURCE_IP', compare: 'EQUAL_TO', key: null, value: 'fd00::/8', invert: false }],
+        },
       ],
     },
     {
@@ -137,11 +153,22 @@ test('the rendered file maps each part of the configuration (Octavia: frontend p
   assert.match(cfg, /^ {2}bind unix@\/run\/x\/p-lsn-https\.sock accept-proxy mode 600 ssl crt \/run\/x\/tls\/cert-a\.pem/m);
   assert.match(cfg, /^frontend lsn-https\n[\s\S]*?X-Forwarded-Proto https$/m);
   assert.match(cfg, /^frontend lsn-http\n[\s\S]*?X-Forwarded-Proto http$/m);
-  const files = certFiles(CONFIG, '/run/x');
+  const files = sideFiles(CONFIG, '/run/x');
   assert.deepEqual(
-    files.map((f) => f.path),
-    ['/run/x/tls/cert-a.pem', '/run/x/tls/cert-b.pem'],
+    files.map((f) => f.path.replace(/[0-9a-f]{16}\.txt$/, 'H.txt')),
+    ['/run/x/tls/cert-a.pem', '/run/x/tls/cert-b.pem', '/run/x/body/H.txt'],
   );
+  // A fixed response's body is a file of its own, named by its content: no quoting to get wrong.
+  assert.equal(files[2].content, '{"maintenance": "until 10:00 $HOME #1"}\n');
+  assert.match(
+    cfg,
+    new RegExp(`^ {2}http-request return status 503 content-type "application/json" file ${files[2].path} if \\{ var\\(txn\\.l7\\) -m str l7p-fixed \\}$`, 'm'),
+  );
+  assert.match(cfg, /^ {2}http-request return status 204 if/m);
+  assert.match(cfg, /^ {2}acl l7p-fixed-r1 url_param\(mode\) -m str 'maint'$/m);
+  assert.match(cfg, /^ {2}acl l7p-fixed-r2 query -m sub 'x=1'$/m);
+  assert.match(cfg, /^ {2}acl l7p-fixed-r3 src 10\.0\.0\.0\/8$/m);
+  assert.match(cfg, /l7p-fixed-r1 l7p-fixed-r2 !l7p-fixed-r3$/m);
   assert.match(files[0].content, /-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----/, 'a file holds the certificate, then its key');
 });
 
@@ -150,8 +177,10 @@ test('HAProxy itself accepts the rendered file (haproxy -c)', { skip: haproxyPat
   try {
     const file = join(dir, 'haproxy.cfg');
     writeFileSync(join(dir, 'servers.state'), '1\n'); // the agent makes it before HAProxy's first start
-    mkdirSync(join(dir, 'tls'));
-    for (const f of certFiles(CONFIG, dir)) writeFileSync(f.path, f.content, { mode: 0o600 });
+    for (const f of sideFiles(CONFIG, dir)) {
+      mkdirSync(dirname(f.path), { recursive: true });
+      writeFileSync(f.path, f.content, { mode: 0o600 });
+    }
     writeFileSync(file, renderHaproxy(CONFIG, { dir, threads: 1 }));
     const r = spawnSync(haproxyPath()!, ['-c', '-f', file], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);

@@ -17,6 +17,7 @@ import {
   type PoolConfig,
   type RuleConfig,
 } from '../config.js';
+import { createHash } from 'node:crypto';
 
 export interface RenderPlace {
   /** The agent's own folder: the stats socket, the server state file, the public sockets' Unix sockets. */
@@ -31,10 +32,17 @@ export const statsSocket = (dir: string) => `${dir}/stats.sock`;
 export const serverStateFile = (dir: string) => `${dir}/servers.state`;
 /** A TERMINATED_HTTPS listener's certificate as HAProxy reads it: the certificate, its chain and its key in one file (0600, the agent's). */
 export const certFile = (dir: string, certId: string) => `${dir}/tls/${certId}.pem`;
-/** The certificate files a configuration needs, with their content. */
-export function certFiles(config: EngineConfig, dir: string): { path: string; content: string }[] {
+/** A fixed response's body as HAProxy reads it (`http-request return ... file`): named by its content, so a file never changes under its name. */
+export const bodyFile = (dir: string, body: string) => `${dir}/body/${createHash('sha256').update(body).digest('hex').slice(0, 16)}.txt`;
+/** The folders of the files beside the configuration (side files): the agent removes what no configuration names any more. */
+export const SIDE_DIRS = ['tls', 'body'];
+/** The files a configuration needs beside it (certificates with their keys, fixed responses' bodies), with their content. */
+export function sideFiles(config: EngineConfig, dir: string): { path: string; content: string }[] {
   const seen = new Map<string, string>();
-  for (const l of config.listeners) for (const c of l.tls?.certificates ?? []) seen.set(certFile(dir, c.id), `${c.cert.trimEnd()}\n${c.key.trimEnd()}\n`);
+  for (const l of config.listeners) {
+    for (const c of l.tls?.certificates ?? []) seen.set(certFile(dir, c.id), `${c.cert.trimEnd()}\n${c.key.trimEnd()}\n`);
+    for (const p of l.policies ?? []) if (p.fixed?.body) seen.set(bodyFile(dir, p.fixed.body), p.fixed.body);
+  }
   return [...seen].map(([path, content]) => ({ path, content }));
 }
 export const backendName = (poolId: string, listenerId: string) => `${poolId}:${listenerId}`;
@@ -108,7 +116,7 @@ function frontend(l: ListenerConfig, pool: PoolConfig | null, place: RenderPlace
     out.push('  tcp-request session set-var(sess.t) date(0,ms)');
     if ((t.tcpInspect ?? 0) > 0) out.push(`  tcp-request inspect-delay ${seconds(t.tcpInspect!)}`, '  tcp-request content accept if { req.len gt 0 }');
   }
-  if (http && l.policies?.length) out.push(...policyLines(l));
+  if (http && l.policies?.length) out.push(...policyLines(l, place));
   if (pool) out.push(`  default_backend ${backendName(pool.id, l.id)}`);
   return out;
 }
@@ -118,6 +126,7 @@ const MATCH: Record<RuleConfig['compare'], string> = { EQUAL_TO: 'str', STARTS_W
 /** What a rule reads, as an HAProxy sample (a file type: what follows the last dot of the path's last segment). */
 function fetchOf(r: RuleConfig): string {
   if (r.type === 'HOST_NAME') return 'req.hdr(host),field(1,:)';
+  if (r.type === 'QUERY_STRING') return r.key === null ? 'query' : `url_param(${r.key})`;
   if (r.type === 'PATH') return 'path';
   if (r.type === 'FILE_TYPE') return 'path,regsub(^.*/,),regsub(^[^.]*$,),regsub(^.*[.],)';
   return r.type === 'HEADER' ? `req.hdr(${r.key})` : `req.cook(${r.key})`;
@@ -129,11 +138,16 @@ function fetchOf(r: RuleConfig): string {
  * action, each policy whose rules match marks the transaction with its id when no earlier one
  * did (txn.l7), and the actions follow the mark. The access log names the policy.
  */
-function policyLines(l: ListenerConfig): string[] {
+function policyLines(l: ListenerConfig, place: RenderPlace): string[] {
   const out: string[] = [];
   const live = l.policies!.filter((p) => p.rules.length > 0); // a policy without rules matches nothing
   for (const p of live) {
-    for (const r of p.rules) out.push(`  acl ${aclName(p, r)} ${fetchOf(r)} -m ${MATCH[r.compare]}${r.type === 'HOST_NAME' ? ' -i' : ''} '${r.value}'`);
+    for (const r of p.rules)
+      out.push(
+        r.type === 'SOURCE_IP'
+          ? `  acl ${aclName(p, r)} src ${r.value}`
+          : `  acl ${aclName(p, r)} ${fetchOf(r)} -m ${MATCH[r.compare]}${r.type === 'HOST_NAME' ? ' -i' : ''} '${r.value}'`,
+      );
     const conds = p.rules.map((r) => `${r.invert ? '!' : ''}${aclName(p, r)}`).join(' ');
     out.push(`  http-request set-var(txn.l7) str(${p.id}) if !{ var(txn.l7) -m found } ${conds}`);
   }
@@ -144,6 +158,11 @@ function policyLines(l: ListenerConfig): string[] {
     if (p.action === 'REJECT') out.push(`  http-request deny deny_status 403 ${marked}`);
     else if (p.action === 'REDIRECT_TO_URL') out.push(`  http-request redirect location '${p.url}' code ${p.code ?? 302} ${marked}`);
     else if (p.action === 'REDIRECT_PREFIX') out.push(`  http-request redirect prefix '${p.prefix!.replace(/\/+$/, '')}' code ${p.code ?? 302} ${marked}`);
+    else if (p.action === 'FIXED_RESPONSE') {
+      const f = p.fixed!;
+      // A content type goes with a body only (HAProxy ignores it otherwise, with a warning).
+      out.push(`  http-request return status ${f.status}${f.body ? ` content-type ${q(f.contentType)} file ${bodyFile(place.dir, f.body)}` : ''} ${marked}`);
+    }
   }
   for (const p of live) if (p.action === 'REDIRECT_TO_POOL') out.push(`  use_backend ${backendName(p.poolId!, l.id)} if { var(txn.l7) -m str ${p.id} }`);
   return out;

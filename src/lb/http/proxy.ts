@@ -139,7 +139,7 @@ export class HttpSession extends MemberSide implements SlowHead {
     this.rec.policy = null;
     if (route === null) this.pool = this.ctx.pool();
     else {
-      const v = route(requestView(req));
+      const v = route(requestView(req, this.clientIp));
       if (v === null) this.pool = this.ctx.pool();
       else if ('pool' in v) {
         this.pool = this.ctx.poolById(v.pool);
@@ -148,7 +148,7 @@ export class HttpSession extends MemberSide implements SlowHead {
       } else {
         this.rec.policy = v.policy;
         this.ctx.counters.policy(this.lc, v.policy);
-        this.policyAnswer(v.status, v.location);
+        this.policyAnswer(v.status, v.location, v.fixed);
         return;
       }
     }
@@ -398,8 +398,8 @@ export class HttpSession extends MemberSide implements SlowHead {
 
   /** A refusal before any exchange began (bad head). */
   /** A policy's own answer (a redirect, or 403 for REJECT), logged; the connection closes after it. */
-  private policyAnswer(status: number, location: string | undefined): void {
-    const answer = policyResponse(status, location);
+  private policyAnswer(status: number, location: string | undefined, fixed?: { contentType: string; body: string }): void {
+    const answer = policyResponse(status, location, fixed);
     this.ctx.counters.response(this.lc, status);
     this.rec.bytesOut = Buffer.byteLength(answer);
     this.rec.write(null, null, this.req, status);
@@ -456,8 +456,9 @@ export class HttpSession extends MemberSide implements SlowHead {
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 
 /** What L7 rules read of a request (made only for listeners with policies). */
-function requestView(req: RequestHead): RequestView {
+function requestView(req: RequestHead, clientIp: string): RequestView {
   return {
+    client: () => clientIp,
     host: () => header(req, 'host'),
     target: () => req.target,
     header: (name) => header(req, name),

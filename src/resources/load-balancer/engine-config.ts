@@ -32,6 +32,7 @@ function policiesOf(store: Store, l: Listener): { policies?: PolicyConfig[] } {
       ...(p.redirectUrl ? { url: p.redirectUrl } : {}),
       ...(p.redirectPrefix ? { prefix: p.redirectPrefix } : {}),
       ...(p.redirectHttpCode ? { code: p.redirectHttpCode } : {}),
+      ...(p.fixedResponse ? { fixed: { status: p.fixedResponse.statusCode, contentType: p.fixedResponse.contentType, body: p.fixedResponse.body } } : {}),
       rules: p.rules.map((r) => ({ type: r.type, compare: r.compareType, key: r.key, value: r.value, invert: r.invert })),
     })),
   };

@@ -8,7 +8,18 @@ import { checkMutable } from './mutable.js';
 import { NimbusError, invalid } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { L7Policy, L7PolicyInput, L7PolicyUpdate, L7Rule, L7RuleInput, Listener, Pool } from '../../core/model/index.js';
-import { L7_ACTIONS, L7_COMPARE_TYPES, L7_REDIRECT_CODES, L7_RULE_TYPES, MAX_L7_POLICIES, MAX_L7_RULES } from '../../core/model/index.js';
+import {
+  FIXED_RESPONSE_TYPES,
+  L7_ACTIONS,
+  L7_COMPARE_TYPES,
+  L7_REDIRECT_CODES,
+  L7_RULE_TYPES,
+  MAX_FIXED_BODY,
+  MAX_L7_POLICIES,
+  MAX_L7_RULES,
+  type FixedResponse,
+} from '../../core/model/index.js';
+import ipaddr from 'ipaddr.js';
 import type { Store } from '../../store/db.js';
 import { checkName, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
 
@@ -29,10 +40,19 @@ export function checkRule(input: L7RuleInput): L7Rule {
   const compareType = oneOf('compareType', input.compareType, L7_COMPARE_TYPES);
   if (type === 'FILE_TYPE' && compareType !== 'EQUAL_TO' && compareType !== 'REGEX')
     throw invalid(`compareType: '${compareType}' is not for FILE_TYPE rules, which compare with EQUAL_TO or REGEX`);
+  if (type === 'SOURCE_IP') {
+    // The client's address within a CIDR (AWS's source-ip condition): one comparison, no key.
+    if (compareType !== 'EQUAL_TO') throw invalid(`compareType: '${compareType}' is not for SOURCE_IP rules: EQUAL_TO (the client within the CIDR)`);
+    if (input.key) throw invalid(`key: '${input.key}' is not for SOURCE_IP rules`);
+    return { id: newId('l7Rule'), type, compareType, key: null, value: cidrOf(input.value), invert: input.invert ?? false };
+  }
   const keyed = type === 'HEADER' || type === 'COOKIE';
   if (keyed && (!input.key || !TOKEN.test(input.key)))
     throw invalid(`key: '${input.key ?? ''}' must name the ${type === 'HEADER' ? 'header' : 'cookie'} (an HTTP token)`);
-  if (!keyed && input.key) throw invalid(`key: '${input.key}' is only for HEADER and COOKIE rules`);
+  // A query parameter's name as sent (not decoded); none: the whole query string.
+  if (type === 'QUERY_STRING' && input.key && !QUERY_KEY.test(input.key))
+    throw invalid(`key: '${input.key}' must be a query parameter's name (printable, without '=', '&', '#', spaces or quotes)`);
+  if (!keyed && type !== 'QUERY_STRING' && input.key) throw invalid(`key: '${input.key}' is only for HEADER, COOKIE and QUERY_STRING rules`);
   if (!VALUE.test(input.value)) throw invalid(`value: '${input.value}' must be printable ASCII without spaces or quotes`);
   if (compareType === 'REGEX') {
     try {
@@ -43,7 +63,42 @@ export function checkRule(input: L7RuleInput): L7Rule {
     // Nested repetition can take exponential time to fail on a crafted request: refused (safe-regex2's star height).
     if (!safeRegex(input.value)) throw invalid(`value: '${input.value}' may take exponential time on a crafted request (nested repetition): refused`);
   }
-  return { id: newId('l7Rule'), type, compareType, key: keyed ? input.key!.toLowerCase() : null, value: input.value, invert: input.invert ?? false };
+  const key = keyed ? input.key!.toLowerCase() : type === 'QUERY_STRING' && input.key ? input.key : null;
+  return { id: newId('l7Rule'), type, compareType, key, value: input.value, invert: input.invert ?? false };
+}
+
+/** A query parameter's name as it appears in a query string. */
+const QUERY_KEY = /^[\x21\x24\x25\x28-\x3c\x3e-\x7e]+$/;
+
+/** An address or a CIDR, as a normalized CIDR (an address alone is /32 or /128). */
+function cidrOf(value: string): string {
+  try {
+    if (value.includes('/')) {
+      const [addr, bits] = ipaddr.parseCIDR(value);
+      return `${addr.toString()}/${bits}`;
+    }
+    const addr = ipaddr.parse(value);
+    return `${addr.toString()}/${addr.kind() === 'ipv4' ? 32 : 128}`;
+  } catch {
+    throw invalid(`value: '${value}' must be an IP address or a CIDR (SOURCE_IP rules)`);
+  }
+}
+
+/** A fixed response, checked (AWS's rules): 2XX, 4XX or 5XX, one of its content types, a body of at most 1024 bytes. */
+function checkFixed(input: { statusCode: number; contentType?: string; body?: string }): FixedResponse {
+  const code = input.statusCode;
+  if (!Number.isInteger(code) || !((code >= 200 && code < 300) || (code >= 400 && code < 600)))
+    throw invalid(`fixedResponse.statusCode: '${code}' must be 2XX, 4XX or 5XX (redirects have their actions)`);
+  const contentType = (input.contentType ?? 'text/plain').toLowerCase() as FixedResponse['contentType'];
+  if (!FIXED_RESPONSE_TYPES.includes(contentType))
+    throw invalid(
+      `fixedResponse.contentType: '${input.contentType}' must be ${FIXED_RESPONSE_TYPES.slice(0, -1).join(', ')} or ${FIXED_RESPONSE_TYPES.at(-1)}`,
+    );
+  const body = input.body ?? '';
+  if (Buffer.byteLength(body) > MAX_FIXED_BODY) throw invalid(`fixedResponse.body: ${Buffer.byteLength(body)} bytes; at most ${MAX_FIXED_BODY}`);
+  if (/[\x00-\x08\x0b-\x1f\x7f]/.test(body)) throw invalid('fixedResponse.body: control characters other than tab and newline are refused');
+  if (body && (code === 204 || code === 205)) throw invalid(`fixedResponse.body: a ${code} answer has no body`);
+  return { statusCode: code, contentType, body };
 }
 
 function checkUrl(field: string, v: string | null | undefined): string {
@@ -63,13 +118,20 @@ function actionFields(
   ctx: Ctx,
   listener: Listener,
   action: L7Policy['action'],
-  input: { redirectPool?: string | null; redirectUrl?: string | null; redirectPrefix?: string | null; redirectHttpCode?: number | null },
-): Pick<L7Policy, 'redirectPoolId' | 'redirectUrl' | 'redirectPrefix' | 'redirectHttpCode'> {
+  input: {
+    redirectPool?: string | null;
+    redirectUrl?: string | null;
+    redirectPrefix?: string | null;
+    redirectHttpCode?: number | null;
+    fixedResponse?: { statusCode: number; contentType?: string; body?: string } | null;
+  },
+): Pick<L7Policy, 'redirectPoolId' | 'redirectUrl' | 'redirectPrefix' | 'redirectHttpCode' | 'fixedResponse'> {
   const out = {
     redirectPoolId: null as string | null,
     redirectUrl: null as string | null,
     redirectPrefix: null as string | null,
     redirectHttpCode: null as number | null,
+    fixedResponse: null as FixedResponse | null,
   };
   const stray = (field: string, v: unknown) => {
     if (v !== undefined && v !== null) throw invalid(`${field}: not taken by action ${action}`);
@@ -92,6 +154,10 @@ function actionFields(
     if (!(L7_REDIRECT_CODES as readonly number[]).includes(code)) throw invalid(`redirectHttpCode: '${code}' must be 301, 302, 303, 307 or 308`);
     out.redirectHttpCode = code;
   } else stray('redirectHttpCode', input.redirectHttpCode);
+  if (action === 'FIXED_RESPONSE') {
+    if (!input.fixedResponse) throw invalid('fixedResponse: FIXED_RESPONSE needs the answer (statusCode, contentType, body)');
+    out.fixedResponse = checkFixed(input.fixedResponse);
+  } else stray('fixedResponse', input.fixedResponse);
   return out;
 }
 
@@ -164,6 +230,7 @@ export function updateL7Policy(ctx: Ctx, ref: string, input: L7PolicyUpdate): L7
       redirectUrl: input.redirectUrl !== undefined ? input.redirectUrl : (p.redirectUrl ?? undefined),
       redirectPrefix: input.redirectPrefix !== undefined ? input.redirectPrefix : (p.redirectPrefix ?? undefined),
       redirectHttpCode: input.redirectHttpCode !== undefined ? input.redirectHttpCode : (p.redirectHttpCode ?? undefined),
+      fixedResponse: input.fixedResponse !== undefined ? input.fixedResponse : (p.fixedResponse ?? undefined),
     };
     // A new action drops the fields of the old one that it does not take.
     if (input.action !== undefined && next.action !== p.action) {
@@ -171,6 +238,7 @@ export function updateL7Policy(ctx: Ctx, ref: string, input: L7PolicyUpdate): L7
       if (input.redirectUrl === undefined) target.redirectUrl = undefined;
       if (input.redirectPrefix === undefined) target.redirectPrefix = undefined;
       if (input.redirectHttpCode === undefined) target.redirectHttpCode = undefined;
+      if (input.fixedResponse === undefined) target.fixedResponse = undefined;
     }
     Object.assign(next, actionFields(ctx, listener, next.action, target));
     saveUpdate(ctx, 'l7Policy', next);

@@ -164,6 +164,7 @@ export function exportTopology(ctx: Ctx, name?: string): TopologyFile {
         ...(p.redirectUrl ? { redirectUrl: p.redirectUrl } : {}),
         ...(p.redirectPrefix ? { redirectPrefix: p.redirectPrefix } : {}),
         ...(p.redirectHttpCode ? { redirectHttpCode: p.redirectHttpCode } : {}),
+        ...(p.fixedResponse ? { fixedResponse: p.fixedResponse } : {}),
         rules: p.rules.map((r) => ({
           type: r.type,
           compareType: r.compareType,

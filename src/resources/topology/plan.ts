@@ -194,6 +194,9 @@ const differs = (label: string, now: unknown, want: unknown) =>
   want !== undefined && JSON.stringify(now) !== JSON.stringify(want) ? `${label} ${fmt(now)} -> ${fmt(want)}` : null;
 const fmt = (v: unknown) => (v === null || v === undefined ? 'none' : typeof v === 'string' ? v : JSON.stringify(v));
 const nameOf = (ctx: Ctx, id: string | null | undefined) => (id ? ((ctx.store.get<{ name: string }>(id)?.name ?? id) as string) : null);
+/** A fixed response as compared: its defaults filled in (absent: none). */
+const fixedOf = (f: { statusCode: number; contentType?: string; body?: string } | null | undefined) =>
+  f ? { statusCode: f.statusCode, contentType: (f.contentType ?? 'text/plain').toLowerCase(), body: f.body ?? '' } : null;
 const lower = (v: unknown) => (typeof v === 'string' ? v.toUpperCase() : v);
 
 /** A VPC entry's DNS switches as the VPC will have them (absent: on; no resolver, no names). */
@@ -361,6 +364,7 @@ export function compare(ctx: Ctx, w: Want, doc: unknown): { replace: string[]; u
         differs('url', p.redirectUrl, i.redirectUrl ?? null),
         differs('prefix', p.redirectPrefix, i.redirectPrefix ?? null),
         differs('code', p.redirectHttpCode, i.redirectUrl || i.redirectPrefix ? (i.redirectHttpCode ?? 302) : null),
+        differs('fixed response', fixedOf(p.fixedResponse), fixedOf(i.fixedResponse as never)),
         differs('rules', rules(p.rules), rules((i.rules ?? []) as never)),
       );
       break;
