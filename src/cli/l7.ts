@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { L7Policy, L7Rule, L7RuleInput } from '../core/model/index.js';
-import { l7RuleText } from '../core/model/l7.js';
+import { l7PolicyTarget, l7RuleText } from '../core/model/l7.js';
 import type { Column } from './output.js';
 import { act, collect, int } from './shared.js';
 import { standardVerbs } from './network.js';
@@ -21,22 +21,13 @@ export function parseRule(text: string): L7RuleInput {
   return { type, compareType, value, invert, ...(key ? { key } : {}) };
 }
 
-const target = (p: L7Policy, n: { of: (kind: 'pool', id: string | null) => string }) =>
-  p.action === 'REDIRECT_TO_POOL'
-    ? `pool ${n.of('pool', p.redirectPoolId)}`
-    : p.action === 'REJECT'
-      ? '403'
-      : p.action === 'FIXED_RESPONSE'
-        ? `${p.fixedResponse?.statusCode} ${p.fixedResponse?.body ? `${p.fixedResponse.contentType}, ${Buffer.byteLength(p.fixedResponse.body)} bytes` : '(no body)'}`
-        : `${p.redirectHttpCode} ${p.redirectUrl ?? `${p.redirectPrefix}<path>`}`;
-
 const POLICY: Column<L7Policy>[] = [
   { header: 'POSITION', value: (p) => p.position },
   { header: 'NAME', value: (p) => p.name },
   { header: 'ID', value: (p) => p.id },
   { header: 'LISTENER', value: (p, n) => n.of('listener', p.listenerId), refs: ['listener'] },
   { header: 'ACTION', value: (p) => p.action },
-  { header: 'TO', value: (p, n) => target(p, n), refs: ['pool'] },
+  { header: 'TO', value: (p, n) => l7PolicyTarget(p, n.of('pool', p.redirectPoolId)), refs: ['pool'] },
   { header: 'RULES (ALL MUST MATCH)', value: (p) => (p.rules.length ? p.rules.map(l7RuleText).join('; ') : '(none: never matches)') },
 ];
 const RULE: Column<L7Rule>[] = [

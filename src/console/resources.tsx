@@ -6,6 +6,20 @@
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError, namesOf, type Snapshot } from './api';
+import { l7PolicyTarget, l7RuleText } from '../core/model/l7-text';
+
+interface ListenerPolicy {
+  id: string;
+  name: string;
+  position: number;
+  action: string;
+  redirectPoolId: string | null;
+  redirectUrl: string | null;
+  redirectPrefix: string | null;
+  redirectHttpCode: number | null;
+  fixedResponse?: { statusCode: number; contentType: string; body: string } | null;
+  rules: { type: string; compareType: string; key: string | null; value: string; invert: boolean }[];
+}
 
 type Schema = {
   type?: string;
@@ -270,6 +284,7 @@ export function Resources({ snap, refresh }: { snap: Snapshot | null; refresh: (
   const [message, setMessage] = useState<string | null>(null);
   const [detail, setDetail] = useState<{ id: string; name: string } | null>(null);
   const [logs, setLogs] = useState<{ requests: { time: string; method: string; path: string; client: string }[]; output: string } | null>(null);
+  const [policies, setPolicies] = useState<ListenerPolicy[] | null>(null);
   const names = namesOf(snap);
   const load = () => void api<Record<string, unknown>[]>('GET', `/v1/${kind}`).then(setRows, (e: ApiError) => setMessage(`${e.code}: ${e.message}`));
   useEffect(() => {
@@ -281,6 +296,14 @@ export function Resources({ snap, refresh }: { snap: Snapshot | null; refresh: (
   useEffect(() => {
     if (!detail || kind !== 'servers') return setLogs(null);
     const get = () => void api<typeof logs>('GET', `/v1/servers/${detail.id}/logs`).then(setLogs, () => setLogs(null));
+    get();
+    const t = setInterval(get, 2000);
+    return () => clearInterval(t);
+  }, [detail, kind]);
+  // A listener's panel shows its L7 policies in order.
+  useEffect(() => {
+    if (!detail || kind !== 'listeners') return setPolicies(null);
+    const get = () => void api<ListenerPolicy[]>('GET', `/v1/l7policies?listener=${encodeURIComponent(detail.id)}`).then(setPolicies, () => setPolicies(null));
     get();
     const t = setInterval(get, 2000);
     return () => clearInterval(t);
@@ -372,6 +395,37 @@ export function Resources({ snap, refresh }: { snap: Snapshot | null; refresh: (
               </div>
             ))}
           </dl>
+        )}
+        {detail && kind === 'listeners' && policies && (
+          <div className="detail" data-testid="listener-policies">
+            <h3>L7 policies of {detail.name}</h3>
+            {policies.length === 0 ? (
+              <p>None: every request goes to the default pool.</p>
+            ) : (
+              <table>
+                <thead>
+                  <tr>
+                    <th>#</th>
+                    <th>name</th>
+                    <th>rules (all must match)</th>
+                    <th>action</th>
+                    <th>to</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {policies.map((p) => (
+                    <tr key={p.id} data-policy={p.name}>
+                      <td>{p.position}</td>
+                      <td>{p.name}</td>
+                      <td>{p.rules.length ? p.rules.map(l7RuleText).join('; ') : '(none: never matches)'}</td>
+                      <td>{p.action}</td>
+                      <td>{l7PolicyTarget(p, p.redirectPoolId ? (names.get(p.redirectPoolId) ?? p.redirectPoolId) : null)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </div>
         )}
         {detail && kind === 'servers' && logs && (
           <div className="detail" data-testid="server-logs">

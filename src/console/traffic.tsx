@@ -1,8 +1,9 @@
 /**
  * Load balancer traffic: for the chosen load balancer, the requests each member served in
  * each 2-second interval over the last five minutes (a live chart from the status tree's
- * counters), each member's health, the latest access-log lines, and each member server's own
- * request log: the last step of the reference lab, seen.
+ * counters), each member's health, each L7 policy with the requests it decided (charted the same
+ * way), the latest access-log lines, and each member server's own request log: the last step of
+ * the reference lab, seen.
  */
 import { useEffect, useRef, useState } from 'react';
 import { api, type Snapshot } from './api';
@@ -11,7 +12,12 @@ interface Status {
   name: string;
   provisioningStatus: string;
   operatingStatus: string;
-  listeners: { name: string; protocol: string; port: number }[];
+  listeners: {
+    name: string;
+    protocol: string;
+    port: number;
+    policies: { id: string; name: string; position: number; action: string; to: string; rules: string[]; requests: number }[];
+  }[];
   pools: {
     name: string;
     members: { id: string; name: string; address: string; port: number; serverId: string | null; operatingStatus?: string; statusReason?: string | null }[];
@@ -25,18 +31,19 @@ interface LogLine {
   path?: string | null;
   status: number | null;
   memberName: string | null;
+  policyName?: string | null;
   durationMs: number;
 }
 
 const SAMPLES = 150;
 const COLORS = ['#2f6fdf', '#e0752d', '#2ca02c', '#9467bd', '#d62728', '#17becf'];
 
-function Chart({ series }: { series: { name: string; values: number[] }[] }) {
+function Chart({ series, label }: { series: { name: string; values: number[] }[]; label: string }) {
   const w = 600;
   const h = 160;
   const max = Math.max(1, ...series.flatMap((s) => s.values));
   return (
-    <svg className="chart" viewBox={`0 0 ${w} ${h + 20}`} role="img" aria-label="requests per member per 2 s">
+    <svg className="chart" viewBox={`0 0 ${w} ${h + 20}`} role="img" aria-label={label}>
       <line x1={0} y1={h} x2={w} y2={h} className="axis" />
       <text x={4} y={12} className="detail">
         {max} per 2 s
@@ -73,10 +80,15 @@ export function Traffic({ snap }: { snap: Snapshot }) {
     const poll = async () => {
       const s = await api<Status>('GET', `/v1/load-balancers/${chosen}/status`).catch(() => null);
       if (!s) return;
-      for (const [id, c] of Object.entries(s.memberCounters)) {
-        const h = history.current.get(id) ?? { last: c.requests, values: Array(SAMPLES).fill(0) };
-        h.values = [...h.values.slice(1), Math.max(0, c.requests - h.last)];
-        h.last = c.requests;
+      // Requests per 2 s of each member, and of each L7 policy (the history is one map: ids do not collide).
+      const totals = [
+        ...Object.entries(s.memberCounters).map(([id, c]) => [id, c.requests] as const),
+        ...s.listeners.flatMap((l) => l.policies.map((p) => [p.id, p.requests] as const)),
+      ];
+      for (const [id, requests] of totals) {
+        const h = history.current.get(id) ?? { last: requests, values: Array(SAMPLES).fill(0) };
+        h.values = [...h.values.slice(1), Math.max(0, requests - h.last)];
+        h.last = requests;
         history.current.set(id, h);
       }
       setStatus(s);
@@ -101,6 +113,7 @@ export function Traffic({ snap }: { snap: Snapshot }) {
   }, [chosen]);
   if (!snap.loadBalancers.length) return <p>No load balancer in this project yet.</p>;
   const members = status?.pools.flatMap((p) => p.members) ?? [];
+  const policies = status?.listeners.flatMap((l) => l.policies.map((p) => ({ ...p, listener: l.name }))) ?? [];
   return (
     <div className="traffic">
       <label>
@@ -119,7 +132,7 @@ export function Traffic({ snap }: { snap: Snapshot }) {
             {status.name}: {status.provisioningStatus} / {status.operatingStatus}; listeners{' '}
             {status.listeners.map((l) => `${l.name} ${l.protocol}:${l.port}`).join(', ')}
           </p>
-          <Chart series={members.map((m) => ({ name: m.name, values: history.current.get(m.id)?.values ?? [] }))} />
+          <Chart label="requests per member per 2 s" series={members.map((m) => ({ name: m.name, values: history.current.get(m.id)?.values ?? [] }))} />
           <table data-testid="member-counts">
             <thead>
               <tr>
@@ -144,6 +157,38 @@ export function Traffic({ snap }: { snap: Snapshot }) {
               ))}
             </tbody>
           </table>
+          {policies.length > 0 && (
+            <>
+              <h3>L7 policies: the first whose rules all match decides</h3>
+              <Chart label="requests per L7 policy per 2 s" series={policies.map((p) => ({ name: p.name, values: history.current.get(p.id)?.values ?? [] }))} />
+              <table data-testid="policy-counts">
+                <thead>
+                  <tr>
+                    <th>listener</th>
+                    <th>#</th>
+                    <th>policy</th>
+                    <th>rules (all must match)</th>
+                    <th>action</th>
+                    <th>to</th>
+                    <th>requests</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {policies.map((p) => (
+                    <tr key={p.id} data-policy={p.name}>
+                      <td>{p.listener}</td>
+                      <td>{p.position}</td>
+                      <td>{p.name}</td>
+                      <td>{p.rules.length ? p.rules.join('; ') : '(none: never matches)'}</td>
+                      <td>{p.action}</td>
+                      <td>{p.to}</td>
+                      <td className="requests">{p.requests}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </>
+          )}
           <h3>Latest requests</h3>
           <table className="log">
             <tbody>
@@ -154,6 +199,7 @@ export function Traffic({ snap }: { snap: Snapshot }) {
                   <td>{l.method ? `${l.method} ${l.path}` : 'TCP'}</td>
                   <td>{l.status ?? '-'}</td>
                   <td>{l.memberName ?? '-'}</td>
+                  <td>{l.policyName ?? ''}</td>
                   <td>{l.durationMs} ms</td>
                 </tr>
               ))}

@@ -189,6 +189,51 @@ test('the reference lab from the console: forms, a failing trace, the peering, t
     .getByText(/GET \/console-/)
     .waitFor();
   await page.screenshot({ path: `${SHOTS}traffic.png` });
+  // L7 policies: a listener's panel lists them in order; the traffic view counts what each decided.
+  await t.client.pools.create({ name: 'only-b', loadBalancer: 'elb', protocol: 'http', algorithm: 'round_robin' });
+  await t.client.members.create({ name: 'only-b-m', pool: 'only-b', server: 'ecs-b', port: 8080 });
+  await t.client.l7Policies.create({
+    listener: 'http80',
+    name: 'to-b',
+    action: 'redirect_to_pool',
+    redirectPool: 'only-b',
+    rules: [{ type: 'path', compareType: 'starts_with', value: '/beta' }],
+  });
+  await t.client.l7Policies.create({
+    listener: 'http80',
+    name: 'no-admin',
+    action: 'reject',
+    rules: [{ type: 'path', compareType: 'starts_with', value: '/admin' }],
+  });
+  for (let i = 0; i < 300 && (await t.client.loadBalancers.get('elb')).provisioningStatus !== 'ACTIVE'; i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 5; i++) {
+    const r = await fetch(`http://${lb.publicIp}:${LISTEN_PORT}/beta/${i}`, { headers: { connection: 'close' } });
+    assert.match(await r.text(), /ecs-b/);
+  }
+  assert.equal((await fetch(`http://${lb.publicIp}:${LISTEN_PORT}/admin`, { headers: { connection: 'close' } })).status, 403);
+  const policyRow = page.getByTestId('policy-counts').locator('tr[data-policy="to-b"]');
+  let decided = 0;
+  for (let i = 0; i < 50 && decided < 5; i++) {
+    decided = Number(
+      await policyRow
+        .locator('td.requests')
+        .innerText()
+        .catch(() => '0'),
+    );
+    if (decided < 5) await new Promise((res) => setTimeout(res, 200));
+  }
+  assert.equal(decided, 5, 'the traffic view counts the requests the policy decided');
+  assert.match(await policyRow.innerText(), /PATH STARTS_WITH \/beta[\s\S]*REDIRECT_TO_POOL[\s\S]*pool only-b/);
+  assert.equal(await page.getByTestId('policy-counts').locator('tr[data-policy="no-admin"] td.requests').innerText(), '1');
+  await page.screenshot({ path: `${SHOTS}traffic-policies.png` });
+  await tab('Resources');
+  await page.locator('.kinds').getByRole('button', { name: 'Listeners', exact: true }).click();
+  await page.getByTestId('list-listeners').locator('tr[data-name="http80"]').click();
+  const panel = page.getByTestId('listener-policies');
+  await panel.locator('tr[data-policy="no-admin"]').waitFor();
+  assert.deepEqual(await panel.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-policy'))), ['to-b', 'no-admin'], 'in order');
+  assert.match(await panel.locator('tr[data-policy="no-admin"]').innerText(), /PATH STARTS_WITH \/admin\s+REJECT\s+403/);
+
   // A resource's detail: every field, and a server's own request log.
   await tab('Resources');
   await page.locator('.kinds').getByRole('button', { name: 'Servers', exact: true }).click();

@@ -45,10 +45,7 @@ export const L7Rule = Type.Object(
 );
 export type L7Rule = Static<typeof L7Rule>;
 
-/** A rule as one line, as the CLI takes it and plans show it: `not HEADER:x-env EQUAL_TO beta`. */
-export function l7RuleText(r: { type: string; compareType: string; key?: string | null; value: string; invert?: boolean }): string {
-  return `${r.invert ? 'not ' : ''}${r.type.toUpperCase()}${r.key ? `:${r.key.toLowerCase()}` : ''} ${r.compareType.toUpperCase()} ${r.value}`;
-}
+export { l7RuleText, l7PolicyTarget } from './l7-text.js';
 
 export const L7Policy = Type.Object(
   {

@@ -108,6 +108,18 @@ export const LbStatusTree = Type.Composite([
         Listener,
         Type.Object({
           counters: Nullable(Type.Object({ requests: Type.Record(S(), Type.Integer()), active: Type.Integer(), connections: Type.Optional(Type.Integer()) })),
+          policies: Type.Array(
+            Type.Object({
+              id: S(),
+              name: S(),
+              position: Type.Integer(),
+              action: S(),
+              to: S({ description: 'where it sends a request: a pool, a redirect, 403, a fixed response' }),
+              rules: Type.Array(S(), { description: 'its rules, all of which must match, as text' }),
+              requests: Type.Integer({ description: 'requests it decided since the engine started' }),
+            }),
+            { description: 'its L7 policies in order, each with the requests it decided' },
+          ),
           engine: StringEnum(['kernel', 'user-space'], {
             description: "what serves it: nftables rules in the load balancer's namespace, or the user-space proxy",
           }),

@@ -21,7 +21,8 @@ import type {
   Refusal,
 } from '../../core/model/index.js';
 import type { Ctx } from '../context.js';
-import { getLoadBalancer, listListeners, listPools } from './service.js';
+import { getLoadBalancer, listListeners, listPools, policiesOf } from './service.js';
+import { l7PolicyTarget, l7RuleText } from '../../core/model/l7.js';
 
 /** What the runtime knows of a load balancer. */
 export interface LbRuntimeStatus {
@@ -113,6 +114,15 @@ export function statusTree(ctx: Ctx, runtime: LbRuntime, ref: string): LbStatusT
       return {
         ...l,
         counters: c ? { requests: c.requests, active: c.active, connections: c.connections } : null,
+        policies: policiesOf(ctx.store, l.id).map((p) => ({
+          id: p.id,
+          name: p.name,
+          position: p.position,
+          action: p.action,
+          to: l7PolicyTarget(p, p.redirectPoolId ? (pools.find((x) => x.id === p.redirectPoolId)?.name ?? null) : null),
+          rules: p.rules.map(l7RuleText),
+          requests: c?.policies?.[p.id] ?? 0,
+        })),
         engine: choice.engine,
         engineReason: choice.reason,
       };
