@@ -11,7 +11,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The layers, lowest first: a layer imports only from layers below it (and from itself). */
 export const LAYERS = [
   ['core', 'version.ts'],
-  ['net', 'lb', 'store', 'reconcile', 'client', 'apps'],
+  ['net', 'lb', 'store', 'reconcile', 'client', 'apps', 'console'],
   ['resources'],
   ['dataplane'],
   ['workloads'],
