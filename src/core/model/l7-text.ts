@@ -29,4 +29,3 @@ export function l7PolicyTarget(
   }
   return `${p.redirectHttpCode} ${p.redirectUrl ?? `${p.redirectPrefix}<path>`}`;
 }
-
