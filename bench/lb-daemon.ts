@@ -29,13 +29,17 @@ export interface DaemonRow {
 
 const HAPROXY_HTTP = (n: number) => `HAProxy in the same position (nbthread ${n}, host socket, members from the LB namespace)`;
 const HAPROXY_TCP = 'HAProxy mode tcp in the same position (nbthread 1)';
+const HAPROXY_POLICIES = 'HAProxy with the same 10 ACL rules in the same position (nbthread 1)';
+const HAPROXY_TLS = 'HAProxy terminating TLS (one certificate) in the same position (nbthread 1)';
+/** The ten policies' paths: none is requested, so every request is checked against all ten and goes to the default pool. */
+const POLICY_PATHS = Array.from({ length: 10 }, (_, i) => `/p${i + 1}/`);
 
 export async function benchLbInDaemon(opts: {
   seconds: number;
   rounds: number;
   log: (s: string) => void;
   /** Only the HTTP rows or only the TCP rows (`--daemon=http|tcp`); both when absent. */
-  only?: 'http' | 'tcp';
+  only?: 'http' | 'tcp' | 'l7';
   /** The daemon's layer-7 engine (`nimbus serve --l7-engine`): Nimbus's own (default) or HAProxy. */
   engine?: 'builtin' | 'haproxy';
 }): Promise<DaemonRow[]> {
@@ -81,8 +85,15 @@ http { access_log off; keepalive_requests 1000000;
     // TCP: the kernel's rules (port 82), and the user-space engine (port 84: a connection limit keeps it there).
     await c.listeners.create({ name: 'k82', loadBalancer: 'elb', protocol: 'tcp', port: 82, defaultPool: 'raw' });
     await c.listeners.create({ name: 'u84', loadBalancer: 'elb', protocol: 'tcp', port: 84, defaultPool: 'raw', connectionLimit: 1_000_000 });
+    // A listener with 10 L7 policies (port 86) and one terminating TLS (port 443), both to the same pool.
+    await c.listeners.create({ name: 'p86', loadBalancer: 'elb', protocol: 'http', port: 86, defaultPool: 'web' });
+    for (const [i, path] of POLICY_PATHS.entries())
+      await c.l7Policies.create({ listener: 'p86', name: `p${i + 1}`, action: 'redirect_to_pool', redirectPool: 'web', rules: [{ type: 'path', compareType: 'starts_with', value: path }] });
+    await c.certificates.create({ name: 'bench', selfSigned: { dnsNames: ['bench.test'] } });
+    await c.listeners.create({ name: 's443', loadBalancer: 'elb', protocol: 'terminated_https', port: 443, defaultPool: 'web', certificate: 'bench' });
+    const cert = await c.certificates.get('bench');
     await waitPort(80, publicIp, 20_000);
-    if (opts.only !== 'http') {
+    if (opts.only !== 'http' && opts.only !== 'l7') {
       await waitPort(82, publicIp, 20_000);
       await waitPort(84, publicIp, 20_000);
     }
@@ -90,18 +101,24 @@ http { access_log off; keepalive_requests 1000000;
     opts.log(`  listeners: ${engines}`);
     const lb = await c.loadBalancers.get('elb');
     const members = await Promise.all(['w1', 'w2'].map((n) => c.servers.get(n)));
-    const haproxyConf = (mode: 'http' | 'tcp', threads: number, port: number) => {
-      const conf = join(dir, `haproxy-${mode}-${threads}.cfg`);
+    // The certificate and key, for bare HAProxy's `crt` (the daemon's copy is sealed; this one is the bench's own).
+    const pemFile = join(dir, 'bench.pem');
+    const haproxyConf = (mode: 'http' | 'tcp', threads: number, port: number, extra: { tls?: boolean; policies?: boolean } = {}) => {
+      const conf = join(dir, `haproxy-${mode}-${threads}-${port}.cfg`);
+      const bind = `  bind ${publicIp}:${port}${extra.tls ? ` ssl crt ${pemFile} alpn http/1.1` : ''}\n`;
+      // The same ten checks as the listener's policies: each path prefix sends to a backend of its own, none matches.
+      const acls = extra.policies ? POLICY_PATHS.map((p, i) => `  use_backend other if { path_beg ${p} } # ${i + 1}\n`).join('') : '';
+      const servers = members.map((m) => `  server ${m.name} ${m.privateIp}:8080 namespace ${serverNs(prefix, lb.id)}\n`).join('');
       writeFileSync(
         conf,
-        `global\n  nbthread ${threads}\n  maxconn 4096\ndefaults\n  mode ${mode}\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n${mode === 'http' ? '  option http-keep-alive\n' : ''}listen lb\n  bind ${publicIp}:${port}\n  balance roundrobin\n` +
-          members.map((m) => `  server ${m.name} ${m.privateIp}:8080 namespace ${serverNs(prefix, lb.id)}\n`).join(''),
+        `global\n  nbthread ${threads}\n  maxconn 4096\ndefaults\n  mode ${mode}\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n${mode === 'http' ? '  option http-keep-alive\n' : ''}frontend lb\n${bind}${acls}  default_backend pool\nbackend pool\n  balance roundrobin\n${servers}` +
+          (extra.policies ? `backend other\n  balance roundrobin\n${servers}` : ''),
       );
       return conf;
     };
-    const measure = (name: string, protocol: 'http' | 'tcp', r: number, port: number, versus?: string) => {
-      wrk(`http://${publicIp}:${port}/`, 1);
-      const res = wrk(`http://${publicIp}:${port}/`, opts.seconds);
+    const measure = (name: string, protocol: 'http' | 'tcp', r: number, port: number, versus?: string, scheme = 'http') => {
+      wrk(`${scheme}://${publicIp}:${port}/`, 1);
+      const res = wrk(`${scheme}://${publicIp}:${port}/`, opts.seconds);
       row(name, protocol, versus).runs.push(res);
       opts.log(
         `  round ${r}/${opts.rounds}  ${name.padEnd(58)} ${res.rps.toFixed(0).padStart(7)} req/s  p50 ${res.p50ms.toFixed(2)} ms  p99 ${res.p99ms.toFixed(2)} ms${res.errors ? `  errors ${res.errors}` : ''}`,
@@ -116,7 +133,7 @@ http { access_log off; keepalive_requests 1000000;
         await h.stop();
       }
     };
-    for (const workers of opts.only === 'tcp' ? [] : [1, 2]) {
+    for (const workers of opts.only === 'tcp' || opts.only === 'l7' ? [] : [1, 2]) {
       await c.loadBalancers.update('elb', { workers });
       await waitActive(c);
       await waitPort(80, publicIp, 20_000);
@@ -128,8 +145,24 @@ http { access_log off; keepalive_requests 1000000;
     }
     await c.loadBalancers.update('elb', { workers: 1 });
     await waitActive(c);
+    if (opts.only !== 'tcp') {
+      // The key never leaves the daemon; bare HAProxy gets a certificate of the same kind (EC P-256) made here.
+      const { selfSign } = await import('../src/resources/certificate/service.js');
+      const own = await selfSign([cert.domainName], 30);
+      writeFileSync(pemFile, `${own.certPem.trimEnd()}\n${own.keyPem}`, { mode: 0o600 });
+      await waitPort(86, publicIp, 20_000);
+      await waitPort(443, publicIp, 20_000);
+      const policiesConf = haproxyConf('http', 1, 87, { policies: true });
+      const tlsConf = haproxyConf('http', 1, 444, { tls: true });
+      for (let r = 1; r <= opts.rounds; r++) {
+        measure(`Nimbus HTTP, a listener with 10 L7 policies${by}, workers 1`, 'http', r, 86, HAPROXY_POLICIES);
+        await withHaproxy(policiesConf, 87, () => measure(HAPROXY_POLICIES, 'http', r, 87));
+        measure(`Nimbus HTTPS (TERMINATED_HTTPS, one certificate)${by}, workers 1`, 'http', r, 443, HAPROXY_TLS, 'https');
+        await withHaproxy(tlsConf, 444, () => measure(HAPROXY_TLS, 'http', r, 444, undefined, 'https'));
+      }
+    }
     const tcpConf = haproxyConf('tcp', 1, 83);
-    for (let r = 1; r <= (opts.only === 'http' ? 0 : opts.rounds); r++) {
+    for (let r = 1; r <= (opts.only === 'http' || opts.only === 'l7' ? 0 : opts.rounds); r++) {
       measure('Nimbus TCP listener, kernel (nftables), public IP', 'tcp', r, 82, HAPROXY_TCP);
       measure(`Nimbus TCP listener, user-space engine${by}, public IP`, 'tcp', r, 84, HAPROXY_TCP);
       await withHaproxy(tcpConf, 83, () => measure(HAPROXY_TCP, 'tcp', r, 83));

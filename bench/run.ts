@@ -23,7 +23,7 @@ import { linuxUnavailable } from '../src/dataplane/choose.js';
 const quick = process.argv.includes('--quick');
 // The daemons benchmarked record their tokens here, not in the user's config folder.
 process.env.NIMBUS_CONFIG_DIR ??= mkdtempSync(join(tmpdir(), 'nimbus-bench-config-'));
-/** `--sections=lb,daemon,cp,analyzer,dataplane,restart` runs only those (`--daemon=tcp|http` only those in-daemon rows, nothing else of the load balancer); `--proxies=<regex>` only the matching load balancer rows (HAProxy always). */
+/** `--sections=lb,daemon,cp,analyzer,dataplane,restart` runs only those (`--daemon=tcp|http|l7` only those in-daemon rows, nothing else of the load balancer); `--proxies=<regex>` only the matching load balancer rows (HAProxy always). */
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const sections = arg('sections')?.split(',') ?? ['cli', 'lb', 'daemon', 'cp', 'analyzer', 'dataplane', 'restart'];
 const proxies = arg('proxies') ? new RegExp(arg('proxies')!, 'i') : null;
@@ -57,7 +57,7 @@ const md: string[] = [
 log(`Nimbus benchmarks${quick ? ' (quick)' : ''}`);
 const missing = ensureTools();
 const daemonRows: DaemonRow[] = [];
-const daemonOnly = arg('daemon') as 'http' | 'tcp' | undefined;
+const daemonOnly = arg('daemon') as 'http' | 'tcp' | 'l7' | undefined;
 /** `--l7-engines=builtin,haproxy`: the in-daemon rows for each layer-7 engine asked (both by default). */
 const l7Engines = (arg('l7-engines')?.split(',') ?? ['builtin', 'haproxy']) as ('builtin' | 'haproxy')[];
 if (daemonOnly && !missing && !linuxUnavailable()) {

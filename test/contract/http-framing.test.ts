@@ -6,37 +6,17 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { backend, closeAll, freePort, onePool, oneListener, raw, track } from '../helpers/engine.js';
+import { backend, closeAll, freePort, onePool, oneListener, raw } from '../helpers/engine.js';
 import { FRAMING_CASES } from '../helpers/framing-cases.js';
-import { NO_HAPROXY } from '../helpers/engines.js';
-import { renderHaproxy } from '../../src/lb/haproxy/render.js';
-import { haproxyPath } from '../../src/workloads/haproxy.js';
+import { NO_HAPROXY, haproxyServing } from '../helpers/engines.js';
 
 after(closeAll);
 
-/** HAProxy in the foreground with the agent's configuration for one HTTP listener and one member; its port once it listens. */
+/** HAProxy with the agent's configuration for one HTTP listener and one member; its port once it listens. */
 async function haproxyWith(memberPort: number): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'nimbus-haproxy-contract-'));
   const port = await freePort();
-  writeFileSync(join(dir, 'servers.state'), '1\n');
-  const cfg = renderHaproxy(oneListener(port, onePool(memberPort)), { dir, threads: 1 });
-  writeFileSync(join(dir, 'haproxy.cfg'), cfg);
-  const child = spawn(haproxyPath()!, ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: 'ignore' });
-  track({
-    close: () => {
-      child.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    },
-  });
-  for (let i = 0; i < 200; i++) {
-    if ((await raw(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).startsWith('HTTP/1.1 200')) return port;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('HAProxy did not answer within 5 s');
+  await haproxyServing(oneListener(port, onePool(memberPort)), port);
+  return port;
 }
 
 /**
@@ -77,15 +57,25 @@ test(
       }
       if (!nimbus.test(answer)) statuses.push(`${why}: ${status}`);
     }
-    // Refusals whose status differs from Nimbus's engine (a large head is 400 on HAProxy, 431 on Nimbus's; CONNECT's 405 is one rule on both).
-    assert.deepEqual(
-      statuses.filter((x) => ![...NORMALIZED].some((n) => x.startsWith(n))),
-      [
-        'a chunk size over 8 hex digits (read as 5 on 32 bits): closed',
-        'a 17 kB head in one write: 400',
-        'a 60 kB head in one write: 400',
-        'more than 100 header lines: 400',
-      ],
-    );
+    // Refusals whose status differs from Nimbus's engine (a large head is 400 on HAProxy, 431 on Nimbus's; CONNECT's 405 is one rule
+    // on both). A 20 kB chunk extension is 400 on Nimbus's; HAProxy 2.6 answered 400 too, and Debian's 2.6.12-1+deb12u3 closes the
+    // connection without an answer: a refusal either way, the member sees nothing.
+    const DIFFERS: Record<string, RegExp> = {
+      'a chunk size over 8 hex digits (read as 5 on 32 bits)': /^closed$/,
+      'a 17 kB head in one write': /^400$/,
+      'a 60 kB head in one write': /^400$/,
+      'more than 100 header lines': /^400$/,
+      'a 20 kB chunk extension': /^(400|closed)$/,
+    };
+    const differing = statuses.filter((x) => ![...NORMALIZED].some((n) => x.startsWith(n)));
+    for (const d of differing) {
+      const [why, status] = [d.slice(0, d.lastIndexOf(': ')), d.slice(d.lastIndexOf(': ') + 2)];
+      assert.ok(DIFFERS[why]?.test(status), `${d}: a difference from Nimbus's engine that docs/decisions.md does not list`);
+    }
+    for (const why of Object.keys(DIFFERS).filter((w) => w !== 'a 20 kB chunk extension'))
+      assert.ok(
+        differing.some((d) => d.startsWith(`${why}: `)),
+        `${why}: HAProxy now answers as Nimbus's engine does (docs/decisions.md lists a difference)`,
+      );
   },
 );

@@ -3,8 +3,14 @@
  * own, and HAProxy (skipped, with the reason, where it is not installed); and how a test finds
  * HAProxy's worker process to kill it.
  */
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { renderHaproxy } from '../../src/lb/haproxy/render.js';
+import type { EngineConfig } from '../../src/lb/config.js';
+import { connect } from 'node:net';
+import { track } from './engine.js';
 import { haproxyPath } from '../../src/workloads/haproxy.js';
 import { workerDir } from '../../src/workloads/lb-dirs.js';
 import { testDaemon, type TestDaemon } from './daemon.js';
@@ -38,4 +44,35 @@ export async function labOn(engine: L7Engine): Promise<{ t: TestDaemon; base: st
   await waitUp(`${base}/`);
   await waitMembersOnline(t.client);
   return { t, base };
+}
+
+/**
+ * HAProxy in the foreground with the configuration the agent renders for `config` (its
+ * listeners on 127.0.0.1), closed with the file's other engines (track); resolves once
+ * `port` accepts connections.
+ */
+export async function haproxyServing(config: EngineConfig, port: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'nimbus-haproxy-contract-'));
+  writeFileSync(join(dir, 'servers.state'), '1\n');
+  writeFileSync(join(dir, 'haproxy.cfg'), renderHaproxy(config, { dir, threads: 1 }));
+  const child = spawn(haproxyPath()!, ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: 'ignore' });
+  track({
+    close: () => {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
+  // Listening: a connection is accepted (no request is sent, so no member sees one).
+  for (let i = 0; i < 200; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('HAProxy did not listen within 5 s');
 }
