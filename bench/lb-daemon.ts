@@ -88,7 +88,13 @@ http { access_log off; keepalive_requests 1000000;
     // A listener with 10 L7 policies (port 86) and one terminating TLS (port 443), both to the same pool.
     await c.listeners.create({ name: 'p86', loadBalancer: 'elb', protocol: 'http', port: 86, defaultPool: 'web' });
     for (const [i, path] of POLICY_PATHS.entries())
-      await c.l7Policies.create({ listener: 'p86', name: `p${i + 1}`, action: 'redirect_to_pool', redirectPool: 'web', rules: [{ type: 'path', compareType: 'starts_with', value: path }] });
+      await c.l7Policies.create({
+        listener: 'p86',
+        name: `p${i + 1}`,
+        action: 'redirect_to_pool',
+        redirectPool: 'web',
+        rules: [{ type: 'path', compareType: 'starts_with', value: path }],
+      });
     await c.certificates.create({ name: 'bench', selfSigned: { dnsNames: ['bench.test'] } });
     await c.listeners.create({ name: 's443', loadBalancer: 'elb', protocol: 'terminated_https', port: 443, defaultPool: 'web', certificate: 'bench' });
     const cert = await c.certificates.get('bench');
