@@ -59,5 +59,15 @@ export function certCommands(program: Command): void {
         c.certificates.create({ name: o.name, selfSigned: { dnsNames: o.dns, days: o.days } }),
       ),
     );
+  cert
+    .command('pem')
+    .description("print a certificate and its chain as PEM, for a client's trust store (never its key)")
+    .argument('<ref>', 'name or id')
+    .action(
+      act(null, async (c, ref: string) => {
+        const got = await c.certificates.get(ref);
+        process.stdout.write(got.certificatePem + (got.chainPem ?? ''));
+      }),
+    );
   standardVerbs(cert, 'certificate', CERT, (c) => c.certificates, { rename: false });
 }

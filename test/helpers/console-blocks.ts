@@ -6,6 +6,7 @@
  * the masked values).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { KINDS } from '../../src/core/ids.js';
 
 export interface Step {
   command: string;
@@ -65,7 +66,8 @@ export function writeOutputs(file: string, outputs: Map<string, string>): void {
   writeFileSync(file, out.join('\n'));
 }
 
-const ID = /\b(proj|vpc|subnet|sgr|sg|ecs|rtb|pcx|lb|lsn|pool|mbr|hm|igw|eipalloc|eipassoc|nat|inet|acl|fl|l7p|l7r)-[0-9a-f]{16}\b/g;
+/** Every kind's id (its prefix from core/ids.ts, so a new kind is masked too), and AWS's association ids. */
+const ID = new RegExp(`\\b(${[...Object.values(KINDS), 'eipassoc'].sort((a, b) => b.length - a.length).join('|')})-[0-9a-f]{16}\\b`, 'g');
 
 /** What is left of an output once what differs between runs is masked. */
 export function mask(text: string): string {
@@ -76,6 +78,8 @@ export function mask(text: string): string {
       // A workload's loopback address: each installation draws from a range of its own.
       .replace(/\b127\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.\d+\.\d+\b/g, '<workload-ip>')
       .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
+      // A day (a certificate's expiry, a year from the day it was made).
+      .replace(/\b\d{4}-\d\d-\d\d\b/g, '<date>')
       // A flow log record's capture window (flowlog tail).
       .replace(/\b\d\d:\d\d:\d\d-\d\d:\d\d:\d\d\b/g, '<window>')
       .replace(/^date: .*$/gim, 'date: <date>')
