@@ -5,8 +5,8 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
-import { backend, closeAll, freePort, get, member, track } from '../../test/helpers/engine.js';
+import { connect } from 'node:net';
+import { backend, closeAll, dribbler, freePort, get, member, track } from '../../test/helpers/engine.js';
 import { Engine } from './engine.js';
 import { DEFAULT_TIMEOUTS, type EngineConfig } from './config.js';
 
@@ -21,26 +21,6 @@ async function engineWith(listener: Partial<EngineConfig['listeners'][number]>) 
     pools: [{ id: 'pool', algorithm: 'ROUND_ROBIN', persistence: null, members: [member(a)], health: null }],
   });
   return { engine, port, url: `http://127.0.0.1:${port}` };
-}
-
-/** A client that sends a head one byte at a time, every `everyMs`; resolves with what came back when the connection closed. */
-function dribbler(port: number, everyMs: number): { done: Promise<string>; socket: Socket } {
-  const head = 'GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ' + 'a'.repeat(200) + '\r\n\r\n';
-  const socket = connect(port, '127.0.0.1');
-  let i = 0;
-  const timer = setInterval(() => {
-    if (i < head.length && socket.writable) socket.write(head[i++]);
-  }, everyMs);
-  const done = new Promise<string>((resolve) => {
-    let out = '';
-    socket.on('data', (d) => (out += d));
-    socket.on('close', () => {
-      clearInterval(timer);
-      resolve(out);
-    });
-    socket.on('error', () => undefined);
-  });
-  return { done, socket };
 }
 
 test('slow request heads are answered 408 and closed at the request timeout, while normal requests are served', async () => {

@@ -7,7 +7,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { closeAll, freePort, onePool, oneListener, track } from '../../test/helpers/engine.js';
+import { closeAll, exchange, freePort, onePool, oneListener, track } from '../../test/helpers/engine.js';
 import { Engine } from './engine.js';
 import { DEFAULT_TIMEOUTS, type ListenerTimeouts, type PoolConfig } from './config.js';
 
@@ -32,24 +32,6 @@ async function engineOn(protocol: 'HTTP' | 'TCP', memberPort: number, timeouts: 
   const engine = track(new Engine(null));
   await engine.apply(oneListener(port, { ...onePool(memberPort), ...pool }, { protocol, timeouts: { ...DEFAULT_TIMEOUTS, ...timeouts } }));
   return port;
-}
-
-/** What came back on a connection until it closed (or `limitMs` passed: then 'still open'). */
-function exchange(port: number, send: string, limitMs: number): Promise<string> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1', () => send && s.write(send));
-    let out = '';
-    const timer = setTimeout(() => {
-      s.destroy();
-      resolve(`still open: ${out}`);
-    }, limitMs);
-    s.on('data', (d) => (out += d));
-    s.on('close', () => {
-      clearTimeout(timer);
-      resolve(out);
-    });
-    s.on('error', () => undefined);
-  });
 }
 
 test("a pool's member data timeout wins over its listener's: a silent member gives 504 at the pool's", async () => {

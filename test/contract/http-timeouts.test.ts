@@ -9,8 +9,8 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
-import { backend, closeAll, freePort, get, onePool, oneListener, track } from '../helpers/engine.js';
+import { createServer, type AddressInfo } from 'node:net';
+import { backend, closeAll, dribbler, exchange, freePort, get, onePool, oneListener, track } from '../helpers/engine.js';
 import { NO_HAPROXY, haproxyServing } from '../helpers/engines.js';
 import { Engine } from '../../src/lb/engine.js';
 import { DEFAULT_TIMEOUTS, type EngineConfig, type ListenerTimeouts } from '../../src/lb/config.js';
@@ -37,44 +37,6 @@ async function silentMember(): Promise<number> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   track({ close: () => server.close() });
   return (server.address() as AddressInfo).port;
-}
-
-/** What came back on a connection until it closed, or `still open` after `limitMs`. */
-function exchange(port: number, send: string, limitMs: number): Promise<string> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1', () => send && s.write(send));
-    let out = '';
-    const timer = setTimeout(() => {
-      s.destroy();
-      resolve(`still open: ${out}`);
-    }, limitMs);
-    s.on('data', (d) => (out += d.toString('latin1')));
-    s.on('error', () => undefined);
-    s.on('close', () => {
-      clearTimeout(timer);
-      resolve(out);
-    });
-  });
-}
-
-/** A client that sends a head one byte every `everyMs`: what came back when the listener closed it. */
-function dribbler(port: number, everyMs: number): { done: Promise<string>; socket: Socket } {
-  const head = `GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ${'a'.repeat(200)}\r\n\r\n`;
-  const socket = connect(port, '127.0.0.1');
-  let i = 0;
-  const timer = setInterval(() => {
-    if (i < head.length && socket.writable) socket.write(head[i++]);
-  }, everyMs);
-  const done = new Promise<string>((resolve) => {
-    let out = '';
-    socket.on('data', (d) => (out += d.toString('latin1')));
-    socket.on('error', () => undefined);
-    socket.on('close', () => {
-      clearInterval(timer);
-      resolve(out);
-    });
-  });
-  return { done, socket };
 }
 
 async function listen(e: (typeof ENGINES)[number], memberPort: number, timeouts: Partial<ListenerTimeouts>): Promise<number> {

@@ -204,3 +204,41 @@ export function raw(port: number, text: string): Promise<string> {
     setTimeout(() => s.destroy(), 2000);
   });
 }
+
+/** What came back on a connection until it closed (or `limitMs` passed: then 'still open: ...'). */
+export function exchange(port: number, send: string, limitMs: number): Promise<string> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1', () => send && s.write(send));
+    let out = '';
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(`still open: ${out}`);
+    }, limitMs);
+    s.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    s.on('error', () => undefined);
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+  });
+}
+
+/** A client that sends a request head one byte every `everyMs` (slowloris): what came back when the listener closed it. */
+export function dribbler(port: number, everyMs: number): { done: Promise<string>; socket: Socket } {
+  const head = `GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ${'a'.repeat(200)}\r\n\r\n`;
+  const socket = connect(port, '127.0.0.1');
+  let i = 0;
+  const timer = setInterval(() => {
+    if (i < head.length && socket.writable) socket.write(head[i++]);
+  }, everyMs);
+  const done = new Promise<string>((resolve) => {
+    let out = '';
+    socket.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearInterval(timer);
+      resolve(out);
+    });
+  });
+  return { done, socket };
+}
