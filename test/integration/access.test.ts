@@ -57,6 +57,7 @@ before(async () => {
     action: 'reject',
     rules: [{ type: 'path', compareType: 'starts_with', value: '/admin' }],
   });
+  const cert = await c.certificates.create({ name: 'cert-a', selfSigned: { dnsNames: ['shop.example'] } });
   const teamB = await c.projects.create({ name: 'team-b' });
   const tokA = await c.tokens.create({ name: 'a-token', project: 'default' });
   const tokB = await c.tokens.create({ name: 'b-token', project: 'team-b' });
@@ -82,6 +83,7 @@ before(async () => {
     'network-acls': acl.id,
     'flow-logs': fl.id,
     l7policies: l7.id,
+    certificates: cert.id,
     projects: project,
     tokens: tokA.token.id,
     teamB: teamB.id,
