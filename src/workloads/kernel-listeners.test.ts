@@ -55,6 +55,7 @@ const want = (): Map<string, KernelWant> =>
             },
           },
         ],
+        fronts: [],
       },
     ],
   ]);

@@ -26,6 +26,8 @@ import { PortReservations } from './reservations.js';
 export interface KernelWant {
   lb: LoadBalancer;
   listeners: { listener: ListenerConfig; pool: PoolConfig | null }[];
+  /** Ports of layer-7 listeners HAProxy serves in the namespace, which the public IP reaches over the public link (l4.ts). */
+  fronts: number[];
 }
 
 interface LbDesired {
@@ -100,6 +102,10 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
     /** Resolves once the data plane's namespaces are made. */
     private readonly settled: () => Promise<void>,
     private readonly runner: Runner = run,
+    /** The front ports a load balancer's engine listens on at the namespace end now (the host sends them there only then). */
+    private readonly served: (lbId: string) => Set<number> = () => new Set(),
+    /** A public link came or went: the engine's configuration names its address. */
+    private readonly linksChanged: () => void = () => undefined,
   ) {
     this.loop = new ReconcileLoop(this, { debounceMs: 5, resyncMs: 10_000, resyncMaxMs: 60_000 });
   }
@@ -127,6 +133,17 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
   /** A member's health changed. */
   healthChanged(lbId: string): void {
     if (this.wants.has(lbId)) this.loop.trigger();
+  }
+
+  /** What the engine serves at the namespace end changed (it applied a configuration, or it is gone). */
+  frontsChanged(lbId: string): void {
+    if (this.wants.get(lbId)?.fronts.length || this.hostEntries.some((e) => e.front && e.link.lbId === lbId)) this.loop.trigger();
+  }
+
+  /** The namespace end of a load balancer's public link, once its front routing is in place (the address its engine binds). */
+  frontAddress(lbId: string): string | null {
+    const done = this.done.get(lbId);
+    return done && done.desired.spec.fronts.length > 0 ? (this.links.get(lbId)?.nsAddress ?? null) : null;
   }
 
   /**
@@ -187,7 +204,13 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
         members: new Map((pool?.members ?? []).map((m) => [m.id, { ip: m.host, port: m.port, admitted: m.enabled }])),
       });
     }
-    return { ns: serverNs(this.prefix, want.lb.id), spec: { lbId: want.lb.id, vip: want.lb.vip, listeners }, publicIp: want.lb.publicIp ?? null, admitted };
+    const fronts = want.lb.publicIp ? [...new Set(want.fronts)].sort((a, b) => a - b) : [];
+    return {
+      ns: serverNs(this.prefix, want.lb.id),
+      spec: { lbId: want.lb.id, vip: want.lb.vip, listeners, fronts },
+      publicIp: want.lb.publicIp ?? null,
+      admitted,
+    };
   }
 
   desired(): Desired {
@@ -289,6 +312,7 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
       const script = [
         o.forwarding ? '' : FORWARD,
         `nft -f - <<'NIMBUS_EOF'\n${L4.namespaceScript(spec, o.objects ?? { maps: [], counters: [] })}NIMBUS_EOF`,
+        spec.fronts.length > 0 && pub ? L4.frontRouting(pub.hostAddress) : '',
         ...ended(done?.desired ?? null, d),
       ]
         .filter(Boolean)
@@ -298,11 +322,15 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
     const entries: L4.HostEntry[] = [];
     for (const [lbId, d] of desired) {
       const pub = links.get(lbId);
-      if (d.publicIp && pub) for (const l of d.spec.listeners) entries.push({ publicIp: d.publicIp, port: l.port, link: pub });
+      if (!d.publicIp || !pub) continue;
+      for (const l of d.spec.listeners) entries.push({ publicIp: d.publicIp, port: l.port, link: pub });
+      // A front goes to the namespace once the engine listens at the namespace end (it is told that address once the routing is in place).
+      const served = this.served(lbId);
+      for (const port of d.spec.fronts) if (served.has(port)) entries.push({ publicIp: d.publicIp, port, link: pub, front: true });
     }
     const hostScript = L4.hostScript(this.prefix, entries);
     const same = (a: L4.HostEntry, b: L4.HostEntry) =>
-      a.publicIp === b.publicIp && a.port === b.port && a.link.hostLink === b.link.hostLink && a.link.nsAddress === b.link.nsAddress;
+      a.publicIp === b.publicIp && a.port === b.port && a.link.hostLink === b.link.hostLink && a.link.nsAddress === b.link.nsAddress && !a.front === !b.front;
     const kept = this.hostEntries.filter((h) => entries.some((e) => same(h, e)));
     const hostFirst = kept.length < this.hostEntries.length ? { script: L4.hostScript(this.prefix, kept), entries: kept } : null;
     // After hostFirst, the table is that script: the last step is needed only if it differs.
@@ -317,6 +345,7 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
   }
 
   async apply(plan: Plan): Promise<ApplyResult> {
+    const frontsBefore = this.frontsKey();
     const errors: ApplyResult['errors'] = [];
     const succeeded: string[] = [];
     let hostOk = true;
@@ -353,11 +382,14 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
     }
     this.links.clear();
     for (const [id, l] of plan.links) this.links.set(id, l);
+    if (this.frontsKey() !== frontsBefore) this.linksChanged();
     // Every public port is held by this daemon before the host sends it on; one held by another process is left out.
-    const held = await this.reserved.hold(plan.hostEntries.map((e) => ({ lbId: e.link.lbId, ip: e.publicIp, port: e.port })));
-    if (held.length < plan.hostEntries.length) {
+    // (A front's public port is held by the socket the daemon handed to the engine.)
+    const l4 = plan.hostEntries.filter((e) => !e.front);
+    const held = await this.reserved.hold(l4.map((e) => ({ lbId: e.link.lbId, ip: e.publicIp, port: e.port })));
+    if (held.length < l4.length) {
       const ok = new Set(held.map((h) => `${h.ip}:${h.port}`));
-      plan.hostEntries = plan.hostEntries.filter((e) => ok.has(`${e.publicIp}:${e.port}`));
+      plan.hostEntries = plan.hostEntries.filter((e) => e.front || ok.has(`${e.publicIp}:${e.port}`));
       plan.hostKey = L4.hostScript(this.prefix, plan.hostEntries);
       plan.host = plan.hostKey !== this.hostKey ? plan.hostKey : null;
     }
@@ -373,6 +405,10 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
     }
     if (hostOk) this.hostDirty = false;
     return { errors, succeeded, requeue: false };
+  }
+
+  private frontsKey(): string {
+    return JSON.stringify([...this.wants.keys()].map((id) => [id, this.frontAddress(id)]));
   }
 
   /** The loop, for the daemon's passes (sync, settled). */

@@ -144,6 +144,8 @@ test('the reference lab from the console: forms, a failing trace, the peering, t
   await page.screenshot({ path: `${SHOTS}reachability-path.png` });
 
   await tab('Topology');
+  // The tab draws after it shows: wait for the drawing, then read it whole.
+  await page.locator('svg text', { hasText: 'peering pcx-ab (active)' }).first().waitFor();
   const texts = (await page.locator('svg text').allTextContents()).join('\n');
   for (const want of ['VPC vpc-a', '192.168.6.0/24', 'subnet sub-b', 'server ecs-a', '192.168.5.130', 'peering pcx-ab (active)'])
     assert.ok(texts.includes(want), `${want} in:\n${texts}`);

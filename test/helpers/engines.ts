@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { renderHaproxy } from '../../src/lb/haproxy/render.js';
 import type { EngineConfig } from '../../src/lb/config.js';
 import { connect } from 'node:net';
+import { request as httpRequest } from 'node:http';
 import { track } from './engine.js';
 import { haproxyPath } from '../../src/workloads/haproxy.js';
 import { workerDir } from '../../src/workloads/lb-dirs.js';
@@ -75,4 +76,60 @@ export async function haproxyServing(config: EngineConfig, port: number): Promis
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error('HAProxy did not listen within 5 s');
+}
+
+/**
+ * New connections to `url`, one after another, until stopped (at most 60 s): the requests sent,
+ * and what failed (a status other than 200, or the error's cause). `enough(n)` waits for `n`
+ * more requests to have been sent.
+ */
+export function steadyLoad(url: string, init: { localAddress?: string } = {}) {
+  const failures: string[] = [];
+  const state = { sent: 0, running: true };
+  const until = Date.now() + 60_000;
+  const one = async (): Promise<void> => {
+    const signal = AbortSignal.timeout(10_000);
+    if (!init.localAddress) {
+      const r = await fetch(url, { headers: { connection: 'close' }, signal });
+      const body = await r.text();
+      if (r.status !== 200) failures.push(`status ${r.status}: ${body.slice(0, 80)}`);
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const req = httpRequest(url, { localAddress: init.localAddress, headers: { connection: 'close' }, signal }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (res.statusCode !== 200) failures.push(`status ${res.statusCode}`);
+          resolve();
+        });
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  };
+  const done = (async () => {
+    while (state.running && Date.now() < until) {
+      state.sent++;
+      try {
+        await one();
+      } catch (err) {
+        const e = err as Error & { cause?: unknown; code?: string };
+        failures.push(String(e.cause ?? e.code ?? e));
+      }
+    }
+  })();
+  return {
+    failures,
+    get sent() {
+      return state.sent;
+    },
+    async enough(n: number): Promise<void> {
+      for (const goal = state.sent + n; state.sent < goal && Date.now() < until;) await new Promise((r) => setTimeout(r, 10));
+    },
+    async stop(): Promise<void> {
+      state.running = false;
+      await done;
+    },
+  };
 }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { cli, type TestDaemon } from '../helpers/daemon.js';
 import { checkPart2, freshGet, waitActive } from '../helpers/lab.js';
-import { L7_ENGINES, haproxyMaster, haproxyWorker, labOn } from '../helpers/engines.js';
+import { L7_ENGINES, haproxyMaster, haproxyWorker, labOn, steadyLoad } from '../helpers/engines.js';
 
 for (const { engine, skip } of L7_ENGINES)
   describe(`the ${engine} engine`, { skip }, () => {
@@ -150,41 +150,23 @@ for (const { engine, skip } of L7_ENGINES)
     });
 
     test('under load, a change of configuration fails no request; the death of HAProxy refuses none', async () => {
-      const failures: string[] = [];
-      let sent = 0;
-      let running = true;
       // New connections through the public IP, one after another, until stopped (at most 60 s).
-      const until = Date.now() + 60_000;
-      const load = (async () => {
-        while (running && Date.now() < until) {
-          sent++;
-          try {
-            const r = await fetch(`${base}/steady`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(10_000) });
-            const body = await r.text();
-            if (r.status !== 200) failures.push(`status ${r.status}: ${body.slice(0, 80)}`);
-          } catch (err) {
-            failures.push(String((err as Error).cause ?? err));
-          }
-        }
-      })();
-      const enough = async (n: number) => {
-        for (const goal = sent + n; sent < goal && Date.now() < until;) await new Promise((r) => setTimeout(r, 10));
-      };
-      await enough(30);
+      const load = steadyLoad(`${base}/steady`);
+      await load.enough(30);
       // A change that is not a member's weight or state: HAProxy reloads (its hitless reload).
       await t.client.listeners.update('http80', { timeoutClientData: 40_000 });
       await waitActive(t.client, 'elb');
-      await enough(30);
-      const changed = failures.splice(0);
+      await load.enough(30);
+      const changed = load.failures.splice(0);
       // HAProxy's worker dies (its master then ends too, and the agent starts HAProxy again): the public IP's
       // connections wait for it. (The built-in engine's one worker: see lb-workers.test.ts, where the daemon
       // listens again once it hears of the death, and two workers, where the primary holds the sockets.)
       if (engine === 'haproxy') {
         process.kill(haproxyWorker(t.dataDir, (await t.client.loadBalancers.get('elb')).id), 'SIGKILL');
-        await enough(60);
+        await load.enough(60);
       }
-      running = false;
-      await load;
+      await load.stop();
+      const { failures, sent } = load;
       assert.deepEqual(changed, [], `across the change, of ${sent} requests`);
       assert.deepEqual(
         failures.filter((f) => f.includes('ECONNREFUSED')),

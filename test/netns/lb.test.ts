@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-import { NO_HAPROXY, haproxyWorker } from '../helpers/engines.js';
+import { NO_HAPROXY, haproxyWorker, steadyLoad } from '../helpers/engines.js';
 
 for (const engine of ['builtin', 'haproxy'] as const)
   describe(`the ${engine} engine`, { skip: skipLinux || (engine === 'haproxy' ? NO_HAPROXY : false) }, () => {
@@ -131,6 +131,44 @@ for (const engine of ['builtin', 'haproxy'] as const)
       await t.client.routeTables.addRoute('vpc-a-main', { destination: '192.168.5.0/24', target: 'pcx-ab' });
       await waitFor('m-a to come back', async () => (await t.client.members.get('m-a')).operatingStatus === 'ONLINE');
     });
+
+    test(
+      engine === 'haproxy'
+        ? "the public IP reaches HAProxy in the namespace through the kernel, the client's own address kept; its worker's death under load refuses none"
+        : "the public IP reaches Nimbus's worker through the socket handed over, the client's own address kept",
+      { skip: skipLinux },
+      async () => {
+        const lb = await t.client.loadBalancers.get('elb');
+        const ip = new URL(base).hostname;
+        const table = () => spawnSync('nft', ['list', 'table', 'ip', `nimbus_l4_${t.prefix}`], { encoding: 'utf8' }).stdout;
+        const front = new RegExp(`${ip.replace(/\./g, '\\.')} \\. ${LISTEN_PORT} : (169\\.254\\.\\d+\\.\\d+) \\. ${LISTEN_PORT}`);
+        if (engine === 'haproxy') {
+          await waitFor("the host's table to send the public port to the namespace", async () => front.test(table()));
+          assert.doesNotMatch(table(), new RegExp(`${front.exec(table())![1].replace(/\./g, '\\.')} \\. ${LISTEN_PORT} \\} masquerade`), 'the source is kept');
+        } else assert.doesNotMatch(table(), front, "Nimbus's engine takes the public IP on the host");
+        // A client on another loopback address: the member sees that address in X-Forwarded-For.
+        const load = steadyLoad(`${base}/kept-${engine}`, { localAddress: '127.0.0.9' });
+        await load.enough(20);
+        if (engine === 'haproxy') {
+          // The flows went through the kernel: conntrack has them dnat'ed to the namespace end.
+          const ct = spawnSync('conntrack', ['-L', '-p', 'tcp', '--orig-dst', ip, '--dport', String(LISTEN_PORT)], { encoding: 'utf8' }).stdout;
+          assert.match(ct, /src=127\.0\.0\.9 dst=\S+ sport=\d+ dport=\d+ src=169\.254\./, ct);
+          process.kill(haproxyWorker(t.dataDir, lb.id), 'SIGKILL');
+          await load.enough(60);
+        }
+        await load.stop();
+        assert.deepEqual(
+          load.failures.filter((f) => f.includes('ECONNREFUSED')),
+          [],
+          'no connection refused',
+        );
+        // The request in flight when the process died may be cut; no other.
+        assert.ok(load.failures.length <= (engine === 'haproxy' ? 1 : 0), load.failures.join('; '));
+        const seen = (await t.client.serverLogs('ecs-a')).requests.concat((await t.client.serverLogs('ecs-b')).requests);
+        const kept = seen.filter((r) => r.path === `/kept-${engine}`);
+        assert.ok(kept.length > 0 && kept.every((r) => r.forwardedFor === '127.0.0.9' && r.client === lb.vip), JSON.stringify(kept.slice(0, 2)));
+      },
+    );
 
     test('a worker that dies is restarted and serves again', { skip: skipLinux }, async () => {
       const lb = await t.client.loadBalancers.get('elb');

@@ -46,6 +46,7 @@ const ns: L4.L4Namespace = {
   lbId: 'lb-11111111',
   vip: '10.0.0.5',
   linkAddress: '169.254.130.2',
+  fronts: [],
   listeners: [
     {
       id: 'lsn-22222222',
@@ -114,8 +115,44 @@ test('public links: names fit the kernel, blocks avoid taken addresses and the m
   assert.notEqual(second.hostAddress, first.hostAddress);
   const host = L4.hostScript('ab', [{ publicIp: '127.0.1.9', port: 80, link: { lbId: 'lb-1', hostLink: 'abl1', ...first } }]);
   assert.match(host, new RegExp(`127\\.0\\.1\\.9 \\. 80 : ${first.nsAddress.replace(/\./g, '\\.')} \\. 80`));
-  assert.match(host, /oifname \{ "abl1" \} masquerade/);
+  const ns = first.nsAddress.replace(/\./g, '\\.');
+  assert.match(host, new RegExp(`ct status dnat ip daddr \\. tcp dport \\{ ${ns} \\. 80 \\} masquerade`));
   assert.equal(L4.hostScript('ab', []), 'table ip nimbus_l4_ab\ndelete table ip nimbus_l4_ab\n', 'nothing public: the table goes');
+  // A front keeps the client's address: dnat'ed, never masqueraded; a kernel listener beside it still is.
+  const link = { lbId: 'lb-1', hostLink: 'abl1', ...first };
+  const fronted = L4.hostScript('ab', [
+    { publicIp: '127.0.1.9', port: 80, link, front: true },
+    { publicIp: '127.0.1.9', port: 5432, link },
+  ]);
+  assert.match(fronted, new RegExp(`127\\.0\\.1\\.9 \\. 80 : ${ns} \\. 80`));
+  assert.match(fronted, new RegExp(`tcp dport \\{ ${ns} \\. 5432 \\} masquerade`));
+  assert.doesNotMatch(fronted, new RegExp(`${ns} \\. 80 \\} masquerade`));
+  assert.doesNotMatch(L4.hostScript('ab', [{ publicIp: '127.0.1.9', port: 80, link, front: true }]), /masquerade/);
+});
+
+test("fronts: HAProxy's socket at the namespace end takes the port, else the agent's fallback; answers go back by their mark", () => {
+  const text = L4.namespaceScript({ ...ns, fronts: [443, 80, 80] }, { maps: [], counters: [] });
+  const pub = 'iifname "pub0" ip daddr 169.254.130.2 tcp dport { 80, 443 }';
+  const rules = text.split('\n').filter((l) => l.includes(pub));
+  assert.deepEqual(rules, [
+    `add rule ip nimbus_l4 pre ${pub} socket wildcard 0 return`,
+    `add rule ip nimbus_l4 pre ${pub} dnat ip to ${L4.FRONT_FALLBACK}`,
+    `add rule ip nimbus_l4 front_in ${pub} ct state new ct mark set ${L4.FRONT_MARK}`,
+  ]);
+  assert.ok(text.includes(`add rule ip nimbus_l4 front_out ct mark ${L4.FRONT_MARK} meta mark set ${L4.FRONT_MARK}`));
+  // Without fronts (or without a public link) the chains are there, empty: a front that goes leaves no rule behind.
+  for (const none of [
+    { ...ns, fronts: [] },
+    { ...ns, fronts: [80], linkAddress: null },
+  ]) {
+    const plain = L4.namespaceScript(none, { maps: [], counters: [] });
+    assert.ok(plain.includes('flush chain ip nimbus_l4 front_in\n') && plain.includes('flush chain ip nimbus_l4 front_out\n'));
+    assert.ok(!plain.includes('socket') && !plain.includes('ct mark'), plain);
+  }
+  const routing = L4.frontRouting('169.254.130.1');
+  assert.match(routing, /ip rule add pref 100 fwmark 20034 lookup 4242/);
+  assert.match(routing, /ip route replace default via 169\.254\.130\.1 dev pub0 table 4242/);
+  assert.ok(routing.indexOf('ip rule add pref 32000 lookup local') < routing.indexOf('ip rule del pref 0'), 'the local table is never missing');
 });
 
 test("a load balancer's forward chain admits dnat'ed flows by the port the client called, and the member by egress rules", () => {
@@ -134,4 +171,6 @@ test("a load balancer's forward chain admits dnat'ed flows by the port the clien
   assert.match(text, /ip saddr 10\.0\.0\.0\/16 meta l4proto tcp ct original proto-dst 80 jump l4_egress/);
   assert.match(text, /chain l4_egress \{\n\s+meta nfproto ipv4 accept/);
   assert.match(text, /tcp dport 80 accept/, 'the input chain still matches the port itself');
+  // A front's connection comes in over the public link marked by l4.ts's table; nothing else from there does.
+  assert.match(text, new RegExp(`chain input \\{[^}]*\\n\\s+iifname "pub0" ct mark ${L4.FRONT_MARK} accept\\n`));
 });

@@ -19,7 +19,7 @@
  *   node dist/runtime/lb-haproxy.js ACCESS_LOG_FILE [CONTROL_SOCKET|-] [THREADS]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { connect, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import {
   closeSync,
   copyFileSync,
@@ -42,6 +42,7 @@ import { linkToDaemon } from '../control-socket.js';
 import { backendName, describe, sideFiles, SIDE_DIRS, policyTable, publicSocket, renderHaproxy, serverStateFile, statsSocket } from './render.js';
 import { carried, fromStat, parsePolicyTable, parseStat } from './stats.js';
 import { ROTATE_BYTES } from '../observe.js';
+import { FRONT_FALLBACK } from '../../dataplane/linux/l4.js';
 
 const [accessLog, controlArg, threadsArg] = process.argv.slice(2);
 const dir = dirname(accessLog);
@@ -218,6 +219,7 @@ async function apply(next: EngineConfig, seq?: number): Promise<void> {
   }
   // The state file brought back the admin states of before: the configuration's own win.
   await runtime(next);
+  await fallbacks(next);
   await poll();
   send({ type: 'applied', health, seq });
   for (const [id, server] of adopted) {
@@ -267,6 +269,38 @@ function rotate(): void {
     closeSync(fd);
   } catch {
     // no log yet
+  }
+}
+
+/** Per front listener, the agent's own listener on FRONT_FALLBACK at its port. */
+const fallback = new Map<string, { port: number; server: Server }>();
+
+/**
+ * A front (the public IP's connections sent by the kernel to the namespace end, l4.ts) finds no
+ * HAProxy socket there while HAProxy starts again: the namespace sends it here instead, and it
+ * waits in the relay as the daemon's public sockets' connections do.
+ */
+async function fallbacks(next: EngineConfig): Promise<void> {
+  const wanted = new Map(next.listeners.filter((l) => l.front).map((l) => [l.id, l.port]));
+  for (const [id, f] of fallback) {
+    if (wanted.get(id) === f.port) continue;
+    f.server.close();
+    fallback.delete(id);
+  }
+  for (const [id, port] of wanted) {
+    if (fallback.has(id)) continue;
+    const server = createServer({ allowHalfOpen: true }, (s) => {
+      s.on('error', () => undefined);
+      relay(id, s);
+    });
+    const ok = await new Promise<boolean>((resolve) => {
+      server.once('error', (err) => {
+        send({ type: 'error', message: `the fallback of listener ${id} on ${FRONT_FALLBACK}:${port}: ${err.message}` });
+        resolve(false);
+      });
+      server.listen({ host: FRONT_FALLBACK, port, backlog: 1024 }, () => resolve(true));
+    });
+    if (ok) fallback.set(id, { port, server });
   }
 }
 

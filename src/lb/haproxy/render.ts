@@ -87,7 +87,7 @@ function frontend(l: ListenerConfig, pool: PoolConfig | null, place: RenderPlace
   const out = [`frontend ${l.id}`, `  mode ${http ? 'http' : 'tcp'}`];
   // TERMINATED_HTTPS: TLS ends here; the first certificate is the default, the others are chosen by SNI (HAProxy reads their names).
   const ssl = l.tls ? ` ssl${l.tls.certificates.map((c) => ` crt ${certFile(place.dir, c.id)}`).join('')} alpn http/1.1` : '';
-  for (const ip of l.bind) out.push(`  bind ${ip}:${l.port}${ssl}`);
+  for (const ip of [...l.bind, ...(l.front ? [l.front] : [])]) out.push(`  bind ${ip}:${l.port}${ssl}`);
   // The public IP's connections, relayed by the agent with the client's address in a PROXY header.
   out.push(`  bind unix@${publicSocket(place.dir, l.id)} accept-proxy mode 600${ssl}`);
   if ((l.connectionLimit ?? -1) >= 0) out.push(`  maxconn ${l.connectionLimit}`);
