@@ -114,6 +114,9 @@ export interface TlsCertificate {
   key: string;
 }
 
+/** Where a front port goes while HAProxy has no socket on it: the agent's own listener, on the namespace's loopback (dataplane/linux/l4.ts). */
+export const FRONT_FALLBACK = '127.0.0.2';
+
 export interface EngineConfig {
   listeners: ListenerConfig[];
   pools: PoolConfig[];

@@ -41,8 +41,8 @@ export const SLOTS = 256;
 export const PUBLIC_LINK = 'pub0';
 /** The namespace's interface into its subnet (as for a server). */
 export const VPC_LINK = 'eth0';
-/** Where a front port goes while HAProxy has no socket on it: the agent's own listener, on the namespace's loopback. */
-export const FRONT_FALLBACK = '127.0.0.2';
+import { FRONT_FALLBACK } from '../../lb/config.js';
+export { FRONT_FALLBACK };
 /** The conntrack and packet mark of connections that came in over the public link to a front port, and the routing table their answers take. */
 export const FRONT_MARK = 0x4e42;
 export const FRONT_TABLE = 4242;

@@ -37,12 +37,11 @@ import {
 import { dirname, join } from 'node:path';
 import type { CounterSnapshot, FromWorker, Health, ToWorker } from '../ipc.js';
 import type { EngineConfig } from '../config.js';
-import { configDigest } from '../config.js';
+import { configDigest, FRONT_FALLBACK } from '../config.js';
 import { linkToDaemon } from '../control-socket.js';
 import { backendName, describe, sideFiles, SIDE_DIRS, policyTable, publicSocket, renderHaproxy, serverStateFile, statsSocket } from './render.js';
 import { carried, fromStat, parsePolicyTable, parseStat } from './stats.js';
 import { ROTATE_BYTES } from '../observe.js';
-import { FRONT_FALLBACK } from '../../dataplane/linux/l4.js';
 
 const [accessLog, controlArg, threadsArg] = process.argv.slice(2);
 const dir = dirname(accessLog);
