@@ -287,8 +287,8 @@ export function frontRouting(hostAddress: string): string {
     `sysctl -qw ${conf(PUBLIC_LINK, 'rp_filter')}=0 ${conf(PUBLIC_LINK, 'route_localnet')}=1 ${conf(PUBLIC_LINK, 'accept_local')}=1`,
     `ip rule add pref 32000 lookup local 2>/dev/null || true`,
     `ip rule del pref 0 lookup local 2>/dev/null || true`,
-    `ip rule del pref 100 2>/dev/null || true`,
-    `ip rule add pref 100 fwmark ${FRONT_MARK} lookup ${FRONT_TABLE}`,
+    // Added once and never removed and added again: a pass must not open a moment when answers go astray.
+    `ip rule show pref 100 | grep -q 'fwmark 0x${FRONT_MARK.toString(16)} lookup ${FRONT_TABLE}' || ip rule add pref 100 fwmark ${FRONT_MARK} lookup ${FRONT_TABLE}`,
     `ip route replace default via ${hostAddress} dev ${PUBLIC_LINK} table ${FRONT_TABLE}`,
   ].join('\n');
 }

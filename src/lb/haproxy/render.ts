@@ -214,7 +214,8 @@ export function renderHaproxy(config: EngineConfig, place: RenderPlace): string 
     '# Rendered by Nimbus from the store; every change replaces it (a hitless reload).',
     'global',
     `  description ${describe(config)}`,
-    `  stats socket ${statsSocket(place.dir)} mode 600 level admin`,
+    // expose-fd listeners: a reload hands the listening sockets to the new worker (the master adds -x), so none is closed with connections in its queue.
+    `  stats socket ${statsSocket(place.dir)} mode 600 level admin expose-fd listeners`,
     `  server-state-file ${serverStateFile(place.dir)}`,
     '  log stdout format raw local0',
     // TLS 1.2 and 1.3, as node's defaults (the built-in engine's).
