@@ -87,19 +87,15 @@ export function steadyLoad(url: string, init: { localAddress?: string } = {}) {
   const failures: string[] = [];
   const state = { sent: 0, running: true };
   const until = Date.now() + 60_000;
-  const one = async (): Promise<void> => {
-    const signal = AbortSignal.timeout(10_000);
-    if (!init.localAddress) {
-      const r = await fetch(url, { headers: { connection: 'close' }, signal });
-      const body = await r.text();
-      if (r.status !== 200) failures.push(`status ${r.status}: ${body.slice(0, 80)}`);
-      return;
-    }
-    await new Promise<void>((resolve, reject) => {
-      const req = httpRequest(url, { localAddress: init.localAddress, headers: { connection: 'close' }, signal }, (res) => {
-        res.resume();
+  const one = (): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const opts = { localAddress: init.localAddress, headers: { connection: 'close' }, signal: AbortSignal.timeout(10_000) };
+      const req = httpRequest(url, opts, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
         res.on('end', () => {
-          if (res.statusCode !== 200) failures.push(`status ${res.statusCode}`);
+          if (res.statusCode !== 200) failures.push(`status ${res.statusCode}: ${body.slice(0, 80)}`);
           resolve();
         });
         res.on('error', reject);
@@ -107,15 +103,14 @@ export function steadyLoad(url: string, init: { localAddress?: string } = {}) {
       req.on('error', reject);
       req.end();
     });
-  };
   const done = (async () => {
     while (state.running && Date.now() < until) {
       state.sent++;
       try {
         await one();
       } catch (err) {
-        const e = err as Error & { cause?: unknown; code?: string };
-        failures.push(String(e.cause ?? e.code ?? e));
+        const e = err as Error & { cause?: unknown };
+        failures.push(String(e.cause ?? e));
       }
     }
   })();
