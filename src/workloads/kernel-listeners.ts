@@ -104,8 +104,8 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
     private readonly runner: Runner = run,
     /** The front ports a load balancer's engine listens on at the namespace end now (the host sends them there only then). */
     private readonly served: (lbId: string) => Set<number> = () => new Set(),
-    /** A public link came or went: the engine's configuration names its address. */
-    private readonly linksChanged: () => void = () => undefined,
+    /** A load balancer's front address came, went or moved: the engine's configuration names it. */
+    private readonly frontAddressesChanged: () => void = () => undefined,
   ) {
     this.loop = new ReconcileLoop(this, { debounceMs: 5, resyncMs: 10_000, resyncMaxMs: 60_000 });
   }
@@ -204,7 +204,7 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
         members: new Map((pool?.members ?? []).map((m) => [m.id, { ip: m.host, port: m.port, admitted: m.enabled }])),
       });
     }
-    const fronts = want.lb.publicIp ? [...new Set(want.fronts)].sort((a, b) => a - b) : [];
+    const fronts = want.lb.publicIp ? want.fronts : [];
     return {
       ns: serverNs(this.prefix, want.lb.id),
       spec: { lbId: want.lb.id, vip: want.lb.vip, listeners, fronts },
@@ -335,7 +335,7 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
     const hostFirst = kept.length < this.hostEntries.length ? { script: L4.hostScript(this.prefix, kept), entries: kept } : null;
     // After hostFirst, the table is that script: the last step is needed only if it differs.
     const before = hostFirst?.script ?? this.hostKey;
-    const host = hostScript !== before || (!hostFirst && !observed.hostTable && entries.length > 0) ? hostScript : null;
+    const host = hostScript !== before || (!hostFirst && !observed.hostTable) ? hostScript : null;
     this.hostDirty = host !== null || hostFirst !== null;
     return { lbs, hostFirst, host, hostKey: hostScript, hostEntries: entries, links };
   }
@@ -382,7 +382,7 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
     }
     this.links.clear();
     for (const [id, l] of plan.links) this.links.set(id, l);
-    if (this.frontsKey() !== frontsBefore) this.linksChanged();
+    if (this.frontsKey() !== frontsBefore) this.frontAddressesChanged();
     // Every public port is held by this daemon before the host sends it on; one held by another process is left out.
     // (A front's public port is held by the socket the daemon handed to the engine.)
     const l4 = plan.hostEntries.filter((e) => !e.front);

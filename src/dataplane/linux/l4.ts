@@ -31,9 +31,12 @@
  *
  * The namespace table is changed by one `nft -f` transaction of `add` (idempotent) and
  * `flush` commands, so its counters live on across changes and established flows keep their
- * member (NAT is decided on a flow's first packet). The host table is replaced whole.
+ * member (NAT is decided on a flow's first packet). The host table's rules stay; its map and set are refilled.
  */
 import { createHash } from 'node:crypto';
+import { FRONT_FALLBACK } from '../../lb/config.js';
+
+export { FRONT_FALLBACK };
 
 export const L4_TABLE = 'ip nimbus_l4';
 export const SLOTS = 256;
@@ -41,8 +44,6 @@ export const SLOTS = 256;
 export const PUBLIC_LINK = 'pub0';
 /** The namespace's interface into its subnet (as for a server). */
 export const VPC_LINK = 'eth0';
-import { FRONT_FALLBACK } from '../../lb/config.js';
-export { FRONT_FALLBACK };
 /** The conntrack and packet mark of connections that came in over the public link to a front port, and the routing table their answers take. */
 export const FRONT_MARK = 0x4e42;
 export const FRONT_TABLE = 4242;
@@ -293,22 +294,37 @@ export function frontRouting(hostAddress: string): string {
   ].join('\n');
 }
 
-/** The host table: the public IPs' kernel ports to their namespaces, and the source rewritten on the way. */
+/**
+ * The host table: the public IPs' kernel ports to their namespaces (the map `ports`), and the
+ * source rewritten on the way for a kernel listener's (the set `masq`). Its rules never change
+ * and are there with no entry at all; a pass only empties and fills the map and the set, in one
+ * transaction. That keeps connection tracking on in the host's namespace for the daemon's whole
+ * life: the kernel tracks a namespace's connections only once a rule needs it (a nat or ct
+ * expression, not an empty nat chain), and a connection made untracked, kept alive to a public
+ * socket the daemon holds, would be picked up mid-flow as new when the first entry comes, then
+ * dnat'ed to the namespace, which resets it (tested by hand, and by a kept-alive client in
+ * test/netns/lb.test.ts). Tracked from its start, it keeps its null binding and its socket.
+ * `nimbus dataplane clean` deletes the table.
+ */
 export function hostScript(prefix: string, entries: HostEntry[]): string {
   const t = `ip ${hostTable(prefix)}`;
-  const head = `table ${t}\ndelete table ${t}\n`;
-  if (entries.length === 0) return head;
-  const elements = entries.map((e) => `${e.publicIp} . ${e.port} : ${e.link.nsAddress} . ${e.port}`).join(', ');
+  const lines = [
+    `add table ${t}`,
+    `add map ${t} ports { type ipv4_addr . inet_service : ipv4_addr . inet_service; }`,
+    `add set ${t} masq { type ipv4_addr . inet_service; }`,
+    `add chain ${t} out { type nat hook output priority -100; }`,
+    `add chain ${t} post { type nat hook postrouting priority srcnat; }`,
+    `flush chain ${t} out`,
+    `flush chain ${t} post`,
+    `flush map ${t} ports`,
+    `flush set ${t} masq`,
+    `add rule ${t} out dnat ip to ip daddr . tcp dport map @ports`,
+    `add rule ${t} post ct status dnat ip daddr . tcp dport @masq masquerade`,
+  ];
+  if (entries.length > 0)
+    lines.push(`add element ${t} ports { ${entries.map((e) => `${e.publicIp} . ${e.port} : ${e.link.nsAddress} . ${e.port}`).join(', ')} }`);
   // A kernel listener's flows leave with the host end as their source; a front's keep the client's.
   const l4 = entries.filter((e) => !e.front);
-  const post = l4.length
-    ? `  chain post {\n    type nat hook postrouting priority srcnat;\n    ct status dnat ip daddr . tcp dport { ${l4.map((e) => `${e.link.nsAddress} . ${e.port}`).join(', ')} } masquerade\n  }\n`
-    : '';
-  return (
-    head +
-    `table ${t} {\n` +
-    `  chain out {\n    type nat hook output priority -100;\n    dnat ip to ip daddr . tcp dport map { ${elements} }\n  }\n` +
-    post +
-    `}\n`
-  );
+  if (l4.length > 0) lines.push(`add element ${t} masq { ${l4.map((e) => `${e.link.nsAddress} . ${e.port}`).join(', ')} }`);
+  return lines.join('\n') + '\n';
 }
