@@ -44,6 +44,8 @@ interface LbObserved {
   objects: L4.L4Objects | null;
   linkAddress: string | null;
   forwarding: boolean;
+  /** The front table has its default route (anything may take a route away: it is put back). */
+  frontRoute: boolean;
   missing: boolean;
 }
 
@@ -120,6 +122,8 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
     if (this.poll) clearInterval(this.poll);
     await this.loop.stop();
     this.reserved.keepOnly(new Set());
+    // The host's table stands while the daemon runs (hostScript says why); a daemon that stops with no public port in it takes it away.
+    if (this.hostEntries.length === 0) await this.runner('nft', ['delete', 'table', 'ip', L4.hostTable(this.prefix)]);
   }
 
   /** The kernel listeners a load-balancer pass wants. */
@@ -248,13 +252,15 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
       `ip -j -4 addr show dev ${L4.PUBLIC_LINK} 2>/dev/null || echo '[]'`,
       'echo @@',
       'cat /proc/sys/net/ipv4/ip_forward',
+      'echo @@',
+      `ip -4 route show default table ${L4.FRONT_TABLE} 2>/dev/null | wc -l`,
     ].join('\n');
     const r = await inNamespace(ns, script, 10_000, this.runner);
-    if (r.code !== 0) return { objects: null, linkAddress: null, forwarding: false, missing: true };
-    const [nft, addr, fwd] = r.stdout.split('@@').map((s) => s.trim());
+    if (r.code !== 0) return { objects: null, linkAddress: null, forwarding: false, frontRoute: false, missing: true };
+    const [nft, addr, fwd, front] = r.stdout.split('@@').map((s) => s.trim());
     const objects = nft === '{}' ? null : L4.parseObjects(nft);
     const info = (JSON.parse(addr || '[]') as { addr_info?: { local: string }[] }[])[0]?.addr_info?.[0];
-    return { objects, linkAddress: info?.local ?? null, forwarding: fwd === '1', missing: false };
+    return { objects, linkAddress: info?.local ?? null, forwarding: fwd === '1', frontRoute: Number(front) > 0, missing: false };
   }
 
   plan(desired: Desired, observed: Observed): Plan {
@@ -308,7 +314,8 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
       else links.delete(lbId);
       const spec: L4.L4Namespace = { ...d.spec, linkAddress: d.publicIp ? (pub?.nsAddress ?? null) : null };
       const done = this.done.get(lbId);
-      if (done?.key === keyOf(d) && o.objects !== null && o.forwarding && !link) continue;
+      const routed = spec.fronts.length === 0 || !pub || o.frontRoute;
+      if (done?.key === keyOf(d) && o.objects !== null && o.forwarding && routed && !link) continue;
       const script = [
         o.forwarding ? '' : FORWARD,
         `nft -f - <<'NIMBUS_EOF'\n${L4.namespaceScript(spec, o.objects ?? { maps: [], counters: [] })}NIMBUS_EOF`,

@@ -159,9 +159,12 @@ test("fronts: HAProxy's socket at the namespace end takes the port, else the age
     assert.ok(!plain.includes('socket') && !plain.includes('ct mark'), plain);
   }
   const routing = L4.frontRouting('169.254.130.1');
-  assert.match(routing, /ip rule show pref 100 \| grep -q 'fwmark 0x4e42 lookup 4242' \|\| ip rule add pref 100 fwmark 20034 lookup 4242/);
+  assert.ok(
+    routing.includes(`ip rule show pref 100 | grep -q 'fwmark 0x4e42 lookup ${L4.FRONT_TABLE}' || ip rule add pref 100 fwmark 20034 lookup ${L4.FRONT_TABLE}`),
+    routing,
+  );
   assert.ok(!routing.includes('ip rule del pref 100'), 'the mark rule is never taken away and put back');
-  assert.match(routing, /ip route replace default via 169\.254\.130\.1 dev pub0 table 4242/);
+  assert.ok(routing.includes(`ip route replace default via 169.254.130.1 dev pub0 table ${L4.FRONT_TABLE}`), routing);
   assert.ok(routing.indexOf('ip rule add pref 32000 lookup local') < routing.indexOf('ip rule del pref 0'), 'the local table is never missing');
 });
 

@@ -46,7 +46,8 @@ export const PUBLIC_LINK = 'pub0';
 export const VPC_LINK = 'eth0';
 /** The conntrack and packet mark of connections that came in over the public link to a front port, and the routing table their answers take. */
 export const FRONT_MARK = 0x4e42;
-export const FRONT_TABLE = 4242;
+/** Below 1000 and apart from PEER_TABLE and INTERNET_TABLE: the namespace planner deletes routes it did not put in those (plan.ts's managedTable). */
+export const FRONT_TABLE = 70;
 
 export interface L4Member {
   id: string;
