@@ -27,6 +27,8 @@ export interface CrashReport {
   /** Times the load balancer was checked after a restart, and served. */
   lbChecks: number;
   lbServed: number;
+  /** The checks it failed: where, and the last error a client saw. */
+  lbUnserved: string[];
   /** Restarts that did not converge (plan not empty, errors) within the wait. */
   unconverged: string[];
   leftovers: string[];
@@ -119,19 +121,22 @@ async function waitConverged(c: NimbusClient, limitMs = 60_000): Promise<string 
   return why;
 }
 
-async function served(url: string, limitMs = 20_000): Promise<boolean> {
+/** null once the URL answers 200, else the last thing a client saw. */
+async function served(url: string, limitMs = 20_000): Promise<string | null> {
   const until = Date.now() + limitMs;
+  let last = 'no attempt';
   while (Date.now() < until) {
     try {
       const r = await fetch(url, { signal: AbortSignal.timeout(2000), headers: { connection: 'close' } });
-      await r.text();
-      if (r.status === 200) return true;
-    } catch {
-      // not yet
+      const body = await r.text();
+      if (r.status === 200) return null;
+      last = `${r.status} ${body.slice(0, 80)}`;
+    } catch (err) {
+      last = String((err as Error).cause ?? err);
     }
     await sleep(200);
   }
-  return false;
+  return last;
 }
 
 /** What an installation left behind after its daemon stopped. */
@@ -183,6 +188,7 @@ export async function crashRun(opts: {
     disagreements: [],
     lbChecks: 0,
     lbServed: 0,
+    lbUnserved: [],
     unconverged: [],
     leftovers: [],
     ms: 0,
@@ -252,7 +258,9 @@ export async function crashRun(opts: {
     const listeners = tearingDown ? [] : (await client.listeners.list()).map((l) => l.port);
     for (const port of listeners) {
       report.lbChecks++;
-      if (await served(`http://${opts.publicIp}:${port}/`)) report.lbServed++;
+      const last = await served(`http://${opts.publicIp}:${port}/`);
+      if (last === null) report.lbServed++;
+      else report.lbUnserved.push(`port ${port} after '${where}': ${last}`);
     }
   }
 }
