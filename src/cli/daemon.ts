@@ -21,9 +21,12 @@ export function daemonCommands(program: Command): void {
         .default('kernel'),
     )
     .addOption(
-      new Option('--l7-engine <engine>', "HTTP and user-space TCP listeners: haproxy (one HAProxy per load balancer), builtin (Nimbus's own), or auto")
+      new Option(
+        '--l7-engine <engine>',
+        "HTTP and user-space TCP listeners: haproxy (one HAProxy per load balancer), builtin (Nimbus's own), or auto (HAProxy where installed, on the linux plane)",
+      )
         .choices(['auto', 'haproxy', 'builtin'])
-        .default('builtin'),
+        .default('auto'),
     )
     .action(
       async (o: {

@@ -33,7 +33,7 @@ import { LbReconciler, controlArg, type LbDesired, type LbPlan, type LbWorkerHos
 import { connectControl } from '../lb/control-socket.js';
 import { controlSecret, workerDir } from './lb-dirs.js';
 import { KernelListeners, type KernelWant } from './kernel-listeners.js';
-import type { EngineChoice, L7EngineChoice } from '../resources/load-balancer/engine-choice.js';
+import { kernelPathOf, type EngineChoice, type L7EngineChoice } from '../resources/load-balancer/engine-choice.js';
 import { counterName, type CounterValue } from '../dataplane/linux/l4.js';
 import { stopHaproxyOf } from './haproxy.js';
 
@@ -112,8 +112,7 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
     // A pass waits at least twice as long as the last one took (it may compile the whole topology).
     const failure = (id: string) => workloads?.failure(id) ?? null;
     const prefix = dataplane.kind === 'linux' ? (dataplane as unknown as { prefix: string }).prefix : null;
-    const kernelPath =
-      prefix === null ? 'the virtual data plane has no kernel path' : tcpEngine === 'user-space' ? 'the daemon runs with --tcp-engine user-space' : 'available';
+    const kernelPath = kernelPathOf(prefix === null ? 'virtual' : 'linux', tcpEngine);
     if (kernelPath === 'available')
       this.kernel = new KernelListeners(
         prefix!,

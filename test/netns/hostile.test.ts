@@ -78,7 +78,8 @@ test("from B's server: A's workload cannot be killed", { skip: skipLinux }, asyn
 
 test("from B's server: A's load balancer's control socket cannot be reached", { skip: skipLinux }, async () => {
   const sock = join(workerDir(t.dataDir, ids.aLb), 'control.sock');
-  await pidOf(ids.aLb, 'lb-worker.js');
+  // The default engine's process: HAProxy's agent where HAProxy is installed, else Nimbus's worker.
+  await pidOf(ids.aLb, t.daemon.loadBalancers.l7.engine === 'haproxy' ? 'lb-haproxy.js' : 'lb-worker.js');
   const probe = `require('node:net').connect(${JSON.stringify(sock)}).on('connect', () => process.exit(0)).on('error', (e) => { console.log(e.code); process.exit(3); })`;
   const r = await inB(`node -e "${probe.replaceAll('"', '\\"')}"`);
   assert.equal(r.code, 3, r.stdout + r.stderr);

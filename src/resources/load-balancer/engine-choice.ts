@@ -29,10 +29,26 @@ export function chooseEngine(l: ListenerConfig, pool: PoolConfig | null, kernelP
 export type L7EngineName = 'haproxy' | 'builtin';
 export type L7EngineChoice = { engine: L7EngineName; reason: string };
 
-/** `auto` takes HAProxy where it is installed and says why when it falls back; a named engine must be there. */
-export function chooseL7Engine(asked: 'auto' | L7EngineName, haproxyAt: string | null): L7EngineChoice {
+/** Whether TCP listeners and HAProxy's fronts can take the kernel path, or why not. */
+export function kernelPathOf(dataplane: 'linux' | 'virtual', tcpEngine: 'kernel' | 'user-space'): 'available' | string {
+  if (dataplane !== 'linux') return 'the virtual data plane has no kernel path';
+  return tcpEngine === 'user-space' ? 'the daemon runs with --tcp-engine user-space' : 'available';
+}
+
+/**
+ * `auto` (the default) takes HAProxy where it is installed and the public IP reaches it
+ * through the kernel (the linux plane); elsewhere a relay in HAProxy's agent would carry the
+ * public IP, which makes it the slower of the two, so Nimbus's own engine serves, and the
+ * reason says so. A named engine must be there.
+ */
+export function chooseL7Engine(asked: 'auto' | L7EngineName, haproxyAt: string | null, kernelPath: 'available' | string): L7EngineChoice {
   if (asked === 'builtin') return { engine: 'builtin', reason: "Nimbus's own engine (--l7-engine builtin)" };
-  if (haproxyAt) return { engine: 'haproxy', reason: `HAProxy (${haproxyAt})` };
-  if (asked === 'haproxy') throw new Error('--l7-engine haproxy: haproxy is not installed (apt-get install haproxy, or bash scripts/install-deps.sh as root)');
-  return { engine: 'builtin', reason: "Nimbus's own engine: haproxy is not installed" };
+  if (asked === 'haproxy') {
+    if (!haproxyAt) throw new Error('--l7-engine haproxy: haproxy is not installed (apt-get install haproxy, or bash scripts/install-deps.sh as root)');
+    return { engine: 'haproxy', reason: `HAProxy (${haproxyAt}, --l7-engine haproxy)` };
+  }
+  if (!haproxyAt) return { engine: 'builtin', reason: "Nimbus's own engine: haproxy is not installed" };
+  if (kernelPath !== 'available')
+    return { engine: 'builtin', reason: `Nimbus's own engine: ${kernelPath}, and HAProxy would take the public IP through a relay` };
+  return { engine: 'haproxy', reason: `HAProxy (${haproxyAt})` };
 }
