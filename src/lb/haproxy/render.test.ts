@@ -281,3 +281,36 @@ test("a policy table's `show table` gives the requests per policy", () => {
     q: 1,
   });
 });
+
+test("a pool no HAProxy listener sends to (a kernel TCP listener's) is still checked: a backend of its own, with no frontend", () => {
+  const tcpHealth = { ...health, type: 'TCP' as const };
+  const config: EngineConfig = {
+    ...CONFIG,
+    pools: [
+      ...CONFIG.pools,
+      { id: 'pool-kernel', algorithm: 'ROUND_ROBIN', persistence: null, health: tcpHealth, members: [member('mbr-k')] },
+      { id: 'pool-plain', algorithm: 'ROUND_ROBIN', persistence: null, health: null, members: [member('mbr-p')] },
+    ],
+  };
+  const text = renderHaproxy(config, { dir: '/run/x', threads: 1 });
+  const block = text.slice(text.indexOf('backend pool-kernel:checks'));
+  assert.ok(text.includes('backend pool-kernel:checks'), text);
+  assert.match(block, /mode tcp/);
+  assert.match(block, /server mbr-k 10\.0\.0\.1:8080 weight 1 check inter 2000ms fall 3 rise 2/);
+  assert.ok(!text.includes('pool-plain'), 'a pool with no health monitor needs no checks');
+  // A pool a listener already sends to gets no second backend.
+  assert.ok(!text.includes('pool-cookie:checks'));
+  if (haproxyPath()) {
+    const dir = mkdtempSync(join(tmpdir(), 'nimbus-haproxy-'));
+    try {
+      const only: EngineConfig = { listeners: [], pools: config.pools.filter((p) => p.id === 'pool-kernel') };
+      const file = join(dir, 'haproxy.cfg');
+      writeFileSync(join(dir, 'servers.state'), '1\n');
+      writeFileSync(file, renderHaproxy(only, { dir, threads: 1 }));
+      const r = spawnSync(haproxyPath()!, ['-c', '-f', file], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});

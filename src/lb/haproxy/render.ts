@@ -46,6 +46,8 @@ export function sideFiles(config: EngineConfig, dir: string): { path: string; co
   return [...seen].map(([path, content]) => ({ path, content }));
 }
 export const backendName = (poolId: string, listenerId: string) => `${poolId}:${listenerId}`;
+/** The backend of a pool only checked (no HAProxy listener sends to it) is `<pool id>:checks`. */
+const CHECK_ONLY = 'checks';
 /** The stick table counting the requests each of a listener's policies decided. */
 export const policyTable = (listenerId: string) => `policies:${listenerId}`;
 /** What `show info` says as the description of a process running `config`: how the agent knows a reload took. */
@@ -242,6 +244,15 @@ export function renderHaproxy(config: EngineConfig, place: RenderPlace): string 
     }
     if (l.protocol === 'HTTP' && l.policies?.length)
       lines.push('', `backend ${policyTable(l.id)}`, `  stick-table type string len 64 size ${l.policies.length + 10} store http_req_cnt`);
+  }
+  // A pool no HAProxy listener sends to (a kernel TCP listener's, on the linux plane) is still
+  // checked here, as the built-in worker checks every pool: its members' health decides which
+  // of them the kernel path admits. A backend with no frontend only runs the checks.
+  const served = new Set(config.listeners.flatMap((l) => [l.poolId, ...(l.policies ?? []).map((p) => p.poolId)]));
+  for (const p of config.pools) {
+    if (served.has(p.id) || !p.health) continue;
+    const checker: ListenerConfig = { id: CHECK_ONLY, protocol: p.health.type === 'HTTP' ? 'HTTP' : 'TCP', port: 0, poolId: p.id, bind: [] };
+    lines.push('', ...backend(checker, p));
   }
   return lines.join('\n') + '\n';
 }
