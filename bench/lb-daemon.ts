@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { spawnServe } from '../test/helpers/daemon.js';
-import { workerBase } from '../src/workloads/lb-dirs.js';
+import { installationFolders } from '../src/workloads/lb-dirs.js';
 import { cleanNamespaces } from '../src/dataplane/linux/clean.js';
 import { NimbusClient } from '../src/client/client.js';
 import { start, waitPort } from './lib/proc.js';
@@ -179,7 +179,7 @@ http { access_log off; keepalive_requests 1000000;
       d.child.kill('SIGTERM');
     });
     await cleanNamespaces(prefix);
-    rmSync(workerBase(join(dir, 'data')), { recursive: true, force: true });
+    for (const f of installationFolders(join(dir, 'data'))) rmSync(f, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
   }
   return rows;

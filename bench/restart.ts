@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { cleanNamespaces } from '../src/dataplane/linux/clean.js';
 import { NimbusClient } from '../src/client/client.js';
 import { spawnServe } from '../test/helpers/daemon.js';
-import { workerBase } from '../src/workloads/lb-dirs.js';
+import { installationFolders } from '../src/workloads/lb-dirs.js';
 
 export interface RestartResult {
   servers: number;
@@ -108,7 +108,7 @@ export async function benchRestart(opts: { servers: number; log: (s: string) => 
     d.child.kill('SIGTERM');
     await exited;
     await cleanNamespaces(prefix);
-    rmSync(workerBase(dir), { recursive: true, force: true });
+    for (const f of installationFolders(dir)) rmSync(f, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
   }
 }

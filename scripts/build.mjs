@@ -68,6 +68,8 @@ await build({
 // identities can read it (src/workloads/runtime.ts), wherever Nimbus itself is installed.
 for (const [entry, name] of [
   ['apps/web.ts', 'web'],
+  ['apps/app-host.ts', 'app-host'],
+  ['apps/hand-over.ts', 'hand-over'],
   ['apps/internet.ts', 'internet'],
   ['lb/worker.ts', 'lb-worker'],
   ['lb/haproxy/agent.ts', 'lb-haproxy'],

@@ -9,7 +9,8 @@ command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 # Kernel TCP listeners end a removed member's flows with conntrack -D (src/workloads/kernel-listeners.ts).
 command -v conntrack >/dev/null 2>&1 || need+=(conntrack)
-# Inside a server, root has the tools of a machine: tcpdump; python3 (the hostile-tenant tests forge packets with it).
+# Inside a server, root has the tools of a machine: tcpdump; python3 (the hostile-tenant tests forge packets with it;
+# the daemon opens the web apps' sockets inside servers' namespaces with it, src/workloads/socket-opener.ts).
 command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 # Each VPC's private DNS resolver is Debian's dnsmasq, in the VPC's router namespace (src/workloads/resolvers.ts).

@@ -1,7 +1,7 @@
 /**
- * The built-in web app a server can run (`--app web[:PORT]`): it answers every request with
- * the server's name and private IP, and appends one JSON line per request to its request
- * log (client address as seen, method, path, time), which `nimbus server logs` prints.
+ * The built-in web app a server can run (`--app web[:PORT]`) as a process of its own (on the
+ * virtual plane; on the linux plane one app host serves every server's, app-host.ts). What it
+ * answers is web-page.ts.
  *
  *   node --import tsx src/apps/web.ts --name ecs-a --ip 192.168.6.76 --port 8080 --bind 0.0.0.0 --log FILE
  *   (or --log-fd N: a descriptor opened for appending by whoever started it)
@@ -9,6 +9,7 @@
 import { createServer } from 'node:http';
 import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { KEEP_ALIVE_MS, webApp } from './web-page.js';
 
 const { values } = parseArgs({
   options: {
@@ -23,27 +24,8 @@ const { values } = parseArgs({
 
 // The daemon opens the log for a workload that runs unprivileged and passes it as a descriptor.
 const log = values['log-fd'] ? createWriteStream('', { fd: Number(values['log-fd']) }) : values.log ? createWriteStream(values.log, { flags: 'a' }) : null;
-const page = (path: string) => `Hello from ${values.name} (${values.ip})\npath: ${path}\n`;
-
-const server = createServer((req, res) => {
-  const client = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '';
-  log?.write(
-    JSON.stringify({
-      time: new Date().toISOString(),
-      client,
-      method: req.method,
-      path: req.url,
-      forwardedFor: req.headers['x-forwarded-for'] ?? null,
-      forwardedProto: req.headers['x-forwarded-proto'] ?? null,
-      userAgent: req.headers['user-agent'] ?? null,
-    }) + '\n',
-  );
-  req.resume();
-  const body = page(req.url ?? '/');
-  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-served-by': values.name! });
-  res.end(body);
-});
-server.keepAliveTimeout = 65_000;
+const server = createServer(webApp(values.name!, values.ip!, log));
+server.keepAliveTimeout = KEEP_ALIVE_MS;
 server.listen(Number(values.port), values.bind, () => {
   process.stdout.write(`web app of ${values.name} listening on ${values.bind}:${values.port}\n`);
 });

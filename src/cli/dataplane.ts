@@ -75,12 +75,13 @@ export function dataplaneCommands(program: Command): void {
         const { cleanGuard } = await import('../dataplane/virtual/guard.js');
         const table = await cleanGuard(dir);
         if (table) process.stdout.write(`removed nft table inet ${table}\n`);
-        // The load balancers' workers' folders under /var/lib/nimbus.
-        const { workerBase } = await import('../workloads/lb-dirs.js');
+        // The load balancers' workers' folders and the app host's under /var/lib/nimbus.
+        const { installationFolders } = await import('../workloads/lb-dirs.js');
         const { existsSync, rmSync } = await import('node:fs');
-        if (existsSync(workerBase(dir))) {
-          rmSync(workerBase(dir), { recursive: true, force: true });
-          process.stdout.write(`removed ${workerBase(dir)}\n`);
+        for (const f of installationFolders(dir)) {
+          if (!existsSync(f)) continue;
+          rmSync(f, { recursive: true, force: true });
+          process.stdout.write(`removed ${f}\n`);
         }
         if (!prefix) {
           if (existsSync(join(dir, 'nimbus.db'))) return void process.stdout.write(`nothing else to remove: ${dir} is a virtual-plane installation\n`);

@@ -61,6 +61,11 @@ export interface Dataplane {
   settled(): Promise<void>;
   /** Where a process for an endpoint (a server, or a load balancer's endpoint) runs. */
   placement(endpoint: Server): Placement;
+  /**
+   * Where the app host runs, on a plane where one process serves every server's built-in web
+   * app on sockets opened in each server's namespace (linux): as an identity no tenant has.
+   */
+  appHost?(): { user: RunAs | null; wrap(argv: string[]): string[]; netns(serverId: string): string };
   /** Runs a command inside the server; only real data planes can. */
   exec(server: Server, argv: string[]): Promise<ExecOutcome>;
   /**

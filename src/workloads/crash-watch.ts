@@ -83,7 +83,8 @@ export class CrashWatch {
   }
 }
 
-function lastLine(file: string): string {
+/** The last line a process wrote to its output file, or 'no output'. */
+export function lastLine(file: string): string {
   try {
     const text = readFileSync(file, 'utf8').slice(-4096).trimEnd();
     return text.slice(text.lastIndexOf('\n') + 1).trim() || 'no output';

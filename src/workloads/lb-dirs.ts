@@ -25,6 +25,19 @@ export function workerBase(dataDir: string): string {
   return join(BASE, `lb-${createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 16)}`);
 }
 
+/**
+ * The app host's folder (the servers' request logs, app-host.ts): kept when the daemon stops,
+ * as a server's log outlives a restart; removed by `dataplane clean`.
+ */
+export function appsBase(dataDir: string): string {
+  return join(BASE, `apps-${createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 16)}`);
+}
+
+/** Every folder of the installation's under /var/lib/nimbus, for clean-up. */
+export function installationFolders(dataDir: string): string[] {
+  return [workerBase(dataDir), appsBase(dataDir)];
+}
+
 /** Makes the folder, owned by the worker's user (0700), under root-owned parents (0711). */
 export function prepareWorkerDir(dir: string, user: RunAs | null): void {
   if (!user) return void mkdirSync(dir, { recursive: true });

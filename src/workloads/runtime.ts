@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NimbusError } from '../core/errors.js';
 
-export type RuntimeProgram = 'web' | 'lb-worker' | 'lb-haproxy' | 'internet';
-const PROGRAMS: RuntimeProgram[] = ['web', 'lb-worker', 'lb-haproxy', 'internet'];
+export type RuntimeProgram = 'web' | 'app-host' | 'hand-over' | 'lb-worker' | 'lb-haproxy' | 'internet';
+const PROGRAMS: RuntimeProgram[] = ['web', 'app-host', 'hand-over', 'lb-worker', 'lb-haproxy', 'internet'];
 const BASE = '/var/lib/nimbus';
 
 /** Where the build put the bundles (dist/runtime), from src/ (tsx) and from dist/ alike. */

@@ -15,6 +15,7 @@ import { ReconcileLoop } from '../reconcile/loop.js';
 import { CrashWatch } from './crash-watch.js';
 import { runtimeEntry } from './runtime.js';
 import { SupervisedReconciler } from './process-plan.js';
+import { AppHost } from './app-host.js';
 import { internetEndpoint, internetExists, internetHosts } from '../resources/edge/internet.js';
 
 /** Server workloads as a reconciler: desired from the store, observed from the supervisor. */
@@ -28,6 +29,7 @@ class WorkloadReconciler extends SupervisedReconciler {
     const want = new Map<string, ProcessSpec>();
     for (const server of this.w.store.list<Server>('server')) {
       if (!server.app || server.status !== 'running') continue;
+      if (this.w.apps?.hosts(server)) continue; // served by the app host
       const dir = this.w.dirOf(server.id);
       const place = this.w.dataplane.placement(server);
       const app = parseApp(server.app);
@@ -73,7 +75,15 @@ export class Workloads {
   /** Only a server's change can change its workload. */
   private readonly onChange = (c: Change) => {
     if (c.kind === 'server' || c.kind === 'internetHost' || c.kind === 'internetGateway' || c.kind === 'vpc') this.loop.trigger();
+    if (c.kind === 'server') {
+      this.apps?.loop.trigger();
+      // A deleted server's request log goes with it.
+      if (c.op === 'deleted') this.apps?.forget(c.id);
+    }
   };
+
+  /** The app host that serves the servers' built-in web apps, where the data plane has one (linux). */
+  readonly apps: AppHost | null;
 
   /** Which workloads cannot stay up (a server shows `error`, a load balancer sends them nothing). */
   readonly crashes: CrashWatch;
@@ -86,16 +96,17 @@ export class Workloads {
     private readonly dataDir: string,
   ) {
     this.crashes = new CrashWatch(supervisor, 'ecs-', (key) => join(this.dirOf(key), 'output.log'));
+    this.apps = dataplane.appHost ? new AppHost(store, dataplane, supervisor, dataDir) : null;
   }
 
   /** Why a server's workload cannot stay up, or null. */
   failure(serverId: string): string | null {
-    return this.crashes.failure(serverId);
+    return this.crashes.failure(serverId) ?? this.apps?.failure(serverId) ?? null;
   }
 
   /** Servers whose workloads cannot stay up now. */
   failing(): string[] {
-    return this.crashes.failingKeys();
+    return [...this.crashes.failingKeys(), ...(this.apps?.failing() ?? [])];
   }
 
   dataDirOf(): string {
@@ -108,13 +119,14 @@ export class Workloads {
 
   async start(): Promise<void> {
     this.feed.on('change', this.onChange);
-    await this.sync();
+    await Promise.all([this.sync(), this.apps?.start()]);
   }
 
   /** Stops following changes, waits for a pass in flight (it reads the store), ends the workloads. */
   async stop(): Promise<void> {
     this.feed.off('change', this.onChange);
     await this.loop.stop();
+    await this.apps?.stop();
     this.crashes.close();
     for (const key of this.supervisor.keys()) if (key.startsWith('ecs-') || key.startsWith('inet-')) this.supervisor.stop(key);
   }
@@ -127,10 +139,12 @@ export class Workloads {
   logs(serverId: string): ServerLogs {
     const dir = this.dirOf(serverId);
     const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : '');
-    const requests = read('requests.log')
+    const server = this.store.get<Server>(serverId, 'server');
+    const hosted = server && this.apps?.hosts(server);
+    const requests = (hosted ? this.apps!.requestLog(serverId) : read('requests.log'))
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l) as WorkloadRequest);
-    return { requests, output: read('output.log').slice(-16_384) };
+    return { requests, output: hosted ? this.apps!.output(serverId) : read('output.log').slice(-16_384) };
   }
 }

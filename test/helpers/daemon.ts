@@ -9,7 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startDaemon, type Daemon, type DaemonOptions } from '../../src/daemon.js';
 import { NimbusClient } from '../../src/client/client.js';
-import { workerBase } from '../../src/workloads/lb-dirs.js';
+import { installationFolders } from '../../src/workloads/lb-dirs.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/nimbus.js', import.meta.url));
 
@@ -51,7 +51,7 @@ export async function testDaemon(opts: DaemonOptions = {}): Promise<TestDaemon> 
     async close() {
       await t.daemon.close();
       rmSync(dataDir, { recursive: true, force: true });
-      rmSync(workerBase(dataDir), { recursive: true, force: true });
+      for (const f of installationFolders(dataDir)) rmSync(f, { recursive: true, force: true });
     },
   };
   t.client = new NimbusClient({ url: t.daemon.url, token: t.daemon.adminToken });
@@ -126,6 +126,6 @@ export async function cleanInstallation(dataDir: string): Promise<void> {
   } catch {
     // no range recorded: nothing of it on the host
   }
-  rmSync(workerBase(dataDir), { recursive: true, force: true });
+  for (const f of installationFolders(dataDir)) rmSync(f, { recursive: true, force: true });
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -17,6 +17,7 @@ import type { NimbusClient } from '../../src/client/client.js';
 import { identityOf } from '../../src/workloads/process-identity.js';
 import { workerDir } from '../../src/workloads/lb-dirs.js';
 import { routerNs, serverNs } from '../../src/dataplane/linux/names.js';
+import { claimIds, ID_BASE, ID_RANGE } from '../../src/dataplane/ids.js';
 import { run } from '../../src/dataplane/linux/run.js';
 
 let t: LinuxTestDaemon;
@@ -67,13 +68,34 @@ async function pidOf(key: string, marker: string): Promise<number> {
   throw new Error(`${key} never ran ${marker}`);
 }
 
-test("from B's server: A's workload cannot be killed", { skip: skipLinux }, async () => {
-  const pid = await pidOf(ids.aWeb, 'web.js');
+test("from B's server, and from A's own: the app host that serves A's web app cannot be killed", { skip: skipLinux }, async () => {
+  const pid = await pidOf(t.daemon.workloads.apps!.key, 'app-host.js');
   const before = identityOf(pid)!;
-  const r = await inB(`kill -9 ${pid}`);
-  assert.notEqual(r.code, 0, r.stdout + r.stderr);
-  assert.match(r.stderr, /not permitted|No such process/);
+  for (const r of [await inB(`kill -9 ${pid}`), await a.exec('a-web', ['sh', '-c', `kill -9 ${pid}`])]) {
+    assert.notEqual(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stderr, /not permitted|No such process/);
+  }
   assert.deepEqual(identityOf(pid), before, 'the same process still runs');
+});
+
+test("A's web app: listens inside A's server, answers as a-web, logs per server, from a process no tenant's identity runs", { skip: skipLinux }, async () => {
+  const ss = await a.exec('a-web', ['ss', '-ltn']);
+  assert.match(ss.stdout, /0\.0\.0\.0:8080\b/, 'the socket is in the server');
+  const peer = await a.exec('a-peer', ['curl', '-s', '-A', 'hostile-test', 'http://10.60.1.10:8080/who']);
+  assert.match(peer.stdout, /^Hello from a-web \(10\.60\.1\.10\)/);
+  const logs = await a.serverLogs('a-web');
+  assert.ok(
+    logs.requests.some((r) => r.client === '10.60.1.11' && r.path === '/who' && r.userAgent === 'hostile-test'),
+    JSON.stringify(logs.requests),
+  );
+  const pid = await pidOf(t.daemon.workloads.apps!.key, 'app-host.js');
+  const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+  // No machine maps the app host's id: each server's machine maps a range of ids of its own (ids.ts).
+  for (const id of [ids.aWeb, ids.aPeer, ids.bShell]) {
+    const first = claimIds(serverNs(t.prefix, id));
+    assert.ok(uid < first || uid >= first + ID_RANGE, `uid ${uid} is outside ${id}'s range from ${first}`);
+  }
+  assert.ok(uid >= ID_BASE, `uid ${uid} is one of Nimbus's own, not a system's or a user's`);
 });
 
 test("from B's server: A's load balancer's control socket cannot be reached", { skip: skipLinux }, async () => {
@@ -123,7 +145,7 @@ test("from B's server: the database, A's logs and the daemon's environment canno
     join(t.dataDir, 'nimbus.db'),
     join(t.dataDir, 'nimbus.db-wal'),
     join(t.dataDir, 'admin-token'),
-    join(t.dataDir, 'workloads', ids.aWeb, 'requests.log'),
+    t.daemon.workloads.apps!.logFile(ids.aWeb),
     join(workerDir(t.dataDir, ids.aLb), 'access.log'),
     `/proc/${process.pid}/environ`,
     `/proc/${process.pid}/cmdline`,

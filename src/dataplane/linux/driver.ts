@@ -28,6 +28,7 @@ import { kindOfId } from '../../core/ids.js';
 import { dnsSupport, RESOLVER_IP, resolvConf, subnetResolver } from '../../core/dns.js';
 import { searchDomains } from '../../resources/dns.js';
 import { pool, run, type Runner } from './run.js';
+import { unprivileged, type RunAs } from '../user.js';
 
 const RESYNC_MS = 10_000;
 const RESYNC_MAX_MS = 60_000;
@@ -125,6 +126,21 @@ export class LinuxDataplane implements Dataplane {
     let home = this.homes.get(endpoint.id);
     if (!home) this.homes.set(endpoint.id, (home = prepareHome(join(this.dataDir, 'machines', endpoint.id), firstId)));
     return { wrap: (argv, opts) => inMachine(ns, endpoint.name, home, argv, opts?.term), user, bind: '0.0.0.0', ownsPrivateIp: true };
+  }
+
+  /**
+   * The app host (workloads/app-host.ts): the first id of a range of its own (no machine maps
+   * it), no capability, and a network namespace of its own with nothing in it: it reaches
+   * nothing, it only answers on the servers' sockets it is handed.
+   */
+  appHost(): { user: RunAs; wrap(argv: string[]): string[]; netns(serverId: string): string } {
+    const firstId = claimIds(`${this.prefix}-apps`);
+    const user = { name: `${this.prefix}-apps`, uid: firstId, gid: firstId };
+    return {
+      user,
+      wrap: (argv) => ['unshare', '--net', ...unprivileged(user, { bindLowPorts: false }), ...argv],
+      netns: (serverId) => serverNs(this.prefix, serverId),
+    };
   }
 
   /** A VPC's resolver: in its router's namespace, as the first id of a range of its own, allowed to bind port 53 and nothing more. */

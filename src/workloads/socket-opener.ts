@@ -1,0 +1,96 @@
+/**
+ * Opens listening sockets inside servers' network namespaces, many in one go, and brings them
+ * to the daemon as net.Server handles it can hand to the app host. Node cannot enter a network
+ * namespace (no setns), so a short Python program does the part that needs it: for each
+ * server it enters the namespace (setns through libc), opens, binds and listens, and keeps the
+ * descriptor; then it returns to the host's namespace and execs the hand-over program
+ * (apps/hand-over.ts), which inherits the descriptors and sends each one on the IPC channel.
+ * One batch costs one Python and one Node start, whatever its size.
+ *
+ * Every socket has SO_REUSEPORT, so a new app host can listen beside an old one (a daemon
+ * restarted after SIGKILL) before the old one ends.
+ */
+import { spawn } from 'node:child_process';
+import type { Server } from 'node:net';
+import type { Handed } from '../apps/app-host-ipc.js';
+import { runtimeEntry } from './runtime.js';
+import { CLEAN_PATH } from '../dataplane/user.js';
+
+export interface SocketWanted {
+  id: string;
+  /** The network namespace's name (under /run/netns). */
+  ns: string;
+  port: number;
+}
+
+export type Opened = { server: Server; ino: number } | { error: string };
+
+const OPENER = `
+import ctypes, json, os, socket, sys
+libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWNET = 0x40000000
+def enter(fd):
+    if libc.setns(fd, CLONE_NEWNET) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+home = os.open('/proc/self/ns/net', os.O_RDONLY)
+out = []
+for item in json.loads(sys.argv[1]):
+    try:
+        ns = os.open('/run/netns/' + item['ns'], os.O_RDONLY)
+        try:
+            ino = os.fstat(ns).st_ino
+            enter(ns)
+        finally:
+            os.close(ns)
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        s.bind(('0.0.0.0', item['port']))
+        s.listen(511)
+        fd = s.detach()
+        os.set_inheritable(fd, True)
+        out.append({'id': item['id'], 'fd': fd, 'ino': ino})
+    except OSError as e:
+        out.append({'id': item['id'], 'error': 'port %d in %s: %s' % (item['port'], item['ns'], e.strerror or e)})
+enter(home)
+os.close(home)
+os.execv(sys.argv[2], sys.argv[2:] + [json.dumps(out)])
+`;
+
+const NS_NAME = /^[A-Za-z0-9_.-]+$/;
+
+/** Opens a listening socket for each of `wanted` in its namespace (as root); an error per server that failed. */
+export async function openSockets(wanted: SocketWanted[], timeoutMs = 20_000 + wanted.length * 20): Promise<Map<string, Opened>> {
+  const out = new Map<string, Opened>();
+  const asked = wanted.filter((w) => {
+    if (NS_NAME.test(w.ns)) return true;
+    out.set(w.id, { error: `not a namespace name: ${w.ns}` });
+    return false;
+  });
+  if (asked.length === 0) return out;
+  const [node, handOver] = runtimeEntry('hand-over');
+  const child = spawn('python3', ['-c', OPENER, JSON.stringify(asked), node, handOver], {
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    env: { PATH: CLEAN_PATH, LANG: 'C.UTF-8' },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + String(d)).slice(-2000)));
+  child.on('message', (m: Handed, handle?: Server) => {
+    if ('error' in m) return void out.set(m.id, { error: m.error });
+    if (!handle) return void out.set(m.id, { error: 'the socket did not come' });
+    // Between its arrival and the app host, a connection is not served here.
+    handle.on('connection', (s) => s.destroy());
+    out.set(m.id, { server: handle, ino: m.ino });
+  });
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (err) => (stderr += err.message));
+    child.on('close', () => (clearTimeout(timer), resolve()));
+  });
+  for (const w of asked) {
+    if (!out.has(w.id))
+      out.set(w.id, { error: `opening its socket failed: ${stderr.trim().split('\n').pop() || `exit ${child.exitCode ?? child.signalCode}`}` });
+  }
+  return out;
+}
