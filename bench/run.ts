@@ -18,14 +18,15 @@ import { benchAnalyzer } from './analyzer.js';
 import { benchRestart } from './restart.js';
 import { benchDataplane } from './dataplane.js';
 import { benchCli, cliTable } from './cli.js';
+import { benchScale, scaleTable } from './scale.js';
 import { linuxUnavailable } from '../src/dataplane/choose.js';
 
 const quick = process.argv.includes('--quick');
 // The daemons benchmarked record their tokens here, not in the user's config folder.
 process.env.NIMBUS_CONFIG_DIR ??= mkdtempSync(join(tmpdir(), 'nimbus-bench-config-'));
-/** `--sections=lb,daemon,cp,analyzer,dataplane,restart` runs only those (`--daemon=tcp|http|l7` only those in-daemon rows, nothing else of the load balancer); `--proxies=<regex>` only the matching load balancer rows (HAProxy always). */
+/** `--sections=lb,daemon,cp,analyzer,dataplane,restart,scale` runs only those (`--daemon=tcp|http|l7` only those in-daemon rows, nothing else of the load balancer); `--proxies=<regex>` only the matching load balancer rows (HAProxy always). */
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-const sections = arg('sections')?.split(',') ?? ['cli', 'lb', 'daemon', 'cp', 'analyzer', 'dataplane', 'restart'];
+const sections = arg('sections')?.split(',') ?? ['cli', 'lb', 'daemon', 'cp', 'analyzer', 'dataplane', 'restart', 'scale'];
 const proxies = arg('proxies') ? new RegExp(arg('proxies')!, 'i') : null;
 const rounds = Number(arg('rounds') ?? (quick ? 1 : 5));
 const log = (s: string) => process.stdout.write(s + '\n');
@@ -202,7 +203,28 @@ if (!sections.includes('restart')) {
   );
 }
 
-if (arg('sections') || proxies || arg('rounds')) {
+if (!sections.includes('scale')) {
+  // not asked for
+} else if (why) {
+  log(`scale: skipped: ${why}`);
+  md.push('## Density and scale', '', `Skipped: ${why}.`, '');
+} else {
+  // `--scale-sizes=100,300` for a shorter run; 1,000 servers take about ten minutes here.
+  const sizes = (arg('scale-sizes') ?? (quick ? '100,300' : '100,300,1000')).split(',').map(Number);
+  log(`density and scale: ${sizes.join(', ')} servers with --app web, 10 VPCs peered in a ring, 20 load balancers`);
+  const rows = await benchScale({ sizes, log });
+  results.scale = rows;
+  md.push(
+    '## Density and scale',
+    '',
+    'A lab of N servers on the linux data plane: 10 VPCs peered in a ring, every server with `--app web`, 20 HTTP load balancers with two members each. Every server is probed with real HTTP from a server of the VPC before it in the ring, and traced with the analyzer. Anchors are measured in the same run.',
+    '',
+    scaleTable(rows),
+    '',
+  );
+}
+
+if (arg('sections') || proxies || arg('rounds') || arg('scale-sizes')) {
   // A partial run is for working on one figure: printed, not written over the full results.
   log(`\n${md.join('\n')}\n(partial run: nothing written)`);
   process.exit(0);

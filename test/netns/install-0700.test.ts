@@ -40,7 +40,7 @@ async function program(d: TestDaemon, key: string): Promise<{ uid: number; cmdli
   throw new Error(`${key} never ran node`);
 }
 
-test('in a 0700 checkout, a server on the linux plane runs its web app as its own root, and it answers', { skip: skipLinux }, async () => {
+test("in a 0700 checkout, the linux plane's app host serves a server's web app, not as root, and it answers", { skip: skipLinux }, async () => {
   assert.ok(unreadableByOthers(checkout) !== null, 'the checkout is closed to other users');
   linux = await linuxDaemon();
   const c = linux.client;
@@ -48,7 +48,7 @@ test('in a 0700 checkout, a server on the linux plane runs its web app as its ow
   await c.subnets.create({ name: 's', vpc: 'v', cidr: '10.61.1.0/24' });
   const web = await c.servers.create({ name: 'web', subnet: 's', ip: '10.61.1.10', app: 'web' });
   await c.servers.create({ name: 'client', subnet: 's', ip: '10.61.1.11' });
-  const p = await program(linux, web.id);
+  const p = await program(linux, linux.daemon.workloads.apps!.key);
   assert.notEqual(p.uid, 0);
   assert.ok(!p.cmdline.includes(checkout), 'the program is not read from the checkout');
   assert.equal(unreadableByOthers(p.cmdline.split(' ')[1], 0o004), null, 'it is read from a copy everyone may read');
