@@ -42,6 +42,8 @@ export interface ScaleResult {
   reachMs: number;
   /** Last create to every server answering (ms). */
   reachAfterLastMs: number;
+  /** The load balancers, created after the servers answer, until all are ACTIVE (ms). */
+  lbMs: number;
   answered: number;
   /** The analyzer's verdicts for every server, from a peer: how many say reachable, and their time. */
   analyzerReachable: number;
@@ -140,6 +142,13 @@ async function loadBalancers(c: NimbusClient): Promise<void> {
   }
 }
 
+async function untilLbsActive(c: NimbusClient): Promise<void> {
+  for (const until = performance.now() + REACH_LIMIT_MS; performance.now() < until; await new Promise((r) => setTimeout(r, 200))) {
+    if ((await c.loadBalancers.list()).every((lb) => lb.provisioningStatus === 'ACTIVE')) return;
+  }
+  throw new Error('the load balancers did not become ACTIVE');
+}
+
 interface Lab {
   ids: string[];
   ips: string[];
@@ -233,7 +242,6 @@ async function size(n: number, log: (s: string) => void): Promise<ScaleResult> {
     const t0 = performance.now();
     await servers(c, n);
     const createMs = performance.now() - t0;
-    await loadBalancers(c);
     const lastCreate = performance.now();
     const list = await c.servers.list();
     const byName = new Map(list.map((s) => [s.name, s]));
@@ -243,10 +251,15 @@ async function size(n: number, log: (s: string) => void): Promise<ScaleResult> {
       lab.ids.push(s.id);
       lab.ips.push(s.privateIp);
     }
-    log(`  ${n} servers: created in ${(createMs / 1000).toFixed(1)} s, and ${LBS} load balancers; probing every server from its peered VPC...`);
+    log(`  ${n} servers: created in ${(createMs / 1000).toFixed(1)} s; probing every server from its peered VPC...`);
     const reach = await untilAllAnswer(prefix, lab, t0);
     const reachAfterLastMs = performance.now() - lastCreate;
     log(`    every server answered HTTP ${(reach.ms / 1000).toFixed(1)} s after the first create (${reach.answered}/${n})`);
+    const l0 = performance.now();
+    await loadBalancers(c);
+    await untilLbsActive(c);
+    const lbMs = performance.now() - l0;
+    log(`    ${LBS} load balancers created and ACTIVE in ${(lbMs / 1000).toFixed(1)} s`);
     // The analyzer, for every server, from the same peer the probe came from.
     const a0 = performance.now();
     let analyzerReachable = 0;
@@ -266,15 +279,21 @@ async function size(n: number, log: (s: string) => void): Promise<ScaleResult> {
     const sync = await c.dataplane.sync();
     const fullPassCpuMs = cpuMs(d.child.pid!) - cpu0;
     const fullPassMs = sync.ms;
-    log(`    memory ${memPerServerMb.toFixed(2)} MB per server all-in; daemon ${daemonRssMb.toFixed(0)} MB; full pass ${fullPassMs.toFixed(0)} ms, ${fullPassCpuMs} ms CPU`);
+    log(
+      `    memory ${memPerServerMb.toFixed(2)} MB per server all-in; daemon ${daemonRssMb.toFixed(0)} MB; full pass ${fullPassMs.toFixed(0)} ms, ${fullPassCpuMs} ms CPU`,
+    );
     // `server create --wait`, as a user types it, while the lab exists.
     const waits: number[] = [];
     for (let i = 0; i < CREATE_SAMPLES; i++) {
       const w0 = performance.now();
-      const r = spawnSync(process.execPath, [BIN, 'server', 'create', '--name', `x${i}`, '--subnet', `s${i % VPCS}`, '--app', 'web', '--security-group', 'web', '--wait', '-o', 'json'], {
-        env: { ...process.env, NIMBUS_URL: d.url, NIMBUS_TOKEN: token, NIMBUS_PROJECT: '' },
-        encoding: 'utf8',
-      });
+      const r = spawnSync(
+        process.execPath,
+        [BIN, 'server', 'create', '--name', `x${i}`, '--subnet', `s${i % VPCS}`, '--app', 'web', '--security-group', 'web', '--wait', '-o', 'json'],
+        {
+          env: { ...process.env, NIMBUS_URL: d.url, NIMBUS_TOKEN: token, NIMBUS_PROJECT: '' },
+          encoding: 'utf8',
+        },
+      );
       if (r.status !== 0) throw new Error(`server create --wait failed: ${r.stderr}`);
       waits.push(performance.now() - w0);
     }
@@ -320,6 +339,7 @@ async function size(n: number, log: (s: string) => void): Promise<ScaleResult> {
       createMs,
       reachMs: reach.ms,
       reachAfterLastMs,
+      lbMs,
       answered: reach.answered,
       analyzerReachable,
       analyzerMs,
@@ -365,12 +385,17 @@ export function scaleTable(rows: ScaleResult[]): string {
     `|---|${rows.map(() => '---|').join('')}---|`,
     line('memory per server, all-in (available memory)', (r) => r.memPerServerMb, mb),
     line('anchor: a bare namespace + veth + address', (r) => r.bareMemPerNsMb, mb),
-    line('daemon RSS', (r) => r.daemonRssMb, (x) => `${x.toFixed(0)} MB`),
+    line(
+      'daemon RSS',
+      (r) => r.daemonRssMb,
+      (x) => `${x.toFixed(0)} MB`,
+    ),
     line('RSS of every workload and worker, per server', (r) => r.workloadRssPerServerMb, mb),
     line('creating the servers (API, 4 at a time)', (r) => r.createMs, fmt),
     line('first create → every server answers HTTP from a peer', (r) => r.reachMs, fmt),
     line('last create → every server answers', (r) => r.reachAfterLastMs, fmt),
     line('anchor: bare namespaces + veths, one script', (r) => r.bareMs, fmt),
+    line(`then ${LBS} load balancers, until all are ACTIVE`, (r) => r.lbMs, fmt),
     line('analyzer: every server from a peer (all reachable)', (r) => r.analyzerMs, fmt),
     line('one full reconcile pass', (r) => r.fullPassMs, fmt),
     line('CPU of the full pass (daemon and its commands)', (r) => r.fullPassCpuMs, fmt),

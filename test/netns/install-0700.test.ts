@@ -46,7 +46,7 @@ test("in a 0700 checkout, the linux plane's app host serves a server's web app, 
   const c = linux.client;
   await c.vpcs.create({ name: 'v', cidr: '10.61.0.0/16' });
   await c.subnets.create({ name: 's', vpc: 'v', cidr: '10.61.1.0/24' });
-  const web = await c.servers.create({ name: 'web', subnet: 's', ip: '10.61.1.10', app: 'web' });
+  await c.servers.create({ name: 'web', subnet: 's', ip: '10.61.1.10', app: 'web' });
   await c.servers.create({ name: 'client', subnet: 's', ip: '10.61.1.11' });
   const p = await program(linux, linux.daemon.workloads.apps!.key);
   assert.notEqual(p.uid, 0);

@@ -15,7 +15,7 @@ export interface Observed {
   nftHash: string | null;
 }
 
-const SEP = '@@nimbus@@';
+export const SEP = '@@nimbus@@';
 
 export const OBSERVE_SCRIPT = [
   'ip -j -d link show',

@@ -42,6 +42,15 @@ class FakeMachine {
       return ok();
     }
     if (cmd === 'sh') return ok();
+    if (cmd === 'python3') {
+      // The batched reader (observe-many.ts): an empty namespace for each that exists.
+      const names = JSON.parse(args.at(-1)!) as string[];
+      const line = (ns: string) =>
+        this.namespaces.has(ns)
+          ? JSON.stringify({ ns, links: [], addrs: [], routes: [], rules: [], sysctl: '', nft: '' })
+          : JSON.stringify({ ns, error: `reading ${ns}: No such file or directory` });
+      return ok(names.map(line).join('\n') + '\n');
+    }
     throw new Error(`unexpected command ${cmd} ${args.join(' ')}`);
   };
 

@@ -2,7 +2,8 @@
  * The Linux data plane's reconciler: one pass makes the machine's namespaces match the desired
  * state, level-based (reconcile/reconciler.ts). It reads the desired state, lists our
  * namespaces, observes the ones it must (all of them in a full pass; in a pass for a change,
- * only those whose spec differs from what was last applied), plans each namespace (pure,
+ * only those whose spec differs from what was last applied) in one process (observe-many.ts),
+ * plans each namespace (pure,
  * plan.ts), then applies: one `ip -batch` on the host to create and delete namespaces, then
  * each router's script, then each server's (routers make the veths that servers configure),
  * one process per namespace, and group-membership changes as batched ruleset replacements.
@@ -13,7 +14,8 @@ import type { ApplyResult, ObjectError, PassOptions, Reconciler } from '../../re
 import type { Store } from '../../store/db.js';
 import { readSnapshot } from '../../resources/snapshot.js';
 import { desiredState, type DesiredState, type NsSpec } from './desired.js';
-import { listNamespaces, observe, type Observed } from './observe.js';
+import { listNamespaces, type Observed } from './observe.js';
+import { observeMany } from './observe-many.js';
 import { planNamespace, type NsPlan, type Step } from './plan.js';
 import { isMachine, owned } from './names.js';
 import { hostMachines, type Machines } from './machine.js';
@@ -119,13 +121,10 @@ export class LinuxReconciler implements Reconciler<DesiredState, LinuxObserved, 
       else if (!exists) seen.set(spec.name, { kind: opts.apply ? 'fresh' : 'absent' });
       else toObserve.push(spec.name);
     }
-    await pool(toObserve, CONCURRENCY, async (name) => {
-      try {
-        seen.set(name, { kind: 'observed', observed: await observe(name, this.runner) });
-      } catch (err) {
-        seen.set(name, { kind: 'failed', message: (err as Error).message });
-      }
-    });
+    // All in one process (observe-many.ts), however many namespaces a full pass reads.
+    for (const [name, o] of await observeMany(toObserve, this.runner)) {
+      seen.set(name, o instanceof Error ? { kind: 'failed', message: o.message } : { kind: 'observed', observed: o });
+    }
     return { full: !!opts.full, existing, legacy, seen };
   }
 
