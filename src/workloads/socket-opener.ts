@@ -26,7 +26,10 @@ export interface SocketWanted {
 export type Opened = { server: Server; ino: number } | { error: string };
 
 const OPENER = `
-import ctypes, json, os, socket, sys
+import ctypes, json, os, resource, socket, sys
+# A batch may hold more sockets than the usual soft limit of 1,024 descriptors.
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNET = 0x40000000
 def enter(fd):
