@@ -31,6 +31,7 @@ export interface PassReport<Step> {
 }
 
 const MAX_REQUEUES = 2;
+const TRACE = !!process.env.NIMBUS_TRACE_PASSES;
 
 export class ReconcileLoop<D, O, P, Step> {
   private running: Promise<PassReport<Step>> | null = null;
@@ -184,17 +185,30 @@ export class ReconcileLoop<D, O, P, Step> {
     let result: ApplyResult;
     let steps: Step[] = [];
     let objects: Iterable<string> | null = null;
+    const times: number[] = [];
     try {
       const desired = r.desired();
       objects = r.objects(desired);
-      const plan = r.plan(desired, await r.observe(desired, opts), opts);
+      times.push(performance.now() - t0);
+      const observed = await r.observe(desired, opts);
+      times.push(performance.now() - t0);
+      const plan = r.plan(desired, observed, opts);
       steps = r.steps(plan);
+      times.push(performance.now() - t0);
       result = await r.apply(plan);
+      times.push(performance.now() - t0);
     } catch (err) {
       // A pass that failed as a whole (the store or the machine could not be read).
       result = { errors: [{ resourceId: r.name, message: (err as Error).message }], succeeded: [], requeue: false };
     }
     this.record(result, objects);
+    // NIMBUS_TRACE_PASSES=1: one line per pass on stderr, with where its time went (docs/performance.md).
+    if (TRACE) {
+      const [d = 0, o = d, p = o, a = p] = times;
+      process.stderr.write(
+        `pass ${r.name}${full ? ' (full)' : ''}: desired ${d.toFixed(0)} ms, observe ${(o - d).toFixed(0)}, plan ${(p - o).toFixed(0)}, apply ${(a - p).toFixed(0)}; ${steps.length} steps, ${result.errors.length} errors\n`,
+      );
+    }
     return { steps, errors: result.errors, ms: performance.now() - t0, requeue: result.requeue };
   }
 

@@ -47,6 +47,11 @@ test('a new, renamed, moved or re-made server gets a socket; one no longer wante
   );
 });
 
+test('a server whose namespace is not made yet waits, with no socket and no error', () => {
+  const plan = planApps(new Map([['ecs-1', app()]]), { served: new Map(), inodes: new Map([['ecs-1', null]]) });
+  assert.deepEqual([plan.open, plan.waiting], [[], 1]);
+});
+
 test('no app wanted: the app host is not wanted either', () => {
   const plan = planApps(new Map(), { served: new Map(), inodes: new Map() });
   assert.equal(plan.wanted, false);

@@ -54,19 +54,28 @@ export interface AppsPlan {
   steps: PlanStep[];
   /** Whether the app host is wanted at all. */
   wanted: boolean;
+  /** Servers whose namespace is not there yet: looked at again shortly. */
+  waiting: number;
 }
 
 const READY_MS = 15_000;
 const ANSWER_MS = 10_000;
+/** How soon a pass looks again for namespaces not made yet. */
+const WAITING_MS = 300;
 
 const sameApp = (a: HostedApp, b: HostedApp) => a.ns === b.ns && a.port === b.port && a.name === b.name && a.ip === b.ip;
 
 /** Pure: what makes the app host serve `desired`. */
 export function planApps(desired: Map<string, HostedApp>, observed: AppsObserved): AppsPlan {
-  const plan: AppsPlan = { open: [], close: [], steps: [], wanted: desired.size > 0 };
+  const plan: AppsPlan = { open: [], close: [], steps: [], wanted: desired.size > 0, waiting: 0 };
   for (const [id, app] of desired) {
     const now = observed.served.get(id);
-    if (now && sameApp(now, app) && now.ino === observed.inodes.get(id)) continue;
+    const ino = observed.inodes.get(id) ?? null;
+    if (ino === null) {
+      plan.waiting++; // its namespace is not made yet
+      continue;
+    }
+    if (now && sameApp(now, app) && now.ino === ino) continue;
     plan.open.push([id, app]);
     plan.steps.push({ ns: app.ns, object: `web app on port ${app.port}`, action: now ? 'updated' : 'created' });
   }
@@ -90,10 +99,19 @@ class AppsReconciler implements Reconciler<Map<string, HostedApp>, AppsObserved,
     return desired.keys();
   }
 
+  /**
+   * Does not wait for the data plane to settle: a server's socket can be opened as soon as its
+   * namespace is there (a mount of one, not the empty file it is bound over), before its
+   * addresses are, so each server's app comes up with its namespace rather than with the
+   * whole installation.
+   */
   async observe(desired: Map<string, HostedApp>): Promise<AppsObserved> {
-    await this.h.dataplane.settled(); // the namespaces first
     const inodes = new Map<string, number | null>();
-    for (const [id, app] of desired) inodes.set(id, statSync(`/run/netns/${app.ns}`, { throwIfNoEntry: false })?.ino ?? null);
+    const dir = statSync('/run/netns', { throwIfNoEntry: false });
+    for (const [id, app] of desired) {
+      const st = statSync(`/run/netns/${app.ns}`, { throwIfNoEntry: false });
+      inodes.set(id, st && dir && st.dev !== dir.dev ? st.ino : null);
+    }
     return { served: new Map(this.h.served), inodes };
   }
 
@@ -115,7 +133,7 @@ export class AppHost {
   readonly key = `apphost-${randomBytes(4).toString('hex')}`;
   /** What the running app host serves, as it acknowledged. */
   readonly served = new Map<string, Served>();
-  readonly loop = new ReconcileLoop(new AppsReconciler(this), { debounceMs: 20, gapFactor: 1 });
+  readonly loop = new ReconcileLoop(new AppsReconciler(this), { debounceMs: 20, gapFactor: 3 });
   private child: ChildProcess | null = null;
   private ready: Promise<boolean> | null = null;
   private readonly answers = new Map<string, (m: FromAppHost) => void>();
@@ -234,6 +252,7 @@ export class AppHost {
   async apply(plan: AppsPlan): Promise<ApplyResult> {
     const errors: ObjectError[] = [];
     const succeeded: string[] = [];
+    if (plan.waiting > 0) setTimeout(() => this.loop.trigger(), WAITING_MS).unref();
     if (!plan.wanted) {
       await this.supervisor.stop(this.key);
       this.served.clear();

@@ -155,10 +155,70 @@ export function inMachine(ns: string, hostname: string, home: MachineHome, argv:
   ];
 }
 
+/**
+ * The same as createMachineScript, for many machines in one process: a shell script costs some
+ * twenty processes per machine (25 ms of CPU), this a fork apiece. For each machine it forks a
+ * child that unshares the three namespaces and waits; the parent maps the child's ids, binds
+ * its namespaces to their files, and lets it go. Prints one JSON line per machine.
+ */
+export const MACHINES_PROGRAM = String.raw`
+import ctypes, json, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p]
+libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+NEW = 0x10000000 | 0x40000000 | 0x04000000  # CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS
+MS_BIND = 4096
+def fail(what):
+    e = ctypes.get_errno()
+    raise OSError(e, '%s: %s' % (what, os.strerror(e)))
+args = json.loads(sys.argv[1])
+for d in ('/run/netns', args['dir']):
+    os.makedirs(d, exist_ok=True)
+for m in args['machines']:
+    try:
+        files = (('user', m['user']), ('uts', m['uts']), ('net', m['net']))
+        for _, f in files:
+            libc.umount2(f.encode(), 0)
+            if os.path.lexists(f):
+                os.unlink(f)
+            open(f, 'w').close()
+        r1, w1 = os.pipe()
+        r2, w2 = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(r1)
+                os.close(w2)
+                os.write(w1, b'1' if libc.unshare(NEW) == 0 else b'0')
+                os.read(r2, 1)
+            finally:
+                os._exit(0)
+        os.close(w1)
+        os.close(r2)
+        try:
+            if os.read(r1, 1) != b'1':
+                raise OSError(0, 'unshare failed')
+            for f in ('uid_map', 'gid_map'):
+                with open('/proc/%d/%s' % (pid, f), 'w') as fh:
+                    fh.write('0 %d %d' % (m['first'], args['range']))
+            for kind, f in files:
+                if libc.mount(('/proc/%d/ns/%s' % (pid, kind)).encode(), f.encode(), None, MS_BIND, None) != 0:
+                    fail('binding ' + f)
+        finally:
+            os.close(w2)
+            os.close(r1)
+            os.waitpid(pid, 0)
+        print(json.dumps({'ns': m['ns']}), flush=True)
+    except OSError as e:
+        print(json.dumps({'ns': m['ns'], 'error': 'making the machine %s: %s' % (m['ns'], e.strerror or e)}), flush=True)
+`;
+
 /** How the reconciler makes, checks and removes machines (a fake in its unit tests). */
 export interface Machines {
   exists(ns: string): boolean;
   create(ns: string): Promise<void>;
+  /** Makes many at once; the error of each that failed. */
+  createMany?(names: string[]): Promise<Map<string, Error>>;
   remove(ns: string): Promise<void>;
 }
 
@@ -169,6 +229,24 @@ export function hostMachines(runner: Runner): Machines {
     create: async (ns) => {
       const r = await runner('sh', ['-es'], { input: createMachineScript(ns, claimIds(ns)) + '\n', timeoutMs: 20_000 });
       if (r.code !== 0) throw new Error(`making the machine ${ns}: ${r.stderr.trim() || `exit ${r.code}`}`);
+    },
+    createMany: async (names) => {
+      const machines = names.map((ns) => ({ ns, first: claimIds(ns), user: userNsFile(ns), uts: utsNsFile(ns), net: `/run/netns/${ns}` }));
+      const r = await runner('python3', ['-c', MACHINES_PROGRAM, JSON.stringify({ dir: MACHINES_DIR, range: ID_RANGE, machines })], {
+        timeoutMs: 20_000 + names.length * 50,
+      });
+      const made = new Set<string>();
+      const failed = new Map<string, Error>();
+      for (const line of r.stdout.split('\n')) {
+        if (!line.trim()) continue;
+        const o = JSON.parse(line) as { ns: string; error?: string };
+        if (o.error) failed.set(o.ns, new Error(o.error));
+        else made.add(o.ns);
+      }
+      for (const ns of names) {
+        if (!made.has(ns) && !failed.has(ns)) failed.set(ns, new Error(`making the machine ${ns}: ${r.stderr.trim().split('\n').pop() || `exit ${r.code}`}`));
+      }
+      return failed;
     },
     remove: async (ns) => {
       await runner('sh', ['-es'], { input: removeMachineScript(ns) + '\n', timeoutMs: 20_000 });

@@ -198,13 +198,19 @@ export class LinuxReconciler implements Reconciler<DesiredState, LinuxObserved, 
       }
     }
     for (const ns of plan.unmachines) await this.machines.remove(ns);
-    await pool(plan.machines, CONCURRENCY, async ({ ns, resourceId }) => {
-      try {
-        await this.machines.create(ns);
-      } catch (err) {
-        errors.push({ resourceId, message: (err as Error).message });
-      }
-    });
+    if (this.machines.createMany && plan.machines.length > 0) {
+      // All in one process (machine.ts MACHINES_PROGRAM).
+      const failed = await this.machines.createMany(plan.machines.map((m) => m.ns));
+      for (const { ns, resourceId } of plan.machines) if (failed.has(ns)) errors.push({ resourceId, message: failed.get(ns)!.message });
+    } else {
+      await pool(plan.machines, CONCURRENCY, async ({ ns, resourceId }) => {
+        try {
+          await this.machines.create(ns);
+        } catch (err) {
+          errors.push({ resourceId, message: (err as Error).message });
+        }
+      });
+    }
     for (const role of ['router', 'internet', 'server'] as const) {
       await pool(
         plan.namespaces.filter((n) => n.spec.role === role),
