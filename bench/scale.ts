@@ -13,7 +13,7 @@
  * Mininet makes them, measured in the same run.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -221,6 +221,11 @@ async function size(n: number, log: (s: string) => void): Promise<ScaleResult> {
   await settle();
   const memBefore = memAvailableKb();
   let d = await spawnServe(['--data', dir, '--dataplane', 'linux', '--prefix', prefix]);
+  // NIMBUS_TRACE_PASSES=1 npm run bench: each daemon's pass lines go to bench/results/scale-trace-<N>.log.
+  const trace = process.env.NIMBUS_TRACE_PASSES ? createWriteStream(join('bench', 'results', `scale-trace-${n}.log`)) : null;
+  const T0 = performance.now();
+  const follow = (child: typeof d.child) => child.stderr!.on('data', (b: Buffer) => trace?.write(`${((performance.now() - T0) / 1000).toFixed(1)} ${b}`));
+  follow(d.child);
   try {
     const token = readFileSync(join(dir, 'admin-token'), 'utf8').trim();
     let c = new NimbusClient({ url: d.url, token });
@@ -304,8 +309,11 @@ async function size(n: number, log: (s: string) => void): Promise<ScaleResult> {
       }
     }
     d = await next;
+    trace?.write(`${((performance.now() - T0) / 1000).toFixed(1)} restarted after SIGKILL\n`);
+    follow(d.child);
     c = new NimbusClient({ url: d.url, token });
     const again = await untilAllAnswer(prefix, lab, r0);
+    trace?.write(`${((performance.now() - T0) / 1000).toFixed(1)} every server answers again\n`);
     log(`    restart after SIGKILL: API answered after ${restartApiMs.toFixed(0)} ms, every server after ${(again.ms / 1000).toFixed(1)} s`);
     // Stop, then clean.
     const exited = new Promise((r) => d.child.once('exit', r));

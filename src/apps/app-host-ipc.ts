@@ -16,10 +16,19 @@ export interface CloseMsg {
   id: string;
 }
 
-export type ToAppHost = ServeMsg | CloseMsg;
+/**
+ * A connection to this server's socket that a process on the way (the hand-over, the daemon)
+ * accepted while the socket passed through it: sent with the message, unread, to be served.
+ */
+export interface ConnMsg {
+  type: 'conn';
+  id: string;
+}
+
+export type ToAppHost = ServeMsg | CloseMsg | ConnMsg;
 
 export type FromAppHost =
   { type: 'ready' } | { type: 'serving'; id: string } | { type: 'closed'; id: string } | { type: 'failed'; id: string; message: string };
 
 /** What the hand-over process (hand-over.ts) tells the daemon of each socket asked for. */
-export type Handed = { id: string; ino: number } | { id: string; error: string };
+export type Handed = { id: string; ino: number } | { id: string; error: string } | { id: string; conn: true };

@@ -20,6 +20,12 @@ interface App {
   http: HttpServer;
   /** Its open connections (an HTTP server that never listened itself does not track them). */
   connections: Set<Socket>;
+  /** Those with a request being answered. */
+  busy: Set<Socket>;
+  /** Replaced by a new socket: a connection ends once its answer is sent. */
+  retired: boolean;
+  /** What answers: the server's name and IP (renamed in place, on the same socket). */
+  answer: ReturnType<typeof webApp>;
   log: WriteStream;
 }
 
@@ -28,6 +34,7 @@ const tell = (m: FromAppHost) => {
   if (process.connected) process.send!(m);
 };
 
+/** Stops serving a server: its socket closes, and so does every connection (the server stopped). */
 function close(id: string): void {
   const app = apps.get(id);
   if (!app) return;
@@ -37,26 +44,59 @@ function close(id: string): void {
   app.log.end();
 }
 
-process.on('message', (m: ToAppHost, handle?: NetServer) => {
+/** A socket replaced by a new one: it closes, its idle connections close, a request being answered is answered first. */
+function retire(id: string): void {
+  const app = apps.get(id);
+  if (!app) return;
+  apps.delete(id);
+  app.retired = true;
+  app.socket.close();
+  for (const c of app.connections) if (!app.busy.has(c)) c.destroy();
+  app.log.end();
+}
+
+function serveConnection(app: App, s: Socket): void {
+  app.connections.add(s);
+  s.on('close', () => app.connections.delete(s));
+  app.http.emit('connection', s);
+}
+
+process.on('message', (m: ToAppHost, handle?: NetServer | Socket) => {
   if (m.type === 'close') {
     close(m.id);
     return tell({ type: 'closed', id: m.id });
   }
-  if (m.type !== 'serve' || !handle) return;
-  close(m.id); // a socket handed again (its namespace was made anew) replaces the old one
+  if (m.type === 'conn') {
+    const app = apps.get(m.id);
+    const s = handle as Socket | undefined;
+    if (!app || !s) return void s?.destroy();
+    serveConnection(app, s);
+    return;
+  }
+  if (m.type !== 'serve') return;
+  const now = apps.get(m.id);
+  if (!handle) {
+    // The same socket, another name: answered as the new one from now on.
+    if (now) now.answer = webApp(m.name, m.ip, now.log);
+    return tell(now ? { type: 'serving', id: m.id } : { type: 'failed', id: m.id, message: 'no socket to serve it on' });
+  }
+  retire(m.id); // a socket handed again (renamed, its namespace made anew) replaces the old one
   const log = createWriteStream(m.log, { flags: 'a', mode: 0o600 });
   log.on('error', () => undefined);
-  const http = createHttpServer(webApp(m.name, m.ip, log));
+  const http = createHttpServer((req, res) => app.answer(req, res));
   http.keepAliveTimeout = KEEP_ALIVE_MS;
-  const connections = new Set<Socket>();
-  // The socket arrives listening, as a net.Server: its connections go to this server's HTTP app.
-  handle.on('connection', (s: Socket) => {
-    connections.add(s);
-    s.on('close', () => connections.delete(s));
-    http.emit('connection', s);
+  const app: App = { socket: handle as NetServer, http, connections: new Set(), busy: new Set(), retired: false, log, answer: webApp(m.name, m.ip, log) };
+  http.on('request', (req, res) => {
+    app.busy.add(req.socket);
+    res.on('close', () => {
+      app.busy.delete(req.socket);
+      if (app.retired) req.socket.destroySoon();
+    });
   });
-  handle.on('error', () => undefined);
-  apps.set(m.id, { socket: handle, http, connections, log });
+  // The socket arrives listening, as a net.Server: its connections go to this server's HTTP app.
+  app.socket.on('connection', (s: Socket) => serveConnection(app, s));
+  app.socket.on('error', () => undefined);
+  apps.set(m.id, app);
   tell({ type: 'serving', id: m.id });
 });
 

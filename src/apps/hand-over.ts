@@ -20,9 +20,13 @@ for (const e of list) {
     process.send!({ id: e.id, error: e.error } satisfies Handed, undefined, undefined, sent);
     continue;
   }
-  const server = createServer();
-  // Connections that come in the moment it is ours are not served here: the app host serves them from now on.
-  server.on('connection', (s) => s.destroy());
+  const server = createServer({ pauseOnConnect: true });
+  // A connection that comes while the socket is ours (a new app host's socket listens beside
+  // the old one's) goes on with it, unread, to be served by the app host.
+  server.on('connection', (s) => {
+    left++;
+    process.send!({ id: e.id, conn: true } satisfies Handed, s, undefined, sent);
+  });
   server.on('error', (err) => process.send!({ id: e.id, error: err.message } satisfies Handed, undefined, undefined, sent));
   server.listen({ fd: e.fd }, () => process.send!({ id: e.id, ino: e.ino } satisfies Handed, server, undefined, () => (server.close(), sent())));
 }

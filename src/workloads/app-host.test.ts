@@ -32,7 +32,12 @@ test('a new, renamed, moved or re-made server gets a socket; one no longer wante
   const plan = planApps(desired, { served, inodes });
   assert.deepEqual(
     plan.open.map(([id]) => id),
-    ['ecs-1', 'ecs-2', 'ecs-3', 'ecs-5'],
+    ['ecs-2', 'ecs-3', 'ecs-5'],
+  );
+  assert.deepEqual(
+    plan.rename.map(([id]) => id),
+    ['ecs-1'],
+    'a rename keeps the socket',
   );
   assert.deepEqual(plan.close, ['ecs-4']);
   assert.deepEqual(

@@ -50,6 +50,8 @@ export interface AppsObserved {
 
 export interface AppsPlan {
   open: [id: string, app: HostedApp][];
+  /** Served on the same socket under another name or IP. */
+  rename: [id: string, app: HostedApp][];
   close: string[];
   steps: PlanStep[];
   /** Whether the app host is wanted at all. */
@@ -67,7 +69,7 @@ const sameApp = (a: HostedApp, b: HostedApp) => a.ns === b.ns && a.port === b.po
 
 /** Pure: what makes the app host serve `desired`. */
 export function planApps(desired: Map<string, HostedApp>, observed: AppsObserved): AppsPlan {
-  const plan: AppsPlan = { open: [], close: [], steps: [], wanted: desired.size > 0, waiting: 0 };
+  const plan: AppsPlan = { open: [], rename: [], close: [], steps: [], wanted: desired.size > 0, waiting: 0 };
   for (const [id, app] of desired) {
     const now = observed.served.get(id);
     const ino = observed.inodes.get(id) ?? null;
@@ -76,6 +78,11 @@ export function planApps(desired: Map<string, HostedApp>, observed: AppsObserved
       continue;
     }
     if (now && sameApp(now, app) && now.ino === ino) continue;
+    if (now && now.ns === app.ns && now.port === app.port && now.ino === ino) {
+      plan.rename.push([id, app]);
+      plan.steps.push({ ns: app.ns, object: `web app on port ${app.port}`, action: 'updated' });
+      continue;
+    }
     plan.open.push([id, app]);
     plan.steps.push({ ns: app.ns, object: `web app on port ${app.port}`, action: now ? 'updated' : 'created' });
   }
@@ -269,6 +276,15 @@ export class AppHost {
     for (const id of plan.close) {
       await this.ask({ type: 'close', id });
       this.served.delete(id);
+    }
+    for (const [id, app] of plan.rename) {
+      const answer = await this.ask({ type: 'serve', id, name: app.name, ip: app.ip, log: this.logFile(id) });
+      if (answer.type !== 'serving')
+        errors.push({ resourceId: id, message: `its web app is not served: ${'message' in answer ? answer.message : answer.type}` });
+      else {
+        this.served.set(id, { ...this.served.get(id)!, ...app });
+        succeeded.push(id);
+      }
     }
     const opened = await openSockets(plan.open.map(([id, app]) => ({ id, ns: app.ns, port: app.port })));
     await Promise.all(

@@ -11,7 +11,7 @@
  * restarted after SIGKILL) before the old one ends.
  */
 import { spawn } from 'node:child_process';
-import type { Server } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type { Handed } from '../apps/app-host-ipc.js';
 import { runtimeEntry } from './runtime.js';
 import { CLEAN_PATH } from '../dataplane/user.js';
@@ -23,7 +23,15 @@ export interface SocketWanted {
   port: number;
 }
 
-export type Opened = { server: Server; ino: number } | { error: string };
+/** A socket opened, with the connections accepted on its way here (paused, unread), or why not. */
+export type Opened = { server: Server; ino: number; conns: Socket[]; forward?: (s: Socket) => void } | { error: string };
+
+/** A connection accepted on a socket's way: kept unread, or sent on once there is where to. */
+function take(o: Extract<Opened, { conns: Socket[] }>, s: Socket): void {
+  s.pause();
+  if (o.forward) o.forward(s);
+  else o.conns.push(s);
+}
 
 const OPENER = `
 import ctypes, json, os, resource, socket, sys
@@ -46,6 +54,13 @@ for item in json.loads(sys.argv[1]):
             enter(ns)
         finally:
             os.close(ns)
+        # A listener that closes hands its queued connections to another of its port (a new
+        # app host's beside the old one's) rather than resetting them (Linux 5.14 and later).
+        try:
+            with open('/proc/sys/net/ipv4/tcp_migrate_req', 'w') as f:
+                f.write('1')
+        except OSError:
+            pass
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
@@ -79,12 +94,21 @@ export async function openSockets(wanted: SocketWanted[], timeoutMs = 20_000 + w
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + String(d)).slice(-2000)));
-  child.on('message', (m: Handed, handle?: Server) => {
+  child.on('message', (m: Handed, handle?: Server | Socket) => {
     if ('error' in m) return void out.set(m.id, { error: m.error });
+    const o = out.get(m.id);
+    if ('conn' in m) {
+      // A connection the hand-over accepted: kept unread, for the app host.
+      const s = handle as Socket | undefined;
+      if (s && o && 'conns' in o) take(o, s);
+      else s?.destroy();
+      return;
+    }
     if (!handle) return void out.set(m.id, { error: 'the socket did not come' });
-    // Between its arrival and the app host, a connection is not served here.
-    handle.on('connection', (s) => s.destroy());
-    out.set(m.id, { server: handle, ino: m.ino });
+    const opened: Extract<Opened, { conns: Socket[] }> = { server: handle as Server, ino: m.ino, conns: [] };
+    // Until the app host has it, what this copy accepts is kept unread, for the app host.
+    opened.server.on('connection', (s: Socket) => take(opened, s));
+    out.set(m.id, opened);
   });
   await new Promise<void>((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

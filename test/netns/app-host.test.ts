@@ -73,9 +73,54 @@ test('one app host serves both web apps, each as its own server; a command of it
   );
 });
 
-test('a renamed server answers with its new name', { skip: skipLinux }, async () => {
-  await t.client.servers.update('w1', { name: 'w1-renamed' });
-  await until('the new name', async () => (await get('http://10.61.1.10:8080/')).startsWith('Hello from w1-renamed (10.61.1.10)'));
+test('a renamed server answers with its new name, and a client calling all along meets no failure', { skip: skipLinux }, async () => {
+  // New connections one after another from the peer while the server is renamed: the app host
+  // answers under the new name on the same socket (an earlier design replaced the socket, and a
+  // connection in a thousand was left unanswered; docs/decisions.md).
+  const client = `
+import socket, time
+n = fails = renamed = 0
+t0 = time.time()
+while time.time() - t0 < 60 and renamed < 200:
+    step = 'connect'
+    try:
+        s = socket.create_connection(('10.61.1.10', 8080), timeout=3)
+        step = 'answer'
+        s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n')
+        data = b''
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            data += b
+        s.close()
+        if b'Hello from w1-renamed' in data:
+            renamed += 1
+        elif b'Hello from w1 ' not in data:
+            fails += 1
+            print('answer', data[:80], flush=True)
+    except OSError as e:
+        fails += 1
+        print('error', step, repr(e), flush=True)
+    n += 1
+    if n == 20:
+        print('calling', flush=True)
+print('done', n, fails, renamed, flush=True)
+`;
+  const child = spawn('ip', ['netns', 'exec', serverNs(t.prefix, ids.peer), 'python3', '-c', client], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  try {
+    await until('the client calls', async () => out.includes('calling'));
+    await t.client.servers.update('w1', { name: 'w1-renamed' });
+    await until('the client is done', async () => out.includes('done'));
+  } finally {
+    child.kill();
+  }
+  const [, n, fails, renamed] = /done (\d+) (\d+) (\d+)/.exec(out)!.map(Number);
+  assert.equal(renamed, 200, out);
+  assert.equal(fails, 0, `${fails} of ${n} requests failed while the socket was replaced: ${out}`);
   await t.client.servers.update('w1-renamed', { name: 'w1' });
   await until('the old name back', async () => (await get('http://10.61.1.10:8080/')).startsWith('Hello from w1 (10.61.1.10)'));
 });
