@@ -177,11 +177,14 @@ async function sweep(prefix: string, lab: Lab, answered: boolean[]): Promise<voi
   );
 }
 
-async function untilAllAnswer(prefix: string, lab: Lab, t0: number): Promise<{ ms: number; answered: number }> {
+async function untilAllAnswer(prefix: string, lab: Lab, t0: number, trace?: (line: string) => void): Promise<{ ms: number; answered: number }> {
   const answered = lab.ids.map(() => false);
   for (;;) {
     await sweep(prefix, lab, answered);
     const n = answered.filter(Boolean).length;
+    trace?.(
+      `answered ${n}/${lab.ids.length}; missing in each VPC: ${Array.from({ length: VPCS }, (_, v) => answered.filter((a, i) => !a && i % VPCS === v).length).join(' ')}`,
+    );
     if (n === lab.ids.length || performance.now() - t0 > REACH_LIMIT_MS) return { ms: performance.now() - t0, answered: n };
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -243,7 +246,7 @@ async function size(n: number, log: (s: string) => void): Promise<ScaleResult> {
       lab.ips.push(s.privateIp);
     }
     log(`  ${n} servers: created in ${(createMs / 1000).toFixed(1)} s; probing every server from its peered VPC...`);
-    const reach = await untilAllAnswer(prefix, lab, t0);
+    const reach = await untilAllAnswer(prefix, lab, t0, (l) => trace?.write(`${((performance.now() - T0) / 1000).toFixed(1)} ${l}\n`));
     const reachAfterLastMs = performance.now() - lastCreate;
     log(`    every server answered HTTP ${(reach.ms / 1000).toFixed(1)} s after the first create (${reach.answered}/${n})`);
     const l0 = performance.now();

@@ -16,6 +16,7 @@ import { readSnapshot } from '../../resources/snapshot.js';
 import { desiredState, type DesiredState, type NsSpec } from './desired.js';
 import { listNamespaces, type Observed } from './observe.js';
 import { observeMany } from './observe-many.js';
+import { neighborLimits, readNeighborLimits, writeNeighborLimits } from './neighbors.js';
 import { planNamespace, type NsPlan, type Step } from './plan.js';
 import { isMachine, owned } from './names.js';
 import { hostMachines, type Machines } from './machine.js';
@@ -45,12 +46,16 @@ export interface LinuxObserved {
   /** Servers' namespaces that are not machines (made before servers were): made again. */
   legacy: Set<string>;
   seen: Map<string, Seen>;
+  /** The host's neighbor table limits (null where /proc cannot be read). */
+  neighbors: { thresh2: number; thresh3: number } | null;
 }
 
 export interface LinuxPlan {
   hostBatch: string[];
   /** The machine's side of the edge (edge.ts machineScript), when it must be applied. */
   machineEdge: string | null;
+  /** The host's neighbor table limits to raise first (neighbors.ts), or null. */
+  neighbors: { thresh2: number; thresh3: number } | null;
   /** Servers' machines to make, after the host batch (which deletes the legacy ones first). */
   machines: { ns: string; resourceId: string }[];
   /** Machines whose user and uts namespaces go (their network namespace goes in the host batch). */
@@ -125,16 +130,35 @@ export class LinuxReconciler implements Reconciler<DesiredState, LinuxObserved, 
     for (const [name, o] of await observeMany(toObserve, this.runner)) {
       seen.set(name, o instanceof Error ? { kind: 'failed', message: o.message } : { kind: 'observed', observed: o });
     }
-    return { full: !!opts.full, existing, legacy, seen };
+    let neighbors: LinuxObserved['neighbors'] = null;
+    try {
+      neighbors = readNeighborLimits();
+    } catch {
+      neighbors = null;
+    }
+    return { full: !!opts.full, existing, legacy, seen, neighbors };
   }
 
   plan(desired: DesiredState, o: LinuxObserved): LinuxPlan {
-    const plan: LinuxPlan = { hostBatch: [], machineEdge: null, machines: [], unmachines: [], steps: [], namespaces: [], nftOnly: [], errors: [] };
+    const plan: LinuxPlan = {
+      hostBatch: [],
+      neighbors: null,
+      machineEdge: null,
+      machines: [],
+      unmachines: [],
+      steps: [],
+      namespaces: [],
+      nftOnly: [],
+      errors: [],
+    };
     const edgeScript = machineScript(this.prefix, uplinkHostEnd(this.prefix), this.slot(), desired.machine.mapped);
     if (o.full || edgeScript !== this.machineApplied) {
       plan.machineEdge = edgeScript;
       if (edgeScript !== this.machineApplied) plan.steps.push({ ns: 'host', object: 'elastic IP table', action: this.machineApplied ? 'updated' : 'created' });
     }
+    const endpoints = [...desired.namespaces.values()].filter((s) => s.role === 'server').length;
+    plan.neighbors = o.neighbors ? neighborLimits(endpoints, o.neighbors) : null;
+    if (plan.neighbors) plan.steps.push({ ns: 'host', object: `neighbor table limit ${plan.neighbors.thresh3}`, action: 'updated' });
     for (const name of o.legacy) plan.hostBatch.push(`netns del ${name}`);
     for (const name of desired.namespaces.keys()) {
       if (o.existing.has(name)) continue;
@@ -187,6 +211,13 @@ export class LinuxReconciler implements Reconciler<DesiredState, LinuxObserved, 
     const succeeded: string[] = [];
     let requeue = false;
     for (const e of plan.errors) this.forget(e.resourceId);
+    if (plan.neighbors) {
+      try {
+        writeNeighborLimits(plan.neighbors);
+      } catch (err) {
+        errors.push({ resourceId: 'host', message: `raising the neighbor table limits: ${(err as Error).message}` });
+      }
+    }
     if (plan.hostBatch.length > 0) {
       const r = await this.runner('ip', ['-force', '-batch', '-'], { input: plan.hostBatch.join('\n') + '\n' });
       if (r.code !== 0) errors.push({ resourceId: 'host', message: `ip netns: ${r.stderr.trim()}` });
