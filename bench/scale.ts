@@ -100,10 +100,25 @@ function supervisedRssKb(dataDir: string): number {
   return kb;
 }
 
+/** The machine's busy share of CPU time over `ms`. */
+async function busy(ms: number): Promise<number> {
+  const read = () => readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
+  const a = read();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = read();
+  const d = b.map((x, i) => x - a[i]);
+  const total = d.reduce((x, y) => x + y, 0);
+  return total > 0 ? 1 - (d[3] + d[4]) / total : 0; // idle and iowait
+}
+
+/**
+ * Waits for a quiet machine before a measurement: the kernel tears namespaces down after `ip
+ * netns del` returns (in its own workers, for seconds at a thousand), and that work and the
+ * memory it frees would be counted in the next figure. At most a minute.
+ */
 async function settle(): Promise<void> {
-  // Let freed memory show in MemAvailable.
   spawnSync('sync');
-  await new Promise((r) => setTimeout(r, 1000));
+  for (let i = 0, quiet = 0; i < 120 && quiet < 2; i++) quiet = (await busy(500)) < 0.15 ? quiet + 1 : 0;
 }
 
 /** The lab, as a user builds it through the API: VPCs, groups, the peering ring and its routes. */
