@@ -5,15 +5,14 @@
  * processes) rather than started again; beside a bare node HTTP server's start to its first
  * answer, measured in the same run.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { cleanNamespaces } from '../src/dataplane/linux/clean.js';
 import { NimbusClient } from '../src/client/client.js';
 import { spawnServe } from '../test/helpers/daemon.js';
-import { installationFolders } from '../src/workloads/lb-dirs.js';
+import { removeInstallation } from './lib/installation.js';
 
 export interface RestartResult {
   servers: number;
@@ -104,11 +103,6 @@ export async function benchRestart(opts: { servers: number; log: (s: string) => 
     );
     return { servers: opts.servers, apiMs, convergedMs, adopted, bareNodeMs };
   } finally {
-    const exited = new Promise((r) => d.child.once('exit', r));
-    d.child.kill('SIGTERM');
-    await exited;
-    await cleanNamespaces(prefix);
-    for (const f of installationFolders(dir)) rmSync(f, { recursive: true, force: true });
-    rmSync(dir, { recursive: true, force: true });
+    await removeInstallation(d.child, prefix, dir);
   }
 }

@@ -13,17 +13,16 @@
  * Mininet makes them, measured in the same run.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { cleanNamespaces } from '../src/dataplane/linux/clean.js';
 import { serverNs } from '../src/dataplane/linux/names.js';
 import { run } from '../src/dataplane/linux/run.js';
 import { NimbusClient } from '../src/client/client.js';
 import { BIN, spawnServe } from '../test/helpers/daemon.js';
-import { installationFolders } from '../src/workloads/lb-dirs.js';
 import { percentile } from './lib/proc.js';
+import { removeInstallation } from './lib/installation.js';
 
 const VPCS = 10;
 const LBS = 20;
@@ -366,14 +365,7 @@ async function size(n: number, log: (s: string) => void): Promise<ScaleResult> {
       bareMemPerNsMb: floor.memPerNsMb,
     };
   } finally {
-    if (d.child.exitCode === null && d.child.signalCode === null) {
-      const exited = new Promise((r) => d.child.once('exit', r));
-      d.child.kill('SIGTERM');
-      await exited;
-    }
-    await cleanNamespaces(prefix);
-    for (const f of installationFolders(dir)) rmSync(f, { recursive: true, force: true });
-    rmSync(dir, { recursive: true, force: true });
+    await removeInstallation(d.child, prefix, dir);
   }
 }
 
