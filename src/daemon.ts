@@ -143,6 +143,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     dataplane,
     workloads,
     loadBalancers,
+    resolvers,
     flowLogs,
     version: VERSION,
     logger: opts.logger,

@@ -19,6 +19,8 @@ export interface AppDeps {
   dataplane: Dataplane;
   workloads: Workloads;
   loadBalancers: LoadBalancers;
+  /** The VPCs' DNS resolvers: a change is in effect once they serve it too (status.ts). */
+  resolvers?: { changesThrough(): number | null };
   /** The flow-log collector: records are read through it. */
   flowLogs: FlowLogs;
   version: string;

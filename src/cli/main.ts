@@ -80,6 +80,7 @@ function addWaits(program: Command): void {
     'detach',
     'allocate',
     'move',
+    'dns',
   ]);
   const walk = (cmd: Command) => {
     for (const sub of cmd.commands) {

@@ -27,6 +27,7 @@ class ResolverReconciler extends SupervisedReconciler {
   }
 
   desired(): Map<string, ProcessSpec> {
+    this.r.passBegins();
     const want = new Map<string, ProcessSpec>();
     const dp = this.r.dataplane;
     if (!dp.resolver) return want;
@@ -48,10 +49,19 @@ class ResolverReconciler extends SupervisedReconciler {
   protected dirOf(key: string): string {
     return this.r.dirOf(key.slice(KEY.length));
   }
+
+  override async apply(plan: Parameters<SupervisedReconciler['apply']>[0]): ReturnType<SupervisedReconciler['apply']> {
+    const result = await super.apply(plan);
+    this.r.passEnds();
+    return result;
+  }
 }
 
 export class Resolvers {
   private readonly loop = new ReconcileLoop(new ResolverReconciler(this), { debounceMs: 20, gapFactor: 2 });
+  /** The data plane's count of changes seen when the running pass began, and when the last finished one began. */
+  private beganAt = 0;
+  private through = 0;
   private readonly onChange = (c: Change) => {
     if (WATCHED.has(c.kind)) this.loop.trigger();
   };
@@ -72,6 +82,24 @@ export class Resolvers {
     if (!this.dataplane.resolver) return;
     this.feed.on('change', this.onChange);
     await this.loop.run();
+  }
+
+  passBegins(): void {
+    this.beganAt = this.dataplane.status().changes?.seen ?? 0;
+  }
+
+  passEnds(): void {
+    this.through = this.beganAt;
+  }
+
+  /**
+   * How far the resolvers are, in the data plane's count of changes: a pass that began when
+   * the data plane had seen N changes read the store with all of them. Null while nothing is
+   * left to do (the resolvers hold back no change).
+   */
+  changesThrough(): number | null {
+    const p = this.loop.progress();
+    return p.done >= p.seen ? null : this.through;
   }
 
   /** Resolves once the resolvers match the store as it is now. */
