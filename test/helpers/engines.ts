@@ -85,6 +85,8 @@ export async function haproxyServing(config: EngineConfig, port: number): Promis
  */
 export function steadyLoad(url: string, init: { localAddress?: string } = {}) {
   const failures: string[] = [];
+  /** The number of each failed request (1 for the first sent), in order. */
+  const failedAt: number[] = [];
   const state = { sent: 0, running: true };
   const until = Date.now() + 60_000;
   const one = (): Promise<void> =>
@@ -111,11 +113,13 @@ export function steadyLoad(url: string, init: { localAddress?: string } = {}) {
       } catch (err) {
         const e = err as Error & { cause?: unknown };
         failures.push(String(e.cause ?? e));
+        failedAt.push(state.sent);
       }
     }
   })();
   return {
     failures,
+    failedAt,
     get sent() {
       return state.sent;
     },
