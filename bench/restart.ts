@@ -1,6 +1,7 @@
 /**
  * A daemon's restart after SIGKILL at size (root only): 500 servers on the linux data plane,
- * 2 of them with a workload, and a load balancer. How soon the API answers again, how soon
+ * 2 of them with a workload (a web app, served by the app host, and a command of the server's
+ * own, a process of its own), and a load balancer. How soon the API answers again, how soon
  * the data plane is converged, and whether the workloads and the worker were adopted (the same
  * processes) rather than started again; beside a bare node HTTP server's start to its first
  * answer, measured in the same run.
@@ -65,7 +66,7 @@ export async function benchRestart(opts: { servers: number; log: (s: string) => 
     const c = new NimbusClient({ url: d.url });
     await c.vpcs.create({ name: 'v', cidr: '10.60.0.0/16' });
     await c.subnets.create({ name: 's', vpc: 'v', cidr: '10.60.0.0/22' });
-    for (let i = 0; i < opts.servers; i++) await c.servers.create({ name: `e${i}`, subnet: 's', app: i < 2 ? 'web' : undefined });
+    for (let i = 0; i < opts.servers; i++) await c.servers.create({ name: `e${i}`, subnet: 's', app: i === 0 ? 'web' : i === 1 ? 'sleep 86400' : undefined });
     await c.loadBalancers.create({ name: 'elb', subnet: 's' });
     await c.pools.create({ name: 'p', loadBalancer: 'elb', protocol: 'http', algorithm: 'round_robin' });
     await c.members.create({ pool: 'p', server: 'e0', port: 8080 });
@@ -77,7 +78,8 @@ export async function benchRestart(opts: { servers: number; log: (s: string) => 
     }
     const pidOf = (key: string) => (JSON.parse(readFileSync(join(dir, 'run', key), 'utf8')) as { pid: number }).pid;
     const lb = await c.loadBalancers.get('elb');
-    const before = [pidOf(lb.id), pidOf((await c.servers.get('e0')).id)];
+    // The worker and the server's own command are adopted (the app host is started anew by design: docs/decisions.md, issue 28).
+    const before = [pidOf(lb.id), pidOf((await c.servers.get('e1')).id)];
     opts.log(`  ${opts.servers} servers built and converged; SIGKILL`);
     d.child.kill('SIGKILL');
     await new Promise((r) => d.child.once('exit', r));
@@ -95,7 +97,7 @@ export async function benchRestart(opts: { servers: number; log: (s: string) => 
       }
       await new Promise((r) => setTimeout(r, 20));
     }
-    const after = [pidOf(lb.id), pidOf((await c2.servers.get('e0')).id)];
+    const after = [pidOf(lb.id), pidOf((await c2.servers.get('e1')).id)];
     const adopted = before.every((p, i) => p === after[i]);
     const bareNodeMs = await bareNode();
     opts.log(
