@@ -86,7 +86,7 @@ export interface Snapshot {
   internetHosts: (Named & { ip: string })[];
   networkAcls: (Named & { vpcId: string; isDefault: boolean; subnetIds: string[]; rules: unknown[] })[];
   flowLogs: (Named & { vpcId: string; resourceType: string; resourceId: string; trafficType: string })[];
-  status: { dataplane: { kind: string; converged: boolean }; notes: string[] };
+  status: { dataplane: { kind: string; converged: boolean; changes?: { seen: number; done: number } }; notes: string[] };
 }
 
 /** Everything the views draw, read in one go. */

@@ -50,6 +50,18 @@ function App() {
       },
     );
   }, []);
+  /**
+   * The data plane's count of changes seen just after the user's last change here: that change
+   * is in effect once a finished pass has taken in that many (as the CLI's --wait).
+   */
+  const [waitFor, setWaitFor] = useState<number | null>(null);
+  const changed = useCallback(() => {
+    void api<Snapshot['status']>('GET', '/v1/status').then(
+      (s) => setWaitFor(s.dataplane.changes?.seen ?? null),
+      () => setWaitFor(null),
+    );
+    refresh();
+  }, [refresh]);
   useEffect(() => {
     signIn()
       .then(() => api('GET', '/v1/status'))
@@ -126,6 +138,11 @@ function App() {
             </span>
           )
         )}
+        {snap && waitFor !== null && snap.status.dataplane.changes && (
+          <span className={`plane ${snap.status.dataplane.changes.done >= waitFor ? 'ok' : 'pending'}`} role="status" data-testid="change-state">
+            {snap.status.dataplane.changes.done >= waitFor ? 'your change is in effect' : 'your change is on its way'}
+          </span>
+        )}
       </header>
       <main>
         {!snap ? (
@@ -143,7 +160,7 @@ function App() {
             </ul>
           </>
         ) : tab === 'resources' ? (
-          <Resources snap={snap} refresh={refresh} />
+          <Resources snap={snap} refresh={changed} />
         ) : tab === 'reachability' ? (
           <Reach snap={snap} />
         ) : (

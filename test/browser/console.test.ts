@@ -484,6 +484,11 @@ test('on the linux data plane the console pings for real', { skip: skip || skipL
     await out.getByText(/2 packets transmitted, 2 received/).waitFor({ timeout: 15_000 });
     assert.doesNotMatch(await out.innerText(), /answered by the path analyzer/, 'a real ping, not the analyzer');
     assert.match(await out.innerText(), /time=\d/, 'with measured round trips');
+    // A change made here: the header says when it is in effect, as the CLI's --wait does.
+    await create('servers', 'Servers', { name: 'ecs-c', subnet: 'sub-a' });
+    await page.getByTestId('change-state').getByText('your change is in effect').waitFor({ timeout: 30_000 });
+    const c = await l.client.servers.get('ecs-c');
+    assert.equal((await l.client.ping({ server: 'ecs-a', destination: c.privateIp, count: 1 })).reachable, true, 'and it is: ecs-c answers');
   } finally {
     await l.close();
   }
