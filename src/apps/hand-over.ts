@@ -24,6 +24,7 @@ for (const e of list) {
   // A connection that comes while the socket is ours (a new app host's socket listens beside
   // the old one's) goes on with it, unread, to be served by the app host.
   server.on('connection', (s) => {
+    s.on('error', () => undefined);
     left++;
     process.send!({ id: e.id, conn: true } satisfies Handed, s, undefined, sent);
   });

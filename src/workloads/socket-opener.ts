@@ -28,6 +28,8 @@ export type Opened = { server: Server; ino: number; conns: Socket[]; forward?: (
 
 /** A connection accepted on a socket's way: kept unread, or sent on once there is where to. */
 function take(o: Extract<Opened, { conns: Socket[] }>, s: Socket): void {
+  // A client may reset it while it waits here: that must not end the daemon.
+  s.on('error', () => undefined);
   s.pause();
   if (o.forward) o.forward(s);
   else o.conns.push(s);
@@ -100,12 +102,14 @@ export async function openSockets(wanted: SocketWanted[], timeoutMs = 20_000 + w
     if ('conn' in m) {
       // A connection the hand-over accepted: kept unread, for the app host.
       const s = handle as Socket | undefined;
+      s?.on('error', () => undefined);
       if (s && o && 'conns' in o) take(o, s);
       else s?.destroy();
       return;
     }
     if (!handle) return void out.set(m.id, { error: 'the socket did not come' });
     const opened: Extract<Opened, { conns: Socket[] }> = { server: handle as Server, ino: m.ino, conns: [] };
+    opened.server.on('error', () => undefined);
     // Until the app host has it, what this copy accepts is kept unread, for the app host.
     opened.server.on('connection', (s: Socket) => take(opened, s));
     out.set(m.id, opened);
