@@ -79,10 +79,15 @@ test("from B's server, and from A's own: the app host that serves A's web app ca
 });
 
 test("A's web app: listens inside A's server, answers as a-web, logs per server, from a process no tenant's identity runs", { skip: skipLinux }, async () => {
+  // Once it answers (the app host opens the socket as soon as the server's namespace is made).
+  let peer = await a.exec('a-peer', ['curl', '-s', '-A', 'hostile-test', 'http://10.60.1.10:8080/who']);
+  for (const deadline = Date.now() + 60_000; peer.code !== 0 && Date.now() < deadline;) {
+    await new Promise((r) => setTimeout(r, 200));
+    peer = await a.exec('a-peer', ['curl', '-s', '-A', 'hostile-test', 'http://10.60.1.10:8080/who']);
+  }
+  assert.match(peer.stdout, /^Hello from a-web \(10\.60\.1\.10\)/);
   const ss = await a.exec('a-web', ['ss', '-ltn']);
   assert.match(ss.stdout, /0\.0\.0\.0:8080\b/, 'the socket is in the server');
-  const peer = await a.exec('a-peer', ['curl', '-s', '-A', 'hostile-test', 'http://10.60.1.10:8080/who']);
-  assert.match(peer.stdout, /^Hello from a-web \(10\.60\.1\.10\)/);
   const logs = await a.serverLogs('a-web');
   assert.ok(
     logs.requests.some((r) => r.client === '10.60.1.11' && r.path === '/who' && r.userAgent === 'hostile-test'),
