@@ -26,7 +26,7 @@ import { ReconcileLoop } from '../reconcile/loop.js';
 import type { FromAppHost, ToAppHost } from '../apps/app-host-ipc.js';
 import type { ProcessSpec, Supervisor } from './supervisor.js';
 import { runtimeEntry } from './runtime.js';
-import { openSockets } from './socket-opener.js';
+import { handOn, openSockets } from './socket-opener.js';
 import { appsBase, prepareWorkerDir } from './lb-dirs.js';
 import { dropsPrivilege } from '../dataplane/user.js';
 import { lastLine } from './crash-watch.js';
@@ -292,6 +292,9 @@ export class AppHost {
         const o = opened.get(id)!;
         if ('error' in o) return void errors.push({ resourceId: id, message: `its web app cannot listen: ${o.error}` });
         const answer = await this.ask({ type: 'serve', id, name: app.name, ip: app.ip, log: this.logFile(id) }, o.server);
+        const child = this.child;
+        // The connections accepted on the socket's way here (paused, unread) go on to be served, now and later.
+        handOn(o, answer.type === 'serving' && child ? (s) => child.send({ type: 'conn', id }, s, undefined, () => s.destroy()) : null);
         if (answer.type !== 'serving')
           return void errors.push({ resourceId: id, message: `its web app is not served: ${'message' in answer ? answer.message : answer.type}` });
         this.served.set(id, { ...app, ino: o.ino });

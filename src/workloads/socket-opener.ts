@@ -26,6 +26,15 @@ export interface SocketWanted {
 /** A socket opened, with the connections accepted on its way here (paused, unread), or why not. */
 export type Opened = { server: Server; ino: number; conns: Socket[]; forward?: (s: Socket) => void } | { error: string };
 
+/**
+ * Where the connections accepted on a socket's way go from now on: those kept so far, and any
+ * later (`to`), or nowhere (null: they are closed, the socket found no app host).
+ */
+export function handOn(o: Extract<Opened, { conns: Socket[] }>, to: ((s: Socket) => void) | null): void {
+  o.forward = to ?? ((s) => s.destroy());
+  for (const s of o.conns.splice(0)) o.forward(s);
+}
+
 /** A connection accepted on a socket's way: kept unread, or sent on once there is where to. */
 function take(o: Extract<Opened, { conns: Socket[] }>, s: Socket): void {
   // A client may reset it while it waits here: that must not end the daemon.

@@ -6,12 +6,15 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { linuxDaemon, skipLinux, type LinuxTestDaemon } from '../helpers/linux.js';
 import { serverNs } from '../../src/dataplane/linux/names.js';
 import { identityOf } from '../../src/workloads/process-identity.js';
 import { run } from '../../src/dataplane/linux/run.js';
+import { handOn, openSockets } from '../../src/workloads/socket-opener.js';
+import { webApp } from '../../src/apps/web-page.js';
 import type { AppHost } from '../../src/workloads/app-host.js';
 
 let t: LinuxTestDaemon;
@@ -185,4 +188,36 @@ test("a deleted server's app and request log go; the last one gone, the app host
   await until('w2 is no longer served', async () => !apps.served.has(ids.w2));
   await t.client.servers.delete('w1');
   await until('the app host ends', async () => appHostPid() === null);
+});
+
+test('a connection accepted while its socket is on the way is kept unread, then answered where the socket goes', { skip: skipLinux }, async () => {
+  const ns = `${t.prefix}-sock`;
+  await run('ip', ['netns', 'add', ns]);
+  await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  const clients: ChildProcess[] = [];
+  try {
+    const o = (await openSockets([{ id: 'x', ns, port: 8090 }])).get('x')!;
+    assert.ok(!('error' in o), JSON.stringify(o));
+    // A client inside the namespace, while the socket is still the daemon's own copy.
+    const call = () => {
+      const c = spawn('ip', ['netns', 'exec', ns, 'curl', '-s', '-m', '20', 'http://127.0.0.1:8090/on-the-way'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      clients.push(c);
+      let out = '';
+      c.stdout!.on('data', (d) => (out += d));
+      return new Promise<string>((resolve) => c.on('close', () => resolve(out)));
+    };
+    const first = call();
+    await until('the daemon holds the connection', async () => o.conns.length === 1);
+    const http = createServer(webApp('onward', '10.0.0.9', null));
+    // The daemon keeps it paused; here, as in the app host, it is served from where it arrives.
+    handOn(o, (s) => (http.emit('connection', s), s.resume()));
+    assert.match(await first, /^Hello from onward \(10\.0\.0\.9\)\npath: \/on-the-way/);
+    // One that comes after is passed on at once.
+    assert.match(await call(), /^Hello from onward/);
+    o.server.close();
+    http.close();
+  } finally {
+    for (const c of clients) c.kill();
+    await run('ip', ['netns', 'del', ns]);
+  }
 });
