@@ -67,6 +67,11 @@ const WAITING_MS = 300;
 
 const sameApp = (a: HostedApp, b: HostedApp) => a.ns === b.ns && a.port === b.port && a.name === b.name && a.ip === b.ip;
 
+const notServed = (id: string, answer: FromAppHost): ObjectError => ({
+  resourceId: id,
+  message: `its web app is not served: ${'message' in answer ? answer.message : answer.type}`,
+});
+
 /** Pure: what makes the app host serve `desired`. */
 export function planApps(desired: Map<string, HostedApp>, observed: AppsObserved): AppsPlan {
   const plan: AppsPlan = { open: [], rename: [], close: [], steps: [], wanted: desired.size > 0, waiting: 0 };
@@ -174,14 +179,13 @@ export class AppHost {
     private readonly supervisor: Supervisor,
     private readonly dataDir: string,
   ) {
+    this.dir = dropsPrivilege() ? appsBase(dataDir) : join(dataDir, 'apps');
     supervisor.on('start', this.onStart);
     supervisor.on('exit', this.onExit);
   }
 
   /** The folder of the app host's own files (its request logs), owned by its identity. */
-  get dir(): string {
-    return dropsPrivilege() ? appsBase(this.dataDir) : join(this.dataDir, 'apps');
-  }
+  readonly dir: string;
 
   logFile(serverId: string): string {
     return join(this.dir, `${serverId}.log`);
@@ -279,8 +283,7 @@ export class AppHost {
     }
     for (const [id, app] of plan.rename) {
       const answer = await this.ask({ type: 'serve', id, name: app.name, ip: app.ip, log: this.logFile(id) });
-      if (answer.type !== 'serving')
-        errors.push({ resourceId: id, message: `its web app is not served: ${'message' in answer ? answer.message : answer.type}` });
+      if (answer.type !== 'serving') errors.push(notServed(id, answer));
       else {
         this.served.set(id, { ...this.served.get(id)!, ...app });
         succeeded.push(id);
@@ -295,8 +298,7 @@ export class AppHost {
         const child = this.child;
         // The connections accepted on the socket's way here (paused, unread) go on to be served, now and later.
         handOn(o, answer.type === 'serving' && child ? (s) => child.send({ type: 'conn', id }, s, undefined, () => s.destroy()) : null);
-        if (answer.type !== 'serving')
-          return void errors.push({ resourceId: id, message: `its web app is not served: ${'message' in answer ? answer.message : answer.type}` });
+        if (answer.type !== 'serving') return void errors.push(notServed(id, answer));
         this.served.set(id, { ...app, ino: o.ino });
         succeeded.push(id);
       }),

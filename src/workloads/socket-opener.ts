@@ -15,6 +15,7 @@ import type { Server, Socket } from 'node:net';
 import type { Handed } from '../apps/app-host-ipc.js';
 import { runtimeEntry } from './runtime.js';
 import { CLEAN_PATH } from '../dataplane/user.js';
+import { PY_NETNS } from '../dataplane/linux/py-netns.js';
 
 export interface SocketWanted {
   id: string;
@@ -44,27 +45,15 @@ function take(o: Extract<Opened, { conns: Socket[] }>, s: Socket): void {
   else o.conns.push(s);
 }
 
-const OPENER = `
-import ctypes, json, os, resource, socket, sys
+const OPENER = `${PY_NETNS}
+import json, resource, socket, sys
 # A batch may hold more sockets than the usual soft limit of 1,024 descriptors.
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-libc = ctypes.CDLL(None, use_errno=True)
-CLONE_NEWNET = 0x40000000
-def enter(fd):
-    if libc.setns(fd, CLONE_NEWNET) != 0:
-        e = ctypes.get_errno()
-        raise OSError(e, os.strerror(e))
-home = os.open('/proc/self/ns/net', os.O_RDONLY)
 out = []
 for item in json.loads(sys.argv[1]):
     try:
-        ns = os.open('/run/netns/' + item['ns'], os.O_RDONLY)
-        try:
-            ino = os.fstat(ns).st_ino
-            enter(ns)
-        finally:
-            os.close(ns)
+        ino = enter_ns(item['ns'])
         # A listener that closes hands its queued connections to another of its port (a new
         # app host's beside the old one's) rather than resetting them (Linux 5.14 and later).
         try:
@@ -82,8 +71,7 @@ for item in json.loads(sys.argv[1]):
         out.append({'id': item['id'], 'fd': fd, 'ino': ino})
     except OSError as e:
         out.append({'id': item['id'], 'error': 'port %d in %s: %s' % (item['port'], item['ns'], e.strerror or e)})
-enter(home)
-os.close(home)
+leave_ns()
 os.execv(sys.argv[2], sys.argv[2:] + [json.dumps(out)])
 `;
 

@@ -10,19 +10,15 @@
  */
 import { parseObserved, SEP, type Observed } from './observe.js';
 import { run, type Runner } from './run.js';
+import { PY_NETNS } from './py-netns.js';
 
-const READER = String.raw`
-import ctypes, json, os, socket, struct, sys
-libc = ctypes.CDLL(None, use_errno=True)
-CLONE_NEWNET = 0x40000000
+const READER =
+  PY_NETNS +
+  String.raw`
+import json, socket, struct, sys
 DUMP = 0x301  # NLM_F_REQUEST | NLM_F_DUMP
 TYPES = {1: 'unicast', 2: 'local', 3: 'broadcast', 4: 'anycast', 5: 'multicast', 6: 'blackhole', 7: 'unreachable', 8: 'prohibit', 9: 'throw', 10: 'nat'}
 TABLES = {253: 'default', 254: 'main', 255: 'local'}
-
-def enter(fd):
-    if libc.setns(fd, CLONE_NEWNET) != 0:
-        e = ctypes.get_errno()
-        raise OSError(e, os.strerror(e))
 
 def attrs(buf, off):
     out = {}
@@ -141,20 +137,15 @@ def read():
         nf.close()
     return {'links': links, 'addrs': [{'ifname': names.get(i, ''), 'addr_info': v} for i, v in addrs.items()], 'routes': routes, 'rules': rules, 'sysctl': sysctl, 'nft': nft}
 
-home = os.open('/proc/self/ns/net', os.O_RDONLY)
 for ns in json.loads(sys.argv[1]):
     try:
-        fd = os.open('/run/netns/' + ns, os.O_RDONLY)
-        try:
-            enter(fd)
-        finally:
-            os.close(fd)
+        enter_ns(ns)
         out = read()
         out['ns'] = ns
     except OSError as e:
         out = {'ns': ns, 'error': 'reading %s: %s' % (ns, e.strerror or e)}
     sys.stdout.write(json.dumps(out) + '\n')
-enter(home)
+leave_ns()
 `;
 
 interface Read {
