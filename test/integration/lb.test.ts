@@ -122,31 +122,38 @@ for (const { engine, skip } of L7_ENGINES)
           }
         }
       })();
-      await load;
-      assert.ok(stopped);
-      assert.deepEqual(
-        results.filter((r) => r.startsWith('ERROR')),
-        [],
-        'no request failed',
-      );
-      const tail = results.slice(150);
-      assert.deepEqual(new Set(tail), new Set(['ecs-a']), 'after the stop only ecs-a answers');
-      const m = await t.client.members.get('m-b');
-      assert.equal(m.operatingStatus, 'OFFLINE');
-      await t.client.servers.start('ecs-b');
+      try {
+        await load;
+        assert.ok(stopped);
+        assert.deepEqual(
+          results.filter((r) => r.startsWith('ERROR')),
+          [],
+          'no request failed',
+        );
+        const tail = results.slice(150);
+        assert.deepEqual(new Set(tail), new Set(['ecs-a']), 'after the stop only ecs-a answers');
+        const m = await t.client.members.get('m-b');
+        assert.equal(m.operatingStatus, 'OFFLINE');
+      } finally {
+        // Whatever this test finds, ecs-b starts again: the tests after it begin from the lab as it was.
+        if (stopped) await t.client.servers.start('ecs-b');
+      }
     });
 
     test('a member the analyzer says the load balancer cannot reach is not admitted', async () => {
       await t.client.securityGroups.create({ name: 'closed' });
       await t.client.servers.update('ecs-b', { securityGroups: ['closed'] });
-      // Once a pass has taken the change in (on a loaded machine that may take a while).
-      let m = await t.client.members.get('m-b');
-      for (const deadline = Date.now() + 60_000; m.operatingStatus !== 'ERROR' && Date.now() < deadline; m = await t.client.members.get('m-b'))
-        await new Promise((r) => setTimeout(r, 100));
-      assert.equal(m.operatingStatus, 'ERROR');
-      assert.match(m.statusReason ?? '', /unreachable from the load balancer: security-group-ingress closed/);
-      for (let i = 0; i < 4; i++) assert.match(await (await fetch(`${base}/`)).text(), /ecs-a/);
-      await t.client.servers.update('ecs-b', { securityGroups: ['default'] });
+      try {
+        // Once a pass has taken the change in (on a loaded machine that may take a while).
+        let m = await t.client.members.get('m-b');
+        for (const deadline = Date.now() + 60_000; m.operatingStatus !== 'ERROR' && Date.now() < deadline; m = await t.client.members.get('m-b'))
+          await new Promise((r) => setTimeout(r, 100));
+        assert.equal(m.operatingStatus, 'ERROR');
+        assert.match(m.statusReason ?? '', /unreachable from the load balancer: security-group-ingress closed/);
+        for (let i = 0; i < 4; i++) assert.match(await (await fetch(`${base}/`)).text(), /ecs-a/);
+      } finally {
+        await t.client.servers.update('ecs-b', { securityGroups: ['default'] });
+      }
     });
 
     test('under load, a change of configuration fails no request; the death of HAProxy refuses none', async () => {

@@ -197,7 +197,15 @@ function backend(l: ListenerConfig, pool: PoolConfig): string[] {
     out.push(`  option httpchk GET ${h.urlPath || '/'}`, `  http-check expect rstatus ${expectedCodesRegex(h.expectedCodes || '200')}`);
   }
   if (h) out.push(`  timeout check ${seconds(h.timeoutMs)}`);
-  if (http) out.push('  http-reuse safe');
+  if (http)
+    out.push(
+      '  http-reuse safe',
+      // A kept member connection closed as a request goes out on it (an app restarted, a server stopped): the request
+      // is sent again on a fresh connection, as the built-in engine does, instead of the client's connection being
+      // closed with no answer. Only for methods safe to repeat (RFC 9110 9.2.2); a connection failure is retried for all.
+      '  retry-on conn-failure empty-response',
+      '  http-request disable-l7-retry if !METH_GET !METH_OPTIONS !METH_TRACE !{ method PUT DELETE }',
+    );
   for (const m of pool.members) {
     let line = `  server ${m.id} ${m.host.includes(':') ? `[${m.host}]` : m.host}:${m.port} weight ${m.weight}`;
     if (p?.type === 'HTTP_COOKIE' && http) line += ` cookie ${m.id}`;
