@@ -37,6 +37,8 @@ export interface DaemonOptions {
   dataplane?: DataplaneChoice;
   /** Prefix of kernel object names (linux data plane); one per installation. */
   prefix?: string;
+  /** ovn plane: simulated chassis to start when there is none yet. */
+  chassis?: number;
   /** Host names requests may name besides the loopback ones (--allow-host). */
   allowHosts?: string[];
   /** TCP listeners on the linux plane: nftables rules where the listener allows (default), or always the user-space engine. */
@@ -127,7 +129,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   writeFileSync(join(dataDir, ADMIN_TOKEN_FILE), adminToken + '\n', { mode: 0o600 });
   chmodSync(join(dataDir, ADMIN_TOKEN_FILE), 0o600);
   const workloadBase = claimWorkloadRange(dataDir);
-  const dataplane = await chooseDataplane(opts.dataplane ?? 'auto', { dataDir, prefix: opts.prefix, workloadBase });
+  const dataplane = await chooseDataplane(opts.dataplane ?? 'auto', { dataDir, prefix: opts.prefix, workloadBase, chassis: opts.chassis });
   const supervisor = new Supervisor(join(dataDir, 'run'));
   const workloads = new Workloads(store, feed, dataplane, supervisor, dataDir);
   const l7 = chooseL7Engine(opts.l7Engine ?? 'auto', haproxyPath(), kernelPathOf(dataplane.kind, opts.tcpEngine ?? 'kernel'));

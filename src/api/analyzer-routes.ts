@@ -4,10 +4,13 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from './context.js';
-import { ExecResult, Inputs, Plan, SyncReport, type ExecInput, type PingInput, type TraceInput } from '../core/model/index.js';
+import { Chassis, ChassisInput, ExecResult, Inputs, Plan, SyncReport, type ExecInput, type PingInput, type TraceInput } from '../core/model/index.js';
 import { helpers, routeMaker } from './route.js';
 import { requireAdmin } from '../resources/context.js';
 import { execIn, pingFrom, traceFrom } from '../resources/analyzer/service.js';
+import { Type } from '@sinclair/typebox';
+import { NimbusError } from '../core/errors.js';
+import { OvnDataplane } from '../dataplane/ovn/driver.js';
 
 export function analyzerRoutes(app: FastifyInstance, deps: AppDeps): void {
   const route = routeMaker(app, deps);
@@ -26,6 +29,53 @@ export function analyzerRoutes(app: FastifyInstance, deps: AppDeps): void {
     '/servers/:ref/exec',
     { tag: 'server', summary: "Run a command inside a server's namespace (linux data plane)", body: Inputs.exec, response: ExecResult },
     (ctx, req) => execIn(ctx, deps.dataplane, ref(req), body<ExecInput>(req).argv),
+  );
+}
+
+/** The ovn plane's chassis; refused on the other planes, which have none. */
+function ovnPlane(deps: AppDeps): OvnDataplane {
+  if (deps.dataplane instanceof OvnDataplane) return deps.dataplane;
+  throw new NimbusError(
+    'Dataplane.Unavailable',
+    `chassis exist on the ovn data plane only; this daemon runs the ${deps.dataplane.kind} plane (nimbus serve --dataplane ovn)`,
+  );
+}
+
+export function chassisRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const route = routeMaker(app, deps);
+  const { body, ref } = helpers;
+  route(
+    'GET',
+    '/chassis',
+    { admin: true, tag: 'dataplane', summary: 'List the chassis of the ovn data plane (admin)', response: Type.Array(Chassis) },
+    async (ctx) => {
+      requireAdmin(ctx, 'the chassis');
+      return ovnPlane(deps).chassis();
+    },
+  );
+  route('GET', '/chassis/:ref', { admin: true, tag: 'dataplane', summary: 'Show a chassis (admin)', response: Chassis }, async (ctx, req) => {
+    requireAdmin(ctx, 'the chassis');
+    const found = (await ovnPlane(deps).chassis()).find((c) => c.name === ref(req));
+    if (!found) throw new NimbusError('InvalidChassis.NotFound', `chassis '${ref(req)}' does not exist (nimbus chassis list)`);
+    return found;
+  });
+  route(
+    'POST',
+    '/chassis',
+    { admin: true, tag: 'dataplane', summary: 'Start a simulated chassis on this machine (admin)', body: ChassisInput, response: Chassis, status: 201 },
+    async (ctx, req) => {
+      requireAdmin(ctx, 'adding a chassis');
+      return ovnPlane(deps).addChassis(body<{ name: string }>(req).name);
+    },
+  );
+  route(
+    'DELETE',
+    '/chassis/:ref',
+    { admin: true, tag: 'dataplane', summary: 'Stop a simulated chassis and remove it (admin)', response: Chassis },
+    async (ctx, req) => {
+      requireAdmin(ctx, 'removing a chassis');
+      return ovnPlane(deps).removeChassis(ref(req));
+    },
   );
 }
 

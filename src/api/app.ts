@@ -14,7 +14,7 @@ import { networkRoutes } from './network-routes.js';
 import { edgeRoutes } from './edge-routes.js';
 import { aclRoutes } from './acl-routes.js';
 import { flowLogRoutes } from './flow-log-routes.js';
-import { analyzerRoutes, dataplaneRoutes } from './analyzer-routes.js';
+import { analyzerRoutes, chassisRoutes, dataplaneRoutes } from './analyzer-routes.js';
 import { lbRoutes, metricsRoute } from './lb-routes.js';
 import { topologyRoutes } from './topology-routes.js';
 import { consoleRoutes } from './console.js';
@@ -105,6 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => flowLogRoutes(scope, deps), { prefix: '/v1' });
   await app.register(async (scope) => analyzerRoutes(scope, deps), { prefix: '/v1' });
   await app.register(async (scope) => dataplaneRoutes(scope, deps), { prefix: '/v1' });
+  await app.register(async (scope) => chassisRoutes(scope, deps), { prefix: '/v1' });
   await app.register(async (scope) => lbRoutes(scope, deps), { prefix: '/v1' });
   await app.register(async (scope) => topologyRoutes(scope, deps), { prefix: '/v1' });
   metricsRoute(app, deps);

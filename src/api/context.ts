@@ -34,8 +34,16 @@ export interface AppDeps {
 }
 
 import type { ConsoleSessions } from './console.js';
+import { OvnDataplane } from '../dataplane/ovn/driver.js';
+import type { ChassisPlacement } from '../resources/context.js';
 
 export const PROJECT_HEADER = 'x-nimbus-project';
+
+/** Where servers are placed: on the ovn plane, its chassis; nowhere on the others. */
+export function chassisOf(dataplane: Dataplane): ChassisPlacement | undefined {
+  if (!(dataplane instanceof OvnDataplane)) return undefined;
+  return { names: () => dataplane.chassisNames(), spread: () => dataplane.spread() };
+}
 
 /**
  * The caller's context. A project token acts for its project: naming another one in
@@ -48,9 +56,10 @@ export function contextOf(deps: AppDeps, req: { headers: FastifyRequest['headers
   const header = req.headers[PROJECT_HEADER];
   const named = typeof header === 'string' && header !== '' ? header : null;
   const lbProvisioning = (id: string) => deps.loadBalancers.provisioning(id);
+  const chassis = chassisOf(deps.dataplane);
   if (!p.admin) {
     if (named !== null && findProjectOrNull(deps.store, named)?.id !== p.projectId) throw notFound('project', named);
-    return { store: deps.store, feed: deps.feed, projectId: p.projectId, admin: false, workloadBase: deps.workloadBase, lbProvisioning };
+    return { store: deps.store, feed: deps.feed, projectId: p.projectId, admin: false, workloadBase: deps.workloadBase, lbProvisioning, chassis };
   }
   return {
     store: deps.store,
@@ -59,6 +68,7 @@ export function contextOf(deps: AppDeps, req: { headers: FastifyRequest['headers
     admin: true,
     workloadBase: deps.workloadBase,
     lbProvisioning,
+    chassis,
   };
 }
 

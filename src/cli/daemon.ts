@@ -12,7 +12,12 @@ export function daemonCommands(program: Command): void {
     .option('--port <n>', 'port to listen on', int('port'), 7700)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--data <dir>', 'data directory (SQLite database and logs)', process.env.NIMBUS_DATA)
-    .addOption(new Option('--dataplane <kind>', 'linux (real kernel objects, root), virtual, or auto').choices(['auto', 'linux', 'virtual']).default('auto'))
+    .addOption(
+      new Option('--dataplane <kind>', 'linux (real kernel objects, root), ovn (OVN across chassis, root), virtual, or auto')
+        .choices(['auto', 'linux', 'ovn', 'virtual'])
+        .default('auto'),
+    )
+    .option('--chassis <n>', 'ovn plane: simulated chassis to start on this machine when there is none yet', int('chassis'), 1)
     .option('--prefix <p>', 'prefix of kernel object names (2-4 letters), one per installation')
     .option('--allow-host <name>', 'a host name requests may name besides the loopback ones (repeatable)', collect)
     .addOption(
@@ -35,6 +40,7 @@ export function daemonCommands(program: Command): void {
         data?: string;
         dataplane: DataplaneChoice;
         prefix?: string;
+        chassis: number;
         allowHost?: string[];
         tcpEngine: 'kernel' | 'user-space';
         l7Engine: 'auto' | 'haproxy' | 'builtin';
@@ -53,6 +59,7 @@ export function daemonCommands(program: Command): void {
             dataDir: o.data,
             dataplane: o.dataplane,
             prefix: o.prefix,
+            chassis: o.chassis,
             allowHosts: o.allowHost,
             tcpEngine: o.tcpEngine,
             l7Engine: o.l7Engine,

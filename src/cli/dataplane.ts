@@ -4,11 +4,21 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ApiError } from '../client/client.js';
-import type { PlanStep } from '../client/client.js';
+import type { Chassis, PlanStep } from '../client/client.js';
+import { table, type Column } from './output.js';
 import { act, clientOf, globals, int, structured } from './shared.js';
 import { attach } from '../client/attach.js';
 import { Frame, FrameReader, frame } from '../core/exec-frames.js';
 import { fail } from './output.js';
+
+const CHASSIS: Column<Chassis>[] = [
+  { header: 'NAME', value: (c) => c.name },
+  { header: 'STATE', value: (c) => c.state },
+  { header: 'ENCAP IP', value: (c) => c.encapIp },
+  { header: 'SERVERS', value: (c) => (c.servers.length ? c.servers.join(',') : '-') },
+  { header: 'LAST HEARTBEAT', value: (c) => c.lastHeartbeat ?? '-' },
+  { header: 'WHERE', value: (c) => (c.local ? 'this machine' : (c.hostname ?? '?')) },
+];
 
 function stepLines(steps: PlanStep[]): string {
   if (steps.length === 0) return 'nothing to change: the machine matches the desired state\n';
@@ -37,6 +47,46 @@ export function dataplaneCommands(program: Command): void {
     .action(async (server: string, _o: unknown, cmd: Command) => {
       await runAttached(cmd, server, ['sh', '-c', 'if command -v bash >/dev/null; then exec bash; else exec sh; fi'], { interactive: true, tty: true });
     });
+  const chassis = program.command('chassis').description('the chassis of the ovn data plane (admin): the hosts servers run on');
+  chassis
+    .command('list')
+    .description('list the chassis, their state, tunnel address, servers and last heartbeat')
+    .action(
+      act(null, async (c, _o: unknown, cmd: Command) => {
+        const list = await c.chassis.list();
+        if (!(await structured(cmd, list))) process.stdout.write(table(list, CHASSIS));
+      }),
+    );
+  chassis
+    .command('show')
+    .description('show a chassis')
+    .argument('<name>', 'chassis name')
+    .action(
+      act(null, async (c, name: string, _o: unknown, cmd: Command) => {
+        const one = await c.chassis.get(name);
+        if (!(await structured(cmd, one))) process.stdout.write(table([one], CHASSIS));
+      }),
+    );
+  chassis
+    .command('add')
+    .description('start a simulated chassis on this machine: its namespace, Open vSwitch and ovn-controller')
+    .argument('<name>', 'chassis name (lowercase letters, digits, -)')
+    .action(
+      act(null, async (c, name: string, _o: unknown, cmd: Command) => {
+        const one = await c.chassis.add(name);
+        if (!(await structured(cmd, one))) process.stdout.write(table([one], CHASSIS));
+      }),
+    );
+  chassis
+    .command('remove')
+    .description('stop a simulated chassis and remove it (refused while servers are on it)')
+    .argument('<name>', 'chassis name')
+    .action(
+      act(null, async (c, name: string, _o: unknown, cmd: Command) => {
+        const one = await c.chassis.remove(name);
+        if (!(await structured(cmd, one))) process.stdout.write(`chassis ${one.name} removed\n`);
+      }),
+    );
   const dp = program.command('dataplane').description('the data plane that makes the network real');
   dp.command('plan')
     .description('print what the data plane would change now (changes nothing)')

@@ -38,6 +38,7 @@ const SERVER: Column<Server>[] = [
   { header: 'GROUPS', value: (s, n) => s.securityGroupIds.map((g) => n.of('securityGroup', g)).join(','), refs: ['securityGroup'] },
   { header: 'APP', value: (s) => s.app },
   { header: 'STATUS', value: (s) => s.status },
+  { header: 'CHASSIS', value: (s) => s.chassis, optional: true },
 ];
 const GROUP: Column<SecurityGroup>[] = [
   { header: 'NAME', value: (g) => g.name },
@@ -236,20 +237,24 @@ export function networkCommands(program: Command): void {
     .option('--security-group <ref>', "security group (repeatable); the project's default group when absent", collect)
     .option('--app <app>', 'workload: web[:PORT] or a command')
     .option('--image <image>', 'the image it runs, e.g. debian-12 (recorded: every server runs the host system)')
+    .option('--chassis <name>', 'the chassis it runs on (ovn data plane); the least loaded one when absent')
     .action(
-      act(SERVER, (c, o: { name: string; subnet: string; ip?: string; securityGroup?: string[]; app?: string; image?: string }) =>
-        c.servers.create({ name: o.name, subnet: o.subnet, ip: o.ip, securityGroups: o.securityGroup, app: o.app, image: o.image }),
+      act(SERVER, (c, o: { name: string; subnet: string; ip?: string; securityGroup?: string[]; app?: string; image?: string; chassis?: string }) =>
+        c.servers.create({ name: o.name, subnet: o.subnet, ip: o.ip, securityGroups: o.securityGroup, app: o.app, image: o.image, chassis: o.chassis }),
       ),
     );
   standardVerbs(server, 'server', SERVER, (c) => c.servers, { filters: ['vpc', 'subnet'], rename: false });
   server
     .command('update')
-    .description('rename a server or replace its security groups')
+    .description('rename a server, replace its security groups, or move a stopped server to another chassis (ovn)')
     .argument('<ref>', 'name or id')
     .option('--name <name>', 'new name')
     .option('--security-group <ref>', 'security group (repeatable); replaces the current list', collect)
+    .option('--chassis <name>', 'the chassis it moves to (stopped servers, ovn data plane); it keeps its IP')
     .action(
-      act(SERVER, (c, ref: string, o: { name?: string; securityGroup?: string[] }) => c.servers.update(ref, { name: o.name, securityGroups: o.securityGroup })),
+      act(SERVER, (c, ref: string, o: { name?: string; securityGroup?: string[]; chassis?: string }) =>
+        c.servers.update(ref, { name: o.name, securityGroups: o.securityGroup, chassis: o.chassis }),
+      ),
     );
   server
     .command('stop')

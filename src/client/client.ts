@@ -44,6 +44,7 @@ import type {
   PingInput,
   PingResult,
   PlanStep,
+  Chassis,
   Pool,
   PoolInput,
   PoolUpdate,
@@ -79,7 +80,7 @@ import type {
   VpcUpdate,
 } from '../core/model/index.js';
 
-export type { LbAccessRecord, MemberView, PlanStep, TraceResponse };
+export type { LbAccessRecord, MemberView, PlanStep, TraceResponse, Chassis };
 
 /** A line of apply's or destroy's progress. */
 export type TopologyProgress =
@@ -316,6 +317,13 @@ export class NimbusClient {
   awsCredentials = (project?: string) => this.request<AwsCredentials>('POST', '/v1/credentials/aws', project ? { project } : {});
 
   exec = (server: string, argv: string[]) => this.request<ExecResult>('POST', `/v1/servers/${enc(server)}/exec`, { argv });
+  chassis = {
+    list: () => this.request<Chassis[]>('GET', '/v1/chassis'),
+    get: (name: string) => this.request<Chassis>('GET', `/v1/chassis/${encodeURIComponent(name)}`),
+    add: (name: string) => this.request<Chassis>('POST', '/v1/chassis', { name }),
+    remove: (name: string) => this.request<Chassis>('DELETE', `/v1/chassis/${encodeURIComponent(name)}`),
+  };
+
   dataplane = {
     plan: () => this.request<{ steps: PlanStep[] }>('GET', '/v1/dataplane/plan'),
     sync: () => this.request<SyncReport>('POST', '/v1/dataplane/sync'),

@@ -30,6 +30,8 @@ export const ERROR_CATALOGUE = {
   'InvalidVpcID.NotFound': { status: 404, summary: 'No VPC with that name or id in the project.' },
   'InvalidSubnetID.NotFound': { status: 404, summary: 'No subnet with that name or id in the project.' },
   'InvalidServerID.NotFound': { status: 404, summary: 'No server with that name or id in the project.' },
+  'InvalidChassis.NotFound': { status: 404, summary: 'No chassis with that name (ovn data plane: nimbus chassis list).' },
+  'InvalidChassis.Duplicate': { status: 409, summary: 'A chassis with that name already exists.' },
   'InvalidGroupID.NotFound': { status: 404, summary: 'No security group with that name or id in the project.' },
   'InvalidPermission.NotFound': { status: 404, summary: 'No such rule in the security group.' },
   'InvalidRouteTableID.NotFound': { status: 404, summary: 'No route table with that name or id in the project.' },

@@ -12,14 +12,18 @@ import { VirtualDataplane } from './virtual/driver.js';
 import { LoopbackGuard } from './virtual/guard.js';
 import { LinuxDataplane } from './linux/driver.js';
 import { checkPrefix } from './linux/names.js';
+import { OvnDataplane } from './ovn/driver.js';
+import { ovnUnavailable } from './ovn/fabric.js';
 
-export type DataplaneChoice = 'auto' | 'virtual' | 'linux';
+export type DataplaneChoice = 'auto' | 'virtual' | 'linux' | 'ovn';
 
 export interface DataplaneOptions {
   dataDir: string;
   prefix?: string;
   /** The installation's workload range (127.x.0.0/16) as a number: the virtual plane guards it. */
   workloadBase: number;
+  /** ovn plane: simulated chassis to start when there is none yet. */
+  chassis?: number;
 }
 
 const TOOLS: [string, string][] = [
@@ -68,6 +72,11 @@ function virtual(reason: string, opts: DataplaneOptions): VirtualDataplane {
 export async function chooseDataplane(choice: DataplaneChoice, opts: DataplaneOptions): Promise<Dataplane> {
   if (choice === 'virtual') return virtual('chosen with --dataplane virtual', opts);
   const why = linuxUnavailable();
+  if (choice === 'ovn') {
+    const missing = why ?? ovnUnavailable();
+    if (missing) throw new NimbusError('Dataplane.Unavailable', `the ovn data plane cannot run: ${missing}`);
+    return new OvnDataplane(installationPrefix(opts.dataDir, opts.prefix), 'chosen with --dataplane ovn', opts.dataDir, opts.chassis ?? 1);
+  }
   if (choice === 'linux') {
     if (why) throw new NimbusError('Dataplane.Unavailable', `the linux data plane cannot run: ${why}`);
     return new LinuxDataplane(installationPrefix(opts.dataDir, opts.prefix), 'chosen with --dataplane linux', opts.dataDir);

@@ -42,6 +42,14 @@ export interface Ctx {
   readonly workloadBase?: number;
   /** A load balancer's live provisioning status (the daemon's; absent, changes are not refused for it: load-balancer/mutable.ts). */
   readonly lbProvisioning?: (lbId: string) => string;
+  /** The chassis servers are placed on (the ovn data plane; absent on the others). */
+  readonly chassis?: ChassisPlacement;
+}
+
+export interface ChassisPlacement {
+  names(): string[];
+  /** The least loaded chassis. */
+  spread(): string | null;
 }
 
 /**

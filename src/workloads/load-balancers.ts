@@ -111,7 +111,7 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
   ) {
     // A pass waits at least twice as long as the last one took (it may compile the whole topology).
     const failure = (id: string) => workloads?.failure(id) ?? null;
-    const prefix = dataplane.kind === 'linux' ? (dataplane as unknown as { prefix: string }).prefix : null;
+    const prefix = dataplane.kind !== 'virtual' ? (dataplane as unknown as { prefix: string }).prefix : null;
     const kernelPath = kernelPathOf(dataplane.kind, tcpEngine);
     if (kernelPath === 'available')
       this.kernel = new KernelListeners(

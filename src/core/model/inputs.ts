@@ -90,10 +90,18 @@ export const Inputs = {
       image: Type.Optional(
         S({ maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]*$', description: 'the image it runs, e.g. ami-0abc or debian-12 (recorded, not booted)' }),
       ),
+      chassis: Type.Optional(S({ maxLength: 15, description: 'the chassis it runs on (ovn data plane); the least loaded one when absent' })),
     },
     strict,
   ),
-  serverUpdate: Type.Object({ name: Type.Optional(Name), securityGroups: Type.Optional(Type.Array(Short(), { maxItems: 5 })) }, strict),
+  serverUpdate: Type.Object(
+    {
+      name: Type.Optional(Name),
+      securityGroups: Type.Optional(Type.Array(Short(), { maxItems: 5 })),
+      chassis: Type.Optional(S({ maxLength: 15, description: 'moves a stopped server to this chassis (ovn data plane); it keeps its IP' })),
+    },
+    strict,
+  ),
   securityGroup: Type.Object({ name: Name, description: Type.Optional(Description()) }, strict),
   securityGroupUpdate: Type.Object({ name: Type.Optional(Name), description: Type.Optional(Description()) }, strict),
   rule: Type.Object(

@@ -144,6 +144,7 @@ export const Server = Type.Object(
     loopbackIp: S({ description: 'Where its workload listens on the virtual data plane (a loopback address of its own)' }),
     status: StringEnum(SERVER_STATUSES),
     statusReason: Type.Optional(S()),
+    chassis: Type.Optional(S({ description: 'The chassis the server runs on (the ovn data plane); absent on the others' })),
     createdAt: S(),
   },
   { $id: 'Server' },

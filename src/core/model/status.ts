@@ -7,7 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Nullable, S, StringEnum } from './kit.js';
 import { HealthMonitor, Listener, Member, OPERATING_STATUSES, LoadBalancer, Pool } from './load-balancer.js';
 
-export const DATAPLANE_KINDS = ['virtual', 'linux'] as const;
+export const DATAPLANE_KINDS = ['virtual', 'linux', 'ovn'] as const;
 export type DataplaneKind = (typeof DATAPLANE_KINDS)[number];
 
 export const ResourceError = Type.Object({ resourceId: S(), message: S() });
@@ -42,6 +42,19 @@ export const PlanStep = Type.Object({ ns: S(), object: S(), action: StringEnum([
 export type PlanStep = Static<typeof PlanStep>;
 
 export const Plan = Type.Object({ steps: Type.Array(PlanStep) });
+
+/** A chassis of the ovn data plane, as the southbound database reports it. */
+export const Chassis = Type.Object({
+  name: S(),
+  state: StringEnum(['up', 'down'], { description: "down: it has not taken the northbound database's last change (it stopped reporting)" }),
+  encapIp: Nullable(S()),
+  hostname: Nullable(S()),
+  servers: Type.Array(S(), { description: 'the servers placed on it' }),
+  lastHeartbeat: Nullable(S({ description: 'when it last took a change of the northbound database' })),
+  local: Type.Boolean({ description: 'simulated on this machine (nimbus chassis add)' }),
+});
+export type Chassis = Static<typeof Chassis>;
+export const ChassisInput = Type.Object({ name: S({ maxLength: 15, pattern: '^[a-z][a-z0-9-]*$' }) }, { additionalProperties: false });
 export const SyncReport = Type.Object({ steps: Type.Array(PlanStep), errors: Type.Array(ResourceError), ms: Type.Number() });
 export type SyncReport = Static<typeof SyncReport>;
 

@@ -8,7 +8,9 @@ import { owned } from './names.js';
 import { run } from './run.js';
 import { removeServerEtc } from './attach.js';
 import { hostTable } from './l4.js';
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { OVN_RUN_DIR } from '../ovn/fabric.js';
 import { MACHINES_DIR, removeMachineScript } from './machine.js';
 import { releaseIdsOf } from '../ids.js';
 
@@ -25,6 +27,8 @@ export async function cleanNamespaces(prefix: string): Promise<string[]> {
   }
   for (const f of files) await run('sh', ['-es'], { input: removeMachineScript(f.slice(0, -'.user'.length)) + '\n' });
   releaseIdsOf(`${prefix}-`);
+  // The ovn plane's run folders (its processes die with their namespaces below).
+  rmSync(join(OVN_RUN_DIR, prefix), { recursive: true, force: true });
   if (mine.length === 0) return [];
   // What runs inside them goes first (a killed daemon's adopted processes: workloads, resolvers, workers).
   for (const n of mine) {

@@ -21,6 +21,8 @@ import { join } from 'node:path';
 import { ReconcileLoop } from '../../reconcile/loop.js';
 import { LinuxReconciler, type LinuxObserved, type LinuxPlan } from './reconciler.js';
 import type { DesiredState } from './desired.js';
+import type { Reconciler } from '../../reconcile/reconciler.js';
+import type { PlanStep } from '../../core/model/index.js';
 import type { Step } from './plan.js';
 import { routerNs, serverNs } from './names.js';
 import { parseFlowSets, tableHandle } from './flows.js';
@@ -34,8 +36,8 @@ const RESYNC_MS = 10_000;
 const RESYNC_MAX_MS = 60_000;
 
 export class LinuxDataplane implements Dataplane {
-  readonly kind = 'linux' as const;
-  private loop: ReconcileLoop<DesiredState, LinuxObserved, LinuxPlan, Step> | null = null;
+  readonly kind: 'linux' | 'ovn' = 'linux';
+  protected loop: ReconcileLoop<unknown, unknown, unknown, PlanStep> | null = null;
   private readonly onChange = () => this.loop?.trigger();
   /** Each server's /root and /tmp folders, made once. */
   private readonly homes = new Map<string, MachineHome>();
@@ -48,7 +50,7 @@ export class LinuxDataplane implements Dataplane {
     private readonly reason: string,
     /** The daemon's data directory: each server's /root and /tmp are kept in it (machines/<id>/). */
     private readonly dataDir: string,
-    private readonly runner: Runner = run,
+    protected readonly runner: Runner = run,
   ) {}
 
   /** A server's /etc/resolv.conf: its subnet's resolver and its VPC's domain (none when the VPC's DNS is off). */
@@ -62,11 +64,16 @@ export class LinuxDataplane implements Dataplane {
     return resolvConf(subnetResolver(subnet.cidr), searchDomains(store, vpc.id));
   }
 
-  private store: Store | null = null;
+  protected store: Store | null = null;
 
   async start(store: Store, feed: ChangeFeed): Promise<void> {
     this.store = store;
-    this.loop = new ReconcileLoop(new LinuxReconciler(store, this.prefix, this.runner), { debounceMs: 10, resyncMs: RESYNC_MS, resyncMaxMs: RESYNC_MAX_MS });
+    await this.prepare();
+    this.loop = new ReconcileLoop(this.reconciler(store) as Reconciler<unknown, unknown, unknown, PlanStep>, {
+      debounceMs: 10,
+      resyncMs: RESYNC_MS,
+      resyncMaxMs: RESYNC_MAX_MS,
+    });
     this.markStarted();
     feed.on('change', this.onChange);
     await this.loop.run({ full: true });
@@ -77,11 +84,19 @@ export class LinuxDataplane implements Dataplane {
     await this.loop?.stop();
   }
 
+  /** What must run before the first pass (the ovn plane's central and chassis); nothing here. */
+  protected async prepare(): Promise<void> {}
+
+  /** The reconciler the loop runs: the namespaces, veths, routes and nftables of this machine. */
+  protected reconciler(store: Store): Reconciler<DesiredState, LinuxObserved, LinuxPlan, Step> | Reconciler<unknown, unknown, unknown, PlanStep> {
+    return new LinuxReconciler(store, this.prefix, this.runner);
+  }
+
   status(): DataplaneStatus {
     const errors = this.loop?.errors() ?? [];
     const changes = this.loop?.progress();
     return {
-      kind: 'linux',
+      kind: this.kind,
       reason: `${this.reason}; prefix '${this.prefix}'`,
       errors,
       converged: this.loop?.converged() ?? false,
@@ -100,7 +115,7 @@ export class LinuxDataplane implements Dataplane {
   }
 
   /** What a pass would change, without changing anything. */
-  async plan(): Promise<Step[]> {
+  async plan(): Promise<PlanStep[]> {
     await this.started;
     return this.loop!.dryRun();
   }
@@ -144,12 +159,12 @@ export class LinuxDataplane implements Dataplane {
   }
 
   /** A VPC's resolver: in its router's namespace, as the first id of a range of its own, allowed to bind port 53 and nothing more. */
-  resolver(vpcId: string): Placement {
+  resolver?: (vpcId: string) => Placement = (vpcId) => {
     const ns = routerNs(this.prefix, vpcId);
     const firstId = claimIds(`${ns}-dns`);
     const user = { name: `${ns}-dns`, uid: firstId, gid: firstId };
     return { wrap: (argv) => inServerAs(ns, 'resolver', user, argv), user, bind: RESOLVER_IP, ownsPrivateIp: false };
-  }
+  };
 
   /** A command inside the server's machine, its streams piped; a terminal through script(1) with `tty`. */
   async attach(server: Server, argv: string[], opts: AttachOptions): Promise<ChildProcess> {
@@ -157,7 +172,7 @@ export class LinuxDataplane implements Dataplane {
     return attachIn(this.placement(server).wrap([], { term: opts.term || 'xterm-256color' }), argv, opts);
   }
 
-  async flowSamples(sources: string[]): Promise<Map<string, FlowCounters>> {
+  flowSamples?: (sources: string[]) => Promise<Map<string, FlowCounters>> = async (sources) => {
     const out = new Map<string, FlowCounters>();
     await pool(sources, 4, async (id) => {
       const ns = kindOfId(id) === 'vpc' ? routerNs(this.prefix, id) : serverNs(this.prefix, id);
@@ -166,7 +181,7 @@ export class LinuxDataplane implements Dataplane {
       out.set(id, { table: tableHandle(r.stdout), samples: parseFlowSets(r.stdout) });
     });
     return out;
-  }
+  };
 
   private async inServer(server: Server, argv: string[], timeoutMs: number) {
     await this.settled();

@@ -121,6 +121,8 @@ export function owned(prefix: string, ns: string): boolean {
     ns.startsWith(`${prefix}-lb-`) ||
     ns.startsWith(`${prefix}-nat-`) ||
     ns.startsWith(`${prefix}-ih-`) ||
+    ns.startsWith(`${prefix}-ovn-`) ||
+    ns.startsWith(`${prefix}-ch-`) ||
     ns === `${prefix}-inet`
   );
 }

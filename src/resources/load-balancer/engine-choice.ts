@@ -30,7 +30,8 @@ export type L7EngineName = 'haproxy' | 'builtin';
 export type L7EngineChoice = { engine: L7EngineName; reason: string };
 
 /** Whether TCP listeners and HAProxy's fronts can take the kernel path, or why not. */
-export function kernelPathOf(dataplane: 'linux' | 'virtual', tcpEngine: 'kernel' | 'user-space'): 'available' | string {
+export function kernelPathOf(dataplane: 'linux' | 'virtual' | 'ovn', tcpEngine: 'kernel' | 'user-space'): 'available' | string {
+  if (dataplane === 'ovn') return 'the ovn data plane has no kernel path yet (its TCP listeners run on the user-space engine)';
   if (dataplane !== 'linux') return 'the virtual data plane has no kernel path';
   return tcpEngine === 'user-space' ? 'the daemon runs with --tcp-engine user-space' : 'available';
 }

@@ -52,7 +52,7 @@ function tlsOf(store: Store, l: Listener): { tls?: NonNullable<EngineConfig['lis
 export function engineConfig(
   store: Store,
   lb: LoadBalancer,
-  plane: 'virtual' | 'linux',
+  plane: 'virtual' | 'linux' | 'ovn',
   /** The compiled topology, asked for only when a member's admission needs the analyzer (virtual plane). */
   topology: () => Topology,
   /** Why a server's workload cannot stay up, or null. */
@@ -69,7 +69,7 @@ export function engineConfig(
       protocol: l.protocol === 'TCP' ? ('TCP' as const) : ('HTTP' as const),
       port: l.port,
       poolId: l.defaultPoolId,
-      bind: plane === 'linux' ? [lb.vip] : [],
+      bind: plane !== 'virtual' ? [lb.vip] : [],
       connectionLimit: l.connectionLimit ?? LISTENER_LIMITS.connectionLimit.default,
       timeouts: {
         clientData: l.timeoutClientData ?? LISTENER_LIMITS.timeoutClientData.default,

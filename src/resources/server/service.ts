@@ -4,7 +4,7 @@
  * subnet, not reserved and free; otherwise the lowest free address is taken.
  */
 import { dropFlowLogsOf } from '../flow-log/service.js';
-import { invalid } from '../../core/errors.js';
+import { invalid, NimbusError } from '../../core/errors.js';
 import { intToIp } from '../../core/cidr.js';
 import { allocateAddress, deleteHolder, saveHolder } from '../subnet/addresses.js';
 import { releaseServerAddress } from '../edge/service.js';
@@ -21,6 +21,21 @@ function resolveGroups(ctx: Ctx, refs: string[] | undefined): string[] {
   if (refs !== undefined && !Array.isArray(refs)) throw invalid('securityGroups: a list of security group names or ids is expected');
   const list = refs && refs.length > 0 ? refs : ['default'];
   return [...new Set(list.map((r) => resolve<SecurityGroup>(ctx, 'securityGroup', r, 'securityGroups').id))];
+}
+
+/** Where a server goes: the chassis asked for (which must exist), or the least loaded one; nothing off the ovn plane. */
+function placed(ctx: Ctx, asked: string | undefined): { chassis?: string } {
+  if (!ctx.chassis) {
+    if (asked !== undefined) throw invalid(`chassis: '${asked}': servers are placed on chassis on the ovn data plane only (nimbus serve --dataplane ovn)`);
+    return {};
+  }
+  if (asked !== undefined) {
+    if (!ctx.chassis.names().includes(asked))
+      throw invalid(`chassis: '${asked}' is not a chassis of this cloud (nimbus chassis list: ${ctx.chassis.names().join(', ') || 'none'})`);
+    return { chassis: asked };
+  }
+  const spread = ctx.chassis.spread();
+  return spread ? { chassis: spread } : {};
 }
 
 export function createServer(ctx: Ctx, input: ServerInput): Server {
@@ -42,6 +57,7 @@ export function createServer(ctx: Ctx, input: ServerInput): Server {
       app: input.app ?? null,
       ...(input.image ? { image: input.image } : {}),
       loopbackIp: intToIp((ctx.workloadBase ?? LOOPBACK_BASE) + 1 + (ctx.store.nextSeq() % (RANGE_SIZE - 2))),
+      ...placed(ctx, input.chassis),
       status: 'running',
       createdAt: now(),
     };
@@ -66,6 +82,15 @@ export function updateServer(ctx: Ctx, ref: string, input: ServerUpdate): Server
     const server = getServer(ctx, ref);
     if (input.name !== undefined) server.name = checkName(ctx, 'server', input.name, server.id);
     if (input.securityGroups !== undefined) server.securityGroupIds = resolveGroups(ctx, input.securityGroups);
+    if (input.chassis !== undefined && input.chassis !== server.chassis) {
+      // A move is stop, change of chassis, start (the IP stays): a running server is not moved under its workload.
+      if (server.status === 'running')
+        throw new NimbusError(
+          'IncorrectInstanceState',
+          `server '${server.name}' is running; stop it before moving it to chassis '${input.chassis}' (nimbus server stop ${server.name})`,
+        );
+      server.chassis = placed(ctx, input.chassis).chassis;
+    }
     saveUpdate(ctx, 'server', server);
     return server;
   });

@@ -1,0 +1,193 @@
+/**
+ * The ovn data plane (`nimbus serve --dataplane ovn`): the VPCs' network is OVN's (routers,
+ * switches, port groups and ACLs, written to the northbound database by reconciler.ts), carried
+ * between chassis by Geneve; the endpoints are namespaces on their chassis, as the linux plane
+ * makes them, so ping, exec, the app host and the servers' workloads work as they do there.
+ * On one machine the chassis are simulated (fabric.ts); `--chassis N` starts N of them at the
+ * first start, and `nimbus chassis add|remove` changes them.
+ *
+ * Not on this plane yet (said in its status): network ACLs, flow logs, VPC DNS resolvers, the
+ * edge (internet gateways, NAT gateways, elastic IPs) and load balancers' public IPs.
+ */
+import { createHash } from 'node:crypto';
+import { NimbusError } from '../../core/errors.js';
+import type { Server } from '../../core/model/index.js';
+import type { Store } from '../../store/db.js';
+import { LinuxDataplane } from '../linux/driver.js';
+import type { DataplaneStatus } from '../driver.js';
+import type { FlowCounters } from '../driver.js';
+import { checkChassisName, Fabric } from './fabric.js';
+import { OvnReconciler } from './reconciler.js';
+import { OvsdbClient, type Row } from './ovsdb.js';
+
+export interface ChassisInfo {
+  name: string;
+  /** up: it reports and has taken the northbound's last change; down: it has stopped reporting. */
+  state: 'up' | 'down';
+  encapIp: string | null;
+  hostname: string | null;
+  /** The servers placed on it (names). */
+  servers: string[];
+  /** When it last reported (ISO 8601), from Chassis_Private.nb_cfg_timestamp. */
+  lastHeartbeat: string | null;
+  /** Simulated on this machine (nimbus chassis add). */
+  local: boolean;
+}
+
+/** A chassis that has not taken the northbound's changes for this long is down (OVN-NOTES pitfall 6). */
+export const CHASSIS_DOWN_MS = 15_000;
+
+export class OvnDataplane extends LinuxDataplane {
+  override readonly kind = 'ovn' as const;
+  readonly fabric: Fabric;
+  private ovn: OvnReconciler | null = null;
+  override resolver = undefined;
+  override flowSamples = undefined as undefined | ((sources: string[]) => Promise<Map<string, FlowCounters>>);
+
+  constructor(
+    prefix: string,
+    reason: string,
+    dataDir: string,
+    /** Simulated chassis to start when there is none (the first start). */
+    private readonly initialChassis = 0,
+  ) {
+    super(prefix, reason, dataDir);
+    this.fabric = new Fabric(prefix);
+  }
+
+  protected override async prepare(): Promise<void> {
+    await this.fabric.ensureCentral();
+    const local = this.fabric.localChassis();
+    if (local.length === 0) for (let i = 1; i <= this.initialChassis; i++) local.push(`ch${i}`);
+    // Chassis of this machine start again where a process of theirs died (a reboot, a kill).
+    for (const name of local) await this.fabric.ensureChassis(name);
+  }
+
+  protected override reconciler(store: Store) {
+    this.ovn = new OvnReconciler(store, this.fabric, (e) => this.chassisOf(e));
+    return this.ovn;
+  }
+
+  override async stop(): Promise<void> {
+    await super.stop();
+    this.ovn?.close();
+  }
+
+  override notes(): string[] {
+    return [
+      'the ovn data plane does not enforce network ACLs yet, keeps no flow logs, runs no VPC DNS resolver, and has no edge (internet gateways, NAT gateways, elastic IPs) nor load balancers’ public IPs',
+    ];
+  }
+
+  override status(): DataplaneStatus {
+    const s = super.status();
+    return { ...s, reason: `${s.reason}; chassis ${this.fabric.localChassis().join(', ') || 'none'}` };
+  }
+
+  /** The names of the chassis servers may be placed on (those of this machine). */
+  chassisNames(): string[] {
+    return this.fabric.localChassis();
+  }
+
+  /** Where an endpoint is: its own chassis; for one without (a load balancer, a NAT gateway), one chosen by its id. */
+  chassisOf(e: Server): string | null {
+    const names = this.fabric.localChassis();
+    if (e.chassis && names.includes(e.chassis)) return e.chassis;
+    if (e.chassis) return null;
+    if (names.length === 0) return null;
+    return names[parseInt(createHash('sha256').update(e.id).digest('hex').slice(0, 8), 16) % names.length];
+  }
+
+  /** The least loaded chassis, for a new server placed by the daemon. */
+  spread(): string | null {
+    const names = this.fabric.localChassis();
+    if (names.length === 0 || !this.store) return null;
+    const load = new Map(names.map((n) => [n, 0]));
+    for (const s of this.store.list<Server>('server')) if (s.chassis && load.has(s.chassis)) load.set(s.chassis, load.get(s.chassis)! + 1);
+    return [...load.entries()].sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]))[0][0];
+  }
+
+  async addChassis(name: string): Promise<ChassisInfo> {
+    checkChassisName(name);
+    if (this.fabric.localChassis().includes(name)) throw new NimbusError('InvalidChassis.Duplicate', `chassis '${name}' already exists`);
+    await this.fabric.ensureChassis(name);
+    this.loop?.trigger();
+    return (
+      (await this.chassis()).find((c) => c.name === name) ?? {
+        name,
+        state: 'down',
+        encapIp: this.fabric.encapIp(name),
+        hostname: null,
+        servers: [],
+        lastHeartbeat: null,
+        local: true,
+      }
+    );
+  }
+
+  async removeChassis(name: string): Promise<ChassisInfo> {
+    if (!this.fabric.localChassis().includes(name)) throw new NimbusError('InvalidChassis.NotFound', `chassis '${name}' does not exist (nimbus chassis list)`);
+    const on = (this.store?.list<Server>('server') ?? []).filter((s) => s.chassis === name);
+    if (on.length > 0)
+      throw new NimbusError(
+        'DependencyViolation',
+        `chassis '${name}' holds the servers ${on.map((s) => s.name).join(', ')}; move them first (nimbus server stop, update --chassis, start) or delete them`,
+      );
+    const info = (await this.chassis()).find((c) => c.name === name)!;
+    await this.fabric.removeChassis(name);
+    this.loop?.trigger();
+    return { ...info, state: 'down' };
+  }
+
+  /** The chassis, from the southbound database, with their state and servers. */
+  async chassis(): Promise<ChassisInfo[]> {
+    const sb = await OvsdbClient.connect(this.fabric.sbRemote);
+    try {
+      const [chassis, privates, encaps, global] = (
+        await sb.transact('OVN_Southbound', [
+          { op: 'select', table: 'Chassis', where: [], columns: ['name', 'hostname', 'encaps'] },
+          { op: 'select', table: 'Chassis_Private', where: [], columns: ['name', 'nb_cfg', 'nb_cfg_timestamp'] },
+          { op: 'select', table: 'Encap', where: [], columns: ['_uuid', 'ip'] },
+          { op: 'select', table: 'SB_Global', where: [], columns: ['nb_cfg'] },
+        ])
+      ).map((r) => r.rows ?? []);
+      const encapIp = new Map(encaps.map((e: Row) => [(e._uuid as [string, string])[1], String(e.ip)]));
+      const priv = new Map(privates.map((p: Row) => [String(p.name), p]));
+      const target = Number(global[0]?.nb_cfg ?? 0);
+      const servers = this.store?.list<Server>('server') ?? [];
+      const local = this.fabric.localChassis();
+      const out: ChassisInfo[] = chassis.map((c: Row) => {
+        const name = String(c.name);
+        const p = priv.get(name);
+        const ts = Number(p?.nb_cfg_timestamp ?? 0);
+        const caught = Number(p?.nb_cfg ?? -1) >= target;
+        const fresh = ts > 0 && Date.now() - ts < CHASSIS_DOWN_MS;
+        const encap = Array.isArray(c.encaps) && c.encaps[0] === 'uuid' ? encapIp.get(c.encaps[1] as string) : undefined;
+        return {
+          name,
+          state: caught || fresh ? 'up' : 'down',
+          encapIp: encap ?? this.fabric.encapIp(name),
+          hostname: c.hostname ? String(c.hostname) : null,
+          servers: servers.filter((s) => s.chassis === name).map((s) => s.name),
+          lastHeartbeat: ts > 0 ? new Date(ts).toISOString() : null,
+          local: local.includes(name),
+        };
+      });
+      // A chassis of this machine not (yet) in the southbound: down.
+      for (const name of local)
+        if (!out.some((c) => c.name === name))
+          out.push({
+            name,
+            state: 'down',
+            encapIp: this.fabric.encapIp(name),
+            hostname: null,
+            servers: servers.filter((s) => s.chassis === name).map((s) => s.name),
+            lastHeartbeat: null,
+            local: true,
+          });
+      return out.sort((a, b) => a.name.localeCompare(b.name));
+    } finally {
+      sb.close();
+    }
+  }
+}

@@ -1,0 +1,383 @@
+/**
+ * What OVN's northbound database should hold for a snapshot of the store (pure), and the one
+ * transaction that brings what it holds there (pure). The mapping is ML2/OVN's (OVN-NOTES.md):
+ *
+ *   VPC             Logical_Router, named by the VPC's id
+ *   subnet          Logical_Switch (its id) + Logical_Router_Port rp-<subnet> with the gateway IP
+ *                   + a switch port of type router, sp-<subnet>
+ *   endpoint        Logical_Switch_Port (the server's, load balancer's or NAT gateway's id), its MAC
+ *                   and IP as addresses and port security, bound to its chassis (requested-chassis)
+ *   security group  Port_Group pg_<id> with ACLs at priority 1002, allow-related (stateful);
+ *                   every endpoint with groups is also in pg_<prefix>_drop, whose ACLs (1001)
+ *                   drop the IP traffic no group allows, both ways
+ *   peering         a router port on each side (169.254.0.0/16, a /30 per peering), peers of
+ *                   each other; each subnet's route table becomes policies matching its router
+ *                   port (OVN routers have one table: a policy per route, by prefix length); a
+ *                   policy on each peering port drops what is not for the VPC's own subnets, so
+ *                   nothing transits (OVN does not forbid it, pitfall 8)
+ *
+ * Each row Nimbus owns carries `nimbus-owner` (the installation's prefix), `nimbus-key` and a
+ * digest of what it holds in external_ids. A unit whose digest differs is deleted and made
+ * again in the same transaction: a router with its ports, routes and policies; a switch with its
+ * router port; a switch port; a port group with its ACLs. A port group's members are set
+ * whenever they differ. Rows of non-root tables are referenced from their parent in the
+ * transaction that makes them, or OVSDB collects them.
+ */
+import { createHash } from 'node:crypto';
+import { intToIp, maskOf, parseCidr } from '../../core/cidr.js';
+import type { SecurityGroupRule, Server } from '../../core/model/index.js';
+import type { Snapshot } from '../../net/topology.js';
+import { map, named, set, uuid, type Atom, type Operation, type Row } from './ovsdb.js';
+
+export const NB = 'OVN_Northbound';
+
+export type UnitTable = 'Logical_Router' | 'Logical_Switch' | 'Logical_Switch_Port' | 'Port_Group';
+
+interface Child {
+  table: 'Logical_Router_Port' | 'Logical_Router_Policy' | 'Logical_Router_Static_Route' | 'Logical_Switch_Port' | 'ACL';
+  row: Row;
+  /** The parent's column that refers to it. */
+  column: string;
+}
+
+export interface Unit {
+  table: UnitTable;
+  key: string;
+  row: Row;
+  children: Child[];
+  /** A switch port's switch (its key). */
+  parent?: string;
+  /** A port group's members (switch ports' keys). */
+  members?: string[];
+  digest: string;
+}
+
+export interface ObservedUnit {
+  table: UnitTable;
+  key: string;
+  uuid: string;
+  digest: string;
+  /** A port group's member ports (uuids); a switch's ports (uuids). */
+  ports?: string[];
+}
+
+export const OWNER = 'nimbus-owner';
+
+function hash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+/** A locally administered MAC address taken from an id. */
+export function macOf(id: string): string {
+  const h = createHash('sha256').update(id).digest();
+  return ['0a', ...[0, 1, 2, 3, 4].map((i) => h[i].toString(16).padStart(2, '0'))].join(':');
+}
+
+/** A port group's name: an identifier (ACL matches refer to it, pitfall 9). */
+export const pgName = (id: string) => `pg_${id.replace(/[^A-Za-z0-9]/g, '_')}`;
+export const dropGroup = (prefix: string) => `pg_${prefix}_drop`;
+
+/** Link addresses of each active peering: a /30 in 169.254.0.0/16 chosen from its id, the next free one on a clash. */
+export function peeringLinks(peeringIds: string[]): Map<string, { requester: string; accepter: string }> {
+  const out = new Map<string, { requester: string; accepter: string }>();
+  const taken = new Set<number>();
+  for (const id of [...peeringIds].sort()) {
+    let block = parseInt(hash(id).slice(0, 4), 16) % 16384;
+    while (taken.has(block)) block = (block + 1) % 16384;
+    taken.add(block);
+    const base = parseCidr('169.254.0.0/16').net + block * 4;
+    out.set(id, { requester: intToIp(base + 1), accepter: intToIp(base + 2) });
+  }
+  return out;
+}
+
+/** An ACL's match for one rule of a group (its direction: to-lport for ingress, from-lport for egress). */
+export function ruleMatch(rule: SecurityGroupRule, group: string): string {
+  const ingress = rule.direction === 'ingress';
+  const parts = [ingress ? `outport == @${group}` : `inport == @${group}`, 'ip4'];
+  const remote = ingress ? 'ip4.src' : 'ip4.dst';
+  if ('cidr' in rule.remote) {
+    if (rule.remote.cidr !== '0.0.0.0/0') parts.push(`${remote} == ${rule.remote.cidr}`);
+  } else parts.push(`${remote} == $${pgName(rule.remote.groupId)}_ip4`);
+  if (rule.protocol === 'icmp') {
+    parts.push('icmp4');
+    if (rule.icmp) {
+      parts.push(`icmp4.type == ${rule.icmp.type}`);
+      if (rule.icmp.code !== undefined) parts.push(`icmp4.code == ${rule.icmp.code}`);
+    }
+  } else if (rule.protocol === 'tcp' || rule.protocol === 'udp') {
+    parts.push(rule.protocol);
+    const r = rule.portRange;
+    if (r && !(r.from <= 1 && r.to >= 65535))
+      parts.push(r.from === r.to ? `${rule.protocol}.dst == ${r.from}` : `${rule.protocol}.dst >= ${r.from} && ${rule.protocol}.dst <= ${r.to}`);
+  }
+  return parts.join(' && ');
+}
+
+function ids(prefix: string, key: string, digest: string): Row[string] {
+  return map({ [OWNER]: prefix, 'nimbus-key': key, 'nimbus-digest': digest });
+}
+
+/** Finishes a unit: its digest over what it holds, written into its row. */
+function unit(prefix: string, u: Omit<Unit, 'digest'>): Unit {
+  const digest = hash(JSON.stringify([u.row, u.children, u.parent ?? null]));
+  return { ...u, digest, row: { ...u.row, external_ids: ids(prefix, u.key, digest) } };
+}
+
+/**
+ * The northbound units for `snapshot`; `chassisOf` says where each endpoint is bound (null:
+ * nowhere yet).
+ */
+export function desiredNb(snapshot: Snapshot, prefix: string, chassisOf: (endpoint: Server) => string | null): Unit[] {
+  const units: Unit[] = [];
+  const vpcs = new Map(snapshot.vpcs.map((v) => [v.id, v]));
+  const subnets = snapshot.subnets.filter((s) => vpcs.has(s.vpcId));
+  const active = snapshot.peerings.filter((p) => p.status === 'active' && vpcs.has(p.requesterVpcId) && vpcs.has(p.accepterVpcId));
+  const links = peeringLinks(active.map((p) => p.id));
+  const tables = new Map(snapshot.routeTables.map((t) => [t.id, t]));
+
+  for (const vpc of snapshot.vpcs) {
+    const own = subnets.filter((s) => s.vpcId === vpc.id);
+    const children: Child[] = [];
+    for (const s of own) {
+      const len = s.cidr.split('/')[1];
+      children.push({
+        table: 'Logical_Router_Port',
+        column: 'ports',
+        row: { name: `rp-${s.id}`, mac: macOf(`rp-${s.id}`), networks: set([`${s.gatewayIp}/${len}`]) },
+      });
+    }
+    const peerPorts: { name: string; peering: string }[] = [];
+    for (const p of active) {
+      const side = p.requesterVpcId === vpc.id ? 'requester' : p.accepterVpcId === vpc.id ? 'accepter' : null;
+      if (!side) continue;
+      const link = links.get(p.id)!;
+      const name = `pp-${p.id}-${vpc.id}`;
+      const peer = `pp-${p.id}-${side === 'requester' ? p.accepterVpcId : p.requesterVpcId}`;
+      children.push({ table: 'Logical_Router_Port', column: 'ports', row: { name, mac: macOf(name), networks: set([`${link[side]}/30`]), peer } });
+      peerPorts.push({ name, peering: p.id });
+    }
+    // Each subnet's route table: a policy per route through a peering (or a blackhole), matched on the subnet's
+    // router port. OVN routes before it applies policies, so every such destination also has a static route
+    // (through a peering's link, or discard); a subnet whose table lacks a destination gets its longest covering
+    // route's verdict for it, or a drop, so the router's one table never answers for a subnet's own.
+    const hop = (target: { type: string; peeringId?: string }): string | null => {
+      if (target.type !== 'peering') return null;
+      const p = active.find((x) => x.id === target.peeringId);
+      const link = p && links.get(p.id);
+      return p && link ? (p.requesterVpcId === vpc.id ? link.accepter : link.requester) : null;
+    };
+    const routesOf = new Map(
+      own.map((s) => [
+        s.id,
+        (tables.get(s.routeTableId) ?? tables.get(vpc.mainRouteTableId))?.routes.filter((r) => r.target.type === 'peering' || r.target.type === 'blackhole') ??
+          [],
+      ]),
+    );
+    const union = new Map<string, string>();
+    for (const routes of routesOf.values())
+      for (const r of routes)
+        if (!union.has(r.destination) || (union.get(r.destination) === 'discard' && hop(r.target))) union.set(r.destination, hop(r.target) ?? 'discard');
+    for (const [dest, nexthop] of [...union].sort())
+      children.push({ table: 'Logical_Router_Static_Route', column: 'static_routes', row: { ip_prefix: dest, nexthop } });
+    for (const s of own) {
+      const routes = routesOf.get(s.id)!;
+      for (const dest of [...union.keys()].sort()) {
+        const d = parseCidr(dest);
+        // The subnet's own route to it, or its longest route that covers it.
+        const covering = routes
+          .map((r) => ({ r, c: parseCidr(r.destination) }))
+          .filter(({ c }) => c.prefix <= d.prefix && ((d.net ^ c.net) & maskOf(c.prefix)) >>> 0 === 0)
+          .sort((x, y) => y.c.prefix - x.c.prefix)[0];
+        const nexthop = covering ? hop(covering.r.target) : null;
+        const match = `inport == "rp-${s.id}" && ip4.dst == ${dest}`;
+        const priority = 1000 + d.prefix;
+        children.push({
+          table: 'Logical_Router_Policy',
+          column: 'policies',
+          row: nexthop ? { priority, match, action: 'reroute', nexthops: set([nexthop]) } : { priority, match, action: 'drop' },
+        });
+      }
+    }
+    // What arrives over a peering goes to this VPC's own subnets, nowhere else (no transit).
+    if (peerPorts.length > 0) {
+      const mine = own.map((s) => s.cidr);
+      for (const pp of peerPorts)
+        children.push({
+          table: 'Logical_Router_Policy',
+          column: 'policies',
+          row: {
+            priority: 30000,
+            match: mine.length ? `inport == "${pp.name}" && ip4 && !(ip4.dst == {${mine.join(', ')}})` : `inport == "${pp.name}"`,
+            action: 'drop',
+          },
+        });
+    }
+    units.push(unit(prefix, { table: 'Logical_Router', key: vpc.id, row: { name: vpc.id }, children }));
+  }
+
+  for (const s of subnets) {
+    units.push(
+      unit(prefix, {
+        table: 'Logical_Switch',
+        key: s.id,
+        row: { name: s.id },
+        children: [
+          {
+            table: 'Logical_Switch_Port',
+            column: 'ports',
+            row: { name: `sp-${s.id}`, type: 'router', addresses: set(['router']), options: map({ 'router-port': `rp-${s.id}` }) },
+          },
+        ],
+      }),
+    );
+  }
+
+  const subnetIds = new Set(subnets.map((s) => s.id));
+  const groupMembers = new Map<string, string[]>();
+  const guarded: string[] = [];
+  for (const e of snapshot.servers) {
+    if (!subnetIds.has(e.subnetId)) continue;
+    const chassis = chassisOf(e);
+    const mac = macOf(e.id);
+    const options: Record<string, string> = chassis ? { 'requested-chassis': chassis } : {};
+    units.push(
+      unit(prefix, {
+        table: 'Logical_Switch_Port',
+        key: e.id,
+        parent: e.subnetId,
+        row: { name: e.id, addresses: set([`${mac} ${e.privateIp}`]), port_security: set([`${mac} ${e.privateIp}`]), options: map(options) },
+        children: [],
+      }),
+    );
+    for (const g of e.securityGroupIds) groupMembers.set(g, [...(groupMembers.get(g) ?? []), e.id]);
+    if (e.securityGroupIds.length > 0) guarded.push(e.id);
+  }
+
+  for (const g of snapshot.securityGroups) {
+    const name = pgName(g.id);
+    const children: Child[] = g.rules.map((r) => ({
+      table: 'ACL',
+      column: 'acls',
+      row: { priority: 1002, direction: r.direction === 'ingress' ? 'to-lport' : 'from-lport', match: ruleMatch(r, name), action: 'allow-related' },
+    }));
+    units.push({ ...unit(prefix, { table: 'Port_Group', key: g.id, row: { name }, children }), members: (groupMembers.get(g.id) ?? []).sort() });
+  }
+  const drop = dropGroup(prefix);
+  units.push({
+    ...unit(prefix, {
+      table: 'Port_Group',
+      key: drop,
+      row: { name: drop },
+      children: [
+        { table: 'ACL', column: 'acls', row: { priority: 1001, direction: 'to-lport', match: `outport == @${drop} && ip`, action: 'drop' } },
+        { table: 'ACL', column: 'acls', row: { priority: 1001, direction: 'from-lport', match: `inport == @${drop} && ip`, action: 'drop' } },
+      ],
+    }),
+    members: guarded.sort(),
+  });
+  return units;
+}
+
+/** The steps of a plan, as people read them. */
+export interface NbStep {
+  action: 'create' | 'replace' | 'delete' | 'members';
+  table: UnitTable;
+  key: string;
+}
+
+export interface NbPlan {
+  steps: NbStep[];
+  ops: Operation[];
+}
+
+/** Pure: the one transaction that turns `observed` into `desired` (no operation when they agree). */
+export function planNb(desired: Unit[], observed: ObservedUnit[]): NbPlan {
+  const seen = new Map(observed.map((o) => [`${o.table}/${o.key}`, o]));
+  const wanted = new Map(desired.map((u) => [`${u.table}/${u.key}`, u]));
+  const steps: NbStep[] = [];
+  const ops: Operation[] = [];
+  /** Units made (again) in this transaction: their named uuid. */
+  const made = new Map<string, string>();
+  let n = 0;
+  const fresh = (u: Unit) => {
+    const o = seen.get(`${u.table}/${u.key}`);
+    return !o || o.digest !== u.digest;
+  };
+  // A switch made again takes its ports with it: they are made again too.
+  const remadeSwitches = new Set(desired.filter((u) => u.table === 'Logical_Switch' && fresh(u)).map((u) => u.key));
+  const remake = (u: Unit) => fresh(u) || (u.table === 'Logical_Switch_Port' && remadeSwitches.has(u.parent!));
+
+  // Deletions first: what is not wanted, and what is made again.
+  for (const o of observed) {
+    const u = wanted.get(`${o.table}/${o.key}`);
+    if (u && !remake(u)) continue;
+    if (!u) steps.push({ action: 'delete', table: o.table, key: o.key });
+    if (o.table === 'Logical_Switch_Port') {
+      // A port is a child of its switch: taken out of it (OVSDB then collects it), unless the switch goes too.
+      const sw = observed.find((x) => x.table === 'Logical_Switch' && x.ports?.includes(o.uuid));
+      const swGoes = sw && (!wanted.has(`Logical_Switch/${sw.key}`) || remadeSwitches.has(sw.key));
+      if (sw && !swGoes)
+        ops.push({ op: 'mutate', table: 'Logical_Switch', where: [['_uuid', '==', uuid(sw.uuid)]], mutations: [['ports', 'delete', set([uuid(o.uuid)])]] });
+    } else ops.push({ op: 'delete', table: o.table, where: [['_uuid', '==', uuid(o.uuid)]] });
+  }
+
+  const insertChildren = (u: Unit): Row => {
+    const cols: Record<string, Atom[]> = {};
+    for (const c of u.children) {
+      const name = `c${n++}`;
+      ops.push({ op: 'insert', table: c.table, row: c.row, 'uuid-name': name });
+      (cols[c.column] ??= []).push(named(name));
+    }
+    return Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, set(v)]));
+  };
+
+  for (const table of ['Logical_Router', 'Logical_Switch', 'Logical_Switch_Port', 'Port_Group'] as const)
+    for (const u of desired.filter((x) => x.table === table)) {
+      if (!remake(u)) continue;
+      steps.push({ action: seen.has(`${u.table}/${u.key}`) ? 'replace' : 'create', table: u.table, key: u.key });
+      const name = `u${n++}`;
+      made.set(`${u.table}/${u.key}`, name);
+      if (table === 'Logical_Switch_Port') {
+        ops.push({ op: 'insert', table, row: u.row, 'uuid-name': name });
+        const parent = made.get(`Logical_Switch/${u.parent}`);
+        const sw = seen.get(`Logical_Switch/${u.parent}`);
+        if (parent) {
+          // The switch is made in this transaction: its insert lists the port (below, by mutating it once made).
+          ops.push({ op: 'mutate', table: 'Logical_Switch', where: [['name', '==', u.parent!]], mutations: [['ports', 'insert', set([named(name)])]] });
+        } else if (sw)
+          ops.push({ op: 'mutate', table: 'Logical_Switch', where: [['_uuid', '==', uuid(sw.uuid)]], mutations: [['ports', 'insert', set([named(name)])]] });
+        continue;
+      }
+      const refs = insertChildren(u);
+      const row: Row = { ...u.row, ...refs };
+      if (table === 'Port_Group') row.ports = set(portRefs(u, seen, made));
+      ops.push({ op: 'insert', table, row, 'uuid-name': name });
+    }
+
+  // Port groups kept: their members, when they differ.
+  for (const u of desired) {
+    if (u.table !== 'Port_Group' || remake(u)) continue;
+    const o = seen.get(`${u.table}/${u.key}`)!;
+    const want = portRefs(u, seen, made);
+    const same = want.length === (o.ports ?? []).length && want.every((r) => r[0] === 'uuid' && o.ports!.includes(r[1]));
+    if (same) continue;
+    steps.push({ action: 'members', table: u.table, key: u.key });
+    ops.push({ op: 'update', table: 'Port_Group', where: [['_uuid', '==', uuid(o.uuid)]], row: { ports: set(want) } });
+  }
+  return { steps, ops };
+}
+
+/** A port group's member ports: the uuid of a port kept, the named uuid of one made in this transaction. */
+function portRefs(u: Unit, seen: Map<string, ObservedUnit>, made: Map<string, string>): (['uuid', string] | ['named-uuid', string])[] {
+  const out: (['uuid', string] | ['named-uuid', string])[] = [];
+  for (const key of u.members ?? []) {
+    const m = made.get(`Logical_Switch_Port/${key}`);
+    if (m) out.push(named(m));
+    else {
+      const o = seen.get(`Logical_Switch_Port/${key}`);
+      if (o) out.push(uuid(o.uuid));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,302 @@
+/**
+ * The ovn data plane's reconciler (reconcile/reconciler.ts): desired from the store, observed
+ * from the northbound database and the chassis, a pure plan, then one NB transaction and the
+ * endpoints' plugging.
+ *
+ * An endpoint (a server, a load balancer, a NAT gateway) is a namespace on its chassis, as on
+ * the linux plane (a server's is a machine: machine.ts), whose eth0 is a veth; the other end
+ * is in the chassis's namespace, on br-int, with external_ids:iface-id naming the endpoint's
+ * switch port, so the chassis's ovn-controller binds it. MTU 1400 leaves room for Geneve.
+ */
+import type { ApplyResult, ObjectError, PassOptions, Reconciler } from '../../reconcile/reconciler.js';
+import type { Store } from '../../store/db.js';
+import type { PlanStep, Server, Subnet } from '../../core/model/index.js';
+import { readSnapshot } from '../../resources/snapshot.js';
+import { listNamespaces } from '../linux/observe.js';
+import { isMachine, serverNs } from '../linux/names.js';
+import { createMachineScript, removeMachineScript } from '../linux/machine.js';
+import { claimIds } from '../ids.js';
+import { removeServerEtc } from '../linux/attach.js';
+import { pool, run, type Runner } from '../linux/run.js';
+import { centralNs, chassisNs, offloadsOff, SERVER_MTU, type Fabric } from './fabric.js';
+import { desiredNb, macOf, NB, OWNER, planNb, type NbPlan, type ObservedUnit, type Unit, type UnitTable } from './nb.js';
+import { map, OvsdbClient, type Condition, type Operation } from './ovsdb.js';
+import { createHash } from 'node:crypto';
+
+export interface EndpointSpec {
+  id: string;
+  name: string;
+  ns: string;
+  chassis: string | null;
+  tap: string;
+  mac: string;
+  cidr: string;
+  gateway: string;
+  machine: boolean;
+}
+
+export interface OvnDesired {
+  units: Unit[];
+  endpoints: EndpointSpec[];
+}
+
+export interface OvnObserved {
+  nb: ObservedUnit[];
+  namespaces: Set<string>;
+  /** Per chassis: its br-int's ports (tap → iface-id). */
+  ports: Map<string, Map<string, string>>;
+  /** The central (null) and local chassis with a process that should run and does not. */
+  dead: { chassis: string | null; processes: string[] }[];
+}
+
+export interface OvnPlan {
+  nb: NbPlan;
+  plug: EndpointSpec[];
+  unplug: { chassis: string; tap: string }[];
+  removeNs: { ns: string; machine: boolean }[];
+  /** The central (null) and chassis to start again. */
+  restart: (string | null)[];
+  steps: PlanStep[];
+}
+
+export const tapOf = (id: string) => `t${createHash('sha256').update(id).digest('hex').slice(0, 12)}`;
+
+/** The endpoints' namespaces this plane makes (those of the linux plane's names that are endpoints). */
+const endpointNs = (prefix: string, ns: string) => ns.startsWith(`${prefix}-ecs-`) || ns.startsWith(`${prefix}-lb-`) || ns.startsWith(`${prefix}-nat-`);
+
+const TABLES: UnitTable[] = ['Logical_Router', 'Logical_Switch', 'Logical_Switch_Port', 'Port_Group'];
+
+export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPlan, PlanStep> {
+  readonly name = 'ovn';
+  private nb: OvsdbClient | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly fabric: Fabric,
+    /** The chassis an endpoint is on (null while there is none). */
+    private readonly chassisOf: (endpoint: Server) => string | null,
+    private readonly runner: Runner = run,
+  ) {}
+
+  private get prefix(): string {
+    return this.fabric.prefix;
+  }
+
+  desired(): OvnDesired {
+    const snapshot = readSnapshot(this.store);
+    const subnets = new Map(snapshot.subnets.map((s) => [s.id, s]));
+    const endpoints: EndpointSpec[] = [];
+    for (const e of snapshot.servers) {
+      const s: Subnet | undefined = subnets.get(e.subnetId);
+      if (!s) continue;
+      endpoints.push({
+        id: e.id,
+        name: e.name,
+        ns: serverNs(this.prefix, e.id),
+        chassis: this.chassisOf(e),
+        tap: tapOf(e.id),
+        mac: macOf(e.id),
+        cidr: `${e.privateIp}/${s.cidr.split('/')[1]}`,
+        gateway: s.gatewayIp,
+        machine: isMachine(this.prefix, serverNs(this.prefix, e.id)),
+      });
+    }
+    return { units: desiredNb(snapshot, this.prefix, (e) => this.chassisOf(e)), endpoints };
+  }
+
+  objects(desired: OvnDesired): Iterable<string> {
+    return ['ovn-nb', 'ovn-central', ...this.fabric.localChassis().map((c) => `chassis-${c}`), ...desired.endpoints.map((e) => e.id)];
+  }
+
+  /** The northbound connection, made again after it broke. */
+  async client(): Promise<OvsdbClient> {
+    if (this.nb) return this.nb;
+    const c = await OvsdbClient.connect(this.fabric.nbRemote);
+    this.nb = c;
+    c.call('echo', []).catch(() => {
+      if (this.nb === c) this.nb = null;
+    });
+    return c;
+  }
+
+  close(): void {
+    this.nb?.close();
+    this.nb = null;
+  }
+
+  async observe(desired: OvnDesired, _opts: PassOptions): Promise<OvnObserved> {
+    void _opts;
+    let c = await this.client();
+    const where: Condition[] = [['external_ids', 'includes', map({ [OWNER]: this.prefix })]];
+    const read = async () =>
+      (
+        await c.transact(
+          NB,
+          TABLES.map((table) => ({
+            op: 'select' as const,
+            table,
+            where,
+            columns: ['_uuid', 'external_ids', ...(table === 'Logical_Switch' || table === 'Port_Group' ? ['ports'] : [])],
+          })),
+        )
+      ).map((r) => r.rows ?? []);
+    let rows: Awaited<ReturnType<typeof read>>;
+    try {
+      rows = await read();
+    } catch {
+      // A connection that broke (the central restarted): once more on a new one.
+      this.close();
+      c = await this.client();
+      rows = await read();
+    }
+    const nb: ObservedUnit[] = [];
+    rows.forEach((list, i) => {
+      for (const raw of list) {
+        const ext = Object.fromEntries((raw.external_ids as ['map', [string, string][]])[1]);
+        const ports = raw.ports === undefined ? undefined : decodeSet(raw.ports);
+        nb.push({ table: TABLES[i], key: ext['nimbus-key'], uuid: (raw._uuid as [string, string])[1], digest: ext['nimbus-digest'] ?? '', ports });
+      }
+    });
+    const namespaces = new Set((await listNamespaces()).filter((n) => endpointNs(this.prefix, n)));
+    const ports = new Map<string, Map<string, string>>();
+    const chassis = new Set([...this.fabric.localChassis(), ...desired.endpoints.map((e) => e.chassis).filter((c): c is string => !!c)]);
+    await pool(
+      [...chassis].filter((ch) => this.fabric.localChassis().includes(ch)),
+      4,
+      async (ch) => {
+        const r = await this.fabric.vsctl(ch, ['--format=csv', '--data=bare', '--no-headings', '--columns=name,external_ids', 'find', 'interface', 'type=""']);
+        if (r.code !== 0) return;
+        const m = new Map<string, string>();
+        for (const line of r.stdout.split('\n')) {
+          const [name, ext] = line.split(',');
+          const id = /iface-id=([^\s,"]+)/.exec(line)?.[1];
+          if (name && id && ext !== undefined) m.set(name, id);
+        }
+        ports.set(ch, m);
+      },
+    );
+    const dead = [null, ...this.fabric.localChassis()]
+      .map((chassis) => ({ chassis, processes: this.fabric.deadProcesses(chassis) }))
+      .filter((d) => d.processes.length > 0);
+    return { nb, namespaces, ports, dead };
+  }
+
+  plan(desired: OvnDesired, observed: OvnObserved): OvnPlan {
+    const nb = planNb(desired.units, observed.nb);
+    const restart = observed.dead.map((d) => d.chassis);
+    const steps: PlanStep[] = observed.dead.flatMap((d) =>
+      d.processes.map((p) => ({
+        ns: d.chassis === null ? centralNs(this.prefix) : chassisNs(this.prefix, d.chassis),
+        object: `${p} (not running)`,
+        action: 'created' as const,
+      })),
+    );
+    steps.push(
+      ...nb.steps.map((s) => ({
+        ns: 'ovn-nb',
+        object: `${s.table} ${s.key}`,
+        action: s.action === 'create' ? ('created' as const) : s.action === 'delete' ? ('deleted' as const) : ('updated' as const),
+      })),
+    );
+    const wanted = new Map(desired.endpoints.map((e) => [e.id, e]));
+    const plug: EndpointSpec[] = [];
+    for (const e of desired.endpoints) {
+      if (!e.chassis) continue;
+      const onChassis = observed.ports.get(e.chassis)?.get(e.tap) === e.id;
+      if (onChassis && observed.namespaces.has(e.ns)) continue;
+      plug.push(e);
+      steps.push({ ns: chassisNs(this.prefix, e.chassis), object: `endpoint ${e.name} (${e.tap})`, action: 'created' });
+    }
+    const unplug: OvnPlan['unplug'] = [];
+    for (const [ch, ports] of observed.ports)
+      for (const [tap, id] of ports) {
+        const e = wanted.get(id);
+        if (e && e.chassis === ch && e.tap === tap) continue;
+        unplug.push({ chassis: ch, tap });
+        steps.push({ ns: chassisNs(this.prefix, ch), object: `port ${tap}`, action: 'deleted' });
+      }
+    const desiredNs = new Set(desired.endpoints.filter((e) => e.chassis).map((e) => e.ns));
+    const removeNs = [...observed.namespaces]
+      .filter((n) => !desiredNs.has(n))
+      .map((ns) => {
+        steps.push({ ns, object: 'namespace', action: 'deleted' });
+        return { ns, machine: isMachine(this.prefix, ns) };
+      });
+    return { nb, plug, unplug, removeNs, restart, steps };
+  }
+
+  steps(plan: OvnPlan): PlanStep[] {
+    return plan.steps;
+  }
+
+  async apply(plan: OvnPlan): Promise<ApplyResult> {
+    const errors: ObjectError[] = [];
+    const succeeded: string[] = [];
+    // What died is started first: the central takes the transaction, a chassis binds its ports.
+    for (const ch of plan.restart) {
+      try {
+        if (ch === null) await this.fabric.ensureCentral();
+        else await this.fabric.ensureChassis(ch);
+      } catch (err) {
+        errors.push({ resourceId: ch === null ? 'ovn-central' : `chassis-${ch}`, message: (err as Error).message });
+      }
+    }
+    if (plan.nb.ops.length > 0) {
+      try {
+        // nb_cfg counts the changes: a chassis that has taken this one reports it back (Chassis_Private.nb_cfg).
+        const bump: Operation = { op: 'mutate', table: 'NB_Global', where: [], mutations: [['nb_cfg', '+=', 1]] };
+        await (await this.client()).transact(NB, [...plan.nb.ops, bump], 30_000);
+        succeeded.push('ovn-nb');
+      } catch (err) {
+        errors.push({ resourceId: 'ovn-nb', message: (err as Error).message });
+      }
+    } else succeeded.push('ovn-nb');
+    for (const u of plan.unplug) await this.fabric.vsctl(u.chassis, ['--if-exists', 'del-port', 'br-int', u.tap]);
+    for (const u of plan.unplug) await this.runner('ip', ['-n', chassisNs(this.prefix, u.chassis), 'link', 'del', u.tap]);
+    for (const r of plan.removeNs) {
+      await this.runner('sh', ['-c', `ip netns pids ${r.ns} | xargs -r kill -KILL; ip netns del ${r.ns}`]);
+      if (r.machine) await this.runner('sh', ['-es'], { input: removeMachineScript(r.ns) + '\n' });
+      removeServerEtc(r.ns);
+    }
+    await pool(plan.plug, 4, async (e) => {
+      const r = await this.runner('sh', ['-es'], { input: this.plugScript(e), timeoutMs: 30_000 });
+      if (r.code === 0) succeeded.push(e.id);
+      else
+        errors.push({
+          resourceId: e.id,
+          message: `plugging ${e.name} into chassis ${e.chassis}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ')}`,
+        });
+    });
+    return { errors, succeeded, requeue: false };
+  }
+
+  /** Shell text (as root) that makes the endpoint's namespace and plugs its eth0 into its chassis's br-int. */
+  plugScript(e: EndpointSpec): string {
+    const ch = chassisNs(this.prefix, e.chassis!);
+    const make = e.machine ? createMachineScript(e.ns, claimIds(e.ns)) : `ip netns add ${e.ns}`;
+    return [
+      // Whatever was left of it goes first: a half-made endpoint is made again whole.
+      `if [ -e /run/netns/${e.ns} ]; then ip netns pids ${e.ns} | xargs -r kill -KILL; ip netns del ${e.ns}; fi`,
+      ...(e.machine ? [removeMachineScript(e.ns)] : []),
+      make,
+      `ip -n ${ch} link del ${e.tap} 2>/dev/null || true`,
+      `ip -n ${ch} link add name ${e.tap} mtu ${SERVER_MTU} type veth peer name eth0 netns ${e.ns}`,
+      `ip -n ${e.ns} link set lo up`,
+      `ip -n ${e.ns} link set eth0 address ${e.mac} mtu ${SERVER_MTU} up`,
+      `ip -n ${e.ns} addr add ${e.cidr} dev eth0`,
+      `ip -n ${e.ns} route add default via ${e.gateway}`,
+      `ip -n ${ch} link set ${e.tap} up`,
+      `ip netns exec ${ch} ${offloadsOff(e.tap)}`,
+      `ip netns exec ${e.ns} ${offloadsOff('eth0')}`,
+      `ovs-vsctl --db=${this.fabric.ovsRemote(e.chassis!)} --timeout=10 -- --if-exists del-port br-int ${e.tap} -- add-port br-int ${e.tap} -- set interface ${e.tap} external_ids:iface-id=${e.id}`,
+      '',
+    ].join('\n');
+  }
+}
+
+/** A set column as it comes from a select: ["set",[["uuid",…]…]] or one bare ["uuid",…]. */
+function decodeSet(v: unknown): string[] {
+  if (Array.isArray(v) && v[0] === 'set') return (v[1] as [string, string][]).map((a) => a[1]);
+  if (Array.isArray(v) && v[0] === 'uuid') return [v[1] as string];
+  return [];
+}
