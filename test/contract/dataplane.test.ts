@@ -1,12 +1,13 @@
 /**
- * The data-plane contract: what every data plane does the same way, run against both (Hono's
+ * The data-plane contract: what every data plane does the same way, run against each (Hono's
  * habit: one suite, every implementation). A case a plane cannot run is skipped with its
- * reason; the linux plane needs root (skipped with the reason otherwise).
+ * reason; the linux and ovn planes need root (skipped with the reason otherwise), ovn its packages too.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { linuxDaemon, skipLinux } from '../helpers/linux.js';
+import { ovnDaemon, skipOvn } from '../helpers/ovn.js';
 import { ApiError, type NimbusClient } from '../../src/client/client.js';
 
 const NO_KERNEL = 'the virtual data plane has no kernel objects: it answers from the analyzer and cannot run commands or send real probes';
@@ -24,13 +25,14 @@ async function lab(c: NimbusClient): Promise<void> {
   await c.servers.create({ name: 'ecs-b', subnet: 'sub-b', ip: '192.168.5.130' });
 }
 
-for (const plane of ['virtual', 'linux'] as const) {
-  const skip = plane === 'linux' ? skipLinux : false;
+for (const plane of ['virtual', 'linux', 'ovn'] as const) {
+  const skip = plane === 'linux' ? skipLinux : plane === 'ovn' ? skipOvn : false;
   describe(`data-plane contract: ${plane}`, { skip }, () => {
     let t: TestDaemon;
     let c: NimbusClient;
     before(async () => {
-      t = plane === 'linux' ? await linuxDaemon() : await testDaemon({ dataplane: 'virtual' });
+      // On ovn the daemon spreads the servers over three chassis: ecs-a and ecs-b land on different ones.
+      t = plane === 'linux' ? await linuxDaemon() : plane === 'ovn' ? await ovnDaemon(3) : await testDaemon({ dataplane: 'virtual' });
       c = t.client;
       await lab(c);
     });
@@ -71,6 +73,7 @@ for (const plane of ['virtual', 'linux'] as const) {
     });
 
     test('exec runs a command inside the server', { skip: plane === 'virtual' ? NO_KERNEL : false }, async () => {
+      if (plane === 'ovn') assert.notEqual((await c.servers.get('ecs-a')).chassis, (await c.servers.get('ecs-b')).chassis);
       const r = await c.exec('ecs-a', ['ip', '-br', 'addr', 'show', 'eth0']);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /192\.168\.6\.76\/25/);
@@ -78,7 +81,7 @@ for (const plane of ['virtual', 'linux'] as const) {
 
     test(
       'exec and real probes are refused where the plane has no kernel',
-      { skip: plane === 'linux' ? 'the linux data plane runs them (see the exec case)' : false },
+      { skip: plane !== 'virtual' ? `the ${plane} data plane runs them (see the exec case)` : false },
       async () => {
         await refused(c.exec('ecs-a', ['true']), 'Dataplane.Unavailable');
         await refused(c.trace({ server: 'ecs-a', destination: '192.168.5.130', probe: true }), 'Dataplane.Unavailable');

@@ -1,5 +1,6 @@
 /**
- * The analyzer and the kernel agree. Seeded random topologies (VPCs with overlapping and
+ * The analyzer and the data plane agree (the kernel on linux, OVN on ovn with the servers spread
+ * over three chassis). Seeded random topologies (VPCs with overlapping and
  * disjoint CIDRs, peerings active and deleted, routes right, missing and blackholed,
  * security-group rules for icmp and tcp, stopped servers) are built on the linux data
  * plane; for every ordered pair of servers, the analyzer's verdict must equal a real ping
@@ -9,10 +10,11 @@
  * random otherwise);
  * a longer run by hand: NIMBUS_DIFF_TOPOLOGIES=30 node --import tsx --test test/netns/differential.test.ts
  */
-import { test, before, after } from 'node:test';
+import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { linuxDaemon, skipLinux, type LinuxTestDaemon } from '../helpers/linux.js';
+import { ovnDaemon, skipOvn } from '../helpers/ovn.js';
 import type { NimbusClient } from '../../src/client/client.js';
 import { pool } from '../../src/dataplane/linux/run.js';
 
@@ -139,41 +141,47 @@ async function build(c: NimbusClient, seed: number): Promise<Built> {
   return { servers, log };
 }
 
-let t: LinuxTestDaemon;
-before(async () => {
-  if (!skipLinux) t = await linuxDaemon();
-});
-after(async () => {
-  await t?.close();
-});
-
-for (let i = 0; i < TOPOLOGIES; i++) {
-  const seed = FIRST_SEED + i;
-  test(`analyzer and kernel agree on every server pair (seed ${seed})`, { skip: skipLinux }, async () => {
-    await t.client.projects.create({ name: `seed${seed}` });
-    const c = t.client.as(`seed${seed}`);
-    const { servers, log } = await build(c, seed);
-    const report = await c.dataplane.sync();
-    assert.deepEqual(report.errors, [], `seed ${seed}: the data plane converged`);
-    const pairs = servers.flatMap((a) =>
-      servers
-        .filter((b) => b !== a)
-        .flatMap((b) => [
-          { from: a, to: b, protocol: 'icmp' as const, port: undefined },
-          { from: a, to: b, protocol: 'tcp' as const, port: 8080 },
-        ]),
-    );
-    const disagreements: string[] = [];
-    await pool(pairs, 8, async (p) => {
-      const r = await c.trace({ server: p.from.name, destination: p.to.ip, protocol: p.protocol, port: p.port, probe: true });
-      if (!r.probe!.agrees) {
-        disagreements.push(
-          `${p.from.name} -> ${p.to.name} (${p.to.ip}) ${p.protocol}: analyzer ${r.reachable ? 'reachable' : 'unreachable'}, kernel ${r.probe!.reachable ? 'reachable' : 'unreachable'}\n${r.text}${r.probe!.output}`,
-        );
-      }
+// The same topologies on the ovn plane, their servers spread by the daemon over three chassis.
+for (const plane of ['linux', 'ovn'] as const) {
+  const skip = plane === 'linux' ? skipLinux : skipOvn;
+  describe(`${plane} data plane`, { skip }, () => {
+    let t: LinuxTestDaemon;
+    before(async () => {
+      t = plane === 'linux' ? await linuxDaemon() : await ovnDaemon(3);
     });
-    // Free the addresses for the next topology: delete this one's project contents.
-    for (const s of servers) await c.servers.delete(s.name);
-    assert.deepEqual(disagreements, [], `seed ${seed} (rerun with NIMBUS_DIFF_SEED=${seed} NIMBUS_DIFF_TOPOLOGIES=1)\n${log.join('\n')}`);
+    after(async () => {
+      await t?.close();
+    });
+
+    for (let i = 0; i < TOPOLOGIES; i++) {
+      const seed = FIRST_SEED + i;
+      test(`analyzer and ${plane === 'linux' ? 'kernel' : 'OVN'} agree on every server pair (seed ${seed})`, async () => {
+        await t.client.projects.create({ name: `seed${seed}` });
+        const c = t.client.as(`seed${seed}`);
+        const { servers, log } = await build(c, seed);
+        const report = await c.dataplane.sync();
+        assert.deepEqual(report.errors, [], `seed ${seed}: the data plane converged`);
+        const pairs = servers.flatMap((a) =>
+          servers
+            .filter((b) => b !== a)
+            .flatMap((b) => [
+              { from: a, to: b, protocol: 'icmp' as const, port: undefined },
+              { from: a, to: b, protocol: 'tcp' as const, port: 8080 },
+            ]),
+        );
+        const disagreements: string[] = [];
+        await pool(pairs, 8, async (p) => {
+          const r = await c.trace({ server: p.from.name, destination: p.to.ip, protocol: p.protocol, port: p.port, probe: true });
+          if (!r.probe!.agrees) {
+            disagreements.push(
+              `${p.from.name} -> ${p.to.name} (${p.to.ip}) ${p.protocol}: analyzer ${r.reachable ? 'reachable' : 'unreachable'}, ${plane === 'linux' ? 'kernel' : 'OVN'} ${r.probe!.reachable ? 'reachable' : 'unreachable'}\n${r.text}${r.probe!.output}`,
+            );
+          }
+        });
+        // Free the addresses for the next topology: delete this one's project contents.
+        for (const s of servers) await c.servers.delete(s.name);
+        assert.deepEqual(disagreements, [], `seed ${seed} (rerun with NIMBUS_DIFF_SEED=${seed} NIMBUS_DIFF_TOPOLOGIES=1)\n${log.join('\n')}`);
+      });
+    }
   });
 }

@@ -84,6 +84,21 @@ export class OvnDataplane extends LinuxDataplane {
     return { ...s, reason: `${s.reason}; chassis ${this.fabric.localChassis().join(', ') || 'none'}` };
   }
 
+  /**
+   * A real probe. The first packet towards an address OVN has not resolved yet is lost (its
+   * router's ARP, a new tunnel peer: OVN-NOTES pitfall 3), where the kernel would queue it: an
+   * ICMP probe sends three echoes and counts any answer; a TCP probe is preceded by one echo,
+   * whose answer does not matter, so that its SYN finds the path resolved.
+   */
+  override async probe(server: Server, destination: string, protocol: 'icmp' | 'tcp' | 'udp', port?: number): Promise<{ reachable: boolean; output: string }> {
+    if (protocol === 'icmp') {
+      const r = await this.ping(server, destination, 3);
+      return { reachable: r.reachable, output: r.output };
+    }
+    if (protocol === 'tcp') await this.ping(server, destination, 1);
+    return super.probe(server, destination, protocol, port);
+  }
+
   /** The names of the chassis servers may be placed on (those of this machine). */
   chassisNames(): string[] {
     return this.fabric.localChassis();

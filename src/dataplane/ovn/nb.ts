@@ -6,7 +6,8 @@
  *   subnet          Logical_Switch (its id) + Logical_Router_Port rp-<subnet> with the gateway IP
  *                   + a switch port of type router, sp-<subnet>
  *   endpoint        Logical_Switch_Port (the server's, load balancer's or NAT gateway's id), its MAC
- *                   and IP as addresses and port security, bound to its chassis (requested-chassis)
+ *                   and IP as addresses and port security, bound to its chassis (requested-chassis),
+ *                   disabled while the server is stopped
  *   security group  Port_Group pg_<id> with ACLs at priority 1002, allow-related (stateful);
  *                   every endpoint with groups is also in pg_<prefix>_drop, whose ACLs (1001)
  *                   drop the IP traffic no group allows, both ways
@@ -26,7 +27,8 @@
 import { createHash } from 'node:crypto';
 import { intToIp, maskOf, parseCidr } from '../../core/cidr.js';
 import type { SecurityGroupRule, Server } from '../../core/model/index.js';
-import type { Snapshot } from '../../net/topology.js';
+import { compile, type Snapshot } from '../../net/topology.js';
+import { deliverQuietly } from '../../net/trace.js';
 import { map, named, set, uuid, type Atom, type Operation, type Row } from './ovsdb.js';
 
 export const NB = 'OVN_Northbound';
@@ -76,6 +78,8 @@ export function macOf(id: string): string {
 /** A port group's name: an identifier (ACL matches refer to it, pitfall 9). */
 export const pgName = (id: string) => `pg_${id.replace(/[^A-Za-z0-9]/g, '_')}`;
 export const dropGroup = (prefix: string) => `pg_${prefix}_drop`;
+/** The port group of the endpoints whose subnets a route table serves. */
+export const rtGroup = (tableId: string) => `pg_rt_${tableId.replace(/[^A-Za-z0-9]/g, '_')}`;
 
 /** Link addresses of each active peering: a /30 in 169.254.0.0/16 chosen from its id, the next free one on a clash. */
 export function peeringLinks(peeringIds: string[]): Map<string, { requester: string; accepter: string }> {
@@ -246,7 +250,14 @@ export function desiredNb(snapshot: Snapshot, prefix: string, chassisOf: (endpoi
         table: 'Logical_Switch_Port',
         key: e.id,
         parent: e.subnetId,
-        row: { name: e.id, addresses: set([`${mac} ${e.privateIp}`]), port_security: set([`${mac} ${e.privateIp}`]), options: map(options) },
+        // A stopped server's port is disabled: OVN drops what it sends and what is sent to it (its eth0 stays).
+        row: {
+          name: e.id,
+          addresses: set([`${mac} ${e.privateIp}`]),
+          port_security: set([`${mac} ${e.privateIp}`]),
+          options: map(options),
+          enabled: e.status === 'running',
+        },
         children: [],
       }),
     );
@@ -254,15 +265,49 @@ export function desiredNb(snapshot: Snapshot, prefix: string, chassisOf: (endpoi
     if (e.securityGroupIds.length > 0) guarded.push(e.id);
   }
 
+  // A rule naming a group admits its members as the receiving (or sending) server's routing resolves their
+  // addresses, as the linux plane and the analyzer do: VPCs may reuse addresses, so OVN's address set of the
+  // group (every member's IP, wherever it is) would admit a stranger that shares a member's address. Such a
+  // rule becomes one ACL per route table among the group's servers, matched on that table's port group, with
+  // the addresses seen from it.
+  const topo = compile(snapshot);
+  const tableOf = (e: Server) => topo.subnets.get(e.subnetId)?.subnet.routeTableId ?? '';
+  const byTable = new Map<string, string[]>();
+  const endpoints = snapshot.servers.filter((e) => subnetIds.has(e.subnetId));
+  for (const e of endpoints) byTable.set(tableOf(e), [...(byTable.get(tableOf(e)) ?? []), e.id]);
+  const tablesUsed = new Set<string>();
   for (const g of snapshot.securityGroups) {
     const name = pgName(g.id);
-    const children: Child[] = g.rules.map((r) => ({
-      table: 'ACL',
-      column: 'acls',
-      row: { priority: 1002, direction: r.direction === 'ingress' ? 'to-lport' : 'from-lport', match: ruleMatch(r, name), action: 'allow-related' },
-    }));
+    const servers = endpoints.filter((e) => e.securityGroupIds.includes(g.id));
+    const children: Child[] = [];
+    for (const r of g.rules) {
+      const direction = r.direction === 'ingress' ? 'to-lport' : 'from-lport';
+      if ('cidr' in r.remote) {
+        children.push({ table: 'ACL', column: 'acls', row: { priority: 1002, direction, match: ruleMatch(r, name), action: 'allow-related' } });
+        continue;
+      }
+      const remoteGroup = r.remote.groupId;
+      const port = r.direction === 'ingress' ? 'outport' : 'inport';
+      for (const table of [...new Set(servers.map(tableOf))].sort()) {
+        const from = servers.find((e) => tableOf(e) === table)!;
+        const seen: string[] = [];
+        for (const id of topo.members.get(remoteGroup) ?? []) {
+          const ip = topo.serverIp.get(id);
+          if (ip !== undefined && deliverQuietly(topo, from, ip)?.id === id) seen.push(intToIp(ip));
+        }
+        if (seen.length === 0) continue;
+        tablesUsed.add(table);
+        const match = ruleMatch(r, name).replace(`$${pgName(remoteGroup)}_ip4`, `{${seen.sort().join(', ')}}`) + ` && ${port} == @${rtGroup(table)}`;
+        children.push({ table: 'ACL', column: 'acls', row: { priority: 1002, direction, match, action: 'allow-related' } });
+      }
+    }
     units.push({ ...unit(prefix, { table: 'Port_Group', key: g.id, row: { name }, children }), members: (groupMembers.get(g.id) ?? []).sort() });
   }
+  for (const table of [...tablesUsed].sort())
+    units.push({
+      ...unit(prefix, { table: 'Port_Group', key: `rt:${table}`, row: { name: rtGroup(table) }, children: [] }),
+      members: (byTable.get(table) ?? []).sort(),
+    });
   const drop = dropGroup(prefix);
   units.push({
     ...unit(prefix, {

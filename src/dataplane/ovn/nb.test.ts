@@ -1,0 +1,214 @@
+/**
+ * The northbound mapping and its plan, pure: what a lab becomes in OVN's tables, that a plan
+ * against what it made is empty, that a change touches only what it changes, and the matches
+ * security-group rules and route tables become.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Snapshot } from '../../net/topology.js';
+import type { SecurityGroupRule } from '../../core/model/index.js';
+import { desiredNb, peeringLinks, planNb, ruleMatch, type ObservedUnit, type Unit } from './nb.js';
+
+const rule = (over: Partial<SecurityGroupRule>): SecurityGroupRule =>
+  ({ id: 'r', direction: 'ingress', protocol: 'all', portRange: null, remote: { cidr: '0.0.0.0/0' }, ...over }) as SecurityGroupRule;
+
+/** The reference lab: two VPCs peered, a server in each, every server in the default group. */
+function lab(over: { ecsBGroups?: string[]; extraServer?: boolean; routesB?: { destination: string; target: object }[] } = {}): Snapshot {
+  const server = (id: string, subnetId: string, vpcId: string, privateIp: string, groups = ['sg-default']) => ({
+    id,
+    name: id,
+    projectId: 'p',
+    vpcId,
+    subnetId,
+    privateIp,
+    securityGroupIds: groups,
+    app: null,
+    loopbackIp: '',
+    status: 'running',
+    createdAt: '',
+  });
+  return {
+    vpcs: [
+      { id: 'vpc-a', name: 'vpc-a', projectId: 'p', cidr: '192.168.6.0/24', mainRouteTableId: 'rtb-a' },
+      { id: 'vpc-b', name: 'vpc-b', projectId: 'p', cidr: '192.168.5.0/24', mainRouteTableId: 'rtb-b' },
+    ],
+    subnets: [
+      { id: 'subnet-a', name: 'sub-a', projectId: 'p', vpcId: 'vpc-a', cidr: '192.168.6.0/25', gatewayIp: '192.168.6.1', routeTableId: 'rtb-a' },
+      { id: 'subnet-b', name: 'sub-b', projectId: 'p', vpcId: 'vpc-b', cidr: '192.168.5.0/24', gatewayIp: '192.168.5.1', routeTableId: 'rtb-b' },
+    ],
+    servers: [
+      server('ecs-a', 'subnet-a', 'vpc-a', '192.168.6.76'),
+      server('ecs-b', 'subnet-b', 'vpc-b', '192.168.5.130', over.ecsBGroups),
+      ...(over.extraServer ? [server('ecs-c', 'subnet-b', 'vpc-b', '192.168.5.2')] : []),
+    ],
+    securityGroups: [
+      {
+        id: 'sg-default',
+        name: 'default',
+        projectId: 'p',
+        isDefault: true,
+        rules: [rule({ id: 'r1', remote: { groupId: 'sg-default' } }), rule({ id: 'r2', direction: 'egress' })],
+      },
+      { id: 'sg-closed', name: 'closed', projectId: 'p', isDefault: false, rules: [] },
+    ],
+    routeTables: [
+      {
+        id: 'rtb-a',
+        name: 'vpc-a-main',
+        vpcId: 'vpc-a',
+        main: true,
+        routes: [
+          { destination: '192.168.6.0/24', target: { type: 'local' } },
+          { destination: '192.168.5.0/24', target: { type: 'peering', peeringId: 'pcx-ab' } },
+        ],
+      },
+      {
+        id: 'rtb-b',
+        name: 'vpc-b-main',
+        vpcId: 'vpc-b',
+        main: true,
+        routes: [
+          { destination: '192.168.5.0/24', target: { type: 'local' } },
+          ...(over.routesB ?? [{ destination: '192.168.6.0/25', target: { type: 'peering', peeringId: 'pcx-ab' } }]),
+        ],
+      },
+    ],
+    peerings: [{ id: 'pcx-ab', name: 'pcx-ab', projectId: 'p', requesterVpcId: 'vpc-a', accepterVpcId: 'vpc-b', accepterProjectId: 'p', status: 'active' }],
+  } as unknown as Snapshot;
+}
+
+const desired = (s: Snapshot) => desiredNb(s, 'tx', () => 'ch1');
+
+/** What the database holds once a plan for `units` was applied: each unit with a uuid, port groups with their members'. */
+function applied(units: Unit[]): ObservedUnit[] {
+  const uuidOf = (u: { table: string; key: string }) => `uuid-${u.table}-${u.key}`;
+  return units.map((u) => ({
+    table: u.table,
+    key: u.key,
+    uuid: uuidOf(u),
+    digest: u.digest,
+    ports:
+      u.table === 'Port_Group'
+        ? (u.members ?? []).map((m) => uuidOf({ table: 'Logical_Switch_Port', key: m }))
+        : u.table === 'Logical_Switch'
+          ? units.filter((p) => p.table === 'Logical_Switch_Port' && p.parent === u.key).map(uuidOf)
+          : undefined,
+  }));
+}
+
+test('the lab becomes a router per VPC, a switch per subnet, a port per server, a port group per security group', () => {
+  const units = desired(lab());
+  const keys = (table: string) =>
+    units
+      .filter((u) => u.table === table)
+      .map((u) => u.key)
+      .sort();
+  assert.deepEqual(keys('Logical_Router'), ['vpc-a', 'vpc-b']);
+  assert.deepEqual(keys('Logical_Switch'), ['subnet-a', 'subnet-b']);
+  assert.deepEqual(keys('Logical_Switch_Port'), ['ecs-a', 'ecs-b']);
+  assert.deepEqual(keys('Port_Group'), ['pg_tx_drop', 'rt:rtb-a', 'rt:rtb-b', 'sg-closed', 'sg-default']);
+  const a = units.find((u) => u.key === 'vpc-a')!;
+  const ports = a.children.filter((c) => c.table === 'Logical_Router_Port').map((c) => c.row.name);
+  assert.deepEqual(ports, ['rp-subnet-a', 'pp-pcx-ab-vpc-a']);
+  const policies = a.children.filter((c) => c.table === 'Logical_Router_Policy').map((c) => [c.row.priority, c.row.match, c.row.action]);
+  assert.deepEqual(policies, [
+    [1024, 'inport == "rp-subnet-a" && ip4.dst == 192.168.5.0/24', 'reroute'],
+    [30000, 'inport == "pp-pcx-ab-vpc-a" && ip4 && !(ip4.dst == {192.168.6.0/25})', 'drop'],
+  ]);
+  assert.deepEqual(
+    a.children.filter((c) => c.table === 'Logical_Router_Static_Route').map((c) => c.row.ip_prefix),
+    ['192.168.5.0/24'],
+  );
+  const port = units.find((u) => u.key === 'ecs-a')!;
+  assert.equal(port.row.enabled, true);
+  assert.deepEqual(port.row.options, ['map', [['requested-chassis', 'ch1']]]);
+});
+
+test('a plan against what it made is empty; the first plan makes everything, in one transaction', () => {
+  const units = desired(lab());
+  const first = planNb(units, []);
+  assert.equal(first.steps.filter((s) => s.action === 'create').length, units.length);
+  assert.ok(first.ops.every((o) => o.op === 'insert' || o.op === 'mutate'));
+  const again = planNb(units, applied(units));
+  assert.deepEqual(again, { steps: [], ops: [] });
+});
+
+test("a server's groups change: its port stays, the groups' members change, nothing else", () => {
+  const before = desired(lab());
+  const after = desired(lab({ ecsBGroups: ['sg-closed'] }));
+  const plan = planNb(after, applied(before));
+  assert.ok(
+    !plan.steps.some((s) => s.table === 'Logical_Switch_Port' || s.table === 'Logical_Router' || s.table === 'Logical_Switch'),
+    JSON.stringify(plan.steps),
+  );
+  assert.ok(plan.steps.some((s) => s.key === 'sg-closed' && s.action === 'members'));
+});
+
+test('a server added: its port made and added to its switch; no router or switch made again', () => {
+  const before = desired(lab());
+  const plan = planNb(desired(lab({ extraServer: true })), applied(before));
+  assert.deepEqual(
+    plan.steps.filter((s) => s.action !== 'members'),
+    [
+      { action: 'replace', table: 'Port_Group', key: 'sg-default' },
+      { action: 'create', table: 'Logical_Switch_Port', key: 'ecs-c' },
+    ].sort((x, y) => x.table.localeCompare(y.table)),
+  );
+  assert.ok(plan.ops.some((o) => o.op === 'mutate' && o.table === 'Logical_Switch' && JSON.stringify(o.where).includes('uuid-Logical_Switch-subnet-b')));
+});
+
+test('a route table without a destination another subnet routes gets a drop for it; a covering route decides for it', () => {
+  const units = desired(lab({ routesB: [{ destination: '192.168.0.0/16', target: { type: 'peering', peeringId: 'pcx-ab' } }] }));
+  const b = units.find((u) => u.key === 'vpc-b')!;
+  const policies = b.children.filter((c) => c.table === 'Logical_Router_Policy').map((c) => [c.row.match, c.row.action]);
+  assert.deepEqual(policies[0], ['inport == "rp-subnet-b" && ip4.dst == 192.168.0.0/16', 'reroute']);
+  const noRoute = desired(lab({ routesB: [{ destination: '192.168.6.0/25', target: { type: 'blackhole' } }] }));
+  const nb = noRoute.find((u) => u.key === 'vpc-b')!;
+  assert.deepEqual(
+    nb.children.filter((c) => c.table === 'Logical_Router_Static_Route').map((c) => c.row.nexthop),
+    ['discard'],
+  );
+  assert.equal(nb.children.find((c) => c.table === 'Logical_Router_Policy')!.row.action, 'drop');
+});
+
+test('security-group rules become ACL matches: ports, ICMP type and code, all ports, the whole internet', () => {
+  assert.equal(ruleMatch(rule({ protocol: 'tcp', portRange: { from: 22, to: 22 } }), 'pg_x'), 'outport == @pg_x && ip4 && tcp && tcp.dst == 22');
+  assert.equal(
+    ruleMatch(rule({ protocol: 'udp', portRange: { from: 8000, to: 9000 }, remote: { cidr: '10.0.0.0/8' } }), 'pg_x'),
+    'outport == @pg_x && ip4 && ip4.src == 10.0.0.0/8 && udp && udp.dst >= 8000 && udp.dst <= 9000',
+  );
+  assert.equal(ruleMatch(rule({ protocol: 'tcp', portRange: { from: 0, to: 65535 } }), 'pg_x'), 'outport == @pg_x && ip4 && tcp');
+  assert.equal(
+    ruleMatch(rule({ protocol: 'icmp', icmp: { type: 8, code: 0 } }), 'pg_x'),
+    'outport == @pg_x && ip4 && icmp4 && icmp4.type == 8 && icmp4.code == 0',
+  );
+  assert.equal(ruleMatch(rule({ direction: 'egress', remote: { cidr: '192.168.0.0/16' } }), 'pg_x'), 'inport == @pg_x && ip4 && ip4.dst == 192.168.0.0/16');
+});
+
+test('a group rule admits its members as the server’s own routing sees them, not strangers sharing an address', () => {
+  const s = lab();
+  // ecs-b is in default too, but vpc-a reaches it only through the peering: its address is still seen (routed there).
+  const units = desired(s);
+  const acl = units.find((u) => u.key === 'sg-default')!.children.filter((c) => c.row.direction === 'to-lport');
+  assert.deepEqual(
+    acl.map((c) => c.row.match),
+    [
+      'outport == @pg_sg_default && ip4 && ip4.src == {192.168.5.130, 192.168.6.76} && outport == @pg_rt_rtb_a',
+      'outport == @pg_sg_default && ip4 && ip4.src == {192.168.5.130, 192.168.6.76} && outport == @pg_rt_rtb_b',
+    ],
+  );
+  // Without vpc-b's return route, vpc-a's table still reaches ecs-b; vpc-b's table no longer reaches ecs-a.
+  const oneWay = desired(lab({ routesB: [] }));
+  const m = oneWay
+    .find((u) => u.key === 'sg-default')!
+    .children.filter((c) => c.row.direction === 'to-lport')
+    .map((c) => c.row.match);
+  assert.ok(m.includes('outport == @pg_sg_default && ip4 && ip4.src == {192.168.5.130} && outport == @pg_rt_rtb_b'), m.join('\n'));
+});
+
+test('peering links: a /30 each, distinct even when their ids would choose the same', () => {
+  const links = peeringLinks(Array.from({ length: 200 }, (_, i) => `pcx-${i}`));
+  const blocks = new Set([...links.values()].map((l) => l.requester.split('.').slice(0, 3).join('.') + '/' + (Number(l.requester.split('.')[3]) >> 2)));
+  assert.equal(blocks.size, 200);
+  for (const l of links.values()) assert.equal(Number(l.accepter.split('.')[3]), Number(l.requester.split('.')[3]) + 1);
+});
