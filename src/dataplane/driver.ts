@@ -78,6 +78,13 @@ export interface Dataplane {
    * for its router's ACL rejects); only the linux plane has them.
    */
   flowSamples?(sources: string[]): Promise<Map<string, FlowCounters>>;
+  /**
+   * Why an endpoint cannot be reached whatever its workload does (the ovn plane: its chassis is
+   * down), or null; load balancers take its members out of service. `onEndpointsChange` is told
+   * when an answer may have changed.
+   */
+  endpointFailure?(serverId: string): string | null;
+  onEndpointsChange?(listener: () => void): void;
   /** Where a VPC's DNS resolver runs (its router's namespace, as an id of its own); only the linux plane has one. */
   resolver?(vpcId: string): Placement;
 }

@@ -126,6 +126,7 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
     this.loop = new ReconcileLoop(this.reconciler, { debounceMs: 20, gapFactor: 2 });
     // A member's workload that starts or stops failing changes its admission.
     workloads?.crashes.onChange(() => this.loop.trigger());
+    dataplane.onEndpointsChange?.(() => this.loop.trigger());
   }
 
   async start(): Promise<void> {

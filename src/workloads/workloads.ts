@@ -101,7 +101,7 @@ export class Workloads {
 
   /** Why a server's workload cannot stay up, or null. */
   failure(serverId: string): string | null {
-    return this.crashes.failure(serverId) ?? this.apps?.failure(serverId) ?? null;
+    return this.crashes.failure(serverId) ?? this.apps?.failure(serverId) ?? this.dataplane.endpointFailure?.(serverId) ?? null;
   }
 
   /** Servers whose workloads cannot stay up now. */

@@ -18,6 +18,7 @@ import type { LinuxTestDaemon } from '../helpers/linux.js';
 import { OVN_RUN_DIR } from '../../src/dataplane/ovn/fabric.js';
 import { cleanNamespaces } from '../../src/dataplane/linux/clean.js';
 import { cli } from '../helpers/daemon.js';
+import { freshGet, part2, randomPublicIp, waitMembersOnline, waitUp } from '../helpers/lab.js';
 
 /** Pings until one answers (the first packet to a new tunnel peer is lost, OVN-NOTES pitfall 3), at most 20 tries. */
 async function reaches(c: NimbusClient, server: string, destination: string): Promise<boolean> {
@@ -155,6 +156,39 @@ describe('the ovn data plane on three chassis', { skip: skipOvn }, () => {
     );
     assert.notEqual(Number(readFileSync(pidFile, 'utf8')), pid);
     assert.equal(await reaches(c, 'ecs-b', '192.168.6.76'), true);
+  });
+
+  test('an HTTP load balancer on a chassis serves members on two others; a chassis that stops reporting has its members taken out of service', async () => {
+    const base = await part2(c, randomPublicIp('linux'));
+    await waitUp(`${base}/`);
+    await waitMembersOnline(c);
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) seen.add((await freshGet(`${base}/`)).split(' ')[2]);
+    assert.deepEqual([...seen].sort(), ['ecs-a', 'ecs-b']);
+    // ch3 holds ecs-b now: its ovn-controller stops (frozen, so that no pass starts it again) and reports nothing.
+    const ecsB = (await c.servers.get('ecs-b')).chassis!;
+    const pid = Number(readFileSync(join(OVN_RUN_DIR, t.prefix, 'chassis', ecsB, 'ovn-controller.pid'), 'utf8'));
+    process.kill(pid, 'SIGSTOP');
+    try {
+      let ch = await c.chassis.get(ecsB);
+      for (const deadline = Date.now() + 60_000; ch.state !== 'down' && Date.now() < deadline; ch = await c.chassis.get(ecsB))
+        await new Promise((r) => setTimeout(r, 200));
+      assert.equal(ch.state, 'down');
+      let m = await c.members.get('m-b');
+      // ERROR, as for a member whose workload is down (OFFLINE is an operator's: admin down, server stopped).
+      for (const deadline = Date.now() + 30_000; m.operatingStatus !== 'ERROR' && Date.now() < deadline; m = await c.members.get('m-b'))
+        await new Promise((r) => setTimeout(r, 100));
+      assert.equal(m.operatingStatus, 'ERROR');
+      assert.match(m.statusReason ?? '', new RegExp(`chassis ${ecsB} is down`));
+      for (let i = 0; i < 4; i++) assert.match(await freshGet(`${base}/`), /ecs-a/);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    let ch = await c.chassis.get(ecsB);
+    for (const deadline = Date.now() + 60_000; ch.state !== 'up' && Date.now() < deadline; ch = await c.chassis.get(ecsB))
+      await new Promise((r) => setTimeout(r, 200));
+    assert.equal(ch.state, 'up');
+    await waitMembersOnline(c);
   });
 
   test('a restarted daemon finds everything in place: the plan is empty and the servers answer', async () => {

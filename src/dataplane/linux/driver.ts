@@ -183,7 +183,7 @@ export class LinuxDataplane implements Dataplane {
     return out;
   };
 
-  private async inServer(server: Server, argv: string[], timeoutMs: number) {
+  protected async inServer(server: Server, argv: string[], timeoutMs: number) {
     await this.settled();
     return this.runner('ip', ['netns', 'exec', serverNs(this.prefix, server.id), ...argv], { timeoutMs });
   }
@@ -221,10 +221,11 @@ export async function tcpProbe(
   runIn: (argv: string[], ms: number) => Promise<{ code: number; stdout: string; stderr: string }>,
   ip: string,
   port: number,
+  seconds = 1,
 ): Promise<{ reachable: boolean; output: string }> {
   const script = `exec 3<>/dev/tcp/${ip}/${port} && echo connected`;
-  const r = await runIn(['timeout', '1', 'bash', '-c', script], 5_000);
+  const r = await runIn(['timeout', String(seconds), 'bash', '-c', script], 5_000 + seconds * 1_000);
   if (r.code === 0) return { reachable: true, output: `tcp ${ip}:${port}: connected\n` };
   if (/refused/i.test(r.stderr)) return { reachable: true, output: `tcp ${ip}:${port}: connection refused (the host answered; nothing listens)\n` };
-  return { reachable: false, output: `tcp ${ip}:${port}: no answer within 1 s\n` };
+  return { reachable: false, output: `tcp ${ip}:${port}: no answer within ${seconds} s\n` };
 }

@@ -13,7 +13,8 @@ import { createHash } from 'node:crypto';
 import { NimbusError } from '../../core/errors.js';
 import type { Server } from '../../core/model/index.js';
 import type { Store } from '../../store/db.js';
-import { LinuxDataplane } from '../linux/driver.js';
+import type { ChangeFeed } from '../../resources/context.js';
+import { LinuxDataplane, tcpProbe } from '../linux/driver.js';
 import type { DataplaneStatus } from '../driver.js';
 import type { FlowCounters } from '../driver.js';
 import { checkChassisName, Fabric } from './fabric.js';
@@ -34,14 +35,25 @@ export interface ChassisInfo {
   local: boolean;
 }
 
-/** A chassis that has not taken the northbound's changes for this long is down (OVN-NOTES pitfall 6). */
-export const CHASSIS_DOWN_MS = 15_000;
+/**
+ * The heartbeat: every HEARTBEAT_MS the daemon counts one more change in NB_Global.nb_cfg, and
+ * each live chassis reports having taken it (Chassis_Private.nb_cfg). A chassis whose count has
+ * not moved for CHASSIS_DOWN_MS is down: OVN's own health checks run on the backend's chassis
+ * and go stale when it dies (OVN-NOTES pitfall 6), so the control plane says it.
+ */
+export const HEARTBEAT_MS = 2_000;
+export const CHASSIS_DOWN_MS = 8_000;
 
 export class OvnDataplane extends LinuxDataplane {
   override readonly kind = 'ovn' as const;
   readonly fabric: Fabric;
   private ovn: OvnReconciler | null = null;
   override resolver = undefined;
+  /** Per chassis: the last nb_cfg it reported, and when (this daemon's clock) it last moved. */
+  private readonly beats = new Map<string, { nbCfg: number; movedAt: number; at: number | null }>();
+  private down = new Set<string>();
+  private heartbeat: NodeJS.Timeout | null = null;
+  private readonly endpointListeners: (() => void)[] = [];
   override flowSamples = undefined as undefined | ((sources: string[]) => Promise<Map<string, FlowCounters>>);
 
   constructor(
@@ -68,9 +80,64 @@ export class OvnDataplane extends LinuxDataplane {
     return this.ovn;
   }
 
+  override async start(store: Store, feed: ChangeFeed): Promise<void> {
+    await super.start(store, feed);
+    this.heartbeat = setInterval(() => void this.beat().catch(() => undefined), HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
   override async stop(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
     await super.stop();
     this.ovn?.close();
+    this.sb?.close();
+    this.sb = null;
+  }
+
+  private sb: OvsdbClient | null = null;
+
+  /** One heartbeat: nb_cfg counted up, the chassis' reports read, the down ones found. */
+  async beat(): Promise<void> {
+    if (!this.ovn) return;
+    const nb = await this.ovn.client();
+    await nb.transact('OVN_Northbound', [{ op: 'mutate', table: 'NB_Global', where: [], mutations: [['nb_cfg', '+=', 1]] }]);
+    this.sb ??= await OvsdbClient.connect(this.fabric.sbRemote).catch(() => null);
+    if (!this.sb) return;
+    let rows: Row[];
+    try {
+      [{ rows = [] }] = await this.sb.transact('OVN_Southbound', [
+        { op: 'select', table: 'Chassis_Private', where: [], columns: ['name', 'nb_cfg', 'nb_cfg_timestamp'] },
+      ]);
+    } catch {
+      this.sb.close();
+      this.sb = null;
+      return;
+    }
+    const now = Date.now();
+    for (const r of rows) {
+      const name = String(r.name);
+      const nbCfg = Number(r.nb_cfg ?? 0);
+      const at = Number(r.nb_cfg_timestamp ?? 0) || null;
+      const b = this.beats.get(name);
+      if (!b || b.nbCfg !== nbCfg) this.beats.set(name, { nbCfg, movedAt: now, at });
+    }
+    const down = new Set([...this.beats].filter(([name, b]) => now - b.movedAt > CHASSIS_DOWN_MS && rows.some((r) => r.name === name)).map(([name]) => name));
+    // A chassis of this machine that never reported is down too, once it had time to.
+    const changed = down.size !== this.down.size || [...down].some((n) => !this.down.has(n));
+    this.down = down;
+    if (changed) for (const l of this.endpointListeners) l();
+  }
+
+  endpointFailure(serverId: string): string | null {
+    const s = this.store?.get<Server>(serverId, 'server');
+    if (!s?.chassis || !this.down.has(s.chassis)) return null;
+    const at = this.beats.get(s.chassis)?.at;
+    return `its chassis ${s.chassis} is down (no report since ${at ? new Date(at).toISOString() : 'it started'})`;
+  }
+
+  onEndpointsChange(listener: () => void): void {
+    this.endpointListeners.push(listener);
   }
 
   override notes(): string[] {
@@ -88,15 +155,18 @@ export class OvnDataplane extends LinuxDataplane {
    * A real probe. The first packet towards an address OVN has not resolved yet is lost (its
    * router's ARP, a new tunnel peer: OVN-NOTES pitfall 3), where the kernel would queue it: an
    * ICMP probe sends three echoes and counts any answer; a TCP probe is preceded by one echo,
-   * whose answer does not matter, so that its SYN finds the path resolved.
+   * whose answer does not matter, so that its SYN finds the path resolved, and waits 3 s.
    */
   override async probe(server: Server, destination: string, protocol: 'icmp' | 'tcp' | 'udp', port?: number): Promise<{ reachable: boolean; output: string }> {
     if (protocol === 'icmp') {
       const r = await this.ping(server, destination, 3);
       return { reachable: r.reachable, output: r.output };
     }
-    if (protocol === 'tcp') await this.ping(server, destination, 1);
-    return super.probe(server, destination, protocol, port);
+    if (protocol !== 'tcp') return super.probe(server, destination, protocol, port);
+    await this.ping(server, destination, 1);
+    // A new flow's first packet goes up to ovs-vswitchd (its slow path) before a flow is cached: under load a SYN
+    // may take longer than a kernel's, so the connect is given 3 s (a lost SYN is sent again after 1 s).
+    return tcpProbe((argv, ms) => this.inServer(server, argv, ms), destination, port!, 3);
   }
 
   /** The names of the chassis servers may be placed on (those of this machine). */
@@ -175,12 +245,13 @@ export class OvnDataplane extends LinuxDataplane {
         const name = String(c.name);
         const p = priv.get(name);
         const ts = Number(p?.nb_cfg_timestamp ?? 0);
-        const caught = Number(p?.nb_cfg ?? -1) >= target;
-        const fresh = ts > 0 && Date.now() - ts < CHASSIS_DOWN_MS;
+        // Down by the heartbeat; before its first beats, up once it has taken the last change.
+        const known = this.beats.has(name);
+        const up = known ? !this.down.has(name) : Number(p?.nb_cfg ?? -1) >= target;
         const encap = Array.isArray(c.encaps) && c.encaps[0] === 'uuid' ? encapIp.get(c.encaps[1] as string) : undefined;
         return {
           name,
-          state: caught || fresh ? 'up' : 'down',
+          state: up ? 'up' : 'down',
           encapIp: encap ?? this.fabric.encapIp(name),
           hostname: c.hostname ? String(c.hostname) : null,
           servers: servers.filter((s) => s.chassis === name).map((s) => s.name),
