@@ -1,8 +1,9 @@
 /**
  * The README runs as written: every `console` block, in order, against a fresh daemon, each
  * command through a shell as a user pastes it, its output compared with the README's once
- * ids, times and durations are masked. Blocks tagged `linux` run on the Linux data plane
- * (privileged; skipped with the reason otherwise), the others on the virtual one.
+ * ids, times and durations are masked. Blocks tagged `linux` run on the Linux data plane, those
+ * tagged `ovn` on the ovn plane with three chassis (privileged; skipped with the reason
+ * otherwise), the others on the virtual one.
  *
  * After a deliberate change of output, NIMBUS_README_WRITE=1 writes each step's real output
  * into the README instead of failing (review the diff before committing it).
@@ -17,6 +18,7 @@ import { randomInt } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { BIN, testDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { linuxDaemon, skipLinux } from '../helpers/linux.js';
+import { ovnDaemon, skipOvn } from '../helpers/ovn.js';
 import { consoleBlocks, mask, matches, writeOutputs, type Step } from '../helpers/console-blocks.js';
 
 const README = fileURLToPath(new URL('../../README.md', import.meta.url));
@@ -60,17 +62,18 @@ function runner(t: () => TestDaemon, publicIp: string) {
   };
 }
 
-for (const plane of ['virtual', 'linux'] as const) {
-  const mine = blocks.map((b, index) => ({ ...b, index })).filter((b) => b.tags.includes('linux') === (plane === 'linux'));
+for (const plane of ['virtual', 'linux', 'ovn'] as const) {
+  const planeOf = (tags: string[]) => (tags.includes('linux') ? 'linux' : tags.includes('ovn') ? 'ovn' : 'virtual');
+  const mine = blocks.map((b, index) => ({ ...b, index })).filter((b) => planeOf(b.tags) === plane);
   const outputs = new Map<string, string>();
-  const skip = notRoot || (plane === 'linux' ? skipLinux : false) || (mine.length === 0 ? 'no such block' : false);
+  const skip = notRoot || (plane === 'linux' ? skipLinux : plane === 'ovn' ? skipOvn : false) || (mine.length === 0 ? 'no such block' : false);
   describe(`README walkthrough on the ${plane} data plane`, { skip }, () => {
     let t: TestDaemon;
     let r: ReturnType<typeof runner>;
     // Virtual and Linux runs use separate ranges, so files running side by side never meet.
-    const publicIp = `127.0.1.${plane === 'virtual' ? randomInt(60, 79) : randomInt(80, 99)}`;
+    const publicIp = `127.0.1.${plane === 'virtual' ? randomInt(60, 79) : plane === 'linux' ? randomInt(80, 99) : randomInt(100, 119)}`;
     before(async () => {
-      t = plane === 'linux' ? await linuxDaemon() : await testDaemon({ dataplane: 'virtual' });
+      t = plane === 'linux' ? await linuxDaemon() : plane === 'ovn' ? await ovnDaemon(3) : await testDaemon({ dataplane: 'virtual' });
       r = runner(() => t, publicIp);
     });
     after(async () => {
