@@ -19,6 +19,8 @@ import { benchRestart } from './restart.js';
 import { benchDataplane } from './dataplane.js';
 import { benchCli, cliTable } from './cli.js';
 import { benchScale, scaleTable } from './scale.js';
+import { benchOvn, ovnTables } from './ovn.js';
+import { ovnUnavailable } from '../src/dataplane/ovn/fabric.js';
 import { linuxUnavailable } from '../src/dataplane/choose.js';
 
 const quick = process.argv.includes('--quick');
@@ -26,7 +28,7 @@ const quick = process.argv.includes('--quick');
 process.env.NIMBUS_CONFIG_DIR ??= mkdtempSync(join(tmpdir(), 'nimbus-bench-config-'));
 /** `--sections=lb,daemon,cp,analyzer,dataplane,restart,scale` runs only those (`--daemon=tcp|http|l7` only those in-daemon rows, nothing else of the load balancer); `--proxies=<regex>` only the matching load balancer rows (HAProxy always). */
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-const sections = arg('sections')?.split(',') ?? ['cli', 'lb', 'daemon', 'cp', 'analyzer', 'dataplane', 'restart', 'scale'];
+const sections = arg('sections')?.split(',') ?? ['cli', 'lb', 'daemon', 'cp', 'analyzer', 'dataplane', 'restart', 'scale', 'ovn'];
 const proxies = arg('proxies') ? new RegExp(arg('proxies')!, 'i') : null;
 const rounds = Number(arg('rounds') ?? (quick ? 1 : 5));
 const log = (s: string) => process.stdout.write(s + '\n');
@@ -224,7 +226,29 @@ if (!sections.includes('scale')) {
   );
 }
 
-if (arg('sections') || proxies || arg('rounds') || arg('scale-sizes')) {
+if (sections.includes('ovn')) {
+  const whyNot = linuxUnavailable() ?? ovnUnavailable();
+  if (whyNot) {
+    log(`ovn: skipped: ${whyNot}`);
+    md.push('## The ovn data plane', '', `Skipped: ${whyNot}.`, '');
+  } else {
+    // `--ovn-sizes=100` for a shorter run.
+    const labSizes = (arg('ovn-sizes') ?? (quick ? '100' : '100,500')).split(',').map(Number);
+    log(`ovn data plane: paths on one and two chassis beside the linux plane, an API change, idle CPU, labs of ${labSizes.join(', ')} servers over 3 chassis`);
+    const r = await benchOvn({ labSizes, idleSeconds: quick ? 5 : 20, log });
+    results.ovn = r;
+    md.push(
+      '## The ovn data plane',
+      '',
+      'Three simulated chassis on this machine (userspace datapath, Geneve between them), beside the linux plane in the same run. Paths: 200 pings at 10 ms, then 200 MB over one TCP connection (Python on both ends).',
+      '',
+      ovnTables(r),
+      '',
+    );
+  }
+}
+
+if (arg('sections') || proxies || arg('rounds') || arg('scale-sizes') || arg('ovn-sizes')) {
   // A partial run is for working on one figure: printed, not written over the full results.
   log(`\n${md.join('\n')}\n(partial run: nothing written)`);
   process.exit(0);

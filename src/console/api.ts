@@ -70,6 +70,7 @@ export interface Snapshot {
     securityGroupIds: string[];
     app: string | null;
     loopbackIp: string;
+    chassis?: string;
   })[];
   peerings: (Named & { requesterVpcId: string; accepterVpcId: string; status: string })[];
   routeTables: (Named & {

@@ -75,7 +75,12 @@ function boxesOf(s: Snapshot, laid: ElkNode): { boxes: Box[]; width: number; hei
     const eip = eipOf(s, x.id);
     text.set(x.id, {
       kind: 'server',
-      lines: [`server ${x.name}`, `${x.privateIp}${x.status === 'running' ? '' : ` (${x.status})`}`, ...(eip ? [`EIP ${eip.publicIp}`] : [])],
+      lines: [
+        `server ${x.name}`,
+        `${x.privateIp}${x.status === 'running' ? '' : ` (${x.status})`}`,
+        ...(eip ? [`EIP ${eip.publicIp}`] : []),
+        ...(x.chassis ? [`on ${x.chassis}`] : []),
+      ],
       status: x.status,
     });
   }
@@ -114,7 +119,7 @@ export function Topology({ snap, highlight }: { snap: Snapshot; highlight?: High
       JSON.stringify([
         snap.vpcs.map((v) => [v.id, v.name, v.cidr]),
         snap.subnets.map((x) => [x.id, x.vpcId, x.name, x.cidr]),
-        snap.servers.map((x) => [x.id, x.subnetId, x.name, x.privateIp, x.status]),
+        snap.servers.map((x) => [x.id, x.subnetId, x.name, x.privateIp, x.status, x.chassis]),
         snap.loadBalancers.map((x) => [x.id, x.subnetId, x.name, x.vip, x.publicIp, x.provisioningStatus]),
         snap.natGateways.map((x) => [x.id, x.subnetId, x.name]),
         snap.elasticIps.map((x) => [x.id, x.serverId, x.publicIp]),
