@@ -11,22 +11,11 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { closeAll, freePort, onePool, oneListener, track } from '../helpers/engine.js';
-import { NO_HAPROXY, haproxyServing } from '../helpers/engines.js';
-import { Engine } from '../../src/lb/engine.js';
-import type { EngineConfig } from '../../src/lb/config.js';
+import { CONTRACT_ENGINES } from '../helpers/engines.js';
 
 after(closeAll);
 
-const ENGINES: { name: string; skip: string | false; serve: (config: EngineConfig, port: number) => Promise<void> }[] = [
-  {
-    name: "Nimbus's engine",
-    skip: false,
-    serve: async (config) => {
-      await track(new Engine(null)).apply(config);
-    },
-  },
-  { name: 'HAProxy', skip: NO_HAPROXY, serve: haproxyServing },
-];
+const ENGINES = CONTRACT_ENGINES;
 
 /** A member whose connections each answer one request (kept alive), then close without a word when the next comes. */
 async function oneAnswerPerConnection(): Promise<{ port: number; connections: () => number; closedUnanswered: () => number }> {

@@ -11,22 +11,12 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import { backend, closeAll, dribbler, exchange, freePort, get, onePool, oneListener, track } from '../helpers/engine.js';
-import { NO_HAPROXY, haproxyServing } from '../helpers/engines.js';
-import { Engine } from '../../src/lb/engine.js';
-import { DEFAULT_TIMEOUTS, type EngineConfig, type ListenerTimeouts } from '../../src/lb/config.js';
+import { CONTRACT_ENGINES } from '../helpers/engines.js';
+import { DEFAULT_TIMEOUTS, type ListenerTimeouts } from '../../src/lb/config.js';
 
 after(closeAll);
 
-const ENGINES: { name: string; skip: string | false; serve: (config: EngineConfig, port: number) => Promise<void> }[] = [
-  {
-    name: "Nimbus's engine",
-    skip: false,
-    serve: async (config) => {
-      await track(new Engine(null)).apply(config);
-    },
-  },
-  { name: 'HAProxy', skip: NO_HAPROXY, serve: haproxyServing },
-];
+const ENGINES = CONTRACT_ENGINES;
 
 /** A member that accepts connections, reads, and never answers. */
 async function silentMember(): Promise<number> {

@@ -12,6 +12,7 @@ import type { EngineConfig } from '../../src/lb/config.js';
 import { connect } from 'node:net';
 import { request as httpRequest } from 'node:http';
 import { track } from './engine.js';
+import { Engine } from '../../src/lb/engine.js';
 import { haproxyPath } from '../../src/workloads/haproxy.js';
 import { workerDir } from '../../src/workloads/lb-dirs.js';
 import { testDaemon, type TestDaemon } from './daemon.js';
@@ -24,6 +25,18 @@ export const NO_HAPROXY = haproxyPath() ? false : 'haproxy is not installed (bas
 export const L7_ENGINES: { engine: L7Engine; skip: string | false }[] = [
   { engine: 'builtin', skip: false },
   { engine: 'haproxy', skip: NO_HAPROXY },
+];
+
+/** Both layer-7 engines as the contract tests serve a configuration on loopback: Nimbus's own in this process, HAProxy as the agent renders it. */
+export const CONTRACT_ENGINES: { name: string; skip: string | false; serve: (config: EngineConfig, port: number) => Promise<void> }[] = [
+  {
+    name: "Nimbus's engine",
+    skip: false,
+    serve: async (config) => {
+      await track(new Engine(null)).apply(config);
+    },
+  },
+  { name: 'HAProxy', skip: NO_HAPROXY, serve: (config, port) => haproxyServing(config, port) },
 ];
 
 /** HAProxy's master, from the pid file in the load balancer's agent folder. */

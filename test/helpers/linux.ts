@@ -27,7 +27,11 @@ export interface LinuxTestDaemon extends TestDaemon {
 }
 
 export async function linuxDaemon(prefix = runPrefix(), opts: Omit<DaemonOptions, 'dataplane' | 'prefix'> = {}): Promise<LinuxTestDaemon> {
-  const t = await testDaemon({ ...opts, dataplane: 'linux', prefix });
+  return withCleanup(await testDaemon({ ...opts, dataplane: 'linux', prefix }), prefix);
+}
+
+/** A test daemon of a real plane whose installation (`prefix`) is removed when it closes, also after a failure. */
+export function withCleanup(t: TestDaemon, prefix: string): LinuxTestDaemon {
   const close = t.close.bind(t);
   return Object.assign(t, {
     prefix,

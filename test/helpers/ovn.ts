@@ -1,17 +1,15 @@
 /**
  * Test support for the ovn data plane: its packages, installed as root when missing (or the
  * reason to skip), and an ovn daemon with a per-run prefix and simulated chassis, whose
- * namespaces, processes and run folder are removed afterwards, also when the test failed.
+ * namespaces, processes and run folder are removed afterwards, also when the test failed
+ * (withCleanup: `dataplane clean`'s own function).
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { linuxUnavailable } from '../../src/dataplane/choose.js';
 import { ovnUnavailable } from '../../src/dataplane/ovn/fabric.js';
-import { runPrefix, type LinuxTestDaemon } from './linux.js';
+import { runPrefix, withCleanup, type LinuxTestDaemon } from './linux.js';
 import { testDaemon } from './daemon.js';
-import { cleanNamespaces } from '../../src/dataplane/linux/clean.js';
-import { listNamespaces } from '../../src/dataplane/linux/observe.js';
-import { owned } from '../../src/dataplane/linux/names.js';
 import type { DaemonOptions } from '../../src/daemon.js';
 
 /** A reason to skip, or false when the ovn plane can run (its packages installed here first, as root). */
@@ -35,17 +33,5 @@ export async function ovnDaemon(
   prefix = runPrefix(),
   opts: Omit<DaemonOptions, 'dataplane' | 'prefix' | 'chassis'> = {},
 ): Promise<LinuxTestDaemon> {
-  const t = await testDaemon({ ...opts, dataplane: 'ovn', prefix, chassis });
-  const close = t.close.bind(t);
-  return Object.assign(t, {
-    prefix,
-    namespaces: async () => (await listNamespaces()).filter((n) => owned(prefix, n)).sort(),
-    async close() {
-      try {
-        await close();
-      } finally {
-        await cleanNamespaces(prefix);
-      }
-    },
-  });
+  return withCleanup(await testDaemon({ ...opts, dataplane: 'ovn', prefix, chassis }), prefix);
 }
