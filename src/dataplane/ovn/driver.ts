@@ -82,6 +82,7 @@ export class OvnDataplane extends LinuxDataplane {
 
   override async start(store: Store, feed: ChangeFeed): Promise<void> {
     await super.start(store, feed);
+    void this.beat().catch(() => undefined);
     this.heartbeat = setInterval(() => void this.beat().catch(() => undefined), HEARTBEAT_MS);
     this.heartbeat.unref();
   }
@@ -195,7 +196,7 @@ export class OvnDataplane extends LinuxDataplane {
   async addChassis(name: string): Promise<ChassisInfo> {
     checkChassisName(name);
     if (this.fabric.localChassis().includes(name)) throw new NimbusError('InvalidChassis.Duplicate', `chassis '${name}' already exists`);
-    await this.fabric.ensureChassis(name);
+    await this.fabric.ensureChassis(name, { adding: true });
     this.loop?.trigger();
     return (
       (await this.chassis()).find((c) => c.name === name) ?? {
@@ -228,26 +229,23 @@ export class OvnDataplane extends LinuxDataplane {
   async chassis(): Promise<ChassisInfo[]> {
     const sb = await OvsdbClient.connect(this.fabric.sbRemote);
     try {
-      const [chassis, privates, encaps, global] = (
+      const [chassis, privates, encaps] = (
         await sb.transact('OVN_Southbound', [
           { op: 'select', table: 'Chassis', where: [], columns: ['name', 'hostname', 'encaps'] },
           { op: 'select', table: 'Chassis_Private', where: [], columns: ['name', 'nb_cfg', 'nb_cfg_timestamp'] },
           { op: 'select', table: 'Encap', where: [], columns: ['_uuid', 'ip'] },
-          { op: 'select', table: 'SB_Global', where: [], columns: ['nb_cfg'] },
         ])
       ).map((r) => r.rows ?? []);
       const encapIp = new Map(encaps.map((e: Row) => [(e._uuid as [string, string])[1], String(e.ip)]));
       const priv = new Map(privates.map((p: Row) => [String(p.name), p]));
-      const target = Number(global[0]?.nb_cfg ?? 0);
       const servers = this.store?.list<Server>('server') ?? [];
       const local = this.fabric.localChassis();
       const out: ChassisInfo[] = chassis.map((c: Row) => {
         const name = String(c.name);
         const p = priv.get(name);
         const ts = Number(p?.nb_cfg_timestamp ?? 0);
-        // Down by the heartbeat; before its first beats, up once it has taken the last change.
-        const known = this.beats.has(name);
-        const up = known ? !this.down.has(name) : Number(p?.nb_cfg ?? -1) >= target;
+        // Down by the heartbeat (silent for CHASSIS_DOWN_MS); before the daemon's first beat, up once it has reported at all.
+        const up = this.beats.has(name) ? !this.down.has(name) : p !== undefined;
         const encap = Array.isArray(c.encaps) && c.encaps[0] === 'uuid' ? encapIp.get(c.encaps[1] as string) : undefined;
         return {
           name,

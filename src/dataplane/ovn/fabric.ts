@@ -74,6 +74,15 @@ function running(pidFile: string, dir: string): boolean {
 
 export class Fabric {
   readonly dir: string;
+  /** Chassis being removed: a pass must not start them again (their processes die on the way out). */
+  private readonly leaving = new Set<string>();
+  /** Starting and removing run one at a time (a pass may start a chassis that an API call removes). */
+  private chain: Promise<unknown> = Promise.resolve();
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn, fn);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
 
   constructor(
     readonly prefix: string,
@@ -135,7 +144,9 @@ export class Fabric {
   /** The simulated chassis of this machine: those with a folder. */
   localChassis(): string[] {
     try {
-      return readdirSync(join(this.dir, 'chassis')).sort();
+      return readdirSync(join(this.dir, 'chassis'))
+        .filter((n) => !this.leaving.has(n))
+        .sort();
     } catch {
       return [];
     }
@@ -148,8 +159,14 @@ export class Fabric {
   }
 
   /** Starts (or starts again) a simulated chassis: its namespace, OVS and ovn-controller. */
-  async ensureChassis(name: string): Promise<void> {
+  async ensureChassis(name: string, opts: { adding?: boolean } = {}): Promise<void> {
     checkChassisName(name);
+    if (opts.adding) this.leaving.delete(name);
+    return this.serial(() => this.startChassis(name));
+  }
+
+  private async startChassis(name: string): Promise<void> {
+    if (this.leaving.has(name)) return;
     await this.ensureCentral();
     const d = this.chassisDir(name);
     mkdirSync(d, { recursive: true, mode: 0o700 });
@@ -189,6 +206,11 @@ export class Fabric {
 
   /** Stops a simulated chassis and removes it, its namespace and its record in the SB. */
   async removeChassis(name: string): Promise<void> {
+    this.leaving.add(name);
+    return this.serial(() => this.stopChassis(name));
+  }
+
+  private async stopChassis(name: string): Promise<void> {
     const d = this.chassisDir(name);
     const ns = chassisNs(this.prefix, name);
     await this.sh(
@@ -211,7 +233,7 @@ export class Fabric {
   }
 
   /** A chassis's br-int: the ports a server's veth end is plugged into. */
-  vsctl(name: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return this.runner('ovs-vsctl', [`--db=${this.ovsRemote(name)}`, '--timeout=10', ...args], { timeoutMs: 15_000 });
+  vsctl(name: string, args: string[], seconds = 10): Promise<{ code: number; stdout: string; stderr: string }> {
+    return this.runner('ovs-vsctl', [`--db=${this.ovsRemote(name)}`, `--timeout=${seconds}`, ...args], { timeoutMs: (seconds + 5) * 1000 });
   }
 }
