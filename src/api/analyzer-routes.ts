@@ -32,7 +32,7 @@ export function analyzerRoutes(app: FastifyInstance, deps: AppDeps): void {
   );
 }
 
-/** The ovn plane's chassis; refused on the other planes, which have none. */
+/** The ovn plane, for a change of its chassis; refused on the other planes, which have none. */
 function ovnPlane(deps: AppDeps): OvnDataplane {
   if (deps.dataplane instanceof OvnDataplane) return deps.dataplane;
   throw new NimbusError(
@@ -50,13 +50,18 @@ export function chassisRoutes(app: FastifyInstance, deps: AppDeps): void {
     { admin: true, tag: 'dataplane', summary: 'List the chassis of the ovn data plane (admin)', response: Type.Array(Chassis) },
     async (ctx) => {
       requireAdmin(ctx, 'the chassis');
-      return ovnPlane(deps).chassis();
+      // The other planes have none.
+      return deps.dataplane instanceof OvnDataplane ? deps.dataplane.chassis() : [];
     },
   );
   route('GET', '/chassis/:ref', { admin: true, tag: 'dataplane', summary: 'Show a chassis (admin)', response: Chassis }, async (ctx, req) => {
     requireAdmin(ctx, 'the chassis');
-    const found = (await ovnPlane(deps).chassis()).find((c) => c.name === ref(req));
-    if (!found) throw new NimbusError('InvalidChassis.NotFound', `chassis '${ref(req)}' does not exist (nimbus chassis list)`);
+    const found = deps.dataplane instanceof OvnDataplane ? (await deps.dataplane.chassis()).find((c) => c.name === ref(req)) : undefined;
+    if (!found)
+      throw new NimbusError(
+        'InvalidChassis.NotFound',
+        `chassis '${ref(req)}' does not exist (nimbus chassis list)${deps.dataplane instanceof OvnDataplane ? '' : `; the ${deps.dataplane.kind} data plane has no chassis`}`,
+      );
     return found;
   });
   route(
