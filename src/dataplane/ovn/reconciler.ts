@@ -68,6 +68,8 @@ const endpointNs = (prefix: string, ns: string) => ns.startsWith(`${prefix}-ecs-
 
 /** Up to this many endpoints, one script each side by side (the lowest latency for one server); beyond, plugMany. */
 const FEW = 4;
+/** How long a pass waits for the chassis to take its change (a chassis that is down is not waited for). */
+export const CHASSIS_WAIT_MS = 10_000;
 
 const TABLES: UnitTable[] = ['Logical_Router', 'Logical_Switch', 'Logical_Switch_Port', 'Port_Group'];
 
@@ -82,6 +84,8 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
     private readonly chassisOf: (endpoint: Server) => string | null,
     private readonly runner: Runner = run,
     private readonly machines: Machines = hostMachines(runner),
+    /** Resolves once every live chassis reports nb_cfg ≥ the value (at most CHASSIS_WAIT_MS): the chassis still behind. */
+    private readonly waitChassis?: (nbCfg: number) => Promise<string[]>,
   ) {}
 
   private get prefix(): string {
@@ -281,6 +285,24 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
             message: `plugging ${e.name} into chassis ${e.chassis}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ')}`,
           });
       });
+    // In effect once every chassis has it: the change (and the ports plugged since) counted once more in nb_cfg,
+    // then each live chassis's report of it awaited, as `ovn-nbctl --wait=hv` does, but never for a dead chassis.
+    if (plan.steps.length > 0 && this.waitChassis) {
+      try {
+        const [, read] = await (
+          await this.client()
+        ).transact(NB, [
+          { op: 'mutate', table: 'NB_Global', where: [], mutations: [['nb_cfg', '+=', 1]] },
+          { op: 'select', table: 'NB_Global', where: [], columns: ['nb_cfg'] },
+        ]);
+        const late = await this.waitChassis(Number(read.rows?.[0]?.nb_cfg ?? 0));
+        for (const ch of late)
+          errors.push({ resourceId: `chassis-${ch}`, message: `chassis ${ch} has not taken the change within ${CHASSIS_WAIT_MS / 1000} s` });
+        for (const ch of this.fabric.localChassis()) if (!late.includes(ch)) succeeded.push(`chassis-${ch}`);
+      } catch (err) {
+        errors.push({ resourceId: 'ovn-nb', message: (err as Error).message });
+      }
+    }
     return { errors, succeeded, requeue: false };
   }
 
