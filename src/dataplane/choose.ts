@@ -4,6 +4,8 @@
  * kept in the data directory, so each installation owns its own kernel objects.
  */
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { NimbusError } from '../core/errors.js';
@@ -73,6 +75,11 @@ export async function chooseDataplane(choice: DataplaneChoice, opts: DataplaneOp
   if (choice === 'virtual') return virtual('chosen with --dataplane virtual', opts);
   const why = linuxUnavailable();
   if (choice === 'ovn') {
+    // Its Debian packages are installed when the plane is chosen (as root), not by npm install.
+    if (!why && ovnUnavailable() && process.getuid?.() === 0) {
+      process.stderr.write("nimbus: installing the ovn data plane's Debian packages (scripts/install-ovn.sh)\n");
+      spawnSync('bash', [fileURLToPath(new URL('../../scripts/install-ovn.sh', import.meta.url))], { stdio: ['ignore', 2, 2], timeout: 900_000 });
+    }
     const missing = why ?? ovnUnavailable();
     if (missing) throw new NimbusError('Dataplane.Unavailable', `the ovn data plane cannot run: ${missing}`);
     return new OvnDataplane(installationPrefix(opts.dataDir, opts.prefix), 'chosen with --dataplane ovn', opts.dataDir, opts.chassis ?? 1);
