@@ -18,7 +18,8 @@ import type { LinuxTestDaemon } from '../helpers/linux.js';
 import { OVN_RUN_DIR } from '../../src/dataplane/ovn/fabric.js';
 import { cleanNamespaces } from '../../src/dataplane/linux/clean.js';
 import { cli } from '../helpers/daemon.js';
-import { freshGet, part2, randomPublicIp, waitMembersOnline, waitUp } from '../helpers/lab.js';
+import { freshGet, part2, randomPublicIp, waitActive, waitMembersOnline, waitUp } from '../helpers/lab.js';
+import { OvsdbClient } from '../../src/dataplane/ovn/ovsdb.js';
 
 /** Pings until one answers (the first packet to a new tunnel peer is lost, OVN-NOTES pitfall 3), at most 20 tries. */
 async function reaches(c: NimbusClient, server: string, destination: string): Promise<boolean> {
@@ -195,6 +196,54 @@ describe('the ovn data plane on three chassis', { skip: skipOvn }, () => {
       await new Promise((r) => setTimeout(r, 200));
     assert.equal(ch.state, 'up');
     await waitMembersOnline(c);
+  });
+
+  test("a TCP listener is OVN's own load balancer: clients in the VPC and its peers are balanced on their chassis, even with the load balancer's worker stopped", async () => {
+    await c.pools.create({ name: 'tcp', loadBalancer: 'elb', protocol: 'tcp', algorithm: 'round_robin' });
+    await c.members.create({ name: 't-a', pool: 'tcp', server: 'ecs-a', port: 8080 });
+    await c.members.create({ name: 't-b', pool: 'tcp', server: 'ecs-b', port: 8080 });
+    await c.listeners.create({ name: 'tcp9090', loadBalancer: 'elb', protocol: 'tcp', port: 9090, defaultPool: 'tcp' });
+    await waitActive(c, 'elb');
+    // A client in the peered VPC, on the third chassis.
+    await c.servers.create({ name: 'cl', subnet: 'sub-a', chassis: 'ch3' });
+    await c.dataplane.sync();
+    const lb = await c.loadBalancers.get('elb');
+    const nb = await OvsdbClient.connect(`unix:${join(OVN_RUN_DIR, t.prefix, 'central', 'nb.sock')}`);
+    try {
+      const rows = await nb.select('OVN_Northbound', 'Load_Balancer', ['vips']);
+      const vips = rows.map((r) => r.vips as Record<string, string>);
+      assert.deepEqual(vips, [{ [`${lb.vip}:9090`]: '192.168.5.130:8080,192.168.6.76:8080' }]);
+    } finally {
+      nb.close();
+    }
+    // The worker (the user-space engine) is frozen: what answers on the VIP is OVN.
+    const worker = Number((JSON.parse(readFileSync(join(t.dataDir, 'run', lb.id), 'utf8')) as { pid: number }).pid);
+    process.kill(worker, 'SIGSTOP');
+    try {
+      const seen = new Set<string>();
+      for (let i = 0; i < 12 && seen.size < 2; i++) {
+        const r = await c.exec('cl', ['curl', '-s', '-m', '3', `http://${lb.vip}:9090/`]);
+        const who = /Hello from (ecs-\w)/.exec(r.stdout)?.[1];
+        if (who) seen.add(who);
+      }
+      assert.deepEqual([...seen].sort(), ['ecs-a', 'ecs-b']);
+    } finally {
+      process.kill(worker, 'SIGCONT');
+    }
+    // A member whose server stops leaves OVN's backends.
+    await c.servers.stop('ecs-a');
+    try {
+      await c.dataplane.sync();
+      const again = await OvsdbClient.connect(`unix:${join(OVN_RUN_DIR, t.prefix, 'central', 'nb.sock')}`);
+      try {
+        const [row] = await again.select('OVN_Northbound', 'Load_Balancer', ['vips']);
+        assert.deepEqual(row.vips, { [`${lb.vip}:9090`]: '192.168.5.130:8080' });
+      } finally {
+        again.close();
+      }
+    } finally {
+      await c.servers.start('ecs-a');
+    }
   });
 
   test('a restarted daemon finds everything in place: the plan is empty and the servers answer', async () => {

@@ -6,8 +6,8 @@
  * On one machine the chassis are simulated (fabric.ts); `--chassis N` starts N of them at the
  * first start, and `nimbus chassis add|remove` changes them.
  *
- * Not on this plane yet (said in its status): network ACLs, flow logs, VPC DNS resolvers, the
- * edge (internet gateways, NAT gateways, elastic IPs) and load balancers' public IPs.
+ * Not on this plane yet (said in its status): network ACLs, flow logs, VPC DNS resolvers and the
+ * edge (internet gateways, NAT gateways, elastic IPs).
  */
 import { createHash } from 'node:crypto';
 import { NimbusError } from '../../core/errors.js';
@@ -83,6 +83,7 @@ export class OvnDataplane extends LinuxDataplane {
       undefined,
       undefined,
       (n) => this.chassisAt(n),
+      (id) => store.get<Server>(id, 'server')?.status === 'running' && this.endpointFailure(id) === null,
     );
     return this.ovn;
   }
@@ -176,7 +177,7 @@ export class OvnDataplane extends LinuxDataplane {
 
   override notes(): string[] {
     return [
-      'the ovn data plane does not enforce network ACLs yet, keeps no flow logs, runs no VPC DNS resolver, and has no edge (internet gateways, NAT gateways, elastic IPs) nor load balancers’ public IPs',
+      'the ovn data plane does not enforce network ACLs yet, keeps no flow logs, runs no VPC DNS resolver, and has no edge (internet gateways, NAT gateways, elastic IPs); its TCP listeners do not follow health monitors',
     ];
   }
 

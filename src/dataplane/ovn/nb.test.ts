@@ -93,6 +93,7 @@ function applied(units: Unit[]): ObservedUnit[] {
         : u.table === 'Logical_Switch'
           ? units.filter((p) => p.table === 'Logical_Switch_Port' && p.parent === u.key).map(uuidOf)
           : undefined,
+    lbs: u.table === 'Logical_Switch' ? (u.lbs ?? []).map((k) => uuidOf({ table: 'Load_Balancer', key: k })) : undefined,
   }));
 }
 
@@ -211,4 +212,25 @@ test('peering links: a /30 each, distinct even when their ids would choose the s
   const blocks = new Set([...links.values()].map((l) => l.requester.split('.').slice(0, 3).join('.') + '/' + (Number(l.requester.split('.')[3]) >> 2)));
   assert.equal(blocks.size, 200);
   for (const l of links.values()) assert.equal(Number(l.accepter.split('.')[3]), Number(l.requester.split('.')[3]) + 1);
+});
+
+test("a TCP listener is OVN's load balancer on its clients' switches; a member's change replaces it and repoints them, nothing else", () => {
+  const vip = (backends: string[]) => [{ key: 'lsn-1', vip: '192.168.5.9:9090', backends, clientSubnets: ['subnet-a', 'subnet-b'] }];
+  const before = desiredNb(lab(), 'tx', () => 'ch1', vip(['192.168.5.130:8080', '192.168.6.76:8080']));
+  const lb = before.find((u) => u.table === 'Load_Balancer')!;
+  assert.deepEqual(lb.row.vips, ['map', [['192.168.5.9:9090', '192.168.5.130:8080,192.168.6.76:8080']]]);
+  assert.deepEqual(
+    before.filter((u) => u.table === 'Logical_Switch').map((u) => u.lbs),
+    [['lsn-1'], ['lsn-1']],
+  );
+  assert.deepEqual(planNb(before, applied(before)), { steps: [], ops: [] });
+  const after = desiredNb(lab(), 'tx', () => 'ch1', vip(['192.168.5.130:8080']));
+  const plan = planNb(after, applied(before));
+  assert.deepEqual(plan.steps, [
+    { action: 'replace', table: 'Load_Balancer', key: 'lsn-1' },
+    { action: 'members', table: 'Logical_Switch', key: 'subnet-a' },
+    { action: 'members', table: 'Logical_Switch', key: 'subnet-b' },
+  ]);
+  // No member at all: no load balancer (connections reach the listener's own engine).
+  assert.equal(desiredNb(lab(), 'tx', () => 'ch1', vip([])).filter((u) => u.table === 'Load_Balancer').length, 0);
 });

@@ -11,6 +11,8 @@
  *   security group  Port_Group pg_<id> with ACLs at priority 1002, allow-related (stateful);
  *                   every endpoint with groups is also in pg_<prefix>_drop, whose ACLs (1001)
  *                   drop the IP traffic no group allows, both ways
+ *   TCP listener    Load_Balancer lb_<listener id>, VIP:port to its admitted members, attached to
+ *                   the switches of its clients (its VPC's and its peers'): DNAT on the client's chassis
  *   peering         a router port on each side (169.254.0.0/16, a /30 per peering), peers of
  *                   each other; each subnet's route table becomes policies matching its router
  *                   port (OVN routers have one table: a policy per route, by prefix length); a
@@ -33,7 +35,7 @@ import { map, named, set, uuid, type Atom, type Operation, type Row } from './ov
 
 export const NB = 'OVN_Northbound';
 
-export type UnitTable = 'Logical_Router' | 'Logical_Switch' | 'Logical_Switch_Port' | 'Port_Group';
+export type UnitTable = 'Logical_Router' | 'Load_Balancer' | 'Logical_Switch' | 'Logical_Switch_Port' | 'Port_Group';
 
 interface Child {
   table: 'Logical_Router_Port' | 'Logical_Router_Policy' | 'Logical_Router_Static_Route' | 'Logical_Switch_Port' | 'ACL';
@@ -51,7 +53,17 @@ export interface Unit {
   parent?: string;
   /** A port group's members (switch ports' keys). */
   members?: string[];
+  /** A switch's load balancers (their keys): attached as its clients' (OVN-NOTES pitfall 5). */
+  lbs?: string[];
   digest: string;
+}
+
+/** A TCP listener served by OVN's own load balancer: its VIP and port, the admitted members, the subnets of its clients. */
+export interface TcpVip {
+  key: string;
+  vip: string;
+  backends: string[];
+  clientSubnets: string[];
 }
 
 export interface ObservedUnit {
@@ -61,6 +73,8 @@ export interface ObservedUnit {
   digest: string;
   /** A port group's member ports (uuids); a switch's ports (uuids). */
   ports?: string[];
+  /** A switch's load balancers (uuids). */
+  lbs?: string[];
 }
 
 export const OWNER = 'nimbus-owner';
@@ -132,7 +146,7 @@ function unit(prefix: string, u: Omit<Unit, 'digest'>): Unit {
  * The northbound units for `snapshot`; `chassisOf` says where each endpoint is bound (null:
  * nowhere yet).
  */
-export function desiredNb(snapshot: Snapshot, prefix: string, chassisOf: (endpoint: Server) => string | null): Unit[] {
+export function desiredNb(snapshot: Snapshot, prefix: string, chassisOf: (endpoint: Server) => string | null, vips: TcpVip[] = []): Unit[] {
   const units: Unit[] = [];
   const vpcs = new Map(snapshot.vpcs.map((v) => [v.id, v]));
   const subnets = snapshot.subnets.filter((s) => vpcs.has(s.vpcId));
@@ -220,6 +234,17 @@ export function desiredNb(snapshot: Snapshot, prefix: string, chassisOf: (endpoi
     units.push(unit(prefix, { table: 'Logical_Router', key: vpc.id, row: { name: vpc.id }, children }));
   }
 
+  // TCP listeners: OVN's load balancer, its DNAT done on the client's chassis, attached to every client switch.
+  for (const v of vips.filter((x) => x.backends.length > 0))
+    units.push(
+      unit(prefix, {
+        table: 'Load_Balancer',
+        key: v.key,
+        row: { name: `lb_${v.key.replace(/[^A-Za-z0-9]/g, '_')}`, protocol: 'tcp', vips: map({ [v.vip]: v.backends.join(',') }) },
+        children: [],
+      }),
+    );
+  const served = vips.filter((x) => x.backends.length > 0);
   for (const s of subnets) {
     units.push(
       unit(prefix, {
@@ -235,6 +260,10 @@ export function desiredNb(snapshot: Snapshot, prefix: string, chassisOf: (endpoi
         ],
       }),
     );
+    units.at(-1)!.lbs = served
+      .filter((v) => v.clientSubnets.includes(s.id))
+      .map((v) => v.key)
+      .sort();
   }
 
   const subnetIds = new Set(subnets.map((s) => s.id));
@@ -377,7 +406,7 @@ export function planNb(desired: Unit[], observed: ObservedUnit[]): NbPlan {
     return Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, set(v)]));
   };
 
-  for (const table of ['Logical_Router', 'Logical_Switch', 'Logical_Switch_Port', 'Port_Group'] as const)
+  for (const table of ['Logical_Router', 'Load_Balancer', 'Logical_Switch', 'Logical_Switch_Port', 'Port_Group'] as const)
     for (const u of desired.filter((x) => x.table === table)) {
       if (!remake(u)) continue;
       steps.push({ action: seen.has(`${u.table}/${u.key}`) ? 'replace' : 'create', table: u.table, key: u.key });
@@ -397,8 +426,20 @@ export function planNb(desired: Unit[], observed: ObservedUnit[]): NbPlan {
       const refs = insertChildren(u);
       const row: Row = { ...u.row, ...refs };
       if (table === 'Port_Group') row.ports = set(portRefs(u, seen, made));
+      if (table === 'Logical_Switch' && u.lbs?.length) row.load_balancer = set(lbRefs(u, seen, made));
       ops.push({ op: 'insert', table, row, 'uuid-name': name });
     }
+
+  // Switches kept: their load balancers, when they differ (a load balancer made again has a new uuid).
+  for (const u of desired) {
+    if (u.table !== 'Logical_Switch' || remake(u)) continue;
+    const o = seen.get(`${u.table}/${u.key}`)!;
+    const want = lbRefs(u, seen, made);
+    const same = want.length === (o.lbs ?? []).length && want.every((r) => r[0] === 'uuid' && o.lbs!.includes(r[1]));
+    if (same) continue;
+    steps.push({ action: 'members', table: u.table, key: u.key });
+    ops.push({ op: 'update', table: 'Logical_Switch', where: [['_uuid', '==', uuid(o.uuid)]], row: { load_balancer: set(want) } });
+  }
 
   // Port groups kept: their members, when they differ.
   for (const u of desired) {
@@ -411,6 +452,20 @@ export function planNb(desired: Unit[], observed: ObservedUnit[]): NbPlan {
     ops.push({ op: 'update', table: 'Port_Group', where: [['_uuid', '==', uuid(o.uuid)]], row: { ports: set(want) } });
   }
   return { steps, ops };
+}
+
+/** A switch's load balancers: the uuid of one kept, the named uuid of one made in this transaction. */
+function lbRefs(u: Unit, seen: Map<string, ObservedUnit>, made: Map<string, string>): (['uuid', string] | ['named-uuid', string])[] {
+  const out: (['uuid', string] | ['named-uuid', string])[] = [];
+  for (const key of u.lbs ?? []) {
+    const m = made.get(`Load_Balancer/${key}`);
+    if (m) out.push(named(m));
+    else {
+      const o = seen.get(`Load_Balancer/${key}`);
+      if (o) out.push(uuid(o.uuid));
+    }
+  }
+  return out;
 }
 
 /** A port group's member ports: the uuid of a port kept, the named uuid of one made in this transaction. */

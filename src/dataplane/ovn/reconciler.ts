@@ -10,7 +10,7 @@
  */
 import type { ApplyResult, ObjectError, PassOptions, Reconciler } from '../../reconcile/reconciler.js';
 import type { Store } from '../../store/db.js';
-import type { PlanStep, Server, Subnet } from '../../core/model/index.js';
+import type { Listener, LoadBalancer, Member, PlanStep, Server, Subnet } from '../../core/model/index.js';
 import { readSnapshot } from '../../resources/snapshot.js';
 import { listNamespaces } from '../linux/observe.js';
 import { isMachine, serverNs } from '../linux/names.js';
@@ -21,7 +21,8 @@ import { claimIds } from '../ids.js';
 import { removeServerEtc } from '../linux/attach.js';
 import { pool, run, type Runner } from '../linux/run.js';
 import { centralNs, chassisNs, offloadsOff, SERVER_MTU, type Fabric } from './fabric.js';
-import { desiredNb, macOf, NB, OWNER, planNb, type NbPlan, type ObservedUnit, type Unit, type UnitTable } from './nb.js';
+import { desiredNb, macOf, NB, OWNER, planNb, type NbPlan, type ObservedUnit, type TcpVip, type Unit, type UnitTable } from './nb.js';
+import type { Snapshot } from '../../net/topology.js';
 import { map, OvsdbClient, type Condition, type Operation } from './ovsdb.js';
 import { createHash } from 'node:crypto';
 
@@ -71,7 +72,7 @@ const FEW = 4;
 /** How long a pass waits for the chassis to take its change (a chassis that is down is not waited for). */
 export const CHASSIS_WAIT_MS = 10_000;
 
-const TABLES: UnitTable[] = ['Logical_Router', 'Logical_Switch', 'Logical_Switch_Port', 'Port_Group'];
+const TABLES: UnitTable[] = ['Logical_Router', 'Load_Balancer', 'Logical_Switch', 'Logical_Switch_Port', 'Port_Group'];
 
 export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPlan, PlanStep> {
   readonly name = 'ovn';
@@ -86,6 +87,8 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
     private readonly machines: Machines = hostMachines(runner),
     /** Resolves once every live chassis reports nb_cfg ≥ the value (at most CHASSIS_WAIT_MS): the chassis still behind. */
     private readonly waitChassis?: (nbCfg: number) => Promise<string[]>,
+    /** Whether a member's server may take connections (running, its chassis not down). */
+    private readonly memberUp: (serverId: string) => boolean = () => true,
   ) {}
 
   private get prefix(): string {
@@ -111,7 +114,34 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
         machine: isMachine(this.prefix, serverNs(this.prefix, e.id)),
       });
     }
-    return { units: desiredNb(snapshot, this.prefix, (e) => this.chassisOf(e)), endpoints };
+    return { units: desiredNb(snapshot, this.prefix, (e) => this.chassisOf(e), this.tcpVips(snapshot)), endpoints };
+  }
+
+  /**
+   * TCP listeners, served by OVN's load balancer: each one's VIP and port, its default pool's
+   * members that may take connections (admin up, a weight, their server running on a chassis
+   * that is not down), and its clients' subnets (its VPC's and its peers').
+   */
+  tcpVips(snapshot: Snapshot): TcpVip[] {
+    const out: TcpVip[] = [];
+    const peersOf = (vpcId: string) =>
+      snapshot.peerings
+        .filter((p) => p.status === 'active' && (p.requesterVpcId === vpcId || p.accepterVpcId === vpcId))
+        .map((p) => (p.requesterVpcId === vpcId ? p.accepterVpcId : p.requesterVpcId));
+    for (const lb of this.store.list<LoadBalancer>('loadBalancer')) {
+      const vpcs = new Set([lb.vpcId, ...peersOf(lb.vpcId)]);
+      const clientSubnets = snapshot.subnets.filter((s) => vpcs.has(s.vpcId)).map((s) => s.id);
+      for (const l of this.store.list<Listener>('listener', { parentId: lb.id })) {
+        if (l.protocol !== 'TCP' || !l.defaultPoolId) continue;
+        const backends = this.store
+          .list<Member>('member', { parentId: l.defaultPoolId })
+          .filter((m) => m.adminStateUp && m.weight > 0 && (!m.serverId || this.memberUp(m.serverId)))
+          .map((m) => `${m.address}:${m.port}`)
+          .sort();
+        out.push({ key: l.id, vip: `${lb.vip}:${l.port}`, backends, clientSubnets });
+      }
+    }
+    return out;
   }
 
   objects(desired: OvnDesired): Iterable<string> {
@@ -146,7 +176,12 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
             op: 'select' as const,
             table,
             where,
-            columns: ['_uuid', 'external_ids', ...(table === 'Logical_Switch' || table === 'Port_Group' ? ['ports'] : [])],
+            columns: [
+              '_uuid',
+              'external_ids',
+              ...(table === 'Logical_Switch' || table === 'Port_Group' ? ['ports'] : []),
+              ...(table === 'Logical_Switch' ? ['load_balancer'] : []),
+            ],
           })),
         )
       ).map((r) => r.rows ?? []);
@@ -164,7 +199,8 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
       for (const raw of list) {
         const ext = Object.fromEntries((raw.external_ids as ['map', [string, string][]])[1]);
         const ports = raw.ports === undefined ? undefined : decodeSet(raw.ports);
-        nb.push({ table: TABLES[i], key: ext['nimbus-key'], uuid: (raw._uuid as [string, string])[1], digest: ext['nimbus-digest'] ?? '', ports });
+        const lbs = raw.load_balancer === undefined ? undefined : decodeSet(raw.load_balancer);
+        nb.push({ table: TABLES[i], key: ext['nimbus-key'], uuid: (raw._uuid as [string, string])[1], digest: ext['nimbus-digest'] ?? '', ports, lbs });
       }
     });
     const namespaces = new Set((await listNamespaces()).filter((n) => endpointNs(this.prefix, n)));
