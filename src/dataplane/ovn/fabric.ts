@@ -141,15 +141,22 @@ export class Fabric {
     );
   }
 
-  /** The simulated chassis of this machine: those with a folder. */
-  localChassis(): string[] {
-    try {
-      return readdirSync(join(this.dir, 'chassis'))
-        .filter((n) => !this.leaving.has(n))
-        .sort();
-    } catch {
-      return [];
+  /** The chassis folders: read once (they outlive a daemon), then kept as chassis are started and removed. */
+  private folders: Set<string> | null = null;
+  private known(): Set<string> {
+    if (!this.folders) {
+      try {
+        this.folders = new Set(readdirSync(join(this.dir, 'chassis')));
+      } catch {
+        this.folders = new Set();
+      }
     }
+    return this.folders;
+  }
+
+  /** The simulated chassis of this machine: those with a folder (read on every endpoint of every pass: no I/O). */
+  localChassis(): string[] {
+    return [...this.known()].filter((n) => !this.leaving.has(n)).sort();
   }
 
   /** The tunnel IP of a local chassis (chosen when it was added). */
@@ -170,6 +177,7 @@ export class Fabric {
     await this.ensureCentral();
     const d = this.chassisDir(name);
     mkdirSync(d, { recursive: true, mode: 0o700 });
+    this.known().add(name);
     let ip = this.encapIp(name);
     if (!ip) {
       const taken = new Set(this.localChassis().map((n) => this.encapIp(n)));
@@ -223,6 +231,7 @@ export class Fabric {
       `removing chassis ${name}`,
     );
     rmSync(d, { recursive: true, force: true });
+    this.known().delete(name);
   }
 
   /** The processes of the central (`null`) or of a local chassis that should run and do not. */

@@ -425,59 +425,59 @@ export function planNb(desired: Unit[], observed: ObservedUnit[]): NbPlan {
       }
       const refs = insertChildren(u);
       const row: Row = { ...u.row, ...refs };
-      if (table === 'Port_Group') row.ports = set(portRefs(u, seen, made));
-      if (table === 'Logical_Switch' && u.lbs?.length) row.load_balancer = set(lbRefs(u, seen, made));
+      if (table === 'Port_Group') row.ports = set(refsTo(u.members, 'Logical_Switch_Port', seen, made));
+      if (table === 'Logical_Switch' && u.lbs?.length) row.load_balancer = set(refsTo(u.lbs, 'Load_Balancer', seen, made));
       ops.push({ op: 'insert', table, row, 'uuid-name': name });
     }
 
-  // Switches kept: their load balancers, when they differ (a load balancer made again has a new uuid).
-  for (const u of desired) {
-    if (u.table !== 'Logical_Switch' || remake(u)) continue;
-    const o = seen.get(`${u.table}/${u.key}`)!;
-    const want = lbRefs(u, seen, made);
-    const same = want.length === (o.lbs ?? []).length && want.every((r) => r[0] === 'uuid' && o.lbs!.includes(r[1]));
-    if (same) continue;
-    steps.push({ action: 'members', table: u.table, key: u.key });
-    ops.push({ op: 'update', table: 'Logical_Switch', where: [['_uuid', '==', uuid(o.uuid)]], row: { load_balancer: set(want) } });
-  }
-
-  // Port groups kept: their members, when they differ.
-  for (const u of desired) {
-    if (u.table !== 'Port_Group' || remake(u)) continue;
-    const o = seen.get(`${u.table}/${u.key}`)!;
-    const want = portRefs(u, seen, made);
-    const same = want.length === (o.ports ?? []).length && want.every((r) => r[0] === 'uuid' && o.ports!.includes(r[1]));
-    if (same) continue;
-    steps.push({ action: 'members', table: u.table, key: u.key });
-    ops.push({ op: 'update', table: 'Port_Group', where: [['_uuid', '==', uuid(o.uuid)]], row: { ports: set(want) } });
-  }
+  // Kept units' references, when they differ: switches' load balancers (one made again has a new uuid), port groups' members.
+  const refsKept = (
+    table: 'Logical_Switch' | 'Port_Group',
+    column: 'load_balancer' | 'ports',
+    keys: (u: Unit) => string[] | undefined,
+    of: UnitTable,
+    had: (o: ObservedUnit) => string[] | undefined,
+  ) => {
+    for (const u of desired) {
+      if (u.table !== table || remake(u)) continue;
+      const o = seen.get(`${u.table}/${u.key}`)!;
+      const want = refsTo(keys(u), of, seen, made);
+      const before = had(o) ?? [];
+      if (want.length === before.length && want.every((r) => r[0] === 'uuid' && before.includes(r[1]))) continue;
+      steps.push({ action: 'members', table: u.table, key: u.key });
+      ops.push({ op: 'update', table, where: [['_uuid', '==', uuid(o.uuid)]], row: { [column]: set(want) } });
+    }
+  };
+  refsKept(
+    'Logical_Switch',
+    'load_balancer',
+    (u) => u.lbs,
+    'Load_Balancer',
+    (o) => o.lbs,
+  );
+  refsKept(
+    'Port_Group',
+    'ports',
+    (u) => u.members,
+    'Logical_Switch_Port',
+    (o) => o.ports,
+  );
   return { steps, ops };
 }
 
-/** A switch's load balancers: the uuid of one kept, the named uuid of one made in this transaction. */
-function lbRefs(u: Unit, seen: Map<string, ObservedUnit>, made: Map<string, string>): (['uuid', string] | ['named-uuid', string])[] {
+/** References to units of `table` by key: the uuid of one kept, the named uuid of one made in this transaction. */
+function refsTo(
+  keys: string[] | undefined,
+  table: UnitTable,
+  seen: Map<string, ObservedUnit>,
+  made: Map<string, string>,
+): (['uuid', string] | ['named-uuid', string])[] {
   const out: (['uuid', string] | ['named-uuid', string])[] = [];
-  for (const key of u.lbs ?? []) {
-    const m = made.get(`Load_Balancer/${key}`);
+  for (const key of keys ?? []) {
+    const m = made.get(`${table}/${key}`);
+    const o = seen.get(`${table}/${key}`);
     if (m) out.push(named(m));
-    else {
-      const o = seen.get(`Load_Balancer/${key}`);
-      if (o) out.push(uuid(o.uuid));
-    }
-  }
-  return out;
-}
-
-/** A port group's member ports: the uuid of a port kept, the named uuid of one made in this transaction. */
-function portRefs(u: Unit, seen: Map<string, ObservedUnit>, made: Map<string, string>): (['uuid', string] | ['named-uuid', string])[] {
-  const out: (['uuid', string] | ['named-uuid', string])[] = [];
-  for (const key of u.members ?? []) {
-    const m = made.get(`Logical_Switch_Port/${key}`);
-    if (m) out.push(named(m));
-    else {
-      const o = seen.get(`Logical_Switch_Port/${key}`);
-      if (o) out.push(uuid(o.uuid));
-    }
+    else if (o) out.push(uuid(o.uuid));
   }
   return out;
 }
