@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLEAN_PATH } from '../dataplane/user.js';
+import { holderPidFile } from '../lb/haproxy/holder.js';
 
 /** The haproxy program on the clean PATH the daemon's processes get, or null. */
 export function haproxyPath(): string | null {
@@ -13,8 +14,14 @@ export function haproxyPath(): string | null {
   return null;
 }
 
-/** Ends the HAProxy master (and with it its workers) running from a load balancer's folder, if one does. */
+/** Ends the socket holder (which would start HAProxy again) and the HAProxy master with its workers running from a load balancer's folder, if they do. */
 export function stopHaproxyOf(ownDir: string): void {
+  try {
+    const pid = Number(readFileSync(holderPidFile(ownDir), 'utf8').trim());
+    if (pid > 1 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(ownDir)) process.kill(pid, 'SIGKILL');
+  } catch {
+    // none
+  }
   try {
     const pid = Number(readFileSync(join(ownDir, 'haproxy.pid'), 'utf8').trim());
     if (!(pid > 1) || !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(join(ownDir, 'haproxy.cfg'))) return;

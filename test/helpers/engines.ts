@@ -44,10 +44,11 @@ export function haproxyMaster(dataDir: string, lbId: string): number {
   return Number(readFileSync(join(workerDir(dataDir, lbId), 'haproxy.pid'), 'utf8'));
 }
 
-/** HAProxy's worker: the child of its master. */
+/** HAProxy's current worker: its master's newest child (the workers of before a reload may still be ending their connections). */
 export function haproxyWorker(dataDir: string, lbId: string): number {
   const master = haproxyMaster(dataDir, lbId);
-  return Number(readFileSync(`/proc/${master}/task/${master}/children`, 'utf8').trim().split(/\s+/)[0]);
+  const children = readFileSync(`/proc/${master}/task/${master}/children`, 'utf8').trim().split(/\s+/).map(Number);
+  return Math.max(...children);
 }
 
 /** A daemon on the virtual plane with `engine`, running the reference lab's both parts, its load balancer serving: the daemon and the public URL. */

@@ -183,6 +183,14 @@ for (const { engine, skip } of L7_ENGINES)
       // The request in flight when the process died may be cut; no other.
       assert.ok(failures.length <= 1, failures.join('; '));
       assert.ok(sent >= 60, `${sent} requests`);
+      if (engine === 'haproxy') {
+        // The access log goes on after the death: the next HAProxy appends, it does not write over the log from its start.
+        const records = (await t.client.loadBalancers.logs('elb', 2000)).requests.filter((r) => /^\d{4}-/.test(r.time));
+        const steady = records.filter((r) => r.path === '/steady');
+        assert.ok(steady.length >= Math.min(sent, 2000) - 2, `${steady.length} of ${sent} requests in the log`);
+        const backwards = records.findIndex((r, i) => i > 0 && r.time < records[i - 1].time);
+        assert.equal(backwards, -1, `the log in order of time, yet ${records[backwards]?.time} follows ${records[backwards - 1]?.time}`);
+      }
       await t.client.listeners.update('http80', { timeoutClientData: 50_000 });
     });
 

@@ -11,7 +11,7 @@ import { checkPart2, part1, part2, randomPublicIp, waitMembersOnline, waitUp, LI
 import { serverNs } from '../../src/dataplane/linux/names.js';
 import { listNamespaces } from '../../src/dataplane/linux/observe.js';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { join } from 'node:path';
 
@@ -203,6 +203,63 @@ for (const engine of ['builtin', 'haproxy'] as const)
         const seen = (await t.client.serverLogs('ecs-a')).requests.concat((await t.client.serverLogs('ecs-b')).requests);
         const kept = seen.filter((r) => r.path === `/kept-${engine}`);
         assert.ok(kept.length > 0 && kept.every((r) => r.forwardedFor === '127.0.0.9' && r.client === lb.vip), JSON.stringify(kept.slice(0, 2)));
+      },
+    );
+
+    test(
+      "inside the VPC, HAProxy's worker dying refuses no connection to the VIP: the socket holder keeps the listening socket and the next master takes the backlog",
+      { skip: skipLinux || (engine !== 'haproxy' && 'HAProxy engine only') },
+      async () => {
+        const lb = await t.client.loadBalancers.get('elb');
+        const ecsB = await t.client.servers.get('ecs-b');
+        const lbNs = serverNs(t.prefix, lb.id);
+        const owners = () => spawnSync('ip', ['netns', 'exec', lbNs, 'ss', '-Hltnp', `( sport = :${LISTEN_PORT} )`], { encoding: 'utf8' }).stdout;
+        assert.match(owners(), /python3/, 'the holder keeps the VIP socket beside HAProxy');
+        // Four clients in ecs-b, one request after another each, 1,500 in all: a line per request, "ok", "refused" or another error.
+        const py = [
+          'import socket, sys, threading',
+          `host, port, left = '${lb.vip}', ${LISTEN_PORT}, [1500]`,
+          'lock = threading.Lock()',
+          'def one():',
+          '    while True:',
+          '        with lock:',
+          '            if left[0] == 0: return',
+          '            left[0] -= 1',
+          '        try:',
+          '            s = socket.create_connection((host, port), timeout=5)',
+          "            s.sendall(b'GET /vpc HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n')",
+          '            r = s.recv(12); s.close()',
+          "            line = 'ok' if r.startswith(b'HTTP/1.1 200') else 'answer ' + repr(r)",
+          '        except ConnectionRefusedError: line = "refused"',
+          '        except OSError as e: line = "error " + str(e)',
+          '        with lock: sys.stdout.write(line + "\\n"); sys.stdout.flush()',
+          'ts = [threading.Thread(target=one) for _ in range(4)]',
+          '[t.start() for t in ts]; [t.join() for t in ts]',
+        ].join('\n');
+        const client = spawn('ip', ['netns', 'exec', serverNs(t.prefix, ecsB.id), 'python3', '-c', py], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        client.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        const ended = new Promise((resolve) => client.once('exit', resolve));
+        try {
+          await waitFor('requests from inside the VPC to be served', async () => out.split('\n').filter((l) => l === 'ok').length >= 50);
+          const worker = haproxyWorker(t.dataDir, lb.id);
+          const killedAt = out.split('\n').length - 1;
+          process.kill(worker, 'SIGKILL');
+          await ended;
+          const after = out.trim().split('\n').slice(killedAt);
+          assert.deepEqual(
+            after.filter((l) => l === 'refused'),
+            [],
+            'no connection refused',
+          );
+          // Those in flight at the kill (one per client) may be cut, as through the public IP; every other is answered.
+          const failed = after.filter((l) => l !== 'ok');
+          assert.ok(failed.length <= 4, `failed after the kill: ${failed.join(', ')}`);
+          assert.ok(after.length > 100, `requests after the kill: ${after.length}`);
+          assert.notEqual(haproxyWorker(t.dataDir, lb.id), worker, 'a new worker serves');
+        } finally {
+          client.kill('SIGKILL');
+        }
       },
     );
 

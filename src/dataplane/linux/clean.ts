@@ -31,9 +31,15 @@ export async function cleanNamespaces(prefix: string): Promise<string[]> {
   rmSync(join(OVN_RUN_DIR, prefix), { recursive: true, force: true });
   if (mine.length === 0) return [];
   // What runs inside them goes first (a killed daemon's adopted processes: workloads, resolvers, workers).
-  for (const n of mine) {
-    const pids = (await run('ip', ['netns', 'pids', n])).stdout.split(/\s+/).filter((p) => /^\d+$/.test(p));
-    if (pids.length > 0) await run('kill', ['-KILL', ...pids]);
+  // Again while any is left: a load balancer's socket holder may start HAProxy again between two kills.
+  for (let round = 0; round < 10; round++) {
+    let found = 0;
+    for (const n of mine) {
+      const pids = (await run('ip', ['netns', 'pids', n])).stdout.split(/\s+/).filter((p) => /^\d+$/.test(p));
+      found += pids.length;
+      if (pids.length > 0) await run('kill', ['-KILL', ...pids]);
+    }
+    if (found === 0) break;
   }
   const r = await run('ip', ['-force', '-batch', '-'], { input: mine.map((n) => `netns del ${n}`).join('\n') + '\n' });
   for (const n of mine) removeServerEtc(n);

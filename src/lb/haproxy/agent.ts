@@ -5,10 +5,14 @@
  * identity. It speaks the built-in worker's protocol (ipc.ts) to the daemon, so the daemon
  * does not know which engine serves:
  *
+ * - the listening sockets are kept by the socket holder (holder.ts), which starts HAProxy's
+ *   master with them and starts it again when it ends, so no connection is refused while
+ *   HAProxy is away; it also appends HAProxy's log to the access log;
  * - a configuration is rendered (render.ts), checked with `haproxy -c`, and applied by a
  *   hitless reload (SIGUSR2 to the master: the listening sockets pass to the new worker;
- *   the servers' health is saved into the state file first and read back). A configuration
- *   HAProxy refuses is reported as an error, and the one running stays;
+ *   the servers' health is saved into the state file first and read back), or, when the set
+ *   of sockets changes, by a new master the holder starts after the old one stopped gently.
+ *   A configuration HAProxy refuses is reported as an error, and the one running stays;
  * - `applied` is answered once `show info` names the new configuration's digest;
  * - health and counters come from `show stat` every second;
  * - HAProxy writes the access log itself (its standard output is the log file, opened for
@@ -18,7 +22,7 @@
  *
  *   node dist/runtime/lb-haproxy.js ACCESS_LOG_FILE [CONTROL_SOCKET|-] [THREADS]
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import {
   closeSync,
@@ -39,7 +43,8 @@ import type { CounterSnapshot, FromWorker, Health, ToWorker } from '../ipc.js';
 import type { EngineConfig } from '../config.js';
 import { configDigest, FRONT_FALLBACK } from '../config.js';
 import { linkToDaemon } from '../control-socket.js';
-import { backendName, describe, sideFiles, SIDE_DIRS, policyTable, publicSocket, renderHaproxy, serverStateFile, statsSocket } from './render.js';
+import { HolderLink } from './holder.js';
+import { backendName, bindKeys, describe, sideFiles, SIDE_DIRS, policyTable, publicSocket, renderHaproxy, serverStateFile, statsSocket } from './render.js';
 import { carried, fromStat, parsePolicyTable, parseStat } from './stats.js';
 import { ROTATE_BYTES } from '../observe.js';
 
@@ -67,9 +72,10 @@ export function ask(command: string, timeoutMs = 5_000): Promise<string> {
 
 let config: EngineConfig | null = null;
 let digest = '';
-let master: ChildProcess | null = null;
-/** A master a previous agent started (this one was restarted): signalled by pid. */
-let adoptedMaster: number | null = null;
+/** The running master (the holder's child, maybe started for an agent before this one), and the sockets it was given. */
+let master: number | null = null;
+let masterFds = '';
+const holder = new HolderLink(dir);
 let health: Record<string, Health> = {};
 /** The totals of the workers before the running one (a reload starts a worker's counters at zero), and the last reading. */
 let base: CounterSnapshot = { listeners: {}, members: {} };
@@ -80,10 +86,10 @@ const adopted = new Map<string, Server>();
 let chain: Promise<void> = Promise.resolve();
 
 function masterPid(): number | null {
-  return master?.pid ?? adoptedMaster;
+  return master;
 }
 
-/** A master left by an agent before this one (killed): still running this folder's configuration. */
+/** A master this folder's configuration runs, from its pid file: one no holder keeps (the holder was killed) is ended. */
 function findMaster(): number | null {
   try {
     const pid = Number(readFileSync(pidFile, 'utf8').trim());
@@ -103,26 +109,45 @@ function alive(pid: number): boolean {
   }
 }
 
-function startMaster(): void {
-  // No state to read back yet (HAProxy warns when the file is missing).
-  if (!existsSync(serverStateFile(dir))) writeFileSync(serverStateFile(dir), '1\n');
-  const out = openSync(accessLog, 'a');
-  const err = openSync(join(dir, 'haproxy.log'), 'a');
-  const child = spawn(HAPROXY, ['-W', '-f', cfgFile, '-p', pidFile], { stdio: ['ignore', out, err] });
-  closeSync(out);
-  closeSync(err);
-  master = child;
-  child.on('exit', (code, signal) => {
-    if (master !== child) return;
-    master = null;
-    send({ type: 'error', message: `HAProxy ended (${signal ?? `code ${code}`}); it was started again` });
-    // Started again at once with the configuration in force (its worker's death ends the master too: HAProxy 2.6 has one worker).
-    if (config) {
-      running = describe(config);
-      base = last;
-      startMaster();
-    }
-  });
+/**
+ * The holder (holder.ts) of an agent before this one is found and its master adopted; without
+ * one, a master left running holds the sockets a new holder needs, so it is ended first.
+ */
+async function openHolder(): Promise<void> {
+  holder.onExit = (e) => {
+    if (e.pid !== master) return;
+    master = e.restarted;
+    send({ type: 'error', message: `HAProxy ended (${e.status < 0 ? `signal ${-e.status}` : `code ${e.status}`}); it was started again` });
+    running = config ? describe(config) : running;
+    base = last;
+  };
+  holder.onLost = () => {
+    // Its master keeps the sockets but nothing would start it again: both are made anew.
+    chain = chain
+      .then(async () => {
+        endMaster(master);
+        master = null;
+        masterFds = '';
+        await openHolder();
+        if (config) await apply(config);
+      })
+      .catch((err: Error) => send({ type: 'error', message: err.message }));
+  };
+  if ((await holder.open()) === 'found') {
+    const st = await holder.state();
+    master = st.pid;
+    masterFds = JSON.stringify(st.fds);
+  } else endMaster(findMaster());
+}
+
+function endMaster(pid: number | null): void {
+  if (!pid || !alive(pid)) return;
+  try {
+    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) process.kill(Number(child), 'SIGKILL');
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone meanwhile
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -171,6 +196,7 @@ async function apply(next: EngineConfig, seq?: number): Promise<void> {
     send({ type: 'applied', health, seq });
     return;
   }
+  // Checked with addresses (`haproxy -c` has not the holder's descriptors), run with the holder's sockets.
   const text = renderHaproxy(next, { dir, threads });
   // Certificates with their keys and fixed responses' bodies, readable by this identity alone; a file's content never changes under its name.
   const files = sideFiles(next, dir);
@@ -190,7 +216,15 @@ async function apply(next: EngineConfig, seq?: number): Promise<void> {
     send({ type: 'error', message: `HAProxy refused the configuration: ${alerts.slice(0, 3).join(' ') || `exit ${check.status}`}` });
     return;
   }
+  const held = await holder.hold(bindKeys(next));
+  const refused = Object.entries(held.errors);
+  if (refused.length) {
+    send({ type: 'error', message: `HAProxy cannot listen on ${refused.map(([k, e]) => `${k} (${e})`).join(', ')}` });
+    return;
+  }
+  writeFileSync(fresh, renderHaproxy(next, { dir, threads, fds: held.fds }));
   renameSync(fresh, cfgFile);
+  const fds = JSON.stringify(held.fds);
   config = next;
   digest = configDigest(next);
   const pid = masterPid();
@@ -206,11 +240,15 @@ async function apply(next: EngineConfig, seq?: number): Promise<void> {
       if (csv) last = carried(base, fromStat(parseStat(csv), new Set(next.listeners.map((l) => l.id))).counters);
     }
     base = last;
-    running = describe(next);
-    process.kill(pid, 'SIGUSR2');
-  } else {
-    running = describe(next);
-    startMaster();
+  }
+  running = describe(next);
+  if (pid && fds === masterFds) process.kill(pid, 'SIGUSR2');
+  else {
+    // Other sockets: the running master stops gently and a new one starts with them (holder.ts); the sockets never close.
+    // No state to read back yet (HAProxy warns when the file is missing).
+    if (!existsSync(serverStateFile(dir))) writeFileSync(serverStateFile(dir), '1\n');
+    master = await holder.start([HAPROXY, '-W', '-f', cfgFile, '-p', pidFile], accessLog, join(dir, 'haproxy.log'));
+    masterFds = fds;
   }
   if (!(await runs(describe(next)))) {
     send({ type: 'error', message: 'HAProxy did not take the new configuration within 20 s' });
@@ -231,15 +269,6 @@ async function apply(next: EngineConfig, seq?: number): Promise<void> {
 /** Health and counters, from the running worker. */
 async function poll(): Promise<void> {
   if (!config) return;
-  // A master adopted from the agent before this one is watched here (it is not this process's child).
-  if (adoptedMaster !== null && !alive(adoptedMaster)) {
-    adoptedMaster = null;
-    send({ type: 'error', message: 'HAProxy ended; it was started again' });
-    running = describe(config);
-    base = last;
-    startMaster();
-    return;
-  }
   const answer = await ask('show info;show stat').catch(() => '');
   // Only the running worker's reading counts: one from the worker before a reload would be counted twice.
   if (!answer.includes(`description: ${running}\n`)) return;
@@ -362,7 +391,7 @@ const adoptedKeys = () => [...adopted].map(([id, s]) => `${id}:${(s.address() as
 
 const send = linkToDaemon<ToWorker, FromWorker>({ controlPath, onMessage, ready: () => ({ type: 'ready', public: adoptedKeys() }) });
 
-adoptedMaster = findMaster();
+chain = chain.then(openHolder).catch((err: Error) => send({ type: 'error', message: err.message }));
 // The daemon is gone: keep serving; the next daemon connects to the control socket.
 process.on('disconnect', () => undefined);
 setInterval(() => void poll().catch(() => undefined), 1000).unref();

@@ -24,6 +24,13 @@ export interface RenderPlace {
   dir: string;
   /** HAProxy's threads (the load balancer's workers). */
   threads: number;
+  /** The listening sockets the holder keeps (holder.ts), by `ADDR:PORT`: bound as `fd@N`; the others by address. */
+  fds?: Record<string, number>;
+}
+
+/** Every `ADDR:PORT` the listeners listen on (the VIPs and a front's address), which the holder keeps. */
+export function bindKeys(config: EngineConfig): string[] {
+  return [...new Set(config.listeners.flatMap((l) => [...l.bind, ...(l.front ? [l.front] : [])].map((ip) => `${ip}:${l.port}`)))].sort();
 }
 
 /** The Unix socket a public IP's connections reach a listener through (the agent relays them, with the PROXY protocol). */
@@ -89,7 +96,10 @@ function frontend(l: ListenerConfig, pool: PoolConfig | null, place: RenderPlace
   const out = [`frontend ${l.id}`, `  mode ${http ? 'http' : 'tcp'}`];
   // TERMINATED_HTTPS: TLS ends here; the first certificate is the default, the others are chosen by SNI (HAProxy reads their names).
   const ssl = l.tls ? ` ssl${l.tls.certificates.map((c) => ` crt ${certFile(place.dir, c.id)}`).join('')} alpn http/1.1` : '';
-  for (const ip of [...l.bind, ...(l.front ? [l.front] : [])]) out.push(`  bind ${ip}:${l.port}${ssl}`);
+  for (const ip of [...l.bind, ...(l.front ? [l.front] : [])]) {
+    const fd = place.fds?.[`${ip}:${l.port}`];
+    out.push(`  bind ${fd === undefined ? `${ip}:${l.port}` : `fd@${fd}`}${ssl}`);
+  }
   // The public IP's connections, relayed by the agent with the client's address in a PROXY header.
   out.push(`  bind unix@${publicSocket(place.dir, l.id)} accept-proxy mode 600${ssl}`);
   if ((l.connectionLimit ?? -1) >= 0) out.push(`  maxconn ${l.connectionLimit}`);
