@@ -287,10 +287,11 @@ async function poll(): Promise<void> {
   send({ type: 'metrics', counters: last, health, config: digest });
 }
 
-/** The log grew past its bound: copied aside and emptied, HAProxy writing on at its end (O_APPEND). */
-function rotate(): void {
+/** The log grew past its bound: copied aside and emptied, HAProxy writing on at its end (O_APPEND, set again by the holder first). */
+async function rotate(): Promise<void> {
   try {
     if (statSync(accessLog).size <= ROTATE_BYTES) return;
+    await holder.append();
     copyFileSync(accessLog, `${accessLog}.1`);
     const fd = openSync(accessLog, 'r+');
     ftruncateSync(fd, 0);
@@ -395,5 +396,5 @@ chain = chain.then(openHolder).catch((err: Error) => send({ type: 'error', messa
 // The daemon is gone: keep serving; the next daemon connects to the control socket.
 process.on('disconnect', () => undefined);
 setInterval(() => void poll().catch(() => undefined), 1000).unref();
-setInterval(rotate, 10_000).unref();
+setInterval(() => void rotate(), 10_000).unref();
 send({ type: 'ready', public: [] });
