@@ -249,6 +249,49 @@ describe('the ovn data plane on three chassis', { skip: skipOvn }, () => {
     }
   });
 
+  test("a TCP listener's health monitor is OVN's own check: a member whose port does not answer is taken out by the chassis that checks it, and every connection is answered", async () => {
+    const lb = await c.loadBalancers.get('elb');
+    // A third member on a port of ecs-b where nothing listens: without a check, a third of the connections would be refused.
+    await c.members.create({ name: 't-dead', pool: 'tcp', server: 'ecs-b', port: 8081 });
+    await c.healthMonitors.create({ name: 'hm-tcp', pool: 'tcp', type: 'TCP', delay: 2, timeout: 1, maxRetries: 1, maxRetriesDown: 1 });
+    try {
+      await waitActive(c, 'elb');
+      await c.dataplane.sync();
+      const sb = await OvsdbClient.connect(`unix:${join(OVN_RUN_DIR, t.prefix, 'central', 'sb.sock')}`);
+      try {
+        // The chassis report each backend's state in the southbound Service_Monitor table.
+        const states = async () =>
+          Object.fromEntries((await sb.select('OVN_Southbound', 'Service_Monitor', ['ip', 'port', 'status'])).map((r) => [`${r.ip}:${r.port}`, r.status]));
+        let seen: Record<string, unknown> = {};
+        for (let i = 0; i < 100; i++) {
+          seen = await states();
+          if (seen['192.168.5.130:8081'] === 'offline' && seen['192.168.5.130:8080'] === 'online' && seen['192.168.6.76:8080'] === 'online') break;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        assert.deepEqual(seen, { '192.168.5.130:8081': 'offline', '192.168.5.130:8080': 'online', '192.168.6.76:8080': 'online' });
+      } finally {
+        sb.close();
+      }
+      // The control plane still lists it (OVN's check, not Nimbus's, takes it out), and no connection goes to it.
+      const nb = await OvsdbClient.connect(`unix:${join(OVN_RUN_DIR, t.prefix, 'central', 'nb.sock')}`);
+      try {
+        const [row] = await nb.select('OVN_Northbound', 'Load_Balancer', ['vips']);
+        assert.match(Object.values(row.vips as Record<string, string>)[0], /192\.168\.5\.130:8081/);
+      } finally {
+        nb.close();
+      }
+      const answers: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const r = await c.exec('cl', ['curl', '-s', '-m', '3', '-o', '/dev/null', '-w', '%{http_code}', `http://${lb.vip}:9090/`]);
+        answers.push(r.stdout);
+      }
+      assert.deepEqual(answers, Array(12).fill('200'));
+    } finally {
+      await c.healthMonitors.delete('hm-tcp');
+      await c.members.delete('t-dead');
+    }
+  });
+
   test('a restarted daemon finds everything in place: the plan is empty and the servers answer', async () => {
     await t.restart();
     c = t.client;

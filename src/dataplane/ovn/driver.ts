@@ -177,7 +177,7 @@ export class OvnDataplane extends LinuxDataplane {
 
   override notes(): string[] {
     return [
-      'the ovn data plane does not enforce network ACLs yet, keeps no flow logs, runs no VPC DNS resolver, and has no edge (internet gateways, NAT gateways, elastic IPs); its TCP listeners do not follow health monitors',
+      'the ovn data plane does not enforce network ACLs yet, keeps no flow logs, runs no VPC DNS resolver, and has no edge (internet gateways, NAT gateways, elastic IPs)',
     ];
   }
 

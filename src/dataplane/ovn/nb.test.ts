@@ -234,3 +234,40 @@ test("a TCP listener is OVN's load balancer on its clients' switches; a member's
   // No member at all: no load balancer (connections reach the listener's own engine).
   assert.equal(desiredNb(lab(), 'tx', () => 'ch1', vip([])).filter((u) => u.table === 'Load_Balancer').length, 0);
 });
+
+test("a pool's health monitor is OVN's own check: a health-check row for the VIP, each backend mapped to its port and source; inserted with the load balancer", () => {
+  const health = { interval: 2, timeout: 1, successCount: 2, failureCount: 3, mappings: { '192.168.5.130': 'ecs-b:192.168.5.254' } };
+  const units = desiredNb(lab(), 'tx', () => 'ch1', [
+    { key: 'lsn-1', vip: '192.168.5.9:9090', backends: ['192.168.5.130:8080'], clientSubnets: ['subnet-b'], health },
+  ]);
+  const lb = units.find((u) => u.table === 'Load_Balancer')!;
+  assert.deepEqual(lb.row.ip_port_mappings, ['map', [['192.168.5.130', 'ecs-b:192.168.5.254']]]);
+  assert.deepEqual(lb.children, [
+    {
+      table: 'Load_Balancer_Health_Check',
+      column: 'health_check',
+      row: {
+        vip: '192.168.5.9:9090',
+        options: [
+          'map',
+          [
+            ['failure_count', '3'],
+            ['interval', '2'],
+            ['success_count', '2'],
+            ['timeout', '1'],
+          ],
+        ],
+      },
+    },
+  ]);
+  const ops = planNb(units, []).ops;
+  const check = ops.find((o) => o.op === 'insert' && o.table === 'Load_Balancer_Health_Check') as { 'uuid-name': string } | undefined;
+  const made = ops.find((o) => o.op === 'insert' && o.table === 'Load_Balancer') as { row: Record<string, unknown> } | undefined;
+  assert.ok(check && made, 'both inserted');
+  assert.deepEqual(made.row.health_check, ['set', [['named-uuid', check['uuid-name']]]]);
+  // A changed check makes the load balancer anew.
+  const changed = desiredNb(lab(), 'tx', () => 'ch1', [
+    { key: 'lsn-1', vip: '192.168.5.9:9090', backends: ['192.168.5.130:8080'], clientSubnets: ['subnet-b'], health: { ...health, failureCount: 5 } },
+  ]);
+  assert.notEqual(changed.find((u) => u.table === 'Load_Balancer')!.digest, lb.digest);
+});

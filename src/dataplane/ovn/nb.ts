@@ -12,7 +12,9 @@
  *                   every endpoint with groups is also in pg_<prefix>_drop, whose ACLs (1001)
  *                   drop the IP traffic no group allows, both ways
  *   TCP listener    Load_Balancer lb_<listener id>, VIP:port to its admitted members, attached to
- *                   the switches of its clients (its VPC's and its peers'): DNAT on the client's chassis
+ *                   the switches of its clients (its VPC's and its peers'): DNAT on the client's chassis;
+ *                   with a health monitor, a Load_Balancer_Health_Check that each backend's chassis runs
+ *                   from the subnet's reserved second-to-last address (ip_port_mappings)
  *   peering         a router port on each side (169.254.0.0/16, a /30 per peering), peers of
  *                   each other; each subnet's route table becomes policies matching its router
  *                   port (OVN routers have one table: a policy per route, by prefix length); a
@@ -38,7 +40,7 @@ export const NB = 'OVN_Northbound';
 export type UnitTable = 'Logical_Router' | 'Load_Balancer' | 'Logical_Switch' | 'Logical_Switch_Port' | 'Port_Group';
 
 interface Child {
-  table: 'Logical_Router_Port' | 'Logical_Router_Policy' | 'Logical_Router_Static_Route' | 'Logical_Switch_Port' | 'ACL';
+  table: 'Logical_Router_Port' | 'Logical_Router_Policy' | 'Logical_Router_Static_Route' | 'Logical_Switch_Port' | 'ACL' | 'Load_Balancer_Health_Check';
   row: Row;
   /** The parent's column that refers to it. */
   column: string;
@@ -64,6 +66,12 @@ export interface TcpVip {
   vip: string;
   backends: string[];
   clientSubnets: string[];
+  /**
+   * The pool's health monitor as OVN's own check (Load_Balancer_Health_Check, done by the
+   * backend's chassis), and for each backend's IP the switch port and source address it is
+   * checked from (ip_port_mappings).
+   */
+  health?: { interval: number; timeout: number; successCount: number; failureCount: number; mappings: Record<string, string> };
 }
 
 export interface ObservedUnit {
@@ -235,15 +243,29 @@ export function desiredNb(snapshot: Snapshot, prefix: string, chassisOf: (endpoi
   }
 
   // TCP listeners: OVN's load balancer, its DNAT done on the client's chassis, attached to every client switch.
-  for (const v of vips.filter((x) => x.backends.length > 0))
-    units.push(
-      unit(prefix, {
-        table: 'Load_Balancer',
-        key: v.key,
-        row: { name: `lb_${v.key.replace(/[^A-Za-z0-9]/g, '_')}`, protocol: 'tcp', vips: map({ [v.vip]: v.backends.join(',') }) },
-        children: [],
-      }),
-    );
+  for (const v of vips.filter((x) => x.backends.length > 0)) {
+    const row: Row = { name: `lb_${v.key.replace(/[^A-Za-z0-9]/g, '_')}`, protocol: 'tcp', vips: map({ [v.vip]: v.backends.join(',') }) };
+    const children: Child[] = [];
+    if (v.health) {
+      // OVN's own check takes a backend out within its failure count; the control plane still takes out those of a down chassis (pitfall 6).
+      row.ip_port_mappings = map(v.health.mappings);
+      const h = v.health;
+      children.push({
+        table: 'Load_Balancer_Health_Check',
+        column: 'health_check',
+        row: {
+          vip: v.vip,
+          options: map({
+            interval: String(h.interval),
+            timeout: String(h.timeout),
+            success_count: String(h.successCount),
+            failure_count: String(h.failureCount),
+          }),
+        },
+      });
+    }
+    units.push(unit(prefix, { table: 'Load_Balancer', key: v.key, row, children }));
+  }
   const served = vips.filter((x) => x.backends.length > 0);
   for (const s of subnets) {
     units.push(

@@ -10,7 +10,8 @@
  */
 import type { ApplyResult, ObjectError, PassOptions, Reconciler } from '../../reconcile/reconciler.js';
 import type { Store } from '../../store/db.js';
-import type { Listener, LoadBalancer, Member, PlanStep, Server, Subnet } from '../../core/model/index.js';
+import type { HealthMonitor, Listener, LoadBalancer, Member, PlanStep, Server, Subnet } from '../../core/model/index.js';
+import { intToIp, parseCidr, size } from '../../core/cidr.js';
 import { readSnapshot } from '../../resources/snapshot.js';
 import { listNamespaces } from '../linux/observe.js';
 import { isMachine, serverNs } from '../linux/names.js';
@@ -133,15 +134,35 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
       const clientSubnets = snapshot.subnets.filter((s) => vpcs.has(s.vpcId)).map((s) => s.id);
       for (const l of this.store.list<Listener>('listener', { parentId: lb.id })) {
         if (l.protocol !== 'TCP' || !l.defaultPoolId) continue;
-        const backends = this.store
+        const admitted = this.store
           .list<Member>('member', { parentId: l.defaultPoolId })
-          .filter((m) => m.adminStateUp && m.weight > 0 && (!m.serverId || this.memberUp(m.serverId)))
-          .map((m) => `${m.address}:${m.port}`)
-          .sort();
-        out.push({ key: l.id, vip: `${lb.vip}:${l.port}`, backends, clientSubnets });
+          .filter((m) => m.adminStateUp && m.weight > 0 && (!m.serverId || this.memberUp(m.serverId)));
+        const backends = admitted.map((m) => `${m.address}:${m.port}`).sort();
+        out.push({ key: l.id, vip: `${lb.vip}:${l.port}`, backends, clientSubnets, health: this.ovnCheck(snapshot, l.defaultPoolId, admitted) });
       }
     }
     return out;
+  }
+
+  /**
+   * A pool's health monitor as OVN's check: OVN probes TCP only, so an HTTP monitor is a TCP
+   * connect there (the load balancer's own engine still checks HTTP for its listeners). Each
+   * backend that is a server is checked by its chassis from its subnet's reserved
+   * second-to-last address (Huawei's .254, which no server takes); an address that is no
+   * server's has no mapping and is not checked.
+   */
+  private ovnCheck(snapshot: Snapshot, poolId: string, members: Member[]): TcpVip['health'] {
+    const [hm] = this.store.list<HealthMonitor>('healthMonitor', { parentId: poolId });
+    if (!hm) return undefined;
+    const mappings: Record<string, string> = {};
+    for (const m of members) {
+      const server = m.serverId ? snapshot.servers.find((x) => x.id === m.serverId) : undefined;
+      const subnet = server && snapshot.subnets.find((x) => x.id === server.subnetId);
+      if (!server || !subnet) continue;
+      const c = parseCidr(subnet.cidr);
+      mappings[m.address] = `${server.id}:${intToIp((c.net + size(c) - 2) >>> 0)}`;
+    }
+    return { interval: hm.delay, timeout: hm.timeout, successCount: hm.maxRetries, failureCount: hm.maxRetriesDown, mappings };
   }
 
   objects(desired: OvnDesired): Iterable<string> {
