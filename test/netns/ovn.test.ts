@@ -198,14 +198,13 @@ describe('the ovn data plane on three chassis', { skip: skipOvn }, () => {
     await waitMembersOnline(c);
   });
 
-  test("a TCP listener is OVN's own load balancer: clients in the VPC and its peers are balanced on their chassis, even with the load balancer's worker stopped", async () => {
+  test("a TCP listener is OVN's own load balancer: clients in the VPC and its peers are balanced on their chassis, even with the load balancer's worker stopped; clients in the load balancer's own subnet are served by its engine", async () => {
     await c.pools.create({ name: 'tcp', loadBalancer: 'elb', protocol: 'tcp', algorithm: 'round_robin' });
     await c.members.create({ name: 't-a', pool: 'tcp', server: 'ecs-a', port: 8080 });
     await c.members.create({ name: 't-b', pool: 'tcp', server: 'ecs-b', port: 8080 });
     await c.listeners.create({ name: 'tcp9090', loadBalancer: 'elb', protocol: 'tcp', port: 9090, defaultPool: 'tcp' });
     await waitActive(c, 'elb');
-    // A client in the peered VPC, on the third chassis, in a subnet of its own (a client on a member's own switch
-    // did not reach that member through the VIP: named in issue 29's closing note, not fixed).
+    // A client in the peered VPC, on the third chassis, in a subnet of its own.
     await c.subnets.create({ name: 'sub-a2', vpc: 'vpc-a', cidr: '192.168.6.128/25' });
     await c.servers.create({ name: 'cl', subnet: 'sub-a2', chassis: 'ch3' });
     await c.routeTables.addRoute('vpc-b-main', { destination: '192.168.6.128/25', target: 'pcx-ab' });
@@ -233,6 +232,26 @@ describe('the ovn data plane on three chassis', { skip: skipOvn }, () => {
     } finally {
       process.kill(worker, 'SIGCONT');
     }
+    // A client on a member's own switch (ecs-a's) is balanced by OVN too, the worker frozen again.
+    await c.servers.create({ name: 'ca', subnet: 'sub-a', chassis: 'ch3' });
+    // A client in the load balancer's own subnet sends to the VIP's own address: the listener's engine in the load balancer's namespace answers it.
+    await c.servers.create({ name: 'cb', subnet: 'sub-b', chassis: 'ch1' });
+    await c.dataplane.sync();
+    const answered = async (client: string, n: number) => {
+      const names = new Set<string>();
+      for (let i = 0; i < n && names.size < 2; i++) {
+        const r = await c.exec(client, ['curl', '-s', '-m', '3', `http://${lb.vip}:9090/`]);
+        names.add(/Hello from (ecs-\w)/.exec(r.stdout)?.[1] ?? `none (${r.stderr.trim()})`);
+      }
+      return [...names].sort();
+    };
+    process.kill(worker, 'SIGSTOP');
+    try {
+      assert.deepEqual(await answered('ca', 12), ['ecs-a', 'ecs-b']);
+    } finally {
+      process.kill(worker, 'SIGCONT');
+    }
+    assert.deepEqual(await answered('cb', 12), ['ecs-a', 'ecs-b']);
     // A member whose server stops leaves OVN's backends.
     await c.servers.stop('ecs-a');
     try {

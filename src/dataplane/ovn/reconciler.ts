@@ -131,7 +131,10 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
         .map((p) => (p.requesterVpcId === vpcId ? p.accepterVpcId : p.requesterVpcId));
     for (const lb of this.store.list<LoadBalancer>('loadBalancer')) {
       const vpcs = new Set([lb.vpcId, ...peersOf(lb.vpcId)]);
-      const clientSubnets = snapshot.subnets.filter((s) => vpcs.has(s.vpcId)).map((s) => s.id);
+      // Not the load balancer's own subnet: a client there sends to the VIP's own MAC (the load
+      // balancer's port), which OVN's DNAT does not change, so the connection would go to the
+      // load balancer's namespace with another address; there the listener's engine takes it.
+      const clientSubnets = snapshot.subnets.filter((s) => vpcs.has(s.vpcId) && s.id !== lb.subnetId).map((s) => s.id);
       for (const l of this.store.list<Listener>('listener', { parentId: lb.id })) {
         if (l.protocol !== 'TCP' || !l.defaultPoolId) continue;
         const admitted = this.store
