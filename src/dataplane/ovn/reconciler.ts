@@ -16,7 +16,7 @@ import { readSnapshot } from '../../resources/snapshot.js';
 import { listNamespaces } from '../linux/observe.js';
 import { isMachine, serverNs } from '../linux/names.js';
 import { createMachineScript, hostMachines, removeMachineScript, type Machines } from '../linux/machine.js';
-import { OFFLOADS_PROGRAM } from './offloads.js';
+import { GARP_PROGRAM, OFFLOADS_PROGRAM } from './offloads.js';
 import { existsSync } from 'node:fs';
 import { claimIds } from '../ids.js';
 import { removeServerEtc } from '../linux/attach.js';
@@ -362,6 +362,12 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
       } catch (err) {
         errors.push({ resourceId: 'ovn-nb', message: (err as Error).message });
       }
+    }
+    // The endpoints just plugged announce themselves (their address may have had another MAC a moment ago).
+    const plugged = plan.plug.filter((e) => succeeded.includes(e.id));
+    if (plugged.length > 0) {
+      const r = await this.runner('python3', ['-c', GARP_PROGRAM, JSON.stringify(plugged.map((e) => [e.ns, e.mac, e.cidr.split('/')[0]]))]);
+      if (r.code !== 0) errors.push({ resourceId: 'ovn-nb', message: `gratuitous ARPs: ${r.stderr.trim().split('\n').slice(-1)[0]}` });
     }
     return { errors, succeeded, requeue: false };
   }
