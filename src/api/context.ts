@@ -35,9 +35,12 @@ export interface AppDeps {
 
 import type { ConsoleSessions } from './console.js';
 import { OvnDataplane } from '../dataplane/ovn/driver.js';
-import type { ChassisPlacement } from '../resources/context.js';
+import type { ChassisPlacement, PlaneFeature } from '../resources/context.js';
 
 export const PROJECT_HEADER = 'x-nimbus-project';
+
+/** What the ovn plane does not carry out yet (its status says so too). */
+const OVN_LACKS: ReadonlySet<PlaneFeature> = new Set(['network ACLs', 'flow logs', 'the edge']);
 
 /** Where servers are placed: on the ovn plane, its chassis; nowhere on the others. */
 export function chassisOf(dataplane: Dataplane): ChassisPlacement | undefined {
@@ -57,9 +60,10 @@ export function contextOf(deps: AppDeps, req: { headers: FastifyRequest['headers
   const named = typeof header === 'string' && header !== '' ? header : null;
   const lbProvisioning = (id: string) => deps.loadBalancers.provisioning(id);
   const chassis = chassisOf(deps.dataplane);
+  const planeLacks = deps.dataplane instanceof OvnDataplane ? OVN_LACKS : undefined;
   if (!p.admin) {
     if (named !== null && findProjectOrNull(deps.store, named)?.id !== p.projectId) throw notFound('project', named);
-    return { store: deps.store, feed: deps.feed, projectId: p.projectId, admin: false, workloadBase: deps.workloadBase, lbProvisioning, chassis };
+    return { store: deps.store, feed: deps.feed, projectId: p.projectId, admin: false, workloadBase: deps.workloadBase, lbProvisioning, chassis, planeLacks };
   }
   return {
     store: deps.store,
@@ -69,6 +73,7 @@ export function contextOf(deps: AppDeps, req: { headers: FastifyRequest['headers
     workloadBase: deps.workloadBase,
     lbProvisioning,
     chassis,
+    planeLacks,
   };
 }
 

@@ -32,6 +32,10 @@ export const ERROR_CATALOGUE = {
   'InvalidServerID.NotFound': { status: 404, summary: 'No server with that name or id in the project.' },
   'InvalidChassis.NotFound': { status: 404, summary: 'No chassis with that name (ovn data plane: nimbus chassis list).' },
   'InvalidChassis.Duplicate': { status: 409, summary: 'A chassis with that name already exists.' },
+  UnsupportedOperation: {
+    status: 400,
+    summary: 'What the running data plane does not enforce yet (the ovn plane: network ACLs, flow logs, the edge); nothing is stored.',
+  },
   'InvalidGroupID.NotFound': { status: 404, summary: 'No security group with that name or id in the project.' },
   'InvalidPermission.NotFound': { status: 404, summary: 'No such rule in the security group.' },
   'InvalidRouteTableID.NotFound': { status: 404, summary: 'No route table with that name or id in the project.' },

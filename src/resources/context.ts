@@ -44,6 +44,23 @@ export interface Ctx {
   readonly lbProvisioning?: (lbId: string) => string;
   /** The chassis servers are placed on (the ovn data plane; absent on the others). */
   readonly chassis?: ChassisPlacement;
+  /** What the running data plane does not enforce yet: a change that would rely on it is refused (requirePlane). */
+  readonly planeLacks?: ReadonlySet<PlaneFeature>;
+}
+
+export type PlaneFeature = 'network ACLs' | 'flow logs' | 'the edge';
+
+/**
+ * Refuses a change that the running data plane would store but not carry out (the ovn plane
+ * has no network ACLs, flow logs or edge yet): the analyzer would then explain verdicts that
+ * real packets do not follow. Nothing is stored.
+ */
+export function requirePlane(ctx: Ctx, feature: PlaneFeature, what: string): void {
+  if (!ctx.planeLacks?.has(feature)) return;
+  throw new NimbusError(
+    'UnsupportedOperation',
+    `${what}: ${feature} are not carried out on the ovn data plane yet (docs/decisions.md, issue 29); the linux data plane has them`,
+  );
 }
 
 export interface ChassisPlacement {

@@ -7,7 +7,7 @@
 import { NimbusError, invalid } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { AGGREGATION_INTERVALS, TRAFFIC_TYPES, type FlowLog, type FlowLogInput, type Server, type Subnet, type Vpc } from '../../core/model/index.js';
-import { checkName, checkQuota, now, resolve, saveDelete, saveNew, write, type Ctx } from '../context.js';
+import { checkName, checkQuota, now, requirePlane, resolve, saveDelete, saveNew, write, type Ctx } from '../context.js';
 
 const get = (ctx: Ctx, ref: string) => resolve<FlowLog>(ctx, 'flowLog', ref);
 
@@ -38,6 +38,7 @@ function target(ctx: Ctx, input: FlowLogInput): { type: FlowLog['resourceType'];
 }
 
 export function createFlowLog(ctx: Ctx, input: FlowLogInput): FlowLog {
+  requirePlane(ctx, 'flow logs', `flow log '${input.name}'`);
   return write(ctx, () => {
     const name = checkName(ctx, 'flowLog', input.name);
     const t = target(ctx, input);
