@@ -125,11 +125,30 @@ export function dataplaneCommands(program: Command): void {
         const { cleanGuard } = await import('../dataplane/virtual/guard.js');
         const table = await cleanGuard(dir);
         if (table) process.stdout.write(`removed nft table inet ${table}\n`);
+        // What a killed daemon's supervisor left running (load balancers' workers and agents, workloads): each
+        // process group whose leader is still the process recorded (same pid and start time).
+        const { sameProcess } = await import('../workloads/process-identity.js');
+        const { existsSync, rmSync, readdirSync, readFileSync } = await import('node:fs');
+        const runDir = join(dir, 'run');
+        let ended = 0;
+        for (const f of existsSync(runDir) ? readdirSync(runDir) : []) {
+          try {
+            const rec = JSON.parse(readFileSync(join(runDir, f), 'utf8')) as { pid: number; startTime: string; cmdline: string };
+            if (!(rec.pid > 1) || !sameProcess(rec)) continue;
+            process.kill(-rec.pid, 'SIGKILL');
+            ended++;
+          } catch {
+            // not a record, or gone meanwhile
+          }
+        }
+        if (ended) process.stdout.write(`ended ${ended} processes the daemon had left running\n`);
         // The load balancers' workers' folders and the app host's under /var/lib/nimbus.
         const { installationFolders } = await import('../workloads/lb-dirs.js');
-        const { existsSync, rmSync } = await import('node:fs');
+        const { stopHaproxyOf } = await import('../workloads/haproxy.js');
         for (const f of installationFolders(dir)) {
           if (!existsSync(f)) continue;
+          // A killed daemon's load balancers may still run from there: their socket holders and HAProxy end first (the holder would start HAProxy again).
+          for (const sub of readdirSync(f)) stopHaproxyOf(join(f, sub));
           rmSync(f, { recursive: true, force: true });
           process.stdout.write(`removed ${f}\n`);
         }

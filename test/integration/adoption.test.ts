@@ -9,8 +9,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
-import { spawnServe, cleanInstallation } from '../helpers/daemon.js';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { cli, spawnServe, cleanInstallation } from '../helpers/daemon.js';
+import { holderPidFile } from '../../src/lb/haproxy/holder.js';
+import { workerDir } from '../../src/workloads/lb-dirs.js';
+import { haproxyPath } from '../../src/workloads/haproxy.js';
 import { part1, part2, randomPublicIp, waitMembersOnline, waitUp, LISTEN_PORT } from '../helpers/lab.js';
 import { NimbusClient } from '../../src/client/client.js';
 import { identityOf } from '../../src/workloads/process-identity.js';
@@ -147,3 +150,55 @@ for (const engine of ['builtin', 'haproxy'] as const)
       }
     },
   );
+
+test(
+  'a daemon killed with SIGKILL leaves its HAProxy load balancer serving; nimbus dataplane clean ends the agent, HAProxy and its socket holder (which would start HAProxy again)',
+  { skip: NO_HAPROXY },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nimbus-adopt-clean-'));
+    let child: ChildProcess | null = null;
+    const pids: number[] = [];
+    try {
+      let url: string;
+      ({ child, url } = await spawnServe(['--data', dir, '--dataplane', 'virtual', '--l7-engine', 'haproxy']));
+      const c = new NimbusClient({ url });
+      await part1(c, 'web');
+      const base = await part2(c, randomPublicIp('virtual'));
+      await waitUp(`${base}/`);
+      const lb = await c.loadBalancers.get('elb');
+      const master = haproxyMaster(dir, lb.id);
+      const holder = Number(readFileSync(holderPidFile(workerDir(dir, lb.id)), 'utf8'));
+      pids.push(pidIn(dir, lb.id), master, holder);
+      child.kill('SIGKILL');
+      await new Promise((r) => child!.once('exit', r));
+      child = null;
+      assert.notEqual(identityOf(master), null, 'HAProxy outlives the daemon');
+      assert.notEqual(identityOf(holder), null, 'and so does its socket holder');
+      const r = await cli('http://127.0.0.1:1', ['dataplane', 'clean', '--data', dir]);
+      assert.equal(r.code, 0, r.stderr);
+      for (let i = 0; i < 50 && (identityOf(master) || identityOf(holder) || identityOf(pids[0])); i++) await new Promise((res) => setTimeout(res, 100));
+      assert.equal(identityOf(holder), null, 'the holder ended');
+      assert.equal(identityOf(master), null, 'HAProxy ended');
+      assert.equal(identityOf(pids[0]), null, "the load balancer's agent ended");
+      assert.match(r.stdout, /ended \d+ processes the daemon had left running/);
+      // Nothing started HAProxy again from the removed folder.
+      const again = spawnSync('pgrep', ['-f', workerDir(dir, lb.id)], { encoding: 'utf8' })
+        .stdout.trim()
+        .split('\n')
+        .filter(Boolean)
+        .map(Number);
+      const haproxies = again.filter((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith(haproxyPath() ?? 'haproxy'));
+      assert.deepEqual(haproxies, [], 'no HAProxy runs from the cleaned folder');
+    } finally {
+      child?.kill('SIGKILL');
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      await cleanInstallation(dir);
+    }
+  },
+);
