@@ -17,6 +17,7 @@ import { cleanNamespaces } from '../src/dataplane/linux/clean.js';
 import { NimbusClient } from '../src/client/client.js';
 import { start, waitPort } from './lib/proc.js';
 import { serverNs } from '../src/dataplane/linux/names.js';
+import { L7_RETRIES } from '../src/lb/haproxy/render.js';
 import { wrk, type WrkResult } from './lib/wrk.js';
 
 export interface DaemonRow {
@@ -31,6 +32,8 @@ const HAPROXY_HTTP = (n: number) => `HAProxy in the same position (nbthread ${n}
 const HAPROXY_TCP = 'HAProxy mode tcp in the same position (nbthread 1)';
 const HAPROXY_POLICIES = 'HAProxy with the same 10 ACL rules in the same position (nbthread 1)';
 const HAPROXY_TLS = 'HAProxy terminating TLS (one certificate) in the same position (nbthread 1)';
+/** Bare HAProxy with the L7 retries the engine renders (render.ts): what they cost HAProxy itself. */
+const HAPROXY_RETRIES = "HAProxy in the same position with the engine's L7 retries (retry-on conn-failure empty-response, nbthread 1)";
 /** The ten policies' paths: none is requested, so every request is checked against all ten and goes to the default pool. */
 const POLICY_PATHS = Array.from({ length: 10 }, (_, i) => `/p${i + 1}/`);
 
@@ -109,7 +112,7 @@ http { access_log off; keepalive_requests 1000000;
     const members = await Promise.all(['w1', 'w2'].map((n) => c.servers.get(n)));
     // The certificate and key, for bare HAProxy's `crt` (the daemon's copy is sealed; this one is the bench's own).
     const pemFile = join(dir, 'bench.pem');
-    const haproxyConf = (mode: 'http' | 'tcp', threads: number, port: number, extra: { tls?: boolean; policies?: boolean } = {}) => {
+    const haproxyConf = (mode: 'http' | 'tcp', threads: number, port: number, extra: { tls?: boolean; policies?: boolean; retries?: boolean } = {}) => {
       const conf = join(dir, `haproxy-${mode}-${threads}-${port}.cfg`);
       const bind = `  bind ${publicIp}:${port}${extra.tls ? ` ssl crt ${pemFile} alpn http/1.1` : ''}\n`;
       // The same ten checks as the listener's policies: each path prefix sends to a backend of its own, none matches.
@@ -117,7 +120,7 @@ http { access_log off; keepalive_requests 1000000;
       const servers = members.map((m) => `  server ${m.name} ${m.privateIp}:8080 namespace ${serverNs(prefix, lb.id)}\n`).join('');
       writeFileSync(
         conf,
-        `global\n  nbthread ${threads}\n  maxconn 4096\ndefaults\n  mode ${mode}\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n${mode === 'http' ? '  option http-keep-alive\n' : ''}frontend lb\n${bind}${acls}  default_backend pool\nbackend pool\n  balance roundrobin\n${servers}` +
+        `global\n  nbthread ${threads}\n  maxconn 4096\ndefaults\n  mode ${mode}\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n${mode === 'http' ? '  option http-keep-alive\n' : ''}frontend lb\n${bind}${acls}  default_backend pool\nbackend pool\n  balance roundrobin\n${extra.retries ? RETRY_LINES : ''}${servers}` +
           (extra.policies ? `backend other\n  balance roundrobin\n${servers}` : ''),
       );
       return conf;
@@ -144,9 +147,11 @@ http { access_log off; keepalive_requests 1000000;
       await waitActive(c);
       await waitPort(80, publicIp, 20_000);
       const conf = haproxyConf('http', workers, 81);
+      const retries = haproxyConf('http', 1, 89, { retries: true });
       for (let r = 1; r <= opts.rounds; r++) {
         measure(`Nimbus HTTP in the daemon${by}, workers ${workers} (access log on)`, 'http', r, 80, HAPROXY_HTTP(workers));
         await withHaproxy(conf, 81, () => measure(HAPROXY_HTTP(workers), 'http', r, 81));
+        if (workers === 1 && opts.engine === 'haproxy') await withHaproxy(retries, 89, () => measure(HAPROXY_RETRIES, 'http', r, 89, HAPROXY_HTTP(1)));
       }
     }
     await c.loadBalancers.update('elb', { workers: 1 });
@@ -184,6 +189,9 @@ http { access_log off; keepalive_requests 1000000;
   }
   return rows;
 }
+
+/** The L7 retries as render.ts writes them into a backend. */
+const RETRY_LINES = L7_RETRIES.map((l) => `${l}\n`).join('');
 
 async function waitActive(c: NimbusClient): Promise<void> {
   for (let i = 0; i < 200; i++) {

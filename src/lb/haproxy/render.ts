@@ -213,8 +213,7 @@ function backend(l: ListenerConfig, pool: PoolConfig): string[] {
       // A kept member connection closed as a request goes out on it (an app restarted, a server stopped): the request
       // is sent again on a fresh connection, as the built-in engine does, instead of the client's connection being
       // closed with no answer. Only for methods safe to repeat (RFC 9110 9.2.2); a connection failure is retried for all.
-      '  retry-on conn-failure empty-response',
-      '  http-request disable-l7-retry if !METH_GET !METH_OPTIONS !METH_TRACE !{ method PUT DELETE }',
+      ...L7_RETRIES,
     );
   for (const m of pool.members) {
     let line = `  server ${m.id} ${m.host.includes(':') ? `[${m.host}]` : m.host}:${m.port} weight ${m.weight}`;
@@ -227,6 +226,12 @@ function backend(l: ListenerConfig, pool: PoolConfig): string[] {
   }
   return out;
 }
+
+/** An HTTP backend's L7 retries (they cost HAProxy a copy of each request: docs/performance.md). */
+export const L7_RETRIES = [
+  '  retry-on conn-failure empty-response',
+  '  http-request disable-l7-retry if !METH_GET !METH_OPTIONS !METH_TRACE !{ method PUT DELETE }',
+];
 
 /** The whole file. */
 export function renderHaproxy(config: EngineConfig, place: RenderPlace): string {
