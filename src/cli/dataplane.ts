@@ -125,23 +125,16 @@ export function dataplaneCommands(program: Command): void {
         const { cleanGuard } = await import('../dataplane/virtual/guard.js');
         const table = await cleanGuard(dir);
         if (table) process.stdout.write(`removed nft table inet ${table}\n`);
-        // What a killed daemon's supervisor left running (load balancers' workers and agents, workloads): each
-        // process group whose leader is still the process recorded (same pid and start time).
-        const { sameProcess } = await import('../workloads/process-identity.js');
-        const { existsSync, rmSync, readdirSync, readFileSync } = await import('node:fs');
-        const runDir = join(dir, 'run');
-        let ended = 0;
-        for (const f of existsSync(runDir) ? readdirSync(runDir) : []) {
-          try {
-            const rec = JSON.parse(readFileSync(join(runDir, f), 'utf8')) as { pid: number; startTime: string; cmdline: string };
-            if (!(rec.pid > 1) || !sameProcess(rec)) continue;
-            process.kill(-rec.pid, 'SIGKILL');
-            ended++;
-          } catch {
-            // not a record, or gone meanwhile
-          }
+        // What a killed daemon's supervisor left running (load balancers' workers and agents, workloads): the
+        // supervisor's own records, each process group whose leader is still the process recorded.
+        const { existsSync, rmSync, readdirSync } = await import('node:fs');
+        if (existsSync(join(dir, 'run'))) {
+          const { Supervisor } = await import('../workloads/supervisor.js');
+          const left = new Supervisor(join(dir, 'run'));
+          const ended = left.reapUnclaimed();
+          left.stopAll();
+          if (ended) process.stdout.write(`ended ${ended} processes the daemon had left running\n`);
         }
-        if (ended) process.stdout.write(`ended ${ended} processes the daemon had left running\n`);
         // The load balancers' workers' folders and the app host's under /var/lib/nimbus.
         const { installationFolders } = await import('../workloads/lb-dirs.js');
         const { stopHaproxyOf } = await import('../workloads/haproxy.js');

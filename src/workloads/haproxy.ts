@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLEAN_PATH } from '../dataplane/user.js';
-import { holderPidFile } from '../lb/haproxy/holder.js';
+import { endAll, holderPidFile, treeOf } from '../lb/haproxy/holder.js';
 
 /** The haproxy program on the clean PATH the daemon's processes get, or null. */
 export function haproxyPath(): string | null {
@@ -14,21 +14,20 @@ export function haproxyPath(): string | null {
   return null;
 }
 
-/** Ends the socket holder (which would start HAProxy again) and the HAProxy master with its workers running from a load balancer's folder, if they do. */
+/** The pid a file names, when that process still runs with `mark` in its command line (not a stranger given the pid since). */
+function runningFrom(pidFile: string, mark: string): number | null {
+  try {
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    return pid > 1 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(mark) ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Ends the socket holder (which would start HAProxy again), then the HAProxy master with its workers, running from a load balancer's folder. */
 export function stopHaproxyOf(ownDir: string): void {
-  try {
-    const pid = Number(readFileSync(holderPidFile(ownDir), 'utf8').trim());
-    if (pid > 1 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(ownDir)) process.kill(pid, 'SIGKILL');
-  } catch {
-    // none
-  }
-  try {
-    const pid = Number(readFileSync(join(ownDir, 'haproxy.pid'), 'utf8').trim());
-    if (!(pid > 1) || !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(join(ownDir, 'haproxy.cfg'))) return;
-    process.kill(pid, 'SIGKILL');
-    // Its workers end when their master does (they watch it), or now.
-    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) process.kill(Number(child), 'SIGKILL');
-  } catch {
-    // not running
-  }
+  // Both trees are read before anything is ended: a master whose holder went first is then still known with its workers.
+  const holder = runningFrom(holderPidFile(ownDir), ownDir);
+  const master = runningFrom(join(ownDir, 'haproxy.pid'), join(ownDir, 'haproxy.cfg'));
+  endAll([...(holder ? treeOf(holder) : []), ...(master ? treeOf(master) : [])]);
 }

@@ -453,39 +453,30 @@ export function planNb(desired: Unit[], observed: ObservedUnit[]): NbPlan {
     }
 
   // Kept units' references, when they differ: switches' load balancers (one made again has a new uuid), port groups' members.
-  const refsKept = (
-    table: 'Logical_Switch' | 'Port_Group',
-    column: 'load_balancer' | 'ports',
-    keys: (u: Unit) => string[] | undefined,
-    of: UnitTable,
-    had: (o: ObservedUnit) => string[] | undefined,
-  ) => {
+  for (const k of KEPT_REFS)
     for (const u of desired) {
-      if (u.table !== table || remake(u)) continue;
+      if (u.table !== k.table || remake(u)) continue;
       const o = seen.get(`${u.table}/${u.key}`)!;
-      const want = refsTo(keys(u), of, seen, made);
-      const before = had(o) ?? [];
+      const want = refsTo(k.keys(u), k.of, seen, made);
+      const before = k.had(o) ?? [];
       if (want.length === before.length && want.every((r) => r[0] === 'uuid' && before.includes(r[1]))) continue;
       steps.push({ action: 'members', table: u.table, key: u.key });
-      ops.push({ op: 'update', table, where: [['_uuid', '==', uuid(o.uuid)]], row: { [column]: set(want) } });
+      ops.push({ op: 'update', table: k.table, where: [['_uuid', '==', uuid(o.uuid)]], row: { [k.column]: set(want) } });
     }
-  };
-  refsKept(
-    'Logical_Switch',
-    'load_balancer',
-    (u) => u.lbs,
-    'Load_Balancer',
-    (o) => o.lbs,
-  );
-  refsKept(
-    'Port_Group',
-    'ports',
-    (u) => u.members,
-    'Logical_Switch_Port',
-    (o) => o.ports,
-  );
   return { steps, ops };
 }
+
+/** The references a kept unit holds to other units, set again when they differ (a unit made again has a new uuid). */
+const KEPT_REFS: {
+  table: 'Logical_Switch' | 'Port_Group';
+  column: 'load_balancer' | 'ports';
+  keys: (u: Unit) => string[] | undefined;
+  of: UnitTable;
+  had: (o: ObservedUnit) => string[] | undefined;
+}[] = [
+  { table: 'Logical_Switch', column: 'load_balancer', keys: (u) => u.lbs, of: 'Load_Balancer', had: (o) => o.lbs },
+  { table: 'Port_Group', column: 'ports', keys: (u) => u.members, of: 'Logical_Switch_Port', had: (o) => o.ports },
+];
 
 /** References to units of `table` by key: the uuid of one kept, the named uuid of one made in this transaction. */
 function refsTo(

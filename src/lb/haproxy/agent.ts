@@ -43,7 +43,7 @@ import type { CounterSnapshot, FromWorker, Health, ToWorker } from '../ipc.js';
 import type { EngineConfig } from '../config.js';
 import { configDigest, FRONT_FALLBACK } from '../config.js';
 import { linkToDaemon } from '../control-socket.js';
-import { HolderLink } from './holder.js';
+import { endAll, HolderLink, treeOf } from './holder.js';
 import { backendName, bindKeys, describe, sideFiles, SIDE_DIRS, policyTable, publicSocket, renderHaproxy, serverStateFile, statsSocket } from './render.js';
 import { carried, fromStat, parsePolicyTable, parseStat } from './stats.js';
 import { ROTATE_BYTES } from '../observe.js';
@@ -85,10 +85,6 @@ let running = '';
 const adopted = new Map<string, Server>();
 let chain: Promise<void> = Promise.resolve();
 
-function masterPid(): number | null {
-  return master;
-}
-
 /** A master this folder's configuration runs, from its pid file: one no holder keeps (the holder was killed) is ended. */
 function findMaster(): number | null {
   try {
@@ -97,15 +93,6 @@ function findMaster(): number | null {
     return cmd.includes(cfgFile) && cmd.includes('-W') ? pid : null;
   } catch {
     return null;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -141,13 +128,7 @@ async function openHolder(): Promise<void> {
 }
 
 function endMaster(pid: number | null): void {
-  if (!pid || !alive(pid)) return;
-  try {
-    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) process.kill(Number(child), 'SIGKILL');
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // gone meanwhile
-  }
+  if (pid) endAll(treeOf(pid));
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -188,7 +169,7 @@ async function runtime(next: EngineConfig): Promise<void> {
 }
 
 async function apply(next: EngineConfig, seq?: number): Promise<void> {
-  if (masterPid() && config && structure(config) === structure(next)) {
+  if (master && config && structure(config) === structure(next)) {
     await runtime(next);
     config = next;
     digest = configDigest(next);
@@ -227,7 +208,7 @@ async function apply(next: EngineConfig, seq?: number): Promise<void> {
   const fds = JSON.stringify(held.fds);
   config = next;
   digest = configDigest(next);
-  const pid = masterPid();
+  const pid = master;
   if (pid) {
     // The servers' health and admin state survive the reload (load-server-state-from-file).
     const state = await ask('show servers state').catch(() => '');

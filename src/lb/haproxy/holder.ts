@@ -35,8 +35,28 @@
 import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
-import { openSync, closeSync } from 'node:fs';
+import { openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+/** A running process and its children (HAProxy's master and its workers, the holder and its master); none when it does not run. */
+export function treeOf(pid: number): number[] {
+  try {
+    return [pid, ...readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)];
+  } catch {
+    return [];
+  }
+}
+
+/** Ends these processes at once (SIGKILL), those already gone aside. */
+export function endAll(pids: number[]): void {
+  for (const p of pids) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
 
 /** The holder's Unix socket in the agent's folder. */
 export const holderSocket = (dir: string) => `${dir}/holder.sock`;
