@@ -290,8 +290,13 @@ export class HttpSession extends MemberSide implements SlowHead {
     const untilClose = this.respBody.framing === Framing.UntilClose;
     const reusable = !this.resp.close && !untilClose && this.reqBody.done && !extraBytes;
     up.owner = null;
-    if (reusable) m.giveBack(up);
-    else up.socket.destroy();
+    if (reusable) {
+      // Paused while the client could not take more (its 'drain' resumes only the exchange's
+      // member socket, and this one is no longer it): an idle socket must read, or the next
+      // exchange on it waits for an answer it never reads, until the member data timeout.
+      up.socket.resume();
+      m.giveBack(up);
+    } else up.socket.destroy();
     if (!this.req.keepAlive || untilClose) {
       this.st = St.Closed;
       this.client.end();
