@@ -14,6 +14,7 @@ import type { ListenerContext, SlowHead } from './listener-context.js';
 import { tcpSession } from './tcp-proxy.js';
 import { AccessLog, Counters } from './observe.js';
 import { terminate, tlsServe, type TlsServe } from './tls.js';
+import type { HeldSockets } from './held-sockets.js';
 
 interface ListenerRuntime {
   config: ListenerConfig;
@@ -46,12 +47,27 @@ export class Engine extends EventEmitter {
     this.log = new AccessLog(accessLogFile);
   }
 
-  /** Applies a whole configuration; resolves once every bind of it is listening (or failed). */
   /** Sockets handed over before the first configuration, by listener. */
-  private readonly early: { listenerId: string; server: Server }[] = [];
+  private readonly early: { listenerId: string; server: Server; waiting: Socket[] }[] = [];
   private configured = false;
+  /** Where this engine's own binds are listened on, when not here: a socket holder (held-sockets.ts). */
+  private held: HeldSockets | null = null;
+  /** Configurations apply one after another (a bind through the holder takes a moment). */
+  private applying: Promise<void> = Promise.resolve();
 
-  async apply(config: EngineConfig): Promise<void> {
+  /** Listens through a socket holder from now on, so that the sockets outlive this process. */
+  listenThrough(held: HeldSockets): void {
+    this.held = held;
+  }
+
+  /** Applies a whole configuration; resolves once every bind of it is listening (or failed). */
+  apply(config: EngineConfig): Promise<void> {
+    const run = this.applying.then(() => this.applyNow(config));
+    this.applying = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyNow(config: EngineConfig): Promise<void> {
     this.configured = true;
     const poolIds = new Set(config.pools.map((p) => p.id));
     for (const [id, p] of this.pools) {
@@ -73,7 +89,7 @@ export class Engine extends EventEmitter {
         this.lsns.delete(id);
       }
     }
-    const binds: Promise<void>[] = [];
+    const fresh: { l: ListenerRuntime; addr: string }[] = [];
     for (const lc of config.listeners) {
       let l = this.lsns.get(lc.id);
       if (l && (l.config.port !== lc.port || l.config.protocol !== lc.protocol || !l.config.tls !== !lc.tls)) {
@@ -124,12 +140,17 @@ export class Engine extends EventEmitter {
           l.bound.delete(addr);
         }
       }
-      for (const addr of lc.bind) if (!l.bound.has(addr)) binds.push(this.bind(l, addr));
+      for (const addr of lc.bind) if (!l.bound.has(addr)) fresh.push({ l, addr });
     }
     // Sockets handed over before this configuration named their listener: taken now, or closed.
     const early = this.early.splice(0);
-    for (const e of early) this.adopt(e.listenerId, e.server, false);
-    await Promise.all(binds);
+    for (const e of early) {
+      e.server.removeAllListeners('connection');
+      this.adopt(e.listenerId, e.server, false);
+      for (const s of e.waiting) this.take(e.listenerId, s);
+    }
+    if (this.held) await this.bindHeld(config, fresh);
+    else await Promise.all(fresh.map(({ l, addr }) => this.bind(l, addr)));
     for (const p of this.pools.values()) for (const m of p.members) this.counters.member(m.id).up = m.health === 'UP' && m.enabled ? 1 : 0;
   }
 
@@ -145,6 +166,33 @@ export class Engine extends EventEmitter {
       });
       server.listen({ host: addr, port: l.config.port, backlog: 1024 }, () => resolve());
     });
+  }
+
+  /** Binds through the holder: it listens on every address of `config`, and this engine on copies of the new ones. */
+  private async bindHeld(config: EngineConfig, fresh: { l: ListenerRuntime; addr: string }[]): Promise<void> {
+    const key = (addr: string, port: number) => `${addr.includes(':') ? `[${addr}]` : addr}:${port}`;
+    const all = config.listeners.flatMap((lc) => lc.bind.map((a) => key(a, lc.port)));
+    const byKey = new Map(fresh.map((f) => [key(f.addr, f.l.config.port), f]));
+    const got = await this.held!.bind(all, [...byKey.keys()], (k, socket) => {
+      const f = byKey.get(k);
+      if (f) this.accept(f.l, socket);
+      else socket.destroy();
+    });
+    for (const [k, { l, addr }] of byKey) {
+      const s = got.get(k);
+      if (typeof s === 'object' && this.lsns.get(l.config.id) === l) this.listenOn(l, s, addr);
+      else if (typeof s === 'object') s.close();
+      else this.emit('error', new Error(`listener ${l.config.id} on ${addr}:${l.config.port}: listen ${s ?? 'failed'}`));
+    }
+  }
+
+  /** Serves a listener on a listening server made elsewhere (as bind() makes its own). */
+  private listenOn(l: ListenerRuntime, server: Server, addr: string): void {
+    server.removeAllListeners('connection');
+    l.bound.set(addr, server);
+    (server as Server & { allowHalfOpen: boolean }).allowHalfOpen = true;
+    server.on('error', () => undefined);
+    server.on('connection', (socket: Socket) => this.accept(l, socket));
   }
 
   /** A socket taken over for a listener, to lend to a sibling worker (several workers share one). */
@@ -172,18 +220,31 @@ export class Engine extends EventEmitter {
   }
 
   /** Takes a listening socket opened elsewhere (the daemon's public IP) for a listener. */
-  adopt(listenerId: string, server: Server, waitForConfig = true): void {
+  adopt(listenerId: string, server: Server, waitForConfig = true, waiting: Socket[] = []): void {
+    // Whoever listened for its connections until now (the hand-over's receiver) gives way.
+    server.removeAllListeners('connection');
     const l = this.lsns.get(listenerId);
     if (!l) {
       // A socket can arrive before the first configuration (a worker just started): it waits for it.
-      if (waitForConfig && !this.configured) this.early.push({ listenerId, server });
-      else server.close();
+      if (waitForConfig && !this.configured) {
+        // It listens already: what it accepts meanwhile waits, unread, for the listener.
+        const e = { listenerId, server, waiting };
+        server.on('connection', (s: Socket) => {
+          s.on('error', () => undefined);
+          e.waiting.push(s);
+        });
+        this.early.push(e);
+      } else {
+        server.close();
+        for (const s of waiting) s.destroy();
+      }
       return;
     }
     l.adopted.push(server);
     // As bind() does; a handed-over server is made with Node's defaults.
     (server as Server & { allowHalfOpen: boolean }).allowHalfOpen = true;
     server.on('connection', (socket: Socket) => this.accept(l, socket));
+    for (const s of waiting) this.accept(l, s);
   }
 
   private accept(l: ListenerRuntime, socket: Socket): void {

@@ -19,6 +19,8 @@ export type ToWorker =
   | { type: 'config'; config: EngineConfig; seq?: number }
   | { type: 'adopt'; listenerId: string }
   | { type: 'lend'; listenerId: string }
+  /** A public socket the daemon handed into the worker's socket holder (`listenerId:port`): take it from there. */
+  | { type: 'take'; key: string }
   | { type: 'connection'; listenerId: string }
   /** Primary to worker: whether it checks the members' health (one worker does), and the health the checking one found. */
   | { type: 'role'; checks: boolean }
@@ -27,7 +29,8 @@ export type ToWorker =
 /** Worker to daemon. */
 export type FromWorker =
   /** `public`: the public IP's sockets (`listenerId:port`) the worker already holds (a new daemon adopting it). */
-  | { type: 'ready'; public: string[] }
+  /** `holder`: the worker listens through a socket holder, and the daemon hands public sockets into it (held-sockets.ts). */
+  | { type: 'ready'; public: string[]; holder?: boolean }
   /** `seq`: the newest configuration applied (several sent in a row may be answered once, by the last). */
   | { type: 'applied'; health: Record<string, Health>; seq?: number }
   | { type: 'health'; id: string; status: Health }

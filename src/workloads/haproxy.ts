@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLEAN_PATH } from '../dataplane/user.js';
-import { endAll, holderPidFile, treeOf } from '../lb/haproxy/holder.js';
+import { endAll, holderPidFile, treeOf } from '../lb/holder.js';
 
 /** The haproxy program on the clean PATH the daemon's processes get, or null. */
 export function haproxyPath(): string | null {

@@ -36,6 +36,7 @@ import { KernelListeners, type KernelWant } from './kernel-listeners.js';
 import { kernelPathOf, type EngineChoice, type L7EngineChoice } from '../resources/load-balancer/engine-choice.js';
 import { counterName, type CounterValue } from '../dataplane/linux/l4.js';
 import { stopHaproxyOf } from './haproxy.js';
+import { keepInHolder } from '../lb/held-sockets.js';
 
 const LB_KINDS = new Set(['loadBalancer', 'listener', 'pool', 'member', 'healthMonitor', 'l7Policy']);
 
@@ -52,6 +53,8 @@ interface WorkerState {
   pushed: string;
   /** Public IP sockets being opened (not yet listening). */
   opening: number;
+  /** The worker listens through a socket holder: public sockets are handed into it, and outlive the worker (held-sockets.ts). */
+  holder: boolean;
 }
 
 export class LoadBalancers implements LbRuntime, LbWorkerHost {
@@ -184,7 +187,9 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
       const w = this.workers.get(lbId);
       // A listener now served by the kernel leaves the worker's configuration, which closes its
       // public socket there: forget it, so that it is handed over again if the listener comes back.
-      for (const key of w?.adopted ?? []) if (desired.engines.get(lbId)?.[key.slice(0, key.indexOf(':'))]?.engine === 'kernel') w!.adopted.delete(key);
+      // (Through a holder, the next hand-over lets it go there too.)
+      for (const key of w?.holder ? [] : (w?.adopted ?? []))
+        if (desired.engines.get(lbId)?.[key.slice(0, key.indexOf(':'))]?.engine === 'kernel') w!.adopted.delete(key);
       if (w) {
         w.config = config;
         // Every pass hands over what it computed; a worker that holds it already is left alone.
@@ -211,6 +216,7 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
       applied: 0,
       pushed: '',
       opening: 0,
+      holder: false,
     };
     this.pendingConfig.delete(lbId);
     this.workers.set(lbId, w);
@@ -220,6 +226,7 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
       if (this.stopped) return;
       if (msg.type === 'ready') {
         w.ready = true;
+        w.holder = msg.holder === true;
         // An adopted worker already holds these public sockets.
         for (const key of msg.public ?? []) w.adopted.add(key);
         const lb = this.store.get<LoadBalancer>(lbId, 'loadBalancer');
@@ -264,7 +271,8 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
         if (w.config) this.pendingConfig.set(lbId, w.config);
         // It died (or is being replaced): its public ports are listened on again at once, for the next one.
         // (Not once the daemon stops: its workers end with it, and the store is closed.)
-        if (this.stopped || !w.link.handsSockets) return;
+        // A worker with a socket holder: the holder keeps them, and the next worker takes them from there.
+        if (this.stopped || !w.link.handsSockets || w.holder) return;
         const ip = this.store.get<LoadBalancer>(lbId, 'loadBalancer')?.publicIp;
         if (ip) this.holds.hold(lbId, ip, w.adopted);
       }
@@ -288,6 +296,7 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
   /** Opens the public IP's sockets on the host and hands them to the worker (once per listener and port). */
   private adoptPublic(lbId: string, w: WorkerState): void {
     const lb = this.store.get<LoadBalancer>(lbId, 'loadBalancer');
+    if (w.holder && lb && w.link.connected()) return this.adoptThroughHolder(lbId, w, lb);
     if (!lb?.publicIp || !w.link.connected()) return;
     for (const l of this.store.list<Listener>('listener', { parentId: lb.id })) {
       const key = `${l.id}:${l.port}`;
@@ -331,6 +340,39 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
         w.link.send({ type: 'adopt', listenerId: l.id }, server, () => server.close());
       });
     }
+  }
+
+  /**
+   * Opens the public IP's sockets on the host and hands them into the worker's socket holder,
+   * where they outlive the worker; the worker takes them from there. Those no longer wanted
+   * (a listener gone, or moved to another port) the holder lets go.
+   */
+  private adoptThroughHolder(lbId: string, w: WorkerState, lb: LoadBalancer): void {
+    const wanted = new Map<string, number>();
+    for (const l of this.store.list<Listener>('listener', { parentId: lb.id }))
+      if (lb.publicIp && this.engines.get(lbId)?.[l.id]?.engine !== 'kernel') wanted.set(`${l.id}:${l.port}`, l.port);
+    const stale = [...w.adopted].filter((k) => !wanted.has(k));
+    const fresh = [...wanted.keys()].filter((k) => !w.adopted.has(k));
+    if (fresh.length === 0 && stale.length === 0) return;
+    for (const k of stale) w.adopted.delete(k);
+    for (const k of fresh) w.adopted.add(k);
+    w.opening++;
+    const wants = fresh.map((key) => ({ key, host: lb.publicIp!, port: wanted.get(key)! }));
+    void keepInHolder(this.ownDir(lbId), wants, [...w.adopted]).then((result) => {
+      w.opening--;
+      for (const [key, failure] of result) {
+        if (!failure) {
+          this.listenFailures.get(lbId)?.delete(key);
+          w.link.send({ type: 'take', key });
+          continue;
+        }
+        w.adopted.delete(key);
+        const failing = this.listenFailures.get(lbId) ?? new Map<string, string>();
+        failing.set(key, portRefusal(`${lb.publicIp}:${wanted.get(key)}`, failure as NodeJS.ErrnoException));
+        this.listenFailures.set(lbId, failing);
+        setTimeout(() => this.loop.trigger(), 2_000).unref();
+      }
+    });
   }
 
   /** The folder a worker writes its access log and control socket in (lb-dirs.ts). */

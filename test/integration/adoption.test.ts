@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { cli, spawnServe, cleanInstallation } from '../helpers/daemon.js';
-import { holderPidFile } from '../../src/lb/haproxy/holder.js';
+import { holderPidFile } from '../../src/lb/holder.js';
 import { workerDir } from '../../src/workloads/lb-dirs.js';
 import { haproxyPath } from '../../src/workloads/haproxy.js';
 import { part1, part2, randomPublicIp, waitMembersOnline, waitUp, LISTEN_PORT } from '../helpers/lab.js';

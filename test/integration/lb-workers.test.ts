@@ -71,7 +71,7 @@ function once(url: URL): Promise<string> {
 }
 
 /** Four clients, each a request on a new connection after another, until stopped (at most 3,000 requests or 30 s): the outcomes counted. */
-function loadOn(url: URL): { stop(): Promise<Map<string, number>> } {
+function loadOn(url: URL): { ok(): number; stop(): Promise<Map<string, number>> } {
   const results = new Map<string, number>();
   let running = true;
   let sent = 0;
@@ -85,6 +85,7 @@ function loadOn(url: URL): { stop(): Promise<Map<string, number>> } {
   };
   const all = Promise.all([client(), client(), client(), client()]);
   return {
+    ok: () => results.get('ok') ?? 0,
     stop: async () => {
       running = false;
       await all;
@@ -210,7 +211,7 @@ test('a change right after a change of workers ends ACTIVE (the primary answers 
   }
 });
 
-test('one worker SIGKILLed: once the daemon hears of it, it listens again, and the next worker takes what waited; nothing is refused', async () => {
+test('one worker SIGKILLed under load: its socket holder keeps the public socket, connections wait for the next worker, none is refused', async () => {
   await t.client.loadBalancers.update('elb', { workers: 1 });
   const lbId = (await t.client.loadBalancers.get('elb')).id;
   for (const deadline = Date.now() + 60_000; (await t.client.loadBalancers.get('elb')).provisioningStatus !== 'ACTIVE' && Date.now() < deadline;)
@@ -219,22 +220,36 @@ test('one worker SIGKILLed: once the daemon hears of it, it listens again, and t
   await waitUp(`${base}/`);
   const victim = t.daemon.loadBalancers['supervisor'].pid(lbId) as number;
   assert.ok(victim, 'a worker runs');
-  // The daemon runs in this process: its listening socket on the public port shows with this pid.
-  const daemonListens = () => spawnSync('ss', ['-ltnpH', `sport = :${url.port || 80}`], { encoding: 'utf8' }).stdout.includes(`pid=${process.pid},`);
-  assert.equal(daemonListens(), false, 'the worker holds the socket, not the daemon');
-  process.kill(victim, 'SIGKILL');
-  for (const deadline = Date.now() + 30_000; !daemonListens(); await new Promise((r) => setTimeout(r, 5)))
-    assert.ok(Date.now() < deadline, 'the daemon listens again once its worker is dead');
-  // From here until the next worker serves, and after: every connection is taken.
+  // Who listens on the public port: the daemon runs in this process (its pid would show), the worker, and the holder.
+  const listeners = () =>
+    new Set([...spawnSync('ss', ['-ltnpH', `sport = :${url.port || 80}`], { encoding: 'utf8' }).stdout.matchAll(/pid=(\d+),/g)].map((m) => Number(m[1])));
+  for (const deadline = Date.now() + 30_000; !listeners().has(victim); await new Promise((r) => setTimeout(r, 100)))
+    assert.ok(Date.now() < deadline, `the worker takes the public socket: ${[...listeners()]}`);
+  const holder = [...listeners()].find((p) => p !== victim && readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('python3'));
+  assert.ok(holder, `a socket holder keeps the public socket beside the worker: ${[...listeners()]}`);
   const load = loadOn(url);
-  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+  for (const deadline = Date.now() + 20_000; load.ok() < 40 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
+  process.kill(victim, 'SIGKILL');
+  let daemonListened = false;
+  let next = 0;
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+    daemonListened ||= listeners().has(process.pid);
     const pid = t.daemon.loadBalancers['supervisor'].pid(lbId);
-    if (pid && pid !== victim && !daemonListens() && (await t.client.loadBalancers.get('elb')).provisioningStatus === 'ACTIVE') break;
+    if (pid && pid !== victim && listeners().has(pid)) {
+      next = pid;
+      break;
+    }
   }
-  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(next, 'the next worker took the socket');
+  // Requests the next worker served.
+  const before = load.ok();
+  for (const deadline = Date.now() + 20_000; load.ok() < before + 40 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
   const results = await load.stop();
-  assert.equal(daemonListens(), false, 'the next worker holds the socket');
-  assert.ok((results.get('ok') ?? 0) > 20, `requests were served (${JSON.stringify([...results])})`);
+  assert.equal(daemonListened, false, 'the daemon did not listen in between: the holder kept the socket');
+  assert.ok(listeners().has(holder), 'the same holder still keeps it');
   assert.equal(results.get('refused') ?? 0, 0, `none refused: ${JSON.stringify([...results])}`);
-  assert.equal([...results.keys()].filter((k) => k !== 'ok').length, 0, `every one answered: ${JSON.stringify([...results])}`);
+  // A request in flight on the dead worker may be cut (one per client); no other fails.
+  const failed = [...results].filter(([k]) => k !== 'ok').reduce((n, [, c]) => n + c, 0);
+  assert.ok(failed <= 4, `at most the requests in flight failed: ${JSON.stringify([...results])}`);
+  assert.ok(load.ok() >= before + 40, `the next worker served (${JSON.stringify([...results])})`);
 });

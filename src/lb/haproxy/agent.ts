@@ -43,7 +43,7 @@ import type { CounterSnapshot, FromWorker, Health, ToWorker } from '../ipc.js';
 import type { EngineConfig } from '../config.js';
 import { configDigest, FRONT_FALLBACK } from '../config.js';
 import { linkToDaemon } from '../control-socket.js';
-import { endAll, HolderLink, treeOf } from './holder.js';
+import { endAll, HolderLink, treeOf } from '../holder.js';
 import { backendName, bindKeys, describe, sideFiles, SIDE_DIRS, policyTable, publicSocket, renderHaproxy, serverStateFile, statsSocket } from './render.js';
 import { carried, fromStat, parsePolicyTable, parseStat } from './stats.js';
 import { ROTATE_BYTES } from '../observe.js';
