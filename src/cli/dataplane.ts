@@ -137,11 +137,11 @@ export function dataplaneCommands(program: Command): void {
         }
         // The load balancers' workers' folders and the app host's under /var/lib/nimbus.
         const { installationFolders } = await import('../workloads/lb-dirs.js');
-        const { stopHaproxyOf } = await import('../workloads/haproxy.js');
+        const { stopHoldersOf } = await import('../workloads/haproxy.js');
         for (const f of installationFolders(dir)) {
           if (!existsSync(f)) continue;
           // A killed daemon's load balancers may still run from there: their socket holders and HAProxy end first (the holder would start HAProxy again).
-          for (const sub of readdirSync(f)) stopHaproxyOf(join(f, sub));
+          for (const sub of readdirSync(f)) stopHoldersOf(join(f, sub));
           rmSync(f, { recursive: true, force: true });
           process.stdout.write(`removed ${f}\n`);
         }

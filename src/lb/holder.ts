@@ -367,6 +367,11 @@ export class HolderLink {
     return (await this.ask({ op: 'start', argv, out, err })).pid as number;
   }
 
+  /** Closes the sockets handed in (`keep`) but these. */
+  async keepOnly(keys: string[]): Promise<void> {
+    await this.ask({ op: 'keep-only', keys });
+  }
+
   /** Sets O_APPEND again on the access log HAProxy writes (before it is truncated). */
   async append(): Promise<void> {
     await this.ask({ op: 'append' });

@@ -24,8 +24,11 @@ function runningFrom(pidFile: string, mark: string): number | null {
   }
 }
 
-/** Ends the socket holder (which would start HAProxy again), then the HAProxy master with its workers, running from a load balancer's folder. */
-export function stopHaproxyOf(ownDir: string): void {
+/**
+ * Ends what outlives a load balancer's worker in its folder: the socket holder (either
+ * engine's; HAProxy's would start HAProxy again), then an HAProxy master with its workers.
+ */
+export function stopHoldersOf(ownDir: string): void {
   // Both trees are read before anything is ended: a master whose holder went first is then still known with its workers.
   const holder = runningFrom(holderPidFile(ownDir), ownDir);
   const master = runningFrom(join(ownDir, 'haproxy.pid'), join(ownDir, 'haproxy.cfg'));

@@ -22,7 +22,7 @@ import { runtimeEntry } from './runtime.js';
 import { controlSecret, prepareWorkerDir, workerDir } from './lb-dirs.js';
 import { CONTROL_SECRET_ENV } from '../lb/control-socket.js';
 import { dropsPrivilege, type RunAs } from '../dataplane/user.js';
-import { stopHaproxyOf } from './haproxy.js';
+import { stopHoldersOf } from './haproxy.js';
 
 /** The worker's control socket (a next daemon adopts the worker over it), where the path fits a Unix socket's 107 bytes. */
 export function controlArg(dir: string): string[] {
@@ -170,7 +170,7 @@ export class LbReconciler implements Reconciler<LbDesired, Map<string, ProcessSp
     await Promise.all(plan.stop.map((key) => this.supervisor.stop(key)));
     for (const key of plan.stop) {
       // An HAProxy master a killed agent left (adopted by the next one) is not in the group the supervisor ended.
-      stopHaproxyOf(workerDir(this.dataDir, key));
+      stopHoldersOf(workerDir(this.dataDir, key));
       // The worker's own folder goes with it (its record, worker.log, stays in the data directory).
       if (dropsPrivilege()) rmSync(workerDir(this.dataDir, key), { recursive: true, force: true });
     }

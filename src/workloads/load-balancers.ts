@@ -5,10 +5,16 @@
  * public IP's listening sockets on the host and hands them over, and keeps what the worker
  * reports: member health and counters (for status and /metrics).
  *
+ * A lone worker of Nimbus's own engine listens through a socket holder (lb/held-sockets.ts):
+ * the daemon hands the public sockets into the holder, where they outlive the worker, and the
+ * worker takes them from there. Others (HAProxy's agent, a primary of several workers) get
+ * them over the IPC channel, and the daemon listens on them itself between two such workers.
+ *
  * A worker outlives a daemon that is killed; the next daemon adopts it (the supervisor keeps
  * it when its spec is unchanged) and speaks to it over its control socket. Sockets cannot be
- * handed over that way: when an adopted worker needs a new public socket (a listener added or
- * moved since), the daemon starts it anew, and that load balancer alone pauses for a moment.
+ * handed over that way: when an adopted worker without a holder needs a new public socket (a
+ * listener added or moved since), the daemon starts it anew, and that load balancer alone
+ * pauses for a moment.
  */
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -35,7 +41,7 @@ import { controlSecret, workerDir } from './lb-dirs.js';
 import { KernelListeners, type KernelWant } from './kernel-listeners.js';
 import { kernelPathOf, type EngineChoice, type L7EngineChoice } from '../resources/load-balancer/engine-choice.js';
 import { counterName, type CounterValue } from '../dataplane/linux/l4.js';
-import { stopHaproxyOf } from './haproxy.js';
+import { stopHoldersOf } from './haproxy.js';
 import { keepInHolder } from '../lb/held-sockets.js';
 
 const LB_KINDS = new Set(['loadBalancer', 'listener', 'pool', 'member', 'healthMonitor', 'l7Policy']);
@@ -152,7 +158,7 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
     for (const key of this.supervisor.keys()) {
       if (!key.startsWith('lb-')) continue;
       this.supervisor.stop(key);
-      stopHaproxyOf(this.ownDir(key));
+      stopHoldersOf(this.ownDir(key));
     }
   }
 

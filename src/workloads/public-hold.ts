@@ -1,7 +1,10 @@
 /**
- * A public IP's sockets between two workers. A worker holds its load balancer's public sockets
- * (the daemon opened them on the host and handed them over); when it dies, they close with
- * it, and connections would be refused until the next worker is ready. So the moment the
+ * A public IP's sockets between two workers, for the workers that hold them themselves
+ * (HAProxy's agent, which relays them, and a primary of several workers); a lone worker of
+ * Nimbus's own engine has a socket holder that keeps them instead (lb/held-sockets.ts).
+ *
+ * Such a worker holds its load balancer's public sockets (the daemon opened them on the host
+ * and handed them over); when it dies, they close with it, and connections would be refused until the next worker is ready. So the moment the
  * daemon sees its worker exit, it listens on those ports again itself: connections that come
  * meanwhile are accepted, paused (nothing is read), and handed to the next worker with the
  * socket once that worker has its configuration. The window left is the moment between the

@@ -121,6 +121,8 @@ async function openHolder(): Promise<void> {
       .catch((err: Error) => send({ type: 'error', message: err.message }));
   };
   if ((await holder.open()) === 'found') {
+    // A holder Nimbus's own engine left here (the installation switched engines) may keep public sockets: HAProxy's come another way.
+    await holder.keepOnly([]);
     const st = await holder.state();
     master = st.pid;
     masterFds = JSON.stringify(st.fds);
