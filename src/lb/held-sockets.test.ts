@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
+import { freePort } from '../../test/helpers/engine.js';
 import { join } from 'node:path';
 import { HeldSockets, keepInHolder } from './held-sockets.js';
 import { holderPidFile } from './holder.js';
@@ -33,15 +34,6 @@ function folder(): string {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-held-'));
   dirs.push(dir);
   return dir;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Sends `what` on a new connection; resolves with the answer, the error's code, or 'no answer' (after 10 s). */

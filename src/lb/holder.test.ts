@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { freePort } from '../../test/helpers/engine.js';
 import { join } from 'node:path';
 import { HolderLink, holderPidFile } from './holder.js';
 
@@ -43,16 +44,6 @@ while True:
     if what == 'die':
         os._exit(9)
 `;
-
-/** A free port on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** One exchange: sends `what`, resolves with the answer or the error's code. */
 function ask(port: number, what: string): Promise<string> {
