@@ -243,6 +243,20 @@ for (const { engine, skip } of L7_ENGINES)
         const lbId = (await t.client.loadBalancers.get('elb')).id;
         const master = haproxyMaster(t.dataDir, lbId);
         const agent = t.daemon.loadBalancers['supervisor'].pid(lbId) as number;
+        // The requests this load balancer answered so far, as /metrics says (read every second from HAProxy).
+        const answered = async () =>
+          [...(await t.client.metrics()).matchAll(new RegExp(`^nimbus_lb_listener_requests_total\\{[^}]*lb="${lbId}"[^}]*\\} (\\d+)$`, 'gm'))].reduce(
+            (a, m) => a + Number(m[1]),
+            0,
+          );
+        let before = await answered();
+        for (let i = 0; i < 50; i++) {
+          await new Promise((r) => setTimeout(r, 1200));
+          const now = await answered();
+          if (now === before && now > 0) break;
+          before = now;
+        }
+        assert.ok(before > 0, 'requests counted before the agent dies');
         process.kill(agent, 'SIGKILL');
         for (let i = 0; i < 200 && [0, agent].includes((t.daemon.loadBalancers['supervisor'].pid(lbId) as number) ?? 0); i++)
           await new Promise((r) => setTimeout(r, 50));
@@ -254,6 +268,14 @@ for (const { engine, skip } of L7_ENGINES)
         await waitActive(t.client, 'elb');
         assert.equal(haproxyMaster(t.dataDir, lbId), master);
         assert.match(await freshGet(`${base}/after-change`), /Hello from ecs-/);
+        // What the adopted HAProxy had counted stays in the totals across the next agent's reloads: a counter never goes
+        // back. (A request the old worker serves after the reading, while it drains, is not counted: HAProxy's own limit.)
+        let after = await answered();
+        for (let i = 0; i < 50 && after < before; i++) {
+          await new Promise((r) => setTimeout(r, 200));
+          after = await answered();
+        }
+        assert.ok(after >= before, `requests counted: ${before} before the agent died, ${after} after it and two more`);
         await t.client.listeners.update('http80', { timeoutClientData: 50_000 });
       },
     );

@@ -80,6 +80,27 @@ let health: Record<string, Health> = {};
 /** The totals of the workers before the running one (a reload starts a worker's counters at zero), and the last reading. */
 let base: CounterSnapshot = { listeners: {}, members: {} };
 let last: CounterSnapshot = { listeners: {}, members: {} };
+/** Where `base` is kept, so that the next agent (this one killed) goes on from the same totals. */
+const baseFile = join(dir, 'counters-base.json');
+
+function setBase(b: CounterSnapshot): void {
+  base = b;
+  try {
+    writeFileSync(`${baseFile}.new`, JSON.stringify(b));
+    renameSync(`${baseFile}.new`, baseFile);
+  } catch {
+    // a full disk: the totals restart at the next agent, as before this file
+  }
+}
+
+function savedBase(): CounterSnapshot {
+  try {
+    const b = JSON.parse(readFileSync(baseFile, 'utf8')) as CounterSnapshot;
+    return b && typeof b === 'object' && b.listeners && b.members ? b : { listeners: {}, members: {} };
+  } catch {
+    return { listeners: {}, members: {} };
+  }
+}
 /** The description of the configuration the running worker was started with (runtime changes keep it). */
 let running = '';
 const adopted = new Map<string, Server>();
@@ -106,7 +127,7 @@ async function openHolder(): Promise<void> {
     master = e.restarted;
     send({ type: 'error', message: `HAProxy ended (${e.status < 0 ? `signal ${-e.status}` : `code ${e.status}`}); it was started again` });
     running = config ? describe(config) : running;
-    base = last;
+    setBase(last);
   };
   holder.onLost = () => {
     // Its master keeps the sockets but nothing would start it again: both are made anew.
@@ -120,7 +141,10 @@ async function openHolder(): Promise<void> {
       })
       .catch((err: Error) => send({ type: 'error', message: err.message }));
   };
-  if ((await holder.open()) === 'found') {
+  const how = await holder.open();
+  // The totals of the HAProxy workers before the running one: those an agent before this one kept, or none with a new HAProxy.
+  setBase(how === 'found' ? savedBase() : { listeners: {}, members: {} });
+  if (how === 'found') {
     // A holder Nimbus's own engine left here (the installation switched engines) may keep public sockets: HAProxy's come another way.
     await holder.keepOnly([]);
     const st = await holder.state();
@@ -208,6 +232,8 @@ async function apply(next: EngineConfig, seq?: number): Promise<void> {
   writeFileSync(fresh, renderHaproxy(next, { dir, threads, fds: held.fds }));
   renameSync(fresh, cfgFile);
   const fds = JSON.stringify(held.fds);
+  // An agent's first configuration, with a master adopted from the agent before it: no reading of ours yet.
+  const adoptedCounts = config === null;
   config = next;
   digest = configDigest(next);
   const pid = master;
@@ -216,13 +242,13 @@ async function apply(next: EngineConfig, seq?: number): Promise<void> {
     const state = await ask('show servers state').catch(() => '');
     if (state) writeFileSync(serverStateFile(dir), state);
     // What the worker counted so far stays in the totals (what it serves after this reading, while it drains, is not counted).
-    if (config) await poll();
+    if (!adoptedCounts) await poll();
     else {
       // An HAProxy adopted from the agent before this one: its running worker's counts are the totals known.
       const csv = await ask('show stat').catch(() => '');
       if (csv) last = carried(base, fromStat(parseStat(csv), new Set(next.listeners.map((l) => l.id))).counters);
     }
-    base = last;
+    setBase(last);
   }
   running = describe(next);
   if (pid && fds === masterFds) process.kill(pid, 'SIGUSR2');
