@@ -15,6 +15,7 @@ import { tcpSession } from './tcp-proxy.js';
 import { AccessLog, Counters } from './observe.js';
 import { terminate, tlsServe, type TlsServe } from './tls.js';
 import type { HeldSockets } from './held-sockets.js';
+import { heldKey } from './holder.js';
 
 interface ListenerRuntime {
   config: ListenerConfig;
@@ -170,9 +171,8 @@ export class Engine extends EventEmitter {
 
   /** Binds through the holder: it listens on every address of `config`, and this engine on copies of the new ones. */
   private async bindHeld(config: EngineConfig, fresh: { l: ListenerRuntime; addr: string }[]): Promise<void> {
-    const key = (addr: string, port: number) => `${addr.includes(':') ? `[${addr}]` : addr}:${port}`;
-    const all = config.listeners.flatMap((lc) => lc.bind.map((a) => key(a, lc.port)));
-    const byKey = new Map(fresh.map((f) => [key(f.addr, f.l.config.port), f]));
+    const all = config.listeners.flatMap((lc) => lc.bind.map((a) => heldKey(a, lc.port)));
+    const byKey = new Map(fresh.map((f) => [heldKey(f.addr, f.l.config.port), f]));
     const got = await this.held!.bind(all, [...byKey.keys()], (k, socket) => {
       const f = byKey.get(k);
       if (f) this.accept(f.l, socket);

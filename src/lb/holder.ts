@@ -67,6 +67,25 @@ export function endAll(pids: number[]): void {
   }
 }
 
+/** The key a held socket goes by: `ADDR:PORT` (the holder splits at the last colon). */
+export const heldKey = (addr: string, port: number) => `${addr}:${port}`;
+
+/** The pid a file names, when that process still runs with `mark` in its command line (not a stranger given the pid since). */
+export function runningFrom(pidFile: string, mark: string): number | null {
+  try {
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    return pid > 1 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(mark) ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The holder running from this folder with what it started; none when it does not run. */
+export function holderTree(dir: string): number[] {
+  const pid = runningFrom(holderPidFile(dir), dir);
+  return pid ? treeOf(pid) : [];
+}
+
 /** The holder's Unix socket in the agent's folder. */
 export const holderSocket = (dir: string) => `${dir}/holder.sock`;
 /** Its pid, for the daemon to end it with the load balancer. */

@@ -19,8 +19,8 @@ export type ToWorker =
   | { type: 'config'; config: EngineConfig; seq?: number }
   | { type: 'adopt'; listenerId: string }
   | { type: 'lend'; listenerId: string }
-  /** A public socket the daemon handed into the worker's socket holder (`listenerId:port`): take it from there. */
-  | { type: 'take'; key: string }
+  /** Public sockets the daemon handed into the worker's socket holder (`listenerId:port`): take them from there. */
+  | { type: 'take'; keys: string[] }
   | { type: 'connection'; listenerId: string }
   /** Primary to worker: whether it checks the members' health (one worker does), and the health the checking one found. */
   | { type: 'role'; checks: boolean }

@@ -22,8 +22,7 @@ import { runPrimary } from './primary.js';
 import { configDigest } from './config.js';
 import { dirname } from 'node:path';
 import { HeldSockets, handOverBeside } from './held-sockets.js';
-import { endAll, holderPidFile, treeOf } from './holder.js';
-import { readFileSync } from 'node:fs';
+import { endAll, holderTree } from './holder.js';
 
 const [accessLog, controlArg, workersArg] = process.argv.slice(2);
 const controlPath = controlArg && controlArg !== '-' ? controlArg : undefined;
@@ -31,19 +30,9 @@ const workers = Math.max(1, Number(workersArg ?? 1) || 1);
 
 if (cluster.isPrimary && workers > 1) {
   // Several workers share their sockets through the primary: a holder a lone worker left would keep the ports.
-  if (controlPath) endHolder(dirname(controlPath));
+  if (controlPath) endAll(holderTree(dirname(controlPath)));
   runPrimary(workers, accessLog, controlPath, fileURLToPath(import.meta.url));
 } else void runEngine();
-
-/** Ends the socket holder of this folder, if one runs (and what it started). */
-function endHolder(dir: string): void {
-  try {
-    const pid = Number(readFileSync(holderPidFile(dir), 'utf8').trim());
-    if (pid > 1 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir)) endAll(treeOf(pid));
-  } catch {
-    // none
-  }
-}
 
 async function runEngine(): Promise<void> {
   const engine = new Engine(accessLog ?? null);
@@ -72,7 +61,7 @@ async function runEngine(): Promise<void> {
     } else if (msg.type === 'health') {
       engine.applyHealth(msg.health);
     } else if (msg.type === 'take' && held) {
-      void takePublic([msg.key]);
+      void takePublic(msg.keys);
     }
   };
 

@@ -3,25 +3,15 @@
  * how to end a master that outlived its agent (a killed agent's master is adopted by the next
  * agent, in another process group than the one the supervisor ends).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLEAN_PATH } from '../dataplane/user.js';
-import { endAll, holderPidFile, treeOf } from '../lb/holder.js';
+import { endAll, holderTree, runningFrom, treeOf } from '../lb/holder.js';
 
 /** The haproxy program on the clean PATH the daemon's processes get, or null. */
 export function haproxyPath(): string | null {
   for (const d of CLEAN_PATH.split(':')) if (existsSync(join(d, 'haproxy'))) return join(d, 'haproxy');
   return null;
-}
-
-/** The pid a file names, when that process still runs with `mark` in its command line (not a stranger given the pid since). */
-function runningFrom(pidFile: string, mark: string): number | null {
-  try {
-    const pid = Number(readFileSync(pidFile, 'utf8').trim());
-    return pid > 1 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(mark) ? pid : null;
-  } catch {
-    return null;
-  }
 }
 
 /**
@@ -30,7 +20,6 @@ function runningFrom(pidFile: string, mark: string): number | null {
  */
 export function stopHoldersOf(ownDir: string): void {
   // Both trees are read before anything is ended: a master whose holder went first is then still known with its workers.
-  const holder = runningFrom(holderPidFile(ownDir), ownDir);
   const master = runningFrom(join(ownDir, 'haproxy.pid'), join(ownDir, 'haproxy.cfg'));
-  endAll([...(holder ? treeOf(holder) : []), ...(master ? treeOf(master) : [])]);
+  endAll([...holderTree(ownDir), ...(master ? treeOf(master) : [])]);
 }

@@ -331,13 +331,7 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
       server.once('error', (err) => {
         w.opening--;
         w.adopted.delete(key);
-        const why = portRefusal(`${lb.publicIp}:${l.port}`, err as NodeJS.ErrnoException);
-        // Kept once, with the listener, until it is served (status shows it in errors).
-        const failing = this.listenFailures.get(lbId) ?? new Map<string, string>();
-        failing.set(key, why);
-        this.listenFailures.set(lbId, failing);
-        // Try again on the next pass (whatever held the port may let go).
-        setTimeout(() => this.loop.trigger(), 2_000).unref();
+        this.refusedPublic(lbId, key, portRefusal(`${lb.publicIp}:${l.port}`, err as NodeJS.ErrnoException));
       });
       server.listen({ host: lb.publicIp, port: l.port, backlog: 1024 }, () => {
         // Listening: connections wait in the backlog until the worker takes the socket.
@@ -366,19 +360,24 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
     const wants = fresh.map((key) => ({ key, host: lb.publicIp!, port: wanted.get(key)! }));
     void keepInHolder(this.ownDir(lbId), wants, [...w.adopted]).then((result) => {
       w.opening--;
+      const kept = [...result].filter(([, failure]) => !failure).map(([key]) => key);
+      for (const key of kept) this.listenFailures.get(lbId)?.delete(key);
+      // One hand-over for all of them (the worker takes them from the holder in one go).
+      if (kept.length) w.link.send({ type: 'take', keys: kept });
       for (const [key, failure] of result) {
-        if (!failure) {
-          this.listenFailures.get(lbId)?.delete(key);
-          w.link.send({ type: 'take', key });
-          continue;
-        }
+        if (!failure) continue;
         w.adopted.delete(key);
-        const failing = this.listenFailures.get(lbId) ?? new Map<string, string>();
-        failing.set(key, portRefusal(`${lb.publicIp}:${wanted.get(key)}`, failure as NodeJS.ErrnoException));
-        this.listenFailures.set(lbId, failing);
-        setTimeout(() => this.loop.trigger(), 2_000).unref();
+        this.refusedPublic(lbId, key, portRefusal(`${lb.publicIp}:${wanted.get(key)}`, failure as NodeJS.ErrnoException));
       }
     });
+  }
+
+  /** A public socket that could not be opened: kept once, with its listener, until it is served (status shows it in errors); tried again on a pass soon (whatever held the port may let go). */
+  private refusedPublic(lbId: string, key: string, why: string): void {
+    const failing = this.listenFailures.get(lbId) ?? new Map<string, string>();
+    failing.set(key, why);
+    this.listenFailures.set(lbId, failing);
+    setTimeout(() => this.loop.trigger(), 2_000).unref();
   }
 
   /** The folder a worker writes its access log and control socket in (lb-dirs.ts). */

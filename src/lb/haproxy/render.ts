@@ -18,6 +18,7 @@ import {
   type RuleConfig,
 } from '../config.js';
 import { createHash } from 'node:crypto';
+import { heldKey } from '../holder.js';
 
 export interface RenderPlace {
   /** The agent's own folder: the stats socket, the server state file, the public sockets' Unix sockets. */
@@ -30,7 +31,7 @@ export interface RenderPlace {
 
 /** Every `ADDR:PORT` the listeners listen on (the VIPs and a front's address), which the holder keeps. */
 export function bindKeys(config: EngineConfig): string[] {
-  return [...new Set(config.listeners.flatMap((l) => [...l.bind, ...(l.front ? [l.front] : [])].map((ip) => `${ip}:${l.port}`)))].sort();
+  return [...new Set(config.listeners.flatMap((l) => [...l.bind, ...(l.front ? [l.front] : [])].map((ip) => heldKey(ip, l.port))))].sort();
 }
 
 /** The Unix socket a public IP's connections reach a listener through (the agent relays them, with the PROXY protocol). */
