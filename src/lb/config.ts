@@ -91,12 +91,6 @@ export interface ListenerConfig {
   poolId: string | null;
   /** Addresses the engine binds itself (the VIP inside the load balancer's namespace). */
   bind: string[];
-  /**
-   * HAProxy on the linux plane: the namespace end of the public link, which the host sends the
-   * public IP's connections to with the client's address kept; HAProxy binds it, and the agent
-   * holds FRONT_FALLBACK on the same port for the moments HAProxy does not (dataplane/linux/l4.ts).
-   */
-  front?: string;
   /** DEFAULT_TIMEOUTS when absent. */
   timeouts?: ListenerTimeouts;
   /** Connections open at once beyond which new ones are closed at once (Octavia's connection_limit; -1 or absent: none). */
@@ -113,9 +107,6 @@ export interface TlsCertificate {
   cert: string;
   key: string;
 }
-
-/** Where a front port goes while HAProxy has no socket on it: the agent's own listener, on the namespace's loopback (dataplane/linux/l4.ts). */
-export const FRONT_FALLBACK = '127.0.0.2';
 
 export interface EngineConfig {
   listeners: ListenerConfig[];

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { freePort } from '../../test/helpers/engine.js';
 import { join } from 'node:path';
 import { HolderLink, holderPidFile } from './holder.js';
+import { keepInHolder } from './held-sockets.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nimbus-holder-'));
 after(() => {
@@ -91,7 +92,7 @@ test(
     // A second agent finds the same holder and its master.
     const again = new HolderLink(dir);
     assert.equal(await again.open(), 'found');
-    assert.deepEqual(await again.state(), { pid: restarted, fds: { [key]: fd }, kept: [] });
+    assert.deepEqual(await again.state(), { pid: restarted, fds: { [key]: fd }, kept: [], keptFds: {}, pass: [] });
     // A socket that cannot be had: nothing changes.
     const taken = await freePort();
     const blocker = createServer().listen(taken, '127.0.0.1');
@@ -100,5 +101,60 @@ test(
     blocker.close();
     assert.match(refused.errors[`127.0.0.1:${taken}`], /in use/i);
     assert.deepEqual((await again.state()).fds, { [key]: fd });
+  },
+);
+
+/** A master stand-in that says whether it was given a descriptor, then waits. */
+const HAS_FD = String.raw`
+import os, sys, time
+try:
+    os.fstat(int(sys.argv[1]))
+    said = 'has'
+except OSError:
+    said = 'lacks'
+os.write(1, (said + '\n').encode())
+time.sleep(3600)
+`;
+
+test(
+  'a public socket handed in (keep) reaches a master only when its start names it (pass): HAProxy binds it as a descriptor',
+  { skip: process.getuid?.() === 0 ? false : 'the daemon hands public sockets in as root' },
+  async () => {
+    const own = mkdtempSync(join(tmpdir(), 'nimbus-holder-pass-'));
+    const link = new HolderLink(own);
+    try {
+      await link.open();
+      const port = await freePort();
+      const key = `lsn-pub:${port}`;
+      const result = await keepInHolder(own, [{ key, host: '127.0.0.1', port }], [key]);
+      assert.equal(result.get(key), null);
+      const held = await link.hold([]);
+      const fd = held.kept[key];
+      assert.equal(typeof fd, 'number', JSON.stringify(held));
+      const log = join(own, 'out.log');
+      const says = async (pid: number) => {
+        masters.push(pid);
+        for (let i = 0; i < 100 && !readFileSync(log, 'utf8').includes(`\n`); i++) await new Promise((r) => setTimeout(r, 50));
+        const said = readFileSync(log, 'utf8').trim();
+        truncateSync(log, 0);
+        return said;
+      };
+      writeFileSync(log, '');
+      assert.equal(
+        await says(await link.start(['python3', '-c', HAS_FD, String(fd)], log, join(own, 'err.log'))),
+        'lacks',
+        'not named: kept in the holder only',
+      );
+      await link.append();
+      assert.equal(await says(await link.start(['python3', '-c', HAS_FD, String(fd)], log, join(own, 'err.log'), [key])), 'has');
+      assert.deepEqual((await link.state()).pass, [key], 'what the running master was given, for the next agent');
+    } finally {
+      try {
+        process.kill(Number(readFileSync(holderPidFile(own), 'utf8')), 'SIGKILL');
+      } catch {
+        // not started
+      }
+      rmSync(own, { recursive: true, force: true });
+    }
   },
 );

@@ -20,22 +20,25 @@
  *
  * Its protocol, one JSON document per line each way:
  * - `{"op":"hold","binds":["ADDR:PORT",...]}`: these sockets and no others; the answer
- *   `{"op":"held","fds":{...},"errors":{...}}` gives each one's descriptor, or why it could
- *   not listen. A socket no longer wanted is closed when the next master starts, so the one
+ *   `{"op":"held","fds":{...},"errors":{...},"kept":{...}}` gives each one's descriptor, or why
+ *   it could not listen, and the descriptors of the sockets handed in (`keep`, below). A socket no longer wanted is closed when the next master starts, so the one
  *   running (which may be started again on its worker's death) keeps what it was given.
  * - `{"op":"start","argv":[...],"out":FILE,"err":FILE}`: the running master is asked to stop
  *   gently (SIGUSR1: its worker closes its listeners and ends its connections), then a new
- *   one starts with every held socket; answered `{"op":"started","pid":N}`. Between the two,
+ *   one starts with every held socket and the kept ones named in `"pass":[...]`; answered `{"op":"started","pid":N}`. Between the two,
  *   connections wait in the sockets' backlog: no two configurations ever take connections at
  *   once, and none is refused.
- * - `{"op":"state"}`: `{"op":"state","pid":N|null,"fds":{...},"kept":[...]}`.
+ * - `{"op":"state"}`: `{"op":"state","pid":N|null,"fds":{...},"kept":[...],"keptFds":{...},"pass":[...]}`
+ *   (`pass`: the kept sockets the current master was given).
+ *
+ * - `{"op":"keep","key":K}` with a listening descriptor (SCM_RIGHTS): keeps it under K (the
+ *   daemon hands in a public IP's socket this way, opened on the host: held-sockets.ts);
+ *   `{"op":"keep-only","keys":[...]}` closes the kept ones not named; both answer
+ *   `{"op":"kept","keys":[...]}`. HAProxy binds a kept socket as `fd@N` too.
  *
  * For Nimbus's own engine (held-sockets.ts), which listens on the sockets itself:
  * - `hold` with `"partial":true`: each socket on its own (`errors` gives each failure as
  *   `ECODE: words`), and those no longer wanted are closed at once;
- * - `{"op":"keep","key":K}` with a listening descriptor (SCM_RIGHTS): keeps it under K (the
- *   daemon hands in a public IP's socket this way); `{"op":"keep-only","keys":[...]}` closes
- *   the kept ones not named; both answer `{"op":"kept","keys":[...]}`;
  * - `{"op":"send","keys":[...]}`: answered `{"op":"sent","keys":[...],"errors":{...}}` with a
  *   copy of each socket named in `keys` attached, in that order.
  * - the holder says `{"op":"exited","pid":N,"status":S,"restarted":M}` when the current
@@ -162,8 +165,11 @@ def spawn(spec):
     out = log_file(spec['out'])
     err = os.open(spec['err'], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
+        # Every held socket, and the kept ones the configuration binds (one kept for a listener
+        # the master does not serve yet waits in the holder, its connections in its backlog).
+        given = list(held.values()) + [kept[k] for k in spec.get('pass', []) if k in kept]
         p = subprocess.Popen(spec['argv'], stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                             pass_fds=[s.fileno() for s in held.values()])
+                             pass_fds=[s.fileno() for s in given])
     finally:
         os.close(err)
     sel.register(os.pidfd_open(p.pid), selectors.EVENT_READ, ('child', p))
@@ -192,13 +198,14 @@ def answer(c, msg):
             # All or nothing: what was opened for this request is closed again, the held stay.
             for s in opened.values():
                 s.close()
-            return {'op': 'held', 'fds': {}, 'errors': errors}
+            return {'op': 'held', 'fds': {}, 'errors': errors, 'kept': {}}
         held.update(opened)
         for key in [k for k in held if k not in want]:
             retiring.append(held.pop(key))
         if partial:
             retire()
-        return {'op': 'held', 'fds': {k: s.fileno() for k, s in held.items()}, 'errors': errors}
+        return {'op': 'held', 'fds': {k: s.fileno() for k, s in held.items()}, 'errors': errors,
+                'kept': {k: s.fileno() for k, s in kept.items()}}
     if op == 'keep':
         # A listening socket handed in with this line: kept under its key (one kept before is closed).
         q = fdq.get(c, [])
@@ -221,7 +228,7 @@ def answer(c, msg):
         errors = {k: 'not held' for k in msg['keys'] if k not in found}
         return ({'op': 'sent', 'keys': found, 'errors': errors}, [x.fileno() for x in socks])
     if op == 'start':
-        last = {'argv': msg['argv'], 'out': msg['out'], 'err': msg['err']}
+        last = {'argv': msg['argv'], 'out': msg['out'], 'err': msg['err'], 'pass': msg.get('pass', [])}
         # The running master stops gently first (its worker closes its listeners and ends its
         # connections): until the next one listens, connections wait in the held sockets.
         if current is not None and current.poll() is None:
@@ -233,7 +240,8 @@ def answer(c, msg):
         return {'op': 'append'}
     if op == 'state':
         alive = current is not None and current.poll() is None
-        return {'op': 'state', 'pid': current.pid if alive else None, 'fds': {k: s.fileno() for k, s in held.items()}, 'kept': sorted(kept)}
+        return {'op': 'state', 'pid': current.pid if alive else None, 'fds': {k: s.fileno() for k, s in held.items()}, 'kept': sorted(kept),
+                'keptFds': {k: s.fileno() for k, s in kept.items()}, 'pass': last['pass'] if last else []}
     return {'op': 'error', 'message': 'unknown op'}
 
 srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -302,6 +310,8 @@ while True:
 export interface Held {
   fds: Record<string, number>;
   errors: Record<string, string>;
+  /** The sockets handed in (`keep`: a public IP's), by their key, and their descriptors. */
+  kept: Record<string, number>;
 }
 
 /** The agent's side of its holder. */
@@ -378,12 +388,12 @@ export class HolderLink {
   /** Holds exactly these sockets (`ADDR:PORT`): all or none, or (`partial`) each on its own, those let go closed at once. */
   async hold(binds: string[], partial = false): Promise<Held> {
     const r = await this.ask({ op: 'hold', binds, ...(partial ? { partial } : {}) });
-    return { fds: r.fds as Record<string, number>, errors: r.errors as Record<string, string> };
+    return { fds: r.fds as Record<string, number>, errors: r.errors as Record<string, string>, kept: (r.kept as Record<string, number> | undefined) ?? {} };
   }
 
-  /** A new master with every held socket; the pid. */
-  async start(argv: string[], out: string, err: string): Promise<number> {
-    return (await this.ask({ op: 'start', argv, out, err })).pid as number;
+  /** A new master with every held socket and the kept ones named in `pass`; the pid. */
+  async start(argv: string[], out: string, err: string, pass: string[] = []): Promise<number> {
+    return (await this.ask({ op: 'start', argv, out, err, pass })).pid as number;
   }
 
   /** Closes the sockets handed in (`keep`) but these. */
@@ -397,8 +407,14 @@ export class HolderLink {
   }
 
   /** What the holder has: its current master (if running), the sockets it listens on, and those handed in (`keep`). */
-  async state(): Promise<{ pid: number | null; fds: Record<string, number>; kept: string[] }> {
+  async state(): Promise<{ pid: number | null; fds: Record<string, number>; kept: string[]; keptFds: Record<string, number>; pass: string[] }> {
     const r = await this.ask({ op: 'state' });
-    return { pid: (r.pid as number | null) ?? null, fds: r.fds as Record<string, number>, kept: (r.kept as string[] | undefined) ?? [] };
+    return {
+      pid: (r.pid as number | null) ?? null,
+      fds: r.fds as Record<string, number>,
+      kept: (r.kept as string[] | undefined) ?? [],
+      keptFds: (r.keptFds as Record<string, number> | undefined) ?? {},
+      pass: (r.pass as string[] | undefined) ?? [],
+    };
   }
 }

@@ -26,8 +26,6 @@ import { PortReservations } from './reservations.js';
 export interface KernelWant {
   lb: LoadBalancer;
   listeners: { listener: ListenerConfig; pool: PoolConfig | null }[];
-  /** Ports of layer-7 listeners HAProxy serves in the namespace, which the public IP reaches over the public link (l4.ts). */
-  fronts: number[];
 }
 
 interface LbDesired {
@@ -44,8 +42,6 @@ interface LbObserved {
   objects: L4.L4Objects | null;
   linkAddress: string | null;
   forwarding: boolean;
-  /** The front table has its default route (anything may take a route away: it is put back). */
-  frontRoute: boolean;
   missing: boolean;
 }
 
@@ -104,10 +100,6 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
     /** Resolves once the data plane's namespaces are made. */
     private readonly settled: () => Promise<void>,
     private readonly runner: Runner = run,
-    /** The front ports a load balancer's engine listens on at the namespace end now (the host sends them there only then). */
-    private readonly served: (lbId: string) => Set<number> = () => new Set(),
-    /** A load balancer's front address came, went or moved: the engine's configuration names it. */
-    private readonly frontAddressesChanged: () => void = () => undefined,
   ) {
     this.loop = new ReconcileLoop(this, { debounceMs: 5, resyncMs: 10_000, resyncMaxMs: 60_000 });
   }
@@ -137,17 +129,6 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
   /** A member's health changed. */
   healthChanged(lbId: string): void {
     if (this.wants.has(lbId)) this.loop.trigger();
-  }
-
-  /** What the engine serves at the namespace end changed (it applied a configuration, or it is gone). */
-  frontsChanged(lbId: string): void {
-    if (this.wants.get(lbId)?.fronts.length || this.hostEntries.some((e) => e.front && e.link.lbId === lbId)) this.loop.trigger();
-  }
-
-  /** The namespace end of a load balancer's public link, once its front routing is in place (the address its engine binds). */
-  frontAddress(lbId: string): string | null {
-    const done = this.done.get(lbId);
-    return done && done.desired.spec.fronts.length > 0 ? (this.links.get(lbId)?.nsAddress ?? null) : null;
   }
 
   /**
@@ -208,10 +189,9 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
         members: new Map((pool?.members ?? []).map((m) => [m.id, { ip: m.host, port: m.port, admitted: m.enabled }])),
       });
     }
-    const fronts = want.lb.publicIp ? want.fronts : [];
     return {
       ns: serverNs(this.prefix, want.lb.id),
-      spec: { lbId: want.lb.id, vip: want.lb.vip, listeners, fronts },
+      spec: { lbId: want.lb.id, vip: want.lb.vip, listeners },
       publicIp: want.lb.publicIp ?? null,
       admitted,
     };
@@ -252,15 +232,13 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
       `ip -j -4 addr show dev ${L4.PUBLIC_LINK} 2>/dev/null || echo '[]'`,
       'echo @@',
       'cat /proc/sys/net/ipv4/ip_forward',
-      'echo @@',
-      `ip -4 route show default table ${L4.FRONT_TABLE} 2>/dev/null | wc -l`,
     ].join('\n');
     const r = await inNamespace(ns, script, 10_000, this.runner);
-    if (r.code !== 0) return { objects: null, linkAddress: null, forwarding: false, frontRoute: false, missing: true };
-    const [nft, addr, fwd, front] = r.stdout.split('@@').map((s) => s.trim());
+    if (r.code !== 0) return { objects: null, linkAddress: null, forwarding: false, missing: true };
+    const [nft, addr, fwd] = r.stdout.split('@@').map((s) => s.trim());
     const objects = nft === '{}' ? null : L4.parseObjects(nft);
     const info = (JSON.parse(addr || '[]') as { addr_info?: { local: string }[] }[])[0]?.addr_info?.[0];
-    return { objects, linkAddress: info?.local ?? null, forwarding: fwd === '1', frontRoute: Number(front) > 0, missing: false };
+    return { objects, linkAddress: info?.local ?? null, forwarding: fwd === '1', missing: false };
   }
 
   plan(desired: Desired, observed: Observed): Plan {
@@ -314,12 +292,10 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
       else links.delete(lbId);
       const spec: L4.L4Namespace = { ...d.spec, linkAddress: d.publicIp ? (pub?.nsAddress ?? null) : null };
       const done = this.done.get(lbId);
-      const routed = spec.fronts.length === 0 || !pub || o.frontRoute;
-      if (done?.key === keyOf(d) && o.objects !== null && o.forwarding && routed && !link) continue;
+      if (done?.key === keyOf(d) && o.objects !== null && o.forwarding && !link) continue;
       const script = [
         o.forwarding ? '' : FORWARD,
         `nft -f - <<'NIMBUS_EOF'\n${L4.namespaceScript(spec, o.objects ?? { maps: [], counters: [] })}NIMBUS_EOF`,
-        spec.fronts.length > 0 && pub ? L4.frontRouting(pub.hostAddress) : '',
         ...ended(done?.desired ?? null, d),
       ]
         .filter(Boolean)
@@ -331,13 +307,10 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
       const pub = links.get(lbId);
       if (!d.publicIp || !pub) continue;
       for (const l of d.spec.listeners) entries.push({ publicIp: d.publicIp, port: l.port, link: pub });
-      // A front goes to the namespace once the engine listens at the namespace end (it is told that address once the routing is in place).
-      const served = this.served(lbId);
-      for (const port of d.spec.fronts) if (served.has(port)) entries.push({ publicIp: d.publicIp, port, link: pub, front: true });
     }
     const hostScript = L4.hostScript(this.prefix, entries);
     const same = (a: L4.HostEntry, b: L4.HostEntry) =>
-      a.publicIp === b.publicIp && a.port === b.port && a.link.hostLink === b.link.hostLink && a.link.nsAddress === b.link.nsAddress && !a.front === !b.front;
+      a.publicIp === b.publicIp && a.port === b.port && a.link.hostLink === b.link.hostLink && a.link.nsAddress === b.link.nsAddress;
     const kept = this.hostEntries.filter((h) => entries.some((e) => same(h, e)));
     const hostFirst = kept.length < this.hostEntries.length ? { script: L4.hostScript(this.prefix, kept), entries: kept } : null;
     // After hostFirst, the table is that script: the last step is needed only if it differs.
@@ -352,7 +325,6 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
   }
 
   async apply(plan: Plan): Promise<ApplyResult> {
-    const frontsBefore = this.frontsKey();
     const errors: ApplyResult['errors'] = [];
     const succeeded: string[] = [];
     let hostOk = true;
@@ -389,14 +361,11 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
     }
     this.links.clear();
     for (const [id, l] of plan.links) this.links.set(id, l);
-    if (this.frontsKey() !== frontsBefore) this.frontAddressesChanged();
     // Every public port is held by this daemon before the host sends it on; one held by another process is left out.
-    // (A front's public port is held by the socket the daemon handed to the engine.)
-    const l4 = plan.hostEntries.filter((e) => !e.front);
-    const held = await this.reserved.hold(l4.map((e) => ({ lbId: e.link.lbId, ip: e.publicIp, port: e.port })));
-    if (held.length < l4.length) {
+    const held = await this.reserved.hold(plan.hostEntries.map((e) => ({ lbId: e.link.lbId, ip: e.publicIp, port: e.port })));
+    if (held.length < plan.hostEntries.length) {
       const ok = new Set(held.map((h) => `${h.ip}:${h.port}`));
-      plan.hostEntries = plan.hostEntries.filter((e) => e.front || ok.has(`${e.publicIp}:${e.port}`));
+      plan.hostEntries = plan.hostEntries.filter((e) => ok.has(`${e.publicIp}:${e.port}`));
       plan.hostKey = L4.hostScript(this.prefix, plan.hostEntries);
       plan.host = plan.hostKey !== this.hostKey ? plan.hostKey : null;
     }
@@ -412,10 +381,6 @@ export class KernelListeners implements Reconciler<Desired, Observed, Plan, Plan
     }
     if (hostOk) this.hostDirty = false;
     return { errors, succeeded, requeue: false };
-  }
-
-  private frontsKey(): string {
-    return JSON.stringify([...this.wants.keys()].map((id) => [id, this.frontAddress(id)]));
   }
 
   /** The loop, for the daemon's passes (sync, settled). */

@@ -47,7 +47,7 @@ export interface LbDesired {
   /** Per load balancer, which engine serves each listener and why. */
   engines: Map<string, Record<string, EngineChoice>>;
   /** Per load balancer with kernel listeners: those listeners and their pools (the worker only checks their members' health). */
-  kernel: Map<string, { lb: LoadBalancer; listeners: { listener: ListenerConfig; pool: PoolConfig | null }[]; fronts: number[] }>;
+  kernel: Map<string, { lb: LoadBalancer; listeners: { listener: ListenerConfig; pool: PoolConfig | null }[] }>;
 }
 
 export interface LbPlan extends ProcessPlan {
@@ -60,8 +60,6 @@ export interface LbWorkerHost {
   changesSeen(): number;
   /** A pass applied: admissions, configurations, which load balancers have workers, changes done. */
   applied(desired: LbDesired, stopped: string[]): void;
-  /** The namespace end of a load balancer's public link, where HAProxy takes the public IP's connections (null: through the agent). */
-  frontAddress(lbId: string): string | null;
 }
 
 export class LbReconciler implements Reconciler<LbDesired, Map<string, ProcessSpec>, LbPlan, PlanStep> {
@@ -124,13 +122,9 @@ export class LbReconciler implements Reconciler<LbDesired, Map<string, ProcessSp
       if (engines[l.id].engine === 'kernel') kernel.push({ listener: l, pool });
     }
     desired.engines.set(lb.id, engines);
-    const rest = config.listeners.filter((l) => engines[l.id].engine !== 'kernel');
-    // HAProxy in the namespace takes the public IP's connections from the kernel, the client's address kept (l4.ts's fronts).
-    const fronted = this.l7 === 'haproxy' && this.kernelPath === 'available' && lb.publicIp ? rest : [];
-    if (kernel.length === 0 && fronted.length === 0) return config;
-    desired.kernel.set(lb.id, { lb, listeners: kernel, fronts: fronted.map((l) => l.port) });
-    const front = fronted.length > 0 ? this.host.frontAddress(lb.id) : null;
-    return { ...config, listeners: front ? rest.map((l) => ({ ...l, front })) : rest };
+    if (kernel.length === 0) return config;
+    desired.kernel.set(lb.id, { lb, listeners: kernel });
+    return { ...config, listeners: config.listeners.filter((l) => engines[l.id].engine !== 'kernel') };
   }
 
   objects(desired: LbDesired): Iterable<string> {

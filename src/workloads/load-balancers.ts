@@ -127,9 +127,6 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
         prefix!,
         (id) => this.health.get(id) ?? {},
         () => dataplane.settled(),
-        undefined,
-        (id) => this.frontsServed(id),
-        () => this.loop.trigger(),
       );
     this.reconciler = new LbReconciler(store, dataplane, supervisor, dataDir, this, failure, kernelPath, l7.engine);
     this.loop = new ReconcileLoop(this.reconciler, { debounceMs: 20, gapFactor: 2 });
@@ -169,17 +166,6 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
 
   changesSeen(): number {
     return this.lbChanges;
-  }
-
-  frontAddress(lbId: string): string | null {
-    return this.kernel?.frontAddress(lbId) ?? null;
-  }
-
-  /** The front ports the engine listens on at the namespace end now: those of the configuration it said it applied. */
-  private frontsServed(lbId: string): Set<number> {
-    const w = this.workers.get(lbId);
-    if (!w?.ready || !w.config || w.applied < w.sent || w.pushed !== configDigest(w.config)) return new Set();
-    return new Set(w.config.listeners.filter((l) => l.front).map((l) => l.port));
   }
 
   /** A reconcile pass ran: keep its admissions and hand each worker its configuration. */
@@ -258,7 +244,6 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
         w.applied = msg.seq === undefined ? w.applied + 1 : Math.max(w.applied, msg.seq);
         this.everApplied.add(lbId);
         this.adoptPublic(lbId, w);
-        this.kernel?.frontsChanged(lbId);
       } else if (msg.type === 'lost-public') {
         // Every worker that held these sockets died at once: open them again.
         for (const key of msg.keys) w.adopted.delete(key);
@@ -272,8 +257,6 @@ export class LoadBalancers implements LbRuntime, LbWorkerHost {
     link.onGone(() => {
       if (this.workers.get(lbId) === w) {
         this.workers.delete(lbId);
-        // Its fronts go back to the public sockets the daemon holds until the next agent.
-        this.kernel?.frontsChanged(lbId);
         if (w.config) this.pendingConfig.set(lbId, w.config);
         // It died (or is being replaced): its public ports are listened on again at once, for the next one.
         // (Not once the daemon stops: its workers end with it, and the store is closed.)

@@ -46,7 +46,6 @@ const ns: L4.L4Namespace = {
   lbId: 'lb-11111111',
   vip: '10.0.0.5',
   linkAddress: '169.254.130.2',
-  fronts: [],
   listeners: [
     {
       id: 'lsn-22222222',
@@ -128,44 +127,16 @@ test('public links: names fit the kernel, blocks avoid taken addresses and the m
   assert.deepEqual(rules(host), rules(empty));
   assert.ok(!empty.includes('delete') && !empty.includes('add element'), empty);
   assert.match(empty, /flush chain ip nimbus_l4_ab out\nflush chain ip nimbus_l4_ab post\nflush map ip nimbus_l4_ab ports\nflush set ip nimbus_l4_ab masq\n/);
-  // A front keeps the client's address: dnat'ed, never masqueraded; a kernel listener beside it still is.
-  const link = { lbId: 'lb-1', hostLink: 'abl1', ...first };
-  const fronted = L4.hostScript('ab', [
-    { publicIp: '127.0.1.9', port: 80, link, front: true },
-    { publicIp: '127.0.1.9', port: 5432, link },
-  ]);
-  assert.match(fronted, new RegExp(`127\\.0\\.1\\.9 \\. 80 : ${ns} \\. 80`));
-  assert.match(fronted, new RegExp(`masq \\{ ${ns} \\. 5432 \\}`));
-  assert.doesNotMatch(L4.hostScript('ab', [{ publicIp: '127.0.1.9', port: 80, link, front: true }]), /add element ip nimbus_l4_ab masq/);
 });
 
-test("fronts: HAProxy's socket at the namespace end takes the port, else the agent's fallback; answers go back by their mark", () => {
-  const text = L4.namespaceScript({ ...ns, fronts: [443, 80, 80] }, { maps: [], counters: [] });
-  const pub = 'iifname "pub0" ip daddr 169.254.130.2 tcp dport { 80, 443 }';
-  const rules = text.split('\n').filter((l) => l.includes(pub));
-  assert.deepEqual(rules, [
-    `add rule ip nimbus_l4 pre ${pub} socket wildcard 0 return`,
-    `add rule ip nimbus_l4 pre ${pub} dnat ip to ${L4.FRONT_FALLBACK}`,
-    `add rule ip nimbus_l4 front_in ${pub} ct state new ct mark set ${L4.FRONT_MARK}`,
-  ]);
-  assert.ok(text.includes(`add rule ip nimbus_l4 front_out ct mark ${L4.FRONT_MARK} meta mark set ${L4.FRONT_MARK}`));
-  // Without fronts (or without a public link) the chains are there, empty: a front that goes leaves no rule behind.
-  for (const none of [
-    { ...ns, fronts: [] },
-    { ...ns, fronts: [80], linkAddress: null },
-  ]) {
-    const plain = L4.namespaceScript(none, { maps: [], counters: [] });
-    assert.ok(plain.includes('flush chain ip nimbus_l4 front_in\n') && plain.includes('flush chain ip nimbus_l4 front_out\n'));
-    assert.ok(!plain.includes('socket') && !plain.includes('ct mark'), plain);
-  }
-  const routing = L4.frontRouting('169.254.130.1');
-  assert.ok(
-    routing.includes(`ip rule show pref 100 | grep -q 'fwmark 0x4e42 lookup ${L4.FRONT_TABLE}' || ip rule add pref 100 fwmark 20034 lookup ${L4.FRONT_TABLE}`),
-    routing,
-  );
-  assert.ok(!routing.includes('ip rule del pref 100'), 'the mark rule is never taken away and put back');
-  assert.ok(routing.includes(`ip route replace default via 169.254.130.1 dev pub0 table ${L4.FRONT_TABLE}`), routing);
-  assert.ok(routing.indexOf('ip rule add pref 32000 lookup local') < routing.indexOf('ip rule del pref 0'), 'the local table is never missing');
+test('the chains that once sent layer-7 public connections over the public link are deleted from a namespace an older Nimbus made', () => {
+  const text = L4.namespaceScript(ns, { maps: [], counters: [] });
+  for (const chain of ['front_in', 'front_out'])
+    assert.ok(
+      text.includes(`add chain ip nimbus_l4 ${chain}\ndelete chain ip nimbus_l4 ${chain}\n`),
+      `${chain}: added (so that the delete cannot fail) and deleted in the same transaction`,
+    );
+  assert.ok(!text.includes('socket') && !text.includes('ct mark'), text);
 });
 
 test("a load balancer's forward chain admits dnat'ed flows by the port the client called, and the member by egress rules", () => {
@@ -184,6 +155,6 @@ test("a load balancer's forward chain admits dnat'ed flows by the port the clien
   assert.match(text, /ip saddr 10\.0\.0\.0\/16 meta l4proto tcp ct original proto-dst 80 jump l4_egress/);
   assert.match(text, /chain l4_egress \{\n\s+meta nfproto ipv4 accept/);
   assert.match(text, /tcp dport 80 accept/, 'the input chain still matches the port itself');
-  // A front's connection comes in over the public link marked by l4.ts's table; nothing else from there does.
-  assert.match(text, new RegExp(`chain input \\{[^}]*\\n\\s+iifname "pub0" ct mark ${L4.FRONT_MARK} accept\\n`));
+  // Nothing from the public link is let in to the namespace itself (layer-7 public sockets are on the host).
+  assert.doesNotMatch(text, /chain input \{[^}]*iifname "pub0"/);
 });

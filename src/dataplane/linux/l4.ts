@@ -19,24 +19,14 @@
  *   the source rewritten to the host end (a 127/8 source cannot leave the host's loopback;
  *   route_localnet on the host end lets the rewritten packet be routed at all).
  *
- * Layer-7 listeners (HAProxy's) behind a public IP take the same link, with the client's own
- * address kept: the host dnats the public port to the namespace end without rewriting the
- * source, so a 127/8 client reaches HAProxy, which binds the namespace end, as itself. In the
- * namespace (frontRouting), pub0 accepts and routes loopback addresses (route_localnet,
- * accept_local), and a connection that came in on pub0 is marked (conntrack mark FRONT_MARK):
- * its answers are routed back over pub0 by that mark, before the local table that would keep
- * a 127/8 destination at home. A front port with no listening socket on the namespace end
- * (HAProxy starting again) is dnat'ed to the agent's own listener on FRONT_FALLBACK, which
- * holds the connection until HAProxy takes it, rather than being refused.
+ * Layer-7 listeners do not take this link: their public IP's socket is opened on the host and
+ * handed to the engine (HAProxy binds it as a descriptor: lb/haproxy/agent.ts).
  *
  * The namespace table is changed by one `nft -f` transaction of `add` (idempotent) and
  * `flush` commands, so its counters live on across changes and established flows keep their
  * member (NAT is decided on a flow's first packet). The host table's rules stay; its map and set are refilled.
  */
 import { createHash } from 'node:crypto';
-import { FRONT_FALLBACK } from '../../lb/config.js';
-
-export { FRONT_FALLBACK };
 
 export const L4_TABLE = 'ip nimbus_l4';
 export const SLOTS = 256;
@@ -44,10 +34,6 @@ export const SLOTS = 256;
 export const PUBLIC_LINK = 'pub0';
 /** The namespace's interface into its subnet (as for a server). */
 export const VPC_LINK = 'eth0';
-/** The conntrack and packet mark of connections that came in over the public link to a front port, and the routing table their answers take. */
-export const FRONT_MARK = 0x4e42;
-/** Below 1000 and apart from PEER_TABLE and INTERNET_TABLE: the namespace planner deletes routes it did not put in those (plan.ts's managedTable). */
-export const FRONT_TABLE = 70;
 
 export interface L4Member {
   id: string;
@@ -71,8 +57,6 @@ export interface L4Namespace {
   /** The namespace end of the public link, when the load balancer has a public IP. */
   linkAddress: string | null;
   listeners: L4Listener[];
-  /** Ports of layer-7 listeners served in the namespace (by HAProxy) that the public IP reaches with the client's address kept. */
-  fronts: number[];
 }
 
 const short = (id: string) => id.slice(id.indexOf('-') + 1, id.indexOf('-') + 9);
@@ -159,23 +143,16 @@ export function namespaceScript(ns: L4Namespace, existing: L4Objects): string {
     `add chain ${t} pre { type nat hook prerouting priority dstnat; }`,
     `add chain ${t} post { type nat hook postrouting priority srcnat; }`,
     `add chain ${t} count { type filter hook forward priority -10; }`,
-    `add chain ${t} front_in { type filter hook prerouting priority mangle; }`,
-    `add chain ${t} front_out { type route hook output priority mangle; }`,
     `flush chain ${t} pre`,
     `flush chain ${t} post`,
     `flush chain ${t} count`,
-    `flush chain ${t} front_in`,
-    `flush chain ${t} front_out`,
+    // The chains that sent the public IP's layer-7 connections to HAProxy over this link, before
+    // HAProxy was handed the public socket itself: gone from a namespace made by an older Nimbus.
+    `add chain ${t} front_in`,
+    `delete chain ${t} front_in`,
+    `add chain ${t} front_out`,
+    `delete chain ${t} front_out`,
   ];
-  if (ns.fronts.length > 0 && ns.linkAddress) {
-    const ports = `{ ${[...new Set(ns.fronts)].sort((a, b) => a - b).join(', ')} }`;
-    const pub = `iifname "${PUBLIC_LINK}" ip daddr ${ns.linkAddress} tcp dport ${ports}`;
-    // HAProxy listening on the namespace end takes the connection; without it, the agent's fallback does.
-    lines.push(`add rule ${t} pre ${pub} socket wildcard 0 return`);
-    lines.push(`add rule ${t} pre ${pub} dnat ip to ${FRONT_FALLBACK}`);
-    lines.push(`add rule ${t} front_in ${pub} ct state new ct mark set ${FRONT_MARK}`);
-    lines.push(`add rule ${t} front_out ct mark ${FRONT_MARK} meta mark set ${FRONT_MARK}`);
-  }
   for (const c of want.counters) lines.push(`add counter ${t} ${c}`);
   const dests = [ns.vip, ...(ns.linkAddress ? [ns.linkAddress] : [])].join(', ');
   /** listener port . member address . member port → its chain (the first member with that key, should two share it). */
@@ -271,28 +248,6 @@ export interface HostEntry {
   publicIp: string;
   port: number;
   link: PublicLink;
-  /** A layer-7 listener's port in the namespace: the client's address is kept (no masquerade). */
-  front?: boolean;
-}
-
-/**
- * The namespace's routing for front ports (run in the namespace, idempotent): pub0 takes and
- * sends loopback addresses; answers of connections marked FRONT_MARK leave over pub0, by a
- * rule tried before the local table's (moved from preference 0 to 32000, as VRF setups do).
- * Reverse-path filtering stays as it was on the subnet's interface and is off on pub0.
- */
-export function frontRouting(hostAddress: string): string {
-  const conf = (dev: string, key: string) => `net.ipv4.conf.${dev}.${key}`;
-  return [
-    `rpf=$(cat /proc/sys/net/ipv4/conf/all/rp_filter)`,
-    `if [ "$rpf" != 0 ]; then sysctl -qw ${conf(VPC_LINK, 'rp_filter')}=$rpf ${conf('all', 'rp_filter')}=0; fi`,
-    `sysctl -qw ${conf(PUBLIC_LINK, 'rp_filter')}=0 ${conf(PUBLIC_LINK, 'route_localnet')}=1 ${conf(PUBLIC_LINK, 'accept_local')}=1`,
-    `ip rule add pref 32000 lookup local 2>/dev/null || true`,
-    `ip rule del pref 0 lookup local 2>/dev/null || true`,
-    // Added once and never removed and added again: a pass must not open a moment when answers go astray.
-    `ip rule show pref 100 | grep -q 'fwmark 0x${FRONT_MARK.toString(16)} lookup ${FRONT_TABLE}' || ip rule add pref 100 fwmark ${FRONT_MARK} lookup ${FRONT_TABLE}`,
-    `ip route replace default via ${hostAddress} dev ${PUBLIC_LINK} table ${FRONT_TABLE}`,
-  ].join('\n');
 }
 
 /**
@@ -324,8 +279,7 @@ export function hostScript(prefix: string, entries: HostEntry[]): string {
   ];
   if (entries.length > 0)
     lines.push(`add element ${t} ports { ${entries.map((e) => `${e.publicIp} . ${e.port} : ${e.link.nsAddress} . ${e.port}`).join(', ')} }`);
-  // A kernel listener's flows leave with the host end as their source; a front's keep the client's.
-  const l4 = entries.filter((e) => !e.front);
-  if (l4.length > 0) lines.push(`add element ${t} masq { ${l4.map((e) => `${e.link.nsAddress} . ${e.port}`).join(', ')} }`);
+  // A kernel listener's flows leave with the host end as their source.
+  if (entries.length > 0) lines.push(`add element ${t} masq { ${entries.map((e) => `${e.link.nsAddress} . ${e.port}`).join(', ')} }`);
   return lines.join('\n') + '\n';
 }

@@ -6,7 +6,6 @@
  */
 import { rangeText } from '../../core/ports.js';
 import type { AclRule, SecurityGroupRule } from '../../core/model/index.js';
-import { FRONT_MARK } from './l4.js';
 
 export const NFT_TABLE = 'inet nimbus';
 
@@ -95,7 +94,7 @@ function flowChains(): string[] {
 }
 
 /** The table body for a server in groups with these rules; `flows` when a flow log watches it. */
-export function serverRuleset(rules: SecurityGroupRule[], peerIps: (groupId: string) => string[], flows = false, inputFirst: string[] = []): string {
+export function serverRuleset(rules: SecurityGroupRule[], peerIps: (groupId: string) => string[], flows = false): string {
   const lines = (d: 'ingress' | 'egress') => [
     ...new Set(
       rules
@@ -105,7 +104,7 @@ export function serverRuleset(rules: SecurityGroupRule[], peerIps: (groupId: str
         .map((l) => `${l} accept`),
     ),
   ];
-  return [chain('input', [...inputFirst, ...lines('ingress')], flows), chain('output', lines('egress'), flows), ...(flows ? flowChains() : [])].join('\n');
+  return [chain('input', lines('ingress'), flows), chain('output', lines('egress'), flows), ...(flows ? flowChains() : [])].join('\n');
 }
 
 /**
@@ -114,8 +113,7 @@ export function serverRuleset(rules: SecurityGroupRule[], peerIps: (groupId: str
  * an ingress rule for the port the client called, and an egress rule for the member. What
  * comes over the public link is not checked on the way in (the user-space engine takes it on
  * a host socket, where no group applies either). Anything else is dropped: the load balancer
- * is not a router. A front's connection (the public IP's, sent by the host to HAProxy at the
- * namespace end, marked FRONT_MARK in l4.ts's table) is let in for the same reason.
+ * is not a router.
  */
 export function loadBalancerRuleset(rules: SecurityGroupRule[], peerIps: (groupId: string) => string[], publicLink: string, flows = false): string {
   const uniq = (d: 'ingress' | 'egress', original: boolean) => [
@@ -127,7 +125,7 @@ export function loadBalancerRuleset(rules: SecurityGroupRule[], peerIps: (groupI
     ),
   ];
   return [
-    serverRuleset(rules, peerIps, flows, [`iifname "${publicLink}" ct mark ${FRONT_MARK} accept`]),
+    serverRuleset(rules, peerIps, flows),
     '  chain forward {',
     '    type filter hook forward priority 0; policy drop;',
     '    ct state established,related accept',

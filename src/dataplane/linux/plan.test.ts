@@ -8,11 +8,10 @@ import { referenceLab } from '../../../test/helpers/cloud.js';
 import { createPeering } from '../../resources/peering/service.js';
 import { addRoute } from '../../resources/route-table/service.js';
 import { readSnapshot } from '../../resources/snapshot.js';
-import { desiredState, type NsSpec, type RouteSpec } from './desired.js';
+import { desiredState, type NsSpec } from './desired.js';
 import { parseObserved, routeKey, type Observed } from './observe.js';
 import { planNamespace } from './plan.js';
 import { peerAddresses } from './names.js';
-import { FRONT_TABLE, PUBLIC_LINK } from './l4.js';
 
 /** What the kernel would show once `spec` is applied. */
 function holding(spec: NsSpec): Observed {
@@ -40,16 +39,6 @@ test('a namespace that holds its spec plans nothing', () => {
     const plan = planNamespace(spec, holding(spec));
     assert.deepEqual(plan.steps, [], spec.name);
     assert.equal(plan.script, '');
-  }
-});
-
-test("a load balancer's front table (l4.ts) is not the planner's: its route stays through every pass", () => {
-  for (const spec of lab().namespaces.values()) {
-    const o = holding(spec);
-    const front: RouteSpec = { table: FRONT_TABLE, dst: 'default', type: 'unicast', dev: PUBLIC_LINK, via: '169.254.130.1' };
-    o.routes.set(routeKey(front), front);
-    const plan = planNamespace(spec, o);
-    assert.deepEqual(plan.steps, [], spec.name);
   }
 });
 

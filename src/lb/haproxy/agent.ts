@@ -17,13 +17,15 @@
  * - health and counters come from `show stat` every second;
  * - HAProxy writes the access log itself (its standard output is the log file, opened for
  *   appending); the agent rotates it by copy and truncate, as logrotate's copytruncate does;
- * - the public IP's sockets (opened by the daemon on the host) are relayed here to the
- *   listener's Unix socket with a PROXY header carrying the client's address.
+ * - the public IP's sockets are opened by the daemon on the host and handed into the holder
+ *   (held-sockets.ts's keepInHolder; the daemon then says `take`): HAProxy binds them as
+ *   `fd@N`, so a public IP's connection reaches HAProxy with no hop between, as it reaches
+ *   HAProxy alone, and waits in the held socket's backlog while HAProxy starts again.
  *
  *   node dist/runtime/lb-haproxy.js ACCESS_LOG_FILE [CONTROL_SOCKET|-] [THREADS]
  */
 import { spawnSync } from 'node:child_process';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import {
   closeSync,
   copyFileSync,
@@ -41,10 +43,10 @@ import {
 import { dirname, join } from 'node:path';
 import type { CounterSnapshot, FromWorker, Health, ToWorker } from '../ipc.js';
 import type { EngineConfig } from '../config.js';
-import { configDigest, FRONT_FALLBACK } from '../config.js';
+import { configDigest } from '../config.js';
 import { linkToDaemon } from '../control-socket.js';
 import { endAll, HolderLink, treeOf } from '../holder.js';
-import { backendName, bindKeys, describe, sideFiles, SIDE_DIRS, policyTable, publicSocket, renderHaproxy, serverStateFile, statsSocket } from './render.js';
+import { backendName, bindKeys, describe, sideFiles, SIDE_DIRS, policyTable, publicKey, renderHaproxy, serverStateFile, statsSocket } from './render.js';
 import { carried, fromStat, parsePolicyTable, parseStat } from './stats.js';
 import { ROTATE_BYTES } from '../observe.js';
 
@@ -75,6 +77,8 @@ let digest = '';
 /** The running master (the holder's child, maybe started for an agent before this one), and the sockets it was given. */
 let master: number | null = null;
 let masterFds = '';
+/** The public sockets the daemon handed into the holder (`listenerId:port`). */
+let kept: string[] = [];
 const holder = new HolderLink(dir);
 let health: Record<string, Health> = {};
 /** The totals of the workers before the running one (a reload starts a worker's counters at zero), and the last reading. */
@@ -103,7 +107,6 @@ function savedBase(): CounterSnapshot {
 }
 /** The description of the configuration the running worker was started with (runtime changes keep it). */
 let running = '';
-const adopted = new Map<string, Server>();
 let chain: Promise<void> = Promise.resolve();
 
 /** A master this folder's configuration runs, from its pid file: one no holder keeps (the holder was killed) is ended. */
@@ -145,12 +148,17 @@ async function openHolder(): Promise<void> {
   // The totals of the HAProxy workers before the running one: those an agent before this one kept, or none with a new HAProxy.
   setBase(how === 'found' ? savedBase() : { listeners: {}, members: {} });
   if (how === 'found') {
-    // A holder Nimbus's own engine left here (the installation switched engines) may keep public sockets: HAProxy's come another way.
-    await holder.keepOnly([]);
+    // The public sockets it keeps were handed in for this load balancer (by either engine: the keys are the same).
     const st = await holder.state();
     master = st.pid;
-    masterFds = JSON.stringify(st.fds);
+    masterFds = given(st.fds, st.keptFds, st.pass);
+    kept = st.kept;
   } else endMaster(findMaster());
+}
+
+/** What a master is given, as compared between two starts: the held sockets, and the kept ones passed. */
+function given(fds: Record<string, number>, keptFds: Record<string, number>, pass: string[]): string {
+  return JSON.stringify({ fds, kept: Object.fromEntries(pass.filter((k) => k in keptFds).map((k) => [k, keptFds[k]])) });
 }
 
 function endMaster(pid: number | null): void {
@@ -194,8 +202,12 @@ async function runtime(next: EngineConfig): Promise<void> {
   for (let i = 0; i < commands.length; i += 200) await ask(commands.slice(i, i + 200).join(';'));
 }
 
-async function apply(next: EngineConfig, seq?: number): Promise<void> {
-  if (master && config && structure(config) === structure(next)) {
+/**
+ * Applies a configuration; `quiet` (the daemon handed public sockets in: `take`) says nothing
+ * back, since no configuration of the daemon's was asked for.
+ */
+async function apply(next: EngineConfig, seq?: number, quiet = false): Promise<void> {
+  if (master && config && !quiet && structure(config) === structure(next)) {
     await runtime(next);
     config = next;
     digest = configDigest(next);
@@ -229,9 +241,12 @@ async function apply(next: EngineConfig, seq?: number): Promise<void> {
     send({ type: 'error', message: `HAProxy cannot listen on ${refused.map(([k, e]) => `${k} (${e})`).join(', ')}` });
     return;
   }
-  writeFileSync(fresh, renderHaproxy(next, { dir, threads, fds: held.fds }));
+  // The public sockets handed in for this configuration's listeners (one for a listener it has not yet stays in the holder).
+  const pass = next.listeners.map(publicKey).filter((k) => k in held.kept);
+  kept = Object.keys(held.kept);
+  writeFileSync(fresh, renderHaproxy(next, { dir, threads, fds: held.fds, publicFds: Object.fromEntries(pass.map((k) => [k, held.kept[k]])) }));
   renameSync(fresh, cfgFile);
-  const fds = JSON.stringify(held.fds);
+  const fds = given(held.fds, held.kept, pass);
   // An agent's first configuration, with a master adopted from the agent before it: no reading of ours yet.
   const adoptedCounts = config === null;
   config = next;
@@ -256,7 +271,7 @@ async function apply(next: EngineConfig, seq?: number): Promise<void> {
     // Other sockets: the running master stops gently and a new one starts with them (holder.ts); the sockets never close.
     // No state to read back yet (HAProxy warns when the file is missing).
     if (!existsSync(serverStateFile(dir))) writeFileSync(serverStateFile(dir), '1\n');
-    master = await holder.start([HAPROXY, '-W', '-f', cfgFile, '-p', pidFile], accessLog, join(dir, 'haproxy.log'));
+    master = await holder.start([HAPROXY, '-W', '-f', cfgFile, '-p', pidFile], accessLog, join(dir, 'haproxy.log'), pass);
     masterFds = fds;
   }
   if (!(await runs(describe(next)))) {
@@ -265,14 +280,8 @@ async function apply(next: EngineConfig, seq?: number): Promise<void> {
   }
   // The state file brought back the admin states of before: the configuration's own win.
   await runtime(next);
-  await fallbacks(next);
   await poll();
-  send({ type: 'applied', health, seq });
-  for (const [id, server] of adopted) {
-    if (next.listeners.some((l) => l.id === id)) continue;
-    server.close();
-    adopted.delete(id);
-  }
+  if (!quiet) send({ type: 'applied', health, seq });
 }
 
 /** Health and counters, from the running worker. */
@@ -310,100 +319,27 @@ async function rotate(): Promise<void> {
   }
 }
 
-/** Per front listener, the agent's own listener on FRONT_FALLBACK at its port. */
-const fallback = new Map<string, { port: number; server: Server }>();
-
-/**
- * A front (the public IP's connections sent by the kernel to the namespace end, l4.ts) finds no
- * HAProxy socket there while HAProxy starts again: the namespace sends it here instead, and it
- * waits in the relay as the daemon's public sockets' connections do.
- */
-async function fallbacks(next: EngineConfig): Promise<void> {
-  const wanted = new Map(next.listeners.filter((l) => l.front).map((l) => [l.id, l.port]));
-  for (const [id, f] of fallback) {
-    if (wanted.get(id) === f.port) continue;
-    f.server.close();
-    fallback.delete(id);
-  }
-  for (const [id, port] of wanted) {
-    if (fallback.has(id)) continue;
-    const server = createServer({ allowHalfOpen: true }, (s) => {
-      s.on('error', () => undefined);
-      relay(id, s);
-    });
-    const ok = await new Promise<boolean>((resolve) => {
-      server.once('error', (err) => {
-        send({ type: 'error', message: `the fallback of listener ${id} on ${FRONT_FALLBACK}:${port}: ${err.message}` });
-        resolve(false);
-      });
-      server.listen({ host: FRONT_FALLBACK, port, backlog: 1024 }, () => resolve(true));
-    });
-    if (ok) fallback.set(id, { port, server });
-  }
-}
-
-/** How long a public connection waits for HAProxy to take it (while HAProxy starts again after its death). */
-const RELAY_WAIT_MS = 10_000;
-
-/**
- * A public IP's connection, passed to its listener's Unix socket with the client's address
- * first. While no HAProxy listens there (it died and is starting again) the connection waits,
- * as one in a listening socket's backlog would, instead of being refused.
- */
-function relay(listenerId: string, client: Socket, since = Date.now()): void {
-  const inner = connect({ path: publicSocket(dir, listenerId), allowHalfOpen: true });
-  const early = (err: NodeJS.ErrnoException) => {
-    const later = (err.code === 'ECONNREFUSED' || err.code === 'ENOENT') && Date.now() - since < RELAY_WAIT_MS && !client.destroyed;
-    if (later) setTimeout(() => relay(listenerId, client, since), 20);
-    else client.destroy();
-  };
-  inner.once('error', early);
-  inner.once('connect', () => {
-    inner.off('error', early);
-    splice(client, inner);
-  });
-}
-
-function splice(client: Socket, inner: Socket): void {
-  const family = client.remoteAddress?.includes(':') ? 'TCP6' : 'TCP4';
-  inner.write(`PROXY ${family} ${client.remoteAddress} ${client.localAddress} ${client.remotePort} ${client.localPort}\r\n`);
-  client.pipe(inner).on('error', () => client.destroy());
-  inner.pipe(client).on('error', () => inner.destroy());
-  client.on('error', () => inner.destroy());
-  inner.on('error', () => client.destroy());
-  client.on('close', () => inner.destroy());
-  inner.on('close', () => client.destroy());
-}
-
-function onMessage(msg: ToWorker, handle?: unknown): void {
+function onMessage(msg: ToWorker): void {
   if (msg.type === 'config') {
     const next = msg.config;
     chain = chain.then(() => apply(next, msg.seq)).catch((err: Error) => send({ type: 'error', message: err.message }));
-  } else if (msg.type === 'connection' && handle) {
-    // A connection the daemon took on the public socket while no agent held it (this one was starting).
-    const s = handle as Socket;
-    s.on('error', () => undefined);
-    relay(msg.listenerId, s);
-  } else if (msg.type === 'adopt' && handle) {
-    const server = handle as Server;
-    adopted.get(msg.listenerId)?.close();
-    adopted.set(msg.listenerId, server);
-    // A half-closed client still gets its answer (as the built-in engine's listeners; a handed-over server has Node's defaults).
-    (server as Server & { allowHalfOpen: boolean }).allowHalfOpen = true;
-    server.on('connection', (s: Socket) => {
-      s.on('error', () => undefined); // a client gone while it waits
-      relay(msg.listenerId, s);
-    });
+  } else if (msg.type === 'take') {
+    // Public sockets handed into the holder: the running configuration again, binding them too.
+    chain = chain.then(() => (config ? apply(config, undefined, true) : undefined)).catch((err: Error) => send({ type: 'error', message: err.message }));
   }
 }
 
-const adoptedKeys = () => [...adopted].map(([id, s]) => `${id}:${(s.address() as { port: number } | null)?.port}`);
+/** Said on every daemon's arrival: HAProxy listens through the holder, which keeps these public sockets. */
+const ready = (): FromWorker => ({ type: 'ready', public: kept, holder: true });
 
-const send = linkToDaemon<ToWorker, FromWorker>({ controlPath, onMessage, ready: () => ({ type: 'ready', public: adoptedKeys() }) });
+const send = linkToDaemon<ToWorker, FromWorker>({ controlPath, onMessage, ready });
 
-chain = chain.then(openHolder).catch((err: Error) => send({ type: 'error', message: err.message }));
+// Ready once the holder is open (the daemon hands public sockets into it), with what it keeps already.
+chain = chain
+  .then(openHolder)
+  .then(() => send(ready()))
+  .catch((err: Error) => send({ type: 'error', message: err.message }));
 // The daemon is gone: keep serving; the next daemon connects to the control socket.
 process.on('disconnect', () => undefined);
 setInterval(() => void poll().catch(() => undefined), 1000).unref();
 setInterval(() => void rotate(), 10_000).unref();
-send({ type: 'ready', public: [] });

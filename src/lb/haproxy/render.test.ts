@@ -122,8 +122,17 @@ test('expected codes become an anchored alternation of every code', () => {
 });
 
 test('the rendered file maps each part of the configuration (Octavia: frontend per listener, backend per listener and pool)', () => {
-  const cfg = renderHaproxy(CONFIG, { dir: '/run/x', threads: 2 });
-  assert.match(cfg, /^frontend lsn-http\n {2}mode http\n {2}bind 127\.0\.0\.1:8080\n {2}bind unix@\/run\/x\/p-lsn-http\.sock accept-proxy/m);
+  const cfg = renderHaproxy(CONFIG, {
+    dir: '/run/x',
+    threads: 2,
+    fds: { '127.0.0.1:8080': 7 },
+    publicFds: { 'lsn-http:8080': 9, 'lsn-https:8443': 11, 'lsn-tcp:9000': 13 },
+  });
+  // The VIP's socket from the holder, then the public IP's (opened on the host, handed in): both as descriptors.
+  assert.match(cfg, /^frontend lsn-http\n {2}mode http\n {2}bind fd@7\n {2}bind fd@9\n {2}maxconn/m);
+  const noPublic = renderHaproxy(CONFIG, { dir: '/run/x', threads: 2 });
+  assert.doesNotMatch(noPublic, /^frontend lsn-tcp$/m, 'a listener with no socket yet (its public one not handed in) has no frontend, only its backend');
+  assert.match(noPublic, /^backend pool-source:lsn-tcp$/m);
   assert.match(cfg, /^ {2}maxconn 100$/m);
   assert.match(cfg, /^backend pool-cookie:lsn-http\n {2}mode http\n {2}balance roundrobin$/m);
   assert.match(cfg, /^ {2}cookie NIMBUSLB insert indirect nocache httponly$/m);
@@ -150,7 +159,7 @@ test('the rendered file maps each part of the configuration (Octavia: frontend p
   assert.doesNotMatch(cfg, /l7p-empty/, 'a policy without rules matches nothing');
   // TLS: the default certificate first, on both binds; members are told https.
   assert.match(cfg, /^ {2}bind 127\.0\.0\.1:8443 ssl crt \/run\/x\/tls\/cert-a\.pem crt \/run\/x\/tls\/cert-b\.pem alpn http\/1\.1$/m);
-  assert.match(cfg, /^ {2}bind unix@\/run\/x\/p-lsn-https\.sock accept-proxy mode 600 ssl crt \/run\/x\/tls\/cert-a\.pem/m);
+  assert.match(cfg, /^ {2}bind fd@11 ssl crt \/run\/x\/tls\/cert-a\.pem crt \/run\/x\/tls\/cert-b\.pem alpn http\/1\.1$/m);
   assert.match(cfg, /^frontend lsn-https\n[\s\S]*?X-Forwarded-Proto https$/m);
   assert.match(cfg, /^frontend lsn-http\n[\s\S]*?X-Forwarded-Proto http$/m);
   const files = sideFiles(CONFIG, '/run/x');

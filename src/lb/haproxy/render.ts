@@ -21,21 +21,27 @@ import { createHash } from 'node:crypto';
 import { heldKey } from '../holder.js';
 
 export interface RenderPlace {
-  /** The agent's own folder: the stats socket, the server state file, the public sockets' Unix sockets. */
+  /** The agent's own folder: the stats socket, the server state file, certificates and bodies. */
   dir: string;
   /** HAProxy's threads (the load balancer's workers). */
   threads: number;
   /** The listening sockets the holder keeps (holder.ts), by `ADDR:PORT`: bound as `fd@N`; the others by address. */
   fds?: Record<string, number>;
+  /**
+   * The public IP's sockets, opened by the daemon on the host and handed into the holder, by
+   * `listenerId:port` (publicKey): bound as `fd@N`, so the public IP's connections reach
+   * HAProxy as they reach HAProxy alone, with no hop between.
+   */
+  publicFds?: Record<string, number>;
 }
 
-/** Every `ADDR:PORT` the listeners listen on (the VIPs and a front's address), which the holder keeps. */
+/** Every `ADDR:PORT` the listeners listen on (the VIPs), which the holder opens and keeps. */
 export function bindKeys(config: EngineConfig): string[] {
-  return [...new Set(config.listeners.flatMap((l) => [...l.bind, ...(l.front ? [l.front] : [])].map((ip) => heldKey(ip, l.port))))].sort();
+  return [...new Set(config.listeners.flatMap((l) => l.bind.map((ip) => heldKey(ip, l.port))))].sort();
 }
 
-/** The Unix socket a public IP's connections reach a listener through (the agent relays them, with the PROXY protocol). */
-export const publicSocket = (dir: string, listenerId: string) => `${dir}/p-${listenerId}.sock`;
+/** The key a listener's public socket is handed into the holder under (the daemon's, load-balancers.ts). */
+export const publicKey = (l: { id: string; port: number }) => `${l.id}:${l.port}`;
 export const statsSocket = (dir: string) => `${dir}/stats.sock`;
 export const serverStateFile = (dir: string) => `${dir}/servers.state`;
 /** A TERMINATED_HTTPS listener's certificate as HAProxy reads it: the certificate, its chain and its key in one file (0600, the agent's). */
@@ -97,12 +103,12 @@ function frontend(l: ListenerConfig, pool: PoolConfig | null, place: RenderPlace
   const out = [`frontend ${l.id}`, `  mode ${http ? 'http' : 'tcp'}`];
   // TERMINATED_HTTPS: TLS ends here; the first certificate is the default, the others are chosen by SNI (HAProxy reads their names).
   const ssl = l.tls ? ` ssl${l.tls.certificates.map((c) => ` crt ${certFile(place.dir, c.id)}`).join('')} alpn http/1.1` : '';
-  for (const ip of [...l.bind, ...(l.front ? [l.front] : [])]) {
-    const fd = place.fds?.[`${ip}:${l.port}`];
+  for (const ip of l.bind) {
+    const fd = place.fds?.[heldKey(ip, l.port)];
     out.push(`  bind ${fd === undefined ? `${ip}:${l.port}` : `fd@${fd}`}${ssl}`);
   }
-  // The public IP's connections, relayed by the agent with the client's address in a PROXY header.
-  out.push(`  bind unix@${publicSocket(place.dir, l.id)} accept-proxy mode 600${ssl}`);
+  const pub = place.publicFds?.[publicKey(l)];
+  if (pub !== undefined) out.push(`  bind fd@${pub}${ssl}`);
   if ((l.connectionLimit ?? -1) >= 0) out.push(`  maxconn ${l.connectionLimit}`);
   out.push(`  timeout client ${seconds(t.clientData)}`);
   out.push(`  log-format ${q(logFormat(l, pool))}`);
@@ -259,7 +265,8 @@ export function renderHaproxy(config: EngineConfig, place: RenderPlace): string 
   ];
   for (const l of config.listeners) {
     const pool = config.pools.find((p) => p.id === l.poolId) ?? null;
-    lines.push('', ...frontend(l, pool, place));
+    // A listener with no socket yet (on the virtual plane, its public one not yet handed in) has no frontend: HAProxy warns of one without a bind.
+    if (l.bind.length > 0 || place.publicFds?.[publicKey(l)] !== undefined) lines.push('', ...frontend(l, pool, place));
     // The default pool's backend, and those of the pools the listener's policies send to.
     const ids = new Set([l.poolId, ...(l.policies ?? []).map((p) => p.poolId)].filter((id): id is string => !!id));
     for (const id of ids) {
