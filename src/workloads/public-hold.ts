@@ -1,7 +1,7 @@
 /**
- * A public IP's sockets between two workers, for the workers that hold them themselves
- * (HAProxy's agent, which relays them, and a primary of several workers); a lone worker of
- * Nimbus's own engine has a socket holder that keeps them instead (lb/held-sockets.ts).
+ * A public IP's sockets between two workers, for the workers that hold them themselves (a
+ * primary of several workers of Nimbus's own engine); a lone worker, and HAProxy's agent,
+ * have a socket holder that keeps them instead (lb/held-sockets.ts, lb/holder.ts).
  *
  * Such a worker holds its load balancer's public sockets (the daemon opened them on the host
  * and handed them over); when it dies, they close with it, and connections would be refused until the next worker is ready. So the moment the

@@ -12,7 +12,7 @@ test('auto takes HAProxy where it is installed and the kernel brings it the publ
   for (const path of [kernelPathOf('virtual', 'kernel'), kernelPathOf('linux', 'user-space')]) {
     const c = chooseL7Engine('auto', '/usr/sbin/haproxy', path);
     assert.equal(c.engine, 'builtin');
-    assert.ok(c.reason.includes(path) && c.reason.includes('relay'), c.reason);
+    assert.ok(c.reason.includes(path) && c.reason.includes('--l7-engine haproxy'), c.reason);
   }
 });
 

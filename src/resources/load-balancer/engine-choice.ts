@@ -29,7 +29,7 @@ export function chooseEngine(l: ListenerConfig, pool: PoolConfig | null, kernelP
 export type L7EngineName = 'haproxy' | 'builtin';
 export type L7EngineChoice = { engine: L7EngineName; reason: string };
 
-/** Whether TCP listeners and HAProxy's fronts can take the kernel path, or why not. */
+/** Whether TCP listeners can take the kernel path, or why not. */
 export function kernelPathOf(dataplane: 'linux' | 'virtual' | 'ovn', tcpEngine: 'kernel' | 'user-space'): 'available' | string {
   if (dataplane === 'ovn') return 'the ovn data plane has no kernel path yet (its TCP listeners run on the user-space engine)';
   if (dataplane !== 'linux') return 'the virtual data plane has no kernel path';
@@ -37,10 +37,12 @@ export function kernelPathOf(dataplane: 'linux' | 'virtual' | 'ovn', tcpEngine: 
 }
 
 /**
- * `auto` (the default) takes HAProxy where it is installed and the public IP reaches it
- * through the kernel (the linux plane); elsewhere a relay in HAProxy's agent would carry the
- * public IP, which makes it the slower of the two, so Nimbus's own engine serves, and the
- * reason says so. A named engine must be there.
+ * `auto` (the default) takes HAProxy where it is installed on the linux plane with its kernel
+ * TCP path, the installation Octavia's amphora stands for (HAProxy for layer 7, the kernel for
+ * layer 4). Elsewhere Nimbus's own engine serves unless HAProxy is named, and the reason says
+ * so: both engines serve there the same way now (the public IP's socket handed to them), but
+ * moving the virtual plane's default is a change of its own (docs/decisions.md, issue 27's
+ * sixth part). A named engine must be there.
  */
 export function chooseL7Engine(asked: 'auto' | L7EngineName, haproxyAt: string | null, kernelPath: 'available' | string): L7EngineChoice {
   if (asked === 'builtin') return { engine: 'builtin', reason: "Nimbus's own engine (--l7-engine builtin)" };
@@ -50,6 +52,9 @@ export function chooseL7Engine(asked: 'auto' | L7EngineName, haproxyAt: string |
   }
   if (!haproxyAt) return { engine: 'builtin', reason: "Nimbus's own engine: haproxy is not installed" };
   if (kernelPath !== 'available')
-    return { engine: 'builtin', reason: `Nimbus's own engine: ${kernelPath}, and HAProxy would take the public IP through a relay` };
+    return {
+      engine: 'builtin',
+      reason: `Nimbus's own engine: ${kernelPath} (auto takes HAProxy with the linux plane's kernel path; --l7-engine haproxy takes it here)`,
+    };
   return { engine: 'haproxy', reason: `HAProxy (${haproxyAt})` };
 }
