@@ -6,8 +6,9 @@
  * On one machine the chassis are simulated (fabric.ts); `--chassis N` starts N of them at the
  * first start, and `nimbus chassis add|remove` changes them.
  *
- * Not on this plane yet (said in its status): network ACLs, flow logs, VPC DNS resolvers and the
- * edge (internet gateways, NAT gateways, elastic IPs).
+ * Not on this plane yet (said in its status): flow logs, VPC DNS resolvers and the edge
+ * (internet gateways, NAT gateways, elastic IPs). Network ACLs are drop policies on the VPCs'
+ * routers (nb.ts).
  */
 import { createHash } from 'node:crypto';
 import { NimbusError } from '../../core/errors.js';
@@ -176,9 +177,7 @@ export class OvnDataplane extends LinuxDataplane {
   }
 
   override notes(): string[] {
-    return [
-      'the ovn data plane does not enforce network ACLs yet, keeps no flow logs, runs no VPC DNS resolver, and has no edge (internet gateways, NAT gateways, elastic IPs)',
-    ];
+    return ['the ovn data plane keeps no flow logs yet, runs no VPC DNS resolver, and has no edge (internet gateways, NAT gateways, elastic IPs)'];
   }
 
   override status(): DataplaneStatus {

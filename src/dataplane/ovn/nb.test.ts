@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Snapshot } from '../../net/topology.js';
-import type { SecurityGroupRule } from '../../core/model/index.js';
-import { desiredNb, peeringLinks, planNb, ruleMatch, type ObservedUnit, type Unit } from './nb.js';
+import type { AclRule, SecurityGroupRule } from '../../core/model/index.js';
+import { desiredNb, naclEgressPolicies, naclIngressAcls, type Policy, peeringLinks, planNb, ruleMatch, type ObservedUnit, type Unit } from './nb.js';
 
 const rule = (over: Partial<SecurityGroupRule>): SecurityGroupRule =>
   ({ id: 'r', direction: 'ingress', protocol: 'all', portRange: null, remote: { cidr: '0.0.0.0/0' }, ...over }) as SecurityGroupRule;
@@ -106,7 +106,11 @@ test('the lab becomes a router per VPC, a switch per subnet, a port per server, 
       .sort();
   assert.deepEqual(keys('Logical_Router'), ['vpc-a', 'vpc-b']);
   assert.deepEqual(keys('Logical_Switch'), ['subnet-a', 'subnet-b']);
-  assert.deepEqual(keys('Logical_Switch_Port'), ['ecs-a', 'ecs-b']);
+  assert.deepEqual(
+    keys('Logical_Switch_Port'),
+    ['ecs-a', 'ecs-b', 'sp-subnet-a', 'sp-subnet-b'],
+    "the servers' ports and each switch's port towards its router",
+  );
   assert.deepEqual(keys('Port_Group'), ['pg_tx_drop', 'rt:rtb-a', 'rt:rtb-b', 'sg-closed', 'sg-default']);
   const a = units.find((u) => u.key === 'vpc-a')!;
   const ports = a.children.filter((c) => c.table === 'Logical_Router_Port').map((c) => c.row.name);
@@ -270,4 +274,114 @@ test("a pool's health monitor is OVN's own check: a health-check row for the VIP
     { key: 'lsn-1', vip: '192.168.5.9:9090', backends: ['192.168.5.130:8080'], clientSubnets: ['subnet-b'], health: { ...health, failureCount: 5 } },
   ]);
   assert.notEqual(changed.find((u) => u.table === 'Load_Balancer')!.digest, lb.digest);
+});
+
+const acl = (number: number, direction: 'ingress' | 'egress', action: 'allow' | 'deny', over: Partial<AclRule> = {}): AclRule => ({
+  number,
+  direction,
+  action,
+  protocol: 'all',
+  portRange: null,
+  cidr: '0.0.0.0/0',
+  ...over,
+});
+
+test("a network ACL's inbound rules become stateless ACLs on the subnet's router port, in their order, ending in a drop", () => {
+  const rules = [
+    acl(200, 'ingress', 'deny', { protocol: 'tcp', portRange: { from: 1, to: 65535 } }),
+    acl(100, 'ingress', 'allow', { protocol: 'tcp', portRange: { from: 80, to: 80 }, cidr: '10.0.1.0/24' }),
+    acl(300, 'ingress', 'allow', { protocol: 'icmp', icmp: { type: 8 } }),
+    acl(10, 'egress', 'allow'),
+  ];
+  assert.deepEqual(
+    naclIngressAcls(rules, 'sp-x').map((r) => [r.direction, r.priority, r.action, r.match]),
+    [
+      ['from-lport', 32766, 'allow-stateless', 'inport == "sp-x" && ip4 && ip4.src == 10.0.1.0/24 && tcp && tcp.dst == 80'],
+      ['from-lport', 32765, 'drop', 'inport == "sp-x" && ip4 && tcp'],
+      ['from-lport', 32764, 'allow-stateless', 'inport == "sp-x" && ip4 && icmp4 && icmp4.type == 8'],
+      ['from-lport', 32763, 'drop', 'inport == "sp-x" && ip4'],
+    ],
+  );
+  assert.deepEqual(
+    naclIngressAcls([], 'sp-x').map((r) => [r.action, r.match]),
+    [['drop', 'inport == "sp-x" && ip4']],
+    'no rule: * denies everything',
+  );
+});
+
+test("a network ACL's outbound rules become router policies in blocks, each allow taking the subnet's route policies in", () => {
+  const routes: Policy[] = [
+    { priority: 1024, match: 'inport == "rp-x" && ip4.dst == 10.9.0.0/24', action: 'reroute', nexthops: ['169.254.0.2'] },
+    { priority: 1016, match: 'inport == "rp-x" && ip4.dst == 10.9.0.0/16', action: 'drop' },
+  ];
+  const rules = [
+    acl(200, 'egress', 'allow', { protocol: 'udp', portRange: { from: 1000, to: 2000 } }),
+    acl(100, 'egress', 'deny', { cidr: '10.9.0.0/24', protocol: 'tcp', portRange: { from: 22, to: 22 } }),
+    acl(5, 'ingress', 'deny'),
+  ];
+  const p = naclEgressPolicies(rules, 'rp-x', routes);
+  assert.deepEqual(
+    p.map((x) => [x.priority, x.action, x.match, x.nexthops ?? null]),
+    [
+      [32700, 'drop', 'inport == "rp-x" && ip4 && ip4.dst == 10.9.0.0/24 && tcp && tcp.dst == 22', null],
+      [32651, 'reroute', 'inport == "rp-x" && ip4.dst == 10.9.0.0/24 && udp && udp.dst >= 1000 && udp.dst <= 2000', ['169.254.0.2']],
+      [32643, 'drop', 'inport == "rp-x" && ip4.dst == 10.9.0.0/16 && udp && udp.dst >= 1000 && udp.dst <= 2000', null],
+      [32621, 'allow', 'inport == "rp-x" && ip4 && udp && udp.dst >= 1000 && udp.dst <= 2000', null],
+      [32620, 'drop', 'inport == "rp-x" && ip4', null],
+    ],
+  );
+  const all = naclEgressPolicies([acl(100, 'egress', 'allow'), acl(200, 'egress', 'deny')], 'rp-x', routes);
+  assert.deepEqual(
+    all.map((x) => [x.priority, x.action, x.match]),
+    [
+      [32691, 'reroute', routes[0].match],
+      [32683, 'drop', routes[1].match],
+      [32661, 'allow', 'inport == "rp-x" && ip4'],
+    ],
+    'an allow of everything: the routes as they are, and nothing after it',
+  );
+});
+
+test("a subnet's ACL: a port group holding its router port (inbound), its router's policies (outbound); each changes alone", () => {
+  const open = lab();
+  open.networkAcls = [
+    {
+      id: 'acl-a',
+      name: 'a',
+      projectId: 'p',
+      vpcId: 'vpc-a',
+      isDefault: true,
+      rules: [acl(100, 'ingress', 'allow'), acl(100, 'egress', 'allow')],
+      createdAt: '',
+    },
+  ];
+  const before = desiredNb(open, 'nb', () => 'ch1');
+  const group = before.find((u) => u.table === 'Port_Group' && u.key === 'nacl:subnet-a')!;
+  assert.equal(group.row.name, 'pg_nacl_subnet_a');
+  assert.deepEqual(group.members, ['sp-subnet-a']);
+  assert.ok(before.some((u) => u.table === 'Logical_Switch_Port' && u.key === 'sp-subnet-a' && u.parent === 'subnet-a'));
+  assert.ok(!before.some((u) => u.key === 'nacl:subnet-b'), 'a subnet of a VPC without an ACL has no group');
+  const inbound = lab();
+  inbound.networkAcls = [{ ...open.networkAcls[0], rules: [acl(100, 'ingress', 'allow', { protocol: 'icmp' }), acl(100, 'egress', 'allow')] }];
+  assert.deepEqual(
+    planNb(
+      desiredNb(inbound, 'nb', () => 'ch1'),
+      applied(before),
+    ).steps,
+    [{ action: 'replace', table: 'Port_Group', key: 'nacl:subnet-a' }],
+  );
+  const outbound = lab();
+  outbound.networkAcls = [{ ...open.networkAcls[0], rules: [acl(100, 'ingress', 'allow'), acl(100, 'egress', 'allow', { protocol: 'icmp' })] }];
+  const after = desiredNb(outbound, 'nb', () => 'ch1');
+  assert.deepEqual(planNb(after, applied(before)).steps, [{ action: 'replace', table: 'Logical_Router', key: 'vpc-a' }]);
+  const policies = after
+    .find((u) => u.key === 'vpc-a')!
+    .children.filter((c) => c.table === 'Logical_Router_Policy')
+    .map((c) => [c.row.priority, c.row.match, c.row.action]);
+  assert.deepEqual(policies, [
+    [32691, 'inport == "rp-subnet-a" && ip4.dst == 192.168.5.0/24 && icmp4', 'reroute'],
+    [32661, 'inport == "rp-subnet-a" && ip4 && icmp4', 'allow'],
+    [32660, 'inport == "rp-subnet-a" && ip4', 'drop'],
+    [30000, 'inport == "pp-pcx-ab-vpc-a" && ip4 && !(ip4.dst == {192.168.6.0/25})', 'drop'],
+  ]);
 });

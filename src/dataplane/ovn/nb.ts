@@ -20,17 +20,23 @@
  *                   port (OVN routers have one table: a policy per route, by prefix length); a
  *                   policy on each peering port drops what is not for the VPC's own subnets, so
  *                   nothing transits (OVN does not forbid it, pitfall 8)
+ *   network ACL     inbound: Port_Group pg_nacl_<subnet> holding the subnet's switch port towards
+ *                   its router (sp-<subnet>, a unit of its own), with stateless ACLs in the rules'
+ *                   order (naclIngressAcls); outbound: the router's policies on the subnet's router
+ *                   port, which take its route-table policies in (naclEgressPolicies). Traffic
+ *                   within a subnet passes neither, as in a cloud
  *
  * Each row Nimbus owns carries `nimbus-owner` (the installation's prefix), `nimbus-key` and a
  * digest of what it holds in external_ids. A unit whose digest differs is deleted and made
- * again in the same transaction: a router with its ports, routes and policies; a switch with its
- * router port; a switch port; a port group with its ACLs. A port group's members are set
+ * again in the same transaction: a router with its ports, routes and policies; a switch (its
+ * ports with it); a switch port; a port group with its ACLs. A port group's members are set
  * whenever they differ. Rows of non-root tables are referenced from their parent in the
  * transaction that makes them, or OVSDB collects them.
  */
 import { createHash } from 'node:crypto';
 import { intToIp, maskOf, parseCidr } from '../../core/cidr.js';
-import type { SecurityGroupRule, Server } from '../../core/model/index.js';
+import type { AclRule, SecurityGroupRule, Server } from '../../core/model/index.js';
+import { aclOfSubnet } from '../../core/acl.js';
 import { compile, type Snapshot } from '../../net/topology.js';
 import { deliverQuietly } from '../../net/trace.js';
 import { map, named, set, uuid, type Atom, type Operation, type Row } from './ovsdb.js';
@@ -140,6 +146,85 @@ export function ruleMatch(rule: SecurityGroupRule, group: string): string {
   return parts.join(' && ');
 }
 
+/** What one ACL rule matches, as an OVN expression (its remote end: the source inbound, the destination outbound). */
+function aclRuleMatch(r: AclRule): string {
+  const parts: string[] = [];
+  if (r.cidr !== '0.0.0.0/0') parts.push(`${r.direction === 'ingress' ? 'ip4.src' : 'ip4.dst'} == ${r.cidr}`);
+  if (r.protocol === 'icmp') {
+    parts.push('icmp4');
+    if (r.icmp) {
+      parts.push(`icmp4.type == ${r.icmp.type}`);
+      if (r.icmp.code !== undefined) parts.push(`icmp4.code == ${r.icmp.code}`);
+    }
+  } else if (r.protocol === 'tcp' || r.protocol === 'udp') {
+    parts.push(r.protocol);
+    const p = r.portRange;
+    if (p && !(p.from <= 1 && p.to >= 65535))
+      parts.push(p.from === p.to ? `${r.protocol}.dst == ${p.from}` : `${r.protocol}.dst >= ${p.from} && ${r.protocol}.dst <= ${p.to}`);
+  }
+  return parts.length ? parts.join(' && ') : 'ip4';
+}
+
+/** A network ACL's port group: its ACLs on the subnet's switch port towards the router. */
+export const naclGroup = (subnetId: string) => `pg_nacl_${subnetId.replace(/[^A-Za-z0-9]/g, '_')}`;
+
+/**
+ * A network ACL's inbound rules on one subnet, as OVN ACLs on the subnet's switch port towards
+ * its router (pure): what enters the subnet comes in through that port (from-lport). OVN keeps
+ * such traffic out of conntrack (it skips router ports), so `allow-stateless` and `drop` judge
+ * each packet alone, as an ACL must. The rules keep their order as priorities (the lowest number
+ * highest), and `*` drops below them; the security groups' ACLs match servers' ports only.
+ */
+export function naclIngressAcls(rules: AclRule[], subnetPort: string): Row[] {
+  const edge = `inport == "${subnetPort}" && ip4`;
+  const ordered = rules.filter((r) => r.direction === 'ingress').sort((a, b) => a.number - b.number);
+  const out: Row[] = ordered.map((r, i) => {
+    const m = aclRuleMatch(r);
+    return {
+      priority: 32766 - i,
+      direction: 'from-lport',
+      match: m === 'ip4' ? edge : `${edge} && ${m}`,
+      action: r.action === 'allow' ? 'allow-stateless' : 'drop',
+    };
+  });
+  out.push({ priority: 32766 - ordered.length, direction: 'from-lport', match: edge, action: 'drop' });
+  return out;
+}
+
+/** A router policy: priority, match, action (and its next hops). */
+export type Policy = { priority: number; match: string; action: 'drop' | 'reroute' | 'allow'; nexthops?: string[] };
+
+/** Priorities per outbound rule: room for the subnet's route policies (one per prefix length) under it. */
+const RULE_BLOCK = 40;
+
+/**
+ * A network ACL's outbound rules on one subnet, as its router's policies (pure), which replace
+ * the subnet's route-table policies (`routes`, priority 1000 + prefix length). These leave the
+ * subnet through its router port where its switch would see replies after conntrack and let
+ * them pass unjudged, so the router judges them. Router policies stop at their first match: a
+ * rule's block holds, for an allow, each route policy narrowed to what the rule matches, then
+ * `allow` for the rest (the router's routes); for a deny, one drop. `*` drops below them all.
+ */
+export function naclEgressPolicies(rules: AclRule[], routerPort: string, routes: Policy[]): Policy[] {
+  const edge = `inport == "${routerPort}" && ip4`;
+  const ordered = rules.filter((r) => r.direction === 'egress').sort((a, b) => a.number - b.number);
+  const out: Policy[] = [];
+  let base = 32700;
+  for (const r of ordered) {
+    const m = aclRuleMatch(r);
+    const match = m === 'ip4' ? edge : `${edge} && ${m}`;
+    if (r.action === 'deny') out.push({ priority: base, match, action: 'drop' });
+    else {
+      for (const p of routes) out.push({ ...p, priority: base - 1 - (1032 - p.priority), match: m === 'ip4' ? p.match : `${p.match} && ${m}` });
+      out.push({ priority: base - RULE_BLOCK + 1, match, action: 'allow' });
+    }
+    if (m === 'ip4') return out;
+    base -= RULE_BLOCK;
+  }
+  out.push({ priority: base, match: edge, action: 'drop' });
+  return out;
+}
+
 function ids(prefix: string, key: string, digest: string): Row[string] {
   return map({ [OWNER]: prefix, 'nimbus-key': key, 'nimbus-digest': digest });
 }
@@ -208,6 +293,7 @@ export function desiredNb(snapshot: Snapshot, prefix: string, chassisOf: (endpoi
       children.push({ table: 'Logical_Router_Static_Route', column: 'static_routes', row: { ip_prefix: dest, nexthop } });
     for (const s of own) {
       const routes = routesOf.get(s.id)!;
+      const policies: Policy[] = [];
       for (const dest of [...union.keys()].sort()) {
         const d = parseCidr(dest);
         // The subnet's own route to it, or its longest route that covers it.
@@ -218,11 +304,13 @@ export function desiredNb(snapshot: Snapshot, prefix: string, chassisOf: (endpoi
         const nexthop = covering ? hop(covering.r.target) : null;
         const match = `inport == "rp-${s.id}" && ip4.dst == ${dest}`;
         const priority = 1000 + d.prefix;
-        children.push({
-          table: 'Logical_Router_Policy',
-          column: 'policies',
-          row: nexthop ? { priority, match, action: 'reroute', nexthops: set([nexthop]) } : { priority, match, action: 'drop' },
-        });
+        policies.push(nexthop ? { priority, match, action: 'reroute', nexthops: [nexthop] } : { priority, match, action: 'drop' });
+      }
+      // A network ACL's outbound rules take the route policies into their own (naclEgressPolicies).
+      const acl = aclOfSubnet(snapshot.networkAcls ?? [], s);
+      for (const p of acl ? naclEgressPolicies(acl.rules, `rp-${s.id}`, policies) : policies) {
+        const { nexthops, ...row } = p;
+        children.push({ table: 'Logical_Router_Policy', column: 'policies', row: nexthops ? { ...row, nexthops: set(nexthops) } : row });
       }
     }
     // What arrives over a peering goes to this VPC's own subnets, nowhere else (no transit).
@@ -273,19 +361,29 @@ export function desiredNb(snapshot: Snapshot, prefix: string, chassisOf: (endpoi
         table: 'Logical_Switch',
         key: s.id,
         row: { name: s.id },
-        children: [
-          {
-            table: 'Logical_Switch_Port',
-            column: 'ports',
-            row: { name: `sp-${s.id}`, type: 'router', addresses: set(['router']), options: map({ 'router-port': `rp-${s.id}` }) },
-          },
-        ],
+        children: [],
       }),
     );
     units.at(-1)!.lbs = served
       .filter((v) => v.clientSubnets.includes(s.id))
       .map((v) => v.key)
       .sort();
+    // Its port towards the router: a unit of its own, so that a network ACL's port group can name it.
+    const port = `sp-${s.id}`;
+    units.push(
+      unit(prefix, {
+        table: 'Logical_Switch_Port',
+        key: port,
+        parent: s.id,
+        row: { name: port, type: 'router', addresses: set(['router']), options: map({ 'router-port': `rp-${s.id}` }) },
+        children: [],
+      }),
+    );
+    const acl = aclOfSubnet(snapshot.networkAcls ?? [], s);
+    if (acl) {
+      const children = naclIngressAcls(acl.rules, port).map((row): Child => ({ table: 'ACL', column: 'acls', row }));
+      units.push({ ...unit(prefix, { table: 'Port_Group', key: `nacl:${s.id}`, row: { name: naclGroup(s.id) }, children }), members: [port] });
+    }
   }
 
   const subnetIds = new Set(subnets.map((s) => s.id));

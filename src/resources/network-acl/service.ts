@@ -14,7 +14,7 @@ import type { AclRule, AclRuleInput, NetworkAcl, NetworkAclInput, Rename, Stored
 
 export type { StoredAcl } from '../../core/model/index.js';
 import { parsePorts } from '../security-group/service.js';
-import { checkName, checkQuota, dependencyViolation, now, requirePlane, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
+import { checkName, checkQuota, dependencyViolation, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
 
 function present(ctx: Ctx, a: StoredAcl): NetworkAcl {
   const all = ctx.store.list<StoredAcl>('networkAcl', { parentId: a.vpcId });
@@ -51,7 +51,6 @@ export function listNetworkAcls(ctx: Ctx, filter: { vpc?: string } = {}): Networ
 }
 
 export function createNetworkAcl(ctx: Ctx, input: NetworkAclInput): NetworkAcl {
-  requirePlane(ctx, 'network ACLs', `network ACL '${input.name}'`);
   return write(ctx, () => {
     const name = checkName(ctx, 'networkAcl', input.name);
     const vpc = resolve<Vpc>(ctx, 'vpc', input.vpc, 'vpc');
@@ -93,7 +92,6 @@ export function deleteNetworkAcl(ctx: Ctx, ref: string): NetworkAcl {
 
 /** Associates a subnet with an ACL of its VPC (the default one returns it to the default). */
 export function associateAcl(ctx: Ctx, ref: string, subnetRef: string): NetworkAcl {
-  requirePlane(ctx, 'network ACLs', `associating network ACL '${ref}'`);
   return write(ctx, () => {
     const a = getStored(ctx, ref);
     const subnet = resolve<Subnet>(ctx, 'subnet', subnetRef, 'subnet');
@@ -136,7 +134,6 @@ export function aclRuleOf(input: AclRuleInput): AclRule {
 
 /** Adds a rule; `replace` puts it in place of the rule of that number (AWS's ReplaceNetworkAclEntry). */
 export function addAclRule(ctx: Ctx, ref: string, input: AclRuleInput, opts: { replace?: boolean } = {}): NetworkAcl {
-  requirePlane(ctx, 'network ACLs', `a rule of network ACL '${ref}'`);
   return write(ctx, () => {
     const a = getStored(ctx, ref);
     const rule = aclRuleOf(input);
@@ -156,7 +153,6 @@ export function addAclRule(ctx: Ctx, ref: string, input: AclRuleInput, opts: { r
 }
 
 export function removeAclRule(ctx: Ctx, ref: string, direction: 'ingress' | 'egress', number: number): NetworkAcl {
-  requirePlane(ctx, 'network ACLs', `a rule of network ACL '${ref}'`);
   return write(ctx, () => {
     const a = getStored(ctx, ref);
     const i = a.rules.findIndex((r) => r.direction === direction && r.number === number);
