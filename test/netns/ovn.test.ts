@@ -20,6 +20,8 @@ import { cleanNamespaces } from '../../src/dataplane/linux/clean.js';
 import { cli } from '../helpers/daemon.js';
 import { freshGet, part2, randomPublicIp, waitActive, waitMembersOnline, waitUp } from '../helpers/lab.js';
 import { OvsdbClient } from '../../src/dataplane/ovn/ovsdb.js';
+import { resolverId } from '../../src/dataplane/ovn/resolver.js';
+import { serverNs } from '../../src/dataplane/linux/names.js';
 
 /** Pings until one answers (the first packet to a new tunnel peer is lost, OVN-NOTES pitfall 3), at most 20 tries. */
 async function reaches(c: NimbusClient, server: string, destination: string): Promise<boolean> {
@@ -114,6 +116,58 @@ describe('the ovn data plane on three chassis', { skip: skipOvn }, () => {
     const trace = await c.trace({ server: 'ecs-b', destination: '192.168.7.10', probe: true });
     assert.equal(trace.reachable, false);
     assert.equal(trace.probe?.agrees, true, trace.probe?.output);
+  });
+
+  test("a VPC's resolver answers names at 169.254.169.253 from every subnet, in an endpoint of its own; NXDOMAIN for the rest; peered names once both sides allow; gone when the VPC's DNS is off", async (t2) => {
+    await c.subnets.create({ name: 'sub-a2', vpc: 'vpc-a', cidr: '192.168.6.128/25' });
+    await c.servers.create({ name: 'ecs-n', subnet: 'sub-a2', chassis: 'ch3' });
+    t2.after(async () => {
+      await c.vpcs.update('vpc-a', { enableDnsSupport: true });
+      await c.peerings.dns('pcx-ab', false);
+      await c.servers.delete('ecs-n');
+      await c.subnets.delete('sub-a2');
+      await c.dataplane.sync();
+    });
+    await c.dataplane.sync();
+    // Python's resolver says which: an address, NXDOMAIN (-2, "Name or service not known") or no answer (-3).
+    const resolve = async (server: string, name: string) => {
+      const r = await c.exec(server, [
+        'python3',
+        '-c',
+        'import socket,sys\ntry: print(socket.gethostbyname(sys.argv[1]))\nexcept socket.gaierror as e: print(e.errno)',
+        name,
+      ]);
+      return r.stdout.trim();
+    };
+    /** Asks until the answer is not "no answer" (the resolver starts again when its names change), at most 50 times. */
+    const answer = async (server: string, name: string) => {
+      let a = await resolve(server, name);
+      for (let i = 0; i < 50 && a === '-3'; i++) a = await resolve(server, name);
+      return a;
+    };
+    const conf = await c.exec('ecs-n', ['cat', '/etc/resolv.conf']);
+    assert.match(conf.stdout, /^nameserver 169\.254\.169\.253$/m);
+    // ecs-n is in another subnet (and chassis) than the resolver, which sits in the VPC's first subnet.
+    assert.equal(await answer('ecs-n', 'ecs-a'), '192.168.6.76');
+    assert.equal(await answer('ecs-a', 'ip-192-168-6-76.ec2.internal'), '192.168.6.76');
+    assert.equal(await answer('ecs-n', 'nosuch'), '-2', 'NXDOMAIN');
+    const shown = await cli(t.daemon.url, ['vpc', 'show', 'vpc-a']);
+    assert.match(shown.stdout, /^DNS +resolver at 169\.254\.169\.253, 192\.168\.6\.125 \(sub-a\)$/m, 'vpc show names where it answers, and only that');
+    assert.equal(await answer('ecs-a', 'ecs-b.vpc-b.default.nimbus.internal'), '-2', "a peer's names need both sides' consent");
+    await c.peerings.dns('pcx-ab', true);
+    await c.dataplane.sync();
+    let peer = await answer('ecs-a', 'ecs-b.vpc-b.default.nimbus.internal');
+    for (let i = 0; i < 50 && peer === '-2'; i++) peer = await answer('ecs-a', 'ecs-b.vpc-b.default.nimbus.internal');
+    assert.equal(peer, '192.168.5.130');
+    const resolverNs = serverNs(t.prefix, resolverId(await c.subnets.get('sub-a')));
+    const present = () =>
+      spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .some((l) => l.split(' ')[0] === resolverNs);
+    assert.ok(present(), `vpc-a's resolver has its endpoint, ${resolverNs}`);
+    await c.vpcs.update('vpc-a', { enableDnsSupport: false });
+    await c.dataplane.sync();
+    assert.ok(!present(), "vpc-a's resolver endpoint is gone with its DNS");
   });
 
   test('a server moves: stopped, given another chassis, started, with the same IP; a running one is not moved', async () => {

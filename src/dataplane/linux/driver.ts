@@ -61,7 +61,12 @@ export class LinuxDataplane implements Dataplane {
     const subnet = store.get<Subnet>(endpoint.subnetId, 'subnet');
     if (!vpc || !subnet) return undefined;
     if (!dnsSupport(vpc)) return `# Nimbus: DNS support is off in VPC ${vpc.name} (nimbus vpc update ${vpc.name} --dns on)\n`;
-    return resolvConf(subnetResolver(subnet.cidr), searchDomains(store, vpc.id));
+    return resolvConf(this.resolverAddress(subnet), searchDomains(store, vpc.id));
+  }
+
+  /** Where a subnet's servers ask for names: the subnet's own .253, where the VPC's resolver answers. */
+  protected resolverAddress(subnet: Subnet): string {
+    return subnetResolver(subnet.cidr);
   }
 
   protected store: Store | null = null;

@@ -41,6 +41,7 @@ export function serverNs(prefix: string, id: string): string {
   if (id.startsWith('lb-')) return `${prefix}-lb-${short(id)}`;
   if (id.startsWith('nat-')) return `${prefix}-nat-${short(id)}`;
   if (id.startsWith('inet-')) return `${prefix}-ih-${short(id)}`;
+  if (id.startsWith('dns-')) return `${prefix}-dns-${short(id)}`;
   return `${prefix}-ecs-${short(id)}`;
 }
 export const internetNs = (prefix: string) => `${prefix}-inet`;

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Snapshot } from '../../net/topology.js';
 import type { AclRule, SecurityGroupRule } from '../../core/model/index.js';
-import { desiredNb, naclEgressPolicies, naclIngressAcls, type Policy, peeringLinks, planNb, ruleMatch, type ObservedUnit, type Unit } from './nb.js';
+import { resolverEndpoints } from './resolver.js';
+import { desiredNb, macOf, naclEgressPolicies, naclIngressAcls, type Policy, peeringLinks, planNb, ruleMatch, type ObservedUnit, type Unit } from './nb.js';
 
 const rule = (over: Partial<SecurityGroupRule>): SecurityGroupRule =>
   ({ id: 'r', direction: 'ingress', protocol: 'all', portRange: null, remote: { cidr: '0.0.0.0/0' }, ...over }) as SecurityGroupRule;
@@ -33,8 +34,26 @@ function lab(over: { ecsBGroups?: string[]; extraServer?: boolean; routesB?: { d
       { id: 'vpc-b', name: 'vpc-b', projectId: 'p', cidr: '192.168.5.0/24', mainRouteTableId: 'rtb-b' },
     ],
     subnets: [
-      { id: 'subnet-a', name: 'sub-a', projectId: 'p', vpcId: 'vpc-a', cidr: '192.168.6.0/25', gatewayIp: '192.168.6.1', routeTableId: 'rtb-a' },
-      { id: 'subnet-b', name: 'sub-b', projectId: 'p', vpcId: 'vpc-b', cidr: '192.168.5.0/24', gatewayIp: '192.168.5.1', routeTableId: 'rtb-b' },
+      {
+        id: 'subnet-a',
+        name: 'sub-a',
+        projectId: 'p',
+        vpcId: 'vpc-a',
+        cidr: '192.168.6.0/25',
+        gatewayIp: '192.168.6.1',
+        routeTableId: 'rtb-a',
+        createdAt: '1',
+      },
+      {
+        id: 'subnet-b',
+        name: 'sub-b',
+        projectId: 'p',
+        vpcId: 'vpc-b',
+        cidr: '192.168.5.0/24',
+        gatewayIp: '192.168.5.1',
+        routeTableId: 'rtb-b',
+        createdAt: '1',
+      },
     ],
     servers: [
       server('ecs-a', 'subnet-a', 'vpc-a', '192.168.6.76'),
@@ -384,4 +403,33 @@ test("a subnet's ACL: a port group holding its router port (inbound), its router
     [32660, 'inport == "rp-subnet-a" && ip4', 'drop'],
     [30000, 'inport == "pp-pcx-ab-vpc-a" && ip4 && !(ip4.dst == {192.168.6.0/25})', 'drop'],
   ]);
+});
+
+test("a VPC's DNS resolver is an endpoint in its first subnet at .253, also holding 169.254.169.253, which its router sends there", () => {
+  const s = lab();
+  const resolvers = resolverEndpoints(s.vpcs, s.subnets);
+  assert.deepEqual(
+    resolvers.map((r) => [r.id, r.vpcId, r.privateIp, r.securityGroupIds]),
+    [
+      ['dns-a', 'vpc-a', '192.168.6.125', []],
+      ['dns-b', 'vpc-b', '192.168.5.253', []],
+    ],
+  );
+  const units = desiredNb(s, 'nb', () => 'ch1', [], resolvers);
+  const port = units.find((u) => u.table === 'Logical_Switch_Port' && u.key === 'dns-a')!;
+  assert.equal(port.parent, 'subnet-a');
+  assert.deepEqual(port.row.port_security, ['set', [`${macOf('dns-a')} 192.168.6.125 169.254.169.253`]]);
+  const routes = units
+    .find((u) => u.key === 'vpc-a')!
+    .children.filter((c) => c.table === 'Logical_Router_Static_Route')
+    .map((c) => [c.row.ip_prefix, c.row.nexthop]);
+  assert.deepEqual(routes.at(-1), ['169.254.169.253/32', '192.168.6.125']);
+  assert.ok(!desiredNb(s, 'nb', () => 'ch1').some((u) => u.children.some((c) => c.row.ip_prefix === '169.254.169.253/32')), 'no route without a resolver');
+  const off = lab();
+  off.vpcs = off.vpcs.map((v) => (v.id === 'vpc-a' ? { ...v, enableDnsSupport: false } : v));
+  assert.deepEqual(
+    resolverEndpoints(off.vpcs, off.subnets).map((r) => r.id),
+    ['dns-b'],
+    'no resolver where DNS is off',
+  );
 });

@@ -5,7 +5,8 @@
  *   VPC             Logical_Router, named by the VPC's id
  *   subnet          Logical_Switch (its id) + Logical_Router_Port rp-<subnet> with the gateway IP
  *                   + a switch port of type router, sp-<subnet>
- *   endpoint        Logical_Switch_Port (the server's, load balancer's or NAT gateway's id), its MAC
+ *   endpoint        Logical_Switch_Port (the server's, load balancer's, NAT gateway's or DNS
+ *                   resolver's id; a resolver's also holds 169.254.169.253, routed to it), its MAC
  *                   and IP as addresses and port security, bound to its chassis (requested-chassis),
  *                   disabled while the server is stopped
  *   security group  Port_Group pg_<id> with ACLs at priority 1002, allow-related (stateful);
@@ -37,6 +38,7 @@ import { createHash } from 'node:crypto';
 import { intToIp, maskOf, parseCidr } from '../../core/cidr.js';
 import type { AclRule, SecurityGroupRule, Server } from '../../core/model/index.js';
 import { aclOfSubnet } from '../../core/acl.js';
+import { RESOLVER_IP } from '../../core/dns.js';
 import { compile, type Snapshot } from '../../net/topology.js';
 import { deliverQuietly } from '../../net/trace.js';
 import { map, named, set, uuid, type Atom, type Operation, type Row } from './ovsdb.js';
@@ -239,7 +241,13 @@ function unit(prefix: string, u: Omit<Unit, 'digest'>): Unit {
  * The northbound units for `snapshot`; `chassisOf` says where each endpoint is bound (null:
  * nowhere yet).
  */
-export function desiredNb(snapshot: Snapshot, prefix: string, chassisOf: (endpoint: Server) => string | null, vips: TcpVip[] = []): Unit[] {
+export function desiredNb(
+  snapshot: Snapshot,
+  prefix: string,
+  chassisOf: (endpoint: Server) => string | null,
+  vips: TcpVip[] = [],
+  resolvers: Server[] = [],
+): Unit[] {
   const units: Unit[] = [];
   const vpcs = new Map(snapshot.vpcs.map((v) => [v.id, v]));
   const subnets = snapshot.subnets.filter((s) => vpcs.has(s.vpcId));
@@ -327,6 +335,10 @@ export function desiredNb(snapshot: Snapshot, prefix: string, chassisOf: (endpoi
           },
         });
     }
+    // The VPC's DNS resolver answers at AWS's address too: the router sends it to the resolver's endpoint.
+    const resolver = resolvers.find((r) => r.vpcId === vpc.id);
+    if (resolver)
+      children.push({ table: 'Logical_Router_Static_Route', column: 'static_routes', row: { ip_prefix: `${RESOLVER_IP}/32`, nexthop: resolver.privateIp } });
     units.push(unit(prefix, { table: 'Logical_Router', key: vpc.id, row: { name: vpc.id }, children }));
   }
 
@@ -389,10 +401,12 @@ export function desiredNb(snapshot: Snapshot, prefix: string, chassisOf: (endpoi
   const subnetIds = new Set(subnets.map((s) => s.id));
   const groupMembers = new Map<string, string[]>();
   const guarded: string[] = [];
-  for (const e of snapshot.servers) {
+  const resolverIds = new Set(resolvers.map((r) => r.id));
+  for (const e of [...snapshot.servers, ...resolvers]) {
     if (!subnetIds.has(e.subnetId)) continue;
     const chassis = chassisOf(e);
     const mac = macOf(e.id);
+    const ips = resolverIds.has(e.id) ? `${e.privateIp} ${RESOLVER_IP}` : e.privateIp;
     const options: Record<string, string> = chassis ? { 'requested-chassis': chassis } : {};
     units.push(
       unit(prefix, {
@@ -402,8 +416,8 @@ export function desiredNb(snapshot: Snapshot, prefix: string, chassisOf: (endpoi
         // A stopped server's port is disabled: OVN drops what it sends and what is sent to it (its eth0 stays).
         row: {
           name: e.id,
-          addresses: set([`${mac} ${e.privateIp}`]),
-          port_security: set([`${mac} ${e.privateIp}`]),
+          addresses: set([`${mac} ${ips}`]),
+          port_security: set([`${mac} ${ips}`]),
           options: map(options),
           enabled: e.status === 'running',
         },

@@ -3,7 +3,7 @@
  * from the northbound database and the chassis, a pure plan, then one NB transaction and the
  * endpoints' plugging.
  *
- * An endpoint (a server, a load balancer, a NAT gateway) is a namespace on its chassis, as on
+ * An endpoint (a server, a load balancer, a NAT gateway, a VPC's DNS resolver) is a namespace on its chassis, as on
  * the linux plane (a server's is a machine: machine.ts), whose eth0 is a veth; the other end
  * is in the chassis's namespace, on br-int, with external_ids:iface-id naming the endpoint's
  * switch port, so the chassis's ovn-controller binds it. MTU 1400 leaves room for Geneve.
@@ -27,6 +27,7 @@ import { desiredNb, macOf, NB, OWNER, planNb, type NbPlan, type ObservedUnit, ty
 import type { Snapshot } from '../../net/topology.js';
 import { map, OvsdbClient, type Condition, type Operation } from './ovsdb.js';
 import { createHash } from 'node:crypto';
+import { RESOLVER_IP, resolverEndpoints } from './resolver.js';
 
 export interface EndpointSpec {
   id: string;
@@ -38,6 +39,8 @@ export interface EndpointSpec {
   cidr: string;
   gateway: string;
   machine: boolean;
+  /** More addresses on its eth0 (a DNS resolver's 169.254.169.253). */
+  extra?: string[];
 }
 
 export interface OvnDesired {
@@ -67,7 +70,7 @@ export interface OvnPlan {
 export const tapOf = (id: string) => `t${createHash('sha256').update(id).digest('hex').slice(0, 12)}`;
 
 /** The endpoints' namespaces this plane makes (those of the linux plane's names that are endpoints). */
-const endpointNs = (prefix: string, ns: string) => ns.startsWith(`${prefix}-ecs-`) || ns.startsWith(`${prefix}-lb-`) || ns.startsWith(`${prefix}-nat-`);
+const endpointNs = (prefix: string, ns: string) => ['ecs', 'lb', 'nat', 'dns'].some((k) => ns.startsWith(`${prefix}-${k}-`));
 
 /** Up to this many endpoints, one script each side by side (the lowest latency for one server); beyond, plugMany. */
 const FEW = 4;
@@ -101,7 +104,9 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
     const snapshot = readSnapshot(this.store);
     const subnets = new Map(snapshot.subnets.map((s) => [s.id, s]));
     const endpoints: EndpointSpec[] = [];
-    for (const e of snapshot.servers) {
+    const resolvers = resolverEndpoints(snapshot.vpcs, snapshot.subnets);
+    const resolverIds = new Set(resolvers.map((r) => r.id));
+    for (const e of [...snapshot.servers, ...resolvers]) {
       const s: Subnet | undefined = subnets.get(e.subnetId);
       if (!s) continue;
       endpoints.push({
@@ -114,9 +119,10 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
         cidr: `${e.privateIp}/${s.cidr.split('/')[1]}`,
         gateway: s.gatewayIp,
         machine: isMachine(this.prefix, serverNs(this.prefix, e.id)),
+        ...(resolverIds.has(e.id) ? { extra: [`${RESOLVER_IP}/32`] } : {}),
       });
     }
-    return { units: desiredNb(snapshot, this.prefix, (e) => this.chassisOf(e), this.tcpVips(snapshot)), endpoints };
+    return { units: desiredNb(snapshot, this.prefix, (e) => this.chassisOf(e), this.tcpVips(snapshot), resolvers), endpoints };
   }
 
   /**
@@ -413,7 +419,14 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
     }
     await pool(made, 8, async (e) => {
       const r = await this.runner('ip', ['-n', e.ns, '-batch', '-'], {
-        input: ['link set lo up', 'link set eth0 up', `addr add ${e.cidr} dev eth0`, `route add default via ${e.gateway}`, ''].join('\n'),
+        input: [
+          'link set lo up',
+          'link set eth0 up',
+          `addr add ${e.cidr} dev eth0`,
+          ...(e.extra ?? []).map((a) => `addr add ${a} dev eth0`),
+          `route add default via ${e.gateway}`,
+          '',
+        ].join('\n'),
       });
       if (r.code !== 0) fail(e.id, last(r));
     });
@@ -469,6 +482,7 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
       `ip -n ${e.ns} link set lo up`,
       `ip -n ${e.ns} link set eth0 address ${e.mac} mtu ${SERVER_MTU} up`,
       `ip -n ${e.ns} addr add ${e.cidr} dev eth0`,
+      ...(e.extra ?? []).map((a) => `ip -n ${e.ns} addr add ${a} dev eth0`),
       `ip -n ${e.ns} route add default via ${e.gateway}`,
       `ip -n ${ch} link set ${e.tap} up`,
       `ip netns exec ${ch} ${offloadsOff(e.tap)}`,
