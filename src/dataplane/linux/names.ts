@@ -121,6 +121,7 @@ export function owned(prefix: string, ns: string): boolean {
     ns.startsWith(`${prefix}-ecs-`) ||
     ns.startsWith(`${prefix}-lb-`) ||
     ns.startsWith(`${prefix}-nat-`) ||
+    ns.startsWith(`${prefix}-dns-`) ||
     ns.startsWith(`${prefix}-ih-`) ||
     ns.startsWith(`${prefix}-ovn-`) ||
     ns.startsWith(`${prefix}-ch-`) ||
