@@ -133,37 +133,27 @@ export function ruleMatch(rule: SecurityGroupRule, group: string): string {
   if ('cidr' in rule.remote) {
     if (rule.remote.cidr !== '0.0.0.0/0') parts.push(`${remote} == ${rule.remote.cidr}`);
   } else parts.push(`${remote} == $${pgName(rule.remote.groupId)}_ip4`);
+  return [...parts, ...protocolMatch(rule)].join(' && ');
+}
+
+/** A rule's protocol, ICMP type and code, or destination ports, as OVN expressions (none for all). */
+function protocolMatch(rule: Pick<AclRule, 'protocol' | 'icmp' | 'portRange'>): string[] {
   if (rule.protocol === 'icmp') {
-    parts.push('icmp4');
-    if (rule.icmp) {
-      parts.push(`icmp4.type == ${rule.icmp.type}`);
-      if (rule.icmp.code !== undefined) parts.push(`icmp4.code == ${rule.icmp.code}`);
-    }
-  } else if (rule.protocol === 'tcp' || rule.protocol === 'udp') {
-    parts.push(rule.protocol);
-    const r = rule.portRange;
-    if (r && !(r.from <= 1 && r.to >= 65535))
-      parts.push(r.from === r.to ? `${rule.protocol}.dst == ${r.from}` : `${rule.protocol}.dst >= ${r.from} && ${rule.protocol}.dst <= ${r.to}`);
+    if (!rule.icmp) return ['icmp4'];
+    return ['icmp4', `icmp4.type == ${rule.icmp.type}`, ...(rule.icmp.code !== undefined ? [`icmp4.code == ${rule.icmp.code}`] : [])];
   }
-  return parts.join(' && ');
+  if (rule.protocol !== 'tcp' && rule.protocol !== 'udp') return [];
+  const p = rule.portRange;
+  const proto = rule.protocol;
+  if (!p || (p.from <= 1 && p.to >= 65535)) return [proto];
+  return [proto, p.from === p.to ? `${proto}.dst == ${p.from}` : `${proto}.dst >= ${p.from} && ${proto}.dst <= ${p.to}`];
 }
 
 /** What one ACL rule matches, as an OVN expression (its remote end: the source inbound, the destination outbound). */
 function aclRuleMatch(r: AclRule): string {
   const parts: string[] = [];
   if (r.cidr !== '0.0.0.0/0') parts.push(`${r.direction === 'ingress' ? 'ip4.src' : 'ip4.dst'} == ${r.cidr}`);
-  if (r.protocol === 'icmp') {
-    parts.push('icmp4');
-    if (r.icmp) {
-      parts.push(`icmp4.type == ${r.icmp.type}`);
-      if (r.icmp.code !== undefined) parts.push(`icmp4.code == ${r.icmp.code}`);
-    }
-  } else if (r.protocol === 'tcp' || r.protocol === 'udp') {
-    parts.push(r.protocol);
-    const p = r.portRange;
-    if (p && !(p.from <= 1 && p.to >= 65535))
-      parts.push(p.from === p.to ? `${r.protocol}.dst == ${p.from}` : `${r.protocol}.dst >= ${p.from} && ${r.protocol}.dst <= ${p.to}`);
-  }
+  parts.push(...protocolMatch(r));
   return parts.length ? parts.join(' && ') : 'ip4';
 }
 
