@@ -7,7 +7,6 @@ import { icmpText } from '../core/icmp.js';
 import type { RuleInput } from '../core/model/index.js';
 import { Command, InvalidArgumentError } from 'commander';
 import { dnsHostnames, dnsSupport, EC2_SUFFIX, RESOLVER_IP, subnetResolver, vpcDomain } from '../core/dns.js';
-import { resolverSubnet } from '../dataplane/ovn/resolver.js';
 import type { Peering, RouteTable, SecurityGroup, SecurityGroupRule, Server, Subnet, Vpc } from '../core/model/index.js';
 import { ApiError, type NimbusClient } from '../client/client.js';
 import type { Column } from './output.js';
@@ -183,14 +182,11 @@ export function networkCommands(program: Command): void {
         if (await structured(cmd, v)) return;
         const subnets = (await c.subnets.list({ vpc: v.id })).filter((s) => s.vpcId === v.id);
         const project = (await c.projects.list().catch(() => [])).find((p) => p.id === v.projectId);
-        // On the ovn plane the resolver sits in the VPC's first subnet only (dataplane/ovn/resolver.ts).
-        const ovn = (await c.status().catch(() => null))?.dataplane.kind === 'ovn';
-        const answering = ovn ? [resolverSubnet(subnets, v.id)].filter((s) => s !== undefined) : subnets;
         const lines = [
           `VPC          ${v.name} (${v.id})`,
           `CIDR         ${v.cidr}`,
           `status       ${v.status}`,
-          `DNS          ${dnsSupport(v) ? `resolver at ${RESOLVER_IP}${answering.map((s) => `, ${subnetResolver(s.cidr)} (${s.name})`).join('')}` : 'off: no resolver answers in this VPC'}`,
+          `DNS          ${dnsSupport(v) ? `resolver at ${RESOLVER_IP}${subnets.map((s) => `, ${subnetResolver(s.cidr)} (${s.name})`).join('')}` : 'off: no resolver answers in this VPC'}`,
         ];
         if (dnsSupport(v))
           lines.push(

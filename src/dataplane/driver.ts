@@ -85,8 +85,12 @@ export interface Dataplane {
    */
   endpointFailure?(serverId: string): string | null;
   onEndpointsChange?(listener: () => void): void;
-  /** Where a VPC's DNS resolver runs (its router's namespace, as an id of its own); only the linux plane has one. */
-  resolver?(vpcId: string): Placement;
+  /**
+   * Where a VPC's DNS resolver runs, one process per place, each keyed (the linux plane: one, in
+   * the VPC's router namespace; the ovn plane: one per subnet, in an endpoint of its own). Each
+   * binds whichever of the VPC's resolver addresses its namespace holds.
+   */
+  resolver?(vpcId: string): { key: string; place: Placement }[];
 }
 
 /** One namespace's flow counters: the nftables table they live in (a new one starts from zero) and its samples. */

@@ -36,12 +36,9 @@ class ResolverReconciler extends SupervisedReconciler {
     for (const vpc of world.vpcs) {
       if (!dnsSupport(vpc)) continue;
       const listen = [RESOLVER_IP, ...subnets.filter((s) => s.vpcId === vpc.id).map((s) => subnetResolver(s.cidr))];
-      const place = dp.resolver(vpc.id);
-      want.set(`${KEY}${vpc.id}`, {
-        argv: place.wrap(dnsmasqArgs(listen, hostRecords(world, vpc.id))),
-        outputFile: join(this.r.dirOf(vpc.id), 'dns.log'),
-        owner: place.user,
-      });
+      const args = dnsmasqArgs(listen, hostRecords(world, vpc.id));
+      for (const { key, place } of dp.resolver(vpc.id))
+        want.set(`${KEY}${key}`, { argv: place.wrap(args), outputFile: join(this.r.dirOf(key), 'dns.log'), owner: place.user });
     }
     return want;
   }
@@ -74,8 +71,8 @@ export class Resolvers {
     private readonly dataDir: string,
   ) {}
 
-  dirOf(vpcId: string): string {
-    return join(this.dataDir, 'resolvers', vpcId);
+  dirOf(key: string): string {
+    return join(this.dataDir, 'resolvers', key);
   }
 
   async start(): Promise<void> {

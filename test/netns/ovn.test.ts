@@ -118,7 +118,7 @@ describe('the ovn data plane on three chassis', { skip: skipOvn }, () => {
     assert.equal(trace.probe?.agrees, true, trace.probe?.output);
   });
 
-  test("a VPC's resolver answers names at 169.254.169.253 from every subnet, in an endpoint of its own; NXDOMAIN for the rest; peered names once both sides allow; gone when the VPC's DNS is off", async (t2) => {
+  test("a VPC's resolver answers at each subnet's .253 and, from every subnet, at 169.254.169.253; NXDOMAIN for the rest; peered names once both sides allow; gone when the VPC's DNS is off", async (t2) => {
     await c.subnets.create({ name: 'sub-a2', vpc: 'vpc-a', cidr: '192.168.6.128/25' });
     await c.servers.create({ name: 'ecs-n', subnet: 'sub-a2', chassis: 'ch3' });
     t2.after(async () => {
@@ -145,29 +145,47 @@ describe('the ovn data plane on three chassis', { skip: skipOvn }, () => {
       for (let i = 0; i < 50 && a === '-3'; i++) a = await resolve(server, name);
       return a;
     };
+    /** One A query sent to `at` by hand: the first address of the answer, NXDOMAIN, or none. */
+    const askAt = async (server: string, at: string, name: string) => {
+      const program = [
+        'import socket,struct,sys',
+        'q=struct.pack(">HHHHHH",7,256,1,0,0,0)+b"".join(bytes([len(p)])+p.encode() for p in sys.argv[2].split("."))+b"\\0"+struct.pack(">HH",1,1)',
+        's=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.settimeout(2)',
+        'try:',
+        ' s.sendto(q,(sys.argv[1],53));r=s.recv(512)',
+        'except OSError: print("none");sys.exit()',
+        'print("NXDOMAIN" if r[3]&15==3 else socket.inet_ntoa(r[-4:]) if struct.unpack(">H",r[6:8])[0] else "empty")',
+      ].join('\n');
+      let out = '';
+      for (let i = 0; i < 20 && (out === '' || out === 'none'); i++) out = (await c.exec(server, ['python3', '-c', program, at, name])).stdout.trim();
+      return out;
+    };
     const conf = await c.exec('ecs-n', ['cat', '/etc/resolv.conf']);
-    assert.match(conf.stdout, /^nameserver 169\.254\.169\.253$/m);
-    // ecs-n is in another subnet (and chassis) than the resolver, which sits in the VPC's first subnet.
+    assert.match(conf.stdout, /^nameserver 192\.168\.6\.253$/m, "a server asks its own subnet's .253, as on the linux plane");
     assert.equal(await answer('ecs-n', 'ecs-a'), '192.168.6.76');
     assert.equal(await answer('ecs-a', 'ip-192-168-6-76.ec2.internal'), '192.168.6.76');
     assert.equal(await answer('ecs-n', 'nosuch'), '-2', 'NXDOMAIN');
-    const shown = await cli(t.daemon.url, ['vpc', 'show', 'vpc-a']);
-    assert.match(shown.stdout, /^DNS +resolver at 169\.254\.169\.253, 192\.168\.6\.125 \(sub-a\)$/m, 'vpc show names where it answers, and only that');
+    // 169.254.169.253 from the subnet whose resolver does not hold it: through the router to the first subnet's.
+    assert.equal(await askAt('ecs-n', '169.254.169.253', 'ecs-a.vpc-a.default.nimbus.internal'), '192.168.6.76');
+    assert.equal(await askAt('ecs-a', '169.254.169.253', 'ecs-n.vpc-a.default.nimbus.internal'), '192.168.6.130');
+    assert.equal(await askAt('ecs-a', '192.168.6.125', 'nosuch.vpc-a.default.nimbus.internal'), 'NXDOMAIN');
     assert.equal(await answer('ecs-a', 'ecs-b.vpc-b.default.nimbus.internal'), '-2', "a peer's names need both sides' consent");
     await c.peerings.dns('pcx-ab', true);
     await c.dataplane.sync();
     let peer = await answer('ecs-a', 'ecs-b.vpc-b.default.nimbus.internal');
     for (let i = 0; i < 50 && peer === '-2'; i++) peer = await answer('ecs-a', 'ecs-b.vpc-b.default.nimbus.internal');
     assert.equal(peer, '192.168.5.130');
-    const resolverNs = serverNs(t.prefix, resolverId(await c.subnets.get('sub-a')));
-    const present = () =>
-      spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    const resolverNs = await Promise.all(['sub-a', 'sub-a2'].map(async (n) => serverNs(t.prefix, resolverId(await c.subnets.get(n)))));
+    const present = () => {
+      const all = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
         .stdout.split('\n')
-        .some((l) => l.split(' ')[0] === resolverNs);
-    assert.ok(present(), `vpc-a's resolver has its endpoint, ${resolverNs}`);
+        .map((l) => l.split(' ')[0]);
+      return resolverNs.filter((n) => all.includes(n)).length;
+    };
+    assert.equal(present(), 2, `each subnet of vpc-a has its resolver endpoint: ${resolverNs.join(', ')}`);
     await c.vpcs.update('vpc-a', { enableDnsSupport: false });
     await c.dataplane.sync();
-    assert.ok(!present(), "vpc-a's resolver endpoint is gone with its DNS");
+    assert.equal(present(), 0, "vpc-a's resolver endpoints are gone with its DNS");
   });
 
   test('a server moves: stopped, given another chassis, started, with the same IP; a running one is not moved', async () => {

@@ -61,12 +61,7 @@ export class LinuxDataplane implements Dataplane {
     const subnet = store.get<Subnet>(endpoint.subnetId, 'subnet');
     if (!vpc || !subnet) return undefined;
     if (!dnsSupport(vpc)) return `# Nimbus: DNS support is off in VPC ${vpc.name} (nimbus vpc update ${vpc.name} --dns on)\n`;
-    return resolvConf(this.resolverAddress(subnet), searchDomains(store, vpc.id));
-  }
-
-  /** Where a subnet's servers ask for names: the subnet's own .253, where the VPC's resolver answers. */
-  protected resolverAddress(subnet: Subnet): string {
-    return subnetResolver(subnet.cidr);
+    return resolvConf(subnetResolver(subnet.cidr), searchDomains(store, vpc.id));
   }
 
   protected store: Store | null = null;
@@ -164,12 +159,16 @@ export class LinuxDataplane implements Dataplane {
   }
 
   /** A VPC's resolver: in its router's namespace, as the first id of a range of its own, allowed to bind port 53 and nothing more. */
-  resolver?: (vpcId: string) => Placement = (vpcId) => {
-    const ns = routerNs(this.prefix, vpcId);
-    const firstId = claimIds(`${ns}-dns`);
-    const user = { name: `${ns}-dns`, uid: firstId, gid: firstId };
+  resolver?: (vpcId: string) => { key: string; place: Placement }[] = (vpcId) => [
+    { key: vpcId, place: this.resolverIn(routerNs(this.prefix, vpcId), `${routerNs(this.prefix, vpcId)}-dns`) },
+  ];
+
+  /** A resolver in namespace `ns`, as the first id of the range `idName` claims, allowed to bind port 53 and nothing more. */
+  protected resolverIn(ns: string, idName: string): Placement {
+    const firstId = claimIds(idName);
+    const user = { name: idName, uid: firstId, gid: firstId };
     return { wrap: (argv) => inServerAs(ns, 'resolver', user, argv), user, bind: RESOLVER_IP, ownsPrivateIp: false };
-  };
+  }
 
   /** A command inside the server's machine, its streams piped; a terminal through script(1) with `tty`. */
   async attach(server: Server, argv: string[], opts: AttachOptions): Promise<ChildProcess> {

@@ -8,15 +8,13 @@
  *
  * Not on this plane yet (said in its status): flow logs and the edge (internet gateways, NAT
  * gateways, elastic IPs). Network ACLs are OVN ACLs and router policies (nb.ts); a VPC's DNS
- * resolver is the linux plane's dnsmasq in an endpoint of its own (resolver.ts).
+ * resolver is the linux plane's dnsmasq, one per subnet in an endpoint of its own (resolver.ts).
  */
 import { createHash } from 'node:crypto';
 import { NimbusError } from '../../core/errors.js';
 import type { Server, Subnet } from '../../core/model/index.js';
-import { claimIds } from '../ids.js';
-import { inServerAs } from '../linux/attach.js';
 import { serverNs } from '../linux/names.js';
-import { RESOLVER_IP, resolverId, resolverSubnet } from './resolver.js';
+import { resolverId } from './resolver.js';
 import type { Store } from '../../store/db.js';
 import type { ChangeFeed } from '../../resources/context.js';
 import { LinuxDataplane } from '../linux/driver.js';
@@ -53,19 +51,14 @@ export class OvnDataplane extends LinuxDataplane {
   override readonly kind = 'ovn' as const;
   readonly fabric: Fabric;
   private ovn: OvnReconciler | null = null;
-  /** A VPC's resolver: in its endpoint's namespace (resolver.ts), as an id of its own, allowed to bind port 53 and nothing more. */
-  override resolver = (vpcId: string): Placement => {
-    const s = resolverSubnet(this.store?.list<Subnet>('subnet') ?? [], vpcId);
-    const ns = serverNs(this.prefix, s ? resolverId(s) : `dns-${vpcId}`);
-    const firstId = claimIds(ns);
-    const user = { name: ns, uid: firstId, gid: firstId };
-    return { wrap: (argv) => inServerAs(ns, 'resolver', user, argv), user, bind: RESOLVER_IP, ownsPrivateIp: false };
-  };
-
-  /** Servers ask 169.254.169.253, which every subnet reaches through its gateway (resolver.ts). */
-  protected override resolverAddress(): string {
-    return RESOLVER_IP;
-  }
+  /** A VPC's resolver: one per subnet, in the subnet's resolver endpoint (resolver.ts), each as an id of its own. */
+  override resolver = (vpcId: string): { key: string; place: Placement }[] =>
+    (this.store?.list<Subnet>('subnet') ?? [])
+      .filter((s) => s.vpcId === vpcId)
+      .map((s) => {
+        const ns = serverNs(this.prefix, resolverId(s));
+        return { key: `${vpcId}.${s.id}`, place: this.resolverIn(ns, ns) };
+      });
   /** Per chassis: the last nb_cfg it reported, and when (this daemon's clock) it last moved. */
   private readonly beats = new Map<string, { nbCfg: number; movedAt: number; at: number | null }>();
   private down = new Set<string>();
@@ -193,9 +186,7 @@ export class OvnDataplane extends LinuxDataplane {
   }
 
   override notes(): string[] {
-    return [
-      'the ovn data plane keeps no flow logs yet and has no edge (internet gateways, NAT gateways, elastic IPs); its VPC DNS resolvers answer at 169.254.169.253 only',
-    ];
+    return ['the ovn data plane keeps no flow logs yet and has no edge (internet gateways, NAT gateways, elastic IPs)'];
   }
 
   override status(): DataplaneStatus {

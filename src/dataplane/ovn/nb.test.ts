@@ -405,20 +405,22 @@ test("a subnet's ACL: a port group holding its router port (inbound), its router
   ]);
 });
 
-test("a VPC's DNS resolver is an endpoint in its first subnet at .253, also holding 169.254.169.253, which its router sends there", () => {
+test("a VPC's DNS resolver is an endpoint in each subnet at .253; the first subnet's also holds 169.254.169.253, which its router sends there", () => {
   const s = lab();
+  s.subnets.push({ ...s.subnets[0], id: 'subnet-a2', name: 'sub-a2', cidr: '192.168.6.128/25', gatewayIp: '192.168.6.129', createdAt: '2' });
   const resolvers = resolverEndpoints(s.vpcs, s.subnets);
   assert.deepEqual(
-    resolvers.map((r) => [r.id, r.vpcId, r.privateIp, r.securityGroupIds]),
+    resolvers.map((r) => [r.id, r.subnetId, r.privateIp, r.aws, r.securityGroupIds]),
     [
-      ['dns-a', 'vpc-a', '192.168.6.125', []],
-      ['dns-b', 'vpc-b', '192.168.5.253', []],
+      ['dns-a', 'subnet-a', '192.168.6.125', true, []],
+      ['dns-a2', 'subnet-a2', '192.168.6.253', false, []],
+      ['dns-b', 'subnet-b', '192.168.5.253', true, []],
     ],
   );
   const units = desiredNb(s, 'nb', () => 'ch1', [], resolvers);
-  const port = units.find((u) => u.table === 'Logical_Switch_Port' && u.key === 'dns-a')!;
-  assert.equal(port.parent, 'subnet-a');
-  assert.deepEqual(port.row.port_security, ['set', [`${macOf('dns-a')} 192.168.6.125 169.254.169.253`]]);
+  const security = (id: string) => units.find((u) => u.table === 'Logical_Switch_Port' && u.key === id)!.row.port_security;
+  assert.deepEqual(security('dns-a'), ['set', [`${macOf('dns-a')} 192.168.6.125 169.254.169.253`]]);
+  assert.deepEqual(security('dns-a2'), ['set', [`${macOf('dns-a2')} 192.168.6.253`]]);
   const routes = units
     .find((u) => u.key === 'vpc-a')!
     .children.filter((c) => c.table === 'Logical_Router_Static_Route')

@@ -39,6 +39,7 @@ import { intToIp, maskOf, parseCidr } from '../../core/cidr.js';
 import type { AclRule, SecurityGroupRule, Server } from '../../core/model/index.js';
 import { aclOfSubnet } from '../../core/acl.js';
 import { RESOLVER_IP } from '../../core/dns.js';
+import type { ResolverEndpoint } from './resolver.js';
 import { compile, type Snapshot } from '../../net/topology.js';
 import { deliverQuietly } from '../../net/trace.js';
 import { map, named, set, uuid, type Atom, type Operation, type Row } from './ovsdb.js';
@@ -236,7 +237,7 @@ export function desiredNb(
   prefix: string,
   chassisOf: (endpoint: Server) => string | null,
   vips: TcpVip[] = [],
-  resolvers: Server[] = [],
+  resolvers: ResolverEndpoint[] = [],
 ): Unit[] {
   const units: Unit[] = [];
   const vpcs = new Map(snapshot.vpcs.map((v) => [v.id, v]));
@@ -326,7 +327,7 @@ export function desiredNb(
         });
     }
     // The VPC's DNS resolver answers at AWS's address too: the router sends it to the resolver's endpoint.
-    const resolver = resolvers.find((r) => r.vpcId === vpc.id);
+    const resolver = resolvers.find((r) => r.vpcId === vpc.id && r.aws);
     if (resolver)
       children.push({ table: 'Logical_Router_Static_Route', column: 'static_routes', row: { ip_prefix: `${RESOLVER_IP}/32`, nexthop: resolver.privateIp } });
     units.push(unit(prefix, { table: 'Logical_Router', key: vpc.id, row: { name: vpc.id }, children }));
@@ -391,12 +392,12 @@ export function desiredNb(
   const subnetIds = new Set(subnets.map((s) => s.id));
   const groupMembers = new Map<string, string[]>();
   const guarded: string[] = [];
-  const resolverIds = new Set(resolvers.map((r) => r.id));
+  const aws = new Set(resolvers.filter((r) => r.aws).map((r) => r.id));
   for (const e of [...snapshot.servers, ...resolvers]) {
     if (!subnetIds.has(e.subnetId)) continue;
     const chassis = chassisOf(e);
     const mac = macOf(e.id);
-    const ips = resolverIds.has(e.id) ? `${e.privateIp} ${RESOLVER_IP}` : e.privateIp;
+    const ips = aws.has(e.id) ? `${e.privateIp} ${RESOLVER_IP}` : e.privateIp;
     const options: Record<string, string> = chassis ? { 'requested-chassis': chassis } : {};
     units.push(
       unit(prefix, {

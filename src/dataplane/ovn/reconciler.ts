@@ -105,7 +105,7 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
     const subnets = new Map(snapshot.subnets.map((s) => [s.id, s]));
     const endpoints: EndpointSpec[] = [];
     const resolvers = resolverEndpoints(snapshot.vpcs, snapshot.subnets);
-    const resolverIds = new Set(resolvers.map((r) => r.id));
+    const aws = new Set(resolvers.filter((r) => r.aws).map((r) => r.id));
     for (const e of [...snapshot.servers, ...resolvers]) {
       const s: Subnet | undefined = subnets.get(e.subnetId);
       if (!s) continue;
@@ -119,7 +119,7 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
         cidr: `${e.privateIp}/${s.cidr.split('/')[1]}`,
         gateway: s.gatewayIp,
         machine: isMachine(this.prefix, serverNs(this.prefix, e.id)),
-        ...(resolverIds.has(e.id) ? { extra: [`${RESOLVER_IP}/32`] } : {}),
+        ...(aws.has(e.id) ? { extra: [`${RESOLVER_IP}/32`] } : {}),
       });
     }
     return { units: desiredNb(snapshot, this.prefix, (e) => this.chassisOf(e), this.tcpVips(snapshot), resolvers), endpoints };
