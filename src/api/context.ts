@@ -40,7 +40,7 @@ import type { ChassisPlacement, PlaneFeature } from '../resources/context.js';
 export const PROJECT_HEADER = 'x-nimbus-project';
 
 /** What the ovn plane does not carry out yet (its status says so too). */
-const OVN_LACKS: ReadonlySet<PlaneFeature> = new Set(['flow logs', 'the edge']);
+const OVN_LACKS: ReadonlySet<PlaneFeature> = new Set(['flow logs']);
 
 /** Where servers are placed: on the ovn plane, its chassis; nowhere on the others. */
 export function chassisOf(dataplane: Dataplane): ChassisPlacement | undefined {

@@ -34,7 +34,7 @@ export const ERROR_CATALOGUE = {
   'InvalidChassis.Duplicate': { status: 409, summary: 'A chassis with that name already exists.' },
   UnsupportedOperation: {
     status: 400,
-    summary: 'What the running data plane does not enforce yet (the ovn plane: flow logs, the edge); nothing is stored.',
+    summary: 'What the running data plane does not enforce yet (the ovn plane: flow logs); nothing is stored.',
   },
   'InvalidGroupID.NotFound': { status: 404, summary: 'No security group with that name or id in the project.' },
   'InvalidPermission.NotFound': { status: 404, summary: 'No such rule in the security group.' },

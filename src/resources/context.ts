@@ -48,11 +48,11 @@ export interface Ctx {
   readonly planeLacks?: ReadonlySet<PlaneFeature>;
 }
 
-export type PlaneFeature = 'flow logs' | 'the edge';
+export type PlaneFeature = 'flow logs';
 
 /**
  * Refuses a change that the running data plane would store but not carry out (the ovn plane
- * has no flow logs or edge yet): the analyzer would then explain verdicts that
+ * has no flow logs yet): the analyzer would then explain verdicts that
  * real packets do not follow. Nothing is stored.
  */
 export function requirePlane(ctx: Ctx, feature: PlaneFeature, what: string): void {

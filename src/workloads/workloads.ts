@@ -44,8 +44,8 @@ class WorkloadReconciler extends SupervisedReconciler {
         ...(app.kind === 'web' ? { appendFiles: [join(dir, 'requests.log')] } : {}),
       });
     }
-    // The internet's hosts run their app where the internet is real (linux, once it exists).
-    if (this.w.dataplane.kind === 'linux' && internetExists(this.w.store)) {
+    // The internet's hosts run their app where the internet is real (the linux and ovn planes, once it exists).
+    if (this.w.dataplane.kind !== 'virtual' && internetExists(this.w.store)) {
       for (const host of internetHosts(this.w.store)) {
         const place = this.w.dataplane.placement(internetEndpoint(host));
         want.set(host.id, {

@@ -88,7 +88,7 @@ function onlyNftDiffers(appliedText: string, spec: NsSpec): boolean {
 }
 
 export class LinuxReconciler implements Reconciler<DesiredState, LinuxObserved, LinuxPlan, Step> {
-  readonly name = 'linux-dataplane';
+  readonly name: string = 'linux-dataplane';
   /** Spec text last applied with success, per namespace: a pass for a change skips the unchanged. */
   private readonly applied = new Map<string, string>();
   /** The machine's edge script last applied with success. */
@@ -96,9 +96,9 @@ export class LinuxReconciler implements Reconciler<DesiredState, LinuxObserved, 
   private edgeSlot: EdgeSlot | null = null;
 
   constructor(
-    private readonly store: Store,
+    protected readonly store: Store,
     readonly prefix: string,
-    private readonly runner: Runner,
+    protected readonly runner: Runner,
     private readonly machines: Machines = hostMachines(runner),
   ) {}
 
@@ -107,9 +107,14 @@ export class LinuxReconciler implements Reconciler<DesiredState, LinuxObserved, 
   }
 
   /** The installation's link-local block on the machine: the first of its slots no other device routes. */
-  private slot(): EdgeSlot {
+  protected slot(): EdgeSlot {
     if (!this.edgeSlot) this.edgeSlot = chooseSlot(this.prefix, uplinkHostEnd(this.prefix));
     return this.edgeSlot;
+  }
+
+  /** The namespaces this reconciler makes and deletes: all of the installation's. */
+  protected manages(ns: string): boolean {
+    return owned(this.prefix, ns);
   }
 
   objects(desired: DesiredState): string[] {
@@ -117,7 +122,7 @@ export class LinuxReconciler implements Reconciler<DesiredState, LinuxObserved, 
   }
 
   async observe(desired: DesiredState, opts: PassOptions): Promise<LinuxObserved> {
-    const existing = new Set((await listNamespaces(this.runner)).filter((n) => owned(this.prefix, n)));
+    const existing = new Set((await listNamespaces(this.runner)).filter((n) => this.manages(n)));
     const legacy = new Set([...existing].filter((n) => isMachine(this.prefix, n) && !this.machines.exists(n)));
     for (const n of legacy) existing.delete(n);
     const seen = new Map<string, Seen>();

@@ -6,9 +6,10 @@
  * On one machine the chassis are simulated (fabric.ts); `--chassis N` starts N of them at the
  * first start, and `nimbus chassis add|remove` changes them.
  *
- * Not on this plane yet (said in its status): flow logs and the edge (internet gateways, NAT
- * gateways, elastic IPs). Network ACLs are OVN ACLs and router policies (nb.ts); a VPC's DNS
- * resolver is the linux plane's dnsmasq, one per subnet in an endpoint of its own (resolver.ts).
+ * Not on this plane yet (said in its status): flow logs. Network ACLs are OVN ACLs and router
+ * policies (nb.ts); a VPC's DNS resolver is the linux plane's dnsmasq, one per subnet in an
+ * endpoint of its own (resolver.ts); the edge is OVN's NAT on a gateway chassis, linked to the
+ * linux plane's internet (edge.ts).
  */
 import { createHash } from 'node:crypto';
 import { NimbusError } from '../../core/errors.js';
@@ -186,7 +187,7 @@ export class OvnDataplane extends LinuxDataplane {
   }
 
   override notes(): string[] {
-    return ['the ovn data plane keeps no flow logs yet and has no edge (internet gateways, NAT gateways, elastic IPs)'];
+    return ['the ovn data plane keeps no flow logs yet'];
   }
 
   override status(): DataplaneStatus {

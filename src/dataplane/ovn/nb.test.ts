@@ -435,3 +435,43 @@ test("a VPC's DNS resolver is an endpoint in each subnet at .253; the first subn
     'no resolver where DNS is off',
   );
 });
+
+test("an internet gateway is a router port bound to the gateway chassis, its VPC's elastic IPs OVN's 1:1 NAT, its link a localnet switch; the VPC's own addresses stay local under 0.0.0.0/0", () => {
+  const s = lab();
+  s.internetGateways = [{ id: 'igw-0123456789abcdef', name: 'gw', projectId: 'p', vpcId: 'vpc-a', createdAt: '' }] as Snapshot['internetGateways'];
+  s.elasticIps = [
+    { id: 'eipalloc-1', name: 'ip', projectId: 'p', publicIp: '127.0.1.42', serverId: 'ecs-a', privateIp: '192.168.6.76', createdAt: '' },
+  ] as Snapshot['elasticIps'];
+  s.routeTables[0].routes.push({ destination: '0.0.0.0/0', target: { type: 'internetGateway', gatewayId: 'igw-0123456789abcdef' } } as never);
+  const units = desiredNb(s, 'nb', () => 'ch1', [], [], { chassis: 'ch1' });
+  const router = units.find((u) => u.key === 'vpc-a')!;
+  const gc = router.children.find((c) => c.table === 'Gateway_Chassis')!;
+  assert.deepEqual([gc.row.chassis_name, gc.column], ['ch1', null]);
+  const gp = router.children.find((c) => c.table === 'Logical_Router_Port' && c.row.name === 'gp-igw-0123456789abcdef')!;
+  assert.deepEqual(gp.row.gateway_chassis, ['set', [['named-uuid', gc.name]]]);
+  assert.match(String((gp.row.networks as ['set', string[]])[1][0]), /^169\.254\.\d+\.\d+\/30$/);
+  assert.deepEqual(
+    router.children.filter((c) => c.table === 'NAT').map((c) => [c.row.type, c.row.external_ip, c.row.logical_ip]),
+    [['dnat_and_snat', '100.64.1.42', '192.168.6.76']],
+    'the elastic IP as the link knows it: OVN drops 127/8',
+  );
+  const policies = router.children.filter((c) => c.table === 'Logical_Router_Policy').map((c) => [c.row.priority, c.row.match, c.row.action]);
+  assert.deepEqual(policies.slice(0, 3), [
+    [1000, 'inport == "rp-subnet-a" && ip4.dst == 0.0.0.0/0', 'reroute'],
+    [1024, 'inport == "rp-subnet-a" && ip4.dst == 192.168.5.0/24', 'reroute'],
+    [1024, 'inport == "rp-subnet-a" && ip4.dst == 192.168.6.0/24', 'allow'],
+  ]);
+  const ext = units.find((u) => u.table === 'Logical_Switch' && u.key === 'ext:igw-0123456789abcdef')!;
+  assert.deepEqual(
+    ext.children.map((c) => [c.row.name, c.row.type]),
+    [
+      ['ln-igw-0123456789abcdef', 'localnet'],
+      ['xp-igw-0123456789abcdef', 'router'],
+    ],
+  );
+  const none = desiredNb(s, 'nb', () => 'ch1');
+  assert.ok(
+    !none.some((u) => u.key.startsWith('ext:')) && !none.find((u) => u.key === 'vpc-a')!.children.some((c) => c.table === 'NAT'),
+    'no gateway chassis: no edge',
+  );
+});

@@ -35,9 +35,12 @@
  * transaction that makes them, or OVSDB collects them.
  */
 import { createHash } from 'node:crypto';
-import { intToIp, maskOf, parseCidr } from '../../core/cidr.js';
+import { containsCidr, intToIp, parseCidr } from '../../core/cidr.js';
 import type { AclRule, SecurityGroupRule, Server } from '../../core/model/index.js';
 import { aclOfSubnet } from '../../core/acl.js';
+import type { RouteTarget } from '../../core/model/index.js';
+import { mappings } from '../linux/edge.js';
+import { gatewayAddresses } from '../linux/names.js';
 import { RESOLVER_IP } from '../../core/dns.js';
 import type { ResolverEndpoint } from './resolver.js';
 import { compile, type Snapshot } from '../../net/topology.js';
@@ -49,11 +52,36 @@ export const NB = 'OVN_Northbound';
 export type UnitTable = 'Logical_Router' | 'Load_Balancer' | 'Logical_Switch' | 'Logical_Switch_Port' | 'Port_Group';
 
 interface Child {
-  table: 'Logical_Router_Port' | 'Logical_Router_Policy' | 'Logical_Router_Static_Route' | 'Logical_Switch_Port' | 'ACL' | 'Load_Balancer_Health_Check';
+  table:
+    | 'Logical_Router_Port'
+    | 'Logical_Router_Policy'
+    | 'Logical_Router_Static_Route'
+    | 'Logical_Switch_Port'
+    | 'ACL'
+    | 'Load_Balancer_Health_Check'
+    | 'NAT'
+    | 'Gateway_Chassis';
   row: Row;
-  /** The parent's column that refers to it. */
-  column: string;
+  /** The parent's column that refers to it; none: another child refers to it by `name`. */
+  column: string | null;
+  /** Its name in the transaction, for a child that another child (made after it) refers to. */
+  name?: string;
 }
+
+/** The edge on this plane: where internet gateways are bound, and the links' addresses. */
+export interface OvnEdge {
+  /** The chassis whose bridges reach the internet's namespace (null: none, so no gateway is made). */
+  chassis: string | null;
+}
+
+/** An internet gateway's names: its router port, its external switch's localnet network and the bridge it maps to. */
+/** An elastic IP (127.0.1.N) as the gateway's link and OVN's NAT know it: 100.64.1.N (OVN drops 127/8 as a martian). */
+export const ovnPublic = (publicIp: string) => `100.64.1.${publicIp.split('.')[3]}`;
+
+export const gatewayNames = (igwId: string) => {
+  const s = igwId.slice(igwId.indexOf('-') + 1, igwId.indexOf('-') + 9);
+  return { routerPort: `gp-${igwId}`, network: `ext${s}`, bridge: `brx${s}`, chassisEnd: `x${s}` };
+};
 
 export interface Unit {
   table: UnitTable;
@@ -238,6 +266,7 @@ export function desiredNb(
   chassisOf: (endpoint: Server) => string | null,
   vips: TcpVip[] = [],
   resolvers: ResolverEndpoint[] = [],
+  edge: OvnEdge = { chassis: null },
 ): Unit[] {
   const units: Unit[] = [];
   const vpcs = new Map(snapshot.vpcs.map((v) => [v.id, v]));
@@ -245,6 +274,12 @@ export function desiredNb(
   const active = snapshot.peerings.filter((p) => p.status === 'active' && vpcs.has(p.requesterVpcId) && vpcs.has(p.accepterVpcId));
   const links = peeringLinks(active.map((p) => p.id));
   const tables = new Map(snapshot.routeTables.map((t) => [t.id, t]));
+  // The edge: each attached internet gateway is a port of its VPC's router bound to the gateway chassis.
+  const gateways = edge.chassis ? (snapshot.internetGateways ?? []).filter((g) => g.vpcId && vpcs.has(g.vpcId)) : [];
+  const gatewayAddrs = gatewayAddresses(gateways.map((g) => g.id));
+  const endpointVpc = new Map(snapshot.servers.map((e) => [e.id, e.vpcId]));
+  const mapped = mappings(snapshot.elasticIps ?? [], (id) => endpointVpc.get(id));
+  const nats = new Map((snapshot.natGateways ?? []).map((n) => [n.id, n]));
 
   for (const vpc of snapshot.vpcs) {
     const own = subnets.filter((s) => s.vpcId === vpc.id);
@@ -271,18 +306,44 @@ export function desiredNb(
     // router port. OVN routes before it applies policies, so every such destination also has a static route
     // (through a peering's link, or discard); a subnet whose table lacks a destination gets its longest covering
     // route's verdict for it, or a drop, so the router's one table never answers for a subnet's own.
-    const hop = (target: { type: string; peeringId?: string }): string | null => {
+    const igw = gateways.find((g) => g.vpcId === vpc.id);
+    if (igw) {
+      const names = gatewayNames(igw.id);
+      const gc = `gc_${igw.id.replace(/[^A-Za-z0-9]/g, '_')}`;
+      children.push({
+        table: 'Gateway_Chassis',
+        column: null,
+        name: gc,
+        row: { name: `${names.routerPort}-${edge.chassis}`, chassis_name: edge.chassis!, priority: 1 },
+      });
+      children.push({
+        table: 'Logical_Router_Port',
+        column: 'ports',
+        row: {
+          name: names.routerPort,
+          mac: macOf(names.routerPort),
+          networks: set([`${gatewayAddrs.get(igw.id)!.router}/30`]),
+          gateway_chassis: set([named(gc)]),
+        },
+      });
+      // Each elastic IP of the VPC: translated both ways on the gateway chassis (AWS's 1:1 NAT at the internet
+      // gateway), as the link knows it (edge.ts ovnPublic: OVN drops 127/8).
+      for (const m of mapped.filter((x) => x.vpcId === vpc.id))
+        children.push({ table: 'NAT', column: 'nat', row: { type: 'dnat_and_snat', external_ip: ovnPublic(m.publicIp), logical_ip: m.privateIp } });
+    }
+    const hop = (target: RouteTarget): string | null => {
+      if (target.type === 'internetGateway') return igw && target.gatewayId === igw.id ? gatewayAddrs.get(igw.id)!.internet : null;
+      if (target.type === 'natGateway') {
+        const nat = nats.get(target.natGatewayId);
+        return nat && nat.status === 'available' && nat.vpcId === vpc.id ? nat.privateIp : null;
+      }
       if (target.type !== 'peering') return null;
       const p = active.find((x) => x.id === target.peeringId);
       const link = p && links.get(p.id);
       return p && link ? (p.requesterVpcId === vpc.id ? link.accepter : link.requester) : null;
     };
     const routesOf = new Map(
-      own.map((s) => [
-        s.id,
-        (tables.get(s.routeTableId) ?? tables.get(vpc.mainRouteTableId))?.routes.filter((r) => r.target.type === 'peering' || r.target.type === 'blackhole') ??
-          [],
-      ]),
+      own.map((s) => [s.id, (tables.get(s.routeTableId) ?? tables.get(vpc.mainRouteTableId))?.routes.filter((r) => r.target.type !== 'local') ?? []]),
     );
     const union = new Map<string, string>();
     for (const routes of routesOf.values())
@@ -298,13 +359,17 @@ export function desiredNb(
         // The subnet's own route to it, or its longest route that covers it.
         const covering = routes
           .map((r) => ({ r, c: parseCidr(r.destination) }))
-          .filter(({ c }) => c.prefix <= d.prefix && ((d.net ^ c.net) & maskOf(c.prefix)) >>> 0 === 0)
+          .filter(({ c }) => containsCidr(c, d))
           .sort((x, y) => y.c.prefix - x.c.prefix)[0];
         const nexthop = covering ? hop(covering.r.target) : null;
         const match = `inport == "rp-${s.id}" && ip4.dst == ${dest}`;
         const priority = 1000 + d.prefix;
         policies.push(nexthop ? { priority, match, action: 'reroute', nexthops: [nexthop] } : { priority, match, action: 'drop' });
       }
+      // The VPC's own addresses stay its router's (the table's local route), under a wider route that covers them (0.0.0.0/0).
+      const v = parseCidr(vpc.cidr);
+      if ([...union.keys()].some((dest) => parseCidr(dest).prefix < v.prefix && containsCidr(parseCidr(dest), v)))
+        policies.push({ priority: 1000 + v.prefix, match: `inport == "rp-${s.id}" && ip4.dst == ${vpc.cidr}`, action: 'allow' });
       // A network ACL's outbound rules take the route policies into their own (naclEgressPolicies).
       const acl = aclOfSubnet(snapshot.networkAcls ?? [], s);
       for (const p of acl ? naclEgressPolicies(acl.rules, `rp-${s.id}`, policies) : policies) {
@@ -331,6 +396,31 @@ export function desiredNb(
     if (resolver)
       children.push({ table: 'Logical_Router_Static_Route', column: 'static_routes', row: { ip_prefix: `${RESOLVER_IP}/32`, nexthop: resolver.privateIp } });
     units.push(unit(prefix, { table: 'Logical_Router', key: vpc.id, row: { name: vpc.id }, children }));
+  }
+
+  // Each internet gateway's link: a switch with the gateway's router port and a localnet port, which the
+  // gateway chassis maps to its bridge towards the internet's namespace.
+  for (const g of gateways) {
+    const names = gatewayNames(g.id);
+    units.push(
+      unit(prefix, {
+        table: 'Logical_Switch',
+        key: `ext:${g.id}`,
+        row: { name: `ext-${g.id}` },
+        children: [
+          {
+            table: 'Logical_Switch_Port',
+            column: 'ports',
+            row: { name: `ln-${g.id}`, type: 'localnet', addresses: set(['unknown']), options: map({ network_name: names.network }) },
+          },
+          {
+            table: 'Logical_Switch_Port',
+            column: 'ports',
+            row: { name: `xp-${g.id}`, type: 'router', addresses: set(['router']), options: map({ 'router-port': names.routerPort }) },
+          },
+        ],
+      }),
+    );
   }
 
   // TCP listeners: OVN's load balancer, its DNAT done on the client's chassis, attached to every client switch.
@@ -408,7 +498,8 @@ export function desiredNb(
         row: {
           name: e.id,
           addresses: set([`${mac} ${ips}`]),
-          port_security: set([`${mac} ${ips}`]),
+          // A NAT gateway forwards others' packets (AWS turns its source/destination check off): its MAC only.
+          port_security: set([nats.has(e.id) ? mac : `${mac} ${ips}`]),
           options: map(options),
           enabled: e.status === 'running',
         },
@@ -524,9 +615,9 @@ export function planNb(desired: Unit[], observed: ObservedUnit[]): NbPlan {
   const insertChildren = (u: Unit): Row => {
     const cols: Record<string, Atom[]> = {};
     for (const c of u.children) {
-      const name = `c${n++}`;
+      const name = c.name ?? `c${n++}`;
       ops.push({ op: 'insert', table: c.table, row: c.row, 'uuid-name': name });
-      (cols[c.column] ??= []).push(named(name));
+      if (c.column) (cols[c.column] ??= []).push(named(name));
     }
     return Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, set(v)]));
   };

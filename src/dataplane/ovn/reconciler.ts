@@ -27,6 +27,11 @@ import { desiredNb, macOf, NB, OWNER, planNb, type NbPlan, type ObservedUnit, ty
 import type { Snapshot } from '../../net/topology.js';
 import { map, OvsdbClient, type Condition, type Operation } from './ovsdb.js';
 import { createHash } from 'node:crypto';
+import type { DesiredState } from '../linux/desired.js';
+import type { LinuxObserved, LinuxPlan } from '../linux/reconciler.js';
+import { natRuleset } from '../linux/edge.js';
+import { nftScript } from '../linux/nft.js';
+import { attachedGateways, chassisLinksScript, OvnEdgeReconciler } from './edge.js';
 import { RESOLVER_IP, resolverEndpoints } from './resolver.js';
 
 export interface EndpointSpec {
@@ -41,11 +46,28 @@ export interface EndpointSpec {
   machine: boolean;
   /** More addresses on its eth0 (a DNS resolver's 169.254.169.253). */
   extra?: string[];
+  /** Shell run (as root) once it is plugged: a NAT gateway's forwarding and translation. */
+  setup?: string;
+}
+
+/** The last lines a command printed, for an error. */
+const last = (r: { stderr: string; stdout: string; code: number }) => (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ') || `exit ${r.code}`;
+
+/** A NAT gateway's namespace: forwarding on, its source check off, and the linux plane's ruleset (edge.ts natRuleset). */
+function natSetup(natIp: string, vpcCidr: string): string {
+  const body = natRuleset(natIp, vpcCidr);
+  return [
+    'sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.all.send_redirects=0',
+    `nft -f - <<'NIMBUS_EOF'\n${nftScript(body, createHash('sha256').update(body).digest('hex').slice(0, 16))}NIMBUS_EOF`,
+  ].join('\n');
 }
 
 export interface OvnDesired {
   units: Unit[];
   endpoints: EndpointSpec[];
+  /** The internet's namespaces (edge.ts), and the gateway chassis's side of their links. */
+  edge: DesiredState;
+  links: { chassis: string; script: string } | null;
 }
 
 export interface OvnObserved {
@@ -55,6 +77,8 @@ export interface OvnObserved {
   ports: Map<string, Map<string, string>>;
   /** The central (null) and local chassis with a process that should run and does not. */
   dead: { chassis: string | null; processes: string[] }[];
+  edge: LinuxObserved;
+  full: boolean;
 }
 
 export interface OvnPlan {
@@ -65,6 +89,9 @@ export interface OvnPlan {
   /** The central (null) and chassis to start again. */
   restart: (string | null)[];
   steps: PlanStep[];
+  edge: LinuxPlan;
+  /** The gateway chassis's side of the internet gateways' links, when it must be applied. */
+  links: { chassis: string; script: string } | null;
 }
 
 export const tapOf = (id: string) => `t${createHash('sha256').update(id).digest('hex').slice(0, 12)}`;
@@ -94,7 +121,18 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
     private readonly waitChassis?: (nbCfg: number) => Promise<string[]>,
     /** Whether a member's server may take connections (running, its chassis not down). */
     private readonly memberUp: (serverId: string) => boolean = () => true,
-  ) {}
+  ) {
+    this.edge = new OvnEdgeReconciler(store, fabric, runner, machines, () => this.gatewayChassis());
+  }
+
+  private readonly edge: OvnEdgeReconciler;
+  /** The gateway chassis's links script last applied with success. */
+  private linksApplied: string | null = null;
+
+  /** Where internet gateways are bound: the first of this machine's chassis. */
+  gatewayChassis(): string | null {
+    return [...this.fabric.localChassis()].sort()[0] ?? null;
+  }
 
   private get prefix(): string {
     return this.fabric.prefix;
@@ -120,9 +158,17 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
         gateway: s.gatewayIp,
         machine: isMachine(this.prefix, serverNs(this.prefix, e.id)),
         ...(aws.has(e.id) ? { extra: [`${RESOLVER_IP}/32`] } : {}),
+        ...(e.id.startsWith('nat-') ? { setup: natSetup(e.privateIp, snapshot.vpcs.find((v) => v.id === e.vpcId)?.cidr ?? s.cidr) } : {}),
       });
     }
-    return { units: desiredNb(snapshot, this.prefix, (e) => this.chassisOf(e), this.tcpVips(snapshot), resolvers), endpoints };
+    const chassis = this.gatewayChassis();
+    const gateways = attachedGateways(this.store);
+    return {
+      units: desiredNb(snapshot, this.prefix, (e) => this.chassisOf(e), this.tcpVips(snapshot), resolvers, { chassis }),
+      endpoints,
+      edge: this.edge.desired(),
+      links: chassis ? { chassis, script: chassisLinksScript(this.fabric, chassis, gateways, this.prefix) } : null,
+    };
   }
 
   /**
@@ -176,7 +222,13 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
   }
 
   objects(desired: OvnDesired): Iterable<string> {
-    return ['ovn-nb', 'ovn-central', ...this.fabric.localChassis().map((c) => `chassis-${c}`), ...desired.endpoints.map((e) => e.id)];
+    return [
+      'ovn-nb',
+      'ovn-central',
+      ...this.fabric.localChassis().map((c) => `chassis-${c}`),
+      ...desired.endpoints.map((e) => e.id),
+      ...this.edge.objects(desired.edge),
+    ];
   }
 
   /** The northbound connection, made again after it broke. */
@@ -255,7 +307,7 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
     const dead = [null, ...this.fabric.localChassis()]
       .map((chassis) => ({ chassis, processes: this.fabric.deadProcesses(chassis) }))
       .filter((d) => d.processes.length > 0);
-    return { nb, namespaces, ports, dead };
+    return { nb, namespaces, ports, dead, edge: await this.edge.observe(desired.edge, _opts), full: _opts.full };
   }
 
   plan(desired: OvnDesired, observed: OvnObserved): OvnPlan {
@@ -299,7 +351,12 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
         steps.push({ ns, object: 'namespace', action: 'deleted' });
         return { ns, machine: isMachine(this.prefix, ns) };
       });
-    return { nb, plug, unplug, removeNs, restart, steps };
+    const edge = this.edge.plan(desired.edge, observed.edge);
+    steps.push(...this.edge.steps(edge));
+    const links = desired.links && (observed.full || desired.links.script !== this.linksApplied) ? desired.links : null;
+    if (links && links.script !== this.linksApplied)
+      steps.push({ ns: chassisNs(this.prefix, links.chassis), object: "internet gateways' links", action: this.linksApplied ? 'updated' : 'created' });
+    return { nb, plug, unplug, removeNs, restart, steps, edge, links };
   }
 
   steps(plan: OvnPlan): PlanStep[] {
@@ -352,6 +409,15 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
             message: `plugging ${e.name} into chassis ${e.chassis}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ')}`,
           });
       });
+    // The internet's namespaces (their links' ends made towards the gateway chassis), then that chassis's side.
+    const edge = await this.edge.apply(plan.edge);
+    errors.push(...edge.errors);
+    succeeded.push(...edge.succeeded);
+    if (plan.links) {
+      const r = await this.runner('sh', ['-es'], { input: plan.links.script, timeoutMs: 30_000 });
+      if (r.code === 0) this.linksApplied = plan.links.script;
+      else errors.push({ resourceId: 'internet', message: `the internet gateways' links on chassis ${plan.links.chassis}: ${last(r)}` });
+    }
     // In effect once every chassis has it: the change (and the ports plugged since) counted once more in nb_cfg,
     // then each live chassis's report of it awaited, as `ovn-nbctl --wait=hv` does, but never for a dead chassis.
     if (plan.steps.length > 0 && this.waitChassis) {
@@ -389,7 +455,6 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
   async plugMany(endpoints: EndpointSpec[]): Promise<Map<string, string>> {
     const failed = new Map<string, string>();
     const fail = (id: string, why: string) => failed.has(id) || failed.set(id, why);
-    const last = (r: { stderr: string; stdout: string; code: number }) => (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ') || `exit ${r.code}`;
     // Whatever was left of them goes first: a half-made endpoint is made again whole.
     const left = endpoints.filter((e) => existsSync(`/run/netns/${e.ns}`));
     if (left.length > 0) {
@@ -429,6 +494,10 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
         ].join('\n'),
       });
       if (r.code !== 0) fail(e.id, last(r));
+      else if (e.setup) {
+        const setup = await this.runner('ip', ['netns', 'exec', e.ns, 'sh', '-es'], { input: e.setup + '\n' });
+        if (setup.code !== 0) fail(e.id, last(setup));
+      }
     });
     const ready = made.filter((e) => !failed.has(e.id));
     const ends = ready.flatMap((e) => [
@@ -487,6 +556,7 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
       `ip -n ${ch} link set ${e.tap} up`,
       `ip netns exec ${ch} ${offloadsOff(e.tap)}`,
       `ip netns exec ${e.ns} ${offloadsOff('eth0')}`,
+      ...(e.setup ? [`ip netns exec ${e.ns} sh -es <<'NIMBUS_SETUP'\n${e.setup}\nNIMBUS_SETUP`] : []),
       `ovs-vsctl --db=${this.fabric.ovsRemote(e.chassis!)} --timeout=10 -- --if-exists del-port br-int ${e.tap} -- add-port br-int ${e.tap} -- set interface ${e.tap} external_ids:iface-id=${e.id}`,
       '',
     ].join('\n');

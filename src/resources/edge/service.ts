@@ -14,20 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { NimbusError, invalid } from '../../core/errors.js';
 import { looksLikeId, newId } from '../../core/ids.js';
 import type { ElasticIp, InternetGateway, LoadBalancer, NatGateway, Server, Subnet, Vpc } from '../../core/model/index.js';
-import {
-  checkName,
-  checkQuota,
-  dependencyViolation,
-  notFound,
-  now,
-  requirePlane,
-  resolve,
-  saveDelete,
-  saveNew,
-  saveUpdate,
-  write,
-  type Ctx,
-} from '../context.js';
+import { checkName, checkQuota, dependencyViolation, notFound, now, resolve, saveDelete, saveNew, saveUpdate, write, type Ctx } from '../context.js';
 import { allocatePublicIp } from '../public-ips.js';
 import { allocateAddress, deleteHolder, saveHolder } from '../subnet/addresses.js';
 
@@ -42,7 +29,6 @@ export function gatewayOfVpc(ctx: Ctx, vpcId: string): InternetGateway | undefin
 }
 
 export function createInternetGateway(ctx: Ctx, input: { name: string; vpc?: string }): InternetGateway {
-  requirePlane(ctx, 'the edge', `internet gateway '${input.name}'`);
   return write(ctx, () => {
     const name = checkName(ctx, 'internetGateway', input.name);
     checkQuota(ctx, 'internetGateways', listInternetGateways(ctx).length, 'internet gateways');
@@ -159,7 +145,6 @@ export function getAddress(ctx: Ctx, ref: string): ElasticIp {
 }
 
 export function allocateElasticIp(ctx: Ctx, input: { name: string; publicIp?: string }): ElasticIp {
-  requirePlane(ctx, 'the edge', `elastic IP '${input.name}'`);
   return write(ctx, () => {
     const name = checkName(ctx, 'elasticIp', input.name);
     checkQuota(ctx, 'elasticIps', listStoredAddresses(ctx).length, 'elastic IPs');
@@ -257,7 +242,6 @@ export const getNatGateway = (ctx: Ctx, ref: string) => resolve<NatGateway>(ctx,
 export const listNatGateways = (ctx: Ctx) => ctx.store.list<NatGateway>('natGateway', { projectId: ctx.projectId });
 
 export function createNatGateway(ctx: Ctx, input: { name: string; subnet: string; elasticIp: string; ip?: string }): NatGateway {
-  requirePlane(ctx, 'the edge', `NAT gateway '${input.name}'`);
   return write(ctx, () => {
     const name = checkName(ctx, 'natGateway', input.name);
     const subnet = resolve<Subnet>(ctx, 'subnet', input.subnet, 'subnet');
