@@ -94,6 +94,8 @@ for (const plane of ['linux', 'ovn'] as const)
       const table = await nimbus('eip', 'list');
       assert.match(table, /web-ip\s+eipalloc-\w+\s+127\.0\.1\.\d+\s+server web\s+10\.70\.1\.\d+/);
       assert.match(table, /nat-ip\s+eipalloc-\w+\s+127\.0\.1\.\d+\s+NAT gateway shop-nat\s+10\.70\.1\.\d+/);
+      // Converged: nothing left to do, the edge's links included.
+      assert.match(await nimbus('dataplane', 'plan'), /nothing to change/);
     });
 
     test('the machine reaches the elastic IP; the server sees the internet router as the client', async () => {
