@@ -182,6 +182,32 @@ for (const plane of ['linux', 'ovn'] as const)
       assert.match(far.out, /BLOCKED/);
     });
 
+    test(
+      'ovn: the gateways move with their chassis: a chassis first by name takes them, and gives them back when removed',
+      { skip: plane !== 'ovn' },
+      async () => {
+        // The gateway chassis is the first of this machine's by name: ch0 comes before ch1.
+        await nimbus('chassis', 'add', 'ch0');
+        await nimbus('dataplane', 'sync');
+        const bound = async () =>
+          (
+            await run('sh', ['-c', `ovn-nbctl --db=unix:/run/nimbus/ovn/${t.prefix}/central/nb.sock --bare --columns=chassis_name list Gateway_Chassis`])
+          ).stdout.trim();
+        assert.equal(await bound(), 'ch0');
+        await eventually('the elastic IP through ch0', () => fromMachine(`http://${webIp}:8080/`));
+        const out = await eventually('the NAT gateway through ch0', async () => {
+          const r = await inside('app', 'curl -s -m 2 http://203.0.113.10/');
+          return r.code === 0 ? r.out : null;
+        });
+        assert.match(out, new RegExp(`your address: ${natIp.replace(/\./g, '\\.')}\\n`));
+        await nimbus('chassis', 'remove', 'ch0');
+        await nimbus('dataplane', 'sync');
+        assert.equal(await bound(), 'ch1');
+        await eventually('the elastic IP through ch1 again', () => fromMachine(`http://${webIp}:8080/`));
+        assert.match(await nimbus('dataplane', 'plan'), /nothing to change/);
+      },
+    );
+
     test('an internet host added by the admin answers; the gateway cannot be detached while addresses are mapped', async () => {
       await nimbus('internet', 'host', 'add', 'mirror', '--ip', '203.0.113.20', '--wait');
       const page = await eventually('the new internet host', async () => {

@@ -299,7 +299,7 @@ export class LinuxReconciler implements Reconciler<DesiredState, LinuxObserved, 
   }
 
   /** Forgets what was applied to a resource's namespace: the next pass observes it again. */
-  private forget(resourceId: string): void {
+  forget(resourceId: string): void {
     for (const [name, text] of this.applied) if ((JSON.parse(text) as NsSpec).resourceId === resourceId) this.applied.delete(name);
   }
 

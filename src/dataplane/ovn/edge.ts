@@ -137,24 +137,41 @@ export function gatewayLinks(
   };
 }
 
+/** Deletes each gateway link whose other end is not on `chassis` (shell); prints the links deleted. */
+export function staleLinksScript(prefix: string, chassis: string, gateways: InternetGateway[]): string {
+  const ns = chassisNs(prefix, chassis);
+  return gateways
+    .map((g) => gatewayNames(g.id).chassisEnd)
+    .map((x) => `ip -n ${ns} link show ${x} >/dev/null 2>&1 || { ip -n ${internetNs(prefix)} link del g${x.slice(1)} 2>/dev/null && echo g${x.slice(1)}; }`)
+    .concat('true')
+    .join('\n');
+}
+
 /**
  * The gateway chassis's side of the links (shell, as root): a netdev bridge per gateway with
- * the link's end as its port, the chassis's bridge mappings naming them all, the links' MTU
- * that of the servers (what crosses a tunnel must fit), offloads off; bridges of gateways gone
- * are deleted. Idempotent.
+ * the link's end as its port (added again when its device was gone: a veth made again is not
+ * taken up by the old port), the chassis's bridge mappings naming them all, the links' MTU that
+ * of the servers (what crosses a tunnel must fit), offloads off; bridges of gateways gone are
+ * deleted, and the other chassis (`others`, a gateway chassis before) hold none. Idempotent.
  */
-export function chassisLinksScript(fabric: Fabric, chassis: string, gateways: InternetGateway[], prefix: string): string {
+export function chassisLinksScript(fabric: Fabric, chassis: string, gateways: InternetGateway[], prefix: string, others: string[] = []): string {
   const ns = chassisNs(prefix, chassis);
   const inet = internetNs(prefix);
-  const vsctl = `ovs-vsctl --db=${fabric.ovsRemote(chassis)} --timeout=10`;
+  const vsctl = (ch: string) => `ovs-vsctl --db=${fabric.ovsRemote(ch)} --timeout=10`;
   const names = gateways.map((g) => gatewayNames(g.id));
+  const keep = ` ${names.map((n) => n.bridge).join(' ')} `;
   const lines = [
-    `for b in $(${vsctl} list-br); do case "$b" in brx*) case " ${names.map((n) => n.bridge).join(' ')} " in *" $b "*) ;; *) ${vsctl} del-br "$b" ;; esac ;; esac; done`,
+    ...others.flatMap((ch) => [
+      `for b in $(${vsctl(ch)} list-br); do case "$b" in brx*) ${vsctl(ch)} del-br "$b" ;; esac; done`,
+      `${vsctl(ch)} remove open . external-ids ovn-bridge-mappings`,
+    ]),
+    `for b in $(${vsctl(chassis)} list-br); do case "$b" in brx*) case "${keep}" in *" $b "*) ;; *) ${vsctl(chassis)} del-br "$b" ;; esac ;; esac; done`,
   ];
   for (const n of names) {
     const g = `g${n.chassisEnd.slice(1)}`;
     lines.push(
-      `${vsctl} -- --may-exist add-br ${n.bridge} -- set bridge ${n.bridge} datapath_type=netdev -- --may-exist add-port ${n.bridge} ${n.chassisEnd}`,
+      `[ "$(${vsctl(chassis)} --if-exists get interface ${n.chassisEnd} ofport)" != "-1" ] || ${vsctl(chassis)} del-port ${n.chassisEnd}`,
+      `${vsctl(chassis)} -- --may-exist add-br ${n.bridge} -- set bridge ${n.bridge} datapath_type=netdev -- --may-exist add-port ${n.bridge} ${n.chassisEnd}`,
       `ip -n ${ns} link set ${n.chassisEnd} mtu ${SERVER_MTU} up`,
       `ip -n ${inet} link set ${g} mtu ${SERVER_MTU}`,
       `ip netns exec ${ns} ${offloadsOff(n.chassisEnd)}`,
@@ -163,8 +180,8 @@ export function chassisLinksScript(fabric: Fabric, chassis: string, gateways: In
   }
   lines.push(
     names.length > 0
-      ? `${vsctl} set open . external-ids:ovn-bridge-mappings=${names.map((n) => `${n.network}:${n.bridge}`).join(',')}`
-      : `${vsctl} remove open . external-ids ovn-bridge-mappings`,
+      ? `${vsctl(chassis)} set open . external-ids:ovn-bridge-mappings=${names.map((n) => `${n.network}:${n.bridge}`).join(',')}`
+      : `${vsctl(chassis)} remove open . external-ids ovn-bridge-mappings`,
   );
   return lines.join('\n') + '\n';
 }

@@ -31,7 +31,7 @@ import type { DesiredState } from '../linux/desired.js';
 import type { LinuxObserved, LinuxPlan } from '../linux/reconciler.js';
 import { natRuleset } from '../linux/edge.js';
 import { nftScript } from '../linux/nft.js';
-import { attachedGateways, chassisLinksScript, OvnEdgeReconciler } from './edge.js';
+import { attachedGateways, chassisLinksScript, OvnEdgeReconciler, staleLinksScript } from './edge.js';
 import { RESOLVER_IP, resolverEndpoints } from './resolver.js';
 
 export interface EndpointSpec {
@@ -167,7 +167,18 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
       units: desiredNb(snapshot, this.prefix, (e) => this.chassisOf(e), this.tcpVips(snapshot), resolvers, { chassis }),
       endpoints,
       edge: this.edge.desired(),
-      links: chassis ? { chassis, script: chassisLinksScript(this.fabric, chassis, gateways, this.prefix) } : null,
+      links: chassis
+        ? {
+            chassis,
+            script: chassisLinksScript(
+              this.fabric,
+              chassis,
+              gateways,
+              this.prefix,
+              this.fabric.localChassis().filter((c) => c !== chassis),
+            ),
+          }
+        : null,
     };
   }
 
@@ -410,10 +421,20 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
           });
       });
     // The internet's namespaces (their links' ends made towards the gateway chassis), then that chassis's side.
+    // A link whose end is not on the gateway chassis (the gateway chassis changed) is deleted and made again
+    // by the next pass, at once: the internet's spec names the new chassis, but a veth does not move.
+    let requeue = false;
+    if (plan.links) {
+      const moved = await this.runner('sh', ['-c', staleLinksScript(this.prefix, plan.links.chassis, attachedGateways(this.store))]);
+      if (moved.stdout.trim()) {
+        this.edge.forget('internet');
+        requeue = true;
+      }
+    }
     const edge = await this.edge.apply(plan.edge);
     errors.push(...edge.errors);
     succeeded.push(...edge.succeeded);
-    if (plan.links) {
+    if (plan.links && !requeue) {
       const r = await this.runner('sh', ['-es'], { input: plan.links.script, timeoutMs: 30_000 });
       if (r.code === 0) this.linksApplied = plan.links.script;
       else errors.push({ resourceId: 'internet', message: `the internet gateways' links on chassis ${plan.links.chassis}: ${last(r)}` });
@@ -442,7 +463,7 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
       const r = await this.runner('python3', ['-c', GARP_PROGRAM, JSON.stringify(plugged.map((e) => [e.ns, e.mac, e.cidr.split('/')[0]]))]);
       if (r.code !== 0) errors.push({ resourceId: 'ovn-nb', message: `gratuitous ARPs: ${r.stderr.trim().split('\n').slice(-1)[0]}` });
     }
-    return { errors, succeeded, requeue: false };
+    return { errors, succeeded, requeue: requeue || edge.requeue };
   }
 
   /**
