@@ -4,6 +4,9 @@
  * on both data planes.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import {
   CreateRouteCommand,
   CreateSubnetCommand,
@@ -159,6 +162,13 @@ export async function awsPart2(client: NimbusClient, elb: ElasticLoadBalancingV2
 
 /** Debian's aws CLI, by its path (a bare `aws` may be another version). */
 export const AWS_CLI = '/usr/bin/aws';
+
+/** A reason to skip, or false when Debian's aws CLI is there (installed here first, as root: scripts/install-clients.sh). */
+export const skipAwsCli: string | false = (() => {
+  if (!existsSync(AWS_CLI) && process.getuid?.() === 0)
+    spawnSync('bash', [fileURLToPath(new URL('../../scripts/install-clients.sh', import.meta.url))], { encoding: 'utf8', timeout: 600_000 });
+  return existsSync(AWS_CLI) ? false : `${AWS_CLI} is not installed (as root: scripts/install-clients.sh, or apt-get install awscli)`;
+})();
 
 /** `aws ARGS --output text` against `url` with `env` (the keys), its stdout trimmed; throws on a non-zero exit. */
 export async function awsCli(url: string, env: Record<string, string>, args: string[]): Promise<string> {

@@ -5,12 +5,10 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { testDaemon, cli, type TestDaemon } from '../helpers/daemon.js';
-import { awsCli } from '../helpers/aws.js';
+import { awsCli, skipAwsCli } from '../helpers/aws.js';
 
-const AWS = '/usr/bin/aws';
-const skip = existsSync(AWS) ? false : `${AWS} is not installed (apt-get install awscli)`;
+const skip = skipAwsCli;
 let t: TestDaemon;
 let env: Record<string, string>;
 

@@ -7,7 +7,6 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import {
   EC2Client,
   CreateVpcCommand,
@@ -34,7 +33,7 @@ import {
   waitUntilNatGatewayAvailable,
 } from '@aws-sdk/client-ec2';
 import { testDaemon, cli, type TestDaemon } from '../helpers/daemon.js';
-import { awsCli, codeOf, tag } from '../helpers/aws.js';
+import { awsCli, codeOf, tag, skipAwsCli } from '../helpers/aws.js';
 
 let t: TestDaemon;
 let ec2: EC2Client;
@@ -131,8 +130,7 @@ test('the scenario with the SDK: gateways, addresses, routes, the waiter, and th
   await ec2.send(new ReleaseAddressCommand({ AllocationId: early.AllocationId }));
 });
 
-const AWS = '/usr/bin/aws';
-const skipCli = existsSync(AWS) ? false : `${AWS} is not installed (apt-get install awscli)`;
+const skipCli = skipAwsCli;
 
 test('the scenario with the aws CLI, as AWS documents it', { skip: skipCli }, async () => {
   const r = await cli(t.daemon.url, ['credentials', 'aws'], { NIMBUS_TOKEN: t.daemon.adminToken });

@@ -7,18 +7,17 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { testDaemon, cli, runCollect, type TestDaemon } from '../helpers/daemon.js';
-import { awsCli, awsPart2 } from '../helpers/aws.js';
+import { awsCli, awsPart2, skipAwsCli, AWS_CLI as AWS } from '../helpers/aws.js';
 import { part1, waitMembersOnline } from '../helpers/lab.js';
 import { selfSign } from '../../src/resources/certificate/service.js';
 
-const AWS = '/usr/bin/aws';
-const skip = existsSync(AWS) ? false : `${AWS} is not installed (apt-get install awscli)`;
+const skip = skipAwsCli;
 let t: TestDaemon;
 let env: Record<string, string>;
 let tmp: string;
