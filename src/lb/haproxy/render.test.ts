@@ -323,3 +323,12 @@ test("a pool no HAProxy listener sends to (a kernel TCP listener's) is still che
     }
   }
 });
+
+test("an HTTP monitor on a TCP listener's pool checks over HTTP, as Nimbus's own engine does; a TCP monitor connects only", () => {
+  const httpOnTcp = { ...CONFIG, pools: CONFIG.pools.map((p) => (p.id === 'pool-source' ? { ...p, health: { ...p.health!, type: 'HTTP' as const } } : p)) };
+  const section = (cfg: string) => cfg.split(/^backend pool-source:lsn-tcp$/m)[1].split(/^(?:frontend|backend) /m)[0];
+  const tcp = section(renderHaproxy(httpOnTcp, { dir: '/run/x', threads: 1 }));
+  assert.match(tcp, /^ {2}mode tcp$/m);
+  assert.match(tcp, /^ {2}option httpchk GET \/healthz\n {2}http-check expect rstatus \^\(200\|201\|202\|204\)\$$/m);
+  assert.doesNotMatch(section(renderHaproxy(CONFIG, { dir: '/run/x', threads: 1 })), /httpchk/);
+});

@@ -210,7 +210,8 @@ function backend(l: ListenerConfig, pool: PoolConfig): string[] {
       `  stick match req.cook(${p.cookieName})`,
     );
   const h = pool.health;
-  if (h?.type === 'HTTP' && http) {
+  // An HTTP monitor checks over HTTP on a TCP listener's pool too, as Nimbus's own engine does (HAProxy sends it in tcp mode).
+  if (h?.type === 'HTTP') {
     out.push(`  option httpchk GET ${h.urlPath || '/'}`, `  http-check expect rstatus ${expectedCodesRegex(h.expectedCodes || '200')}`);
   }
   if (h) out.push(`  timeout check ${seconds(h.timeoutMs)}`);
