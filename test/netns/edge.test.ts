@@ -184,7 +184,7 @@ for (const plane of ['linux', 'ovn'] as const)
 
     test(
       'ovn: the gateways move with their chassis: a chassis first by name takes them, and gives them back when removed',
-      { skip: plane !== 'ovn' },
+      { skip: plane !== 'ovn' && 'the linux plane has no gateway chassis' },
       async () => {
         // The gateway chassis is the first of this machine's by name: ch0 comes before ch1.
         await nimbus('chassis', 'add', 'ch0');
