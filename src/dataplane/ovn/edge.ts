@@ -25,14 +25,8 @@ import type { Machines } from '../linux/machine.js';
 import type { Runner } from '../linux/run.js';
 import type { Store } from '../../store/db.js';
 import { chassisNs, offloadsOff, SERVER_MTU, type Fabric } from './fabric.js';
-import { gatewayNames, ovnPublic } from './nb.js';
-
-/** The attached internet gateways whose VPC exists, by id. */
-export function attachedGateways(store: Store): InternetGateway[] {
-  const s = readSnapshot(store);
-  const vpcs = new Set(s.vpcs.map((v) => v.id));
-  return (s.internetGateways ?? []).filter((g) => g.vpcId && vpcs.has(g.vpcId)).sort((a, b) => a.id.localeCompare(b.id));
-}
+import { attachedGateways, gatewayNames, ovnPublic } from './nb.js';
+import type { Snapshot } from '../../net/topology.js';
 
 /** The linux plane's reconciler for the internet's namespaces only, its gateway links towards the gateway chassis. */
 export class OvnEdgeReconciler extends LinuxReconciler {
@@ -54,12 +48,16 @@ export class OvnEdgeReconciler extends LinuxReconciler {
   }
 
   override desired(): DesiredState {
-    const snapshot = readSnapshot(this.store);
+    return this.desiredFor(readSnapshot(this.store));
+  }
+
+  /** The internet's part of the linux plane's desired state for `snapshot`, its links towards the gateway chassis. */
+  desiredFor(snapshot: Snapshot): DesiredState {
     const all = desiredState(snapshot, this.prefix, this.slot());
     const chassis = this.gatewayChassis();
     const vpcOf = new Map(snapshot.servers.map((e) => [e.id, e.vpcId]));
     const mapped = mappings(snapshot.elasticIps ?? [], (id) => vpcOf.get(id));
-    const gateways = attachedGateways(this.store);
+    const gateways = attachedGateways(snapshot);
     const namespaces = new Map<string, NsSpec>();
     const slot = this.slot();
     for (const [name, spec] of all.namespaces) {

@@ -38,7 +38,7 @@ import { createHash } from 'node:crypto';
 import { containsCidr, intToIp, parseCidr } from '../../core/cidr.js';
 import type { AclRule, SecurityGroupRule, Server } from '../../core/model/index.js';
 import { aclOfSubnet } from '../../core/acl.js';
-import type { RouteTarget } from '../../core/model/index.js';
+import type { InternetGateway, RouteTarget } from '../../core/model/index.js';
 import { mappings } from '../linux/edge.js';
 import { gatewayAddresses } from '../linux/names.js';
 import { RESOLVER_IP } from '../../core/dns.js';
@@ -75,6 +75,12 @@ export interface OvnEdge {
 }
 
 /** An internet gateway's names: its router port, its external switch's localnet network and the bridge it maps to. */
+/** The internet gateways attached to a VPC that exists, by id. */
+export function attachedGateways(s: Snapshot): InternetGateway[] {
+  const vpcs = new Set(s.vpcs.map((v) => v.id));
+  return (s.internetGateways ?? []).filter((g) => g.vpcId && vpcs.has(g.vpcId)).sort((a, b) => a.id.localeCompare(b.id));
+}
+
 /** An elastic IP (127.0.1.N) as the gateway's link and OVN's NAT know it: 100.64.1.N (OVN drops 127/8 as a martian). */
 export const ovnPublic = (publicIp: string) => `100.64.1.${publicIp.split('.')[3]}`;
 
@@ -275,7 +281,7 @@ export function desiredNb(
   const links = peeringLinks(active.map((p) => p.id));
   const tables = new Map(snapshot.routeTables.map((t) => [t.id, t]));
   // The edge: each attached internet gateway is a port of its VPC's router bound to the gateway chassis.
-  const gateways = edge.chassis ? (snapshot.internetGateways ?? []).filter((g) => g.vpcId && vpcs.has(g.vpcId)) : [];
+  const gateways = edge.chassis ? attachedGateways(snapshot) : [];
   const gatewayAddrs = gatewayAddresses(gateways.map((g) => g.id));
   const endpointVpc = new Map(snapshot.servers.map((e) => [e.id, e.vpcId]));
   const mapped = mappings(snapshot.elasticIps ?? [], (id) => endpointVpc.get(id));

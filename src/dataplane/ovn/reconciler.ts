@@ -10,7 +10,7 @@
  */
 import type { ApplyResult, ObjectError, PassOptions, Reconciler } from '../../reconcile/reconciler.js';
 import type { Store } from '../../store/db.js';
-import type { HealthMonitor, Listener, LoadBalancer, Member, PlanStep, Server, Subnet } from '../../core/model/index.js';
+import type { HealthMonitor, InternetGateway, Listener, LoadBalancer, Member, PlanStep, Server, Subnet } from '../../core/model/index.js';
 import { intToIp, parseCidr, size } from '../../core/cidr.js';
 import { readSnapshot } from '../../resources/snapshot.js';
 import { listNamespaces } from '../linux/observe.js';
@@ -23,7 +23,7 @@ import { claimIds } from '../ids.js';
 import { removeServerEtc } from '../linux/attach.js';
 import { pool, run, type Runner } from '../linux/run.js';
 import { centralNs, chassisNs, offloadsOff, SERVER_MTU, type Fabric } from './fabric.js';
-import { desiredNb, macOf, NB, OWNER, planNb, type NbPlan, type ObservedUnit, type TcpVip, type Unit, type UnitTable } from './nb.js';
+import { attachedGateways, desiredNb, macOf, NB, OWNER, planNb, type NbPlan, type ObservedUnit, type TcpVip, type Unit, type UnitTable } from './nb.js';
 import type { Snapshot } from '../../net/topology.js';
 import { map, OvsdbClient, type Condition, type Operation } from './ovsdb.js';
 import { createHash } from 'node:crypto';
@@ -31,7 +31,7 @@ import type { DesiredState } from '../linux/desired.js';
 import type { LinuxObserved, LinuxPlan } from '../linux/reconciler.js';
 import { natRuleset } from '../linux/edge.js';
 import { nftScript } from '../linux/nft.js';
-import { attachedGateways, chassisLinksScript, OvnEdgeReconciler, staleLinksScript } from './edge.js';
+import { chassisLinksScript, OvnEdgeReconciler, staleLinksScript } from './edge.js';
 import { RESOLVER_IP, resolverEndpoints } from './resolver.js';
 
 export interface EndpointSpec {
@@ -67,7 +67,7 @@ export interface OvnDesired {
   endpoints: EndpointSpec[];
   /** The internet's namespaces (edge.ts), and the gateway chassis's side of their links. */
   edge: DesiredState;
-  links: { chassis: string; script: string } | null;
+  links: { chassis: string; gateways: InternetGateway[]; script: string } | null;
 }
 
 export interface OvnObserved {
@@ -91,7 +91,7 @@ export interface OvnPlan {
   steps: PlanStep[];
   edge: LinuxPlan;
   /** The gateway chassis's side of the internet gateways' links, when it must be applied. */
-  links: { chassis: string; script: string } | null;
+  links: { chassis: string; gateways: InternetGateway[]; script: string } | null;
 }
 
 export const tapOf = (id: string) => `t${createHash('sha256').update(id).digest('hex').slice(0, 12)}`;
@@ -162,14 +162,15 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
       });
     }
     const chassis = this.gatewayChassis();
-    const gateways = attachedGateways(this.store);
+    const gateways = attachedGateways(snapshot);
     return {
       units: desiredNb(snapshot, this.prefix, (e) => this.chassisOf(e), this.tcpVips(snapshot), resolvers, { chassis }),
       endpoints,
-      edge: this.edge.desired(),
+      edge: this.edge.desiredFor(snapshot),
       links: chassis
         ? {
             chassis,
+            gateways,
             script: chassisLinksScript(
               this.fabric,
               chassis,
@@ -425,7 +426,7 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
     // by the next pass, at once: the internet's spec names the new chassis, but a veth does not move.
     let requeue = false;
     if (plan.links) {
-      const moved = await this.runner('sh', ['-c', staleLinksScript(this.prefix, plan.links.chassis, attachedGateways(this.store))]);
+      const moved = await this.runner('sh', ['-c', staleLinksScript(this.prefix, plan.links.chassis, plan.links.gateways)]);
       if (moved.stdout.trim()) {
         this.edge.forget('internet');
         requeue = true;
