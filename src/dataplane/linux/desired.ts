@@ -107,7 +107,8 @@ function hash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
-export function desiredState(snapshot: Snapshot, prefix: string, slot: EdgeSlot = { alias: 4 }): DesiredState {
+/** The desired state; `internetOnly`: only the internet's namespaces and the machine's side (the ovn plane's edge). */
+export function desiredState(snapshot: Snapshot, prefix: string, slot: EdgeSlot = { alias: 4 }, internetOnly = false): DesiredState {
   const t = compile(snapshot);
   const namespaces = new Map<string, NsSpec>();
   const active = snapshot.peerings.filter((p) => p.status === 'active');
@@ -127,12 +128,12 @@ export function desiredState(snapshot: Snapshot, prefix: string, slot: EdgeSlot 
     internet,
     logged: flowLogged(snapshot),
   };
-  for (const vpc of snapshot.vpcs) {
+  for (const vpc of internetOnly ? [] : snapshot.vpcs) {
     const spec = routerSpec(t, prefix, vpc.id, ctx);
     namespaces.set(spec.name, spec);
   }
   const seenCache = new Map<string, string[]>();
-  for (const server of snapshot.servers) {
+  for (const server of internetOnly ? [] : snapshot.servers) {
     const spec = server.id.startsWith('nat-') ? natSpec(t, prefix, server) : serverSpec(t, prefix, server, seenCache, ctx.logged.has(server.id));
     namespaces.set(spec.name, spec);
   }

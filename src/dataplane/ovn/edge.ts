@@ -53,7 +53,7 @@ export class OvnEdgeReconciler extends LinuxReconciler {
 
   /** The internet's part of the linux plane's desired state for `snapshot`, its links towards the gateway chassis. */
   desiredFor(snapshot: Snapshot): DesiredState {
-    const all = desiredState(snapshot, this.prefix, this.slot());
+    const all = desiredState(snapshot, this.prefix, this.slot(), true);
     const chassis = this.gatewayChassis();
     const vpcOf = new Map(snapshot.servers.map((e) => [e.id, e.vpcId]));
     const mapped = mappings(snapshot.elasticIps ?? [], (id) => vpcOf.get(id));
