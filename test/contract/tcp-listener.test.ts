@@ -325,6 +325,8 @@ for (const v of VARIANTS.filter((x) => !only || x.name.includes(only))) {
         await new Promise((r) => host.close(r));
       }
       await until('served once the port is free', async () => (await t.client.loadBalancers.get('elb2')).provisioningStatus === 'ACTIVE', 30_000);
+      // HAProxy's stats socket may refuse for a moment while its new worker starts (seen under load): waited out.
+      await until('no reason left once it is served', async () => (await t.client.loadBalancers.status('elb2')).errors.length === 0, 30_000);
       const st = await t.client.loadBalancers.status('elb2');
       assert.deepEqual(st.errors, [], 'no reason left once it is served');
       await t.client.loadBalancers.delete('elb2', { cascade: true });
