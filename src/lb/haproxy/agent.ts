@@ -72,6 +72,25 @@ export function ask(command: string, timeoutMs = 5_000): Promise<string> {
   });
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const TRANSIENT = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EAGAIN']);
+
+/**
+ * A command that must reach HAProxy: its stats socket refuses for a moment while a new worker
+ * takes it over (a reload, or the holder starting a master again), so a refusal is asked
+ * again, for up to 5 s, instead of being reported as the load balancer's fault.
+ */
+export async function askSurely(command: string): Promise<string> {
+  for (let i = 0; ; i++) {
+    try {
+      return await ask(command);
+    } catch (err) {
+      if (i >= 100 || !TRANSIENT.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      await sleep(50);
+    }
+  }
+}
+
 let config: EngineConfig | null = null;
 let digest = '';
 /** The running master (the holder's child, maybe started for an agent before this one), and the sockets it was given. */
@@ -165,8 +184,6 @@ function endMaster(pid: number | null): void {
   if (pid) endAll(treeOf(pid));
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Waits until the running worker says it holds `want` (its description), up to 20 s. */
 async function runs(want: string): Promise<boolean> {
   for (let i = 0; i < 400; i++) {
@@ -199,7 +216,7 @@ async function runtime(next: EngineConfig): Promise<void> {
       }
   }
   // One connection, commands separated by semicolons (the stats socket's batch form), a few hundred at a time.
-  for (let i = 0; i < commands.length; i += 200) await ask(commands.slice(i, i + 200).join(';'));
+  for (let i = 0; i < commands.length; i += 200) await askSurely(commands.slice(i, i + 200).join(';'));
 }
 
 /**
