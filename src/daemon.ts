@@ -26,7 +26,7 @@ import { Supervisor } from './workloads/supervisor.js';
 import { Workloads } from './workloads/workloads.js';
 import { LoadBalancers } from './workloads/load-balancers.js';
 import { haproxyPath } from './workloads/haproxy.js';
-import { chooseL7Engine, kernelPathOf, type L7EngineName } from './resources/load-balancer/engine-choice.js';
+import { chooseL7Engine, type L7EngineName } from './resources/load-balancer/engine-choice.js';
 import { FlowLogs } from './workloads/flow-logs.js';
 import { Resolvers } from './workloads/resolvers.js';
 
@@ -132,7 +132,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   const dataplane = await chooseDataplane(opts.dataplane ?? 'auto', { dataDir, prefix: opts.prefix, workloadBase, chassis: opts.chassis });
   const supervisor = new Supervisor(join(dataDir, 'run'));
   const workloads = new Workloads(store, feed, dataplane, supervisor, dataDir);
-  const l7 = chooseL7Engine(opts.l7Engine ?? 'auto', haproxyPath(), kernelPathOf(dataplane.kind, opts.tcpEngine ?? 'kernel'));
+  const l7 = chooseL7Engine(opts.l7Engine ?? 'auto', haproxyPath());
   const loadBalancers = new LoadBalancers(store, feed, dataplane, supervisor, dataDir, workloads, opts.tcpEngine ?? 'kernel', l7);
   const flowLogs = new FlowLogs(store, feed, dataplane, dataDir);
   const resolvers = new Resolvers(store, feed, dataplane, supervisor, dataDir);

@@ -28,7 +28,7 @@ export function daemonCommands(program: Command): void {
     .addOption(
       new Option(
         '--l7-engine <engine>',
-        "HTTP and user-space TCP listeners: haproxy (one HAProxy per load balancer), builtin (Nimbus's own), or auto (HAProxy where installed, on the linux plane)",
+        "HTTP and user-space TCP listeners: haproxy (one HAProxy per load balancer), builtin (Nimbus's own), or auto (HAProxy where installed)",
       )
         .choices(['auto', 'haproxy', 'builtin'])
         .default('auto'),

@@ -115,6 +115,8 @@ export interface EngineConfig {
 
 /** The cookie Nimbus inserts for HTTP_COOKIE persistence. */
 export const LB_COOKIE = 'NIMBUSLB';
+/** The User-Agent of health checks on both engines: what a member's log tells them apart by. */
+export const HEALTH_CHECK_AGENT = 'nimbus-health-check';
 
 /** A configuration's digest: what a worker reports it holds, and what the daemon compares with what it sent. */
 export function configDigest(config: EngineConfig): string {

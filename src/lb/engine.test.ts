@@ -41,7 +41,7 @@ test('inserted-cookie persistence pins a client; without the cookie round robin 
   const { url } = await engineWith({ algorithm: 'ROUND_ROBIN', persistence: { type: 'HTTP_COOKIE' }, members: [member(a), member(b)], health: null });
   const first = await get(`${url}/`);
   const cookie = first.headers.get('set-cookie')!;
-  assert.match(cookie, /^NIMBUSLB=c[ab]; Path=\/; HttpOnly$/);
+  assert.match(cookie, /^NIMBUSLB=c[ab]; path=\/; HttpOnly$/);
   const pinned = cookie.slice('NIMBUSLB='.length, cookie.indexOf(';'));
   for (let i = 0; i < 6; i++) {
     const r = await get(`${url}/`, { cookie: `other=1; NIMBUSLB=${pinned}` });

@@ -51,7 +51,7 @@ test('source-IP persistence: each address keeps its first member; a down member 
 test('inserted cookie: a new client gets a cookie; the cookie pins; a cookie of a down or unknown member is replaced', () => {
   const p = pool({ type: 'HTTP_COOKIE' });
   const first = pick(p, '10.0.0.1');
-  assert.equal(first.setCookie, `NIMBUSLB=${first.member.id}; Path=/; HttpOnly`);
+  assert.equal(first.setCookie, `NIMBUSLB=${first.member.id}; path=/; HttpOnly`);
   for (let i = 0; i < 3; i++) {
     const again = pick(p, '10.0.0.9', `x=1; NIMBUSLB=${first.member.id}`);
     assert.equal(again.member.id, first.member.id);
@@ -60,7 +60,7 @@ test('inserted cookie: a new client gets a cookie; the cookie pins; a cookie of 
   p.members.find((m) => m.id === first.member.id)!.health = 'DOWN';
   const moved = pick(p, '10.0.0.1', `NIMBUSLB=${first.member.id}`);
   assert.notEqual(moved.member.id, first.member.id);
-  assert.equal(moved.setCookie, `NIMBUSLB=${moved.member.id}; Path=/; HttpOnly`);
+  assert.equal(moved.setCookie, `NIMBUSLB=${moved.member.id}; path=/; HttpOnly`);
   assert.ok(pick(p, '10.0.0.1', 'NIMBUSLB=mbr-gone').setCookie, 'an unknown member gets a new cookie');
 });
 

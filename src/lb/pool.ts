@@ -224,7 +224,7 @@ export class PoolRuntime {
     if (tried) for (const m of tried) m.excluded = false;
     if (!picked) return null;
     if (p?.type === 'SOURCE_IP') this.remember(clientIp, picked.id);
-    return this.answer(picked, p?.type === 'HTTP_COOKIE' ? `${LB_COOKIE}=${picked.id}; Path=/; HttpOnly` : null);
+    return this.answer(picked, p?.type === 'HTTP_COOKIE' ? `${LB_COOKIE}=${picked.id}; path=/; HttpOnly` : null);
   }
 
   private readonly choice: Choice = { member: null as unknown as MemberRuntime, setCookie: null };

@@ -1,7 +1,8 @@
 /**
  * A load balancer with two workers: both serve, the counters add up, and a worker killed
  * under load loses only its own connections; new connections are never refused, and the
- * primary starts another in its place. Bounded: at most 3,000 requests or 30 s.
+ * primary starts another in its place. Bounded: at most 3,000 requests or 30 s. Nimbus's own
+ * engine's primary and workers (HAProxy's threads and master are lb.test.ts's and the contract's).
  */
 import { test, before, after } from 'node:test';
 import { spawnSync } from 'node:child_process';
@@ -14,7 +15,7 @@ import { part1, part2, randomPublicIp, waitMembersOnline, waitUp } from '../help
 let t: TestDaemon;
 let base: string;
 before(async () => {
-  t = await testDaemon();
+  t = await testDaemon({ l7Engine: 'builtin' });
   await part1(t.client, 'web');
   base = await part2(t.client, randomPublicIp('virtual'));
   await t.client.loadBalancers.update('elb', { workers: 2 });

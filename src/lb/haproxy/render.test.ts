@@ -329,6 +329,9 @@ test("an HTTP monitor on a TCP listener's pool checks over HTTP, as Nimbus's own
   const section = (cfg: string) => cfg.split(/^backend pool-source:lsn-tcp$/m)[1].split(/^(?:frontend|backend) /m)[0];
   const tcp = section(renderHaproxy(httpOnTcp, { dir: '/run/x', threads: 1 }));
   assert.match(tcp, /^ {2}mode tcp$/m);
-  assert.match(tcp, /^ {2}option httpchk GET \/healthz\n {2}http-check expect rstatus \^\(200\|201\|202\|204\)\$$/m);
+  assert.match(
+    tcp,
+    /^ {2}option httpchk\n {2}http-check send meth GET uri \/healthz hdr User-Agent nimbus-health-check\n {2}http-check expect rstatus \^\(200\|201\|202\|204\)\$$/m,
+  );
   assert.doesNotMatch(section(renderHaproxy(CONFIG, { dir: '/run/x', threads: 1 })), /httpchk/);
 });

@@ -9,6 +9,7 @@
 import {
   configDigest,
   DEFAULT_TIMEOUTS,
+  HEALTH_CHECK_AGENT,
   LB_COOKIE,
   withPool,
   type EngineConfig,
@@ -90,7 +91,7 @@ function logFormat(l: ListenerConfig, pool: PoolConfig | null): string {
   // HTTP: when the response left (txn.t); TCP: when the connection came (sess.t); as ISO 8601 with milliseconds.
   const v = l.protocol === 'HTTP' ? 'txn.t' : 'sess.t';
   const time = `%[var(${v}),div(1000),utime(%Y-%m-%dT%H:%M:%S)].%[var(${v}),mod(1000),add(1000),regsub(^1,)]Z`;
-  const head = `{"time":"${time}","client":"%ci","listener":"${l.id}","pool":${pool ? `"${pool.id}"` : 'null'},"member":%{+Q}s`;
+  const head = `{"time":"${time}","client":"%ci:%cp","listener":"${l.id}","pool":${pool ? `"${pool.id}"` : 'null'},"member":%{+Q}s`;
   const bytes = ',"bytesIn":%U,"bytesOut":%B';
   const policy = l.policies?.length ? ',"policy":"%[var(txn.l7)]"' : '';
   if (l.protocol === 'HTTP') return `${head},"method":%{+Q}HM,"path":%{+Q}HPO,"status":%ST${bytes},"durationMs":%Ta,"upstreamMs":%Tr${policy}}`;
@@ -212,7 +213,12 @@ function backend(l: ListenerConfig, pool: PoolConfig): string[] {
   const h = pool.health;
   // An HTTP monitor checks over HTTP on a TCP listener's pool too, as Nimbus's own engine does (HAProxy sends it in tcp mode).
   if (h?.type === 'HTTP') {
-    out.push(`  option httpchk GET ${h.urlPath || '/'}`, `  http-check expect rstatus ${expectedCodesRegex(h.expectedCodes || '200')}`);
+    // Sent as Nimbus's own engine sends it (health/probes.ts), so a member's log tells checks from clients the same way.
+    out.push(
+      '  option httpchk',
+      `  http-check send meth GET uri ${h.urlPath || '/'} hdr User-Agent ${HEALTH_CHECK_AGENT}`,
+      `  http-check expect rstatus ${expectedCodesRegex(h.expectedCodes || '200')}`,
+    );
   }
   if (h) out.push(`  timeout check ${seconds(h.timeoutMs)}`);
   if (http)

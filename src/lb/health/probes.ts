@@ -5,6 +5,7 @@
 import { connect } from 'node:net';
 import type { CheckSpec, Probe, Target } from './checker.js';
 import { codeMatcher } from './codes.js';
+import { HEALTH_CHECK_AGENT } from '../config.js';
 
 export const realProbe: Probe = (t: Target, spec: CheckSpec) =>
   new Promise<boolean>((resolve) => {
@@ -20,7 +21,7 @@ export const realProbe: Probe = (t: Target, spec: CheckSpec) =>
     socket.on('error', () => finish(false));
     socket.on('connect', () => {
       if (spec.type === 'TCP') return finish(true);
-      socket.write(`GET ${spec.urlPath} HTTP/1.1\r\nHost: ${t.host}:${t.port}\r\nUser-Agent: nimbus-health-check\r\nConnection: close\r\n\r\n`);
+      socket.write(`GET ${spec.urlPath} HTTP/1.1\r\nHost: ${t.host}:${t.port}\r\nUser-Agent: ${HEALTH_CHECK_AGENT}\r\nConnection: close\r\n\r\n`);
     });
     let head = '';
     socket.setEncoding('latin1');

@@ -52,8 +52,8 @@ test('a response head gets the persistence cookie and the connection it will hav
   const buf = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\n', 'latin1');
   const resp = new ResponseHead().parse(buf, headEnd(buf));
   assert.equal(
-    responseHead(resp, 'NIMBUSLB=mbr-1; Path=/; HttpOnly', false).toString('latin1'),
-    'HTTP/1.1 200 OK\r\ncontent-length: 2\r\nset-cookie: NIMBUSLB=mbr-1; Path=/; HttpOnly\r\nconnection: keep-alive\r\n\r\n',
+    responseHead(resp, 'NIMBUSLB=mbr-1; path=/; HttpOnly', false).toString('latin1'),
+    'HTTP/1.1 200 OK\r\ncontent-length: 2\r\nset-cookie: NIMBUSLB=mbr-1; path=/; HttpOnly\r\nconnection: keep-alive\r\n\r\n',
   );
   assert.equal(responseHead(resp, null, true).toString('latin1'), 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n');
 });

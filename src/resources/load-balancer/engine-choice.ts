@@ -37,24 +37,18 @@ export function kernelPathOf(dataplane: 'linux' | 'virtual' | 'ovn', tcpEngine: 
 }
 
 /**
- * `auto` (the default) takes HAProxy where it is installed on the linux plane with its kernel
- * TCP path, the installation Octavia's amphora stands for (HAProxy for layer 7, the kernel for
- * layer 4). Elsewhere Nimbus's own engine serves unless HAProxy is named, and the reason says
- * so: both engines serve there the same way now (the public IP's socket handed to them), but
- * moving the virtual plane's default is a change of its own (docs/decisions.md, issue 27's
- * sixth part). A named engine must be there.
+ * `auto` (the default) takes HAProxy wherever it is installed, on every data plane: the
+ * installation Octavia's amphora stands for (HAProxy for layer 7; on the linux plane the
+ * kernel for layer 4). Without HAProxy, Nimbus's own engine serves, and the reason says why. A
+ * named engine must be there.
  */
-export function chooseL7Engine(asked: 'auto' | L7EngineName, haproxyAt: string | null, kernelPath: 'available' | string): L7EngineChoice {
+export function chooseL7Engine(asked: 'auto' | L7EngineName, haproxyAt: string | null): L7EngineChoice {
   if (asked === 'builtin') return { engine: 'builtin', reason: "Nimbus's own engine (--l7-engine builtin)" };
   if (asked === 'haproxy') {
     if (!haproxyAt) throw new Error('--l7-engine haproxy: haproxy is not installed (apt-get install haproxy, or bash scripts/install-deps.sh as root)');
     return { engine: 'haproxy', reason: `HAProxy (${haproxyAt}, --l7-engine haproxy)` };
   }
-  if (!haproxyAt) return { engine: 'builtin', reason: "Nimbus's own engine: haproxy is not installed" };
-  if (kernelPath !== 'available')
-    return {
-      engine: 'builtin',
-      reason: `Nimbus's own engine: ${kernelPath} (auto takes HAProxy with the linux plane's kernel path; --l7-engine haproxy takes it here)`,
-    };
+  if (!haproxyAt)
+    return { engine: 'builtin', reason: "Nimbus's own engine: haproxy is not installed (apt-get install haproxy, or bash scripts/install-deps.sh as root)" };
   return { engine: 'haproxy', reason: `HAProxy (${haproxyAt})` };
 }
