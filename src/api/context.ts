@@ -45,7 +45,7 @@ const OVN_LACKS: ReadonlySet<PlaneFeature> = new Set(['flow logs']);
 /** Where servers are placed: on the ovn plane, its chassis; nowhere on the others. */
 export function chassisOf(dataplane: Dataplane): ChassisPlacement | undefined {
   if (!(dataplane instanceof OvnDataplane)) return undefined;
-  return { names: () => dataplane.chassisNames(), spread: () => dataplane.spread() };
+  return { names: () => dataplane.chassisNames(), spread: () => dataplane.spread(), joined: (name) => dataplane.remoteChassis().has(name) };
 }
 
 /**

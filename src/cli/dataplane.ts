@@ -11,6 +11,13 @@ import { attach } from '../client/attach.js';
 import { Frame, FrameReader, frame } from '../core/exec-frames.js';
 import { fail } from './output.js';
 
+/** A local command's refusal: its code when it has one of Nimbus's, and the message naming the value at fault. */
+function refuse(err: unknown): void {
+  const e = err as { code?: string; message: string };
+  process.stderr.write(`${e.code && /^[A-Z][a-z]/.test(e.code) ? e.code : 'Error'}: ${e.message}\n`);
+  process.exitCode = 1;
+}
+
 const CHASSIS: Column<Chassis>[] = [
   { header: 'NAME', value: (c) => c.name },
   { header: 'STATE', value: (c) => c.state },
@@ -87,6 +94,84 @@ export function dataplaneCommands(program: Command): void {
         if (!(await structured(cmd, one))) process.stdout.write(`chassis ${one.name} removed\n`);
       }),
     );
+  chassis
+    .command('join')
+    .description(
+      "print (or, as root, run with --run) what this host needs to join the cloud as a chassis: packages, OVN's settings, ovn-controller, the chassis agent",
+    )
+    .argument('<name>', 'this chassis name (lowercase letters, digits, -)')
+    .requiredOption('--central <tcp:IP:PORT>', "the central's southbound database as this host reaches it (nimbus chassis list shows the others' encap IPs)")
+    .requiredOption('--encap-ip <IP[/LEN]>', "this host's tunnel address; with --datapath netdev its prefix length too")
+    .option('--run-dir <dir>', "run Open vSwitch, ovn-controller and the agent from this folder (no systemd); default: the packages' services")
+    .option('--datapath <kind>', 'system (the kernel module) or netdev (userspace, for a host without the module)', 'system')
+    .option('--uplink <interface>', 'with --datapath netdev: the interface that carries the tunnels')
+    .option('--prefix <p>', "the name prefix of the agent's namespaces", 'nimbus')
+    .option('--run', 'run it now (as root) instead of printing it')
+    .action(
+      async (name: string, o: { central: string; encapIp: string; runDir?: string; datapath: string; uplink?: string; prefix: string; run?: boolean }) => {
+        try {
+          const { joinScript } = await import('../dataplane/ovn/join.js');
+          const [ip, len] = o.encapIp.split('/');
+          if (o.datapath !== 'system' && o.datapath !== 'netdev') throw new Error(`--datapath: '${o.datapath}' is not system or netdev`);
+          if (o.datapath === 'netdev' && (!o.uplink || len === undefined))
+            throw new Error('--datapath netdev needs --uplink INTERFACE and --encap-ip IP/LEN (the tunnel address moves onto a netdev bridge)');
+          const script = joinScript({
+            name,
+            central: o.central,
+            encapIp: ip,
+            runDir: o.runDir ?? null,
+            netdev: o.datapath === 'netdev' ? { uplink: o.uplink!, prefixLength: Number(len) } : null,
+            agent: { node: process.execPath, cli: process.argv[1], prefix: o.prefix },
+          });
+          if (!o.run) return void process.stdout.write(script);
+          if (process.getuid?.() !== 0) throw new Error('--run: joining needs root (run it as root, or print the script and read it first)');
+          const { spawnSync } = await import('node:child_process');
+          const r = spawnSync('sh', ['-e'], { input: script, stdio: ['pipe', 'inherit', 'inherit'] });
+          process.exitCode = r.status ?? 1;
+        } catch (err) {
+          refuse(err);
+        }
+      },
+    );
+  chassis
+    .command('agent')
+    .description("run a joined host's chassis agent: plugs the servers the southbound places on this chassis, every 2 s (as root)")
+    .requiredOption('--name <name>', 'this chassis name')
+    .requiredOption('--central <tcp:IP:PORT>', "the central's southbound database")
+    .option('--prefix <p>', "the name prefix of the agent's namespaces", 'nimbus')
+    .option('--ovs-db <remote>', "this host's Open_vSwitch database (default: ovs-vsctl's)")
+    .option('--once', 'one pass, what it did printed; exit 1 on an error')
+    .action(async (o: { name: string; central: string; prefix: string; ovsDb?: string; once?: boolean }) => {
+      try {
+        const { ChassisAgent } = await import('../dataplane/ovn/chassis-agent.js');
+        const { checkJoin } = await import('../dataplane/ovn/join.js');
+        checkJoin({
+          name: o.name,
+          central: o.central,
+          encapIp: '0.0.0.0',
+          runDir: null,
+          netdev: null,
+          agent: { node: 'node', cli: 'nimbus', prefix: o.prefix },
+        });
+        if (!/^[a-z][a-z0-9]{1,7}$/.test(o.prefix)) throw new Error(`--prefix: '${o.prefix}' must be 2-8 lowercase letters or digits, starting with a letter`);
+        const agent = new ChassisAgent({ name: o.name, sb: o.central, prefix: o.prefix, ovsDb: o.ovsDb ?? null });
+        const say = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+        if (o.once) {
+          const r = await agent.pass();
+          for (const p of r.plugged) say(`plugged ${p}`);
+          for (const x of r.removed) say(`removed ${x}`);
+          for (const e of r.errors) say(`error: ${e}`);
+          if (r.errors.length) process.exitCode = 1;
+          return;
+        }
+        const stop = new AbortController();
+        for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
+        say(`chassis agent of ${o.name}: plugging the servers ${o.central} places here`);
+        await agent.run(say, stop.signal);
+      } catch (err) {
+        refuse(err);
+      }
+    });
   const dp = program.command('dataplane').description('the data plane that makes the network real');
   dp.command('plan')
     .description('print what the data plane would change now (changes nothing)')

@@ -67,6 +67,8 @@ export interface ChassisPlacement {
   names(): string[];
   /** The least loaded chassis. */
   spread(): string | null;
+  /** Whether a chassis is a joined host's (its agent plugs its servers; the daemon runs nothing there). */
+  joined(name: string): boolean;
 }
 
 /**

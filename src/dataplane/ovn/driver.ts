@@ -63,6 +63,8 @@ export class OvnDataplane extends LinuxDataplane {
   /** Per chassis: the last nb_cfg it reported, and when (this daemon's clock) it last moved. */
   private readonly beats = new Map<string, { nbCfg: number; movedAt: number; at: number | null }>();
   private down = new Set<string>();
+  /** Chassis of joined hosts (in the southbound, not this machine's), as the last heartbeat read them. */
+  private remote = new Set<string>();
   private heartbeat: NodeJS.Timeout | null = null;
   private readonly endpointListeners: (() => void)[] = [];
   override flowSamples = undefined as undefined | ((sources: string[]) => Promise<Map<string, FlowCounters>>);
@@ -95,6 +97,7 @@ export class OvnDataplane extends LinuxDataplane {
       undefined,
       (n) => this.chassisAt(n),
       (id) => store.get<Server>(id, 'server')?.status === 'running' && this.endpointFailure(id) === null,
+      () => this.remote,
     );
     return this.ovn;
   }
@@ -135,6 +138,7 @@ export class OvnDataplane extends LinuxDataplane {
       return;
     }
     const now = Date.now();
+    this.noteRemote(rows.map((r) => String(r.name)));
     for (const r of rows) {
       const name = String(r.name);
       const nbCfg = Number(r.nb_cfg ?? 0);
@@ -147,6 +151,16 @@ export class OvnDataplane extends LinuxDataplane {
     const changed = down.size !== this.down.size || [...down].some((n) => !this.down.has(n));
     this.down = down;
     if (changed) for (const l of this.endpointListeners) l();
+  }
+
+  /** The chassis the southbound knows: those not of this machine are joined hosts'. */
+  private noteRemote(names: string[]): void {
+    const local = new Set(this.fabric.localChassis());
+    const remote = new Set(names.filter((n) => !local.has(n)));
+    const joined = remote.size !== this.remote.size || [...remote].some((n) => !this.remote.has(n));
+    this.remote = remote;
+    // A host joined (or left): its servers' ports carry what its agent plugs them by.
+    if (joined) this.loop?.trigger();
   }
 
   /**
@@ -215,15 +229,42 @@ export class OvnDataplane extends LinuxDataplane {
     return first.reachable ? first : super.probe(server, destination, protocol, port);
   }
 
-  /** The names of the chassis servers may be placed on (those of this machine). */
-  chassisNames(): string[] {
-    return this.fabric.localChassis();
+  /** Refuses what the daemon would run inside a server on a joined host's chassis (it reaches only this machine's). */
+  private here(server: Server): void {
+    if (server.chassis && this.remote.has(server.chassis))
+      throw new NimbusError(
+        'UnsupportedOperation',
+        `server '${server.name}' runs on chassis ${server.chassis}, a joined host: exec, ping, probes and workloads run on this machine's chassis only (ping it from a server here)`,
+      );
   }
 
-  /** Where an endpoint is: its own chassis; for one without (a load balancer, a NAT gateway), one chosen by its id. */
+  override placement(endpoint: Server): Placement {
+    this.here(endpoint);
+    return super.placement(endpoint);
+  }
+
+  protected override inServer(server: Server, argv: string[], timeoutMs: number) {
+    this.here(server);
+    return super.inServer(server, argv, timeoutMs);
+  }
+
+  /** The names of the chassis servers may be placed on: this machine's, and those of joined hosts (nimbus chassis join). */
+  chassisNames(): string[] {
+    return [...this.fabric.localChassis(), ...[...this.remote].sort()];
+  }
+
+  /** The chassis of joined hosts, whose agents plug their servers (chassis-agent.ts). */
+  remoteChassis(): ReadonlySet<string> {
+    return this.remote;
+  }
+
+  /**
+   * Where an endpoint is: its own chassis (this machine's, or a joined host's); for one without (a
+   * load balancer, a NAT gateway, a resolver), one of this machine's chosen by its id.
+   */
   chassisOf(e: Server): string | null {
     const names = this.fabric.localChassis();
-    if (e.chassis && names.includes(e.chassis)) return e.chassis;
+    if (e.chassis && (names.includes(e.chassis) || this.remote.has(e.chassis))) return e.chassis;
     if (e.chassis) return null;
     if (names.length === 0) return null;
     return names[parseInt(createHash('sha256').update(e.id).digest('hex').slice(0, 8), 16) % names.length];
@@ -285,6 +326,7 @@ export class OvnDataplane extends LinuxDataplane {
       const priv = new Map(privates.map((p: Row) => [String(p.name), p]));
       const servers = this.store?.list<Server>('server') ?? [];
       const local = this.fabric.localChassis();
+      this.noteRemote(chassis.map((c: Row) => String(c.name)));
       const out: ChassisInfo[] = chassis.map((c: Row) => {
         const name = String(c.name);
         const p = priv.get(name);

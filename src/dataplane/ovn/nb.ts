@@ -36,7 +36,7 @@
  */
 import { createHash } from 'node:crypto';
 import { containsCidr, intToIp, parseCidr } from '../../core/cidr.js';
-import type { AclRule, SecurityGroupRule, Server } from '../../core/model/index.js';
+import type { AclRule, SecurityGroupRule, Server, Subnet } from '../../core/model/index.js';
 import { aclOfSubnet } from '../../core/acl.js';
 import type { InternetGateway, RouteTarget } from '../../core/model/index.js';
 import { mappings } from '../linux/edge.js';
@@ -100,6 +100,8 @@ export interface Unit {
   members?: string[];
   /** A switch's load balancers (their keys): attached as its clients' (OVN-NOTES pitfall 5). */
   lbs?: string[];
+  /** More external_ids: what a joined host's chassis agent reads of a switch port (chassis-agent.ts). */
+  labels?: Record<string, string>;
   digest: string;
 }
 
@@ -252,15 +254,18 @@ export function naclEgressPolicies(rules: AclRule[], routerPort: string, routes:
   return out;
 }
 
-function ids(prefix: string, key: string, digest: string): Row[string] {
-  return map({ [OWNER]: prefix, 'nimbus-key': key, 'nimbus-digest': digest });
+function ids(prefix: string, key: string, digest: string, labels: Record<string, string> = {}): Row[string] {
+  return map({ ...labels, [OWNER]: prefix, 'nimbus-key': key, 'nimbus-digest': digest });
 }
 
 /** Finishes a unit: its digest over what it holds, written into its row. */
 function unit(prefix: string, u: Omit<Unit, 'digest'>): Unit {
-  const digest = hash(JSON.stringify([u.row, u.children, u.parent ?? null]));
-  return { ...u, digest, row: { ...u.row, external_ids: ids(prefix, u.key, digest) } };
+  const digest = hash(JSON.stringify(u.labels ? [u.row, u.children, u.parent ?? null, u.labels] : [u.row, u.children, u.parent ?? null]));
+  return { ...u, digest, row: { ...u.row, external_ids: ids(prefix, u.key, digest, u.labels) } };
 }
+
+/** The external_ids a joined host's chassis agent plugs a server by (chassis-agent.ts): its address with the subnet's length, its gateway, its name. */
+export const AGENT_LABELS = { cidr: 'nimbus-cidr', gateway: 'nimbus-gateway', name: 'nimbus-name' } as const;
 
 /**
  * The northbound units for `snapshot`; `chassisOf` says where each endpoint is bound (null:
@@ -273,6 +278,8 @@ export function desiredNb(
   vips: TcpVip[] = [],
   resolvers: ResolverEndpoint[] = [],
   edge: OvnEdge = { chassis: null },
+  /** Chassis of joined hosts (not this machine's): their servers' ports carry what the host's agent plugs them by. */
+  remote: ReadonlySet<string> = new Set(),
 ): Unit[] {
   const units: Unit[] = [];
   const vpcs = new Map(snapshot.vpcs.map((v) => [v.id, v]));
@@ -486,6 +493,7 @@ export function desiredNb(
   }
 
   const subnetIds = new Set(subnets.map((s) => s.id));
+  const subnetById = new Map(subnets.map((s) => [s.id, s]));
   const groupMembers = new Map<string, string[]>();
   const guarded: string[] = [];
   const aws = new Set(resolvers.filter((r) => r.aws).map((r) => r.id));
@@ -510,6 +518,7 @@ export function desiredNb(
           enabled: e.status === 'running',
         },
         children: [],
+        ...(chassis && remote.has(chassis) ? { labels: agentLabels(e, subnetById.get(e.subnetId)!) } : {}),
       }),
     );
     for (const g of e.securityGroupIds) groupMembers.set(g, [...(groupMembers.get(g) ?? []), e.id]);
@@ -693,4 +702,8 @@ function refsTo(
     else if (o) out.push(uuid(o.uuid));
   }
   return out;
+}
+
+function agentLabels(e: { name: string; privateIp: string }, s: Subnet): Record<string, string> {
+  return { [AGENT_LABELS.cidr]: `${e.privateIp}/${s.cidr.split('/')[1]}`, [AGENT_LABELS.gateway]: s.gatewayIp, [AGENT_LABELS.name]: e.name };
 }

@@ -22,7 +22,7 @@ import { existsSync } from 'node:fs';
 import { claimIds } from '../ids.js';
 import { removeServerEtc } from '../linux/attach.js';
 import { pool, run, type Runner } from '../linux/run.js';
-import { centralNs, chassisNs, offloadsOff, SERVER_MTU, type Fabric } from './fabric.js';
+import { centralNs, chassisNs, SERVER_MTU, type Fabric } from './fabric.js';
 import { attachedGateways, desiredNb, macOf, NB, OWNER, planNb, type NbPlan, type ObservedUnit, type TcpVip, type Unit, type UnitTable } from './nb.js';
 import type { Snapshot } from '../../net/topology.js';
 import { map, OvsdbClient, type Condition, type Operation } from './ovsdb.js';
@@ -32,6 +32,7 @@ import type { LinuxObserved, LinuxPlan } from '../linux/reconciler.js';
 import { natRuleset } from '../linux/edge.js';
 import { nftScript } from '../linux/nft.js';
 import { chassisLinksScript, OvnEdgeReconciler, staleLinksScript } from './edge.js';
+import { plugLines, removeNsLine, tapOf } from './plug.js';
 import { RESOLVER_IP, resolverEndpoints } from './resolver.js';
 
 export interface EndpointSpec {
@@ -94,7 +95,7 @@ export interface OvnPlan {
   links: { chassis: string; gateways: InternetGateway[]; script: string } | null;
 }
 
-export const tapOf = (id: string) => `t${createHash('sha256').update(id).digest('hex').slice(0, 12)}`;
+export { tapOf } from './plug.js';
 
 /** The endpoints' namespaces this plane makes (those of the linux plane's names that are endpoints). */
 const endpointNs = (prefix: string, ns: string) => ['ecs', 'lb', 'nat', 'dns'].some((k) => ns.startsWith(`${prefix}-${k}-`));
@@ -121,6 +122,8 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
     private readonly waitChassis?: (nbCfg: number) => Promise<string[]>,
     /** Whether a member's server may take connections (running, its chassis not down). */
     private readonly memberUp: (serverId: string) => boolean = () => true,
+    /** The chassis of joined hosts: their servers are plugged by the host's agent, not here. */
+    private readonly remote: () => ReadonlySet<string> = () => new Set(),
   ) {
     this.edge = new OvnEdgeReconciler(store, fabric, runner, machines, () => this.gatewayChassis());
   }
@@ -144,9 +147,12 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
     const endpoints: EndpointSpec[] = [];
     const resolvers = resolverEndpoints(snapshot.vpcs, snapshot.subnets);
     const aws = new Set(resolvers.filter((r) => r.aws).map((r) => r.id));
+    const remote = this.remote();
     for (const e of [...snapshot.servers, ...resolvers]) {
       const s: Subnet | undefined = subnets.get(e.subnetId);
       if (!s) continue;
+      // On a joined host's chassis: its agent plugs it there (the switch port says where, nb.ts).
+      if (e.chassis && remote.has(e.chassis)) continue;
       endpoints.push({
         id: e.id,
         name: e.name,
@@ -164,7 +170,7 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
     const chassis = this.gatewayChassis();
     const gateways = attachedGateways(snapshot);
     return {
-      units: desiredNb(snapshot, this.prefix, (e) => this.chassisOf(e), this.tcpVips(snapshot), resolvers, { chassis }),
+      units: desiredNb(snapshot, this.prefix, (e) => this.chassisOf(e), this.tcpVips(snapshot), resolvers, { chassis }, remote),
       endpoints,
       edge: this.edge.desiredFor(snapshot),
       links: chassis
@@ -561,27 +567,10 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
 
   /** Shell text (as root) that makes the endpoint's namespace and plugs its eth0 into its chassis's br-int. */
   plugScript(e: EndpointSpec): string {
-    const ch = chassisNs(this.prefix, e.chassis!);
+    const at = { ns: chassisNs(this.prefix, e.chassis!), ovsDb: this.fabric.ovsRemote(e.chassis!) };
     const make = e.machine ? createMachineScript(e.ns, claimIds(e.ns)) : `ip netns add ${e.ns}`;
-    return [
-      // Whatever was left of it goes first: a half-made endpoint is made again whole.
-      `if [ -e /run/netns/${e.ns} ]; then ip netns pids ${e.ns} | xargs -r kill -KILL; ip netns del ${e.ns}; fi`,
-      ...(e.machine ? [removeMachineScript(e.ns)] : []),
-      make,
-      `ip -n ${ch} link del ${e.tap} 2>/dev/null || true`,
-      `ip -n ${ch} link add name ${e.tap} mtu ${SERVER_MTU} type veth peer name eth0 netns ${e.ns}`,
-      `ip -n ${e.ns} link set lo up`,
-      `ip -n ${e.ns} link set eth0 address ${e.mac} mtu ${SERVER_MTU} up`,
-      `ip -n ${e.ns} addr add ${e.cidr} dev eth0`,
-      ...(e.extra ?? []).map((a) => `ip -n ${e.ns} addr add ${a} dev eth0`),
-      `ip -n ${e.ns} route add default via ${e.gateway}`,
-      `ip -n ${ch} link set ${e.tap} up`,
-      `ip netns exec ${ch} ${offloadsOff(e.tap)}`,
-      `ip netns exec ${e.ns} ${offloadsOff('eth0')}`,
-      ...(e.setup ? [`ip netns exec ${e.ns} sh -es <<'NIMBUS_SETUP'\n${e.setup}\nNIMBUS_SETUP`] : []),
-      `ovs-vsctl --db=${this.fabric.ovsRemote(e.chassis!)} --timeout=10 -- --if-exists del-port br-int ${e.tap} -- add-port br-int ${e.tap} -- set interface ${e.tap} external_ids:iface-id=${e.id}`,
-      '',
-    ].join('\n');
+    // Whatever was left of it goes first: a half-made endpoint is made again whole.
+    return [removeNsLine(e.ns), ...(e.machine ? [removeMachineScript(e.ns)] : []), ...plugLines(e, at, make), ''].join('\n');
   }
 }
 

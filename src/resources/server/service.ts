@@ -23,8 +23,17 @@ function resolveGroups(ctx: Ctx, refs: string[] | undefined): string[] {
   return [...new Set(list.map((r) => resolve<SecurityGroup>(ctx, 'securityGroup', r, 'securityGroups').id))];
 }
 
-/** Where a server goes: the chassis asked for (which must exist), or the least loaded one; nothing off the ovn plane. */
-function placed(ctx: Ctx, asked: string | undefined): { chassis?: string } {
+/**
+ * Where a server goes: the chassis asked for (which must exist), or the least loaded one of this
+ * machine's; nothing off the ovn plane. A joined host's chassis takes only a server without an
+ * app: the daemon runs workloads, `exec` and `ping` on this machine's chassis alone.
+ */
+function placed(ctx: Ctx, asked: string | undefined, app: string | null | undefined): { chassis?: string } {
+  if (asked !== undefined && app && ctx.chassis?.joined(asked))
+    throw new NimbusError(
+      'UnsupportedOperation',
+      `chassis: '${asked}' is a joined host's, where the daemon runs no app ('${app}'): its workload, exec and ping run on this machine's chassis only (nimbus chassis list)`,
+    );
   if (!ctx.chassis) {
     if (asked !== undefined) throw invalid(`chassis: '${asked}': servers are placed on chassis on the ovn data plane only (nimbus serve --dataplane ovn)`);
     return {};
@@ -57,7 +66,7 @@ export function createServer(ctx: Ctx, input: ServerInput): Server {
       app: input.app ?? null,
       ...(input.image ? { image: input.image } : {}),
       loopbackIp: intToIp((ctx.workloadBase ?? LOOPBACK_BASE) + 1 + (ctx.store.nextSeq() % (RANGE_SIZE - 2))),
-      ...placed(ctx, input.chassis),
+      ...placed(ctx, input.chassis, input.app),
       status: 'running',
       createdAt: now(),
     };
@@ -89,7 +98,7 @@ export function updateServer(ctx: Ctx, ref: string, input: ServerUpdate): Server
           'IncorrectInstanceState',
           `server '${server.name}' is running; stop it before moving it to chassis '${input.chassis}' (nimbus server stop ${server.name})`,
         );
-      server.chassis = placed(ctx, input.chassis).chassis;
+      server.chassis = placed(ctx, input.chassis, server.app).chassis;
     }
     saveUpdate(ctx, 'server', server);
     return server;
