@@ -14,8 +14,12 @@ import { installationFolders } from '../../src/workloads/lb-dirs.js';
 export const BIN = fileURLToPath(new URL('../../bin/nimbus.js', import.meta.url));
 
 // Daemons started by the tests record their tokens in a config folder of this run, not the user's;
-// the CLIs the tests spawn inherit it and find them there.
-process.env.NIMBUS_CONFIG_DIR ??= mkdtempSync(join(tmpdir(), 'nimbus-test-config-'));
+// the CLIs the tests spawn inherit it and find them there. The test file that made it removes it as it ends.
+if (!process.env.NIMBUS_CONFIG_DIR) {
+  const configDir = mkdtempSync(join(tmpdir(), 'nimbus-test-config-'));
+  process.env.NIMBUS_CONFIG_DIR = configDir;
+  process.once('exit', () => rmSync(configDir, { recursive: true, force: true }));
+}
 
 export interface TestDaemon {
   daemon: Daemon;
