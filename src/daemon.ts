@@ -39,6 +39,8 @@ export interface DaemonOptions {
   prefix?: string;
   /** ovn plane: simulated chassis to start when there is none yet. */
   chassis?: number;
+  /** ovn plane: other hosts may join as chassis (`nimbus serve --join-hosts`). */
+  joinHosts?: boolean;
   /** Host names requests may name besides the loopback ones (--allow-host). */
   allowHosts?: string[];
   /** TCP listeners on the linux plane: nftables rules where the listener allows (default), or always the user-space engine. */
@@ -129,7 +131,13 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   writeFileSync(join(dataDir, ADMIN_TOKEN_FILE), adminToken + '\n', { mode: 0o600 });
   chmodSync(join(dataDir, ADMIN_TOKEN_FILE), 0o600);
   const workloadBase = claimWorkloadRange(dataDir);
-  const dataplane = await chooseDataplane(opts.dataplane ?? 'auto', { dataDir, prefix: opts.prefix, workloadBase, chassis: opts.chassis });
+  const dataplane = await chooseDataplane(opts.dataplane ?? 'auto', {
+    dataDir,
+    prefix: opts.prefix,
+    workloadBase,
+    chassis: opts.chassis,
+    joinHosts: opts.joinHosts,
+  });
   const supervisor = new Supervisor(join(dataDir, 'run'));
   const workloads = new Workloads(store, feed, dataplane, supervisor, dataDir);
   const l7 = chooseL7Engine(opts.l7Engine ?? 'auto', haproxyPath());

@@ -18,6 +18,10 @@ export function daemonCommands(program: Command): void {
         .default('auto'),
     )
     .option('--chassis <n>', 'ovn plane: simulated chassis to start on this machine when there is none yet', int('chassis'), 1)
+    .option(
+      '--join-hosts',
+      'ovn plane: let other hosts join as chassis (nimbus chassis join): links the underlay (198.18.0.0/16) to this host, turns IPv4 forwarding on, forwards only Geneve and the southbound into it',
+    )
     .option('--prefix <p>', 'prefix of kernel object names (2-4 letters), one per installation')
     .option('--allow-host <name>', 'a host name requests may name besides the loopback ones (repeatable)', collect)
     .addOption(
@@ -41,6 +45,7 @@ export function daemonCommands(program: Command): void {
         dataplane: DataplaneChoice;
         prefix?: string;
         chassis: number;
+        joinHosts?: boolean;
         allowHost?: string[];
         tcpEngine: 'kernel' | 'user-space';
         l7Engine: 'auto' | 'haproxy' | 'builtin';
@@ -60,6 +65,7 @@ export function daemonCommands(program: Command): void {
             dataplane: o.dataplane,
             prefix: o.prefix,
             chassis: o.chassis,
+            joinHosts: o.joinHosts,
             allowHosts: o.allowHost,
             tcpEngine: o.tcpEngine,
             l7Engine: o.l7Engine,

@@ -102,13 +102,17 @@ export function dataplaneCommands(program: Command): void {
     .argument('<name>', 'this chassis name (lowercase letters, digits, -)')
     .requiredOption('--central <tcp:IP:PORT>', "the central's southbound database as this host reaches it (nimbus chassis list shows the others' encap IPs)")
     .requiredOption('--encap-ip <IP[/LEN]>', "this host's tunnel address; with --datapath netdev its prefix length too")
+    .option('--via <IP>', "the central's machine, through which its underlay (198.18.0.0/16) is routed (it runs nimbus serve --join-hosts)")
     .option('--run-dir <dir>', "run Open vSwitch, ovn-controller and the agent from this folder (no systemd); default: the packages' services")
     .option('--datapath <kind>', 'system (the kernel module) or netdev (userspace, for a host without the module)', 'system')
     .option('--uplink <interface>', 'with --datapath netdev: the interface that carries the tunnels')
     .option('--prefix <p>', "the name prefix of the agent's namespaces", 'nimbus')
     .option('--run', 'run it now (as root) instead of printing it')
     .action(
-      async (name: string, o: { central: string; encapIp: string; runDir?: string; datapath: string; uplink?: string; prefix: string; run?: boolean }) => {
+      async (
+        name: string,
+        o: { central: string; encapIp: string; via?: string; runDir?: string; datapath: string; uplink?: string; prefix: string; run?: boolean },
+      ) => {
         try {
           const { joinScript } = await import('../dataplane/ovn/join.js');
           const [ip, len] = o.encapIp.split('/');
@@ -119,6 +123,7 @@ export function dataplaneCommands(program: Command): void {
             name,
             central: o.central,
             encapIp: ip,
+            via: o.via ?? null,
             runDir: o.runDir ?? null,
             netdev: o.datapath === 'netdev' ? { uplink: o.uplink!, prefixLength: Number(len) } : null,
             agent: { node: process.execPath, cli: process.argv[1], prefix: o.prefix },
@@ -149,11 +154,11 @@ export function dataplaneCommands(program: Command): void {
           name: o.name,
           central: o.central,
           encapIp: '0.0.0.0',
+          via: null,
           runDir: null,
           netdev: null,
           agent: { node: 'node', cli: 'nimbus', prefix: o.prefix },
         });
-        if (!/^[a-z][a-z0-9]{1,7}$/.test(o.prefix)) throw new Error(`--prefix: '${o.prefix}' must be 2-8 lowercase letters or digits, starting with a letter`);
         const agent = new ChassisAgent({ name: o.name, sb: o.central, prefix: o.prefix, ovsDb: o.ovsDb ?? null });
         const say = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
         if (o.once) {

@@ -26,6 +26,8 @@ export interface DataplaneOptions {
   workloadBase: number;
   /** ovn plane: simulated chassis to start when there is none yet. */
   chassis?: number;
+  /** ovn plane: other hosts may join as chassis (`--join-hosts`). */
+  joinHosts?: boolean;
 }
 
 const TOOLS: [string, string][] = [
@@ -82,7 +84,13 @@ export async function chooseDataplane(choice: DataplaneChoice, opts: DataplaneOp
     }
     const missing = why ?? ovnUnavailable();
     if (missing) throw new NimbusError('Dataplane.Unavailable', `the ovn data plane cannot run: ${missing}`);
-    return new OvnDataplane(installationPrefix(opts.dataDir, opts.prefix), 'chosen with --dataplane ovn', opts.dataDir, opts.chassis ?? 1);
+    return new OvnDataplane(
+      installationPrefix(opts.dataDir, opts.prefix),
+      'chosen with --dataplane ovn',
+      opts.dataDir,
+      opts.chassis ?? 1,
+      opts.joinHosts ?? false,
+    );
   }
   if (choice === 'linux') {
     if (why) throw new NimbusError('Dataplane.Unavailable', `the linux data plane cannot run: ${why}`);

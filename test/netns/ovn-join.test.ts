@@ -1,22 +1,26 @@
 /**
- * A host joined with `nimbus chassis join`, as root: this machine has no second host, so the
- * "host" is a network namespace on the central's underlay (as a host on the central's network
- * would be), entered with nsenter (its network only, as a host's processes would see the
- * machine's folders). The join script runs there as printed (its run-folder and userspace
- * datapath form: no systemd, no kernel module here), starts Open vSwitch, ovn-controller and
- * the chassis agent; then a server placed on that chassis is plugged by the agent, not the
- * daemon, and reaches a server of this machine's chassis over Geneve both ways; deleted, the
- * agent removes it. Everything the test made is removed afterwards, also when it failed.
+ * A host joined with `nimbus chassis join`, as root. This machine has no second host, so the
+ * "host" is a network namespace linked to this machine's own namespace (as a host on its
+ * network would be), entered with nsenter (its network only: it sees the machine's folders, as a
+ * host with Nimbus installed would see its own). The daemon runs with `--join-hosts`: the
+ * underlay is linked to this machine, which forwards only Geneve and the southbound into it.
+ * The join script runs on the host as printed (its run-folder and userspace-datapath form: no
+ * systemd and no kernel module here), with a route to the underlay through this machine, and
+ * starts Open vSwitch, ovn-controller and the chassis agent; then a server placed on that
+ * chassis is plugged by the agent, not the daemon, and reaches a server of this machine's
+ * chassis over Geneve both ways; deleted, the agent removes it. Everything the test made is
+ * removed afterwards, also when it failed. One installation per machine lets hosts join (they
+ * share the underlay's address on the host), so a parallel run of this test waits for the other.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ovnDaemon, skipOvn } from '../helpers/ovn.js';
 import { runPrefix, type LinuxTestDaemon } from '../helpers/linux.js';
 import { BIN, cli } from '../helpers/daemon.js';
-import { OVN_RUN_DIR, underlayNs } from '../../src/dataplane/ovn/fabric.js';
+import { forwardingBefore, hostLink, OVN_RUN_DIR, underlayTable } from '../../src/dataplane/ovn/fabric.js';
 import { leaveScript } from '../../src/dataplane/ovn/join.js';
 import { serverNs } from '../../src/dataplane/linux/names.js';
 import { listNamespaces } from '../../src/dataplane/linux/observe.js';
@@ -38,21 +42,32 @@ describe('a host joined as a chassis (nimbus chassis join, the chassis agent)', 
   let host = '';
   let runDir = '';
   const agentPrefix = runPrefix();
+  let closed = false;
   before(async () => {
-    t = await ovnDaemon(1);
+    // A parallel run holds the underlay's address on the host until it ends: its daemon is waited for (bounded).
+    for (let i = 0; ; i++) {
+      try {
+        t = await ovnDaemon(1, undefined, { joinHosts: true });
+        break;
+      } catch (err) {
+        if (i >= 150 || !/one installation per machine lets hosts join/.test(String(err))) throw err;
+        await new Promise((r) => setTimeout(r, 2_000));
+      }
+    }
     host = `${t.prefix}-ovn-h2`;
     runDir = join(OVN_RUN_DIR, t.prefix, 'joined-h2');
-    const ul = underlayNs(t.prefix);
-    // The host: one interface on the central's underlay, with its address (the join script moves it to a netdev bridge).
+    // The host: one interface towards this machine, 198.19.0.2/24 (this machine's end 198.19.0.1).
     const made = sh(
       [
         'set -e',
         `ip netns add ${host}`,
         `ip -n ${host} link set lo up`,
-        `ip -n ${ul} link add name uh2 type veth peer name eth0 netns ${host}`,
-        `ip -n ${ul} link set uh2 master ul0 up`,
+        `ip link add name ${t.prefix}-h2 type veth peer name eth0 netns ${host}`,
+        `ip addr add 198.19.0.1/24 dev ${t.prefix}-h2`,
+        `ip link set ${t.prefix}-h2 up`,
+        `ethtool -K ${t.prefix}-h2 tx off sg off tso off gso off gro off >/dev/null 2>&1 || true`,
         `ip -n ${host} link set eth0 up`,
-        `ip -n ${host} addr add 198.18.200.2/16 dev eth0`,
+        `ip -n ${host} addr add 198.19.0.2/24 dev eth0`,
       ].join('\n'),
     );
     assert.equal(made.status, 0, made.stderr);
@@ -61,24 +76,28 @@ describe('a host joined as a chassis (nimbus chassis join, the chassis agent)', 
     if (runDir) sh(leaveScript(runDir));
     for (const ns of (await listNamespaces()).filter((n) => n.startsWith(`${agentPrefix}-`) || n === host))
       sh(`ip netns pids ${ns} | xargs -r kill -KILL; ip netns del ${ns}`);
-    if (t) sh(`ip -n ${underlayNs(t.prefix)} link del uh2 2>/dev/null`);
+    if (t) sh(`ip link del ${t.prefix}-h2 2>/dev/null`);
     if (runDir) rmSync(runDir, { recursive: true, force: true });
-    await t?.close();
+    if (!closed) await t?.close();
   });
 
   test('the printed script runs on the host; the chassis reports and is listed as another host', async () => {
-    const args = ['chassis', 'join', 'h2', '--central', 'tcp:198.18.0.1:6642', '--encap-ip', '198.18.200.2/16'];
+    const args = ['chassis', 'join', 'h2', '--central', 'tcp:198.18.0.1:6642', '--encap-ip', '198.19.0.2/24', '--via', '198.19.0.1'];
     const more = ['--datapath', 'netdev', '--uplink', 'eth0', '--run-dir', runDir, '--prefix', agentPrefix];
     const printed = spawnSync(process.execPath, [BIN, ...args, ...more], { encoding: 'utf8' });
     assert.equal(printed.status, 0, printed.stderr);
     assert.match(printed.stdout, /external_ids:system-id=h2 external_ids:ovn-remote=tcp:198\.18\.0\.1:6642 /);
     assert.match(printed.stdout, /chassis agent --name h2 --central tcp:198\.18\.0\.1:6642 --prefix /);
+    assert.match(printed.stdout, /^ip route replace 198\.18\.0\.0\/16 via 198\.19\.0\.1$/m);
     const ran = spawnSync('nsenter', [`--net=/run/netns/${host}`, process.execPath, BIN, ...args, ...more, '--run'], { encoding: 'utf8', timeout: 120_000 });
     assert.equal(ran.status, 0, `${ran.stdout}\n${ran.stderr}`);
     await until('h2 up in nimbus chassis list', async () => (await t.client.chassis.list()).some((c) => c.name === 'h2' && c.state === 'up'));
     const h2 = (await t.client.chassis.list()).find((c) => c.name === 'h2')!;
     assert.equal(h2.local, false);
-    assert.equal(h2.encapIp, '198.18.200.2');
+    assert.equal(h2.encapIp, '198.19.0.2');
+    // This machine forwards only Geneve and the southbound into its underlay: the central's other ports and ICMP stay out.
+    assert.notEqual(sh(`ip netns exec ${host} ping -c 1 -W 1 198.18.0.1`).status, 0, 'ping into the underlay is not forwarded');
+    assert.match((await t.client.status()).dataplane.reason, /hosts may join \(southbound tcp:198\.18\.0\.1:6642, through this host; joined: h2\)/);
   });
 
   test("a server placed on the joined chassis is plugged by the host's agent and reaches this machine's chassis both ways", async () => {
@@ -99,7 +118,7 @@ describe('a host joined as a chassis (nimbus chassis join, the chassis agent)', 
     const addr = sh(`ip -n ${ns} -4 -o addr show dev eth0`).stdout;
     assert.match(addr, new RegExp(`inet ${there.privateIp.replaceAll('.', '\\.')}/24 `));
     const listed = await cli(t.daemon.url, ['chassis', 'list']);
-    assert.match(listed.stdout, /^h2 +up +198\.18\.200\.2 +there /m);
+    assert.match(listed.stdout, /^h2 +up +198\.19\.0\.2 +there /m);
   });
 
   test('a chassis that is neither here nor joined is refused, naming those that are; what the daemon cannot run on a joined host is refused', async () => {
@@ -124,5 +143,19 @@ describe('a host joined as a chassis (nimbus chassis join, the chassis agent)', 
     await t.client.servers.delete('there');
     const ns = serverNs(agentPrefix, there.id);
     await until("the agent's namespace gone", async () => !(await listNamespaces()).includes(ns));
+  });
+
+  test("the daemon closed and its installation cleaned: the host's link into the underlay and its forwarding table are gone", async () => {
+    const prefix = t.prefix;
+    assert.equal(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(), '1', 'forwarding on while hosts may join');
+    // What it was before the daemon turned it on, as the daemon recorded it.
+    const before = readFileSync(forwardingBefore(prefix), 'utf8').trim();
+    assert.match(before, /^[01]$/);
+    assert.equal(sh(`ip -o addr show dev ${hostLink(prefix)}`).stdout.includes('198.18.255.254/16'), true);
+    closed = true;
+    await t.close();
+    assert.notEqual(sh(`ip link show ${hostLink(prefix)}`).status, 0, 'the link is gone');
+    assert.notEqual(sh(`nft list table inet ${underlayTable(prefix)}`).status, 0, 'the table is gone');
+    assert.equal(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(), before, 'forwarding as it was before');
   });
 });

@@ -10,13 +10,17 @@ import { removeServerEtc } from './attach.js';
 import { hostTable } from './l4.js';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { OVN_RUN_DIR } from '../ovn/fabric.js';
+import { forwardingBefore, hostLink, OVN_RUN_DIR, restoreForwarding, underlayTable } from '../ovn/fabric.js';
 import { MACHINES_DIR, removeMachineScript } from './machine.js';
 import { releaseIdsOf } from '../ids.js';
 
 export async function cleanNamespaces(prefix: string): Promise<string[]> {
   await run('nft', ['delete', 'table', 'ip', hostTable(prefix)]);
   await run('nft', ['delete', 'table', 'ip', `nimbus_edge_${prefix}`]);
+  // The ovn plane's link from the host into its underlay and its forwarding table (--join-hosts).
+  await run('ip', ['link', 'del', hostLink(prefix)]);
+  await run('nft', ['delete', 'table', 'inet', underlayTable(prefix)]);
+  await run('sh', ['-c', restoreForwarding(forwardingBefore(prefix))]);
   const mine = (await listNamespaces()).filter((n) => owned(prefix, n));
   // Servers' machines: their user and uts namespaces (also of a machine whose network namespace is gone), and their ids.
   let files: string[] = [];

@@ -59,6 +59,7 @@ const JOIN: JoinOptions = {
   name: 'host2',
   central: 'tcp:198.18.0.1:6642',
   encapIp: '10.0.0.6',
+  via: null,
   runDir: null,
   netdev: null,
   agent: { node: '/usr/bin/node', cli: '/usr/lib/nimbus/bin/nimbus.js', prefix: 'nimbus' },
@@ -75,7 +76,8 @@ test("the join script sets OVN's settings and starts the packages' services and 
     s,
     /^ExecStart=\/usr\/bin\/node \/usr\/lib\/nimbus\/bin\/nimbus\.js chassis agent --name host2 --central tcp:198\.18\.0\.1:6642 --prefix nimbus$/m,
   );
-  assert.doesNotMatch(s, /datapath_type=netdev|--run-dir|--detach/);
+  assert.doesNotMatch(s, /datapath_type=netdev|--run-dir|--detach|ip route/);
+  assert.match(joinScript({ ...JOIN, via: '10.0.0.5' }), /^ip route replace 198\.18\.0\.0\/16 via 10\.0\.0\.5$/m);
   const folder = joinScript({ ...JOIN, runDir: '/run/h2', netdev: { uplink: 'eth1', prefixLength: 24 } });
   assert.match(folder, /ovn-controller unix:\/run\/h2\/db\.sock .*--detach/);
   assert.match(folder, /add-port br-ul eth1/);
@@ -89,6 +91,7 @@ test('join refuses what it would put into shell text, naming the value', () => {
     [{ central: 'tcp:198.18.0.1:6642;reboot' }, /central: 'tcp:198\.18\.0\.1:6642;reboot'/],
     [{ central: 'ssl:198.18.0.1:6642' }, /central: 'ssl:/],
     [{ encapIp: '10.0.0.256' }, /encap-ip: '10\.0\.0\.256'/],
+    [{ via: '10.0.0.5 && reboot' }, /via: '10\.0\.0\.5 && reboot'/],
     [{ runDir: 'run/h2' }, /run-dir: 'run\/h2'/],
     [{ netdev: { uplink: 'eth0;x', prefixLength: 24 } }, /uplink: 'eth0;x'/],
     [{ agent: { ...JOIN.agent, cli: '/a b' } }, /agent cli: '\/a b'/],

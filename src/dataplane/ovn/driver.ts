@@ -21,7 +21,7 @@ import type { ChangeFeed } from '../../resources/context.js';
 import { LinuxDataplane } from '../linux/driver.js';
 import type { DataplaneStatus, Placement } from '../driver.js';
 import type { FlowCounters } from '../driver.js';
-import { checkChassisName, Fabric } from './fabric.js';
+import { CENTRAL_IP, checkChassisName, Fabric } from './fabric.js';
 import { CHASSIS_WAIT_MS, OvnReconciler } from './reconciler.js';
 import { OvsdbClient, type Row } from './ovsdb.js';
 
@@ -75,9 +75,11 @@ export class OvnDataplane extends LinuxDataplane {
     dataDir: string,
     /** Simulated chassis to start when there is none (the first start). */
     private readonly initialChassis = 0,
+    /** Other hosts may join as chassis (`--join-hosts`, fabric.ts's hostLinkScript). */
+    joinHosts = false,
   ) {
     super(prefix, reason, dataDir);
-    this.fabric = new Fabric(prefix);
+    this.fabric = new Fabric(prefix, undefined, joinHosts);
   }
 
   protected override async prepare(): Promise<void> {
@@ -206,7 +208,9 @@ export class OvnDataplane extends LinuxDataplane {
 
   override status(): DataplaneStatus {
     const s = super.status();
-    return { ...s, reason: `${s.reason}; chassis ${this.fabric.localChassis().join(', ') || 'none'}` };
+    const joined = [...this.remote].sort().join(', ');
+    const hosts = this.fabric.joinHosts ? `; hosts may join (southbound tcp:${CENTRAL_IP}:6642, through this host${joined ? `; joined: ${joined}` : ''})` : '';
+    return { ...s, reason: `${s.reason}; chassis ${this.fabric.localChassis().join(', ') || 'none'}${hosts}` };
   }
 
   /**

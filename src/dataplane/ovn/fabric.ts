@@ -23,6 +23,12 @@ import { run, type Runner } from '../linux/run.js';
 
 export const OVN_RUN_DIR = '/run/nimbus/ovn';
 export const CENTRAL_IP = '198.18.0.1';
+/** The underlay the central and the simulated chassis share, and the host's address on it when hosts may join (`--join-hosts`). */
+export const UNDERLAY = '198.18.0.0/16';
+export const UNDERLAY_HOST_IP = '198.18.255.254';
+/** The host's end of its link into the underlay, and the table that limits what the host forwards into it. */
+export const hostLink = (prefix: string) => `${prefix}-ulh`;
+export const underlayTable = (prefix: string) => `nimbus_ul_${prefix}`;
 export const SERVER_MTU = 1400;
 const NB_SCHEMA = '/usr/share/ovn/ovn-nb.ovsschema';
 const SB_SCHEMA = '/usr/share/ovn/ovn-sb.ovsschema';
@@ -87,6 +93,8 @@ export class Fabric {
   constructor(
     readonly prefix: string,
     private readonly runner: Runner = run,
+    /** Other hosts may join as chassis: the underlay is linked to this host, which forwards their tunnels and southbound connections. */
+    readonly joinHosts = false,
   ) {
     this.dir = join(OVN_RUN_DIR, prefix);
   }
@@ -136,6 +144,9 @@ export class Fabric {
         `ovn-nbctl --db=unix:${d}/nb.sock --timeout=10 init`,
         `ovn-sbctl --db=unix:${d}/sb.sock --timeout=10 init`,
         `${alive('northd.pid', d)} || OVN_RUNDIR=${d} ip netns exec ${c} ovn-northd --ovnnb-db=unix:${d}/nb.sock --ovnsb-db=unix:${d}/sb.sock --pidfile=${d}/northd.pid --log-file=${d}/northd.log --detach`,
+        hostLinkScript(this.prefix, this.joinHosts, forwardingBefore(this.prefix)),
+        // The central answers joined hosts through the host (their southbound connections), or nobody beyond the underlay.
+        this.joinHosts ? `ip -n ${c} route replace default via ${UNDERLAY_HOST_IP} dev ul` : `ip -n ${c} route del default 2>/dev/null || true`,
       ].join('\n'),
       'starting the OVN central',
     );
@@ -205,6 +216,8 @@ export class Fabric {
         // The tunnel IP sits on the netdev bridge that holds the underlay port (pitfall 2).
         `${vsctl} --may-exist add-br br-ul -- set bridge br-ul datapath_type=netdev -- --may-exist add-port br-ul ul`,
         `ip -n ${ns} addr replace ${ip}/16 dev br-ul; ip -n ${ns} link set br-ul up`,
+        // Tunnels to joined hosts go through the host (their encap IPs are beyond the underlay).
+        this.joinHosts ? `ip -n ${ns} route replace default via ${UNDERLAY_HOST_IP} dev br-ul` : `ip -n ${ns} route del default 2>/dev/null || true`,
         `${vsctl} set open . external_ids:system-id=${name} external_ids:ovn-remote=tcp:${CENTRAL_IP}:6642 external_ids:ovn-encap-type=geneve external_ids:ovn-encap-ip=${ip} external_ids:ovn-bridge=br-int external_ids:ovn-bridge-datapath-type=netdev`,
         `${alive('ovn-controller.pid', d)} || OVS_RUNDIR=${d} OVN_RUNDIR=${d} ip netns exec ${ns} ovn-controller unix:${d}/db.sock --pidfile=${d}/ovn-controller.pid --log-file=${d}/ovn-controller.log --detach`,
       ].join('\n'),
@@ -245,4 +258,47 @@ export class Fabric {
   vsctl(name: string, args: string[], seconds = 10): Promise<{ code: number; stdout: string; stderr: string }> {
     return this.runner('ovs-vsctl', [`--db=${this.ovsRemote(name)}`, `--timeout=${seconds}`, ...args], { timeoutMs: (seconds + 5) * 1000 });
   }
+}
+
+/** Where the host's IPv4 forwarding setting is kept from before `--join-hosts` turned it on (restored when hosts may no longer join, and by `dataplane clean`). */
+export const forwardingBefore = (prefix: string) => join(OVN_RUN_DIR, prefix, 'ip_forward.before');
+
+/** Shell: the host's IPv4 forwarding as it was before hosts could join, if it was recorded. */
+export const restoreForwarding = (file: string) => `if [ -f ${file} ]; then sysctl -qw net.ipv4.ip_forward="$(cat ${file})"; rm -f ${file}; fi`;
+
+/**
+ * The host's link into the underlay, made or removed as `joinHosts` says (shell, as root). Made:
+ * the host holds UNDERLAY_HOST_IP on it, forwards IPv4 (its setting before kept in `before`, and
+ * restored when the link goes), and a table of its own lets only Geneve (UDP 6081), the
+ * southbound (TCP 6642) and their replies be forwarded into the underlay. Refused when another
+ * installation's link holds the address already: one installation per machine lets hosts join.
+ */
+export function hostLinkScript(prefix: string, joinHosts: boolean, before: string): string {
+  const link = hostLink(prefix);
+  const ul = underlayNs(prefix);
+  const table = underlayTable(prefix);
+  if (!joinHosts)
+    return [`ip link del ${link} 2>/dev/null || true`, `nft delete table inet ${table} 2>/dev/null || true`, restoreForwarding(before)].join('\n');
+  return [
+    `other=$(ip -o -4 addr show to ${UNDERLAY_HOST_IP}/32 | awk '$2 != "${link}" {print $2}')`,
+    `if [ -n "$other" ]; then echo "another installation's link ($other) already holds ${UNDERLAY_HOST_IP}: one installation per machine lets hosts join" >&2; exit 1; fi`,
+    `ip link show ${link} >/dev/null 2>&1 || { ip link add ${link} type veth peer name hst netns ${ul}; ip -n ${ul} link set hst master ul0 up; }`,
+    `${offloadsOff(link)}; ip netns exec ${ul} ${offloadsOff('hst')}`,
+    `ip addr replace ${UNDERLAY_HOST_IP}/16 dev ${link}; ip link set ${link} up`,
+    `[ -f ${before} ] || cat /proc/sys/net/ipv4/ip_forward > ${before}`,
+    'sysctl -qw net.ipv4.ip_forward=1',
+    `nft -f - <<'NIMBUS_EOF'`,
+    `table inet ${table}`,
+    `delete table inet ${table}`,
+    `table inet ${table} {`,
+    '  chain forward {',
+    '    type filter hook forward priority filter; policy accept;',
+    `    oifname "${link}" udp dport 6081 accept`,
+    `    oifname "${link}" tcp dport 6642 accept`,
+    `    oifname "${link}" ct state established,related accept`,
+    `    oifname "${link}" drop`,
+    '  }',
+    '}',
+    'NIMBUS_EOF',
+  ].join('\n');
 }

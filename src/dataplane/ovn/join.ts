@@ -15,7 +15,7 @@
  * bridge that holds the uplink.
  */
 import { NimbusError } from '../../core/errors.js';
-import { checkChassisName, offloadsOff } from './fabric.js';
+import { checkChassisName, offloadsOff, UNDERLAY } from './fabric.js';
 
 export interface JoinOptions {
   /** The host's chassis name (OVN's system-id). */
@@ -26,6 +26,8 @@ export interface JoinOptions {
   encapIp: string;
   /** The host's processes run from this folder (no systemd); null: the packages' services. */
   runDir: string | null;
+  /** The central machine's address, through which its underlay is reached (`nimbus serve --join-hosts` there); null: routed already. */
+  via: string | null;
   /** The userspace datapath, with the interface that carries the tunnels (its address moves to a netdev bridge). */
   netdev: { uplink: string; prefixLength: number } | null;
   /** How the agent is started: node and Nimbus's CLI, with the prefix its namespaces take. */
@@ -41,12 +43,15 @@ export function checkJoin(o: JoinOptions): JoinOptions {
   if (!m || !IPV4.test(m[1]) || Number(m[2]) > 65535)
     throw new NimbusError('InvalidParameterValue', `central: '${o.central}' is not the southbound's address as tcp:IP:PORT (for example tcp:198.18.0.1:6642)`);
   if (!IPV4.test(o.encapIp)) throw new NimbusError('InvalidParameterValue', `encap-ip: '${o.encapIp}' is not an IPv4 address`);
+  if (o.via !== null && !IPV4.test(o.via)) throw new NimbusError('InvalidParameterValue', `via: '${o.via}' is not an IPv4 address`);
   if (o.runDir !== null && !/^\/[A-Za-z0-9._/-]+$/.test(o.runDir))
     throw new NimbusError('InvalidParameterValue', `run-dir: '${o.runDir}' must be an absolute path of letters, digits, '.', '_', '-' and '/'`);
   if (o.netdev && !/^[A-Za-z0-9._-]{1,15}$/.test(o.netdev.uplink))
     throw new NimbusError('InvalidParameterValue', `uplink: '${o.netdev.uplink}' is not an interface name`);
   if (o.netdev && !(o.netdev.prefixLength >= 1 && o.netdev.prefixLength <= 32))
     throw new NimbusError('InvalidParameterValue', `uplink prefix length: '${o.netdev.prefixLength}' is not 1-32`);
+  if (!/^[a-z][a-z0-9]{1,7}$/.test(o.agent.prefix))
+    throw new NimbusError('InvalidParameterValue', `prefix: '${o.agent.prefix}' must be 2-8 lowercase letters or digits, starting with a letter`);
   for (const [what, v] of Object.entries(o.agent))
     if (!/^[A-Za-z0-9._/-]+$/.test(v)) throw new NimbusError('InvalidParameterValue', `agent ${what}: '${v}' holds characters a shell would read`);
   return o;
@@ -95,6 +100,11 @@ export function joinScript(input: JoinOptions): string {
       'ip link set br-ul up',
     );
   }
+  if (o.via)
+    lines.push(
+      "# The central's underlay (its southbound, its simulated chassis' tunnel ends) through the central's machine.",
+      `ip route replace ${UNDERLAY} via ${o.via}`,
+    );
   lines.push(
     "# OVN's settings: who this chassis is, where the central is, where its tunnels end.",
     `${vsctl} set open . external_ids:system-id=${o.name} external_ids:ovn-remote=${o.central} external_ids:ovn-encap-type=geneve external_ids:ovn-encap-ip=${o.encapIp} external_ids:ovn-bridge=br-int${o.netdev ? ' external_ids:ovn-bridge-datapath-type=netdev' : ''}`,
