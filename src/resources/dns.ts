@@ -3,8 +3,8 @@
  * project's name, the servers, load balancers and active peerings; and a VPC's search list.
  */
 import type { Store } from '../store/db.js';
-import type { LoadBalancer, Peering, Project, Server, Vpc } from '../core/model/index.js';
-import { servedVpcs, vpcDomain, type DnsWorld } from '../core/dns.js';
+import type { LoadBalancer, Peering, Project, Server, Subnet, Vpc } from '../core/model/index.js';
+import { dnsSupport, resolvConf, servedVpcs, subnetResolver, vpcDomain, type DnsWorld } from '../core/dns.js';
 
 /** The VPCs and active peerings: all a search list needs. */
 function network(store: Store): Pick<DnsWorld, 'vpcs' | 'peerings'> {
@@ -31,4 +31,14 @@ export function searchDomains(store: Store, vpcId: string): string[] {
     .map((id) => byId.get(id))
     .filter((v): v is DnsWorld['vpcs'][number] => v !== undefined)
     .map((v) => vpcDomain(v.name, v.projectName));
+}
+
+/** A server's /etc/resolv.conf: its subnet's resolver and its VPC's domains (a comment when the VPC's DNS is off; none for an internet host). */
+export function serverResolvConf(store: Store, endpoint: { id: string; vpcId: string; subnetId: string }): string | undefined {
+  if (endpoint.id.startsWith('inet-')) return undefined;
+  const vpc = store.get<Vpc>(endpoint.vpcId, 'vpc');
+  const subnet = store.get<Subnet>(endpoint.subnetId, 'subnet');
+  if (!vpc || !subnet) return undefined;
+  if (!dnsSupport(vpc)) return `# Nimbus: DNS support is off in VPC ${vpc.name} (nimbus vpc update ${vpc.name} --dns on)\n`;
+  return resolvConf(subnetResolver(subnet.cidr), searchDomains(store, vpc.id));
 }

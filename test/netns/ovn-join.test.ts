@@ -15,7 +15,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ovnDaemon, skipOvn } from '../helpers/ovn.js';
 import { runPrefix, type LinuxTestDaemon } from '../helpers/linux.js';
@@ -75,7 +75,7 @@ describe('a host joined as a chassis (nimbus chassis join, the chassis agent)', 
   after(async () => {
     if (runDir) sh(leaveScript(runDir));
     for (const ns of (await listNamespaces()).filter((n) => n.startsWith(`${agentPrefix}-`) || n === host))
-      sh(`ip netns pids ${ns} | xargs -r kill -KILL; ip netns del ${ns}`);
+      sh(`ip netns pids ${ns} | xargs -r kill -KILL; ip netns del ${ns}; rm -rf /etc/netns/${ns}`);
     if (t) sh(`ip link del ${t.prefix}-h2 2>/dev/null`);
     if (runDir) rmSync(runDir, { recursive: true, force: true });
     if (!closed) await t?.close();
@@ -115,6 +115,10 @@ describe('a host joined as a chassis (nimbus chassis join, the chassis agent)', 
     // The first packets to a new tunnel peer may be lost (OVN-NOTES pitfall 3): asked again until one answers.
     await until('here reaches there over Geneve', () => sh(`ip netns exec ${serverNs(t.prefix, here.id)} ping -c 1 -W 1 ${there.privateIp}`).status === 0);
     await until('there reaches here', () => sh(`ip netns exec ${ns} ping -c 1 -W 1 ${here.privateIp}`).status === 0);
+    // Its name and resolver as on this machine's chassis: the VPC's resolver (on ch1) answers it over Geneve.
+    assert.equal(readFileSync(`/etc/netns/${ns}/hostname`, 'utf8'), 'there\n');
+    assert.match(readFileSync(`/etc/netns/${ns}/resolv.conf`, 'utf8'), /^nameserver 10\.80\.1\.253$/m);
+    await until('there resolves here by name', () => sh(`ip netns exec ${ns} getent hosts here`).stdout.startsWith(`${here.privateIp} `));
     const addr = sh(`ip -n ${ns} -4 -o addr show dev eth0`).stdout;
     assert.match(addr, new RegExp(`inet ${there.privateIp.replaceAll('.', '\\.')}/24 `));
     const listed = await cli(t.daemon.url, ['chassis', 'list']);
@@ -143,6 +147,7 @@ describe('a host joined as a chassis (nimbus chassis join, the chassis agent)', 
     await t.client.servers.delete('there');
     const ns = serverNs(agentPrefix, there.id);
     await until("the agent's namespace gone", async () => !(await listNamespaces()).includes(ns));
+    await until('its /etc/netns files gone', () => !existsSync(`/etc/netns/${ns}`));
   });
 
   test("the daemon closed and its installation cleaned: the host's link into the underlay and its forwarding table are gone", async () => {

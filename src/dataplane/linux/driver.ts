@@ -11,7 +11,7 @@
 import { NimbusError } from '../../core/errors.js';
 import type { Store } from '../../store/db.js';
 import type { ChangeFeed } from '../../resources/context.js';
-import type { Server, Subnet, Vpc } from '../../core/model/index.js';
+import type { Server } from '../../core/model/index.js';
 import type { ChildProcess } from 'node:child_process';
 import type { AttachOptions, Dataplane, FlowCounters, DataplaneStatus, ExecOutcome, PingOutcome, Placement, SyncReport } from '../driver.js';
 import { attachIn, inServerAs, writeServerEtc } from './attach.js';
@@ -27,8 +27,8 @@ import type { Step } from './plan.js';
 import { routerNs, serverNs } from './names.js';
 import { parseFlowSets, tableHandle } from './flows.js';
 import { kindOfId } from '../../core/ids.js';
-import { dnsSupport, RESOLVER_IP, resolvConf, subnetResolver } from '../../core/dns.js';
-import { searchDomains } from '../../resources/dns.js';
+import { RESOLVER_IP } from '../../core/dns.js';
+import { serverResolvConf } from '../../resources/dns.js';
 import { pool, run, type Runner } from './run.js';
 import { unprivileged, type RunAs } from '../user.js';
 
@@ -52,17 +52,6 @@ export class LinuxDataplane implements Dataplane {
     private readonly dataDir: string,
     protected readonly runner: Runner = run,
   ) {}
-
-  /** A server's /etc/resolv.conf: its subnet's resolver and its VPC's domain (none when the VPC's DNS is off). */
-  private resolvConf(endpoint: Server): string | undefined {
-    const store = this.store;
-    if (!store || endpoint.id.startsWith('inet-')) return undefined;
-    const vpc = store.get<Vpc>(endpoint.vpcId, 'vpc');
-    const subnet = store.get<Subnet>(endpoint.subnetId, 'subnet');
-    if (!vpc || !subnet) return undefined;
-    if (!dnsSupport(vpc)) return `# Nimbus: DNS support is off in VPC ${vpc.name} (nimbus vpc update ${vpc.name} --dns on)\n`;
-    return resolvConf(subnetResolver(subnet.cidr), searchDomains(store, vpc.id));
-  }
 
   protected store: Store | null = null;
 
@@ -132,7 +121,7 @@ export class LinuxDataplane implements Dataplane {
    */
   placement(endpoint: Server): Placement {
     const ns = serverNs(this.prefix, endpoint.id);
-    writeServerEtc(ns, endpoint.name, endpoint.privateIp, this.resolvConf(endpoint));
+    writeServerEtc(ns, endpoint.name, endpoint.privateIp, this.store ? serverResolvConf(this.store, endpoint) : undefined);
     const firstId = claimIds(ns);
     const user = { name: ns, uid: firstId, gid: firstId };
     if (endpoint.id.startsWith('lb-') || endpoint.id.startsWith('inet-'))

@@ -17,6 +17,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serverNs } from '../linux/names.js';
 import { listNamespaces } from '../linux/observe.js';
+import { removeServerEtc, writeServerEtc } from '../linux/attach.js';
 import { run, type Runner } from '../linux/run.js';
 import { AGENT_LABELS, OWNER } from './nb.js';
 import { asArray, decode, map, OvsdbClient, type Row } from './ovsdb.js';
@@ -34,8 +35,8 @@ export interface AgentOptions {
   runner?: Runner;
 }
 
-/** A port the southbound asks this chassis to bind, made by Nimbus, as the agent plugs it. */
-export type WantedPort = PlugSpec & { name: string };
+/** A port the southbound asks this chassis to bind, made by Nimbus, as the agent plugs it (and its /etc/netns files: its name, its resolver). */
+export type WantedPort = PlugSpec & { name: string; resolv?: string };
 
 /** The ports of `rows` (Port_Binding rows) this agent plugs: asked for on `chassis`, made by Nimbus, with the agent's labels (pure). */
 export function wantedPorts(rows: Row[], chassis: string, prefix: string): WantedPort[] {
@@ -51,7 +52,10 @@ export function wantedPorts(rows: Row[], chassis: string, prefix: string): Wante
     if (!cidr || !gateway || !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(mac) || !/^[a-z]+-[0-9a-f]+$/.test(id)) continue;
     // What comes from the database goes into shell text: only what a Nimbus port can hold passes.
     if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(cidr) || !/^\d{1,3}(\.\d{1,3}){3}$/.test(gateway)) continue;
-    out.push({ id, name: ids[AGENT_LABELS.name] ?? id, ns: serverNs(prefix, id), tap: tapOf(id), mac, cidr, gateway });
+    // The name goes into files only (hostname, hosts), never into shell text; kept to a host name's characters.
+    const name = (ids[AGENT_LABELS.name] ?? id).replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63);
+    const resolv = ids[AGENT_LABELS.resolv];
+    out.push({ id, name, ns: serverNs(prefix, id), tap: tapOf(id), mac, cidr, gateway, ...(resolv !== undefined ? { resolv } : {}) });
   }
   return out.sort((a, b) => a.id.localeCompare(b.id));
 }
@@ -149,9 +153,15 @@ export class ChassisAgent {
     };
     const removed: string[] = [];
     for (const tap of plan.unplug) if (await sh(unplugLines(tap, this.at), `unplugging ${tap}`)) removed.push(tap);
-    for (const ns of plan.removeNs) if (await sh([removeNsLine(ns)], `removing ${ns}`)) removed.push(ns);
+    for (const ns of plan.removeNs)
+      if (await sh([removeNsLine(ns)], `removing ${ns}`)) {
+        removeServerEtc(ns);
+        removed.push(ns);
+      }
     const plugged: string[] = [];
     for (const w of plan.plug) if (await sh([removeNsLine(w.ns), ...plugLines(w, this.at)], `plugging ${w.name}`)) plugged.push(w.name);
+    // Its /etc/netns files (what `ip netns exec` binds over /etc): written when they differ, so a VPC's DNS turned off or on follows.
+    for (const w of wanted) writeServerEtc(w.ns, w.name, w.cidr.split('/')[0], w.resolv);
     return { plugged, removed, errors };
   }
 

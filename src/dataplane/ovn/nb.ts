@@ -265,7 +265,7 @@ function unit(prefix: string, u: Omit<Unit, 'digest'>): Unit {
 }
 
 /** The external_ids a joined host's chassis agent plugs a server by (chassis-agent.ts): its address with the subnet's length, its gateway, its name. */
-export const AGENT_LABELS = { cidr: 'nimbus-cidr', gateway: 'nimbus-gateway', name: 'nimbus-name' } as const;
+export const AGENT_LABELS = { cidr: 'nimbus-cidr', gateway: 'nimbus-gateway', name: 'nimbus-name', resolv: 'nimbus-resolv' } as const;
 
 /**
  * The northbound units for `snapshot`; `chassisOf` says where each endpoint is bound (null:
@@ -280,6 +280,8 @@ export function desiredNb(
   edge: OvnEdge = { chassis: null },
   /** Chassis of joined hosts (not this machine's): their servers' ports carry what the host's agent plugs them by. */
   remote: ReadonlySet<string> = new Set(),
+  /** A server's resolv.conf, which a joined host's agent writes for it. */
+  resolvOf: (e: Server) => string | undefined = () => undefined,
 ): Unit[] {
   const units: Unit[] = [];
   const vpcs = new Map(snapshot.vpcs.map((v) => [v.id, v]));
@@ -518,7 +520,7 @@ export function desiredNb(
           enabled: e.status === 'running',
         },
         children: [],
-        ...(chassis && remote.has(chassis) ? { labels: agentLabels(e, subnetById.get(e.subnetId)!) } : {}),
+        ...(chassis && remote.has(chassis) ? { labels: agentLabels(e, subnetById.get(e.subnetId)!, resolvOf(e as Server)) } : {}),
       }),
     );
     for (const g of e.securityGroupIds) groupMembers.set(g, [...(groupMembers.get(g) ?? []), e.id]);
@@ -704,6 +706,11 @@ function refsTo(
   return out;
 }
 
-function agentLabels(e: { name: string; privateIp: string }, s: Subnet): Record<string, string> {
-  return { [AGENT_LABELS.cidr]: `${e.privateIp}/${s.cidr.split('/')[1]}`, [AGENT_LABELS.gateway]: s.gatewayIp, [AGENT_LABELS.name]: e.name };
+function agentLabels(e: { name: string; privateIp: string }, s: Subnet, resolv: string | undefined): Record<string, string> {
+  return {
+    [AGENT_LABELS.cidr]: `${e.privateIp}/${s.cidr.split('/')[1]}`,
+    [AGENT_LABELS.gateway]: s.gatewayIp,
+    [AGENT_LABELS.name]: e.name,
+    ...(resolv !== undefined ? { [AGENT_LABELS.resolv]: resolv } : {}),
+  };
 }

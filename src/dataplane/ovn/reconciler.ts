@@ -33,6 +33,7 @@ import { natRuleset } from '../linux/edge.js';
 import { nftScript } from '../linux/nft.js';
 import { chassisLinksScript, OvnEdgeReconciler, staleLinksScript } from './edge.js';
 import { plugLines, removeNsLine, tapOf } from './plug.js';
+import { serverResolvConf } from '../../resources/dns.js';
 import { RESOLVER_IP, resolverEndpoints } from './resolver.js';
 
 export interface EndpointSpec {
@@ -170,7 +171,16 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
     const chassis = this.gatewayChassis();
     const gateways = attachedGateways(snapshot);
     return {
-      units: desiredNb(snapshot, this.prefix, (e) => this.chassisOf(e), this.tcpVips(snapshot), resolvers, { chassis }, remote),
+      units: desiredNb(
+        snapshot,
+        this.prefix,
+        (e) => this.chassisOf(e),
+        this.tcpVips(snapshot),
+        resolvers,
+        { chassis },
+        remote,
+        (e) => serverResolvConf(this.store, e),
+      ),
       endpoints,
       edge: this.edge.desiredFor(snapshot),
       links: chassis
