@@ -125,6 +125,25 @@ describe('a host joined as a chassis (nimbus chassis join, the chassis agent)', 
     assert.match(listed.stdout, /^h2 +up +198\.19\.0\.2 +there /m);
   });
 
+  test("the daemon restarted: the joined host's server stays plugged, its port never taken off its chassis", async () => {
+    const there = await t.client.servers.get('there');
+    const here = await t.client.servers.get('here');
+    // A port whose row changes is made again (a new _uuid): one taken off its chassis for a pass would be.
+    const portRow = () =>
+      sh(
+        `ovn-nbctl --db=unix:${join(OVN_RUN_DIR, t.prefix, 'central', 'nb.sock')} --bare --columns=_uuid,options find logical_switch_port name=${there.id}`,
+      ).stdout.trim();
+    const before = portRow();
+    assert.match(before, /requested-chassis=h2/);
+    await t.restart();
+    await t.client.dataplane.sync();
+    assert.equal(portRow(), before, 'the same row, still asked for on h2');
+    await until(
+      'here reaches there after the restart',
+      () => sh(`ip netns exec ${serverNs(t.prefix, here.id)} ping -c 1 -W 1 ${there.privateIp}`).status === 0,
+    );
+  });
+
   test('a chassis that is neither here nor joined is refused, naming those that are; what the daemon cannot run on a joined host is refused', async () => {
     const r = await cli(t.daemon.url, ['server', 'create', '--name', 'nowhere', '--subnet', 's', '--chassis', 'h9']);
     assert.equal(r.code, 1);

@@ -105,6 +105,9 @@ export class OvnDataplane extends LinuxDataplane {
   }
 
   override async start(store: Store, feed: ChangeFeed): Promise<void> {
+    // The joined hosts' chassis are known before the first pass: without them, that pass would
+    // take their servers' ports off their chassis, and their agents would unplug them.
+    await this.readJoined().catch(() => undefined);
     await super.start(store, feed);
     void this.beat().catch(() => undefined);
     this.heartbeat = setInterval(() => void this.beat().catch(() => undefined), HEARTBEAT_MS);
@@ -153,6 +156,17 @@ export class OvnDataplane extends LinuxDataplane {
     const changed = down.size !== this.down.size || [...down].some((n) => !this.down.has(n));
     this.down = down;
     if (changed) for (const l of this.endpointListeners) l();
+  }
+
+  /** The chassis in the southbound, read once (at the start: the heartbeat reads them from then on). */
+  private async readJoined(): Promise<void> {
+    const sb = await OvsdbClient.connect(this.fabric.sbRemote);
+    try {
+      const [{ rows = [] }] = await sb.transact('OVN_Southbound', [{ op: 'select', table: 'Chassis', where: [], columns: ['name'] }]);
+      this.noteRemote(rows.map((r) => String(r.name)));
+    } finally {
+      sb.close();
+    }
   }
 
   /** The chassis the southbound knows: those not of this machine are joined hosts'. */
