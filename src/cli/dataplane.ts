@@ -86,7 +86,7 @@ export function dataplaneCommands(program: Command): void {
     );
   chassis
     .command('remove')
-    .description('stop a simulated chassis and remove it (refused while servers are on it)')
+    .description("stop a simulated chassis and remove it, or forget a joined host's once it has left (refused while servers are on it)")
     .argument('<name>', 'chassis name')
     .action(
       act(null, async (c, name: string, _o: unknown, cmd: Command) => {
@@ -138,6 +138,26 @@ export function dataplaneCommands(program: Command): void {
         }
       },
     );
+  chassis
+    .command('leave')
+    .description("print (or, as root, run with --run) what this host runs to leave the cloud: its agent and ovn-controller stop, its servers' namespaces go")
+    .argument('<name>', 'this chassis name')
+    .option('--run-dir <dir>', 'the folder nimbus chassis join --run-dir ran the processes from')
+    .option('--prefix <p>', "the name prefix of the agent's namespaces", 'nimbus')
+    .option('--run', 'run it now (as root) instead of printing it')
+    .action(async (name: string, o: { runDir?: string; prefix: string; run?: boolean }) => {
+      try {
+        const { leaveScript } = await import('../dataplane/ovn/join.js');
+        const script = leaveScript({ name, runDir: o.runDir ?? null, prefix: o.prefix });
+        if (!o.run) return void process.stdout.write(script);
+        if (process.getuid?.() !== 0) throw new Error('--run: leaving needs root (run it as root, or print the script and read it first)');
+        const { spawnSync } = await import('node:child_process');
+        const r = spawnSync('sh', ['-e'], { input: script, stdio: ['pipe', 'inherit', 'inherit'] });
+        process.exitCode = r.status ?? 1;
+      } catch (err) {
+        refuse(err);
+      }
+    });
   chassis
     .command('agent')
     .description("run a joined host's chassis agent: plugs the servers the southbound places on this chassis, every 2 s (as root)")

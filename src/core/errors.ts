@@ -32,6 +32,7 @@ export const ERROR_CATALOGUE = {
   'InvalidServerID.NotFound': { status: 404, summary: 'No server with that name or id in the project.' },
   'InvalidChassis.NotFound': { status: 404, summary: 'No chassis with that name (ovn data plane: nimbus chassis list).' },
   'InvalidChassis.Duplicate': { status: 409, summary: 'A chassis with that name already exists.' },
+  'InvalidChassis.Reporting': { status: 409, summary: "A joined host's chassis still reports: the host leaves first (nimbus chassis leave there)." },
   UnsupportedOperation: {
     status: 400,
     summary: 'What the running data plane does not enforce yet (the ovn plane: flow logs); nothing is stored.',

@@ -73,7 +73,7 @@ describe('a host joined as a chassis (nimbus chassis join, the chassis agent)', 
     assert.equal(made.status, 0, made.stderr);
   });
   after(async () => {
-    if (runDir) sh(leaveScript(runDir));
+    if (runDir) sh(leaveScript({ name: 'h2', runDir, prefix: agentPrefix }));
     for (const ns of (await listNamespaces()).filter((n) => n.startsWith(`${agentPrefix}-`) || n === host))
       sh(`ip netns pids ${ns} | xargs -r kill -KILL; ip netns del ${ns}; rm -rf /etc/netns/${ns}`);
     if (t) sh(`ip link del ${t.prefix}-h2 2>/dev/null`);
@@ -167,6 +167,35 @@ describe('a host joined as a chassis (nimbus chassis join, the chassis agent)', 
     const ns = serverNs(agentPrefix, there.id);
     await until("the agent's namespace gone", async () => !(await listNamespaces()).includes(ns));
     await until('its /etc/netns files gone', () => !existsSync(`/etc/netns/${ns}`));
+  });
+
+  test('the host leaves (nimbus chassis leave), then the central forgets its chassis (nimbus chassis remove), not before', async () => {
+    const early = await cli(t.daemon.url, ['chassis', 'remove', 'h2']);
+    assert.equal(early.code, 1);
+    assert.match(
+      early.stderr,
+      /^InvalidChassis\.Reporting: chassis 'h2' is a joined host's and still reports; on that host run nimbus chassis leave h2 first/m,
+    );
+    const left = spawnSync(
+      'nsenter',
+      [`--net=/run/netns/${host}`, process.execPath, BIN, 'chassis', 'leave', 'h2', '--run-dir', runDir, '--prefix', agentPrefix, '--run'],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    assert.equal(left.status, 0, `${left.stdout}\n${left.stderr}`);
+    for (const p of ['agent', 'ovn-controller', 'vswitchd', 'ovsdb']) assert.equal(existsSync(join(runDir, `${p}.pid`)), false, `${p} stopped`);
+    await until('h2 down', async () => (await t.client.chassis.list()).some((c) => c.name === 'h2' && c.state === 'down'));
+    const removed = await cli(t.daemon.url, ['chassis', 'remove', 'h2']);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.deepEqual(
+      (await t.client.chassis.list()).map((c) => c.name),
+      ['ch1'],
+    );
+    // Forgotten whole: no report row left that would count it as a joined host again.
+    const sb = `unix:${join(OVN_RUN_DIR, t.prefix, 'central', 'sb.sock')}`;
+    assert.equal(sh(`ovn-sbctl --db=${sb} --bare --columns=name find Chassis_Private name=h2`).stdout.trim(), '');
   });
 
   test("the daemon closed and its installation cleaned: the host's link into the underlay and its forwarding table are gone", async () => {

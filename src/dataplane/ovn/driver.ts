@@ -315,8 +315,15 @@ export class OvnDataplane extends LinuxDataplane {
     );
   }
 
+  /**
+   * Removes a chassis: one of this machine's is stopped and removed; a joined host's, once it
+   * has left (`nimbus chassis leave` there: it is down), is forgotten by the southbound. Refused
+   * while servers are placed on it.
+   */
   async removeChassis(name: string): Promise<ChassisInfo> {
-    if (!this.fabric.localChassis().includes(name)) throw new NimbusError('InvalidChassis.NotFound', `chassis '${name}' does not exist (nimbus chassis list)`);
+    const joined = this.remote.has(name) || (!this.fabric.localChassis().includes(name) && (await this.chassis()).some((c) => c.name === name));
+    if (!this.fabric.localChassis().includes(name) && !joined)
+      throw new NimbusError('InvalidChassis.NotFound', `chassis '${name}' does not exist (nimbus chassis list)`);
     const on = (this.store?.list<Server>('server') ?? []).filter((s) => s.chassis === name);
     if (on.length > 0)
       throw new NimbusError(
@@ -324,7 +331,19 @@ export class OvnDataplane extends LinuxDataplane {
         `chassis '${name}' holds the servers ${on.map((s) => s.name).join(', ')}; move them first (nimbus server stop, update --chassis, start) or delete them`,
       );
     const info = (await this.chassis()).find((c) => c.name === name)!;
-    await this.fabric.removeChassis(name);
+    if (joined) {
+      // Its ovn-controller would register it again at once: the host leaves first, then it is down here.
+      if (info.state === 'up')
+        throw new NimbusError(
+          'InvalidChassis.Reporting',
+          `chassis '${name}' is a joined host's and still reports; on that host run nimbus chassis leave ${name} first (it is down ${CHASSIS_DOWN_MS / 1000} s after)`,
+        );
+      const r = await this.fabric.sbctl(['--if-exists', 'chassis-del', name]);
+      if (r.code !== 0) throw new NimbusError('Dataplane.Unavailable', `removing chassis ${name} from the southbound: ${(r.stderr || r.stdout).trim()}`);
+      this.remote.delete(name);
+      this.beats.delete(name);
+      this.down.delete(name);
+    } else await this.fabric.removeChassis(name);
     this.loop?.trigger();
     return { ...info, state: 'down' };
   }

@@ -254,6 +254,11 @@ export class Fabric {
     return names.filter((n) => !running(join(dir, `${n}.pid`), dir));
   }
 
+  /** ovn-sbctl on the central's southbound. */
+  sbctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return this.runner('ovn-sbctl', [`--db=${this.sbRemote}`, '--timeout=10', ...args], { timeoutMs: 15_000 });
+  }
+
   /** A chassis's br-int: the ports a server's veth end is plugged into. */
   vsctl(name: string, args: string[], seconds = 10): Promise<{ code: number; stdout: string; stderr: string }> {
     return this.runner('ovs-vsctl', [`--db=${this.ovsRemote(name)}`, `--timeout=${seconds}`, ...args], { timeoutMs: (seconds + 5) * 1000 });

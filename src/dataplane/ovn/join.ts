@@ -133,11 +133,36 @@ export function joinScript(input: JoinOptions): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** What a run folder's host left running, stopped (the agent and the processes the script started). */
-export function leaveScript(runDir: string): string {
-  if (!/^\/[A-Za-z0-9._/-]+$/.test(runDir)) throw new NimbusError('InvalidParameterValue', `run-dir: '${runDir}' is not an absolute path`);
-  return ['agent', 'ovn-controller', 'vswitchd', 'ovsdb']
-    .map((p) => `[ -f ${runDir}/${p}.pid ] && kill "$(cat ${runDir}/${p}.pid)" 2>/dev/null; rm -f ${runDir}/${p}.pid`)
-    .join('\n')
-    .concat('\n');
+/**
+ * What a joined host runs to leave (`nimbus chassis leave`, shell as root): the agent and
+ * ovn-controller stopped (the packages' services, or the processes of a run folder), and the
+ * agent's namespaces removed. The central then forgets the chassis with `nimbus chassis remove`
+ * once it is down. Open vSwitch and the packages stay (other software may use them).
+ */
+export function leaveScript(o: { name: string; runDir: string | null; prefix: string }): string {
+  checkChassisName(o.name);
+  if (o.runDir !== null && !/^\/[A-Za-z0-9._/-]+$/.test(o.runDir))
+    throw new NimbusError('InvalidParameterValue', `run-dir: '${o.runDir}' is not an absolute path`);
+  if (!/^[a-z][a-z0-9]{1,7}$/.test(o.prefix))
+    throw new NimbusError('InvalidParameterValue', `prefix: '${o.prefix}' must be 2-8 lowercase letters or digits, starting with a letter`);
+  const d = o.runDir;
+  const stop = d
+    ? ['agent', 'ovn-controller', 'vswitchd', 'ovsdb'].map(
+        (p) => `if [ -f ${d}/${p}.pid ]; then kill "$(cat ${d}/${p}.pid)" 2>/dev/null || true; rm -f ${d}/${p}.pid; fi`,
+      )
+    : [
+        'systemctl disable --now nimbus-chassis-agent 2>/dev/null || true',
+        'rm -f /etc/systemd/system/nimbus-chassis-agent.service && systemctl daemon-reload',
+        'systemctl disable --now ovn-controller',
+      ];
+  return [
+    '#!/bin/sh',
+    `# Chassis ${o.name} leaves the cloud (run as root); then, on the central: nimbus chassis remove ${o.name}`,
+    '# The agent and ovn-controller stop.',
+    ...stop,
+    "# The servers' namespaces the agent made go, with their /etc/netns files.",
+    `for ns in $(ip netns list | awk '{print $1}' | grep '^${o.prefix}-ecs-'); do ip netns pids "$ns" | xargs -r kill -KILL; ip netns del "$ns"; rm -rf "/etc/netns/$ns"; done`,
+    `echo "chassis ${o.name} left: nimbus chassis remove ${o.name} on the central forgets it once it is down"`,
+    '',
+  ].join('\n');
 }
