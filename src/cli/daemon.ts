@@ -80,6 +80,13 @@ export function daemonCommands(program: Command): void {
           };
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
+          // A data plane that cannot start (its packages, another installation's hold on the host) ends the daemon, saying why.
+          d.ready.catch(async (err: Error & { code?: string }) => {
+            process.stderr.write(`${err.code ?? 'Error'}: the data plane could not start: ${err.message}\n`);
+            // Nothing else started: the API stops answering (close() would wait for the first pass, which never comes).
+            await d.app.close().catch(() => undefined);
+            process.exit(1);
+          });
         } catch (err) {
           const e = err as { code?: string; message: string };
           process.stderr.write(`${e.code ?? 'Error'}: ${e.message}\n`);

@@ -38,7 +38,13 @@ export async function testDaemon(opts: DaemonOptions = {}): Promise<TestDaemon> 
   // Tests start from a converged machine: the daemon answers at once, its first passes follow.
   const start = async () => {
     const d = await startDaemon({ port: 0, dataDir, dataplane: 'virtual', ...opts });
-    await d.ready;
+    // A data plane that cannot start: the daemon's API stops listening and its store closes (its close() would wait
+    // for the data plane's first pass, which never comes), and the reason is thrown.
+    await d.ready.catch(async (err) => {
+      await d.app.close().catch(() => undefined);
+      d.store.close();
+      throw err;
+    });
     return d;
   };
   const t: TestDaemon = {

@@ -15,15 +15,17 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ovnDaemon, skipOvn } from '../helpers/ovn.js';
 import { runPrefix, type LinuxTestDaemon } from '../helpers/linux.js';
-import { BIN, cli } from '../helpers/daemon.js';
+import { BIN, cleanInstallation, cli } from '../helpers/daemon.js';
 import { forwardingBefore, hostLink, OVN_RUN_DIR, underlayTable } from '../../src/dataplane/ovn/fabric.js';
 import { leaveScript } from '../../src/dataplane/ovn/join.js';
 import { serverNs } from '../../src/dataplane/linux/names.js';
 import { listNamespaces } from '../../src/dataplane/linux/observe.js';
+import { cleanNamespaces } from '../../src/dataplane/linux/clean.js';
 
 const sh = (script: string) => spawnSync('sh', ['-c', script], { encoding: 'utf8', timeout: 60_000 });
 
@@ -45,11 +47,14 @@ describe('a host joined as a chassis (nimbus chassis join, the chassis agent)', 
   let closed = false;
   before(async () => {
     // A parallel run holds the underlay's address on the host until it ends: its daemon is waited for (bounded).
+    const prefix = runPrefix();
     for (let i = 0; ; i++) {
       try {
-        t = await ovnDaemon(1, undefined, { joinHosts: true });
+        t = await ovnDaemon(1, prefix, { joinHosts: true });
         break;
       } catch (err) {
+        // What the refused start made (its central) goes before the next try.
+        await cleanNamespaces(prefix);
         if (i >= 150 || !/one installation per machine lets hosts join/.test(String(err))) throw err;
         await new Promise((r) => setTimeout(r, 2_000));
       }
@@ -98,6 +103,33 @@ describe('a host joined as a chassis (nimbus chassis join, the chassis agent)', 
     // This machine forwards only Geneve and the southbound into its underlay: the central's other ports and ICMP stay out.
     assert.notEqual(sh(`ip netns exec ${host} ping -c 1 -W 1 198.18.0.1`).status, 0, 'ping into the underlay is not forwarded');
     assert.match((await t.client.status()).dataplane.reason, /hosts may join \(southbound tcp:198\.18\.0\.1:6642, through this host; joined: h2\)/);
+  });
+
+  test('a second installation asking to let hosts join is refused at its start, saying why, and leaves nothing', async () => {
+    const other = runPrefix();
+    const data = mkdtempSync(join(tmpdir(), 'nimbus-join-'));
+    try {
+      const r = spawnSync(
+        process.execPath,
+        [BIN, 'serve', '--port', '0', '--data', data, '--dataplane', 'ovn', '--chassis', '1', '--prefix', other, '--join-hosts'],
+        {
+          encoding: 'utf8',
+          timeout: 120_000,
+        },
+      );
+      assert.equal(r.status, 1, `${r.stdout}\n${r.stderr}`);
+      assert.match(
+        r.stderr,
+        /the data plane could not start: .*another installation's link \(\S+\) already holds 198\.18\.255\.254: one installation per machine lets hosts join/,
+      );
+    } finally {
+      await cleanNamespaces(other);
+      await cleanInstallation(data);
+    }
+    assert.deepEqual(
+      (await listNamespaces()).filter((n) => n.startsWith(`${other}-`)),
+      [],
+    );
   });
 
   test("a server placed on the joined chassis is plugged by the host's agent and reaches this machine's chassis both ways", async () => {
