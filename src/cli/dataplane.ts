@@ -100,7 +100,10 @@ export function dataplaneCommands(program: Command): void {
       "print (or, as root, run with --run) what this host needs to join the cloud as a chassis: packages, OVN's settings, ovn-controller, the chassis agent",
     )
     .argument('<name>', 'this chassis name (lowercase letters, digits, -)')
-    .requiredOption('--central <tcp:IP:PORT>', "the central's southbound database as this host reaches it (nimbus chassis list shows the others' encap IPs)")
+    .requiredOption(
+      '--central <tcp:IP:PORT>',
+      "the central's southbound database as this host reaches it: tcp:198.18.0.1:6642 for a central run with --join-hosts (nimbus status there says so)",
+    )
     .requiredOption('--encap-ip <IP[/LEN]>', "this host's tunnel address; with --datapath netdev its prefix length too")
     .option('--via <IP>', "the central's machine, through which its underlay (198.18.0.0/16) is routed (it runs nimbus serve --join-hosts)")
     .option('--run-dir <dir>', "run Open vSwitch, ovn-controller and the agent from this folder (no systemd); default: the packages' services")
