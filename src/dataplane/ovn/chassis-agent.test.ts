@@ -4,6 +4,7 @@ import { agentPlan, wantedPorts } from './chassis-agent.js';
 import { map, set } from './ovsdb.js';
 import { tapOf } from './plug.js';
 import { checkJoin, joinScript, type JoinOptions } from './join.js';
+import { hostLinkScript } from './fabric.js';
 
 const binding = (port: string, chassis: string, ids: Record<string, string>, mac = '0a:58:00:00:00:05 10.0.1.5') => ({
   logical_port: port,
@@ -102,4 +103,31 @@ test('join refuses what it would put into shell text, naming the value', () => {
       (e: Error & { code?: string }) => e.code === 'InvalidParameterValue' && message.test(e.message),
       JSON.stringify(bad),
     );
+});
+
+test("the host's link into the underlay: made with forwarding limited to Geneve and the southbound, or removed with forwarding set back", () => {
+  const on = hostLinkScript('tx1', true, '/run/nimbus/ovn/tx1/ip_forward.before');
+  assert.match(
+    on,
+    /^\[ -f \/run\/nimbus\/ovn\/tx1\/ip_forward\.before \] \|\| cat \/proc\/sys\/net\/ipv4\/ip_forward > \/run\/nimbus\/ovn\/tx1\/ip_forward\.before$/m,
+  );
+  assert.match(on, /^ip addr replace 198\.18\.255\.254\/16 dev tx1-ulh; ip link set tx1-ulh up$/m);
+  // Into the underlay: Geneve, the southbound and replies; anything else dropped.
+  const rules = on.split('\n').filter((l) => l.includes('oifname "tx1-ulh"'));
+  assert.deepEqual(
+    rules.map((l) => l.trim()),
+    [
+      'oifname "tx1-ulh" udp dport 6081 accept',
+      'oifname "tx1-ulh" tcp dport 6642 accept',
+      'oifname "tx1-ulh" ct state established,related accept',
+      'oifname "tx1-ulh" drop',
+    ],
+  );
+  // Refused when another installation's link holds the address.
+  assert.match(on, /one installation per machine lets hosts join/);
+  const off = hostLinkScript('tx1', false, '/run/nimbus/ovn/tx1/ip_forward.before');
+  assert.match(off, /^ip link del tx1-ulh/m);
+  assert.match(off, /^nft delete table inet nimbus_ul_tx1/m);
+  assert.match(off, /sysctl -qw net\.ipv4\.ip_forward="\$\(cat \/run\/nimbus\/ovn\/tx1\/ip_forward\.before\)"/);
+  assert.doesNotMatch(off, /ip_forward=1/);
 });
