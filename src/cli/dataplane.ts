@@ -18,6 +18,15 @@ function refuse(err: unknown): void {
   process.exitCode = 1;
 }
 
+/** A host's script (chassis join, leave): printed for the person to read first, or run as root with --run. */
+async function printOrRun(script: string, run: boolean | undefined, what: string): Promise<void> {
+  if (!run) return void process.stdout.write(script);
+  if (process.getuid?.() !== 0) throw new Error(`--run: ${what} needs root (run it as root, or print the script and read it first)`);
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync('sh', ['-e'], { input: script, stdio: ['pipe', 'inherit', 'inherit'] });
+  process.exitCode = r.status ?? 1;
+}
+
 const CHASSIS: Column<Chassis>[] = [
   { header: 'NAME', value: (c) => c.name },
   { header: 'STATE', value: (c) => c.state },
@@ -131,11 +140,7 @@ export function dataplaneCommands(program: Command): void {
             netdev: o.datapath === 'netdev' ? { uplink: o.uplink!, prefixLength: Number(len) } : null,
             agent: { node: process.execPath, cli: process.argv[1], prefix: o.prefix },
           });
-          if (!o.run) return void process.stdout.write(script);
-          if (process.getuid?.() !== 0) throw new Error('--run: joining needs root (run it as root, or print the script and read it first)');
-          const { spawnSync } = await import('node:child_process');
-          const r = spawnSync('sh', ['-e'], { input: script, stdio: ['pipe', 'inherit', 'inherit'] });
-          process.exitCode = r.status ?? 1;
+          await printOrRun(script, o.run, 'joining');
         } catch (err) {
           refuse(err);
         }
@@ -152,11 +157,7 @@ export function dataplaneCommands(program: Command): void {
       try {
         const { leaveScript } = await import('../dataplane/ovn/join.js');
         const script = leaveScript({ name, runDir: o.runDir ?? null, prefix: o.prefix });
-        if (!o.run) return void process.stdout.write(script);
-        if (process.getuid?.() !== 0) throw new Error('--run: leaving needs root (run it as root, or print the script and read it first)');
-        const { spawnSync } = await import('node:child_process');
-        const r = spawnSync('sh', ['-e'], { input: script, stdio: ['pipe', 'inherit', 'inherit'] });
-        process.exitCode = r.status ?? 1;
+        await printOrRun(script, o.run, 'leaving');
       } catch (err) {
         refuse(err);
       }
