@@ -111,11 +111,16 @@ for (const { engine, skip } of L7_ENGINES)
     test('a member whose server stops under load takes no more requests, and no request fails', async () => {
       const results: string[] = [];
       let stopped = false;
+      // Once the stop has landed (however long that takes on a loaded machine), only ecs-a answers: 100 in a row,
+      // within at most 3,000 requests; and no request fails on the way.
+      let streak = 0;
       const load = (async () => {
-        for (let i = 0; i < 300; i++) {
+        for (let i = 0; i < 3_000 && streak < 100; i++) {
           const r = await fetch(`${base}/load`);
           const body = await r.text();
-          results.push(r.status === 200 ? body.split(' ')[2] : `ERROR ${r.status}`);
+          const who = r.status === 200 ? body.split(' ')[2] : `ERROR ${r.status}`;
+          results.push(who);
+          if (stopped) streak = who === 'ecs-a' ? streak + 1 : 0;
           if (i === 100) {
             stopped = true;
             await t.client.servers.stop('ecs-b');
@@ -130,8 +135,7 @@ for (const { engine, skip } of L7_ENGINES)
           [],
           'no request failed',
         );
-        const tail = results.slice(150);
-        assert.deepEqual(new Set(tail), new Set(['ecs-a']), 'after the stop only ecs-a answers');
+        assert.equal(streak, 100, `after the stop only ecs-a answers (the last answers: ${results.slice(-5).join(', ')})`);
         const m = await t.client.members.get('m-b');
         assert.equal(m.operatingStatus, 'OFFLINE');
       } finally {
