@@ -173,16 +173,8 @@ export function dataplaneCommands(program: Command): void {
     .action(async (o: { name: string; central: string; prefix: string; ovsDb?: string; once?: boolean }) => {
       try {
         const { ChassisAgent } = await import('../dataplane/ovn/chassis-agent.js');
-        const { checkJoin } = await import('../dataplane/ovn/join.js');
-        checkJoin({
-          name: o.name,
-          central: o.central,
-          encapIp: '0.0.0.0',
-          via: null,
-          runDir: null,
-          netdev: null,
-          agent: { node: 'node', cli: 'nimbus', prefix: o.prefix },
-        });
+        const { checkHost } = await import('../dataplane/ovn/join.js');
+        checkHost(o);
         const agent = new ChassisAgent({ name: o.name, sb: o.central, prefix: o.prefix, ovsDb: o.ovsDb ?? null });
         const say = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
         if (o.once) {

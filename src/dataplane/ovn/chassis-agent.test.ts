@@ -106,7 +106,7 @@ test('join refuses what it would put into shell text, naming the value', () => {
 });
 
 test("the host's link into the underlay: made with forwarding limited to Geneve and the southbound, or removed with forwarding set back", () => {
-  const on = hostLinkScript('tx1', true, '/run/nimbus/ovn/tx1/ip_forward.before');
+  const on = hostLinkScript('tx1', true);
   assert.match(
     on,
     /^\[ -f \/run\/nimbus\/ovn\/tx1\/ip_forward\.before \] \|\| cat \/proc\/sys\/net\/ipv4\/ip_forward > \/run\/nimbus\/ovn\/tx1\/ip_forward\.before$/m,
@@ -125,7 +125,7 @@ test("the host's link into the underlay: made with forwarding limited to Geneve 
   );
   // Refused when another installation's link holds the address.
   assert.match(on, /one installation per machine lets hosts join/);
-  const off = hostLinkScript('tx1', false, '/run/nimbus/ovn/tx1/ip_forward.before');
+  const off = hostLinkScript('tx1', false);
   assert.match(off, /^ip link del tx1-ulh/m);
   assert.match(off, /^nft delete table inet nimbus_ul_tx1/m);
   assert.match(off, /sysctl -qw net\.ipv4\.ip_forward="\$\(cat \/run\/nimbus\/ovn\/tx1\/ip_forward\.before\)"/);

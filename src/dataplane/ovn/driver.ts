@@ -321,16 +321,16 @@ export class OvnDataplane extends LinuxDataplane {
    * while servers are placed on it.
    */
   async removeChassis(name: string): Promise<ChassisInfo> {
-    const joined = this.remote.has(name) || (!this.fabric.localChassis().includes(name) && (await this.chassis()).some((c) => c.name === name));
-    if (!this.fabric.localChassis().includes(name) && !joined)
-      throw new NimbusError('InvalidChassis.NotFound', `chassis '${name}' does not exist (nimbus chassis list)`);
+    // One reading of the southbound: the chassis as listed, and which are joined hosts'.
+    const info = (await this.chassis()).find((c) => c.name === name);
+    if (!info) throw new NimbusError('InvalidChassis.NotFound', `chassis '${name}' does not exist (nimbus chassis list)`);
+    const joined = !info.local;
     const on = (this.store?.list<Server>('server') ?? []).filter((s) => s.chassis === name);
     if (on.length > 0)
       throw new NimbusError(
         'DependencyViolation',
         `chassis '${name}' holds the servers ${on.map((s) => s.name).join(', ')}; move them first (nimbus server stop, update --chassis, start) or delete them`,
       );
-    const info = (await this.chassis()).find((c) => c.name === name)!;
     if (joined) {
       // Its ovn-controller would register it again at once: the host leaves first, then it is down here.
       if (info.state === 'up')

@@ -144,7 +144,7 @@ export class Fabric {
         `ovn-nbctl --db=unix:${d}/nb.sock --timeout=10 init`,
         `ovn-sbctl --db=unix:${d}/sb.sock --timeout=10 init`,
         `${alive('northd.pid', d)} || OVN_RUNDIR=${d} ip netns exec ${c} ovn-northd --ovnnb-db=unix:${d}/nb.sock --ovnsb-db=unix:${d}/sb.sock --pidfile=${d}/northd.pid --log-file=${d}/northd.log --detach`,
-        hostLinkScript(this.prefix, this.joinHosts, forwardingBefore(this.prefix)),
+        hostLinkScript(this.prefix, this.joinHosts),
         // The central answers joined hosts through the host (their southbound connections), or nobody beyond the underlay.
         this.joinHosts ? `ip -n ${c} route replace default via ${UNDERLAY_HOST_IP} dev ul` : `ip -n ${c} route del default 2>/dev/null || true`,
       ].join('\n'),
@@ -273,12 +273,13 @@ export const restoreForwarding = (file: string) => `if [ -f ${file} ]; then sysc
 
 /**
  * The host's link into the underlay, made or removed as `joinHosts` says (shell, as root). Made:
- * the host holds UNDERLAY_HOST_IP on it, forwards IPv4 (its setting before kept in `before`, and
+ * the host holds UNDERLAY_HOST_IP on it, forwards IPv4 (its setting before kept in forwardingBefore's file, and
  * restored when the link goes), and a table of its own lets only Geneve (UDP 6081), the
  * southbound (TCP 6642) and their replies be forwarded into the underlay. Refused when another
  * installation's link holds the address already: one installation per machine lets hosts join.
  */
-export function hostLinkScript(prefix: string, joinHosts: boolean, before: string): string {
+export function hostLinkScript(prefix: string, joinHosts: boolean): string {
+  const before = forwardingBefore(prefix);
   const link = hostLink(prefix);
   const ul = underlayNs(prefix);
   const table = underlayTable(prefix);

@@ -16,6 +16,7 @@
  */
 import { NimbusError } from '../../core/errors.js';
 import { checkChassisName, offloadsOff, UNDERLAY } from './fabric.js';
+import { checkPrefix } from '../linux/names.js';
 
 export interface JoinOptions {
   /** The host's chassis name (OVN's system-id). */
@@ -36,22 +37,33 @@ export interface JoinOptions {
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
+/**
+ * What joining, leaving and the agent share, checked: the chassis name, the central's address,
+ * the run folder and the agent's prefix (each refusal names the value; they go into shell text).
+ */
+export function checkHost(o: { name: string; central?: string; runDir?: string | null; prefix: string }): void {
+  checkChassisName(o.name);
+  const m = o.central === undefined ? null : /^tcp:([^:]+):(\d{1,5})$/.exec(o.central);
+  if (o.central !== undefined && (!m || !IPV4.test(m[1]) || Number(m[2]) > 65535))
+    throw new NimbusError('InvalidParameterValue', `central: '${o.central}' is not the southbound's address as tcp:IP:PORT (for example tcp:198.18.0.1:6642)`);
+  if (o.runDir && !/^\/[A-Za-z0-9._/-]+$/.test(o.runDir))
+    throw new NimbusError('InvalidParameterValue', `run-dir: '${o.runDir}' must be an absolute path of letters, digits, '.', '_', '-' and '/'`);
+  try {
+    checkPrefix(o.prefix);
+  } catch (err) {
+    throw new NimbusError('InvalidParameterValue', (err as Error).message);
+  }
+}
+
 /** The options checked, each refusal naming the value at fault (they go into shell text). */
 export function checkJoin(o: JoinOptions): JoinOptions {
-  checkChassisName(o.name);
-  const m = /^tcp:([^:]+):(\d{1,5})$/.exec(o.central);
-  if (!m || !IPV4.test(m[1]) || Number(m[2]) > 65535)
-    throw new NimbusError('InvalidParameterValue', `central: '${o.central}' is not the southbound's address as tcp:IP:PORT (for example tcp:198.18.0.1:6642)`);
+  checkHost({ name: o.name, central: o.central, runDir: o.runDir, prefix: o.agent.prefix });
   if (!IPV4.test(o.encapIp)) throw new NimbusError('InvalidParameterValue', `encap-ip: '${o.encapIp}' is not an IPv4 address`);
   if (o.via !== null && !IPV4.test(o.via)) throw new NimbusError('InvalidParameterValue', `via: '${o.via}' is not an IPv4 address`);
-  if (o.runDir !== null && !/^\/[A-Za-z0-9._/-]+$/.test(o.runDir))
-    throw new NimbusError('InvalidParameterValue', `run-dir: '${o.runDir}' must be an absolute path of letters, digits, '.', '_', '-' and '/'`);
   if (o.netdev && !/^[A-Za-z0-9._-]{1,15}$/.test(o.netdev.uplink))
     throw new NimbusError('InvalidParameterValue', `uplink: '${o.netdev.uplink}' is not an interface name`);
   if (o.netdev && !(o.netdev.prefixLength >= 1 && o.netdev.prefixLength <= 32))
     throw new NimbusError('InvalidParameterValue', `uplink prefix length: '${o.netdev.prefixLength}' is not 1-32`);
-  if (!/^[a-z][a-z0-9]{1,7}$/.test(o.agent.prefix))
-    throw new NimbusError('InvalidParameterValue', `prefix: '${o.agent.prefix}' must be 2-8 lowercase letters or digits, starting with a letter`);
   for (const [what, v] of Object.entries(o.agent))
     if (!/^[A-Za-z0-9._/-]+$/.test(v)) throw new NimbusError('InvalidParameterValue', `agent ${what}: '${v}' holds characters a shell would read`);
   return o;
@@ -140,11 +152,7 @@ export function joinScript(input: JoinOptions): string {
  * once it is down. Open vSwitch and the packages stay (other software may use them).
  */
 export function leaveScript(o: { name: string; runDir: string | null; prefix: string }): string {
-  checkChassisName(o.name);
-  if (o.runDir !== null && !/^\/[A-Za-z0-9._/-]+$/.test(o.runDir))
-    throw new NimbusError('InvalidParameterValue', `run-dir: '${o.runDir}' is not an absolute path`);
-  if (!/^[a-z][a-z0-9]{1,7}$/.test(o.prefix))
-    throw new NimbusError('InvalidParameterValue', `prefix: '${o.prefix}' must be 2-8 lowercase letters or digits, starting with a letter`);
+  checkHost(o);
   const d = o.runDir;
   const stop = d
     ? ['agent', 'ovn-controller', 'vswitchd', 'ovsdb'].map(

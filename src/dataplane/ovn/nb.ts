@@ -74,7 +74,6 @@ export interface OvnEdge {
   chassis: string | null;
 }
 
-/** An internet gateway's names: its router port, its external switch's localnet network and the bridge it maps to. */
 /** The internet gateways attached to a VPC that exists, by id. */
 export function attachedGateways(s: Snapshot): InternetGateway[] {
   const vpcs = new Set(s.vpcs.map((v) => v.id));
@@ -84,6 +83,7 @@ export function attachedGateways(s: Snapshot): InternetGateway[] {
 /** An elastic IP (127.0.1.N) as the gateway's link and OVN's NAT know it: 100.64.1.N (OVN drops 127/8 as a martian). */
 export const ovnPublic = (publicIp: string) => `100.64.1.${publicIp.split('.')[3]}`;
 
+/** An internet gateway's names: its router port, its external switch's localnet network and the bridge it maps to. */
 export const gatewayNames = (igwId: string) => {
   const s = igwId.slice(igwId.indexOf('-') + 1, igwId.indexOf('-') + 9);
   return { routerPort: `gp-${igwId}`, network: `ext${s}`, bridge: `brx${s}`, chassisEnd: `x${s}` };

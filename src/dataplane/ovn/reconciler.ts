@@ -32,7 +32,7 @@ import type { LinuxObserved, LinuxPlan } from '../linux/reconciler.js';
 import { natRuleset } from '../linux/edge.js';
 import { nftScript } from '../linux/nft.js';
 import { chassisLinksScript, OvnEdgeReconciler, staleLinksScript } from './edge.js';
-import { plugLines, removeNsLine, tapOf } from './plug.js';
+import { plugLines, removeNsLine, tapOf, unplugLines } from './plug.js';
 import { serverResolvConf } from '../../resources/dns.js';
 import { RESOLVER_IP, resolverEndpoints } from './resolver.js';
 
@@ -149,6 +149,8 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
     const resolvers = resolverEndpoints(snapshot.vpcs, snapshot.subnets);
     const aws = new Set(resolvers.filter((r) => r.aws).map((r) => r.id));
     const remote = this.remote();
+    /** A joined host's servers' resolv.conf, by subnet (the same for a subnet's servers). */
+    const resolv = new Map<string, string | undefined>();
     for (const e of [...snapshot.servers, ...resolvers]) {
       const s: Subnet | undefined = subnets.get(e.subnetId);
       if (!s) continue;
@@ -179,7 +181,10 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
         resolvers,
         { chassis },
         remote,
-        (e) => serverResolvConf(this.store, e),
+        (e) => {
+          if (!resolv.has(e.subnetId)) resolv.set(e.subnetId, serverResolvConf(this.store, e));
+          return resolv.get(e.subnetId);
+        },
       ),
       endpoints,
       edge: this.edge.desiredFor(snapshot),
@@ -413,10 +418,10 @@ export class OvnReconciler implements Reconciler<OvnDesired, OvnObserved, OvnPla
         errors.push({ resourceId: 'ovn-nb', message: (err as Error).message });
       }
     } else succeeded.push('ovn-nb');
-    for (const u of plan.unplug) await this.fabric.vsctl(u.chassis, ['--if-exists', 'del-port', 'br-int', u.tap]);
-    for (const u of plan.unplug) await this.runner('ip', ['-n', chassisNs(this.prefix, u.chassis), 'link', 'del', u.tap]);
+    for (const u of plan.unplug)
+      await this.runner('sh', ['-c', unplugLines(u.tap, { ns: chassisNs(this.prefix, u.chassis), ovsDb: this.fabric.ovsRemote(u.chassis) }).join('\n')]);
     for (const r of plan.removeNs) {
-      await this.runner('sh', ['-c', `ip netns pids ${r.ns} | xargs -r kill -KILL; ip netns del ${r.ns}`]);
+      await this.runner('sh', ['-c', removeNsLine(r.ns)]);
       if (r.machine) await this.runner('sh', ['-es'], { input: removeMachineScript(r.ns) + '\n' });
       removeServerEtc(r.ns);
     }
